@@ -1,0 +1,187 @@
+// The broker's configuration: Kafka's key names and defaults, validated with zod through
+// ConfigDef keys. Loading order (as Kafka's kafka-server-start.sh): the properties file, then
+// --override key=value. A bad value stops start-up naming the key; an unknown key warns.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  boolKey,
+  ConfigError,
+  doubleKey,
+  intKey,
+  type ConfigKey,
+  type ConfigValue,
+  listKey,
+  LONG_MAX,
+  longKey,
+  nullableLongKey,
+  parseConfigValue,
+  stringKey,
+} from './config-def.js';
+import { parseProperties } from './properties.js';
+import { parseListeners, type Listener } from './listeners.js';
+
+const HOUR_MS = 3_600_000;
+const cleanupPolicyItem = z.enum(['delete', 'compact']);
+
+/** Every broker key Tidelog understands, with Kafka's name and default. */
+export const brokerConfigKeys = [
+  intKey('broker.id', 0, { min: -1, doc: 'The broker id of this server.' }),
+  intKey('node.id', -1, { min: -1, doc: 'Alias of broker.id (KRaft name); broker.id wins when both are set.' }),
+  listKey('listeners', ['PLAINTEXT://:9092'], { nonEmpty: true, describe: 'Value must be a comma-separated list of listeners like PLAINTEXT://host:port', doc: 'Listener URIs the broker binds.' }),
+  listKey('advertised.listeners', [], { doc: 'Listener URIs published to clients; defaults to listeners.' }),
+  listKey('listener.security.protocol.map', ['PLAINTEXT:PLAINTEXT', 'SSL:SSL', 'SASL_PLAINTEXT:SASL_PLAINTEXT', 'SASL_SSL:SASL_SSL'], { doc: 'Listener name to security protocol.' }),
+  stringKey('inter.broker.listener.name', null, { doc: 'Listener used between brokers.' }),
+  listKey('log.dirs', [], { doc: 'Directories holding the partition logs.' }),
+  stringKey('log.dir', '/tmp/kafka-logs', { doc: 'The log directory when log.dirs is not set.' }),
+  intKey('num.partitions', 1, { min: 1, doc: 'Default partition count of auto-created topics.' }),
+  intKey('default.replication.factor', 1, { min: 1, doc: 'Default replication factor of auto-created topics.' }),
+  boolKey('auto.create.topics.enable', true, { doc: 'Create a topic when a client asks for metadata of an unknown one.' }),
+  boolKey('delete.topic.enable', true, { doc: 'Allow topics to be deleted.' }),
+  intKey('log.segment.bytes', 1073741824, { min: 14, doc: 'Maximum size of a segment file.' }),
+  nullableLongKey('log.roll.ms', { min: 1, doc: 'Maximum age of a segment before it rolls; defaults to log.roll.hours.' }),
+  intKey('log.roll.hours', 168, { min: 1 }),
+  nullableLongKey('log.retention.ms', { min: -1, doc: 'How long a segment is kept; -1 for ever. Overrides minutes and hours.' }),
+  nullableLongKey('log.retention.minutes', { min: -1 }),
+  intKey('log.retention.hours', 168, { min: -1 }),
+  longKey('log.retention.bytes', -1, { doc: 'Maximum size of a partition log before old segments are deleted; -1 for no limit.' }),
+  longKey('log.retention.check.interval.ms', 300000, { min: 1 }),
+  longKey('log.flush.interval.messages', LONG_MAX, { min: 1, doc: 'Messages accumulated on a partition before they are fsynced.' }),
+  nullableLongKey('log.flush.interval.ms', { min: 0, doc: 'Maximum time a message stays unflushed; defaults to log.flush.scheduler.interval.ms.' }),
+  longKey('log.flush.scheduler.interval.ms', LONG_MAX, { min: 0 }),
+  longKey('log.flush.offset.checkpoint.interval.ms', 60000, { min: 0 }),
+  intKey('log.index.interval.bytes', 4096, { min: 0 }),
+  intKey('log.index.size.max.bytes', 10485760, { min: 4 }),
+  stringKey('log.message.timestamp.type', 'CreateTime', { oneOf: ['CreateTime', 'LogAppendTime'] }),
+  listKey('log.cleanup.policy', ['delete'], { item: cleanupPolicyItem, describe: '[delete, compact]' }),
+  boolKey('log.cleaner.enable', true),
+  longKey('log.cleaner.delete.retention.ms', 86400000, { min: 0 }),
+  longKey('log.cleaner.min.compaction.lag.ms', 0, { min: 0 }),
+  doubleKey('log.cleaner.min.cleanable.ratio', 0.5, { min: 0, max: 1 }),
+  longKey('log.cleaner.backoff.ms', 15000, { min: 0 }),
+  boolKey('log.preallocate', false),
+  intKey('message.max.bytes', 1048588, { min: 0, doc: 'Largest record batch size allowed.' }),
+  stringKey('compression.type', 'producer', { oneOf: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'] }),
+  intKey('socket.request.max.bytes', 104857600, { min: 1, doc: 'Largest request the broker accepts.' }),
+  intKey('socket.send.buffer.bytes', 102400),
+  intKey('socket.receive.buffer.bytes', 102400),
+  longKey('connections.max.idle.ms', 600000, { doc: 'Idle connections are closed after this long.' }),
+  intKey('queued.max.requests', 500, { min: 1, doc: 'Requests queued per connection before reading stops.' }),
+  longKey('queued.max.request.bytes', -1),
+  intKey('num.network.threads', 3, { min: 1, doc: 'Accepted for compatibility; Node.js does network I/O on one event loop.' }),
+  intKey('num.io.threads', 8, { min: 1, doc: 'Accepted for compatibility; disk work runs on the libuv thread pool.' }),
+  intKey('num.recovery.threads.per.data.dir', 1, { min: 1 }),
+  intKey('fetch.max.bytes', 57671680, { min: 1024 }),
+  intKey('min.insync.replicas', 1, { min: 1 }),
+  boolKey('unclean.leader.election.enable', false),
+  intKey('offsets.topic.num.partitions', 50, { min: 1 }),
+  intKey('offsets.topic.replication.factor', 3, { min: 1 }),
+  intKey('offsets.topic.segment.bytes', 104857600, { min: 1 }),
+  intKey('offsets.retention.minutes', 10080, { min: 1 }),
+  longKey('offsets.retention.check.interval.ms', 600000, { min: 1 }),
+  intKey('offsets.commit.timeout.ms', 5000, { min: 1 }),
+  intKey('group.initial.rebalance.delay.ms', 3000, { min: 0 }),
+  intKey('group.min.session.timeout.ms', 6000),
+  intKey('group.max.session.timeout.ms', 1800000),
+  intKey('group.max.size', 2147483647, { min: 1 }),
+  intKey('transaction.state.log.replication.factor', 3, { min: 1 }),
+  intKey('transaction.state.log.min.isr', 2, { min: 1 }),
+  intKey('transaction.state.log.num.partitions', 50, { min: 1 }),
+  stringKey('zookeeper.connect', null, { doc: 'ZooKeeper connection string (host:port[,host:port][/chroot]); unset for a single node with embedded metadata.' }),
+  intKey('zookeeper.session.timeout.ms', 18000, { min: 1 }),
+  intKey('zookeeper.connection.timeout.ms', 18000, { min: 1 }),
+  boolKey('controlled.shutdown.enable', true),
+  boolKey('auto.leader.rebalance.enable', true),
+  longKey('leader.imbalance.check.interval.seconds', 300, { min: 1 }),
+  longKey('replica.lag.time.max.ms', 30000),
+  intKey('replica.fetch.max.bytes', 1048576, { min: 0 }),
+  intKey('replica.fetch.wait.max.ms', 500),
+  intKey('replica.fetch.min.bytes', 1),
+  intKey('num.replica.fetchers', 1, { min: 1 }),
+  stringKey('broker.rack', null),
+  stringKey('admin.listener', 'http://127.0.0.1:9644', { pattern: /^(https?:\/\/[^:/]+:\d+|)$/, describe: 'Value must be a URL like http://127.0.0.1:9644, or empty to disable the admin API' }),
+  stringKey('cluster.id', null, { doc: 'Cluster id; generated and stored in meta.properties when unset.' }),
+] as const satisfies readonly ConfigKey[];
+
+
+type BrokerKey = (typeof brokerConfigKeys)[number];
+
+/** The validated broker configuration: Kafka key names to typed values. */
+export type BrokerConfigValues = { readonly [K in BrokerKey as K['name']]: K extends ConfigKey<infer T, string> ? T : never };
+
+export interface BrokerConfig {
+  readonly values: BrokerConfigValues;
+  /** Keys set explicitly (file or override), for DescribeConfigs sources. */
+  readonly explicit: ReadonlySet<string>;
+  readonly brokerId: number;
+  readonly listeners: Listener[];
+  readonly advertisedListeners: Listener[];
+  readonly logDirs: string[];
+  readonly logRollMs: number;
+  readonly logRetentionMs: number;
+  readonly logFlushIntervalMs: number;
+  readonly unknownKeys: string[];
+}
+
+const keysByName = new Map<string, ConfigKey>(brokerConfigKeys.map((k) => [k.name, k as ConfigKey]));
+
+export function brokerConfigKey(name: string): ConfigKey | undefined {
+  return keysByName.get(name);
+}
+
+/** Builds the configuration from raw key/value strings; throws ConfigError on a bad value. */
+export function buildBrokerConfig(raw: ReadonlyMap<string, string>): BrokerConfig {
+  const values: Record<string, ConfigValue> = {};
+  const explicit = new Set<string>();
+  const unknownKeys: string[] = [];
+  for (const key of brokerConfigKeys) values[key.name] = key.defaultValue;
+  for (const [name, value] of raw) {
+    const key = keysByName.get(name);
+    if (!key) {
+      unknownKeys.push(name);
+      continue;
+    }
+    values[name] = parseConfigValue(key, value);
+    explicit.add(name);
+  }
+  const v = values as unknown as BrokerConfigValues;
+  const brokerId = explicit.has('broker.id') || v['node.id'] === -1 ? v['broker.id'] : v['node.id'];
+  const securityMap = v['listener.security.protocol.map'];
+  const listeners = parseListeners('listeners', v['listeners'], securityMap);
+  const advertisedListeners = v['advertised.listeners'].length > 0 ? parseListeners('advertised.listeners', v['advertised.listeners'], securityMap) : listeners;
+  const logDirs = v['log.dirs'].length > 0 ? v['log.dirs'] : [v['log.dir'] as string];
+  const logRollMs = v['log.roll.ms'] ?? v['log.roll.hours'] * HOUR_MS;
+  const logRetentionMs = v['log.retention.ms'] ?? (v['log.retention.minutes'] !== null ? v['log.retention.minutes'] * 60_000 : v['log.retention.hours'] * HOUR_MS);
+  if (v['group.min.session.timeout.ms'] > v['group.max.session.timeout.ms']) {
+    throw new ConfigError('group.min.session.timeout.ms', String(v['group.min.session.timeout.ms']), 'must not exceed group.max.session.timeout.ms');
+  }
+  return {
+    values: v,
+    explicit,
+    brokerId,
+    listeners,
+    advertisedListeners,
+    logDirs,
+    logRollMs,
+    logRetentionMs: logRetentionMs < 0 ? -1 : logRetentionMs,
+    logFlushIntervalMs: v['log.flush.interval.ms'] ?? v['log.flush.scheduler.interval.ms'],
+    unknownKeys,
+  };
+}
+
+/** Parses `--override key=value` arguments. */
+export function parseOverrides(overrides: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of overrides) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError(item, item, 'an override must look like key=value');
+    out.set(item.slice(0, eq).trim(), item.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/** Loads a properties file (if given) and applies overrides on top. */
+export function loadBrokerConfig(file: string | undefined, overrides: readonly string[] = []): BrokerConfig {
+  const raw = file ? parseProperties(readFileSync(file, 'utf8')) : new Map<string, string>();
+  for (const [k, v] of parseOverrides(overrides)) raw.set(k, v);
+  return buildBrokerConfig(raw);
+}

@@ -1,0 +1,102 @@
+// Tests for src/config: .properties parsing, Kafka names and defaults, and the messages a
+// bad value produces (they must name the key, the value and what is expected).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildBrokerConfig, parseOverrides } from '../../src/config/broker-config.js';
+import { ConfigError } from '../../src/config/config-def.js';
+import { parseProperties } from '../../src/config/properties.js';
+import { describeTopicConfig, effectiveTopicConfig, validateTopicConfig, ConfigSource } from '../../src/config/topic-config.js';
+
+const build = (entries: Record<string, string>) => buildBrokerConfig(new Map(Object.entries(entries)));
+
+describe('parseProperties', () => {
+  it('reads comments, separators, continuations and escapes as java.util.Properties does', () => {
+    const props = parseProperties(['# comment', '! also a comment', '  a=1', 'b : two words ', 'c value\\', '   continued', 'd=x\\=y\\u0041', 'e='].join('\n'));
+    assert.deepEqual([...props], [
+      ['a', '1'],
+      ['b', 'two words'],
+      ['c', 'valuecontinued'],
+      ['d', 'x=yA'],
+      ['e', ''],
+    ]);
+  });
+});
+
+describe('buildBrokerConfig', () => {
+  it("applies Kafka's defaults", () => {
+    const c = build({});
+    assert.equal(c.values['log.segment.bytes'], 1073741824);
+    assert.equal(c.values['num.partitions'], 1);
+    assert.equal(c.values['message.max.bytes'], 1048588);
+    assert.equal(c.values['auto.create.topics.enable'], true);
+    assert.equal(c.logRetentionMs, 168 * 3_600_000);
+    assert.deepEqual(c.logDirs, ['/tmp/kafka-logs']);
+    assert.deepEqual(c.listeners, [{ name: 'PLAINTEXT', host: '', port: 9092, securityProtocol: 'PLAINTEXT' }]);
+  });
+
+  it('gives retention.ms precedence over minutes and hours, as Kafka does', () => {
+    assert.equal(build({ 'log.retention.hours': '1' }).logRetentionMs, 3_600_000);
+    assert.equal(build({ 'log.retention.hours': '1', 'log.retention.minutes': '2' }).logRetentionMs, 120_000);
+    assert.equal(build({ 'log.retention.minutes': '2', 'log.retention.ms': '5' }).logRetentionMs, 5);
+    assert.equal(build({ 'log.retention.ms': '-1' }).logRetentionMs, -1);
+  });
+
+  it('rejects a bad value with a message naming the key, the value and what is expected', () => {
+    assert.throws(() => build({ 'log.segment.bytes': 'lots' }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.key, 'log.segment.bytes');
+      assert.match(err.message, /Invalid value lots for configuration log\.segment\.bytes: Not a number of type INT/);
+      return true;
+    });
+    assert.throws(() => build({ 'log.segment.bytes': '10' }), /log\.segment\.bytes.*at least 14/);
+    assert.throws(() => build({ 'auto.create.topics.enable': 'yes' }), /auto\.create\.topics\.enable.*true or false/);
+    assert.throws(() => build({ 'log.message.timestamp.type': 'Now' }), /log\.message\.timestamp\.type.*CreateTime, LogAppendTime/);
+    assert.throws(() => build({ listeners: 'localhost:9092' }), /listeners.*NAME:\/\/host:port/);
+    assert.throws(() => build({ listeners: 'PLAINTEXT://:99999' }), /port 99999/);
+  });
+
+  it('collects unknown keys instead of failing', () => {
+    assert.deepEqual(build({ 'no.such.key': '1', 'num.partitions': '3' }).unknownKeys, ['no.such.key']);
+  });
+
+  it('parses listeners with their security protocol and advertised listeners default to them', () => {
+    const c = build({ listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:9093', 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT' });
+    assert.deepEqual(
+      c.listeners.map((l) => [l.name, l.host, l.port, l.securityProtocol]),
+      [
+        ['PLAINTEXT', '127.0.0.1', 0, 'PLAINTEXT'],
+        ['INTERNAL', '127.0.0.1', 9093, 'PLAINTEXT'],
+      ],
+    );
+    assert.deepEqual(c.advertisedListeners, c.listeners);
+  });
+
+  it('reads --override key=value and rejects a malformed override', () => {
+    assert.deepEqual([...parseOverrides(['a=b=c', 'x= 1'])], [['a', 'b=c'], ['x', '1']]);
+    assert.throws(() => parseOverrides(['novalue']), /key=value/);
+  });
+});
+
+describe('topic configs', () => {
+  it('inherit broker values and report where each value comes from', () => {
+    const broker = build({ 'log.segment.bytes': '4096' });
+    const described = describeTopicConfig(broker, { 'retention.ms': '1000' });
+    const segment = described.find((e) => e.name === 'segment.bytes')!;
+    assert.equal(segment.value, '4096');
+    assert.equal(segment.source, ConfigSource.STATIC_BROKER_CONFIG);
+    const retention = described.find((e) => e.name === 'retention.ms')!;
+    assert.equal(retention.value, '1000');
+    assert.equal(retention.source, ConfigSource.DYNAMIC_TOPIC_CONFIG);
+    assert.deepEqual(retention.synonyms.map((s) => s.name), ['retention.ms', 'log.retention.ms']);
+    const policy = described.find((e) => e.name === 'cleanup.policy')!;
+    assert.equal(policy.source, ConfigSource.DEFAULT_CONFIG);
+    assert.equal(effectiveTopicConfig(broker, { 'segment.bytes': '8192' }).segmentBytes, 8192);
+  });
+
+  it('validate with precise messages', () => {
+    assert.throws(() => validateTopicConfig('cleanup.policy', 'sometimes'), /cleanup\.policy/);
+    assert.throws(() => validateTopicConfig('segment.bytes', '1'), /segment\.bytes.*at least 14/);
+    assert.throws(() => validateTopicConfig('no.such', '1'), /Unknown topic config name: no\.such/);
+    assert.deepEqual(validateTopicConfig('cleanup.policy', 'compact,delete'), ['compact', 'delete']);
+  });
+});
