@@ -32,6 +32,7 @@ export interface RequestHeaderInfo {
   readonly apiKey: number;
   readonly apiVersion: number;
   readonly correlationId: number;
+  /** The client id; header v0 has none and gives "" (RequestHeaderData's default, as in Kafka). */
   readonly clientId: string | null;
   /** Request header version used to parse the header (0, 1 or 2). */
   readonly headerVersion: number;
