@@ -185,3 +185,21 @@ export function loadBrokerConfig(file: string | undefined, overrides: readonly s
   for (const [k, v] of parseOverrides(overrides)) raw.set(k, v);
   return buildBrokerConfig(raw);
 }
+
+export interface BrokerConfigEntry {
+  readonly name: string;
+  readonly value: string | null;
+  /** ConfigSource: STATIC_BROKER_CONFIG (4) when set in the file or an override, DEFAULT_CONFIG (5) otherwise. */
+  readonly source: number;
+  readonly type: string;
+  readonly doc: string;
+}
+
+/** Every broker key with its current value and source, for DescribeConfigs on a broker resource. */
+export function describeBrokerConfig(config: BrokerConfig): BrokerConfigEntry[] {
+  return brokerConfigKeys.map((k) => {
+    const raw = (config.values as unknown as Record<string, ConfigValue>)[k.name];
+    const value = raw === null || raw === undefined ? null : Array.isArray(raw) ? raw.join(',') : String(raw);
+    return { name: k.name, value, source: config.explicit.has(k.name) ? 4 : 5, type: k.type, doc: k.doc };
+  });
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond npm and cargo, from Debian's packages:
+# kcat (librdkafka's command-line client, the third-party client of the round-trip tests).
+# Idempotent: does nothing when everything is already there.
+set -euo pipefail
+
+packages=()
+command -v kcat >/dev/null 2>&1 || packages+=(kcat)
+
+if ((${#packages[@]} == 0)); then
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  sudo_cmd=(sudo)
+fi
+
+echo "installing Debian packages: ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"; then
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+fi

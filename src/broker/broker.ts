@@ -1,0 +1,99 @@
+// Broker: the object that owns everything of one broker process: configuration, metadata
+// store, log manager, topics, the replica manager, the socket server and the request router.
+// Start-up opens (and if needed recovers) every log before the listeners accept clients;
+// shutdown stops accepting, finishes in-flight requests, then flushes and closes the logs.
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { Listener } from '../config/listeners.js';
+import { LocalMetadataStore } from '../cluster/local-metadata-store.js';
+import type { MetadataStore } from '../cluster/metadata-store.js';
+import { LogManager } from '../log/log-manager.js';
+import { SocketServer, type BoundListener } from '../server/socket-server.js';
+import { ReplicaManager } from './replica-manager.js';
+import { RequestRouter } from './request-router.js';
+import { TopicService } from './topic-service.js';
+
+/** Response bytes pending on one connection before the broker stops reading from it. */
+const PENDING_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
+
+export class Broker {
+  readonly startedAtMs = Date.now();
+  private socketServer!: SocketServer;
+  private stopped = false;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    readonly logger: Logger,
+    readonly metadata: MetadataStore,
+    readonly logs: LogManager,
+    readonly topics: TopicService,
+    readonly replicas: ReplicaManager,
+  ) {}
+
+  get brokerId(): number {
+    return this.config.brokerId;
+  }
+
+  get clusterId(): string {
+    return this.metadata.clusterId;
+  }
+
+  static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
+    for (const dir of config.logDirs) mkdirSync(dir, { recursive: true });
+    const logs = new LogManager(config, logger);
+    const metadata = new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
+    const topics = new TopicService(config, metadata, logs, logger);
+    const started = performance.now();
+    topics.loadAll();
+    logs.startup();
+    const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger));
+    const router = new RequestRouter(broker);
+    broker.socketServer = new SocketServer(
+      config.listeners,
+      router,
+      {
+        requestMaxBytes: config.values['socket.request.max.bytes'],
+        queuedMaxRequests: config.values['queued.max.requests'],
+        pendingResponseMaxBytes: PENDING_RESPONSE_MAX_BYTES,
+        idleMs: config.values['connections.max.idle.ms'],
+      },
+      logger,
+    );
+    await broker.socketServer.start();
+    logger.info({ brokerId: config.brokerId, clusterId: metadata.clusterId, topics: metadata.listTopics().length, logsOpenMs: Math.round(performance.now() - started) }, 'broker started');
+    return broker;
+  }
+
+  /** The listeners clients are told about, with ephemeral ports resolved to the bound ones. */
+  advertisedListeners(): Listener[] {
+    const bound = this.socketServer.bound;
+    return this.config.advertisedListeners.map((l) => {
+      const b = bound.find((x) => x.name === l.name);
+      const port = l.port === 0 && b ? b.boundPort : l.port;
+      const host = l.host === '' || l.host === '0.0.0.0' ? (b && b.host !== '' && b.host !== '0.0.0.0' ? b.host : '127.0.0.1') : l.host;
+      return { ...l, host, port };
+    });
+  }
+
+  /** The advertised endpoint for the listener a request arrived on. */
+  endpointFor(listenerName: string): Listener {
+    const all = this.advertisedListeners();
+    return all.find((l) => l.name === listenerName) ?? all[0]!;
+  }
+
+  get boundListeners(): readonly BoundListener[] {
+    return this.socketServer.bound;
+  }
+
+  get connectionCount(): number {
+    return this.socketServer.connectionCount;
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.socketServer.shutdown();
+    this.logs.shutdown();
+  }
+}

@@ -1,0 +1,48 @@
+// Produce: v0-11
+// v0-2 are advertised because librdkafka turns compression off against brokers without them,
+//   but their message sets (magic 0/1) are refused per partition with
+//   UNSUPPORTED_FOR_MESSAGE_FORMAT by the log's batch check: only v2 record batches are stored.
+// v3+: record batches (magic 2) and transactionalId.
+// v5+: logStartOffset in the response. v8+: per-record errors (none reported yet).
+// v9+: flexible. v10+: nodeEndpoints for NOT_LEADER_OR_FOLLOWER (single node: never).
+// acks 0 (no response), 1 (after the leader's append) and -1 (after the ISR has it; with one
+// replica that is the leader's append, subject to min.insync.replicas). Any other value:
+// INVALID_REQUIRED_ACKS for every partition.
+// Not implemented: transactions. A transactional produce (transactionalId set) needs the
+// transaction coordinator, so every partition gets INVALID_TXN_STATE.
+import { ApiKey } from '../../protocol/generated/index.js';
+import type { TopicProduceResponseInput } from '../../protocol/generated/produce-response.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler, NO_RESPONSE } from './handler.js';
+
+export const produceHandler = defineHandler({
+  apiKey: ApiKey.Produce,
+  minVersion: 0,
+  maxVersion: 11,
+  async handle(request, ctx) {
+    const { replicas } = ctx.broker;
+    const acks = request.acks;
+    const refuse = (errorCode: number, errorMessage: string | null): TopicProduceResponseInput[] =>
+      request.topicData.map((t) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 })),
+      }));
+    let responses: TopicProduceResponseInput[];
+    if (acks !== 0 && acks !== 1 && acks !== -1) {
+      responses = refuse(ErrorCode.INVALID_REQUIRED_ACKS, `Invalid required acks ${acks}`);
+    } else if (request.transactionalId !== null) {
+      responses = refuse(ErrorCode.INVALID_TXN_STATE, 'Transactions are not supported by this broker yet');
+    } else {
+      responses = await Promise.all(
+        request.topicData.map(async (t) => ({
+          name: t.name,
+          partitionResponses: await Promise.all(
+            t.partitionData.map(async (p) => ({ index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks)) })),
+          ),
+        })),
+      );
+    }
+    if (acks === 0) return NO_RESPONSE;
+    return { responses };
+  },
+});

@@ -1,0 +1,59 @@
+// ListOffsets: v1-10
+// v1+: one offset per partition for a timestamp: -2 earliest (log start offset), -1 latest
+//   (high watermark; the last stable offset for read_committed, equal until transactions
+//   exist), or the first offset whose batch has a timestamp >= the one asked (time index).
+// v2+: isolationLevel. v4+: currentLeaderEpoch checked, leaderEpoch returned. v6+: flexible.
+// v7+: -3 max timestamp (KIP-734). v8+: -4 earliest local (= earliest: no tiered storage).
+// v9+: -5 earliest pending upload: nothing is ever uploaded, so offset -1. v10+: timeoutMs.
+// v0 (several old-style offsets) is deprecated and not served.
+import { ApiKey } from '../../protocol/generated/index.js';
+import type { ListOffsetsPartitionResponseInput } from '../../protocol/generated/list-offsets-response.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from './handler.js';
+
+const LATEST = -1;
+const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL = -4;
+const EARLIEST_PENDING_UPLOAD = -5;
+
+export const listOffsetsHandler = defineHandler({
+  apiKey: ApiKey.ListOffsets,
+  minVersion: 1,
+  maxVersion: 10,
+  handle(request, ctx) {
+    const { broker, apiVersion } = ctx;
+    return {
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((req): ListOffsetsPartitionResponseInput => {
+          const none = { partitionIndex: req.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1 };
+          const p = broker.topics.partition(t.name, req.partitionIndex);
+          if (!p) return { ...none, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          if (apiVersion >= 4 && req.currentLeaderEpoch !== -1 && req.currentLeaderEpoch !== p.leaderEpoch) {
+            return { ...none, errorCode: req.currentLeaderEpoch > p.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH };
+          }
+          const found = (offset: number, timestamp: number) => ({ partitionIndex: req.partitionIndex, errorCode: ErrorCode.NONE, timestamp, offset, leaderEpoch: p.leaderEpoch });
+          switch (req.timestamp) {
+            case LATEST:
+              return found(p.highWatermark, -1);
+            case EARLIEST:
+            case EARLIEST_LOCAL:
+              return found(p.logStartOffset, -1);
+            case EARLIEST_PENDING_UPLOAD:
+              return { ...none, errorCode: ErrorCode.NONE };
+            case MAX_TIMESTAMP: {
+              const max = p.maxTimestampAndOffset();
+              return max && max.offset < p.highWatermark ? found(max.offset, max.timestamp) : { ...none, errorCode: ErrorCode.NONE };
+            }
+            default: {
+              if (req.timestamp < 0) return { ...none, errorCode: ErrorCode.INVALID_REQUEST };
+              const hit = p.offsetForTimestamp(req.timestamp);
+              return hit && hit.offset < p.highWatermark ? found(hit.offset, hit.timestamp) : { ...none, errorCode: ErrorCode.NONE };
+            }
+          }
+        }),
+      })),
+    };
+  },
+});

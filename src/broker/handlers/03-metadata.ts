@@ -1,0 +1,92 @@
+// Metadata: v0-12
+// v0: an empty topic list means all topics. v1+: null means all topics, empty means none;
+//   controllerId and isInternal. v2+: clusterId. v4+: allowAutoTopicCreation (older versions
+//   always allow it). v7+: leaderEpoch. v8-10: authorized operations (reported as all allowed:
+//   there is no authorizer yet). v10+: topic ids; a topic may be asked for by id (v12 allows a
+//   null name). Auto-creation follows auto.create.topics.enable; internal topics never are.
+// Brokers are listed with their endpoint on the listener the request came in on, as Kafka does.
+import { ApiKey } from '../../protocol/generated/index.js';
+import type { MetadataResponseTopicInput } from '../../protocol/generated/metadata-response.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { ZERO_UUID } from '../../protocol/primitives/index.js';
+import { invalidTopicNameReason, isInternalTopic } from '../../cluster/topic-name.js';
+import type { TopicMetadata } from '../../cluster/metadata-store.js';
+import type { Broker } from '../broker.js';
+import { defineHandler } from './handler.js';
+
+/** Kafka's value for "authorized operations not requested". */
+const OPERATIONS_NOT_REQUESTED = -2147483648;
+/** Without an authorizer every operation is allowed: READ(3)..ALTER_CONFIGS(11). */
+const TOPIC_OPERATIONS_ALL = [3, 4, 5, 6, 7, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
+const CLUSTER_OPERATIONS_ALL = [4, 5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
+
+export function describeTopic(broker: Broker, t: TopicMetadata, includeOperations: boolean): MetadataResponseTopicInput {
+  return {
+    errorCode: ErrorCode.NONE,
+    name: t.name,
+    topicId: t.topicId,
+    isInternal: isInternalTopic(t.name),
+    partitions: t.partitions.map((a) => {
+      const p = broker.topics.partition(t.name, a.partition);
+      return {
+        errorCode: p ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
+        partitionIndex: a.partition,
+        leaderId: p ? p.leaderId : -1,
+        leaderEpoch: p ? p.leaderEpoch : -1,
+        replicaNodes: [...a.replicas],
+        isrNodes: p ? [...p.isr] : [],
+        offlineReplicas: [],
+      };
+    }),
+    topicAuthorizedOperations: includeOperations ? TOPIC_OPERATIONS_ALL : OPERATIONS_NOT_REQUESTED,
+  };
+}
+
+export const metadataHandler = defineHandler({
+  apiKey: ApiKey.Metadata,
+  minVersion: 0,
+  maxVersion: 12,
+  handle(request, ctx) {
+    const { broker, apiVersion } = ctx;
+    const includeOps = request.includeTopicAuthorizedOperations;
+    const allowAutoCreate = apiVersion < 4 || request.allowAutoTopicCreation;
+    const allTopics = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
+    const topics: MetadataResponseTopicInput[] = [];
+    if (allTopics) {
+      for (const t of broker.topics.listTopics()) topics.push(describeTopic(broker, t, includeOps));
+    } else {
+      for (const wanted of request.topics ?? []) {
+        if (wanted.name === null || wanted.name === '') {
+          const byId = wanted.topicId !== ZERO_UUID ? broker.topics.getTopicById(wanted.topicId) : undefined;
+          topics.push(byId ? describeTopic(broker, byId, includeOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: wanted.topicId });
+          continue;
+        }
+        const name = wanted.name;
+        const existing = broker.topics.getTopic(name);
+        if (existing) {
+          topics.push(describeTopic(broker, existing, includeOps));
+          continue;
+        }
+        if (invalidTopicNameReason(name)) {
+          topics.push({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, isInternal: false });
+          continue;
+        }
+        if (allowAutoCreate && broker.config.values['auto.create.topics.enable'] && !isInternalTopic(name)) {
+          const created = broker.topics.autoCreate(name);
+          if (created.topic) topics.push(describeTopic(broker, created.topic, includeOps));
+          else topics.push({ errorCode: created.errorCode, name });
+          continue;
+        }
+        topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name });
+      }
+    }
+    const endpoint = broker.endpointFor(ctx.connection.listener.name);
+    return {
+      brokers: [{ nodeId: broker.brokerId, host: endpoint.host, port: endpoint.port, rack: broker.config.values['broker.rack'] }],
+      clusterId: broker.clusterId,
+      controllerId: broker.brokerId,
+      topics,
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS_ALL : OPERATIONS_NOT_REQUESTED,
+    };
+  },
+});

@@ -1,0 +1,36 @@
+// DeleteRecords: v0-2
+// Moves a partition's log start offset up to `offset` (-1 means the high watermark), deleting
+// whole segments below it; the answer's lowWatermark is the new log start offset. An offset
+// above the high watermark gets OFFSET_OUT_OF_RANGE. v2+: flexible.
+import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from './handler.js';
+
+const HIGH_WATERMARK = -1;
+
+export const deleteRecordsHandler = defineHandler({
+  apiKey: ApiKey.DeleteRecords,
+  minVersion: 0,
+  maxVersion: 2,
+  handle(request, ctx) {
+    const { broker } = ctx;
+    return {
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((req) => {
+          const p = broker.topics.partition(t.name, req.partitionIndex);
+          if (!p) return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          const offset = req.offset === HIGH_WATERMARK ? p.highWatermark : req.offset;
+          if (offset < 0 || offset > p.highWatermark) return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+          try {
+            if (offset > p.logStartOffset) p.deleteRecordsBefore(offset);
+            return { partitionIndex: req.partitionIndex, lowWatermark: p.logStartOffset, errorCode: ErrorCode.NONE };
+          } catch (err) {
+            broker.logger.error({ err, topic: t.name, partition: req.partitionIndex }, 'delete records failed');
+            return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+          }
+        }),
+      })),
+    };
+  },
+});

@@ -1,0 +1,35 @@
+// OffsetForLeaderEpoch: v0-4
+// For each partition, the end offset of the requested leader epoch (KIP-101/279): the start
+// offset of the next higher epoch, or the log end offset for the current one; UNDEFINED
+// (-1/-1) below the earliest epoch. Clients use it to detect log truncation after a leader
+// change; followers to truncate before fetching. v1+: the epoch found is returned. v2+:
+// currentLeaderEpoch is checked (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). v3+: replicaId
+// (a consumer sends -1: answers are bounded by the high watermark... Kafka answers consumers
+// from the leader's cache as well). v4+: flexible.
+import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from './handler.js';
+
+export const offsetForLeaderEpochHandler = defineHandler({
+  apiKey: ApiKey.OffsetForLeaderEpoch,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(request, ctx) {
+    const { broker, apiVersion } = ctx;
+    return {
+      topics: request.topics.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((req) => {
+          const undefinedEpoch = { partition: req.partition, leaderEpoch: -1, endOffset: -1 };
+          const p = broker.topics.partition(t.topic, req.partition);
+          if (!p) return { ...undefinedEpoch, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          if (apiVersion >= 2 && req.currentLeaderEpoch !== -1 && req.currentLeaderEpoch !== p.leaderEpoch) {
+            return { ...undefinedEpoch, errorCode: req.currentLeaderEpoch > p.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH };
+          }
+          const found = p.endOffsetForEpoch(req.leaderEpoch);
+          return { partition: req.partition, errorCode: ErrorCode.NONE, leaderEpoch: found.leaderEpoch, endOffset: found.endOffset };
+        }),
+      })),
+    };
+  },
+});

@@ -1,0 +1,67 @@
+// DescribeConfigs: v0-4
+// Topic resources: every topic config with its effective value and source (topic override,
+// static broker config, default); broker resources (name = this broker's id, or "" for the
+// cluster default): every broker key Tidelog reads. v1+: synonyms on request (includeSynonyms),
+// configSource instead of isDefault. v3+: configType and documentation (includeDocumentation).
+// v4+: flexible. Unknown topic: UNKNOWN_TOPIC_OR_PARTITION; other broker id or resource type:
+// INVALID_REQUEST. configurationKeys filters the keys returned.
+import { ApiKey } from '../../protocol/generated/index.js';
+import type { DescribeConfigsResultInput } from '../../protocol/generated/describe-configs-response.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { describeTopicConfig } from '../../config/topic-config.js';
+import { describeBrokerConfig } from '../../config/broker-config.js';
+import { configTypeCode, ResourceType } from './config-resources.js';
+import { defineHandler } from './handler.js';
+
+export const describeConfigsHandler = defineHandler({
+  apiKey: ApiKey.DescribeConfigs,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(request, ctx) {
+    const { broker } = ctx;
+    const results = request.resources.map((res): DescribeConfigsResultInput => {
+      const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+      const wanted = res.configurationKeys === null ? null : new Set(res.configurationKeys);
+      const keep = (name: string) => wanted === null || wanted.has(name);
+      if (res.resourceType === ResourceType.TOPIC) {
+        const topic = broker.topics.getTopic(res.resourceName);
+        if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist`, configs: [] };
+        const configs = describeTopicConfig(broker.config, topic.configs)
+          .filter((e) => keep(e.name))
+          .map((e) => ({
+            name: e.name,
+            value: e.value,
+            readOnly: e.readOnly,
+            isDefault: e.isDefault,
+            configSource: e.source,
+            isSensitive: e.sensitive,
+            synonyms: request.includeSynonyms ? e.synonyms : [],
+            configType: configTypeCode(e.type),
+            documentation: request.includeDocumentation ? e.doc : null,
+          }));
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
+      }
+      if (res.resourceType === ResourceType.BROKER) {
+        if (res.resourceName !== '' && res.resourceName !== String(broker.brokerId)) {
+          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${broker.brokerId} or empty string, but received ${res.resourceName}`, configs: [] };
+        }
+        const configs = describeBrokerConfig(broker.config)
+          .filter((e) => keep(e.name))
+          .map((e) => ({
+            name: e.name,
+            value: e.value,
+            readOnly: true,
+            isDefault: e.source === 5,
+            configSource: e.source,
+            isSensitive: false,
+            synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source: e.source }] : [],
+            configType: configTypeCode(e.type),
+            documentation: request.includeDocumentation ? e.doc : null,
+          }));
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
+      }
+      return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${res.resourceType}`, configs: [] };
+    });
+    return { results };
+  },
+});

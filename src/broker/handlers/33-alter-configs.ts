@@ -1,0 +1,32 @@
+// AlterConfigs: v0-2
+// Replaces a topic's whole set of config overrides (keys not named go back to their
+// defaults), after validating every key and value (INVALID_CONFIG naming the key).
+// validateOnly honoured. v2+: flexible. Broker configs are static here (no dynamic broker
+// config yet): INVALID_REQUEST.
+import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { ResourceType } from './config-resources.js';
+import { defineHandler } from './handler.js';
+
+export const alterConfigsHandler = defineHandler({
+  apiKey: ApiKey.AlterConfigs,
+  minVersion: 0,
+  maxVersion: 2,
+  handle(request, ctx) {
+    const { broker } = ctx;
+    const responses = request.resources.map((res) => {
+      const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+      if (res.resourceType !== ResourceType.TOPIC) {
+        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are read from server.properties' };
+      }
+      const configs: Record<string, string> = {};
+      for (const c of res.configs) {
+        if (c.value === null) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Null value not supported for topic config ${c.name}` };
+        configs[c.name] = c.value;
+      }
+      const r = broker.topics.setTopicConfigs(res.resourceName, configs, request.validateOnly);
+      return { ...base, errorCode: r.errorCode, errorMessage: r.errorMessage };
+    });
+    return { responses };
+  },
+});

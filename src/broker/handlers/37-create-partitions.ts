@@ -1,0 +1,22 @@
+// CreatePartitions: v0-3
+// Grows a topic to `count` partitions (INVALID_PARTITIONS when not larger). Manual assignments
+// must name this broker. v1 same as v0; v2+: flexible; v3 same as v2. validateOnly honoured.
+import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from './handler.js';
+
+export const createPartitionsHandler = defineHandler({
+  apiKey: ApiKey.CreatePartitions,
+  minVersion: 0,
+  maxVersion: 3,
+  handle(request, ctx) {
+    const { broker } = ctx;
+    const results = request.topics.map((t) => {
+      const badBroker = (t.assignments ?? []).flatMap((a) => a.brokerIds).find((id) => id !== broker.brokerId);
+      if (badBroker !== undefined) return { name: t.name, errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `Unknown broker id ${badBroker} in the assignment` };
+      const r = broker.topics.createPartitions(t.name, t.count, request.validateOnly);
+      return { name: t.name, errorCode: r.errorCode, errorMessage: r.errorMessage };
+    });
+    return { results };
+  },
+});

@@ -1,0 +1,32 @@
+// DescribeCluster: v0-1
+// The cluster id, the controller and the brokers with their endpoints on the listener the
+// request came in on. v1+: endpointType (1 = brokers; 2 = controllers, which a ZooKeeper-style
+// or single-node Tidelog does not expose separately: UNSUPPORTED_ENDPOINT_TYPE).
+import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from './handler.js';
+
+const BROKER_ENDPOINTS = 1;
+const OPERATIONS_NOT_REQUESTED = -2147483648;
+
+export const describeClusterHandler = defineHandler({
+  apiKey: ApiKey.DescribeCluster,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(request, ctx) {
+    const { broker, apiVersion } = ctx;
+    if (apiVersion >= 1 && request.endpointType !== BROKER_ENDPOINTS) {
+      return { errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Unsupported endpoint type ${request.endpointType}`, endpointType: request.endpointType, clusterId: broker.clusterId, controllerId: -1, brokers: [] };
+    }
+    const endpoint = broker.endpointFor(ctx.connection.listener.name);
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      endpointType: BROKER_ENDPOINTS,
+      clusterId: broker.clusterId,
+      controllerId: broker.brokerId,
+      brokers: [{ brokerId: broker.brokerId, host: endpoint.host, port: endpoint.port, rack: broker.config.values['broker.rack'] }],
+      clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+    };
+  },
+});

@@ -1,0 +1,182 @@
+// ReplicaManager (after Kafka's): the produce and fetch paths over the partitions this
+// broker holds. Appends with acks semantics and min.insync.replicas, reads bounded by the
+// high watermark with KIP-74's "first batch whole" rule and byte limits, and long-poll
+// fetches (MaxWaitMs/MinBytes) that park on partitions and wake when they grow.
+// Errors are Kafka codes in the results; nothing here throws on bad input.
+import type { Logger } from 'pino';
+import type { BindingFileSlice } from '../native.js';
+import type { Isolation, Partition } from '../log/partition.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { isInternalTopic } from '../cluster/topic-name.js';
+import type { FileRange } from '../server/types.js';
+import type { TopicService } from './topic-service.js';
+
+export interface ProducePartitionResult {
+  errorCode: number;
+  errorMessage: string | null;
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+}
+
+export interface FetchPartitionRequest {
+  readonly topic: string;
+  readonly partition: number;
+  readonly fetchOffset: number;
+  readonly partitionMaxBytes: number;
+  /** -1 when the client does not send one (Fetch < v9). */
+  readonly currentLeaderEpoch: number;
+}
+
+export interface FetchPartitionResult {
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  records: FileRange | Buffer;
+}
+
+export interface FetchParams {
+  readonly maxWaitMs: number;
+  readonly minBytes: number;
+  readonly maxBytes: number;
+  readonly isolation: Isolation;
+  /** KIP-74 holds from Fetch v3 on; older versions never return a batch larger than the limit. */
+  readonly minOneMessage: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A BindingFileSlice as the network layer's FileRange. */
+function fileRange(slice: BindingFileSlice): FileRange {
+  return {
+    byteLength: slice.size,
+    sendTo: (fd) => slice.sendTo(fd),
+    toBuffer: () => slice.toBuffer(),
+  };
+}
+
+function errorMessageOf(err: unknown): { code: number; message: string } {
+  const e = err as { code?: string; message?: string };
+  const code = e.code && e.code in ErrorCode ? ErrorCode[e.code as keyof typeof ErrorCode] : ErrorCode.KAFKA_STORAGE_ERROR;
+  return { code, message: e.message ?? String(err) };
+}
+
+export class ReplicaManager {
+  constructor(
+    private readonly topics: TopicService,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Appends one partition's batches as leader; resolves when `acks` is satisfied. */
+  async appendToPartition(topic: string, partitionIndex: number, records: Buffer | null, acks: number, internal = false): Promise<ProducePartitionResult> {
+    const result: ProducePartitionResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+    const partition = this.topics.partition(topic, partitionIndex);
+    if (!partition) {
+      result.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return result;
+    }
+    if (isInternalTopic(topic) && !internal) {
+      result.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
+      result.errorMessage = `Cannot append to internal topic ${topic}`;
+      return result;
+    }
+    if (!records || records.length === 0) {
+      result.errorCode = ErrorCode.INVALID_RECORD;
+      result.errorMessage = 'Produce requests must contain at least one record batch';
+      return result;
+    }
+    if (acks === -1 && partition.isr.length < partition.config.minInsyncReplicas) {
+      result.errorCode = ErrorCode.NOT_ENOUGH_REPLICAS;
+      result.errorMessage = `The size of the current ISR ${partition.isr.length} is insufficient to satisfy the min.isr requirement of ${partition.config.minInsyncReplicas} for partition ${topic}-${partitionIndex}`;
+      return result;
+    }
+    try {
+      const appended = await partition.appendAsLeader(records);
+      result.baseOffset = appended.firstOffset;
+      result.logAppendTimeMs = appended.logAppendTimeMs;
+      result.logStartOffset = partition.logStartOffset;
+    } catch (err) {
+      const { code, message } = errorMessageOf(err);
+      result.errorCode = code;
+      result.errorMessage = message;
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.logger.error({ err, topic, partition: partitionIndex }, 'append failed');
+    }
+    return result;
+  }
+
+  private readOne(req: FetchPartitionRequest, maxBytes: number, params: FetchParams, minOneMessage: boolean): FetchPartitionResult {
+    const out: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY };
+    const partition = this.topics.partition(req.topic, req.partition);
+    if (!partition) {
+      out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return out;
+    }
+    if (req.currentLeaderEpoch !== -1 && req.currentLeaderEpoch !== partition.leaderEpoch) {
+      out.errorCode = req.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
+      return out;
+    }
+    try {
+      const read = partition.read(req.fetchOffset, Math.max(0, maxBytes), params.isolation, minOneMessage);
+      out.highWatermark = read.highWatermark;
+      out.lastStableOffset = read.highWatermark;
+      out.logStartOffset = read.logStartOffset;
+      if (read.slice) out.records = fileRange(read.slice);
+    } catch (err) {
+      const { code } = errorMessageOf(err);
+      out.errorCode = code;
+      out.highWatermark = partition.highWatermark;
+      out.lastStableOffset = partition.highWatermark;
+      out.logStartOffset = partition.logStartOffset;
+    }
+    return out;
+  }
+
+  /** One pass over the requested partitions, honouring the response and partition byte limits. */
+  readAll(requests: readonly FetchPartitionRequest[], params: FetchParams): { results: FetchPartitionResult[]; bytes: number; anyError: boolean } {
+    let remaining = params.maxBytes;
+    let bytes = 0;
+    let anyError = false;
+    const results = requests.map((req) => {
+      const limit = Math.min(req.partitionMaxBytes, remaining);
+      const r = this.readOne(req, limit, params, params.minOneMessage && bytes === 0);
+      const size = r.records.byteLength;
+      bytes += size;
+      remaining = Math.max(0, remaining - size);
+      if (r.errorCode !== ErrorCode.NONE) anyError = true;
+      return r;
+    });
+    return { results, bytes, anyError };
+  }
+
+  /**
+   * Fetch with long-poll: answers at once when MinBytes are available, an error occurred or
+   * MaxWaitMs is 0; otherwise waits for any of the partitions to grow or for MaxWaitMs.
+   */
+  async fetch(requests: readonly FetchPartitionRequest[], params: FetchParams): Promise<FetchPartitionResult[]> {
+    const first = this.readAll(requests, params);
+    if (params.maxWaitMs <= 0 || first.bytes >= params.minBytes || first.anyError || requests.length === 0) return first.results;
+    const deadline = Date.now() + params.maxWaitMs;
+    const partitions = requests.map((r) => this.topics.partition(r.topic, r.partition)).filter((p): p is Partition => p !== undefined);
+    for (;;) {
+      const woke = await waitForAny(partitions, deadline - Date.now());
+      const again = this.readAll(requests, params);
+      if (!woke || again.bytes >= params.minBytes || again.anyError || Date.now() >= deadline) return again.results;
+    }
+  }
+}
+
+/** Resolves true when any partition grows, false after timeoutMs. */
+function waitForAny(partitions: readonly Partition[], timeoutMs: number): Promise<boolean> {
+  if (timeoutMs <= 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const removers: (() => void)[] = [];
+    const finish = (woke: boolean) => {
+      clearTimeout(timer);
+      for (const remove of removers) remove();
+      resolve(woke);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    for (const p of partitions) removers.push(p.onData(() => finish(true)));
+  });
+}

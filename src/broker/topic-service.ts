@@ -1,0 +1,205 @@
+// TopicService: topics as the broker sees them. Creates, deletes and grows topics in the
+// MetadataStore and opens their partitions through the LogManager; validates names,
+// counts and configs, answering with Kafka error codes (never throwing on bad input).
+// Creation is all or nothing: a topic whose logs cannot be opened is removed again.
+import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { ConfigError } from '../config/config-def.js';
+import { effectiveTopicConfig, validateTopicConfigs, type EffectiveTopicConfig } from '../config/topic-config.js';
+import type { MetadataStore, PartitionAssignment, TopicMetadata } from '../cluster/metadata-store.js';
+import { invalidTopicNameReason, isInternalTopic } from '../cluster/topic-name.js';
+import type { LogManager } from '../log/log-manager.js';
+import type { Partition } from '../log/partition.js';
+import { ErrorCode } from '../protocol/errors.js';
+
+export interface TopicResult {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly topic?: TopicMetadata;
+}
+
+const ok = (topic?: TopicMetadata): TopicResult => (topic ? { errorCode: ErrorCode.NONE, errorMessage: null, topic } : { errorCode: ErrorCode.NONE, errorMessage: null });
+const fail = (errorCode: number, errorMessage: string): TopicResult => ({ errorCode, errorMessage });
+
+/** Upper bound on partitions per request, so one request cannot exhaust file descriptors. */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+
+export class TopicService {
+  /** Topic name → its partitions on this broker, index = partition id. */
+  private readonly partitions = new Map<string, Partition[]>();
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly metadata: MetadataStore,
+    private readonly logs: LogManager,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens every partition of every known topic (recovering logs after a crash). */
+  loadAll(): void {
+    for (const t of this.metadata.listTopics()) this.openPartitions(t);
+    const known = new Set(this.metadata.listTopics().map((t) => t.name));
+    for (const found of this.logs.findPartitionDirs()) {
+      if (!known.has(found.topic)) this.logger.warn({ dir: found.dir }, 'partition directory of an unknown topic left in place');
+    }
+  }
+
+  private openPartitions(t: TopicMetadata): Partition[] {
+    const config = this.topicConfig(t);
+    const list = this.partitions.get(t.name) ?? [];
+    for (const a of t.partitions) {
+      if (list[a.partition]) continue;
+      const p = this.logs.openPartition(t.name, a.partition, config);
+      p.replicas = [...a.replicas];
+      p.isr = [...a.replicas];
+      list[a.partition] = p;
+    }
+    this.partitions.set(t.name, list);
+    return list;
+  }
+
+  topicConfig(t: TopicMetadata): EffectiveTopicConfig {
+    return effectiveTopicConfig(this.config, t.configs);
+  }
+
+  getTopic(name: string): TopicMetadata | undefined {
+    return this.metadata.getTopic(name);
+  }
+
+  getTopicById(id: string): TopicMetadata | undefined {
+    return this.metadata.getTopicById(id);
+  }
+
+  listTopics(): readonly TopicMetadata[] {
+    return this.metadata.listTopics();
+  }
+
+  partition(topic: string, index: number): Partition | undefined {
+    return this.partitions.get(topic)?.[index];
+  }
+
+  partitionsOf(topic: string): readonly Partition[] {
+    return this.partitions.get(topic) ?? [];
+  }
+
+  private assign(first: number, count: number, replicationFactor: number): PartitionAssignment[] | TopicResult {
+    // Single node: every replica is this broker. The controller does rack-aware placement in a cluster.
+    if (replicationFactor > 1) {
+      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: 1.`);
+    }
+    const out: PartitionAssignment[] = [];
+    for (let i = 0; i < count; i++) out.push({ partition: first + i, replicas: [this.config.brokerId] });
+    return out;
+  }
+
+  /** CreateTopics for one topic. numPartitions/replicationFactor of -1 take the broker defaults. */
+  createTopic(
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+    configs: Readonly<Record<string, string>>,
+    options: { validateOnly?: boolean; manualAssignment?: PartitionAssignment[] } = {},
+  ): TopicResult {
+    const invalid = invalidTopicNameReason(name);
+    if (invalid) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+    if (this.metadata.getTopic(name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    const collides = this.metadata.listTopics().find((t) => t.name.replaceAll('.', '_') === name.replaceAll('.', '_'));
+    if (collides) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${collides.name}`);
+    const partitions = numPartitions === -1 ? this.config.values['num.partitions'] : numPartitions;
+    const rf = replicationFactor === -1 ? this.config.values['default.replication.factor'] : replicationFactor;
+    let assignment: PartitionAssignment[];
+    if (options.manualAssignment && options.manualAssignment.length > 0) {
+      if (numPartitions !== -1 || replicationFactor !== -1) {
+        return fail(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+      }
+      assignment = options.manualAssignment;
+      const brokers = new Set(assignment.flatMap((a) => a.replicas));
+      if ([...brokers].some((b) => b !== this.config.brokerId)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker in replica assignment ${[...brokers].join(',')}`);
+    } else {
+      if (partitions < 1) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions was set to an invalid non-positive value.`);
+      if (partitions > MAX_PARTITIONS_PER_TOPIC) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${partitions} exceeds the limit of ${MAX_PARTITIONS_PER_TOPIC}.`);
+      if (rf < 1) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+      const assigned = this.assign(0, partitions, rf);
+      if (!Array.isArray(assigned)) return assigned;
+      assignment = assigned;
+    }
+    let normalized: Record<string, string>;
+    try {
+      normalized = validateTopicConfigs(configs);
+      effectiveTopicConfig(this.config, normalized);
+    } catch (err) {
+      if (err instanceof ConfigError) return fail(ErrorCode.INVALID_CONFIG, err.message);
+      throw err;
+    }
+    if (options.validateOnly) return ok({ name, topicId: '00000000-0000-0000-0000-000000000000', partitions: assignment, configs: normalized });
+    const topic = this.metadata.createTopic(name, assignment, normalized);
+    try {
+      this.openPartitions(topic);
+    } catch (err) {
+      this.logger.error({ err, topic: name }, 'could not open the logs of a new topic; removing it');
+      this.dropPartitions(name);
+      this.metadata.deleteTopic(name);
+      return fail(ErrorCode.KAFKA_STORAGE_ERROR, `Could not create the logs of topic ${name}: ${(err as Error).message}`);
+    }
+    this.logger.info({ topic: name, partitions: assignment.length, configs: normalized }, 'created topic');
+    return ok(topic);
+  }
+
+  /** Metadata auto-creation (auto.create.topics.enable). */
+  autoCreate(name: string): TopicResult {
+    if (!this.config.values['auto.create.topics.enable'] || isInternalTopic(name)) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unknown topic ${name}`);
+    return this.createTopic(name, -1, -1, {});
+  }
+
+  deleteTopic(name: string): TopicResult {
+    if (!this.config.values['delete.topic.enable']) return fail(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
+    const t = this.metadata.getTopic(name);
+    if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    this.metadata.deleteTopic(name);
+    this.dropPartitions(name);
+    this.logger.info({ topic: name }, 'deleted topic');
+    return ok(t);
+  }
+
+  private dropPartitions(name: string): void {
+    const list = this.partitions.get(name) ?? [];
+    this.partitions.delete(name);
+    for (const p of list) if (p) this.logs.deletePartition(p.topic, p.index);
+  }
+
+  createPartitions(name: string, totalCount: number, validateOnly: boolean): TopicResult {
+    const t = this.metadata.getTopic(name);
+    if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
+    const current = t.partitions.length;
+    if (totalCount < current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${totalCount}.`);
+    if (totalCount === current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
+    if (totalCount > MAX_PARTITIONS_PER_TOPIC) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${totalCount} exceeds the limit of ${MAX_PARTITIONS_PER_TOPIC}.`);
+    const assigned = this.assign(current, totalCount - current, 1);
+    if (!Array.isArray(assigned)) return assigned;
+    if (validateOnly) return ok(t);
+    const next = this.metadata.addPartitions(name, assigned);
+    this.openPartitions(next);
+    this.logger.info({ topic: name, partitions: totalCount }, 'added partitions');
+    return ok(next);
+  }
+
+  /** Replaces a topic's config overrides (AlterConfigs) after validating all of them. */
+  setTopicConfigs(name: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): TopicResult {
+    const t = this.metadata.getTopic(name);
+    if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist`);
+    let normalized: Record<string, string>;
+    let effective: EffectiveTopicConfig;
+    try {
+      normalized = validateTopicConfigs(configs);
+      effective = effectiveTopicConfig(this.config, normalized);
+    } catch (err) {
+      if (err instanceof ConfigError) return fail(ErrorCode.INVALID_CONFIG, err.message);
+      throw err;
+    }
+    if (validateOnly) return ok(t);
+    const next = this.metadata.setTopicConfigs(name, normalized);
+    for (const p of this.partitionsOf(name)) p.updateConfig(effective);
+    this.logger.info({ topic: name, configs: normalized }, 'altered topic configs');
+    return ok(next);
+  }
+}

@@ -1,0 +1,7 @@
+// A mistake in how a command was called: printed as one line, exit status 2.
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

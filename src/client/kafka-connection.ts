@@ -1,0 +1,119 @@
+// KafkaConnection: one TCP connection to a Kafka-protocol broker, speaking the generated
+// codecs. Requests are pipelined; responses are matched by correlation id (they arrive in
+// order). Used by the tests, and later the CLI, replication and the controller.
+import net from 'node:net';
+import { Writer } from '../protocol/primitives/index.js';
+import { getApi, type ApiKey, type ApiTypes } from '../protocol/generated/index.js';
+import { decodeResponse, encodeRequest } from '../protocol/framing.js';
+
+interface Pending {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly resolve: (body: unknown) => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class KafkaConnection {
+  private readonly writer = new Writer();
+  private readonly pending: Pending[] = [];
+  private nextCorrelationId = 1;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private closedError: Error | null = null;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    readonly clientId: string,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error('connection closed by the broker')));
+  }
+
+  static connect(host: string, port: number, clientId = 'tidelog'): Promise<KafkaConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port, noDelay: true });
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new KafkaConnection(socket, clientId));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
+  /** Sends a request; resolves with the decoded response body (or undefined for Produce acks=0 when `expectResponse` is false). */
+  request<K extends ApiKey>(apiKey: K, apiVersion: number, body: ApiTypes[K]['requestInput'], expectResponse = true): Promise<ApiTypes[K]['response']> {
+    const api = getApi(apiKey);
+    if (!api) return Promise.reject(new Error(`unknown api key ${apiKey}`));
+    if (this.closedError) return Promise.reject(this.closedError);
+    const correlationId = this.nextCorrelationId++;
+    const frame = encodeRequest(apiKey, apiVersion, correlationId, this.clientId, body, this.writer);
+    return new Promise((resolve, reject) => {
+      if (expectResponse) this.pending.push({ apiKey, apiVersion, correlationId, resolve: resolve as (b: unknown) => void, reject });
+      this.socket.write(frame, (err) => {
+        if (err) reject(err);
+        else if (!expectResponse) resolve(undefined as never);
+      });
+    });
+  }
+
+  /** Writes raw bytes (for tests of malformed input). */
+  writeRaw(bytes: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Resolves when the broker closes the connection (or after timeoutMs with false). */
+  waitClosed(timeoutMs: number): Promise<boolean> {
+    if (this.socket.destroyed || this.closedError) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.buffered < 4) return;
+      const head = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      this.chunks = [head];
+      const size = head.readInt32BE(0);
+      if (this.buffered < 4 + size) return;
+      const frame = head.subarray(4, 4 + size);
+      const rest = head.subarray(4 + size);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const p = this.pending.shift();
+    if (!p) return this.fail(new Error('response without a request'));
+    try {
+      const { correlationId, body } = decodeResponse(p.apiKey as ApiKey, p.apiVersion, frame);
+      if (correlationId !== p.correlationId) throw new Error(`correlation id ${correlationId}, expected ${p.correlationId}`);
+      p.resolve(body);
+    } catch (err) {
+      p.reject(err as Error);
+    }
+  }
+
+  private fail(err: Error): void {
+    if (!this.closedError) this.closedError = err;
+    for (const p of this.pending.splice(0)) p.reject(err);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,50 @@
+// Offset checkpoint files in Kafka's text format (OffsetCheckpointFile): a version line (0),
+// a count line, then "topic partition offset" lines. Used for recovery-point-offset-checkpoint,
+// replication-offset-checkpoint and log-start-offset-checkpoint in each log dir. Written to a
+// temporary file, fsynced and renamed, so a crash leaves either the old or the new file.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+
+export type TopicPartitionKey = string; // `${topic}-${partition}`, as the partition dir name
+
+export function tpKey(topic: string, partition: number): TopicPartitionKey {
+  return `${topic}-${partition}`;
+}
+
+/** Reads a checkpoint; a missing file is empty; a malformed one throws naming the file. */
+export function readOffsetCheckpoint(file: string): Map<TopicPartitionKey, number> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw err;
+  }
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  const malformed = (why: string) => new Error(`malformed checkpoint file ${file}: ${why}`);
+  if (lines[0] !== '0') throw malformed(`unsupported version ${lines[0]}`);
+  const count = Number(lines[1]);
+  if (!Number.isInteger(count) || lines.length !== count + 2) throw malformed(`expected ${lines[1]} entries, found ${lines.length - 2}`);
+  const out = new Map<TopicPartitionKey, number>();
+  for (const line of lines.slice(2)) {
+    const parts = line.split(' ');
+    const offset = Number(parts[2]);
+    if (parts.length !== 3 || !Number.isInteger(Number(parts[1])) || !Number.isInteger(offset)) throw malformed(`bad line "${line}"`);
+    out.set(tpKey(parts[0]!, Number(parts[1])), offset);
+  }
+  return out;
+}
+
+export function writeOffsetCheckpoint(file: string, entries: Iterable<[topic: string, partition: number, offset: number]>): void {
+  const lines: string[] = [];
+  for (const [topic, partition, offset] of entries) lines.push(`${topic} ${partition} ${offset}`);
+  const text = `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}

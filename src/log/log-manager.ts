@@ -1,0 +1,183 @@
+// LogManager: owns the log directories (log.dirs). Places new partitions on the directory
+// holding the fewest, finds existing partition directories at start-up, keeps each dir's
+// recovery-point-offset-checkpoint, and schedules flush (flush.ms), retention
+// (log.retention.check.interval.ms) and checkpointing. Deleted partitions are renamed to
+// `<topic>-<partition>.<id>-delete` first and removed after, as Kafka does.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { EffectiveTopicConfig } from '../config/topic-config.js';
+import { readOffsetCheckpoint, tpKey, writeOffsetCheckpoint } from './checkpoint.js';
+import { openLog, Partition } from './partition.js';
+
+const RECOVERY_CHECKPOINT = 'recovery-point-offset-checkpoint';
+const PARTITION_DIR_RE = /^(.+)-(\d+)$/;
+
+export interface FoundPartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dir: string;
+}
+
+export class LogManager {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly recoveryPoints = new Map<string, Map<string, number>>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly logger: Logger,
+  ) {
+    for (const dir of config.logDirs) {
+      mkdirSync(dir, { recursive: true });
+      this.recoveryPoints.set(dir, readOffsetCheckpoint(path.join(dir, RECOVERY_CHECKPOINT)));
+      this.removeDeletedDirs(dir);
+    }
+  }
+
+  get logDirs(): readonly string[] {
+    return this.config.logDirs;
+  }
+
+  /** Partition directories present on disk, across all log dirs. */
+  findPartitionDirs(): FoundPartition[] {
+    const found: FoundPartition[] = [];
+    for (const logDir of this.config.logDirs) {
+      for (const name of readdirSync(logDir)) {
+        const m = PARTITION_DIR_RE.exec(name);
+        if (!m || !statSync(path.join(logDir, name)).isDirectory()) continue;
+        found.push({ topic: m[1]!, partition: Number(m[2]), dir: path.join(logDir, name) });
+      }
+    }
+    return found;
+  }
+
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(tpKey(topic, partition));
+  }
+
+  allPartitions(): IterableIterator<Partition> {
+    return this.partitions.values();
+  }
+
+  /** Opens (recovering if needed) or creates the log of a partition. */
+  openPartition(topic: string, partition: number, config: EffectiveTopicConfig): Partition {
+    const key = tpKey(topic, partition);
+    const existing = this.partitions.get(key);
+    if (existing) return existing;
+    let dir = this.config.logDirs.map((d) => path.join(d, key)).find((d) => existsSync(d));
+    let recoveryPoint = 0;
+    if (dir) {
+      recoveryPoint = this.recoveryPoints.get(path.dirname(dir))?.get(key) ?? 0;
+    } else {
+      dir = path.join(this.leastLoadedDir(), key);
+      mkdirSync(dir, { recursive: true });
+    }
+    const started = performance.now();
+    const log = openLog(dir, config, recoveryPoint);
+    const p = new Partition(topic, partition, dir, log, config, this.config.brokerId);
+    const state = p.state();
+    if (state.logEndOffset > recoveryPoint && recoveryPoint >= 0) {
+      this.logger.info({ topic, partition, recoveryPoint, logEndOffset: state.logEndOffset, ms: Math.round(performance.now() - started) }, 'recovered log');
+    }
+    this.partitions.set(key, p);
+    return p;
+  }
+
+  private leastLoadedDir(): string {
+    const counts = new Map<string, number>(this.config.logDirs.map((d) => [d, 0]));
+    for (const p of this.partitions.values()) {
+      const d = path.dirname(p.dir);
+      counts.set(d, (counts.get(d) ?? 0) + 1);
+    }
+    let best = this.config.logDirs[0]!;
+    for (const [d, n] of counts) if (n < counts.get(best)!) best = d;
+    return best;
+  }
+
+  /** Closes and deletes a partition's log: rename first (atomic), then remove the files. */
+  deletePartition(topic: string, partition: number): void {
+    const key = tpKey(topic, partition);
+    const p = this.partitions.get(key);
+    if (!p) return;
+    this.partitions.delete(key);
+    p.close();
+    const renamed = `${p.dir}.${randomUUID().replaceAll('-', '')}-delete`;
+    renameSync(p.dir, renamed);
+    rmSync(renamed, { recursive: true, force: true });
+    this.recoveryPoints.get(path.dirname(p.dir))?.delete(key);
+  }
+
+  private removeDeletedDirs(logDir: string): void {
+    for (const name of readdirSync(logDir)) {
+      if (name.endsWith('-delete')) rmSync(path.join(logDir, name), { recursive: true, force: true });
+    }
+  }
+
+  /** Writes each log dir's recovery-point-offset-checkpoint from the logs' current recovery points. */
+  checkpointRecoveryPoints(pointOf: (p: Partition) => number = (p) => p.state().recoveryPoint): void {
+    for (const dir of this.config.logDirs) {
+      const entries: [string, number, number][] = [];
+      for (const p of this.partitions.values()) {
+        if (path.dirname(p.dir) === dir) entries.push([p.topic, p.index, pointOf(p)]);
+      }
+      writeOffsetCheckpoint(path.join(dir, RECOVERY_CHECKPOINT), entries);
+    }
+  }
+
+  /** Starts the background schedules: retention, time-based flush and checkpointing. */
+  startup(): void {
+    const v = this.config.values;
+    const every = (ms: number, fn: () => void | Promise<void>) => {
+      if (ms <= 0 || ms >= 2 ** 31) return;
+      const t = setInterval(() => {
+        Promise.resolve(fn()).catch((err: unknown) => this.logger.error({ err }, 'log manager task failed'));
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(v['log.retention.check.interval.ms'], () => {
+      this.applyRetention(Date.now());
+    });
+    every(v['log.flush.offset.checkpoint.interval.ms'], () => this.checkpointRecoveryPoints());
+    const flushCheckMs = Math.min(v['log.flush.scheduler.interval.ms'], this.config.logFlushIntervalMs, 1000);
+    every(flushCheckMs, () => this.flushDue(Date.now()));
+  }
+
+  private lastFlushMs = new Map<Partition, number>();
+
+  /** Flushes partitions whose flush.ms has elapsed since their last flush. */
+  async flushDue(nowMs: number): Promise<void> {
+    for (const p of this.partitions.values()) {
+      if (p.config.flushMs >= Number.MAX_SAFE_INTEGER) continue;
+      const last = this.lastFlushMs.get(p) ?? 0;
+      if (nowMs - last >= p.config.flushMs && p.state().unflushedMessages > 0) {
+        await p.flush();
+        this.lastFlushMs.set(p, nowMs);
+      }
+    }
+  }
+
+  applyRetention(nowMs: number): number {
+    let deleted = 0;
+    for (const p of this.partitions.values()) deleted += p.applyRetention(nowMs);
+    if (deleted > 0) this.logger.info({ segments: deleted }, 'deleted segments past retention');
+    return deleted;
+  }
+
+  /** Clean shutdown: close every log (flush, trim indexes), then checkpoint recovery points. */
+  shutdown(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    // close() flushes everything, so each log's recovery point becomes its log end offset.
+    const endOffsets = new Map<Partition, number>();
+    for (const p of this.partitions.values()) {
+      endOffsets.set(p, p.logEndOffset);
+      p.close();
+    }
+    this.checkpointRecoveryPoints((p) => endOffsets.get(p)!);
+    this.partitions.clear();
+  }
+}

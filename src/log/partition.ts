@@ -1,0 +1,192 @@
+// Partition: one topic-partition replica on this broker. Owns its log handle, the leader
+// epoch, the high watermark (separate from the log end offset: consumers never read past
+// it), the ordered append queue, and the waiters of long-poll fetches. Producer state
+// (idempotence, transactions) and follower tracking hang off this object later.
+// All state changes happen on the JS thread; disk work runs in the addon off the thread.
+import type { EffectiveTopicConfig } from '../config/topic-config.js';
+import { native, type BindingAppendResult, type BindingFileSlice, type BindingLog } from '../native.js';
+import { toBindingLogConfig } from './log-config.js';
+
+export interface PartitionReadResult {
+  readonly slice: BindingFileSlice | null;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+}
+
+export type Isolation = 'read_uncommitted' | 'read_committed' | 'replica';
+
+/** Thrown by storage calls; `code` is the Kafka error name (e.g. CORRUPT_MESSAGE). */
+export interface StorageError extends Error {
+  code: string;
+}
+
+interface PendingAppend {
+  readonly records: Buffer;
+  readonly leaderEpoch: number;
+  readonly resolve: (r: BindingAppendResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class Partition {
+  /** Leader epoch of the current leadership; bumps on every leader change. */
+  leaderEpoch = 0;
+  leaderId: number;
+  replicas: number[];
+  isr: number[];
+  private hw: number;
+  private readonly waiters = new Set<() => void>();
+  private readonly appendQueue: PendingAppend[] = [];
+  private appending = false;
+  private closed = false;
+
+  constructor(
+    readonly topic: string,
+    readonly index: number,
+    readonly dir: string,
+    private readonly log: BindingLog,
+    public config: EffectiveTopicConfig,
+    brokerId: number,
+  ) {
+    this.leaderId = brokerId;
+    this.replicas = [brokerId];
+    this.isr = [brokerId];
+    // A single replica has every message it holds; replication will restore the HW
+    // from replication-offset-checkpoint instead.
+    this.hw = log.state().logEndOffset;
+  }
+
+  get logStartOffset(): number {
+    return this.log.state().logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.log.state().logEndOffset;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  get sizeBytes(): number {
+    return this.log.state().sizeBytes;
+  }
+
+  state() {
+    return this.log.state();
+  }
+
+  /**
+   * Appends producer batches as leader. Appends to one partition are applied strictly in
+   * call order (a connection's pipelined produce requests must land in the order sent), so
+   * they go through a queue; the addon works off the JS thread.
+   */
+  appendAsLeader(records: Buffer): Promise<BindingAppendResult> {
+    return new Promise((resolve, reject) => {
+      this.appendQueue.push({ records, leaderEpoch: this.leaderEpoch, resolve, reject });
+      if (!this.appending) void this.drainAppends();
+    });
+  }
+
+  private async drainAppends(): Promise<void> {
+    this.appending = true;
+    while (this.appendQueue.length > 0) {
+      const next = this.appendQueue.shift()!;
+      if (this.closed) {
+        next.reject(Object.assign(new Error('partition is closed'), { code: 'NOT_LEADER_OR_FOLLOWER' }));
+        continue;
+      }
+      try {
+        const result = await this.log.append(next.records, next.leaderEpoch, Date.now());
+        this.onLogEndOffsetAdvanced(result.logEndOffset);
+        next.resolve(result);
+      } catch (err) {
+        next.reject(err);
+      }
+    }
+    this.appending = false;
+  }
+
+  /** Single-replica high watermark: everything appended is committed. Replication replaces this. */
+  private onLogEndOffsetAdvanced(logEndOffset: number): void {
+    if (this.isr.length <= 1 && logEndOffset > this.hw) this.hw = logEndOffset;
+    this.wakeWaiters();
+  }
+
+  /** Moves the high watermark (replication decides when); wakes long-poll fetches. */
+  advanceHighWatermark(offset: number): void {
+    if (offset > this.hw) {
+      this.hw = Math.min(offset, this.logEndOffset);
+      this.wakeWaiters();
+    }
+  }
+
+  /** Reads from fetchOffset: up to the high watermark for consumers, the log end for replicas. */
+  read(fetchOffset: number, maxBytes: number, isolation: Isolation, minOneMessage: boolean): PartitionReadResult {
+    const state = this.log.state();
+    const maxOffset = isolation === 'replica' ? state.logEndOffset : this.hw;
+    const slice = this.log.read(fetchOffset, maxBytes, maxOffset, minOneMessage);
+    return { slice, highWatermark: this.hw, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset };
+  }
+
+  offsetForTimestamp(timestampMs: number) {
+    return this.log.offsetForTimestamp(timestampMs);
+  }
+
+  maxTimestampAndOffset() {
+    return this.log.maxTimestampAndOffset();
+  }
+
+  endOffsetForEpoch(epoch: number) {
+    return this.log.endOffsetForEpoch(epoch);
+  }
+
+  /** DeleteRecords: raises the log start offset (never above the high watermark). */
+  deleteRecordsBefore(offset: number): void {
+    this.log.deleteRecordsBefore(offset);
+  }
+
+  truncateTo(offset: number): void {
+    this.log.truncateTo(offset);
+    if (this.hw > offset) this.hw = offset;
+  }
+
+  /** Deletes segments past retention; returns how many went. */
+  applyRetention(nowMs: number): number {
+    if (!this.config.cleanupPolicy.includes('delete')) return 0;
+    return this.log.deleteOldSegments(nowMs, this.config.retentionMs, this.config.retentionBytes);
+  }
+
+  updateConfig(config: EffectiveTopicConfig): void {
+    this.config = config;
+    this.log.updateConfig(toBindingLogConfig(config));
+  }
+
+  flush(): Promise<void> {
+    return this.log.flush();
+  }
+
+  /** Registers a callback for the next advance of the log; returns a function that removes it. */
+  onData(callback: () => void): () => void {
+    this.waiters.add(callback);
+    return () => this.waiters.delete(callback);
+  }
+
+  private wakeWaiters(): void {
+    if (this.waiters.size === 0) return;
+    const callbacks = [...this.waiters];
+    this.waiters.clear();
+    for (const cb of callbacks) cb();
+  }
+
+  /** Closes the log (flushes and trims its indexes); queued appends fail. */
+  close(): void {
+    this.closed = true;
+    this.wakeWaiters();
+    this.log.close();
+  }
+}
+
+export function openLog(dir: string, config: EffectiveTopicConfig, recoveryPoint: number): BindingLog {
+  return native.BindingLog.open(dir, toBindingLogConfig(config), recoveryPoint);
+}

@@ -1,0 +1,65 @@
+// SocketServer: one TCP listener per entry of `listeners`, accepting connections and
+// handing each to a Connection. Knows the ports actually bound (port 0 = ephemeral), and
+// shuts down in Kafka's order: stop accepting, let in-flight requests finish, close.
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { Listener } from '../config/listeners.js';
+import { Connection, type ConnectionLimits } from './connection.js';
+import type { RequestHandler } from './types.js';
+
+export interface BoundListener extends Listener {
+  /** The port actually bound (differs from `port` when that was 0). */
+  readonly boundPort: number;
+}
+
+export class SocketServer {
+  private readonly servers: net.Server[] = [];
+  private readonly connections = new Set<Connection>();
+  private nextConnectionId = 1;
+  readonly bound: BoundListener[] = [];
+
+  constructor(
+    private readonly listeners: readonly Listener[],
+    private readonly handler: RequestHandler,
+    private readonly limits: ConnectionLimits,
+    private readonly logger: Logger,
+  ) {}
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async start(): Promise<void> {
+    for (const listener of this.listeners) {
+      if (listener.securityProtocol !== 'PLAINTEXT') {
+        throw new Error(`listener ${listener.name} uses ${listener.securityProtocol}, which this version does not serve yet (only PLAINTEXT)`);
+      }
+      const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket, listener));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: listener.host === '' ? '0.0.0.0' : listener.host, port: listener.port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (err) => this.logger.error({ err, listener: listener.name }, 'listener error'));
+      const address = server.address() as net.AddressInfo;
+      this.bound.push({ ...listener, boundPort: address.port });
+      this.servers.push(server);
+      this.logger.info({ listener: listener.name, host: address.address, port: address.port }, 'listening');
+    }
+  }
+
+  private accept(socket: net.Socket, listener: Listener): void {
+    const connection = new Connection(this.nextConnectionId++, socket, listener, this.handler, this.limits, this.logger, (c) => this.connections.delete(c));
+    this.connections.add(connection);
+  }
+
+  /** Stops accepting, waits up to timeoutMs for in-flight requests, then closes every connection. */
+  async shutdown(timeoutMs = 5000): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await Promise.all([...this.connections].map((c) => c.drain(timeoutMs)));
+    for (const c of this.connections) c.close('broker shutting down');
+    this.connections.clear();
+  }
+}

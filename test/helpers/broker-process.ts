@@ -1,0 +1,86 @@
+// Starts a real broker as a child process (`node dist/src/cli/main.js broker`) on an
+// ephemeral port with its own data directory, and reads the bound port from its log.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+export interface BrokerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly bootstrap: string;
+  readonly dataDir: string;
+  readonly logLines: string[];
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  overrides?: Record<string, string | number | boolean>;
+  port?: number;
+}
+
+export function tempDir(prefix = 'tidelog-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startBrokerProcess(options: StartOptions = {}): Promise<BrokerProcess> {
+  const dataDir = options.dataDir ?? tempDir();
+  const overrides: Record<string, string | number | boolean> = {
+    listeners: `PLAINTEXT://127.0.0.1:${options.port ?? 0}`,
+    'log.dirs': dataDir,
+    'offsets.topic.replication.factor': 1,
+    ...options.overrides,
+  };
+  const args = [cliPath, 'broker', ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TIDELOG_LOG_LEVEL: process.env.TIDELOG_LOG_LEVEL ?? 'info' } });
+  const logLines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`broker did not start in 30 s:\n${logLines.join('\n')}`)), 30_000);
+    createInterface({ input: child.stderr! }).on('line', (line) => logLines.push(line));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      logLines.push(line);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === 'listening' && typeof entry.port === 'number') {
+          clearTimeout(timer);
+          resolve(entry.port);
+        }
+      } catch {
+        // not a JSON log line
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`broker exited with ${code} before listening:\n${logLines.join('\n')}`));
+    });
+  });
+  return {
+    child,
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    dataDir,
+    logLines,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
