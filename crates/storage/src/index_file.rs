@@ -1,0 +1,227 @@
+//! The memory-mapped, preallocated file under both indexes (Kafka's `AbstractIndex`).
+//!
+//! Byte layout: `entries` fixed-size entries from byte 0; while the segment is active the file
+//! is preallocated (zero-filled) up to the largest multiple of the entry size that fits in
+//! `max_index_size_bytes`, and it is trimmed to `entries * entry_size` when the segment rolls
+//! or the log closes. A file longer than its entries, with a zero tail, therefore means the
+//! log was not closed cleanly; the segment then rebuilds the index from its log.
+//!
+//! Thread-safety: owned by one segment; `&self` reads and `&mut self` writes, so the borrow
+//! checker (and the `Mutex` around the `Log` in the binding) serialises them.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use memmap2::MmapMut;
+
+use crate::error::{io_context, Result};
+
+/// Why a loaded index cannot be trusted (the segment rebuilds it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IndexLoad {
+    /// Trimmed and consistent.
+    Clean,
+    /// The file did not exist (created empty).
+    Missing,
+    /// Preallocated with a zero tail: the previous process did not close the log.
+    Unclean,
+    /// Size or contents fail the sanity check (reason).
+    Corrupt(String),
+}
+
+pub(crate) struct IndexFile {
+    path: PathBuf,
+    file: File,
+    /// None while the mapped length is zero (mmap of zero bytes is not allowed).
+    mmap: Option<MmapMut>,
+    entry_size: usize,
+    entries: usize,
+    /// Entries that fit in the current mapping.
+    capacity_entries: usize,
+}
+
+impl IndexFile {
+    /// Opens or creates the file and maps it at its current length (rounded down to whole
+    /// entries). Reports `Unclean` if trailing zero entries were found (and drops them).
+    pub fn open(path: &Path, entry_size: usize) -> Result<(Self, IndexLoad)> {
+        let existed = path.exists();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io_context(format!("open index {}", path.display())))?;
+        let len = file
+            .metadata()
+            .map_err(io_context(format!("stat index {}", path.display())))?
+            .len();
+        let mut load = if existed {
+            IndexLoad::Clean
+        } else {
+            IndexLoad::Missing
+        };
+        if len % entry_size as u64 != 0 {
+            load = IndexLoad::Corrupt(format!(
+                "size {len} is not a multiple of the entry size {entry_size}"
+            ));
+        }
+        if len > u64::from(u32::MAX) {
+            load = IndexLoad::Corrupt(format!("size {len} is larger than any index"));
+        }
+        let mut index = Self {
+            path: path.to_path_buf(),
+            file,
+            mmap: None,
+            entry_size,
+            entries: 0,
+            capacity_entries: 0,
+        };
+        if load != IndexLoad::Clean {
+            index.resize_entries(0)?;
+            return Ok((index, load));
+        }
+        let entries = (len / entry_size as u64) as usize;
+        index.map(entries)?;
+        let mut valid = entries;
+        while valid > 0 && index.entry(valid - 1).iter().all(|&b| b == 0) {
+            valid -= 1;
+        }
+        index.entries = valid;
+        if valid != entries {
+            load = IndexLoad::Unclean;
+        }
+        Ok((index, load))
+    }
+
+    fn map(&mut self, capacity_entries: usize) -> Result<()> {
+        self.mmap = None;
+        self.capacity_entries = capacity_entries;
+        if capacity_entries == 0 {
+            return Ok(());
+        }
+        // SAFETY: the file is opened read-write by this process and only this `IndexFile`
+        // writes it; the mapping covers exactly `capacity_entries * entry_size` bytes, which
+        // is the file's length (set by the caller before mapping). Another process truncating
+        // the file would cause SIGBUS, as for Kafka's MappedByteBuffer; the partition
+        // directory is owned by this broker alone.
+        let mmap = unsafe {
+            memmap2::MmapOptions::new()
+                .len(capacity_entries * self.entry_size)
+                .map_mut(&self.file)
+        }
+        .map_err(io_context(format!("mmap index {}", self.path.display())))?;
+        self.mmap = Some(mmap);
+        Ok(())
+    }
+
+    /// Sets the file length to `capacity_entries` entries and remaps it (Kafka's `resize`).
+    /// Entries beyond the new capacity are dropped.
+    pub fn resize_entries(&mut self, capacity_entries: usize) -> Result<()> {
+        if let Some(m) = &self.mmap {
+            m.flush()
+                .map_err(io_context(format!("msync index {}", self.path.display())))?;
+        }
+        self.mmap = None;
+        self.file
+            .set_len((capacity_entries * self.entry_size) as u64)
+            .map_err(io_context(format!("resize index {}", self.path.display())))?;
+        self.entries = self.entries.min(capacity_entries);
+        self.map(capacity_entries)
+    }
+
+    /// Trims the file to its entries (`trimToValidSize`) and fsyncs it.
+    pub fn trim(&mut self) -> Result<()> {
+        if self.capacity_entries != self.entries {
+            self.resize_entries(self.entries)?;
+        }
+        self.flush()
+    }
+
+    pub fn flush(&self) -> Result<()> {
+        if let Some(m) = &self.mmap {
+            m.flush()
+                .map_err(io_context(format!("msync index {}", self.path.display())))?;
+        }
+        self.file
+            .sync_all()
+            .map_err(io_context(format!("fsync index {}", self.path.display())))
+    }
+
+    pub fn entries(&self) -> usize {
+        self.entries
+    }
+
+    pub fn capacity_entries(&self) -> usize {
+        self.capacity_entries
+    }
+
+    pub fn entry(&self, n: usize) -> &[u8] {
+        assert!(n < self.capacity_entries, "index entry {n} beyond capacity");
+        let m = self.mmap.as_ref().expect("mapped when capacity > 0");
+        &m[n * self.entry_size..(n + 1) * self.entry_size]
+    }
+
+    /// Writes the next entry. The caller checked there is room.
+    pub fn push(&mut self, bytes: &[u8]) {
+        assert_eq!(bytes.len(), self.entry_size);
+        assert!(
+            self.entries < self.capacity_entries,
+            "index {} is full",
+            self.path.display()
+        );
+        let at = self.entries * self.entry_size;
+        let m = self.mmap.as_mut().expect("mapped when capacity > 0");
+        m[at..at + bytes.len()].copy_from_slice(bytes);
+        self.entries += 1;
+    }
+
+    /// Keeps the first `entries` entries and zeroes the rest of the mapping, so a crash
+    /// cannot resurrect them.
+    pub fn truncate_entries(&mut self, entries: usize) {
+        if entries >= self.entries {
+            return;
+        }
+        let from = entries * self.entry_size;
+        let to = self.entries * self.entry_size;
+        if let Some(m) = self.mmap.as_mut() {
+            m[from..to].fill(0);
+        }
+        self.entries = entries;
+    }
+
+    pub fn delete(self) -> Result<()> {
+        let Self {
+            path, file, mmap, ..
+        } = self;
+        drop(mmap);
+        drop(file);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_context(format!("delete index {}", path.display()))(e)),
+        }
+    }
+
+    /// Binary search for the last entry `n` with `key(n) <= target` (entries are sorted by
+    /// `key`). Kafka's `AbstractIndex.largestLowerBoundSlotFor`.
+    pub fn largest_lower_bound<K: Ord>(
+        &self,
+        target: &K,
+        key: impl Fn(&[u8]) -> K,
+    ) -> Option<usize> {
+        if self.entries == 0 || key(self.entry(0)) > *target {
+            return None;
+        }
+        let (mut lo, mut hi) = (0usize, self.entries - 1);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if key(self.entry(mid)) <= *target {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        Some(lo)
+    }
+}

@@ -1,0 +1,816 @@
+//! `LogSegment`: one `.log` file with its `.index` and `.timeindex`.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::batch::{crc_of, BatchMeta, RecordBatchHeader, NO_TIMESTAMP, RECORD_BATCH_OVERHEAD};
+use crate::config::LogConfig;
+use crate::epoch::LeaderEpochFileCache;
+use crate::error::{io_context, Result, StorageError};
+use crate::file_slice::FileSlice;
+use crate::index_file::IndexLoad;
+use crate::offset_index::OffsetIndex;
+use crate::time_index::{TimeIndex, TimestampOffset};
+
+/// Suffix of the segment data file (Kafka's `LogFileUtils.LOG_FILE_SUFFIX`).
+pub const LOG_FILE_SUFFIX: &str = "log";
+pub const INDEX_FILE_SUFFIX: &str = "index";
+pub const TIME_INDEX_FILE_SUFFIX: &str = "timeindex";
+/// Bytes read at a time while recovering a segment.
+pub const RECOVERY_READ_CHUNK_BYTES: usize = 1 << 20;
+
+/// `<20-digit zero-padded base offset>.<suffix>`, Kafka's `LogFileUtils.filenamePrefixFromOffset`.
+#[must_use]
+pub fn file_name(base_offset: i64, suffix: &str) -> String {
+    format!("{base_offset:020}.{suffix}")
+}
+
+/// The base offset in a segment file name, if it is one.
+#[must_use]
+pub fn parse_base_offset(stem: &str) -> Option<i64> {
+    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    stem.parse().ok()
+}
+
+/// What a segment has for a read (see [`LogSegment::read`]).
+pub(crate) enum SegmentRead {
+    /// No batch in this segment reaches the offset: try the next segment.
+    NotHere,
+    /// The batch holding the offset exists but cannot be returned (it crosses `max_offset`,
+    /// or is larger than `max_bytes` without `min_one_message`).
+    Nothing,
+    Slice(FileSlice),
+}
+
+/// Kafka's `LogSegment`: the batches from `base_offset` up to the next segment's base offset.
+///
+/// Byte layout: `<base>.log` is v2 record batches back to back, exactly as produced (see
+/// [`crate::batch`]); positions are `u32` and a segment never exceeds `i32::MAX` bytes.
+/// `<base>.index` ([`OffsetIndex`]) and `<base>.timeindex` ([`TimeIndex`]) are sparse and can
+/// always be rebuilt from the `.log`.
+///
+/// Thread-safety: not internally synchronised. Appends and truncation take `&mut self`;
+/// reads take `&self` and use positional I/O only. The `.log` file is shared by `Arc` with
+/// every [`FileSlice`] handed out, so deleting a segment never invalidates a pending send.
+///
+/// After a crash: the `.log` may end in a torn or corrupt batch and the indexes may be stale
+/// or untrimmed. [`LogSegment::recover`] (run by `Log::open` from the recovery point on)
+/// validates every batch header and CRC, truncates the file after the last valid batch and
+/// rebuilds both indexes. Segments wholly below the recovery point are only sanity-checked
+/// ([`LogSegment::load_without_recovery`]).
+pub struct LogSegment {
+    base_offset: i64,
+    log_path: PathBuf,
+    log: Arc<File>,
+    size_bytes: u32,
+    next_offset: i64,
+    offset_index: OffsetIndex,
+    time_index: TimeIndex,
+    indexes_loaded_clean: bool,
+    max_timestamp_so_far: i64,
+    offset_of_max_timestamp_so_far: i64,
+    /// Max timestamp of the first append (Kafka's `rollingBasedTimestamp`).
+    rolling_based_timestamp_ms: Option<i64>,
+    created_ms: i64,
+    bytes_since_last_index_entry: u64,
+}
+
+impl LogSegment {
+    /// Creates an empty active segment (any stale files of that name are replaced), with
+    /// both indexes preallocated to `max_index_size_bytes`.
+    pub fn create(dir: &Path, base_offset: i64, config: &LogConfig, now_ms: i64) -> Result<Self> {
+        assert!(base_offset >= 0, "negative base offset {base_offset}");
+        let log_path = dir.join(file_name(base_offset, LOG_FILE_SUFFIX));
+        let log = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&log_path)
+            .map_err(io_context(format!("create {}", log_path.display())))?;
+        for suffix in [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX] {
+            let p = dir.join(file_name(base_offset, suffix));
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StorageError::storage(format!("remove {}", p.display()), e)),
+            }
+        }
+        let (offset_index, _) = OffsetIndex::open(
+            &dir.join(file_name(base_offset, INDEX_FILE_SUFFIX)),
+            base_offset,
+        )?;
+        let (time_index, _) = TimeIndex::open(
+            &dir.join(file_name(base_offset, TIME_INDEX_FILE_SUFFIX)),
+            base_offset,
+        )?;
+        let mut seg = Self {
+            base_offset,
+            log_path,
+            log: Arc::new(log),
+            size_bytes: 0,
+            next_offset: base_offset,
+            offset_index,
+            time_index,
+            indexes_loaded_clean: true,
+            max_timestamp_so_far: NO_TIMESTAMP,
+            offset_of_max_timestamp_so_far: base_offset,
+            rolling_based_timestamp_ms: None,
+            created_ms: now_ms,
+            bytes_since_last_index_entry: 0,
+        };
+        seg.make_active(config)?;
+        Ok(seg)
+    }
+
+    /// Opens an existing segment's files. Nothing is trusted yet: call
+    /// [`Self::load_without_recovery`] or [`Self::recover`] next.
+    pub fn open(dir: &Path, base_offset: i64, now_ms: i64) -> Result<Self> {
+        let log_path = dir.join(file_name(base_offset, LOG_FILE_SUFFIX));
+        let log = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&log_path)
+            .map_err(io_context(format!("open {}", log_path.display())))?;
+        let len = log
+            .metadata()
+            .map_err(io_context(format!("stat {}", log_path.display())))?
+            .len();
+        let (offset_index, offset_load) = OffsetIndex::open(
+            &dir.join(file_name(base_offset, INDEX_FILE_SUFFIX)),
+            base_offset,
+        )?;
+        let (time_index, time_load) = TimeIndex::open(
+            &dir.join(file_name(base_offset, TIME_INDEX_FILE_SUFFIX)),
+            base_offset,
+        )?;
+        Ok(Self {
+            base_offset,
+            log_path,
+            log: Arc::new(log),
+            // A file beyond i32::MAX cannot be a segment we wrote; recovery truncates it.
+            size_bytes: len.min(i32::MAX as u64) as u32,
+            next_offset: base_offset,
+            offset_index,
+            time_index,
+            indexes_loaded_clean: offset_load == IndexLoad::Clean
+                && time_load == IndexLoad::Clean
+                && i32::try_from(len).is_ok(),
+            max_timestamp_so_far: NO_TIMESTAMP,
+            offset_of_max_timestamp_so_far: base_offset,
+            rolling_based_timestamp_ms: None,
+            created_ms: now_ms,
+            bytes_since_last_index_entry: 0,
+        })
+    }
+
+    #[must_use]
+    pub fn base_offset(&self) -> i64 {
+        self.base_offset
+    }
+
+    /// Offset after the last batch (`base_offset` when empty).
+    #[must_use]
+    pub fn next_offset(&self) -> i64 {
+        self.next_offset
+    }
+
+    #[must_use]
+    pub fn size_bytes(&self) -> u32 {
+        self.size_bytes
+    }
+
+    #[must_use]
+    pub fn offset_index(&self) -> &OffsetIndex {
+        &self.offset_index
+    }
+
+    #[must_use]
+    pub fn time_index(&self) -> &TimeIndex {
+        &self.time_index
+    }
+
+    #[must_use]
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// Largest batch `maxTimestamp` seen and the last offset of the first batch holding it
+    /// (Kafka's `maxTimestampAndOffsetSoFar`).
+    #[must_use]
+    pub fn max_timestamp_and_offset(&self) -> TimestampOffset {
+        TimestampOffset {
+            timestamp: self.max_timestamp_so_far,
+            offset: self.offset_of_max_timestamp_so_far,
+        }
+    }
+
+    /// Kafka's `largestTimestamp`: the max timestamp, or the file's modification time when
+    /// no batch has one. Used by time retention.
+    #[must_use]
+    pub fn largest_timestamp_ms(&self) -> i64 {
+        if self.max_timestamp_so_far >= 0 {
+            return self.max_timestamp_so_far;
+        }
+        self.log
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis() as i64)
+    }
+
+    /// Kafka's `timeWaitedForRoll`: time between the first batch of the segment and the
+    /// incoming one, by batch timestamps when the first batch has one, else by the clock
+    /// since the segment was created.
+    #[must_use]
+    pub fn time_waited_for_roll_ms(&self, now_ms: i64, message_timestamp_ms: i64) -> i64 {
+        match self.rolling_based_timestamp_ms {
+            Some(ts) if ts >= 0 => message_timestamp_ms.saturating_sub(ts),
+            _ => now_ms.saturating_sub(self.created_ms),
+        }
+    }
+
+    /// Preallocates both indexes to the configured size (Kafka's `resize` on the active
+    /// segment).
+    pub(crate) fn make_active(&mut self, config: &LogConfig) -> Result<()> {
+        self.offset_index
+            .resize_for_max_bytes(config.max_index_size_bytes)?;
+        self.time_index
+            .resize_for_max_bytes(config.max_index_size_bytes)
+    }
+
+    /// Kafka's `onBecomeInactiveSegment`: the final time index entry (in the reserved slot),
+    /// then both indexes trimmed to their entries and fsynced.
+    pub(crate) fn on_become_inactive(&mut self) -> Result<()> {
+        self.time_index.maybe_append(
+            self.max_timestamp_so_far,
+            self.offset_of_max_timestamp_so_far,
+            true,
+        );
+        self.offset_index.trim()?;
+        self.time_index.trim()
+    }
+
+    /// fsyncs the log and both indexes.
+    pub fn flush(&self) -> Result<()> {
+        self.log
+            .sync_data()
+            .map_err(io_context(format!("fsync {}", self.log_path.display())))?;
+        self.offset_index.flush()?;
+        self.time_index.flush()
+    }
+
+    /// Deletes the three files. Open `FileSlice`s keep the data readable until dropped.
+    pub(crate) fn delete(self) -> Result<()> {
+        let Self {
+            log_path,
+            offset_index,
+            time_index,
+            ..
+        } = self;
+        offset_index.delete()?;
+        time_index.delete()?;
+        match std::fs::remove_file(&log_path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StorageError::storage(
+                format!("delete {}", log_path.display()),
+                e,
+            )),
+        }
+    }
+
+    /// Reads and checks the header of the committed batch at `position`. Committed bytes
+    /// were validated before they were written (or by recovery), so any failure here is
+    /// on-disk damage: `KafkaStorageError`.
+    pub(crate) fn header_at(&self, position: u32) -> Result<RecordBatchHeader> {
+        let header = self
+            .try_header_at(position, self.size_bytes)
+            .map_err(|reason| {
+                StorageError::storage_invalid_data(format!(
+                    "{} at byte {position}: {reason}",
+                    self.log_path.display()
+                ))
+            })?;
+        Ok(header)
+    }
+
+    fn try_header_at(
+        &self,
+        position: u32,
+        file_end: u32,
+    ) -> std::result::Result<RecordBatchHeader, String> {
+        let end = u64::from(position) + RECORD_BATCH_OVERHEAD as u64;
+        if end > u64::from(file_end) {
+            return Err(format!(
+                "batch header ends at {end}, beyond the segment end {file_end}"
+            ));
+        }
+        let mut buf = [0u8; RECORD_BATCH_OVERHEAD];
+        self.log
+            .read_exact_at(&mut buf, u64::from(position))
+            .map_err(|e| format!("pread: {e}"))?;
+        let header = RecordBatchHeader::parse(&buf).map_err(|e| e.to_string())?;
+        if u64::from(position) + header.size_bytes() > u64::from(file_end) {
+            return Err(format!(
+                "batch of {} bytes runs past the segment end {file_end}",
+                header.size_bytes()
+            ));
+        }
+        if header.base_offset < self.base_offset
+            || header.last_offset_delta < 0
+            || header.last_offset() - self.base_offset > i64::from(i32::MAX)
+        {
+            return Err(format!(
+                "batch offsets {}..={} do not belong to segment {}",
+                header.base_offset,
+                header.last_offset(),
+                self.base_offset
+            ));
+        }
+        Ok(header)
+    }
+
+    /// Kafka's `translateOffset`: the first batch (at or after `start_position`, a batch
+    /// boundary) whose last offset is `>= target`, found via the offset index and a forward
+    /// scan of batch headers.
+    pub(crate) fn translate_offset(
+        &self,
+        target: i64,
+        start_position: u32,
+    ) -> Result<Option<(u32, RecordBatchHeader)>> {
+        let mut position = self
+            .offset_index
+            .lookup(target)
+            .position
+            .max(start_position);
+        while position < self.size_bytes {
+            let header = self.header_at(position)?;
+            if header.last_offset() >= target {
+                return Ok(Some((position, header)));
+            }
+            position += header.size_bytes() as u32;
+        }
+        Ok(None)
+    }
+
+    /// End position and last offset of the last whole batch ending at or before `limit`,
+    /// scanning from `first` (at `start_position`, which must fit). Starts from the offset
+    /// index entry before the last one at or below `limit`, so the scan covers at most about
+    /// two index intervals.
+    fn last_batch_end_at_or_below(
+        &self,
+        limit: u64,
+        start_position: u32,
+        first: RecordBatchHeader,
+    ) -> Result<(u32, i64)> {
+        let mut position = start_position;
+        let mut header = first;
+        let limit_u32 = limit.min(u64::from(self.size_bytes)) as u32;
+        if let Some(slot) = self.offset_index.slot_for_position(limit_u32) {
+            if slot >= 1 {
+                let e = self.offset_index.entry(slot - 1);
+                if e.position > start_position {
+                    position = e.position;
+                    header = self.header_at(position)?;
+                }
+            }
+        }
+        let mut end = position + header.size_bytes() as u32;
+        debug_assert!(u64::from(end) <= limit, "first batch must fit");
+        let mut last_offset = header.last_offset();
+        while end < self.size_bytes {
+            let next = self.header_at(end)?;
+            if u64::from(end) + next.size_bytes() > limit {
+                break;
+            }
+            end += next.size_bytes() as u32;
+            last_offset = next.last_offset();
+        }
+        Ok((end, last_offset))
+    }
+
+    /// Kafka's `LogSegment.read`: whole batches from the one holding `start_offset`, ending
+    /// before any batch whose last offset is `>= max_offset`, within `max_bytes` (the first
+    /// batch is returned whole when larger if `min_one_message`, KIP-74).
+    pub(crate) fn read(
+        &self,
+        start_offset: i64,
+        max_bytes: u32,
+        max_offset: i64,
+        min_one_message: bool,
+    ) -> Result<SegmentRead> {
+        let Some((start_position, first)) = self.translate_offset(start_offset, 0)? else {
+            return Ok(SegmentRead::NotHere);
+        };
+        if first.last_offset() >= max_offset {
+            return Ok(SegmentRead::Nothing);
+        }
+        let first_size = first.size_bytes();
+        let budget = if min_one_message {
+            u64::from(max_bytes).max(first_size)
+        } else {
+            u64::from(max_bytes)
+        };
+        if first_size > budget {
+            return Ok(SegmentRead::Nothing);
+        }
+        let mut limit = u64::from(self.size_bytes);
+        if max_offset < self.next_offset {
+            if let Some((p, _)) = self.translate_offset(max_offset, start_position)? {
+                limit = u64::from(p);
+            }
+        }
+        limit = limit.min(u64::from(start_position) + budget);
+        let (end, last_offset) = self.last_batch_end_at_or_below(limit, start_position, first)?;
+        assert!(end > start_position && end <= self.size_bytes);
+        Ok(SegmentRead::Slice(FileSlice {
+            file: Arc::clone(&self.log),
+            position: start_position,
+            size: end - start_position,
+            first_offset: first.base_offset,
+            last_offset,
+        }))
+    }
+
+    /// Appends validated batches with one positional write, then adds index entries
+    /// (Kafka 3.x `LogSegment.append`: per batch, an offset index entry for the batch's last
+    /// offset once more than `index_interval_bytes` went by since the previous one, and a
+    /// time index entry with the max timestamp so far at the same moments).
+    pub(crate) fn append(
+        &mut self,
+        buf: &[u8],
+        metas: &[BatchMeta],
+        index_interval_bytes: u32,
+    ) -> Result<()> {
+        let first = metas.first().expect("an append has at least one batch");
+        let last = metas.last().expect("an append has at least one batch");
+        assert!(
+            first.base_offset >= self.next_offset,
+            "append at {} below next offset {}",
+            first.base_offset,
+            self.next_offset
+        );
+        assert!(
+            last.last_offset() - self.base_offset <= i64::from(i32::MAX),
+            "relative offset overflow"
+        );
+        assert!(
+            i32::try_from(u64::from(self.size_bytes) + buf.len() as u64).is_ok(),
+            "segment position overflow"
+        );
+        // Assert right before the write: the buffer starts with the batch we think it does.
+        debug_assert_eq!(
+            RecordBatchHeader::parse(buf).map(|h| h.base_offset).ok(),
+            Some(first.base_offset)
+        );
+        let position = self.size_bytes;
+        if let Err(e) = self.log.write_all_at(buf, u64::from(position)) {
+            // Undo a partial write so the file still ends on a batch boundary.
+            let _ = self.log.set_len(u64::from(position));
+            return Err(StorageError::storage(
+                format!("write {}", self.log_path.display()),
+                e,
+            ));
+        }
+        if position == 0 {
+            self.rolling_based_timestamp_ms = metas.iter().map(|m| m.max_timestamp).max();
+        }
+        for m in metas {
+            self.index_batch(
+                position + m.position,
+                m.size_bytes,
+                m.last_offset(),
+                m.max_timestamp,
+                index_interval_bytes,
+            );
+        }
+        self.size_bytes = position + buf.len() as u32;
+        self.next_offset = last.last_offset() + 1;
+        Ok(())
+    }
+
+    fn index_batch(
+        &mut self,
+        position: u32,
+        size_bytes: u32,
+        last_offset: i64,
+        max_timestamp: i64,
+        index_interval_bytes: u32,
+    ) {
+        if max_timestamp > self.max_timestamp_so_far {
+            self.max_timestamp_so_far = max_timestamp;
+            self.offset_of_max_timestamp_so_far = last_offset;
+        }
+        if self.bytes_since_last_index_entry > u64::from(index_interval_bytes)
+            && self.offset_index.has_room_for(1)
+            && self.time_index.has_room_for(1)
+        {
+            self.offset_index.append(last_offset, position);
+            self.time_index.maybe_append(
+                self.max_timestamp_so_far,
+                self.offset_of_max_timestamp_so_far,
+                false,
+            );
+            self.bytes_since_last_index_entry = 0;
+        }
+        self.bytes_since_last_index_entry += u64::from(size_bytes);
+    }
+
+    /// Kafka's `LogSegment.recover`: validates every batch (header, offsets, CRC), rebuilds
+    /// both indexes, re-adds leader epochs newer than the cache knows, and truncates the file
+    /// after the last valid batch. Returns the bytes truncated.
+    pub fn recover(
+        &mut self,
+        config: &LogConfig,
+        epochs: &mut LeaderEpochFileCache,
+    ) -> Result<u64> {
+        self.make_active(config)?;
+        self.offset_index.reset();
+        self.time_index.reset();
+        self.max_timestamp_so_far = NO_TIMESTAMP;
+        self.offset_of_max_timestamp_so_far = self.base_offset;
+        self.rolling_based_timestamp_ms = None;
+        self.bytes_since_last_index_entry = 0;
+        let file_len = self
+            .log
+            .metadata()
+            .map_err(io_context(format!("stat {}", self.log_path.display())))?
+            .len();
+        let scan_end = file_len.min(i32::MAX as u64);
+        let mut reader = ChunkReader::new(Arc::clone(&self.log));
+        let mut valid: u64 = 0;
+        let mut next_offset = self.base_offset;
+        while valid < scan_end {
+            let Some(bytes) = reader.get(valid, RECORD_BATCH_OVERHEAD, scan_end)? else {
+                break;
+            };
+            let Ok(header) = RecordBatchHeader::parse(bytes) else {
+                break;
+            };
+            let size = header.size_bytes();
+            if header.base_offset < next_offset
+                || header.last_offset_delta < 0
+                || header.last_offset() - self.base_offset > i64::from(i32::MAX)
+            {
+                break;
+            }
+            let Some(batch) = reader.get(valid, size as usize, scan_end)? else {
+                break;
+            };
+            if crc_of(batch) != header.crc {
+                break;
+            }
+            if valid == 0 {
+                self.rolling_based_timestamp_ms = Some(header.max_timestamp);
+            }
+            let epoch = header.partition_leader_epoch;
+            if epoch >= 0 && epochs.latest_epoch().map_or(true, |l| epoch > l) {
+                epochs.assign(epoch, header.base_offset);
+            }
+            self.index_batch(
+                valid as u32,
+                size as u32,
+                header.last_offset(),
+                header.max_timestamp,
+                config.index_interval_bytes,
+            );
+            valid += size;
+            next_offset = header.next_offset();
+        }
+        let truncated = file_len - valid;
+        if truncated > 0 {
+            self.log
+                .set_len(valid)
+                .map_err(io_context(format!("truncate {}", self.log_path.display())))?;
+        }
+        self.size_bytes = valid as u32;
+        self.next_offset = next_offset;
+        self.indexes_loaded_clean = true;
+        Ok(truncated)
+    }
+
+    /// The clean-shutdown path: trusts the batches below the last offset index entry, checks
+    /// that entry against the log (it must start a batch whose last offset it names, as
+    /// Kafka's `DumpLogSegments --index-sanity-check` verifies), walks the batch headers from
+    /// there to the end of the file, and checks the time index. Returns false if anything
+    /// is off; the caller then runs [`Self::recover`].
+    pub fn load_without_recovery(&mut self) -> Result<bool> {
+        if !self.indexes_loaded_clean {
+            return Ok(false);
+        }
+        let last_entry = self.offset_index.last_entry();
+        if self.offset_index.entries() > 0 {
+            if last_entry.position >= self.size_bytes {
+                return Ok(false);
+            }
+            match self.try_header_at(last_entry.position, self.size_bytes) {
+                Ok(h) if h.last_offset() == last_entry.offset => {}
+                _ => return Ok(false),
+            }
+        }
+        let time_last = self.time_index.last_entry();
+        let mut max_ts = if self.time_index.entries() > 0 {
+            time_last
+        } else {
+            TimestampOffset {
+                timestamp: NO_TIMESTAMP,
+                offset: self.base_offset,
+            }
+        };
+        let mut position = last_entry.position;
+        let mut next_offset = self.base_offset;
+        while position < self.size_bytes {
+            let Ok(header) = self.try_header_at(position, self.size_bytes) else {
+                return Ok(false);
+            };
+            if header.base_offset < next_offset {
+                return Ok(false);
+            }
+            if header.max_timestamp > max_ts.timestamp {
+                max_ts = TimestampOffset {
+                    timestamp: header.max_timestamp,
+                    offset: header.last_offset(),
+                };
+            }
+            next_offset = header.next_offset();
+            position += header.size_bytes() as u32;
+        }
+        if self.time_index.entries() > 0
+            && (time_last.offset >= next_offset || time_last.offset < self.base_offset)
+        {
+            return Ok(false);
+        }
+        self.next_offset = next_offset;
+        self.max_timestamp_so_far = max_ts.timestamp;
+        self.offset_of_max_timestamp_so_far = max_ts.offset;
+        self.bytes_since_last_index_entry = u64::from(self.size_bytes - last_entry.position);
+        self.rolling_based_timestamp_ms = if self.size_bytes > 0 {
+            Some(self.header_at(0)?.max_timestamp)
+        } else {
+            None
+        };
+        Ok(true)
+    }
+
+    /// Kafka's `LogSegment.truncateTo`: removes every batch whose last offset is `>= offset`
+    /// (a batch is never cut in half, so an offset inside a batch removes the whole batch).
+    /// Returns the bytes removed; afterwards `next_offset()` is `min(offset, base offset of
+    /// the first removed batch)`.
+    pub(crate) fn truncate_to(&mut self, offset: i64) -> Result<u64> {
+        let Some((position, header)) = self.translate_offset(offset, 0)? else {
+            return Ok(0);
+        };
+        let new_next = offset.min(header.base_offset).max(self.base_offset);
+        self.offset_index.truncate_to(new_next);
+        self.time_index.truncate_to(new_next);
+        let removed = u64::from(self.size_bytes - position);
+        self.log
+            .set_len(u64::from(position))
+            .map_err(io_context(format!("truncate {}", self.log_path.display())))?;
+        self.size_bytes = position;
+        self.next_offset = new_next;
+        // Re-derive the tail state from the last index entries plus a short header scan.
+        let last_entry = self.offset_index.last_entry();
+        let mut max_ts = self.time_index.last_entry();
+        let mut p = last_entry.position;
+        while p < self.size_bytes {
+            let h = self.header_at(p)?;
+            if h.max_timestamp > max_ts.timestamp {
+                max_ts = TimestampOffset {
+                    timestamp: h.max_timestamp,
+                    offset: h.last_offset(),
+                };
+            }
+            p += h.size_bytes() as u32;
+        }
+        self.max_timestamp_so_far = max_ts.timestamp;
+        self.offset_of_max_timestamp_so_far = max_ts.offset;
+        self.bytes_since_last_index_entry = u64::from(self.size_bytes - last_entry.position);
+        if self.size_bytes == 0 {
+            self.rolling_based_timestamp_ms = None;
+        }
+        Ok(removed)
+    }
+
+    /// Kafka's `findOffsetByTimestamp`: the first record at or after `target_ms` with offset
+    /// `>= start_offset`, as `(offset, timestamp)`. Exact for uncompressed `CreateTime` batches
+    /// (records are walked); for `LogAppendTime` batches every record carries the batch's
+    /// `maxTimestamp`; for compressed `CreateTime` batches it answers with the batch's first
+    /// offset and `maxTimestamp` (records are never decompressed here).
+    pub(crate) fn find_offset_by_timestamp(
+        &self,
+        target_ms: i64,
+        start_offset: i64,
+    ) -> Result<Option<(i64, i64)>> {
+        let t = self.time_index.lookup(target_ms);
+        let mut position = self
+            .offset_index
+            .lookup(t.offset.max(start_offset))
+            .position;
+        while position < self.size_bytes {
+            let h = self.header_at(position)?;
+            if h.max_timestamp >= target_ms && h.last_offset() >= start_offset {
+                return Ok(Some(self.refine_in_batch(
+                    position,
+                    &h,
+                    target_ms,
+                    start_offset,
+                )?));
+            }
+            position += h.size_bytes() as u32;
+        }
+        Ok(None)
+    }
+
+    fn refine_in_batch(
+        &self,
+        position: u32,
+        h: &RecordBatchHeader,
+        target_ms: i64,
+        start_offset: i64,
+    ) -> Result<(i64, i64)> {
+        let batch_level = (h.base_offset.max(start_offset), h.max_timestamp);
+        if h.timestamp_type() == crate::batch::TimestampType::LogAppendTime || h.compression() != 0
+        {
+            return Ok(batch_level);
+        }
+        let mut bytes = vec![0u8; h.size_bytes() as usize];
+        self.log
+            .read_exact_at(&mut bytes, u64::from(position))
+            .map_err(io_context(format!("pread {}", self.log_path.display())))?;
+        Ok(
+            crate::batch::first_record_at_or_after(&bytes, target_ms, start_offset)
+                .unwrap_or(batch_level),
+        )
+    }
+
+    /// The record with the segment's largest timestamp (for `ListOffsets` `MAX_TIMESTAMP`,
+    /// KIP-734), as `(offset, timestamp)`, located like Kafka does: offset index lookup of the
+    /// tracked shallow offset, then the first batch carrying that timestamp.
+    pub(crate) fn max_timestamp_record(&self, start_offset: i64) -> Result<Option<(i64, i64)>> {
+        if self.size_bytes == 0 || self.max_timestamp_so_far < 0 {
+            return Ok(None);
+        }
+        let target = self.max_timestamp_so_far;
+        let mut position = self
+            .offset_index
+            .lookup(self.offset_of_max_timestamp_so_far)
+            .position;
+        while position < self.size_bytes {
+            let h = self.header_at(position)?;
+            if h.max_timestamp == target && h.last_offset() >= start_offset {
+                return Ok(Some(self.refine_in_batch(
+                    position,
+                    &h,
+                    target,
+                    start_offset,
+                )?));
+            }
+            position += h.size_bytes() as u32;
+        }
+        Ok(None)
+    }
+}
+
+/// Sequential reader for recovery: reads the file in large chunks instead of one `pread`
+/// per batch.
+struct ChunkReader {
+    file: Arc<File>,
+    buf: Vec<u8>,
+    buf_start: u64,
+}
+
+impl ChunkReader {
+    fn new(file: Arc<File>) -> Self {
+        Self {
+            file,
+            buf: Vec::new(),
+            buf_start: 0,
+        }
+    }
+
+    /// `len` bytes at `position`, or `None` if they extend past `end`.
+    fn get(&mut self, position: u64, len: usize, end: u64) -> Result<Option<&[u8]>> {
+        if position + len as u64 > end {
+            return Ok(None);
+        }
+        let have = position >= self.buf_start
+            && position + len as u64 <= self.buf_start + self.buf.len() as u64;
+        if !have {
+            let want = (len.max(RECOVERY_READ_CHUNK_BYTES) as u64).min(end - position) as usize;
+            self.buf.resize(want, 0);
+            self.file
+                .read_exact_at(&mut self.buf, position)
+                .map_err(|e| StorageError::storage("read segment during recovery", e))?;
+            self.buf_start = position;
+        }
+        let from = (position - self.buf_start) as usize;
+        Ok(Some(&self.buf[from..from + len]))
+    }
+}
