@@ -13,6 +13,7 @@ import { SocketServer, type BoundListener } from '../server/socket-server.js';
 import { ReplicaManager } from './replica-manager.js';
 import { RequestRouter } from './request-router.js';
 import { TopicService } from './topic-service.js';
+import { GroupCoordinator } from '../groups/group-coordinator.js';
 
 /** Response bytes pending on one connection before the broker stops reading from it. */
 const PENDING_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
@@ -21,6 +22,8 @@ export class Broker {
   readonly startedAtMs = Date.now();
   private socketServer!: SocketServer;
   private stopped = false;
+  /** The classic consumer-group coordinator; constructed and loaded in start(). */
+  groups!: GroupCoordinator;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -48,6 +51,8 @@ export class Broker {
     topics.loadAll();
     logs.startup();
     const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger));
+    broker.groups = GroupCoordinator.forBroker(config, topics, broker.replicas, logger);
+    await broker.groups.startup();
     const router = new RequestRouter(broker);
     broker.socketServer = new SocketServer(
       config.listeners,
@@ -93,6 +98,8 @@ export class Broker {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Parked JoinGroup/SyncGroup requests are answered first, so the socket drain does not wait on them.
+    await this.groups.shutdown();
     await this.socketServer.shutdown();
     this.logs.shutdown();
   }

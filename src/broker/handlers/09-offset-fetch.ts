@@ -1,0 +1,58 @@
+// OffsetFetch: v1-9 (v0 read offsets from ZooKeeper and is not served)
+// v1: the partitions asked for; a group error is reported on every partition.
+// v2+: topics may be null (every committed offset of the group); a top-level errorCode.
+// v3+: throttleTimeMs. v5+: committedLeaderEpoch. v6+: flexible.
+// v7+: requireStable (KIP-447): a partition whose commit is still being written answers
+//   UNSTABLE_OFFSET_COMMIT, which the client retries.
+// v8+: several groups per request, each with its own error (KIP-709).
+// v9: memberId/memberEpoch (KIP-848) are for consumer-protocol groups; classic groups ignore them.
+// Offsets are answered whatever the group's state; a partition without a committed offset
+// (or an unknown group or topic) answers offset -1 with empty metadata and no error.
+import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { GroupCoordinator, OffsetFetchResult } from '../../groups/group-coordinator.js';
+import { defineHandler } from './handler.js';
+
+function fetch(groups: GroupCoordinator, groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null, requireStable: boolean): OffsetFetchResult {
+  return groups.fetchOffsets(
+    groupId,
+    topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })),
+    requireStable,
+  );
+}
+
+function partitionsOut(r: OffsetFetchResult) {
+  return r.topics.map((t) => ({
+    name: t.topic,
+    partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })),
+  }));
+}
+
+export const offsetFetchHandler = defineHandler({
+  apiKey: ApiKey.OffsetFetch,
+  minVersion: 1,
+  maxVersion: 9,
+  handle(request, ctx) {
+    const v = ctx.apiVersion;
+    const { groups } = ctx.broker;
+    if (v >= 8) {
+      return {
+        groups: request.groups.map((g) => {
+          const r = fetch(groups, g.groupId, g.topics, request.requireStable);
+          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.errorCode === ErrorCode.NONE ? partitionsOut(r) : [] };
+        }),
+      };
+    }
+    const topics = v >= 2 ? request.topics : (request.topics ?? []);
+    const r = fetch(groups, request.groupId, topics, v >= 7 && request.requireStable);
+    if (r.errorCode === ErrorCode.NONE) return { errorCode: ErrorCode.NONE, topics: partitionsOut(r) };
+    if (v >= 2) return { errorCode: r.errorCode, topics: [] };
+    // v1 has no top-level error: every partition asked for carries it.
+    return {
+      topics: (topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode })),
+      })),
+    };
+  },
+});

@@ -1,0 +1,44 @@
+// FindCoordinator: v0-6
+// v0: a group key only. v1+: keyType (0 = group, 1 = transaction) and errorMessage.
+// v3+: flexible. v4+: batched coordinatorKeys, one result per key (KIP-699).
+// v5-6: no change the broker sees (v6 adds share-group keys, keyType 2, which is refused).
+// The group coordinator is this broker (single node: it leads every __consumer_offsets
+// partition), reported with its advertised endpoint on the listener the request came in on;
+// the first lookup creates __consumer_offsets. Transactions have no coordinator yet:
+// keyType 1 answers COORDINATOR_NOT_AVAILABLE. An unknown keyType is INVALID_REQUEST.
+import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode, errorMessage } from '../../protocol/errors.js';
+import { defineHandler, type RequestContext } from './handler.js';
+
+const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+interface Found {
+  errorCode: number;
+  errorMessage: string | null;
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+function find(ctx: RequestContext, key: string, keyType: number): Found {
+  const none = (errorCode: number, message: string): Found => ({ errorCode, errorMessage: message, nodeId: -1, host: '', port: -1 });
+  if (keyType === KEY_TYPE_TRANSACTION) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'This broker has no transaction coordinator yet.');
+  if (keyType !== KEY_TYPE_GROUP) return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType} in FindCoordinator request`);
+  const errorCode = ctx.broker.groups.findGroupCoordinator(key);
+  if (errorCode !== ErrorCode.NONE) return none(errorCode, errorMessage(errorCode));
+  const endpoint = ctx.broker.endpointFor(ctx.connection.listener.name);
+  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: ctx.broker.brokerId, host: endpoint.host, port: endpoint.port };
+}
+
+export const findCoordinatorHandler = defineHandler({
+  apiKey: ApiKey.FindCoordinator,
+  minVersion: 0,
+  maxVersion: 6,
+  handle(request, ctx) {
+    if (ctx.apiVersion >= 4) {
+      return { coordinators: request.coordinatorKeys.map((key) => ({ key, ...find(ctx, key, request.keyType) })) };
+    }
+    return find(ctx, request.key, ctx.apiVersion >= 1 ? request.keyType : KEY_TYPE_GROUP);
+  },
+});

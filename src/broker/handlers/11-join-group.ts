@@ -1,0 +1,51 @@
+// JoinGroup: v0-9
+// v0: no rebalance timeout (the session timeout serves as one, as in Kafka). v1+: rebalanceTimeoutMs.
+// v2+: throttleTimeMs. v4+: a dynamic member joining without an id first gets
+//   MEMBER_ID_REQUIRED with its id and joins again with it (KIP-394).
+// v5+: groupInstanceId, static membership (KIP-345): a known instance rejoining with no
+//   member id replaces its old id, without a rebalance when its protocols did not change;
+//   a stale member id of an instance gets FENCED_INSTANCE_ID. v6+: flexible.
+// v7+: protocolType in the response; protocolName nullable. v8+: reason (logged).
+// v9+: skipAssignment: a static leader rejoining a Stable group is told it leads but must
+//   not compute an assignment.
+// The request parks until the rebalance completes (every known member rejoined, the
+// rebalance timeout passed, or the initial delay of a new group elapsed); the leader's
+// response carries every member's metadata for the selected protocol.
+import { ApiKey } from '../../protocol/generated/index.js';
+import { defineHandler } from './handler.js';
+
+export const joinGroupHandler = defineHandler({
+  apiKey: ApiKey.JoinGroup,
+  minVersion: 0,
+  maxVersion: 9,
+  async handle(request, ctx) {
+    const v = ctx.apiVersion;
+    const groupInstanceId = v >= 5 ? request.groupInstanceId : null;
+    const result = await ctx.broker.groups.joinGroup({
+      groupId: request.groupId,
+      memberId: request.memberId,
+      groupInstanceId,
+      requireKnownMemberId: v >= 4 && groupInstanceId === null,
+      supportSkippingAssignment: v >= 9,
+      clientId: ctx.clientId ?? '',
+      // Kafka reports the client's InetAddress, which prints with a leading slash.
+      clientHost: `/${ctx.connection.remoteAddress}`,
+      rebalanceTimeoutMs: v === 0 ? request.sessionTimeoutMs : request.rebalanceTimeoutMs,
+      sessionTimeoutMs: request.sessionTimeoutMs,
+      protocolType: request.protocolType,
+      protocols: request.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+      reason: v >= 8 ? request.reason : null,
+    });
+    return {
+      errorCode: result.errorCode,
+      generationId: result.generationId,
+      protocolType: v >= 7 ? result.protocolType : null,
+      // Before v7 the protocol name is not nullable: Kafka sends '' instead.
+      protocolName: v >= 7 ? result.protocolName : (result.protocolName ?? ''),
+      leader: result.leader,
+      skipAssignment: v >= 9 && result.skipAssignment,
+      memberId: result.memberId,
+      members: result.members.map((m) => ({ memberId: m.memberId, groupInstanceId: v >= 5 ? m.groupInstanceId : null, metadata: m.metadata })),
+    };
+  },
+});

@@ -1,0 +1,18 @@
+// Heartbeat: v0-4
+// v1+: throttleTimeMs. v3+: groupInstanceId (KIP-345: a stale member id of a static member
+// gets FENCED_INSTANCE_ID). v4+: flexible.
+// Keeps the member's session alive. While the group prepares a rebalance the answer is
+// REBALANCE_IN_PROGRESS (the member must rejoin); an old generation gets ILLEGAL_GENERATION
+// and an unknown member UNKNOWN_MEMBER_ID.
+import { ApiKey } from '../../protocol/generated/index.js';
+import { defineHandler } from './handler.js';
+
+export const heartbeatHandler = defineHandler({
+  apiKey: ApiKey.Heartbeat,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(request, ctx) {
+    const groupInstanceId = ctx.apiVersion >= 3 ? request.groupInstanceId : null;
+    return { errorCode: ctx.broker.groups.heartbeat(request.groupId, request.memberId, groupInstanceId, request.generationId) };
+  },
+});

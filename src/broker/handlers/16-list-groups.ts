@@ -1,0 +1,20 @@
+// ListGroups: v0-5
+// v1+: throttleTimeMs. v3+: flexible. v4+: statesFilter (KIP-518; matched without regard to
+// case) and each group's state. v5+: typesFilter and each group's type (KIP-848): every group
+// here is "classic".
+import { ApiKey } from '../../protocol/generated/index.js';
+import { defineHandler } from './handler.js';
+
+export const listGroupsHandler = defineHandler({
+  apiKey: ApiKey.ListGroups,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(request, ctx) {
+    const v = ctx.apiVersion;
+    const r = ctx.broker.groups.listGroups(v >= 4 ? request.statesFilter : [], v >= 5 ? request.typesFilter : []);
+    return {
+      errorCode: r.errorCode,
+      groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),
+    };
+  },
+});

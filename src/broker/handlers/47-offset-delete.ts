@@ -1,0 +1,37 @@
+// OffsetDelete: v0 (KIP-496)
+// Deletes a group's committed offsets. In an Empty group any offset may go; in a consumer
+// group with members, partitions of topics the members subscribe to answer
+// GROUP_SUBSCRIBED_TO_TOPIC and the others are deleted; other non-empty groups get
+// NON_EMPTY_GROUP. Unknown groups: GROUP_ID_NOT_FOUND. Partitions of unknown topics:
+// UNKNOWN_TOPIC_OR_PARTITION. A group-level error answers with no partitions.
+import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { defineHandler } from './handler.js';
+
+export const offsetDeleteHandler = defineHandler({
+  apiKey: ApiKey.OffsetDelete,
+  minVersion: 0,
+  maxVersion: 0,
+  async handle(request, ctx) {
+    const { broker } = ctx;
+    const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+    const errors = new Map<string, number>();
+    const known: { topic: string; partition: number }[] = [];
+    for (const t of request.topics) {
+      for (const p of t.partitions) {
+        if (broker.topics.partition(t.name, p.partitionIndex)) known.push({ topic: t.name, partition: p.partitionIndex });
+        else errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      }
+    }
+    const r = await broker.groups.deleteOffsets(request.groupId, known);
+    if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, topics: [] };
+    for (const p of r.partitions) errors.set(key(p.topic, p.partition), p.errorCode);
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.NONE })),
+      })),
+    };
+  },
+});

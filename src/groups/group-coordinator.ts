@@ -1,0 +1,1317 @@
+// GroupCoordinator (after Kafka's GroupCoordinator.scala and GroupMetadataManager.scala): the
+// classic consumer-group protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) with Kafka's
+// state machine (see group-metadata.ts), static membership (KIP-345), member ids handed out
+// before joining (KIP-394), the initial delayed join (group.initial.rebalance.delay.ms), and
+// committed offsets and group metadata kept in __consumer_offsets.
+//
+// Concurrency: every state change happens on the JS thread. Kafka's purgatories become
+// timers (a member's session, a rebalance's join and sync deadlines, the initial join delay,
+// pending member ids, offset expiration); each timer calls back into this object, which
+// re-checks the state it finds, as Kafka's delayed operations do. Parked JoinGroup and
+// SyncGroup requests are promises answered by callbacks on the member.
+//
+// Durability: OffsetCommit answers after its records are appended (acks=all); a SyncGroup
+// from the leader answers every member after the group's metadata is appended. At start-up
+// the coordinator reads every local partition of __consumer_offsets and rebuilds groups and
+// offsets (latest value per key wins; a tombstone deletes). Kafka errors are returned as
+// codes; nothing here throws on bad input.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { ReplicaManager } from '../broker/replica-manager.js';
+import type { TopicService } from '../broker/topic-service.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { GroupMetadata, joinError, syncError, type GroupState } from './group-metadata.js';
+import { MemberMetadata, type JoinCallback, type JoinGroupResult, type Protocol, type SyncCallback, type SyncGroupResult } from './member-metadata.js';
+import {
+  decodeGroupMetadataValue,
+  decodeOffsetCommitValue,
+  decodeOffsetsKey,
+  groupMetadataKey,
+  groupMetadataValue,
+  offsetCommitKey,
+  offsetCommitValue,
+  type CommittedOffset,
+} from './offsets-records.js';
+import { GROUP_METADATA_TOPIC_NAME, LogOffsetsTopicStore, partitionForGroup, type OffsetsTopicStore } from './offsets-topic.js';
+import { decodeRecordBatches, encodeRecordBatch, type DecodedBatch, type KeyValueRecord } from './record-batch.js';
+
+export type { JoinGroupResult, SyncGroupResult, Protocol } from './member-metadata.js';
+export type { GroupState } from './group-metadata.js';
+
+/** Kafka's GroupCoordinator.NewMemberJoinTimeoutMs: a new member's parked JoinGroup expires after this. */
+export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
+/** Kafka's offset.metadata.max.bytes default: longer commit metadata gets OFFSET_METADATA_TOO_LARGE. */
+export const OFFSET_METADATA_MAX_BYTES = 4096;
+/** Kafka's offsets.load.buffer.size default: bytes read per step when loading a partition. */
+export const OFFSETS_LOAD_BUFFER_BYTES = 5 * 1024 * 1024;
+/** The group type of every group this coordinator serves (ListGroups v5). */
+export const CLASSIC_GROUP_TYPE = 'classic';
+
+export interface GroupCoordinatorConfig {
+  readonly groupMinSessionTimeoutMs: number;
+  readonly groupMaxSessionTimeoutMs: number;
+  readonly groupMaxSize: number;
+  readonly groupInitialRebalanceDelayMs: number;
+  readonly offsetsTopicNumPartitions: number;
+  readonly offsetsRetentionMs: number;
+  readonly offsetsRetentionCheckIntervalMs: number;
+}
+
+export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
+  const v = config.values;
+  return {
+    groupMinSessionTimeoutMs: v['group.min.session.timeout.ms'],
+    groupMaxSessionTimeoutMs: v['group.max.session.timeout.ms'],
+    groupMaxSize: v['group.max.size'],
+    groupInitialRebalanceDelayMs: v['group.initial.rebalance.delay.ms'],
+    offsetsTopicNumPartitions: v['offsets.topic.num.partitions'],
+    offsetsRetentionMs: v['offsets.retention.minutes'] * 60_000,
+    offsetsRetentionCheckIntervalMs: v['offsets.retention.check.interval.ms'],
+  };
+}
+
+export interface JoinGroupParams {
+  readonly groupId: string;
+  /** '' for a member joining for the first time. */
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  /** KIP-394 (JoinGroup v4+, dynamic members): answer MEMBER_ID_REQUIRED with an id first. */
+  readonly requireKnownMemberId: boolean;
+  /** JoinGroup v9+: a static leader may skip the assignment. */
+  readonly supportSkippingAssignment: boolean;
+  readonly clientId: string;
+  readonly clientHost: string;
+  readonly rebalanceTimeoutMs: number;
+  readonly sessionTimeoutMs: number;
+  readonly protocolType: string;
+  readonly protocols: readonly Protocol[];
+  readonly reason: string | null;
+}
+
+export interface SyncGroupParams {
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  /** SyncGroup v5+: checked against the group's; null when the version does not carry them. */
+  readonly protocolType: string | null;
+  readonly protocolName: string | null;
+  readonly assignments: readonly { memberId: string; assignment: Buffer }[];
+}
+
+export interface LeaveMember {
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly reason: string | null;
+}
+
+export interface LeaveGroupResult {
+  readonly errorCode: number;
+  readonly members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
+}
+
+export interface OffsetCommitPartition {
+  readonly partition: number;
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  /** OffsetCommit v1 only; -1 means "now". */
+  readonly commitTimestampMs: number;
+  readonly metadata: string | null;
+}
+
+export interface OffsetCommitParams {
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  /** OffsetCommit v2-4 retention time; -1 for the broker's retention. */
+  readonly retentionTimeMs: number;
+  readonly topics: readonly { topic: string; partitions: readonly OffsetCommitPartition[] }[];
+}
+
+export interface TopicPartitionError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly errorCode: number;
+}
+
+export interface FetchedOffset {
+  readonly partition: number;
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string;
+  readonly errorCode: number;
+}
+
+export interface OffsetFetchResult {
+  readonly errorCode: number;
+  readonly topics: { topic: string; partitions: FetchedOffset[] }[];
+}
+
+export interface GroupListing {
+  readonly groupId: string;
+  readonly protocolType: string;
+  readonly state: GroupState;
+  readonly groupType: string;
+}
+
+export interface GroupDescription {
+  readonly errorCode: number;
+  readonly groupId: string;
+  /** '' when the group could not be described (an error). */
+  readonly state: GroupState | '';
+  readonly protocolType: string;
+  readonly protocolData: string;
+  readonly members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
+}
+
+type GroupApi = 'join' | 'sync' | 'heartbeat' | 'leave' | 'commit' | 'fetch' | 'describe' | 'delete' | 'offset-delete';
+
+const EMPTY = Buffer.alloc(0);
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, GroupMetadata>();
+  private active = false;
+  private expirationTimer: NodeJS.Timeout | null = null;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly now: () => number;
+
+  constructor(
+    readonly config: GroupCoordinatorConfig,
+    private readonly store: OffsetsTopicStore,
+    private readonly logger: Logger,
+    options: { now?: () => number } = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The coordinator of a broker: __consumer_offsets in the broker's own logs. */
+  static forBroker(config: BrokerConfig, topics: TopicService, replicas: ReplicaManager, logger: Logger): GroupCoordinator {
+    return new GroupCoordinator(groupCoordinatorConfig(config), new LogOffsetsTopicStore(config, topics, replicas, logger), logger.child({ component: 'group-coordinator' }));
+  }
+
+  // ---------------------------------------------------------------- life cycle
+
+  /** Loads every local partition of __consumer_offsets, then starts serving and expiring offsets. */
+  async startup(): Promise<void> {
+    const started = this.now();
+    const count = this.store.partitionCount();
+    if (count !== null) {
+      for (let p = 0; p < count; p++) if (this.store.isLocal(p)) await this.loadPartition(p);
+    }
+    this.active = true;
+    this.expirationTimer = setInterval(() => this.runExpiration(), this.config.offsetsRetentionCheckIntervalMs);
+    this.expirationTimer.unref();
+    if (this.groups.size > 0) this.logger.info({ groups: this.groups.size, loadMs: this.now() - started }, 'loaded consumer groups');
+  }
+
+  /**
+   * Stops serving: parked JoinGroup and SyncGroup requests are answered NOT_COORDINATOR (the
+   * client looks for the coordinator again), timers stop, and appends in flight finish.
+   */
+  async shutdown(): Promise<void> {
+    if (!this.active) return;
+    this.active = false;
+    if (this.expirationTimer) clearInterval(this.expirationTimer);
+    this.expirationTimer = null;
+    for (const group of this.groups.values()) this.unload(group);
+    this.groups.clear();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Kafka's onGroupUnloaded: answers what is parked and clears the group's timers. */
+  private unload(group: GroupMetadata): void {
+    const previous = group.state;
+    this.clearGroupTimers(group);
+    if (previous === 'PreparingRebalance') {
+      for (const m of group.members.values()) group.maybeInvokeJoinCallback(m, joinError(m.memberId, ErrorCode.NOT_COORDINATOR));
+    } else if (previous === 'Stable' || previous === 'CompletingRebalance') {
+      for (const m of group.members.values()) group.maybeInvokeSyncCallback(m, syncError(ErrorCode.NOT_COORDINATOR));
+    }
+    if (!group.is('Dead')) group.transitionTo('Dead');
+  }
+
+  private clearGroupTimers(group: GroupMetadata): void {
+    if (group.joinTimer) clearTimeout(group.joinTimer);
+    group.joinTimer = null;
+    if (group.syncTimer) clearTimeout(group.syncTimer);
+    group.syncTimer = null;
+    for (const m of group.members.values()) this.clearHeartbeat(m);
+    for (const t of group.pendingMembers.values()) clearTimeout(t);
+    group.pendingMembers.clear();
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** The __consumer_offsets partition that owns the group. */
+  partitionFor(groupId: string): number {
+    return partitionForGroup(groupId, this.store.partitionCount() ?? this.config.offsetsTopicNumPartitions);
+  }
+
+  /** For tests and admin views: a group's current state, or undefined. */
+  group(groupId: string): GroupMetadata | undefined {
+    return this.groups.get(groupId);
+  }
+
+  // ---------------------------------------------------------------- validation
+
+  /** Kafka's isValidGroupId: the offset and admin APIs accept '' for backwards compatibility. */
+  private static isValidGroupId(groupId: string, api: GroupApi): boolean {
+    if (api === 'commit' || api === 'fetch' || api === 'describe' || api === 'delete') return true;
+    return groupId !== '';
+  }
+
+  /** Kafka's validateGroupStatus: group id, coordinator active, and this broker owns the group. */
+  private validateGroupStatus(groupId: string, api: GroupApi): number | null {
+    if (!GroupCoordinator.isValidGroupId(groupId, api)) return ErrorCode.INVALID_GROUP_ID;
+    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const count = this.store.partitionCount();
+    if (count !== null && !this.store.isLocal(partitionForGroup(groupId, count))) return ErrorCode.NOT_COORDINATOR;
+    return null;
+  }
+
+  /** Creates __consumer_offsets on first use; COORDINATOR_NOT_AVAILABLE when it cannot be. */
+  private ensureOffsetsTopic(): number | null {
+    if (this.store.partitionCount() !== null) return null;
+    const created = this.store.create();
+    if (created.errorCode !== ErrorCode.NONE) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    this.logger.info({ topic: GROUP_METADATA_TOPIC_NAME, partitions: this.store.partitionCount() }, 'created the offsets topic');
+    return null;
+  }
+
+  /** FindCoordinator for a group: NONE when this broker coordinates it, else the error. */
+  findGroupCoordinator(groupId: string): number {
+    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const missing = this.ensureOffsetsTopic();
+    if (missing !== null) return missing;
+    if (!this.store.isLocal(this.partitionFor(groupId))) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * KIP-345: when the request names a group.instance.id, it must map to this member id
+   * (FENCED_INSTANCE_ID for a stale one, UNKNOWN_MEMBER_ID for an unknown instance);
+   * otherwise the member id must be in the group.
+   */
+  private validateCurrentMember(group: GroupMetadata, memberId: string, groupInstanceId: string | null): number | null {
+    if (groupInstanceId !== null) {
+      const current = group.currentStaticMemberId(groupInstanceId);
+      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (current !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
+      return null;
+    }
+    return group.has(memberId) ? null : ErrorCode.UNKNOWN_MEMBER_ID;
+  }
+
+  // ---------------------------------------------------------------- JoinGroup
+
+  joinGroup(params: JoinGroupParams): Promise<JoinGroupResult> {
+    return new Promise((resolve) => this.handleJoinGroup(params, resolve));
+  }
+
+  private handleJoinGroup(p: JoinGroupParams, respond: JoinCallback): void {
+    const status = this.validateGroupStatus(p.groupId, 'join') ?? this.ensureOffsetsTopic();
+    if (status !== null) return respond(joinError(p.memberId, status));
+    if (p.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs || p.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs) {
+      return respond(joinError(p.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
+    }
+    const isUnknownMember = p.memberId === '';
+    // The group is created when a member without an id joins; a member id for a group that
+    // does not exist is stale.
+    let group = this.groups.get(p.groupId);
+    if (!group) {
+      if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+      group = new GroupMetadata(p.groupId, 'Empty', this.now);
+      this.groups.set(p.groupId, group);
+    }
+    if (!this.acceptJoiningMember(group, p.memberId)) {
+      const member = group.members.get(p.memberId);
+      if (member) this.clearHeartbeat(member);
+      group.remove(p.memberId);
+      respond(joinError('', ErrorCode.GROUP_MAX_SIZE_REACHED));
+    } else if (isUnknownMember) {
+      this.doNewMemberJoinGroup(group, p, respond);
+    } else {
+      this.doCurrentMemberJoinGroup(group, p, respond);
+    }
+    if (group.is('PreparingRebalance')) this.checkAndCompleteJoin(group);
+  }
+
+  /** group.max.size: existing members are accepted; new ones while there is room. */
+  private acceptJoiningMember(group: GroupMetadata, memberId: string): boolean {
+    switch (group.state) {
+      case 'Empty':
+      case 'Dead':
+        return true;
+      case 'PreparingRebalance':
+        // Counting members that rejoined (not the group size) lets a lowered limit shed the
+        // last members to rejoin.
+        return (group.has(memberId) && group.get(memberId).isAwaitingJoin) || group.numAwaitingJoin < this.config.groupMaxSize;
+      case 'CompletingRebalance':
+      case 'Stable':
+        return group.has(memberId) || group.size < this.config.groupMaxSize;
+    }
+  }
+
+  private doNewMemberJoinGroup(group: GroupMetadata, p: JoinGroupParams, respond: JoinCallback): void {
+    if (group.is('Dead')) return respond(joinError('', ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (!group.supportsProtocols(p.protocolType, new Set(p.protocols.map((x) => x.name)))) return respond(joinError('', ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    const newMemberId = `${p.groupInstanceId ?? p.clientId}-${randomUUID()}`;
+    if (p.groupInstanceId !== null) {
+      const oldMemberId = group.currentStaticMemberId(p.groupInstanceId);
+      if (oldMemberId !== undefined) {
+        this.logger.info({ group: group.groupId, groupInstanceId: p.groupInstanceId, oldMemberId, newMemberId, state: group.state }, 'static member rejoins with a new member id');
+        this.updateStaticMemberAndRebalance(group, oldMemberId, newMemberId, p, respond);
+      } else {
+        this.addMemberAndRebalance(group, newMemberId, p, respond);
+      }
+    } else if (p.requireKnownMemberId) {
+      // KIP-394: hand out the id first; the member joins with it in its next request, so
+      // that a client retrying a lost response does not leave a ghost member behind.
+      this.addPendingMember(group, newMemberId, p.sessionTimeoutMs);
+      respond(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
+    } else {
+      this.addMemberAndRebalance(group, newMemberId, p, respond);
+    }
+  }
+
+  private doCurrentMemberJoinGroup(group: GroupMetadata, p: JoinGroupParams, respond: JoinCallback): void {
+    if (group.is('Dead')) return respond(joinError(p.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (!group.supportsProtocols(p.protocolType, new Set(p.protocols.map((x) => x.name)))) return respond(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    if (group.isPendingMember(p.memberId)) {
+      // A pending member is never static: static members get their id with their first join.
+      if (p.groupInstanceId !== null) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+      this.addMemberAndRebalance(group, p.memberId, p, respond);
+      return;
+    }
+    const memberError = this.validateCurrentMember(group, p.memberId, p.groupInstanceId);
+    if (memberError !== null) return respond(joinError(p.memberId, memberError));
+    const member = group.get(p.memberId);
+    switch (group.state) {
+      case 'PreparingRebalance':
+        this.updateMemberAndRebalance(group, member, p, respond);
+        return;
+      case 'CompletingRebalance':
+        if (member.matches(p.protocols)) {
+          // The member lost its JoinGroup response: answer again for the current generation.
+          respond(this.joinResult(group, member, group.isLeader(member.memberId), group.leaderId ?? '', false));
+        } else {
+          this.updateMemberAndRebalance(group, member, p, respond);
+        }
+        return;
+      case 'Stable':
+        if (group.isLeader(member.memberId) || !member.matches(p.protocols)) {
+          // A leader's JoinGroup forces a rebalance: it is how the leader reacts to changes
+          // that do not show in the members' metadata (such as new partitions).
+          this.updateMemberAndRebalance(group, member, p, respond);
+        } else {
+          respond(this.joinResult(group, member, false, group.leaderId ?? '', false));
+        }
+        return;
+      case 'Empty':
+      case 'Dead':
+        respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+        return;
+    }
+  }
+
+  private joinResult(group: GroupMetadata, member: MemberMetadata, withMembers: boolean, leader: string, skipAssignment: boolean): JoinGroupResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      memberId: member.memberId,
+      generationId: group.generationId,
+      protocolType: group.protocolType,
+      protocolName: group.protocolName,
+      leader,
+      skipAssignment,
+      members: withMembers ? group.currentMemberMetadata() : [],
+    };
+  }
+
+  private addPendingMember(group: GroupMetadata, memberId: string, sessionTimeoutMs: number): void {
+    const timer = setTimeout(() => this.onExpirePendingMember(group, memberId), sessionTimeoutMs);
+    group.pendingMembers.set(memberId, timer);
+  }
+
+  private onExpirePendingMember(group: GroupMetadata, memberId: string): void {
+    if (!this.active || group.is('Dead') || !group.pendingMembers.has(memberId)) return;
+    this.logger.debug({ group: group.groupId, memberId }, 'pending member expired');
+    group.remove(memberId);
+    if (group.is('PreparingRebalance')) this.checkAndCompleteJoin(group);
+  }
+
+  private addMemberAndRebalance(group: GroupMetadata, memberId: string, p: JoinGroupParams, respond: JoinCallback): void {
+    const member = new MemberMetadata(memberId, p.groupInstanceId, p.clientId, p.clientHost, p.rebalanceTimeoutMs, p.sessionTimeoutMs, p.protocolType, p.protocols);
+    member.isNew = true;
+    // A member joining during the first rebalance extends the initial delay.
+    if (group.is('PreparingRebalance') && group.generationId === 0) group.newMemberAdded = true;
+    group.add(member, chainJoin(null, respond));
+    // The session does not apply until the member has its id and can heartbeat; a parked
+    // JoinGroup of a new member is bounded instead, so that defunct members cannot pile up.
+    this.scheduleHeartbeatExpiration(group, member, NEW_MEMBER_JOIN_TIMEOUT_MS);
+    this.maybePrepareRebalance(group, `adding new member ${memberId} with group instance id ${p.groupInstanceId}; client reason: ${p.reason ?? 'not provided'}`);
+  }
+
+  private updateMemberAndRebalance(group: GroupMetadata, member: MemberMetadata, p: JoinGroupParams, respond: JoinCallback): void {
+    group.updateMember(member, p.protocols, p.rebalanceTimeoutMs, p.sessionTimeoutMs, chainJoin(member.awaitingJoin, respond));
+    this.maybePrepareRebalance(group, `member ${member.memberId} rejoins during ${group.state}; client reason: ${p.reason ?? 'not provided'}`);
+  }
+
+  /**
+   * KIP-345: a known static member rejoins without its member id (it restarted). It takes a
+   * new id; in a Stable group whose selected protocol does not change this needs no
+   * rebalance: the new id is persisted and the member resumes its assignment.
+   */
+  private updateStaticMemberAndRebalance(group: GroupMetadata, oldMemberId: string, newMemberId: string, p: JoinGroupParams, respond: JoinCallback): void {
+    const instanceId = p.groupInstanceId!;
+    const currentLeader = group.leaderId ?? '';
+    const member = group.replaceStaticMember(instanceId, oldMemberId, newMemberId);
+    this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+    const old = { protocols: member.supportedProtocols, rebalanceTimeoutMs: member.rebalanceTimeoutMs, sessionTimeoutMs: member.sessionTimeoutMs };
+    group.updateMember(member, p.protocols, p.rebalanceTimeoutMs, p.sessionTimeoutMs, respond);
+    switch (group.state) {
+      case 'Stable': {
+        if (group.protocolName !== group.selectProtocol()) {
+          this.maybePrepareRebalance(group, `static member ${newMemberId} with instance id ${instanceId} rejoined with a change of protocol`);
+          return;
+        }
+        const generation = group.generationId;
+        const assignment = new Map([...group.members.values()].map((m) => [m.memberId, m.assignment]));
+        this.track(
+          this.storeGroup(group, assignment).then((errorCode) => {
+            if (errorCode !== ErrorCode.NONE) {
+              this.logger.warn({ group: group.groupId, errorCode }, 'could not persist the new member id of a static member; reverting');
+              // Revert only while the member still holds the new id (nothing replaced it meanwhile).
+              if (group.members.get(newMemberId) === member) {
+                group.updateMember(member, old.protocols, old.rebalanceTimeoutMs, old.sessionTimeoutMs, null);
+                group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
+                this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+              }
+              respond({ ...joinError('', errorCode), generationId: generation, protocolType: group.protocolType, protocolName: group.protocolName, leader: currentLeader });
+            } else if (p.supportSkippingAssignment) {
+              // JoinGroup v9+: the static leader learns it leads but skips the assignment, as
+              // the group is Stable and would ignore a new one.
+              const isLeader = group.isLeader(newMemberId) && group.is('Stable');
+              group.maybeInvokeJoinCallback(member, { ...this.joinResultSafe(group, member, isLeader), leader: group.leaderId ?? '', skipAssignment: isLeader });
+              this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+            } else {
+              // Before v9 the old leader id is returned, so that a restarted leader does not
+              // compute an assignment a Stable group would not distribute.
+              group.maybeInvokeJoinCallback(member, { ...this.joinResultSafe(group, member, false), leader: currentLeader });
+              this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+            }
+          }),
+        );
+        return;
+      }
+      case 'CompletingRebalance':
+        // The leader may already be assigning with the old member id: rebalance so that the
+        // new id gets an assignment.
+        this.prepareRebalance(group, `static member ${newMemberId} with instance id ${instanceId} rejoined during CompletingRebalance`);
+        return;
+      case 'PreparingRebalance':
+        return;
+      case 'Empty':
+      case 'Dead':
+        // A group with a static member is never Empty; Dead groups are not in the map.
+        this.logger.error({ group: group.groupId, state: group.state }, 'static member rejoined a group in an unexpected state');
+        group.maybeInvokeJoinCallback(member, joinError(newMemberId, ErrorCode.UNKNOWN_MEMBER_ID));
+        return;
+    }
+  }
+
+  /** joinResult for the current generation, without members when the group is not in a state that has them. */
+  private joinResultSafe(group: GroupMetadata, member: MemberMetadata, withMembers: boolean): JoinGroupResult {
+    const canList = withMembers && (group.is('Stable') || group.is('CompletingRebalance'));
+    return this.joinResult(group, member, canList, group.leaderId ?? '', false);
+  }
+
+  private maybePrepareRebalance(group: GroupMetadata, reason: string): void {
+    if (group.canRebalance()) this.prepareRebalance(group, reason);
+  }
+
+  private prepareRebalance(group: GroupMetadata, reason: string): void {
+    // Members waiting for an assignment must rejoin instead.
+    if (group.is('CompletingRebalance')) this.resetAndPropagateAssignmentError(group, ErrorCode.REBALANCE_IN_PROGRESS);
+    this.removeSyncExpiration(group);
+    const wasEmpty = group.is('Empty');
+    group.transitionTo('PreparingRebalance');
+    this.logger.info({ group: group.groupId, generation: group.generationId, partition: `${GROUP_METADATA_TOPIC_NAME}-${this.partitionFor(group.groupId)}`, reason }, 'preparing to rebalance group');
+    if (group.joinTimer) clearTimeout(group.joinTimer);
+    group.joinTimer = null;
+    if (wasEmpty) {
+      const delay = this.config.groupInitialRebalanceDelayMs;
+      this.scheduleInitialDelayedJoin(group, delay, Math.max(group.rebalanceTimeoutMs() - delay, 0));
+    } else {
+      this.scheduleDelayedJoin(group, group.rebalanceTimeoutMs());
+    }
+  }
+
+  /** Kafka's DelayedJoin: completes when every member has rejoined, or at the rebalance timeout. */
+  private scheduleDelayedJoin(group: GroupMetadata, timeoutMs: number): void {
+    group.joinIsInitialDelay = false;
+    if (group.hasAllMembersJoined()) {
+      this.completeJoin(group);
+      return;
+    }
+    group.joinTimer = setTimeout(() => {
+      group.joinTimer = null;
+      if (this.active) this.completeJoin(group);
+    }, timeoutMs);
+  }
+
+  /**
+   * Kafka's InitialDelayedJoin: the first rebalance of an Empty group waits
+   * group.initial.rebalance.delay.ms, again while new members keep arriving, within the
+   * rebalance timeout, so that a group starting up settles in one generation.
+   */
+  private scheduleInitialDelayedJoin(group: GroupMetadata, delayMs: number, remainingMs: number): void {
+    group.joinIsInitialDelay = true;
+    group.joinTimer = setTimeout(() => {
+      group.joinTimer = null;
+      if (!this.active) return;
+      if (group.newMemberAdded && remainingMs !== 0) {
+        group.newMemberAdded = false;
+        const delay = Math.min(this.config.groupInitialRebalanceDelayMs, remainingMs);
+        this.scheduleInitialDelayedJoin(group, delay, Math.max(remainingMs - delayMs, 0));
+      } else {
+        this.completeJoin(group);
+      }
+    }, delayMs);
+  }
+
+  /** Kafka's joinPurgatory.checkAndComplete: a plain DelayedJoin completes once all members rejoined. */
+  private checkAndCompleteJoin(group: GroupMetadata): void {
+    if (group.joinTimer !== null && !group.joinIsInitialDelay && group.hasAllMembersJoined()) {
+      clearTimeout(group.joinTimer);
+      group.joinTimer = null;
+      this.completeJoin(group);
+    }
+  }
+
+  /** Kafka's onCompleteJoin: drop dynamic members that did not rejoin, start the next generation. */
+  private completeJoin(group: GroupMetadata): void {
+    if (group.joinTimer) clearTimeout(group.joinTimer);
+    group.joinTimer = null;
+    group.newMemberAdded = false;
+    for (const failed of group.notYetRejoinedMembers()) {
+      if (failed.isStatic) continue;
+      this.clearHeartbeat(failed);
+      this.answerRemovedMember(group, failed);
+      group.remove(failed.memberId);
+    }
+    if (group.is('Dead')) return;
+    if (!group.maybeElectNewJoinedLeader() && group.size > 0) {
+      // Only static members remain and none rejoined: wait again until their sessions expire.
+      this.logger.error({ group: group.groupId }, 'group could not complete its rebalance because no member rejoined');
+      this.scheduleDelayedJoin(group, group.rebalanceTimeoutMs());
+      return;
+    }
+    group.initNextGeneration();
+    if (group.is('Empty')) {
+      this.logger.info({ group: group.groupId, generation: group.generationId }, 'group is now empty');
+      this.track(
+        this.storeGroup(group, new Map()).then((errorCode) => {
+          // If this fails and the broker restarts before another rebalance, the previous
+          // generation comes back with no live members and expires: safe, so only warn.
+          if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, errorCode }, 'could not write the metadata of the empty group');
+        }),
+      );
+      return;
+    }
+    this.logger.info({ group: group.groupId, generation: group.generationId, members: group.size, protocol: group.protocolName }, 'stabilized group');
+    for (const member of group.members.values()) {
+      group.maybeInvokeJoinCallback(member, this.joinResult(group, member, group.isLeader(member.memberId), group.leaderId ?? '', false));
+      this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+      member.isNew = false;
+      group.pendingSyncMembers.add(member.memberId);
+    }
+    this.schedulePendingSync(group);
+  }
+
+  // ---------------------------------------------------------------- SyncGroup
+
+  syncGroup(params: SyncGroupParams): Promise<SyncGroupResult> {
+    return new Promise((resolve) => this.handleSyncGroup(params, resolve));
+  }
+
+  private handleSyncGroup(p: SyncGroupParams, respond: SyncCallback): void {
+    const status = this.validateGroupStatus(p.groupId, 'sync');
+    if (status !== null) return respond(syncError(status));
+    const group = this.groups.get(p.groupId);
+    if (!group) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    if (group.is('Dead')) return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    const invalid =
+      this.validateCurrentMember(group, p.memberId, p.groupInstanceId) ??
+      (p.generationId !== group.generationId
+        ? ErrorCode.ILLEGAL_GENERATION
+        : (p.protocolType !== null && p.protocolType !== group.protocolType) || (p.protocolName !== null && p.protocolName !== group.protocolName)
+          ? ErrorCode.INCONSISTENT_GROUP_PROTOCOL
+          : null);
+    if (invalid !== null) return respond(syncError(invalid));
+    const member = group.get(p.memberId);
+    switch (group.state) {
+      case 'Empty':
+        return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      case 'PreparingRebalance':
+        return respond(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      case 'CompletingRebalance': {
+        member.awaitingSync = chainSync(member.awaitingSync, respond);
+        this.removePendingSyncMember(group, member.memberId);
+        if (!group.isLeader(member.memberId)) return;
+        this.logger.info({ group: group.groupId, generation: group.generationId, leader: member.memberId, members: group.size, staticMembers: group.staticMemberCount }, 'assignment received from the leader');
+        // Members the leader left out get an empty assignment.
+        const assignment = new Map<string, Buffer>();
+        for (const id of group.members.keys()) assignment.set(id, EMPTY);
+        for (const a of p.assignments) if (assignment.has(a.memberId)) assignment.set(a.memberId, a.assignment);
+        const generation = group.generationId;
+        this.track(
+          this.storeGroup(group, assignment).then((errorCode) => {
+            // Another member may have joined while the metadata was written: only the same
+            // generation, still waiting for its assignment, gets it.
+            if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
+            if (errorCode !== ErrorCode.NONE) {
+              this.resetAndPropagateAssignmentError(group, errorCode);
+              this.maybePrepareRebalance(group, `error ${errorCode} storing the group assignment during SyncGroup`);
+            } else {
+              this.setAndPropagateAssignment(group, assignment);
+              group.transitionTo('Stable');
+            }
+          }),
+        );
+        return;
+      }
+      case 'Stable':
+        this.removePendingSyncMember(group, member.memberId);
+        respond({ errorCode: ErrorCode.NONE, protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment });
+        this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+        return;
+      case 'Dead':
+        return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    }
+  }
+
+  private setAndPropagateAssignment(group: GroupMetadata, assignment: ReadonlyMap<string, Buffer>): void {
+    for (const m of group.members.values()) m.assignment = assignment.get(m.memberId) ?? EMPTY;
+    this.propagateAssignment(group, ErrorCode.NONE);
+  }
+
+  private resetAndPropagateAssignmentError(group: GroupMetadata, errorCode: number): void {
+    for (const m of group.members.values()) m.assignment = EMPTY;
+    this.propagateAssignment(group, errorCode);
+  }
+
+  private propagateAssignment(group: GroupMetadata, errorCode: number): void {
+    const ok = errorCode === ErrorCode.NONE;
+    for (const m of group.members.values()) {
+      const answered = group.maybeInvokeSyncCallback(m, {
+        errorCode,
+        protocolType: ok ? group.protocolType : null,
+        protocolName: ok ? group.protocolName : null,
+        assignment: m.assignment,
+      });
+      // A session that expired while the member waited for its assignment was ignored;
+      // the member's next heartbeat is due one session from now.
+      if (answered) this.scheduleHeartbeatExpiration(group, m, m.sessionTimeoutMs);
+    }
+  }
+
+  /** Kafka's DelayedSync: members that do not send SyncGroup within the rebalance timeout are removed. */
+  private schedulePendingSync(group: GroupMetadata): void {
+    if (group.syncTimer) clearTimeout(group.syncTimer);
+    const generation = group.generationId;
+    group.syncTimer = setTimeout(() => {
+      group.syncTimer = null;
+      if (this.active) this.onExpirePendingSync(group, generation);
+    }, group.rebalanceTimeoutMs());
+  }
+
+  private removePendingSyncMember(group: GroupMetadata, memberId: string): void {
+    group.pendingSyncMembers.delete(memberId);
+    if (group.pendingSyncMembers.size === 0 && group.syncTimer) {
+      clearTimeout(group.syncTimer);
+      group.syncTimer = null;
+    }
+  }
+
+  private removeSyncExpiration(group: GroupMetadata): void {
+    group.pendingSyncMembers.clear();
+    if (group.syncTimer) clearTimeout(group.syncTimer);
+    group.syncTimer = null;
+  }
+
+  private onExpirePendingSync(group: GroupMetadata, generation: number): void {
+    if (generation !== group.generationId) return;
+    if (!group.is('CompletingRebalance') && !group.is('Stable')) return;
+    if (group.pendingSyncMembers.size === 0) return;
+    const missing = [...group.pendingSyncMembers];
+    for (const id of missing) {
+      const m = group.members.get(id);
+      if (m) {
+        this.clearHeartbeat(m);
+        this.answerRemovedMember(group, m);
+      }
+      group.remove(id);
+    }
+    this.prepareRebalance(group, `removing members ${missing.join(', ')} that did not send SyncGroup in time`);
+  }
+
+  // ---------------------------------------------------------------- Heartbeat
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const status = this.validateGroupStatus(groupId, 'heartbeat');
+    if (status !== null) return status;
+    const group = this.groups.get(groupId);
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const invalid = this.validateCurrentMember(group, memberId, groupInstanceId) ?? (generationId !== group.generationId ? ErrorCode.ILLEGAL_GENERATION : null);
+    if (invalid !== null) return invalid;
+    const member = group.get(memberId);
+    switch (group.state) {
+      case 'Empty':
+        return ErrorCode.UNKNOWN_MEMBER_ID;
+      case 'CompletingRebalance':
+        // Members may heartbeat between their JoinGroup and SyncGroup responses.
+        this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+        return ErrorCode.NONE;
+      case 'PreparingRebalance':
+        this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+        return ErrorCode.REBALANCE_IN_PROGRESS;
+      case 'Stable':
+        this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+        return ErrorCode.NONE;
+      case 'Dead':
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  /** Kafka's completeAndScheduleNextExpiration: the member's next heartbeat is due within timeoutMs. */
+  private scheduleHeartbeatExpiration(group: GroupMetadata, member: MemberMetadata, timeoutMs: number): void {
+    this.clearHeartbeat(member);
+    member.heartbeatTimer = setTimeout(() => {
+      member.heartbeatTimer = null;
+      if (this.active) this.onExpireHeartbeat(group, member);
+    }, timeoutMs);
+  }
+
+  private clearHeartbeat(member: MemberMetadata): void {
+    if (member.heartbeatTimer) clearTimeout(member.heartbeatTimer);
+    member.heartbeatTimer = null;
+  }
+
+  private onExpireHeartbeat(group: GroupMetadata, member: MemberMetadata): void {
+    if (group.is('Dead') || group.members.get(member.memberId) !== member) return;
+    // Members parked in a rebalance are alive (their request is with us), except new members,
+    // whose parked JoinGroup is what just timed out.
+    if (!member.isNew && (member.isAwaitingJoin || member.isAwaitingSync)) return;
+    this.logger.info({ group: group.groupId, memberId: member.memberId }, 'member failed to heartbeat in time; removing it from the group');
+    this.removeMemberAndUpdateGroup(group, member, `removing member ${member.memberId} on heartbeat expiration`);
+  }
+
+  /** A removed member's parked SyncGroup is answered so the request does not hang. */
+  private answerRemovedMember(group: GroupMetadata, member: MemberMetadata): void {
+    group.maybeInvokeSyncCallback(member, syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+  }
+
+  private removeMemberAndUpdateGroup(group: GroupMetadata, member: MemberMetadata, reason: string): void {
+    // A new member may time out while its JoinGroup is parked: answer it, so that the
+    // client (if still there) joins again.
+    group.maybeInvokeJoinCallback(member, joinError('', ErrorCode.UNKNOWN_MEMBER_ID));
+    this.answerRemovedMember(group, member);
+    this.clearHeartbeat(member);
+    group.remove(member.memberId);
+    switch (group.state) {
+      case 'Stable':
+      case 'CompletingRebalance':
+        this.maybePrepareRebalance(group, reason);
+        return;
+      case 'PreparingRebalance':
+        this.checkAndCompleteJoin(group);
+        return;
+      case 'Empty':
+      case 'Dead':
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- LeaveGroup
+
+  leaveGroup(groupId: string, leaving: readonly LeaveMember[]): LeaveGroupResult {
+    const memberResult = (m: LeaveMember, errorCode: number) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
+    const status = this.validateGroupStatus(groupId, 'leave');
+    if (status !== null) return { errorCode: status, members: [] };
+    const group = this.groups.get(groupId);
+    if (!group) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => memberResult(m, ErrorCode.UNKNOWN_MEMBER_ID)) };
+    if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    const members = leaving.map((m) => {
+      const reason = `removing member on LeaveGroup; client reason: ${m.reason ?? 'not provided'}`;
+      if (m.memberId === '') {
+        // KIP-345 administrative removal by group.instance.id alone.
+        const current = m.groupInstanceId !== null ? group.currentStaticMemberId(m.groupInstanceId) : undefined;
+        if (current === undefined) return memberResult(m, ErrorCode.UNKNOWN_MEMBER_ID);
+        this.removeMemberAndUpdateGroup(group, group.get(current), reason);
+        return memberResult(m, ErrorCode.NONE);
+      }
+      if (group.isPendingMember(m.memberId)) {
+        group.remove(m.memberId);
+        if (group.is('PreparingRebalance')) this.checkAndCompleteJoin(group);
+        return memberResult(m, ErrorCode.NONE);
+      }
+      const invalid = this.validateCurrentMember(group, m.memberId, m.groupInstanceId);
+      if (invalid !== null) return memberResult(m, invalid);
+      this.logger.info({ group: groupId, memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: m.reason }, 'member left the group');
+      this.removeMemberAndUpdateGroup(group, group.get(m.memberId), reason);
+      return memberResult(m, ErrorCode.NONE);
+    });
+    return { errorCode: ErrorCode.NONE, members };
+  }
+
+  // ---------------------------------------------------------------- OffsetCommit
+
+  /** Commits offsets (topics are known to exist; the handler answers the others). Resolves after the append. */
+  async commitOffsets(p: OffsetCommitParams): Promise<TopicPartitionError[]> {
+    const all = (errorCode: number): TopicPartitionError[] => p.topics.flatMap((t) => t.partitions.map((x) => ({ topic: t.topic, partition: x.partition, errorCode })));
+    const status = this.validateGroupStatus(p.groupId, 'commit') ?? this.ensureOffsetsTopic();
+    if (status !== null) return all(status);
+    let group = this.groups.get(p.groupId);
+    if (!group) {
+      // Without a group, only a commit outside group management (generation -1) is allowed:
+      // the group then exists to hold offsets. Otherwise it is from an older generation.
+      if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      group = new GroupMetadata(p.groupId, 'Empty', this.now);
+      this.groups.set(p.groupId, group);
+    }
+    const invalid = this.validateOffsetCommit(group, p.generationId, p.memberId, p.groupInstanceId);
+    if (invalid !== null) return all(invalid);
+    switch (group.state) {
+      case 'Empty':
+        return this.storeOffsets(group, p);
+      case 'Stable':
+      case 'PreparingRebalance':
+        // Commits are allowed while preparing a rebalance; the heartbeat tells the member to rejoin.
+        this.scheduleHeartbeatExpiration(group, group.get(p.memberId), group.get(p.memberId).sessionTimeoutMs);
+        return this.storeOffsets(group, p);
+      case 'CompletingRebalance':
+        // The member has the new generation from JoinGroup but not its assignment yet.
+        return all(ErrorCode.REBALANCE_IN_PROGRESS);
+      case 'Dead':
+        return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    }
+  }
+
+  private validateOffsetCommit(group: GroupMetadata, generationId: number, memberId: string, groupInstanceId: string | null): number | null {
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
+      return this.validateCurrentMember(group, memberId, groupInstanceId) ?? (generationId !== group.generationId ? ErrorCode.ILLEGAL_GENERATION : null);
+    }
+    // A "simple" commit (no member, no generation) only for a group without members.
+    return group.is('Empty') ? null : ErrorCode.UNKNOWN_MEMBER_ID;
+  }
+
+  private async storeOffsets(group: GroupMetadata, p: OffsetCommitParams): Promise<TopicPartitionError[]> {
+    const nowMs = this.now();
+    const expireTimestampMs = p.retentionTimeMs === -1 ? null : nowMs + p.retentionTimeMs;
+    const results: TopicPartitionError[] = [];
+    const accepted: { topic: string; partition: number; value: CommittedOffset }[] = [];
+    for (const t of p.topics) {
+      for (const x of t.partitions) {
+        const metadata = x.metadata ?? '';
+        if (Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES) {
+          results.push({ topic: t.topic, partition: x.partition, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE });
+          continue;
+        }
+        accepted.push({
+          topic: t.topic,
+          partition: x.partition,
+          value: { offset: x.offset, leaderEpoch: x.leaderEpoch, metadata, commitTimestampMs: x.commitTimestampMs === -1 ? nowMs : x.commitTimestampMs, expireTimestampMs },
+        });
+      }
+    }
+    if (accepted.length === 0) return results;
+    const records = accepted.map((a) => ({ key: offsetCommitKey(group.groupId, a.topic, a.partition), value: offsetCommitValue(a.value) }));
+    const tokens = accepted.map((a) => group.prepareOffsetCommit(a.topic, a.partition));
+    const appended = await this.trackAppend(this.append(group.groupId, records));
+    const errorCode = mapOffsetCommitError(appended);
+    accepted.forEach((a, i) => {
+      if (errorCode === ErrorCode.NONE && !group.is('Dead')) group.onOffsetCommitAppend(a.topic, a.partition, tokens[i]!, a.value);
+      else group.failPendingOffsetWrite(a.topic, a.partition, tokens[i]!);
+      results.push({ topic: a.topic, partition: a.partition, errorCode });
+    });
+    if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, errorCode: appended }, 'offset commit failed to append');
+    return results;
+  }
+
+  // ---------------------------------------------------------------- OffsetFetch
+
+  /**
+   * Committed offsets of a group, regardless of its state (it may only store offsets). null
+   * partitions means every committed offset. Partitions without one answer offset -1.
+   * requireStable: a partition with a commit in flight answers UNSTABLE_OFFSET_COMMIT.
+   */
+  fetchOffsets(groupId: string, topics: readonly { topic: string; partitions: readonly number[] }[] | null, requireStable: boolean): OffsetFetchResult {
+    const status = this.validateGroupStatus(groupId, 'fetch');
+    if (status !== null) return { errorCode: status, topics: [] };
+    const group = this.groups.get(groupId);
+    const live = group && !group.is('Dead') ? group : undefined;
+    const answer = (topic: string, partition: number): FetchedOffset => {
+      if (live && requireStable && live.hasPendingOffsetCommit(topic, partition)) {
+        return { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
+      }
+      const o = live?.offset(topic, partition);
+      return o ? { partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.NONE } : { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
+    };
+    if (topics === null) {
+      if (!live) return { errorCode: ErrorCode.NONE, topics: [] };
+      return { errorCode: ErrorCode.NONE, topics: [...live.offsets].map(([topic, byPartition]) => ({ topic, partitions: [...byPartition.keys()].map((p) => answer(topic, p)) })) };
+    }
+    return { errorCode: ErrorCode.NONE, topics: topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => answer(t.topic, p)) })) };
+  }
+
+  // ---------------------------------------------------------------- ListGroups, DescribeGroups
+
+  listGroups(statesFilter: readonly string[], typesFilter: readonly string[]): { errorCode: number; groups: GroupListing[] } {
+    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
+    const states = new Set(statesFilter.map((s) => s.toLowerCase()));
+    const types = new Set(typesFilter.map((s) => s.toLowerCase()));
+    if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return { errorCode: ErrorCode.NONE, groups: [] };
+    const groups: GroupListing[] = [];
+    for (const g of this.groups.values()) {
+      if (g.is('Dead')) continue;
+      if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
+      groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, groupType: CLASSIC_GROUP_TYPE });
+    }
+    return { errorCode: ErrorCode.NONE, groups };
+  }
+
+  describeGroup(groupId: string): GroupDescription {
+    const status = this.validateGroupStatus(groupId, 'describe');
+    if (status !== null) return { errorCode: status, groupId, state: '', protocolType: '', protocolData: '', members: [] };
+    const group = this.groups.get(groupId);
+    if (!group || group.is('Dead')) return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    const stable = group.is('Stable') && group.protocolName !== null;
+    const protocol = group.protocolName ?? '';
+    return {
+      errorCode: ErrorCode.NONE,
+      groupId,
+      state: group.state,
+      protocolType: group.protocolType ?? '',
+      protocolData: stable ? protocol : '',
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: stable ? m.metadata(protocol) : EMPTY,
+        assignment: stable ? m.assignment : EMPTY,
+      })),
+    };
+  }
+
+  // ---------------------------------------------------------------- DeleteGroups, OffsetDelete
+
+  async deleteGroups(groupIds: readonly string[]): Promise<Map<string, number>> {
+    const errors = new Map<string, number>();
+    const eligible: GroupMetadata[] = [];
+    for (const groupId of new Set(groupIds)) {
+      const status = this.validateGroupStatus(groupId, 'delete');
+      if (status !== null) {
+        errors.set(groupId, status);
+        continue;
+      }
+      const group = this.groups.get(groupId);
+      if (!group || group.is('Dead')) errors.set(groupId, ErrorCode.GROUP_ID_NOT_FOUND);
+      else if (group.is('Empty')) {
+        group.transitionTo('Dead');
+        eligible.push(group);
+      } else errors.set(groupId, ErrorCode.NON_EMPTY_GROUP);
+    }
+    if (eligible.length > 0) {
+      const removed = await this.cleanupGroupMetadata(eligible, (g) => g.removeOffsets(g.allOffsetPartitions()));
+      for (const g of eligible) errors.set(g.groupId, ErrorCode.NONE);
+      this.logger.info({ groups: eligible.map((g) => g.groupId), offsetsRemoved: removed }, 'deleted groups');
+    }
+    return errors;
+  }
+
+  /** OffsetDelete (KIP-496); partitions are of existing topics (the handler answers the others). */
+  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ errorCode: number; partitions: TopicPartitionError[] }> {
+    const status = this.validateGroupStatus(groupId, 'offset-delete');
+    if (status !== null) return { errorCode: status, partitions: [] };
+    const group = this.groups.get(groupId);
+    if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] };
+    const results: TopicPartitionError[] = [];
+    let eligible: { topic: string; partition: number }[];
+    if (group.is('Empty')) {
+      eligible = [...partitions];
+    } else if (group.isConsumerGroup) {
+      // Offsets of topics the group consumes stay: deleting them would rewind its members.
+      eligible = [];
+      for (const tp of partitions) {
+        if (group.isSubscribedToTopic(tp.topic)) results.push({ ...tp, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC });
+        else eligible.push(tp);
+      }
+    } else {
+      return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions: [] };
+    }
+    if (eligible.length > 0) {
+      await this.cleanupGroupMetadata([group], (g) => g.removeOffsets(eligible));
+      for (const tp of eligible) results.push({ ...tp, errorCode: ErrorCode.NONE });
+    }
+    return { errorCode: ErrorCode.NONE, partitions: results };
+  }
+
+  /**
+   * Kafka's cleanupGroupMetadata: removes offsets chosen by `select`, marks groups with
+   * neither members nor offsets Dead, drops Dead groups, and writes the tombstones (one
+   * batch per group). Returns how many offsets were removed.
+   */
+  private async cleanupGroupMetadata(groups: readonly GroupMetadata[], select: (g: GroupMetadata) => { topic: string; partition: number }[]): Promise<number> {
+    let removedCount = 0;
+    const appends: Promise<void>[] = [];
+    for (const group of groups) {
+      const removed = select(group);
+      if (group.is('Empty') && !group.hasOffsets()) {
+        this.logger.info({ group: group.groupId, generation: group.generationId }, 'group transitioned to Dead');
+        group.transitionTo('Dead');
+      }
+      const tombstones: KeyValueRecord[] = removed.map((tp) => ({ key: offsetCommitKey(group.groupId, tp.topic, tp.partition), value: null }));
+      if (group.is('Dead')) {
+        if (this.groups.get(group.groupId) === group) {
+          this.clearGroupTimers(group);
+          this.groups.delete(group.groupId);
+        }
+        // A group that only stored offsets (generation 0) never wrote metadata.
+        if (group.generationId > 0) tombstones.push({ key: groupMetadataKey(group.groupId), value: null });
+      }
+      removedCount += removed.length;
+      if (tombstones.length === 0) continue;
+      appends.push(
+        this.trackAppend(this.append(group.groupId, tombstones)).then((errorCode) => {
+          if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, errorCode }, 'could not write tombstones for removed group metadata');
+        }),
+      );
+    }
+    await Promise.all(appends);
+    return removedCount;
+  }
+
+  /** The periodic offset expiration (offsets.retention.check.interval.ms). */
+  private runExpiration(): void {
+    if (!this.active) return;
+    const started = this.now();
+    this.track(
+      this.expireOffsetsNow().then((removed) => {
+        if (removed > 0) this.logger.info({ offsetsRemoved: removed, ms: this.now() - started }, 'removed expired offsets');
+      }),
+    );
+  }
+
+  /** Runs one expiration pass now (tests; the timer does the same). */
+  expireOffsetsNow(): Promise<number> {
+    const nowMs = this.now();
+    return this.cleanupGroupMetadata([...this.groups.values()], (g) => g.removeExpiredOffsets(nowMs, this.config.offsetsRetentionMs));
+  }
+
+  // ---------------------------------------------------------------- storage
+
+  /** Kafka's storeGroup: the group's metadata with the given assignment, one record. */
+  private async storeGroup(group: GroupMetadata, assignment: ReadonlyMap<string, Buffer>): Promise<number> {
+    const protocol = group.protocolName;
+    const value = groupMetadataValue({
+      protocolType: group.protocolType ?? '',
+      generation: group.generationId,
+      protocol,
+      leader: group.leaderId,
+      currentStateTimestamp: group.currentStateTimestampMs ?? -1,
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeout: m.rebalanceTimeoutMs,
+        sessionTimeout: m.sessionTimeoutMs,
+        subscription: protocol !== null ? m.metadata(protocol) : EMPTY,
+        assignment: assignment.get(m.memberId) ?? EMPTY,
+      })),
+    });
+    const errorCode = await this.trackAppend(this.append(group.groupId, [{ key: groupMetadataKey(group.groupId), value }]));
+    return mapStoreGroupError(errorCode);
+  }
+
+  /** Appends records for a group to its partition; the raw Kafka error code. */
+  private async append(groupId: string, records: readonly KeyValueRecord[]): Promise<number> {
+    const missing = this.ensureOffsetsTopic();
+    if (missing !== null) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const batch = encodeRecordBatch(records, this.now());
+    try {
+      const outcome = await this.store.append(this.partitionFor(groupId), batch);
+      return outcome.errorCode;
+    } catch (err) {
+      this.logger.error({ err, group: groupId }, 'append to the offsets topic failed');
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+    }
+  }
+
+  private trackAppend<T>(promise: Promise<T>): Promise<T> {
+    this.track(promise);
+    return promise;
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const p = promise.catch((err: unknown) => this.logger.error({ err }, 'group coordinator task failed'));
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  /** Reads one partition of __consumer_offsets from its start and rebuilds its groups. */
+  private async loadPartition(partition: number): Promise<void> {
+    const offsets = new Map<string, Map<string, CommittedOffset>>();
+    const groupValues = new Map<string, ReturnType<typeof decodeGroupMetadataValue>>();
+    const removedGroups = new Set<string>();
+    let position = this.store.logStartOffset(partition);
+    let records = 0;
+    for (;;) {
+      const chunk = await this.store.read(partition, position, OFFSETS_LOAD_BUFFER_BYTES);
+      if (chunk.bytes.length === 0) break;
+      let batches: DecodedBatch[];
+      try {
+        batches = decodeRecordBatches(chunk.bytes).batches;
+      } catch (err) {
+        // The log checked these batches on append and on recovery: this is a bug or a disk
+        // fault. Keep what was read so far rather than refusing to start.
+        this.logger.error({ err, partition: `${GROUP_METADATA_TOPIC_NAME}-${partition}`, offset: position }, 'unreadable batch in the offsets topic; stopped loading this partition');
+        break;
+      }
+      if (batches.length === 0) break;
+      for (const batch of batches) {
+        if (batch.isControl || batch.isTransactional) continue; // no transactional offset commits yet
+        if (batch.compression !== 0) {
+          this.logger.warn({ partition, baseOffset: batch.baseOffset, compression: batch.compression }, 'skipping a compressed batch in the offsets topic');
+          continue;
+        }
+        for (const record of batch.records) {
+          records++;
+          let key;
+          try {
+            key = decodeOffsetsKey(record.key);
+          } catch (err) {
+            this.logger.warn({ partition, offset: record.offset, err: (err as Error).message }, 'skipping an unreadable offsets topic key');
+            continue;
+          }
+          try {
+            if (key.kind === 'offset') {
+              const tp = `${key.topic}\u0000${key.partition}`;
+              let byGroup = offsets.get(key.group);
+              if (record.value === null) {
+                byGroup?.delete(tp);
+              } else {
+                if (!byGroup) offsets.set(key.group, (byGroup = new Map()));
+                byGroup.set(tp, decodeOffsetCommitValue(record.value));
+              }
+            } else if (record.value === null) {
+              groupValues.delete(key.group);
+              removedGroups.add(key.group);
+            } else {
+              groupValues.set(key.group, decodeGroupMetadataValue(record.value));
+              removedGroups.delete(key.group);
+            }
+          } catch (err) {
+            this.logger.warn({ partition, offset: record.offset, err: (err as Error).message }, 'skipping an unreadable offsets topic value');
+          }
+        }
+      }
+      position = batches[batches.length - 1]!.lastOffset + 1;
+      if (position >= chunk.logEndOffset) break;
+    }
+    for (const [groupId, value] of groupValues) this.loadGroup(groupId, value, offsets.get(groupId));
+    for (const [groupId, byTp] of offsets) {
+      if (groupValues.has(groupId) || byTp.size === 0) continue;
+      // Groups that only store offsets have no metadata record.
+      this.loadGroup(groupId, null, byTp);
+    }
+    if (records > 0) this.logger.info({ partition: `${GROUP_METADATA_TOPIC_NAME}-${partition}`, records, groups: groupValues.size }, 'loaded offsets topic partition');
+  }
+
+  private loadGroup(groupId: string, value: ReturnType<typeof decodeGroupMetadataValue> | null, offsets: Map<string, CommittedOffset> | undefined): void {
+    const members = value?.members ?? [];
+    const group = new GroupMetadata(groupId, members.length === 0 ? 'Empty' : 'Stable', this.now);
+    if (value) {
+      group.generationId = value.generation;
+      group.protocolType = value.protocolType === '' ? null : value.protocolType;
+      group.protocolName = value.protocol;
+      group.leaderId = value.leader;
+      group.currentStateTimestampMs = value.currentStateTimestamp === -1 ? null : value.currentStateTimestamp;
+      for (const m of members) {
+        const member = new MemberMetadata(
+          m.memberId,
+          m.groupInstanceId,
+          m.clientId,
+          m.clientHost,
+          m.rebalanceTimeout === -1 ? m.sessionTimeout : m.rebalanceTimeout,
+          m.sessionTimeout,
+          value.protocolType,
+          [{ name: value.protocol ?? '', metadata: m.subscription }],
+        );
+        member.assignment = m.assignment;
+        group.add(member, null);
+      }
+      group.subscribedTopics = group.computeSubscribedTopics();
+    }
+    for (const [tp, o] of offsets ?? []) {
+      const sep = tp.lastIndexOf('\u0000');
+      group.putOffset(tp.slice(0, sep), Number(tp.slice(sep + 1)), o);
+    }
+    this.groups.set(groupId, group);
+    // Kafka's onGroupLoaded: members get one session to heartbeat; an over-full group rebalances.
+    for (const m of group.members.values()) this.scheduleHeartbeatExpiration(group, m, m.sessionTimeoutMs);
+    if (group.size > this.config.groupMaxSize) this.prepareRebalance(group, `loaded group is over capacity (${this.config.groupMaxSize})`);
+  }
+}
+
+/** Parks a JoinGroup; a member that retries while parked gets the same answer on both requests. */
+function chainJoin(previous: JoinCallback | null, next: JoinCallback): JoinCallback {
+  return previous ? (r) => (previous(r), next(r)) : next;
+}
+
+function chainSync(previous: SyncCallback | null, next: SyncCallback): SyncCallback {
+  return previous ? (r) => (previous(r), next(r)) : next;
+}
+
+/** Kafka's storeGroup error mapping. */
+function mapStoreGroupError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.NONE:
+      return ErrorCode.NONE;
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+    default:
+      return errorCode;
+  }
+}
+
+/** Kafka's storeOffsets error mapping. */
+function mapOffsetCommitError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return mapStoreGroupError(errorCode);
+  }
+}
