@@ -1,1 +1,588 @@
-//! placeholder
+//! `tidelog-native`: the napi-rs binding over `tidelog-storage`.
+//!
+//! Thin by design (rolldown's `*_binding` shape): every type exposed to JavaScript is named
+//! `Binding*`, holds no policy, and converts at the edge. Errors cross as JS `Error`s whose
+//! `code` is the Kafka error name (`'CORRUPT_MESSAGE'`) and whose `kafkaErrorCode` is the
+//! numeric Kafka code (2); the message starts with the name too. Nothing panics across the
+//! boundary: panics are caught and become `KAFKA_STORAGE_ERROR`.
+//!
+//! The `Log` lives behind `Arc<Mutex<Option<Log>>>` so tasks on the libuv thread pool
+//! (`append`, `appendAsFollower`, `flush`) can use it; `None` after `close()`.
+#![expect(
+    clippy::must_use_candidate,
+    reason = "exported methods are called from JavaScript, where #[must_use] means nothing"
+)]
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{AsyncTask, Buffer, JsObjectValue};
+use napi::{Env, JsValue, Status, Task};
+use napi_derive::napi;
+use tidelog_storage::batch::TimestampType;
+use tidelog_storage::{AppendInfo, FileSlice, Log, LogConfig, StorageError};
+
+type SharedLog = Arc<Mutex<Option<Log>>>;
+
+/// Largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+fn storage_error(message: impl Into<String>) -> StorageError {
+    StorageError::storage_invalid_data(message)
+}
+
+/// Builds the JS error for a storage error: `code` = Kafka error name, `kafkaErrorCode` =
+/// numeric Kafka code.
+fn js_error(env: Env, e: &StorageError) -> napi::Error {
+    let build = || -> napi::Result<napi::Error> {
+        let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
+        obj.set_named_property("code", e.kafka_error_name())?;
+        obj.set_named_property("kafkaErrorCode", i32::from(e.kafka_error_code()))?;
+        Ok(napi::Error::from(obj.to_unknown()))
+    };
+    build().unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, e.to_string()))
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+/// Runs `f` on the open log, turning a closed log, a poisoned lock or a panic into a
+/// `KAFKA_STORAGE_ERROR` instead of unwinding into Node.
+fn with_log<T>(
+    log: &SharedLog,
+    f: impl FnOnce(&mut Log) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut guard = log.lock().map_err(|_| {
+            storage_error("the log is unusable after an internal error (poisoned lock)")
+        })?;
+        let log = guard
+            .as_mut()
+            .ok_or_else(|| storage_error("the log is closed"))?;
+        f(log)
+    }))
+    .unwrap_or_else(|panic| {
+        Err(storage_error(format!(
+            "internal error: {}",
+            panic_message(&*panic)
+        )))
+    })
+}
+
+fn guard<T>(f: impl FnOnce() -> Result<T, StorageError>) -> Result<T, StorageError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        Err(storage_error(format!(
+            "internal error: {}",
+            panic_message(&*panic)
+        )))
+    })
+}
+
+/// `LogConfig` from JavaScript. All sizes in bytes, times in milliseconds.
+#[napi(object)]
+#[derive(Clone, Copy)]
+pub struct BindingLogConfig {
+    pub segment_bytes: f64,
+    pub segment_ms: f64,
+    pub index_interval_bytes: f64,
+    pub max_index_size_bytes: f64,
+    pub max_message_bytes: f64,
+    pub log_append_time: bool,
+    /// Values at or above 2^53 (e.g. Kafka's `Long.MAX_VALUE`) or `Infinity` mean never.
+    pub flush_interval_messages: f64,
+}
+
+fn whole_number(name: &str, v: f64, max: f64) -> Result<f64, StorageError> {
+    if v.is_nan() || v < 0.0 || v.fract() != 0.0 || v > max {
+        return Err(StorageError::InvalidConfig(format!(
+            "{name} must be a whole number in [0, {max}], got {v}"
+        )));
+    }
+    Ok(v)
+}
+
+impl BindingLogConfig {
+    fn log_config(&self) -> Result<LogConfig, StorageError> {
+        let u32_max = f64::from(u32::MAX);
+        let flush = if self.flush_interval_messages >= MAX_SAFE_INTEGER {
+            u64::MAX
+        } else {
+            whole_number(
+                "flushIntervalMessages",
+                self.flush_interval_messages,
+                MAX_SAFE_INTEGER,
+            )? as u64
+        };
+        let config = LogConfig {
+            segment_bytes: whole_number("segmentBytes", self.segment_bytes, u32_max)? as u32,
+            segment_ms: whole_number(
+                "segmentMs",
+                self.segment_ms.min(MAX_SAFE_INTEGER),
+                MAX_SAFE_INTEGER,
+            )? as i64,
+            index_interval_bytes: whole_number(
+                "indexIntervalBytes",
+                self.index_interval_bytes,
+                u32_max,
+            )? as u32,
+            max_index_size_bytes: whole_number(
+                "maxIndexSizeBytes",
+                self.max_index_size_bytes,
+                u32_max,
+            )? as u32,
+            max_message_bytes: whole_number("maxMessageBytes", self.max_message_bytes, u32_max)?
+                as u32,
+            message_timestamp_type: if self.log_append_time {
+                TimestampType::LogAppendTime
+            } else {
+                TimestampType::CreateTime
+            },
+            flush_interval_messages: flush,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// What an append did (`AppendInfo`).
+#[napi(object)]
+pub struct BindingAppendResult {
+    pub first_offset: i64,
+    pub last_offset: i64,
+    /// The broker time written into the batches with `LogAppendTime`, else -1.
+    pub log_append_time_ms: i64,
+    pub max_timestamp: i64,
+    pub offset_of_max_timestamp: i64,
+    pub record_count: i64,
+    pub log_end_offset: i64,
+}
+
+impl From<AppendInfo> for BindingAppendResult {
+    fn from(a: AppendInfo) -> Self {
+        Self {
+            first_offset: a.first_offset,
+            last_offset: a.last_offset,
+            log_append_time_ms: a.log_append_time_ms,
+            max_timestamp: a.max_timestamp,
+            offset_of_max_timestamp: a.offset_of_max_timestamp,
+            record_count: a.record_count as i64,
+            log_end_offset: a.log_end_offset,
+        }
+    }
+}
+
+/// Offsets and sizes of the log, for metrics and checkpoints.
+#[napi(object)]
+pub struct BindingLogState {
+    pub log_start_offset: i64,
+    pub log_end_offset: i64,
+    pub recovery_point: i64,
+    pub size_bytes: i64,
+    pub segment_count: u32,
+    /// -1 when no leader epoch is known.
+    pub latest_epoch: i32,
+    pub unflushed_messages: i64,
+    pub last_flush_time_ms: i64,
+}
+
+/// `(offset, timestamp)` answer of `ListOffsets`.
+#[napi(object)]
+pub struct BindingTimestampOffset {
+    pub offset: i64,
+    pub timestamp: i64,
+}
+
+/// `OffsetForLeaderEpoch` answer; `(-1, -1)` when undefined.
+#[napi(object)]
+pub struct BindingEpochEndOffset {
+    pub leader_epoch: i32,
+    pub end_offset: i64,
+}
+
+/// Whole record batches of one segment (see `FileSlice`). Keeps the segment file open, so it
+/// stays valid even if retention deletes the segment before it is sent.
+#[napi]
+pub struct BindingFileSlice {
+    inner: FileSlice,
+}
+
+#[napi]
+impl BindingFileSlice {
+    /// Bytes in the slice.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        self.inner.size
+    }
+
+    /// Base offset of the first batch (may be below the requested offset).
+    #[napi(getter)]
+    pub fn first_offset(&self) -> i64 {
+        self.inner.first_offset
+    }
+
+    /// Last offset of the last batch.
+    #[napi(getter)]
+    pub fn last_offset(&self) -> i64 {
+        self.inner.last_offset
+    }
+
+    /// Byte position of the slice in its segment file.
+    #[napi(getter)]
+    pub fn position(&self) -> u32 {
+        self.inner.position
+    }
+
+    /// Sends the slice to a socket descriptor with sendfile(2), on the libuv thread pool.
+    /// Resolves with the bytes sent. Nothing else may write to the socket meanwhile.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn send_to(&self, fd: i32) -> AsyncTask<SendTask> {
+        AsyncTask::new(SendTask {
+            slice: self.inner.clone(),
+            fd,
+            result: None,
+        })
+    }
+
+    /// `sendTo` on the calling thread (blocks it while the socket is full, up to 30 s).
+    #[napi]
+    pub fn send_to_sync(&self, env: &Env, fd: i32) -> napi::Result<i64> {
+        guard(|| self.inner.send_to_fd(fd))
+            .map(|n| n as i64)
+            .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Copies the slice into a new Buffer with pread (the path when sendfile cannot be used).
+    #[napi(ts_return_type = "Promise<Buffer>")]
+    pub fn to_buffer(&self) -> AsyncTask<ReadTask> {
+        AsyncTask::new(ReadTask {
+            slice: self.inner.clone(),
+            result: None,
+        })
+    }
+}
+
+pub struct SendTask {
+    slice: FileSlice,
+    fd: i32,
+    result: Option<StorageError>,
+}
+
+impl Task for SendTask {
+    type Output = i64;
+    type JsValue = i64;
+
+    fn compute(&mut self) -> napi::Result<i64> {
+        match guard(|| self.slice.send_to_fd(self.fd)) {
+            Ok(n) => Ok(n as i64),
+            Err(e) => {
+                self.result = Some(e);
+                Err(napi::Error::from_status(Status::GenericFailure))
+            }
+        }
+    }
+
+    fn resolve(&mut self, _env: Env, output: i64) -> napi::Result<i64> {
+        Ok(output)
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<i64> {
+        Err(self.result.take().map_or(err, |e| js_error(env, &e)))
+    }
+}
+
+pub struct ReadTask {
+    slice: FileSlice,
+    result: Option<StorageError>,
+}
+
+impl Task for ReadTask {
+    type Output = Vec<u8>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> napi::Result<Vec<u8>> {
+        guard(|| self.slice.read_to_vec()).map_err(|e| {
+            self.result = Some(e);
+            napi::Error::from_status(Status::GenericFailure)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> napi::Result<Buffer> {
+        Ok(output.into())
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Buffer> {
+        Err(self.result.take().map_or(err, |e| js_error(env, &e)))
+    }
+}
+
+/// Appends on the libuv thread pool; the JS Buffer is referenced (not copied) until done and
+/// is patched in place (offsets, leader epoch, `LogAppendTime`).
+pub struct AppendTask {
+    log: SharedLog,
+    batches: Buffer,
+    /// `Some(epoch)` for a leader append, `None` for a follower append.
+    leader_epoch: Option<i32>,
+    now_ms: i64,
+    error: Option<StorageError>,
+}
+
+impl Task for AppendTask {
+    type Output = AppendInfo;
+    type JsValue = BindingAppendResult;
+
+    fn compute(&mut self) -> napi::Result<AppendInfo> {
+        let batches: &mut [u8] = &mut self.batches;
+        let result = match self.leader_epoch {
+            Some(epoch) => with_log(&self.log, |log| log.append(batches, epoch, self.now_ms)),
+            None => with_log(&self.log, |log| log.append_as_follower(batches)),
+        };
+        result.map_err(|e| {
+            self.error = Some(e);
+            napi::Error::from_status(Status::GenericFailure)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: AppendInfo) -> napi::Result<BindingAppendResult> {
+        Ok(output.into())
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<BindingAppendResult> {
+        Err(self.error.take().map_or(err, |e| js_error(env, &e)))
+    }
+}
+
+/// fsync on the libuv thread pool.
+pub struct FlushTask {
+    log: SharedLog,
+    error: Option<StorageError>,
+}
+
+impl Task for FlushTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> napi::Result<()> {
+        with_log(&self.log, Log::flush).map_err(|e| {
+            self.error = Some(e);
+            napi::Error::from_status(Status::GenericFailure)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, (): ()) -> napi::Result<()> {
+        Ok(())
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<()> {
+        Err(self.error.take().map_or(err, |e| js_error(env, &e)))
+    }
+}
+
+/// One partition's log (Kafka's `UnifiedLog`), open until `close()`.
+#[napi]
+pub struct BindingLog {
+    log: SharedLog,
+}
+
+#[napi]
+impl BindingLog {
+    /// Opens or creates the log in `dir`, recovering everything from `recoveryPoint` on.
+    /// Synchronous: meant for start-up.
+    #[napi(factory)]
+    pub fn open(
+        env: &Env,
+        dir: String,
+        config: BindingLogConfig,
+        recovery_point: i64,
+    ) -> napi::Result<BindingLog> {
+        guard(|| Log::open(std::path::PathBuf::from(dir), config.log_config()?, recovery_point))
+            .map(|log| BindingLog {
+                log: Arc::new(Mutex::new(Some(log))),
+            })
+            .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Leader append of one or more v2 batches, off the JS thread. The Buffer is patched in
+    /// place with the assigned offsets and must not be modified until the promise settles.
+    #[napi(ts_return_type = "Promise<BindingAppendResult>")]
+    pub fn append(&self, batches: Buffer, leader_epoch: i32, now_ms: i64) -> AsyncTask<AppendTask> {
+        AsyncTask::new(AppendTask {
+            log: Arc::clone(&self.log),
+            batches,
+            leader_epoch: Some(leader_epoch),
+            now_ms,
+            error: None,
+        })
+    }
+
+    /// `append` on the JS thread (cheaper for small batches: no thread hop).
+    #[napi]
+    pub fn append_sync(
+        &self,
+        env: &Env,
+        mut batches: Buffer,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> napi::Result<BindingAppendResult> {
+        let bytes: &mut [u8] = &mut batches;
+        with_log(&self.log, |log| log.append(bytes, leader_epoch, now_ms))
+            .map(Into::into)
+            .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Follower append keeping the batches' offsets, off the JS thread.
+    #[napi(ts_return_type = "Promise<BindingAppendResult>")]
+    pub fn append_as_follower(&self, batches: Buffer) -> AsyncTask<AppendTask> {
+        AsyncTask::new(AppendTask {
+            log: Arc::clone(&self.log),
+            batches,
+            leader_epoch: None,
+            now_ms: 0,
+            error: None,
+        })
+    }
+
+    /// Finds whole batches from `offset` (index lookup and a few header reads; no data is
+    /// copied). `null` at the end of the log or at `maxOffset` (exclusive). Throws
+    /// `OFFSET_OUT_OF_RANGE` outside [logStartOffset, logEndOffset].
+    #[napi]
+    pub fn read(
+        &self,
+        env: &Env,
+        offset: i64,
+        max_bytes: u32,
+        max_offset: i64,
+        min_one_message: bool,
+    ) -> napi::Result<Option<BindingFileSlice>> {
+        with_log(&self.log, |log| {
+            log.read(offset, max_bytes, max_offset, min_one_message)
+        })
+        .map(|s| s.map(|inner| BindingFileSlice { inner }))
+        .map_err(|e| js_error(*env, &e))
+    }
+
+    /// First record with timestamp >= `timestampMs` (`ListOffsets`), or `null`.
+    #[napi]
+    pub fn offset_for_timestamp(
+        &self,
+        env: &Env,
+        timestamp_ms: i64,
+    ) -> napi::Result<Option<BindingTimestampOffset>> {
+        with_log(&self.log, |log| log.offset_for_timestamp(timestamp_ms))
+            .map(|r| r.map(|(offset, timestamp)| BindingTimestampOffset { offset, timestamp }))
+            .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Record with the largest timestamp (`ListOffsets` `MAX_TIMESTAMP`), or `null`.
+    #[napi]
+    pub fn max_timestamp_and_offset(
+        &self,
+        env: &Env,
+    ) -> napi::Result<Option<BindingTimestampOffset>> {
+        with_log(&self.log, |log| log.max_timestamp_and_offset())
+            .map(|r| r.map(|(offset, timestamp)| BindingTimestampOffset { offset, timestamp }))
+            .map_err(|e| js_error(*env, &e))
+    }
+
+    /// `OffsetForLeaderEpoch` (KIP-101/279).
+    #[napi]
+    pub fn end_offset_for_epoch(
+        &self,
+        env: &Env,
+        epoch: i32,
+    ) -> napi::Result<BindingEpochEndOffset> {
+        with_log(&self.log, |log| Ok(log.end_offset_for_epoch(epoch)))
+            .map(|(leader_epoch, end_offset)| BindingEpochEndOffset {
+                leader_epoch,
+                end_offset,
+            })
+            .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Removes everything from `offset` on (follower truncation).
+    #[napi]
+    pub fn truncate_to(&self, env: &Env, offset: i64) -> napi::Result<()> {
+        with_log(&self.log, |log| log.truncate_to(offset)).map_err(|e| js_error(*env, &e))
+    }
+
+    /// Raises the log start offset (`DeleteRecords`) and deletes segments wholly below it.
+    #[napi]
+    pub fn delete_records_before(&self, env: &Env, offset: i64) -> napi::Result<()> {
+        with_log(&self.log, |log| {
+            log.delete_records_before(offset).map(|_| ())
+        })
+        .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Retention: -1 disables a limit. Returns the number of segments deleted.
+    #[napi]
+    pub fn delete_old_segments(
+        &self,
+        env: &Env,
+        now_ms: i64,
+        retention_ms: i64,
+        retention_bytes: i64,
+    ) -> napi::Result<u32> {
+        with_log(&self.log, |log| {
+            log.delete_old_segments(now_ms, retention_ms, retention_bytes)
+        })
+        .map(|n| n as u32)
+        .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Replaces the configuration (applies from the next append).
+    #[napi]
+    pub fn update_config(&self, env: &Env, config: BindingLogConfig) -> napi::Result<()> {
+        with_log(&self.log, |log| log.update_config(config.log_config()?))
+            .map_err(|e| js_error(*env, &e))
+    }
+
+    /// fsyncs up to the log end offset and advances the recovery point, off the JS thread.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn flush(&self) -> AsyncTask<FlushTask> {
+        AsyncTask::new(FlushTask {
+            log: Arc::clone(&self.log),
+            error: None,
+        })
+    }
+
+    #[napi]
+    pub fn state(&self, env: &Env) -> napi::Result<BindingLogState> {
+        with_log(&self.log, |log| {
+            Ok(BindingLogState {
+                log_start_offset: log.log_start_offset(),
+                log_end_offset: log.log_end_offset(),
+                recovery_point: log.recovery_point(),
+                size_bytes: log.size_bytes() as i64,
+                segment_count: log.segment_count() as u32,
+                latest_epoch: log.latest_epoch().unwrap_or(-1),
+                unflushed_messages: log.unflushed_messages().min(i64::MAX as u64) as i64,
+                last_flush_time_ms: log.last_flush_time_ms(),
+            })
+        })
+        .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Flushes, trims the indexes and closes the files. Later calls fail with
+    /// `KAFKA_STORAGE_ERROR` ("the log is closed"); closing twice is a no-op.
+    #[napi]
+    pub fn close(&self, env: &Env) -> napi::Result<()> {
+        guard(|| {
+            let log = self
+                .log
+                .lock()
+                .map_err(|_| {
+                    storage_error("the log is unusable after an internal error (poisoned lock)")
+                })?
+                .take();
+            log.map_or(Ok(()), Log::close)
+        })
+        .map_err(|e| js_error(*env, &e))
+    }
+}
