@@ -16,7 +16,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, JsObjectValue};
+use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, JsObjectValue};
 use napi::{Env, JsValue, Status, Task};
 use napi_derive::napi;
 use tidelog_storage::batch::TimestampType;
@@ -426,10 +426,11 @@ impl BindingLog {
     pub fn append_sync(
         &self,
         env: &Env,
-        mut batches: Buffer,
+        mut batches: BufferSlice<'_>,
         leader_epoch: i32,
         now_ms: i64,
     ) -> napi::Result<BindingAppendResult> {
+        // BufferSlice borrows the JS memory for the duration of the call (no napi reference).
         let bytes: &mut [u8] = &mut batches;
         with_log(&self.log, |log| log.append(bytes, leader_epoch, now_ms))
             .map(Into::into)
