@@ -98,9 +98,9 @@ export class Broker {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    // Parked JoinGroup/SyncGroup requests are answered first, so the socket drain does not wait on them.
-    await this.groups.shutdown();
     await this.socketServer.shutdown();
+    // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
+    await this.groups.shutdown();
     this.logs.shutdown();
   }
 }

@@ -183,7 +183,7 @@ export class GroupCoordinator {
     private readonly logger: Logger,
     options: { now?: () => number } = {},
   ) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
   }
 
   /** The coordinator of a broker: __consumer_offsets in the broker's own logs. */

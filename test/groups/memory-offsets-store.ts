@@ -1,0 +1,89 @@
+// An in-memory __consumer_offsets for the coordinator's unit tests: batches get offsets as
+// the log would assign them (baseOffset patched), reads return whole batches from an offset,
+// and a test can fail appends or hold them in flight.
+import { ErrorCode } from '../../src/protocol/errors.js';
+import type { AppendOutcome, OffsetsTopicStore, PartitionChunk } from '../../src/groups/offsets-topic.js';
+import { decodeRecordBatches, type DecodedRecord } from '../../src/groups/record-batch.js';
+
+interface StoredBatch {
+  readonly baseOffset: number;
+  readonly bytes: Buffer;
+}
+
+export class MemoryOffsetsStore implements OffsetsTopicStore {
+  private partitions: StoredBatch[][] | null = null;
+  private readonly nextOffset: number[] = [];
+  /** The error code the next appends answer with (NONE = succeed). */
+  failAppendsWith: number = ErrorCode.NONE;
+  /** The error code create() answers with. */
+  failCreateWith: number = ErrorCode.NONE;
+  /** While true, appends wait until release() is called. */
+  holdAppends = false;
+  private held: (() => void)[] = [];
+  appendCount = 0;
+
+  constructor(readonly numPartitions = 5) {}
+
+  partitionCount(): number | null {
+    return this.partitions ? this.partitions.length : null;
+  }
+
+  create(): AppendOutcome {
+    if (this.failCreateWith !== ErrorCode.NONE) return { errorCode: this.failCreateWith, errorMessage: 'create refused by the test' };
+    if (!this.partitions) {
+      this.partitions = Array.from({ length: this.numPartitions }, () => []);
+      for (let i = 0; i < this.numPartitions; i++) this.nextOffset[i] = 0;
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  isLocal(): boolean {
+    return true;
+  }
+
+  logStartOffset(): number {
+    return 0;
+  }
+
+  async append(partition: number, batch: Buffer): Promise<AppendOutcome> {
+    if (this.holdAppends) await new Promise<void>((resolve) => this.held.push(resolve));
+    this.appendCount++;
+    if (this.failAppendsWith !== ErrorCode.NONE) return { errorCode: this.failAppendsWith, errorMessage: 'append refused by the test' };
+    const list = this.partitions?.[partition];
+    if (!list) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+    const base = this.nextOffset[partition]!;
+    const copy = Buffer.from(batch);
+    copy.writeBigInt64BE(BigInt(base), 0);
+    const lastOffsetDelta = copy.readInt32BE(23);
+    list.push({ baseOffset: base, bytes: copy });
+    this.nextOffset[partition] = base + lastOffsetDelta + 1;
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
+  release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const r of held) r();
+  }
+
+  async read(partition: number, offset: number, maxBytes: number): Promise<PartitionChunk> {
+    const list = this.partitions?.[partition] ?? [];
+    const parts: Buffer[] = [];
+    let size = 0;
+    for (const b of list) {
+      const last = b.baseOffset + b.bytes.readInt32BE(23);
+      if (last < offset) continue;
+      if (size > 0 && size + b.bytes.length > maxBytes) break;
+      parts.push(b.bytes);
+      size += b.bytes.length;
+    }
+    return { bytes: Buffer.concat(parts), logEndOffset: this.nextOffset[partition] ?? 0 };
+  }
+
+  /** Every record appended so far, all partitions. */
+  records(): DecodedRecord[] {
+    const out: DecodedRecord[] = [];
+    for (const list of this.partitions ?? []) for (const b of list) for (const batch of decodeRecordBatches(b.bytes).batches) out.push(...batch.records);
+    return out;
+  }
+}
