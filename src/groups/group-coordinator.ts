@@ -432,7 +432,7 @@ export class GroupCoordinator {
   }
 
   private addPendingMember(group: GroupMetadata, memberId: string, sessionTimeoutMs: number): void {
-    const timer = setTimeout(() => this.onExpirePendingMember(group, memberId), sessionTimeoutMs);
+    const timer = setTimeout(() => this.guard('pending member expiration', () => this.onExpirePendingMember(group, memberId)), sessionTimeoutMs);
     group.pendingMembers.set(memberId, timer);
   }
 
@@ -559,7 +559,7 @@ export class GroupCoordinator {
     }
     group.joinTimer = setTimeout(() => {
       group.joinTimer = null;
-      if (this.active) this.completeJoin(group);
+      if (this.active) this.guard('rebalance timeout', () => this.completeJoin(group));
     }, timeoutMs);
   }
 
@@ -573,13 +573,15 @@ export class GroupCoordinator {
     group.joinTimer = setTimeout(() => {
       group.joinTimer = null;
       if (!this.active) return;
-      if (group.newMemberAdded && remainingMs !== 0) {
-        group.newMemberAdded = false;
-        const delay = Math.min(this.config.groupInitialRebalanceDelayMs, remainingMs);
-        this.scheduleInitialDelayedJoin(group, delay, Math.max(remainingMs - delayMs, 0));
-      } else {
-        this.completeJoin(group);
-      }
+      this.guard('initial rebalance delay', () => {
+        if (group.newMemberAdded && remainingMs !== 0) {
+          group.newMemberAdded = false;
+          const delay = Math.min(this.config.groupInitialRebalanceDelayMs, remainingMs);
+          this.scheduleInitialDelayedJoin(group, delay, Math.max(remainingMs - delayMs, 0));
+        } else {
+          this.completeJoin(group);
+        }
+      });
     }, delayMs);
   }
 
@@ -725,7 +727,7 @@ export class GroupCoordinator {
     const generation = group.generationId;
     group.syncTimer = setTimeout(() => {
       group.syncTimer = null;
-      if (this.active) this.onExpirePendingSync(group, generation);
+      if (this.active) this.guard('sync expiration', () => this.onExpirePendingSync(group, generation));
     }, group.rebalanceTimeoutMs());
   }
 
@@ -793,7 +795,7 @@ export class GroupCoordinator {
     this.clearHeartbeat(member);
     member.heartbeatTimer = setTimeout(() => {
       member.heartbeatTimer = null;
-      if (this.active) this.onExpireHeartbeat(group, member);
+      if (this.active) this.guard('session expiration', () => this.onExpireHeartbeat(group, member));
     }, timeoutMs);
   }
 
@@ -1152,6 +1154,15 @@ export class GroupCoordinator {
     } catch (err) {
       this.logger.error({ err, group: groupId }, 'append to the offsets topic failed');
       return ErrorCode.UNKNOWN_SERVER_ERROR;
+    }
+  }
+
+  /** Runs a timer's work: a throw here is a bug, logged rather than taking the broker down. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error({ err, timer: what }, 'group coordinator timer failed');
     }
   }
 

@@ -491,6 +491,18 @@ describe('group coordinator', () => {
     assert.equal(await c.expireOffsetsNow(), 1);
   });
 
+  it('checks for expired offsets every offsets.retention.check.interval.ms', async () => {
+    const { coordinator: c, store } = await startCoordinator({ offsetsRetentionMs: 60_000, offsetsRetentionCheckIntervalMs: 10_000 });
+    await c.commitOffsets({ groupId: 'tool', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, topics: [{ topic: 't', partitions: [{ partition: 0, offset: 1, leaderEpoch: -1, commitTimestampMs: -1, metadata: null }] }] });
+    mock.timers.tick(59_999);
+    await settle();
+    assert.ok(c.group('tool'), 'the checks up to 50 s find the offset within retention');
+    mock.timers.tick(1);
+    await settle();
+    assert.equal(c.group('tool'), undefined);
+    assert.deepEqual(store.records().filter((r) => r.value === null).map((r) => decodeOffsetsKey(r.key)), [{ kind: 'offset', group: 'tool', topic: 't', partition: 0 }], 'an offsets-only group (generation 0) gets no group tombstone');
+  });
+
   it('a Stable consumer group expires only offsets of topics it no longer subscribes to', async () => {
     const { coordinator: c } = await startCoordinator({ offsetsRetentionMs: 60_000 });
     const [leader] = await stableGroup(c, 1, 'g', ['kept']);
