@@ -358,7 +358,8 @@ impl Task for AppendTask {
     }
 }
 
-/// fsync on the libuv thread pool.
+/// fsync on the libuv thread pool. The lock is held only to plan and to record the result,
+/// not during the fsyncs, so appends and (synchronous) reads do not wait for the disk.
 pub struct FlushTask {
     log: SharedLog,
     error: Option<StorageError>,
@@ -369,7 +370,16 @@ impl Task for FlushTask {
     type JsValue = ();
 
     fn compute(&mut self) -> napi::Result<()> {
-        with_log(&self.log, Log::flush).map_err(|e| {
+        let flush = || -> Result<(), StorageError> {
+            let plan = with_log(&self.log, |log| Ok(log.begin_flush()))?;
+            let result = guard(|| plan.run());
+            with_log(&self.log, |log| {
+                log.complete_flush(&plan, result.is_ok());
+                Ok(())
+            })?;
+            result
+        };
+        flush().map_err(|e| {
             self.error = Some(e);
             napi::Error::from_status(Status::GenericFailure)
         })
@@ -401,11 +411,17 @@ impl BindingLog {
         config: BindingLogConfig,
         recovery_point: i64,
     ) -> napi::Result<BindingLog> {
-        guard(|| Log::open(std::path::PathBuf::from(dir), config.log_config()?, recovery_point))
-            .map(|log| BindingLog {
-                log: Arc::new(Mutex::new(Some(log))),
-            })
-            .map_err(|e| js_error(*env, &e))
+        guard(|| {
+            Log::open(
+                std::path::PathBuf::from(dir),
+                config.log_config()?,
+                recovery_point,
+            )
+        })
+        .map(|log| BindingLog {
+            log: Arc::new(Mutex::new(Some(log))),
+        })
+        .map_err(|e| js_error(*env, &e))
     }
 
     /// Leader append of one or more v2 batches, off the JS thread. The Buffer is patched in

@@ -11,6 +11,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use memmap2::MmapMut;
 
@@ -31,7 +32,7 @@ pub(crate) enum IndexLoad {
 
 pub(crate) struct IndexFile {
     path: PathBuf,
-    file: File,
+    file: Arc<File>,
     /// None while the mapped length is zero (mmap of zero bytes is not allowed).
     mmap: Option<MmapMut>,
     entry_size: usize,
@@ -71,7 +72,7 @@ impl IndexFile {
         }
         let mut index = Self {
             path: path.to_path_buf(),
-            file,
+            file: Arc::new(file),
             mmap: None,
             entry_size,
             entries: 0,
@@ -150,6 +151,12 @@ impl IndexFile {
 
     pub fn entries(&self) -> usize {
         self.entries
+    }
+
+    /// The file, for an fsync run without the log's lock. On Linux `fsync` also writes back
+    /// pages dirtied through the shared mapping (`msync(MS_SYNC)` is the same call).
+    pub fn file(&self) -> Arc<File> {
+        Arc::clone(&self.file)
     }
 
     pub fn capacity_entries(&self) -> usize {

@@ -35,7 +35,7 @@ pub use config::LogConfig;
 pub use epoch::{EpochEntry, LeaderEpochFileCache};
 pub use error::{Result, StorageError};
 pub use file_slice::FileSlice;
-pub use log::{AppendInfo, Log};
+pub use log::{AppendInfo, FlushPlan, Log};
 pub use offset_index::OffsetIndex;
 pub use segment::LogSegment;
 pub use time_index::TimeIndex;

@@ -83,6 +83,40 @@ pub struct Log {
     dir_dirty: bool,
     /// Reused between appends so validation does not allocate.
     metas: Vec<BatchMeta>,
+    /// Bumped by every truncation, so a flush planned before one does not move the
+    /// recovery point over offsets that were rewritten meanwhile.
+    truncations: u64,
+}
+
+/// The fsyncs of one flush, planned under the log's lock by [`Log::begin_flush`] and run
+/// without it ([`FlushPlan::run`]), so appends and reads continue while the disk works;
+/// [`Log::complete_flush`] then moves the recovery point.
+#[derive(Debug)]
+pub struct FlushPlan {
+    files: Vec<std::sync::Arc<std::fs::File>>,
+    dir: Option<PathBuf>,
+    log_end_offset: i64,
+    unflushed_messages: u64,
+    truncations: u64,
+}
+
+impl FlushPlan {
+    /// The offset everything below which is durable once [`Self::run`] succeeds.
+    #[must_use]
+    pub fn log_end_offset(&self) -> i64 {
+        self.log_end_offset
+    }
+
+    /// fsyncs the planned files and, if segments were created or deleted, the directory.
+    pub fn run(&self) -> Result<()> {
+        for f in &self.files {
+            f.sync_data().map_err(io_context("fsync segment file"))?;
+        }
+        if let Some(dir) = &self.dir {
+            sync_dir(dir)?;
+        }
+        Ok(())
+    }
 }
 
 impl Log {
@@ -159,6 +193,7 @@ impl Log {
             last_flush_time_ms: now_ms,
             dir_dirty,
             metas: Vec::new(),
+            truncations: 0,
         };
         let leo = log.log_end_offset();
         // Everything now on disk was either trusted (below the old recovery point) or
@@ -497,21 +532,48 @@ impl Log {
     /// fsyncs every segment that may hold unflushed data (log and indexes) and the directory,
     /// then moves the recovery point to the log end offset (Kafka's `flush`).
     pub fn flush(&mut self) -> Result<()> {
-        let leo = self.log_end_offset();
+        let plan = self.begin_flush();
+        let result = plan.run();
+        self.complete_flush(&plan, result.is_ok());
+        result
+    }
+
+    /// Plans a flush: the files of every segment that may hold unflushed data. Run it with
+    /// [`FlushPlan::run`] (no lock needed), then call [`Self::complete_flush`].
+    pub fn begin_flush(&mut self) -> FlushPlan {
         let active_base = self.active().base_offset();
+        let mut files = Vec::new();
         for seg in self.segments.values() {
             if seg.next_offset() > self.recovery_point || seg.base_offset() == active_base {
-                seg.flush()?;
+                seg.flush_handles(&mut files);
             }
         }
-        if self.dir_dirty {
-            sync_dir(&self.dir)?;
-            self.dir_dirty = false;
+        let dir = std::mem::take(&mut self.dir_dirty).then(|| self.dir.clone());
+        FlushPlan {
+            files,
+            dir,
+            log_end_offset: self.log_end_offset(),
+            unflushed_messages: self.unflushed_messages,
+            truncations: self.truncations,
         }
-        self.recovery_point = leo;
-        self.unflushed_messages = 0;
+    }
+
+    /// Records the outcome of a planned flush: on success the recovery point moves up to the
+    /// planned log end offset (unless the log was truncated meanwhile).
+    pub fn complete_flush(&mut self, plan: &FlushPlan, succeeded: bool) {
+        if !succeeded {
+            self.dir_dirty |= plan.dir.is_some();
+            return;
+        }
+        if plan.truncations == self.truncations {
+            self.recovery_point = self
+                .recovery_point
+                .max(plan.log_end_offset.min(self.log_end_offset()));
+            self.unflushed_messages = self
+                .unflushed_messages
+                .saturating_sub(plan.unflushed_messages);
+        }
         self.last_flush_time_ms = wall_clock_ms();
-        Ok(())
     }
 
     /// Flushes, trims the active segment's indexes and closes the files. The next
@@ -635,6 +697,7 @@ impl Log {
             seg.delete()?;
             self.dir_dirty = true;
         }
+        self.truncations += 1;
         let config = self.config.clone();
         let active = self.active_mut();
         active.truncate_to(offset)?;
@@ -656,6 +719,7 @@ impl Log {
                 "cannot start at negative offset {offset}"
             )));
         }
+        self.truncations += 1;
         for (_, seg) in std::mem::take(&mut self.segments) {
             seg.delete()?;
         }

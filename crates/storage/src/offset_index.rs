@@ -218,6 +218,10 @@ impl OffsetIndex {
         self.file.flush()
     }
 
+    pub(crate) fn file_handle(&self) -> std::sync::Arc<std::fs::File> {
+        self.file.file()
+    }
+
     pub(crate) fn delete(self) -> Result<()> {
         self.file.delete()
     }

@@ -265,6 +265,13 @@ impl LogSegment {
         self.time_index.flush()
     }
 
+    /// The three files to fsync for a flush run outside the log's lock.
+    pub(crate) fn flush_handles(&self, out: &mut Vec<Arc<File>>) {
+        out.push(Arc::clone(&self.log));
+        out.push(self.offset_index.file_handle());
+        out.push(self.time_index.file_handle());
+    }
+
     /// Deletes the three files. Open `FileSlice`s keep the data readable until dropped.
     pub(crate) fn delete(self) -> Result<()> {
         let Self {

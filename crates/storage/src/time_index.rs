@@ -197,6 +197,10 @@ impl TimeIndex {
         self.file.flush()
     }
 
+    pub(crate) fn file_handle(&self) -> std::sync::Arc<std::fs::File> {
+        self.file.file()
+    }
+
     pub(crate) fn delete(self) -> Result<()> {
         self.file.delete()
     }

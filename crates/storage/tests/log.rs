@@ -708,3 +708,30 @@ fn config_is_validated() {
     log.append(&mut batch(1, 150, 0, 0), 0, 0).unwrap();
     assert_eq!(log.segment_count(), 2);
 }
+
+#[test]
+fn planned_flush_runs_outside_the_log_and_respects_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path(), small_config());
+    log.append(&mut batch(5, 10, 0, 0), 0, 0).unwrap();
+    let plan = log.begin_flush();
+    // Appends go on while the plan runs; the recovery point only covers what was planned.
+    log.append(&mut batch(5, 10, 0, 0), 0, 0).unwrap();
+    plan.run().unwrap();
+    log.complete_flush(&plan, true);
+    assert_eq!((log.recovery_point(), log.unflushed_messages()), (5, 5));
+    // A truncation between plan and completion: offsets may have been rewritten, so the
+    // recovery point does not move.
+    let plan = log.begin_flush();
+    log.truncate_to(5).unwrap();
+    log.append(&mut batch(9, 10, 0, 0), 0, 0).unwrap();
+    plan.run().unwrap();
+    log.complete_flush(&plan, true);
+    assert_eq!(
+        log.recovery_point(),
+        5,
+        "offsets 5..10 were planned, then rewritten"
+    );
+    log.flush().unwrap();
+    assert_eq!((log.recovery_point(), log.unflushed_messages()), (14, 0));
+}
