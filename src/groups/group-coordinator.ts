@@ -1,4 +1,4 @@
-// GroupCoordinator (after Kafka's GroupCoordinator.scala and GroupMetadataManager.scala): the
+// GroupCoordinator (after Kafka's GroupCoordinator.scala): the
 // classic consumer-group protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) with Kafka's
 // state machine (see group-metadata.ts), static membership (KIP-345), member ids handed out
 // before joining (KIP-394), the initial delayed join (group.initial.rebalance.delay.ms), and
@@ -10,10 +10,10 @@
 // re-checks the state it finds, as Kafka's delayed operations do. Parked JoinGroup and
 // SyncGroup requests are promises answered by callbacks on the member.
 //
-// Durability: OffsetCommit answers after its records are appended (acks=all); a SyncGroup
-// from the leader answers every member after the group's metadata is appended. At start-up
-// the coordinator reads every local partition of __consumer_offsets and rebuilds groups and
-// offsets (latest value per key wins; a tombstone deletes). Kafka errors are returned as
+// Durability (storage is GroupMetadataManager's): OffsetCommit answers after its records
+// are appended (acks=all); a SyncGroup from the leader answers every member after the group's
+// metadata is appended. At start-up every local partition of __consumer_offsets is read back
+// and each loaded group's members get one session to heartbeat. Kafka errors are returned as
 // codes; nothing here throws on bad input.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -22,29 +22,23 @@ import type { ReplicaManager } from '../broker/replica-manager.js';
 import type { TopicService } from '../broker/topic-service.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { GroupMetadata, joinError, syncError, type GroupState } from './group-metadata.js';
-import { MemberMetadata, type JoinCallback, type JoinGroupResult, type Protocol, type SyncCallback, type SyncGroupResult } from './member-metadata.js';
 import {
-  decodeGroupMetadataValue,
-  decodeOffsetCommitValue,
-  decodeOffsetsKey,
-  groupMetadataKey,
-  groupMetadataValue,
-  offsetCommitKey,
-  offsetCommitValue,
-  type CommittedOffset,
-} from './offsets-records.js';
-import { GROUP_METADATA_TOPIC_NAME, LogOffsetsTopicStore, partitionForGroup, type OffsetsTopicStore } from './offsets-topic.js';
-import { decodeRecordBatches, encodeRecordBatch, type DecodedBatch, type KeyValueRecord } from './record-batch.js';
+  GroupMetadataManager,
+  type OffsetCommitRequest,
+  type OffsetFetchResult,
+  type TopicPartition,
+  type TopicPartitionError,
+} from './group-metadata-manager.js';
+import { MemberMetadata, type JoinCallback, type JoinGroupResult, type Protocol, type SyncCallback, type SyncGroupResult } from './member-metadata.js';
+import { GROUP_METADATA_TOPIC_NAME, LogOffsetsTopicStore, type OffsetsTopicStore } from './offsets-topic.js';
 
 export type { JoinGroupResult, SyncGroupResult, Protocol } from './member-metadata.js';
 export type { GroupState } from './group-metadata.js';
+export type { FetchedOffset, OffsetCommitPartition, OffsetFetchResult, TopicPartitionError } from './group-metadata-manager.js';
+export { OFFSET_METADATA_MAX_BYTES } from './group-metadata-manager.js';
 
 /** Kafka's GroupCoordinator.NewMemberJoinTimeoutMs: a new member's parked JoinGroup expires after this. */
 export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
-/** Kafka's offset.metadata.max.bytes default: longer commit metadata gets OFFSET_METADATA_TOO_LARGE. */
-export const OFFSET_METADATA_MAX_BYTES = 4096;
-/** Kafka's offsets.load.buffer.size default: bytes read per step when loading a partition. */
-export const OFFSETS_LOAD_BUFFER_BYTES = 5 * 1024 * 1024;
 /** The group type of every group this coordinator serves (ListGroups v5). */
 export const CLASSIC_GROUP_TYPE = 'classic';
 
@@ -111,42 +105,11 @@ export interface LeaveGroupResult {
   readonly members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
 }
 
-export interface OffsetCommitPartition {
-  readonly partition: number;
-  readonly offset: number;
-  readonly leaderEpoch: number;
-  /** OffsetCommit v1 only; -1 means "now". */
-  readonly commitTimestampMs: number;
-  readonly metadata: string | null;
-}
-
-export interface OffsetCommitParams {
+export interface OffsetCommitParams extends OffsetCommitRequest {
   readonly groupId: string;
   readonly generationId: number;
   readonly memberId: string;
   readonly groupInstanceId: string | null;
-  /** OffsetCommit v2-4 retention time; -1 for the broker's retention. */
-  readonly retentionTimeMs: number;
-  readonly topics: readonly { topic: string; partitions: readonly OffsetCommitPartition[] }[];
-}
-
-export interface TopicPartitionError {
-  readonly topic: string;
-  readonly partition: number;
-  readonly errorCode: number;
-}
-
-export interface FetchedOffset {
-  readonly partition: number;
-  readonly offset: number;
-  readonly leaderEpoch: number;
-  readonly metadata: string;
-  readonly errorCode: number;
-}
-
-export interface OffsetFetchResult {
-  readonly errorCode: number;
-  readonly topics: { topic: string; partitions: FetchedOffset[] }[];
 }
 
 export interface GroupListing {
@@ -171,19 +134,19 @@ type GroupApi = 'join' | 'sync' | 'heartbeat' | 'leave' | 'commit' | 'fetch' | '
 const EMPTY = Buffer.alloc(0);
 
 export class GroupCoordinator {
-  private readonly groups = new Map<string, GroupMetadata>();
+  private readonly manager: GroupMetadataManager;
   private active = false;
   private expirationTimer: NodeJS.Timeout | null = null;
-  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
 
   constructor(
     readonly config: GroupCoordinatorConfig,
-    private readonly store: OffsetsTopicStore,
+    store: OffsetsTopicStore,
     private readonly logger: Logger,
     options: { now?: () => number } = {},
   ) {
     this.now = options.now ?? (() => Date.now());
+    this.manager = new GroupMetadataManager(store, config.offsetsTopicNumPartitions, logger, this.now);
   }
 
   /** The coordinator of a broker: __consumer_offsets in the broker's own logs. */
@@ -196,14 +159,25 @@ export class GroupCoordinator {
   /** Loads every local partition of __consumer_offsets, then starts serving and expiring offsets. */
   async startup(): Promise<void> {
     const started = this.now();
-    const count = this.store.partitionCount();
-    if (count !== null) {
-      for (let p = 0; p < count; p++) if (this.store.isLocal(p)) await this.loadPartition(p);
+    const count = this.manager.partitionCount();
+    let loaded = 0;
+    for (let p = 0; p < (count ?? 0); p++) {
+      if (!this.manager.isLocalPartition(p)) continue;
+      for (const group of await this.manager.loadPartition(p)) {
+        this.onGroupLoaded(group);
+        loaded++;
+      }
     }
     this.active = true;
     this.expirationTimer = setInterval(() => this.runExpiration(), this.config.offsetsRetentionCheckIntervalMs);
     this.expirationTimer.unref();
-    if (this.groups.size > 0) this.logger.info({ groups: this.groups.size, loadMs: this.now() - started }, 'loaded consumer groups');
+    if (loaded > 0) this.logger.info({ groups: loaded, loadMs: this.now() - started }, 'loaded consumer groups');
+  }
+
+  /** Kafka's onGroupLoaded: members get one session to heartbeat; an over-full group rebalances. */
+  private onGroupLoaded(group: GroupMetadata): void {
+    for (const m of group.members.values()) this.scheduleHeartbeatExpiration(group, m, m.sessionTimeoutMs);
+    if (group.size > this.config.groupMaxSize) this.prepareRebalance(group, `loaded group is over capacity (${this.config.groupMaxSize})`);
   }
 
   /**
@@ -215,9 +189,9 @@ export class GroupCoordinator {
     this.active = false;
     if (this.expirationTimer) clearInterval(this.expirationTimer);
     this.expirationTimer = null;
-    for (const group of this.groups.values()) this.unload(group);
-    this.groups.clear();
-    await Promise.allSettled([...this.inFlight]);
+    for (const group of this.manager.currentGroups()) this.unload(group);
+    this.manager.clear();
+    await this.manager.drain();
   }
 
   /** Kafka's onGroupUnloaded: answers what is parked and clears the group's timers. */
@@ -248,12 +222,12 @@ export class GroupCoordinator {
 
   /** The __consumer_offsets partition that owns the group. */
   partitionFor(groupId: string): number {
-    return partitionForGroup(groupId, this.store.partitionCount() ?? this.config.offsetsTopicNumPartitions);
+    return this.manager.partitionFor(groupId);
   }
 
   /** For tests and admin views: a group's current state, or undefined. */
   group(groupId: string): GroupMetadata | undefined {
-    return this.groups.get(groupId);
+    return this.manager.getGroup(groupId);
   }
 
   // ---------------------------------------------------------------- validation
@@ -268,18 +242,12 @@ export class GroupCoordinator {
   private validateGroupStatus(groupId: string, api: GroupApi): number | null {
     if (!GroupCoordinator.isValidGroupId(groupId, api)) return ErrorCode.INVALID_GROUP_ID;
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    const count = this.store.partitionCount();
-    if (count !== null && !this.store.isLocal(partitionForGroup(groupId, count))) return ErrorCode.NOT_COORDINATOR;
+    if (!this.manager.isGroupLocal(groupId)) return ErrorCode.NOT_COORDINATOR;
     return null;
   }
 
-  /** Creates __consumer_offsets on first use; COORDINATOR_NOT_AVAILABLE when it cannot be. */
   private ensureOffsetsTopic(): number | null {
-    if (this.store.partitionCount() !== null) return null;
-    const created = this.store.create();
-    if (created.errorCode !== ErrorCode.NONE) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    this.logger.info({ topic: GROUP_METADATA_TOPIC_NAME, partitions: this.store.partitionCount() }, 'created the offsets topic');
-    return null;
+    return this.manager.ensureOffsetsTopic();
   }
 
   /** FindCoordinator for a group: NONE when this broker coordinates it, else the error. */
@@ -287,7 +255,7 @@ export class GroupCoordinator {
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const missing = this.ensureOffsetsTopic();
     if (missing !== null) return missing;
-    if (!this.store.isLocal(this.partitionFor(groupId))) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!this.manager.isGroupLocal(groupId)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     return ErrorCode.NONE;
   }
 
@@ -321,11 +289,10 @@ export class GroupCoordinator {
     const isUnknownMember = p.memberId === '';
     // The group is created when a member without an id joins; a member id for a group that
     // does not exist is stale.
-    let group = this.groups.get(p.groupId);
+    let group = this.manager.getGroup(p.groupId);
     if (!group) {
       if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-      group = new GroupMetadata(p.groupId, 'Empty', this.now);
-      this.groups.set(p.groupId, group);
+      group = this.manager.addGroup(new GroupMetadata(p.groupId, 'Empty', this.now));
     }
     if (!this.acceptJoiningMember(group, p.memberId)) {
       const member = group.members.get(p.memberId);
@@ -480,8 +447,8 @@ export class GroupCoordinator {
         }
         const generation = group.generationId;
         const assignment = new Map([...group.members.values()].map((m) => [m.memberId, m.assignment]));
-        this.track(
-          this.storeGroup(group, assignment).then((errorCode) => {
+        this.manager.track(
+          this.manager.storeGroup(group, assignment).then((errorCode) => {
             if (errorCode !== ErrorCode.NONE) {
               this.logger.warn({ group: group.groupId, errorCode }, 'could not persist the new member id of a static member; reverting');
               // Revert only while the member still holds the new id (nothing replaced it meanwhile).
@@ -615,8 +582,8 @@ export class GroupCoordinator {
     group.initNextGeneration();
     if (group.is('Empty')) {
       this.logger.info({ group: group.groupId, generation: group.generationId }, 'group is now empty');
-      this.track(
-        this.storeGroup(group, new Map()).then((errorCode) => {
+      this.manager.track(
+        this.manager.storeGroup(group, new Map()).then((errorCode) => {
           // If this fails and the broker restarts before another rebalance, the previous
           // generation comes back with no live members and expires: safe, so only warn.
           if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, errorCode }, 'could not write the metadata of the empty group');
@@ -643,7 +610,7 @@ export class GroupCoordinator {
   private handleSyncGroup(p: SyncGroupParams, respond: SyncCallback): void {
     const status = this.validateGroupStatus(p.groupId, 'sync');
     if (status !== null) return respond(syncError(status));
-    const group = this.groups.get(p.groupId);
+    const group = this.manager.getGroup(p.groupId);
     if (!group) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     if (group.is('Dead')) return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
     const invalid =
@@ -670,8 +637,8 @@ export class GroupCoordinator {
         for (const id of group.members.keys()) assignment.set(id, EMPTY);
         for (const a of p.assignments) if (assignment.has(a.memberId)) assignment.set(a.memberId, a.assignment);
         const generation = group.generationId;
-        this.track(
-          this.storeGroup(group, assignment).then((errorCode) => {
+        this.manager.track(
+          this.manager.storeGroup(group, assignment).then((errorCode) => {
             // Another member may have joined while the metadata was written: only the same
             // generation, still waiting for its assignment, gets it.
             if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
@@ -766,7 +733,7 @@ export class GroupCoordinator {
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
     const status = this.validateGroupStatus(groupId, 'heartbeat');
     if (status !== null) return status;
-    const group = this.groups.get(groupId);
+    const group = this.manager.getGroup(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const invalid = this.validateCurrentMember(group, memberId, groupInstanceId) ?? (generationId !== group.generationId ? ErrorCode.ILLEGAL_GENERATION : null);
@@ -845,7 +812,7 @@ export class GroupCoordinator {
     const memberResult = (m: LeaveMember, errorCode: number) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
     const status = this.validateGroupStatus(groupId, 'leave');
     if (status !== null) return { errorCode: status, members: [] };
-    const group = this.groups.get(groupId);
+    const group = this.manager.getGroup(groupId);
     if (!group) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => memberResult(m, ErrorCode.UNKNOWN_MEMBER_ID)) };
     if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const members = leaving.map((m) => {
@@ -878,24 +845,23 @@ export class GroupCoordinator {
     const all = (errorCode: number): TopicPartitionError[] => p.topics.flatMap((t) => t.partitions.map((x) => ({ topic: t.topic, partition: x.partition, errorCode })));
     const status = this.validateGroupStatus(p.groupId, 'commit') ?? this.ensureOffsetsTopic();
     if (status !== null) return all(status);
-    let group = this.groups.get(p.groupId);
+    let group = this.manager.getGroup(p.groupId);
     if (!group) {
       // Without a group, only a commit outside group management (generation -1) is allowed:
       // the group then exists to hold offsets. Otherwise it is from an older generation.
       if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
-      group = new GroupMetadata(p.groupId, 'Empty', this.now);
-      this.groups.set(p.groupId, group);
+      group = this.manager.addGroup(new GroupMetadata(p.groupId, 'Empty', this.now));
     }
     const invalid = this.validateOffsetCommit(group, p.generationId, p.memberId, p.groupInstanceId);
     if (invalid !== null) return all(invalid);
     switch (group.state) {
       case 'Empty':
-        return this.storeOffsets(group, p);
+        return this.manager.storeOffsets(group, p);
       case 'Stable':
       case 'PreparingRebalance':
         // Commits are allowed while preparing a rebalance; the heartbeat tells the member to rejoin.
         this.scheduleHeartbeatExpiration(group, group.get(p.memberId), group.get(p.memberId).sessionTimeoutMs);
-        return this.storeOffsets(group, p);
+        return this.manager.storeOffsets(group, p);
       case 'CompletingRebalance':
         // The member has the new generation from JoinGroup but not its assignment yet.
         return all(ErrorCode.REBALANCE_IN_PROGRESS);
@@ -913,39 +879,6 @@ export class GroupCoordinator {
     return group.is('Empty') ? null : ErrorCode.UNKNOWN_MEMBER_ID;
   }
 
-  private async storeOffsets(group: GroupMetadata, p: OffsetCommitParams): Promise<TopicPartitionError[]> {
-    const nowMs = this.now();
-    const expireTimestampMs = p.retentionTimeMs === -1 ? null : nowMs + p.retentionTimeMs;
-    const results: TopicPartitionError[] = [];
-    const accepted: { topic: string; partition: number; value: CommittedOffset }[] = [];
-    for (const t of p.topics) {
-      for (const x of t.partitions) {
-        const metadata = x.metadata ?? '';
-        if (Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES) {
-          results.push({ topic: t.topic, partition: x.partition, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE });
-          continue;
-        }
-        accepted.push({
-          topic: t.topic,
-          partition: x.partition,
-          value: { offset: x.offset, leaderEpoch: x.leaderEpoch, metadata, commitTimestampMs: x.commitTimestampMs === -1 ? nowMs : x.commitTimestampMs, expireTimestampMs },
-        });
-      }
-    }
-    if (accepted.length === 0) return results;
-    const records = accepted.map((a) => ({ key: offsetCommitKey(group.groupId, a.topic, a.partition), value: offsetCommitValue(a.value) }));
-    const tokens = accepted.map((a) => group.prepareOffsetCommit(a.topic, a.partition));
-    const appended = await this.trackAppend(this.append(group.groupId, records));
-    const errorCode = mapOffsetCommitError(appended);
-    accepted.forEach((a, i) => {
-      if (errorCode === ErrorCode.NONE && !group.is('Dead')) group.onOffsetCommitAppend(a.topic, a.partition, tokens[i]!, a.value);
-      else group.failPendingOffsetWrite(a.topic, a.partition, tokens[i]!);
-      results.push({ topic: a.topic, partition: a.partition, errorCode });
-    });
-    if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, errorCode: appended }, 'offset commit failed to append');
-    return results;
-  }
-
   // ---------------------------------------------------------------- OffsetFetch
 
   /**
@@ -956,20 +889,7 @@ export class GroupCoordinator {
   fetchOffsets(groupId: string, topics: readonly { topic: string; partitions: readonly number[] }[] | null, requireStable: boolean): OffsetFetchResult {
     const status = this.validateGroupStatus(groupId, 'fetch');
     if (status !== null) return { errorCode: status, topics: [] };
-    const group = this.groups.get(groupId);
-    const live = group && !group.is('Dead') ? group : undefined;
-    const answer = (topic: string, partition: number): FetchedOffset => {
-      if (live && requireStable && live.hasPendingOffsetCommit(topic, partition)) {
-        return { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
-      }
-      const o = live?.offset(topic, partition);
-      return o ? { partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.NONE } : { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
-    };
-    if (topics === null) {
-      if (!live) return { errorCode: ErrorCode.NONE, topics: [] };
-      return { errorCode: ErrorCode.NONE, topics: [...live.offsets].map(([topic, byPartition]) => ({ topic, partitions: [...byPartition.keys()].map((p) => answer(topic, p)) })) };
-    }
-    return { errorCode: ErrorCode.NONE, topics: topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => answer(t.topic, p)) })) };
+    return this.manager.getOffsets(groupId, topics, requireStable);
   }
 
   // ---------------------------------------------------------------- ListGroups, DescribeGroups
@@ -980,7 +900,7 @@ export class GroupCoordinator {
     const types = new Set(typesFilter.map((s) => s.toLowerCase()));
     if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return { errorCode: ErrorCode.NONE, groups: [] };
     const groups: GroupListing[] = [];
-    for (const g of this.groups.values()) {
+    for (const g of this.manager.currentGroups()) {
       if (g.is('Dead')) continue;
       if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
       groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, groupType: CLASSIC_GROUP_TYPE });
@@ -991,7 +911,7 @@ export class GroupCoordinator {
   describeGroup(groupId: string): GroupDescription {
     const status = this.validateGroupStatus(groupId, 'describe');
     if (status !== null) return { errorCode: status, groupId, state: '', protocolType: '', protocolData: '', members: [] };
-    const group = this.groups.get(groupId);
+    const group = this.manager.getGroup(groupId);
     if (!group || group.is('Dead')) return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
     const stable = group.is('Stable') && group.protocolName !== null;
     const protocol = group.protocolName ?? '';
@@ -1023,7 +943,7 @@ export class GroupCoordinator {
         errors.set(groupId, status);
         continue;
       }
-      const group = this.groups.get(groupId);
+      const group = this.manager.getGroup(groupId);
       if (!group || group.is('Dead')) errors.set(groupId, ErrorCode.GROUP_ID_NOT_FOUND);
       else if (group.is('Empty')) {
         group.transitionTo('Dead');
@@ -1031,7 +951,7 @@ export class GroupCoordinator {
       } else errors.set(groupId, ErrorCode.NON_EMPTY_GROUP);
     }
     if (eligible.length > 0) {
-      const removed = await this.cleanupGroupMetadata(eligible, (g) => g.removeOffsets(g.allOffsetPartitions()));
+      const removed = await this.manager.cleanupGroupMetadata(eligible, (g) => g.removeOffsets(g.allOffsetPartitions()), (g) => this.clearGroupTimers(g));
       for (const g of eligible) errors.set(g.groupId, ErrorCode.NONE);
       this.logger.info({ groups: eligible.map((g) => g.groupId), offsetsRemoved: removed }, 'deleted groups');
     }
@@ -1039,13 +959,13 @@ export class GroupCoordinator {
   }
 
   /** OffsetDelete (KIP-496); partitions are of existing topics (the handler answers the others). */
-  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ errorCode: number; partitions: TopicPartitionError[] }> {
+  async deleteOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<{ errorCode: number; partitions: TopicPartitionError[] }> {
     const status = this.validateGroupStatus(groupId, 'offset-delete');
     if (status !== null) return { errorCode: status, partitions: [] };
-    const group = this.groups.get(groupId);
+    const group = this.manager.getGroup(groupId);
     if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] };
     const results: TopicPartitionError[] = [];
-    let eligible: { topic: string; partition: number }[];
+    let eligible: TopicPartition[];
     if (group.is('Empty')) {
       eligible = [...partitions];
     } else if (group.isConsumerGroup) {
@@ -1059,52 +979,17 @@ export class GroupCoordinator {
       return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions: [] };
     }
     if (eligible.length > 0) {
-      await this.cleanupGroupMetadata([group], (g) => g.removeOffsets(eligible));
+      await this.manager.cleanupGroupMetadata([group], (g) => g.removeOffsets(eligible), (g) => this.clearGroupTimers(g));
       for (const tp of eligible) results.push({ ...tp, errorCode: ErrorCode.NONE });
     }
     return { errorCode: ErrorCode.NONE, partitions: results };
-  }
-
-  /**
-   * Kafka's cleanupGroupMetadata: removes offsets chosen by `select`, marks groups with
-   * neither members nor offsets Dead, drops Dead groups, and writes the tombstones (one
-   * batch per group). Returns how many offsets were removed.
-   */
-  private async cleanupGroupMetadata(groups: readonly GroupMetadata[], select: (g: GroupMetadata) => { topic: string; partition: number }[]): Promise<number> {
-    let removedCount = 0;
-    const appends: Promise<void>[] = [];
-    for (const group of groups) {
-      const removed = select(group);
-      if (group.is('Empty') && !group.hasOffsets()) {
-        this.logger.info({ group: group.groupId, generation: group.generationId }, 'group transitioned to Dead');
-        group.transitionTo('Dead');
-      }
-      const tombstones: KeyValueRecord[] = removed.map((tp) => ({ key: offsetCommitKey(group.groupId, tp.topic, tp.partition), value: null }));
-      if (group.is('Dead')) {
-        if (this.groups.get(group.groupId) === group) {
-          this.clearGroupTimers(group);
-          this.groups.delete(group.groupId);
-        }
-        // A group that only stored offsets (generation 0) never wrote metadata.
-        if (group.generationId > 0) tombstones.push({ key: groupMetadataKey(group.groupId), value: null });
-      }
-      removedCount += removed.length;
-      if (tombstones.length === 0) continue;
-      appends.push(
-        this.trackAppend(this.append(group.groupId, tombstones)).then((errorCode) => {
-          if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, errorCode }, 'could not write tombstones for removed group metadata');
-        }),
-      );
-    }
-    await Promise.all(appends);
-    return removedCount;
   }
 
   /** The periodic offset expiration (offsets.retention.check.interval.ms). */
   private runExpiration(): void {
     if (!this.active) return;
     const started = this.now();
-    this.track(
+    this.manager.track(
       this.expireOffsetsNow().then((removed) => {
         if (removed > 0) this.logger.info({ offsetsRemoved: removed, ms: this.now() - started }, 'removed expired offsets');
       }),
@@ -1114,47 +999,7 @@ export class GroupCoordinator {
   /** Runs one expiration pass now (tests; the timer does the same). */
   expireOffsetsNow(): Promise<number> {
     const nowMs = this.now();
-    return this.cleanupGroupMetadata([...this.groups.values()], (g) => g.removeExpiredOffsets(nowMs, this.config.offsetsRetentionMs));
-  }
-
-  // ---------------------------------------------------------------- storage
-
-  /** Kafka's storeGroup: the group's metadata with the given assignment, one record. */
-  private async storeGroup(group: GroupMetadata, assignment: ReadonlyMap<string, Buffer>): Promise<number> {
-    const protocol = group.protocolName;
-    const value = groupMetadataValue({
-      protocolType: group.protocolType ?? '',
-      generation: group.generationId,
-      protocol,
-      leader: group.leaderId,
-      currentStateTimestamp: group.currentStateTimestampMs ?? -1,
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeout: m.rebalanceTimeoutMs,
-        sessionTimeout: m.sessionTimeoutMs,
-        subscription: protocol !== null ? m.metadata(protocol) : EMPTY,
-        assignment: assignment.get(m.memberId) ?? EMPTY,
-      })),
-    });
-    const errorCode = await this.trackAppend(this.append(group.groupId, [{ key: groupMetadataKey(group.groupId), value }]));
-    return mapStoreGroupError(errorCode);
-  }
-
-  /** Appends records for a group to its partition; the raw Kafka error code. */
-  private async append(groupId: string, records: readonly KeyValueRecord[]): Promise<number> {
-    const missing = this.ensureOffsetsTopic();
-    if (missing !== null) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    const batch = encodeRecordBatch(records, this.now());
-    try {
-      const outcome = await this.store.append(this.partitionFor(groupId), batch);
-      return outcome.errorCode;
-    } catch (err) {
-      this.logger.error({ err, group: groupId }, 'append to the offsets topic failed');
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-    }
+    return this.manager.cleanupGroupMetadata(this.manager.currentGroups(), (g) => g.removeExpiredOffsets(nowMs, this.config.offsetsRetentionMs), (g) => this.clearGroupTimers(g));
   }
 
   /** Runs a timer's work: a throw here is a bug, logged rather than taking the broker down. */
@@ -1166,122 +1011,6 @@ export class GroupCoordinator {
     }
   }
 
-  private trackAppend<T>(promise: Promise<T>): Promise<T> {
-    this.track(promise);
-    return promise;
-  }
-
-  private track(promise: Promise<unknown>): void {
-    const p = promise.catch((err: unknown) => this.logger.error({ err }, 'group coordinator task failed'));
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
-  }
-
-  // ---------------------------------------------------------------- loading
-
-  /** Reads one partition of __consumer_offsets from its start and rebuilds its groups. */
-  private async loadPartition(partition: number): Promise<void> {
-    const offsets = new Map<string, Map<string, CommittedOffset>>();
-    const groupValues = new Map<string, ReturnType<typeof decodeGroupMetadataValue>>();
-    const removedGroups = new Set<string>();
-    let position = this.store.logStartOffset(partition);
-    let records = 0;
-    for (;;) {
-      const chunk = await this.store.read(partition, position, OFFSETS_LOAD_BUFFER_BYTES);
-      if (chunk.bytes.length === 0) break;
-      let batches: DecodedBatch[];
-      try {
-        batches = decodeRecordBatches(chunk.bytes).batches;
-      } catch (err) {
-        // The log checked these batches on append and on recovery: this is a bug or a disk
-        // fault. Keep what was read so far rather than refusing to start.
-        this.logger.error({ err, partition: `${GROUP_METADATA_TOPIC_NAME}-${partition}`, offset: position }, 'unreadable batch in the offsets topic; stopped loading this partition');
-        break;
-      }
-      if (batches.length === 0) break;
-      for (const batch of batches) {
-        if (batch.isControl || batch.isTransactional) continue; // no transactional offset commits yet
-        if (batch.compression !== 0) {
-          this.logger.warn({ partition, baseOffset: batch.baseOffset, compression: batch.compression }, 'skipping a compressed batch in the offsets topic');
-          continue;
-        }
-        for (const record of batch.records) {
-          records++;
-          let key;
-          try {
-            key = decodeOffsetsKey(record.key);
-          } catch (err) {
-            this.logger.warn({ partition, offset: record.offset, err: (err as Error).message }, 'skipping an unreadable offsets topic key');
-            continue;
-          }
-          try {
-            if (key.kind === 'offset') {
-              const tp = `${key.topic}\u0000${key.partition}`;
-              let byGroup = offsets.get(key.group);
-              if (record.value === null) {
-                byGroup?.delete(tp);
-              } else {
-                if (!byGroup) offsets.set(key.group, (byGroup = new Map()));
-                byGroup.set(tp, decodeOffsetCommitValue(record.value));
-              }
-            } else if (record.value === null) {
-              groupValues.delete(key.group);
-              removedGroups.add(key.group);
-            } else {
-              groupValues.set(key.group, decodeGroupMetadataValue(record.value));
-              removedGroups.delete(key.group);
-            }
-          } catch (err) {
-            this.logger.warn({ partition, offset: record.offset, err: (err as Error).message }, 'skipping an unreadable offsets topic value');
-          }
-        }
-      }
-      position = batches[batches.length - 1]!.lastOffset + 1;
-      if (position >= chunk.logEndOffset) break;
-    }
-    for (const [groupId, value] of groupValues) this.loadGroup(groupId, value, offsets.get(groupId));
-    for (const [groupId, byTp] of offsets) {
-      if (groupValues.has(groupId) || byTp.size === 0) continue;
-      // Groups that only store offsets have no metadata record.
-      this.loadGroup(groupId, null, byTp);
-    }
-    if (records > 0) this.logger.info({ partition: `${GROUP_METADATA_TOPIC_NAME}-${partition}`, records, groups: groupValues.size }, 'loaded offsets topic partition');
-  }
-
-  private loadGroup(groupId: string, value: ReturnType<typeof decodeGroupMetadataValue> | null, offsets: Map<string, CommittedOffset> | undefined): void {
-    const members = value?.members ?? [];
-    const group = new GroupMetadata(groupId, members.length === 0 ? 'Empty' : 'Stable', this.now);
-    if (value) {
-      group.generationId = value.generation;
-      group.protocolType = value.protocolType === '' ? null : value.protocolType;
-      group.protocolName = value.protocol;
-      group.leaderId = value.leader;
-      group.currentStateTimestampMs = value.currentStateTimestamp === -1 ? null : value.currentStateTimestamp;
-      for (const m of members) {
-        const member = new MemberMetadata(
-          m.memberId,
-          m.groupInstanceId,
-          m.clientId,
-          m.clientHost,
-          m.rebalanceTimeout === -1 ? m.sessionTimeout : m.rebalanceTimeout,
-          m.sessionTimeout,
-          value.protocolType,
-          [{ name: value.protocol ?? '', metadata: m.subscription }],
-        );
-        member.assignment = m.assignment;
-        group.add(member, null);
-      }
-      group.subscribedTopics = group.computeSubscribedTopics();
-    }
-    for (const [tp, o] of offsets ?? []) {
-      const sep = tp.lastIndexOf('\u0000');
-      group.putOffset(tp.slice(0, sep), Number(tp.slice(sep + 1)), o);
-    }
-    this.groups.set(groupId, group);
-    // Kafka's onGroupLoaded: members get one session to heartbeat; an over-full group rebalances.
-    for (const m of group.members.values()) this.scheduleHeartbeatExpiration(group, m, m.sessionTimeoutMs);
-    if (group.size > this.config.groupMaxSize) this.prepareRebalance(group, `loaded group is over capacity (${this.config.groupMaxSize})`);
-  }
 }
 
 /** Parks a JoinGroup; a member that retries while parked gets the same answer on both requests. */
@@ -1291,38 +1020,4 @@ function chainJoin(previous: JoinCallback | null, next: JoinCallback): JoinCallb
 
 function chainSync(previous: SyncCallback | null, next: SyncCallback): SyncCallback {
   return previous ? (r) => (previous(r), next(r)) : next;
-}
-
-/** Kafka's storeGroup error mapping. */
-function mapStoreGroupError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.NONE:
-      return ErrorCode.NONE;
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-    default:
-      return errorCode;
-  }
-}
-
-/** Kafka's storeOffsets error mapping. */
-function mapOffsetCommitError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-    default:
-      return mapStoreGroupError(errorCode);
-  }
 }
