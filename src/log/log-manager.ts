@@ -13,6 +13,8 @@ import { readOffsetCheckpoint, tpKey, writeOffsetCheckpoint } from './checkpoint
 import { openLog, Partition } from './partition.js';
 
 const RECOVERY_CHECKPOINT = 'recovery-point-offset-checkpoint';
+/** Log start offsets raised by DeleteRecords above the first segment's base offset. */
+const LOG_START_CHECKPOINT = 'log-start-offset-checkpoint';
 const PARTITION_DIR_RE = /^(.+)-(\d+)$/;
 
 export interface FoundPartition {
@@ -24,6 +26,7 @@ export interface FoundPartition {
 export class LogManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly recoveryPoints = new Map<string, Map<string, number>>();
+  private readonly logStartOffsets = new Map<string, Map<string, number>>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -33,6 +36,7 @@ export class LogManager {
     for (const dir of config.logDirs) {
       mkdirSync(dir, { recursive: true });
       this.recoveryPoints.set(dir, readOffsetCheckpoint(path.join(dir, RECOVERY_CHECKPOINT)));
+      this.logStartOffsets.set(dir, readOffsetCheckpoint(path.join(dir, LOG_START_CHECKPOINT)));
       this.removeDeletedDirs(dir);
     }
   }
@@ -69,14 +73,18 @@ export class LogManager {
     if (existing) return existing;
     let dir = this.config.logDirs.map((d) => path.join(d, key)).find((d) => existsSync(d));
     let recoveryPoint = 0;
+    let logStartOffset = 0;
     if (dir) {
       recoveryPoint = this.recoveryPoints.get(path.dirname(dir))?.get(key) ?? 0;
+      logStartOffset = this.logStartOffsets.get(path.dirname(dir))?.get(key) ?? 0;
     } else {
       dir = path.join(this.leastLoadedDir(), key);
       mkdirSync(dir, { recursive: true });
     }
     const started = performance.now();
     const log = openLog(dir, config, recoveryPoint);
+    // Segments only record their base offsets; a start offset raised inside a segment is restored here.
+    if (logStartOffset > log.state().logStartOffset) log.deleteRecordsBefore(Math.min(logStartOffset, log.state().logEndOffset));
     const p = new Partition(topic, partition, dir, log, config, this.config.brokerId);
     const state = p.state();
     if (state.logEndOffset > recoveryPoint && recoveryPoint >= 0) {
@@ -116,14 +124,19 @@ export class LogManager {
     }
   }
 
-  /** Writes each log dir's recovery-point-offset-checkpoint from the logs' current recovery points. */
-  checkpointRecoveryPoints(pointOf: (p: Partition) => number = (p) => p.state().recoveryPoint): void {
+  /**
+   * Writes each log dir's recovery-point-offset-checkpoint and log-start-offset-checkpoint
+   * from the logs' current state.
+   */
+  checkpointRecoveryPoints(): void {
+    this.writeCheckpoints([...this.partitions.values()].map((p) => ({ p, recoveryPoint: p.state().recoveryPoint, logStartOffset: p.logStartOffset })));
+  }
+
+  private writeCheckpoints(entries: readonly { p: Partition; recoveryPoint: number; logStartOffset: number }[]): void {
     for (const dir of this.config.logDirs) {
-      const entries: [string, number, number][] = [];
-      for (const p of this.partitions.values()) {
-        if (path.dirname(p.dir) === dir) entries.push([p.topic, p.index, pointOf(p)]);
-      }
-      writeOffsetCheckpoint(path.join(dir, RECOVERY_CHECKPOINT), entries);
+      const inDir = entries.filter((e) => path.dirname(e.p.dir) === dir);
+      writeOffsetCheckpoint(path.join(dir, RECOVERY_CHECKPOINT), inDir.map((e) => [e.p.topic, e.p.index, e.recoveryPoint]));
+      writeOffsetCheckpoint(path.join(dir, LOG_START_CHECKPOINT), inDir.map((e) => [e.p.topic, e.p.index, e.logStartOffset]));
     }
   }
 
@@ -171,13 +184,11 @@ export class LogManager {
   shutdown(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    // close() flushes everything, so each log's recovery point becomes its log end offset.
-    const endOffsets = new Map<Partition, number>();
-    for (const p of this.partitions.values()) {
-      endOffsets.set(p, p.logEndOffset);
-      p.close();
-    }
-    this.checkpointRecoveryPoints((p) => endOffsets.get(p)!);
+    // close() flushes everything, so each log's recovery point becomes its log end offset; the
+    // checkpoint is written only after the flush, so it never claims more than is on disk.
+    const entries = [...this.partitions.values()].map((p) => ({ p, recoveryPoint: p.logEndOffset, logStartOffset: p.logStartOffset }));
+    for (const p of this.partitions.values()) p.close();
+    this.writeCheckpoints(entries);
     this.partitions.clear();
   }
 }

@@ -21,6 +21,15 @@ export interface StorageError extends Error {
   code: string;
 }
 
+/**
+ * Appends below this size run on the JS thread (appendSync) when they cannot fsync: the
+ * thread-pool hop costs 17-20 us per call, more than the whole append of a 16 KiB batch
+ * (BENCHMARKS.md, Storage: sync 76-83 % of the write ceiling from 16 KiB to 64 KiB, async
+ * 31-42 %). Larger appends, and appends that may fsync (flush.messages set), go off the thread.
+ */
+const SYNC_APPEND_MAX_BYTES = 1024 * 1024;
+const NEVER = Number.MAX_SAFE_INTEGER;
+
 interface PendingAppend {
   readonly records: Buffer;
   readonly leaderEpoch: number;
@@ -97,7 +106,8 @@ export class Partition {
         continue;
       }
       try {
-        const result = await this.log.append(next.records, next.leaderEpoch, Date.now());
+        const sync = next.records.length < SYNC_APPEND_MAX_BYTES && this.config.flushMessages >= NEVER;
+        const result = sync ? this.log.appendSync(next.records, next.leaderEpoch, Date.now()) : await this.log.append(next.records, next.leaderEpoch, Date.now());
         this.onLogEndOffsetAdvanced(result.logEndOffset);
         next.resolve(result);
       } catch (err) {

@@ -57,9 +57,12 @@ export class SocketServer {
 
   /** Stops accepting, waits up to timeoutMs for in-flight requests, then closes every connection. */
   async shutdown(timeoutMs = 5000): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // net.Server.close() stops accepting at once but calls back only when every connection
+    // has ended, so wait for its callback after the connections are closed, not before.
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await Promise.all([...this.connections].map((c) => c.drain(timeoutMs)));
     for (const c of this.connections) c.close('broker shutting down');
     this.connections.clear();
+    await closed;
   }
 }

@@ -55,7 +55,9 @@ describe('restart', { timeout: 180_000 }, () => {
     const inFlight = new Set<Promise<void>>();
     let next = 0;
     const producer = (async () => {
-      while (!stop) {
+      // Stop once the broker is gone: a closed connection rejects at once, and a loop of
+      // microtasks would starve the event loop.
+      while (!stop && !conn.closed) {
         const i = next++;
         const batch = recordBatch([{ key: `k${i}`, value: `acked-${i}` }]);
         const p = conn

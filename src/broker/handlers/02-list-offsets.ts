@@ -33,7 +33,8 @@ export const listOffsetsHandler = defineHandler({
           if (apiVersion >= 4 && req.currentLeaderEpoch !== -1 && req.currentLeaderEpoch !== p.leaderEpoch) {
             return { ...none, errorCode: req.currentLeaderEpoch > p.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH };
           }
-          const found = (offset: number, timestamp: number) => ({ partitionIndex: req.partitionIndex, errorCode: ErrorCode.NONE, timestamp, offset, leaderEpoch: p.leaderEpoch });
+          // leaderEpoch exists from v4 on; older versions must not be sent one.
+          const found = (offset: number, timestamp: number) => ({ partitionIndex: req.partitionIndex, errorCode: ErrorCode.NONE, timestamp, offset, leaderEpoch: apiVersion >= 4 ? p.leaderEpoch : -1 });
           switch (req.timestamp) {
             case LATEST:
               return found(p.highWatermark, -1);

@@ -23,7 +23,10 @@ export const deleteRecordsHandler = defineHandler({
           const offset = req.offset === HIGH_WATERMARK ? p.highWatermark : req.offset;
           if (offset < 0 || offset > p.highWatermark) return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
           try {
-            if (offset > p.logStartOffset) p.deleteRecordsBefore(offset);
+            if (offset > p.logStartOffset) {
+              p.deleteRecordsBefore(offset);
+              broker.logs.checkpointRecoveryPoints();
+            }
             return { partitionIndex: req.partitionIndex, lowWatermark: p.logStartOffset, errorCode: ErrorCode.NONE };
           } catch (err) {
             broker.logger.error({ err, topic: t.name, partition: req.partitionIndex }, 'delete records failed');

@@ -18,7 +18,7 @@ export const describeConfigsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   handle(request, ctx) {
-    const { broker } = ctx;
+    const { broker, apiVersion } = ctx;
     const results = request.resources.map((res): DescribeConfigsResultInput => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       const wanted = res.configurationKeys === null ? null : new Set(res.configurationKeys);
@@ -32,7 +32,7 @@ export const describeConfigsHandler = defineHandler({
             name: e.name,
             value: e.value,
             readOnly: e.readOnly,
-            isDefault: e.isDefault,
+            isDefault: apiVersion === 0 && e.isDefault, // v0 only; later versions carry configSource
             configSource: e.source,
             isSensitive: e.sensitive,
             synonyms: request.includeSynonyms ? e.synonyms : [],
@@ -51,7 +51,7 @@ export const describeConfigsHandler = defineHandler({
             name: e.name,
             value: e.value,
             readOnly: true,
-            isDefault: e.source === 5,
+            isDefault: apiVersion === 0 && e.source === 5,
             configSource: e.source,
             isSensitive: false,
             synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source: e.source }] : [],
