@@ -32,7 +32,14 @@ export async function runBroker(args: string[]): Promise<number> {
   }
   // Kafka's kafka-server-start.sh takes the properties file as its first argument.
   const file = parsed.values.config ?? parsed.positionals[0];
-  const config = loadBrokerConfig(file, parsed.values.override ?? []);
+  let config;
+  try {
+    config = loadBrokerConfig(file, parsed.values.override ?? []);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') throw new UsageError(`cannot read the configuration file ${file}: ${e.code}`);
+    throw err;
+  }
   const logger = createLogger();
   for (const key of config.unknownKeys) logger.warn({ key }, 'unknown configuration key ignored');
   // Disk work (appends, flushes, sendfile) runs on libuv's thread pool: give it room so a
