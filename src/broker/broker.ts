@@ -13,6 +13,7 @@ import { SocketServer, type BoundListener } from '../server/socket-server.js';
 import { ReplicaManager } from './replica-manager.js';
 import { RequestRouter } from './request-router.js';
 import { TopicService } from './topic-service.js';
+import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 
 /** Response bytes pending on one connection before the broker stops reading from it. */
@@ -20,6 +21,7 @@ const PENDING_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
 
 export class Broker {
   readonly startedAtMs = Date.now();
+  readonly producerIds: ProducerIdManager;
   private socketServer!: SocketServer;
   private stopped = false;
   /** The classic consumer-group coordinator; constructed and loaded in start(). */
@@ -32,7 +34,9 @@ export class Broker {
     readonly logs: LogManager,
     readonly topics: TopicService,
     readonly replicas: ReplicaManager,
-  ) {}
+  ) {
+    this.producerIds = new ProducerIdManager(metadata);
+  }
 
   get brokerId(): number {
     return this.config.brokerId;

@@ -15,6 +15,8 @@ interface StoredState {
   version: number;
   clusterId: string;
   topics: TopicMetadata[];
+  /** First producer id not yet handed out in a block (absent in files written before producer ids existed). */
+  nextProducerIdBlock?: number;
 }
 
 /** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters). */
@@ -129,5 +131,12 @@ export class LocalMetadataStore implements MetadataStore {
 
   setTopicConfigs(name: string, configs: Readonly<Record<string, string>>): TopicMetadata {
     return this.replace(name, (t) => ({ ...t, configs: { ...configs } }));
+  }
+
+  allocateProducerIdBlock(size: number): number {
+    const first = this.state.nextProducerIdBlock ?? 0;
+    this.state.nextProducerIdBlock = first + size;
+    this.persist();
+    return first;
   }
 }

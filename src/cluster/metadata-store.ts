@@ -22,4 +22,6 @@ export interface MetadataStore {
   deleteTopic(name: string): void;
   addPartitions(name: string, added: readonly PartitionAssignment[]): TopicMetadata;
   setTopicConfigs(name: string, configs: Readonly<Record<string, string>>): TopicMetadata;
+  /** Reserves `size` producer ids no other broker or earlier run will hand out; returns the first. */
+  allocateProducerIdBlock(size: number): number;
 }

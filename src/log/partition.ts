@@ -6,6 +6,8 @@
 import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { native, type BindingAppendResult, type BindingFileSlice, type BindingLog } from '../native.js';
 import { toBindingLogConfig } from './log-config.js';
+import { ProducerStateManager, readProducerInfo } from '../txn/producer-state.js';
+import { errorName } from '../protocol/errors.js';
 
 export interface PartitionReadResult {
   readonly slice: BindingFileSlice | null;
@@ -48,6 +50,8 @@ export class Partition {
   private readonly appendQueue: PendingAppend[] = [];
   private appending = false;
   private closed = false;
+  /** Idempotent producers' sequence state (KIP-98). */
+  readonly producerState = new ProducerStateManager();
 
   constructor(
     readonly topic: string,
@@ -105,9 +109,24 @@ export class Partition {
         next.reject(Object.assign(new Error('partition is closed'), { code: 'NOT_LEADER_OR_FOLLOWER' }));
         continue;
       }
+      // Sequence checks happen here, in append order, so a batch is judged against the
+      // batches really appended before it.
+      const producer = readProducerInfo(next.records);
+      if (producer) {
+        const check = this.producerState.check(producer);
+        if (check.kind === 'duplicate') {
+          next.resolve(duplicateResult(check.firstOffset, producer.offsetCount, this.logEndOffset));
+          continue;
+        }
+        if (check.kind === 'error') {
+          next.reject(Object.assign(new Error(check.message), { code: errorName(check.errorCode) }));
+          continue;
+        }
+      }
       try {
         const sync = next.records.length < SYNC_APPEND_MAX_BYTES && this.config.flushMessages >= NEVER;
         const result = sync ? this.log.appendSync(next.records, next.leaderEpoch, Date.now()) : await this.log.append(next.records, next.leaderEpoch, Date.now());
+        if (producer) this.producerState.update(producer, result.firstOffset);
         this.onLogEndOffsetAdvanced(result.logEndOffset);
         next.resolve(result);
       } catch (err) {
@@ -195,6 +214,11 @@ export class Partition {
     this.wakeWaiters();
     this.log.close();
   }
+}
+
+/** The answer to a retried batch that is already in the log: its original offsets (KIP-98). */
+function duplicateResult(firstOffset: number, offsetCount: number, logEndOffset: number): BindingAppendResult {
+  return { firstOffset, lastOffset: firstOffset + offsetCount - 1, logAppendTimeMs: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, recordCount: offsetCount, logEndOffset };
 }
 
 export function openLog(dir: string, config: EffectiveTopicConfig, recoveryPoint: number): BindingLog {

@@ -50,9 +50,9 @@ describe('broker start-up', { timeout: 60_000 }, () => {
     const c1 = await KafkaConnection.connect('127.0.0.1', first.port);
     const created = await c1.request(ApiKey.CreateTopics, 7, { topics: [{ name: 'configured', numPartitions: 2, replicationFactor: 1, configs: [{ name: 'retention.ms', value: '12345' }] }], timeoutMs: 5000 });
     assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
-    // InitProducerId is not served yet (no idempotence): an error code, not a hang.
-    const pid = await c1.request(ApiKey.InitProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 });
-    assert.equal(pid.errorCode, ErrorCode.UNSUPPORTED_VERSION);
+    // DescribeAcls is not served (no authorizer yet): an error code, not a hang.
+    const acls = await c1.request(ApiKey.DescribeAcls, 1, { resourceTypeFilter: 1, patternTypeFilter: 1, operation: 1, permissionType: 1 });
+    assert.equal(acls.errorCode, ErrorCode.UNSUPPORTED_VERSION);
     c1.close();
     assert.equal(await first.stop(), 0);
 

@@ -34,8 +34,14 @@ export interface TestRecord {
   headers?: [string, string][];
 }
 
+export interface ProducerFields {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+}
+
 /** One uncompressed v2 batch holding the records, base offset 0, timestamps from timestampMs. */
-export function recordBatch(records: readonly TestRecord[], timestampMs = Date.now()): Buffer {
+export function recordBatch(records: readonly TestRecord[], timestampMs = Date.now(), producer?: ProducerFields): Buffer {
   const recordBytes: number[] = [];
   records.forEach((r, i) => {
     const body: number[] = [0, ...varint(0), ...varint(i)];
@@ -60,9 +66,9 @@ export function recordBatch(records: readonly TestRecord[], timestampMs = Date.n
   batch.writeInt32BE(records.length - 1, 23); // lastOffsetDelta
   batch.writeBigInt64BE(BigInt(timestampMs), 27); // baseTimestamp
   batch.writeBigInt64BE(BigInt(timestampMs), 35); // maxTimestamp
-  batch.writeBigInt64BE(-1n, 43); // producerId
-  batch.writeInt16BE(-1, 51); // producerEpoch
-  batch.writeInt32BE(-1, 53); // baseSequence
+  batch.writeBigInt64BE(BigInt(producer?.producerId ?? -1), 43); // producerId
+  batch.writeInt16BE(producer?.producerEpoch ?? -1, 51); // producerEpoch
+  batch.writeInt32BE(producer?.baseSequence ?? -1, 53); // baseSequence
   batch.writeInt32BE(records.length, 57); // records count
   Buffer.from(recordBytes).copy(batch, HEADER);
   batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);

@@ -1,0 +1,99 @@
+// ProducerStateManager (after Kafka's): per partition, the state of each idempotent producer
+// (producer id → epoch and the metadata of its last five batches), used to drop duplicate
+// retries and refuse out-of-order batches (KIP-98). Batch headers are read here, one per
+// batch and never the records: producerId (offset 43), producerEpoch (51), baseSequence (53),
+// lastOffsetDelta (23), batchLength (8).
+//
+// Not yet: the state is kept in memory only. Kafka snapshots it and rebuilds it from the log
+// on start-up; after a restart Tidelog accepts the next batch of a producer it does not know
+// at any sequence (as Kafka does for a producer whose state expired), so a retry that
+// straddles a restart can be stored twice.
+import { ErrorCode } from '../protocol/errors.js';
+
+/** Kafka keeps the metadata of this many batches per producer for duplicate detection. */
+export const BATCHES_RETAINED_PER_PRODUCER = 5;
+const NO_PRODUCER_ID = -1;
+const INT32_MAX = 2147483647;
+
+export interface BatchProducerInfo {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+  /** Offsets the request's batches span (sum of lastOffsetDelta + 1). */
+  readonly offsetCount: number;
+}
+
+interface BatchMetadata {
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+  readonly firstOffset: number;
+}
+
+interface ProducerEntry {
+  epoch: number;
+  batches: BatchMetadata[];
+}
+
+export type SequenceCheck = { readonly kind: 'append' } | { readonly kind: 'duplicate'; readonly firstOffset: number } | { readonly kind: 'error'; readonly errorCode: number; readonly message: string };
+
+/** Reads the producer fields of the batches in a produce request; null for a non-idempotent request. */
+export function readProducerInfo(records: Buffer): BatchProducerInfo | null {
+  if (records.length < 61) return null;
+  const producerId = Number(records.readBigInt64BE(43));
+  if (producerId === NO_PRODUCER_ID) return null;
+  const producerEpoch = records.readInt16BE(51);
+  const firstSequence = records.readInt32BE(53);
+  let offsetCount = 0;
+  let lastSequence = firstSequence;
+  // Walk the batch headers (at most a handful per request; the addon validates them fully).
+  for (let pos = 0; pos + 61 <= records.length; ) {
+    const count = records.readInt32BE(pos + 23) + 1;
+    offsetCount += count;
+    lastSequence = (records.readInt32BE(pos + 53) + count - 1) % (INT32_MAX + 1);
+    pos += 12 + records.readInt32BE(pos + 8);
+  }
+  return { producerId, producerEpoch, firstSequence, lastSequence, offsetCount };
+}
+
+export class ProducerStateManager {
+  private readonly producers = new Map<number, ProducerEntry>();
+
+  /** Decides whether a batch from an idempotent producer is appended, dropped as a duplicate, or refused. */
+  check(info: BatchProducerInfo): SequenceCheck {
+    const entry = this.producers.get(info.producerId);
+    if (!entry) return { kind: 'append' };
+    if (info.producerEpoch < entry.epoch) {
+      return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `Epoch ${info.producerEpoch} of producer ${info.producerId} is older than the current epoch ${entry.epoch}` };
+    }
+    if (info.producerEpoch > entry.epoch) {
+      if (info.firstSequence !== 0) {
+        return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `Producer ${info.producerId} started epoch ${info.producerEpoch} at sequence ${info.firstSequence}, expected 0` };
+      }
+      return { kind: 'append' };
+    }
+    const duplicate = entry.batches.find((b) => b.firstSequence === info.firstSequence && b.lastSequence === info.lastSequence);
+    if (duplicate) return { kind: 'duplicate', firstOffset: duplicate.firstOffset };
+    const last = entry.batches[entry.batches.length - 1];
+    const expected = last ? (last.lastSequence + 1) % (INT32_MAX + 1) : 0;
+    if (last && info.firstSequence !== expected) {
+      return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `Out of order sequence number for producer ${info.producerId}: ${info.firstSequence} (expected ${expected})` };
+    }
+    return { kind: 'append' };
+  }
+
+  /** Records an appended batch. */
+  update(info: BatchProducerInfo, firstOffset: number): void {
+    let entry = this.producers.get(info.producerId);
+    if (!entry || info.producerEpoch > entry.epoch) {
+      entry = { epoch: info.producerEpoch, batches: [] };
+      this.producers.set(info.producerId, entry);
+    }
+    entry.batches.push({ firstSequence: info.firstSequence, lastSequence: info.lastSequence, firstOffset });
+    if (entry.batches.length > BATCHES_RETAINED_PER_PRODUCER) entry.batches.shift();
+  }
+
+  get producerCount(): number {
+    return this.producers.size;
+  }
+}
