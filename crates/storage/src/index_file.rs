@@ -197,6 +197,21 @@ impl IndexFile {
         self.entries = entries;
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the file; the open descriptor and the mapping are unaffected.
+    pub fn rename_to(&mut self, path: &Path) -> Result<()> {
+        std::fs::rename(&self.path, path).map_err(io_context(format!(
+            "rename index {} to {}",
+            self.path.display(),
+            path.display()
+        )))?;
+        self.path = path.to_path_buf();
+        Ok(())
+    }
+
     pub fn delete(self) -> Result<()> {
         let Self {
             path, file, mmap, ..

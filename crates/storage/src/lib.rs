@@ -20,6 +20,10 @@
 //! of each states its byte layout, its thread-safety, and what happens after a crash.
 
 pub mod batch;
+pub mod cleaner;
+pub mod cleaner_codec;
+pub mod cleaner_offset_map;
+pub mod cleaner_records;
 pub mod config;
 pub mod epoch;
 pub mod error;
@@ -31,6 +35,7 @@ pub mod segment;
 pub mod time_index;
 
 pub use batch::{RecordBatchHeader, TimestampType};
+pub use cleaner::{CleanOptions, CleanResult, CleanableRange, LogLock};
 pub use config::LogConfig;
 pub use epoch::{EpochEntry, LeaderEpochFileCache};
 pub use error::{Result, StorageError};

@@ -126,6 +126,7 @@ impl Log {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(io_context(format!("create {}", dir.display())))?;
         let now_ms = wall_clock_ms();
+        crate::cleaner::complete_interrupted_swaps(&dir)?;
         let bases = scan_directory(&dir)?;
         let mut leader_epoch_cache = LeaderEpochFileCache::open(&dir)?;
         let mut segments: BTreeMap<i64, LogSegment> = BTreeMap::new();
@@ -288,6 +289,80 @@ impl Log {
     #[must_use]
     pub fn last_flush_time_ms(&self) -> i64 {
         self.last_flush_time_ms
+    }
+
+    /// How many truncations the log has seen since it was opened (the cleaner checks it did
+    /// not change while it worked without the lock).
+    pub(crate) fn truncation_count(&self) -> u64 {
+        self.truncations
+    }
+
+    /// Kafka's `replaceSegments` for the cleaner: swaps `cleaned` (its files named
+    /// `<base>.log.cleaned` etc., written, trimmed and fsynced) in for the segments `old`,
+    /// given as base offset and `.log` file as they were when cleaning started.
+    ///
+    /// If the log changed meanwhile (a truncation, retention deleting one of them, one of them
+    /// becoming the active segment), nothing is swapped, the cleaned files are deleted and the
+    /// answer is `false`. Otherwise: `.cleaned` → `.swap` and a directory fsync (the commit
+    /// point: recovery on open completes a swap from here, see
+    /// `cleaner::complete_interrupted_swaps`), the old segments leave the map and their files
+    /// are deleted (slices already handed out keep reading them through their open file),
+    /// then `.swap` → final names.
+    pub(crate) fn replace_segments(
+        &mut self,
+        mut cleaned: LogSegment,
+        old: &[(i64, std::sync::Arc<std::fs::File>)],
+        truncations: u64,
+    ) -> Result<bool> {
+        let active_base = self.active().base_offset();
+        let unchanged = truncations == self.truncations
+            && !old.is_empty()
+            && old.iter().all(|(base, file)| {
+                *base != active_base
+                    && self
+                        .segments
+                        .get(base)
+                        .is_some_and(|s| std::sync::Arc::ptr_eq(s.log_file(), file))
+            });
+        if !unchanged {
+            cleaned.delete()?;
+            return Ok(false);
+        }
+        assert_eq!(
+            cleaned.base_offset(),
+            old[0].0,
+            "a cleaned segment starts where its group does"
+        );
+        let next_base = self
+            .segments
+            .range(old[old.len() - 1].0 + 1..)
+            .next()
+            .map_or(i64::MAX, |(b, _)| *b);
+        assert!(
+            cleaned.next_offset() <= next_base,
+            "cleaned segment ends at {} past the next segment {next_base}",
+            cleaned.next_offset()
+        );
+        cleaned.change_file_suffixes(
+            crate::cleaner::CLEANED_FILE_SUFFIX,
+            crate::cleaner::SWAP_FILE_SUFFIX,
+        )?;
+        sync_dir(&self.dir)?;
+        let mut replaced = Vec::with_capacity(old.len());
+        for (base, _) in old {
+            replaced.push(self.segments.remove(base).expect("checked above"));
+        }
+        let base = cleaned.base_offset();
+        self.segments.insert(base, cleaned);
+        self.dir_dirty = true;
+        for seg in replaced {
+            seg.delete()?;
+        }
+        self.segments
+            .get_mut(&base)
+            .expect("just inserted")
+            .change_file_suffixes(crate::cleaner::SWAP_FILE_SUFFIX, "")?;
+        Ok(true)
     }
 
     fn active(&self) -> &LogSegment {

@@ -222,6 +222,14 @@ impl OffsetIndex {
         self.file.file()
     }
 
+    pub(crate) fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub(crate) fn rename_to(&mut self, path: &Path) -> Result<()> {
+        self.file.rename_to(path)
+    }
+
     pub(crate) fn delete(self) -> Result<()> {
         self.file.delete()
     }

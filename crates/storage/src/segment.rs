@@ -83,8 +83,22 @@ impl LogSegment {
     /// Creates an empty active segment (any stale files of that name are replaced), with
     /// both indexes preallocated to `max_index_size_bytes`.
     pub fn create(dir: &Path, base_offset: i64, config: &LogConfig, now_ms: i64) -> Result<Self> {
+        Self::create_with_suffix(dir, base_offset, config, now_ms, "")
+    }
+
+    /// [`Self::create`] with `file_suffix` after each file name (Kafka's `LogSegment.open`
+    /// with a `fileSuffix`): the cleaner writes `<base>.log.cleaned` and its indexes so the
+    /// files cannot be mistaken for live ones until [`Self::change_file_suffixes`].
+    pub(crate) fn create_with_suffix(
+        dir: &Path,
+        base_offset: i64,
+        config: &LogConfig,
+        now_ms: i64,
+        file_suffix: &str,
+    ) -> Result<Self> {
         assert!(base_offset >= 0, "negative base offset {base_offset}");
-        let log_path = dir.join(file_name(base_offset, LOG_FILE_SUFFIX));
+        let name = |suffix: &str| format!("{}{file_suffix}", file_name(base_offset, suffix));
+        let log_path = dir.join(name(LOG_FILE_SUFFIX));
         let log = OpenOptions::new()
             .read(true)
             .write(true)
@@ -93,21 +107,16 @@ impl LogSegment {
             .open(&log_path)
             .map_err(io_context(format!("create {}", log_path.display())))?;
         for suffix in [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX] {
-            let p = dir.join(file_name(base_offset, suffix));
+            let p = dir.join(name(suffix));
             match std::fs::remove_file(&p) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(StorageError::storage(format!("remove {}", p.display()), e)),
             }
         }
-        let (offset_index, _) = OffsetIndex::open(
-            &dir.join(file_name(base_offset, INDEX_FILE_SUFFIX)),
-            base_offset,
-        )?;
-        let (time_index, _) = TimeIndex::open(
-            &dir.join(file_name(base_offset, TIME_INDEX_FILE_SUFFIX)),
-            base_offset,
-        )?;
+        let (offset_index, _) = OffsetIndex::open(&dir.join(name(INDEX_FILE_SUFFIX)), base_offset)?;
+        let (time_index, _) =
+            TimeIndex::open(&dir.join(name(TIME_INDEX_FILE_SUFFIX)), base_offset)?;
         let mut seg = Self {
             base_offset,
             log_path,
@@ -216,12 +225,76 @@ impl LogSegment {
         if self.max_timestamp_so_far >= 0 {
             return self.max_timestamp_so_far;
         }
+        self.last_modified_ms()
+    }
+
+    /// Modification time of the `.log` file (Kafka's `lastModified`), 0 if unknown.
+    #[must_use]
+    pub fn last_modified_ms(&self) -> i64 {
         self.log
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_millis() as i64)
+    }
+
+    /// Sets the `.log` file's modification time (Kafka's `setLastModified`: a cleaned segment
+    /// keeps the time of the segments it replaces, for time retention).
+    pub(crate) fn set_last_modified_ms(&self, ms: i64) -> Result<()> {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+        self.log.set_modified(t).map_err(io_context(format!(
+            "set mtime of {}",
+            self.log_path.display()
+        )))
+    }
+
+    /// `maxTimestamp` of the first batch (Kafka's `rollingBasedTimestamp`, which
+    /// `getFirstBatchTimestamp` reads for `max.compaction.lag.ms`); `None` when empty.
+    #[must_use]
+    pub fn first_batch_timestamp_ms(&self) -> Option<i64> {
+        self.rolling_based_timestamp_ms
+    }
+
+    /// The `.log` file, shared with every slice read from it.
+    pub(crate) fn log_file(&self) -> &Arc<File> {
+        &self.log
+    }
+
+    /// Renames the three files from `<name><old_suffix>` to `<name><new_suffix>` (Kafka's
+    /// `changeFileSuffixes`), indexes first and the `.log` last: recovery looks only at the
+    /// `.log` name, so a crash in between leaves a state it understands. Open handles and
+    /// mappings stay valid across the rename.
+    pub(crate) fn change_file_suffixes(
+        &mut self,
+        old_suffix: &str,
+        new_suffix: &str,
+    ) -> Result<()> {
+        let rename = |path: &Path| -> Result<PathBuf> {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(old_suffix))
+                .ok_or_else(|| {
+                    StorageError::storage_invalid_data(format!(
+                        "{} does not end in \"{old_suffix}\"",
+                        path.display()
+                    ))
+                })?;
+            Ok(path.with_file_name(format!("{name}{new_suffix}")))
+        };
+        let offset_index_path = rename(self.offset_index.path())?;
+        let time_index_path = rename(self.time_index.path())?;
+        let log_path = rename(&self.log_path)?;
+        self.offset_index.rename_to(&offset_index_path)?;
+        self.time_index.rename_to(&time_index_path)?;
+        std::fs::rename(&self.log_path, &log_path).map_err(io_context(format!(
+            "rename {} to {}",
+            self.log_path.display(),
+            log_path.display()
+        )))?;
+        self.log_path = log_path;
+        Ok(())
     }
 
     /// Kafka's `timeWaitedForRoll`: time between the first batch of the segment and the

@@ -201,6 +201,14 @@ impl TimeIndex {
         self.file.file()
     }
 
+    pub(crate) fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub(crate) fn rename_to(&mut self, path: &Path) -> Result<()> {
+        self.file.rename_to(path)
+    }
+
     pub(crate) fn delete(self) -> Result<()> {
         self.file.delete()
     }
