@@ -42,6 +42,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
     ['offsets.topic.replication.factor', '1'],
     ['transaction.state.log.replication.factor', '1'],
     ['transaction.state.log.min.isr', '1'],
+    // An ephemeral admin port (not 9644), so that brokers of parallel test files never collide.
+    ['admin.listener', `http://${host}:0`],
   ]);
   for (const [k, v] of Object.entries(options.config ?? {})) raw.set(k, String(v));
   const config = buildBrokerConfig(raw);

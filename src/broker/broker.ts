@@ -15,6 +15,8 @@ import { RequestRouter } from './request-router.js';
 import { TopicService } from './topic-service.js';
 import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
+import { AdminServer } from '../admin/server.js';
+import { BrokerMetrics } from '../admin/metrics.js';
 
 /** Response bytes pending on one connection before the broker stops reading from it. */
 const PENDING_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
@@ -26,6 +28,10 @@ export class Broker {
   private stopped = false;
   /** The classic consumer-group coordinator; constructed and loaded in start(). */
   groups!: GroupCoordinator;
+  /** Prometheus metrics (the router times every request here); served by the admin API. */
+  readonly metrics: BrokerMetrics = new BrokerMetrics(this);
+  /** The HTTP admin API (admin.listener), or null when disabled. */
+  private admin: AdminServer | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -70,6 +76,15 @@ export class Broker {
       logger,
     );
     await broker.socketServer.start();
+    const adminListener = config.values['admin.listener'];
+    if (adminListener) {
+      try {
+        broker.admin = await AdminServer.start(broker, adminListener, logger);
+      } catch (err) {
+        await broker.shutdown();
+        throw err;
+      }
+    }
     logger.info({ brokerId: config.brokerId, clusterId: metadata.clusterId, topics: metadata.listTopics().length, logsOpenMs: Math.round(performance.now() - started) }, 'broker started');
     return broker;
   }
@@ -96,12 +111,19 @@ export class Broker {
   }
 
   get connectionCount(): number {
-    return this.socketServer.connectionCount;
+    return this.socketServer?.connectionCount ?? 0;
+  }
+
+  /** http://host:port of the admin API, or null when admin.listener is empty. */
+  get adminUrl(): string | null {
+    return this.admin?.url ?? null;
   }
 
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // The admin API goes first: it reads the subsystems that stop below.
+    await this.admin?.close();
     await this.socketServer.shutdown();
     // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
     await this.groups.shutdown();

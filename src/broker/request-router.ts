@@ -48,7 +48,9 @@ export class RequestRouter implements RequestHandler {
     }
 
     const ctx: RequestContext = { broker: this.broker, apiVersion, correlationId, clientId: header.clientId, connection };
+    const startedMs = performance.now();
     const result = handler.handle(request as never, ctx);
+    this.broker.metrics.observeRequest(apiKey, request, result, startedMs);
     if (result instanceof Promise) return result.then((r) => this.answer(api, apiVersion, correlationId, r));
     return this.answer(api, apiVersion, correlationId, result);
   }

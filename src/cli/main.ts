@@ -46,6 +46,12 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
+    // A system error (EADDRINUSE, ECONNREFUSED, ENOENT, ...) is the environment, not a bug.
+    if (err instanceof Error && /^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code))) {
+      process.stderr.write(`tidelog: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
     process.stderr.write(`tidelog: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },

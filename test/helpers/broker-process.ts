@@ -14,6 +14,8 @@ export interface BrokerProcess {
   readonly child: ChildProcess;
   readonly port: number;
   readonly bootstrap: string;
+  /** http://127.0.0.1:<port> of the admin API, or null when admin.listener is ''. */
+  readonly adminUrl: string | null;
   readonly dataDir: string;
   readonly logLines: string[];
   /** SIGTERM and wait for exit; resolves with the exit code. */
@@ -38,23 +40,33 @@ export async function startBrokerProcess(options: StartOptions = {}): Promise<Br
     listeners: `PLAINTEXT://127.0.0.1:${options.port ?? 0}`,
     'log.dirs': dataDir,
     'offsets.topic.replication.factor': 1,
+    // An ephemeral admin port, so that brokers of different tests never collide on 9644.
+    'admin.listener': 'http://127.0.0.1:0',
     ...options.overrides,
   };
   const args = [cliPath, 'broker', ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TIDELOG_LOG_LEVEL: process.env.TIDELOG_LOG_LEVEL ?? 'info' } });
   const logLines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const adminEnabled = overrides['admin.listener'] !== '';
+  let adminPort: number | null = null;
   const port = await new Promise<number>((resolve, reject) => {
+    let kafkaPort: number | null = null;
     const timer = setTimeout(() => reject(new Error(`broker did not start in 30 s:\n${logLines.join('\n')}`)), 30_000);
+    // The admin API starts after the Kafka listeners: wait for both.
+    const maybeDone = () => {
+      if (kafkaPort === null || (adminEnabled && adminPort === null)) return;
+      clearTimeout(timer);
+      resolve(kafkaPort);
+    };
     createInterface({ input: child.stderr! }).on('line', (line) => logLines.push(line));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       logLines.push(line);
       try {
         const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'listening' && typeof entry.port === 'number') {
-          clearTimeout(timer);
-          resolve(entry.port);
-        }
+        if (entry.msg === 'listening' && typeof entry.port === 'number' && kafkaPort === null) kafkaPort = entry.port;
+        if (entry.msg === 'admin listening' && typeof entry.port === 'number') adminPort = entry.port;
+        maybeDone();
       } catch {
         // not a JSON log line
       }
@@ -68,6 +80,7 @@ export async function startBrokerProcess(options: StartOptions = {}): Promise<Br
     child,
     port,
     bootstrap: `127.0.0.1:${port}`,
+    adminUrl: adminPort === null ? null : `http://127.0.0.1:${adminPort}`,
     dataDir,
     logLines,
     async stop() {

@@ -1,0 +1,106 @@
+// The admin API's error registry (after fastify's lib/errors.js): every error the HTTP API
+// answers has one stable code here, with its HTTP status and what it means. The body is
+// always { error: { code, message, details? } }. Codes never change meaning; new ones are
+// added at the end of their area. README.md ("Admin API errors") documents each, and
+// test/admin/errors.test.ts fails when one is missing there.
+import { ErrorCode, errorName } from '../protocol/errors.js';
+
+export interface AdminErrorDefinition {
+  readonly status: number;
+  readonly description: string;
+}
+
+export const ADMIN_ERRORS = {
+  // request shape
+  TIDELOG_ERR_VALIDATION: { status: 400, description: 'The path, query or body does not match the schema; details lists each problem.' },
+  TIDELOG_ERR_BAD_REQUEST: { status: 400, description: 'The request could not be read (malformed JSON, an empty JSON body, a bad header).' },
+  TIDELOG_ERR_BODY_TOO_LARGE: { status: 413, description: 'The request body is larger than the admin API accepts (1 MiB).' },
+  TIDELOG_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The body is not application/json.' },
+  TIDELOG_ERR_ROUTE_NOT_FOUND: { status: 404, description: 'No route has this method and path; /openapi.json lists them all.' },
+  // topics
+  TIDELOG_ERR_TOPIC_NOT_FOUND: { status: 404, description: 'The topic does not exist.' },
+  TIDELOG_ERR_TOPIC_EXISTS: { status: 409, description: 'A topic with this name already exists.' },
+  TIDELOG_ERR_TOPIC_NAME_INVALID: { status: 400, description: "The topic name is illegal (1-249 of [a-zA-Z0-9._-], not '.' or '..') or collides with an existing one ('.' and '_' are equivalent in metric names)." },
+  TIDELOG_ERR_PARTITIONS_INVALID: { status: 400, description: 'The partition count is not allowed: below 1, above the limit, or not more than the topic has.' },
+  TIDELOG_ERR_REPLICATION_FACTOR_INVALID: { status: 400, description: 'The replication factor is below 1 or larger than the number of brokers.' },
+  TIDELOG_ERR_CONFIG_INVALID: { status: 400, description: 'A topic configuration key is unknown or its value is invalid; nothing was changed.' },
+  TIDELOG_ERR_TOPIC_DELETION_DISABLED: { status: 403, description: 'The broker runs with delete.topic.enable=false.' },
+  // groups
+  TIDELOG_ERR_GROUP_NOT_FOUND: { status: 404, description: 'The consumer group does not exist (no members and no committed offsets).' },
+  TIDELOG_ERR_GROUP_NOT_EMPTY: { status: 409, description: 'The group has active members; stop its consumers first (offsets can only be reset, and groups deleted, when the group is Empty).' },
+  TIDELOG_ERR_GROUP_ID_INVALID: { status: 400, description: 'The group id is not valid for this operation.' },
+  TIDELOG_ERR_NOTHING_TO_RESET: { status: 400, description: 'An offset reset found no partitions: name a topic, or the group has no committed offsets.' },
+  // the broker
+  TIDELOG_ERR_COORDINATOR_NOT_AVAILABLE: { status: 503, description: 'The group coordinator is loading or shutting down; retry.' },
+  TIDELOG_ERR_NOT_READY: { status: 503, description: 'The broker is not ready to serve clients (starting or shutting down).' },
+  TIDELOG_ERR_KAFKA: { status: 500, description: 'The broker answered with a Kafka error this API has no better code for; the message names it.' },
+  TIDELOG_ERR_INTERNAL: { status: 500, description: 'A bug: the broker logged it with the request.' },
+} as const satisfies Record<string, AdminErrorDefinition>;
+
+export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
+export const ADMIN_ERROR_CODES = Object.keys(ADMIN_ERRORS) as AdminErrorCode[];
+
+export interface AdminErrorDetail {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** An error the admin API answers with; its status comes from the registry. */
+export class AdminError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: AdminErrorCode,
+    message: string,
+    readonly details?: readonly AdminErrorDetail[],
+  ) {
+    super(message);
+    this.name = 'AdminError';
+    this.status = ADMIN_ERRORS[code].status;
+  }
+
+  toBody(): { error: { code: AdminErrorCode; message: string; details?: readonly AdminErrorDetail[] } } {
+    return { error: this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message } };
+  }
+}
+
+/**
+ * A Kafka error code from a subsystem (TopicService, GroupCoordinator) as an admin error.
+ * Codes the API has its own name for map to it; anything else is TIDELOG_ERR_KAFKA with the
+ * Kafka error's name in the message.
+ */
+export function fromKafkaError(errorCode: number, message: string | null, subject: string): AdminError {
+  const text = message ?? `${subject}: ${errorName(errorCode)}`;
+  switch (errorCode) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.UNKNOWN_TOPIC_ID:
+      return new AdminError('TIDELOG_ERR_TOPIC_NOT_FOUND', message ?? `Topic ${subject} does not exist.`);
+    case ErrorCode.TOPIC_ALREADY_EXISTS:
+      return new AdminError('TIDELOG_ERR_TOPIC_EXISTS', text);
+    case ErrorCode.INVALID_TOPIC_EXCEPTION:
+      return new AdminError('TIDELOG_ERR_TOPIC_NAME_INVALID', text);
+    case ErrorCode.INVALID_PARTITIONS:
+      return new AdminError('TIDELOG_ERR_PARTITIONS_INVALID', text);
+    case ErrorCode.INVALID_REPLICATION_FACTOR:
+    case ErrorCode.INVALID_REPLICA_ASSIGNMENT:
+      return new AdminError('TIDELOG_ERR_REPLICATION_FACTOR_INVALID', text);
+    case ErrorCode.INVALID_CONFIG:
+      return new AdminError('TIDELOG_ERR_CONFIG_INVALID', text);
+    case ErrorCode.TOPIC_DELETION_DISABLED:
+      return new AdminError('TIDELOG_ERR_TOPIC_DELETION_DISABLED', text);
+    case ErrorCode.GROUP_ID_NOT_FOUND:
+      return new AdminError('TIDELOG_ERR_GROUP_NOT_FOUND', message ?? `Group ${subject} does not exist.`);
+    case ErrorCode.NON_EMPTY_GROUP:
+    case ErrorCode.UNKNOWN_MEMBER_ID:
+    case ErrorCode.REBALANCE_IN_PROGRESS:
+    case ErrorCode.ILLEGAL_GENERATION:
+      return new AdminError('TIDELOG_ERR_GROUP_NOT_EMPTY', message ?? `Group ${subject} has active members.`);
+    case ErrorCode.INVALID_GROUP_ID:
+      return new AdminError('TIDELOG_ERR_GROUP_ID_INVALID', text);
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.NOT_COORDINATOR:
+      return new AdminError('TIDELOG_ERR_COORDINATOR_NOT_AVAILABLE', text);
+    default:
+      return new AdminError('TIDELOG_ERR_KAFKA', `${subject}: ${errorName(errorCode)}${message ? `: ${message}` : ''}`);
+  }
+}

@@ -1,0 +1,211 @@
+// Topic routes: list, create, describe (per partition: leader, replicas, ISR, offsets, size),
+// delete, add partitions, and incremental config changes. Each calls TopicService, which
+// validates everything before changing anything (a failed create leaves no topic) and
+// answers Kafka error codes that become registry errors here.
+import { z } from 'zod';
+import { isInternalTopic } from '../../cluster/topic-name.js';
+import type { TopicMetadata } from '../../cluster/metadata-store.js';
+import { isTopicConfig } from '../../config/topic-config.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { TopicResult } from '../../broker/topic-service.js';
+import { AdminError, fromKafkaError } from '../errors.js';
+import type { AdminContext } from '../context.js';
+import { defineRoute, type AdminRoute } from '../route.js';
+
+const TopicNameParam = z.object({ name: z.string().describe('Topic name') });
+/** Config values may be given as JSON numbers or booleans; Kafka's configs are strings. */
+const ConfigValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+const ConfigMap = z.record(z.string(), ConfigValue);
+
+export const CreateTopicBody = z.object({
+  name: z.string().describe("1-249 characters of [a-zA-Z0-9._-], not '.' or '..'"),
+  partitions: z.number().int().optional().describe('Partition count; the broker default (num.partitions) when omitted'),
+  replicationFactor: z.number().int().optional().describe('Replicas per partition; the broker default (default.replication.factor) when omitted'),
+  configs: ConfigMap.optional().describe('Topic config overrides, Kafka names: {"retention.ms": "86400000"}'),
+  validateOnly: z.boolean().optional().describe('Validate only; create nothing'),
+}).strict();
+
+export const AddPartitionsBody = z.object({
+  count: z.number().int().describe('The new total partition count (more than the topic has)'),
+  validateOnly: z.boolean().optional(),
+}).strict();
+
+export const AlterConfigsBody = z.object({
+  set: ConfigMap.optional().describe('Overrides to set'),
+  delete: z.array(z.string()).optional().describe('Overrides to remove (back to the broker default)'),
+  validateOnly: z.boolean().optional(),
+}).strict();
+
+export const PartitionSchema = z.object({
+  partition: z.number().int(),
+  leader: z.number().int().describe('Broker id of the leader, -1 when there is none'),
+  leaderEpoch: z.number().int(),
+  replicas: z.array(z.number().int()),
+  isr: z.array(z.number().int()).describe('In-sync replicas'),
+  logStartOffset: z.number().int(),
+  logEndOffset: z.number().int(),
+  highWatermark: z.number().int().describe('Consumers read up to here'),
+  sizeBytes: z.number().int().describe('Bytes on disk (all segments)'),
+  segments: z.number().int(),
+});
+
+export const TopicDetailSchema = z.object({
+  name: z.string(),
+  topicId: z.string(),
+  internal: z.boolean(),
+  replicationFactor: z.number().int(),
+  configs: z.record(z.string(), z.string()).describe('Config overrides of this topic (the rest are broker defaults)'),
+  partitions: z.array(PartitionSchema),
+});
+
+export const TopicSummarySchema = z.object({
+  name: z.string(),
+  topicId: z.string(),
+  internal: z.boolean(),
+  partitions: z.number().int().describe('Partition count'),
+  replicationFactor: z.number().int(),
+});
+
+export const TopicListSchema = z.object({ topics: z.array(TopicSummarySchema) });
+export const TopicConfigsSchema = z.object({ name: z.string(), configs: z.record(z.string(), z.string()) });
+
+function unwrap(result: TopicResult, subject: string): TopicMetadata {
+  if (result.errorCode !== ErrorCode.NONE || !result.topic) throw fromKafkaError(result.errorCode, result.errorMessage, subject);
+  return result.topic;
+}
+
+export function topicRoutes(ctx: AdminContext): AdminRoute[] {
+  const topics = () => ctx.broker.topics;
+
+  const existing = (name: string): TopicMetadata => {
+    const t = topics().getTopic(name);
+    if (!t) throw new AdminError('TIDELOG_ERR_TOPIC_NOT_FOUND', `Topic ${name} does not exist.`);
+    return t;
+  };
+
+  const detail = (t: TopicMetadata): z.input<typeof TopicDetailSchema> => ({
+    name: t.name,
+    topicId: t.topicId,
+    internal: isInternalTopic(t.name),
+    replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+    configs: { ...t.configs },
+    partitions: t.partitions.map((a) => {
+      const p = topics().partition(t.name, a.partition);
+      if (!p) {
+        return { partition: a.partition, leader: -1, leaderEpoch: -1, replicas: [...a.replicas], isr: [], logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: 0, segments: 0 };
+      }
+      const s = p.state();
+      return {
+        partition: a.partition,
+        leader: p.leaderId,
+        leaderEpoch: p.leaderEpoch,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
+        logStartOffset: s.logStartOffset,
+        logEndOffset: s.logEndOffset,
+        highWatermark: p.highWatermark,
+        sizeBytes: s.sizeBytes,
+        segments: s.segmentCount,
+      };
+    }),
+  });
+
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/v1/topics',
+      operationId: 'listTopics',
+      tag: 'topics',
+      summary: 'All topics, internal ones included',
+      response: { status: 200, description: 'The topics, by name', schema: TopicListSchema },
+      errors: [],
+      handle: () => ({
+        topics: [...topics().listTopics()]
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((t) => ({ name: t.name, topicId: t.topicId, internal: isInternalTopic(t.name), partitions: t.partitions.length, replicationFactor: t.partitions[0]?.replicas.length ?? 0 })),
+      }),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/topics',
+      operationId: 'createTopic',
+      tag: 'topics',
+      summary: 'Create a topic',
+      description: 'All or nothing: every argument and config is validated before anything is created.',
+      body: CreateTopicBody,
+      response: { status: 201, description: 'The topic as created (with validateOnly: as it would be)', schema: TopicDetailSchema },
+      errors: ['TIDELOG_ERR_TOPIC_EXISTS', 'TIDELOG_ERR_TOPIC_NAME_INVALID', 'TIDELOG_ERR_PARTITIONS_INVALID', 'TIDELOG_ERR_REPLICATION_FACTOR_INVALID', 'TIDELOG_ERR_CONFIG_INVALID', 'TIDELOG_ERR_KAFKA'],
+      handle: ({ body }) => {
+        // -1 asks TopicService for the broker default, so an explicit value below 1 is refused here.
+        if (body.partitions !== undefined && body.partitions < 1) throw new AdminError('TIDELOG_ERR_PARTITIONS_INVALID', `Number of partitions must be at least 1, got ${body.partitions}.`);
+        if (body.replicationFactor !== undefined && body.replicationFactor < 1) {
+          throw new AdminError('TIDELOG_ERR_REPLICATION_FACTOR_INVALID', `Replication factor must be at least 1, got ${body.replicationFactor}.`);
+        }
+        const created = unwrap(topics().createTopic(body.name, body.partitions ?? -1, body.replicationFactor ?? -1, body.configs ?? {}, { validateOnly: body.validateOnly ?? false }), body.name);
+        return detail(created);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/topics/:name',
+      operationId: 'describeTopic',
+      tag: 'topics',
+      summary: 'A topic with its partitions: leader, replicas, ISR, offsets, size on disk',
+      params: TopicNameParam,
+      response: { status: 200, description: 'The topic', schema: TopicDetailSchema },
+      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND'],
+      handle: ({ params }) => detail(existing(params.name)),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/v1/topics/:name',
+      operationId: 'deleteTopic',
+      tag: 'topics',
+      summary: 'Delete a topic and its logs',
+      params: TopicNameParam,
+      response: { status: 204, description: 'Deleted' },
+      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_TOPIC_DELETION_DISABLED'],
+      handle: ({ params }) => {
+        unwrap(topics().deleteTopic(params.name), params.name);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/topics/:name/partitions',
+      operationId: 'addPartitions',
+      tag: 'topics',
+      summary: 'Grow a topic to `count` partitions',
+      description: 'Partitions can only be added. Keyed records of existing keys may then go to other partitions.',
+      params: TopicNameParam,
+      body: AddPartitionsBody,
+      response: { status: 200, description: 'The topic with its new partitions', schema: TopicDetailSchema },
+      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_PARTITIONS_INVALID'],
+      handle: ({ params, body }) => detail(unwrap(topics().createPartitions(params.name, body.count, body.validateOnly ?? false), params.name)),
+    }),
+    defineRoute({
+      method: 'PATCH',
+      url: '/v1/topics/:name/configs',
+      operationId: 'alterTopicConfigs',
+      tag: 'topics',
+      summary: 'Set and delete config overrides of a topic (incremental)',
+      description: 'All or nothing: the resulting overrides are validated as a whole before any is applied.',
+      params: TopicNameParam,
+      body: AlterConfigsBody,
+      response: { status: 200, description: "The topic's overrides after the change", schema: TopicConfigsSchema },
+      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_CONFIG_INVALID'],
+      handle: ({ params, body }) => {
+        const t = existing(params.name);
+        const set = body.set ?? {};
+        const del = body.delete ?? [];
+        const both = del.filter((k) => k in set);
+        if (both.length > 0) throw new AdminError('TIDELOG_ERR_VALIDATION', `Config ${both.join(', ')} is both set and deleted.`, both.map((k) => ({ path: `body.delete`, message: `${k} is also in body.set` })));
+        const unknown = del.filter((k) => !isTopicConfig(k));
+        if (unknown.length > 0) throw new AdminError('TIDELOG_ERR_CONFIG_INVALID', `Unknown topic config ${unknown.join(', ')}.`);
+        const next: Record<string, string> = { ...t.configs, ...set };
+        for (const k of del) delete next[k];
+        const updated = unwrap(topics().setTopicConfigs(params.name, next, body.validateOnly ?? false), params.name);
+        return { name: updated.name, configs: body.validateOnly ? next : { ...updated.configs } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,162 @@
+// AdminServer: the HTTP admin API (fastify) on `admin.listener`. Routes are defined once
+// (src/admin/routes/*) with zod schemas; this file registers them, parses every request's
+// params, query and body with those schemas before a handler runs, turns every failure into
+// the registry's { error: { code, message } } body, and serves the OpenAPI document at
+// /openapi.json and Swagger UI at /docs (assets from the package, no network needed).
+//
+// Started by the Broker after its Kafka listeners, stopped first on shutdown. Handlers run
+// on the broker's event loop and call the same subsystems the Kafka handlers call.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Broker } from '../broker/broker.js';
+import { ConfigError } from '../config/config-def.js';
+import { packageRoot } from '../native.js';
+import { AdminError, type AdminErrorDetail } from './errors.js';
+import type { AdminContext } from './context.js';
+import { buildOpenApiDocument } from './openapi.js';
+import type { AdminRoute } from './route.js';
+import { clusterRoutes } from './routes/cluster.js';
+import { topicRoutes } from './routes/topics.js';
+import { groupRoutes } from './routes/groups.js';
+import { operationRoutes } from './routes/operations.js';
+
+/** Largest request body accepted (fastify's bodyLimit); admin bodies are small JSON. */
+export const ADMIN_BODY_MAX_BYTES = 1024 * 1024;
+/** How long a request may take before fastify answers 503 itself (a reset waits for an append). */
+const ADMIN_REQUEST_TIMEOUT_MS = 60_000;
+const LISTENER_RE = /^(https?):\/\/([^:/]+|\[[^\]]+\]):(\d+)$/;
+
+export interface AdminListener {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function parseAdminListener(value: string): AdminListener {
+  const m = LISTENER_RE.exec(value);
+  if (!m) throw new ConfigError('admin.listener', value, 'Value must be a URL like http://127.0.0.1:9644, or empty to disable the admin API');
+  if (m[1] === 'https') throw new ConfigError('admin.listener', value, 'https is not served yet; use http://');
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError('admin.listener', value, `port ${port} is out of range`);
+  return { host: m[2]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** Every route of the admin API, in the order the OpenAPI document lists them. */
+export function adminRoutes(ctx: AdminContext, document: () => unknown): AdminRoute[] {
+  return [...clusterRoutes(ctx), ...topicRoutes(ctx), ...groupRoutes(ctx), ...operationRoutes(ctx, document)];
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, where: 'params' | 'query' | 'body'): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details: AdminErrorDetail[] = result.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  const summary = details.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; ');
+  throw new AdminError('TIDELOG_ERR_VALIDATION', `Invalid request: ${summary}${details.length > 3 ? ` (and ${details.length - 3} more)` : ''}`, details);
+}
+
+/** fastify's own errors (body parsing, limits) as registry errors. */
+function fromFastifyError(err: FastifyError): AdminError | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AdminError('TIDELOG_ERR_BODY_TOO_LARGE', `Request body is larger than ${ADMIN_BODY_MAX_BYTES} bytes.`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AdminError('TIDELOG_ERR_UNSUPPORTED_MEDIA_TYPE', 'Request body must be application/json.');
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return new AdminError('TIDELOG_ERR_BAD_REQUEST', err.message);
+  return null;
+}
+
+export class AdminServer {
+  private constructor(
+    private readonly app: FastifyInstance,
+    readonly host: string,
+    readonly port: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** http://host:port of the bound server. */
+  get url(): string {
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+  }
+
+  static async start(broker: Broker, listener: string, logger: Logger): Promise<AdminServer> {
+    const { host, port } = parseAdminListener(listener);
+    const ctx: AdminContext = { broker, version: packageVersion() };
+    let document: Record<string, unknown> = {};
+    const routes = adminRoutes(ctx, () => document);
+    document = buildOpenApiDocument(routes, {
+      title: 'Tidelog admin API',
+      version: ctx.version,
+      description: 'Topics, consumer groups, cluster state, health and metrics of a Tidelog broker. Errors are { error: { code, message } } with the codes listed in ErrorBody.',
+    });
+
+    const app = Fastify({ logger: false, bodyLimit: ADMIN_BODY_MAX_BYTES, requestTimeout: ADMIN_REQUEST_TIMEOUT_MS, forceCloseConnections: true });
+    // JSON only: without fastify's text/plain parser a text body is a 415, not a string to validate.
+    app.removeContentTypeParser('text/plain');
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      const known = err instanceof AdminError ? err : fromFastifyError(err);
+      if (known) return reply.code(known.status).send(known.toBody());
+      logger.error({ err, method: request.method, url: request.url }, 'admin request failed');
+      const internal = new AdminError('TIDELOG_ERR_INTERNAL', `Internal error: ${err.message}`);
+      return reply.code(internal.status).send(internal.toBody());
+    });
+    app.setNotFoundHandler((request, reply) => {
+      const e = new AdminError('TIDELOG_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /openapi.json.`);
+      return reply.code(e.status).send(e.toBody());
+    });
+
+    for (const route of routes) {
+      app.route({
+        method: route.method,
+        url: route.url,
+        handler: async (request, reply) => {
+          const input = {
+            params: parsePart(route.params, request.params, 'params'),
+            query: parsePart(route.query, request.query, 'query'),
+            body: parsePart(route.body, request.body, 'body'),
+          };
+          const result = await route.handle(input as never);
+          reply.code(route.response.status);
+          if (route.response.contentType) return reply.type(route.response.contentType).send(result);
+          if (route.response.schema === undefined) return reply.send();
+          return reply.send(result);
+        },
+      });
+    }
+    // Swagger UI over the document built above (static mode: no second schema source).
+    await app.register(fastifySwagger, { mode: 'static', specification: { document: document as never } });
+    await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+    try {
+      await app.listen({ host, port });
+    } catch (err) {
+      await app.close().catch(() => {});
+      const e = err as NodeJS.ErrnoException;
+      throw Object.assign(new Error(`admin API cannot listen on ${listener} (admin.listener): ${e.code ?? e.message}`), { code: e.code });
+    }
+    const bound = (app.server.address() as AddressInfo).port;
+    const server = new AdminServer(app, host, bound, logger);
+    logger.info({ host, port: bound, url: server.url }, 'admin listening');
+    return server;
+  }
+
+  /** Stops accepting, finishes requests in flight and closes open connections. */
+  async close(): Promise<void> {
+    await this.app.close();
+    this.logger.debug('admin server closed');
+  }
+}
