@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm and cargo, from Debian's packages:
-# kcat (librdkafka's command-line client, the third-party client of the round-trip tests).
+# kcat (librdkafka's command-line client, the third-party client of the round-trip tests) and
+# zookeeper (3.8; the cluster tests start their own standalone server from its jars with the
+# JRE it depends on, see test/cluster/zookeeper.ts). The package's own service is not used.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
 packages=()
 command -v kcat >/dev/null 2>&1 || packages+=(kcat)
+[[ -f /usr/share/java/zookeeper.jar ]] || packages+=(zookeeper)
+command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
 
 if ((${#packages[@]} == 0)); then
   exit 0
