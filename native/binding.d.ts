@@ -63,10 +63,26 @@ export declare class BindingLog {
   updateConfig(config: BindingLogConfig): void
   /** fsyncs up to the log end offset and advances the recovery point, off the JS thread. */
   flush(): Promise<void>
+  /**
+   * The dirty section for cleaner checkpoint `checkpointOffset` (-1: none) and the sizes
+   * of the dirty ratio; `cleanableUpTo` bounds it (the high watermark). Reads segment
+   * metadata only.
+   */
+  cleanableRange(checkpointOffset: number, cleanableUpTo: number, nowMs: number, minCompactionLagMs: number): BindingCleanableRange
+  /**
+   * One compaction pass (Kafka's log cleaner) on the libuv thread pool: keeps the latest
+   * record of each key below the first uncleanable offset, rewriting inactive segments into
+   * `.cleaned` files and swapping them in. The log's lock is held only to plan and to swap,
+   * so appends and reads go on meanwhile; slices read before a swap stay valid. One clean
+   * per log at a time. Resolves with what it did; `aborted` when the log changed under it
+   * or `close()` stopped it (keep the old checkpoint then). Rejects on damage or I/O errors.
+   */
+  clean(options: BindingCleanOptions): Promise<BindingCleanResult>
   state(): BindingLogState
   /**
-   * Flushes, trims the indexes and closes the files. Later calls fail with
-   * `KAFKA_STORAGE_ERROR` ("the log is closed"); closing twice is a no-op.
+   * Stops a running `clean` and waits for it (it stops within one batch), then flushes,
+   * trims the indexes and closes the files. Later calls fail with `KAFKA_STORAGE_ERROR`
+   * ("the log is closed"); closing twice is a no-op.
    */
   close(): void
 }
@@ -81,6 +97,56 @@ export interface BindingAppendResult {
   offsetOfMaxTimestamp: number
   recordCount: number
   logEndOffset: number
+}
+
+/** The dirty section and the sizes of the dirty ratio (`CleanableRange`). */
+export interface BindingCleanableRange {
+  firstDirtyOffset: number
+  firstUncleanableOffset: number
+  cleanBytes: number
+  cleanableBytes: number
+  /** cleanableBytes / (cleanBytes + cleanableBytes). */
+  dirtyRatio: number
+  /** Earliest first-batch timestamp of the dirty inactive segments, -1 when none. */
+  earliestDirtyTimestampMs: number
+}
+
+/** One cleaning pass's settings (Kafka's topic configs and the cleaner checkpoint). */
+export interface BindingCleanOptions {
+  /** The cleaner checkpoint (first offset not cleaned yet); -1 when there is none. */
+  checkpointOffset: number
+  /** Never clean at or above this offset (the high watermark); none when absent. */
+  cleanableUpTo?: number
+  nowMs: number
+  /** `delete.retention.ms`. */
+  deleteRetentionMs: number
+  /** `min.compaction.lag.ms`. */
+  minCompactionLagMs: number
+  /** `log.cleaner.dedupe.buffer.size` (memory of the offset map); 128 MiB when absent. */
+  dedupeBufferBytes?: number
+}
+
+/** What a pass did (`CleanResult`). */
+export interface BindingCleanResult {
+  firstDirtyOffset: number
+  /** The new cleaner checkpoint, unless `aborted`. */
+  endOffset: number
+  /** The log changed under the cleaner or it was stopped; keep the old checkpoint. */
+  aborted: boolean
+  segmentsBefore: number
+  segmentsAfter: number
+  bytesBefore: number
+  bytesAfter: number
+  batchesRead: number
+  batchesRemoved: number
+  recordsRead: number
+  recordsRemoved: number
+  tombstonesRemoved: number
+  /** Records without a key, which a compacted topic cannot hold. */
+  invalidRecordsRemoved: number
+  offsetMapKeys: number
+  offsetMapUtilization: number
+  dirtyBytesRead: number
 }
 
 /** `OffsetForLeaderEpoch` answer; `(-1, -1)` when undefined. */

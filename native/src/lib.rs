@@ -7,20 +7,28 @@
 //! boundary: panics are caught and become `KAFKA_STORAGE_ERROR`.
 //!
 //! The `Log` lives behind `Arc<Mutex<Option<Log>>>` so tasks on the libuv thread pool
-//! (`append`, `appendAsFollower`, `flush`) can use it; `None` after `close()`.
+//! (`append`, `appendAsFollower`, `flush`, `clean`) can use it; `None` after `close()`. A
+//! `clean` holds that lock only to plan and to swap segments; `close()` stops a running
+//! clean and waits for it (`CleanGate`), so no cleaner thread touches the directory after.
 #![expect(
     clippy::must_use_candidate,
     reason = "exported methods are called from JavaScript, where #[must_use] means nothing"
 )]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, JsObjectValue};
 use napi::{Env, JsValue, Status, Task};
 use napi_derive::napi;
 use tidelog_storage::batch::TimestampType;
-use tidelog_storage::{AppendInfo, FileSlice, Log, LogConfig, StorageError};
+use tidelog_storage::cleaner::clean;
+use tidelog_storage::cleaner_offset_map::OffsetMap;
+use tidelog_storage::{
+    AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig, LogLock,
+    StorageError,
+};
 
 type SharedLog = Arc<Mutex<Option<Log>>>;
 
@@ -394,10 +402,197 @@ impl Task for FlushTask {
     }
 }
 
+/// One cleaning pass's settings (Kafka's topic configs and the cleaner checkpoint).
+#[napi(object)]
+#[derive(Clone, Copy)]
+pub struct BindingCleanOptions {
+    /// The cleaner checkpoint (first offset not cleaned yet); -1 when there is none.
+    pub checkpoint_offset: i64,
+    /// Never clean at or above this offset (the high watermark); none when absent.
+    pub cleanable_up_to: Option<i64>,
+    pub now_ms: i64,
+    /// `delete.retention.ms`.
+    pub delete_retention_ms: i64,
+    /// `min.compaction.lag.ms`.
+    pub min_compaction_lag_ms: i64,
+    /// `log.cleaner.dedupe.buffer.size` (memory of the offset map); 128 MiB when absent.
+    pub dedupe_buffer_bytes: Option<f64>,
+}
+
+/// What a pass did (`CleanResult`).
+#[napi(object)]
+pub struct BindingCleanResult {
+    pub first_dirty_offset: i64,
+    /// The new cleaner checkpoint, unless `aborted`.
+    pub end_offset: i64,
+    /// The log changed under the cleaner or it was stopped; keep the old checkpoint.
+    pub aborted: bool,
+    pub segments_before: i64,
+    pub segments_after: i64,
+    pub bytes_before: i64,
+    pub bytes_after: i64,
+    pub batches_read: i64,
+    pub batches_removed: i64,
+    pub records_read: i64,
+    pub records_removed: i64,
+    pub tombstones_removed: i64,
+    /// Records without a key, which a compacted topic cannot hold.
+    pub invalid_records_removed: i64,
+    pub offset_map_keys: i64,
+    pub offset_map_utilization: f64,
+    pub dirty_bytes_read: i64,
+}
+
+impl From<CleanResult> for BindingCleanResult {
+    fn from(r: CleanResult) -> Self {
+        let n = |v: u64| v.min(i64::MAX as u64) as i64;
+        Self {
+            first_dirty_offset: r.first_dirty_offset,
+            end_offset: r.end_offset,
+            aborted: r.aborted,
+            segments_before: n(r.segments_before),
+            segments_after: n(r.segments_after),
+            bytes_before: n(r.bytes_before),
+            bytes_after: n(r.bytes_after),
+            batches_read: n(r.batches_read),
+            batches_removed: n(r.batches_removed),
+            records_read: n(r.records_read),
+            records_removed: n(r.records_removed),
+            tombstones_removed: n(r.tombstones_removed),
+            invalid_records_removed: n(r.invalid_records_removed),
+            offset_map_keys: n(r.offset_map_keys),
+            offset_map_utilization: r.offset_map_utilization,
+            dirty_bytes_read: n(r.dirty_bytes_read),
+        }
+    }
+}
+
+/// The dirty section and the sizes of the dirty ratio (`CleanableRange`).
+#[napi(object)]
+pub struct BindingCleanableRange {
+    pub first_dirty_offset: i64,
+    pub first_uncleanable_offset: i64,
+    pub clean_bytes: i64,
+    pub cleanable_bytes: i64,
+    /// cleanableBytes / (cleanBytes + cleanableBytes).
+    pub dirty_ratio: f64,
+    /// Earliest first-batch timestamp of the dirty inactive segments, -1 when none.
+    pub earliest_dirty_timestamp_ms: i64,
+}
+
+impl From<CleanableRange> for BindingCleanableRange {
+    fn from(r: CleanableRange) -> Self {
+        Self {
+            first_dirty_offset: r.first_dirty_offset,
+            first_uncleanable_offset: r.first_uncleanable_offset,
+            clean_bytes: r.clean_bytes as i64,
+            cleanable_bytes: r.cleanable_bytes as i64,
+            dirty_ratio: r.dirty_ratio(),
+            earliest_dirty_timestamp_ms: r.earliest_dirty_timestamp_ms.unwrap_or(-1),
+        }
+    }
+}
+
+/// Lets `close()` stop a running clean and wait until it has left the log directory.
+#[derive(Default)]
+struct CleanGate {
+    abort: AtomicBool,
+    running: Mutex<bool>,
+    idle: Condvar,
+}
+
+impl CleanGate {
+    /// Asks a running clean to stop and waits for it (it checks before every batch).
+    fn stop_and_wait(&self) {
+        self.abort.store(true, Ordering::SeqCst);
+        let mut running = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *running {
+            running = self
+                .idle
+                .wait(running)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// The shared log as the cleaner's `LogLock`.
+struct Locked<'a>(&'a SharedLog);
+
+impl LogLock for Locked<'_> {
+    fn with_log<T>(
+        &self,
+        f: impl FnOnce(&mut Log) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        with_log(self.0, f)
+    }
+}
+
+/// A cleaning pass on the libuv thread pool; see `BindingLog.clean`.
+pub struct CleanTask {
+    log: SharedLog,
+    gate: Arc<CleanGate>,
+    options: CleanOptions,
+    error: Option<StorageError>,
+}
+
+impl CleanTask {
+    fn run(&self) -> Result<CleanResult, StorageError> {
+        {
+            let mut running = self
+                .gate
+                .running
+                .lock()
+                .map_err(|_| storage_error("clean gate poisoned"))?;
+            if *running {
+                return Err(storage_error("a clean of this log is already running"));
+            }
+            if self.gate.abort.load(Ordering::SeqCst) {
+                return Ok(CleanResult {
+                    aborted: true,
+                    ..CleanResult::default()
+                });
+            }
+            *running = true;
+        }
+        let result = guard(|| clean(&Locked(&self.log), &self.options, &self.gate.abort));
+        *self
+            .gate
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+        self.gate.idle.notify_all();
+        result
+    }
+}
+
+impl Task for CleanTask {
+    type Output = CleanResult;
+    type JsValue = BindingCleanResult;
+
+    fn compute(&mut self) -> napi::Result<CleanResult> {
+        self.run().map_err(|e| {
+            self.error = Some(e);
+            napi::Error::from_status(Status::GenericFailure)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: CleanResult) -> napi::Result<BindingCleanResult> {
+        Ok(output.into())
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<BindingCleanResult> {
+        Err(self.error.take().map_or(err, |e| js_error(env, &e)))
+    }
+}
+
 /// One partition's log (Kafka's `UnifiedLog`), open until `close()`.
 #[napi]
 pub struct BindingLog {
     log: SharedLog,
+    gate: Arc<CleanGate>,
 }
 
 #[napi]
@@ -420,6 +615,7 @@ impl BindingLog {
         })
         .map(|log| BindingLog {
             log: Arc::new(Mutex::new(Some(log))),
+            gate: Arc::default(),
         })
         .map_err(|e| js_error(*env, &e))
     }
@@ -569,6 +765,64 @@ impl BindingLog {
         })
     }
 
+    /// The dirty section for cleaner checkpoint `checkpointOffset` (-1: none) and the sizes
+    /// of the dirty ratio; `cleanableUpTo` bounds it (the high watermark). Reads segment
+    /// metadata only.
+    #[napi]
+    pub fn cleanable_range(
+        &self,
+        env: &Env,
+        checkpoint_offset: i64,
+        cleanable_up_to: i64,
+        now_ms: i64,
+        min_compaction_lag_ms: i64,
+    ) -> napi::Result<BindingCleanableRange> {
+        with_log(&self.log, |log| {
+            Ok(log.cleanable_range(
+                checkpoint_offset,
+                cleanable_up_to,
+                now_ms,
+                min_compaction_lag_ms,
+            ))
+        })
+        .map(Into::into)
+        .map_err(|e| js_error(*env, &e))
+    }
+
+    /// One compaction pass (Kafka's log cleaner) on the libuv thread pool: keeps the latest
+    /// record of each key below the first uncleanable offset, rewriting inactive segments into
+    /// `.cleaned` files and swapping them in. The log's lock is held only to plan and to swap,
+    /// so appends and reads go on meanwhile; slices read before a swap stay valid. One clean
+    /// per log at a time. Resolves with what it did; `aborted` when the log changed under it
+    /// or `close()` stopped it (keep the old checkpoint then). Rejects on damage or I/O errors.
+    #[napi(ts_return_type = "Promise<BindingCleanResult>")]
+    pub fn clean(
+        &self,
+        env: &Env,
+        options: BindingCleanOptions,
+    ) -> napi::Result<AsyncTask<CleanTask>> {
+        let dedupe = match options.dedupe_buffer_bytes {
+            None => tidelog_storage::cleaner::DEDUPE_BUFFER_BYTES_DEFAULT,
+            Some(b) => whole_number("dedupeBufferBytes", b, MAX_SAFE_INTEGER)
+                .map_err(|e| js_error(*env, &e))? as u64,
+        };
+        let clean_options = CleanOptions {
+            checkpoint_offset: options.checkpoint_offset,
+            cleanable_up_to: options.cleanable_up_to.unwrap_or(i64::MAX),
+            now_ms: options.now_ms,
+            delete_retention_ms: options.delete_retention_ms.max(0),
+            min_compaction_lag_ms: options.min_compaction_lag_ms.max(0),
+            offset_map_entries_max: OffsetMap::entries_for_buffer_bytes(dedupe),
+            ..CleanOptions::new(options.now_ms)
+        };
+        Ok(AsyncTask::new(CleanTask {
+            log: Arc::clone(&self.log),
+            gate: Arc::clone(&self.gate),
+            options: clean_options,
+            error: None,
+        }))
+    }
+
     #[napi]
     pub fn state(&self, env: &Env) -> napi::Result<BindingLogState> {
         with_log(&self.log, |log| {
@@ -586,10 +840,12 @@ impl BindingLog {
         .map_err(|e| js_error(*env, &e))
     }
 
-    /// Flushes, trims the indexes and closes the files. Later calls fail with
-    /// `KAFKA_STORAGE_ERROR` ("the log is closed"); closing twice is a no-op.
+    /// Stops a running `clean` and waits for it (it stops within one batch), then flushes,
+    /// trims the indexes and closes the files. Later calls fail with `KAFKA_STORAGE_ERROR`
+    /// ("the log is closed"); closing twice is a no-op.
     #[napi]
     pub fn close(&self, env: &Env) -> napi::Result<()> {
+        self.gate.stop_and_wait();
         guard(|| {
             let log = self
                 .log

@@ -131,6 +131,7 @@ export interface EffectiveTopicConfig {
   readonly flushMessages: number;
   readonly flushMs: number;
   readonly indexIntervalBytes: number;
+  readonly maxCompactionLagMs: number;
   readonly maxMessageBytes: number;
   readonly messageTimestampType: 'CreateTime' | 'LogAppendTime';
   readonly minCleanableDirtyRatio: number;
@@ -157,6 +158,7 @@ export function effectiveTopicConfig(broker: BrokerConfig, overrides: Readonly<R
     flushMessages: get('flush.messages') as number,
     flushMs: get('flush.ms') as number,
     indexIntervalBytes: get('index.interval.bytes') as number,
+    maxCompactionLagMs: get('max.compaction.lag.ms') as number,
     maxMessageBytes: get('max.message.bytes') as number,
     messageTimestampType: get('message.timestamp.type') as 'CreateTime' | 'LogAppendTime',
     minCleanableDirtyRatio: get('min.cleanable.dirty.ratio') as number,

@@ -11,6 +11,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { readOffsetCheckpoint, tpKey, writeOffsetCheckpoint } from './checkpoint.js';
 import { openLog, Partition } from './partition.js';
+import { LogCleaner, type CleanSummary } from './log-cleaner.js';
 
 const RECOVERY_CHECKPOINT = 'recovery-point-offset-checkpoint';
 /** Log start offsets raised by DeleteRecords above the first segment's base offset. */
@@ -157,6 +158,21 @@ export class LogManager {
     every(v['log.flush.offset.checkpoint.interval.ms'], () => this.checkpointRecoveryPoints());
     const flushCheckMs = Math.min(v['log.flush.scheduler.interval.ms'], this.config.logFlushIntervalMs, 1000);
     every(flushCheckMs, () => this.flushDue(Date.now()));
+    this.cleaner.startup();
+  }
+
+  private logCleaner: LogCleaner | null = null;
+
+  /** The log cleaner of cleanup.policy=compact partitions (Kafka's LogCleaner). */
+  get cleaner(): LogCleaner {
+    const v = this.config.values;
+    this.logCleaner ??= new LogCleaner({ logDirs: this.config.logDirs, enabled: v['log.cleaner.enable'], backoffMs: v['log.cleaner.backoff.ms'] }, () => this.partitions.values(), this.logger);
+    return this.logCleaner;
+  }
+
+  /** Compacts every compacted partition with anything cleanable now, whatever its dirty ratio (tests, admin). */
+  cleanNow(nowMs?: number): Promise<CleanSummary[]> {
+    return this.cleaner.cleanNow(nowMs);
   }
 
   private lastFlushMs = new Map<Partition, number>();
@@ -182,6 +198,8 @@ export class LogManager {
 
   /** Clean shutdown: close every log (flush, trim indexes), then checkpoint recovery points. */
   shutdown(): void {
+    // Closing a log below also stops its running clean and waits for it (BindingLog.close).
+    void this.logCleaner?.shutdown();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     // close() flushes everything, so each log's recovery point becomes its log end offset; the

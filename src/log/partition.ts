@@ -5,6 +5,7 @@
 // All state changes happen on the JS thread; disk work runs in the addon off the thread.
 import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { native, type BindingAppendResult, type BindingFileSlice, type BindingLog } from '../native.js';
+import type { BindingCleanableRange, BindingCleanResult } from '../../native/binding.js';
 import { toBindingLogConfig } from './log-config.js';
 import { ProducerStateManager, readProducerInfo } from '../txn/producer-state.js';
 import { errorName } from '../protocol/errors.js';
@@ -184,6 +185,28 @@ export class Partition {
   applyRetention(nowMs: number): number {
     if (!this.config.cleanupPolicy.includes('delete')) return 0;
     return this.log.deleteOldSegments(nowMs, this.config.retentionMs, this.config.retentionBytes);
+  }
+
+  /** cleanup.policy includes compact: the log cleaner keeps the latest record per key. */
+  get isCompacted(): boolean {
+    return this.config.cleanupPolicy.includes('compact');
+  }
+
+  /** The log cleaner's dirty section from `checkpoint` (-1: none), bounded by the high watermark. */
+  cleanableRange(checkpoint: number, nowMs: number): BindingCleanableRange {
+    return this.log.cleanableRange(checkpoint, this.hw, nowMs, this.config.minCompactionLagMs);
+  }
+
+  /** One compaction pass off the JS thread (see LogCleaner); never past the high watermark. */
+  clean(checkpoint: number, nowMs: number, dedupeBufferBytes?: number): Promise<BindingCleanResult> {
+    return this.log.clean({
+      checkpointOffset: checkpoint,
+      cleanableUpTo: this.hw,
+      nowMs,
+      deleteRetentionMs: this.config.deleteRetentionMs,
+      minCompactionLagMs: this.config.minCompactionLagMs,
+      dedupeBufferBytes,
+    });
   }
 
   updateConfig(config: EffectiveTopicConfig): void {
