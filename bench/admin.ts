@@ -1,0 +1,102 @@
+// The few admin requests the benchmark makes to either broker, over Tidelog's own client
+// (src/client/kafka-connection.ts): create a topic, read end offsets (ListOffsets latest),
+// and the start-up probe (the first produce that is acknowledged).
+import { KafkaConnection } from '../src/client/kafka-connection.js';
+import { ApiKey } from '../src/protocol/generated/index.js';
+import { recordBatch } from '../test/helpers/batch.js';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const TOPIC_ALREADY_EXISTS = 36;
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`${what}: no answer in ${ms} ms`));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+async function withConnection<T>(ep: Endpoint, fn: (c: KafkaConnection) => Promise<T>): Promise<T> {
+  const c = await KafkaConnection.connect(ep.host, ep.port, 'tidelog-bench');
+  try {
+    return await withTimeout(fn(c), REQUEST_TIMEOUT_MS, `request to ${ep.host}:${ep.port}`, () => c.close());
+  } finally {
+    c.close();
+  }
+}
+
+/** CreateTopics v7, replication factor 1; an existing topic is fine. */
+export async function createTopic(ep: Endpoint, name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+  const response = await withConnection(ep, (c) =>
+    c.request(ApiKey.CreateTopics, 7, {
+      topics: [{ name, numPartitions: partitions, replicationFactor: 1, configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })) }],
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    }),
+  );
+  const result = response.topics[0];
+  if (!result || (result.errorCode !== 0 && result.errorCode !== TOPIC_ALREADY_EXISTS)) {
+    throw new Error(`CreateTopics ${name}: error code ${result?.errorCode} ${result?.errorMessage ?? ''}`);
+  }
+}
+
+/** The sum over partitions of the log end offsets (ListOffsets v7, timestamp -1 = latest). */
+export async function endOffsetSum(ep: Endpoint, topic: string, partitions: number): Promise<number> {
+  const response = await withConnection(ep, (c) =>
+    c.request(ApiKey.ListOffsets, 7, {
+      replicaId: -1,
+      topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1 })) }],
+    }),
+  );
+  let sum = 0;
+  for (const p of response.topics[0]?.partitions ?? []) {
+    if (p.errorCode !== 0) throw new Error(`ListOffsets ${topic}-${p.partitionIndex}: error code ${p.errorCode}`);
+    sum += p.offset;
+  }
+  return sum;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls until the broker acknowledges a produce (acks=1) to a new one-partition topic:
+ * connect, CreateTopics, Produce, each retried every `pollMs` until `deadlineMs`. Resolves
+ * with the time it succeeded (performance.now()).
+ */
+export async function firstProduce(ep: Endpoint, topic: string, deadlineMs: number, pollMs = 10): Promise<number> {
+  let lastError = 'not tried';
+  let created = false;
+  while (performance.now() < deadlineMs) {
+    try {
+      if (!created) {
+        await createTopic(ep, topic, 1);
+        created = true;
+      }
+      const response = await withConnection(ep, (c) =>
+        c.request(ApiKey.Produce, 9, { acks: 1, timeoutMs: REQUEST_TIMEOUT_MS, topicData: [{ name: topic, partitionData: [{ index: 0, records: recordBatch([{ value: 'first' }]) }] }] }),
+      );
+      const code = response.responses[0]?.partitionResponses[0]?.errorCode;
+      if (code === 0) return performance.now();
+      lastError = `Produce error code ${code}`;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    await sleep(pollMs);
+  }
+  throw new Error(`no produce acknowledged before the deadline; last: ${lastError}`);
+}

@@ -1,0 +1,137 @@
+// What the kernel knows about a broker process and the machine: CPU time from
+// /proc/<pid>/stat, memory from /proc/<pid>/status, and the machine's description.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** Clock ticks per second (`getconf CLK_TCK`), the unit of utime and stime in /proc/<pid>/stat. */
+export const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * User plus system CPU seconds of a process. /proc/<pid>/stat's utime and stime (fields 14
+ * and 15) are those of the whole thread group: every thread, live or exited (a JVM's GC and
+ * network threads, Node's libuv pool).
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / CLK_TCK;
+}
+
+export interface Memory {
+  /** Resident set size now (VmRSS). */
+  readonly rssBytes: number;
+  /** Peak resident set size (VmHWM). */
+  readonly peakRssBytes: number;
+}
+
+export function memory(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
+}
+
+function run(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (err) {
+    return `(${cmd} failed: ${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
+export interface Machine {
+  readonly nproc: string;
+  readonly cpuModel: string;
+  readonly memTotal: string;
+  readonly df: string;
+  readonly kernel: string;
+  readonly node: string;
+  readonly loadAverage: string;
+}
+
+/** nproc, CPU model, memory, the temp directory's filesystem (df -hT), kernel and Node. */
+export function describeMachine(tmpDir: string): Machine {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const memTotalKiB = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
+  return {
+    nproc: run('nproc', []),
+    cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? 'unknown',
+    memTotal: `${(memTotalKiB / 1024 / 1024).toFixed(1)} GiB`,
+    df: run('df', ['-hT', tmpDir]).split('\n').pop() ?? '',
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    loadAverage: loadAverage(),
+  };
+}
+
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+/** Busy CPU seconds of the whole machine, all cores (/proc/stat: everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
+  return (user + nice + system + irq + softirq + steal) / CLK_TCK;
+}
+
+/** CPU seconds of this process plus those of its children that have exited and been waited for (cutime, cstime). */
+export function selfAndReapedChildrenSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
+}
+
+interface ProcTicks {
+  readonly comm: string;
+  readonly cmdline: string;
+  readonly seconds: number;
+}
+
+function allProcesses(): Map<number, ProcTicks> {
+  const out = new Map<number, ProcTicks>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 100);
+      out.set(pid, { comm, cmdline, seconds: cpuSeconds(pid) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The processes that used the most CPU over the next `windowMs` (two /proc scans), to say
+ * what else was running on the machine. Lines of `cpu% pid command`.
+ */
+export async function busiestProcesses(windowMs = 3000, count = 6): Promise<string[]> {
+  const before = allProcesses();
+  await new Promise((r) => setTimeout(r, windowMs));
+  const after = allProcesses();
+  const rows: { pid: number; pct: number; what: string }[] = [];
+  for (const [pid, a] of after) {
+    const b = before.get(pid);
+    const used = a.seconds - (b?.seconds ?? 0);
+    if (used <= 0) continue;
+    rows.push({ pid, pct: (100 * used) / (windowMs / 1000), what: a.cmdline || a.comm });
+  }
+  rows.sort((x, y) => y.pct - x.pct);
+  return rows.slice(0, count).map((r) => `${r.pct.toFixed(0).padStart(4)}% ${String(r.pid).padStart(7)} ${r.what}`);
+}

@@ -1,0 +1,331 @@
+// Tidelog against Apache Kafka on the same machine, scenario by scenario.
+//
+//   npm run bench                      # full run: 3 rounds (about an hour on 2 cores)
+//   npm run bench -- --quick           # smaller volumes, 1 round (under 10 minutes)
+//   npm run bench -- --quick --only tidelog --scenarios produce-100b,consume-100b --profile
+//
+// Options:
+//   --quick              QUICK volumes and 1 round (FULL volumes and 3 rounds otherwise)
+//   --rounds N           rounds (each scenario runs once per broker per round)
+//   --only tidelog|kafka one broker only
+//   --scenarios a,b      these scenarios only (ids in bench/scenarios.ts)
+//   --profile            Tidelog only: restart it around each scenario under `node --cpu-prof`
+//                        and print the top frames of each profile
+//   --node-flags "..."   extra Node flags for the Tidelog broker
+//   --out FILE           also write the Markdown report to FILE
+//   --keep               keep the data directories
+//
+// Each round starts both brokers fresh (empty data directories in the same temp
+// filesystem), warms each up, then runs every scenario against one broker and then the
+// other, the order alternating by scenario and by round. A scenario's measured phase is
+// the load generator's run; around it the harness samples the broker's CPU time
+// (/proc/<pid>/stat) and the machine's (/proc/stat), so it can say how much CPU the rest of
+// the machine used meanwhile ("other load"). Kafka's jars come from scripts/fetch-kafka.sh.
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startKafka, startTidelog, type BrokerKind, type RunningBroker } from './brokers.js';
+import { formatProfileSummary, summariseCpuProfile } from './cpu-profile.js';
+import { ensureKafkaLibs, repoRoot, requireJava, type KafkaLibs } from './kafka-dist.js';
+import { busiestProcesses, cpuSeconds, describeMachine, loadAverage, machineBusySeconds, memory, selfAndReapedChildrenSeconds } from './proc-stats.js';
+import { renderReport, type BrokerRun, type Measurement } from './report.js';
+import { FULL, QUICK, SCENARIOS, warmUp, type Scenario, type ScenarioContext, type Volumes } from './scenarios.js';
+
+const GiB = 1024 * 1024 * 1024;
+
+interface Options {
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly brokers: readonly BrokerKind[];
+  readonly scenarios: readonly Scenario[];
+  readonly profile: boolean;
+  readonly nodeFlags: readonly string[];
+  readonly out: string | undefined;
+  readonly keep: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      only: { type: 'string' },
+      scenarios: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      'node-flags': { type: 'string', default: '' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    const header = /^\/\/ Tidelog against[\s\S]*?(?=^import)/m.exec(readSelf())?.[0] ?? '';
+    process.stdout.write(header.replace(/^\/\/ ?/gm, ''));
+    process.exit(0);
+  }
+  let brokers: BrokerKind[] = ['tidelog', 'kafka'];
+  if (values.only !== undefined) {
+    if (values.only !== 'tidelog' && values.only !== 'kafka') throw new Error(`--only takes tidelog or kafka, not ${values.only}`);
+    brokers = [values.only];
+  }
+  if (values.profile) brokers = ['tidelog'];
+  let scenarios: Scenario[] = [...SCENARIOS];
+  if (values.scenarios !== undefined) {
+    const ids = values.scenarios.split(',').map((s) => s.trim());
+    const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
+    if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+    scenarios = SCENARIOS.filter((s) => ids.includes(s.id));
+  }
+  const rounds = values.rounds !== undefined ? Number(values.rounds) : values.quick ? 1 : 3;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds takes a positive integer, not ${values.rounds}`);
+  return {
+    quick: values.quick,
+    rounds,
+    brokers,
+    scenarios,
+    profile: values.profile,
+    nodeFlags: values['node-flags'].split(/\s+/).filter((f) => f !== ''),
+    out: values.out,
+    keep: values.keep,
+  };
+}
+
+/** This file's source (for --help: its header comment). */
+function readSelf(): string {
+  return readFileSync(path.join(repoRoot, 'bench', 'run.ts'), 'utf8');
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function versionOf(cmd: string, args: string[], pattern: RegExp): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  return pattern.exec(text)?.[1] ?? (r.error ? `not found (${r.error.message})` : text.split('\n')[0]!.trim());
+}
+
+/** `records` lines of `size` random letters (the record values kcat sends). */
+async function writeKcatFile(file: string, records: number, size: number): Promise<void> {
+  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  const pool = Buffer.alloc(1 << 20);
+  for (let i = 0; i < pool.length; i++) pool[i] = letters.charCodeAt(Math.floor(Math.random() * letters.length));
+  const out = createWriteStream(file);
+  const perChunk = 10_000;
+  for (let done = 0; done < records; done += perChunk) {
+    const n = Math.min(perChunk, records - done);
+    const chunk = Buffer.alloc(n * (size + 1));
+    for (let i = 0; i < n; i++) {
+      const from = Math.floor(Math.random() * (pool.length - size));
+      pool.copy(chunk, i * (size + 1), from, from + size);
+      chunk[i * (size + 1) + size] = 0x0a;
+    }
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+interface Phase<T> {
+  readonly result: T;
+  /** The phase on the monotonic clock, in µs (what V8 CPU profiles are stamped with). */
+  readonly monotonicUs: { from: number; to: number };
+  readonly brokerCpuSec: number;
+  readonly phaseMs: number;
+  readonly otherLoadCores: number;
+}
+
+/**
+ * Runs `fn` and samples CPU around it: the broker's own (all threads), the machine's, this
+ * process's and its exited children's (the load generators), and the idle broker's. What
+ * the machine used beyond those is the other engineers' load, in cores.
+ */
+async function measured<T>(broker: RunningBroker, idle: readonly RunningBroker[], fn: () => Promise<T>): Promise<Phase<T>> {
+  const b0 = cpuSeconds(broker.pid);
+  const i0 = idle.map((b) => (b.alive() ? cpuSeconds(b.pid) : 0));
+  const m0 = machineBusySeconds();
+  const s0 = selfAndReapedChildrenSeconds();
+  const t0 = performance.now();
+  const from = Number(process.hrtime.bigint() / 1000n);
+  const result = await fn();
+  const to = Number(process.hrtime.bigint() / 1000n);
+  const phaseMs = performance.now() - t0;
+  const brokerCpuSec = cpuSeconds(broker.pid) - b0;
+  const idleCpu = idle.reduce((a, b, i) => a + (b.alive() ? cpuSeconds(b.pid) - i0[i]! : 0), 0);
+  const ours = brokerCpuSec + idleCpu + (selfAndReapedChildrenSeconds() - s0);
+  const other = Math.max(0, machineBusySeconds() - m0 - ours);
+  return { result, monotonicUs: { from, to }, brokerCpuSec, phaseMs, otherLoadCores: other / (phaseMs / 1000) };
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const volumes: Volumes = opts.quick ? QUICK : FULL;
+  const runDir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-bench-'));
+  const startedAt = new Date().toISOString();
+
+  const machine = describeMachine(runDir);
+  log(`tidelog bench: ${opts.quick ? 'quick' : 'full'} mode, ${opts.rounds} round(s), brokers ${opts.brokers.join(', ')}, scenarios ${opts.scenarios.map((s) => s.id).join(', ')}`);
+  log(`run directory ${runDir}`);
+  log(`machine: nproc ${machine.nproc} (${machine.cpuModel}), ${machine.memTotal}, ${machine.kernel}, node ${machine.node}`);
+  log(`df -hT: ${machine.df}`);
+  const javaVersion = requireJava();
+  const libs: KafkaLibs = await ensureKafkaLibs();
+  if (libs.fetchMs > 0) log(`fetched Kafka ${libs.version} in ${(libs.fetchMs / 1000).toFixed(1)} s`);
+  const versions = {
+    Node: process.version,
+    Java: javaVersion,
+    'Apache Kafka (broker and tools)': `${libs.version} (${libs.dir})`,
+    kcat: versionOf('kcat', ['-V'], /(Version .*?librdkafka [\d.]+)/),
+    Tidelog: `${versionOf('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'], /^(\w+)/)}${spawnSync('git', ['-C', repoRoot, 'status', '--porcelain', 'src', 'crates', 'native'], { encoding: 'utf8' }).stdout.trim() ? ' (with uncommitted changes in src/crates/native)' : ''}`,
+  };
+  for (const [k, v] of Object.entries(versions)) log(`${k}: ${v}`);
+  const loadBefore = loadAverage();
+  const busiestBefore = await busiestProcesses();
+  log(`load average ${loadBefore}; busiest processes over 3 s:\n${busiestBefore.join('\n')}`);
+
+  const kcatFile = path.join(runDir, 'kcat-100b.txt');
+  if (opts.scenarios.some((s) => s.id.startsWith('kcat-'))) await writeKcatFile(kcatFile, volumes.kcatRecords, 100);
+
+  const measurements: Measurement[] = [];
+  const brokerRuns: BrokerRun[] = [];
+  const bootstraps = new Set<string>();
+  const profiles: string[] = [];
+
+  const start = async (kind: BrokerKind, round: number, dataDir: string, extraFlags: readonly string[] = []): Promise<RunningBroker> => {
+    const logFile = path.join(runDir, `${kind}-round-${round}-${Date.now()}.log`);
+    const b =
+      kind === 'tidelog'
+        ? await startTidelog({ dataDir, logFile, nodeFlags: [...opts.nodeFlags, ...extraFlags] })
+        : await startKafka({ libs, dir: dataDir, logFile });
+    bootstraps.add(b.bootstrap);
+    log(`  ${kind} started in ${b.startupMs.toFixed(0)} ms${b.formatMs !== undefined ? ` (after a ${b.formatMs.toFixed(0)} ms storage format)` : ''}: pid ${b.pid}, ${b.bootstrap}, log ${logFile}`);
+    return b;
+  };
+
+  for (let round = 1; round <= opts.rounds; round++) {
+    const roundDir = path.join(runDir, `round-${round}`);
+    const order = round % 2 === 1 ? opts.brokers : [...opts.brokers].reverse();
+    log(`\nround ${round}/${opts.rounds}`);
+    const running = new Map<BrokerKind, RunningBroker>();
+    const dataDirOf = (kind: BrokerKind): string => path.join(roundDir, kind);
+    for (const kind of order) running.set(kind, await start(kind, round, dataDirOf(kind)));
+
+    // Also in profile mode: it creates __consumer_offsets, which would otherwise be the
+    // first consumer scenario's cost (the profiled broker itself restarts cold).
+    for (const kind of order) {
+      const b = running.get(kind)!;
+      const t = performance.now();
+      await warmUp({ libs, broker: b, volumes, round, kcatFile });
+      log(`  ${kind} warmed up (${volumes.warmupRecords} records produced and consumed) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
+
+    for (const [i, scenario] of opts.scenarios.entries()) {
+      const scenarioOrder = (i + round) % 2 === 1 ? order : [...order].reverse();
+      for (const kind of scenarioOrder) {
+        let broker = running.get(kind)!;
+        if (!broker.alive()) {
+          measurements.push({ scenario: scenario.id, broker: kind, round, error: 'broker not running', brokerCpuSec: NaN, phaseMs: 0, otherLoadCores: NaN });
+          continue;
+        }
+        let profileDir: string | undefined;
+        let window: { from: number; to: number } | undefined;
+        if (opts.profile) {
+          // Restart on the same data under the profiler, so the profile holds this scenario only.
+          await broker.stop();
+          profileDir = path.join(runDir, 'profiles', `round-${round}-${scenario.id}`);
+          broker = await start(kind, round, dataDirOf(kind), ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+          running.set(kind, broker);
+        }
+        const idle = [...running.values()].filter((b) => b !== broker);
+        const ctx: ScenarioContext = { libs, broker, volumes, round, kcatFile };
+        try {
+          const phase = await measured(broker, idle, () => scenario.run(ctx));
+          window = phase.monotonicUs;
+          const o = phase.result;
+          const m: Measurement = {
+            scenario: scenario.id,
+            broker: kind,
+            round,
+            outcome: o,
+            brokerCpuSec: phase.brokerCpuSec,
+            cpuSecPerGiB: phase.brokerCpuSec / (o.bytes / GiB),
+            phaseMs: phase.phaseMs,
+            otherLoadCores: phase.otherLoadCores,
+          };
+          measurements.push(m);
+          const lat = o.latency ? `, latency avg ${o.latency.avgMs.toFixed(2)} p50 ${o.latency.p50Ms} p99 ${o.latency.p99Ms} p99.9 ${o.latency.p999Ms} ms` : '';
+          log(
+            `  ${scenario.id} ${kind}: ${Math.round(o.recordsPerSec).toLocaleString('en-US')} records/s, ${o.mibPerSec.toFixed(1)} MiB/s${lat}; broker CPU ${m.brokerCpuSec.toFixed(1)} s (${m.cpuSecPerGiB!.toFixed(1)} s/GiB); ${o.check}; other load ${m.otherLoadCores.toFixed(2)} cores`,
+          );
+          for (const c of o.commands) log(`    $ ${c}`);
+        } catch (err) {
+          const message = (err as Error).message;
+          measurements.push({ scenario: scenario.id, broker: kind, round, error: message, brokerCpuSec: NaN, phaseMs: 0, otherLoadCores: NaN });
+          log(`  ${scenario.id} ${kind}: FAILED: ${message}`);
+        }
+        if (profileDir !== undefined) {
+          await broker.stop();
+          for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) {
+            const summary = formatProfileSummary(summariseCpuProfile(path.join(profileDir, f), repoRoot, 20, window));
+            profiles.push(`#### ${scenario.id} (round ${round})\n\n${summary}\n`);
+            log(summary);
+          }
+          broker = await start(kind, round, dataDirOf(kind));
+          running.set(kind, broker);
+        }
+      }
+    }
+
+    for (const kind of order) {
+      const b = running.get(kind)!;
+      const mem = b.alive() ? memory(b.pid) : { rssBytes: NaN, peakRssBytes: NaN };
+      const stopped = await b.stop();
+      // The JVM exits 143 (128 + SIGTERM) after its shutdown hooks, Kafka's clean shutdown included.
+      const exit = stopped.signal ?? (kind === 'kafka' && stopped.code === 143 ? '143 (SIGTERM, after the shutdown hooks)' : String(stopped.code));
+      brokerRuns.push({ broker: kind, round, startupMs: b.startupMs, ...(b.formatMs !== undefined ? { formatMs: b.formatMs } : {}), rssBytes: mem.rssBytes, peakRssBytes: mem.peakRssBytes, stopMs: stopped.stopMs, exit, command: b.command });
+      log(`  ${kind}: RSS ${(mem.rssBytes / 2 ** 20).toFixed(0)} MiB (peak ${(mem.peakRssBytes / 2 ** 20).toFixed(0)} MiB) after the round; stopped in ${stopped.stopMs.toFixed(0)} ms, exit ${exit}`);
+    }
+    if (!opts.keep) rmSync(roundDir, { recursive: true, force: true });
+  }
+
+  const loadAfter = loadAverage();
+  const busiestAfter = await busiestProcesses();
+  const info = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    mode: opts.quick ? ('quick' as const) : ('full' as const),
+    rounds: opts.rounds,
+    machine,
+    versions,
+    busiestBefore,
+    busiestAfter,
+    loadBefore,
+    loadAfter,
+    notes: [
+      `volumes: ${Object.entries(volumes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+      'both brokers: 1 GiB segments, no fsync per message (log.flush.* defaults), group.initial.rebalance.delay.ms=0, replication factor 1, data directories in the temp filesystem above; Kafka 4 in KRaft combined mode (broker and controller in one JVM) with -Xmx1G -Xms1G',
+      'load generators run on the same 2 cores as the broker under test; "other load" is the CPU the rest of the machine (other engineers\' builds and tests) used during each measured phase',
+      'broker CPU s/GiB: user + system seconds of the broker process (all threads) during the phase, per GiB of record values moved',
+      ...(opts.profile ? ['profile mode: Tidelog restarted under --cpu-prof around each scenario (so its JIT starts cold in every scenario): the throughput figures of this run are not comparable'] : []),
+    ],
+  };
+  const report = renderReport(info, opts.scenarios, measurements, brokerRuns, [...bootstraps], profiles);
+  writeFileSync(path.join(runDir, 'report.md'), report);
+  writeFileSync(path.join(runDir, 'results.json'), JSON.stringify({ info, measurements, brokerRuns }, null, 2));
+  if (opts.out) writeFileSync(opts.out, report);
+  if (!opts.keep) rmSync(kcatFile, { force: true });
+  log(`\n${report}`);
+  log(`report: ${path.join(runDir, 'report.md')}; figures: ${path.join(runDir, 'results.json')}`);
+  if (measurements.some((m) => m.error)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

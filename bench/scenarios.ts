@@ -1,0 +1,267 @@
+// The scenarios, after LinkedIn's "Benchmarking Apache Kafka: 2 Million Writes Per Second
+// (On Three Cheap Machines)" (2014), scaled to one node: one producer with small records and
+// no replication, the same with bigger records, acks=all, three producers at once, one
+// consumer reading what was produced, and end-to-end latency; plus kcat (librdkafka) as a
+// second, non-JVM load generator for producing and consuming.
+//
+// Each scenario runs against one broker and checks what it did: the log end offsets
+// (ListOffsets) equal the records sent, and a consumer counts as many records as there are.
+import { createTopic, endOffsetSum, type Endpoint } from './admin.js';
+import type { RunningBroker } from './brokers.js';
+import type { KafkaLibs } from './kafka-dist.js';
+import { consumerPerformance, endToEndLatency, kcatConsume, kcatProduce, producerPerformance, type ToolRun } from './load-tools.js';
+
+export interface Volumes {
+  /** One producer, 100-byte records (and what the consumers read). */
+  readonly records100: number;
+  /** One producer, 1 KiB records. */
+  readonly records1k: number;
+  readonly recordsAcksAll: number;
+  /** Each of the three concurrent producers. */
+  readonly recordsPerProducerOf3: number;
+  /** kcat's producer (lines of the pre-generated file). */
+  readonly kcatRecords: number;
+  /** Fixed-rate producer for produce latency: records/s and seconds. */
+  readonly latencyRate: number;
+  readonly latencySeconds: number;
+  /** EndToEndLatency: records sent one at a time. */
+  readonly e2eRecords: number;
+  /** Unmeasured produce at the start of each broker's round, so neither is measured cold. */
+  readonly warmupRecords: number;
+}
+
+export const QUICK: Volumes = {
+  records100: 1_000_000,
+  records1k: 200_000,
+  recordsAcksAll: 500_000,
+  recordsPerProducerOf3: 300_000,
+  kcatRecords: 1_000_000,
+  latencyRate: 10_000,
+  latencySeconds: 10,
+  e2eRecords: 3_000,
+  warmupRecords: 2_000_000,
+};
+
+export const FULL: Volumes = {
+  records100: 10_000_000,
+  records1k: 2_000_000,
+  recordsAcksAll: 5_000_000,
+  recordsPerProducerOf3: 3_000_000,
+  kcatRecords: 10_000_000,
+  latencyRate: 10_000,
+  latencySeconds: 60,
+  e2eRecords: 20_000,
+  warmupRecords: 3_000_000,
+};
+
+export interface ScenarioContext {
+  readonly libs: KafkaLibs;
+  readonly broker: RunningBroker;
+  readonly volumes: Volumes;
+  readonly round: number;
+  /** The pre-generated kcat input: `records` lines of `recordSize` bytes. */
+  readonly kcatFile: string;
+}
+
+export interface Latency {
+  readonly avgMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+}
+
+/** What a scenario reports; the runner adds the broker's CPU and the machine's other load. */
+export interface Outcome {
+  /** Records moved (produced or consumed). */
+  readonly records: number;
+  /** Record value bytes moved (what "GB moved" counts). */
+  readonly bytes: number;
+  readonly recordsPerSec: number;
+  /** MiB of record values per second. */
+  readonly mibPerSec: number;
+  readonly latency?: Latency;
+  /** What was checked, e.g. "end offset 1000000 = 1000000 sent". */
+  readonly check: string;
+  readonly commands: readonly string[];
+  readonly notes?: string;
+}
+
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  /** Which figures the report shows for it. */
+  readonly kind: 'throughput' | 'latency';
+  run(ctx: ScenarioContext): Promise<Outcome>;
+}
+
+const MiB = 1024 * 1024;
+
+function ep(b: RunningBroker): Endpoint {
+  return { host: b.host, port: b.port };
+}
+
+async function expectEndOffset(b: RunningBroker, topic: string, partitions: number, sent: number): Promise<string> {
+  const end = await endOffsetSum(ep(b), topic, partitions);
+  if (end !== sent) throw new Error(`${topic}: log end offset ${end}, but ${sent} records were sent`);
+  return `end offset ${end} = sent`;
+}
+
+function oneProducer(id: string, title: string, topic: string, records: (v: Volumes) => number, recordSize: number, acks: string): Scenario {
+  return {
+    id,
+    title,
+    kind: 'throughput',
+    async run({ libs, broker, volumes }) {
+      await createTopic(ep(broker), topic, 1);
+      const n = records(volumes);
+      const r = await producerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize, throughput: -1, acks });
+      const check = await expectEndOffset(broker, topic, 1, n);
+      return {
+        records: n,
+        bytes: n * recordSize,
+        recordsPerSec: r.recordsPerSec,
+        mibPerSec: r.mibPerSec,
+        latency: { avgMs: r.avgLatencyMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms },
+        check,
+        commands: [r.run.command],
+      };
+    },
+  };
+}
+
+const PRODUCE_100: Scenario = oneProducer('produce-100b', '1 producer, 100 B records, acks=1', 'p100', (v) => v.records100, 100, '1');
+const PRODUCE_1K: Scenario = oneProducer('produce-1kib', '1 producer, 1 KiB records, acks=1', 'p1k', (v) => v.records1k, 1024, '1');
+const PRODUCE_ACKS_ALL: Scenario = oneProducer('produce-100b-acks-all', '1 producer, 100 B records, acks=-1 (all)', 'p100-all', (v) => v.recordsAcksAll, 100, '-1');
+
+const PRODUCE_3: Scenario = {
+  id: 'produce-100b-3-producers',
+  title: '3 producers at once, 100 B records, acks=1, 3 partitions',
+  kind: 'throughput',
+  async run({ libs, broker, volumes }) {
+    const topic = 'p100-3x';
+    const partitions = 3;
+    await createTopic(ep(broker), topic, partitions);
+    const n = volumes.recordsPerProducerOf3;
+    const runs = await Promise.all([0, 1, 2].map(() => producerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize: 100, throughput: -1, acks: '1' })));
+    const check = await expectEndOffset(broker, topic, partitions, 3 * n);
+    const sum = (f: (r: (typeof runs)[number]) => number): number => runs.reduce((a, r) => a + f(r), 0);
+    return {
+      records: 3 * n,
+      bytes: 3 * n * 100,
+      recordsPerSec: sum((r) => r.recordsPerSec),
+      mibPerSec: sum((r) => r.mibPerSec),
+      check,
+      commands: [`3 at once: ${runs[0]!.run.command}`],
+      notes: `per producer: ${runs.map((r) => Math.round(r.recordsPerSec)).join(', ')} records/s`,
+    };
+  },
+};
+
+const CONSUME_100: Scenario = {
+  id: 'consume-100b',
+  title: '1 consumer (group) reading the 100 B topic from the start',
+  kind: 'throughput',
+  async run({ libs, broker, round }) {
+    const topic = 'p100';
+    const end = await endOffsetSum(ep(broker), topic, 1);
+    if (end === 0) throw new Error(`${topic} is empty: run produce-100b first`);
+    const r = await consumerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: end, group: `bench-consumer-${round}` });
+    if (r.records !== end) throw new Error(`ConsumerPerformance consumed ${r.records} records of ${end}`);
+    return {
+      records: r.records,
+      bytes: r.records * 100,
+      recordsPerSec: r.recordsPerSec,
+      mibPerSec: r.mibPerSec,
+      check: `consumed ${r.records} = end offset`,
+      commands: [r.run.command],
+      notes: `group join ${r.rebalanceMs} ms (excluded from the rate), fetch ${r.fetchMs} ms`,
+    };
+  },
+};
+
+const KCAT_PRODUCE: Scenario = {
+  id: 'kcat-produce-100b',
+  title: 'kcat (librdkafka) producer, 100 B records, acks=1',
+  kind: 'throughput',
+  async run({ broker, volumes, kcatFile }) {
+    const topic = 'kcat100';
+    await createTopic(ep(broker), topic, 1);
+    const n = volumes.kcatRecords;
+    const r = await kcatProduce({ bootstrap: broker.bootstrap, topic, file: kcatFile, records: n, acks: '1' });
+    const check = await expectEndOffset(broker, topic, 1, n);
+    return { records: n, bytes: n * 100, recordsPerSec: r.recordsPerSec, mibPerSec: (r.recordsPerSec * 100) / MiB, check, commands: [r.run.command], notes: 'rate over kcat\'s whole run (start to exit)' };
+  },
+};
+
+const KCAT_CONSUME: Scenario = {
+  id: 'kcat-consume-100b',
+  title: 'kcat (librdkafka) consumer reading the kcat topic from the start',
+  kind: 'throughput',
+  async run({ broker }) {
+    const topic = 'kcat100';
+    const end = await endOffsetSum(ep(broker), topic, 1);
+    if (end === 0) throw new Error(`${topic} is empty: run kcat-produce-100b first`);
+    const r = await kcatConsume({ bootstrap: broker.bootstrap, topic });
+    if (r.records !== end) throw new Error(`kcat consumed ${r.records} records of ${end}`);
+    return { records: r.records, bytes: r.records * 100, recordsPerSec: r.recordsPerSec, mibPerSec: (r.recordsPerSec * 100) / MiB, check: `consumed ${r.records} = end offset`, commands: [r.run.command], notes: 'rate over kcat\'s whole run (start to exit)' };
+  },
+};
+
+const PRODUCE_LATENCY: Scenario = {
+  id: 'produce-latency',
+  title: 'produce latency at a fixed rate below saturation (100 B, acks=1)',
+  kind: 'latency',
+  async run({ libs, broker, volumes }) {
+    const topic = 'lat';
+    await createTopic(ep(broker), topic, 1);
+    const n = volumes.latencyRate * volumes.latencySeconds;
+    const r = await producerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize: 100, throughput: volumes.latencyRate, acks: '1' });
+    const check = await expectEndOffset(broker, topic, 1, n);
+    return {
+      records: n,
+      bytes: n * 100,
+      recordsPerSec: r.recordsPerSec,
+      mibPerSec: r.mibPerSec,
+      latency: { avgMs: r.avgLatencyMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms },
+      check,
+      commands: [r.run.command],
+      notes: `send to acknowledgement, ${volumes.latencyRate} records/s for ${volumes.latencySeconds} s; includes the producer's linger.ms (5 ms default in Kafka 4 clients)`,
+    };
+  },
+};
+
+const E2E_LATENCY: Scenario = {
+  id: 'e2e-latency',
+  title: 'end-to-end latency, one record in flight (EndToEndLatency, 100 B, acks=1)',
+  kind: 'latency',
+  async run({ libs, broker, volumes }) {
+    const topic = 'e2e';
+    await createTopic(ep(broker), topic, 1);
+    const n = volumes.e2eRecords;
+    const r = await endToEndLatency(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize: 100, acks: '1' });
+    const check = await expectEndOffset(broker, topic, 1, n);
+    return {
+      records: n,
+      bytes: n * 100,
+      recordsPerSec: n / (r.run.wallMs / 1000),
+      mibPerSec: (n * 100) / MiB / (r.run.wallMs / 1000),
+      latency: { avgMs: r.avgMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms },
+      check,
+      commands: [r.run.command],
+      notes: 'produce, then poll until the consumer has it; percentiles in whole ms',
+    };
+  },
+};
+
+/** In the order they run: the consumers read what the producers before them wrote. */
+export const SCENARIOS: readonly Scenario[] = [PRODUCE_100, PRODUCE_1K, PRODUCE_ACKS_ALL, PRODUCE_3, CONSUME_100, KCAT_PRODUCE, KCAT_CONSUME, PRODUCE_LATENCY, E2E_LATENCY];
+
+/** Unmeasured: a produce and a read of the warm-up topic so both brokers' JITs have run. */
+export async function warmUp(ctx: ScenarioContext): Promise<ToolRun[]> {
+  const topic = 'warmup';
+  await createTopic(ep(ctx.broker), topic, 1);
+  const n = ctx.volumes.warmupRecords;
+  const p = await producerPerformance(ctx.libs, { bootstrap: ctx.broker.bootstrap, topic, records: n, recordSize: 100, throughput: -1, acks: '1' });
+  const c = await consumerPerformance(ctx.libs, { bootstrap: ctx.broker.bootstrap, topic, records: n, group: `bench-warmup-${ctx.round}` });
+  return [p.run, c.run];
+}
