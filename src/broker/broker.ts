@@ -8,6 +8,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
 import { LocalMetadataStore } from '../cluster/local-metadata-store.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
+import { ZkCluster } from '../cluster/zk-cluster.js';
 import { LogManager } from '../log/log-manager.js';
 import { SocketServer, type BoundListener } from '../server/socket-server.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -32,6 +33,8 @@ export class Broker {
   readonly metrics: BrokerMetrics = new BrokerMetrics(this);
   /** The HTTP admin API (admin.listener), or null when disabled. */
   private admin: AdminServer | null = null;
+  /** Membership, controller election and metadata in ZooKeeper; null on a single node (no zookeeper.connect). */
+  cluster: ZkCluster | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -55,12 +58,14 @@ export class Broker {
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
     for (const dir of config.logDirs) mkdirSync(dir, { recursive: true });
     const logs = new LogManager(config, logger);
-    const metadata = new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
-    const topics = new TopicService(config, metadata, logs, logger);
+    const cluster = config.values['zookeeper.connect'] ? await ZkCluster.connect(config, logger) : null;
+    const metadata = cluster ? cluster.metadata : new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
+    const topics = new TopicService(config, metadata, logs, logger, cluster);
     const started = performance.now();
     topics.loadAll();
     logs.startup();
     const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger));
+    broker.cluster = cluster;
     broker.groups = GroupCoordinator.forBroker(config, topics, broker.replicas, logger);
     await broker.groups.startup();
     const router = new RequestRouter(broker);
@@ -76,6 +81,15 @@ export class Broker {
       logger,
     );
     await broker.socketServer.start();
+    if (cluster) {
+      // Registered once the listeners are bound, with their real ports (Kafka's order).
+      try {
+        await cluster.start(() => broker.advertisedListeners());
+      } catch (err) {
+        await broker.shutdown();
+        throw err;
+      }
+    }
     const adminListener = config.values['admin.listener'];
     if (adminListener) {
       try {
@@ -106,6 +120,27 @@ export class Broker {
     return all.find((l) => l.name === listenerName) ?? all[0]!;
   }
 
+  /** The controller's id: this broker on a single node, -1 in a cluster while there is none. */
+  get controllerId(): number {
+    return this.cluster ? this.cluster.controllerId : this.brokerId;
+  }
+
+  liveBrokerIds(): number[] {
+    return this.cluster ? this.cluster.metadata.liveBrokers().map((b) => b.id) : [this.brokerId];
+  }
+
+  /** The live brokers with their endpoint on one listener (those without that listener are left out, as Kafka does). */
+  liveBrokers(listenerName: string): { id: number; host: string; port: number; rack: string | null }[] {
+    if (!this.cluster) {
+      const endpoint = this.endpointFor(listenerName);
+      return [{ id: this.brokerId, host: endpoint.host, port: endpoint.port, rack: this.config.values['broker.rack'] }];
+    }
+    return this.cluster.metadata.liveBrokers().flatMap((b) => {
+      const e = b.endpoints.find((x) => x.listenerName === listenerName);
+      return e ? [{ id: b.id, host: e.host, port: e.port, rack: b.rack }] : [];
+    });
+  }
+
   get boundListeners(): readonly BoundListener[] {
     return this.socketServer.bound;
   }
@@ -124,6 +159,8 @@ export class Broker {
     this.stopped = true;
     // The admin API goes first: it reads the subsystems that stop below.
     await this.admin?.close();
+    // Then the cluster: the controller role moves at once, not after the session timeout.
+    await this.cluster?.stop();
     await this.socketServer.shutdown();
     // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
     await this.groups.shutdown();

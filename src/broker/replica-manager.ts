@@ -68,12 +68,22 @@ export class ReplicaManager {
     private readonly logger: Logger,
   ) {}
 
+  /** A partition this broker holds no replica of: NOT_LEADER_OR_FOLLOWER when it exists elsewhere in the cluster (Kafka). */
+  private notHereCode(topic: string, partition: number): number {
+    const t = this.topics.getTopic(topic);
+    return t && t.partitions.some((a) => a.partition === partition) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  }
+
   /** Appends one partition's batches as leader; resolves when `acks` is satisfied. */
   async appendToPartition(topic: string, partitionIndex: number, records: Buffer | null, acks: number, internal = false): Promise<ProducePartitionResult> {
     const result: ProducePartitionResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     const partition = this.topics.partition(topic, partitionIndex);
     if (!partition) {
-      result.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      result.errorCode = this.notHereCode(topic, partitionIndex);
+      return result;
+    }
+    if (partition.leaderId !== this.topics.brokerId) {
+      result.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
       return result;
     }
     if (isInternalTopic(topic) && !internal) {
@@ -109,7 +119,12 @@ export class ReplicaManager {
     const out: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY };
     const partition = this.topics.partition(req.topic, req.partition);
     if (!partition) {
-      out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      out.errorCode = this.notHereCode(req.topic, req.partition);
+      return out;
+    }
+    // Followers fetching from the leader come with replication; consumers read from the leader.
+    if (partition.leaderId !== this.topics.brokerId) {
+      out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
       return out;
     }
     if (req.currentLeaderEpoch !== -1 && req.currentLeaderEpoch !== partition.leaderEpoch) {

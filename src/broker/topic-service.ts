@@ -2,11 +2,16 @@
 // MetadataStore and opens their partitions through the LogManager; validates names,
 // counts and configs, answering with Kafka error codes (never throwing on bad input).
 // Creation is all or nothing: a topic whose logs cannot be opened is removed again.
+// The mutating methods return promises: with ZooKeeper they resolve once it acknowledged the
+// write; with the local store the work is done before they return. In a cluster this broker
+// opens only the partitions it holds a replica of, follows the controller's leadership
+// decisions (applyChange), and places replicas through a ReplicaPlacement (the live brokers).
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-def.js';
 import { effectiveTopicConfig, validateTopicConfigs, type EffectiveTopicConfig } from '../config/topic-config.js';
-import type { MetadataStore, PartitionAssignment, TopicMetadata } from '../cluster/metadata-store.js';
+import { settle, type MaybePromise, type MetadataChange, type MetadataStore, type PartitionAssignment, type TopicMetadata } from '../cluster/metadata-store.js';
+import type { AssignmentResult } from '../cluster/replica-assignment.js';
 import { invalidTopicNameReason, isInternalTopic } from '../cluster/topic-name.js';
 import type { LogManager } from '../log/log-manager.js';
 import type { Partition } from '../log/partition.js';
@@ -21,6 +26,24 @@ export interface TopicResult {
 const ok = (topic?: TopicMetadata): TopicResult => (topic ? { errorCode: ErrorCode.NONE, errorMessage: null, topic } : { errorCode: ErrorCode.NONE, errorMessage: null });
 const fail = (errorCode: number, errorMessage: string): TopicResult => ({ errorCode, errorMessage });
 
+/** Replica placement in a cluster (ZkCluster.assignReplicas over the live brokers). */
+export interface ReplicaPlacement {
+  assignReplicas(count: number, replicationFactor: number, startPartitionId: number, existing?: readonly PartitionAssignment[]): AssignmentResult;
+}
+
+function storeFailure(err: unknown, name: string): TopicResult {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'NODE_EXISTS') return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+  if (code === 'NO_NODE') return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+  if (code === 'CONNECTION_LOSS' || code === 'SESSION_EXPIRED') return fail(ErrorCode.REQUEST_TIMED_OUT, `ZooKeeper is unavailable: ${(err as Error).message}`);
+  return fail(ErrorCode.UNKNOWN_SERVER_ERROR, `Metadata update of topic ${name} failed: ${(err as Error).message}`);
+}
+
+/** A MaybePromise of a result as a promise; a rejection (a ZooKeeper error) becomes a result. */
+function settled(value: MaybePromise<TopicResult>, name: string): Promise<TopicResult> {
+  return Promise.resolve(value).catch((err: unknown) => storeFailure(err, name));
+}
+
 /** Upper bound on partitions per request, so one request cannot exhaust file descriptors. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 
@@ -33,7 +56,48 @@ export class TopicService {
     private readonly metadata: MetadataStore,
     private readonly logs: LogManager,
     private readonly logger: Logger,
-  ) {}
+    private readonly placement: ReplicaPlacement | null = null,
+  ) {
+    metadata.onChange?.((change) => this.applyChange(change));
+  }
+
+  get brokerId(): number {
+    return this.config.brokerId;
+  }
+
+  /**
+   * A change made elsewhere in the cluster: open the partitions this broker now holds, drop
+   * those of deleted topics, apply config changes and the controller's leadership decisions.
+   */
+  applyChange(change: MetadataChange): void {
+    if (change.kind === 'topic') {
+      const t = this.metadata.getTopic(change.name);
+      if (!t) return;
+      try {
+        this.openPartitions(t);
+      } catch (err) {
+        this.logger.error({ err, topic: t.name }, 'could not open the logs of a topic');
+      }
+      const effective = this.topicConfig(t);
+      for (const p of this.partitionsOf(t.name)) if (p && JSON.stringify(p.config) !== JSON.stringify(effective)) p.updateConfig(effective);
+    } else if (change.kind === 'topicDeleted') {
+      if (this.partitions.has(change.name)) {
+        this.dropPartitions(change.name);
+        this.logger.info({ topic: change.name }, 'deleted the logs of a deleted topic');
+      }
+    } else if (change.kind === 'partitionState') {
+      const p = this.partition(change.topic, change.partition);
+      if (p) this.applyLeadership(p);
+    }
+  }
+
+  private applyLeadership(p: Partition): void {
+    const state = this.metadata.partitionState?.(p.topic, p.index);
+    if (!state) return;
+    p.leaderId = state.leader;
+    p.leaderEpoch = state.leaderEpoch;
+    p.isr = [...state.isr];
+  }
 
   /** Opens every partition of every known topic (recovering logs after a crash). */
   loadAll(): void {
@@ -48,10 +112,16 @@ export class TopicService {
     const config = this.topicConfig(t);
     const list = this.partitions.get(t.name) ?? [];
     for (const a of t.partitions) {
-      if (list[a.partition]) continue;
+      // Only the replicas this broker holds (on a single node: all of them).
+      if (list[a.partition] || !a.replicas.includes(this.config.brokerId)) continue;
       const p = this.logs.openPartition(t.name, a.partition, config);
       p.replicas = [...a.replicas];
       p.isr = [...a.replicas];
+      if (this.placement) {
+        // A cluster: no leader until the controller says so.
+        p.leaderId = -1;
+        this.applyLeadership(p);
+      }
       list[a.partition] = p;
     }
     this.partitions.set(t.name, list);
@@ -82,8 +152,13 @@ export class TopicService {
     return this.partitions.get(topic) ?? [];
   }
 
-  private assign(first: number, count: number, replicationFactor: number): PartitionAssignment[] | TopicResult {
-    // Single node: every replica is this broker. The controller does rack-aware placement in a cluster.
+  private assign(first: number, count: number, replicationFactor: number, existing?: readonly PartitionAssignment[]): PartitionAssignment[] | TopicResult {
+    if (this.placement) {
+      const r = this.placement.assignReplicas(count, replicationFactor, first, existing);
+      if (!r.ok) return fail(ErrorCode[r.reason], r.message);
+      return [...r.assignment].sort((a, b) => a[0] - b[0]).map(([partition, replicas]) => ({ partition, replicas: [...replicas] }));
+    }
+    // Single node: every replica is this broker.
     if (replicationFactor > 1) {
       return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${replicationFactor} larger than available brokers: 1.`);
     }
@@ -99,7 +174,17 @@ export class TopicService {
     replicationFactor: number,
     configs: Readonly<Record<string, string>>,
     options: { validateOnly?: boolean; manualAssignment?: PartitionAssignment[] } = {},
-  ): TopicResult {
+  ): Promise<TopicResult> {
+    return settled(this.createTopicNow(name, numPartitions, replicationFactor, configs, options), name);
+  }
+
+  private createTopicNow(
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+    configs: Readonly<Record<string, string>>,
+    options: { validateOnly?: boolean; manualAssignment?: PartitionAssignment[] },
+  ): MaybePromise<TopicResult> {
     const invalid = invalidTopicNameReason(name);
     if (invalid) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
     if (this.metadata.getTopic(name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
@@ -114,7 +199,8 @@ export class TopicService {
       }
       assignment = options.manualAssignment;
       const brokers = new Set(assignment.flatMap((a) => a.replicas));
-      if ([...brokers].some((b) => b !== this.config.brokerId)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker in replica assignment ${[...brokers].join(',')}`);
+      const known = new Set(this.metadata.liveBrokers?.().map((b) => b.id) ?? [this.config.brokerId]);
+      if ([...brokers].some((b) => !known.has(b))) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker in replica assignment ${[...brokers].join(',')}`);
     } else {
       if (partitions < 1) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions was set to an invalid non-positive value.`);
       if (partitions > MAX_PARTITIONS_PER_TOPIC) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${partitions} exceeds the limit of ${MAX_PARTITIONS_PER_TOPIC}.`);
@@ -132,33 +218,37 @@ export class TopicService {
       throw err;
     }
     if (options.validateOnly) return ok({ name, topicId: '00000000-0000-0000-0000-000000000000', partitions: assignment, configs: normalized });
-    const topic = this.metadata.createTopic(name, assignment, normalized);
-    try {
-      this.openPartitions(topic);
-    } catch (err) {
-      this.logger.error({ err, topic: name }, 'could not open the logs of a new topic; removing it');
-      this.dropPartitions(name);
-      this.metadata.deleteTopic(name);
-      return fail(ErrorCode.KAFKA_STORAGE_ERROR, `Could not create the logs of topic ${name}: ${(err as Error).message}`);
-    }
-    this.logger.info({ topic: name, partitions: assignment.length, configs: normalized }, 'created topic');
-    return ok(topic);
+    return settle(this.metadata.createTopic(name, assignment, normalized), (topic) => {
+      try {
+        this.openPartitions(topic);
+      } catch (err) {
+        this.logger.error({ err, topic: name }, 'could not open the logs of a new topic; removing it');
+        this.dropPartitions(name);
+        return settle(this.metadata.deleteTopic(name), () => fail(ErrorCode.KAFKA_STORAGE_ERROR, `Could not create the logs of topic ${name}: ${(err as Error).message}`));
+      }
+      this.logger.info({ topic: name, partitions: assignment.length, configs: normalized }, 'created topic');
+      return ok(topic);
+    });
   }
 
   /** Metadata auto-creation (auto.create.topics.enable). */
-  autoCreate(name: string): TopicResult {
-    if (!this.config.values['auto.create.topics.enable'] || isInternalTopic(name)) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unknown topic ${name}`);
+  autoCreate(name: string): Promise<TopicResult> {
+    if (!this.config.values['auto.create.topics.enable'] || isInternalTopic(name)) return settled(fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unknown topic ${name}`), name);
     return this.createTopic(name, -1, -1, {});
   }
 
-  deleteTopic(name: string): TopicResult {
-    if (!this.config.values['delete.topic.enable']) return fail(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
+  deleteTopic(name: string): Promise<TopicResult> {
+    if (!this.config.values['delete.topic.enable']) return settled(fail(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.'), name);
     const t = this.metadata.getTopic(name);
-    if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
-    this.metadata.deleteTopic(name);
-    this.dropPartitions(name);
-    this.logger.info({ topic: name }, 'deleted topic');
-    return ok(t);
+    if (!t) return settled(fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.'), name);
+    return settled(
+      settle(this.metadata.deleteTopic(name), () => {
+        this.dropPartitions(name);
+        this.logger.info({ topic: name }, 'deleted topic');
+        return ok(t);
+      }),
+      name,
+    );
   }
 
   private dropPartitions(name: string): void {
@@ -167,24 +257,33 @@ export class TopicService {
     for (const p of list) if (p) this.logs.deletePartition(p.topic, p.index);
   }
 
-  createPartitions(name: string, totalCount: number, validateOnly: boolean): TopicResult {
+  createPartitions(name: string, totalCount: number, validateOnly: boolean): Promise<TopicResult> {
+    return settled(this.createPartitionsNow(name, totalCount, validateOnly), name);
+  }
+
+  private createPartitionsNow(name: string, totalCount: number, validateOnly: boolean): MaybePromise<TopicResult> {
     const t = this.metadata.getTopic(name);
     if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
     const current = t.partitions.length;
     if (totalCount < current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${totalCount}.`);
     if (totalCount === current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
     if (totalCount > MAX_PARTITIONS_PER_TOPIC) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${totalCount} exceeds the limit of ${MAX_PARTITIONS_PER_TOPIC}.`);
-    const assigned = this.assign(current, totalCount - current, 1);
+    const assigned = this.assign(current, totalCount - current, t.partitions[0]?.replicas.length ?? 1, t.partitions);
     if (!Array.isArray(assigned)) return assigned;
     if (validateOnly) return ok(t);
-    const next = this.metadata.addPartitions(name, assigned);
-    this.openPartitions(next);
-    this.logger.info({ topic: name, partitions: totalCount }, 'added partitions');
-    return ok(next);
+    return settle(this.metadata.addPartitions(name, assigned), (next) => {
+      this.openPartitions(next);
+      this.logger.info({ topic: name, partitions: totalCount }, 'added partitions');
+      return ok(next);
+    });
   }
 
   /** Replaces a topic's config overrides (AlterConfigs) after validating all of them. */
-  setTopicConfigs(name: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): TopicResult {
+  setTopicConfigs(name: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): Promise<TopicResult> {
+    return settled(this.setTopicConfigsNow(name, configs, validateOnly), name);
+  }
+
+  private setTopicConfigsNow(name: string, configs: Readonly<Record<string, string>>, validateOnly: boolean): MaybePromise<TopicResult> {
     const t = this.metadata.getTopic(name);
     if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist`);
     let normalized: Record<string, string>;
@@ -197,9 +296,10 @@ export class TopicService {
       throw err;
     }
     if (validateOnly) return ok(t);
-    const next = this.metadata.setTopicConfigs(name, normalized);
-    for (const p of this.partitionsOf(name)) p.updateConfig(effective);
-    this.logger.info({ topic: name, configs: normalized }, 'altered topic configs');
-    return ok(next);
+    return settle(this.metadata.setTopicConfigs(name, normalized), (next) => {
+      for (const p of this.partitionsOf(name)) if (p) p.updateConfig(effective);
+      this.logger.info({ topic: name, configs: normalized }, 'altered topic configs');
+      return ok(next);
+    });
   }
 }

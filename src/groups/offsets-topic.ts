@@ -69,18 +69,22 @@ export class LogOffsetsTopicStore implements OffsetsTopicStore {
 
   create(): AppendOutcome {
     const v = this.config.values;
-    const result = this.topics.createTopic(GROUP_METADATA_TOPIC_NAME, v['offsets.topic.num.partitions'], v['offsets.topic.replication.factor'], {
+    const created = this.topics.createTopic(GROUP_METADATA_TOPIC_NAME, v['offsets.topic.num.partitions'], v['offsets.topic.replication.factor'], {
       'cleanup.policy': 'compact',
       'segment.bytes': String(v['offsets.topic.segment.bytes']),
       'compression.type': 'producer',
     });
-    if (result.errorCode !== ErrorCode.NONE && result.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-      // Kafka: "Internal topic creation will fail until the cluster size meets this
-      // replication factor requirement"; clients see COORDINATOR_NOT_AVAILABLE and retry.
-      this.logger.warn({ topic: GROUP_METADATA_TOPIC_NAME, errorCode: result.errorCode, reason: result.errorMessage }, 'could not create the offsets topic');
-      return { errorCode: result.errorCode, errorMessage: result.errorMessage };
-    }
-    return { errorCode: ErrorCode.NONE, errorMessage: null };
+    void created.then((result) => {
+      if (result.errorCode !== ErrorCode.NONE && result.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+        // Kafka: "Internal topic creation will fail until the cluster size meets this
+        // replication factor requirement"; clients see COORDINATOR_NOT_AVAILABLE and retry.
+        this.logger.warn({ topic: GROUP_METADATA_TOPIC_NAME, errorCode: result.errorCode, reason: result.errorMessage }, 'could not create the offsets topic');
+      }
+    });
+    // With the local store the topic exists now (or creation failed); with ZooKeeper it
+    // appears when the write is acknowledged: until then, as Kafka, COORDINATOR_NOT_AVAILABLE.
+    if (this.topics.getTopic(GROUP_METADATA_TOPIC_NAME)) return { errorCode: ErrorCode.NONE, errorMessage: null };
+    return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The offsets topic is being created' };
   }
 
   isLocal(partition: number): boolean {

@@ -19,8 +19,8 @@ interface Consumed {
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
-function createCompacted(b: EmbeddedBroker, topic: string, configs: Record<string, string> = {}): void {
-  const r = b.broker.topics.createTopic(topic, 1, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '1024', ...configs });
+async function createCompacted(b: EmbeddedBroker, topic: string, configs: Record<string, string> = {}): Promise<void> {
+  const r = await b.broker.topics.createTopic(topic, 1, 1, { 'cleanup.policy': 'compact', 'segment.bytes': '1024', ...configs });
   assert.equal(r.errorCode, 0, JSON.stringify(r));
 }
 
@@ -71,7 +71,7 @@ describe('compaction with kcat', { timeout: 300_000 }, () => {
 
   it('keeps the latest value per key at its offset, through every codec', async () => {
     const topic = 'compact-codecs';
-    createCompacted(b, topic);
+    await createCompacted(b, topic);
     for (const codec of CODECS) {
       const lines: string[] = [];
       for (let round = 0; round < 30; round++) for (let k = 0; k < 10; k++) lines.push(`key-${(k * 7 + round) % 13}:${codec}-${round}-${k}-${'v'.repeat(k * 3)}`);
@@ -96,7 +96,7 @@ describe('compaction with kcat', { timeout: 300_000 }, () => {
 
   it('removes a tombstone only after one cleaning and delete.retention.ms', async () => {
     const topic = 'compact-tombstones';
-    createCompacted(b, topic, { 'delete.retention.ms': '60000' });
+    await createCompacted(b, topic, { 'delete.retention.ms': '60000' });
     const filler = (tag: string) => Array.from({ length: 60 }, (_, i) => `filler-${i % 5}:${tag}-${i}-${'f'.repeat(20)}`);
     await produce(b, topic, ['doomed-1:a', 'doomed-2:a', 'kept:a', 'doomed-1:b']);
     await produce(b, topic, ['doomed-1:', 'doomed-2:']); // tombstones
@@ -131,7 +131,7 @@ describe('compaction with kcat', { timeout: 300_000 }, () => {
 
   it('readers fetching while the cleaner runs see whole batches and every latest value', async () => {
     const topic = 'compact-busy';
-    createCompacted(b, topic, { 'segment.bytes': '16384' });
+    await createCompacted(b, topic, { 'segment.bytes': '16384' });
     const lines: string[] = [];
     for (let i = 0; i < 20_000; i++) lines.push(`key-${i % 50}:value-${i}-${'p'.repeat(i % 40)}`);
     await produce(b, topic, lines, 'gzip');
@@ -182,7 +182,7 @@ describe('background log cleaner', { timeout: 120_000 }, () => {
     const b = await startBroker({ config: { 'log.cleaner.enable': true, 'log.cleaner.backoff.ms': 20 } });
     try {
       const topic = 'compact-background';
-      createCompacted(b, topic, { 'min.cleanable.dirty.ratio': '0.01' });
+      await createCompacted(b, topic, { 'min.cleanable.dirty.ratio': '0.01' });
       const lines: string[] = [];
       for (let i = 0; i < 400; i++) lines.push(`key-${i % 7}:value-${i}`);
       await produce(b, topic, lines);

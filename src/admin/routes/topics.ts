@@ -135,13 +135,13 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
       body: CreateTopicBody,
       response: { status: 201, description: 'The topic as created (with validateOnly: as it would be)', schema: TopicDetailSchema },
       errors: ['TIDELOG_ERR_TOPIC_EXISTS', 'TIDELOG_ERR_TOPIC_NAME_INVALID', 'TIDELOG_ERR_PARTITIONS_INVALID', 'TIDELOG_ERR_REPLICATION_FACTOR_INVALID', 'TIDELOG_ERR_CONFIG_INVALID', 'TIDELOG_ERR_KAFKA'],
-      handle: ({ body }) => {
+      handle: async ({ body }) => {
         // -1 asks TopicService for the broker default, so an explicit value below 1 is refused here.
         if (body.partitions !== undefined && body.partitions < 1) throw new AdminError('TIDELOG_ERR_PARTITIONS_INVALID', `Number of partitions must be at least 1, got ${body.partitions}.`);
         if (body.replicationFactor !== undefined && body.replicationFactor < 1) {
           throw new AdminError('TIDELOG_ERR_REPLICATION_FACTOR_INVALID', `Replication factor must be at least 1, got ${body.replicationFactor}.`);
         }
-        const created = unwrap(topics().createTopic(body.name, body.partitions ?? -1, body.replicationFactor ?? -1, body.configs ?? {}, { validateOnly: body.validateOnly ?? false }), body.name);
+        const created = unwrap(await topics().createTopic(body.name, body.partitions ?? -1, body.replicationFactor ?? -1, body.configs ?? {}, { validateOnly: body.validateOnly ?? false }), body.name);
         return detail(created);
       },
     }),
@@ -165,8 +165,8 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
       params: TopicNameParam,
       response: { status: 204, description: 'Deleted' },
       errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_TOPIC_DELETION_DISABLED'],
-      handle: ({ params }) => {
-        unwrap(topics().deleteTopic(params.name), params.name);
+      handle: async ({ params }) => {
+        unwrap(await topics().deleteTopic(params.name), params.name);
       },
     }),
     defineRoute({
@@ -180,7 +180,7 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
       body: AddPartitionsBody,
       response: { status: 200, description: 'The topic with its new partitions', schema: TopicDetailSchema },
       errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_PARTITIONS_INVALID'],
-      handle: ({ params, body }) => detail(unwrap(topics().createPartitions(params.name, body.count, body.validateOnly ?? false), params.name)),
+      handle: async ({ params, body }) => detail(unwrap(await topics().createPartitions(params.name, body.count, body.validateOnly ?? false), params.name)),
     }),
     defineRoute({
       method: 'PATCH',
@@ -193,7 +193,7 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
       body: AlterConfigsBody,
       response: { status: 200, description: "The topic's overrides after the change", schema: TopicConfigsSchema },
       errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_CONFIG_INVALID'],
-      handle: ({ params, body }) => {
+      handle: async ({ params, body }) => {
         const t = existing(params.name);
         const set = body.set ?? {};
         const del = body.delete ?? [];
@@ -203,7 +203,7 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
         if (unknown.length > 0) throw new AdminError('TIDELOG_ERR_CONFIG_INVALID', `Unknown topic config ${unknown.join(', ')}.`);
         const next: Record<string, string> = { ...t.configs, ...set };
         for (const k of del) delete next[k];
-        const updated = unwrap(topics().setTopicConfigs(params.name, next, body.validateOnly ?? false), params.name);
+        const updated = unwrap(await topics().setTopicConfigs(params.name, next, body.validateOnly ?? false), params.name);
         return { name: updated.name, configs: body.validateOnly ? next : { ...updated.configs } };
       },
     }),

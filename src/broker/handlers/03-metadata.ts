@@ -5,6 +5,9 @@
 //   there is no authorizer yet). v10+: topic ids; a topic may be asked for by id (v12 allows a
 //   null name). Auto-creation follows auto.create.topics.enable; internal topics never are.
 // Brokers are listed with their endpoint on the listener the request came in on, as Kafka does.
+// In a cluster: every live broker (/brokers/ids), the controller, and each partition's leader,
+// epoch and ISR as the controller wrote them; a partition whose leader is not live (or that has
+// none yet) answers LEADER_NOT_AVAILABLE with leader -1, and its dead replicas as offline.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { MetadataResponseTopicInput } from '../../protocol/generated/metadata-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -27,6 +30,20 @@ export function describeTopic(broker: Broker, t: TopicMetadata, includeOperation
     topicId: t.topicId,
     isInternal: isInternalTopic(t.name),
     partitions: t.partitions.map((a) => {
+      if (broker.cluster) {
+        const live = new Set(broker.liveBrokerIds());
+        const state = broker.metadata.partitionState?.(t.name, a.partition);
+        const leader = state && live.has(state.leader) ? state.leader : -1;
+        return {
+          errorCode: leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+          partitionIndex: a.partition,
+          leaderId: leader,
+          leaderEpoch: state ? state.leaderEpoch : -1,
+          replicaNodes: [...a.replicas],
+          isrNodes: state ? [...state.isr] : [],
+          offlineReplicas: a.replicas.filter((r) => !live.has(r)),
+        };
+      }
       const p = broker.topics.partition(t.name, a.partition);
       return {
         errorCode: p ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
@@ -46,7 +63,7 @@ export const metadataHandler = defineHandler({
   apiKey: ApiKey.Metadata,
   minVersion: 0,
   maxVersion: 12,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const { broker, apiVersion } = ctx;
     const includeOps = request.includeTopicAuthorizedOperations;
     const allowAutoCreate = apiVersion < 4 || request.allowAutoTopicCreation;
@@ -72,7 +89,7 @@ export const metadataHandler = defineHandler({
           continue;
         }
         if (allowAutoCreate && broker.config.values['auto.create.topics.enable'] && !isInternalTopic(name)) {
-          const created = broker.topics.autoCreate(name);
+          const created = await broker.topics.autoCreate(name);
           if (created.topic) topics.push(describeTopic(broker, created.topic, includeOps));
           else topics.push({ errorCode: created.errorCode, name });
           continue;
@@ -80,11 +97,10 @@ export const metadataHandler = defineHandler({
         topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name });
       }
     }
-    const endpoint = broker.endpointFor(ctx.connection.listener.name);
     return {
-      brokers: [{ nodeId: broker.brokerId, host: endpoint.host, port: endpoint.port, rack: broker.config.values['broker.rack'] }],
+      brokers: broker.liveBrokers(ctx.connection.listener.name).map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack })),
       clusterId: broker.clusterId,
-      controllerId: broker.brokerId,
+      controllerId: broker.controllerId,
       topics,
       clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS_ALL : OPERATIONS_NOT_REQUESTED,
     };

@@ -16,11 +16,12 @@ export const createTopicsHandler = defineHandler({
   apiKey: ApiKey.CreateTopics,
   minVersion: 0,
   maxVersion: 7,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const { broker } = ctx;
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const topics = request.topics.map((t): CreatableTopicResultInput => {
+    // Each topic's synchronous checks run in request order; with ZooKeeper the writes then overlap.
+    const topics = await Promise.all(request.topics.map(async (t): Promise<CreatableTopicResultInput> => {
       const failed = (errorCode: number, errorMessage: string | null): CreatableTopicResultInput => ({
         name: t.name,
         topicId: ZERO_UUID,
@@ -37,7 +38,7 @@ export const createTopicsHandler = defineHandler({
         configs[c.name] = c.value;
       }
       const manualAssignment = t.assignments.map((a) => ({ partition: a.partitionIndex, replicas: a.brokerIds }));
-      const result = broker.topics.createTopic(t.name, t.numPartitions, t.replicationFactor, configs, { validateOnly: request.validateOnly, manualAssignment });
+      const result = await broker.topics.createTopic(t.name, t.numPartitions, t.replicationFactor, configs, { validateOnly: request.validateOnly, manualAssignment });
       if (!result.topic) return failed(result.errorCode, result.errorMessage);
       const created = result.topic;
       return {
@@ -49,7 +50,7 @@ export const createTopicsHandler = defineHandler({
         replicationFactor: created.partitions[0]?.replicas.length ?? 1,
         configs: describeTopicConfig(broker.config, created.configs).map((e) => ({ name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.source, isSensitive: e.sensitive })),
       };
-    });
+    }));
     return { topics };
   },
 });

@@ -12,9 +12,9 @@ export const alterConfigsHandler = defineHandler({
   apiKey: ApiKey.AlterConfigs,
   minVersion: 0,
   maxVersion: 2,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const { broker } = ctx;
-    const responses = request.resources.map((res) => {
+    const responses = await Promise.all(request.resources.map(async (res) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       if (res.resourceType !== ResourceType.TOPIC) {
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are read from server.properties' };
@@ -24,9 +24,9 @@ export const alterConfigsHandler = defineHandler({
         if (c.value === null) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Null value not supported for topic config ${c.name}` };
         configs[c.name] = c.value;
       }
-      const r = broker.topics.setTopicConfigs(res.resourceName, configs, request.validateOnly);
+      const r = await broker.topics.setTopicConfigs(res.resourceName, configs, request.validateOnly);
       return { ...base, errorCode: r.errorCode, errorMessage: r.errorMessage };
-    });
+    }));
     return { responses };
   },
 });

@@ -9,14 +9,14 @@ export const createPartitionsHandler = defineHandler({
   apiKey: ApiKey.CreatePartitions,
   minVersion: 0,
   maxVersion: 3,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const { broker } = ctx;
-    const results = request.topics.map((t) => {
-      const badBroker = (t.assignments ?? []).flatMap((a) => a.brokerIds).find((id) => id !== broker.brokerId);
+    const results = await Promise.all(request.topics.map(async (t) => {
+      const badBroker = (t.assignments ?? []).flatMap((a) => a.brokerIds).find((id) => !broker.liveBrokerIds().includes(id));
       if (badBroker !== undefined) return { name: t.name, errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `Unknown broker id ${badBroker} in the assignment` };
-      const r = broker.topics.createPartitions(t.name, t.count, request.validateOnly);
+      const r = await broker.topics.createPartitions(t.name, t.count, request.validateOnly);
       return { name: t.name, errorCode: r.errorCode, errorMessage: r.errorMessage };
-    });
+    }));
     return { results };
   },
 });

@@ -18,9 +18,9 @@ export const incrementalAlterConfigsHandler = defineHandler({
   apiKey: ApiKey.IncrementalAlterConfigs,
   minVersion: 0,
   maxVersion: 1,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const { broker } = ctx;
-    const responses = request.resources.map((res) => {
+    const responses = await Promise.all(request.resources.map(async (res) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       if (res.resourceType !== ResourceType.TOPIC) {
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are read from server.properties' };
@@ -51,9 +51,9 @@ export const incrementalAlterConfigsHandler = defineHandler({
             return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown config operation ${c.configOperation}` };
         }
       }
-      const r = broker.topics.setTopicConfigs(res.resourceName, next, request.validateOnly);
+      const r = await broker.topics.setTopicConfigs(res.resourceName, next, request.validateOnly);
       return { ...base, errorCode: r.errorCode, errorMessage: r.errorMessage };
-    });
+    }));
     return { responses };
   },
 });

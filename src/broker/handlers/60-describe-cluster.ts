@@ -1,7 +1,8 @@
 // DescribeCluster: v0-1
 // The cluster id, the controller and the brokers with their endpoints on the listener the
 // request came in on. v1+: endpointType (1 = brokers; 2 = controllers, which a ZooKeeper-style
-// or single-node Tidelog does not expose separately: UNSUPPORTED_ENDPOINT_TYPE).
+// or single-node Tidelog does not expose separately: UNSUPPORTED_ENDPOINT_TYPE). In a cluster
+// every live broker (/brokers/ids) is listed.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
@@ -18,14 +19,13 @@ export const describeClusterHandler = defineHandler({
     if (apiVersion >= 1 && request.endpointType !== BROKER_ENDPOINTS) {
       return { errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Unsupported endpoint type ${request.endpointType}`, endpointType: request.endpointType, clusterId: broker.clusterId, controllerId: -1, brokers: [] };
     }
-    const endpoint = broker.endpointFor(ctx.connection.listener.name);
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       endpointType: BROKER_ENDPOINTS,
       clusterId: broker.clusterId,
-      controllerId: broker.brokerId,
-      brokers: [{ brokerId: broker.brokerId, host: endpoint.host, port: endpoint.port, rack: broker.config.values['broker.rack'] }],
+      controllerId: broker.controllerId,
+      brokers: broker.liveBrokers(ctx.connection.listener.name).map((b) => ({ brokerId: b.id, host: b.host, port: b.port, rack: b.rack })),
       clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
     };
   },
