@@ -1,21 +1,39 @@
 #!/usr/bin/env node
-// The `tidelog` command: one entry point, a subcommand per tool. Today: `broker`.
-// User mistakes print one line and exit non-zero; stack traces are for bugs only.
-import { runBroker } from './broker-command.js';
+// The `tidelog` command: one entry point, a subcommand per tool (Kafka's bin/ scripts
+// without the kafka- prefix). User mistakes print one line and exit non-zero; stack traces
+// are for bugs only.
 import { UsageError } from './usage-error.js';
 
 const HELP = `Usage: tidelog <command> [options]
 
 Commands:
-  broker     Start a broker (tidelog broker --config config/server.properties [--override key=value]...)
+  broker             Start a broker (tidelog broker --config config/server.properties [--override key=value]...)
+  topics             Create, list, describe, alter and delete topics
+  console-producer   Send lines of standard input as records
+  console-consumer   Print records of a topic
+  consumer-groups    List, describe (with lag), reset offsets of and delete consumer groups
+  configs            Describe and alter topic configs
+  producer-perf      Measure produce throughput and latency
+  consumer-perf      Measure consume throughput
 
 Run 'tidelog <command> --help' for a command's options.`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  broker: async () => (await import('./broker-command.js')).runBroker,
+  topics: async () => (await import('./topics-command.js')).runTopics,
+  'console-producer': async () => (await import('./console-producer.js')).runConsoleProducer,
+  'console-consumer': async () => (await import('./console-consumer.js')).runConsoleConsumer,
+  'consumer-groups': async () => (await import('./consumer-groups-command.js')).runConsumerGroups,
+  configs: async () => (await import('./configs-command.js')).runConfigs,
+  'producer-perf': async () => (await import('./producer-perf.js')).runProducerPerf,
+  'consumer-perf': async () => (await import('./consumer-perf.js')).runConsumerPerf,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'broker':
-      return runBroker(rest);
     case undefined:
     case '--help':
     case '-h':
@@ -25,9 +43,10 @@ async function main(argv: string[]): Promise<number> {
     case '--version':
       process.stdout.write(`${await version()}\n`);
       return 0;
-    default:
-      throw new UsageError(`unknown command '${command}'. Run 'tidelog --help' for the list.`);
   }
+  const load = COMMANDS[command];
+  if (!load) throw new UsageError(`unknown command '${command}'. Run 'tidelog --help' for the list.`);
+  return (await load())(rest);
 }
 
 async function version(): Promise<string> {
@@ -35,6 +54,15 @@ async function version(): Promise<string> {
   const { packageRoot } = await import('./package-root.js');
   return (JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as { version: string }).version;
 }
+
+/** Errors that are the user's or the environment's, not bugs: one line, no stack. */
+const ONE_LINE_ERRORS = new Set(['CliError', 'KafkaClientError', 'CompressionError', 'RecordBatchError']);
+
+// A reader that goes away (tidelog console-consumer ... | head) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
@@ -47,7 +75,7 @@ main(process.argv.slice(2)).then(
       return;
     }
     // A system error (EADDRINUSE, ECONNREFUSED, ENOENT, ...) is the environment, not a bug.
-    if (err instanceof Error && /^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code))) {
+    if (err instanceof Error && (ONE_LINE_ERRORS.has(err.name) || /^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code)))) {
       process.stderr.write(`tidelog: ${err.message}\n`);
       process.exitCode = 1;
       return;
@@ -56,4 +84,3 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
-

@@ -1,10 +1,13 @@
 // KafkaConnection: one TCP connection to a Kafka-protocol broker, speaking the generated
 // codecs. Requests are pipelined; responses are matched by correlation id (they arrive in
-// order). Used by the tests, and later the CLI, replication and the controller.
+// order). Used by the tests, KafkaClient (the CLI tools), and later replication and the controller.
 import net from 'node:net';
 import { Writer } from '../protocol/primitives/index.js';
 import { getApi, type ApiKey, type ApiTypes } from '../protocol/generated/index.js';
 import { decodeResponse, encodeRequest } from '../protocol/framing.js';
+
+/** Default bound on a TCP connect. */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 interface Pending {
   readonly apiKey: number;
@@ -31,15 +34,33 @@ export class KafkaConnection {
     socket.on('close', () => this.fail(new Error('connection closed by the broker')));
   }
 
-  static connect(host: string, port: number, clientId = 'tidelog'): Promise<KafkaConnection> {
+  /**
+   * Opens a connection. `timeoutMs` bounds the TCP connect (an unreachable host fails with
+   * code ETIMEDOUT instead of hanging); refused and unresolvable hosts fail with their code.
+   */
+  static connect(host: string, port: number, clientId = 'tidelog', timeoutMs = CONNECT_TIMEOUT_MS): Promise<KafkaConnection> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(Object.assign(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
       socket.once('connect', () => {
-        socket.off('error', reject);
+        clearTimeout(timer);
+        socket.off('error', onError);
         resolve(new KafkaConnection(socket, clientId));
       });
-      socket.once('error', reject);
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      socket.once('error', onError);
     });
+  }
+
+  /** Requests sent and not answered yet. */
+  get inFlight(): number {
+    return this.pending.length;
   }
 
   get closed(): boolean {

@@ -1,0 +1,127 @@
+// What the Kafka-protocol tools share: flag parsing with --help on each command, the
+// --bootstrap-server flag (and Kafka's older --broker-list; --zookeeper is refused with a
+// clear message), key=value lists, a connected KafkaClient, aligned tables, and Kafka error
+// codes turned into one-line errors.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { KafkaClient } from '../client/kafka-client.js';
+import { errorName } from '../protocol/errors.js';
+import { CliError, UsageError } from './usage-error.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parsed flags: strings, booleans and repeated (multiple) flags as arrays. */
+export type ParsedFlags<O extends Options> = {
+  values: { [K in keyof O]?: O[K] extends { multiple: true } ? (O[K] extends { type: 'boolean' } ? boolean[] : string[]) : O[K] extends { type: 'boolean' } ? boolean : string };
+  positionals: string[];
+};
+
+export const CONNECTION_OPTIONS = {
+  'bootstrap-server': { type: 'string' },
+  'broker-list': { type: 'string' },
+  zookeeper: { type: 'string' },
+  'command-config': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+export const CONNECTION_HELP = `  --bootstrap-server HOST:PORT[,HOST:PORT]   The broker(s) to connect to (required; --broker-list is accepted too)
+  --help                                     This help`;
+
+/** Parses flags; prints help and returns null for --help; a UsageError for anything unknown. */
+export function parseFlags<const O extends Options>(args: string[], options: O, help: string, allowPositionals = false): ParsedFlags<O> | null {
+  let parsed: ParsedFlags<O>;
+  // A negative number after a flag that takes a value is that value (--throughput -1, --shift-by -5).
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i]!.startsWith('--') ? args[i]!.slice(2) : null;
+    const next = args[i + 1];
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]!);
+    }
+  }
+  try {
+    parsed = parseArgs({ args: joined, options, allowPositionals, strict: true }) as ParsedFlags<O>;
+  } catch (err) {
+    // node's messages run over several lines; the first says what is wrong.
+    throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, ''));
+  }
+  if ((parsed.values as Record<string, unknown>).help) {
+    process.stdout.write(`${help}\n`);
+    return null;
+  }
+  return parsed;
+}
+
+export function bootstrapOf(values: { 'bootstrap-server'?: string | undefined; 'broker-list'?: string | undefined; zookeeper?: string | undefined }): string {
+  if (values.zookeeper !== undefined) {
+    throw new UsageError('ZooKeeper mode is not available yet: use --bootstrap-server HOST:PORT (the broker itself, e.g. 127.0.0.1:9092)');
+  }
+  const bootstrap = values['bootstrap-server'] ?? values['broker-list'];
+  if (!bootstrap) throw new UsageError('--bootstrap-server HOST:PORT is required');
+  return bootstrap;
+}
+
+export async function connectClient(values: Parameters<typeof bootstrapOf>[0], clientId: string, requestTimeoutMs?: number): Promise<KafkaClient> {
+  return KafkaClient.connect({ bootstrap: bootstrapOf(values), clientId, ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
+}
+
+/** key=value pairs from repeated flags; `splitCommas` also splits each on commas outside [brackets] (kafka-configs' --add-config). */
+export function parseKeyValues(items: readonly string[] | undefined, flag: string, splitCommas = false): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items ?? []) {
+    for (const entry of splitCommas ? splitOutsideBrackets(item) : [item]) {
+      const eq = entry.indexOf('=');
+      if (eq <= 0) throw new UsageError(`${flag} expects key=value, got '${entry}'`);
+      let value = entry.slice(eq + 1);
+      if (splitCommas && value.startsWith('[') && value.endsWith(']')) value = value.slice(1, -1);
+      out[entry.slice(0, eq).trim()] = value;
+    }
+  }
+  return out;
+}
+
+function splitOutsideBrackets(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '[') depth++;
+    else if (s[i] === ']') depth = Math.max(0, depth - 1);
+    else if (s[i] === ',' && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(s.slice(start));
+  return out.filter((x) => x.length > 0);
+}
+
+export function intFlag(value: string | undefined, flag: string, options: { min?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`${flag} expects an integer, got '${value}'`);
+  const n = Number(value);
+  if (options.min !== undefined && n < options.min) throw new UsageError(`${flag} must be at least ${options.min}, got ${n}`);
+  return n;
+}
+
+/** A Kafka error code as a one-line CliError. */
+export function kafkaError(what: string, errorCode: number, message: string | null): CliError {
+  return new CliError(`${what}: ${message && message.length > 0 ? message : errorName(errorCode)}`);
+}
+
+/** Columns padded to their widest cell (Kafka's tools align with printf widths). */
+export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => String(c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 1))).join(' ').trimEnd()).join('\n');
+}
+
+/** Writes to stdout; resolves when flushed (large outputs piped to head must not be lost or crash). */
+export function out(text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', resolve);
+  });
+}

@@ -1,0 +1,249 @@
+// `tidelog consumer-groups`: Kafka's kafka-consumer-groups.sh over the Kafka protocol:
+// list groups, describe one with each partition's committed offset, log end offset and lag
+// (and --members / --state views), reset offsets of an inactive group (plan by default,
+// --execute to commit), and delete groups.
+import { ErrorCode, errorName } from '../protocol/errors.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type KafkaClient } from '../client/kafka-client.js';
+import { decodeAssignment } from '../client/consumer-protocol.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags, table } from './common.js';
+import { CliError, UsageError } from './usage-error.js';
+
+const HELP = `Usage: tidelog consumer-groups --bootstrap-server HOST:PORT ACTION [options]
+
+List, describe, reset and delete consumer groups (as kafka-consumer-groups.sh).
+
+Actions (exactly one):
+  --list                        Group ids (with --state: and their states)
+  --describe --group ID         Per partition: CURRENT-OFFSET, LOG-END-OFFSET, LAG and the member
+                                (--members: one line per member; --state: the group's state)
+  --reset-offsets --group ID    Reset committed offsets of an inactive group; prints the plan,
+                                commits it only with --execute
+  --delete --group ID           Delete groups without members (--group is repeatable)
+
+Reset options:
+  --topic T | T:P,P,...          The topic (or some of its partitions)
+  --all-topics                   Every topic the group has committed offsets for
+  --to-earliest | --to-latest | --to-offset N | --to-datetime YYYY-MM-DDTHH:mm:SS.sss[Z|+hh:mm]
+  --shift-by N                   Move each committed offset by N (may be negative)
+  --dry-run | --execute          Show the plan (default) or commit it
+${CONNECTION_HELP}
+
+Examples:
+  tidelog consumer-groups --bootstrap-server 127.0.0.1:9092 --describe --group billing
+  tidelog consumer-groups --bootstrap-server 127.0.0.1:9092 --reset-offsets --group billing --topic orders --to-earliest --execute`;
+
+const OPTIONS = {
+  ...CONNECTION_OPTIONS,
+  list: { type: 'boolean' },
+  describe: { type: 'boolean' },
+  'reset-offsets': { type: 'boolean' },
+  delete: { type: 'boolean' },
+  group: { type: 'string', multiple: true },
+  'all-groups': { type: 'boolean' },
+  members: { type: 'boolean' },
+  state: { type: 'boolean' },
+  offsets: { type: 'boolean' },
+  topic: { type: 'string', multiple: true },
+  'all-topics': { type: 'boolean' },
+  'to-earliest': { type: 'boolean' },
+  'to-latest': { type: 'boolean' },
+  'to-current': { type: 'boolean' },
+  'to-offset': { type: 'string' },
+  'to-datetime': { type: 'string' },
+  'shift-by': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  execute: { type: 'boolean' },
+} as const;
+
+export async function runConsumerGroups(args: string[]): Promise<number> {
+  const parsed = parseFlags(args, OPTIONS, HELP);
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const actions = (['list', 'describe', 'reset-offsets', 'delete'] as const).filter((a) => v[a]);
+  if (actions.length !== 1) throw new UsageError('give exactly one of --list, --describe, --reset-offsets, --delete');
+  const action = actions[0]!;
+  const groups = v.group ?? [];
+  if (action !== 'list' && groups.length === 0 && !v['all-groups']) throw new UsageError(`--${action} needs --group ID`);
+  const client = await connectClient(v, 'tidelog-consumer-groups');
+  try {
+    const all = v['all-groups'] ? (await client.listGroups()).map((g) => g.groupId) : groups;
+    switch (action) {
+      case 'list': {
+        const listed = await client.listGroups();
+        if (v.state) await out(`${table(['GROUP', 'STATE'], listed.map((g) => [g.groupId, g.state]))}\n`);
+        else await out(listed.map((g) => `${g.groupId}\n`).join(''));
+        return 0;
+      }
+      case 'describe':
+        for (const g of all) await describe(client, g, v.members ? 'members' : v.state ? 'state' : 'offsets');
+        return 0;
+      case 'reset-offsets':
+        if (all.length !== 1) throw new UsageError('--reset-offsets takes one --group');
+        return await resetOffsets(client, all[0]!, v);
+      case 'delete':
+        return await deleteGroups(client, all);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+type GroupDescription = Awaited<ReturnType<KafkaClient['describeGroup']>>;
+
+async function describeOrFail(client: KafkaClient, groupId: string): Promise<GroupDescription> {
+  const d = await client.describeGroup(groupId);
+  if (d.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe group '${groupId}': ${errorName(d.errorCode)}`);
+  if (d.groupState === 'Dead') throw new CliError(`consumer group '${groupId}' does not exist`);
+  return d;
+}
+
+async function logEndOffsets(client: KafkaClient, partitions: readonly { topic: string; partition: number }[], timestamp = LATEST_TIMESTAMP): Promise<Map<string, number>> {
+  const byTopic = new Map<string, number[]>();
+  for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+  const outMap = new Map<string, number>();
+  for (const [topic, ps] of byTopic) {
+    let offsets;
+    try {
+      offsets = await client.listOffsets(topic, ps, timestamp);
+    } catch {
+      continue; // a deleted topic: no log end offset
+    }
+    for (const [p, o] of offsets) if (o.errorCode === ErrorCode.NONE) outMap.set(`${topic}\u0000${p}`, o.offset);
+  }
+  return outMap;
+}
+
+async function describe(client: KafkaClient, groupId: string, view: 'offsets' | 'members' | 'state'): Promise<void> {
+  const d = await describeOrFail(client, groupId);
+  const members = d.members.map((m) => ({ ...m, assigned: d.protocolType === 'consumer' ? (decodeAssignment(m.memberAssignment) ?? []) : [] }));
+  if (view === 'state') {
+    const coordinator = await client.coordinator(groupId);
+    await out(`\n${table(['GROUP', 'COORDINATOR', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'], [[groupId, coordinator.address, d.protocolData || '-', d.groupState, members.length]])}\n`);
+    return;
+  }
+  if (view === 'members') {
+    if (members.length === 0) {
+      await out(`\nConsumer group '${groupId}' has no active members.\n`);
+      return;
+    }
+    const rows = members.map((m) => [groupId, m.memberId, m.clientHost, m.clientId, m.assigned.reduce((n, a) => n + a.partitions.length, 0)]);
+    await out(`\n${table(['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS'], rows)}\n`);
+    return;
+  }
+  const owner = new Map<string, (typeof members)[number]>();
+  for (const m of members) for (const a of m.assigned) for (const p of a.partitions) owner.set(`${a.topic}\u0000${p}`, m);
+  const committed = await client.fetchOffsets(groupId, null);
+  const keys = new Set(owner.keys());
+  for (const [topic, byPartition] of committed) for (const [p, o] of byPartition) if (o >= 0) keys.add(`${topic}\u0000${p}`);
+  const partitions = [...keys].map((k) => {
+    const [topic, p] = k.split('\u0000') as [string, string];
+    return { topic, partition: Number(p) };
+  });
+  partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  const ends = await logEndOffsets(client, partitions);
+  let text = '\n';
+  if (members.length === 0) text += `Consumer group '${groupId}' has no active members.\n\n`;
+  const rows = partitions.map(({ topic, partition }) => {
+    const key = `${topic}\u0000${partition}`;
+    const current = committed.get(topic)?.get(partition) ?? -1;
+    const end = ends.get(key);
+    const m = owner.get(key);
+    return [
+      groupId,
+      topic,
+      partition,
+      current >= 0 ? current : '-',
+      end ?? '-',
+      current >= 0 && end !== undefined ? Math.max(0, end - current) : '-',
+      m?.memberId ?? '-',
+      m?.clientHost ?? '-',
+      m?.clientId ?? '-',
+    ];
+  });
+  text += `${table(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'], rows)}\n`;
+  await out(text);
+}
+
+type Flags = NonNullable<ReturnType<typeof parseFlags<typeof OPTIONS>>>['values'];
+
+/** --to-datetime as Kafka accepts it: YYYY-MM-DDTHH:mm:SS.sss, optionally with Z or an offset (local time without). */
+export function parseDatetime(s: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?(Z|[+-]\d{2}:?\d{2})?$/.exec(s);
+  if (!m) throw new UsageError(`--to-datetime must look like 2024-01-31T23:59:59.000 (optionally with Z or +hh:mm), got '${s}'`);
+  const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${(m[7] ?? '.000').padEnd(4, '0')}${m[8] ? m[8].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : ''}`);
+  if (Number.isNaN(ms)) throw new UsageError(`--to-datetime '${s}' is not a valid date`);
+  return ms;
+}
+
+async function resetOffsets(client: KafkaClient, groupId: string, v: Flags): Promise<number> {
+  const targets = (['to-earliest', 'to-latest', 'to-current', 'to-offset', 'to-datetime', 'shift-by'] as const).filter((k) => v[k] !== undefined && v[k] !== false);
+  if (targets.length !== 1) throw new UsageError('--reset-offsets needs exactly one of --to-earliest, --to-latest, --to-current, --to-offset, --to-datetime, --shift-by');
+  if (v.execute && v['dry-run']) throw new UsageError('give --execute or --dry-run, not both');
+  if (!v.topic && !v['all-topics']) throw new UsageError('--reset-offsets needs --topic or --all-topics');
+  const toOffset = intFlag(v['to-offset'], '--to-offset', { min: 0 });
+  const shiftBy = intFlag(v['shift-by'], '--shift-by');
+  const datetime = v['to-datetime'] !== undefined ? parseDatetime(v['to-datetime']) : undefined;
+
+  const d = await client.describeGroup(groupId);
+  if (d.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe group '${groupId}': ${errorName(d.errorCode)}`);
+  if (d.groupState !== 'Empty' && d.groupState !== 'Dead') {
+    throw new CliError(`assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${d.groupState}`);
+  }
+  const committed = await client.fetchOffsets(groupId, null);
+  const partitions: { topic: string; partition: number }[] = [];
+  if (v['all-topics']) {
+    for (const [topic, byPartition] of committed) for (const [p, o] of byPartition) if (o >= 0) partitions.push({ topic, partition: p });
+  }
+  for (const spec of v.topic ?? []) {
+    const [topic, list] = spec.split(':') as [string, string | undefined];
+    const meta = await client.topic(topic);
+    const wanted = list ? list.split(',').map((x) => intFlag(x, `--topic ${spec}`, { min: 0 })!) : meta.partitions.map((p) => p.partition);
+    for (const p of wanted) {
+      if (!meta.partitions.some((x) => x.partition === p)) throw new CliError(`topic '${topic}' has no partition ${p}`);
+      partitions.push({ topic, partition: p });
+    }
+  }
+  if (partitions.length === 0) throw new CliError(`group '${groupId}' has no committed offsets: name a --topic`);
+  partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  const earliest = await logEndOffsets(client, partitions, EARLIEST_TIMESTAMP);
+  const latest = await logEndOffsets(client, partitions, LATEST_TIMESTAMP);
+  const byTime = datetime !== undefined ? await logEndOffsets(client, partitions, datetime) : new Map<string, number>();
+  const plan = partitions.map(({ topic, partition }) => {
+    const key = `${topic}\u0000${partition}`;
+    const lo = earliest.get(key) ?? 0;
+    const hi = latest.get(key) ?? 0;
+    const current = committed.get(topic)?.get(partition) ?? -1;
+    let next: number;
+    if (v['to-earliest']) next = lo;
+    else if (v['to-latest']) next = hi;
+    else if (v['to-current']) next = current >= 0 ? current : hi;
+    else if (toOffset !== undefined) next = toOffset;
+    else if (shiftBy !== undefined) next = (current >= 0 ? current : hi) + shiftBy;
+    else next = (byTime.get(key) ?? -1) >= 0 ? byTime.get(key)! : hi;
+    // As Kafka's tool: out-of-range offsets are moved to the nearest end.
+    return { topic, partition, offset: Math.min(Math.max(next, lo), hi) };
+  });
+  if (v.execute) {
+    const results = await client.commitOffsets(groupId, plan);
+    const failed = results.find((r) => r.errorCode !== ErrorCode.NONE);
+    if (failed) {
+      const why = failed.errorCode === ErrorCode.UNKNOWN_MEMBER_ID ? 'the group got members meanwhile (it must be inactive)' : errorName(failed.errorCode);
+      throw new CliError(`cannot reset offsets of group '${groupId}': ${why}`);
+    }
+  } else {
+    process.stderr.write('WARN: No action will be performed as the --execute option is missing. Showing the plan only.\n');
+  }
+  await out(`\n${table(['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], plan.map((p) => [groupId, p.topic, p.partition, p.offset]))}\n`);
+  return 0;
+}
+
+async function deleteGroups(client: KafkaClient, groups: readonly string[]): Promise<number> {
+  for (const g of groups) {
+    const code = await client.deleteGroup(g);
+    if (code === ErrorCode.GROUP_ID_NOT_FOUND) throw new CliError(`consumer group '${g}' does not exist`);
+    if (code === ErrorCode.NON_EMPTY_GROUP) throw new CliError(`consumer group '${g}' is not empty: stop its consumers first`);
+    if (code !== ErrorCode.NONE) throw new CliError(`cannot delete group '${g}': ${errorName(code)}`);
+  }
+  await out(`Deletion of requested consumer groups (${groups.map((g) => `'${g}'`).join(', ')}) was successful.\n`);
+  return 0;
+}

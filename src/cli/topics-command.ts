@@ -1,0 +1,125 @@
+// `tidelog topics`: Kafka's kafka-topics.sh over the Kafka protocol (CreateTopics,
+// DeleteTopics, CreatePartitions, Metadata, DescribeConfigs), same flags and output shape.
+import { ErrorCode } from '../protocol/errors.js';
+import { RESOURCE_TOPIC, type KafkaClient } from '../client/kafka-client.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, kafkaError, out, parseFlags, parseKeyValues } from './common.js';
+import { CliError, UsageError } from './usage-error.js';
+
+const HELP = `Usage: tidelog topics --bootstrap-server HOST:PORT ACTION [options]
+
+Create, list, describe, alter and delete topics (as kafka-topics.sh).
+
+Actions (exactly one):
+  --create                  Create --topic (with --partitions, --replication-factor, --config)
+  --list                    List topic names
+  --describe                Describe --topic, or every topic
+  --alter                   Grow --topic to --partitions N
+  --delete                  Delete --topic
+
+Options:
+  --topic NAME              The topic (a comma-separated list for --describe and --delete)
+  --partitions N            Partition count (create: default num.partitions of the broker)
+  --replication-factor N    Replicas per partition (create: default default.replication.factor)
+  --config KEY=VALUE        A topic config override for --create (repeatable)
+  --if-not-exists           --create: succeed when the topic exists
+  --if-exists               --alter, --delete, --describe: succeed when the topic does not exist
+  --exclude-internal        --list, --describe: leave out internal topics
+${CONNECTION_HELP}
+
+Examples:
+  tidelog topics --bootstrap-server 127.0.0.1:9092 --create --topic orders --partitions 3 --config retention.ms=86400000
+  tidelog topics --bootstrap-server 127.0.0.1:9092 --describe --topic orders`;
+
+const OPTIONS = {
+  ...CONNECTION_OPTIONS,
+  create: { type: 'boolean' },
+  list: { type: 'boolean' },
+  describe: { type: 'boolean' },
+  alter: { type: 'boolean' },
+  delete: { type: 'boolean' },
+  topic: { type: 'string' },
+  partitions: { type: 'string' },
+  'replication-factor': { type: 'string' },
+  config: { type: 'string', multiple: true },
+  'if-not-exists': { type: 'boolean' },
+  'if-exists': { type: 'boolean' },
+  'exclude-internal': { type: 'boolean' },
+} as const;
+
+export async function runTopics(args: string[]): Promise<number> {
+  const parsed = parseFlags(args, OPTIONS, HELP);
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const actions = (['create', 'list', 'describe', 'alter', 'delete'] as const).filter((a) => v[a]);
+  if (actions.length !== 1) throw new UsageError(`give exactly one of --create, --list, --describe, --alter, --delete (got ${actions.length === 0 ? 'none' : actions.map((a) => `--${a}`).join(' ')})`);
+  const action = actions[0]!;
+  if ((action === 'create' || action === 'alter' || action === 'delete') && !v.topic) throw new UsageError(`--${action} needs --topic`);
+  if (action === 'alter' && v.partitions === undefined) throw new UsageError('--alter needs --partitions N (the new total)');
+  const partitions = intFlag(v.partitions, '--partitions', { min: 1 });
+  const replicationFactor = intFlag(v['replication-factor'], '--replication-factor', { min: 1 });
+  const configs = parseKeyValues(v.config, '--config');
+  if (action !== 'create' && v.config) throw new UsageError('--config is only for --create (use tidelog configs --alter to change a topic)');
+
+  const client = await connectClient(v, 'tidelog-topics');
+  try {
+    switch (action) {
+      case 'create': {
+        const r = await client.createTopic(v.topic!, { ...(partitions !== undefined ? { partitions } : {}), ...(replicationFactor !== undefined ? { replicationFactor } : {}), configs });
+        if (r.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS && v['if-not-exists']) return 0;
+        if (r.errorCode !== ErrorCode.NONE) throw kafkaError(`cannot create topic '${v.topic}'`, r.errorCode, r.errorMessage);
+        await out(`Created topic ${v.topic}.\n`);
+        return 0;
+      }
+      case 'list': {
+        const md = await client.metadata(null);
+        const names = md.topics.filter((t) => !(v['exclude-internal'] && t.isInternal)).map((t) => t.name).sort();
+        await out(names.map((n) => `${n}\n`).join(''));
+        return 0;
+      }
+      case 'describe':
+        return await describe(client, v.topic, v['exclude-internal'] ?? false, v['if-exists'] ?? false);
+      case 'alter': {
+        const r = await client.createPartitions(v.topic!, partitions!);
+        if (r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && v['if-exists']) return 0;
+        if (r.errorCode !== ErrorCode.NONE) throw kafkaError(`cannot alter topic '${v.topic}'`, r.errorCode, r.errorMessage);
+        await out(`Topic ${v.topic} now has ${partitions} partitions.\n`);
+        return 0;
+      }
+      case 'delete': {
+        for (const name of v.topic!.split(',')) {
+          const r = await client.deleteTopic(name);
+          if (r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && v['if-exists']) continue;
+          if (r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw new CliError(`topic '${name}' does not exist`);
+          if (r.errorCode !== ErrorCode.NONE) throw kafkaError(`cannot delete topic '${name}'`, r.errorCode, r.errorMessage);
+          await out(`Deleted topic ${name}.\n`);
+        }
+        return 0;
+      }
+    }
+  } finally {
+    client.close();
+  }
+}
+
+async function describe(client: KafkaClient, topicFlag: string | undefined, excludeInternal: boolean, ifExists: boolean): Promise<number> {
+  const md = await client.metadata(topicFlag ? topicFlag.split(',') : null);
+  const lines: string[] = [];
+  for (const t of [...md.topics].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (excludeInternal && t.isInternal) continue;
+    if (t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+      if (ifExists) continue;
+      throw new CliError(`topic '${t.name}' does not exist`);
+    }
+    if (t.errorCode !== ErrorCode.NONE) throw kafkaError(`cannot describe topic '${t.name}'`, t.errorCode, null);
+    const described = await client.describeConfigs(RESOURCE_TOPIC, t.name);
+    // Like kafka-topics.sh: only the configs set on the topic itself.
+    const overrides = described.configs.filter((c) => c.source === 1).map((c) => `${c.name}=${c.isSensitive ? '(sensitive)' : c.value}`);
+    const rf = t.partitions[0]?.replicas.length ?? 0;
+    lines.push(`Topic: ${t.name}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${overrides.join(',')}`);
+    for (const p of t.partitions) {
+      lines.push(`\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader < 0 ? 'none' : p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`);
+    }
+  }
+  await out(lines.map((l) => `${l}\n`).join(''));
+  return 0;
+}
