@@ -25,9 +25,10 @@
 //!    `delete.retention.ms` (KIP-534, attribute bit 6 with the horizon in `baseTimestamp`), so
 //!    a tombstone survives one cleaning and then `delete.retention.ms`. Control batches are
 //!    kept as they are (no transactions yet).
-//! 4. Under the lock, per group: [`Log::replace_segments`] swaps the cleaned segment in
-//!    (`.cleaned` → `.swap`, fsync of the directory, old segments deleted, `.swap` → `.log`),
-//!    or gives up if the log changed meanwhile (truncation, retention).
+//! 4. Under the lock, per group: `Log::replace_segments` swaps the cleaned segment in
+//!    (`.cleaned` → `.swap`, fsync of the directory, old segments renamed `.deleted`,
+//!    `.swap` → `.log`), or gives up if the log changed meanwhile (truncation, retention).
+//!    The old files are unlinked after the lock is released.
 //!
 //! After a crash: `.cleaned` files are deleted on open; a `<base>.log.swap` means the swap
 //! was committed, and [`complete_interrupted_swaps`] finishes it (Kafka's `LogLoader` swap
@@ -62,6 +63,9 @@ use crate::segment::{
 pub const CLEANED_FILE_SUFFIX: &str = ".cleaned";
 /// Suffix of a cleaned segment whose swap is committed (Kafka's `SwapFileSuffix`).
 pub const SWAP_FILE_SUFFIX: &str = ".swap";
+/// Suffix of a replaced segment awaiting deletion (Kafka's `DeletedFileSuffix`); `Log::open`
+/// removes any left by a crash.
+pub const DELETED_FILE_SUFFIX: &str = ".deleted";
 /// `log.cleaner.io.buffer.size`: bytes read from a source segment at a time, and buffered
 /// before a write to the cleaned segment.
 pub const CLEANER_IO_BUFFER_BYTES: usize = 512 * 1024;
@@ -431,9 +435,13 @@ impl CleanPlan {
                 .iter()
                 .map(|s| (s.base_offset, Arc::clone(&s.file)))
                 .collect();
-            let swapped = log.with_log(|l| l.replace_segments(cleaned, &old, self.truncations))?;
-            if !swapped {
+            let replaced = log.with_log(|l| l.replace_segments(cleaned, &old, self.truncations))?;
+            let Some(replaced) = replaced else {
                 return Err(Stop::Aborted);
+            };
+            // Unlinking (and unmapping the indexes) happens after the lock is released.
+            for seg in replaced {
+                seg.delete()?;
             }
             result.segments_before += group.len() as u64;
             result.segments_after += 1;

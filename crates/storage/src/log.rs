@@ -303,17 +303,19 @@ impl Log {
     ///
     /// If the log changed meanwhile (a truncation, retention deleting one of them, one of them
     /// becoming the active segment), nothing is swapped, the cleaned files are deleted and the
-    /// answer is `false`. Otherwise: `.cleaned` → `.swap` and a directory fsync (the commit
+    /// answer is `None`. Otherwise: `.cleaned` → `.swap` and a directory fsync (the commit
     /// point: recovery on open completes a swap from here, see
     /// `cleaner::complete_interrupted_swaps`), the old segments leave the map and their files
-    /// are deleted (slices already handed out keep reading them through their open file),
-    /// then `.swap` → final names.
+    /// are renamed `.deleted` (removed on open if a crash leaves them), then `.swap` → final
+    /// names. The old segments are returned for the caller to delete after releasing the
+    /// lock (Kafka's asynchronous segment deletion); slices already handed out keep reading
+    /// them through their open file.
     pub(crate) fn replace_segments(
         &mut self,
         mut cleaned: LogSegment,
         old: &[(i64, std::sync::Arc<std::fs::File>)],
         truncations: u64,
-    ) -> Result<bool> {
+    ) -> Result<Option<Vec<LogSegment>>> {
         let active_base = self.active().base_offset();
         let unchanged = truncations == self.truncations
             && !old.is_empty()
@@ -326,7 +328,7 @@ impl Log {
             });
         if !unchanged {
             cleaned.delete()?;
-            return Ok(false);
+            return Ok(None);
         }
         assert_eq!(
             cleaned.base_offset(),
@@ -355,14 +357,14 @@ impl Log {
         let base = cleaned.base_offset();
         self.segments.insert(base, cleaned);
         self.dir_dirty = true;
-        for seg in replaced {
-            seg.delete()?;
+        for seg in &mut replaced {
+            seg.change_file_suffixes("", crate::cleaner::DELETED_FILE_SUFFIX)?;
         }
         self.segments
             .get_mut(&base)
             .expect("just inserted")
             .change_file_suffixes(crate::cleaner::SWAP_FILE_SUFFIX, "")?;
-        Ok(true)
+        Ok(Some(replaced))
     }
 
     fn active(&self) -> &LogSegment {

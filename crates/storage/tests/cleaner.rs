@@ -661,6 +661,14 @@ fn a_truncation_or_retention_before_the_swap_aborts_it() {
         assert!(r.aborted);
         assert_eq!(r.segments_after, 0);
         assert!(
+            !std::fs::read_dir(dir.path()).unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".deleted")),
+            "no .deleted files"
+        );
+        assert!(
             leftover_files(dir.path()).is_empty(),
             "{:?}",
             leftover_files(dir.path())
@@ -706,6 +714,26 @@ fn log_files(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Leaves the files a crash at `what` would leave, given the cleaned segment's bytes.
+fn lay_out_crash(dir: &Path, what: &str, cleaned_log: &[u8]) {
+    let swap_name = format!("{:020}.log.swap", 0);
+    if what == "swapped, old files not yet unlinked" {
+        for base in [0, 8, 16] {
+            for ext in ["log", "index", "timeindex"] {
+                let name = format!("{base:020}.{ext}");
+                std::fs::rename(dir.join(&name), dir.join(format!("{name}.deleted"))).unwrap();
+            }
+        }
+        std::fs::write(dir.join(format!("{:020}.log", 0)), cleaned_log).unwrap();
+    } else if what == "cleaned only" {
+        std::fs::write(dir.join(format!("{:020}.log.cleaned", 0)), cleaned_log).unwrap();
+        std::fs::write(dir.join(format!("{:020}.index.cleaned", 0)), b"").unwrap();
+    } else {
+        std::fs::write(dir.join(&swap_name), cleaned_log).unwrap();
+        std::fs::write(dir.join(format!("{:020}.index.swap", 0)), [0xffu8; 16]).unwrap();
+    }
+}
+
 #[test]
 fn an_interrupted_swap_is_completed_or_discarded_on_open() {
     // A log whose first three segments clean into one group.
@@ -748,8 +776,7 @@ fn an_interrupted_swap_is_completed_or_discarded_on_open() {
     log.close().unwrap();
     let cleaned_log = std::fs::read(finished.path().join(format!("{:020}.log", 0))).unwrap();
 
-    let swap_name = format!("{:020}.log.swap", 0);
-    let crash_points: [(&str, &[&str]); 4] = [
+    let crash_points: [(&str, &[&str]); 5] = [
         // Swap committed, no old segment deleted yet.
         ("swap, all old", &[]),
         // Swap committed, the first old segment deleted.
@@ -768,6 +795,8 @@ fn an_interrupted_swap_is_completed_or_discarded_on_open() {
         ),
         // Not committed: only a .cleaned file.
         ("cleaned only", &[]),
+        // Swapped; the replaced files renamed .deleted but not unlinked.
+        ("swapped, old files not yet unlinked", &[]),
     ];
     for (what, deleted) in crash_points {
         let dir = tempfile::tempdir().unwrap();
@@ -775,21 +804,7 @@ fn an_interrupted_swap_is_completed_or_discarded_on_open() {
         for name in deleted {
             std::fs::remove_file(dir.path().join(name)).unwrap();
         }
-        if what == "cleaned only" {
-            std::fs::write(
-                dir.path().join(format!("{:020}.log.cleaned", 0)),
-                &cleaned_log,
-            )
-            .unwrap();
-            std::fs::write(dir.path().join(format!("{:020}.index.cleaned", 0)), b"").unwrap();
-        } else {
-            std::fs::write(dir.path().join(&swap_name), &cleaned_log).unwrap();
-            std::fs::write(
-                dir.path().join(format!("{:020}.index.swap", 0)),
-                [0xffu8; 16],
-            )
-            .unwrap();
-        }
+        lay_out_crash(dir.path(), what, &cleaned_log);
         let log = Log::open(dir.path(), big.clone(), leo).unwrap();
         assert_eq!(log.log_end_offset(), leo, "{what}");
         if what == "cleaned only" {
@@ -807,6 +822,14 @@ fn an_interrupted_swap_is_completed_or_discarded_on_open() {
             );
             assert_eq!(log.segment_count(), 2, "{what}");
         }
+        assert!(
+            !std::fs::read_dir(dir.path()).unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".deleted")),
+            "{what}"
+        );
         assert!(
             leftover_files(dir.path()).is_empty(),
             "{what}: {:?}",
