@@ -178,6 +178,14 @@ export class BrokerMetrics {
   }
 
   private complete(apiKey: number, request: unknown, body: unknown, startedMs: number, waited: boolean): void {
+    try {
+      this.account(apiKey, request, body, startedMs, waited);
+    } catch {
+      // Metrics never fail a request (nor, from a promise callback, the process).
+    }
+  }
+
+  private account(apiKey: number, request: unknown, body: unknown, startedMs: number, waited: boolean): void {
     if (waited) {
       if (apiKey === ApiKey.Produce) this.produceWaiting--;
       else if (apiKey === ApiKey.Fetch) this.fetchWaiting--;
