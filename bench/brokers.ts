@@ -147,7 +147,9 @@ export async function startTidelog(options: TidelogOptions): Promise<RunningBrok
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort());
   mkdirSync(options.dataDir, { recursive: true });
-  const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners: `PLAINTEXT://${host}:${port}`, 'log.dirs': options.dataDir };
+  // The HTTP admin API (metrics, on by default) stays on, as `npm start` has it, on an
+  // ephemeral port rather than its default 9644, which another broker on the machine may hold.
+  const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners: `PLAINTEXT://${host}:${port}`, 'admin.listener': `http://${host}:0`, 'log.dirs': options.dataDir };
   const argv = [
     ...(options.nodeFlags ?? []),
     path.join('dist', 'src', 'cli', 'main.js'),
