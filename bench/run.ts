@@ -162,7 +162,14 @@ async function measured<T>(broker: RunningBroker, idle: readonly RunningBroker[]
 }
 
 async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2));
+  let opts: Options;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const volumes: Volumes = opts.quick ? QUICK : FULL;
   const runDir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-bench-'));
   const startedAt = new Date().toISOString();
