@@ -185,3 +185,17 @@ export interface BindingTimestampOffset {
   offset: number
   timestamp: number
 }
+
+/**
+ * Compresses a batch's records section with Kafka codec `codec`, in the framing Kafka's Java
+ * producer writes (gzip stream, xerial-framed snappy, LZ4 frame, zstd frame). For clients
+ * building batches (the CLI's producer).
+ */
+export declare function compressRecords(codec: number, data: Buffer): Buffer
+
+/**
+ * Decompresses the records section of a v2 batch compressed with Kafka codec `codec`
+ * (1 gzip, 2 snappy, 3 lz4, 4 zstd; 0 copies), producing at most `maxBytes`. For clients
+ * (the CLI's consumer); the broker itself never decompresses on the produce or fetch path.
+ */
+export declare function decompressRecords(codec: number, data: Buffer, maxBytes: number): Buffer

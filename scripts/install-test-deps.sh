@@ -2,7 +2,8 @@
 # Installs what the test suite needs beyond npm and cargo, from Debian's packages:
 # kcat (librdkafka's command-line client, the third-party client of the round-trip tests) and
 # zookeeper (3.8; the cluster tests start their own standalone server from its jars with the
-# JRE it depends on, see test/cluster/zookeeper.ts). The package's own service is not used.
+# JRE it depends on, see test/cluster/zookeeper.ts; the package's own service is not used),
+# and Maven (scripts/fetch-kafka.sh fetches Apache Kafka's jars with it).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ packages=()
 command -v kcat >/dev/null 2>&1 || packages+=(kcat)
 [[ -f /usr/share/java/zookeeper.jar ]] || packages+=(zookeeper)
 command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
+# Maven fetches Kafka's jars for the DumpLogSegments test and the benchmarks (scripts/fetch-kafka.sh).
+command -v mvn >/dev/null 2>&1 || packages+=(maven)
 
 if ((${#packages[@]} == 0)); then
   exit 0

@@ -859,3 +859,59 @@ impl BindingLog {
         .map_err(|e| js_error(*env, &e))
     }
 }
+
+/// Largest output of `decompressRecords`, whatever the caller asks (a batch inflating past
+/// it is treated as corrupt: a compression bomb must not exhaust memory).
+const DECOMPRESSED_MAX_BYTES: u32 = 256 * 1024 * 1024;
+
+/// Decompresses the records section of a v2 batch compressed with Kafka codec `codec`
+/// (1 gzip, 2 snappy, 3 lz4, 4 zstd; 0 copies), producing at most `maxBytes`. For clients
+/// (the CLI's consumer); the broker itself never decompresses on the produce or fetch path.
+#[napi]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "napi-rs hands JavaScript arguments over by value; `#[expect]` is not met inside the macro expansion"
+)]
+pub fn decompress_records(
+    env: Env,
+    codec: u32,
+    data: BufferSlice<'_>,
+    max_bytes: u32,
+) -> napi::Result<Buffer> {
+    guard(|| {
+        let codec = tidelog_storage::cleaner_codec::Codec::from_id(
+            u16::try_from(codec).unwrap_or(u16::MAX),
+        )?;
+        let mut out = Vec::new();
+        tidelog_storage::cleaner_codec::decompress(
+            codec,
+            &data,
+            max_bytes.min(DECOMPRESSED_MAX_BYTES) as usize,
+            &mut out,
+        )?;
+        Ok(out)
+    })
+    .map(Buffer::from)
+    .map_err(|e| js_error(env, &e))
+}
+
+/// Compresses a batch's records section with Kafka codec `codec`, in the framing Kafka's Java
+/// producer writes (gzip stream, xerial-framed snappy, LZ4 frame, zstd frame). For clients
+/// building batches (the CLI's producer).
+#[napi]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "napi-rs hands JavaScript arguments over by value; `#[expect]` is not met inside the macro expansion"
+)]
+pub fn compress_records(env: Env, codec: u32, data: BufferSlice<'_>) -> napi::Result<Buffer> {
+    guard(|| {
+        let codec = tidelog_storage::cleaner_codec::Codec::from_id(
+            u16::try_from(codec).unwrap_or(u16::MAX),
+        )?;
+        let mut out = Vec::new();
+        tidelog_storage::cleaner_codec::compress(codec, &data, &mut out)?;
+        Ok(out)
+    })
+    .map(Buffer::from)
+    .map_err(|e| js_error(env, &e))
+}

@@ -62,6 +62,7 @@ export class BrokerMetrics {
   private readonly bytesIn: Counter<'topic'>;
   private readonly recordsIn: Counter<'topic'>;
   private readonly bytesOut: Counter<'topic'>;
+  private readonly recordsOut: Counter<'topic'>;
   /** Topics with a per-topic counter, so that deleted topics' series can be removed. */
   private readonly countedTopics = new Set<string>();
   private produceWaiting = 0;
@@ -79,6 +80,7 @@ export class BrokerMetrics {
     });
     this.bytesIn = new Counter({ name: 'tidelog_topic_bytes_in_total', help: 'Record batch bytes appended by producers, per topic (Kafka BytesInPerSec).', labelNames: ['topic'], registers });
     this.recordsIn = new Counter({ name: 'tidelog_topic_records_in_total', help: 'Records appended by producers, per topic (Kafka MessagesInPerSec).', labelNames: ['topic'], registers });
+    this.recordsOut = new Counter({ name: 'tidelog_topic_records_out_total', help: 'Records sent to consumers and replicas, per topic: the offsets the fetched batches span (whole batches, so a fetch from the middle of a batch counts the batch; compacted gaps count as records).', labelNames: ['topic'], registers });
     this.bytesOut = new Counter({ name: 'tidelog_topic_bytes_out_total', help: 'Record batch bytes sent to consumers and replicas, per topic (Kafka BytesOutPerSec).', labelNames: ['topic'], registers });
     const self = this;
     new Gauge({
@@ -154,7 +156,7 @@ export class BrokerMetrics {
     const known = new Set(this.source.topics.listTopics().map((t) => t.name));
     for (const topic of this.countedTopics) {
       if (known.has(topic)) continue;
-      for (const counter of [this.bytesIn, this.recordsIn, this.bytesOut]) counter.remove({ topic });
+      for (const counter of [this.bytesIn, this.recordsIn, this.bytesOut, this.recordsOut]) counter.remove({ topic });
       this.countedTopics.delete(topic);
     }
   }
@@ -221,12 +223,19 @@ export class BrokerMetrics {
   private countFetch(body: FetchResponseView): void {
     for (const t of body.responses ?? []) {
       let bytes = 0;
-      for (const p of t.partitions ?? []) bytes += p.records?.byteLength ?? 0;
+      let records = 0;
+      for (const p of t.partitions ?? []) {
+        const r = p.records as { byteLength: number; firstOffset?: number; lastOffset?: number } | null | undefined;
+        if (!r) continue;
+        bytes += r.byteLength;
+        if (r.firstOffset !== undefined && r.lastOffset !== undefined && r.byteLength > 0) records += r.lastOffset - r.firstOffset + 1;
+      }
       if (bytes === 0) continue;
       const name = t.topic ? t.topic : t.topicId ? this.source.topics.getTopicById(t.topicId)?.name : undefined;
       if (!name) continue;
       this.countedTopics.add(name);
       this.bytesOut.inc({ topic: name }, bytes);
+      this.recordsOut.inc({ topic: name }, records);
     }
   }
 

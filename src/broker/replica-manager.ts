@@ -48,9 +48,12 @@ export interface FetchParams {
 const EMPTY = Buffer.alloc(0);
 
 /** A BindingFileSlice as the network layer's FileRange. */
-function fileRange(slice: BindingFileSlice): FileRange {
+function fileRange(slice: BindingFileSlice): FileRange & { readonly firstOffset: number; readonly lastOffset: number } {
   return {
     byteLength: slice.size,
+    // Offsets the whole batches span, for the records-out metric.
+    firstOffset: slice.firstOffset,
+    lastOffset: slice.lastOffset,
     sendTo: (fd) => slice.sendTo(fd),
     toBuffer: () => slice.toBuffer(),
   };

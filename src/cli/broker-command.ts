@@ -6,6 +6,14 @@ import { loadBrokerConfig } from '../config/broker-config.js';
 import { createLogger } from '../logger.js';
 import { UsageError } from './usage-error.js';
 
+/** The broker could not start: printed as one line, exit status 1. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
 const HELP = `Usage: tidelog broker --config FILE [--override key=value]...
 
 Starts a Tidelog broker. FILE is a Kafka-style server.properties; every --override sets one
@@ -46,7 +54,15 @@ export async function runBroker(args: string[]): Promise<number> {
   // slow consumer's sendfile cannot starve appends. Must be set before the pool starts.
   process.env.UV_THREADPOOL_SIZE ??= '16';
   const { Broker } = await import('../broker/broker.js');
-  const broker = await Broker.start(config, logger);
+  let broker: Awaited<ReturnType<typeof Broker.start>>;
+  try {
+    broker = await Broker.start(config, logger);
+  } catch (err) {
+    // The log line keeps the stack; the terminal gets one line (ZooKeeper unreachable, a
+    // duplicate broker.id, a port in use, an unreadable log dir...).
+    logger.error({ err }, 'broker failed to start');
+    throw new StartupError(`broker failed to start: ${(err as Error).message}`);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

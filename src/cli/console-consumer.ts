@@ -2,7 +2,7 @@
 // topic's partitions (or one, --partition) from --offset / the beginning / the end; with
 // --group it joins the consumer group, starts from the committed offsets (else the beginning
 // with --from-beginning, the end without) and commits what it printed. Fetched batches are
-// decoded here: uncompressed, gzip, snappy and zstd (lz4 is a clear error).
+// decoded here: uncompressed, gzip, snappy, lz4 and zstd.
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../client/kafka-client.js';
 import { GroupMember } from '../client/group-member.js';

@@ -1,7 +1,7 @@
 // `tidelog console-producer`: Kafka's kafka-console-producer.sh: one record per stdin line,
 // optionally "key<separator>value" (--property parse.key=true), batched per partition
 // (batch.size bytes or linger.ms, whichever first) into v2 record batches written here,
-// uncompressed, gzip or snappy. Keyed records go to murmur2(key) % partitions as Kafka's
+// uncompressed or compressed with gzip, snappy, lz4 or zstd. Keyed records go to murmur2(key) % partitions as Kafka's
 // default partitioner; unkeyed ones stick to a partition per batch (KIP-480). Records of one
 // partition are sent in order; the first failed batch stops the tool with its error.
 import { createInterface } from 'node:readline';
@@ -23,7 +23,7 @@ Options:
   --producer-property KEY=VALUE   acks (all, -1, 1, 0; default all), linger.ms (default 5),
                                   batch.size (bytes, default 16384), compression.type
   --request-required-acks ACKS    Same as --producer-property acks=ACKS
-  --compression-codec CODEC       none (default), gzip or snappy
+  --compression-codec CODEC       none (default), gzip, snappy, lz4 or zstd
 ${CONNECTION_HELP}
 
 Example:
@@ -50,8 +50,7 @@ export function parseAcks(value: string | undefined): number {
 
 export function parseCompression(value: string | undefined): number {
   const name = (value ?? 'none') as CompressionName;
-  if (!COMPRESSION_NAMES.includes(name)) throw new UsageError(`unknown compression codec '${value}': use none, gzip or snappy`);
-  if (name === 'lz4' || name === 'zstd') throw new UsageError(`compression codec '${name}' cannot be written by this tool yet: use none, gzip or snappy`);
+  if (!COMPRESSION_NAMES.includes(name)) throw new UsageError(`unknown compression codec '${value}': use none, gzip, snappy, lz4 or zstd`);
   return Compression[name];
 }
 

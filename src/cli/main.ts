@@ -56,7 +56,7 @@ async function version(): Promise<string> {
 }
 
 /** Errors that are the user's or the environment's, not bugs: one line, no stack. */
-const ONE_LINE_ERRORS = new Set(['CliError', 'KafkaClientError', 'CompressionError', 'RecordBatchError']);
+const ONE_LINE_ERRORS = new Set(['StartupError', 'CliError', 'KafkaClientError', 'CompressionError', 'RecordBatchError']);
 
 // A reader that goes away (tidelog console-consumer ... | head) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

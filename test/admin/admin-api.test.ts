@@ -236,6 +236,7 @@ describe('admin API', { timeout: 180_000 }, () => {
     assert.equal(value(`tidelog_topic_records_in_total{topic="${TOPIC}"}`), MESSAGES);
     assert.ok(value(`tidelog_topic_bytes_in_total{topic="${TOPIC}"}`) > MESSAGES * 'order-0'.length);
     assert.ok(value(`tidelog_topic_bytes_out_total{topic="${TOPIC}"}`) > 0);
+    assert.ok(value(`tidelog_topic_records_out_total{topic="${TOPIC}"}`) >= 1, 'records fetched are counted');
     assert.ok(value('tidelog_request_duration_seconds_count{api="Produce"}') >= 1);
     assert.ok(value('tidelog_request_duration_seconds_count{api="Fetch"}') >= 1);
     assert.ok(value('tidelog_request_duration_seconds_bucket{le="+Inf",api="Metadata"}') >= 1);
