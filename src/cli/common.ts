@@ -1,11 +1,12 @@
 // What the Kafka-protocol tools share: flag parsing with --help on each command, the
-// --bootstrap-server flag (and Kafka's older --broker-list; --zookeeper is refused with a
-// clear message), key=value lists, a connected KafkaClient, aligned tables, and Kafka error
+// --bootstrap-server flag (and Kafka's older --broker-list, and --zookeeper, which finds the
+// brokers registered in ZooKeeper), key=value lists, a connected KafkaClient, aligned tables, and Kafka error
 // codes turned into one-line errors.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KafkaClient } from '../client/kafka-client.js';
 import { errorName } from '../protocol/errors.js';
 import { CliError, UsageError } from './usage-error.js';
+import { bootstrapFromZooKeeper } from './zookeeper-bootstrap.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -54,17 +55,18 @@ export function parseFlags<const O extends Options>(args: string[], options: O, 
   return parsed;
 }
 
-export function bootstrapOf(values: { 'bootstrap-server'?: string | undefined; 'broker-list'?: string | undefined; zookeeper?: string | undefined }): string {
-  if (values.zookeeper !== undefined) {
-    throw new UsageError('ZooKeeper mode is not available yet: use --bootstrap-server HOST:PORT (the broker itself, e.g. 127.0.0.1:9092)');
-  }
+export type BootstrapFlags = { 'bootstrap-server'?: string | undefined; 'broker-list'?: string | undefined; zookeeper?: string | undefined };
+
+/** The bootstrap servers: --bootstrap-server, else --broker-list, else the brokers registered in --zookeeper. */
+export async function bootstrapOf(values: BootstrapFlags): Promise<string> {
   const bootstrap = values['bootstrap-server'] ?? values['broker-list'];
-  if (!bootstrap) throw new UsageError('--bootstrap-server HOST:PORT is required');
-  return bootstrap;
+  if (bootstrap) return bootstrap;
+  if (values.zookeeper !== undefined) return bootstrapFromZooKeeper(values.zookeeper);
+  throw new UsageError('--bootstrap-server HOST:PORT is required');
 }
 
-export async function connectClient(values: Parameters<typeof bootstrapOf>[0], clientId: string, requestTimeoutMs?: number): Promise<KafkaClient> {
-  return KafkaClient.connect({ bootstrap: bootstrapOf(values), clientId, ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
+export async function connectClient(values: BootstrapFlags, clientId: string, requestTimeoutMs?: number): Promise<KafkaClient> {
+  return KafkaClient.connect({ bootstrap: await bootstrapOf(values), clientId, ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
 }
 
 /** key=value pairs from repeated flags; `splitCommas` also splits each on commas outside [brackets] (kafka-configs' --add-config). */

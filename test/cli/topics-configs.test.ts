@@ -92,7 +92,7 @@ describe('tidelog topics and configs', { timeout: 180_000 }, () => {
       { args: ['topics', ...B, '--delete', '--topic', 'nope'], code: 1, message: /topic 'nope' does not exist/ },
       { args: ['topics', ...B, '--alter', '--topic', 'nope', '--partitions', '4'], code: 1, message: /nope/ },
       { args: ['topics', '--bootstrap-server', '127.0.0.1:1', '--list'], code: 1, message: /cannot connect to any bootstrap server \(127\.0\.0\.1:1\): ECONNREFUSED/ },
-      { args: ['topics', '--zookeeper', 'localhost:2181', '--list'], code: 2, message: /ZooKeeper mode is not available yet: use --bootstrap-server/ },
+      { args: ['topics', '--zookeeper', '127.0.0.1:1', '--list'], code: 2, message: /Could not connect to ZooKeeper at zookeeper.connect=127.0.0.1:1/ },
       { args: ['topics', ...B, '--lisst'], code: 2, message: /Unknown option '--lisst'/ },
       { args: ['topics', '--list'], code: 2, message: /--bootstrap-server HOST:PORT is required/ },
       { args: ['topics', ...B], code: 2, message: /exactly one of --create/ },

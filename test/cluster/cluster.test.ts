@@ -4,12 +4,13 @@
 // leaders from all three; a duplicate broker id is refused; with RF 1 produce and consume work
 // end to end through the leader, and the other brokers answer NOT_LEADER_OR_FOLLOWER.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
+import { cliPath, removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
 import { waitFor } from './wait.js';
 
@@ -100,6 +101,15 @@ describe('a three-broker cluster on ZooKeeper', { timeout: 240_000 }, () => {
     }
     const leaders = new Set((await metadata(brokers.get(1)!, ['rf3'])).topics.get('rf3')!.map((p) => p.leader));
     assert.equal(leaders.size, 3, 'leadership spread over the three brokers');
+  });
+
+  it("the CLI's --zookeeper finds the registered brokers, as Kafka's older scripts did", async () => {
+    const listed = spawnSync(process.execPath, [cliPath, 'topics', '--zookeeper', `${zk.connect}${CHROOT}`, '--list'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok(listed.stdout.split('\n').includes('rf3'), listed.stdout);
+    const empty = spawnSync(process.execPath, [cliPath, 'topics', '--zookeeper', `${zk.connect}/no-such-cluster`, '--list'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /^tidelog: no broker is registered in ZooKeeper at .*\/no-such-cluster/);
   });
 
   it('with RF 1 produce and consume go through the leader; the others answer NOT_LEADER_OR_FOLLOWER', async () => {
