@@ -326,7 +326,7 @@ describe('admin listener', { timeout: 60_000 }, () => {
           timeout: 30_000,
         });
         assert.notEqual(clash.status, 0);
-        assert.match(clash.stderr, /^tidelog: admin API cannot listen on http:\/\/127\.0\.0\.1:\d+ \(admin\.listener\): EADDRINUSE\n$/);
+        assert.match(clash.stderr, /^tidelog: broker failed to start: admin API cannot listen on http:\/\/127\.0\.0\.1:\d+ \(admin\.listener\): EADDRINUSE\n$/);
       } finally {
         removeDir(dir);
       }
