@@ -70,6 +70,9 @@ describe('tidelog topics and configs', { timeout: 180_000 }, () => {
     assert.ok(lines.some((l) => l.startsWith('  cleanup.policy=compact,delete sensitive=false')), described.stdout);
 
     assert.equal((await tidelog(['configs', ...B, '--alter', '--topic', 'configured', '--delete-config', 'retention.ms'])).code, 0);
+    const unknownKey = await tidelog(['configs', ...B, '--alter', '--topic', 'configured', '--delete-config', 'no.such.key']);
+    assert.equal(unknownKey.code, 1);
+    assert.equal(unknownKey.stderr, 'tidelog: cannot alter topic configured: Unknown topic config name: no.such.key\n');
     described = await tidelog(['configs', ...B, '--describe', '--entity-type', 'topics', '--entity-name', 'configured']);
     assert.doesNotMatch(described.stdout, /retention\.ms/);
     const all = await tidelog(['configs', ...B, '--describe', '--entity-type', 'topics', '--entity-name', 'configured', '--all']);

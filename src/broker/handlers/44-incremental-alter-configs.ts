@@ -4,7 +4,7 @@
 // before anything changes. validateOnly honoured. v1+: flexible. Broker configs: INVALID_REQUEST.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { effectiveTopicConfig } from '../../config/topic-config.js';
+import { effectiveTopicConfig, isTopicConfig } from '../../config/topic-config.js';
 import { ResourceType } from './config-resources.js';
 import { defineHandler } from './handler.js';
 
@@ -36,6 +36,8 @@ export const incrementalAlterConfigsHandler = defineHandler({
             next[c.name] = c.value;
             break;
           case DELETE:
+            // Kafka refuses to delete a key that is not a topic config at all.
+            if (!isTopicConfig(c.name)) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Unknown topic config name: ${c.name}` };
             delete next[c.name];
             break;
           case APPEND:
