@@ -15,7 +15,7 @@ import { LogManager } from '../log/log-manager.js';
 import { SocketServer, type BoundListener } from '../server/socket-server.js';
 import { ReplicaManager } from './replica-manager.js';
 import { RequestRouter } from './request-router.js';
-import { TopicService } from './topic-service.js';
+import { TopicService, type TopicResult } from './topic-service.js';
 import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { AdminServer } from '../admin/server.js';
@@ -155,6 +155,16 @@ export class Broker {
   /** http://host:port of the admin API, or null when admin.listener is empty. */
   get adminUrl(): string | null {
     return this.admin?.url ?? null;
+  }
+
+  /**
+   * Deletes a topic (DeleteTopics, the admin API): its logs, then its committed offsets in
+   * every group, as Kafka's handleDeletedPartitions does.
+   */
+  async deleteTopic(name: string): Promise<TopicResult> {
+    const result = await this.topics.deleteTopic(name);
+    if (result.errorCode === 0) await this.groups.onTopicDeleted(name);
+    return result;
   }
 
   async shutdown(): Promise<void> {

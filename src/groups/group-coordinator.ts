@@ -985,6 +985,20 @@ export class GroupCoordinator {
     return { errorCode: ErrorCode.NONE, partitions: results };
   }
 
+  /**
+   * A topic was deleted: its committed offsets go from every group, written as tombstones
+   * (Kafka's GroupCoordinator.handleDeletedPartitions), so a topic created again under the
+   * same name does not inherit them. Returns how many offsets were removed.
+   */
+  async onTopicDeleted(topic: string): Promise<number> {
+    if (!this.active) return 0;
+    const affected = this.manager.currentGroups().filter((g) => g.allOffsetPartitions().some((tp) => tp.topic === topic));
+    if (affected.length === 0) return 0;
+    const removed = await this.manager.cleanupGroupMetadata(affected, (g) => g.removeOffsets(g.allOffsetPartitions().filter((tp) => tp.topic === topic)), (g) => this.clearGroupTimers(g));
+    this.logger.info({ topic, groups: affected.length, offsetsRemoved: removed }, 'removed the offsets of a deleted topic');
+    return removed;
+  }
+
   /** The periodic offset expiration (offsets.retention.check.interval.ms). */
   private runExpiration(): void {
     if (!this.active) return;

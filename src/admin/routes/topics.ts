@@ -166,7 +166,7 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
       response: { status: 204, description: 'Deleted' },
       errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_TOPIC_DELETION_DISABLED'],
       handle: async ({ params }) => {
-        unwrap(await topics().deleteTopic(params.name), params.name);
+        unwrap(await ctx.broker.deleteTopic(params.name), params.name);
       },
     }),
     defineRoute({

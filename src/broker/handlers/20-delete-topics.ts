@@ -23,7 +23,7 @@ export const deleteTopicsHandler = defineHandler({
         return { name: w.name, topicId: w.topicId, errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: byId ? `Topic id ${w.topicId} does not exist` : 'This server does not host this topic-partition.' };
       }
       if (isInternalTopic(topic.name)) return { name: topic.name, topicId: topic.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Internal topic ${topic.name} cannot be deleted` };
-      const result = await broker.topics.deleteTopic(topic.name);
+      const result = await broker.deleteTopic(topic.name);
       return { name: topic.name, topicId: topic.topicId, errorCode: result.errorCode, errorMessage: result.errorMessage };
     }));
     return { responses };
