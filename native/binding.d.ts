@@ -194,6 +194,12 @@ export interface BindingTimestampOffset {
 export declare function compressRecords(codec: number, data: Buffer): Buffer
 
 /**
+ * CRC32C (Castagnoli) of `data`, hardware-accelerated: the checksum of a v2 record batch
+ * (over attributes..end). For clients building or checking batches in JavaScript.
+ */
+export declare function crc32c(data: Buffer): number
+
+/**
  * Decompresses the records section of a v2 batch compressed with Kafka codec `codec`
  * (1 gzip, 2 snappy, 3 lz4, 4 zstd; 0 copies), producing at most `maxBytes`. For clients
  * (the CLI's consumer); the broker itself never decompresses on the produce or fetch path.

@@ -915,3 +915,14 @@ pub fn compress_records(env: Env, codec: u32, data: BufferSlice<'_>) -> napi::Re
     .map(Buffer::from)
     .map_err(|e| js_error(env, &e))
 }
+
+/// CRC32C (Castagnoli) of `data`, hardware-accelerated: the checksum of a v2 record batch
+/// (over attributes..end). For clients building or checking batches in JavaScript.
+#[napi(js_name = "crc32c")]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "napi-rs hands JavaScript arguments over by value; `#[expect]` is not met inside the macro expansion"
+)]
+pub fn crc32c(data: BufferSlice<'_>) -> u32 {
+    crc32c::crc32c(&data)
+}

@@ -26,7 +26,7 @@ export interface MetricsSource {
 
 /** Latency buckets in seconds: 0.5 ms to 30 s (a long-poll fetch waits up to its MaxWaitMs). */
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-/** Byte offsets in a v2 record batch header (see src/groups/record-batch.ts for the layout). */
+/** Byte offsets in a v2 record batch header (see src/client/record-batch.ts for the layout). */
 const BATCH_LENGTH_OFFSET = 8;
 const BATCH_RECORD_COUNT_OFFSET = 57;
 const BATCH_HEADER_BYTES = 61;

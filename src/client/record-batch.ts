@@ -1,5 +1,5 @@
-// Kafka v2 record batches (magic 2) for clients: encode producer batches (uncompressed,
-// gzip or snappy) and decode fetched ones, every codec that src/client/compression.ts reads.
+// Kafka v2 record batches (magic 2) for clients and the control plane (the group
+// coordinator's __consumer_offsets records): encode and decode, in every codec of compression.ts.
 //
 // Batch layout (Kafka's DefaultRecordBatch), big-endian:
 //   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 (2)
@@ -14,6 +14,7 @@
 // transactional, bit 5 control.
 import { Reader, Writer } from '../protocol/primitives/index.js';
 import { compress, decompress } from './compression.js';
+import { native } from '../native.js';
 
 export const RECORD_BATCH_HEADER_BYTES = 61;
 const CRC_OFFSET = 17;
@@ -26,42 +27,9 @@ const CONTROL_FLAG = 0x20;
 /** Upper bound on the records one batch may claim (a corrupt count must not allocate). */
 const RECORDS_PER_BATCH_MAX = 10_000_000;
 
-/** CRC32C (Castagnoli), slicing-by-8 tables: the client checks and writes every batch. */
-const CRC_TABLES = (() => {
-  const t = new Uint32Array(8 * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = t[n]!;
-    for (let k = 1; k < 8; k++) {
-      c = t[c & 0xff]! ^ (c >>> 8);
-      t[k * 256 + n] = c >>> 0;
-    }
-  }
-  return t;
-})();
-
-export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
-  const t = CRC_TABLES;
-  let crc = 0xffffffff;
-  let i = start;
-  for (; i + 8 <= end; i += 8) {
-    const a = crc ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
-    crc =
-      t[7 * 256 + (a & 0xff)]! ^
-      t[6 * 256 + ((a >>> 8) & 0xff)]! ^
-      t[5 * 256 + ((a >>> 16) & 0xff)]! ^
-      t[4 * 256 + (a >>> 24)]! ^
-      t[3 * 256 + buf[i + 4]!]! ^
-      t[2 * 256 + buf[i + 5]!]! ^
-      t[256 + buf[i + 6]!]! ^
-      t[buf[i + 7]!]!;
-  }
-  for (; i < end; i++) crc = t[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+/** CRC32C (Castagnoli) of buf[start, end), computed by the addon (hardware CRC32C). */
+export function crc32c(buf: Buffer, start = 0, end = buf.length): number {
+  return native.crc32c(buf.subarray(start, end));
 }
 
 export interface RecordHeader {

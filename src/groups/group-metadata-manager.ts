@@ -23,7 +23,7 @@ import {
   type CommittedOffset,
 } from './offsets-records.js';
 import { GROUP_METADATA_TOPIC_NAME, partitionForGroup, type OffsetsTopicStore } from './offsets-topic.js';
-import { decodeRecordBatches, encodeRecordBatch, type DecodedBatch, type KeyValueRecord } from './record-batch.js';
+import { decodeRecordBatches, encodeRecordBatch, type ConsumedBatch, type ProducerRecord } from '../client/record-batch.js';
 
 /** Kafka's offset.metadata.max.bytes default: longer commit metadata gets OFFSET_METADATA_TOO_LARGE. */
 export const OFFSET_METADATA_MAX_BYTES = 4096;
@@ -208,7 +208,7 @@ export class GroupMetadataManager {
         this.logger.info({ group: group.groupId, generation: group.generationId }, 'group transitioned to Dead');
         group.transitionTo('Dead');
       }
-      const tombstones: KeyValueRecord[] = removed.map((tp) => ({ key: offsetCommitKey(group.groupId, tp.topic, tp.partition), value: null }));
+      const tombstones: ProducerRecord[] = removed.map((tp) => ({ key: offsetCommitKey(group.groupId, tp.topic, tp.partition), value: null }));
       if (group.is('Dead')) {
         if (this.groups.get(group.groupId) === group) {
           onGroupDead(group);
@@ -256,9 +256,9 @@ export class GroupMetadataManager {
   }
 
   /** Appends records for a group to its partition; the raw Kafka error code. */
-  private async append(groupId: string, records: readonly KeyValueRecord[]): Promise<number> {
+  private async append(groupId: string, records: readonly ProducerRecord[]): Promise<number> {
     if (this.ensureOffsetsTopic() !== null) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    const batch = encodeRecordBatch(records, this.now());
+    const batch = encodeRecordBatch(records, { timestampMs: this.now() });
     try {
       const outcome = await this.store.append(this.partitionFor(groupId), batch);
       return outcome.errorCode;
@@ -299,7 +299,7 @@ export class GroupMetadataManager {
     for (;;) {
       const chunk = await this.store.read(partition, position, OFFSETS_LOAD_BUFFER_BYTES);
       if (chunk.bytes.length === 0) break;
-      let batches: DecodedBatch[];
+      let batches: ConsumedBatch[];
       try {
         batches = decodeRecordBatches(chunk.bytes).batches;
       } catch (err) {
@@ -311,14 +311,11 @@ export class GroupMetadataManager {
       if (batches.length === 0) break;
       for (const batch of batches) {
         if (batch.isControl || batch.isTransactional) continue; // no transactional offset commits yet
-        if (batch.compression !== 0) {
-          this.logger.warn({ partition, baseOffset: batch.baseOffset, compression: batch.compression }, 'skipping a compressed batch in the offsets topic');
-          continue;
-        }
         for (const record of batch.records) {
           records++;
           let key;
           try {
+            if (record.key === null) throw new Error('a record without a key');
             key = decodeOffsetsKey(record.key);
           } catch (err) {
             this.logger.warn({ partition, offset: record.offset, err: (err as Error).message }, 'skipping an unreadable offsets topic key');

@@ -76,7 +76,7 @@ describe('group coordinator', () => {
     const fs = await followerSync.promise;
     assert.equal(fs.assignment.toString(), 'for-follower');
     assert.equal(c.group('g')!.state, 'Stable');
-    const keys = store.records().map((r) => decodeOffsetsKey(r.key));
+    const keys = store.records().map((r) => decodeOffsetsKey(r.key!));
     assert.deepEqual(keys, [{ kind: 'group', group: 'g' }], 'the assignment is persisted as group metadata');
     // Stable: a late SyncGroup gets the current assignment at once.
     const again = await c.syncGroup({ groupId: 'g', generationId: 1, memberId: follower.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
@@ -480,7 +480,7 @@ describe('group coordinator', () => {
     mock.timers.tick(1);
     assert.equal(await c.expireOffsetsNow(), 1);
     assert.equal(c.group('g'), undefined, 'an Empty group without offsets is removed');
-    const tombstones = store.records().filter((r) => r.value === null).map((r) => decodeOffsetsKey(r.key));
+    const tombstones = store.records().filter((r) => r.value === null).map((r) => decodeOffsetsKey(r.key!));
     assert.deepEqual(tombstones, [
       { kind: 'offset', group: 'g', topic: 't', partition: 0 },
       { kind: 'group', group: 'g' },
@@ -500,7 +500,7 @@ describe('group coordinator', () => {
     mock.timers.tick(1);
     await settle();
     assert.equal(c.group('tool'), undefined);
-    assert.deepEqual(store.records().filter((r) => r.value === null).map((r) => decodeOffsetsKey(r.key)), [{ kind: 'offset', group: 'tool', topic: 't', partition: 0 }], 'an offsets-only group (generation 0) gets no group tombstone');
+    assert.deepEqual(store.records().filter((r) => r.value === null).map((r) => decodeOffsetsKey(r.key!)), [{ kind: 'offset', group: 'tool', topic: 't', partition: 0 }], 'an offsets-only group (generation 0) gets no group tombstone');
   });
 
   it('a Stable consumer group expires only offsets of topics it no longer subscribes to', async () => {

@@ -3,7 +3,7 @@
 // and a test can fail appends or hold them in flight.
 import { ErrorCode } from '../../src/protocol/errors.js';
 import type { AppendOutcome, OffsetsTopicStore, PartitionChunk } from '../../src/groups/offsets-topic.js';
-import { decodeRecordBatches, type DecodedRecord } from '../../src/groups/record-batch.js';
+import { decodeRecordBatches, type ConsumedRecord } from '../../src/client/record-batch.js';
 
 interface StoredBatch {
   readonly baseOffset: number;
@@ -81,8 +81,8 @@ export class MemoryOffsetsStore implements OffsetsTopicStore {
   }
 
   /** Every record appended so far, all partitions. */
-  records(): DecodedRecord[] {
-    const out: DecodedRecord[] = [];
+  records(): ConsumedRecord[] {
+    const out: ConsumedRecord[] = [];
     for (const list of this.partitions ?? []) for (const b of list) for (const batch of decodeRecordBatches(b.bytes).batches) out.push(...batch.records);
     return out;
   }

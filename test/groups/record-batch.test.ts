@@ -3,7 +3,7 @@
 // (test/helpers/batch.ts), golden key bytes, and Kafka's partitionFor hash.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crc32c, decodeRecordBatches, encodeRecordBatch, RecordBatchError } from '../../src/groups/record-batch.js';
+import { crc32c, decodeRecordBatches, encodeRecordBatch, RecordBatchError } from '../../src/client/record-batch.js';
 import {
   decodeGroupMetadataValue,
   decodeOffsetCommitValue,
@@ -27,9 +27,9 @@ describe('record batch codec', () => {
       { key: Buffer.from('k2'), value: null },
       { key: Buffer.from('k3'), value: Buffer.alloc(300, 7) },
     ];
-    const batch = encodeRecordBatch(records, 1_700_000_000_000);
+    const batch = encodeRecordBatch(records, { timestampMs: 1_700_000_000_000 });
     batch.writeBigInt64BE(100n, 0); // as the log assigns offsets
-    const second = encodeRecordBatch([{ key: Buffer.from('k4'), value: Buffer.from('v4') }], 1_700_000_000_001);
+    const second = encodeRecordBatch([{ key: Buffer.from('k4'), value: Buffer.from('v4') }], { timestampMs: 1_700_000_000_001 });
     second.writeBigInt64BE(103n, 0);
     const bytes = Buffer.concat([batch, second, second.subarray(0, 30)]);
     const { batches, bytesRead } = decodeRecordBatches(bytes);
@@ -38,7 +38,7 @@ describe('record batch codec', () => {
     assert.equal(batches[0]!.baseOffset, 100);
     assert.equal(batches[0]!.lastOffset, 102);
     assert.deepEqual(
-      batches[0]!.records.map((r) => [r.offset, r.key.toString(), r.value?.toString('hex') ?? null, r.timestampMs]),
+      batches[0]!.records.map((r) => [r.offset, r.key!.toString(), r.value?.toString('hex') ?? null, r.timestampMs]),
       records.map((r, i) => [100 + i, r.key.toString(), r.value?.toString('hex') ?? null, 1_700_000_000_000]),
     );
     assert.equal(batches[1]!.records[0]!.offset, 103);
@@ -48,16 +48,16 @@ describe('record batch codec', () => {
     const bytes = recordBatch([{ key: 'a', value: 'b' }, { key: null, value: null }], 5);
     const { batches } = decodeRecordBatches(bytes);
     assert.deepEqual(
-      batches[0]!.records.map((r) => [r.key.toString(), r.value?.toString() ?? null]),
+      batches[0]!.records.map((r) => [r.key?.toString() ?? null, r.value?.toString() ?? null]),
       [
         ['a', 'b'],
-        ['', null],
+        [null, null],
       ],
     );
   });
 
   it('rejects a batch whose CRC does not match', () => {
-    const batch = encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }], 0);
+    const batch = encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }], { timestampMs: 0 });
     batch.writeUInt8(batch.readUInt8(batch.length - 2) ^ 0xff, batch.length - 2);
     assert.throws(() => decodeRecordBatches(batch), RecordBatchError);
   });
