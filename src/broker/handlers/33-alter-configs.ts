@@ -5,7 +5,7 @@
 // config yet): INVALID_REQUEST.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { ResourceType } from './config-resources.js';
+import { refuseNonTopicAlter } from './config-resources.js';
 import { defineHandler } from './handler.js';
 
 export const alterConfigsHandler = defineHandler({
@@ -16,9 +16,8 @@ export const alterConfigsHandler = defineHandler({
     const { broker } = ctx;
     const responses = await Promise.all(request.resources.map(async (res) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
-      if (res.resourceType !== ResourceType.TOPIC) {
-        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are read from server.properties' };
-      }
+      const refused = refuseNonTopicAlter(res.resourceType);
+      if (refused) return { ...base, ...refused };
       const configs: Record<string, string> = {};
       for (const c of res.configs) {
         if (c.value === null) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Null value not supported for topic config ${c.name}` };

@@ -5,7 +5,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { effectiveTopicConfig, isTopicConfig } from '../../config/topic-config.js';
-import { ResourceType } from './config-resources.js';
+import { refuseNonTopicAlter } from './config-resources.js';
 import { defineHandler } from './handler.js';
 
 const SET = 0;
@@ -22,9 +22,8 @@ export const incrementalAlterConfigsHandler = defineHandler({
     const { broker } = ctx;
     const responses = await Promise.all(request.resources.map(async (res) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
-      if (res.resourceType !== ResourceType.TOPIC) {
-        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are read from server.properties' };
-      }
+      const refused = refuseNonTopicAlter(res.resourceType);
+      if (refused) return { ...base, ...refused };
       const topic = broker.topics.getTopic(res.resourceName);
       if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist` };
       const next: Record<string, string> = { ...topic.configs };
