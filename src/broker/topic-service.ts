@@ -47,9 +47,14 @@ function settled(value: MaybePromise<TopicResult>, name: string): Promise<TopicR
 /** Upper bound on partitions per request, so one request cannot exhaust file descriptors. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 
+/** A local replica's role after a leadership change: offline means no live leader (or no ZooKeeper session). */
+export type LeadershipRole = 'leader' | 'follower' | 'offline';
+export type LeadershipListener = (partition: Partition, role: LeadershipRole) => void;
+
 export class TopicService {
   /** Topic name → its partitions on this broker, index = partition id. */
   private readonly partitions = new Map<string, Partition[]>();
+  private readonly leadershipListeners: LeadershipListener[] = [];
 
   constructor(
     private readonly config: BrokerConfig,
@@ -91,12 +96,72 @@ export class TopicService {
     }
   }
 
+  /**
+   * Applies the controller's decision for one partition (its state znode) to the local
+   * replica: becoming leader or follower on a new leader epoch (listeners hear of it: the
+   * replica fetchers, the group coordinator), or only a new ISR under the same leadership.
+   */
   private applyLeadership(p: Partition): void {
     const state = this.metadata.partitionState?.(p.topic, p.index);
     if (!state) return;
-    p.leaderId = state.leader;
-    p.leaderEpoch = state.leaderEpoch;
-    p.isr = [...state.isr];
+    const replicas = this.metadata.getTopic(p.topic)?.partitions.find((a) => a.partition === p.index)?.replicas ?? p.replicas;
+    const sameLeadership = state.leader === p.leaderId && state.leaderEpoch === p.leaderEpoch;
+    if (sameLeadership) {
+      p.replicas = [...replicas];
+      p.updateIsr(state.isr);
+      return;
+    }
+    let role: LeadershipRole;
+    if (state.leader === this.config.brokerId) {
+      p.becomeLeader(state.leaderEpoch, state.isr, replicas, Date.now());
+      role = 'leader';
+    } else {
+      p.becomeFollower(state.leader, state.leaderEpoch, state.isr, replicas);
+      role = state.leader === -1 ? 'offline' : 'follower';
+    }
+    this.logger.info({ topic: p.topic, partition: p.index, role, leader: state.leader, leaderEpoch: state.leaderEpoch, isr: state.isr }, 'partition leadership changed');
+    this.emitLeadership(p, role);
+  }
+
+  /**
+   * Listeners of leadership changes of local replicas, called in registration order. In a
+   * cluster, a new listener first hears the current role of every local replica whose
+   * leadership is known (those opened at start-up). On a single node this broker leads every
+   * partition from the start and no change ever comes.
+   */
+  onLeadershipChange(listener: LeadershipListener): void {
+    this.leadershipListeners.push(listener);
+    if (!this.placement) return;
+    for (const list of this.partitions.values()) {
+      for (const p of list) {
+        if (!p || p.leaderEpoch < 0) continue;
+        listener(p, p.isLeader ? 'leader' : p.leaderId === -1 ? 'offline' : 'follower');
+      }
+    }
+  }
+
+  private emitLeadership(p: Partition, role: LeadershipRole): void {
+    for (const l of this.leadershipListeners) {
+      try {
+        l(p, role);
+      } catch (err) {
+        this.logger.error({ err, topic: p.topic, partition: p.index, role }, 'a leadership listener failed');
+      }
+    }
+  }
+
+  /**
+   * Stops leading and following everywhere (the ZooKeeper session is gone: another broker may
+   * be leading by now). The new session's watches re-read every state znode and re-apply it.
+   */
+  stepDownAll(): void {
+    for (const list of this.partitions.values()) {
+      for (const p of list) {
+        if (!p || p.leaderId === -1) continue;
+        p.becomeFollower(-1, p.leaderEpoch, p.isr, p.replicas);
+        this.emitLeadership(p, 'offline');
+      }
+    }
   }
 
   /** Opens every partition of every known topic (recovering logs after a crash). */
@@ -118,8 +183,8 @@ export class TopicService {
       p.replicas = [...a.replicas];
       p.isr = [...a.replicas];
       if (this.placement) {
-        // A cluster: no leader until the controller says so.
-        p.leaderId = -1;
+        // A cluster: no leader until the controller says so (epoch -1: any state is news).
+        p.becomeFollower(-1, -1, a.replicas, a.replicas);
         this.applyLeadership(p);
       }
       list[a.partition] = p;

@@ -1,14 +1,16 @@
-// Partition: one topic-partition replica on this broker. Owns its log handle, the leader
-// epoch, the high watermark (separate from the log end offset: consumers never read past
-// it), the ordered append queue, and the waiters of long-poll fetches. Producer state
-// (idempotence, transactions) and follower tracking hang off this object later.
+// Partition: one topic-partition replica on this broker. Owns its log handle, its role
+// (leader, follower or offline) with the leader epoch, the high watermark (separate from the
+// log end offset: consumers never read past it), the ordered append queue, the waiters of
+// long-poll fetches and of acks=-1 produces, the producer state (idempotence) and, as
+// leader, the follower tracking that moves the high watermark (FollowerTracker).
 // All state changes happen on the JS thread; disk work runs in the addon off the thread.
 import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { native, type BindingAppendResult, type BindingFileSlice, type BindingLog } from '../native.js';
 import type { BindingCleanableRange, BindingCleanResult } from '../../native/binding.js';
 import { toBindingLogConfig } from './log-config.js';
-import { ProducerStateManager, readProducerInfo } from '../txn/producer-state.js';
+import { ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '../txn/producer-state.js';
 import { errorName } from '../protocol/errors.js';
+import { FollowerTracker } from '../replication/follower-tracker.js';
 
 export interface PartitionReadResult {
   readonly slice: BindingFileSlice | null;
@@ -40,14 +42,28 @@ interface PendingAppend {
   readonly reject: (e: unknown) => void;
 }
 
+/** Why an acks=-1 wait ended. */
+export type CommitWait = 'committed' | 'timeout' | 'notLeader';
+
+interface CommitWaiter {
+  readonly offset: number;
+  readonly resolve: (outcome: CommitWait) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
 export class Partition {
   /** Leader epoch of the current leadership; bumps on every leader change. */
   leaderEpoch = 0;
   leaderId: number;
   replicas: number[];
   isr: number[];
+  /** The log end offset when this broker's current leadership began (Kafka's leaderEpochStartOffset). */
+  leaderEpochStartOffset = 0;
+  /** As leader: each follower's log end offset and lag. */
+  readonly followers = new FollowerTracker();
   private hw: number;
   private readonly waiters = new Set<() => void>();
+  private commitWaiters: CommitWaiter[] = [];
   private readonly appendQueue: PendingAppend[] = [];
   private appending = false;
   private closed = false;
@@ -60,7 +76,7 @@ export class Partition {
     readonly dir: string,
     private readonly log: BindingLog,
     public config: EffectiveTopicConfig,
-    brokerId: number,
+    readonly brokerId: number,
   ) {
     this.leaderId = brokerId;
     this.replicas = [brokerId];
@@ -106,8 +122,8 @@ export class Partition {
     this.appending = true;
     while (this.appendQueue.length > 0) {
       const next = this.appendQueue.shift()!;
-      if (this.closed) {
-        next.reject(Object.assign(new Error('partition is closed'), { code: 'NOT_LEADER_OR_FOLLOWER' }));
+      if (this.closed || !this.isLeader || next.leaderEpoch !== this.leaderEpoch) {
+        next.reject(Object.assign(new Error(`This broker no longer leads ${this.topic}-${this.index}`), { code: 'NOT_LEADER_OR_FOLLOWER' }));
         continue;
       }
       // Sequence checks happen here, in append order, so a batch is judged against the
@@ -137,18 +153,132 @@ export class Partition {
     this.appending = false;
   }
 
-  /** Single-replica high watermark: everything appended is committed. Replication replaces this. */
+  /** After a leader append: a lone ISR commits at once; otherwise the followers' fetches move the high watermark. */
   private onLogEndOffsetAdvanced(logEndOffset: number): void {
-    if (this.isr.length <= 1 && logEndOffset > this.hw) this.hw = logEndOffset;
+    if (this.isr.length <= 1 && logEndOffset > this.hw) this.setHighWatermark(logEndOffset);
     this.wakeWaiters();
   }
 
-  /** Moves the high watermark (replication decides when); wakes long-poll fetches. */
-  advanceHighWatermark(offset: number): void {
-    if (offset > this.hw) {
-      this.hw = Math.min(offset, this.logEndOffset);
+  get isLeader(): boolean {
+    return this.leaderId === this.brokerId;
+  }
+
+  /**
+   * This broker leads from now on (a new leader epoch, or the same one re-read): followers
+   * start unknown, the high watermark moves once the ISR has fetched (Kafka's makeLeader).
+   */
+  becomeLeader(leaderEpoch: number, isr: readonly number[], replicas: readonly number[], nowMs: number): void {
+    const newLeadership = !this.isLeader || leaderEpoch !== this.leaderEpoch;
+    this.leaderId = this.brokerId;
+    this.leaderEpoch = leaderEpoch;
+    this.replicas = [...replicas];
+    this.isr = [...isr];
+    if (newLeadership) {
+      this.leaderEpochStartOffset = this.logEndOffset;
+      this.followers.reset(replicas, isr, this.brokerId, nowMs);
+    }
+    this.maybeIncrementHighWatermark();
+  }
+
+  /** Another broker leads (or none: leaderId -1); appends stop, acks=-1 waiters learn it. */
+  becomeFollower(leaderId: number, leaderEpoch: number, isr: readonly number[], replicas: readonly number[]): void {
+    this.leaderId = leaderId;
+    this.leaderEpoch = leaderEpoch;
+    this.replicas = [...replicas];
+    this.isr = [...isr];
+    this.followers.clear();
+    this.failCommitWaiters();
+  }
+
+  /** The ISR changed under the same leadership (this leader's own ISR update, or the controller's). */
+  updateIsr(isr: readonly number[]): void {
+    this.isr = [...isr];
+    if (this.isLeader) this.maybeIncrementHighWatermark();
+  }
+
+  /** As leader: a follower fetched from `fetchOffset`; the high watermark may move. */
+  recordFollowerFetch(replicaId: number, fetchOffset: number, nowMs: number): void {
+    this.followers.recordFetch(replicaId, fetchOffset, this.logEndOffset, nowMs);
+    this.maybeIncrementHighWatermark();
+  }
+
+  /** As leader: the high watermark becomes the smallest log end offset in the ISR (never lower). */
+  maybeIncrementHighWatermark(): void {
+    if (!this.isLeader) return;
+    const committed = this.followers.committedOffset(this.isr, this.brokerId, this.logEndOffset);
+    if (committed > this.hw) {
+      this.setHighWatermark(committed);
       this.wakeWaiters();
     }
+  }
+
+  /** As follower: the leader's high watermark, bounded by what this replica holds. */
+  updateFollowerHighWatermark(leaderHighWatermark: number): void {
+    const hw = Math.min(leaderHighWatermark, this.logEndOffset);
+    if (hw > this.hw) {
+      this.setHighWatermark(hw);
+      this.wakeWaiters();
+    }
+  }
+
+  /** Restores the high watermark from replication-offset-checkpoint at start-up (never past the log end). */
+  restoreHighWatermark(offset: number): void {
+    this.hw = Math.max(this.log.state().logStartOffset, Math.min(offset, this.logEndOffset));
+  }
+
+  private setHighWatermark(offset: number): void {
+    this.hw = offset;
+    if (this.commitWaiters.length === 0) return;
+    const still: CommitWaiter[] = [];
+    for (const w of this.commitWaiters) {
+      if (w.offset <= offset) {
+        clearTimeout(w.timer);
+        w.resolve('committed');
+      } else still.push(w);
+    }
+    this.commitWaiters = still;
+  }
+
+  /**
+   * acks=-1: resolves 'committed' once the high watermark reaches `offset` (the ISR has
+   * everything below it), 'notLeader' when this broker stops leading first, 'timeout' after
+   * `timeoutMs` (the produce request's timeout).
+   */
+  waitForCommit(offset: number, timeoutMs: number): Promise<CommitWait> {
+    if (this.hw >= offset) return Promise.resolve('committed');
+    if (!this.isLeader || this.closed) return Promise.resolve('notLeader');
+    return new Promise((resolve) => {
+      const waiter: CommitWaiter = {
+        offset,
+        resolve,
+        timer: setTimeout(() => {
+          this.commitWaiters = this.commitWaiters.filter((w) => w !== waiter);
+          resolve('timeout');
+        }, Math.max(0, timeoutMs)),
+      };
+      this.commitWaiters.push(waiter);
+    });
+  }
+
+  private failCommitWaiters(): void {
+    const waiters = this.commitWaiters;
+    this.commitWaiters = [];
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.resolve('notLeader');
+    }
+  }
+
+  /**
+   * Follower append of batches fetched from the leader, keeping their offsets and leader
+   * epochs; the producer state follows along, so this replica can lead without forgetting
+   * which retries are duplicates. Called by one replica fetcher at a time.
+   */
+  async appendAsFollower(records: Buffer): Promise<BindingAppendResult> {
+    const result = await this.log.appendAsFollower(records);
+    for (const batch of producerBatches(records)) this.producerState.update(batch.info, batch.baseOffset);
+    this.wakeWaiters();
+    return result;
   }
 
   /** Reads from fetchOffset: up to the high watermark for consumers, the log end for replicas. */
@@ -176,9 +306,15 @@ export class Partition {
     this.log.deleteRecordsBefore(offset);
   }
 
+  /** Follower truncation (by leader epoch): everything from `offset` on goes. */
   truncateTo(offset: number): void {
     this.log.truncateTo(offset);
-    if (this.hw > offset) this.hw = offset;
+    if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
+  }
+
+  /** The latest leader epoch in this replica's log (-1: none), what a follower asks OffsetForLeaderEpoch about. */
+  get latestEpoch(): number {
+    return this.log.state().latestEpoch;
   }
 
   /** Deletes segments past retention; returns how many went. */
@@ -234,6 +370,7 @@ export class Partition {
   /** Closes the log (flushes and trims its indexes); queued appends fail. */
   close(): void {
     this.closed = true;
+    this.failCommitWaiters();
     this.wakeWaiters();
     this.log.close();
   }
@@ -242,6 +379,17 @@ export class Partition {
 /** The answer to a retried batch that is already in the log: its original offsets (KIP-98). */
 function duplicateResult(firstOffset: number, offsetCount: number, logEndOffset: number): BindingAppendResult {
   return { firstOffset, lastOffset: firstOffset + offsetCount - 1, logAppendTimeMs: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, recordCount: offsetCount, logEndOffset };
+}
+
+/** Each idempotent batch's producer fields and base offset, from the batch headers of a fetched chunk. */
+function* producerBatches(records: Buffer): Generator<{ info: BatchProducerInfo; baseOffset: number }> {
+  for (let pos = 0; pos + 61 <= records.length; ) {
+    const length = records.readInt32BE(pos + 8);
+    if (pos + 12 + length > records.length) return;
+    const info = readProducerInfo(records.subarray(pos, pos + 12 + length));
+    if (info) yield { info, baseOffset: Number(records.readBigInt64BE(pos)) };
+    pos += 12 + length;
+  }
 }
 
 export function openLog(dir: string, config: EffectiveTopicConfig, recoveryPoint: number): BindingLog {
