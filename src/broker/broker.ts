@@ -11,6 +11,7 @@ import type { MetadataStore } from '../cluster/metadata-store.js';
 // The ZooKeeper client and the admin server (fastify, Swagger UI) are loaded only when
 // configured, after the Kafka listeners: importing them costs ~60 ms and ~350 ms of start-up.
 import type { ZkCluster } from '../cluster/zk-cluster.js';
+import type { ReplicationManager } from '../replication/replication-manager.js';
 import { LogManager } from '../log/log-manager.js';
 import { SocketServer, type BoundListener } from '../server/socket-server.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -37,6 +38,8 @@ export class Broker {
   private admin: AdminServer | null = null;
   /** Membership, controller election and metadata in ZooKeeper; null on a single node (no zookeeper.connect). */
   cluster: ZkCluster | null = null;
+  /** Replica fetchers and the ISR of the partitions this broker leads; null on a single node. */
+  replication: ReplicationManager | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -68,6 +71,11 @@ export class Broker {
     logs.startup();
     const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger));
     broker.cluster = cluster;
+    if (cluster) {
+      const { ReplicationManager } = await import('../replication/replication-manager.js');
+      broker.replication = new ReplicationManager(config, topics, broker.replicas, cluster, logger);
+      broker.replication.start();
+    }
     broker.groups = GroupCoordinator.forBroker(config, topics, broker.replicas, logger);
     await broker.groups.startup();
     const router = new RequestRouter(broker);
@@ -175,6 +183,7 @@ export class Broker {
     // Then the cluster: the controller role moves at once, not after the session timeout.
     await this.cluster?.stop();
     await this.socketServer.shutdown();
+    await this.replication?.stop();
     // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
     await this.groups.shutdown();
     this.logs.shutdown();

@@ -1,7 +1,10 @@
 // ReplicaManager (after Kafka's): the produce and fetch paths over the partitions this
-// broker holds. Appends with acks semantics and min.insync.replicas, reads bounded by the
-// high watermark with KIP-74's "first batch whole" rule and byte limits, and long-poll
-// fetches (MaxWaitMs/MinBytes) that park on partitions and wake when they grow.
+// broker holds. Appends with acks semantics (acks=-1 waits until the ISR has the batch:
+// the high watermark passes it) and min.insync.replicas, reads bounded by the high
+// watermark with KIP-74's "first batch whole" rule and byte limits, long-poll fetches
+// (MaxWaitMs/MinBytes) that park on partitions and wake when they grow, and followers'
+// fetches (a replica id): read to the log end, and their fetch offset tells the leader how
+// far each follower has come.
 // Errors are Kafka codes in the results; nothing here throws on bad input.
 import type { Logger } from 'pino';
 import type { BindingFileSlice } from '../native.js';
@@ -43,7 +46,12 @@ export interface FetchParams {
   readonly isolation: Isolation;
   /** KIP-74 holds from Fetch v3 on; older versions never return a batch larger than the limit. */
   readonly minOneMessage: boolean;
+  /** The follower's broker id for a replica fetch; -1 (or absent) for consumers. */
+  readonly replicaId?: number;
 }
+
+/** Produce requests without a timeout of their own (the coordinator's appends) wait this long for acks=-1. */
+export const DEFAULT_PRODUCE_TIMEOUT_MS = 30_000;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -66,6 +74,9 @@ function errorMessageOf(err: unknown): { code: number; message: string } {
 }
 
 export class ReplicaManager {
+  /** Called after a follower's fetch was recorded (the ISR may grow: ReplicationManager). */
+  onFollowerFetch: ((partition: Partition) => void) | null = null;
+
   constructor(
     private readonly topics: TopicService,
     private readonly logger: Logger,
@@ -77,8 +88,13 @@ export class ReplicaManager {
     return t && t.partitions.some((a) => a.partition === partition) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   }
 
-  /** Appends one partition's batches as leader; resolves when `acks` is satisfied. */
-  async appendToPartition(topic: string, partitionIndex: number, records: Buffer | null, acks: number, internal = false): Promise<ProducePartitionResult> {
+  /**
+   * Appends one partition's batches as leader; resolves when `acks` is satisfied: acks=-1
+   * once every ISR member has the batch (or `timeoutMs` passed: REQUEST_TIMED_OUT; the batch
+   * stays in the log, as in Kafka), NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank
+   * below min.insync.replicas meanwhile.
+   */
+  async appendToPartition(topic: string, partitionIndex: number, records: Buffer | null, acks: number, internal = false, timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS): Promise<ProducePartitionResult> {
     const result: ProducePartitionResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     const partition = this.topics.partition(topic, partitionIndex);
     if (!partition) {
@@ -109,6 +125,20 @@ export class ReplicaManager {
       result.baseOffset = appended.firstOffset;
       result.logAppendTimeMs = appended.logAppendTimeMs;
       result.logStartOffset = partition.logStartOffset;
+      if (acks === -1) {
+        const outcome = await partition.waitForCommit(appended.lastOffset + 1, timeoutMs);
+        if (outcome === 'timeout') {
+          result.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+          result.errorMessage = `The ISR of ${topic}-${partitionIndex} did not replicate the batch within ${timeoutMs} ms`;
+        } else if (outcome === 'notLeader') {
+          result.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+          result.errorMessage = `This broker stopped leading ${topic}-${partitionIndex} before the ISR had the batch`;
+        } else if (partition.isr.length < partition.config.minInsyncReplicas) {
+          result.errorCode = ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+          result.errorMessage = `The size of the current ISR ${partition.isr.length} is insufficient to satisfy the min.isr requirement of ${partition.config.minInsyncReplicas} for partition ${topic}-${partitionIndex}`;
+        }
+        if (result.errorCode !== ErrorCode.NONE) result.baseOffset = -1;
+      }
     } catch (err) {
       const { code, message } = errorMessageOf(err);
       result.errorCode = code;
@@ -118,21 +148,33 @@ export class ReplicaManager {
     return result;
   }
 
-  private readOne(req: FetchPartitionRequest, maxBytes: number, params: FetchParams, minOneMessage: boolean): FetchPartitionResult {
+  private readOne(req: FetchPartitionRequest, maxBytes: number, params: FetchParams, minOneMessage: boolean, recordFollower: boolean): FetchPartitionResult {
     const out: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY };
     const partition = this.topics.partition(req.topic, req.partition);
     if (!partition) {
       out.errorCode = this.notHereCode(req.topic, req.partition);
       return out;
     }
-    // Followers fetching from the leader come with replication; consumers read from the leader.
-    if (partition.leaderId !== this.topics.brokerId) {
+    // Consumers and followers alike read from the leader.
+    if (!partition.isLeader) {
       out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
       return out;
     }
     if (req.currentLeaderEpoch !== -1 && req.currentLeaderEpoch !== partition.leaderEpoch) {
       out.errorCode = req.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
       return out;
+    }
+    const replicaId = params.replicaId ?? -1;
+    if (replicaId >= 0) {
+      if (!partition.followers.has(replicaId)) {
+        out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+        return out;
+      }
+      // The fetch offset is the follower's log end offset: the high watermark may move now.
+      if (recordFollower) {
+        partition.recordFollowerFetch(replicaId, req.fetchOffset, Date.now());
+        this.onFollowerFetch?.(partition);
+      }
     }
     try {
       const read = partition.read(req.fetchOffset, Math.max(0, maxBytes), params.isolation, minOneMessage);
@@ -151,13 +193,13 @@ export class ReplicaManager {
   }
 
   /** One pass over the requested partitions, honouring the response and partition byte limits. */
-  readAll(requests: readonly FetchPartitionRequest[], params: FetchParams): { results: FetchPartitionResult[]; bytes: number; anyError: boolean } {
+  readAll(requests: readonly FetchPartitionRequest[], params: FetchParams, first = true): { results: FetchPartitionResult[]; bytes: number; anyError: boolean } {
     let remaining = params.maxBytes;
     let bytes = 0;
     let anyError = false;
     const results = requests.map((req) => {
       const limit = Math.min(req.partitionMaxBytes, remaining);
-      const r = this.readOne(req, limit, params, params.minOneMessage && bytes === 0);
+      const r = this.readOne(req, limit, params, params.minOneMessage && bytes === 0, first);
       const size = r.records.byteLength;
       bytes += size;
       remaining = Math.max(0, remaining - size);
@@ -178,7 +220,7 @@ export class ReplicaManager {
     const partitions = requests.map((r) => this.topics.partition(r.topic, r.partition)).filter((p): p is Partition => p !== undefined);
     for (;;) {
       const woke = await waitForAny(partitions, deadline - Date.now());
-      const again = this.readAll(requests, params);
+      const again = this.readAll(requests, params, false);
       if (!woke || again.bytes >= params.minBytes || again.anyError || Date.now() >= deadline) return again.results;
     }
   }

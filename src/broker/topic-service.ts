@@ -183,6 +183,8 @@ export class TopicService {
       p.replicas = [...a.replicas];
       p.isr = [...a.replicas];
       if (this.placement) {
+        // A replicated log commits only what the ISR had: the last checkpointed high watermark.
+        if (a.replicas.length > 1) p.restoreHighWatermark(this.logs.highWatermarkCheckpoint(t.name, a.partition) ?? 0);
         // A cluster: no leader until the controller says so (epoch -1: any state is news).
         p.becomeFollower(-1, -1, a.replicas, a.replicas);
         this.applyLeadership(p);

@@ -1,7 +1,8 @@
 // LogManager: owns the log directories (log.dirs). Places new partitions on the directory
 // holding the fewest, finds existing partition directories at start-up, keeps each dir's
-// recovery-point-offset-checkpoint, and schedules flush (flush.ms), retention
-// (log.retention.check.interval.ms) and checkpointing. Deleted partitions are renamed to
+// recovery-point-offset-checkpoint and replication-offset-checkpoint (the high watermarks,
+// which a replicated partition restores at start-up), and schedules flush (flush.ms),
+// retention (log.retention.check.interval.ms) and checkpointing. Deleted partitions are renamed to
 // `<topic>-<partition>.<id>-delete` first and removed after, as Kafka does.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { LogCleaner, type CleanSummary } from './log-cleaner.js';
 const RECOVERY_CHECKPOINT = 'recovery-point-offset-checkpoint';
 /** Log start offsets raised by DeleteRecords above the first segment's base offset. */
 const LOG_START_CHECKPOINT = 'log-start-offset-checkpoint';
+/** High watermarks (Kafka's replica.high.watermark.checkpoint.interval.ms writes them). */
+const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
 const PARTITION_DIR_RE = /^(.+)-(\d+)$/;
 
 export interface FoundPartition {
@@ -28,6 +31,7 @@ export class LogManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly recoveryPoints = new Map<string, Map<string, number>>();
   private readonly logStartOffsets = new Map<string, Map<string, number>>();
+  private readonly highWatermarks = new Map<string, Map<string, number>>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -38,6 +42,7 @@ export class LogManager {
       mkdirSync(dir, { recursive: true });
       this.recoveryPoints.set(dir, readOffsetCheckpoint(path.join(dir, RECOVERY_CHECKPOINT)));
       this.logStartOffsets.set(dir, readOffsetCheckpoint(path.join(dir, LOG_START_CHECKPOINT)));
+      this.highWatermarks.set(dir, readOffsetCheckpoint(path.join(dir, HIGH_WATERMARK_CHECKPOINT)));
       this.removeDeletedDirs(dir);
     }
   }
@@ -133,6 +138,24 @@ export class LogManager {
     this.writeCheckpoints([...this.partitions.values()].map((p) => ({ p, recoveryPoint: p.state().recoveryPoint, logStartOffset: p.logStartOffset })));
   }
 
+  /** The high watermark a partition had at the last checkpoint (undefined: none written). */
+  highWatermarkCheckpoint(topic: string, partition: number): number | undefined {
+    const key = tpKey(topic, partition);
+    for (const m of this.highWatermarks.values()) {
+      const hw = m.get(key);
+      if (hw !== undefined) return hw;
+    }
+    return undefined;
+  }
+
+  /** Writes each log dir's replication-offset-checkpoint from the partitions' high watermarks. */
+  checkpointHighWatermarks(): void {
+    for (const dir of this.config.logDirs) {
+      const inDir = [...this.partitions.values()].filter((p) => path.dirname(p.dir) === dir);
+      writeOffsetCheckpoint(path.join(dir, HIGH_WATERMARK_CHECKPOINT), inDir.map((p) => [p.topic, p.index, p.highWatermark]));
+    }
+  }
+
   private writeCheckpoints(entries: readonly { p: Partition; recoveryPoint: number; logStartOffset: number }[]): void {
     for (const dir of this.config.logDirs) {
       const inDir = entries.filter((e) => path.dirname(e.p.dir) === dir);
@@ -156,6 +179,7 @@ export class LogManager {
       this.applyRetention(Date.now());
     });
     every(v['log.flush.offset.checkpoint.interval.ms'], () => this.checkpointRecoveryPoints());
+    every(v['replica.high.watermark.checkpoint.interval.ms'], () => this.checkpointHighWatermarks());
     const flushCheckMs = Math.min(v['log.flush.scheduler.interval.ms'], this.config.logFlushIntervalMs, 1000);
     every(flushCheckMs, () => this.flushDue(Date.now()));
     this.cleaner.startup();
@@ -205,6 +229,7 @@ export class LogManager {
     // close() flushes everything, so each log's recovery point becomes its log end offset; the
     // checkpoint is written only after the flush, so it never claims more than is on disk.
     const entries = [...this.partitions.values()].map((p) => ({ p, recoveryPoint: p.logEndOffset, logStartOffset: p.logStartOffset }));
+    this.checkpointHighWatermarks();
     for (const p of this.partitions.values()) p.close();
     this.writeCheckpoints(entries);
     this.partitions.clear();

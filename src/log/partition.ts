@@ -309,6 +309,7 @@ export class Partition {
   /** Follower truncation (by leader epoch): everything from `offset` on goes. */
   truncateTo(offset: number): void {
     this.log.truncateTo(offset);
+    this.producerState.truncateFrom(this.logEndOffset);
     if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
   }
 

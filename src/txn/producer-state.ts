@@ -93,6 +93,11 @@ export class ProducerStateManager {
     if (entry.batches.length > BATCHES_RETAINED_PER_PRODUCER) entry.batches.shift();
   }
 
+  /** Forgets the batches from `offset` on (the log was truncated there: they are no longer stored). */
+  truncateFrom(offset: number): void {
+    for (const entry of this.producers.values()) entry.batches = entry.batches.filter((b) => b.firstOffset < offset);
+  }
+
   get producerCount(): number {
     return this.producers.size;
   }

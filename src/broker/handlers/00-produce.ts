@@ -37,7 +37,7 @@ export const produceHandler = defineHandler({
         request.topicData.map(async (t) => ({
           name: t.name,
           partitionResponses: await Promise.all(
-            t.partitionData.map(async (p) => ({ index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks)) })),
+            t.partitionData.map(async (p) => ({ index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs)) })),
           ),
         })),
       );

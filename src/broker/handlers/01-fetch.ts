@@ -54,6 +54,7 @@ export const fetchHandler = defineHandler({
       maxBytes: Math.min(request.maxBytes, broker.config.values['fetch.max.bytes']),
       isolation,
       minOneMessage: true,
+      replicaId,
     });
 
     const responses: FetchableTopicResponseInput[] = layout.map((t) => ({

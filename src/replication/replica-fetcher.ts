@@ -1,0 +1,288 @@
+// ReplicaFetcher: one follower's connection to one leader broker (Kafka's
+// ReplicaFetcherThread), carrying every partition this broker follows on that leader. Each
+// partition first truncates by leader epoch (OffsetForLeaderEpoch, KIP-101/279: the leader's
+// end offset of the follower's latest epoch, so a log never keeps what a former leader wrote
+// and the ISR never got), then fetches from its log end offset with Fetch and this broker's
+// replica id, appending what comes as follower (offsets and epochs kept) and taking the
+// leader's high watermark and log start offset. Errors back a partition off for
+// replica.fetch.backoff.ms; a lost connection backs off the whole fetcher until the leader
+// is back or the controller moves leadership (then the manager moves the partition).
+import type { Logger } from 'pino';
+import { KafkaConnection } from '../client/kafka-connection.js';
+import type { Partition } from '../log/partition.js';
+import { ErrorCode, errorName } from '../protocol/errors.js';
+import { ApiKey } from '../protocol/generated/index.js';
+
+/** Fetch v12: topic names, replica id in the header fields, current leader epochs, flexible. */
+const FETCH_VERSION = 12;
+const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
+
+export interface ReplicaFetcherConfig {
+  readonly brokerId: number;
+  readonly clientId: string;
+  readonly maxWaitMs: number;
+  readonly minBytes: number;
+  readonly maxBytes: number;
+  readonly partitionMaxBytes: number;
+  readonly backoffMs: number;
+  readonly socketTimeoutMs: number;
+}
+
+export interface LeaderEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+interface FetchState {
+  readonly partition: Partition;
+  /** The leader epoch this state was created for; a new leadership makes a new state. */
+  readonly leaderEpoch: number;
+  truncating: boolean;
+  fetchOffset: number;
+  /** Not before this time (a partition-level error backs it off). */
+  delayUntilMs: number;
+}
+
+export class ReplicaFetcher {
+  private readonly states = new Map<Partition, FetchState>();
+  private connection: KafkaConnection | null = null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private loopDone: Promise<void> | null = null;
+  private lastErrorLogMs = 0;
+
+  constructor(
+    readonly leaderId: number,
+    private readonly endpoint: () => LeaderEndpoint | null,
+    private readonly config: ReplicaFetcherConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  get partitionCount(): number {
+    return this.states.size;
+  }
+
+  /** Starts following `partition` on this leader: truncation first, then fetching. */
+  add(partition: Partition): void {
+    this.states.set(partition, { partition, leaderEpoch: partition.leaderEpoch, truncating: true, fetchOffset: partition.logEndOffset, delayUntilMs: 0 });
+    this.loopDone ??= this.loop();
+    this.wake?.();
+  }
+
+  remove(partition: Partition): void {
+    this.states.delete(partition);
+  }
+
+  /** Stops fetching; resolves when the loop has left (a request in flight is abandoned). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.connection?.close();
+    this.connection = null;
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).then(() => {
+      this.wake = null;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const now = Date.now();
+      const ready = [...this.states.values()].filter((s) => s.delayUntilMs <= now);
+      if (ready.length === 0) {
+        const next = Math.min(...[...this.states.values()].map((s) => s.delayUntilMs), now + 60_000);
+        await this.sleep(Math.max(10, next - now));
+        continue;
+      }
+      try {
+        const conn = await this.connect();
+        const truncating = ready.filter((s) => s.truncating);
+        if (truncating.length > 0) await this.truncate(conn, truncating);
+        const fetching = ready.filter((s) => !s.truncating && this.states.get(s.partition) === s);
+        if (fetching.length > 0) await this.fetch(conn, fetching);
+      } catch (err) {
+        this.connection?.close();
+        this.connection = null;
+        if (this.stopped) break;
+        if (Date.now() - this.lastErrorLogMs > 10_000) {
+          this.lastErrorLogMs = Date.now();
+          this.logger.warn({ leader: this.leaderId, err: (err as Error).message }, 'replica fetcher cannot reach the leader; retrying');
+        }
+        await this.sleep(this.config.backoffMs);
+      }
+    }
+  }
+
+  private async connect(): Promise<KafkaConnection> {
+    if (this.connection && !this.connection.closed) return this.connection;
+    const endpoint = this.endpoint();
+    if (!endpoint) throw new Error(`broker ${this.leaderId} is not live`);
+    this.connection = await KafkaConnection.connect(endpoint.host, endpoint.port, this.config.clientId, this.config.socketTimeoutMs);
+    return this.connection;
+  }
+
+  private backOff(s: FetchState): void {
+    s.delayUntilMs = Date.now() + this.config.backoffMs;
+  }
+
+  /** Whether `s` is still the current state of its partition (no new leadership meanwhile). */
+  private current(s: FetchState): boolean {
+    return !this.stopped && this.states.get(s.partition) === s && s.partition.leaderEpoch === s.leaderEpoch;
+  }
+
+  /** KIP-279: truncate each partition to the leader's end offset of its latest epoch. */
+  private async truncate(conn: KafkaConnection, states: FetchState[]): Promise<void> {
+    const asking = states.filter((s) => s.partition.latestEpoch >= 0);
+    for (const s of states) {
+      if (s.partition.latestEpoch < 0) this.startFetching(s);
+    }
+    if (asking.length === 0) return;
+    const byTopic = groupByTopic(asking);
+    const response = await conn.request(ApiKey.OffsetForLeaderEpoch, OFFSET_FOR_LEADER_EPOCH_VERSION, {
+      replicaId: this.config.brokerId,
+      topics: [...byTopic].map(([topic, list]) => ({
+        topic,
+        partitions: list.map((s) => ({ partition: s.partition.index, currentLeaderEpoch: s.leaderEpoch, leaderEpoch: s.partition.latestEpoch })),
+      })),
+    });
+    for (const t of response.topics) {
+      for (const r of t.partitions) {
+        const s = byTopic.get(t.topic)?.find((x) => x.partition.index === r.partition);
+        if (!s || !this.current(s)) continue;
+        if (r.errorCode !== ErrorCode.NONE) {
+          this.logger.debug({ topic: t.topic, partition: r.partition, error: errorName(r.errorCode) }, 'OffsetForLeaderEpoch failed; retrying');
+          this.backOff(s);
+          continue;
+        }
+        const p = s.partition;
+        let target: number;
+        if (r.leaderEpoch < 0 || r.endOffset < 0) {
+          // The leader knows no epoch this old: keep only what was committed.
+          target = p.highWatermark;
+        } else if (r.leaderEpoch === p.latestEpoch) {
+          target = Math.min(r.endOffset, p.logEndOffset);
+        } else {
+          const own = p.endOffsetForEpoch(r.leaderEpoch);
+          target = Math.min(r.endOffset, own.endOffset >= 0 ? own.endOffset : p.logEndOffset);
+        }
+        if (target < p.logEndOffset) {
+          this.logger.info({ topic: p.topic, partition: p.index, from: p.logEndOffset, to: target, leader: this.leaderId, leaderEpoch: s.leaderEpoch }, 'truncating the follower log to the leader');
+          p.truncateTo(target);
+        }
+        this.startFetching(s);
+      }
+    }
+  }
+
+  private startFetching(s: FetchState): void {
+    s.truncating = false;
+    s.fetchOffset = s.partition.logEndOffset;
+  }
+
+  private async fetch(conn: KafkaConnection, states: FetchState[]): Promise<void> {
+    const byTopic = groupByTopic(states);
+    const response = await conn.request(ApiKey.Fetch, FETCH_VERSION, {
+      replicaId: this.config.brokerId,
+      maxWaitMs: this.config.maxWaitMs,
+      minBytes: this.config.minBytes,
+      maxBytes: this.config.maxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [...byTopic].map(([topic, list]) => ({
+        topic,
+        partitions: list.map((s) => ({
+          partition: s.partition.index,
+          currentLeaderEpoch: s.leaderEpoch,
+          fetchOffset: s.fetchOffset,
+          lastFetchedEpoch: -1,
+          logStartOffset: s.partition.logStartOffset,
+          partitionMaxBytes: this.config.partitionMaxBytes,
+        })),
+      })),
+    });
+    if (response.errorCode !== ErrorCode.NONE) throw new Error(`Fetch failed: ${errorName(response.errorCode)}`);
+    for (const t of response.responses) {
+      for (const r of t.partitions) {
+        const s = byTopic.get(t.topic)?.find((x) => x.partition.index === r.partitionIndex);
+        if (!s || !this.current(s)) continue;
+        await this.applyFetched(s, r.errorCode, r.records, r.highWatermark, r.logStartOffset);
+      }
+    }
+  }
+
+  private async applyFetched(s: FetchState, errorCode: number, records: Buffer | null, highWatermark: number, leaderLogStartOffset: number): Promise<void> {
+    const p = s.partition;
+    if (errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      if (s.fetchOffset < leaderLogStartOffset) {
+        // The leader deleted what this replica lacks (retention): start at the leader's log start.
+        this.logger.warn({ topic: p.topic, partition: p.index, fetchOffset: s.fetchOffset, leaderLogStartOffset }, 'follower is behind the leader\'s log start offset; starting there');
+        s.fetchOffset = leaderLogStartOffset;
+      } else {
+        s.truncating = true;
+      }
+      return;
+    }
+    if (errorCode !== ErrorCode.NONE) {
+      this.logger.debug({ topic: p.topic, partition: p.index, error: errorName(errorCode), leader: this.leaderId }, 'replica fetch failed for a partition; backing off');
+      this.backOff(s);
+      return;
+    }
+    if (records && records.length > 0) {
+      const batches = wholeBatchesFrom(records, p.logEndOffset);
+      if (batches.length > 0) {
+        try {
+          await p.appendAsFollower(batches);
+        } catch (err) {
+          this.logger.error({ err, topic: p.topic, partition: p.index }, 'follower append failed');
+          this.backOff(s);
+          return;
+        }
+        if (!this.current(s)) return;
+      }
+    }
+    // The leader's log start offset (retention, DeleteRecords) applies here too.
+    if (leaderLogStartOffset > p.logStartOffset) p.deleteRecordsBefore(Math.min(leaderLogStartOffset, p.logEndOffset));
+    s.fetchOffset = p.logEndOffset;
+    p.updateFollowerHighWatermark(highWatermark);
+  }
+}
+
+function groupByTopic(states: readonly FetchState[]): Map<string, FetchState[]> {
+  const byTopic = new Map<string, FetchState[]>();
+  for (const s of states) {
+    const list = byTopic.get(s.partition.topic) ?? [];
+    list.push(s);
+    byTopic.set(s.partition.topic, list);
+  }
+  return byTopic;
+}
+
+/**
+ * The whole v2 batches of a fetched chunk whose last offset is at or past `logEndOffset`
+ * (the leader may start from a batch this replica already has, and the last batch may be cut
+ * by the size limit).
+ */
+function wholeBatchesFrom(records: Buffer, logEndOffset: number): Buffer {
+  let start = -1;
+  let end = 0;
+  for (let pos = 0; pos + 61 <= records.length; ) {
+    const size = 12 + records.readInt32BE(pos + 8);
+    if (pos + size > records.length) break;
+    const lastOffset = Number(records.readBigInt64BE(pos)) + records.readInt32BE(pos + 23);
+    if (start < 0 && lastOffset >= logEndOffset) start = pos;
+    pos += size;
+    end = pos;
+  }
+  return start < 0 ? records.subarray(0, 0) : records.subarray(start, end);
+}
