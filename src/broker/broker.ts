@@ -76,7 +76,7 @@ export class Broker {
       broker.replication = new ReplicationManager(config, topics, broker.replicas, cluster, logger);
       broker.replication.start();
     }
-    broker.groups = GroupCoordinator.forBroker(config, topics, broker.replicas, logger);
+    broker.groups = GroupCoordinator.forBroker(broker);
     await broker.groups.startup();
     const router = new RequestRouter(broker);
     broker.socketServer = new SocketServer(
@@ -180,7 +180,9 @@ export class Broker {
     this.stopped = true;
     // The admin API goes first: it reads the subsystems that stop below.
     await this.admin?.close();
-    // Then the cluster: the controller role moves at once, not after the session timeout.
+    // Then the cluster, while the listeners still answer: a controlled shutdown first moves the
+    // leadership of this broker's partitions (clients in flight get NOT_LEADER_OR_FOLLOWER and
+    // find the new leader), then the controller role moves at once, not after the session timeout.
     await this.cluster?.stop();
     await this.socketServer.shutdown();
     await this.replication?.stop();

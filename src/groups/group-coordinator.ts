@@ -12,14 +12,19 @@
 //
 // Durability (storage is GroupMetadataManager's): OffsetCommit answers after its records
 // are appended (acks=all); a SyncGroup from the leader answers every member after the group's
-// metadata is appended. At start-up every local partition of __consumer_offsets is read back
-// and each loaded group's members get one session to heartbeat. Kafka errors are returned as
-// codes; nothing here throws on bad input.
+// metadata is appended. Kafka errors are returned as codes; nothing here throws on bad input.
+//
+// Which groups this broker serves: those whose __consumer_offsets partition it leads. On a
+// single node that is every partition, read back at start-up. In a cluster (Kafka's
+// onElection/onResignation) a partition this broker becomes leader of is read back, its
+// groups answering COORDINATOR_LOAD_IN_PROGRESS meanwhile; a partition it stops leading is
+// unloaded at once: parked JoinGroup/SyncGroup requests answer NOT_COORDINATOR, the groups'
+// timers stop, and their members find the new coordinator. Groups of partitions led
+// elsewhere answer NOT_COORDINATOR. Loaded groups' members get one session to heartbeat.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Broker } from '../broker/broker.js';
 import type { BrokerConfig } from '../config/broker-config.js';
-import type { ReplicaManager } from '../broker/replica-manager.js';
-import type { TopicService } from '../broker/topic-service.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { GroupMetadata, joinError, syncError, type GroupState } from './group-metadata.js';
 import {
@@ -30,7 +35,7 @@ import {
   type TopicPartitionError,
 } from './group-metadata-manager.js';
 import { MemberMetadata, type JoinCallback, type JoinGroupResult, type Protocol, type SyncCallback, type SyncGroupResult } from './member-metadata.js';
-import { GROUP_METADATA_TOPIC_NAME, LogOffsetsTopicStore, type OffsetsTopicStore } from './offsets-topic.js';
+import { GROUP_METADATA_TOPIC_NAME, LogOffsetsTopicStore, type LeadershipRole, type OffsetsTopicStore } from './offsets-topic.js';
 
 export type { JoinGroupResult, SyncGroupResult, Protocol } from './member-metadata.js';
 export type { GroupState } from './group-metadata.js';
@@ -129,6 +134,13 @@ export interface GroupDescription {
   readonly members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
 }
 
+/** FindCoordinator's answer for a group: the broker leading its partition, or an error. */
+export interface CoordinatorLookup {
+  readonly errorCode: number;
+  /** -1 with an error. */
+  readonly nodeId: number;
+}
+
 type GroupApi = 'join' | 'sync' | 'heartbeat' | 'leave' | 'commit' | 'fetch' | 'describe' | 'delete' | 'offset-delete';
 
 const EMPTY = Buffer.alloc(0);
@@ -136,12 +148,14 @@ const EMPTY = Buffer.alloc(0);
 export class GroupCoordinator {
   private readonly manager: GroupMetadataManager;
   private active = false;
+  /** Set by shutdown: leadership changes that arrive later are ignored. */
+  private stopped = false;
   private expirationTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
 
   constructor(
     readonly config: GroupCoordinatorConfig,
-    store: OffsetsTopicStore,
+    private readonly store: OffsetsTopicStore,
     private readonly logger: Logger,
     options: { now?: () => number } = {},
   ) {
@@ -150,28 +164,83 @@ export class GroupCoordinator {
   }
 
   /** The coordinator of a broker: __consumer_offsets in the broker's own logs. */
-  static forBroker(config: BrokerConfig, topics: TopicService, replicas: ReplicaManager, logger: Logger): GroupCoordinator {
-    return new GroupCoordinator(groupCoordinatorConfig(config), new LogOffsetsTopicStore(config, topics, replicas, logger), logger.child({ component: 'group-coordinator' }));
+  static forBroker(broker: Broker): GroupCoordinator {
+    const { config, logger } = broker;
+    const cluster = { clustered: broker.cluster !== null, liveBrokerIds: () => broker.liveBrokerIds() };
+    const store = new LogOffsetsTopicStore(config, broker.topics, broker.replicas, broker.metadata, cluster, logger);
+    return new GroupCoordinator(groupCoordinatorConfig(config), store, logger.child({ component: 'group-coordinator' }));
   }
 
   // ---------------------------------------------------------------- life cycle
 
-  /** Loads every local partition of __consumer_offsets, then starts serving and expiring offsets. */
+  /**
+   * Loads every partition of __consumer_offsets this broker leads, then starts serving and
+   * expiring offsets. In a cluster, also follows leadership from here on: partitions whose
+   * leadership is learnt later are loaded (or unloaded) as it changes.
+   */
   async startup(): Promise<void> {
     const started = this.now();
+    if (this.store.clustered) this.store.onLeadershipChange((partition, role) => this.onLeadershipChange(partition, role));
     const count = this.manager.partitionCount();
     let loaded = 0;
+    // One partition at a time, as Kafka's single loading thread (bounded memory at start-up).
     for (let p = 0; p < (count ?? 0); p++) {
-      if (!this.manager.isLocalPartition(p)) continue;
-      for (const group of await this.manager.loadPartition(p)) {
-        this.onGroupLoaded(group);
-        loaded++;
-      }
+      if (this.manager.isLocalPartition(p)) loaded += await this.onElection(p);
     }
     this.active = true;
     this.expirationTimer = setInterval(() => this.runExpiration(), this.config.offsetsRetentionCheckIntervalMs);
     this.expirationTimer.unref();
     if (loaded > 0) this.logger.info({ groups: loaded, loadMs: this.now() - started }, 'loaded consumer groups');
+  }
+
+  /** TopicService.onLeadershipChange for a partition of __consumer_offsets (clustered stores). */
+  private onLeadershipChange(partition: number, role: LeadershipRole): void {
+    if (this.stopped) return;
+    if (role === 'leader') void this.onElection(partition);
+    else this.onResignation(partition, role);
+  }
+
+  /**
+   * Kafka's onElection: this broker now leads the partition. Its groups answer
+   * COORDINATOR_LOAD_IN_PROGRESS until they are read back. Resolves with the number of groups
+   * loaded (0 when the partition was loaded or loading already).
+   */
+  onElection(partition: number): Promise<number> {
+    const epoch = this.manager.beginLoading(partition);
+    if (epoch === null) return Promise.resolve(0);
+    const load = this.loadGroupsAndOffsets(partition, epoch);
+    this.manager.track(load);
+    return load;
+  }
+
+  private async loadGroupsAndOffsets(partition: number, epoch: number): Promise<number> {
+    const started = this.now();
+    const name = `${GROUP_METADATA_TOPIC_NAME}-${partition}`;
+    let loaded: GroupMetadata[] = [];
+    try {
+      loaded = await this.manager.loadPartition(partition);
+    } catch (err) {
+      // As Kafka: the partition is served with what could be read; the error is the log's.
+      this.logger.error({ err, partition: name }, 'error loading offsets and group metadata');
+    }
+    if (!this.manager.isCurrentLoad(partition, epoch)) {
+      this.logger.info({ partition: name }, 'resigned from the partition while loading it; its groups were not loaded');
+      return 0;
+    }
+    const added = this.manager.finishLoading(partition, epoch, loaded);
+    for (const group of added) this.onGroupLoaded(group);
+    if (this.store.clustered) this.logger.info({ partition: name, groups: added.length, loadMs: this.now() - started }, 'finished loading offsets and group metadata');
+    return added.length;
+  }
+
+  /**
+   * Kafka's onResignation: another broker leads the partition now (or none does). Its groups
+   * are unloaded at once; what is parked answers NOT_COORDINATOR.
+   */
+  onResignation(partition: number, role: LeadershipRole = 'follower'): void {
+    const serving = this.manager.isPartitionOwned(partition);
+    const removed = this.manager.removeGroupsForPartition(partition, (group) => this.unload(group));
+    if (serving || removed > 0) this.logger.info({ partition: `${GROUP_METADATA_TOPIC_NAME}-${partition}`, role, groups: removed }, 'resigned as coordinator of an offsets topic partition; unloaded its groups');
   }
 
   /** Kafka's onGroupLoaded: members get one session to heartbeat; an over-full group rebalances. */
@@ -185,6 +254,7 @@ export class GroupCoordinator {
    * client looks for the coordinator again), timers stop, and appends in flight finish.
    */
   async shutdown(): Promise<void> {
+    this.stopped = true;
     if (!this.active) return;
     this.active = false;
     if (this.expirationTimer) clearInterval(this.expirationTimer);
@@ -238,10 +308,11 @@ export class GroupCoordinator {
     return groupId !== '';
   }
 
-  /** Kafka's validateGroupStatus: group id, coordinator active, and this broker owns the group. */
+  /** Kafka's validateGroupStatus: group id, coordinator active, group loaded, and this broker owns it. */
   private validateGroupStatus(groupId: string, api: GroupApi): number | null {
     if (!GroupCoordinator.isValidGroupId(groupId, api)) return ErrorCode.INVALID_GROUP_ID;
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.manager.isGroupLoading(groupId)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     if (!this.manager.isGroupLocal(groupId)) return ErrorCode.NOT_COORDINATOR;
     return null;
   }
@@ -250,13 +321,21 @@ export class GroupCoordinator {
     return this.manager.ensureOffsetsTopic();
   }
 
-  /** FindCoordinator for a group: NONE when this broker coordinates it, else the error. */
-  findGroupCoordinator(groupId: string): number {
-    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  /**
+   * FindCoordinator for a group (Kafka's KafkaApis.getCoordinator): the leader of the group's
+   * partition as the controller decided it, on whichever broker it is; COORDINATOR_NOT_AVAILABLE
+   * while the topic is being created or the partition has no leader. The first lookup
+   * creates __consumer_offsets. Whether the leader has loaded the partition yet is for the
+   * group requests to say (COORDINATOR_LOAD_IN_PROGRESS), as in Kafka.
+   */
+  findGroupCoordinator(groupId: string): CoordinatorLookup {
+    const unavailable = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1 };
+    if (!this.active) return unavailable;
     const missing = this.ensureOffsetsTopic();
-    if (missing !== null) return missing;
-    if (!this.manager.isGroupLocal(groupId)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    return ErrorCode.NONE;
+    if (missing !== null) return { errorCode: missing, nodeId: -1 };
+    const leader = this.manager.leaderOf(this.partitionFor(groupId));
+    if (leader === -1) return unavailable;
+    return { errorCode: ErrorCode.NONE, nodeId: leader };
   }
 
   /**
@@ -896,16 +975,18 @@ export class GroupCoordinator {
 
   listGroups(statesFilter: readonly string[], typesFilter: readonly string[]): { errorCode: number; groups: GroupListing[] } {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
+    // As Kafka: the groups loaded so far, with COORDINATOR_LOAD_IN_PROGRESS while any partition loads.
+    const errorCode = this.manager.isLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
     const states = new Set(statesFilter.map((s) => s.toLowerCase()));
     const types = new Set(typesFilter.map((s) => s.toLowerCase()));
-    if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return { errorCode: ErrorCode.NONE, groups: [] };
+    if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return { errorCode, groups: [] };
     const groups: GroupListing[] = [];
     for (const g of this.manager.currentGroups()) {
       if (g.is('Dead')) continue;
       if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
       groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, groupType: CLASSIC_GROUP_TYPE });
     }
-    return { errorCode: ErrorCode.NONE, groups };
+    return { errorCode, groups };
   }
 
   describeGroup(groupId: string): GroupDescription {

@@ -7,6 +7,13 @@
 // Every method runs on the JS thread; appends are awaited, and the cache changes only after
 // an append succeeded (Kafka's pendingOffsetCommits make a commit in flight visible as such).
 // Loading: the latest value for a key wins; a null value (tombstone) deletes the key.
+//
+// Partition ownership (Kafka's ownedPartitions and loadingPartitions): on a single node this
+// broker coordinates every partition once start-up loaded them. In a cluster it coordinates
+// the partitions it leads: an election marks the partition loading until its groups are read
+// back, a resignation removes them at once. Each election and resignation bumps the
+// partition's epoch, so that a load overtaken by a resignation (the reads are asynchronous)
+// is discarded instead of filling the cache with groups another broker now coordinates.
 import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/errors.js';
 import type { GroupMetadataValue } from '../protocol/generated/group-metadata-value.js';
@@ -73,6 +80,12 @@ export interface OffsetFetchResult {
 export class GroupMetadataManager {
   private readonly groups = new Map<string, GroupMetadata>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Clustered: partitions whose groups are loaded and served here. */
+  private readonly ownedPartitions = new Set<number>();
+  /** Partitions being read back; their groups answer COORDINATOR_LOAD_IN_PROGRESS. */
+  private readonly loadingPartitions = new Set<number>();
+  /** Bumped on every election and resignation of a partition (see the header). */
+  private readonly partitionEpochs = new Map<number, number>();
 
   constructor(
     private readonly store: OffsetsTopicStore,
@@ -97,9 +110,12 @@ export class GroupMetadataManager {
     return [...this.groups.values()];
   }
 
-  /** Forgets every group (the coordinator unloaded them). */
+  /** Forgets every group and partition (the coordinator unloaded them at shutdown). */
   clear(): void {
     this.groups.clear();
+    for (const p of [...this.ownedPartitions, ...this.loadingPartitions]) this.bumpEpoch(p);
+    this.ownedPartitions.clear();
+    this.loadingPartitions.clear();
   }
 
   // ---------------------------------------------------------------- the offsets topic
@@ -117,9 +133,99 @@ export class GroupMetadataManager {
     return this.store.isLocal(partition);
   }
 
-  /** Whether this broker owns the group's partition (true until the topic exists: it will). */
+  /** The partition's leader as the controller decided it; -1 for none. */
+  leaderOf(partition: number): number {
+    return this.store.leaderOf(partition);
+  }
+
+  get clustered(): boolean {
+    return this.store.clustered;
+  }
+
+  /**
+   * Kafka's isGroupLocal: whether this broker coordinates the group's partition. A single node
+   * does once the partition is loaded (and until the topic exists, which it will create); a
+   * cluster member once it was elected leader and loaded the partition.
+   */
   isGroupLocal(groupId: string): boolean {
-    return this.store.partitionCount() === null || this.store.isLocal(this.partitionFor(groupId));
+    const partition = this.partitionFor(groupId);
+    if (this.loadingPartitions.has(partition)) return false;
+    if (this.store.clustered) return this.ownedPartitions.has(partition);
+    return this.store.partitionCount() === null || this.store.isLocal(partition);
+  }
+
+  /** Kafka's isGroupLoading: the group's partition is being read back. */
+  isGroupLoading(groupId: string): boolean {
+    return this.loadingPartitions.has(this.partitionFor(groupId));
+  }
+
+  /** Whether any partition is being read back (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS). */
+  get isLoading(): boolean {
+    return this.loadingPartitions.size > 0;
+  }
+
+  isPartitionOwned(partition: number): boolean {
+    return this.ownedPartitions.has(partition);
+  }
+
+  /**
+   * Kafka's addLoadingPartition: the start of a partition's election; the epoch its load must
+   * still hold when it completes, or null when the partition is loaded or loading already.
+   */
+  beginLoading(partition: number): number | null {
+    if (this.ownedPartitions.has(partition) || this.loadingPartitions.has(partition)) return null;
+    this.loadingPartitions.add(partition);
+    return this.bumpEpoch(partition);
+  }
+
+  /**
+   * The end of a load: the groups go into the cache and the partition is owned, unless a
+   * resignation came meanwhile (then nothing changes). Returns the groups added. As Kafka, the
+   * partition is owned even when reading it failed (loaded is then what could be read).
+   */
+  finishLoading(partition: number, epoch: number, loaded: readonly GroupMetadata[]): GroupMetadata[] {
+    if (this.partitionEpochs.get(partition) !== epoch || !this.loadingPartitions.has(partition)) return [];
+    const added: GroupMetadata[] = [];
+    for (const group of loaded) {
+      if (this.groups.has(group.groupId)) {
+        this.logger.error({ group: group.groupId, partition }, 'attempt to load a group failed because another group with the same id is already cached');
+        continue;
+      }
+      this.groups.set(group.groupId, group);
+      added.push(group);
+    }
+    this.loadingPartitions.delete(partition);
+    this.ownedPartitions.add(partition);
+    return added;
+  }
+
+  /** Whether a load begun at `epoch` is still the partition's current one. */
+  isCurrentLoad(partition: number, epoch: number): boolean {
+    return this.partitionEpochs.get(partition) === epoch && this.loadingPartitions.has(partition);
+  }
+
+  /**
+   * Kafka's removeGroupsForPartition: the partition is no longer served here; its groups leave
+   * the cache (each passed to onGroupUnloaded first). Returns how many groups were removed.
+   */
+  removeGroupsForPartition(partition: number, onGroupUnloaded: (g: GroupMetadata) => void): number {
+    this.bumpEpoch(partition);
+    this.ownedPartitions.delete(partition);
+    this.loadingPartitions.delete(partition);
+    let removed = 0;
+    for (const group of [...this.groups.values()]) {
+      if (this.partitionFor(group.groupId) !== partition) continue;
+      onGroupUnloaded(group);
+      this.groups.delete(group.groupId);
+      removed++;
+    }
+    return removed;
+  }
+
+  private bumpEpoch(partition: number): number {
+    const epoch = (this.partitionEpochs.get(partition) ?? 0) + 1;
+    this.partitionEpochs.set(partition, epoch);
+    return epoch;
   }
 
   /** Creates __consumer_offsets on first use; COORDINATOR_NOT_AVAILABLE when it cannot be. */
@@ -288,8 +394,9 @@ export class GroupMetadataManager {
   // ---------------------------------------------------------------- loading
 
   /**
-   * Reads one partition of __consumer_offsets from its start and rebuilds its groups (added
-   * to the cache and returned, for the coordinator's onGroupLoaded).
+   * Reads one partition of __consumer_offsets from its start and rebuilds its groups; they go
+   * into the cache through finishLoading, so that a load overtaken by a resignation leaves
+   * the cache alone.
    */
   async loadPartition(partition: number): Promise<GroupMetadata[]> {
     const offsets = new Map<string, Map<string, CommittedOffset>>();
@@ -384,7 +491,6 @@ export class GroupMetadataManager {
       const sep = tp.lastIndexOf('\u0000');
       group.putOffset(tp.slice(0, sep), Number(tp.slice(sep + 1)), o);
     }
-    this.groups.set(groupId, group);
     return group;
   }
 }

@@ -419,10 +419,10 @@ describe('group coordinator', () => {
     const store = new MemoryOffsetsStore();
     store.failCreateWith = ErrorCode.INVALID_REPLICATION_FACTOR;
     const { coordinator: c } = await startCoordinator({}, store);
-    assert.equal(c.findGroupCoordinator('g'), ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    assert.deepEqual(c.findGroupCoordinator('g'), { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1 });
     assert.equal((await c.joinGroup(joinParams())).errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     store.failCreateWith = ErrorCode.NONE;
-    assert.equal(c.findGroupCoordinator('g'), ErrorCode.NONE);
+    assert.deepEqual(c.findGroupCoordinator('g'), { errorCode: ErrorCode.NONE, nodeId: MemoryOffsetsStore.THIS_BROKER_ID });
     assert.equal(store.partitionCount(), 5);
   });
 

@@ -1,8 +1,11 @@
 // An in-memory __consumer_offsets for the coordinator's unit tests: batches get offsets as
 // the log would assign them (baseOffset patched), reads return whole batches from an offset,
-// and a test can fail appends or hold them in flight.
+// and a test can fail appends or hold them (or reads) in flight. Constructed with
+// { clustered: true } it plays one broker of a cluster: it leads only the partitions a test
+// elects it for (elect/resign call the coordinator's leadership listener, as TopicService
+// does), and appends to a partition it does not lead answer NOT_LEADER_OR_FOLLOWER.
 import { ErrorCode } from '../../src/protocol/errors.js';
-import type { AppendOutcome, OffsetsTopicStore, PartitionChunk } from '../../src/groups/offsets-topic.js';
+import type { AppendOutcome, LeadershipRole, OffsetsTopicStore, PartitionChunk } from '../../src/groups/offsets-topic.js';
 import { decodeRecordBatches, type ConsumedRecord } from '../../src/client/record-batch.js';
 
 interface StoredBatch {
@@ -21,8 +24,46 @@ export class MemoryOffsetsStore implements OffsetsTopicStore {
   holdAppends = false;
   private held: (() => void)[] = [];
   appendCount = 0;
+  /** While true, reads wait until releaseReads() is called. */
+  holdReads = false;
+  private heldReads: (() => void)[] = [];
+  readonly clustered: boolean;
+  /** Clustered: partition → leader id (this broker is THIS_BROKER_ID); absent = no leader. */
+  readonly leaders = new Map<number, number>();
+  private readonly listeners: ((partition: number, role: LeadershipRole) => void)[] = [];
 
-  constructor(readonly numPartitions = 5) {}
+  static readonly THIS_BROKER_ID = 1;
+
+  constructor(
+    readonly numPartitions = 5,
+    options: { clustered?: boolean } = {},
+  ) {
+    this.clustered = options.clustered ?? false;
+  }
+
+  leaderOf(partition: number): number {
+    if (!this.partitions) return -1;
+    return this.clustered ? (this.leaders.get(partition) ?? -1) : MemoryOffsetsStore.THIS_BROKER_ID;
+  }
+
+  onLeadershipChange(listener: (partition: number, role: LeadershipRole) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Clustered: the controller made `leader` the partition's leader (-1: none); listeners hear this broker's role. */
+  setLeader(partition: number, leader: number): void {
+    this.leaders.set(partition, leader);
+    const role: LeadershipRole = leader === MemoryOffsetsStore.THIS_BROKER_ID ? 'leader' : leader === -1 ? 'offline' : 'follower';
+    for (const l of this.listeners) l(partition, role);
+  }
+
+  elect(partition: number): void {
+    this.setLeader(partition, MemoryOffsetsStore.THIS_BROKER_ID);
+  }
+
+  resign(partition: number, newLeader = 2): void {
+    this.setLeader(partition, newLeader);
+  }
 
   partitionCount(): number | null {
     return this.partitions ? this.partitions.length : null;
@@ -37,8 +78,8 @@ export class MemoryOffsetsStore implements OffsetsTopicStore {
     return { errorCode: ErrorCode.NONE, errorMessage: null };
   }
 
-  isLocal(): boolean {
-    return true;
+  isLocal(partition: number): boolean {
+    return !this.clustered || this.leaders.get(partition) === MemoryOffsetsStore.THIS_BROKER_ID;
   }
 
   logStartOffset(): number {
@@ -51,6 +92,7 @@ export class MemoryOffsetsStore implements OffsetsTopicStore {
     if (this.failAppendsWith !== ErrorCode.NONE) return { errorCode: this.failAppendsWith, errorMessage: 'append refused by the test' };
     const list = this.partitions?.[partition];
     if (!list) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+    if (!this.isLocal(partition)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: null };
     const base = this.nextOffset[partition]!;
     const copy = Buffer.from(batch);
     copy.writeBigInt64BE(BigInt(base), 0);
@@ -66,7 +108,14 @@ export class MemoryOffsetsStore implements OffsetsTopicStore {
     for (const r of held) r();
   }
 
+  releaseReads(): void {
+    const held = this.heldReads;
+    this.heldReads = [];
+    for (const r of held) r();
+  }
+
   async read(partition: number, offset: number, maxBytes: number): Promise<PartitionChunk> {
+    if (this.holdReads) await new Promise<void>((resolve) => this.heldReads.push(resolve));
     const list = this.partitions?.[partition] ?? [];
     const parts: Buffer[] = [];
     let size = 0;

@@ -25,9 +25,11 @@ export const offsetCommitHandler = defineHandler({
     const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
     const known: OffsetCommitParams['topics'][number][] = [];
     for (const t of request.topics) {
+      const topic = broker.topics.getTopic(t.name);
       const partitions = [];
       for (const p of t.partitions) {
-        if (!broker.topics.partition(t.name, p.partitionIndex)) {
+        // The topic's metadata, not a local replica: the coordinator need not hold one (Kafka's metadataCache.contains).
+        if (!topic?.partitions.some((a) => a.partition === p.partitionIndex)) {
           errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           continue;
         }

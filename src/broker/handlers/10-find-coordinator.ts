@@ -2,10 +2,13 @@
 // v0: a group key only. v1+: keyType (0 = group, 1 = transaction) and errorMessage.
 // v3+: flexible. v4+: batched coordinatorKeys, one result per key (KIP-699).
 // v5-6: no change the broker sees (v6 adds share-group keys, keyType 2, which is refused).
-// The group coordinator is this broker (single node: it leads every __consumer_offsets
-// partition), reported with its advertised endpoint on the listener the request came in on;
-// the first lookup creates __consumer_offsets. Transactions have no coordinator yet:
-// keyType 1 answers COORDINATOR_NOT_AVAILABLE. An unknown keyType is INVALID_REQUEST.
+// The group coordinator is the leader of the group's __consumer_offsets partition (single
+// node: this broker; in a cluster: whichever broker the controller made leader), reported with
+// its endpoint on the listener the request came in on, as Kafka's getCoordinator does.
+// COORDINATOR_NOT_AVAILABLE while the topic is being created (the first lookup creates it;
+// fewer live brokers than offsets.topic.replication.factor refuses), or while the partition
+// has no live leader. Transactions have no coordinator yet: keyType 1 answers
+// COORDINATOR_NOT_AVAILABLE. An unknown keyType is INVALID_REQUEST.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode, errorMessage } from '../../protocol/errors.js';
 import { defineHandler, type RequestContext } from './handler.js';
@@ -25,10 +28,12 @@ function find(ctx: RequestContext, key: string, keyType: number): Found {
   const none = (errorCode: number, message: string): Found => ({ errorCode, errorMessage: message, nodeId: -1, host: '', port: -1 });
   if (keyType === KEY_TYPE_TRANSACTION) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'This broker has no transaction coordinator yet.');
   if (keyType !== KEY_TYPE_GROUP) return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType} in FindCoordinator request`);
-  const errorCode = ctx.broker.groups.findGroupCoordinator(key);
-  if (errorCode !== ErrorCode.NONE) return none(errorCode, errorMessage(errorCode));
-  const endpoint = ctx.broker.endpointFor(ctx.connection.listener.name);
-  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: ctx.broker.brokerId, host: endpoint.host, port: endpoint.port };
+  const found = ctx.broker.groups.findGroupCoordinator(key);
+  if (found.errorCode !== ErrorCode.NONE) return none(found.errorCode, errorMessage(found.errorCode));
+  // A leader not registered (dead), or without this listener, is no coordinator for this client.
+  const node = ctx.broker.liveBrokers(ctx.connection.listener.name).find((b) => b.id === found.nodeId);
+  if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: node.id, host: node.host, port: node.port };
 }
 
 export const findCoordinatorHandler = defineHandler({

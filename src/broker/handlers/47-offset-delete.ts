@@ -18,8 +18,10 @@ export const offsetDeleteHandler = defineHandler({
     const errors = new Map<string, number>();
     const known: { topic: string; partition: number }[] = [];
     for (const t of request.topics) {
+      const topic = broker.topics.getTopic(t.name);
       for (const p of t.partitions) {
-        if (broker.topics.partition(t.name, p.partitionIndex)) known.push({ topic: t.name, partition: p.partitionIndex });
+        // The topic's metadata, not a local replica: the coordinator need not hold one.
+        if (topic?.partitions.some((a) => a.partition === p.partitionIndex)) known.push({ topic: t.name, partition: p.partitionIndex });
         else errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
     }
