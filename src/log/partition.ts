@@ -64,6 +64,7 @@ export class Partition {
   private hw: number;
   private readonly waiters = new Set<() => void>();
   private commitWaiters: CommitWaiter[] = [];
+  private followerAppend: Promise<void> = Promise.resolve();
   private readonly appendQueue: PendingAppend[] = [];
   private appending = false;
   private closed = false;
@@ -275,10 +276,24 @@ export class Partition {
    * which retries are duplicates. Called by one replica fetcher at a time.
    */
   async appendAsFollower(records: Buffer): Promise<BindingAppendResult> {
-    const result = await this.log.appendAsFollower(records);
+    const appending = this.log.appendAsFollower(records);
+    this.followerAppend = appending.then(
+      () => undefined,
+      () => undefined,
+    );
+    const result = await appending;
     for (const batch of producerBatches(records)) this.producerState.update(batch.info, batch.baseOffset);
     this.wakeWaiters();
     return result;
+  }
+
+  /**
+   * Resolves once a follower append in flight has landed. A fetcher for a new leader waits
+   * for it before truncating, so an append fetched from the old leader cannot land after the
+   * truncation, past a gap.
+   */
+  followerAppendSettled(): Promise<void> {
+    return this.followerAppend;
   }
 
   /** Reads from fetchOffset: up to the high watermark for consumers, the log end for replicas. */

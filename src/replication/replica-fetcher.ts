@@ -144,7 +144,9 @@ export class ReplicaFetcher {
   private async truncate(conn: KafkaConnection, states: FetchState[]): Promise<void> {
     const asking = states.filter((s) => s.partition.latestEpoch >= 0);
     for (const s of states) {
-      if (s.partition.latestEpoch < 0) this.startFetching(s);
+      if (s.partition.latestEpoch >= 0) continue;
+      await s.partition.followerAppendSettled();
+      this.startFetching(s);
     }
     if (asking.length === 0) return;
     const byTopic = groupByTopic(asking);
@@ -165,6 +167,8 @@ export class ReplicaFetcher {
           continue;
         }
         const p = s.partition;
+        await p.followerAppendSettled();
+        if (!this.current(s)) continue;
         let target: number;
         if (r.leaderEpoch < 0 || r.endOffset < 0) {
           // The leader knows no epoch this old: keep only what was committed.
