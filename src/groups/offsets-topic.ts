@@ -174,7 +174,9 @@ export class LogOffsetsTopicStore implements OffsetsTopicStore {
   }
 
   async append(partition: number, batch: Buffer): Promise<AppendOutcome> {
-    const r = await this.replicas.appendToPartition(GROUP_METADATA_TOPIC_NAME, partition, batch, -1, true);
+    // Kafka's appendForGroup: acks=-1 within offsets.commit.timeout.ms (REQUEST_TIMED_OUT
+    // after it, which the coordinator answers COORDINATOR_NOT_AVAILABLE: the client retries).
+    const r = await this.replicas.appendToPartition(GROUP_METADATA_TOPIC_NAME, partition, batch, -1, true, this.config.values['offsets.commit.timeout.ms']);
     return { errorCode: r.errorCode, errorMessage: r.errorMessage };
   }
 
