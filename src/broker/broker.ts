@@ -180,12 +180,15 @@ export class Broker {
     this.stopped = true;
     // The admin API goes first: it reads the subsystems that stop below.
     await this.admin?.close();
+    // The replica fetchers stop before the controlled shutdown (Kafka's StopReplica to a
+    // stopping broker): a follower that kept catching up would be taken back into the ISR by
+    // its leader right after the controller removed it.
+    await this.replication?.stop();
     // Then the cluster, while the listeners still answer: a controlled shutdown first moves the
     // leadership of this broker's partitions (clients in flight get NOT_LEADER_OR_FOLLOWER and
     // find the new leader), then the controller role moves at once, not after the session timeout.
     await this.cluster?.stop();
     await this.socketServer.shutdown();
-    await this.replication?.stop();
     // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
     await this.groups.shutdown();
     this.logs.shutdown();

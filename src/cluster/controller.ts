@@ -1,26 +1,60 @@
 // ClusterController: what the elected controller does, after Kafka's KafkaController (ZooKeeper
-// mode). This first layer: partition state for new partitions (Kafka's
-// PartitionStateMachine NewPartition -> OnlinePartition: leader = the first live replica of
-// the assignment, ISR = the live replicas, leader epoch 0), written only if the controller
-// epoch is still ours (a multi that checks /controller_epoch's version, so a deposed
-// controller writes nothing); partitions without a live replica wait for one to join; and
-// topic deletion requested in /admin/delete_topics. Work runs one event at a time, as
-// Kafka's ControllerEventManager. Leader election on broker loss is the next layer (README).
+// mode). Work runs one event at a time (Kafka's ControllerEventManager); every write is fenced
+// by a `check` of /controller_epoch, so a deposed controller writes nothing.
+// - New partitions (Kafka's PartitionStateMachine NewPartition -> OnlinePartition): leader =
+//   the first live replica, ISR = the live replicas, leader epoch 0; partitions without a live
+//   replica wait for one to join.
+// - Brokers come and go (/brokers/ids changes, onBrokerFailure / onBrokerStartup): partitions
+//   whose leader is gone get a new one from the ISR (unclean.leader.election.enable, broker or
+//   topic, allows any live replica), or go offline (leader -1, ISR kept); dead brokers leave
+//   the ISR of the rest; offline partitions come back when an eligible replica returns. The
+//   rules are in leader-election.ts, the compare-and-set writes in partition-state-machine.ts
+//   (the partition leader writes the same znode to change its ISR: we re-read and retry).
+// - Failover (onBecomeController): every partition is re-checked from ZooKeeper itself, so a
+//   decision the previous controller did not write is made now.
+// - Preferred leader election: the auto rebalance (auto.leader.rebalance.enable,
+//   leader.imbalance.*) and ElectLeaders (electLeaders below, preferred or unclean).
+// - Topic deletion requested in /admin/delete_topics.
+// Controlled shutdown needs nothing here: a stopping broker deregisters first (zk-cluster.ts),
+// and the controller moves its leadership as for a dead broker.
 import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { effectiveTopicConfig } from '../config/topic-config.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { MetadataChange, TopicMetadata } from './metadata-store.js';
 import type { ControllerContext, ControllerListener } from './controller-election.js';
+import { imbalancedPartitions, onlinePartitionDecision, preferredLeaderDecision, preferredReplicaLeader, uncleanLeaderDecision, NO_LEADER, type Decision } from './leader-election.js';
+import { ControllerMovedError, updatePartitionState, type UpdateOutcome } from './partition-state-machine.js';
 import { isZkError, type Subscription, type ZkClient } from './zk-client.js';
 import type { ZkMetadataStore } from './zk-metadata-store.js';
-import { encodeLeaderAndIsr, ZkPaths } from './zk-data.js';
+import { encodeLeaderAndIsr, type LeaderAndIsr, ZkPaths } from './zk-data.js';
+
+/** Kafka schedules the first auto rebalance check this long after failover. */
+const FIRST_REBALANCE_CHECK_DELAY_MS = 5_000;
+
+/** ElectLeaders' election types (Kafka's ElectionType). */
+export const ElectionType = { PREFERRED: 0, UNCLEAN: 1 } as const;
+
+export interface TopicPartitionRef {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface ElectionResult extends TopicPartitionRef {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
 
 export class ClusterController implements ControllerListener {
   private context: ControllerContext | null = null;
   private deletions: Subscription | null = null;
-  private queue: Promise<void> = Promise.resolve();
+  private rebalanceTimer: NodeJS.Timeout | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly zk: ZkClient,
     private readonly store: ZkMetadataStore,
+    private readonly config: BrokerConfig,
     private readonly logger: Logger,
   ) {
     store.onChange((change) => this.onMetadataChange(change));
@@ -30,56 +64,96 @@ export class ClusterController implements ControllerListener {
     return this.context !== null;
   }
 
-  /** Runs controller work one event at a time; an event of a superseded term does nothing. */
-  private enqueue(what: string, work: (ctx: ControllerContext) => Promise<void>): Promise<void> {
+  /**
+   * Runs controller work one event at a time; an event of a superseded term does nothing and
+   * resolves with undefined. A ControllerMovedError ends this term's work at once.
+   */
+  private enqueue<T>(what: string, work: (ctx: ControllerContext) => Promise<T>): Promise<T | undefined> {
     const ctx = this.context;
-    if (!ctx) return Promise.resolve();
-    this.queue = this.queue.then(async () => {
-      if (this.context !== ctx) return;
+    if (!ctx) return Promise.resolve(undefined);
+    const run = this.queue.then(async (): Promise<T | undefined> => {
+      if (this.context !== ctx) return undefined;
       try {
-        await work(ctx);
+        return await work(ctx);
       } catch (err) {
-        this.logger.error({ err, event: what }, 'controller event failed');
+        if (err instanceof ControllerMovedError) {
+          this.logger.warn({ controllerEpoch: ctx.epoch, event: what }, 'controller epoch moved on: this broker is no longer the controller');
+          if (this.context === ctx) this.stopActing();
+        } else {
+          this.logger.error({ err, event: what }, 'controller event failed');
+        }
+        return undefined;
       }
     });
-    return this.queue;
+    this.queue = run;
+    return run;
   }
 
   async onBecomeController(ctx: ControllerContext): Promise<void> {
     this.context = ctx;
+    // Kafka's onControllerFailover: nothing the previous controller decided is trusted to be
+    // complete; every partition is checked against ZooKeeper itself.
     await this.enqueue('failover', async (c) => {
       for (const t of this.store.listTopics()) await this.initPartitions(c, t);
+      await this.onlinePartitions(c, this.store.listTopics(), 'failover', true);
     });
+    if (this.context !== ctx) return;
     this.deletions = this.zk.watchChildren(ZkPaths.deleteTopics, (names) => {
       for (const name of names ?? []) void this.enqueue('deleteTopic', () => this.deleteTopic(name));
     });
     await this.deletions.ready;
+    if (this.config.values['auto.leader.rebalance.enable']) this.scheduleRebalance(ctx, FIRST_REBALANCE_CHECK_DELAY_MS);
   }
 
   onResign(): void {
+    this.stopActing();
+  }
+
+  private stopActing(): void {
     this.context = null;
     this.deletions?.close();
     this.deletions = null;
+    if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
+    this.rebalanceTimer = null;
   }
 
   private onMetadataChange(change: MetadataChange): void {
     if (!this.context) return;
     if (change.kind === 'topic') {
+      // New partitions get leaders; a topic config change (unclean.leader.election.enable) may
+      // let offline partitions elect one.
       void this.enqueue('topicChange', async (c) => {
         const t = this.store.getTopic(change.name);
-        if (t) await this.initPartitions(c, t);
+        if (!t) return;
+        await this.initPartitions(c, t);
+        await this.onlinePartitions(c, [t], 'topicChange', false);
       });
     } else if (change.kind === 'brokers') {
-      // A broker joined: partitions that had no live replica can get a leader now.
       void this.enqueue('brokerChange', async (c) => {
-        for (const t of this.store.listTopics()) await this.initPartitions(c, t);
+        const topics = this.store.listTopics();
+        for (const t of topics) await this.initPartitions(c, t);
+        await this.onlinePartitions(c, topics, 'brokerChange', false);
       });
+    }
+  }
+
+  private liveBrokerIds(): Set<number> {
+    return new Set(this.store.liveBrokers().map((b) => b.id));
+  }
+
+  private uncleanEnabled(t: TopicMetadata): boolean {
+    try {
+      return effectiveTopicConfig(this.config, t.configs).uncleanLeaderElectionEnable;
+    } catch (err) {
+      // A bad override in ZooKeeper: the safe choice.
+      this.logger.warn({ err, topic: t.name }, 'unreadable unclean.leader.election.enable override; treating it as false');
+      return false;
     }
   }
 
   /** New partitions get their first leader and ISR. */
   private async initPartitions(ctx: ControllerContext, t: TopicMetadata): Promise<void> {
-    const live = new Set(this.store.liveBrokers().map((b) => b.id));
+    const live = this.liveBrokerIds();
     for (const a of t.partitions) {
       if (this.store.partitionState(t.name, a.partition)) continue;
       const liveReplicas = a.replicas.filter((r) => live.has(r));
@@ -87,7 +161,7 @@ export class ClusterController implements ControllerListener {
         this.logger.warn({ topic: t.name, partition: a.partition, replicas: a.replicas }, 'no live replica: the partition stays offline until one joins');
         continue;
       }
-      const state = { leader: liveReplicas[0]!, leaderEpoch: 0, isr: liveReplicas, controllerEpoch: ctx.epoch };
+      const state: LeaderAndIsr = { leader: liveReplicas[0]!, leaderEpoch: 0, isr: liveReplicas, controllerEpoch: ctx.epoch };
       await this.zk.mkdirp(ZkPaths.topicPartition(t.name, a.partition));
       try {
         await this.zk.multi([
@@ -97,14 +171,109 @@ export class ClusterController implements ControllerListener {
         this.logger.info({ topic: t.name, partition: a.partition, leader: state.leader, isr: state.isr }, 'partition online');
       } catch (err) {
         if (isZkError(err, 'NODE_EXISTS')) continue;
-        if (isZkError(err, 'BAD_VERSION')) {
-          this.logger.warn({ controllerEpoch: ctx.epoch }, 'controller epoch moved on: this broker is no longer the controller');
-          return;
-        }
+        if (isZkError(err, 'BAD_VERSION')) throw new ControllerMovedError(ctx.epoch);
         throw err;
       }
     }
   }
+
+  /**
+   * Leader election and ISR cleanup after brokers came or went (onlinePartitionDecision).
+   * Candidates come from the watched copy; `everyPartition` (failover) checks them all.
+   * The decision itself is always made on the znode as read from ZooKeeper.
+   */
+  private async onlinePartitions(ctx: ControllerContext, topics: readonly TopicMetadata[], trigger: string, everyPartition: boolean): Promise<void> {
+    for (const t of topics) {
+      const unclean = this.uncleanEnabled(t);
+      for (const a of t.partitions) {
+        const cached = this.store.partitionState(t.name, a.partition);
+        if (!cached) continue; // not online yet: initPartitions
+        if (!everyPartition) {
+          const live = this.liveBrokerIds();
+          const leaderGone = cached.leader === NO_LEADER || !live.has(cached.leader);
+          if (!leaderGone && cached.isr.every((id) => live.has(id))) continue;
+        }
+        const outcome = await updatePartitionState(this.zk, ctx, t.name, a.partition, (current) => onlinePartitionDecision(current, a.replicas, this.liveBrokerIds(), unclean, ctx.epoch));
+        this.logOutcome(t.name, a.partition, outcome, trigger);
+      }
+    }
+  }
+
+  private logOutcome(topic: string, partition: number, outcome: UpdateOutcome, trigger: string): void {
+    if (outcome.kind !== 'updated') return;
+    const { previous, state } = outcome;
+    const fields = { topic, partition, trigger, leader: state.leader, previousLeader: previous.leader, leaderEpoch: state.leaderEpoch, isr: state.isr, previousIsr: previous.isr };
+    if (state.leader === NO_LEADER) this.logger.warn(fields, 'no live in-sync replica: the partition is offline until one returns');
+    else if (state.leader !== previous.leader) this.logger.info(fields, 'elected partition leader');
+    else this.logger.info(fields, 'removed offline replicas from the ISR');
+  }
+
+  // ---------------------------------------------------------------- preferred leader election
+
+  private scheduleRebalance(ctx: ControllerContext, delayMs: number): void {
+    this.rebalanceTimer = setTimeout(() => {
+      this.rebalanceTimer = null;
+      if (this.context !== ctx) return;
+      void this.enqueue('autoLeaderRebalance', (c) => this.autoLeaderRebalance(c)).finally(() => {
+        if (this.context === ctx) this.scheduleRebalance(ctx, this.config.values['leader.imbalance.check.interval.seconds'] * 1000);
+      });
+    }, delayMs);
+    this.rebalanceTimer.unref();
+  }
+
+  /** Kafka's checkAndTriggerAutoLeaderRebalance: preferred election on brokers whose imbalance is above leader.imbalance.per.broker.percentage. */
+  private async autoLeaderRebalance(ctx: ControllerContext): Promise<void> {
+    const deleting = new Set((await this.zk.getChildren(ZkPaths.deleteTopics)) ?? []);
+    const topics = this.store.listTopics().filter((t) => !deleting.has(t.name));
+    const views = topics.flatMap((t) => t.partitions.map((a) => ({ topic: t.name, partition: a.partition, assignment: a.replicas, leader: this.store.partitionState(t.name, a.partition)?.leader })));
+    const live = this.liveBrokerIds();
+    for (const p of imbalancedPartitions(views, this.config.values['leader.imbalance.per.broker.percentage'])) {
+      const cached = this.store.partitionState(p.topic, p.partition);
+      if (!cached || preferredReplicaLeader(p.assignment, cached.isr, live) === undefined) continue;
+      const outcome = await updatePartitionState(this.zk, ctx, p.topic, p.partition, (current) => preferredLeaderDecision(current, p.assignment, this.liveBrokerIds(), ctx.epoch));
+      this.logOutcome(p.topic, p.partition, outcome, 'autoLeaderRebalance');
+    }
+  }
+
+  /**
+   * ElectLeaders on the controller (Kafka's processReplicaLeaderElection, AdminClientTriggered):
+   * `partitions` null means all of them, and then partitions that needed no election are left
+   * out of the results, as Kafka does. Resolves with null when this broker is not (or stops
+   * being) the controller.
+   */
+  async electLeaders(electionType: number, partitions: readonly TopicPartitionRef[] | null): Promise<ElectionResult[] | null> {
+    const results = await this.enqueue('electLeaders', async (ctx) => {
+      const all = partitions === null;
+      const wanted = all ? this.store.listTopics().flatMap((t) => t.partitions.map((a) => ({ topic: t.name, partition: a.partition }))) : dedupe(partitions);
+      const deleting = new Set((await this.zk.getChildren(ZkPaths.deleteTopics)) ?? []);
+      const out: ElectionResult[] = [];
+      for (const w of wanted) {
+        const r = await this.electOne(ctx, electionType, w, deleting);
+        if (!(all && r.errorCode === ErrorCode.ELECTION_NOT_NEEDED)) out.push(r);
+      }
+      return out;
+    });
+    return results ?? null;
+  }
+
+  private async electOne(ctx: ControllerContext, electionType: number, w: TopicPartitionRef, deleting: ReadonlySet<string>): Promise<ElectionResult> {
+    const fail = (errorCode: number, errorMessage: string | null = null): ElectionResult => ({ ...w, errorCode, errorMessage });
+    const t = this.store.getTopic(w.topic);
+    const a = t?.partitions.find((x) => x.partition === w.partition);
+    if (!t || !a) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
+    if (deleting.has(w.topic)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Skipping election for partition ${w.topic}-${w.partition} since the topic is being deleted`);
+    const strategy = electionType === ElectionType.PREFERRED ? 'PreferredReplicaPartitionLeaderElectionStrategy' : 'OfflinePartitionLeaderElectionStrategy(true)';
+    const notAvailable = electionType === ElectionType.PREFERRED ? ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE : ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE;
+    const decide = (current: LeaderAndIsr): Decision =>
+      electionType === ElectionType.PREFERRED ? preferredLeaderDecision(current, a.replicas, this.liveBrokerIds(), ctx.epoch) : uncleanLeaderDecision(current, a.replicas, this.liveBrokerIds(), ctx.epoch);
+    const outcome = await updatePartitionState(this.zk, ctx, w.topic, w.partition, decide);
+    this.logOutcome(w.topic, w.partition, outcome, electionType === ElectionType.PREFERRED ? 'preferredElection' : 'uncleanElection');
+    if (outcome.kind === 'updated') return fail(ErrorCode.NONE);
+    if (outcome.kind === 'unchanged' && outcome.reason === 'not-needed') return fail(ErrorCode.ELECTION_NOT_NEEDED);
+    return fail(notAvailable, `Failed to elect leader for partition ${w.topic}-${w.partition} under strategy ${strategy}`);
+  }
+
+  // ---------------------------------------------------------------- topic deletion
 
   /** Kafka's TopicDeletionManager, without waiting for replicas: the brokers drop their logs when the topic leaves ZooKeeper. */
   private async deleteTopic(name: string): Promise<void> {
@@ -121,4 +290,16 @@ export class ClusterController implements ControllerListener {
     }
     this.logger.info({ topic: name }, 'deleted topic');
   }
+}
+
+function dedupe(partitions: readonly TopicPartitionRef[]): TopicPartitionRef[] {
+  const seen = new Set<string>();
+  const out: TopicPartitionRef[] = [];
+  for (const p of partitions) {
+    const key = `${p.topic}\u0000${p.partition}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out;
 }

@@ -2,8 +2,13 @@
 // pieces together in Kafka's start-up order: connect (chroot created if missing), Kafka's
 // top-level paths and /cluster/id, the metadata copy (ZkMetadataStore) before the logs open;
 // then, once the listeners are bound, the broker registration and the controller election.
-// Shutdown goes the other way: the controller resigns (another broker takes over at once),
-// the registration is removed, the session closes.
+// Shutdown goes the other way. With controlled.shutdown.enable (Kafka's default) it starts with
+// a controlled shutdown: the registration goes first, so the controller (this broker or
+// another) moves leadership of the partitions this broker leads to other ISR members and
+// removes it from the ISR of the rest, as for a dead broker; stop() waits until ZooKeeper
+// shows that done (bounded by controlled.shutdown.max.retries * .retry.backoff.ms) while the
+// listeners still answer (NOT_LEADER_OR_FOLLOWER once leadership moved). Then the controller
+// resigns (another broker takes over at once) and the session closes.
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
@@ -14,6 +19,9 @@ import type { PartitionAssignment } from './metadata-store.js';
 import { assignReplicasToBrokers, type AssignmentResult } from './replica-assignment.js';
 import { ZkClient } from './zk-client.js';
 import { ZkMetadataStore } from './zk-metadata-store.js';
+
+/** How often a controlled shutdown looks at the watched partition states. */
+const CONTROLLED_SHUTDOWN_POLL_MS = 50;
 
 export class ZkCluster {
   private registration: BrokerRegistration | null = null;
@@ -26,7 +34,7 @@ export class ZkCluster {
     private readonly config: BrokerConfig,
     private readonly logger: Logger,
   ) {
-    this.controller = new ClusterController(zk, metadata, logger);
+    this.controller = new ClusterController(zk, metadata, config, logger);
   }
 
   static async connect(config: BrokerConfig, logger: Logger): Promise<ZkCluster> {
@@ -75,6 +83,7 @@ export class ZkCluster {
 
   async stop(): Promise<void> {
     try {
+      if (this.registration && this.config.values['controlled.shutdown.enable']) await this.controlledShutdown(this.registration);
       await this.election?.stop();
       await this.registration?.deregister();
     } catch (err) {
@@ -83,5 +92,38 @@ export class ZkCluster {
       this.metadata.close();
       this.zk.close();
     }
+  }
+
+  /**
+   * Kafka's controlled shutdown, through ZooKeeper instead of the ControlledShutdown RPC: this
+   * broker leaves /brokers/ids, the controller treats it as gone, and this waits until no
+   * partition state names it leader, nor keeps it in the ISR of a partition that has a leader
+   * (an offline partition keeps its last ISR, this broker included, so that it can come back).
+   * Partitions with no other ISR member go offline, as Kafka's do once the broker stops.
+   */
+  private async controlledShutdown(registration: BrokerRegistration): Promise<void> {
+    const id = this.config.brokerId;
+    const v = this.config.values;
+    const waitMs = Math.max(1, v['controlled.shutdown.max.retries']) * v['controlled.shutdown.retry.backoff.ms'];
+    const started = Date.now();
+    this.logger.info({ brokerId: id }, 'controlled shutdown: leaving /brokers/ids so that the controller moves leadership');
+    await registration.deregister();
+    const remaining = () => this.partitionsHeldBy(id);
+    while (remaining().length > 0 && Date.now() - started < waitMs) await new Promise((r) => setTimeout(r, CONTROLLED_SHUTDOWN_POLL_MS));
+    const left = remaining();
+    if (left.length > 0) this.logger.warn({ brokerId: id, partitions: left.slice(0, 20), count: left.length, waitedMs: Date.now() - started }, 'controlled shutdown: leadership did not move in time; stopping anyway');
+    else this.logger.info({ brokerId: id, tookMs: Date.now() - started }, 'controlled shutdown: no partition led by this broker');
+  }
+
+  /** Partitions (as "topic-partition") this broker still leads, or is in the ISR of while another broker leads. */
+  private partitionsHeldBy(id: number): string[] {
+    const out: string[] = [];
+    for (const t of this.metadata.listTopics()) {
+      for (const a of t.partitions) {
+        const s = this.metadata.partitionState(t.name, a.partition);
+        if (s && (s.leader === id || (s.leader !== -1 && s.isr.includes(id)))) out.push(`${t.name}-${a.partition}`);
+      }
+    }
+    return out;
   }
 }
