@@ -1,0 +1,111 @@
+// A leader that loses its ZooKeeper session: the leader process is frozen (SIGSTOP) longer
+// than zookeeper.session.timeout.ms, so ZooKeeper expires its session and the controller
+// elects another leader from the ISR with a new epoch. Resumed (SIGCONT), the old leader
+// learns its session expired, stops leading, registers again, and rejoins as a follower:
+// it answers NOT_LEADER_OR_FOLLOWER, truncates what it should not keep, catches up, returns
+// to the ISR, and its log ends identical to the others'. Every acknowledged record is read
+// back at its offset.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/client/record-batch.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { ApiKey } from '../../src/protocol/generated/index.js';
+import { metadataFrom, ThreeBrokerCluster } from '../cluster/three-brokers.js';
+import { waitFor } from '../cluster/wait.js';
+import { zookeeperInstalled } from '../cluster/zookeeper.js';
+
+const TOPIC = 'expiring';
+const SESSION_TIMEOUT_MS = 4000;
+
+async function produce(port: number, values: string[]): Promise<{ errorCode: number; baseOffset: number }> {
+  const conn = await KafkaConnection.connect('127.0.0.1', port, 'session-expiry-test');
+  try {
+    const records = encodeRecordBatch(values.map((v) => ({ key: null, value: Buffer.from(v) })));
+    const r = await conn.request(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }] });
+    const p = r.responses[0]!.partitionResponses[0]!;
+    return { errorCode: p.errorCode, baseOffset: p.baseOffset };
+  } finally {
+    conn.close();
+  }
+}
+
+async function consumeAll(port: number): Promise<Map<number, string>> {
+  const conn = await KafkaConnection.connect('127.0.0.1', port, 'session-expiry-test');
+  try {
+    const out = new Map<number, string>();
+    let offset = 0;
+    for (;;) {
+      const r = await conn.request(ApiKey.Fetch, 12, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 }] }] });
+      const p = r.responses[0]!.partitions[0]!;
+      assert.equal(p.errorCode, ErrorCode.NONE);
+      const batches = p.records ? decodeRecordBatches(p.records).batches : [];
+      for (const b of batches) for (const rec of b.records) out.set(rec.offset, rec.value!.toString());
+      if (batches.length === 0) return out;
+      offset = batches[batches.length - 1]!.lastOffset + 1;
+      if (offset >= p.highWatermark) return out;
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+function logBytes(dataDir: string): Buffer {
+  const dir = path.join(dataDir, `${TOPIC}-0`);
+  return Buffer.concat(readdirSync(dir).filter((f) => f.endsWith('.log')).sort().map((f) => readFileSync(path.join(dir, f))));
+}
+
+describe('a leader whose ZooKeeper session expires', { skip: !zookeeperInstalled() && 'ZooKeeper is not installed (scripts/install-test-deps.sh)', timeout: 180_000 }, () => {
+  let cluster: ThreeBrokerCluster;
+  const acked = new Map<number, string>();
+
+  before(async () => {
+    cluster = await ThreeBrokerCluster.start({ chroot: '/session-expiry-test', overrides: { 'zookeeper.session.timeout.ms': SESSION_TIMEOUT_MS, 'replica.lag.time.max.ms': 3000, 'offsets.topic.replication.factor': 1, 'auto.leader.rebalance.enable': false } });
+    await cluster.createTopic(TOPIC, 1, 3, { 'min.insync.replicas': '2' });
+  });
+  after(async () => {
+    for (const b of cluster?.brokers.values() ?? []) if (b.child.exitCode === null) b.child.kill('SIGCONT');
+    await cluster?.close();
+  });
+
+  const ack = async (port: number, values: string[]) => {
+    const r = await produce(port, values);
+    assert.equal(r.errorCode, ErrorCode.NONE);
+    values.forEach((v, i) => acked.set(r.baseOffset + i, v));
+  };
+
+  it('loses leadership while frozen, then rejoins as a follower with an identical log', async () => {
+    const before = (await cluster.metadata(TOPIC)).partitions[0]!;
+    const oldLeader = before.leader;
+    const port = (id: number) => cluster.brokers.get(id)!.port;
+    for (let i = 0; i < 10; i++) await ack(port(oldLeader), Array.from({ length: 10 }, (_, j) => `before-${i}-${j}`));
+
+    const frozen = cluster.brokers.get(oldLeader)!;
+    frozen.child.kill('SIGSTOP');
+    const survivors = [1, 2, 3].filter((id) => id !== oldLeader);
+    let newLeader = -1;
+    await waitFor(async () => {
+      const p = (await metadataFrom(port(survivors[0]!), TOPIC)).partitions[0]!;
+      newLeader = p.leader;
+      return survivors.includes(p.leader) && p.leaderEpoch > before.leaderEpoch;
+    }, 'a new leader among the survivors with a higher epoch', 30_000, 100);
+    for (let i = 0; i < 10; i++) await ack(port(newLeader), Array.from({ length: 10 }, (_, j) => `during-${i}-${j}`));
+
+    frozen.child.kill('SIGCONT');
+    // The old leader finds its session expired and follows the new leader.
+    await waitFor(async () => (await produce(port(oldLeader), ['probe']).catch(() => ({ errorCode: -1, baseOffset: -1 }))).errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the old leader refuses produce (NOT_LEADER_OR_FOLLOWER)', 30_000, 200);
+    // The log lines arrive through a pipe, a moment after the broker acted on them.
+    await waitFor(() => frozen.logLines.some((l) => l.includes('ZooKeeper session expired: no longer leading or following')), 'the old leader saw its session expire and stepped down', 10_000, 50);
+    await cluster.waitForFullIsr(TOPIC, 30_000);
+    await ack(port(newLeader), ['after']);
+
+    const consumed = await consumeAll(port(newLeader));
+    for (const [offset, value] of acked) assert.equal(consumed.get(offset), value, `acknowledged record at offset ${offset}`);
+    await waitFor(() => {
+      const logs = [1, 2, 3].map((id) => logBytes(cluster.dataDir(id)));
+      return logs.every((l) => l.equals(logs[0]!));
+    }, 'identical logs on all three brokers', 20_000, 100);
+  });
+});
