@@ -25,6 +25,8 @@ const CONTROLLED_SHUTDOWN_POLL_MS = 50;
 
 export class ZkCluster {
   private registration: BrokerRegistration | null = null;
+  /** Set once /brokers/ids/<id> was created: a broker refused at registration has nothing to hand over. */
+  private registered = false;
   private election: ControllerElection | null = null;
   readonly controller: ClusterController;
 
@@ -60,6 +62,7 @@ export class ZkCluster {
   async start(endpoints: () => Listener[]): Promise<void> {
     this.registration = new BrokerRegistration(this.zk, this.config.brokerId, endpoints, this.config.values['broker.rack'], this.logger);
     await this.registration.register();
+    this.registered = true;
     this.election = new ControllerElection(this.zk, this.config.brokerId, this.controller, this.logger);
     await this.election.start();
   }
@@ -83,7 +86,7 @@ export class ZkCluster {
 
   async stop(): Promise<void> {
     try {
-      if (this.registration && this.config.values['controlled.shutdown.enable']) await this.controlledShutdown(this.registration);
+      if (this.registration && this.registered && this.config.values['controlled.shutdown.enable']) await this.controlledShutdown(this.registration);
       await this.election?.stop();
       await this.registration?.deregister();
     } catch (err) {

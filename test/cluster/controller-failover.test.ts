@@ -386,6 +386,18 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
       await waitFor(async () => (await cluster.metadataLeaders(id, 'lead')).join() === after.map((s) => s.replicas[0]).join(), `broker ${id} shows the preferred leaders`);
     }
   });
+
+  it('controlled shutdown of the controller: it moves its own leadership first, then another broker takes over', async () => {
+    const controller = await cluster.controllerId();
+    await cluster.fullIsr('lead');
+    const before = await cluster.states('lead');
+    assert.ok(leaderOf(before, controller), JSON.stringify(before));
+    const b = cluster.brokers.get(controller)!;
+    assert.equal(await b.stop(), 0);
+    assert.ok(released(await cluster.states('lead'), controller));
+    assert.ok(b.logLines.some((l) => l.includes('"elected partition leader"') && l.includes('"trigger":"brokerChange"')), 'decided by itself, before resigning');
+    await waitFor(async () => ![-1, controller].includes(await cluster.controllerId()), 'another controller');
+  });
 });
 
 describe('auto leader rebalance', { timeout: 120_000 }, () => {
