@@ -15,6 +15,8 @@
 // - Preferred leader election: the auto rebalance (auto.leader.rebalance.enable,
 //   leader.imbalance.*) and ElectLeaders (electLeaders below, preferred or unclean).
 // - Topic deletion requested in /admin/delete_topics.
+// - A write that fails (ZooKeeper unreachable for a moment, a state changed under us too
+//   often) is not a lost decision: every partition is checked again a little later.
 // Controlled shutdown needs nothing here: a stopping broker deregisters first (zk-cluster.ts),
 // and the controller moves its leadership as for a dead broker.
 import type { Logger } from 'pino';
@@ -31,6 +33,9 @@ import { encodeLeaderAndIsr, type LeaderAndIsr, ZkPaths } from './zk-data.js';
 
 /** Kafka schedules the first auto rebalance check this long after failover. */
 const FIRST_REBALANCE_CHECK_DELAY_MS = 5_000;
+/** After a partition could not be written (ZooKeeper unreachable...), every partition is checked again after this long, doubling up to the max while it keeps failing. */
+const RECHECK_DELAY_MS_MIN = 1_000;
+const RECHECK_DELAY_MS_MAX = 60_000;
 
 /** ElectLeaders' election types (Kafka's ElectionType). */
 export const ElectionType = { PREFERRED: 0, UNCLEAN: 1 } as const;
@@ -49,6 +54,10 @@ export class ClusterController implements ControllerListener {
   private context: ControllerContext | null = null;
   private deletions: Subscription | null = null;
   private rebalanceTimer: NodeJS.Timeout | null = null;
+  private recheckTimer: NodeJS.Timeout | null = null;
+  private recheckDelayMs = RECHECK_DELAY_MS_MIN;
+  /** A partition write failed during the current event: a recheck is due. */
+  private failedInEvent = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -81,6 +90,7 @@ export class ClusterController implements ControllerListener {
           if (this.context === ctx) this.stopActing();
         } else {
           this.logger.error({ err, event: what }, 'controller event failed');
+          this.scheduleRecheck(ctx);
         }
         return undefined;
       }
@@ -115,6 +125,29 @@ export class ClusterController implements ControllerListener {
     this.deletions = null;
     if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
     this.rebalanceTimer = null;
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
+    this.recheckTimer = null;
+    this.recheckDelayMs = RECHECK_DELAY_MS_MIN;
+  }
+
+  /** Checks every partition again later, so that a write that failed is not a decision lost. */
+  private scheduleRecheck(ctx: ControllerContext): void {
+    if (this.recheckTimer || this.context !== ctx) return;
+    const delayMs = this.recheckDelayMs;
+    this.recheckDelayMs = Math.min(RECHECK_DELAY_MS_MAX, delayMs * 2);
+    this.logger.warn({ delayMs }, 'a partition state could not be written; checking every partition again soon');
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = null;
+      void this.enqueue('recheck', async (c) => {
+        this.failedInEvent = false;
+        const topics = this.store.listTopics();
+        for (const t of topics) await this.initPartitions(c, t);
+        await this.onlinePartitions(c, topics, 'recheck', true);
+        if (this.failedInEvent) this.scheduleRecheck(c);
+        else this.recheckDelayMs = RECHECK_DELAY_MS_MIN;
+      });
+    }, delayMs);
+    this.recheckTimer.unref();
   }
 
   private onMetadataChange(change: MetadataChange): void {
@@ -193,9 +226,26 @@ export class ClusterController implements ControllerListener {
           const leaderGone = cached.leader === NO_LEADER || !live.has(cached.leader);
           if (!leaderGone && cached.isr.every((id) => live.has(id))) continue;
         }
-        const outcome = await updatePartitionState(this.zk, ctx, t.name, a.partition, (current) => onlinePartitionDecision(current, a.replicas, this.liveBrokerIds(), unclean, ctx.epoch));
-        this.logOutcome(t.name, a.partition, outcome, trigger);
+        await this.changeState(ctx, t.name, a.partition, trigger, (current) => onlinePartitionDecision(current, a.replicas, this.liveBrokerIds(), unclean, ctx.epoch));
       }
+    }
+  }
+
+  /**
+   * One partition's change; a failure other than being deposed is logged, ends only this
+   * partition's part of the event, and schedules a check of every partition (scheduleRecheck).
+   */
+  private async changeState(ctx: ControllerContext, topic: string, partition: number, trigger: string, decide: (current: LeaderAndIsr) => Decision): Promise<UpdateOutcome | null> {
+    try {
+      const outcome = await updatePartitionState(this.zk, ctx, topic, partition, decide);
+      this.logOutcome(topic, partition, outcome, trigger);
+      return outcome;
+    } catch (err) {
+      if (err instanceof ControllerMovedError) throw err;
+      this.logger.error({ err, topic, partition, trigger }, 'could not change the partition state');
+      this.failedInEvent = true;
+      if (trigger !== 'recheck') this.scheduleRecheck(ctx);
+      return null;
     }
   }
 
@@ -230,8 +280,7 @@ export class ClusterController implements ControllerListener {
     for (const p of imbalancedPartitions(views, this.config.values['leader.imbalance.per.broker.percentage'])) {
       const cached = this.store.partitionState(p.topic, p.partition);
       if (!cached || preferredReplicaLeader(p.assignment, cached.isr, live) === undefined) continue;
-      const outcome = await updatePartitionState(this.zk, ctx, p.topic, p.partition, (current) => preferredLeaderDecision(current, p.assignment, this.liveBrokerIds(), ctx.epoch));
-      this.logOutcome(p.topic, p.partition, outcome, 'autoLeaderRebalance');
+      await this.changeState(ctx, p.topic, p.partition, 'autoLeaderRebalance', (current) => preferredLeaderDecision(current, p.assignment, this.liveBrokerIds(), ctx.epoch));
     }
   }
 
@@ -266,8 +315,8 @@ export class ClusterController implements ControllerListener {
     const notAvailable = electionType === ElectionType.PREFERRED ? ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE : ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE;
     const decide = (current: LeaderAndIsr): Decision =>
       electionType === ElectionType.PREFERRED ? preferredLeaderDecision(current, a.replicas, this.liveBrokerIds(), ctx.epoch) : uncleanLeaderDecision(current, a.replicas, this.liveBrokerIds(), ctx.epoch);
-    const outcome = await updatePartitionState(this.zk, ctx, w.topic, w.partition, decide);
-    this.logOutcome(w.topic, w.partition, outcome, electionType === ElectionType.PREFERRED ? 'preferredElection' : 'uncleanElection');
+    const outcome = await this.changeState(ctx, w.topic, w.partition, electionType === ElectionType.PREFERRED ? 'preferredElection' : 'uncleanElection', decide);
+    if (outcome === null) return fail(ErrorCode.UNKNOWN_SERVER_ERROR, 'The controller could not write the partition state to ZooKeeper');
     if (outcome.kind === 'updated') return fail(ErrorCode.NONE);
     if (outcome.kind === 'unchanged' && outcome.reason === 'not-needed') return fail(ErrorCode.ELECTION_NOT_NEEDED);
     return fail(notAvailable, `Failed to elect leader for partition ${w.topic}-${w.partition} under strategy ${strategy}`);
