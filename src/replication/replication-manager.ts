@@ -108,7 +108,9 @@ export class ReplicationManager {
   /** Followers caught up to the high watermark (and into this leadership) join the ISR. */
   private maybeExpandIsr(p: Partition): void {
     if (!p.isLeader || this.isrWrites.has(p)) return;
-    const joining = p.followers.readyToJoin(p.isr, p.highWatermark, p.leaderEpochStartOffset);
+    // Only registered brokers join: one that just died stays out (the controller does not re-check ISRs it did not write).
+    const live = new Set(this.cluster.metadata.liveBrokers().map((b) => b.id));
+    const joining = p.followers.readyToJoin(p.isr, p.highWatermark, p.leaderEpochStartOffset).filter((id) => live.has(id));
     if (joining.length === 0) return;
     const isr = [...p.isr, ...joining].sort((a, b) => p.replicas.indexOf(a) - p.replicas.indexOf(b));
     void this.writeIsr(p, isr, 'expand');

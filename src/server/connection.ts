@@ -173,7 +173,13 @@ export class Connection implements ConnectionInfo {
     let lastWrite: Promise<void> | null = null;
     for (const part of parts) {
       if (Buffer.isBuffer(part)) {
-        if (part.length > 0) lastWrite = this.write(part);
+        if (part.length > 0) {
+          lastWrite = this.write(part);
+          // Buffer writes are not awaited (the next response may follow at once); a failure
+          // (the peer reset the connection) closes the socket, reported by its 'error' and
+          // 'close' events, and must not become an unhandled rejection that ends the process.
+          lastWrite.catch(() => {});
+        }
         continue;
       }
       // sendfile writes to the fd directly, so everything written before must have reached the kernel.
