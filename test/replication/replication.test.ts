@@ -5,57 +5,17 @@
 // while acks=1 still works; the followers come back, catch up, rejoin the ISR, and the logs
 // are identical again.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KafkaConnection } from '../../src/client/kafka-connection.js';
-import { decodeRecordBatches, encodeRecordBatch } from '../../src/client/record-batch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ThreeBrokerCluster } from '../cluster/three-brokers.js';
 import { waitFor } from '../cluster/wait.js';
 import { zookeeperInstalled } from '../cluster/zookeeper.js';
+import { consumeAll, logBytes, produce } from './partition-io.js';
 
 const TOPIC = 'replicated';
 
-async function produce(port: number, values: string[], acks: number): Promise<{ errorCode: number; baseOffset: number }> {
-  const conn = await KafkaConnection.connect('127.0.0.1', port, 'replication-test');
-  try {
-    const records = encodeRecordBatch(values.map((v) => ({ key: null, value: Buffer.from(v) })));
-    const r = await conn.request(ApiKey.Produce, 9, { transactionalId: null, acks, timeoutMs: 10_000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }] });
-    const p = r.responses[0]!.partitionResponses[0]!;
-    return { errorCode: p.errorCode, baseOffset: p.baseOffset };
-  } finally {
-    conn.close();
-  }
-}
 
-/** Every record value from offset 0 to the high watermark, read from the leader as a consumer. */
-async function consumeAll(port: number): Promise<{ values: string[]; highWatermark: number }> {
-  const conn = await KafkaConnection.connect('127.0.0.1', port, 'replication-test');
-  try {
-    const values: string[] = [];
-    let offset = 0;
-    for (;;) {
-      const r = await conn.request(ApiKey.Fetch, 12, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 }] }] });
-      const p = r.responses[0]!.partitions[0]!;
-      assert.equal(p.errorCode, ErrorCode.NONE);
-      const batches = p.records ? decodeRecordBatches(p.records).batches : [];
-      for (const b of batches) for (const rec of b.records) if (rec.offset >= offset) values.push(rec.value!.toString());
-      if (batches.length === 0 || offset >= p.highWatermark) return { values, highWatermark: p.highWatermark };
-      offset = batches[batches.length - 1]!.lastOffset + 1;
-      if (offset >= p.highWatermark) return { values, highWatermark: p.highWatermark };
-    }
-  } finally {
-    conn.close();
-  }
-}
 
-/** The partition's segment files (.log) of one broker, concatenated. */
-function logBytes(dataDir: string): Buffer {
-  const dir = path.join(dataDir, `${TOPIC}-0`);
-  return Buffer.concat(readdirSync(dir).filter((f) => f.endsWith('.log')).sort().map((f) => readFileSync(path.join(dir, f))));
-}
 
 describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() && 'ZooKeeper is not installed (scripts/install-test-deps.sh)', timeout: 180_000 }, () => {
   let cluster: ThreeBrokerCluster;
@@ -75,7 +35,7 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
   const followers = () => [1, 2, 3].filter((id) => id !== leader);
   const sameLogsEverywhere = async (ids: number[]) => {
     await waitFor(() => {
-      const logs = ids.map((id) => logBytes(cluster.dataDir(id)));
+      const logs = ids.map((id) => logBytes(cluster.dataDir(id), TOPIC));
       return logs.every((l) => l.equals(logs[0]!));
     }, `identical logs on brokers ${ids.join(', ')}`, 20_000, 100);
   };
@@ -83,25 +43,25 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
   it('acks=-1 answers once the ISR has the batch; consumers then read it; the three logs are identical', async () => {
     for (let i = 0; i < 50; i++) {
       const values = Array.from({ length: 20 }, (_, j) => `v${i * 20 + j}`);
-      const r = await produce(portOf(leader), values, -1);
+      const r = await produce(portOf(leader), TOPIC, values, -1);
       assert.equal(r.errorCode, ErrorCode.NONE, `batch ${i}`);
       assert.equal(r.baseOffset, i * 20);
       acked.push(...values);
       // Committed on answer: the high watermark is already past the batch.
-      if (i % 10 === 0) assert.ok((await consumeAll(portOf(leader))).highWatermark >= (i + 1) * 20);
+      if (i % 10 === 0) assert.ok((await consumeAll(portOf(leader), TOPIC)).highWatermark >= (i + 1) * 20);
     }
-    const consumed = await consumeAll(portOf(leader));
+    const consumed = await consumeAll(portOf(leader), TOPIC);
     assert.equal(consumed.highWatermark, 1000);
-    assert.deepEqual(consumed.values, acked);
+    assert.deepEqual([...consumed.records.values()], acked);
     await sameLogsEverywhere([1, 2, 3]);
   });
 
   it('without its followers the leader shrinks the ISR: acks=-1 gets NOT_ENOUGH_REPLICAS, acks=1 still works', async () => {
     for (const id of followers()) await cluster.kill(id);
     await waitFor(async () => (await cluster.metadata(TOPIC)).partitions[0]!.isr.join() === String(leader), 'the ISR shrunk to the leader', 30_000, 100);
-    const refused = await produce(portOf(leader), ['refused'], -1);
+    const refused = await produce(portOf(leader), TOPIC, ['refused'], -1);
     assert.equal(refused.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS);
-    const one = await produce(portOf(leader), ['acks-1'], 1);
+    const one = await produce(portOf(leader), TOPIC, ['acks-1'], 1);
     assert.equal(one.errorCode, ErrorCode.NONE);
     acked.push('acks-1');
   });
@@ -109,11 +69,11 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
   it('the followers come back, catch up and rejoin the ISR; acks=-1 works again; the logs are identical', async () => {
     for (const id of followers()) await cluster.restartBroker(id);
     await cluster.waitForFullIsr(TOPIC, 30_000);
-    const r = await produce(portOf(leader), ['after'], -1);
+    const r = await produce(portOf(leader), TOPIC, ['after'], -1);
     assert.equal(r.errorCode, ErrorCode.NONE);
     acked.push('after');
-    const consumed = await consumeAll(portOf(leader));
-    assert.deepEqual(consumed.values, acked);
+    const consumed = await consumeAll(portOf(leader), TOPIC);
+    assert.deepEqual([...consumed.records.values()], acked);
     await sameLogsEverywhere([1, 2, 3]);
   });
 });

@@ -6,56 +6,18 @@
 // to the ISR, and its log ends identical to the others'. Every acknowledged record is read
 // back at its offset.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KafkaConnection } from '../../src/client/kafka-connection.js';
-import { decodeRecordBatches, encodeRecordBatch } from '../../src/client/record-batch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { ApiKey } from '../../src/protocol/generated/index.js';
 import { metadataFrom, ThreeBrokerCluster } from '../cluster/three-brokers.js';
 import { waitFor } from '../cluster/wait.js';
 import { zookeeperInstalled } from '../cluster/zookeeper.js';
+import { consumeAll, logBytes, produce } from './partition-io.js';
 
 const TOPIC = 'expiring';
 const SESSION_TIMEOUT_MS = 4000;
 
-async function produce(port: number, values: string[]): Promise<{ errorCode: number; baseOffset: number }> {
-  const conn = await KafkaConnection.connect('127.0.0.1', port, 'session-expiry-test');
-  try {
-    const records = encodeRecordBatch(values.map((v) => ({ key: null, value: Buffer.from(v) })));
-    const r = await conn.request(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }] });
-    const p = r.responses[0]!.partitionResponses[0]!;
-    return { errorCode: p.errorCode, baseOffset: p.baseOffset };
-  } finally {
-    conn.close();
-  }
-}
 
-async function consumeAll(port: number): Promise<Map<number, string>> {
-  const conn = await KafkaConnection.connect('127.0.0.1', port, 'session-expiry-test');
-  try {
-    const out = new Map<number, string>();
-    let offset = 0;
-    for (;;) {
-      const r = await conn.request(ApiKey.Fetch, 12, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1 }] }] });
-      const p = r.responses[0]!.partitions[0]!;
-      assert.equal(p.errorCode, ErrorCode.NONE);
-      const batches = p.records ? decodeRecordBatches(p.records).batches : [];
-      for (const b of batches) for (const rec of b.records) out.set(rec.offset, rec.value!.toString());
-      if (batches.length === 0) return out;
-      offset = batches[batches.length - 1]!.lastOffset + 1;
-      if (offset >= p.highWatermark) return out;
-    }
-  } finally {
-    conn.close();
-  }
-}
 
-function logBytes(dataDir: string): Buffer {
-  const dir = path.join(dataDir, `${TOPIC}-0`);
-  return Buffer.concat(readdirSync(dir).filter((f) => f.endsWith('.log')).sort().map((f) => readFileSync(path.join(dir, f))));
-}
 
 describe('a leader whose ZooKeeper session expires', { skip: !zookeeperInstalled() && 'ZooKeeper is not installed (scripts/install-test-deps.sh)', timeout: 180_000 }, () => {
   let cluster: ThreeBrokerCluster;
@@ -71,7 +33,7 @@ describe('a leader whose ZooKeeper session expires', { skip: !zookeeperInstalled
   });
 
   const ack = async (port: number, values: string[]) => {
-    const r = await produce(port, values);
+    const r = await produce(port, TOPIC, values, -1);
     assert.equal(r.errorCode, ErrorCode.NONE);
     values.forEach((v, i) => acked.set(r.baseOffset + i, v));
   };
@@ -95,16 +57,16 @@ describe('a leader whose ZooKeeper session expires', { skip: !zookeeperInstalled
 
     frozen.child.kill('SIGCONT');
     // The old leader finds its session expired and follows the new leader.
-    await waitFor(async () => (await produce(port(oldLeader), ['probe']).catch(() => ({ errorCode: -1, baseOffset: -1 }))).errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the old leader refuses produce (NOT_LEADER_OR_FOLLOWER)', 30_000, 200);
+    await waitFor(async () => (await produce(port(oldLeader), TOPIC, ['probe'], -1).catch(() => ({ errorCode: -1, baseOffset: -1 }))).errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the old leader refuses produce (NOT_LEADER_OR_FOLLOWER)', 30_000, 200);
     // The log lines arrive through a pipe, a moment after the broker acted on them.
     await waitFor(() => frozen.logLines.some((l) => l.includes('ZooKeeper session expired: no longer leading or following')), 'the old leader saw its session expire and stepped down', 10_000, 50);
     await cluster.waitForFullIsr(TOPIC, 30_000);
     await ack(port(newLeader), ['after']);
 
-    const consumed = await consumeAll(port(newLeader));
+    const { records: consumed } = await consumeAll(port(newLeader), TOPIC);
     for (const [offset, value] of acked) assert.equal(consumed.get(offset), value, `acknowledged record at offset ${offset}`);
     await waitFor(() => {
-      const logs = [1, 2, 3].map((id) => logBytes(cluster.dataDir(id)));
+      const logs = [1, 2, 3].map((id) => logBytes(cluster.dataDir(id), TOPIC));
       return logs.every((l) => l.equals(logs[0]!));
     }, 'identical logs on all three brokers', 20_000, 100);
   });
