@@ -163,12 +163,22 @@ export class GroupCoordinator {
     this.manager = new GroupMetadataManager(store, config.offsetsTopicNumPartitions, logger, this.now);
   }
 
-  /** The coordinator of a broker: __consumer_offsets in the broker's own logs. */
+  /**
+   * The coordinator of a broker: __consumer_offsets in the broker's own logs. In a cluster a
+   * topic deleted through any broker leaves ZooKeeper on every broker, and each coordinator
+   * removes its groups' offsets of it (Kafka's handleDeletedPartitions on every broker).
+   */
   static forBroker(broker: Broker): GroupCoordinator {
     const { config, logger } = broker;
     const cluster = { clustered: broker.cluster !== null, liveBrokerIds: () => broker.liveBrokerIds() };
     const store = new LogOffsetsTopicStore(config, broker.topics, broker.replicas, broker.metadata, cluster, logger);
-    return new GroupCoordinator(groupCoordinatorConfig(config), store, logger.child({ component: 'group-coordinator' }));
+    const coordinator = new GroupCoordinator(groupCoordinatorConfig(config), store, logger.child({ component: 'group-coordinator' }));
+    if (broker.cluster) {
+      broker.metadata.onChange?.((change) => {
+        if (change.kind === 'topicDeleted') coordinator.manager.track(coordinator.onTopicDeleted(change.name));
+      });
+    }
+    return coordinator;
   }
 
   // ---------------------------------------------------------------- life cycle

@@ -14,6 +14,11 @@
 //      records produced after the kill (every one; some twice when the client lost its
 //      generation meanwhile: at least once), and a new member (after the first left) resumes
 //      exactly at the committed offsets: nothing skipped, nothing read again.
+//   5. The killed broker restarts and takes the group back by preferred leader election
+//      (ElectLeaders): it loads the partition from its replica, the other broker unloads it,
+//      and the running member follows and keeps consuming and committing.
+//   6. A topic deleted through another broker loses its committed offsets on the coordinator
+//      (last: deleting a topic while followers fetch it disturbs the replica fetchers).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
@@ -21,7 +26,7 @@ import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { GROUP_METADATA_TOPIC_NAME, partitionForGroup } from '../../src/groups/offsets-topic.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
-import { BROKER_IDS, ThreeBrokerCluster, metadataFrom, requestOnce } from './three-brokers.js';
+import { BROKER_IDS, ThreeBrokerCluster, metadataFrom, requestOnce, withTimeout } from './three-brokers.js';
 import { startZooKeeper, zookeeperInstalled, type ZooKeeperServer } from './zookeeper.js';
 import { waitFor } from './wait.js';
 
@@ -45,6 +50,7 @@ const RECORDS_PER_PHASE = 90;
 /** Bounds on waits (a hang becomes a readable failure; nothing asserts on elapsed time). */
 const COORDINATOR_TIMEOUT_MS = 60_000;
 const CONSUME_TIMEOUT_MS = 90_000;
+const CLIENT_CLOSE_TIMEOUT_MS = 10_000;
 const TOPIC_CONFIG_RESOURCE = 2;
 
 async function findCoordinator(port: number, groupId: string) {
@@ -81,18 +87,28 @@ describe('__consumer_offsets needs offsets.topic.replication.factor live brokers
     const expected =
       "Number of alive brokers '1' does not meet the required replication factor '3' for the offsets topic (configured via 'offsets.topic.replication.factor'). " +
       'This error can be ignored if the cluster is starting up and not all brokers are up yet.';
-    const logged = broker.logLines.flatMap((l) => {
-      try {
-        return [JSON.parse(l) as { msg?: string; level?: number | string }];
-      } catch {
-        return [];
-      }
+    const logged = () =>
+      broker!.logLines.some((l) => {
+        try {
+          return (JSON.parse(l) as { msg?: string }).msg === expected;
+        } catch {
+          return false;
+        }
+      });
+    // The log line travels through the child's stdout: it may arrive after the response.
+    await waitFor(logged, "the broker logs Kafka's message", 10_000, 50).catch((err: Error) => {
+      throw new Error(`${err.message}; it logged:\n${broker!.logLines.slice(-10).join('\n')}`);
     });
-    assert.ok(logged.some((e) => e.msg === expected), `the broker logs Kafka's message; it logged:\n${broker.logLines.slice(-10).join('\n')}`);
     const topics = await requestOnce(broker.port, ApiKey.Metadata, 9, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }, 'Metadata');
     assert.deepEqual(topics.topics.map((t) => t.name), [], 'the offsets topic was not created');
   });
 });
+
+interface Seen {
+  readonly value: string;
+  readonly partition: number;
+  readonly offset: number;
+}
 
 describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600_000, skip: SKIP }, () => {
   let cluster: ThreeBrokerCluster;
@@ -105,8 +121,8 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
     await cluster?.close();
   });
 
-  /** The leader of the group's __consumer_offsets partition once every live broker agrees on one. */
-  async function offsetsLeader(groupId: string): Promise<number> {
+  /** The leader of the group's __consumer_offsets partition once every live broker agrees on one (`expected` if given). */
+  async function offsetsLeader(groupId: string, expected?: number): Promise<number> {
     const partition = partitionForGroup(groupId, OFFSETS_PARTITIONS);
     let leader = -1;
     await waitFor(async () => {
@@ -114,7 +130,7 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       if (views === null) return false;
       const leaders = new Set(views.map((v) => v.partitions.find((p) => p.partition === partition)?.leader ?? -1));
       leader = [...leaders][0]!;
-      return leaders.size === 1 && leader > 0 && cluster.livePorts().includes(portOf(leader));
+      return leaders.size === 1 && leader > 0 && cluster.livePorts().includes(portOf(leader)) && (expected === undefined || leader === expected);
     }, `one live leader of ${GROUP_METADATA_TOPIC_NAME}-${partition} seen by every broker`, COORDINATOR_TIMEOUT_MS, 100);
     return leader;
   }
@@ -174,6 +190,10 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
     let admin: Admin;
     let producer: Producer;
     const consumers: Consumer[] = [];
+    /** Set by the SIGKILL case for the preferred-election case after it. */
+    let victim = -1;
+    let successor = -1;
+    const seenSecond: Seen[] = [];
 
     before(async () => {
       await cluster.createTopic(TOPIC, TOPIC_PARTITIONS, 3, { 'min.insync.replicas': String(MIN_INSYNC_REPLICAS) });
@@ -189,21 +209,17 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       await producer.connect();
     });
     after(async () => {
-      await Promise.allSettled(consumers.map((c) => c.disconnect()));
-      await producer?.disconnect().catch(() => undefined);
-      await admin?.disconnect().catch(() => undefined);
+      // Bounded: a client retrying against a broken cluster must not hold the test open.
+      const bounded = (p: Promise<unknown> | undefined, what: string) => withTimeout(Promise.resolve(p), CLIENT_CLOSE_TIMEOUT_MS, what).catch(() => undefined);
+      await Promise.all(consumers.map((c) => bounded(c.disconnect(), 'consumer disconnect')));
+      await bounded(producer?.disconnect(), 'producer disconnect');
+      await bounded(admin?.disconnect(), 'admin disconnect');
     });
 
     async function produce(phase: string): Promise<string[]> {
       const values = Array.from({ length: RECORDS_PER_PHASE }, (_, i) => `${phase}-${i}`);
       await producer.send({ topic: TOPIC, acks: -1, messages: values.map((value, i) => ({ value, partition: i % TOPIC_PARTITIONS })) });
       return values;
-    }
-
-    interface Seen {
-      readonly value: string;
-      readonly partition: number;
-      readonly offset: number;
     }
 
     async function startConsumer(seen: Seen[]): Promise<Consumer> {
@@ -252,7 +268,7 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       const committedBeforeKill = await highWatermarks();
       await waitForCommitted(committedBeforeKill, 'phase a committed');
 
-      const victim = await offsetsLeader(GROUP);
+      victim = await offsetsLeader(GROUP);
       const coordinator = await findCoordinator(portOf(victim), GROUP);
       assert.equal(coordinator.nodeId, victim, 'the coordinator is the leader of the group partition');
       const controller = (await cluster.metadata(null)).controllerId;
@@ -260,7 +276,7 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       await cluster.kill(victim);
 
       // Another broker becomes leader of the group partition and loads it: the commits are there.
-      const successor = await offsetsLeader(GROUP);
+      successor = await offsetsLeader(GROUP);
       assert.notEqual(successor, victim);
       for (const port of cluster.livePorts()) {
         await waitFor(async () => {
@@ -285,7 +301,6 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
 
       // A new member resumes from the committed offsets: phase c only.
       const phaseC = await produce('c');
-      const seenSecond: Seen[] = [];
       await startConsumer(seenSecond);
       await waitFor(() => phaseC.every((v) => valuesOf(seenSecond).has(v)), 'the new member consumed phase c', CONSUME_TIMEOUT_MS, 100);
       const reread = seenSecond.filter((s) => !s.value.startsWith('c-'));
@@ -300,5 +315,71 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       const again = [...copies].filter(([, n]) => n > 1).map(([v]) => v);
       t.diagnostic(`first member: ${seenFirst.length} records (${phaseA.length + phaseB.length} distinct expected), read again: ${again.filter((v) => v.startsWith('a-')).length} of phase a, ${again.filter((v) => v.startsWith('b-')).length} of phase b; new member: ${seenSecond.length} records`);
     });
+
+    it('the restarted broker takes the group back by preferred leader election: it loads the replicated partition, the other unloads it, the member follows', async (t) => {
+      assert.ok(victim > 0 && successor > 0, 'the SIGKILL case ran');
+      const partition = partitionForGroup(GROUP, OFFSETS_PARTITIONS);
+      await cluster.restartBroker(victim);
+      await waitFor(async () => {
+        const views = await cluster.metadataFromAll(GROUP_METADATA_TOPIC_NAME).catch(() => null);
+        return views !== null && views.length === 3 && views.every((v) => v.partitions.find((p) => p.partition === partition)?.isr.includes(victim) ?? false);
+      }, `broker ${victim} back in the ISR of ${GROUP_METADATA_TOPIC_NAME}-${partition}`, COORDINATOR_TIMEOUT_MS, 100);
+      const view = await cluster.metadata(GROUP_METADATA_TOPIC_NAME);
+      assert.equal(view.partitions.find((p) => p.partition === partition)!.replicas[0], victim, 'the killed coordinator is the preferred replica');
+      const committedBefore = await committedOffsets();
+
+      // ElectLeaders (preferred) through the controller moves the partition back.
+      const controllerPort = portOf(view.controllerId);
+      const elected = await requestOnce(controllerPort, ApiKey.ElectLeaders, 1, { electionType: 0, topicPartitions: [{ topic: GROUP_METADATA_TOPIC_NAME, partitions: [partition] }], timeoutMs: 10_000 }, 'ElectLeaders');
+      assert.equal(elected.errorCode, ErrorCode.NONE);
+      assert.equal(elected.replicaElectionResults[0]!.partitionResult[0]!.errorCode, ErrorCode.NONE, elected.replicaElectionResults[0]!.partitionResult[0]!.errorMessage ?? '');
+      await offsetsLeader(GROUP, victim);
+
+      // The restarted broker read the group back from its replica of the partition.
+      let loaded = { errorCode: -1, offsets: new Map<number, number>() };
+      await waitFor(async () => {
+        loaded = await offsetFetch(portOf(victim), GROUP).catch(() => loaded);
+        return loaded.errorCode === ErrorCode.NONE;
+      }, `broker ${victim} loaded the group (last error ${loaded.errorCode})`, COORDINATOR_TIMEOUT_MS, 100);
+      assert.deepEqual([...loaded.offsets].sort((a, b) => a[0] - b[0]), committedBefore.map((o, p) => [p, o]), 'the offsets committed through the other coordinator');
+      // The other broker hears of the election through its own watch, maybe a moment later.
+      await waitFor(async () => (await offsetFetch(portOf(successor), GROUP).catch(() => null))?.errorCode === ErrorCode.NOT_COORDINATOR, `broker ${successor} unloaded the group (NOT_COORDINATOR)`, COORDINATOR_TIMEOUT_MS, 100);
+
+      // The running member finds the coordinator again and keeps consuming; its commits land there.
+      const phaseD = await produce('d');
+      await waitFor(() => phaseD.every((v) => valuesOf(seenSecond).has(v)), 'the member consumed phase d after the election', CONSUME_TIMEOUT_MS, 100).catch((err: unknown) => {
+        for (const id of BROKER_IDS) for (const l of cluster.brokers.get(id)!.logLines) if (/order-readers|__consumer_offsets-5|orders|controller|error|warn/i.test(l)) console.log(`broker ${id}: ${l.slice(0, 400)}`);
+        console.log(`seen: ${seenSecond.map((x) => `${x.partition}:${x.offset}`).join(' ')}`);
+        throw err;
+      });
+      const committedAfter = await highWatermarks();
+      await waitForCommitted(committedAfter, 'phase d committed through the restarted coordinator');
+      assert.deepEqual((await offsetFetch(portOf(victim), GROUP)).offsets.get(0), committedAfter[0]);
+      const twice = (phase: string) => seenSecond.filter((x) => x.value.startsWith(phase)).length - new Set(seenSecond.filter((x) => x.value.startsWith(phase)).map((x) => x.value)).size;
+      t.diagnostic(`group back on broker ${victim}; member: ${seenSecond.length} records, read again: ${twice('c-')} of phase c, ${twice('d-')} of phase d`);
+    });
+  });
+
+  it('a topic deleted through another broker loses its committed offsets on the coordinator', async () => {
+    const group = 'short-lived-readers';
+    const topic = 'short-lived';
+    await cluster.createTopic(topic, 1, 3, {});
+    const coordinator = await offsetsLeader(group);
+    await waitFor(async () => (await offsetFetch(portOf(coordinator), group)).errorCode === ErrorCode.NONE, 'the coordinator loaded the partition', COORDINATOR_TIMEOUT_MS, 100);
+    const committed = await requestOnce(
+      portOf(coordinator),
+      ApiKey.OffsetCommit,
+      8,
+      { groupId: group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }] },
+      'OffsetCommit',
+    );
+    assert.equal(committed.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    const other = BROKER_IDS.find((id) => id !== coordinator)!;
+    const deleted = await requestOnce(portOf(other), ApiKey.DeleteTopics, 4, { topicNames: [topic], timeoutMs: 30_000 }, 'DeleteTopics');
+    assert.equal(deleted.responses[0]!.errorCode, ErrorCode.NONE);
+    await waitFor(async () => {
+      const r = await requestOnce(portOf(coordinator), ApiKey.OffsetFetch, 5, { groupId: group, topics: null }, 'OffsetFetch');
+      return r.errorCode === ErrorCode.NONE && r.topics.every((t) => t.name !== topic);
+    }, `the offsets of ${topic} removed on broker ${coordinator}`, COORDINATOR_TIMEOUT_MS, 100);
   });
 });
