@@ -318,10 +318,18 @@ export class TopicService {
     );
   }
 
+  /** Deletes a topic's local replicas; listeners first hear they are offline (fetchers stop, coordinators unload). */
   private dropPartitions(name: string): void {
     const list = this.partitions.get(name) ?? [];
     this.partitions.delete(name);
-    for (const p of list) if (p) this.logs.deletePartition(p.topic, p.index);
+    for (const p of list) {
+      if (!p) continue;
+      if (p.leaderId !== -1) {
+        p.becomeFollower(-1, p.leaderEpoch, p.isr, p.replicas);
+        this.emitLeadership(p, 'offline');
+      }
+      this.logs.deletePartition(p.topic, p.index);
+    }
   }
 
   createPartitions(name: string, totalCount: number, validateOnly: boolean): Promise<TopicResult> {

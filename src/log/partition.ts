@@ -160,6 +160,11 @@ export class Partition {
     this.wakeWaiters();
   }
 
+  /** Closed (deleted, or the broker is stopping): no call reaches the log any more. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   get isLeader(): boolean {
     return this.leaderId === this.brokerId;
   }

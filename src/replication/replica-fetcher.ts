@@ -97,6 +97,8 @@ export class ReplicaFetcher {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      // A deleted partition (its log closed) leaves at once: one closed log must not fail the fetches of the others.
+      for (const p of this.states.keys()) if (p.isClosed) this.states.delete(p);
       const now = Date.now();
       const ready = [...this.states.values()].filter((s) => s.delayUntilMs <= now);
       if (ready.length === 0) {
@@ -108,7 +110,7 @@ export class ReplicaFetcher {
         const conn = await this.connect();
         const truncating = ready.filter((s) => s.truncating);
         if (truncating.length > 0) await this.truncate(conn, truncating);
-        const fetching = ready.filter((s) => !s.truncating && this.states.get(s.partition) === s);
+        const fetching = ready.filter((s) => !s.truncating && this.current(s));
         if (fetching.length > 0) await this.fetch(conn, fetching);
       } catch (err) {
         this.connection?.close();
@@ -137,13 +139,14 @@ export class ReplicaFetcher {
 
   /** Whether `s` is still the current state of its partition (no new leadership meanwhile). */
   private current(s: FetchState): boolean {
-    return !this.stopped && this.states.get(s.partition) === s && s.partition.leaderEpoch === s.leaderEpoch;
+    return !this.stopped && !s.partition.isClosed && this.states.get(s.partition) === s && s.partition.leaderEpoch === s.leaderEpoch;
   }
 
   /** KIP-279: truncate each partition to the leader's end offset of its latest epoch. */
   private async truncate(conn: KafkaConnection, states: FetchState[]): Promise<void> {
-    const asking = states.filter((s) => s.partition.latestEpoch >= 0);
-    for (const s of states) {
+    const live = states.filter((s) => this.current(s));
+    const asking = live.filter((s) => s.partition.latestEpoch >= 0);
+    for (const s of live) {
       if (s.partition.latestEpoch >= 0) continue;
       await s.partition.followerAppendSettled();
       this.startFetching(s);

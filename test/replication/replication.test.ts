@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { ThreeBrokerCluster } from '../cluster/three-brokers.js';
+import { ApiKey } from '../../src/protocol/generated/index.js';
+import { requestOnce, ThreeBrokerCluster } from '../cluster/three-brokers.js';
 import { waitFor } from '../cluster/wait.js';
 import { zookeeperInstalled } from '../cluster/zookeeper.js';
 import { consumeAll, logBytes, produce } from './partition-io.js';
@@ -76,4 +77,18 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
     assert.deepEqual([...consumed.records.values()], acked);
     await sameLogsEverywhere([1, 2, 3]);
   });
+
+  it('deleting another replicated topic leaves the fetchers of the rest alone: the ISR stays full past replica.lag.time.max.ms', async () => {
+    // Three partitions: one led by each broker, so every fetcher of the cluster carried one.
+    await cluster.createTopic('doomed', 3, 3, {});
+    const port = portOf(leader);
+    const r = await requestOnce(port, ApiKey.DeleteTopics, 4, { topicNames: ['doomed'], timeoutMs: 30_000 }, 'DeleteTopics doomed');
+    assert.equal(r.responses[0]!.errorCode, ErrorCode.NONE);
+    // Longer than replica.lag.time.max.ms (3 s): a fetcher stuck on the deleted partitions would have dropped out of the ISR by then.
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    assert.equal((await cluster.metadata(TOPIC)).partitions[0]!.isr.join(), '1,2,3');
+    const after = await produce(port, TOPIC, ['after-delete'], -1);
+    assert.equal(after.errorCode, ErrorCode.NONE);
+  });
 });
+
