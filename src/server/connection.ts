@@ -26,7 +26,44 @@ const MIN_FRAME_BYTES = 8;
 interface Slot {
   answer: Answer | undefined;
   done: boolean;
+  /** The pooled buffer holding the request frame, returned to the pool when the handler is done. */
+  frameBuffer: Buffer | null;
 }
+
+/**
+ * Buffers for request frames that arrive in several socket chunks (large produce requests),
+ * reused across requests and connections. Allocating a fresh 1 MiB buffer per request made
+ * V8 run a full mark-compact every ~30 MiB of produce traffic (external memory pressure).
+ * Safe because handlers keep no view of a request once they are done: decoders copy every
+ * field but `records`, and produce appends the records before it answers.
+ */
+class FrameBufferPool {
+  private readonly free: Buffer[] = [];
+  private freeBytes = 0;
+
+  constructor(
+    private readonly maxPooledBytes: number,
+    private readonly maxBufferBytes: number,
+  ) {}
+
+  take(n: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= n);
+    if (i >= 0) {
+      const b = this.free.splice(i, 1)[0]!;
+      this.freeBytes -= b.length;
+      return b;
+    }
+    return Buffer.allocUnsafeSlow(n);
+  }
+
+  give(b: Buffer): void {
+    if (b.length > this.maxBufferBytes || this.freeBytes + b.length > this.maxPooledBytes) return;
+    this.free.push(b);
+    this.freeBytes += b.length;
+  }
+}
+
+const framePool = new FrameBufferPool(32 * 1024 * 1024, 8 * 1024 * 1024);
 
 export class Connection implements ConnectionInfo {
   readonly remoteAddress: string;
@@ -34,6 +71,8 @@ export class Connection implements ConnectionInfo {
   private chunks: Buffer[] = [];
   private bufferedBytes = 0;
   private expectedFrameBytes = -1;
+  /** The pooled buffer behind the frame consume() just returned, if any. */
+  private consumedFrameBuffer: Buffer | null = null;
   private readonly slots: Slot[] = [];
   private writing = false;
   private closed = false;
@@ -79,7 +118,7 @@ export class Connection implements ConnectionInfo {
         this.expectedFrameBytes = size;
       }
       if (this.bufferedBytes < this.expectedFrameBytes) return;
-      const frame = this.consume(this.expectedFrameBytes);
+      const frame = this.consume(this.expectedFrameBytes, true);
       this.expectedFrameBytes = -1;
       this.dispatch(frame);
     }
@@ -95,7 +134,7 @@ export class Connection implements ConnectionInfo {
   }
 
   /** Takes n bytes off the front of the buffered chunks; zero-copy when they lie in one chunk. */
-  private consume(n: number): Buffer {
+  private consume(n: number, frame = false): Buffer {
     const head = this.chunks[0]!;
     let out: Buffer;
     if (head.length >= n) {
@@ -103,7 +142,13 @@ export class Connection implements ConnectionInfo {
       if (head.length === n) this.chunks.shift();
       else this.chunks[0] = head.subarray(n);
     } else {
-      out = Buffer.allocUnsafe(n);
+      if (frame) {
+        const pooled = framePool.take(n);
+        this.consumedFrameBuffer = pooled;
+        out = pooled.subarray(0, n);
+      } else {
+        out = Buffer.allocUnsafe(n);
+      }
       let copied = 0;
       while (copied < n) {
         const c = this.chunks[0]!;
@@ -119,7 +164,8 @@ export class Connection implements ConnectionInfo {
   }
 
   private dispatch(frame: Buffer): void {
-    const slot: Slot = { answer: undefined, done: false };
+    const slot: Slot = { answer: undefined, done: false, frameBuffer: this.consumedFrameBuffer };
+    this.consumedFrameBuffer = null;
     this.slots.push(slot);
     if (this.slots.length >= this.limits.queuedMaxRequests) this.socket.pause();
     let result: Promise<Answer> | Answer;
@@ -145,6 +191,10 @@ export class Connection implements ConnectionInfo {
   private complete(slot: Slot, answer: Answer): void {
     slot.answer = answer;
     slot.done = true;
+    if (slot.frameBuffer) {
+      framePool.give(slot.frameBuffer);
+      slot.frameBuffer = null;
+    }
     if (!this.writing) void this.writeReady();
   }
 
