@@ -1,6 +1,6 @@
 // Tidelog against Apache Kafka on the same machine, scenario by scenario.
 //
-//   npm run bench                      # full run: 3 rounds (about an hour on 2 cores)
+//   npm run bench                      # full run: 3 rounds (about 20 minutes on 2 cores)
 //   npm run bench -- --quick           # smaller volumes, 1 round (under 10 minutes)
 //   npm run bench -- --quick --only tidelog --scenarios produce-100b,consume-100b --profile
 //
