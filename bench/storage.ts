@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
 import type * as Binding from '../native/binding.js';
+import { encodeRecordBatch } from '../src/client/record-batch.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -25,67 +26,13 @@ const require = createRequire(import.meta.url);
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-// ---- batch encoding (v2 record batch, uncompressed; https://kafka.apache.org/documentation/#recordbatch)
-
-const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32c(buf: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const b of buf) crc = CRC32C_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function varint(out: number[], value: number): void {
-  let z = value >= 0 ? value * 2 : -value * 2 - 1;
-  while (z >= 0x80) {
-    out.push((z % 0x80) | 0x80);
-    z = Math.floor(z / 0x80);
-  }
-  out.push(z);
-}
+// ---- batches: the client's own v2 encoder (CRC-32C through the addon)
 
 /** A batch of about `sizeBytes`, made of records with ~1000-byte values. */
 function encodeBatch(sizeBytes: number): Buffer {
   const valueBytes = Math.min(1000, sizeBytes - 80);
   const recordCount = Math.max(1, Math.floor((sizeBytes - 61) / (valueBytes + 10)));
-  const parts: Buffer[] = [];
-  for (let i = 0; i < recordCount; i++) {
-    const rec: number[] = [0];
-    varint(rec, 0);
-    varint(rec, i);
-    varint(rec, -1);
-    varint(rec, valueBytes);
-    const head = Buffer.from(rec);
-    const tail = Buffer.from([0]);
-    const value = Buffer.alloc(valueBytes, (i * 31) & 0xff);
-    const len: number[] = [];
-    varint(len, head.length + valueBytes + tail.length);
-    parts.push(Buffer.from(len), head, value, tail);
-  }
-  const body = Buffer.concat(parts);
-  const b = Buffer.alloc(61 + body.length);
-  b.writeInt32BE(49 + body.length, 8);
-  b.writeInt32BE(-1, 12);
-  b.writeInt8(2, 16);
-  b.writeInt32BE(recordCount - 1, 23);
-  const now = BigInt(Date.now());
-  b.writeBigInt64BE(now, 27);
-  b.writeBigInt64BE(now, 35);
-  b.writeBigInt64BE(-1n, 43);
-  b.writeInt16BE(-1, 51);
-  b.writeInt32BE(-1, 53);
-  b.writeInt32BE(recordCount, 57);
-  body.copy(b, 61);
-  b.writeUInt32BE(crc32c(b.subarray(21)), 17);
-  return b;
+  return encodeRecordBatch(Array.from({ length: recordCount }, (_, i) => ({ key: null, value: Buffer.alloc(valueBytes, (i * 31) & 0xff) })));
 }
 
 // ---- helpers

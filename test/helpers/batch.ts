@@ -29,9 +29,17 @@ function varint(value: number): number[] {
 }
 
 export interface TestRecord {
-  key?: string | null;
-  value: string | null;
+  key?: string | Buffer | null;
+  value: string | Buffer | null;
   headers?: [string, string][];
+  /** The record's timestamp minus the batch's base timestamp. */
+  timestampDelta?: number;
+}
+
+export interface BatchPlacement {
+  /** Offsets a leader assigns are patched in by the log; a follower's batch carries them. */
+  readonly baseOffset?: bigint;
+  readonly leaderEpoch?: number;
 }
 
 export interface ProducerFields {
@@ -40,11 +48,14 @@ export interface ProducerFields {
   readonly baseSequence: number;
 }
 
-/** One uncompressed v2 batch holding the records, base offset 0, timestamps from timestampMs. */
-export function recordBatch(records: readonly TestRecord[], timestampMs = Date.now(), producer?: ProducerFields): Buffer {
+/** One uncompressed v2 batch holding the records, base offset 0 unless placed, timestamps from timestampMs. */
+export function recordBatch(records: readonly TestRecord[], timestampMs = Date.now(), producer?: ProducerFields, placement: BatchPlacement = {}): Buffer {
   const recordBytes: number[] = [];
+  let maxDelta = 0;
   records.forEach((r, i) => {
-    const body: number[] = [0, ...varint(0), ...varint(i)];
+    const delta = r.timestampDelta ?? 0;
+    maxDelta = Math.max(maxDelta, delta);
+    const body: number[] = [0, ...varint(delta), ...varint(i)];
     const key = r.key == null ? null : Buffer.from(r.key);
     const value = r.value === null ? null : Buffer.from(r.value);
     body.push(...varint(key ? key.length : -1), ...(key ?? []));
@@ -58,14 +69,14 @@ export function recordBatch(records: readonly TestRecord[], timestampMs = Date.n
   });
   const HEADER = 61;
   const batch = Buffer.alloc(HEADER + recordBytes.length);
-  batch.writeBigInt64BE(0n, 0); // baseOffset
+  batch.writeBigInt64BE(placement.baseOffset ?? 0n, 0); // baseOffset
   batch.writeInt32BE(batch.length - 12, 8); // batchLength
-  batch.writeInt32BE(-1, 12); // partitionLeaderEpoch
+  batch.writeInt32BE(placement.leaderEpoch ?? -1, 12); // partitionLeaderEpoch
   batch.writeInt8(2, 16); // magic
   batch.writeInt16BE(0, 21); // attributes
   batch.writeInt32BE(records.length - 1, 23); // lastOffsetDelta
   batch.writeBigInt64BE(BigInt(timestampMs), 27); // baseTimestamp
-  batch.writeBigInt64BE(BigInt(timestampMs), 35); // maxTimestamp
+  batch.writeBigInt64BE(BigInt(timestampMs + maxDelta), 35); // maxTimestamp
   batch.writeBigInt64BE(BigInt(producer?.producerId ?? -1), 43); // producerId
   batch.writeInt16BE(producer?.producerEpoch ?? -1, 51); // producerEpoch
   batch.writeInt32BE(producer?.baseSequence ?? -1, 53); // baseSequence

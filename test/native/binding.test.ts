@@ -10,38 +10,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
 import type * as Binding from '../../native/binding.js';
+import { crc32c, recordBatch } from '../helpers/batch.js';
 
 // This file runs as dist/test/native/binding.test.js: the repository root is three up.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const require = createRequire(import.meta.url);
 const native = require(path.join(root, 'native', 'tidelog.node')) as typeof Binding;
 
-// ---- a small v2 record batch encoder (https://kafka.apache.org/documentation/#recordbatch)
-
-const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32c(buf: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const b of buf) crc = CRC32C_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function varint(out: number[], value: number): void {
-  let z = value >= 0 ? value * 2 : -value * 2 - 1; // zigzag, exact for |value| < 2^52
-  while (z >= 0x80) {
-    out.push((z % 0x80) | 0x80);
-    z = Math.floor(z / 0x80);
-  }
-  out.push(z);
-}
+// ---- v2 record batches, from the test helper (CRC-32C computed there, not by the addon)
 
 interface Rec {
   key?: Buffer;
@@ -50,40 +26,12 @@ interface Rec {
 }
 
 function encodeBatch(records: Rec[], baseTimestamp = 1_700_000_000_000, baseOffset = 0n, leaderEpoch = -1): Buffer {
-  const body: number[] = [];
-  let maxDelta = 0;
-  records.forEach((r, i) => {
-    const rec: number[] = [0];
-    varint(rec, r.tsDelta ?? 0);
-    varint(rec, i);
-    if (r.key === undefined) varint(rec, -1);
-    else {
-      varint(rec, r.key.length);
-      rec.push(...r.key);
-    }
-    varint(rec, r.value.length);
-    rec.push(...r.value);
-    varint(rec, 0);
-    varint(body, rec.length);
-    body.push(...rec);
-    maxDelta = Math.max(maxDelta, r.tsDelta ?? 0);
-  });
-  const b = Buffer.alloc(61 + body.length);
-  b.writeBigInt64BE(baseOffset, 0);
-  b.writeInt32BE(49 + body.length, 8);
-  b.writeInt32BE(leaderEpoch, 12);
-  b.writeInt8(2, 16);
-  b.writeInt16BE(0, 21);
-  b.writeInt32BE(records.length - 1, 23);
-  b.writeBigInt64BE(BigInt(baseTimestamp), 27);
-  b.writeBigInt64BE(BigInt(baseTimestamp + maxDelta), 35);
-  b.writeBigInt64BE(-1n, 43);
-  b.writeInt16BE(-1, 51);
-  b.writeInt32BE(-1, 53);
-  b.writeInt32BE(records.length, 57);
-  Buffer.from(body).copy(b, 61);
-  b.writeUInt32BE(crc32c(b.subarray(21)), 17);
-  return b;
+  return recordBatch(
+    records.map((r) => ({ key: r.key ?? null, value: r.value, timestampDelta: r.tsDelta ?? 0 })),
+    baseTimestamp,
+    undefined,
+    { baseOffset, leaderEpoch },
+  );
 }
 
 function batchOf(n: number, valueBytes = 32, fill = 0x61): Buffer {
