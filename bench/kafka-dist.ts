@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess, type ProcessResult } from './run-process.js';
 
 /** The repository root (this file is compiled to dist/bench/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -90,35 +91,10 @@ export function classPath(libs: KafkaLibs): string {
   return `${libs.dir}/*`;
 }
 
-export interface JavaResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly wallMs: number;
-}
+export type JavaResult = ProcessResult;
 
 /** Runs one of Kafka's main classes to completion and collects its output. */
 export function runKafkaClass(libs: KafkaLibs, mainClass: string, args: readonly string[], options: { heap?: string; timeoutMs?: number; jvmArgs?: readonly string[] } = {}): Promise<JavaResult> {
   const jvm = [`-Xmx${options.heap ?? '512M'}`, ...KAFKA_JVM_PERFORMANCE_OPTS, ...(options.jvmArgs ?? []), '-cp', classPath(libs), mainClass, ...args];
-  const timeoutMs = options.timeoutMs ?? 600_000;
-  return new Promise((resolve, reject) => {
-    const startedMs = performance.now();
-    const child = spawn(javaBin(), jvm, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${mainClass} ${args.join(' ')} timed out after ${timeoutMs} ms; stderr: ${Buffer.concat(err).toString()}`));
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), wallMs: performance.now() - startedMs });
-    });
-  });
+  return runProcess(javaBin(), jvm, undefined, options.timeoutMs ?? 600_000, mainClass);
 }

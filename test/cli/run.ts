@@ -1,6 +1,6 @@
 // Runs the `tidelog` CLI as a subprocess (node dist/src/cli/main.js ...), as a user would.
 import { cliPath } from '../helpers/broker-process.js';
-import { runProcess, type ProcessResult } from '../helpers/run-process.js';
+import { runProcess, type ProcessResult } from '../../bench/run-process.js';
 
 export type CliResult = ProcessResult;
 

@@ -1,5 +1,5 @@
 // Runs kcat (librdkafka's command-line client, Debian's package) as a real third-party client.
-import { runProcess, type ProcessResult } from './run-process.js';
+import { runProcess, type ProcessResult } from '../../bench/run-process.js';
 
 export type KcatResult = ProcessResult;
 
