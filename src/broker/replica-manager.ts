@@ -82,12 +82,6 @@ export class ReplicaManager {
     private readonly logger: Logger,
   ) {}
 
-  /** A partition this broker holds no replica of: NOT_LEADER_OR_FOLLOWER when it exists elsewhere in the cluster (Kafka). */
-  private notHereCode(topic: string, partition: number): number {
-    const t = this.topics.getTopic(topic);
-    return t && t.partitions.some((a) => a.partition === partition) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-  }
-
   /**
    * Appends one partition's batches as leader; resolves when `acks` is satisfied: acks=-1
    * once every ISR member has the batch (or `timeoutMs` passed: REQUEST_TIMED_OUT; the batch
@@ -96,13 +90,9 @@ export class ReplicaManager {
    */
   async appendToPartition(topic: string, partitionIndex: number, records: Buffer | null, acks: number, internal = false, timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS): Promise<ProducePartitionResult> {
     const result: ProducePartitionResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-    const partition = this.topics.partition(topic, partitionIndex);
+    const { partition, errorCode } = this.topics.leaderReplica(topic, partitionIndex);
     if (!partition) {
-      result.errorCode = this.notHereCode(topic, partitionIndex);
-      return result;
-    }
-    if (partition.leaderId !== this.topics.brokerId) {
-      result.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      result.errorCode = errorCode;
       return result;
     }
     if (isInternalTopic(topic) && !internal) {
@@ -150,18 +140,10 @@ export class ReplicaManager {
 
   private readOne(req: FetchPartitionRequest, maxBytes: number, params: FetchParams, minOneMessage: boolean, recordFollower: boolean): FetchPartitionResult {
     const out: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY };
-    const partition = this.topics.partition(req.topic, req.partition);
-    if (!partition) {
-      out.errorCode = this.notHereCode(req.topic, req.partition);
-      return out;
-    }
     // Consumers and followers alike read from the leader.
-    if (!partition.isLeader) {
-      out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-      return out;
-    }
-    if (req.currentLeaderEpoch !== -1 && req.currentLeaderEpoch !== partition.leaderEpoch) {
-      out.errorCode = req.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
+    const { partition, errorCode } = this.topics.leaderReplica(req.topic, req.partition, req.currentLeaderEpoch);
+    if (!partition) {
+      out.errorCode = errorCode;
       return out;
     }
     const replicaId = params.replicaId ?? -1;

@@ -215,6 +215,26 @@ export class TopicService {
     return this.partitions.get(topic)?.[index];
   }
 
+  /**
+   * The local replica when this broker leads the partition and the client's current leader
+   * epoch (-1: none sent) matches; otherwise the error a Kafka client acts on:
+   * UNKNOWN_TOPIC_OR_PARTITION (no such partition in the cluster), NOT_LEADER_OR_FOLLOWER
+   * (another broker leads it, or none), FENCED_LEADER_EPOCH (the client's epoch is older) or
+   * UNKNOWN_LEADER_EPOCH (newer: this broker has not learnt of it yet).
+   */
+  leaderReplica(topic: string, index: number, currentLeaderEpoch = -1): { readonly partition: Partition; readonly errorCode: 0 } | { readonly partition: null; readonly errorCode: number } {
+    const p = this.partition(topic, index);
+    if (!p) {
+      const exists = this.metadata.getTopic(topic)?.partitions.some((a) => a.partition === index) ?? false;
+      return { partition: null, errorCode: exists ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+    }
+    if (!p.isLeader) return { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    if (currentLeaderEpoch !== -1 && currentLeaderEpoch !== p.leaderEpoch) {
+      return { partition: null, errorCode: currentLeaderEpoch > p.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH };
+    }
+    return { partition: p, errorCode: ErrorCode.NONE };
+  }
+
   partitionsOf(topic: string): readonly Partition[] {
     return this.partitions.get(topic) ?? [];
   }

@@ -28,13 +28,9 @@ export const listOffsetsHandler = defineHandler({
         name: t.name,
         partitions: t.partitions.map((req): ListOffsetsPartitionResponseInput => {
           const none = { partitionIndex: req.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1 };
-          const p = broker.topics.partition(t.name, req.partitionIndex);
-          if (!p) return { ...none, errorCode: broker.topics.getTopic(t.name)?.partitions.some((a) => a.partition === req.partitionIndex) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           // Offsets come from the leader (a follower's high watermark lags behind it).
-          if (!p.isLeader) return { ...none, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
-          if (apiVersion >= 4 && req.currentLeaderEpoch !== -1 && req.currentLeaderEpoch !== p.leaderEpoch) {
-            return { ...none, errorCode: req.currentLeaderEpoch > p.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH };
-          }
+          const { partition: p, errorCode } = broker.topics.leaderReplica(t.name, req.partitionIndex, apiVersion >= 4 ? req.currentLeaderEpoch : -1);
+          if (!p) return { ...none, errorCode };
           // leaderEpoch exists from v4 on; older versions must not be sent one.
           const found = (offset: number, timestamp: number) => ({ partitionIndex: req.partitionIndex, errorCode: ErrorCode.NONE, timestamp, offset, leaderEpoch: apiVersion >= 4 ? p.leaderEpoch : -1 });
           switch (req.timestamp) {

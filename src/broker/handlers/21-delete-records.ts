@@ -18,10 +18,9 @@ export const deleteRecordsHandler = defineHandler({
       topics: request.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((req) => {
-          const p = broker.topics.partition(t.name, req.partitionIndex);
-          if (!p) return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: broker.topics.getTopic(t.name)?.partitions.some((a) => a.partition === req.partitionIndex) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           // The leader raises the log start offset; followers take it from its fetch responses.
-          if (!p.isLeader) return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+          const { partition: p, errorCode } = broker.topics.leaderReplica(t.name, req.partitionIndex);
+          if (!p) return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode };
           const offset = req.offset === HIGH_WATERMARK ? p.highWatermark : req.offset;
           if (offset < 0 || offset > p.highWatermark) return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
           try {

@@ -21,13 +21,9 @@ export const offsetForLeaderEpochHandler = defineHandler({
         topic: t.topic,
         partitions: t.partitions.map((req) => {
           const undefinedEpoch = { partition: req.partition, leaderEpoch: -1, endOffset: -1 };
-          const p = broker.topics.partition(t.topic, req.partition);
-          if (!p) return { ...undefinedEpoch, errorCode: broker.topics.getTopic(t.topic) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           // Only the leader's cache is authoritative (followers truncate by it).
-          if (!p.isLeader) return { ...undefinedEpoch, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
-          if (apiVersion >= 2 && req.currentLeaderEpoch !== -1 && req.currentLeaderEpoch !== p.leaderEpoch) {
-            return { ...undefinedEpoch, errorCode: req.currentLeaderEpoch > p.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH };
-          }
+          const { partition: p, errorCode } = broker.topics.leaderReplica(t.topic, req.partition, apiVersion >= 2 ? req.currentLeaderEpoch : -1);
+          if (!p) return { ...undefinedEpoch, errorCode };
           const found = p.endOffsetForEpoch(req.leaderEpoch);
           return { partition: req.partition, errorCode: ErrorCode.NONE, leaderEpoch: found.leaderEpoch, endOffset: found.endOffset };
         }),
