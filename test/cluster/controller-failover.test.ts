@@ -142,6 +142,9 @@ class Cluster {
 
   async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string> = {}): Promise<void> {
     const id = (await this.liveIds())[0]!;
+    // Placement uses the brokers this broker has seen register (a watch, a moment after ZooKeeper has them).
+    const seen = async () => (await this.request(id, ApiKey.Metadata, 9, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false })).brokers.length;
+    await waitFor(async () => (await seen()) >= replicationFactor, `broker ${id} sees ${replicationFactor} live brokers`);
     const r = await this.request(id, ApiKey.CreateTopics, 5, { topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: Object.entries(configs).map(([k, value]) => ({ name: k, value })) }], timeoutMs: 10_000, validateOnly: false });
     assert.equal(r.topics[0]!.errorCode, ErrorCode.NONE, r.topics[0]!.errorMessage ?? '');
     await waitFor(async () => (await this.states(name).catch(() => [])).length === partitions, `${name} online`);

@@ -193,6 +193,8 @@ export class ThreeBrokerCluster {
   /** CreateTopics v5 through a live broker; throws on an error code. */
   async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): Promise<void> {
     const port = this.livePorts()[0]!;
+    // Placement uses the brokers this broker has seen register (a watch, a moment after ZooKeeper has them).
+    await waitFor(async () => (await metadataFrom(port, null).catch(() => null))?.brokers.size === 3, 'the creating broker sees all three brokers', 30_000, 100);
     const r = await requestOnce(port, ApiKey.CreateTopics, 5, { topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: Object.entries(configs).map(([k, value]) => ({ name: k, value })) }], timeoutMs: 10_000, validateOnly: false }, `CreateTopics ${name}`);
     const t = r.topics[0]!;
     if (t.errorCode !== ErrorCode.NONE) throw new Error(`CreateTopics ${name}: error ${t.errorCode} ${t.errorMessage ?? ''}`);
