@@ -1,11 +1,12 @@
 // One client connection: 4-byte size framing with socket.request.max.bytes enforced before
-// any buffering, pipelined requests answered strictly in arrival order, back-pressure
+// any buffering (frames are assembled in pooled buffers, see frame-buffer-pool.ts), pipelined requests answered strictly in arrival order, back-pressure
 // (reading pauses while too many requests or response bytes are pending), the idle timeout
 // (connections.max.idle.ms), and responses whose record bytes go out with sendfile.
 // A bad frame closes this connection only.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Listener } from '../config/listeners.js';
+import { FrameBufferPool } from './frame-buffer-pool.js';
 import type { Answer, ConnectionInfo, FileRange, RequestHandler, ResponsePart } from './types.js';
 
 export interface ConnectionLimits {
@@ -30,53 +31,24 @@ interface Slot {
   frameBuffer: Buffer | null;
 }
 
-/**
- * Buffers for request frames that arrive in several socket chunks (large produce requests),
- * reused across requests and connections. Allocating a fresh 1 MiB buffer per request made
- * V8 run a full mark-compact every ~30 MiB of produce traffic (external memory pressure).
- * Safe because handlers keep no view of a request once they are done: decoders copy every
- * field but `records`, and produce appends the records before it answers.
- */
-class FrameBufferPool {
-  private readonly free: Buffer[] = [];
-  private freeBytes = 0;
-
-  constructor(
-    private readonly maxPooledBytes: number,
-    private readonly maxBufferBytes: number,
-  ) {}
-
-  take(n: number): Buffer {
-    const i = this.free.findIndex((b) => b.length >= n);
-    if (i >= 0) {
-      const b = this.free.splice(i, 1)[0]!;
-      this.freeBytes -= b.length;
-      return b;
-    }
-    return Buffer.allocUnsafeSlow(n);
-  }
-
-  give(b: Buffer): void {
-    if (b.length > this.maxBufferBytes || this.freeBytes + b.length > this.maxPooledBytes) return;
-    this.free.push(b);
-    this.freeBytes += b.length;
-  }
-}
-
-const framePool = new FrameBufferPool(32 * 1024 * 1024, 8 * 1024 * 1024);
+/** Frames of 4 KiB to 8 MiB are assembled in pooled buffers; at most 32 MiB is kept idle. */
+const framePool = new FrameBufferPool(32 * 1024 * 1024, 4 * 1024, 8 * 1024 * 1024);
 
 export class Connection implements ConnectionInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
-  private chunks: Buffer[] = [];
-  private bufferedBytes = 0;
-  private expectedFrameBytes = -1;
-  /** The pooled buffer behind the frame consume() just returned, if any. */
-  private consumedFrameBuffer: Buffer | null = null;
+  /** The size prefix of the next frame while it arrives in pieces. */
+  private readonly sizePrefix = Buffer.alloc(SIZE_PREFIX_BYTES);
+  private sizePrefixBytes = 0;
+  /** The frame being received: its bytes so far, and the (possibly pooled) buffer holding it. */
+  private frame: Buffer | null = null;
+  private frameBytes = 0;
+  private frameBuffer: Buffer | null = null;
   private readonly slots: Slot[] = [];
   private writing = false;
   private closed = false;
 
+  /** Reads arrive through receive(): the socket server wires the socket's reads to it. */
   constructor(
     readonly id: number,
     readonly socket: Socket,
@@ -92,7 +64,6 @@ export class Connection implements ConnectionInfo {
     if (limits.idleMs > 0) {
       socket.setTimeout(limits.idleMs, () => this.close('idle for connections.max.idle.ms'));
     }
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('error', (err) => this.logger.debug({ err, connection: id }, 'socket error'));
     socket.on('close', () => this.onSocketClosed());
@@ -102,70 +73,53 @@ export class Connection implements ConnectionInfo {
     return this.slots.length;
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.closed) return;
-    this.chunks.push(chunk);
-    this.bufferedBytes += chunk.length;
-    while (!this.closed) {
-      if (this.expectedFrameBytes < 0) {
-        if (this.bufferedBytes < SIZE_PREFIX_BYTES) return;
-        const size = this.peekSize();
+  /**
+   * Bytes read from the socket, `data[0, length)`. They are valid only during this call (the
+   * read buffer is reused for the next read), so every frame is copied out: into a pooled
+   * buffer from 4 KiB up, which is the one copy a request's bytes make in the broker.
+   */
+  receive(data: Buffer, length: number): void {
+    let pos = 0;
+    while (pos < length && !this.closed) {
+      if (this.frame === null) {
+        let size: number;
+        if (this.sizePrefixBytes === 0 && length - pos >= SIZE_PREFIX_BYTES) {
+          size = data.readInt32BE(pos);
+          pos += SIZE_PREFIX_BYTES;
+        } else {
+          const n = Math.min(SIZE_PREFIX_BYTES - this.sizePrefixBytes, length - pos);
+          data.copy(this.sizePrefix, this.sizePrefixBytes, pos, pos + n);
+          this.sizePrefixBytes += n;
+          pos += n;
+          if (this.sizePrefixBytes < SIZE_PREFIX_BYTES) return;
+          this.sizePrefixBytes = 0;
+          size = this.sizePrefix.readInt32BE(0);
+        }
         if (size < MIN_FRAME_BYTES || size > this.limits.requestMaxBytes) {
           this.close(`invalid frame size ${size} (socket.request.max.bytes=${this.limits.requestMaxBytes})`);
           return;
         }
-        this.consume(SIZE_PREFIX_BYTES);
-        this.expectedFrameBytes = size;
+        const { buffer, pooled } = framePool.take(size);
+        this.frame = buffer.length === size ? buffer : buffer.subarray(0, size);
+        this.frameBuffer = pooled ? buffer : null;
+        this.frameBytes = 0;
       }
-      if (this.bufferedBytes < this.expectedFrameBytes) return;
-      const frame = this.consume(this.expectedFrameBytes, true);
-      this.expectedFrameBytes = -1;
-      this.dispatch(frame);
+      const frame = this.frame;
+      const n = Math.min(frame.length - this.frameBytes, length - pos);
+      data.copy(frame, this.frameBytes, pos, pos + n);
+      this.frameBytes += n;
+      pos += n;
+      if (this.frameBytes === frame.length) {
+        const frameBuffer = this.frameBuffer;
+        this.frame = null;
+        this.frameBuffer = null;
+        this.dispatch(frame, frameBuffer);
+      }
     }
   }
 
-  private peekSize(): number {
-    let head = this.chunks[0]!;
-    if (head.length < SIZE_PREFIX_BYTES) {
-      head = Buffer.concat(this.chunks);
-      this.chunks = [head];
-    }
-    return head.readInt32BE(0);
-  }
-
-  /** Takes n bytes off the front of the buffered chunks; zero-copy when they lie in one chunk. */
-  private consume(n: number, frame = false): Buffer {
-    const head = this.chunks[0]!;
-    let out: Buffer;
-    if (head.length >= n) {
-      out = head.subarray(0, n);
-      if (head.length === n) this.chunks.shift();
-      else this.chunks[0] = head.subarray(n);
-    } else {
-      if (frame) {
-        const pooled = framePool.take(n);
-        this.consumedFrameBuffer = pooled;
-        out = pooled.subarray(0, n);
-      } else {
-        out = Buffer.allocUnsafe(n);
-      }
-      let copied = 0;
-      while (copied < n) {
-        const c = this.chunks[0]!;
-        const take = Math.min(c.length, n - copied);
-        c.copy(out, copied, 0, take);
-        copied += take;
-        if (take === c.length) this.chunks.shift();
-        else this.chunks[0] = c.subarray(take);
-      }
-    }
-    this.bufferedBytes -= n;
-    return out;
-  }
-
-  private dispatch(frame: Buffer): void {
-    const slot: Slot = { answer: undefined, done: false, frameBuffer: this.consumedFrameBuffer };
-    this.consumedFrameBuffer = null;
+  private dispatch(frame: Buffer, frameBuffer: Buffer | null): void {
+    const slot: Slot = { answer: undefined, done: false, frameBuffer };
     this.slots.push(slot);
     if (this.slots.length >= this.limits.queuedMaxRequests) this.socket.pause();
     let result: Promise<Answer> | Answer;
@@ -283,7 +237,9 @@ export class Connection implements ConnectionInfo {
 
   private onSocketClosed(): void {
     this.closed = true;
-    this.chunks = [];
+    if (this.frameBuffer) framePool.give(this.frameBuffer);
+    this.frame = null;
+    this.frameBuffer = null;
     this.onClose(this);
   }
 }

@@ -1,10 +1,12 @@
 // SocketServer: one TCP listener per entry of `listeners`, accepting connections and
 // handing each to a Connection. Knows the ports actually bound (port 0 = ephemeral), and
 // shuts down in Kafka's order: stop accepting, let in-flight requests finish, close.
+// Every connection reads into one buffer the server owns (shared-read-buffer.ts).
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { Listener } from '../config/listeners.js';
 import { Connection, type ConnectionLimits } from './connection.js';
+import { readIntoSharedBuffer } from './shared-read-buffer.js';
 import type { RequestHandler } from './types.js';
 
 export interface BoundListener extends Listener {
@@ -12,7 +14,11 @@ export interface BoundListener extends Listener {
   readonly boundPort: number;
 }
 
+/** Bytes one socket read can take: a 1 MB produce request arrives in four reads. */
+const READ_BUFFER_BYTES = 256 * 1024;
+
 export class SocketServer {
+  private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
@@ -34,7 +40,7 @@ export class SocketServer {
       if (listener.securityProtocol !== 'PLAINTEXT') {
         throw new Error(`listener ${listener.name} uses ${listener.securityProtocol}, which this version does not serve yet (only PLAINTEXT)`);
       }
-      const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket, listener));
+      const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, listener));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: listener.host === '' ? '0.0.0.0' : listener.host, port: listener.port }, () => {
@@ -50,9 +56,16 @@ export class SocketServer {
     }
   }
 
-  private accept(socket: net.Socket, listener: Listener): void {
-    const connection = new Connection(this.nextConnectionId++, socket, listener, this.handler, this.limits, this.logger, (c) => this.connections.delete(c));
+  private accept(accepted: net.Socket, listener: Listener): void {
+    let connection: Connection | undefined;
+    const socket = readIntoSharedBuffer(accepted, this.readBuffer, (n, buf) => connection!.receive(buf, n)) ?? accepted;
+    connection = new Connection(this.nextConnectionId++, socket, listener, this.handler, this.limits, this.logger, (c) => this.connections.delete(c));
     this.connections.add(connection);
+    if (socket === accepted) {
+      const c = connection;
+      socket.on('data', (chunk: Buffer) => c.receive(chunk, chunk.length));
+      socket.resume();
+    }
   }
 
   /** Stops accepting, waits up to timeoutMs for in-flight requests, then closes every connection. */
