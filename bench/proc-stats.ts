@@ -13,18 +13,45 @@ export const CLK_TCK = (() => {
   }
 })();
 
+export interface CpuTimes {
+  /** Seconds in user space: the broker's own code (and its JIT, GC). */
+  readonly userSec: number;
+  /** Seconds in the kernel on the process's behalf: socket and file copies, page faults. */
+  readonly systemSec: number;
+}
+
 /**
- * User plus system CPU seconds of a process. /proc/<pid>/stat's utime and stime (fields 14
+ * User and system CPU seconds of a process. /proc/<pid>/stat's utime and stime (fields 14
  * and 15) are those of the whole thread group: every thread, live or exited (a JVM's GC and
  * network threads, Node's libuv pool).
  */
-export function cpuSeconds(pid: number): number {
+export function cpuTimes(pid: number): CpuTimes {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) is in parentheses and may hold spaces: count from after it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return (utime + stime) / CLK_TCK;
+  return { userSec: Number(fields[11]) / CLK_TCK, systemSec: Number(fields[12]) / CLK_TCK };
+}
+
+/** User plus system CPU seconds of a process (cpuTimes). */
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.userSec + t.systemSec;
+}
+
+/**
+ * Kernel seconds a fresh process spends per GiB of memory it touches for the first time
+ * (a 512 MiB buffer filled once). On a virtual machine that hands freed memory back to its
+ * host (free page reporting), every page a broker's writes add to the page cache costs about
+ * this much system time, whichever broker it is.
+ */
+export function firstTouchSystemSecPerGiB(): number {
+  const script = 'const t0 = process.resourceUsage().systemCPUTime; Buffer.allocUnsafeSlow(512 * 1024 * 1024).fill(1); process.stdout.write(String(process.resourceUsage().systemCPUTime - t0));';
+  try {
+    const micros = Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    return micros / 1e6 / 0.5;
+  } catch {
+    return NaN;
+  }
 }
 
 export interface Memory {
@@ -56,6 +83,8 @@ export interface Machine {
   readonly kernel: string;
   readonly node: string;
   readonly loadAverage: string;
+  /** firstTouchSystemSecPerGiB() when the run started. */
+  readonly firstTouchSecPerGiB: number;
 }
 
 /** nproc, CPU model, memory, the temp directory's filesystem (df -hT), kernel and Node. */
@@ -70,6 +99,7 @@ export function describeMachine(tmpDir: string): Machine {
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
     loadAverage: loadAverage(),
+    firstTouchSecPerGiB: firstTouchSystemSecPerGiB(),
   };
 }
 

@@ -14,6 +14,8 @@ export interface Measurement {
   /** Broker CPU (user + system, all threads) over the measured phase. */
   readonly brokerCpuSec: number;
   readonly cpuSecPerGiB?: number;
+  /** The system (kernel) part of cpuSecPerGiB. */
+  readonly systemSecPerGiB?: number;
   readonly phaseMs: number;
   /** CPU the rest of the machine used during the phase, in cores (see run.ts). */
   readonly otherLoadCores: number;
@@ -89,6 +91,7 @@ export function renderReport(info: RunInfo, scenarios: readonly Scenario[], meas
   out.push('Machine:', '');
   out.push(`- nproc ${info.machine.nproc} (${info.machine.cpuModel}), ${info.machine.memTotal} memory, ${info.machine.kernel}`);
   out.push(`- temp filesystem (both brokers' data): \`${info.machine.df}\``);
+  out.push(`- first touch of fresh memory: ${num(info.machine.firstTouchSecPerGiB, 2)} s of system time per GiB (a page a broker adds to the page cache costs about this on a machine that hands freed memory back to its host)`);
   for (const [k, v] of Object.entries(info.versions)) out.push(`- ${k}: ${v}`);
   out.push(`- load average before ${info.loadBefore}, after ${info.loadAfter}`);
   out.push('- busiest processes over 3 s before the run (CPU %, pid, command):', '', '```', ...info.busiestBefore, '```', '');
@@ -119,6 +122,19 @@ export function renderReport(info: RunInfo, scenarios: readonly Scenario[], meas
         const [c] = cells as [(typeof cells)[0]];
         out.push(`| ${s.title} | ${num(c.rps)}${mark(c)} | ${num(c.mib, 1)} | ${num(c.cpu, 1)} |`);
       }
+    }
+    out.push('');
+
+    // Where the broker CPU went: user space (the broker's own code) and the kernel.
+    out.push('### Broker CPU per GiB: user and system', '');
+    out.push(`| scenario | ${brokers.map((b) => `${NAMES[b]} user s/GiB | ${NAMES[b]} system s/GiB`).join(' | ')}${both ? ' | user Tidelog/Kafka | system Tidelog/Kafka' : ''} |`);
+    out.push(`| --- | ${brokers.map(() => '---: | ---:').join(' | ')}${both ? ' | ---: | ---:' : ''} |`);
+    for (const s of tp) {
+      const cells = brokers.map((b) => {
+        const ms = of(s.id, b);
+        return { user: med(ms, (m) => (m.cpuSecPerGiB ?? NaN) - (m.systemSecPerGiB ?? NaN)), system: med(ms, (m) => m.systemSecPerGiB) };
+      });
+      out.push(`| ${s.title} | ${cells.map((c) => `${num(c.user, 2)} | ${num(c.system, 2)}`).join(' | ')}${both ? ` | ${ratio(cells[0]!.user, cells[1]!.user)} | ${ratio(cells[0]!.system, cells[1]!.system)}` : ''} |`);
     }
     out.push('');
   }
@@ -159,13 +175,13 @@ export function renderReport(info: RunInfo, scenarios: readonly Scenario[], meas
 
   // Every run.
   out.push('### Every run', '');
-  out.push('| scenario | broker | round | records/s | MiB/s | latency avg / p99 ms | broker CPU s | CPU s/GiB | phase s | other load (cores) | check |');
+  out.push('| scenario | broker | round | records/s | MiB/s | latency avg / p99 ms | broker CPU s | CPU s/GiB (system) | phase s | other load (cores) | check |');
   out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const s of scenarios) {
     for (const m of measurements.filter((x) => x.scenario === s.id).sort((a, b) => a.round - b.round || a.broker.localeCompare(b.broker))) {
       const o = m.outcome;
       out.push(
-        `| ${s.id} | ${NAMES[m.broker]} | ${m.round} | ${o ? num(o.recordsPerSec) : '–'} | ${o ? num(o.mibPerSec, 1) : '–'} | ${o?.latency ? `${num(o.latency.avgMs, 2)} / ${num(o.latency.p99Ms)}` : ''} | ${num(m.brokerCpuSec, 1)} | ${num(m.cpuSecPerGiB ?? NaN, 1)} | ${num(m.phaseMs / 1000, 1)} | ${num(m.otherLoadCores, 2)} | ${o ? o.check : `FAILED: ${m.error?.split('\n')[0]}`}${o?.notes ? `; ${o.notes}` : ''} |`,
+        `| ${s.id} | ${NAMES[m.broker]} | ${m.round} | ${o ? num(o.recordsPerSec) : '–'} | ${o ? num(o.mibPerSec, 1) : '–'} | ${o?.latency ? `${num(o.latency.avgMs, 2)} / ${num(o.latency.p99Ms)}` : ''} | ${num(m.brokerCpuSec, 1)} | ${num(m.cpuSecPerGiB ?? NaN, 1)} (${num(m.systemSecPerGiB ?? NaN, 1)}) | ${num(m.phaseMs / 1000, 1)} | ${num(m.otherLoadCores, 2)} | ${o ? o.check : `FAILED: ${m.error?.split('\n')[0]}`}${o?.notes ? `; ${o.notes}` : ''} |`,
       );
     }
   }

@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { startKafka, startTidelog, type BrokerKind, type RunningBroker } from './brokers.js';
 import { formatProfileSummary, summariseCpuProfile } from './cpu-profile.js';
 import { ensureKafkaLibs, repoRoot, requireJava, type KafkaLibs } from './kafka-dist.js';
-import { busiestProcesses, cpuSeconds, describeMachine, loadAverage, machineBusySeconds, memory, selfAndReapedChildrenSeconds } from './proc-stats.js';
+import { busiestProcesses, cpuSeconds, cpuTimes, describeMachine, loadAverage, machineBusySeconds, memory, selfAndReapedChildrenSeconds } from './proc-stats.js';
 import { renderReport, type BrokerRun, type Measurement } from './report.js';
 import { FULL, QUICK, SCENARIOS, warmUp, type Scenario, type ScenarioContext, type Volumes } from './scenarios.js';
 
@@ -135,6 +135,7 @@ interface Phase<T> {
   /** The phase on the monotonic clock, in µs (what V8 CPU profiles are stamped with). */
   readonly monotonicUs: { from: number; to: number };
   readonly brokerCpuSec: number;
+  readonly brokerSystemSec: number;
   readonly phaseMs: number;
   readonly otherLoadCores: number;
 }
@@ -145,7 +146,7 @@ interface Phase<T> {
  * the machine used beyond those is the other engineers' load, in cores.
  */
 async function measured<T>(broker: RunningBroker, idle: readonly RunningBroker[], fn: () => Promise<T>): Promise<Phase<T>> {
-  const b0 = cpuSeconds(broker.pid);
+  const b0 = cpuTimes(broker.pid);
   const i0 = idle.map((b) => (b.alive() ? cpuSeconds(b.pid) : 0));
   const m0 = machineBusySeconds();
   const s0 = selfAndReapedChildrenSeconds();
@@ -154,11 +155,13 @@ async function measured<T>(broker: RunningBroker, idle: readonly RunningBroker[]
   const result = await fn();
   const to = Number(process.hrtime.bigint() / 1000n);
   const phaseMs = performance.now() - t0;
-  const brokerCpuSec = cpuSeconds(broker.pid) - b0;
+  const b1 = cpuTimes(broker.pid);
+  const brokerSystemSec = b1.systemSec - b0.systemSec;
+  const brokerCpuSec = b1.userSec - b0.userSec + brokerSystemSec;
   const idleCpu = idle.reduce((a, b, i) => a + (b.alive() ? cpuSeconds(b.pid) - i0[i]! : 0), 0);
   const ours = brokerCpuSec + idleCpu + (selfAndReapedChildrenSeconds() - s0);
   const other = Math.max(0, machineBusySeconds() - m0 - ours);
-  return { result, monotonicUs: { from, to }, brokerCpuSec, phaseMs, otherLoadCores: other / (phaseMs / 1000) };
+  return { result, monotonicUs: { from, to }, brokerCpuSec, brokerSystemSec, phaseMs, otherLoadCores: other / (phaseMs / 1000) };
 }
 
 async function main(): Promise<void> {
@@ -179,6 +182,7 @@ async function main(): Promise<void> {
   log(`run directory ${runDir}`);
   log(`machine: nproc ${machine.nproc} (${machine.cpuModel}), ${machine.memTotal}, ${machine.kernel}, node ${machine.node}`);
   log(`df -hT: ${machine.df}`);
+  log(`first touch of fresh memory: ${machine.firstTouchSecPerGiB.toFixed(2)} s of system time per GiB`);
   const javaVersion = requireJava();
   const libs: KafkaLibs = await ensureKafkaLibs();
   if (libs.fetchMs > 0) log(`fetched Kafka ${libs.version} in ${(libs.fetchMs / 1000).toFixed(1)} s`);
@@ -260,13 +264,14 @@ async function main(): Promise<void> {
             outcome: o,
             brokerCpuSec: phase.brokerCpuSec,
             cpuSecPerGiB: phase.brokerCpuSec / (o.bytes / GiB),
+            systemSecPerGiB: phase.brokerSystemSec / (o.bytes / GiB),
             phaseMs: phase.phaseMs,
             otherLoadCores: phase.otherLoadCores,
           };
           measurements.push(m);
           const lat = o.latency ? `, latency avg ${o.latency.avgMs.toFixed(2)} p50 ${o.latency.p50Ms} p99 ${o.latency.p99Ms} p99.9 ${o.latency.p999Ms} ms` : '';
           log(
-            `  ${scenario.id} ${kind}: ${Math.round(o.recordsPerSec).toLocaleString('en-US')} records/s, ${o.mibPerSec.toFixed(1)} MiB/s${lat}; broker CPU ${m.brokerCpuSec.toFixed(1)} s (${m.cpuSecPerGiB!.toFixed(1)} s/GiB); ${o.check}; other load ${m.otherLoadCores.toFixed(2)} cores`,
+            `  ${scenario.id} ${kind}: ${Math.round(o.recordsPerSec).toLocaleString('en-US')} records/s, ${o.mibPerSec.toFixed(1)} MiB/s${lat}; broker CPU ${m.brokerCpuSec.toFixed(1)} s (${m.cpuSecPerGiB!.toFixed(1)} s/GiB, of which system ${m.systemSecPerGiB!.toFixed(1)}); ${o.check}; other load ${m.otherLoadCores.toFixed(2)} cores`,
           );
           for (const c of o.commands) log(`    $ ${c}`);
         } catch (err) {
