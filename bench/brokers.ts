@@ -36,11 +36,14 @@ export const KAFKA_HEAP = ['-Xmx1G', '-Xms1G'];
 const START_TIMEOUT_MS = 120_000;
 
 // Every broker process still running, so that a harness that fails half-way does not leave
-// a JVM or a Node broker behind: killed (SIGKILL) when this process exits.
+// a JVM or a Node broker behind: killed (SIGKILL) when this process exits, also when it is
+// interrupted (a signal's default action would skip the 'exit' handlers).
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 const STOP_TIMEOUT_MS = 60_000;
 
 export interface RunningBroker {

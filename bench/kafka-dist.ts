@@ -94,7 +94,7 @@ export function classPath(libs: KafkaLibs): string {
 export type JavaResult = ProcessResult;
 
 /** Runs one of Kafka's main classes to completion and collects its output. */
-export function runKafkaClass(libs: KafkaLibs, mainClass: string, args: readonly string[], options: { heap?: string; timeoutMs?: number; jvmArgs?: readonly string[] } = {}): Promise<JavaResult> {
+export function runKafkaClass(libs: KafkaLibs, mainClass: string, args: readonly string[], options: { heap?: string; timeoutMs?: number; jvmArgs?: readonly string[]; sampleCpu?: boolean } = {}): Promise<JavaResult> {
   const jvm = [`-Xmx${options.heap ?? '512M'}`, ...KAFKA_JVM_PERFORMANCE_OPTS, ...(options.jvmArgs ?? []), '-cp', classPath(libs), mainClass, ...args];
-  return runProcess(javaBin(), jvm, undefined, options.timeoutMs ?? 600_000, mainClass);
+  return runProcess(javaBin(), jvm, undefined, options.timeoutMs ?? 600_000, mainClass, { sampleCpu: options.sampleCpu ?? false });
 }

@@ -2,8 +2,9 @@
 // kafka-producer-perf-test.sh and friends run them, with -Xmx512M) and kcat (librdkafka, a
 // C client) as a second, non-JVM generator. Each wrapper runs one tool to completion, checks
 // its exit status and parses the figures it prints.
-import { spawn } from 'node:child_process';
 import { KAFKA_MAIN, runKafkaClass, type KafkaLibs } from './kafka-dist.js';
+import type { GeneratorLoad } from './proc-stats.js';
+import { runProcess } from './run-process.js';
 
 /** kafka-producer-perf-test.sh and kafka-consumer-perf-test.sh set KAFKA_HEAP_OPTS=-Xmx512M. */
 const TOOL_HEAP = '512M';
@@ -13,6 +14,8 @@ export interface ToolRun {
   /** The command as a reader can run it ($KAFKA_LIBS is the fetched libs folder). */
   readonly command: string;
   readonly wallMs: number;
+  /** Its threads' CPU over the run (null when it ran under a second). */
+  readonly load: GeneratorLoad | null;
 }
 
 function quote(a: string): string {
@@ -24,10 +27,10 @@ function javaCommand(mainClass: string, args: readonly string[]): string {
 }
 
 async function runTool(libs: KafkaLibs, mainClass: string, args: string[]): Promise<{ stdout: string; stderr: string; run: ToolRun }> {
-  const r = await runKafkaClass(libs, mainClass, args, { heap: TOOL_HEAP, timeoutMs: TOOL_TIMEOUT_MS });
+  const r = await runKafkaClass(libs, mainClass, args, { heap: TOOL_HEAP, timeoutMs: TOOL_TIMEOUT_MS, sampleCpu: true });
   const command = javaCommand(mainClass, args);
   if (r.code !== 0) throw new Error(`${command} exited ${r.code}:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
-  return { stdout: r.stdout, stderr: r.stderr, run: { command, wallMs: r.wallMs } };
+  return { stdout: r.stdout, stderr: r.stderr, run: { command, wallMs: r.wallMs, load: r.load ?? null } };
 }
 
 /** Producer settings every producer run gets, on both brokers. */
@@ -131,35 +134,24 @@ export async function endToEndLatency(libs: KafkaLibs, o: { bootstrap: string; t
   return { avgMs: Number(avg[1]), p50Ms: Number(pct[1]), p99Ms: Number(pct[2]), p999Ms: Number(pct[3]), run };
 }
 
-function runKcat(args: string[], onStdout?: (chunk: Buffer) => void): Promise<{ wallMs: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn('kcat', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => onStdout?.(d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), TOOL_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`kcat ${args.join(' ')} exited ${code}: ${stderr.slice(-4000)}`));
-      else resolve({ wallMs: performance.now() - started, stderr });
-    });
-  });
+async function runKcat(args: string[], onStdout?: (chunk: Buffer) => void): Promise<{ wallMs: number; stderr: string; load: GeneratorLoad | null }> {
+  const r = await runProcess('kcat', args, undefined, TOOL_TIMEOUT_MS, 'kcat', { sampleCpu: true, onStdout: onStdout ?? (() => {}) });
+  if (r.code !== 0) throw new Error(`kcat ${args.join(' ')} exited ${r.code}: ${r.stderr.slice(-4000)}`);
+  return { wallMs: r.wallMs, stderr: r.stderr, load: r.load ?? null };
 }
 
 /** kcat -P -l: every line of `file` is one record (the newline is not part of it). */
 export async function kcatProduce(o: { bootstrap: string; topic: string; file: string; records: number; acks: string }): Promise<{ recordsPerSec: number; run: ToolRun }> {
   const args = ['-P', '-b', o.bootstrap, '-t', o.topic, '-p', '0', '-X', `acks=${o.acks}`, '-l', o.file];
-  const { wallMs, stderr } = await runKcat(args);
+  const { wallMs, stderr, load } = await runKcat(args);
   if (/Delivery failed|ERROR/i.test(stderr)) throw new Error(`kcat reported failures: ${stderr.slice(-4000)}`);
-  return { recordsPerSec: o.records / (wallMs / 1000), run: { command: ['kcat', ...args.map(quote)].join(' '), wallMs } };
+  return { recordsPerSec: o.records / (wallMs / 1000), run: { command: ['kcat', ...args.map(quote)].join(' '), wallMs, load } };
 }
 
 /** kcat -C from the beginning to the end of partition 0, one byte of output per record (counted here). */
 export async function kcatConsume(o: { bootstrap: string; topic: string }): Promise<{ records: number; recordsPerSec: number; run: ToolRun }> {
   const args = ['-C', '-b', o.bootstrap, '-t', o.topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '.'];
   let records = 0;
-  const { wallMs } = await runKcat(args, (chunk) => (records += chunk.length));
-  return { records, recordsPerSec: records / (wallMs / 1000), run: { command: ['kcat', ...args.map(quote)].join(' '), wallMs } };
+  const { wallMs, load } = await runKcat(args, (chunk) => (records += chunk.length));
+  return { records, recordsPerSec: records / (wallMs / 1000), run: { command: ['kcat', ...args.map(quote)].join(' '), wallMs, load } };
 }

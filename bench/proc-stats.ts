@@ -32,6 +32,81 @@ export function cpuTimes(pid: number): CpuTimes {
   return { userSec: Number(fields[11]) / CLK_TCK, systemSec: Number(fields[12]) / CLK_TCK };
 }
 
+/** What a load generator used over its run: its threads' CPU, read from /proc while it ran. */
+export interface GeneratorLoad {
+  /** CPU seconds of all its threads per second of its run. */
+  readonly cores: number;
+  /** The name of its busiest thread (/proc/<pid>/task/<tid>/stat's comm). */
+  readonly busiestThread: string;
+  /** That thread's CPU seconds per second (1 = a whole core: that thread is the limit). */
+  readonly busiestThreadShare: number;
+}
+
+interface ThreadSample {
+  readonly name: string;
+  readonly first: { readonly atMs: number; readonly cpuSec: number };
+  last: { atMs: number; cpuSec: number };
+}
+
+/**
+ * Samples the CPU time of every thread of a process every intervalMs until stop(), to say
+ * whether a load generator was itself the limit: a thread at ~100 % of a core is.
+ */
+export class ThreadCpuSampler {
+  private readonly threads = new Map<string, ThreadSample>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    intervalMs = 200,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  private sample(): void {
+    const atMs = performance.now();
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${this.pid}/task`);
+    } catch {
+      return; // exited
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${this.pid}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const cpuSec = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+        const known = this.threads.get(tid);
+        if (known) known.last = { atMs, cpuSec };
+        else this.threads.set(tid, { name, first: { atMs, cpuSec }, last: { atMs, cpuSec } });
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+
+  /** Stops sampling; null when the process ran too briefly to say (under a second of samples). */
+  stop(): GeneratorLoad | null {
+    clearInterval(this.timer);
+    this.sample();
+    const all = [...this.threads.values()];
+    const from = Math.min(...all.map((t) => t.first.atMs));
+    const to = Math.max(...all.map((t) => t.last.atMs));
+    if (!(to - from >= 1000)) return null;
+    const cpu = all.reduce((a, t) => a + (t.last.cpuSec - t.first.cpuSec), 0);
+    let busiest: { name: string; share: number } = { name: '', share: 0 };
+    for (const t of all) {
+      const windowMs = t.last.atMs - t.first.atMs;
+      if (windowMs < 1000) continue;
+      const share = (t.last.cpuSec - t.first.cpuSec) / (windowMs / 1000);
+      if (share > busiest.share) busiest = { name: t.name, share };
+    }
+    return { cores: cpu / ((to - from) / 1000), busiestThread: busiest.name, busiestThreadShare: busiest.share };
+  }
+}
+
 /** User plus system CPU seconds of a process (cpuTimes). */
 export function cpuSeconds(pid: number): number {
   const t = cpuTimes(pid);

@@ -137,6 +137,21 @@ export function renderReport(info: RunInfo, scenarios: readonly Scenario[], meas
       out.push(`| ${s.title} | ${cells.map((c) => `${num(c.user, 2)} | ${num(c.system, 2)}`).join(' | ')}${both ? ` | ${ratio(cells[0]!.user, cells[1]!.user)} | ${ratio(cells[0]!.system, cells[1]!.system)}` : ''} |`);
     }
     out.push('');
+
+    // Was the client the limit? Its busiest thread at ~100 % of a core says so.
+    out.push('### Load generators: CPU cores used / busiest thread (share of one core)', '');
+    out.push(`| scenario | ${brokers.map((b) => `against ${NAMES[b]}`).join(' | ')} |`);
+    out.push(`| --- | ${brokers.map(() => '---:').join(' | ')} |`);
+    for (const s of tp) {
+      const cells = brokers.map((b) => {
+        const ms = of(s.id, b).filter((m) => m.outcome?.generator);
+        if (ms.length === 0) return '–';
+        const busiest = ms.map((m) => m.outcome!.generator!).sort((x, y) => x.busiestThreadShare - y.busiestThreadShare)[Math.floor((ms.length - 1) / 2)]!;
+        return `${num(med(ms, (m) => m.outcome!.generator!.cores), 2)} / ${num(med(ms, (m) => m.outcome!.generator!.busiestThreadShare) * 100)} % (${busiest.busiestThread})`;
+      });
+      out.push(`| ${s.title} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
   }
 
   // Latency.
@@ -175,17 +190,17 @@ export function renderReport(info: RunInfo, scenarios: readonly Scenario[], meas
 
   // Every run.
   out.push('### Every run', '');
-  out.push('| scenario | broker | round | records/s | MiB/s | latency avg / p99 ms | broker CPU s | CPU s/GiB (system) | phase s | other load (cores) | check |');
-  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  out.push('| scenario | broker | round | records/s | MiB/s | latency avg / p99 ms | broker CPU s | CPU s/GiB (system) | phase s | other load (cores) | generator cores / busiest thread | check |');
+  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const s of scenarios) {
     for (const m of measurements.filter((x) => x.scenario === s.id).sort((a, b) => a.round - b.round || a.broker.localeCompare(b.broker))) {
       const o = m.outcome;
       out.push(
-        `| ${s.id} | ${NAMES[m.broker]} | ${m.round} | ${o ? num(o.recordsPerSec) : '–'} | ${o ? num(o.mibPerSec, 1) : '–'} | ${o?.latency ? `${num(o.latency.avgMs, 2)} / ${num(o.latency.p99Ms)}` : ''} | ${num(m.brokerCpuSec, 1)} | ${num(m.cpuSecPerGiB ?? NaN, 1)} (${num(m.systemSecPerGiB ?? NaN, 1)}) | ${num(m.phaseMs / 1000, 1)} | ${num(m.otherLoadCores, 2)} | ${o ? o.check : `FAILED: ${m.error?.split('\n')[0]}`}${o?.notes ? `; ${o.notes}` : ''} |`,
+        `| ${s.id} | ${NAMES[m.broker]} | ${m.round} | ${o ? num(o.recordsPerSec) : '–'} | ${o ? num(o.mibPerSec, 1) : '–'} | ${o?.latency ? `${num(o.latency.avgMs, 2)} / ${num(o.latency.p99Ms)}` : ''} | ${num(m.brokerCpuSec, 1)} | ${num(m.cpuSecPerGiB ?? NaN, 1)} (${num(m.systemSecPerGiB ?? NaN, 1)}) | ${num(m.phaseMs / 1000, 1)} | ${num(m.otherLoadCores, 2)} | ${o?.generator ? `${num(o.generator.cores, 2)} / ${num(o.generator.busiestThreadShare * 100)} %` : ''} | ${o ? o.check : `FAILED: ${m.error?.split('\n')[0]}`}${o?.notes ? `; ${o.notes}` : ''} |`,
       );
     }
   }
-  for (const r of brokerRuns) out.push(`| (broker) | ${NAMES[r.broker]} | ${r.round} | start-up ${num(r.startupMs)} ms | | | | | | | RSS ${num(r.rssBytes / MiB)} MiB, peak ${num(r.peakRssBytes / MiB)} MiB, exit ${r.exit} |`);
+  for (const r of brokerRuns) out.push(`| (broker) | ${NAMES[r.broker]} | ${r.round} | start-up ${num(r.startupMs)} ms | | | | | | | | RSS ${num(r.rssBytes / MiB)} MiB, peak ${num(r.peakRssBytes / MiB)} MiB, exit ${r.exit} |`);
   out.push('');
 
   // Commands.

@@ -10,6 +10,7 @@ import { createTopic, endOffsetSum, type Endpoint } from './admin.js';
 import type { RunningBroker } from './brokers.js';
 import type { KafkaLibs } from './kafka-dist.js';
 import { consumerPerformance, endToEndLatency, kcatConsume, kcatProduce, producerPerformance, type ToolRun } from './load-tools.js';
+import type { GeneratorLoad } from './proc-stats.js';
 
 export interface Volumes {
   /** One producer, 100-byte records (and what the consumers read). */
@@ -84,6 +85,8 @@ export interface Outcome {
   readonly check: string;
   readonly commands: readonly string[];
   readonly notes?: string;
+  /** What the load generator(s) used: a busiest thread near 1 core means the client was the limit. */
+  readonly generator?: GeneratorLoad | null;
 }
 
 export interface Scenario {
@@ -95,6 +98,14 @@ export interface Scenario {
 }
 
 const MiB = 1024 * 1024;
+
+/** Several generators at once: their cores add up; the busiest thread is the busiest of all. */
+function combinedLoad(loads: readonly (GeneratorLoad | null)[]): GeneratorLoad | null {
+  if (loads.some((l) => l === null)) return null;
+  const all = loads as GeneratorLoad[];
+  const busiest = all.reduce((a, b) => (b.busiestThreadShare > a.busiestThreadShare ? b : a));
+  return { cores: all.reduce((a, l) => a + l.cores, 0), busiestThread: busiest.busiestThread, busiestThreadShare: busiest.busiestThreadShare };
+}
 
 function ep(b: RunningBroker): Endpoint {
   return { host: b.host, port: b.port };
@@ -124,6 +135,7 @@ function oneProducer(id: string, title: string, topic: string, records: (v: Volu
         latency: { avgMs: r.avgLatencyMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms },
         check,
         commands: [r.run.command],
+        generator: r.run.load,
       };
     },
   };
@@ -152,6 +164,7 @@ const PRODUCE_3: Scenario = {
       mibPerSec: sum((r) => r.mibPerSec),
       check,
       commands: [`3 at once: ${runs[0]!.run.command}`],
+      generator: combinedLoad(runs.map((r) => r.run.load)),
       notes: `per producer: ${runs.map((r) => Math.round(r.recordsPerSec)).join(', ')} records/s`,
     };
   },
@@ -174,6 +187,7 @@ const CONSUME_100: Scenario = {
       mibPerSec: r.mibPerSec,
       check: `consumed ${r.records} = end offset`,
       commands: [r.run.command],
+      generator: r.run.load,
       notes: `group join ${r.rebalanceMs} ms (excluded from the rate), fetch ${r.fetchMs} ms`,
     };
   },
@@ -189,7 +203,7 @@ const KCAT_PRODUCE: Scenario = {
     const n = volumes.kcatRecords;
     const r = await kcatProduce({ bootstrap: broker.bootstrap, topic, file: kcatFile, records: n, acks: '1' });
     const check = await expectEndOffset(broker, topic, 1, n);
-    return { records: n, bytes: n * 100, recordsPerSec: r.recordsPerSec, mibPerSec: (r.recordsPerSec * 100) / MiB, check, commands: [r.run.command], notes: 'rate over kcat\'s whole run (start to exit)' };
+    return { records: n, bytes: n * 100, recordsPerSec: r.recordsPerSec, mibPerSec: (r.recordsPerSec * 100) / MiB, check, commands: [r.run.command], generator: r.run.load, notes: 'rate over kcat\'s whole run (start to exit)' };
   },
 };
 
@@ -203,7 +217,7 @@ const KCAT_CONSUME: Scenario = {
     if (end === 0) throw new Error(`${topic} is empty: run kcat-produce-100b first`);
     const r = await kcatConsume({ bootstrap: broker.bootstrap, topic });
     if (r.records !== end) throw new Error(`kcat consumed ${r.records} records of ${end}`);
-    return { records: r.records, bytes: r.records * 100, recordsPerSec: r.recordsPerSec, mibPerSec: (r.recordsPerSec * 100) / MiB, check: `consumed ${r.records} = end offset`, commands: [r.run.command], notes: 'rate over kcat\'s whole run (start to exit)' };
+    return { records: r.records, bytes: r.records * 100, recordsPerSec: r.recordsPerSec, mibPerSec: (r.recordsPerSec * 100) / MiB, check: `consumed ${r.records} = end offset`, commands: [r.run.command], generator: r.run.load, notes: 'rate over kcat\'s whole run (start to exit)' };
   },
 };
 
