@@ -87,6 +87,9 @@ export class ReplicaManager {
    * once every ISR member has the batch (or `timeoutMs` passed: REQUEST_TIMED_OUT; the batch
    * stays in the log, as in Kafka), NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank
    * below min.insync.replicas meanwhile.
+   * Never rejects (every failure is an error code): Produce answers only once all its
+   * partitions' appends settled, and its request frame, which `records` is a view of, goes
+   * back to the connection's buffer pool when it answers.
    */
   async appendToPartition(topic: string, partitionIndex: number, records: Buffer | null, acks: number, internal = false, timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS): Promise<ProducePartitionResult> {
     const result: ProducePartitionResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };

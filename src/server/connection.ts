@@ -47,6 +47,11 @@ export class Connection implements ConnectionInfo {
   private readonly slots: Slot[] = [];
   private writing = false;
   private closed = false;
+  /** Set by drain(): reading stays paused until the connection closes. */
+  private draining = false;
+  private resolveClosed!: () => void;
+  /** Resolves once the socket has closed. */
+  readonly whenClosed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
 
   /** Reads arrive through receive(): the socket server wires the socket's reads to it. */
   constructor(
@@ -211,7 +216,7 @@ export class Connection implements ConnectionInfo {
   }
 
   private maybeResume(): void {
-    if (this.closed) return;
+    if (this.closed || this.draining) return;
     if (this.slots.length < this.limits.queuedMaxRequests && this.socket.writableLength < this.limits.pendingResponseMaxBytes) {
       this.socket.resume();
     } else if (this.socket.writableLength >= this.limits.pendingResponseMaxBytes) {
@@ -228,6 +233,7 @@ export class Connection implements ConnectionInfo {
 
   /** Stops reading new requests; resolves when every accepted request has been answered. */
   async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
     this.socket.pause();
     const deadline = Date.now() + timeoutMs;
     while (!this.closed && (this.slots.length > 0 || this.writing) && Date.now() < deadline) {
@@ -241,6 +247,7 @@ export class Connection implements ConnectionInfo {
     this.frame = null;
     this.frameBuffer = null;
     this.onClose(this);
+    this.resolveClosed();
   }
 }
 

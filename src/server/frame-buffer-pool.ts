@@ -47,8 +47,10 @@ export class FrameBufferPool {
 
   /** Returns a buffer take() handed out as pooled; kept unless the pool is full. */
   give(buffer: Buffer): void {
-    if (this.freeBytes + buffer.length > this.maxFreeBytes) return;
     const k = sizeClass(buffer.length);
+    // Only whole class buffers: anything else filed under a class would cut a later frame short.
+    if (buffer.length !== 2 ** k || k < this.minClass || k > this.maxClass) return;
+    if (this.freeBytes + buffer.length > this.maxFreeBytes) return;
     (this.free[k] ??= []).push(buffer);
     this.freeBytes += buffer.length;
   }

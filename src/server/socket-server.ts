@@ -70,12 +70,15 @@ export class SocketServer {
 
   /** Stops accepting, waits up to timeoutMs for in-flight requests, then closes every connection. */
   async shutdown(timeoutMs = 5000): Promise<void> {
-    // net.Server.close() stops accepting at once but calls back only when every connection
-    // has ended, so wait for its callback after the connections are closed, not before.
-    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    await Promise.all([...this.connections].map((c) => c.drain(timeoutMs)));
-    for (const c of this.connections) c.close('broker shutting down');
+    // net.Server.close() stops accepting at once. Its callback no longer waits for the
+    // connections (their sockets were moved out of its count, see shared-read-buffer.ts),
+    // so wait for each connection's own close.
+    const listenersClosed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    const connections = [...this.connections];
+    await Promise.all(connections.map((c) => c.drain(timeoutMs)));
+    for (const c of connections) c.close('broker shutting down');
+    await Promise.all(connections.map((c) => c.whenClosed));
     this.connections.clear();
-    await closed;
+    await listenersClosed;
   }
 }
