@@ -235,7 +235,10 @@ async function main(): Promise<void> {
     }
 
     for (const [i, scenario] of opts.scenarios.entries()) {
-      const scenarioOrder = (i + round) % 2 === 1 ? order : [...order].reverse();
+      // `order` already flips every round; flipping by scenario too gives each scenario a
+      // different first broker in consecutive rounds. (Flipping by i + round as well, as this
+      // did before, cancelled the round's flip: every scenario always ran the same broker first.)
+      const scenarioOrder = i % 2 === 0 ? order : [...order].reverse();
       for (const kind of scenarioOrder) {
         let broker = running.get(kind)!;
         if (!broker.alive()) {
