@@ -1,11 +1,12 @@
 // Tidelog against Apache Kafka on the same machine, scenario by scenario.
 //
-//   npm run bench                      # full run: 3 rounds (about 20 minutes on 2 cores)
+//   npm run bench                      # full run: 4 rounds (about 23 minutes on 2 cores)
 //   npm run bench -- --quick           # smaller volumes, 1 round (under 10 minutes)
 //   npm run bench -- --quick --only tidelog --scenarios produce-100b,consume-100b --profile
 //
 // Options:
-//   --quick              QUICK volumes and 1 round (FULL volumes and 3 rounds otherwise)
+//   --quick              QUICK volumes and 1 round (FULL volumes and 4 rounds otherwise:
+//                        an even number, so each broker runs every scenario first equally often)
 //   --rounds N           rounds (each scenario runs once per broker per round)
 //   --only tidelog|kafka one broker only
 //   --scenarios a,b      these scenarios only (ids in bench/scenarios.ts)
@@ -80,7 +81,7 @@ function parseOptions(argv: string[]): Options {
     if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
     scenarios = SCENARIOS.filter((s) => ids.includes(s.id));
   }
-  const rounds = values.rounds !== undefined ? Number(values.rounds) : values.quick ? 1 : 3;
+  const rounds = values.rounds !== undefined ? Number(values.rounds) : values.quick ? 1 : 4;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds takes a positive integer, not ${values.rounds}`);
   return {
     quick: values.quick,
