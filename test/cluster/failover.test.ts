@@ -106,7 +106,20 @@ function outcomeRows(producer: VerifyingProducer, o: Outcome): [string, string |
     ['consumed from leaders', o.consumedLeaders.map((l, p) => `p${p}@${l}`).join(', ')],
     ['longest wait between acks (stall) per partition', producer.partitions.map((p) => `p${p.partition}: ${longestGapMs(p.acked)} ms`).join(', ')],
     ['failed produce attempts', JSON.stringify(producer.failureCounts())],
+    ['replicas on disk (p0)', BROKER_IDS.map((id) => `broker ${id}: ${o.replicaLogs.get(id)![0]}`).join('; ')],
   ];
+}
+
+/** Reads every partition back and adds the figures to rows; null (and a row saying why) when it fails. */
+async function readBackIntoRows(cluster: ThreeBrokerCluster, topic: string, producer: VerifyingProducer, rows: [string, string | number][]): Promise<Outcome | null> {
+  try {
+    const outcome = await readBackAndVerify(cluster, topic, producer);
+    rows.push(...outcomeRows(producer, outcome));
+    return outcome;
+  } catch (err) {
+    rows.push(['read back', `failed: ${(err as Error).message}`]);
+    return null;
+  }
 }
 
 function assertOutcome(producer: VerifyingProducer, o: Outcome): void {
@@ -234,13 +247,7 @@ describe('failover with acks=-1, RF 3, min.insync.replicas=2 (three brokers, rea
     } finally {
       await producer.stop(STOP_GRACE_MS);
       if (killedAtMs > 0) rows.push(['records acknowledged after the kill', producer.ackedSince(killedAtMs).length]);
-      try {
-        outcome = await readBackAndVerify(cluster, topic, producer);
-        rows.push(...outcomeRows(producer, outcome));
-        rows.push(['replicas on disk (p0)', BROKER_IDS.map((id) => `broker ${id}: ${outcome!.replicaLogs.get(id)![0]}`).join('; ')]);
-      } catch (err) {
-        rows.push(['read back', `failed: ${(err as Error).message}`]);
-      }
+      outcome = await readBackIntoRows(cluster, topic, producer, rows);
       printFigures(t, title, rows);
       await restoreCluster();
     }
@@ -310,13 +317,7 @@ describe('failover with acks=-1, RF 3, min.insync.replicas=2 (three brokers, rea
       rows.push(['records acknowledged after ZooKeeper came back', producer.ackedSince(backAtMs).length]);
     } finally {
       await producer.stop(STOP_GRACE_MS);
-      try {
-        outcome = await readBackAndVerify(cluster, topic, producer);
-        rows.push(...outcomeRows(producer, outcome));
-        rows.push(['replicas on disk (p0)', BROKER_IDS.map((id) => `broker ${id}: ${outcome!.replicaLogs.get(id)![0]}`).join('; ')]);
-      } catch (err) {
-        rows.push(['read back', `failed: ${(err as Error).message}`]);
-      }
+      outcome = await readBackIntoRows(cluster, topic, producer, rows);
       printFigures(t, 'ZooKeeper restarted', rows);
       await restoreCluster();
     }
