@@ -256,6 +256,9 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
   });
 
   it('controller failover: the new controller finds an undone election in ZooKeeper and makes it', async () => {
+    // Every replica back in the ISR first (the broker the previous case restarted may still be
+    // catching up): otherwise the new leader's own ISR expansion can land before the check.
+    await cluster.fullIsr('lead');
     // As if a controller died between deciding and writing: lead-0 offline with live ISR members.
     const path = ZkPaths.partitionState('lead', 0);
     const node = (await cluster.zk.getData(path))!;
