@@ -15,12 +15,19 @@ export declare class BindingFileSlice {
   /** Byte position of the slice in its segment file. */
   get position(): number
   /**
-   * Sends the slice to a socket descriptor with sendfile(2), on the libuv thread pool.
-   * Resolves with the bytes sent. Nothing else may write to the socket meanwhile.
+   * Sends the slice, from byte `skip` on (default 0: what `trySendTo` already sent is
+   * skipped), to a socket descriptor with sendfile(2), on the libuv thread pool; waits
+   * there while the socket is full. Resolves with the bytes this call sent. Nothing else
+   * may write to the socket meanwhile.
    */
-  sendTo(fd: number): Promise<number>
-  /** `sendTo` on the calling thread (blocks it while the socket is full, up to 30 s). */
-  sendToSync(fd: number): number
+  sendTo(fd: number, skip?: number | undefined | null): Promise<number>
+  /**
+   * Sends on the calling thread what it can without blocking it: nothing unless every
+   * page of the slice is in the page cache (cachestat(2)), then until the slice is sent
+   * or the socket is full. Returns the bytes sent; `sendTo(fd, sent)` sends the rest.
+   * Saves the thread-pool round trip for the common case: a reader near the log end.
+   */
+  trySendTo(fd: number): number
   /** Copies the slice into a new Buffer with pread (the path when sendfile cannot be used). */
   toBuffer(): Promise<Buffer>
 }

@@ -18,6 +18,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, JsObjectValue};
 use napi::{Env, JsValue, Status, Task};
@@ -25,6 +26,7 @@ use napi_derive::napi;
 use tidelog_storage::batch::TimestampType;
 use tidelog_storage::cleaner::clean;
 use tidelog_storage::cleaner_offset_map::OffsetMap;
+use tidelog_storage::file_slice::SEND_TIMEOUT_MS;
 use tidelog_storage::{
     AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig, LogLock,
     StorageError,
@@ -247,23 +249,27 @@ impl BindingFileSlice {
         self.inner.position
     }
 
-    /// Sends the slice to a socket descriptor with sendfile(2), on the libuv thread pool.
-    /// Resolves with the bytes sent. Nothing else may write to the socket meanwhile.
+    /// Sends the slice, from byte `skip` on (default 0: what `trySendTo` already sent is
+    /// skipped), to a socket descriptor with sendfile(2), on the libuv thread pool; waits
+    /// there while the socket is full. Resolves with the bytes this call sent. Nothing else
+    /// may write to the socket meanwhile.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn send_to(&self, fd: i32) -> AsyncTask<SendTask> {
+    pub fn send_to(&self, fd: i32, skip: Option<u32>) -> AsyncTask<SendTask> {
         AsyncTask::new(SendTask {
             slice: self.inner.clone(),
             fd,
+            skip: skip.unwrap_or(0),
             result: None,
         })
     }
 
-    /// `sendTo` on the calling thread (blocks it while the socket is full, up to 30 s).
+    /// Sends on the calling thread what it can without blocking it: nothing unless every
+    /// page of the slice is in the page cache (cachestat(2)), then until the slice is sent
+    /// or the socket is full. Returns the bytes sent; `sendTo(fd, sent)` sends the rest.
+    /// Saves the thread-pool round trip for the common case: a reader near the log end.
     #[napi]
-    pub fn send_to_sync(&self, env: &Env, fd: i32) -> napi::Result<i64> {
-        guard(|| self.inner.send_to_fd(fd))
-            .map(|n| n as i64)
-            .map_err(|e| js_error(*env, &e))
+    pub fn try_send_to(&self, env: &Env, fd: i32) -> napi::Result<u32> {
+        guard(|| self.inner.send_cached_nonblocking(fd)).map_err(|e| js_error(*env, &e))
     }
 
     /// Copies the slice into a new Buffer with pread (the path when sendfile cannot be used).
@@ -279,6 +285,7 @@ impl BindingFileSlice {
 pub struct SendTask {
     slice: FileSlice,
     fd: i32,
+    skip: u32,
     result: Option<StorageError>,
 }
 
@@ -287,7 +294,10 @@ impl Task for SendTask {
     type JsValue = i64;
 
     fn compute(&mut self) -> napi::Result<i64> {
-        match guard(|| self.slice.send_to_fd(self.fd)) {
+        match guard(|| {
+            self.slice
+                .send_to_fd_from(self.fd, self.skip, Duration::from_millis(SEND_TIMEOUT_MS))
+        }) {
             Ok(n) => Ok(n as i64),
             Err(e) => {
                 self.result = Some(e);

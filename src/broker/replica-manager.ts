@@ -62,7 +62,8 @@ function fileRange(slice: BindingFileSlice): FileRange & { readonly firstOffset:
     // Offsets the whole batches span, for the records-out metric.
     firstOffset: slice.firstOffset,
     lastOffset: slice.lastOffset,
-    sendTo: (fd) => slice.sendTo(fd),
+    trySendTo: (fd) => slice.trySendTo(fd),
+    sendTo: (fd, skip) => slice.sendTo(fd, skip),
     toBuffer: () => slice.toBuffer(),
   };
 }

@@ -21,6 +21,7 @@ export interface ConnectionLimits {
 }
 
 const SIZE_PREFIX_BYTES = 4;
+const EMPTY = Buffer.alloc(0);
 /** apiKey (2) + apiVersion (2) + correlationId (4): no request is shorter. */
 const MIN_FRAME_BYTES = 8;
 
@@ -179,23 +180,25 @@ export class Connection implements ConnectionInfo {
   }
 
   private async writeParts(parts: readonly ResponsePart[]): Promise<void> {
-    let lastWrite: Promise<void> | null = null;
     for (const part of parts) {
       if (Buffer.isBuffer(part)) {
-        if (part.length > 0) {
-          lastWrite = this.write(part);
-          // Buffer writes are not awaited (the next response may follow at once); a failure
-          // (the peer reset the connection) closes the socket, reported by its 'error' and
-          // 'close' events, and must not become an unhandled rejection that ends the process.
-          lastWrite.catch(() => {});
-        }
+        // Not awaited: the next part or response may follow at once. A failure (the peer
+        // reset the connection) is reported by the socket's 'error' and 'close' events.
+        if (part.length > 0) this.socket.write(part);
         continue;
       }
-      // sendfile writes to the fd directly, so everything written before must have reached the kernel.
-      if (lastWrite) await lastWrite;
-      lastWrite = null;
+      // sendfile writes to the fd directly, so everything written before must have reached
+      // the kernel. Node's write usually gets there at once (writableLength is then 0).
+      if (this.socket.writableLength > 0) await this.flushed();
       await this.sendRange(part);
     }
+  }
+
+  /** Resolves when every byte written so far has been handed to the kernel. */
+  private flushed(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.write(EMPTY, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
   private write(buf: Buffer): Promise<void> {
@@ -208,7 +211,11 @@ export class Connection implements ConnectionInfo {
     if (range.byteLength === 0) return;
     const fd = socketFd(this.socket);
     if (fd >= 0 && this.socket.writableLength === 0) {
-      const sent = await range.sendTo(fd);
+      // On this thread while the bytes are in the page cache and the socket takes them (no
+      // thread-pool round trip); the rest, if any, from the pool, which may wait.
+      const sentHere = range.trySendTo(fd);
+      if (sentHere === range.byteLength) return;
+      const sent = sentHere + (await range.sendTo(fd, sentHere));
       if (sent !== range.byteLength) throw new Error(`sendfile sent ${sent} of ${range.byteLength} bytes`);
       return;
     }

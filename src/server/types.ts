@@ -7,8 +7,17 @@ import type { Listener } from '../config/listeners.js';
 /** Bytes that live in a file and go to the socket without passing through JS. */
 export interface FileRange {
   readonly byteLength: number;
-  /** Sends the whole range to a socket fd (sendfile); resolves with the bytes sent. */
-  sendTo(fd: number): Promise<number>;
+  /**
+   * Sends on the calling thread what it can without blocking it (sendfile from the page
+   * cache until the socket is full; nothing if some page would have to come from disk).
+   * Returns the bytes sent.
+   */
+  trySendTo(fd: number): number;
+  /**
+   * Sends the range from byte `skip` on to a socket fd (sendfile, off the event loop, waiting
+   * while the socket is full); resolves with the bytes this call sent.
+   */
+  sendTo(fd: number, skip: number): Promise<number>;
   /** Reads the range into memory: the fallback where a socket has no usable fd. */
   toBuffer(): Promise<Buffer>;
 }

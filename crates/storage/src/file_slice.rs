@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{Result, StorageError};
+use crate::page_cache;
 
 /// How long [`FileSlice::send_to_fd`] waits for a non-blocking socket to become writable
 /// before giving up.
@@ -54,42 +55,27 @@ impl FileSlice {
     ///
     /// The caller must not write to the socket concurrently (the bytes would interleave).
     pub fn send_to_fd(&self, socket_fd: RawFd) -> Result<u64> {
-        self.send_to_fd_with_timeout(socket_fd, Duration::from_millis(SEND_TIMEOUT_MS))
+        self.send_to_fd_from(socket_fd, 0, Duration::from_millis(SEND_TIMEOUT_MS))
     }
 
-    /// [`Self::send_to_fd`] with an explicit stall timeout.
-    pub fn send_to_fd_with_timeout(
+    /// [`Self::send_to_fd`] of the bytes from `skip` on (those before were sent already, by
+    /// [`Self::send_cached_nonblocking`]), with an explicit stall timeout. Returns the bytes
+    /// this call sent.
+    pub fn send_to_fd_from(
         &self,
         socket_fd: RawFd,
+        skip: u32,
         stall_timeout: Duration,
     ) -> Result<u64> {
-        let in_fd = self.file.as_raw_fd();
-        let mut offset = libc::off_t::from(self.position);
-        let end = offset + libc::off_t::from(self.size);
+        let skip = skip.min(self.size);
+        let mut offset = libc::off_t::from(self.position) + libc::off_t::from(skip);
+        let end = libc::off_t::from(self.position) + libc::off_t::from(self.size);
         let mut last_progress = Instant::now();
         while offset < end {
-            let count = ((end - offset) as usize).min(SENDFILE_CHUNK_BYTES_MAX);
-            // SAFETY: `socket_fd` is an integer the kernel validates (EBADF otherwise), `in_fd`
-            // is open for as long as `self.file` (an `Arc` we hold) lives, and `offset` is a
-            // valid, exclusively borrowed `off_t` the kernel updates in place.
-            let sent =
-                unsafe { libc::sendfile(socket_fd, in_fd, std::ptr::addr_of_mut!(offset), count) };
-            if sent > 0 {
-                last_progress = Instant::now();
-                continue;
-            }
-            if sent == 0 {
-                return Err(StorageError::storage(
-                    format!(
-                        "sendfile: segment file ended at byte {offset}, before the slice end {end}"
-                    ),
-                    io::Error::from(io::ErrorKind::UnexpectedEof),
-                ));
-            }
-            let err = io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EINTR) => {}
-                Some(libc::EAGAIN) => {
+            match self.sendfile_once(socket_fd, &mut offset, end)? {
+                SendStep::Progress => last_progress = Instant::now(),
+                SendStep::Interrupted => {}
+                SendStep::SocketFull => {
                     let waited = last_progress.elapsed();
                     if waited >= stall_timeout {
                         return Err(StorageError::RequestTimedOut(format!(
@@ -100,19 +86,89 @@ impl FileSlice {
                     }
                     wait_writable(socket_fd, stall_timeout.saturating_sub(waited))?;
                 }
-                _ => {
-                    return Err(StorageError::Network {
-                        context: format!(
-                            "sendfile to fd {socket_fd} with {} bytes left",
-                            end - offset
-                        ),
-                        source: err,
-                    })
-                }
             }
         }
-        Ok(u64::from(self.size))
+        Ok(u64::from(self.size - skip))
     }
+
+    /// Sends what it can without blocking the calling thread, for callers on an event loop:
+    /// nothing unless every page of the slice is in the page cache (so `sendfile` cannot
+    /// wait for the disk), then until the slice is sent or the socket's buffer is full.
+    /// Returns the bytes sent; [`Self::send_to_fd_from`] sends the rest, off the loop.
+    pub fn send_cached_nonblocking(&self, socket_fd: RawFd) -> Result<u32> {
+        if self.size == 0 || !self.is_cached() {
+            return Ok(0);
+        }
+        let start = libc::off_t::from(self.position);
+        let end = start + libc::off_t::from(self.size);
+        let mut offset = start;
+        while offset < end {
+            match self.sendfile_once(socket_fd, &mut offset, end)? {
+                SendStep::Progress | SendStep::Interrupted => {}
+                SendStep::SocketFull => break,
+            }
+        }
+        // At most `size` bytes were sent, and `size` is a u32.
+        Ok((offset - start) as u32)
+    }
+
+    /// Whether every page the slice spans is in the page cache, by `cachestat(2)` (Linux
+    /// 6.5+). False where the kernel lacks it: the caller then takes the path that may
+    /// block on the disk.
+    #[must_use]
+    pub fn is_cached(&self) -> bool {
+        page_cache::all_cached(
+            self.file.as_raw_fd(),
+            u64::from(self.position),
+            u64::from(self.size),
+        )
+    }
+
+    /// One `sendfile` call from `offset` (which the kernel advances) towards `end`.
+    fn sendfile_once(
+        &self,
+        socket_fd: RawFd,
+        offset: &mut libc::off_t,
+        end: libc::off_t,
+    ) -> Result<SendStep> {
+        let in_fd = self.file.as_raw_fd();
+        let count = ((end - *offset) as usize).min(SENDFILE_CHUNK_BYTES_MAX);
+        // SAFETY: `socket_fd` is an integer the kernel validates (EBADF otherwise), `in_fd`
+        // is open for as long as `self.file` (an `Arc` we hold) lives, and `offset` is a
+        // valid, exclusively borrowed `off_t` the kernel updates in place.
+        let sent = unsafe { libc::sendfile(socket_fd, in_fd, std::ptr::from_mut(offset), count) };
+        if sent > 0 {
+            return Ok(SendStep::Progress);
+        }
+        if sent == 0 {
+            return Err(StorageError::storage(
+                format!(
+                    "sendfile: segment file ended at byte {offset}, before the slice end {end}"
+                ),
+                io::Error::from(io::ErrorKind::UnexpectedEof),
+            ));
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => Ok(SendStep::Interrupted),
+            Some(libc::EAGAIN) => Ok(SendStep::SocketFull),
+            _ => Err(StorageError::Network {
+                context: format!(
+                    "sendfile to fd {socket_fd} with {} bytes left",
+                    end - *offset
+                ),
+                source: err,
+            }),
+        }
+    }
+}
+
+/// What one `sendfile` call did.
+enum SendStep {
+    Progress,
+    Interrupted,
+    /// `EAGAIN`: the non-blocking socket's send buffer is full.
+    SocketFull,
 }
 
 /// Waits until `fd` is writable or `timeout` passes; errors on `POLLERR`/`POLLHUP`/`POLLNVAL`.
@@ -211,9 +267,53 @@ mod tests {
         drop(listener);
         out.set_nonblocking(true).unwrap();
         let err = slice
-            .send_to_fd_with_timeout(out.as_raw_fd(), Duration::from_secs(5))
+            .send_to_fd_from(out.as_raw_fd(), 0, Duration::from_secs(5))
             .unwrap_err();
         assert_eq!(err.kafka_error_name(), "NETWORK_EXCEPTION", "{err}");
+    }
+
+    #[test]
+    fn cached_send_stops_when_the_socket_is_full_and_the_rest_follows() {
+        let data: Vec<u8> = (0..32 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+        let (tmp, slice) = slice_of(&data, 0, data.len() as u32);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        out.set_nonblocking(true).unwrap();
+
+        // Evicted from the page cache: nothing is sent on the calling thread.
+        tmp.as_file().sync_all().unwrap();
+        // SAFETY: plain syscall on a valid fd.
+        let rc =
+            unsafe { libc::posix_fadvise(slice.file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        assert_eq!(rc, 0);
+        if !slice.is_cached() {
+            assert_eq!(slice.send_cached_nonblocking(out.as_raw_fd()).unwrap(), 0);
+        }
+        // Cached again once read; where the kernel cannot tell, nothing is ever sent here.
+        slice.read_to_vec().unwrap();
+        let first = slice.send_cached_nonblocking(out.as_raw_fd()).unwrap();
+        if page_cache::all_cached(slice.file.as_raw_fd(), 0, 4096) {
+            // 32 MiB does not fit a loopback socket's buffers while the peer is not reading.
+            assert!(
+                first > 0 && first < slice.size,
+                "sent {first} of {}",
+                slice.size
+            );
+        } else {
+            assert_eq!(first, 0);
+        }
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            peer.read_to_end(&mut got).unwrap();
+            got
+        });
+        let rest = slice
+            .send_to_fd_from(out.as_raw_fd(), first, Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(rest, u64::from(slice.size - first));
+        drop(out);
+        assert_eq!(reader.join().unwrap(), data);
     }
 
     #[test]
@@ -225,7 +325,7 @@ mod tests {
         let (_peer, _) = listener.accept().unwrap(); // never reads
         out.set_nonblocking(true).unwrap();
         let err = slice
-            .send_to_fd_with_timeout(out.as_raw_fd(), Duration::from_millis(200))
+            .send_to_fd_from(out.as_raw_fd(), 0, Duration::from_millis(200))
             .unwrap_err();
         assert_eq!(err.kafka_error_name(), "REQUEST_TIMED_OUT", "{err}");
     }

@@ -31,6 +31,7 @@ pub mod file_slice;
 mod index_file;
 pub mod log;
 pub mod offset_index;
+pub mod page_cache;
 pub mod segment;
 pub mod time_index;
 
