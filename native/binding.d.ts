@@ -22,12 +22,14 @@ export declare class BindingFileSlice {
    */
   sendTo(fd: number, skip?: number | undefined | null): Promise<number>
   /**
-   * Sends on the calling thread what it can without blocking it: nothing unless every
-   * page of the slice is in the page cache (cachestat(2)), then until the slice is sent
-   * or the socket is full. Returns the bytes sent; `sendTo(fd, sent)` sends the rest.
-   * Saves the thread-pool round trip for the common case: a reader near the log end.
+   * Sends `head`, the slice and `tail` on the calling thread, as far as it can without
+   * blocking it: nothing unless every page of the slice is in the page cache
+   * (cachestat(2)), then in order until all is sent or the socket is full, corked so they
+   * leave in full segments. Returns the bytes sent, counting `head` first; the caller
+   * sends the rest (the slice's with `sendTo(fd, skip)`). Saves the thread-pool round trip
+   * for the common case: a reader near the log end.
    */
-  trySendTo(fd: number): number
+  trySendTo(fd: number, head: Uint8Array, tail: Uint8Array): number
   /** Copies the slice into a new Buffer with pread (the path when sendfile cannot be used). */
   toBuffer(): Promise<Buffer>
 }

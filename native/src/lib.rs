@@ -263,13 +263,18 @@ impl BindingFileSlice {
         })
     }
 
-    /// Sends on the calling thread what it can without blocking it: nothing unless every
-    /// page of the slice is in the page cache (cachestat(2)), then until the slice is sent
-    /// or the socket is full. Returns the bytes sent; `sendTo(fd, sent)` sends the rest.
-    /// Saves the thread-pool round trip for the common case: a reader near the log end.
+    /// Sends `head`, the slice and `tail` on the calling thread, as far as it can without
+    /// blocking it: nothing unless every page of the slice is in the page cache
+    /// (cachestat(2)), then in order until all is sent or the socket is full, corked so they
+    /// leave in full segments. Returns the bytes sent, counting `head` first; the caller
+    /// sends the rest (the slice's with `sendTo(fd, skip)`). Saves the thread-pool round trip
+    /// for the common case: a reader near the log end.
     #[napi]
-    pub fn try_send_to(&self, env: &Env, fd: i32) -> napi::Result<u32> {
-        guard(|| self.inner.send_cached_nonblocking(fd)).map_err(|e| js_error(*env, &e))
+    pub fn try_send_to(&self, env: &Env, fd: i32, head: &[u8], tail: &[u8]) -> napi::Result<i64> {
+        guard(|| self.inner.send_cached_nonblocking(fd, head, tail))
+            // At most the slice (u32) plus two response fragments: far below 2^53.
+            .map(|n| n as i64)
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// Copies the slice into a new Buffer with pread (the path when sendfile cannot be used).

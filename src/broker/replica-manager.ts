@@ -62,7 +62,7 @@ function fileRange(slice: BindingFileSlice): FileRange & { readonly firstOffset:
     // Offsets the whole batches span, for the records-out metric.
     firstOffset: slice.firstOffset,
     lastOffset: slice.lastOffset,
-    trySendTo: (fd) => slice.trySendTo(fd),
+    trySendTo: (fd, head, tail) => slice.trySendTo(fd, head, tail),
     sendTo: (fd, skip) => slice.sendTo(fd, skip),
     toBuffer: () => slice.toBuffer(),
   };

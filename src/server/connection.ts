@@ -1,7 +1,8 @@
 // One client connection: 4-byte size framing with socket.request.max.bytes enforced before
 // any buffering (frames are assembled in pooled buffers, see frame-buffer-pool.ts), pipelined requests answered strictly in arrival order, back-pressure
 // (reading pauses while too many requests or response bytes are pending), the idle timeout
-// (connections.max.idle.ms), and responses whose record bytes go out with sendfile.
+// (connections.max.idle.ms), and responses whose record bytes go out with sendfile (on this
+// thread while they are in the page cache, corked with the response bytes around them).
 // A bad frame closes this connection only.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -179,19 +180,55 @@ export class Connection implements ConnectionInfo {
     }
   }
 
+  /**
+   * Writes a response's parts in order. A file range goes out with the bytes just before it
+   * (and after it, when they end the response) in one native call where it can: see
+   * sendAround.
+   */
   private async writeParts(parts: readonly ResponsePart[]): Promise<void> {
-    for (const part of parts) {
-      if (Buffer.isBuffer(part)) {
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const next = parts[i + 1];
+      if (Buffer.isBuffer(part) && next !== undefined && !Buffer.isBuffer(next)) {
+        const last = parts[i + 2];
+        const tail = i + 2 === parts.length - 1 && Buffer.isBuffer(last) ? last : EMPTY;
+        await this.sendAround(part, next, tail);
+        i += tail === EMPTY ? 1 : 2;
+      } else if (Buffer.isBuffer(part)) {
         // Not awaited: the next part or response may follow at once. A failure (the peer
         // reset the connection) is reported by the socket's 'error' and 'close' events.
         if (part.length > 0) this.socket.write(part);
-        continue;
+      } else {
+        await this.sendAround(EMPTY, part, EMPTY);
       }
+    }
+  }
+
+  /**
+   * Sends `head`, the range's bytes and `tail`. While the range is in the page cache and the
+   * socket takes the bytes, all three go out on this thread in one native call, corked into
+   * full segments: no thread-pool round trip, no small packets around the records. What is
+   * left follows in order: the head through the socket, the range from the thread pool
+   * (sendfile, which may wait for the disk or the peer), the tail through the socket.
+   */
+  private async sendAround(head: Buffer, range: FileRange, tail: Buffer): Promise<void> {
+    const fd = socketFd(this.socket);
+    const sent = fd >= 0 && range.byteLength > 0 && this.socket.writableLength === 0 ? range.trySendTo(fd, head, tail) : 0;
+    if (sent < head.length && head.length > 0) this.socket.write(sent === 0 ? head : head.subarray(sent));
+    const rangeSent = Math.min(Math.max(sent - head.length, 0), range.byteLength);
+    if (rangeSent < range.byteLength) {
       // sendfile writes to the fd directly, so everything written before must have reached
       // the kernel. Node's write usually gets there at once (writableLength is then 0).
       if (this.socket.writableLength > 0) await this.flushed();
-      await this.sendRange(part);
+      if (fd >= 0) {
+        const rest = await range.sendTo(fd, rangeSent);
+        if (rangeSent + rest !== range.byteLength) throw new Error(`sendfile sent ${rangeSent + rest} of ${range.byteLength} bytes`);
+      } else {
+        this.socket.write(await range.toBuffer());
+      }
     }
+    const tailSent = Math.max(sent - head.length - range.byteLength, 0);
+    if (tailSent < tail.length) this.socket.write(tailSent === 0 ? tail : tail.subarray(tailSent));
   }
 
   /** Resolves when every byte written so far has been handed to the kernel. */
@@ -199,27 +236,6 @@ export class Connection implements ConnectionInfo {
     return new Promise((resolve, reject) => {
       this.socket.write(EMPTY, (err) => (err ? reject(err) : resolve()));
     });
-  }
-
-  private write(buf: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.socket.write(buf, (err) => (err ? reject(err) : resolve()));
-    });
-  }
-
-  private async sendRange(range: FileRange): Promise<void> {
-    if (range.byteLength === 0) return;
-    const fd = socketFd(this.socket);
-    if (fd >= 0 && this.socket.writableLength === 0) {
-      // On this thread while the bytes are in the page cache and the socket takes them (no
-      // thread-pool round trip); the rest, if any, from the pool, which may wait.
-      const sentHere = range.trySendTo(fd);
-      if (sentHere === range.byteLength) return;
-      const sent = sentHere + (await range.sendTo(fd, sentHere));
-      if (sent !== range.byteLength) throw new Error(`sendfile sent ${sent} of ${range.byteLength} bytes`);
-      return;
-    }
-    await this.write(await range.toBuffer());
   }
 
   private maybeResume(): void {

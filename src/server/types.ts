@@ -8,11 +8,11 @@ import type { Listener } from '../config/listeners.js';
 export interface FileRange {
   readonly byteLength: number;
   /**
-   * Sends on the calling thread what it can without blocking it (sendfile from the page
-   * cache until the socket is full; nothing if some page would have to come from disk).
-   * Returns the bytes sent.
+   * Sends `head`, the range and `tail` on the calling thread, as far as it can without
+   * blocking it (sendfile from the page cache until the socket is full; nothing at all if
+   * some page would have to come from disk). Returns the bytes sent, counting `head` first.
    */
-  trySendTo(fd: number): number;
+  trySendTo(fd: number, head: Buffer, tail: Buffer): number;
   /**
    * Sends the range from byte `skip` on to a socket fd (sendfile, off the event loop, waiting
    * while the socket is full); resolves with the bytes this call sent.

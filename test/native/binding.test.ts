@@ -122,9 +122,12 @@ test('sendTo streams a slice to a real TCP socket with sendfile', { timeout: 20_
   assert.ok(slice);
   assert.equal(slice.size, expected.length);
 
-  // trySendTo runs on this thread, which is also the reader's: it sends what the socket takes
-  // and sendTo sends the rest. A fresh slice of 32 KiB to an empty socket goes out whole
-  // where the kernel has cachestat(2) (6.5+) to tell that its pages are cached.
+  // trySendTo runs on this thread, which is also the reader's: it sends what the socket takes.
+  // A fresh slice of 32 KiB between a head and a tail, to an empty socket, goes out whole
+  // where the kernel has cachestat(2) (6.5+) to tell that its pages are cached; elsewhere
+  // nothing goes out and the caller sends all three.
+  const head = Buffer.from('response head');
+  const tail = Buffer.from('tail');
   const [major = 0, minor = 0] = os.release().split('.').map(Number);
   const kernelHasCachestat = major > 6 || (major === 6 && minor >= 5);
   const small = log.read(0, 1, Number.MAX_SAFE_INTEGER, true);
@@ -138,7 +141,7 @@ test('sendTo streams a slice to a real TCP socket with sendfile', { timeout: 20_
       conn.on('data', (d: Buffer) => {
         received.push(d);
         receivedBytes += d.length;
-        if (receivedBytes >= expected.length + smallBytes.length) {
+        if (receivedBytes >= head.length + smallBytes.length + tail.length + expected.length) {
           conn.end();
           server.close();
           resolve();
@@ -151,9 +154,17 @@ test('sendTo streams a slice to a real TCP socket with sendfile', { timeout: 20_
         const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
         sending = (async () => {
           assert.ok(fd > 0);
-          const sentHere = small.trySendTo(fd);
-          if (kernelHasCachestat) assert.equal(sentHere, smallBytes.length);
-          assert.equal(sentHere + (await small.sendTo(fd, sentHere)), smallBytes.length);
+          const sentHere = small.trySendTo(fd, head, tail);
+          if (kernelHasCachestat) {
+            assert.equal(sentHere, head.length + smallBytes.length + tail.length);
+          } else {
+            assert.equal(sentHere, 0);
+            client.write(head);
+            await new Promise<void>((resolve) => client.write(Buffer.alloc(0), () => resolve()));
+            assert.equal(await small.sendTo(fd), smallBytes.length);
+            client.write(tail);
+            await new Promise<void>((resolve) => client.write(Buffer.alloc(0), () => resolve()));
+          }
           assert.equal(await slice.sendTo(fd), expected.length);
         })();
         sending.catch(reject);
@@ -164,7 +175,7 @@ test('sendTo streams a slice to a real TCP socket with sendfile', { timeout: 20_
   });
   await done;
   await sending;
-  assert.deepEqual(Buffer.concat(received), Buffer.concat([smallBytes, expected]));
+  assert.deepEqual(Buffer.concat(received), Buffer.concat([head, smallBytes, tail, expected]));
   log.close();
 });
 
