@@ -18,16 +18,19 @@ export declare class BindingFileSlice {
    * Sends the slice, from byte `skip` on (default 0: what `trySendTo` already sent is
    * skipped), to a socket descriptor with sendfile(2), on the libuv thread pool; waits
    * there while the socket is full. Resolves with the bytes this call sent. Nothing else
-   * may write to the socket meanwhile.
+   * may write to the socket meanwhile. The task sends through its own copy of the
+   * descriptor, so closing the socket meanwhile cannot redirect the bytes to whatever
+   * reuses the number.
    */
   sendTo(fd: number, skip?: number | undefined | null): Promise<number>
   /**
    * Sends `head`, the slice and `tail` on the calling thread, as far as it can without
    * blocking it: nothing unless every page of the slice is in the page cache
-   * (cachestat(2)), then in order until all is sent or the socket is full, corked so they
-   * leave in full segments. Returns the bytes sent, counting `head` first; the caller
-   * sends the rest (the slice's with `sendTo(fd, skip)`). Saves the thread-pool round trip
-   * for the common case: a reader near the log end.
+   * (cachestat(2)), then in order until all is sent, the socket is full or 2 MiB of the
+   * slice went out, corked so they leave in full segments. Returns the bytes sent,
+   * counting `head` first; the caller sends the rest (the slice's with
+   * `sendTo(fd, skip)`). Saves the thread-pool round trip for the common case: a reader
+   * near the log end.
    */
   trySendTo(fd: number, head: Uint8Array, tail: Uint8Array): number
   /** Copies the slice into a new Buffer with pread (the path when sendfile cannot be used). */

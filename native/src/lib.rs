@@ -15,6 +15,7 @@
     reason = "exported methods are called from JavaScript, where #[must_use] means nothing"
 )]
 
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -26,7 +27,7 @@ use napi_derive::napi;
 use tidelog_storage::batch::TimestampType;
 use tidelog_storage::cleaner::clean;
 use tidelog_storage::cleaner_offset_map::OffsetMap;
-use tidelog_storage::file_slice::SEND_TIMEOUT_MS;
+use tidelog_storage::file_slice::{duplicate_socket, SEND_TIMEOUT_MS};
 use tidelog_storage::{
     AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig, LogLock,
     StorageError,
@@ -252,25 +253,35 @@ impl BindingFileSlice {
     /// Sends the slice, from byte `skip` on (default 0: what `trySendTo` already sent is
     /// skipped), to a socket descriptor with sendfile(2), on the libuv thread pool; waits
     /// there while the socket is full. Resolves with the bytes this call sent. Nothing else
-    /// may write to the socket meanwhile.
+    /// may write to the socket meanwhile. The task sends through its own copy of the
+    /// descriptor, so closing the socket meanwhile cannot redirect the bytes to whatever
+    /// reuses the number.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn send_to(&self, fd: i32, skip: Option<u32>) -> AsyncTask<SendTask> {
-        AsyncTask::new(SendTask {
+    pub fn send_to(
+        &self,
+        env: &Env,
+        fd: i32,
+        skip: Option<u32>,
+    ) -> napi::Result<AsyncTask<SendTask>> {
+        let socket = duplicate_socket(fd).map_err(|e| js_error(*env, &e))?;
+        Ok(AsyncTask::new(SendTask {
             slice: self.inner.clone(),
-            fd,
+            socket,
             skip: skip.unwrap_or(0),
             result: None,
-        })
+        }))
     }
 
     /// Sends `head`, the slice and `tail` on the calling thread, as far as it can without
     /// blocking it: nothing unless every page of the slice is in the page cache
-    /// (cachestat(2)), then in order until all is sent or the socket is full, corked so they
-    /// leave in full segments. Returns the bytes sent, counting `head` first; the caller
-    /// sends the rest (the slice's with `sendTo(fd, skip)`). Saves the thread-pool round trip
-    /// for the common case: a reader near the log end.
+    /// (cachestat(2)), then in order until all is sent, the socket is full or 2 MiB of the
+    /// slice went out, corked so they leave in full segments. Returns the bytes sent,
+    /// counting `head` first; the caller sends the rest (the slice's with
+    /// `sendTo(fd, skip)`). Saves the thread-pool round trip for the common case: a reader
+    /// near the log end.
     #[napi]
     pub fn try_send_to(&self, env: &Env, fd: i32, head: &[u8], tail: &[u8]) -> napi::Result<i64> {
+        // The slices borrow the JS Buffers' memory for the duration of the call.
         guard(|| self.inner.send_cached_nonblocking(fd, head, tail))
             // At most the slice (u32) plus two response fragments: far below 2^53.
             .map(|n| n as i64)
@@ -289,7 +300,8 @@ impl BindingFileSlice {
 
 pub struct SendTask {
     slice: FileSlice,
-    fd: i32,
+    /// The task's own copy of the socket's descriptor, closed when the task is dropped.
+    socket: OwnedFd,
     skip: u32,
     result: Option<StorageError>,
 }
@@ -300,8 +312,11 @@ impl Task for SendTask {
 
     fn compute(&mut self) -> napi::Result<i64> {
         match guard(|| {
-            self.slice
-                .send_to_fd_from(self.fd, self.skip, Duration::from_millis(SEND_TIMEOUT_MS))
+            self.slice.send_to_fd_from(
+                self.socket.as_raw_fd(),
+                self.skip,
+                Duration::from_millis(SEND_TIMEOUT_MS),
+            )
         }) {
             Ok(n) => Ok(n as i64),
             Err(e) => {

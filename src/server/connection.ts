@@ -217,10 +217,12 @@ export class Connection implements ConnectionInfo {
     if (sent < head.length && head.length > 0) this.socket.write(sent === 0 ? head : head.subarray(sent));
     const rangeSent = Math.min(Math.max(sent - head.length, 0), range.byteLength);
     if (rangeSent < range.byteLength) {
-      // sendfile writes to the fd directly, so everything written before must have reached
-      // the kernel. Node's write usually gets there at once (writableLength is then 0).
-      if (this.socket.writableLength > 0) await this.flushed();
       if (fd >= 0) {
+        // sendfile writes to the fd directly, so everything written before must have reached
+        // the kernel. Node's write usually gets there at once (writableLength is then 0).
+        if (this.socket.writableLength > 0) await this.flushed();
+        // The socket may have closed meanwhile, and its number gone to another connection.
+        if (this.closed || socketFd(this.socket) !== fd) throw new Error('connection closed while sending a response');
         const rest = await range.sendTo(fd, rangeSent);
         if (rangeSent + rest !== range.byteLength) throw new Error(`sendfile sent ${rangeSent + rest} of ${range.byteLength} bytes`);
       } else {

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +15,11 @@ use crate::page_cache;
 pub const SEND_TIMEOUT_MS: u64 = 30_000;
 /// Largest count passed to one `sendfile` call (Linux transfers at most 0x7ffff000 anyway).
 pub const SENDFILE_CHUNK_BYTES_MAX: usize = 0x7fff_f000;
+/// Most bytes of a slice [`FileSlice::send_cached_nonblocking`] sends on the caller's (event
+/// loop) thread: 2 MiB, about half a millisecond from the page cache, so a reader that drains
+/// as fast as the broker sends (a local follower) cannot hold the loop for a whole 50 MiB
+/// fetch. A consumer's default partition limit (1 MiB) fits.
+pub const EVENT_LOOP_SEND_BYTES_MAX: u32 = 2 * 1024 * 1024;
 
 /// Whole record batches of one segment, `size` bytes from `position` (Kafka's
 /// `FileRecords.slice`).
@@ -93,11 +98,15 @@ impl FileSlice {
 
     /// Sends `head`, the slice and `tail` (a response's bytes around its records) without
     /// blocking the calling thread, for callers on an event loop: nothing unless every page
-    /// of the slice is in the page cache (so `sendfile` cannot wait for the disk), then in
-    /// order until all is sent or the socket's buffer is full. The socket is corked
-    /// meanwhile (`TCP_CORK`), so the three leave in full-sized segments rather than as a
-    /// small packet before and after the records. Returns the bytes sent, counting `head`
-    /// first; [`Self::send_to_fd_from`] sends the rest of the slice, off the loop.
+    /// of the slice is in the page cache (so `sendfile` should not wait for the disk), then in
+    /// order until all is sent, the socket's buffer is full or [`EVENT_LOOP_SEND_BYTES_MAX`]
+    /// of the slice went out. The socket is corked meanwhile (`TCP_CORK`), so the three leave
+    /// in full-sized segments rather than as a small packet before and after the records.
+    /// Returns the bytes sent, counting `head` first; [`Self::send_to_fd_from`] sends the
+    /// rest of the slice, off the loop.
+    ///
+    /// "Cached" is what `cachestat` counts: a page still being read in by another reader
+    /// counts too, so a call can still wait for the disk briefly, as a read racing it would.
     pub fn send_cached_nonblocking(
         &self,
         socket_fd: RawFd,
@@ -114,12 +123,16 @@ impl FileSlice {
         }
         let start = libc::off_t::from(self.position);
         let end = start + libc::off_t::from(self.size);
+        let stop = start + libc::off_t::from(self.size.min(EVENT_LOOP_SEND_BYTES_MAX));
         let mut offset = start;
-        while offset < end {
-            match self.sendfile_once(socket_fd, &mut offset, end)? {
+        while offset < stop {
+            match self.sendfile_once(socket_fd, &mut offset, stop)? {
                 SendStep::Progress | SendStep::Interrupted => {}
-                SendStep::SocketFull => return Ok((head.len() as u64) + (offset - start) as u64),
+                SendStep::SocketFull => break,
             }
+        }
+        if offset < end {
+            return Ok((head.len() as u64) + (offset - start) as u64);
         }
         let tail_sent = send_nonblocking(socket_fd, tail)?;
         Ok((head.len() + tail_sent) as u64 + u64::from(self.size))
@@ -241,6 +254,24 @@ fn set_cork(fd: RawFd, on: libc::c_int) -> bool {
         )
     };
     rc == 0
+}
+
+/// A second descriptor for the socket `fd` (`F_DUPFD_CLOEXEC`), for a send that runs on
+/// another thread: if the connection's owner closes `fd` meanwhile, the number can be
+/// reused at once by a new connection or file, and a send still holding the bare number
+/// would write into that. The copy keeps the socket itself open until the send ends.
+pub fn duplicate_socket(fd: RawFd) -> Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC takes an int argument and returns a new descriptor or -1; the
+    // kernel validates `fd`.
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if copy < 0 {
+        return Err(StorageError::Network {
+            context: format!("duplicate socket fd {fd}"),
+            source: io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: `copy` is a descriptor the kernel just created for us alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
 }
 
 /// What one `sendfile` call did.
@@ -410,13 +441,15 @@ mod tests {
         // Cached again once read; where the kernel cannot tell, nothing is ever sent here.
         slice.read_to_vec().unwrap();
         let head = b"response header";
+        let cached = slice.is_cached();
         let first = slice
             .send_cached_nonblocking(out.as_raw_fd(), head, b"tail")
             .unwrap();
-        if page_cache::all_cached(slice.file.as_raw_fd(), 0, 4096) {
-            // 32 MiB does not fit a loopback socket's buffers while the peer is not reading.
+        if cached {
+            // At most EVENT_LOOP_SEND_BYTES_MAX of the 32 MiB go out on this path.
             assert!(
-                first > head.len() as u64 && first < u64::from(slice.size),
+                first > head.len() as u64
+                    && first <= (head.len() as u64) + u64::from(EVENT_LOOP_SEND_BYTES_MAX),
                 "sent {first}"
             );
         } else {
@@ -438,6 +471,45 @@ mod tests {
             .send_to_fd_from(out.as_raw_fd(), skip, Duration::from_secs(10))
             .unwrap();
         assert_eq!(rest, u64::from(slice.size - skip));
+        drop(out);
+        expected.extend_from_slice(&data);
+        assert_eq!(reader.join().unwrap(), expected);
+    }
+
+    #[test]
+    fn event_loop_share_is_capped_for_a_reader_that_keeps_up() {
+        let data: Vec<u8> = (0..8 * 1024 * 1024u32).map(|i| (i % 239) as u8).collect();
+        let (_tmp, slice) = slice_of(&data, 0, data.len() as u32);
+        slice.read_to_vec().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        out.set_nonblocking(true).unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            peer.read_to_end(&mut got).unwrap();
+            got
+        });
+        let cached = slice.is_cached();
+        let first = slice
+            .send_cached_nonblocking(out.as_raw_fd(), b"H", b"T")
+            .unwrap();
+        if cached {
+            assert!(first > 1, "sent {first}");
+        }
+        // Never more than the cap of the slice on this path, and so never the tail.
+        assert!(
+            first <= 1 + u64::from(EVENT_LOOP_SEND_BYTES_MAX),
+            "sent {first}"
+        );
+        let mut expected = Vec::new();
+        if first > 0 {
+            expected.push(b'H');
+        }
+        let skip = u32::try_from(first.saturating_sub(1)).unwrap();
+        slice
+            .send_to_fd_from(out.as_raw_fd(), skip, Duration::from_secs(10))
+            .unwrap();
         drop(out);
         expected.extend_from_slice(&data);
         assert_eq!(reader.join().unwrap(), expected);

@@ -99,13 +99,15 @@ impl LogSegment {
         assert!(base_offset >= 0, "negative base offset {base_offset}");
         let name = |suffix: &str| format!("{}{file_suffix}", file_name(base_offset, suffix));
         let log_path = dir.join(name(LOG_FILE_SUFFIX));
-        let log = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&log_path)
-            .map_err(io_context(format!("create {}", log_path.display())))?;
+        let log = open_without_atime(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true),
+            &log_path,
+        )
+        .map_err(io_context(format!("create {}", log_path.display())))?;
         for suffix in [INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX] {
             let p = dir.join(name(suffix));
             match std::fs::remove_file(&p) {
@@ -140,10 +142,7 @@ impl LogSegment {
     /// [`Self::load_without_recovery`] or [`Self::recover`] next.
     pub fn open(dir: &Path, base_offset: i64, now_ms: i64) -> Result<Self> {
         let log_path = dir.join(file_name(base_offset, LOG_FILE_SUFFIX));
-        let log = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&log_path)
+        let log = open_without_atime(OpenOptions::new().read(true).write(true), &log_path)
             .map_err(io_context(format!("open {}", log_path.display())))?;
         let len = log
             .metadata()
@@ -892,5 +891,17 @@ impl ChunkReader {
         }
         let from = (position - self.buf_start) as usize;
         Ok(Some(&self.buf[from..from + len]))
+    }
+}
+
+/// Opens a segment's log file with `O_NOATIME`: reads (fetches, sendfile on the event loop)
+/// then never dirty the inode for its access time, which on the active segment would be every
+/// first read after an append under `relatime`. The kernel allows the flag only to the file's
+/// owner: elsewhere the file opens without it.
+fn open_without_atime(options: &mut OpenOptions, path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match options.clone().custom_flags(libc::O_NOATIME).open(path) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => options.open(path),
+        opened => opened,
     }
 }
