@@ -141,8 +141,8 @@ async function runKcat(args: string[], onStdout?: (chunk: Buffer) => void): Prom
 }
 
 /** kcat -P -l: every line of `file` is one record (the newline is not part of it). */
-export async function kcatProduce(o: { bootstrap: string; topic: string; file: string; records: number; acks: string }): Promise<{ recordsPerSec: number; run: ToolRun }> {
-  const args = ['-P', '-b', o.bootstrap, '-t', o.topic, '-p', '0', '-X', `acks=${o.acks}`, '-l', o.file];
+export async function kcatProduce(o: { bootstrap: string; topic: string; file: string; records: number; acks: string; extraArgs?: readonly string[] }): Promise<{ recordsPerSec: number; run: ToolRun }> {
+  const args = ['-P', '-b', o.bootstrap, '-t', o.topic, '-p', '0', '-X', `acks=${o.acks}`, ...(o.extraArgs ?? []), '-l', o.file];
   const { wallMs, stderr, load } = await runKcat(args);
   if (/Delivery failed|ERROR/i.test(stderr)) throw new Error(`kcat reported failures: ${stderr.slice(-4000)}`);
   return { recordsPerSec: o.records / (wallMs / 1000), run: { command: ['kcat', ...args.map(quote)].join(' '), wallMs, load } };

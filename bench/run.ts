@@ -258,6 +258,7 @@ async function main(): Promise<void> {
         const idle = [...running.values()].filter((b) => b !== broker);
         const ctx: ScenarioContext = { libs, broker, volumes, round, kcatFile };
         try {
+          if (scenario.prepare) await scenario.prepare(ctx);
           const phase = await measured(broker, idle, () => scenario.run(ctx));
           window = phase.monotonicUs;
           const o = phase.result;
