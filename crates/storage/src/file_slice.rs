@@ -338,6 +338,20 @@ mod tests {
         )
     }
 
+    /// A non-blocking sending socket, and a thread that reads its peer to the end.
+    fn sender_and_reader() -> (TcpStream, std::thread::JoinHandle<Vec<u8>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        out.set_nonblocking(true).unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            peer.read_to_end(&mut got).unwrap();
+            got
+        });
+        (out, reader)
+    }
+
     #[test]
     fn sendfile_to_nonblocking_socket_with_slow_reader() {
         let data: Vec<u8> = (0..8 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
@@ -388,15 +402,7 @@ mod tests {
         let data: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
         let (_tmp, slice) = slice_of(&data, 1000, 200_000);
         slice.read_to_vec().unwrap(); // in the page cache
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (mut peer, _) = listener.accept().unwrap();
-        out.set_nonblocking(true).unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut got = Vec::new();
-            peer.read_to_end(&mut got).unwrap();
-            got
-        });
+        let (out, reader) = sender_and_reader();
         let sent = slice
             .send_cached_nonblocking(out.as_raw_fd(), b"HEAD", b"TAIL!")
             .unwrap();
@@ -481,15 +487,7 @@ mod tests {
         let data: Vec<u8> = (0..8 * 1024 * 1024u32).map(|i| (i % 239) as u8).collect();
         let (_tmp, slice) = slice_of(&data, 0, data.len() as u32);
         slice.read_to_vec().unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (mut peer, _) = listener.accept().unwrap();
-        out.set_nonblocking(true).unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut got = Vec::new();
-            peer.read_to_end(&mut got).unwrap();
-            got
-        });
+        let (out, reader) = sender_and_reader();
         let cached = slice.is_cached();
         let first = slice
             .send_cached_nonblocking(out.as_raw_fd(), b"H", b"T")

@@ -29,19 +29,6 @@ struct Cachestat {
     nr_recently_evicted: u64,
 }
 
-/// `cachestat`'s number in the unified syscall table that `x86_64`, `aarch64` and `riscv64`
-/// share (alpha and mips number it differently; there the broker does without). The `libc`
-/// crate does not name it for `x86_64` yet.
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "riscv64"
-    )
-))]
-const SYS_CACHESTAT: libc::c_long = 451;
-
 /// Whether every page of `len` bytes from `off` in `fd` is in the page cache (dirty pages
 /// included). False when the kernel cannot tell, or on any error: the caller then takes the
 /// path that may block.
@@ -82,6 +69,10 @@ fn page_size() -> u64 {
     )
 ))]
 fn cached_pages(fd: RawFd, off: u64, len: u64) -> Option<u64> {
+    /// `cachestat`'s number in the unified syscall table that `x86_64`, `aarch64` and `riscv64`
+    /// share (alpha and mips number it differently; there the broker does without). The `libc`
+    /// crate does not name it for `x86_64` yet.
+    const SYS_CACHESTAT: libc::c_long = 451;
     let range = CachestatRange { off, len };
     let mut stat = Cachestat::default();
     // SAFETY: both pointers are to live, properly laid out (#[repr(C)]) values for the
