@@ -19,7 +19,6 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, JsObjectValue};
 use napi::{Env, JsValue, Status, Task};
@@ -27,7 +26,7 @@ use napi_derive::napi;
 use tidelog_storage::batch::TimestampType;
 use tidelog_storage::cleaner::clean;
 use tidelog_storage::cleaner_offset_map::OffsetMap;
-use tidelog_storage::file_slice::{duplicate_socket, SEND_TIMEOUT_MS};
+use tidelog_storage::file_slice::duplicate_socket;
 use tidelog_storage::{
     AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig, LogLock,
     StorageError,
@@ -311,13 +310,7 @@ impl Task for SendTask {
     type JsValue = i64;
 
     fn compute(&mut self) -> napi::Result<i64> {
-        match guard(|| {
-            self.slice.send_to_fd_from(
-                self.socket.as_raw_fd(),
-                self.skip,
-                Duration::from_millis(SEND_TIMEOUT_MS),
-            )
-        }) {
+        match guard(|| self.slice.send_to_fd(self.socket.as_raw_fd(), self.skip)) {
             Ok(n) => Ok(n as i64),
             Err(e) => {
                 self.result = Some(e);

@@ -53,19 +53,19 @@ impl FileSlice {
         Ok(buf)
     }
 
-    /// Sends the whole slice to `socket_fd` with `sendfile(2)`, from the page cache to the
+    /// Sends the slice to `socket_fd` with `sendfile(2)`, from the page cache to the
     /// socket without passing through user space. Works with non-blocking sockets (Node's):
     /// on `EAGAIN` it waits with `poll(2)` for `POLLOUT`, failing with `RequestTimedOut` if
-    /// no progress is possible for [`SEND_TIMEOUT_MS`]. Returns the bytes sent (= size).
+    /// no progress is possible for [`SEND_TIMEOUT_MS`].
     ///
-    /// The caller must not write to the socket concurrently (the bytes would interleave).
-    pub fn send_to_fd(&self, socket_fd: RawFd) -> Result<u64> {
-        self.send_to_fd_from(socket_fd, 0, Duration::from_millis(SEND_TIMEOUT_MS))
+    /// Bytes before `skip` are not sent (an on-loop [`Self::send_cached_nonblocking`] sent
+    /// them already); returns the bytes this call sent. The caller must not write to the
+    /// socket concurrently (the bytes would interleave).
+    pub fn send_to_fd(&self, socket_fd: RawFd, skip: u32) -> Result<u64> {
+        self.send_to_fd_from(socket_fd, skip, Duration::from_millis(SEND_TIMEOUT_MS))
     }
 
-    /// [`Self::send_to_fd`] of the bytes from `skip` on (those before were sent already, by
-    /// [`Self::send_cached_nonblocking`]), with an explicit stall timeout. Returns the bytes
-    /// this call sent.
+    /// [`Self::send_to_fd`] with an explicit stall timeout.
     pub fn send_to_fd_from(
         &self,
         socket_fd: RawFd,
@@ -373,7 +373,7 @@ mod tests {
         });
         let out = TcpStream::connect(addr).unwrap();
         out.set_nonblocking(true).unwrap();
-        let sent = slice.send_to_fd(out.as_raw_fd()).unwrap();
+        let sent = slice.send_to_fd(out.as_raw_fd(), 0).unwrap();
         assert_eq!(sent, u64::from(slice.size));
         drop(out);
         let got = reader.join().unwrap();
@@ -539,7 +539,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let _peer = listener.accept().unwrap();
-        let err = slice.send_to_fd(out.as_raw_fd()).unwrap_err();
+        let err = slice.send_to_fd(out.as_raw_fd(), 0).unwrap_err();
         assert_eq!(err.kafka_error_code(), 56, "{err}");
         assert!(slice.read_to_vec().is_err());
     }
