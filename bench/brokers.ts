@@ -144,6 +144,8 @@ export interface TidelogOptions {
   /** Extra flags for node, before the script (e.g. --cpu-prof --cpu-prof-dir=...). */
   readonly nodeFlags?: readonly string[];
   readonly port?: number;
+  /** Broker config overrides on top of the harness's (for by-hand experiments). */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 export async function startTidelog(options: TidelogOptions): Promise<RunningBroker> {
@@ -152,7 +154,7 @@ export async function startTidelog(options: TidelogOptions): Promise<RunningBrok
   mkdirSync(options.dataDir, { recursive: true });
   // The HTTP admin API (metrics, on by default) stays on, as `npm start` has it, on an
   // ephemeral port rather than its default 9644, which another broker on the machine may hold.
-  const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners: `PLAINTEXT://${host}:${port}`, 'admin.listener': `http://${host}:0`, 'log.dirs': options.dataDir };
+  const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners: `PLAINTEXT://${host}:${port}`, 'admin.listener': `http://${host}:0`, 'log.dirs': options.dataDir, ...options.config };
   const argv = [
     ...(options.nodeFlags ?? []),
     path.join('dist', 'src', 'cli', 'main.js'),

@@ -217,3 +217,9 @@ export declare function crc32c(data: Buffer): number
  * (the CLI's consumer); the broker itself never decompresses on the produce or fetch path.
  */
 export declare function decompressRecords(codec: number, data: Buffer, maxBytes: number): Buffer
+
+/**
+ * Sets a socket's `SO_SNDBUF` and `SO_RCVBUF` (`socket.send.buffer.bytes`,
+ * `socket.receive.buffer.bytes`); -1 leaves that one to the OS.
+ */
+export declare function setSocketBufferSizes(fd: number, sendBytes: number, receiveBytes: number): void

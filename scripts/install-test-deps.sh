@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm and cargo, from Debian's packages:
-# kcat (librdkafka's command-line client, the third-party client of the round-trip tests) and
+# kcat (librdkafka's command-line client, the third-party client of the round-trip tests),
 # zookeeper (3.8; the cluster tests start their own standalone server from its jars with the
 # JRE it depends on, see test/cluster/zookeeper.ts; the package's own service is not used),
-# and Maven (scripts/fetch-kafka.sh fetches Apache Kafka's jars with it).
+# Maven (scripts/fetch-kafka.sh fetches Apache Kafka's jars with it), and iproute2's `ss` (a
+# test reads the broker's socket buffer sizes with it).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ command -v kcat >/dev/null 2>&1 || packages+=(kcat)
 command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
 # Maven fetches Kafka's jars for the DumpLogSegments test and the benchmarks (scripts/fetch-kafka.sh).
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
+command -v ss >/dev/null 2>&1 || packages+=(iproute2)
 
 if ((${#packages[@]} == 0)); then
   exit 0

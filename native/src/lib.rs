@@ -26,7 +26,7 @@ use napi_derive::napi;
 use tidelog_storage::batch::TimestampType;
 use tidelog_storage::cleaner::clean;
 use tidelog_storage::cleaner_offset_map::OffsetMap;
-use tidelog_storage::file_slice::duplicate_socket;
+use tidelog_storage::socket::duplicate_socket;
 use tidelog_storage::{
     AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig, LogLock,
     StorageError,
@@ -948,4 +948,17 @@ pub fn compress_records(env: Env, codec: u32, data: BufferSlice<'_>) -> napi::Re
 )]
 pub fn crc32c(data: BufferSlice<'_>) -> u32 {
     crc32c::crc32c(&data)
+}
+
+/// Sets a socket's `SO_SNDBUF` and `SO_RCVBUF` (`socket.send.buffer.bytes`,
+/// `socket.receive.buffer.bytes`); -1 leaves that one to the OS.
+#[napi]
+pub fn set_socket_buffer_sizes(
+    env: Env,
+    fd: i32,
+    send_bytes: i32,
+    receive_bytes: i32,
+) -> napi::Result<()> {
+    tidelog_storage::socket::set_buffer_sizes(fd, send_bytes, receive_bytes)
+        .map_err(|e| js_error(env, &e))
 }

@@ -87,6 +87,8 @@ export class Broker {
         queuedMaxRequests: config.values['queued.max.requests'],
         pendingResponseMaxBytes: PENDING_RESPONSE_MAX_BYTES,
         idleMs: config.values['connections.max.idle.ms'],
+        sendBufferBytes: config.values['socket.send.buffer.bytes'],
+        receiveBufferBytes: config.values['socket.receive.buffer.bytes'],
       },
       logger,
     );

@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Listener } from '../config/listeners.js';
+import { native } from '../native.js';
 import { FrameBufferPool } from './frame-buffer-pool.js';
 import type { Answer, ConnectionInfo, FileRange, RequestHandler, ResponsePart } from './types.js';
 
@@ -19,6 +20,10 @@ export interface ConnectionLimits {
   readonly pendingResponseMaxBytes: number;
   /** connections.max.idle.ms. */
   readonly idleMs: number;
+  /** socket.send.buffer.bytes: the socket's SO_SNDBUF, or -1 for the OS's own sizing. */
+  readonly sendBufferBytes: number;
+  /** socket.receive.buffer.bytes: the socket's SO_RCVBUF, or -1 for the OS's own sizing. */
+  readonly receiveBufferBytes: number;
 }
 
 const SIZE_PREFIX_BYTES = 4;
@@ -68,6 +73,7 @@ export class Connection implements ConnectionInfo {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
+    this.setBufferSizes(socket, limits);
     if (limits.idleMs > 0) {
       socket.setTimeout(limits.idleMs, () => this.close('idle for connections.max.idle.ms'));
     }
@@ -263,6 +269,17 @@ export class Connection implements ConnectionInfo {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed && (this.slots.length > 0 || this.writing) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  private setBufferSizes(socket: Socket, limits: ConnectionLimits): void {
+    if (limits.sendBufferBytes === -1 && limits.receiveBufferBytes === -1) return;
+    const fd = socketFd(socket);
+    if (fd < 0) return;
+    try {
+      native.setSocketBufferSizes(fd, limits.sendBufferBytes, limits.receiveBufferBytes);
+    } catch (err) {
+      this.logger.warn({ err, connection: this.id }, 'cannot set the socket buffer sizes; the OS sizes them');
     }
   }
 

@@ -49,6 +49,7 @@ describe('buildBrokerConfig', () => {
       return true;
     });
     assert.throws(() => build({ 'log.segment.bytes': '10' }), /log\.segment\.bytes.*at least 14/);
+    assert.throws(() => build({ 'socket.send.buffer.bytes': '-2' }), /socket\.send\.buffer\.bytes.*at least -1/);
     assert.throws(() => build({ 'auto.create.topics.enable': 'yes' }), /auto\.create\.topics\.enable.*true or false/);
     assert.throws(() => build({ 'log.message.timestamp.type': 'Now' }), /log\.message\.timestamp\.type.*CreateTime, LogAppendTime/);
     assert.throws(() => build({ listeners: 'localhost:9092' }), /listeners.*NAME:\/\/host:port/);

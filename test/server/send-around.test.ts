@@ -11,7 +11,7 @@ import pino from 'pino';
 import { Connection } from '../../src/server/connection.js';
 import type { FileRange, ResponsePart } from '../../src/server/types.js';
 
-const LIMITS = { requestMaxBytes: 1 << 20, queuedMaxRequests: 16, pendingResponseMaxBytes: 1 << 20, idleMs: 0 };
+const LIMITS = { requestMaxBytes: 1 << 20, queuedMaxRequests: 16, pendingResponseMaxBytes: 1 << 20, idleMs: 0, sendBufferBytes: -1, receiveBufferBytes: -1 };
 const LISTENER = { name: 'PLAINTEXT', host: '127.0.0.1', port: 0, securityProtocol: 'PLAINTEXT' as const };
 
 /**

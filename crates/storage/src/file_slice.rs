@@ -2,13 +2,14 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{Result, StorageError};
 use crate::page_cache;
+use crate::socket::Cork;
 
 /// How long [`FileSlice::send_to_fd`] waits for a non-blocking socket to become writable
 /// before giving up.
@@ -223,55 +224,6 @@ fn send_nonblocking(fd: RawFd, bytes: &[u8]) -> Result<usize> {
         }
     }
     Ok(sent)
-}
-
-/// `TCP_CORK` on a socket for as long as the guard lives: partial segments wait until it
-/// is dropped (which sends them) instead of leaving as small packets. Does nothing where the
-/// option does not apply (not a TCP socket).
-struct Cork(RawFd);
-
-impl Cork {
-    fn new(fd: RawFd) -> Option<Self> {
-        set_cork(fd, 1).then_some(Cork(fd))
-    }
-}
-
-impl Drop for Cork {
-    fn drop(&mut self) {
-        set_cork(self.0, 0);
-    }
-}
-
-fn set_cork(fd: RawFd, on: libc::c_int) -> bool {
-    // SAFETY: `on` is a live c_int and we pass its exact size; the kernel validates `fd`.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_CORK,
-            std::ptr::from_ref(&on).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    rc == 0
-}
-
-/// A second descriptor for the socket `fd` (`F_DUPFD_CLOEXEC`), for a send that runs on
-/// another thread: if the connection's owner closes `fd` meanwhile, the number can be
-/// reused at once by a new connection or file, and a send still holding the bare number
-/// would write into that. The copy keeps the socket itself open until the send ends.
-pub fn duplicate_socket(fd: RawFd) -> Result<OwnedFd> {
-    // SAFETY: F_DUPFD_CLOEXEC takes an int argument and returns a new descriptor or -1; the
-    // kernel validates `fd`.
-    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-    if copy < 0 {
-        return Err(StorageError::Network {
-            context: format!("duplicate socket fd {fd}"),
-            source: io::Error::last_os_error(),
-        });
-    }
-    // SAFETY: `copy` is a descriptor the kernel just created for us alone.
-    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
 }
 
 /// What one `sendfile` call did.

@@ -33,6 +33,7 @@ pub mod log;
 pub mod offset_index;
 pub mod page_cache;
 pub mod segment;
+pub mod socket;
 pub mod time_index;
 
 pub use batch::{RecordBatchHeader, TimestampType};

@@ -1,0 +1,139 @@
+//! Socket-level operations of the send path: corking, per-socket buffer sizes, and the
+//! descriptor copy a send on another thread holds. Sockets are Node's; these only set
+//! options on (or duplicate) descriptors the caller owns.
+
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+use crate::error::{Result, StorageError};
+
+/// `TCP_CORK` on a socket for as long as the guard lives: partial segments wait until it
+/// is dropped (which sends them) instead of leaving as small packets. Does nothing where the
+/// option does not apply (not a TCP socket).
+pub(crate) struct Cork(RawFd);
+
+impl Cork {
+    pub(crate) fn new(fd: RawFd) -> Option<Self> {
+        set_cork(fd, 1).then_some(Cork(fd))
+    }
+}
+
+impl Drop for Cork {
+    fn drop(&mut self) {
+        set_cork(self.0, 0);
+    }
+}
+
+fn set_cork(fd: RawFd, on: libc::c_int) -> bool {
+    // SAFETY: `on` is a live c_int and we pass its exact size; the kernel validates `fd`.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CORK,
+            std::ptr::from_ref(&on).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    rc == 0
+}
+
+/// A second descriptor for the socket `fd` (`F_DUPFD_CLOEXEC`), for a send that runs on
+/// another thread: if the connection's owner closes `fd` meanwhile, the number can be
+/// reused at once by a new connection or file, and a send still holding the bare number
+/// would write into that. The copy keeps the socket itself open until the send ends.
+pub fn duplicate_socket(fd: RawFd) -> Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC takes an int argument and returns a new descriptor or -1; the
+    // kernel validates `fd`.
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if copy < 0 {
+        return Err(StorageError::Network {
+            context: format!("duplicate socket fd {fd}"),
+            source: io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: `copy` is a descriptor the kernel just created for us alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
+}
+
+/// Sets `SO_SNDBUF` and `SO_RCVBUF` of the socket `fd` (Kafka's `socket.send.buffer.bytes`
+/// and `socket.receive.buffer.bytes`); a size of -1 leaves that buffer to the OS, which
+/// then tunes it (`net.ipv4.tcp_wmem` / `tcp_rmem`). Linux doubles what is asked, for its
+/// own bookkeeping, and fixes the size from then on.
+pub fn set_buffer_sizes(fd: RawFd, send_bytes: i32, receive_bytes: i32) -> Result<()> {
+    for (option, name, bytes) in [
+        (libc::SO_SNDBUF, "SO_SNDBUF", send_bytes),
+        (libc::SO_RCVBUF, "SO_RCVBUF", receive_bytes),
+    ] {
+        if bytes == -1 {
+            continue;
+        }
+        let value: libc::c_int = bytes;
+        // SAFETY: `value` is a live c_int and we pass its exact size; the kernel validates
+        // `fd` and the value.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                option,
+                std::ptr::from_ref(&value).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(StorageError::Network {
+                context: format!("set {name} of socket fd {fd} to {bytes}"),
+                source: io::Error::last_os_error(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+    use std::os::fd::AsRawFd;
+
+    fn buffer_size(fd: RawFd, option: libc::c_int) -> i32 {
+        let mut value: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: `value` and `len` are live, exclusively borrowed, and `len` is its size.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                option,
+                std::ptr::from_mut(&mut value).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        value
+    }
+
+    #[test]
+    fn buffer_sizes_are_set_and_minus_one_leaves_the_os_default() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let socket = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let fd = socket.as_raw_fd();
+        let default_receive = buffer_size(fd, libc::SO_RCVBUF);
+
+        set_buffer_sizes(fd, 102_400, -1).unwrap();
+        // Linux stores twice what is asked.
+        assert_eq!(buffer_size(fd, libc::SO_SNDBUF), 204_800);
+        assert_eq!(buffer_size(fd, libc::SO_RCVBUF), default_receive);
+
+        set_buffer_sizes(fd, -1, 65_536).unwrap();
+        assert_eq!(buffer_size(fd, libc::SO_SNDBUF), 204_800);
+        assert_eq!(buffer_size(fd, libc::SO_RCVBUF), 131_072);
+    }
+
+    #[test]
+    fn a_bad_descriptor_is_a_network_error_naming_the_option() {
+        let err = set_buffer_sizes(-1, 102_400, -1).unwrap_err();
+        assert!(err.to_string().contains("SO_SNDBUF"), "{err}");
+        assert!(matches!(err, StorageError::Network { .. }));
+    }
+}
