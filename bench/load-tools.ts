@@ -134,8 +134,10 @@ export async function endToEndLatency(libs: KafkaLibs, o: { bootstrap: string; t
   return { avgMs: Number(avg[1]), p50Ms: Number(pct[1]), p99Ms: Number(pct[2]), p999Ms: Number(pct[3]), run };
 }
 
-async function runKcat(args: string[], onStdout?: (chunk: Buffer) => void): Promise<{ wallMs: number; stderr: string; load: GeneratorLoad | null }> {
-  const r = await runProcess('kcat', args, undefined, TOOL_TIMEOUT_MS, 'kcat', { sampleCpu: true, onStdout: onStdout ?? (() => {}) });
+/** kcat with `args`; on CPU `cpu` alone (taskset, which execs kcat in its own process) when given. */
+async function runKcat(args: string[], onStdout?: (chunk: Buffer) => void, cpu?: number): Promise<{ wallMs: number; stderr: string; load: GeneratorLoad | null }> {
+  const [command, argv] = cpu === undefined ? ['kcat', args] : ['taskset', ['-c', String(cpu), 'kcat', ...args]];
+  const r = await runProcess(command, argv, undefined, TOOL_TIMEOUT_MS, 'kcat', { sampleCpu: true, onStdout: onStdout ?? (() => {}) });
   if (r.code !== 0) throw new Error(`kcat ${args.join(' ')} exited ${r.code}: ${r.stderr.slice(-4000)}`);
   return { wallMs: r.wallMs, stderr: r.stderr, load: r.load ?? null };
 }
@@ -148,10 +150,14 @@ export async function kcatProduce(o: { bootstrap: string; topic: string; file: s
   return { recordsPerSec: o.records / (wallMs / 1000), run: { command: ['kcat', ...args.map(quote)].join(' '), wallMs, load } };
 }
 
-/** kcat -C from the beginning to the end of partition 0, one byte of output per record (counted here). */
-export async function kcatConsume(o: { bootstrap: string; topic: string }): Promise<{ records: number; recordsPerSec: number; run: ToolRun }> {
+/**
+ * kcat -C from the beginning to the end of partition 0, one byte of output per record (counted
+ * here); with `cpu`, kcat runs on that CPU alone.
+ */
+export async function kcatConsume(o: { bootstrap: string; topic: string; cpu?: number }): Promise<{ records: number; recordsPerSec: number; run: ToolRun }> {
   const args = ['-C', '-b', o.bootstrap, '-t', o.topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '.'];
   let records = 0;
-  const { wallMs, load } = await runKcat(args, (chunk) => (records += chunk.length));
-  return { records, recordsPerSec: records / (wallMs / 1000), run: { command: ['kcat', ...args.map(quote)].join(' '), wallMs, load } };
+  const { wallMs, load } = await runKcat(args, (chunk) => (records += chunk.length), o.cpu);
+  const pin = o.cpu === undefined ? [] : ['taskset', '-c', String(o.cpu)];
+  return { records, recordsPerSec: records / (wallMs / 1000), run: { command: [...pin, 'kcat', ...args.map(quote)].join(' '), wallMs, load } };
 }
