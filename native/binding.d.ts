@@ -223,3 +223,10 @@ export declare function decompressRecords(codec: number, data: Buffer, maxBytes:
  * `socket.receive.buffer.bytes`); -1 leaves that one to the OS.
  */
 export declare function setSocketBufferSizes(fd: number, sendBytes: number, receiveBytes: number): void
+
+/**
+ * Shuts a socket down both ways (`shutdown(2)`): a `sendTo` still running through its own
+ * copy of the descriptor fails at once, and the peer sees the end of the stream, which
+ * closing the descriptor alone does not do while that copy is open.
+ */
+export declare function shutDownSocket(fd: number): void

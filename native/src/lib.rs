@@ -962,3 +962,11 @@ pub fn set_socket_buffer_sizes(
     tidelog_storage::socket::set_buffer_sizes(fd, send_bytes, receive_bytes)
         .map_err(|e| js_error(env, &e))
 }
+
+/// Shuts a socket down both ways (`shutdown(2)`): a `sendTo` still running through its own
+/// copy of the descriptor fails at once, and the peer sees the end of the stream, which
+/// closing the descriptor alone does not do while that copy is open.
+#[napi]
+pub fn shut_down_socket(env: Env, fd: i32) -> napi::Result<()> {
+    tidelog_storage::socket::shut_down(fd).map_err(|e| js_error(env, &e))
+}

@@ -54,6 +54,8 @@ export class Connection implements ConnectionInfo {
   private readonly slots: Slot[] = [];
   private writing = false;
   private closed = false;
+  /** Sends running on the thread pool, each through its own copy of the socket's fd. */
+  private poolSends = 0;
   /** Set by drain(): reading stays paused until the connection closes. */
   private draining = false;
   private resolveClosed!: () => void;
@@ -229,7 +231,8 @@ export class Connection implements ConnectionInfo {
         if (this.socket.writableLength > 0) await this.flushed();
         // The socket may have closed meanwhile, and its number gone to another connection.
         if (this.closed || socketFd(this.socket) !== fd) throw new Error('connection closed while sending a response');
-        const rest = await range.sendTo(fd, rangeSent);
+        this.poolSends++;
+        const rest = await range.sendTo(fd, rangeSent).finally(() => this.poolSends--);
         if (rangeSent + rest !== range.byteLength) throw new Error(`sendfile sent ${rangeSent + rest} of ${range.byteLength} bytes`);
       } else {
         this.socket.write(await range.toBuffer());
@@ -259,6 +262,17 @@ export class Connection implements ConnectionInfo {
     if (this.closed) return;
     this.closed = true;
     this.logger.debug({ connection: this.id, remote: `${this.remoteAddress}:${this.remotePort}`, reason }, 'closing connection');
+    // A pool send holds a copy of the fd, which keeps the connection open after Node closes
+    // its own until that send ends: up to its stall timeout when the peer stopped reading.
+    // Shutting the socket down ends both now.
+    const fd = this.poolSends > 0 ? socketFd(this.socket) : -1;
+    if (fd >= 0) {
+      try {
+        native.shutDownSocket(fd);
+      } catch (err) {
+        this.logger.debug({ err, connection: this.id }, 'socket shutdown failed');
+      }
+    }
     this.socket.destroy();
   }
 

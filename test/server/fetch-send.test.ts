@@ -59,26 +59,46 @@ function collectResponses(socket: net.Socket, expected: number, resumeAfterMs: n
   });
 }
 
+/** Creates `topic` and fills it; returns each partition's record values in offset order. */
+async function fillTopic(broker: BrokerProcess, topic = TOPIC, partitions = PARTITIONS, batches = BATCHES): Promise<Buffer[][]> {
+  const produced: Buffer[][] = [];
+  const c = await KafkaConnection.connect('127.0.0.1', broker.port);
+  const created = await c.request(ApiKey.CreateTopics, 7, { topics: [{ name: topic, numPartitions: partitions, replicationFactor: 1 }], timeoutMs: 5000 });
+  assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
+  for (let partition = 0; partition < partitions; partition++) {
+    const values: Buffer[] = [];
+    for (let b = 0; b < batches; b++) {
+      const batchValues = Array.from({ length: RECORDS_PER_BATCH }, () => randomBytes(BATCH_VALUE_BYTES));
+      const r = await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: partition, records: encodeRecordBatch(batchValues.map((value) => ({ value }))) }] }] });
+      assert.equal(r.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE);
+      values.push(...batchValues);
+    }
+    produced.push(values);
+  }
+  c.close();
+  return produced;
+}
+
+function fetchAllFrame(version: number, correlationId: number, offsets: readonly number[], topic = TOPIC): Buffer {
+  return Buffer.from(
+    encodeRequest(ApiKey.Fetch, version, correlationId, 'fetch-send-test', {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 64 << 20,
+      isolationLevel: 0,
+      topics: [{ topic, partitions: offsets.map((fetchOffset, partition) => ({ partition, fetchOffset, partitionMaxBytes: 64 << 20 })) }],
+    }),
+  );
+}
+
 describe('fetch responses on the wire', { timeout: 120_000 }, () => {
   let broker: BrokerProcess;
   const produced: Buffer[][] = [];
 
   before(async () => {
     broker = await startBrokerProcess();
-    const c = await KafkaConnection.connect('127.0.0.1', broker.port);
-    const created = await c.request(ApiKey.CreateTopics, 7, { topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 }], timeoutMs: 5000 });
-    assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
-    for (let partition = 0; partition < PARTITIONS; partition++) {
-      const values: Buffer[] = [];
-      for (let b = 0; b < BATCHES; b++) {
-        const batchValues = Array.from({ length: RECORDS_PER_BATCH }, () => randomBytes(BATCH_VALUE_BYTES));
-        const r = await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 10_000, topicData: [{ name: TOPIC, partitionData: [{ index: partition, records: encodeRecordBatch(batchValues.map((value) => ({ value }))) }] }] });
-        assert.equal(r.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE);
-        values.push(...batchValues);
-      }
-      produced.push(values);
-    }
-    c.close();
+    produced.push(...(await fillTopic(broker)));
   });
 
   after(async () => {
@@ -101,18 +121,7 @@ describe('fetch responses on the wire', { timeout: 120_000 }, () => {
       { version: 12, offsets: [middle, end, middle] },
       { version: 4, offsets: [middle, end, 0] },
     ];
-    const frames = fetches.map((f, i) =>
-      Buffer.from(
-        encodeRequest(ApiKey.Fetch, f.version, 100 + i, 'fetch-send-test', {
-          replicaId: -1,
-          maxWaitMs: 0,
-          minBytes: 1,
-          maxBytes: 64 << 20,
-          isolationLevel: 0,
-          topics: [{ topic: TOPIC, partitions: f.offsets.map((fetchOffset, partition) => ({ partition, fetchOffset, partitionMaxBytes: 16 << 20 })) }],
-        }),
-      ),
-    );
+    const frames = fetches.map((f, i) => fetchAllFrame(f.version, 100 + i, f.offsets));
     const responses = collectResponses(socket, fetches.length, 500);
     socket.write(Buffer.concat(frames));
     // A response short of bytes would never complete: fail instead of waiting forever.
@@ -139,5 +148,53 @@ describe('fetch responses on the wire', { timeout: 120_000 }, () => {
         values.forEach((v, k) => assert.ok(v.equals(expected[k]!), `fetch ${i} partition ${partition}: record ${from + k} intact`));
       });
     });
+  });
+});
+
+describe('closing a connection in the middle of a fetch response', { timeout: 120_000 }, () => {
+  const topic = 'fetch-cut';
+  /** One partition of 60 batches of ~600 kB: a 36 MB range, far more than both sockets' buffers hold. */
+  const batches = 60;
+  let broker: BrokerProcess;
+
+  before(async () => {
+    broker = await startBrokerProcess({ overrides: { 'connections.max.idle.ms': 1000 } });
+    await fillTopic(broker, topic, 1, batches);
+  });
+
+  after(async () => {
+    await broker.stop();
+    removeDir(broker.dataDir);
+  });
+
+  it('ends the connection when the broker closes it, although the thread pool still holds its send', async () => {
+    const socket = net.connect({ host: '127.0.0.1', port: broker.port, noDelay: true });
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    socket.pause();
+    // While nothing is read, the rest of the records waits in a thread-pool send through a
+    // copy of the socket's descriptor, and no byte passes through Node, so
+    // connections.max.idle.ms closes the connection.
+    socket.write(fetchAllFrame(12, 1, [0], topic));
+    await new Promise((r) => setTimeout(r, 2500));
+    let received = 0;
+    let frameBytes = -1;
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => {
+      if (frameBytes < 0) frameBytes = 4 + chunk.readInt32BE(0);
+      received += chunk.length;
+    });
+    socket.resume();
+    await ended;
+    // Had the copy kept the connection open, reading again would have let that send finish
+    // all 36 MB of records; the stream ends with what the buffers held when it was closed.
+    assert.ok(frameBytes > 36_000_000, `a response of ${frameBytes} bytes`);
+    assert.ok(received < frameBytes - 18_000_000, `the stream ended after ${received} of the response's ${frameBytes} bytes`);
+
+    // The broker serves everyone else as before.
+    const c = await KafkaConnection.connect('127.0.0.1', broker.port);
+    const metadata = await c.request(ApiKey.Metadata, 12, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    assert.equal(metadata.topics[0]!.errorCode, ErrorCode.NONE);
+    c.close();
   });
 });

@@ -56,6 +56,26 @@ pub fn duplicate_socket(fd: RawFd) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(copy) })
 }
 
+/// Shuts the socket `fd` down both ways (`shutdown(2)`, `SHUT_RDWR`): the peer gets its end of
+/// stream, and a send still running through a copy of the descriptor (see
+/// [`duplicate_socket`]) fails at once instead of waiting for a peer that stopped reading.
+/// Closing `fd` alone does neither while such a copy is open. A socket that is no longer
+/// connected is not an error.
+pub fn shut_down(fd: RawFd) -> Result<()> {
+    // SAFETY: shutdown takes a descriptor and a constant; the kernel validates `fd`.
+    if unsafe { libc::shutdown(fd, libc::SHUT_RDWR) } == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::ENOTCONN) {
+        return Ok(());
+    }
+    Err(StorageError::Network {
+        context: format!("shut down socket fd {fd}"),
+        source: err,
+    })
+}
+
 /// Sets `SO_SNDBUF` and `SO_RCVBUF` of the socket `fd` (Kafka's `socket.send.buffer.bytes`
 /// and `socket.receive.buffer.bytes`); a size of -1 leaves that buffer to the OS, which
 /// then tunes it (`net.ipv4.tcp_wmem` / `tcp_rmem`). Linux doubles what is asked, for its
@@ -128,6 +148,44 @@ mod tests {
         set_buffer_sizes(fd, -1, 65_536).unwrap();
         assert_eq!(buffer_size(fd, libc::SO_SNDBUF), 204_800);
         assert_eq!(buffer_size(fd, libc::SO_RCVBUF), 131_072);
+    }
+
+    #[test]
+    fn shutting_down_ends_a_send_through_a_copy_of_the_descriptor() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let socket = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        let copy = duplicate_socket(socket.as_raw_fd()).unwrap();
+        // The peer reads nothing: a blocking send through the copy fills both buffers and
+        // waits, until the original descriptor is shut down.
+        let (ended, send_error) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut out = std::fs::File::from(copy);
+            let chunk = vec![7u8; 1 << 16];
+            loop {
+                if let Err(e) = std::io::Write::write_all(&mut out, &chunk) {
+                    ended.send(e.kind()).unwrap();
+                    return;
+                }
+            }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        shut_down(socket.as_raw_fd()).unwrap();
+        // Bounded, so a shutdown that does not reach the copy fails here instead of hanging.
+        let kind = send_error
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the send through the copy still waits after shutdown");
+        assert_eq!(kind, io::ErrorKind::BrokenPipe);
+        drop(socket);
+        // The peer gets what was sent, then its end of stream.
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut peer, &mut got).unwrap();
+        assert!(!got.is_empty() && got.iter().all(|&b| b == 7));
+        // Shutting down a socket that is no longer connected is fine.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let lone = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        shut_down(lone.as_raw_fd()).unwrap();
+        shut_down(lone.as_raw_fd()).unwrap();
     }
 
     #[test]
