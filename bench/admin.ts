@@ -73,6 +73,32 @@ export async function endOffsetSum(ep: Endpoint, topic: string, partitions: numb
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION. */
+const NO_LEADER_YET = new Set([6, 5, 3]);
+
+/**
+ * Waits until every partition of `topic` answers ListOffsets: Kafka's CreateTopics returns
+ * before its broker knows the new partitions' leaders, and answers NOT_LEADER_OR_FOLLOWER
+ * meanwhile (Tidelog's are ready when CreateTopics returns).
+ */
+export async function awaitLeaders(ep: Endpoint, topic: string, partitions: number, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const response = await withConnection(ep, (c) =>
+      c.request(ApiKey.ListOffsets, 7, {
+        replicaId: -1,
+        topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1 })) }],
+      }),
+    );
+    const codes = (response.topics[0]?.partitions ?? []).map((p) => p.errorCode);
+    if (codes.length === partitions && codes.every((c) => c === 0)) return;
+    const unexpected = codes.find((c) => c !== 0 && !NO_LEADER_YET.has(c));
+    if (unexpected !== undefined) throw new Error(`ListOffsets ${topic}: error code ${unexpected}`);
+    if (performance.now() > deadline) throw new Error(`${topic}: no leader for every partition after ${timeoutMs} ms (error codes ${codes.join(', ')})`);
+    await sleep(20);
+  }
+}
+
 /**
  * Polls until the broker acknowledges a produce (acks=1) to a new one-partition topic:
  * connect, CreateTopics, Produce, each retried every `pollMs` until `deadlineMs`. Resolves

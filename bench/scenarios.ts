@@ -7,7 +7,7 @@
 // Each scenario runs against one broker and checks what it did: the log end offsets
 // (ListOffsets) equal the records sent, and a consumer counts as many records as there are.
 import os from 'node:os';
-import { createTopic, endOffsetSum, type Endpoint } from './admin.js';
+import { awaitLeaders, createTopic, endOffsetSum, type Endpoint } from './admin.js';
 import type { RunningBroker } from './brokers.js';
 import type { KafkaLibs } from './kafka-dist.js';
 import { consumerPerformance, endToEndLatency, kcatConsume, kcatProduce, producerPerformance, type ToolRun } from './load-tools.js';
@@ -239,6 +239,7 @@ const SAME_BATCHES_NOTE = 'the topic was written first, unmeasured, by kcat -P -
  */
 async function writeSameBatchesTopic({ broker, volumes, kcatFile }: ScenarioContext): Promise<void> {
   await createTopic(ep(broker), SAME_BATCHES_TOPIC, 1);
+  await awaitLeaders(ep(broker), SAME_BATCHES_TOPIC, 1);
   if ((await endOffsetSum(ep(broker), SAME_BATCHES_TOPIC, 1)) === 0) {
     await kcatProduce({ bootstrap: broker.bootstrap, topic: SAME_BATCHES_TOPIC, file: kcatFile, records: volumes.kcatRecords, acks: '1', extraArgs: ['-X', 'linger.ms=200'] });
   }
