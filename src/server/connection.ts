@@ -3,7 +3,9 @@
 // (reading pauses while too many requests or response bytes are pending), the idle timeout
 // (connections.max.idle.ms), and responses whose record bytes go out with sendfile (on this
 // thread while they are in the page cache, corked with the response bytes around them).
-// A bad frame closes this connection only.
+// Sets the socket's buffer sizes (socket.send/receive.buffer.bytes), and shuts it down on
+// close so a send still running on the thread pool ends too. A bad frame closes this
+// connection only.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Listener } from '../config/listeners.js';
