@@ -246,16 +246,23 @@ async function writeSameBatchesTopic({ broker, volumes, kcatFile }: ScenarioCont
   await expectEndOffset(broker, SAME_BATCHES_TOPIC, 1, volumes.kcatRecords);
 }
 
-const KCAT_CONSUME_SAME_BATCHES: Scenario = {
-  id: 'kcat-consume-100b-same-batches',
-  title: 'kcat (librdkafka) consumer reading a topic of the same full 1 MB batches on both brokers',
-  kind: 'throughput',
-  prepare: writeSameBatchesTopic,
-  async run({ broker }) {
-    const o = await kcatConsumeAll(broker, SAME_BATCHES_TOPIC, 'its prepare step');
-    return { ...o, notes: `${o.notes}; ${SAME_BATCHES_NOTE}` };
-  },
-};
+/** A kcat read of the same-batches topic; on CPU `cpu` alone when given. */
+function sameBatchesRead(id: string, title: string, cpu?: () => number): Scenario {
+  return {
+    id,
+    title,
+    kind: 'throughput',
+    prepare: writeSameBatchesTopic,
+    async run({ broker }) {
+      const pinnedTo = cpu?.();
+      const o = await kcatConsumeAll(broker, SAME_BATCHES_TOPIC, 'its prepare step', pinnedTo);
+      const pinning = pinnedTo === undefined ? '' : `; kcat on CPU ${pinnedTo} alone (taskset), the broker unpinned`;
+      return { ...o, notes: `${o.notes}${pinning}; ${SAME_BATCHES_NOTE}` };
+    },
+  };
+}
+
+const KCAT_CONSUME_SAME_BATCHES = sameBatchesRead('kcat-consume-100b-same-batches', 'kcat (librdkafka) consumer reading a topic of the same full 1 MB batches on both brokers');
 
 /**
  * The same read with kcat on one CPU (the last), the broker free to use all. librdkafka hands
@@ -266,17 +273,7 @@ const KCAT_CONSUME_SAME_BATCHES: Scenario = {
  * cross-CPU wake-ups, and the figure compares the brokers again. BENCHMARKS.md has the
  * measurements behind this.
  */
-const KCAT_CONSUME_ONE_CORE: Scenario = {
-  id: 'kcat-consume-100b-one-core',
-  title: 'kcat (librdkafka) consumer pinned to one core, reading the same full 1 MB batches',
-  kind: 'throughput',
-  prepare: writeSameBatchesTopic,
-  async run({ broker }) {
-    const cpu = os.cpus().length - 1;
-    const o = await kcatConsumeAll(broker, SAME_BATCHES_TOPIC, 'its prepare step', cpu);
-    return { ...o, notes: `${o.notes}; kcat on CPU ${cpu} alone (taskset), the broker unpinned; ${SAME_BATCHES_NOTE}` };
-  },
-};
+const KCAT_CONSUME_ONE_CORE = sameBatchesRead('kcat-consume-100b-one-core', 'kcat (librdkafka) consumer pinned to one core, reading the same full 1 MB batches', () => os.cpus().length - 1);
 
 const PRODUCE_LATENCY: Scenario = {
   id: 'produce-latency',

@@ -59,6 +59,14 @@ function collectResponses(socket: net.Socket, expected: number, resumeAfterMs: n
   });
 }
 
+/** A raw connection to the broker that reads nothing until resumed. */
+async function pausedConnection(port: number): Promise<net.Socket> {
+  const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.pause();
+  return socket;
+}
+
 /** Creates `topic` and fills it; returns each partition's record values in offset order. */
 async function fillTopic(broker: BrokerProcess, topic = TOPIC, partitions = PARTITIONS, batches = BATCHES): Promise<Buffer[][]> {
   const produced: Buffer[][] = [];
@@ -107,9 +115,7 @@ describe('fetch responses on the wire', { timeout: 120_000 }, () => {
   });
 
   it('sends every partition whole and in order to a reader that stalls, for pipelined flexible and non-flexible fetches', async () => {
-    const socket = net.connect({ host: '127.0.0.1', port: broker.port, noDelay: true });
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    socket.pause();
+    const socket = await pausedConnection(broker.port);
     // Four pipelined fetches: all partitions from the start (v12: flexible, tagged fields
     // after the records; v4: not), then from the middle, with one partition read past its end
     // (empty records between two file ranges).
@@ -168,9 +174,7 @@ describe('closing a connection in the middle of a fetch response', { timeout: 12
   });
 
   it('ends the connection when the broker closes it, although the thread pool still holds its send', async () => {
-    const socket = net.connect({ host: '127.0.0.1', port: broker.port, noDelay: true });
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    socket.pause();
+    const socket = await pausedConnection(broker.port);
     // While nothing is read, the rest of the records waits in a thread-pool send through a
     // copy of the socket's descriptor, and no byte passes through Node, so
     // connections.max.idle.ms closes the connection.
