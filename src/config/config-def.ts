@@ -101,6 +101,18 @@ export function intKey<const N extends string>(name: N, def: number, opts: Range
   return numberKey(name, 'int', def, opts);
 }
 
+/**
+ * A socket buffer size in bytes, or -1 for the OS's own sizing: what Kafka's SocketServer
+ * accepts (0 and other negative sizes fail there on every connection).
+ */
+export function socketBufferKey<const N extends string>(name: N, def: number, opts: KeyOptions = {}): ConfigKey<number, N> {
+  const schema = z
+    .number()
+    .int()
+    .refine((v) => v === -1 || v >= 1);
+  return { name, type: 'int', defaultValue: def, schema, expected: 'Value must be -1 (the OS sizes the buffer) or a size in bytes of at least 1', doc: opts.doc ?? '' };
+}
+
 export function longKey<const N extends string>(name: N, def: number, opts: RangeOptions = {}): ConfigKey<number, N> {
   return numberKey(name, 'long', def, opts);
 }

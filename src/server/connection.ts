@@ -78,9 +78,7 @@ export class Connection implements ConnectionInfo {
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
     this.setBufferSizes(socket, limits);
-    if (limits.idleMs > 0) {
-      socket.setTimeout(limits.idleMs, () => this.close('idle for connections.max.idle.ms'));
-    }
+    if (limits.idleMs > 0) this.armIdleTimeout();
     socket.on('drain', () => this.maybeResume());
     socket.on('error', (err) => this.logger.debug({ err, connection: id }, 'socket error'));
     socket.on('close', () => this.onSocketClosed());
@@ -233,8 +231,13 @@ export class Connection implements ConnectionInfo {
         if (this.socket.writableLength > 0) await this.flushed();
         // The socket may have closed meanwhile, and its number gone to another connection.
         if (this.closed || socketFd(this.socket) !== fd) throw new Error('connection closed while sending a response');
+        let rest: number;
         this.poolSends++;
-        const rest = await range.sendTo(fd, rangeSent).finally(() => this.poolSends--);
+        try {
+          rest = await range.sendTo(fd, rangeSent);
+        } finally {
+          this.poolSends--;
+        }
         if (rangeSent + rest !== range.byteLength) throw new Error(`sendfile sent ${rangeSent + rest} of ${range.byteLength} bytes`);
       } else {
         this.socket.write(await range.toBuffer());
@@ -288,14 +291,31 @@ export class Connection implements ConnectionInfo {
     }
   }
 
+  /**
+   * connections.max.idle.ms. Node counts only the bytes it reads and writes itself, so a send
+   * running on the thread pool would look idle: that is activity (Kafka closes only
+   * connections that neither read nor write), and the send's own stall timeout ends a peer
+   * that stopped reading. Node's timeout callback fires once, so it re-arms itself.
+   */
+  private armIdleTimeout(): void {
+    this.socket.setTimeout(this.limits.idleMs, () => {
+      if (this.poolSends > 0) this.armIdleTimeout();
+      else this.close('idle for connections.max.idle.ms');
+    });
+  }
+
   private setBufferSizes(socket: Socket, limits: ConnectionLimits): void {
     if (limits.sendBufferBytes === -1 && limits.receiveBufferBytes === -1) return;
     const fd = socketFd(socket);
-    if (fd < 0) return;
+    if (fd < 0) {
+      this.logger.debug({ connection: this.id }, 'no socket fd here: socket.send/receive.buffer.bytes not applied');
+      return;
+    }
     try {
       native.setSocketBufferSizes(fd, limits.sendBufferBytes, limits.receiveBufferBytes);
     } catch (err) {
-      this.logger.warn({ err, connection: this.id }, 'cannot set the socket buffer sizes; the OS sizes them');
+      // The error names the option (SO_SNDBUF or SO_RCVBUF) that failed; the other may be set.
+      this.logger.warn({ err, connection: this.id }, 'cannot set a socket buffer size; the OS sizes that buffer');
     }
   }
 

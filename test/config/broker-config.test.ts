@@ -49,7 +49,9 @@ describe('buildBrokerConfig', () => {
       return true;
     });
     assert.throws(() => build({ 'log.segment.bytes': '10' }), /log\.segment\.bytes.*at least 14/);
-    assert.throws(() => build({ 'socket.send.buffer.bytes': '-2' }), /socket\.send\.buffer\.bytes.*at least -1/);
+    assert.throws(() => build({ 'socket.send.buffer.bytes': '-2' }), /socket\.send\.buffer\.bytes.*-1 \(the OS sizes the buffer\) or a size in bytes of at least 1/);
+    assert.throws(() => build({ 'socket.receive.buffer.bytes': '0' }), /socket\.receive\.buffer\.bytes.*-1 \(the OS sizes the buffer\)/);
+    assert.equal(build({ 'socket.receive.buffer.bytes': '-1' }).values['socket.receive.buffer.bytes'], -1);
     assert.throws(() => build({ 'auto.create.topics.enable': 'yes' }), /auto\.create\.topics\.enable.*true or false/);
     assert.throws(() => build({ 'log.message.timestamp.type': 'Now' }), /log\.message\.timestamp\.type.*CreateTime, LogAppendTime/);
     assert.throws(() => build({ listeners: 'localhost:9092' }), /listeners.*NAME:\/\/host:port/);

@@ -157,14 +157,16 @@ describe('fetch responses on the wire', { timeout: 120_000 }, () => {
   });
 });
 
-describe('closing a connection in the middle of a fetch response', { timeout: 120_000 }, () => {
+describe('a fetch response sent from the thread pool', { timeout: 120_000 }, () => {
   const topic = 'fetch-cut';
   /** One partition of 60 batches of ~600 kB: a 36 MB range, far more than both sockets' buffers hold. */
   const batches = 60;
   let broker: BrokerProcess;
 
   before(async () => {
-    broker = await startBrokerProcess({ overrides: { 'connections.max.idle.ms': 1000 } });
+    // A fixed send buffer, so what is in flight when the broker stops does not depend on the
+    // machine's autotuning limits.
+    broker = await startBrokerProcess({ overrides: { 'connections.max.idle.ms': 1000, 'socket.send.buffer.bytes': 131072 } });
     await fillTopic(broker, topic, 1, batches);
   });
 
@@ -173,23 +175,38 @@ describe('closing a connection in the middle of a fetch response', { timeout: 12
     removeDir(broker.dataDir);
   });
 
-  it('ends the connection when the broker closes it, although the thread pool still holds its send', async () => {
-    const socket = await pausedConnection(broker.port);
-    // While nothing is read, the rest of the records waits in a thread-pool send through a
-    // copy of the socket's descriptor, and no byte passes through Node, so
-    // connections.max.idle.ms closes the connection.
-    socket.write(fetchAllFrame(12, 1, [0], topic));
-    await new Promise((r) => setTimeout(r, 2500));
+  /** Counts the bytes of the response until the connection ends; `frameBytes` from its size prefix. */
+  function countUntilEnd(socket: net.Socket, onChunk: () => void = () => {}): Promise<{ received: number; frameBytes: number }> {
     let received = 0;
     let frameBytes = -1;
-    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => {
       if (frameBytes < 0) frameBytes = 4 + chunk.readInt32BE(0);
       received += chunk.length;
+      onChunk();
     });
+    return new Promise((resolve) => socket.once('close', () => resolve({ received, frameBytes })));
+  }
+
+  it('ends when the broker closes the connection, although the thread pool still holds its send', async () => {
+    const socket = await pausedConnection(broker.port);
+    socket.write(fetchAllFrame(12, 1, [0], topic));
+    // Once the response has begun, the rest of its records waits in a thread-pool send through
+    // a copy of the socket's descriptor, while nothing is read.
+    await new Promise<void>((resolve) => {
+      socket.once('data', (first: Buffer) => {
+        socket.pause();
+        socket.unshift(first);
+        resolve();
+      });
+      socket.resume();
+    });
+    // A frame of size 0 is malformed: the broker closes this connection.
+    socket.write(Buffer.alloc(4));
+    await new Promise((r) => setTimeout(r, 500));
+    const ended = countUntilEnd(socket);
     socket.resume();
-    await ended;
+    const { received, frameBytes } = await ended;
     // Had the copy kept the connection open, reading again would have let that send finish
     // all 36 MB of records; the stream ends with what the buffers held when it was closed.
     assert.ok(frameBytes > 36_000_000, `a response of ${frameBytes} bytes`);
@@ -200,5 +217,23 @@ describe('closing a connection in the middle of a fetch response', { timeout: 12
     const metadata = await c.request(ApiKey.Metadata, 12, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     assert.equal(metadata.topics[0]!.errorCode, ErrorCode.NONE);
     c.close();
+  });
+
+  it('is not cut off by connections.max.idle.ms while it is still being sent', async () => {
+    const socket = await pausedConnection(broker.port);
+    socket.write(fetchAllFrame(12, 2, [0], topic));
+    // Read slowly, a pause after every chunk: the 36 MB take seconds, several idle timeouts,
+    // and none of the bytes passes through the broker's Node socket.
+    const ended = countUntilEnd(socket, () => {
+      socket.pause();
+      setTimeout(() => socket.resume(), 5);
+    });
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), 60_000);
+    // The broker closes the connection once it is idle after the response.
+    const { received, frameBytes } = await ended;
+    clearTimeout(timer);
+    assert.ok(frameBytes > 36_000_000, `a response of ${frameBytes} bytes`);
+    assert.equal(received, frameBytes, 'the whole response arrived before the connection ended');
   });
 });

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
+import { encodeRequest } from '../../src/protocol/framing.js';
+import { ApiKey } from '../../src/protocol/generated/index.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 
 interface SocketBuffers {
@@ -13,22 +15,28 @@ interface SocketBuffers {
   send: number;
 }
 
-async function connect(port: number): Promise<net.Socket> {
+/**
+ * A connection the broker has answered an ApiVersions request on: `ss` lists a socket as
+ * established while it still waits in the accept queue, before the broker has set anything.
+ */
+async function answeredConnection(port: number): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.write(Buffer.from(encodeRequest(ApiKey.ApiVersions, 3, 1, 'socket-buffers-test', { clientSoftwareName: 'test', clientSoftwareVersion: '1' })));
+  await new Promise<void>((resolve, reject) => socket.once('data', () => resolve()).once('error', reject));
   return socket;
 }
 
 /** SO_RCVBUF and SO_SNDBUF of the established TCP socket from `localPort` to `peerPort`. */
 function buffersOf(localPort: number, peerPort: number): SocketBuffers | undefined {
-  const out = execFileSync('ss', ['-tmnH', 'state', 'established', `( sport = :${localPort} and dport = :${peerPort} )`], { encoding: 'utf8' });
+  const out = execFileSync('ss', ['-tmn', 'state', 'established', `( sport = :${localPort} and dport = :${peerPort} )`], { encoding: 'utf8' });
   const m = /skmem:\(r\d+,rb(\d+),t\d+,tb(\d+)/.exec(out);
   return m ? { receive: Number(m[1]), send: Number(m[2]) } : undefined;
 }
 
 /** Both ends of one new connection to the broker, once the broker has accepted it. */
 async function newConnection(broker: BrokerProcess): Promise<{ brokerSide: SocketBuffers; clientSide: SocketBuffers; socket: net.Socket }> {
-  const socket = await connect(broker.port);
+  const socket = await answeredConnection(broker.port);
   const clientPort = socket.localPort!;
   for (let attempt = 0; attempt < 100; attempt++) {
     const brokerSide = buffersOf(broker.port, clientPort);

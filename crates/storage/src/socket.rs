@@ -1,6 +1,8 @@
-//! Socket-level operations of the send path: corking, per-socket buffer sizes, and the
-//! descriptor copy a send on another thread holds. Sockets are Node's; these only set
-//! options on (or duplicate) descriptors the caller owns.
+//! Socket-level operations of the send path: corking, per-socket buffer sizes, the
+//! descriptor copy a send on another thread holds, and the shutdown that ends such a send.
+//! Sockets are Node's. Every function takes a raw descriptor, which the caller must keep open
+//! for the call: the kernel rejects a closed number, but not one already reused by another
+//! socket or file.
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
@@ -78,8 +80,9 @@ pub fn shut_down(fd: RawFd) -> Result<()> {
 
 /// Sets `SO_SNDBUF` and `SO_RCVBUF` of the socket `fd` (Kafka's `socket.send.buffer.bytes`
 /// and `socket.receive.buffer.bytes`); a size of -1 leaves that buffer to the OS, which
-/// then tunes it (`net.ipv4.tcp_wmem` / `tcp_rmem`). Linux doubles what is asked, for its
-/// own bookkeeping, and fixes the size from then on.
+/// then tunes it (`net.ipv4.tcp_wmem` / `tcp_rmem`). Linux caps what is asked at
+/// `net.core.wmem_max` / `rmem_max`, doubles it for its own bookkeeping, and fixes the size
+/// from then on.
 pub fn set_buffer_sizes(fd: RawFd, send_bytes: i32, receive_bytes: i32) -> Result<()> {
     for (option, name, bytes) in [
         (libc::SO_SNDBUF, "SO_SNDBUF", send_bytes),
@@ -181,11 +184,39 @@ mod tests {
         let mut got = Vec::new();
         std::io::Read::read_to_end(&mut peer, &mut got).unwrap();
         assert!(!got.is_empty() && got.iter().all(|&b| b == 7));
-        // Shutting down a socket that is no longer connected is fine.
+    }
+
+    #[test]
+    fn shutting_down_a_socket_the_peer_reset_is_not_an_error() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let lone = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        shut_down(lone.as_raw_fd()).unwrap();
-        shut_down(lone.as_raw_fd()).unwrap();
+        let socket = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (peer, _) = listener.accept().unwrap();
+        // The peer closes with a zero linger: a reset, which leaves `socket` unconnected.
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: `linger` is a live struct and we pass its exact size.
+        let rc = unsafe {
+            libc::setsockopt(
+                peer.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                std::ptr::from_ref(&linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        drop(peer);
+        // Reading sees the reset once it has arrived.
+        let mut buf = [0u8; 1];
+        let read = std::io::Read::read(&mut &socket, &mut buf);
+        assert_eq!(read.unwrap_err().kind(), io::ErrorKind::ConnectionReset);
+        // SAFETY: as in `shut_down`; this shows the kernel's answer is ENOTCONN here.
+        let raw = unsafe { libc::shutdown(socket.as_raw_fd(), libc::SHUT_RDWR) };
+        assert_eq!(raw, -1);
+        assert_eq!(io::Error::last_os_error().raw_os_error(), Some(libc::ENOTCONN));
+        shut_down(socket.as_raw_fd()).unwrap();
     }
 
     #[test]
