@@ -60,26 +60,30 @@ fn page_size() -> u64 {
     })
 }
 
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "riscv64"
-    )
-))]
+/// `cachestat`'s number in the unified syscall table that `x86_64`, `aarch64` and `riscv64`
+/// share; alpha and mips number it differently, and there the broker does without. The `libc`
+/// crate does not name it for `x86_64` yet.
+#[cfg(target_os = "linux")]
+const SYS_CACHESTAT: Option<libc::c_long> = if cfg!(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+)) {
+    Some(451)
+} else {
+    None
+};
+
+#[cfg(target_os = "linux")]
 fn cached_pages(fd: RawFd, off: u64, len: u64) -> Option<u64> {
-    /// `cachestat`'s number in the unified syscall table that `x86_64`, `aarch64` and `riscv64`
-    /// share (alpha and mips number it differently; there the broker does without). The `libc`
-    /// crate does not name it for `x86_64` yet.
-    const SYS_CACHESTAT: libc::c_long = 451;
+    let number = SYS_CACHESTAT?;
     let range = CachestatRange { off, len };
     let mut stat = Cachestat::default();
     // SAFETY: both pointers are to live, properly laid out (#[repr(C)]) values for the
     // duration of the call; the kernel reads `range` and writes `stat`, and validates `fd`.
     let rc = unsafe {
         libc::syscall(
-            SYS_CACHESTAT,
+            number,
             fd,
             std::ptr::from_ref(&range),
             std::ptr::from_mut(&mut stat),
@@ -98,14 +102,7 @@ fn cached_pages(fd: RawFd, off: u64, len: u64) -> Option<u64> {
     None
 }
 
-#[cfg(not(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "riscv64"
-    )
-)))]
+#[cfg(not(target_os = "linux"))]
 fn cached_pages(_fd: RawFd, _off: u64, _len: u64) -> Option<u64> {
     None
 }

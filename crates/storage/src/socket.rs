@@ -1,5 +1,6 @@
-//! Socket-level operations of the send path: corking, per-socket buffer sizes, the
-//! descriptor copy a send on another thread holds, and the shutdown that ends such a send.
+//! Socket-level operations of the send path: corking, a send that never blocks, per-socket
+//! buffer sizes, the descriptor copy a send on another thread holds, and the shutdown that
+//! ends such a send.
 //! Sockets are Node's. Every function takes a raw descriptor, which the caller must keep open
 //! for the call: the kernel rejects a closed number, but not one already reused by another
 //! socket or file.
@@ -38,6 +39,42 @@ fn set_cork(fd: RawFd, on: libc::c_int) -> bool {
         )
     };
     rc == 0
+}
+
+/// `send(2)` of `bytes` with `MSG_DONTWAIT` until all are sent or the socket is full;
+/// returns the bytes sent.
+pub(crate) fn send_nonblocking(fd: RawFd, bytes: &[u8]) -> Result<usize> {
+    let mut sent = 0;
+    while sent < bytes.len() {
+        let rest = &bytes[sent..];
+        // SAFETY: `rest` is a live, initialised slice of `rest.len()` bytes; the kernel
+        // validates `fd`. MSG_NOSIGNAL: a closed peer is an EPIPE error, not a signal.
+        let n = unsafe {
+            libc::send(
+                fd,
+                rest.as_ptr().cast(),
+                rest.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
+        };
+        if n >= 0 {
+            // n <= rest.len(), which is a usize.
+            sent += n as usize;
+            continue;
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => {}
+            Some(libc::EAGAIN) => break,
+            _ => {
+                return Err(StorageError::Network {
+                    context: format!("send to fd {fd} with {} bytes left", rest.len()),
+                    source: err,
+                })
+            }
+        }
+    }
+    Ok(sent)
 }
 
 /// A second descriptor for the socket `fd` (`F_DUPFD_CLOEXEC`), for a send that runs on
