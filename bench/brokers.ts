@@ -172,10 +172,12 @@ export interface KafkaOptions {
   readonly dir: string;
   readonly logFile: string;
   readonly port?: number;
+  /** Broker config overrides on top of the harness's (for by-hand experiments). */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 /** server.properties for one KRaft node that is both broker and controller. */
-export function kafkaServerProperties(dataDir: string, host: string, port: number, controllerPort: number): string {
+export function kafkaServerProperties(dataDir: string, host: string, port: number, controllerPort: number, overrides: Readonly<Record<string, string>> = {}): string {
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': '1',
@@ -187,6 +189,7 @@ export function kafkaServerProperties(dataDir: string, host: string, port: numbe
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'log.dirs': dataDir,
     ...COMMON_CONFIG,
+    ...overrides,
   };
   return `${Object.entries(props)
     .map(([k, v]) => `${k}=${v}`)
@@ -219,7 +222,7 @@ export async function startKafka(options: KafkaOptions): Promise<RunningBroker> 
   mkdirSync(options.dir, { recursive: true });
   const serverProperties = path.join(options.dir, 'server.properties');
   const log4j = path.join(options.dir, 'log4j2.properties');
-  writeFileSync(serverProperties, kafkaServerProperties(dataDir, host, port, controllerPort));
+  writeFileSync(serverProperties, kafkaServerProperties(dataDir, host, port, controllerPort, options.config));
   writeFileSync(log4j, KAFKA_LOG4J2);
 
   const formatted = await runKafkaClass(options.libs, KAFKA_MAIN.storageTool, ['format', `--cluster-id=${clusterId()}`, '--config', serverProperties, '--standalone'], { heap: '256M', timeoutMs: 120_000 });

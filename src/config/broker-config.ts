@@ -63,12 +63,15 @@ export const brokerConfigKeys = [
   intKey('message.max.bytes', 1048588, { min: 0, doc: 'Largest record batch size allowed.' }),
   stringKey('compression.type', 'producer', { oneOf: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'] }),
   intKey('socket.request.max.bytes', 104857600, { min: 1, doc: 'Largest request the broker accepts.' }),
-  // Kafka's default is 102400. Tidelog's is the OS's autotuned buffer: a fetch is sent on the
-  // event loop only as far as the socket takes it, and the rest hops to the thread pool, which
-  // a 200 KiB buffer made the common case (ConsumerPerformance, same-run A/B: 4.26 M records/s
-  // and 0.53 s CPU/GiB with 102400 against 5.06 M and 0.38 with -1).
+  // Kafka's default for both is 102400; Tidelog's is -1, the OS's autotuned buffer (same-run
+  // A/Bs, medians, in BENCHMARKS.md). Send: a fetch is sent on the event loop only as far as
+  // the socket takes it and the rest hops to the thread pool, which a 200 KiB buffer made the
+  // common case (ConsumerPerformance: 4.26 M records/s and 0.53 s CPU/GiB with 102400 against
+  // 5.06 M and 0.38 with -1). Receive: a 1 MB produce request then arrives in a few large
+  // reads instead of many small ones (kcat's producer: 0.99 s CPU/GiB with 102400 against
+  // 0.75 with -1; Kafka's ProducerPerformance as fast or faster with -1).
   socketBufferKey('socket.send.buffer.bytes', -1, { doc: 'SO_SNDBUF of each client connection; -1 (the default here) leaves it to the OS.' }),
-  socketBufferKey('socket.receive.buffer.bytes', 102400, { doc: 'SO_RCVBUF of each client connection; -1 leaves it to the OS.' }),
+  socketBufferKey('socket.receive.buffer.bytes', -1, { doc: 'SO_RCVBUF of each client connection; -1 (the default here) leaves it to the OS.' }),
   longKey('connections.max.idle.ms', 600000, { doc: 'Idle connections are closed after this long.' }),
   intKey('queued.max.requests', 500, { min: 1, doc: 'Requests queued per connection before reading stops.' }),
   longKey('queued.max.request.bytes', -1),

@@ -32,6 +32,9 @@ describe('buildBrokerConfig', () => {
     assert.equal(c.logRetentionMs, 168 * 3_600_000);
     assert.deepEqual(c.logDirs, ['/tmp/kafka-logs']);
     assert.deepEqual(c.listeners, [{ name: 'PLAINTEXT', host: '', port: 9092, securityProtocol: 'PLAINTEXT' }]);
+    // The two deliberate departures (Kafka: 102400 each): the OS sizes both socket buffers.
+    assert.equal(c.values['socket.send.buffer.bytes'], -1);
+    assert.equal(c.values['socket.receive.buffer.bytes'], -1);
   });
 
   it('gives retention.ms precedence over minutes and hours, as Kafka does', () => {
