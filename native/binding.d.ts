@@ -63,6 +63,13 @@ export declare class BindingLog {
   offsetForTimestamp(timestampMs: number): BindingTimestampOffset | null
   /** Record with the largest timestamp (`ListOffsets` `MAX_TIMESTAMP`), or `null`. */
   maxTimestampAndOffset(): BindingTimestampOffset | null
+  /**
+   * The batches of idempotent producers from `fromOffset` on, or, when it is `null`, in
+   * the last two segments (Kafka's rebuild without a snapshot): at most `perProducer` of
+   * each producer (its latest), in log order. Reads batch headers only, on the calling
+   * thread: meant for opening a partition.
+   */
+  producerBatches(fromOffset: number | undefined | null, perProducer: number): Array<BindingProducerBatch>
   /** `OffsetForLeaderEpoch` (KIP-101/279). */
   endOffsetForEpoch(epoch: number): BindingEpochEndOffset
   /** Removes everything from `offset` on (follower truncation). */
@@ -190,6 +197,17 @@ export interface BindingLogState {
   latestEpoch: number
   unflushedMessages: number
   lastFlushTimeMs: number
+}
+
+/** One idempotent producer's batch in the log (see `producerBatches`). */
+export interface BindingProducerBatch {
+  producerId: number
+  producerEpoch: number
+  firstSequence: number
+  /** `firstSequence` plus the batch's last offset delta, wrapping past 2^31 - 1 to 0. */
+  lastSequence: number
+  baseOffset: number
+  lastOffset: number
 }
 
 /** `(offset, timestamp)` answer of `ListOffsets`. */

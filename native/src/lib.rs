@@ -26,6 +26,7 @@ use napi_derive::napi;
 use tidelog_storage::batch::TimestampType;
 use tidelog_storage::cleaner::clean;
 use tidelog_storage::cleaner_offset_map::OffsetMap;
+use tidelog_storage::producer_batches::{producer_batches, ReadFrom};
 use tidelog_storage::socket::duplicate_socket;
 use tidelog_storage::{
     AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig, LogLock,
@@ -214,6 +215,18 @@ pub struct BindingTimestampOffset {
 pub struct BindingEpochEndOffset {
     pub leader_epoch: i32,
     pub end_offset: i64,
+}
+
+/// One idempotent producer's batch in the log (see `producerBatches`).
+#[napi(object)]
+pub struct BindingProducerBatch {
+    pub producer_id: i64,
+    pub producer_epoch: i32,
+    pub first_sequence: i32,
+    /// `firstSequence` plus the batch's last offset delta, wrapping past 2^31 - 1 to 0.
+    pub last_sequence: i32,
+    pub base_offset: i64,
+    pub last_offset: i64,
 }
 
 /// Whole record batches of one segment (see `FileSlice`). Keeps the segment file open, so it
@@ -724,6 +737,37 @@ impl BindingLog {
         with_log(&self.log, |log| log.max_timestamp_and_offset())
             .map(|r| r.map(|(offset, timestamp)| BindingTimestampOffset { offset, timestamp }))
             .map_err(|e| js_error(*env, &e))
+    }
+
+    /// The batches of idempotent producers from `fromOffset` on, or, when it is `null`, in
+    /// the last two segments (Kafka's rebuild without a snapshot): at most `perProducer` of
+    /// each producer (its latest), in log order. Reads batch headers only, on the calling
+    /// thread: meant for opening a partition.
+    #[napi]
+    pub fn producer_batches(
+        &self,
+        env: &Env,
+        from_offset: Option<i64>,
+        per_producer: u32,
+    ) -> napi::Result<Vec<BindingProducerBatch>> {
+        let from = from_offset.map_or(ReadFrom::LastSegments, ReadFrom::Offset);
+        with_log(&self.log, |log| {
+            producer_batches(log, from, per_producer as usize)
+        })
+        .map(|batches| {
+            batches
+                .into_iter()
+                .map(|b| BindingProducerBatch {
+                    producer_id: b.producer_id,
+                    producer_epoch: i32::from(b.producer_epoch),
+                    first_sequence: b.first_sequence,
+                    last_sequence: b.last_sequence,
+                    base_offset: b.base_offset,
+                    last_offset: b.last_offset,
+                })
+                .collect()
+        })
+        .map_err(|e| js_error(*env, &e))
     }
 
     /// `OffsetForLeaderEpoch` (KIP-101/279).

@@ -37,7 +37,11 @@ export function readOffsetCheckpoint(file: string): Map<TopicPartitionKey, numbe
 export function writeOffsetCheckpoint(file: string, entries: Iterable<[topic: string, partition: number, offset: number]>): void {
   const lines: string[] = [];
   for (const [topic, partition, offset] of entries) lines.push(`${topic} ${partition} ${offset}`);
-  const text = `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
+  writeFileAtomically(file, `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`);
+}
+
+/** Writes `text` to `file` through a fsynced temporary file and a rename: a crash leaves the old file or the new one. */
+export function writeFileAtomically(file: string, text: string): void {
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w');
   try {

@@ -92,6 +92,9 @@ export class LogManager {
     // Segments only record their base offsets; a start offset raised inside a segment is restored here.
     if (logStartOffset > log.state().logStartOffset) log.deleteRecordsBefore(Math.min(logStartOffset, log.state().logEndOffset));
     const p = new Partition(topic, partition, dir, log, config, this.config.brokerId);
+    const restored = p.restoreProducerState();
+    if (restored.unusableSnapshot) this.logger.warn({ topic, partition, reason: restored.unusableSnapshot }, 'producer state snapshot unusable: rebuilt from the log');
+    if (restored.producers > 0) this.logger.debug({ topic, partition, ...restored }, 'restored producer state');
     const state = p.state();
     if (state.logEndOffset > recoveryPoint && recoveryPoint >= 0) {
       this.logger.info({ topic, partition, recoveryPoint, logEndOffset: state.logEndOffset, ms: Math.round(performance.now() - started) }, 'recovered log');
@@ -117,7 +120,7 @@ export class LogManager {
     const p = this.partitions.get(key);
     if (!p) return;
     this.partitions.delete(key);
-    p.close();
+    p.close(); // a snapshot it could not write goes with the directory
     const renamed = `${p.dir}.${randomUUID().replaceAll('-', '')}-delete`;
     renameSync(p.dir, renamed);
     rmSync(renamed, { recursive: true, force: true });
@@ -230,7 +233,10 @@ export class LogManager {
     // checkpoint is written only after the flush, so it never claims more than is on disk.
     const entries = [...this.partitions.values()].map((p) => ({ p, recoveryPoint: p.logEndOffset, logStartOffset: p.logStartOffset }));
     this.checkpointHighWatermarks();
-    for (const p of this.partitions.values()) p.close();
+    for (const p of this.partitions.values()) {
+      const snapshotError = p.close();
+      if (snapshotError) this.logger.warn({ topic: p.topic, partition: p.index, err: snapshotError.message }, 'producer state snapshot not written: the next start reads the last segments');
+    }
     this.writeCheckpoints(entries);
     this.partitions.clear();
   }

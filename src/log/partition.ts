@@ -8,7 +8,8 @@ import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { native, type BindingAppendResult, type BindingFileSlice, type BindingLog } from '../native.js';
 import type { BindingCleanableRange, BindingCleanResult } from '../../native/binding.js';
 import { toBindingLogConfig } from './log-config.js';
-import { ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '../txn/producer-state.js';
+import { BATCHES_RETAINED_PER_PRODUCER, ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '../txn/producer-state.js';
+import { takeProducerStateSnapshot, writeProducerStateSnapshot } from '../txn/producer-state-snapshot.js';
 import { errorName } from '../protocol/errors.js';
 import { FollowerTracker } from '../replication/follower-tracker.js';
 
@@ -388,13 +389,57 @@ export class Partition {
     for (const cb of callbacks) cb();
   }
 
-  /** Closes the log (flushes and trims its indexes); queued appends fail. */
-  close(): void {
+  /**
+   * Rebuilds the idempotent producers' state when the partition opens (Kafka's
+   * ProducerStateManager on load): from the snapshot the last close left, plus the batches
+   * appended after it, or, without a usable snapshot, from the batch headers of the last two
+   * segments. Retries that straddle a restart are then still recognised.
+   */
+  restoreProducerState(): ProducerStateRestore {
+    const taken = takeProducerStateSnapshot(this.dir);
+    const logEndOffset = this.logEndOffset;
+    let from: number | null = null;
+    if (taken.snapshot && taken.snapshot.offset <= logEndOffset) {
+      this.producerState.restore(taken.snapshot.producers);
+      from = taken.snapshot.offset;
+    }
+    const batches = from === logEndOffset ? [] : this.log.producerBatches(from, BATCHES_RETAINED_PER_PRODUCER);
+    for (const b of batches) {
+      const info = { producerId: b.producerId, producerEpoch: b.producerEpoch, firstSequence: b.firstSequence, lastSequence: b.lastSequence, offsetCount: b.lastOffset - b.baseOffset + 1 };
+      this.producerState.update(info, b.baseOffset);
+    }
+    const unusable = 'unusable' in taken ? taken.unusable : undefined;
+    return { fromSnapshot: from !== null, batchesRead: batches.length, producers: this.producerState.producerCount, ...(unusable ? { unusableSnapshot: unusable } : {}) };
+  }
+
+  /**
+   * Closes the log (flushes and trims its indexes) after writing the producer state snapshot;
+   * queued appends fail. Returns the error writing the snapshot, if any: the log is closed
+   * either way, and the next open reads the last segments instead.
+   */
+  close(): Error | null {
     this.closed = true;
     this.failCommitWaiters();
     this.wakeWaiters();
+    let snapshotError: Error | null = null;
+    try {
+      if (this.producerState.producerCount > 0) writeProducerStateSnapshot(this.dir, { offset: this.logEndOffset, producers: this.producerState.snapshot() });
+    } catch (err) {
+      snapshotError = err as Error;
+    }
     this.log.close();
+    return snapshotError;
   }
+}
+
+/** What `Partition.restoreProducerState` found. */
+export interface ProducerStateRestore {
+  readonly fromSnapshot: boolean;
+  /** Idempotent batches read back from the log. */
+  readonly batchesRead: number;
+  readonly producers: number;
+  /** Why a snapshot file there could not be used (it was deleted; the log was read instead). */
+  readonly unusableSnapshot?: string;
 }
 
 /** The answer to a retried batch that is already in the log: its original offsets (KIP-98). */

@@ -4,16 +4,24 @@
 // batch and never the records: producerId (offset 43), producerEpoch (51), baseSequence (53),
 // lastOffsetDelta (23), batchLength (8).
 //
-// Not yet: the state is kept in memory only. Kafka snapshots it and rebuilds it from the log
-// on start-up; after a restart Tidelog accepts the next batch of a producer it does not know
-// at any sequence (as Kafka does for a producer whose state expired), so a retry that
-// straddles a restart can be stored twice.
+// The state survives restarts (producer-state-snapshot.ts and Partition.restoreProducerState):
+// a clean shutdown leaves a snapshot, and the batches after it, or without one those of the
+// last two segments, are read back from their headers. A producer known neither way (its
+// batches are older) gets its next batch accepted at any sequence, as Kafka does for a
+// producer whose state expired. Not yet: producer.id.expiration.ms (entries are never dropped).
 import { ErrorCode } from '../protocol/errors.js';
 
 /** Kafka keeps the metadata of this many batches per producer for duplicate detection. */
 export const BATCHES_RETAINED_PER_PRODUCER = 5;
 const NO_PRODUCER_ID = -1;
 const INT32_MAX = 2147483647;
+
+/** What is kept of one appended batch: its sequences and where it landed. */
+export interface BatchMetadata {
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+  readonly firstOffset: number;
+}
 
 export interface BatchProducerInfo {
   readonly producerId: number;
@@ -24,15 +32,16 @@ export interface BatchProducerInfo {
   readonly offsetCount: number;
 }
 
-interface BatchMetadata {
-  readonly firstSequence: number;
-  readonly lastSequence: number;
-  readonly firstOffset: number;
-}
-
 interface ProducerEntry {
   epoch: number;
   batches: BatchMetadata[];
+}
+
+/** One producer's state as a snapshot keeps it. */
+export interface ProducerSnapshotEntry {
+  readonly producerId: number;
+  readonly epoch: number;
+  readonly batches: readonly BatchMetadata[];
 }
 
 export type SequenceCheck = { readonly kind: 'append' } | { readonly kind: 'duplicate'; readonly firstOffset: number } | { readonly kind: 'error'; readonly errorCode: number; readonly message: string };
@@ -96,6 +105,17 @@ export class ProducerStateManager {
   /** Forgets the batches from `offset` on (the log was truncated there: they are no longer stored). */
   truncateFrom(offset: number): void {
     for (const entry of this.producers.values()) entry.batches = entry.batches.filter((b) => b.firstOffset < offset);
+  }
+
+  /** Every producer's state, for a snapshot. */
+  snapshot(): ProducerSnapshotEntry[] {
+    return [...this.producers].map(([producerId, e]) => ({ producerId, epoch: e.epoch, batches: [...e.batches] }));
+  }
+
+  /** Replaces the state with a snapshot's. */
+  restore(entries: readonly ProducerSnapshotEntry[]): void {
+    this.producers.clear();
+    for (const e of entries) this.producers.set(e.producerId, { epoch: e.epoch, batches: e.batches.slice(-BATCHES_RETAINED_PER_PRODUCER) });
   }
 
   get producerCount(): number {

@@ -32,6 +32,7 @@ mod index_file;
 pub mod log;
 pub mod offset_index;
 pub mod page_cache;
+pub mod producer_batches;
 pub mod segment;
 pub mod socket;
 pub mod time_index;

@@ -379,6 +379,21 @@ impl LogSegment {
         Ok(header)
     }
 
+    /// Calls `f` with every batch header of the segment, in order (one `pread` each; no
+    /// record is read). Errors: a damaged header (`KafkaStorageError`, as `header_at`).
+    pub(crate) fn for_each_batch_header(
+        &self,
+        mut f: impl FnMut(&RecordBatchHeader),
+    ) -> Result<()> {
+        let mut position = 0;
+        while position < self.size_bytes {
+            let header = self.header_at(position)?;
+            f(&header);
+            position += header.size_bytes() as u32;
+        }
+        Ok(())
+    }
+
     fn try_header_at(
         &self,
         position: u32,

@@ -252,7 +252,10 @@ mod tests {
         // SAFETY: as in `shut_down`; this shows the kernel's answer is ENOTCONN here.
         let raw = unsafe { libc::shutdown(socket.as_raw_fd(), libc::SHUT_RDWR) };
         assert_eq!(raw, -1);
-        assert_eq!(io::Error::last_os_error().raw_os_error(), Some(libc::ENOTCONN));
+        assert_eq!(
+            io::Error::last_os_error().raw_os_error(),
+            Some(libc::ENOTCONN)
+        );
         shut_down(socket.as_raw_fd()).unwrap();
     }
 

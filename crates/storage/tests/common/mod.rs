@@ -95,6 +95,23 @@ pub fn batch(n: usize, value_len: usize, ts: i64, fill: u8) -> Vec<u8> {
     encode_batch(ts, &recs)
 }
 
+/// `batch(n, 10, ts, b'p')` from idempotent producer `producer_id` at `epoch`, starting at
+/// `base_sequence` (header offsets 43, 51 and 53).
+pub fn idempotent_batch(
+    n: usize,
+    ts: i64,
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+) -> Vec<u8> {
+    let mut b = batch(n, 10, ts, b'p');
+    b[43..51].copy_from_slice(&producer_id.to_be_bytes());
+    b[51..53].copy_from_slice(&epoch.to_be_bytes());
+    b[53..57].copy_from_slice(&base_sequence.to_be_bytes());
+    fix_crc(&mut b);
+    b
+}
+
 pub fn small_config() -> LogConfig {
     LogConfig {
         segment_bytes: 4096,

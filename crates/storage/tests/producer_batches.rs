@@ -1,0 +1,83 @@
+//! Reading idempotent producers' batches back from a log (`producer_batches`), for rebuilding
+//! producer state when a partition opens.
+
+mod common;
+
+use common::{batch, idempotent_batch};
+use tidelog_storage::producer_batches::{producer_batches, ReadFrom};
+use tidelog_storage::{Log, LogConfig};
+
+fn open(dir: &std::path::Path, segment_bytes: u32) -> Log {
+    let config = LogConfig {
+        segment_bytes,
+        ..LogConfig::default()
+    };
+    Log::open(dir, config, 0).unwrap()
+}
+
+#[test]
+fn keeps_each_producers_latest_batches_in_log_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path(), 1 << 20);
+    for i in 0..7 {
+        log.append(&mut idempotent_batch(2, 1_000, 7, 0, i * 2), 0, 1_000)
+            .unwrap();
+        log.append(&mut batch(1, 10, 1_000, b'n'), 0, 1_000)
+            .unwrap();
+    }
+    log.append(
+        &mut idempotent_batch(3, 1_000, 9, 3, i32::MAX - 1),
+        0,
+        1_000,
+    )
+    .unwrap();
+    let got = producer_batches(&log, ReadFrom::LastSegments, 5).unwrap();
+    let of_7: Vec<(i32, i32, i64)> = got
+        .iter()
+        .filter(|b| b.producer_id == 7)
+        .map(|b| (b.first_sequence, b.last_sequence, b.base_offset))
+        .collect();
+    assert_eq!(
+        of_7,
+        vec![(4, 5, 6), (6, 7, 9), (8, 9, 12), (10, 11, 15), (12, 13, 18)]
+    );
+    let last = got.last().unwrap();
+    assert_eq!(
+        (
+            last.producer_id,
+            last.producer_epoch,
+            last.first_sequence,
+            last.last_sequence
+        ),
+        (9, 3, i32::MAX - 1, 0),
+        "i32::MAX - 1, i32::MAX, then 0"
+    );
+    assert_eq!((last.base_offset, last.last_offset), (21, 23));
+    assert_eq!(got.len(), 6);
+}
+
+#[test]
+fn reads_from_an_offset_or_only_the_last_two_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = idempotent_batch(1, 1_000, 0, 0, 0).len() as u32;
+    // Segments of one batch each: every append rolls a new one.
+    let mut log = open(dir.path(), one);
+    for producer in 0..4 {
+        log.append(&mut idempotent_batch(1, 1_000, producer, 0, 0), 0, 1_000)
+            .unwrap();
+    }
+    assert_eq!(log.segment_count(), 4);
+    let producers = |from| -> Vec<i64> {
+        producer_batches(&log, from, 5)
+            .unwrap()
+            .iter()
+            .map(|b| b.producer_id)
+            .collect()
+    };
+    assert_eq!(producers(ReadFrom::LastSegments), vec![2, 3]);
+    assert_eq!(producers(ReadFrom::Offset(1)), vec![1, 2, 3]);
+    assert_eq!(producers(ReadFrom::Offset(4)), Vec::<i64>::new());
+    assert!(producer_batches(&log, ReadFrom::LastSegments, 0)
+        .unwrap()
+        .is_empty());
+}
