@@ -65,7 +65,7 @@ export declare class BindingLog {
   maxTimestampAndOffset(): BindingTimestampOffset | null
   /**
    * The batches of idempotent producers from `fromOffset` on, or, when it is `null`, in
-   * the last two segments (Kafka's rebuild without a snapshot): at most `perProducer` of
+   * the last two segments (never below the log start offset): at most `perProducer` of
    * each producer (its latest), in log order. Reads batch headers only, on the calling
    * thread: meant for opening a partition.
    */
@@ -208,6 +208,7 @@ export interface BindingProducerBatch {
   lastSequence: number
   baseOffset: number
   lastOffset: number
+  maxTimestamp: number
 }
 
 /** `(offset, timestamp)` answer of `ListOffsets`. */

@@ -227,6 +227,7 @@ pub struct BindingProducerBatch {
     pub last_sequence: i32,
     pub base_offset: i64,
     pub last_offset: i64,
+    pub max_timestamp: i64,
 }
 
 /// Whole record batches of one segment (see `FileSlice`). Keeps the segment file open, so it
@@ -740,7 +741,7 @@ impl BindingLog {
     }
 
     /// The batches of idempotent producers from `fromOffset` on, or, when it is `null`, in
-    /// the last two segments (Kafka's rebuild without a snapshot): at most `perProducer` of
+    /// the last two segments (never below the log start offset): at most `perProducer` of
     /// each producer (its latest), in log order. Reads batch headers only, on the calling
     /// thread: meant for opening a partition.
     #[napi]
@@ -764,6 +765,7 @@ impl BindingLog {
                     last_sequence: b.last_sequence,
                     base_offset: b.base_offset,
                     last_offset: b.last_offset,
+                    max_timestamp: b.max_timestamp,
                 })
                 .collect()
         })

@@ -50,6 +50,8 @@ export const brokerConfigKeys = [
   nullableLongKey('log.flush.interval.ms', { min: 0, doc: 'Maximum time a message stays unflushed; defaults to log.flush.scheduler.interval.ms.' }),
   longKey('log.flush.scheduler.interval.ms', LONG_MAX, { min: 0 }),
   longKey('log.flush.offset.checkpoint.interval.ms', 60000, { min: 0 }),
+  intKey('producer.id.expiration.ms', 86400000, { min: 1, doc: 'An idempotent producer idle this long is forgotten.' }),
+  intKey('producer.id.expiration.check.interval.ms', 600000, { min: 1 }),
   intKey('log.index.interval.bytes', 4096, { min: 0 }),
   intKey('log.index.size.max.bytes', 10485760, { min: 4 }),
   stringKey('log.message.timestamp.type', 'CreateTime', { oneOf: ['CreateTime', 'LogAppendTime'] }),

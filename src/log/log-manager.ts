@@ -2,7 +2,8 @@
 // holding the fewest, finds existing partition directories at start-up, keeps each dir's
 // recovery-point-offset-checkpoint and replication-offset-checkpoint (the high watermarks,
 // which a replicated partition restores at start-up), and schedules flush (flush.ms),
-// retention (log.retention.check.interval.ms) and checkpointing. Deleted partitions are renamed to
+// retention (log.retention.check.interval.ms), checkpointing (with the producer state
+// snapshots) and the expiry of idle producer ids. Deleted partitions are renamed to
 // `<topic>-<partition>.<id>-delete` first and removed after, as Kafka does.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -91,10 +92,19 @@ export class LogManager {
     const log = openLog(dir, config, recoveryPoint);
     // Segments only record their base offsets; a start offset raised inside a segment is restored here.
     if (logStartOffset > log.state().logStartOffset) log.deleteRecordsBefore(Math.min(logStartOffset, log.state().logEndOffset));
-    const p = new Partition(topic, partition, dir, log, config, this.config.brokerId);
-    const restored = p.restoreProducerState();
-    if (restored.unusableSnapshot) this.logger.warn({ topic, partition, reason: restored.unusableSnapshot }, 'producer state snapshot unusable: rebuilt from the log');
-    if (restored.producers > 0) this.logger.debug({ topic, partition, ...restored }, 'restored producer state');
+    let p: Partition;
+    try {
+      p = new Partition(topic, partition, dir, log, config, this.config.brokerId);
+    } catch (err) {
+      log.close();
+      throw err;
+    }
+    const restoreStarted = performance.now();
+    const restored = p.producerStore.restore(Date.now(), this.config.values['producer.id.expiration.ms']);
+    const restoreMs = Math.round(performance.now() - restoreStarted);
+    if (restored.error) this.logger.warn({ topic, partition, err: restored.error }, 'producer state not restored: idempotent producers start unknown');
+    if (restored.unusableSnapshot) this.logger.warn({ topic, partition, reason: restored.unusableSnapshot }, 'producer state snapshot unusable: rebuilt from the last segments');
+    if (restored.batchesRead > 0) this.logger.info({ topic, partition, ...restored, ms: restoreMs }, 'rebuilt producer state from the log');
     const state = p.state();
     if (state.logEndOffset > recoveryPoint && recoveryPoint >= 0) {
       this.logger.info({ topic, partition, recoveryPoint, logEndOffset: state.logEndOffset, ms: Math.round(performance.now() - started) }, 'recovered log');
@@ -120,7 +130,7 @@ export class LogManager {
     const p = this.partitions.get(key);
     if (!p) return;
     this.partitions.delete(key);
-    p.close(); // a snapshot it could not write goes with the directory
+    p.close({ writeProducerSnapshot: false });
     const renamed = `${p.dir}.${randomUUID().replaceAll('-', '')}-delete`;
     renameSync(p.dir, renamed);
     rmSync(renamed, { recursive: true, force: true });
@@ -135,10 +145,30 @@ export class LogManager {
 
   /**
    * Writes each log dir's recovery-point-offset-checkpoint and log-start-offset-checkpoint
-   * from the logs' current state.
+   * from the logs' current state, and each partition's producer state snapshot where it is
+   * out of date (so that a start after a crash replays only what came since).
    */
   checkpointRecoveryPoints(): void {
+    this.writeProducerSnapshots();
     this.writeCheckpoints([...this.partitions.values()].map((p) => ({ p, recoveryPoint: p.state().recoveryPoint, logStartOffset: p.logStartOffset })));
+  }
+
+  private writeProducerSnapshots(): void {
+    for (const p of this.partitions.values()) {
+      try {
+        p.producerStore.writeSnapshot();
+      } catch (err) {
+        this.logger.warn({ topic: p.topic, partition: p.index, err: (err as Error).message }, 'producer state snapshot not written');
+      }
+    }
+  }
+
+  /** Forgets idempotent producers idle for producer.id.expiration.ms (Kafka's producer.id.expiration.check.interval.ms task). */
+  expireProducers(nowMs: number): number {
+    let expired = 0;
+    for (const p of this.partitions.values()) expired += p.producerStore.expire(nowMs, this.config.values['producer.id.expiration.ms']);
+    if (expired > 0) this.logger.info({ producers: expired }, 'expired idle producer ids');
+    return expired;
   }
 
   /** The high watermark a partition had at the last checkpoint (undefined: none written). */
@@ -183,6 +213,9 @@ export class LogManager {
     });
     every(v['log.flush.offset.checkpoint.interval.ms'], () => this.checkpointRecoveryPoints());
     every(v['replica.high.watermark.checkpoint.interval.ms'], () => this.checkpointHighWatermarks());
+    every(v['producer.id.expiration.check.interval.ms'], () => {
+      this.expireProducers(Date.now());
+    });
     const flushCheckMs = Math.min(v['log.flush.scheduler.interval.ms'], this.config.logFlushIntervalMs, 1000);
     every(flushCheckMs, () => this.flushDue(Date.now()));
     this.cleaner.startup();
@@ -235,7 +268,7 @@ export class LogManager {
     this.checkpointHighWatermarks();
     for (const p of this.partitions.values()) {
       const snapshotError = p.close();
-      if (snapshotError) this.logger.warn({ topic: p.topic, partition: p.index, err: snapshotError.message }, 'producer state snapshot not written: the next start reads the last segments');
+      if (snapshotError) this.logger.warn({ topic: p.topic, partition: p.index, err: snapshotError.message }, 'producer state snapshot not written');
     }
     this.writeCheckpoints(entries);
     this.partitions.clear();

@@ -8,8 +8,8 @@ import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { native, type BindingAppendResult, type BindingFileSlice, type BindingLog } from '../native.js';
 import type { BindingCleanableRange, BindingCleanResult } from '../../native/binding.js';
 import { toBindingLogConfig } from './log-config.js';
-import { BATCHES_RETAINED_PER_PRODUCER, ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '../txn/producer-state.js';
-import { takeProducerStateSnapshot, writeProducerStateSnapshot } from '../txn/producer-state-snapshot.js';
+import { ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '../txn/producer-state.js';
+import { ProducerStateStore } from '../txn/producer-state-store.js';
 import { errorName } from '../protocol/errors.js';
 import { FollowerTracker } from '../replication/follower-tracker.js';
 
@@ -71,6 +71,8 @@ export class Partition {
   private closed = false;
   /** Idempotent producers' sequence state (KIP-98). */
   readonly producerState = new ProducerStateManager();
+  /** Keeps producerState across restarts (its snapshot and replay). */
+  readonly producerStore: ProducerStateStore;
 
   constructor(
     readonly topic: string,
@@ -80,6 +82,7 @@ export class Partition {
     public config: EffectiveTopicConfig,
     readonly brokerId: number,
   ) {
+    this.producerStore = new ProducerStateStore(dir, this.producerState, log);
     this.leaderId = brokerId;
     this.replicas = [brokerId];
     this.isr = [brokerId];
@@ -146,6 +149,7 @@ export class Partition {
         const sync = next.records.length < SYNC_APPEND_MAX_BYTES && this.config.flushMessages >= NEVER;
         const result = sync ? this.log.appendSync(next.records, next.leaderEpoch, Date.now()) : await this.log.append(next.records, next.leaderEpoch, Date.now());
         if (producer) this.producerState.update(producer, result.firstOffset);
+        this.producerStore.applied(result.logEndOffset);
         this.onLogEndOffsetAdvanced(result.logEndOffset);
         next.resolve(result);
       } catch (err) {
@@ -288,7 +292,8 @@ export class Partition {
       () => undefined,
     );
     const result = await appending;
-    for (const batch of producerBatches(records)) this.producerState.update(batch.info, batch.baseOffset);
+    for (const batch of fetchedProducerBatches(records)) this.producerState.update(batch.info, batch.baseOffset);
+    this.producerStore.applied(result.logEndOffset);
     this.wakeWaiters();
     return result;
   }
@@ -330,7 +335,7 @@ export class Partition {
   /** Follower truncation (by leader epoch): everything from `offset` on goes. */
   truncateTo(offset: number): void {
     this.log.truncateTo(offset);
-    this.producerState.truncateFrom(this.logEndOffset);
+    this.producerStore.truncated(this.logEndOffset);
     if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
   }
 
@@ -390,40 +395,18 @@ export class Partition {
   }
 
   /**
-   * Rebuilds the idempotent producers' state when the partition opens (Kafka's
-   * ProducerStateManager on load): from the snapshot the last close left, plus the batches
-   * appended after it, or, without a usable snapshot, from the batch headers of the last two
-   * segments. Retries that straddle a restart are then still recognised.
+   * Closes the log (flushes and trims its indexes), by default after writing the producer
+   * state snapshot; queued appends fail. Returns the error writing the snapshot, if any: the
+   * log is closed either way. Closing twice does nothing.
    */
-  restoreProducerState(): ProducerStateRestore {
-    const taken = takeProducerStateSnapshot(this.dir);
-    const logEndOffset = this.logEndOffset;
-    let from: number | null = null;
-    if (taken.snapshot && taken.snapshot.offset <= logEndOffset) {
-      this.producerState.restore(taken.snapshot.producers);
-      from = taken.snapshot.offset;
-    }
-    const batches = from === logEndOffset ? [] : this.log.producerBatches(from, BATCHES_RETAINED_PER_PRODUCER);
-    for (const b of batches) {
-      const info = { producerId: b.producerId, producerEpoch: b.producerEpoch, firstSequence: b.firstSequence, lastSequence: b.lastSequence, offsetCount: b.lastOffset - b.baseOffset + 1 };
-      this.producerState.update(info, b.baseOffset);
-    }
-    const unusable = 'unusable' in taken ? taken.unusable : undefined;
-    return { fromSnapshot: from !== null, batchesRead: batches.length, producers: this.producerState.producerCount, ...(unusable ? { unusableSnapshot: unusable } : {}) };
-  }
-
-  /**
-   * Closes the log (flushes and trims its indexes) after writing the producer state snapshot;
-   * queued appends fail. Returns the error writing the snapshot, if any: the log is closed
-   * either way, and the next open reads the last segments instead.
-   */
-  close(): Error | null {
+  close(options: { writeProducerSnapshot?: boolean } = {}): Error | null {
+    if (this.closed) return null;
     this.closed = true;
     this.failCommitWaiters();
     this.wakeWaiters();
     let snapshotError: Error | null = null;
     try {
-      if (this.producerState.producerCount > 0) writeProducerStateSnapshot(this.dir, { offset: this.logEndOffset, producers: this.producerState.snapshot() });
+      if (options.writeProducerSnapshot ?? true) this.producerStore.writeSnapshot();
     } catch (err) {
       snapshotError = err as Error;
     }
@@ -432,23 +415,13 @@ export class Partition {
   }
 }
 
-/** What `Partition.restoreProducerState` found. */
-export interface ProducerStateRestore {
-  readonly fromSnapshot: boolean;
-  /** Idempotent batches read back from the log. */
-  readonly batchesRead: number;
-  readonly producers: number;
-  /** Why a snapshot file there could not be used (it was deleted; the log was read instead). */
-  readonly unusableSnapshot?: string;
-}
-
 /** The answer to a retried batch that is already in the log: its original offsets (KIP-98). */
 function duplicateResult(firstOffset: number, offsetCount: number, logEndOffset: number): BindingAppendResult {
   return { firstOffset, lastOffset: firstOffset + offsetCount - 1, logAppendTimeMs: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, recordCount: offsetCount, logEndOffset };
 }
 
 /** Each idempotent batch's producer fields and base offset, from the batch headers of a fetched chunk. */
-function* producerBatches(records: Buffer): Generator<{ info: BatchProducerInfo; baseOffset: number }> {
+function* fetchedProducerBatches(records: Buffer): Generator<{ info: BatchProducerInfo; baseOffset: number }> {
   for (let pos = 0; pos + 61 <= records.length; ) {
     const length = records.readInt32BE(pos + 8);
     if (pos + 12 + length > records.length) return;

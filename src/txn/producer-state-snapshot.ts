@@ -1,8 +1,10 @@
-// Producer state snapshots: what a partition leaves in its directory when it closes, so that
-// the next start knows each idempotent producer's last batches without reading the log back
-// (Kafka's <offset>.snapshot files; Tidelog's is JSON, in producer-state.json). A snapshot is
-// written when the partition closes and taken (read and deleted) when it opens, so after a
-// crash there is none and the partition reads its last segments instead.
+// Producer state snapshots (Kafka's <offset>.snapshot files; Tidelog's is JSON, one file per
+// partition directory, producer-state.json): the idempotent producers' state as it was when
+// the log ended at `offset`, so that opening the partition replays only the batches after it.
+// Layout: {"version":1,"offset":N,"producers":[{"producerId","epoch","lastTimestamp",
+// "batches":[{"firstSequence","lastSequence","firstOffset"}]}]}. Written through a fsynced
+// temporary file and a rename, so a crash leaves the old snapshot or the new one (the log
+// opens and deletes a leftover `.tmp`). Partition decides when: see restoreProducerState.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -11,16 +13,17 @@ import type { ProducerSnapshotEntry } from './producer-state.js';
 
 export const PRODUCER_STATE_SNAPSHOT_FILE = 'producer-state.json';
 
-const offset = z.number().int().min(0);
-const sequence = z.number().int().min(0);
+const int = z.number().int();
+const offset = int.min(0);
 const snapshotSchema = z.object({
   version: z.literal(1),
   offset,
   producers: z.array(
     z.object({
-      producerId: z.number().int().min(0),
-      epoch: z.number().int().min(0),
-      batches: z.array(z.object({ firstSequence: sequence, lastSequence: sequence, firstOffset: offset })),
+      producerId: int,
+      epoch: int,
+      lastTimestamp: int,
+      batches: z.array(z.object({ firstSequence: int, lastSequence: int, firstOffset: offset })),
     }),
   ),
 });
@@ -31,15 +34,19 @@ export interface ProducerStateSnapshot {
   readonly producers: readonly ProducerSnapshotEntry[];
 }
 
-/** What `takeProducerStateSnapshot` found: a snapshot, none, or a file it could not use (and deleted). */
-export type TakenSnapshot = { readonly snapshot: ProducerStateSnapshot } | { readonly snapshot: null; readonly unusable?: string };
+/** What `readProducerStateSnapshot` found: a snapshot, none, or a file it could not use (and deleted). */
+export type ReadSnapshot = { readonly snapshot: ProducerStateSnapshot } | { readonly snapshot: null; readonly unusable?: string };
 
 export function writeProducerStateSnapshot(dir: string, snapshot: ProducerStateSnapshot): void {
   writeFileAtomically(path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE), JSON.stringify({ version: 1, offset: snapshot.offset, producers: snapshot.producers }));
 }
 
-/** Reads the snapshot in `dir` and deletes it: each snapshot is used by one start only. */
-export function takeProducerStateSnapshot(dir: string): TakenSnapshot {
+export function deleteProducerStateSnapshot(dir: string): void {
+  rmSync(path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE), { force: true });
+}
+
+/** Reads the snapshot in `dir`. A file that is not a snapshot is deleted and reported as `unusable`. */
+export function readProducerStateSnapshot(dir: string): ReadSnapshot {
   const file = path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE);
   let text: string;
   try {
@@ -48,14 +55,17 @@ export function takeProducerStateSnapshot(dir: string): TakenSnapshot {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { snapshot: null };
     throw err;
   }
-  rmSync(file, { force: true });
+  const unusable = (why: string): ReadSnapshot => {
+    rmSync(file, { force: true });
+    return { snapshot: null, unusable: `${file}: ${why}` };
+  };
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { snapshot: null, unusable: `${file}: not JSON (${(err as Error).message})` };
+    return unusable(`not JSON (${(err as Error).message})`);
   }
   const parsed = snapshotSchema.safeParse(json);
-  if (!parsed.success) return { snapshot: null, unusable: `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  if (!parsed.success) return unusable(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return { snapshot: parsed.data };
 }

@@ -2,13 +2,12 @@
 // (producer id → epoch and the metadata of its last five batches), used to drop duplicate
 // retries and refuse out-of-order batches (KIP-98). Batch headers are read here, one per
 // batch and never the records: producerId (offset 43), producerEpoch (51), baseSequence (53),
-// lastOffsetDelta (23), batchLength (8).
+// lastOffsetDelta (23), maxTimestamp (35), batchLength (8).
 //
-// The state survives restarts (producer-state-snapshot.ts and Partition.restoreProducerState):
-// a clean shutdown leaves a snapshot, and the batches after it, or without one those of the
-// last two segments, are read back from their headers. A producer known neither way (its
-// batches are older) gets its next batch accepted at any sequence, as Kafka does for a
-// producer whose state expired. Not yet: producer.id.expiration.ms (entries are never dropped).
+// The state survives restarts (producer-state-snapshot.ts, Partition.restoreProducerState).
+// A producer whose last batch is older than producer.id.expiration.ms is forgotten
+// (removeExpired), as Kafka does; a producer the state does not know gets its next batch
+// accepted at any sequence.
 import { ErrorCode } from '../protocol/errors.js';
 
 /** Kafka keeps the metadata of this many batches per producer for duplicate detection. */
@@ -30,17 +29,22 @@ export interface BatchProducerInfo {
   readonly lastSequence: number;
   /** Offsets the request's batches span (sum of lastOffsetDelta + 1). */
   readonly offsetCount: number;
+  /** The largest max timestamp of the request's batches. */
+  readonly maxTimestamp: number;
 }
 
 interface ProducerEntry {
   epoch: number;
   batches: BatchMetadata[];
+  /** The largest max timestamp of its batches: producer.id.expiration.ms counts from it. */
+  lastTimestamp: number;
 }
 
 /** One producer's state as a snapshot keeps it. */
 export interface ProducerSnapshotEntry {
   readonly producerId: number;
   readonly epoch: number;
+  readonly lastTimestamp: number;
   readonly batches: readonly BatchMetadata[];
 }
 
@@ -55,18 +59,26 @@ export function readProducerInfo(records: Buffer): BatchProducerInfo | null {
   const firstSequence = records.readInt32BE(53);
   let offsetCount = 0;
   let lastSequence = firstSequence;
+  let maxTimestamp = -1;
   // Walk the batch headers (at most a handful per request; the addon validates them fully).
   for (let pos = 0; pos + 61 <= records.length; ) {
     const count = records.readInt32BE(pos + 23) + 1;
     offsetCount += count;
     lastSequence = (records.readInt32BE(pos + 53) + count - 1) % (INT32_MAX + 1);
+    maxTimestamp = Math.max(maxTimestamp, Number(records.readBigInt64BE(pos + 35)));
     pos += 12 + records.readInt32BE(pos + 8);
   }
-  return { producerId, producerEpoch, firstSequence, lastSequence, offsetCount };
+  return { producerId, producerEpoch, firstSequence, lastSequence, offsetCount, maxTimestamp };
 }
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  private changeCount = 0;
+
+  /** Grows with every change of the state (to tell whether a snapshot is still current). */
+  get changes(): number {
+    return this.changeCount;
+  }
 
   /** Decides whether a batch from an idempotent producer is appended, dropped as a duplicate, or refused. */
   check(info: BatchProducerInfo): SequenceCheck {
@@ -95,27 +107,43 @@ export class ProducerStateManager {
   update(info: BatchProducerInfo, firstOffset: number): void {
     let entry = this.producers.get(info.producerId);
     if (!entry || info.producerEpoch > entry.epoch) {
-      entry = { epoch: info.producerEpoch, batches: [] };
+      entry = { epoch: info.producerEpoch, batches: [], lastTimestamp: -1 };
       this.producers.set(info.producerId, entry);
     }
     entry.batches.push({ firstSequence: info.firstSequence, lastSequence: info.lastSequence, firstOffset });
     if (entry.batches.length > BATCHES_RETAINED_PER_PRODUCER) entry.batches.shift();
+    entry.lastTimestamp = Math.max(entry.lastTimestamp, info.maxTimestamp);
+    this.changeCount++;
   }
 
   /** Forgets the batches from `offset` on (the log was truncated there: they are no longer stored). */
   truncateFrom(offset: number): void {
     for (const entry of this.producers.values()) entry.batches = entry.batches.filter((b) => b.firstOffset < offset);
+    this.changeCount++;
+  }
+
+  /** Forgets producers whose last batch is `expirationMs` or more older than `nowMs` (Kafka's removeExpiredProducers); returns how many. */
+  removeExpired(nowMs: number, expirationMs: number): number {
+    let removed = 0;
+    for (const [producerId, entry] of this.producers) {
+      if (nowMs - entry.lastTimestamp < expirationMs) continue;
+      this.producers.delete(producerId);
+      removed++;
+    }
+    if (removed > 0) this.changeCount++;
+    return removed;
   }
 
   /** Every producer's state, for a snapshot. */
   snapshot(): ProducerSnapshotEntry[] {
-    return [...this.producers].map(([producerId, e]) => ({ producerId, epoch: e.epoch, batches: [...e.batches] }));
+    return [...this.producers].map(([producerId, e]) => ({ producerId, epoch: e.epoch, lastTimestamp: e.lastTimestamp, batches: [...e.batches] }));
   }
 
   /** Replaces the state with a snapshot's. */
   restore(entries: readonly ProducerSnapshotEntry[]): void {
     this.producers.clear();
-    for (const e of entries) this.producers.set(e.producerId, { epoch: e.epoch, batches: e.batches.slice(-BATCHES_RETAINED_PER_PRODUCER) });
+    for (const e of entries) this.producers.set(e.producerId, { epoch: e.epoch, lastTimestamp: e.lastTimestamp, batches: e.batches.slice(-BATCHES_RETAINED_PER_PRODUCER) });
+    this.changeCount++;
   }
 
   get producerCount(): number {

@@ -1,8 +1,9 @@
 //! The batches of idempotent producers still in a log, read back from batch headers, so that
 //! the broker can rebuild its producer state (Kafka's `ProducerStateManager`) when it opens
 //! a partition: without it, a producer's retry that straddles a restart would be stored
-//! twice. Kafka rebuilds from its last snapshot, or, with none, from the last two segments;
-//! the caller chooses the start the same way. Only headers are read (one `pread` each).
+//! twice. The caller replays from its last snapshot's offset, or, with no usable snapshot,
+//! from the last two segments (a bound Tidelog chooses: Kafka reads the whole log then).
+//! Only headers are read (one `pread` each).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -12,8 +13,7 @@ use crate::log::Log;
 /// Producer id of a batch written without idempotence.
 const NO_PRODUCER_ID: i64 = -1;
 
-/// How many segments, counted from the active one, a rebuild without a snapshot reads
-/// (as Kafka's `rebuildProducerState` does when it finds no snapshot).
+/// How many segments, counted from the active one, a rebuild without a snapshot reads.
 pub const SEGMENTS_READ_WITHOUT_SNAPSHOT: usize = 2;
 
 /// One idempotent producer's batch: its producer fields and the offsets it holds.
@@ -26,6 +26,8 @@ pub struct ProducerBatch {
     pub last_sequence: i32,
     pub base_offset: i64,
     pub last_offset: i64,
+    /// The batch's max timestamp (what `producer.id.expiration.ms` is measured from).
+    pub max_timestamp: i64,
 }
 
 /// Where a rebuild starts reading.
@@ -37,15 +39,16 @@ pub enum ReadFrom {
     LastSegments,
 }
 
-/// The idempotent batches of `log` from `from` on, at most `per_producer` of each producer
-/// (its latest), in log order. Errors: damaged batch headers (`KafkaStorageError`).
+/// The idempotent batches of `log` from `from` on (never below the log start offset), at
+/// most `per_producer` of each producer (its latest), in log order. Errors: damaged batch
+/// headers (`KafkaStorageError`).
 pub fn producer_batches(
     log: &Log,
     from: ReadFrom,
     per_producer: usize,
 ) -> Result<Vec<ProducerBatch>> {
     let segments: Vec<_> = log.segments().collect();
-    let (first_segment, from_offset) = match from {
+    let (first_segment, wanted_from) = match from {
         ReadFrom::LastSegments => (
             segments
                 .len()
@@ -61,6 +64,7 @@ pub fn producer_batches(
             offset,
         ),
     };
+    let from_offset = wanted_from.max(log.log_start_offset());
     let mut latest: HashMap<i64, VecDeque<ProducerBatch>> = HashMap::new();
     for segment in &segments[first_segment..] {
         segment.for_each_batch_header(|h| {
@@ -79,6 +83,7 @@ pub fn producer_batches(
                 last_sequence: increment_sequence(h.base_sequence, h.last_offset_delta),
                 base_offset: h.base_offset,
                 last_offset: h.last_offset(),
+                max_timestamp: h.max_timestamp,
             });
         })?;
     }

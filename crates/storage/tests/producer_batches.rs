@@ -80,4 +80,59 @@ fn reads_from_an_offset_or_only_the_last_two_segments() {
     assert!(producer_batches(&log, ReadFrom::LastSegments, 0)
         .unwrap()
         .is_empty());
+    // Nothing below the log start offset, even inside a segment read whole.
+    log.delete_records_before(3).unwrap();
+    let after: Vec<i64> = producer_batches(&log, ReadFrom::Offset(0), 5)
+        .unwrap()
+        .iter()
+        .map(|b| b.producer_id)
+        .collect();
+    assert_eq!(after, vec![3]);
+}
+
+#[test]
+fn follows_an_epoch_bump_and_producers_interleaved_across_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = idempotent_batch(1, 1_000, 0, 0, 0).len() as u32;
+    let mut log = open(dir.path(), 2 * one);
+    for (producer, epoch, sequence) in [
+        (5, 0, 0),
+        (6, 0, 0),
+        (5, 0, 1),
+        (5, 1, 0),
+        (6, 0, 1),
+        (5, 1, 1),
+    ] {
+        log.append(
+            &mut idempotent_batch(1, 2_000 + i64::from(sequence), producer, epoch, sequence),
+            0,
+            1_000,
+        )
+        .unwrap();
+    }
+    assert_eq!(log.segment_count(), 3);
+    let got: Vec<(i64, i16, i32, i64, i64)> = producer_batches(&log, ReadFrom::Offset(0), 5)
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b.producer_id,
+                b.producer_epoch,
+                b.first_sequence,
+                b.base_offset,
+                b.max_timestamp,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (5, 0, 0, 0, 2_000),
+            (6, 0, 0, 1, 2_000),
+            (5, 0, 1, 2, 2_001),
+            (5, 1, 0, 3, 2_000),
+            (6, 0, 1, 4, 2_001),
+            (5, 1, 1, 5, 2_001)
+        ]
+    );
 }

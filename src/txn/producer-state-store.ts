@@ -1,0 +1,92 @@
+// ProducerStateStore: keeps one partition's idempotent producer state (ProducerStateManager)
+// across restarts. It knows up to which offset the state has seen every batch, writes that
+// point and the state as a snapshot (producer-state-snapshot.ts) when the partition closes
+// and at every recovery-point checkpoint, and when the partition opens restores the snapshot
+// and replays the batch headers after it. With no usable snapshot (a first start, a damaged
+// file, one past the log end after lost writes) it replays the last two segments: Kafka
+// would read the whole log then; Tidelog bounds the start-up work and forgets producers whose
+// last batch is older. It also drops producers idle for producer.id.expiration.ms.
+import type { BindingLog } from '../native.js';
+import { BATCHES_RETAINED_PER_PRODUCER, type ProducerStateManager } from './producer-state.js';
+import { deleteProducerStateSnapshot, PRODUCER_STATE_SNAPSHOT_FILE, readProducerStateSnapshot, writeProducerStateSnapshot } from './producer-state-snapshot.js';
+
+/** What `ProducerStateStore.restore` did. */
+export interface ProducerStateRestore {
+  readonly fromSnapshot: boolean;
+  /** Idempotent batches read back from the log. */
+  readonly batchesRead: number;
+  readonly producers: number;
+  /** A snapshot that could not be used and why (it was deleted; the log was read instead). */
+  readonly unusableSnapshot?: string;
+  /** Restoring failed (the state starts empty): why. */
+  readonly error?: string;
+}
+
+export class ProducerStateStore {
+  /** Every batch below this offset has been applied to the state. */
+  private appliedUpTo = 0;
+  /** The snapshot on disk: its offset and the state's change count when it was written. */
+  private onDisk: { readonly offset: number; readonly changes: number } | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly state: ProducerStateManager,
+    private readonly log: BindingLog,
+  ) {}
+
+  /** Rebuilds the state when the partition opens (before any append). Never throws. */
+  restore(nowMs: number, expirationMs: number): ProducerStateRestore {
+    const logEndOffset = this.log.state().logEndOffset;
+    this.appliedUpTo = logEndOffset;
+    try {
+      const read = readProducerStateSnapshot(this.dir);
+      let unusable = 'unusable' in read ? read.unusable : undefined;
+      let from: number | null = null;
+      if (read.snapshot && read.snapshot.offset <= logEndOffset) {
+        this.state.restore(read.snapshot.producers);
+        from = read.snapshot.offset;
+        this.onDisk = { offset: from, changes: this.state.changes };
+      } else if (read.snapshot) {
+        unusable = `${PRODUCER_STATE_SNAPSHOT_FILE} is at offset ${read.snapshot.offset}, past the log end ${logEndOffset}`;
+        deleteProducerStateSnapshot(this.dir);
+      }
+      const batches = from === logEndOffset ? [] : this.log.producerBatches(from, BATCHES_RETAINED_PER_PRODUCER);
+      for (const b of batches) {
+        const info = { producerId: b.producerId, producerEpoch: b.producerEpoch, firstSequence: b.firstSequence, lastSequence: b.lastSequence, offsetCount: b.lastOffset - b.baseOffset + 1, maxTimestamp: b.maxTimestamp };
+        this.state.update(info, b.baseOffset);
+      }
+      this.state.removeExpired(nowMs, expirationMs);
+      return { fromSnapshot: from !== null, batchesRead: batches.length, producers: this.state.producerCount, ...(unusable ? { unusableSnapshot: unusable } : {}) };
+    } catch (err) {
+      this.state.restore([]);
+      return { fromSnapshot: false, batchesRead: 0, producers: 0, error: (err as Error).message };
+    }
+  }
+
+  /** After an append (leader or follower) has been applied to the state: the log ends at `logEndOffset`. */
+  applied(logEndOffset: number): void {
+    this.appliedUpTo = logEndOffset;
+  }
+
+  /** After a truncation to `logEndOffset`: forgets what went, and a snapshot that covers it. */
+  truncated(logEndOffset: number): void {
+    this.state.truncateFrom(logEndOffset);
+    this.appliedUpTo = Math.min(this.appliedUpTo, logEndOffset);
+    if (this.onDisk && this.onDisk.offset > logEndOffset) {
+      deleteProducerStateSnapshot(this.dir);
+      this.onDisk = null;
+    }
+  }
+
+  /** Forgets producers idle for `expirationMs` (producer.id.expiration.ms); returns how many. */
+  expire(nowMs: number, expirationMs: number): number {
+    return this.state.removeExpired(nowMs, expirationMs);
+  }
+
+  /** Writes a snapshot unless the one on disk is already current. Throws on I/O errors. */
+  writeSnapshot(): void {
+    if (this.onDisk && this.onDisk.offset === this.appliedUpTo && this.onDisk.changes === this.state.changes) return;
+    writeProducerStateSnapshot(this.dir, { offset: this.appliedUpTo, producers: this.state.snapshot() });
+    this.onDisk = { offset: this.appliedUpTo, changes: this.state.changes };
+  }
+}
