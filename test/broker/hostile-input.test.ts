@@ -164,6 +164,20 @@ describe('hostile input', { timeout: 120_000 }, () => {
     await bystanderStillServed();
   });
 
+  it('refuses two batches for one partition in one produce request with INVALID_RECORD and stores neither', async () => {
+    const c = await connect();
+    const endOffset = async () => (await c.request(ApiKey.ListOffsets, 9, { replicaId: -1, topics: [{ name: 'bystander', partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })).topics[0]!.partitions[0]!.offset;
+    const before = await endOffset();
+    const two = Buffer.concat([recordBatch([{ value: 'one' }]), recordBatch([{ value: 'two' }])]);
+    const produced = await c.request(ApiKey.Produce, 9, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'bystander', partitionData: [{ index: 0, records: two }] }] });
+    const p = produced.responses[0]!.partitionResponses[0]!;
+    assert.equal(p.errorCode, ErrorCode.INVALID_RECORD);
+    assert.equal(p.errorMessage, 'Produce requests with version 9 are only allowed to contain exactly one record batch per partition');
+    assert.equal(await endOffset(), before, 'log end offset unchanged');
+    c.close();
+    await bystanderStillServed();
+  });
+
   it('answers a produce with a magic 1 message set with UNSUPPORTED_FOR_MESSAGE_FORMAT', async () => {
     const c = await connect();
     const batch = recordBatch([{ value: 'old' }]);

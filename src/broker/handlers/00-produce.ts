@@ -2,7 +2,8 @@
 // v0-2 are advertised because librdkafka turns compression off against brokers without them,
 //   but their message sets (magic 0/1) are refused per partition with
 //   UNSUPPORTED_FOR_MESSAGE_FORMAT by the log's batch check: only v2 record batches are stored.
-// v3+: record batches (magic 2) and transactionalId.
+// v3+: record batches (magic 2) and transactionalId; exactly one batch per partition, as
+//   Kafka's ProduceRequest.validateRecords demands (INVALID_RECORD otherwise, nothing stored).
 // v5+: logStartOffset in the response. v8+: per-record errors (none reported yet).
 // v9+: flexible. v10+: nodeEndpoints for NOT_LEADER_OR_FOLLOWER (single node: never).
 // acks 0 (no response), 1 (after the leader's append) and -1 (after the ISR has it; with one
@@ -37,7 +38,13 @@ export const produceHandler = defineHandler({
         request.topicData.map(async (t) => ({
           name: t.name,
           partitionResponses: await Promise.all(
-            t.partitionData.map(async (p) => ({ index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs)) })),
+            t.partitionData.map(async (p) => {
+              if (ctx.apiVersion >= 3 && holdsMoreThanOneBatch(p.records)) {
+                const errorMessage = `Produce requests with version ${ctx.apiVersion} are only allowed to contain exactly one record batch per partition`;
+                return { index: p.index, errorCode: ErrorCode.INVALID_RECORD, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+              }
+              return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs)) };
+            }),
           ),
         })),
       );
@@ -46,3 +53,8 @@ export const produceHandler = defineHandler({
     return { responses };
   },
 });
+
+/** Whether `records` goes on past its first batch (whose length is at bytes 8-11). Damage inside a batch is the log's to report. */
+function holdsMoreThanOneBatch(records: Buffer | null): boolean {
+  return records !== null && records.length >= 12 && 12 + records.readInt32BE(8) < records.length;
+}
