@@ -5,7 +5,8 @@
 // and replays the batch headers after it. With no usable snapshot (a first start, a damaged
 // file, one past the log end after lost writes) it replays the last two segments: Kafka
 // would read the whole log then; Tidelog bounds the start-up work and forgets producers whose
-// last batch is older. It also drops producers idle for producer.id.expiration.ms.
+// last batch is older. A follower's truncation rebuilds the state the same way. It also drops
+// producers idle for producer.id.expiration.ms.
 import type { BindingLog } from '../native.js';
 import { BATCHES_RETAINED_PER_PRODUCER, type ProducerStateManager } from './producer-state.js';
 import { deleteProducerStateSnapshot, PRODUCER_STATE_SNAPSHOT_FILE, readProducerStateSnapshot, writeProducerStateSnapshot } from './producer-state-snapshot.js';
@@ -27,6 +28,8 @@ export class ProducerStateStore {
   private appliedUpTo = 0;
   /** The snapshot on disk: its offset and the state's change count when it was written. */
   private onDisk: { readonly offset: number; readonly changes: number } | null = null;
+  /** producer.id.expiration.ms, as the last restore was given it. */
+  private expirationMs = Number.MAX_SAFE_INTEGER;
 
   constructor(
     private readonly dir: string,
@@ -38,6 +41,8 @@ export class ProducerStateStore {
   restore(nowMs: number, expirationMs: number): ProducerStateRestore {
     const logEndOffset = this.log.state().logEndOffset;
     this.appliedUpTo = logEndOffset;
+    this.expirationMs = expirationMs;
+    this.onDisk = null;
     try {
       const read = readProducerStateSnapshot(this.dir);
       let unusable = 'unusable' in read ? read.unusable : undefined;
@@ -68,14 +73,16 @@ export class ProducerStateStore {
     this.appliedUpTo = logEndOffset;
   }
 
-  /** After a truncation to `logEndOffset`: forgets what went, and a snapshot that covers it. */
-  truncated(logEndOffset: number): void {
-    this.state.truncateFrom(logEndOffset);
-    this.appliedUpTo = Math.min(this.appliedUpTo, logEndOffset);
-    if (this.onDisk && this.onDisk.offset > logEndOffset) {
-      deleteProducerStateSnapshot(this.dir);
-      this.onDisk = null;
-    }
+  /**
+   * After the log was truncated (a follower's): rebuilds the state as of the new log end, as
+   * Kafka's truncateAndReload does, from the snapshot if it is not past that end (it is
+   * deleted if it is) and the batches after it. Dropping only the truncated batches would
+   * keep what they changed, such as an epoch bump a deposed leader accepted.
+   */
+  truncated(logEndOffset: number): ProducerStateRestore {
+    if (this.onDisk && this.onDisk.offset > logEndOffset) deleteProducerStateSnapshot(this.dir);
+    this.state.restore([]);
+    return this.restore(Date.now(), this.expirationMs);
   }
 
   /** Forgets producers idle for `expirationMs` (producer.id.expiration.ms); returns how many. */

@@ -116,12 +116,6 @@ export class ProducerStateManager {
     this.changeCount++;
   }
 
-  /** Forgets the batches from `offset` on (the log was truncated there: they are no longer stored). */
-  truncateFrom(offset: number): void {
-    for (const entry of this.producers.values()) entry.batches = entry.batches.filter((b) => b.firstOffset < offset);
-    this.changeCount++;
-  }
-
   /** Forgets producers whose last batch is `expirationMs` or more older than `nowMs` (Kafka's removeExpiredProducers); returns how many. */
   removeExpired(nowMs: number, expirationMs: number): number {
     let removed = 0;

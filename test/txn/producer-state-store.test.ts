@@ -1,0 +1,65 @@
+// ProducerStateStore on a real log (the addon's BindingLog in a temporary directory): a
+// follower's truncation rebuilds the state as of the new log end, undoing what the truncated
+// batches did (an epoch bump), and deletes a snapshot that covered them.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { native, type BindingLogConfig } from '../../src/native.js';
+import { ProducerStateManager, readProducerInfo } from '../../src/txn/producer-state.js';
+import { PRODUCER_STATE_SNAPSHOT_FILE } from '../../src/txn/producer-state-snapshot.js';
+import { ProducerStateStore } from '../../src/txn/producer-state-store.js';
+import { recordBatch } from '../helpers/batch.js';
+import { removeDir, tempDir } from '../helpers/broker-process.js';
+
+const CONFIG: BindingLogConfig = {
+  segmentBytes: 1 << 20,
+  segmentMs: 7 * 24 * 3600 * 1000,
+  indexIntervalBytes: 4096,
+  maxIndexSizeBytes: 1 << 16,
+  maxMessageBytes: 1_048_588,
+  logAppendTime: false,
+  flushIntervalMessages: Number.MAX_SAFE_INTEGER,
+};
+const DAY_MS = 86_400_000;
+
+describe('ProducerStateStore', () => {
+  let dir = '';
+  afterEach(() => removeDir(dir));
+
+  it("rebuilds the state on truncation, undoing a truncated epoch bump, and drops a snapshot past the new end", () => {
+    dir = tempDir();
+    const log = native.BindingLog.open(dir, CONFIG, 0);
+    try {
+      const state = new ProducerStateManager();
+      const store = new ProducerStateStore(dir, state, log);
+      assert.deepEqual(store.restore(Date.now(), DAY_MS), { fromSnapshot: false, batchesRead: 0, producers: 0 });
+      // The leader's path: append, then record it in the state.
+      const append = (producerEpoch: number, baseSequence: number) => {
+        const batch = recordBatch([{ value: `e${producerEpoch}s${baseSequence}` }], Date.now(), { producerId: 42, producerEpoch, baseSequence });
+        const info = readProducerInfo(batch)!;
+        const result = log.appendSync(batch, 0, Date.now());
+        state.update(info, result.firstOffset);
+        store.applied(result.logEndOffset);
+        return result.firstOffset;
+      };
+      append(0, 0);
+      append(0, 1);
+      const bumpedAt = append(1, 0);
+      store.writeSnapshot();
+      const file = path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE);
+      assert.ok(existsSync(file));
+      const epoch0 = (baseSequence: number) => readProducerInfo(recordBatch([{ value: 'x' }], Date.now(), { producerId: 42, producerEpoch: 0, baseSequence }))!;
+      assert.equal(state.check(epoch0(2)).kind, 'error', 'epoch 1 fences epoch 0');
+
+      log.truncateTo(bumpedAt);
+      const rebuilt = store.truncated(bumpedAt);
+      assert.equal(existsSync(file), false, 'the snapshot covered the truncated batch');
+      assert.deepEqual(rebuilt, { fromSnapshot: false, batchesRead: 2, producers: 1 });
+      assert.deepEqual(state.check(epoch0(2)), { kind: 'append' }, 'epoch 0 goes on where it was');
+      assert.deepEqual(state.check(epoch0(1)), { kind: 'duplicate', firstOffset: 1 });
+    } finally {
+      log.close();
+    }
+  });
+});
