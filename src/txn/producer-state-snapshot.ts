@@ -4,7 +4,7 @@
 // Layout: {"version":1,"offset":N,"producers":[{"producerId","epoch","lastTimestamp",
 // "batches":[{"firstSequence","lastSequence","firstOffset"}]}]}. Written through a fsynced
 // temporary file and a rename, so a crash leaves the old snapshot or the new one (the log
-// opens and deletes a leftover `.tmp`). Partition decides when: see restoreProducerState.
+// opens and deletes a leftover `.tmp`). When they are written and read: ProducerStateStore.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';

@@ -37,12 +37,13 @@ export class ProducerStateStore {
     private readonly log: BindingLog,
   ) {}
 
-  /** Rebuilds the state when the partition opens (before any append). Never throws. */
+  /** Rebuilds the state from scratch as of the log end: when the partition opens, and after a truncation. Never throws. */
   restore(nowMs: number, expirationMs: number): ProducerStateRestore {
     const logEndOffset = this.log.state().logEndOffset;
     this.appliedUpTo = logEndOffset;
     this.expirationMs = expirationMs;
     this.onDisk = null;
+    this.state.restore([]);
     try {
       const read = readProducerStateSnapshot(this.dir);
       let unusable = 'unusable' in read ? read.unusable : undefined;
@@ -81,7 +82,6 @@ export class ProducerStateStore {
    */
   truncated(logEndOffset: number): ProducerStateRestore {
     if (this.onDisk && this.onDisk.offset > logEndOffset) deleteProducerStateSnapshot(this.dir);
-    this.state.restore([]);
     return this.restore(Date.now(), this.expirationMs);
   }
 

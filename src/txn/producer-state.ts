@@ -4,7 +4,7 @@
 // batch and never the records: producerId (offset 43), producerEpoch (51), baseSequence (53),
 // lastOffsetDelta (23), maxTimestamp (35), batchLength (8).
 //
-// The state survives restarts (producer-state-snapshot.ts, Partition.restoreProducerState).
+// The state survives restarts (ProducerStateStore in producer-state-store.ts).
 // A producer whose last batch is older than producer.id.expiration.ms is forgotten
 // (removeExpired), as Kafka does; a producer the state does not know gets its next batch
 // accepted at any sequence.
@@ -27,9 +27,9 @@ export interface BatchProducerInfo {
   readonly producerEpoch: number;
   readonly firstSequence: number;
   readonly lastSequence: number;
-  /** Offsets the request's batches span (sum of lastOffsetDelta + 1). */
+  /** Offsets the batch spans (lastOffsetDelta + 1). */
   readonly offsetCount: number;
-  /** The largest max timestamp of the request's batches. */
+  /** The batch's max timestamp. */
   readonly maxTimestamp: number;
 }
 
@@ -50,25 +50,24 @@ export interface ProducerSnapshotEntry {
 
 export type SequenceCheck = { readonly kind: 'append' } | { readonly kind: 'duplicate'; readonly firstOffset: number } | { readonly kind: 'error'; readonly errorCode: number; readonly message: string };
 
-/** Reads the producer fields of the batches in a produce request; null for a non-idempotent request. */
-export function readProducerInfo(records: Buffer): BatchProducerInfo | null {
-  if (records.length < 61) return null;
-  const producerId = Number(records.readBigInt64BE(43));
+/**
+ * Reads the producer fields of a record batch (a produce request holds exactly one per
+ * partition); null when it is not idempotent or not a v2 batch (the log refuses magic 0/1).
+ */
+export function readProducerInfo(batch: Buffer): BatchProducerInfo | null {
+  if (batch.length < 61 || batch[16] !== 2) return null;
+  const producerId = Number(batch.readBigInt64BE(43));
   if (producerId === NO_PRODUCER_ID) return null;
-  const producerEpoch = records.readInt16BE(51);
-  const firstSequence = records.readInt32BE(53);
-  let offsetCount = 0;
-  let lastSequence = firstSequence;
-  let maxTimestamp = -1;
-  // Walk the batch headers (at most a handful per request; the addon validates them fully).
-  for (let pos = 0; pos + 61 <= records.length; ) {
-    const count = records.readInt32BE(pos + 23) + 1;
-    offsetCount += count;
-    lastSequence = (records.readInt32BE(pos + 53) + count - 1) % (INT32_MAX + 1);
-    maxTimestamp = Math.max(maxTimestamp, Number(records.readBigInt64BE(pos + 35)));
-    pos += 12 + records.readInt32BE(pos + 8);
-  }
-  return { producerId, producerEpoch, firstSequence, lastSequence, offsetCount, maxTimestamp };
+  const firstSequence = batch.readInt32BE(53);
+  const offsetCount = batch.readInt32BE(23) + 1;
+  return {
+    producerId,
+    producerEpoch: batch.readInt16BE(51),
+    firstSequence,
+    lastSequence: (firstSequence + offsetCount - 1) % (INT32_MAX + 1),
+    offsetCount,
+    maxTimestamp: Number(batch.readBigInt64BE(35)),
+  };
 }
 
 export class ProducerStateManager {

@@ -6,13 +6,22 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { ProducerStateManager, type BatchProducerInfo } from '../../src/txn/producer-state.js';
+import { ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '../../src/txn/producer-state.js';
+import { recordBatch } from '../helpers/batch.js';
 import { PRODUCER_STATE_SNAPSHOT_FILE, readProducerStateSnapshot, writeProducerStateSnapshot } from '../../src/txn/producer-state-snapshot.js';
 import { removeDir, tempDir } from '../helpers/broker-process.js';
 
 const batch = (producerId: number, firstSequence: number, maxTimestamp: number, producerEpoch = 0): BatchProducerInfo => ({ producerId, producerEpoch, firstSequence, lastSequence: firstSequence, offsetCount: 1, maxTimestamp });
 
 describe('ProducerStateManager', () => {
+  it("reads a v2 batch's producer fields, and nothing from a magic 1 message set or a plain batch", () => {
+    const batch = recordBatch([{ value: 'a' }, { value: 'b' }], 1_234, { producerId: 9, producerEpoch: 3, baseSequence: 2147483647 });
+    assert.deepEqual(readProducerInfo(batch), { producerId: 9, producerEpoch: 3, firstSequence: 2147483647, lastSequence: 0, offsetCount: 2, maxTimestamp: 1_234 });
+    batch.writeInt8(1, 16);
+    assert.equal(readProducerInfo(batch), null);
+    assert.equal(readProducerInfo(recordBatch([{ value: 'c' }])), null);
+  });
+
   it('forgets producers whose last batch is expirationMs old, counted from their newest timestamp', () => {
     const state = new ProducerStateManager();
     state.update(batch(1, 0, 1_000), 0);
