@@ -106,6 +106,25 @@ export declare class BindingLog {
   close(): void
 }
 
+/**
+ * The exclusive lock on one log directory (`<dir>/.lock`), held until `release()` or until
+ * the process ends. A directory another process holds throws an `Error` whose `code` is
+ * `'LOG_DIR_LOCKED'` and whose `holderPid` is the holder's pid when known; any other failure
+ * throws with `code` `'LOG_DIR_LOCK_FAILED'`.
+ */
+export declare class BindingLogDirLock {
+  static acquire(dir: string): BindingLogDirLock
+  /** Releases the lock; later calls do nothing. */
+  release(): void
+}
+
+/**
+ * Starts the watchdog: after `timeout_ms`, writes `message` and a newline to stderr (without
+ * blocking: a full or dead stderr loses the message, not the exit) and ends the process with
+ * `exit_code` through `_exit(2)`, which runs no exit handlers that could block in turn.
+ */
+export declare function armExitWatchdog(timeoutMs: number, exitCode: number, message: string): void
+
 /** What an append did (`AppendInfo`). */
 export interface BindingAppendResult {
   firstOffset: number

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type * as Binding from '../native/binding.js';
 
-export type { BindingLog, BindingFileSlice, BindingLogConfig, BindingAppendResult, BindingLogState } from '../native/binding.js';
+export type { BindingLog, BindingFileSlice, BindingLogConfig, BindingAppendResult, BindingLogState, BindingLogDirLock } from '../native/binding.js';
 
 /** The repository root: this file is compiled to dist/src/native.js. */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

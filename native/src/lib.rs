@@ -15,6 +15,8 @@
     reason = "exported methods are called from JavaScript, where #[must_use] means nothing"
 )]
 
+pub mod exit_watchdog;
+
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -1015,4 +1017,47 @@ pub fn set_socket_buffer_sizes(
 #[napi]
 pub fn shut_down_socket(env: Env, fd: i32) -> napi::Result<()> {
     tidelog_storage::socket::shut_down(fd).map_err(|e| js_error(env, &e))
+}
+
+/// The exclusive lock on one log directory (`<dir>/.lock`), held until `release()` or until
+/// the process ends. A directory another process holds throws an `Error` whose `code` is
+/// `'LOG_DIR_LOCKED'` and whose `holderPid` is the holder's pid when known; any other failure
+/// throws with `code` `'LOG_DIR_LOCK_FAILED'`.
+#[napi]
+pub struct BindingLogDirLock {
+    inner: Option<tidelog_storage::LogDirLock>,
+}
+
+#[napi]
+impl BindingLogDirLock {
+    #[napi(factory)]
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "napi-rs hands JavaScript arguments over by value; `#[expect]` is not met inside the macro expansion"
+    )]
+    pub fn acquire(env: Env, dir: String) -> napi::Result<Self> {
+        use tidelog_storage::LogDirLockError;
+        match tidelog_storage::LogDirLock::try_lock(std::path::Path::new(&dir)) {
+            Ok(lock) => Ok(Self { inner: Some(lock) }),
+            Err(e) => {
+                let (code, holder) = match &e {
+                    LogDirLockError::Held { holder_pid, .. } => ("LOG_DIR_LOCKED", *holder_pid),
+                    LogDirLockError::Io { .. } => ("LOG_DIR_LOCK_FAILED", None),
+                };
+                let mut obj =
+                    env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
+                obj.set_named_property("code", code)?;
+                if let Some(pid) = holder {
+                    obj.set_named_property("holderPid", pid)?;
+                }
+                Err(napi::Error::from(obj.to_unknown()))
+            }
+        }
+    }
+
+    /// Releases the lock; later calls do nothing.
+    #[napi]
+    pub fn release(&mut self) {
+        self.inner.take();
+    }
 }

@@ -2,7 +2,6 @@
 // store, log manager, topics, the replica manager, the socket server and the request router.
 // Start-up opens (and if needed recovers) every log before the listeners accept clients;
 // shutdown stops accepting, finishes in-flight requests, then flushes and closes the logs.
-import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
@@ -13,6 +12,7 @@ import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { ZkCluster } from '../cluster/zk-cluster.js';
 import type { ReplicationManager } from '../replication/replication-manager.js';
 import { LogManager } from '../log/log-manager.js';
+import { LogDirLocks } from '../log/log-dir-lock.js';
 import { SocketServer, type BoundListener } from '../server/socket-server.js';
 import { ReplicaManager } from './replica-manager.js';
 import { RequestRouter } from './request-router.js';
@@ -30,6 +30,8 @@ export class Broker {
   readonly producerIds: ProducerIdManager;
   private socketServer!: SocketServer;
   private stopped = false;
+  /** The locks on the log dirs, released once the logs are closed. */
+  private dirLocks: LogDirLocks | null = null;
   /** The classic consumer-group coordinator; constructed and loaded in start(). */
   groups!: GroupCoordinator;
   /** Prometheus metrics (the router times every request here); served by the admin API. */
@@ -60,8 +62,21 @@ export class Broker {
     return this.metadata.clusterId;
   }
 
+  /**
+   * Locks every log dir (a second broker on the same dirs is refused before it reads or
+   * writes anything there), then opens the broker; a failed start releases the locks.
+   */
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
-    for (const dir of config.logDirs) mkdirSync(dir, { recursive: true });
+    const dirLocks = LogDirLocks.acquire(config.logDirs);
+    try {
+      return await Broker.open(config, logger, dirLocks);
+    } catch (err) {
+      dirLocks.release();
+      throw err;
+    }
+  }
+
+  private static async open(config: BrokerConfig, logger: Logger, dirLocks: LogDirLocks): Promise<Broker> {
     const logs = new LogManager(config, logger);
     const cluster = config.values['zookeeper.connect'] ? await (await import('../cluster/zk-cluster.js')).ZkCluster.connect(config, logger) : null;
     const metadata = cluster ? cluster.metadata : new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
@@ -71,6 +86,7 @@ export class Broker {
     logs.startup();
     const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger));
     broker.cluster = cluster;
+    broker.dirLocks = dirLocks;
     if (cluster) {
       const { ReplicationManager } = await import('../replication/replication-manager.js');
       broker.replication = new ReplicationManager(config, topics, broker.replicas, cluster, logger);
@@ -194,5 +210,6 @@ export class Broker {
     // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
     await this.groups.shutdown();
     this.logs.shutdown();
+    this.dirLocks?.release();
   }
 }
