@@ -23,6 +23,9 @@ import { ZkMetadataStore } from './zk-metadata-store.js';
 /** How often a controlled shutdown looks at the watched partition states. */
 const CONTROLLED_SHUTDOWN_POLL_MS = 50;
 
+/** How often a broker waiting for ZooKeeper at start-up says so. */
+const ZK_WAITING_NOTICE_MS = 3000;
+
 export class ZkCluster {
   private registration: BrokerRegistration | null = null;
   /** Set once /brokers/ids/<id> was created: a broker refused at registration has nothing to hand over. */
@@ -42,12 +45,23 @@ export class ZkCluster {
   static async connect(config: BrokerConfig, logger: Logger): Promise<ZkCluster> {
     const v = config.values;
     if (config.brokerId < 0) throw new Error(`broker.id must be set (0 or more) with zookeeper.connect; got ${config.brokerId}`);
-    const zk = await ZkClient.connect({
-      connect: v['zookeeper.connect']!,
-      sessionTimeoutMs: v['zookeeper.session.timeout.ms'],
-      connectionTimeoutMs: v['zookeeper.connection.timeout.ms'],
-      logger,
-    });
+    // An unreachable ZooKeeper is said within seconds and every few seconds after, until
+    // zookeeper.connection.timeout.ms ends the wait (Kafka only says so at the end).
+    const startedMs = Date.now();
+    const waiting = setInterval(() => {
+      logger.warn({ zookeeper: v['zookeeper.connect'], waitedMs: Date.now() - startedMs, timeoutMs: v['zookeeper.connection.timeout.ms'] }, 'ZooKeeper not reachable yet; still trying');
+    }, ZK_WAITING_NOTICE_MS);
+    let zk: ZkClient;
+    try {
+      zk = await ZkClient.connect({
+        connect: v['zookeeper.connect']!,
+        sessionTimeoutMs: v['zookeeper.session.timeout.ms'],
+        connectionTimeoutMs: v['zookeeper.connection.timeout.ms'],
+        logger,
+      });
+    } finally {
+      clearInterval(waiting);
+    }
     try {
       const metadata = await ZkMetadataStore.start(zk, config.brokerId, v['cluster.id'], logger);
       logger.info({ zookeeper: v['zookeeper.connect'], sessionId: zk.sessionId, clusterId: metadata.clusterId, topics: metadata.listTopics().length }, 'connected to ZooKeeper');

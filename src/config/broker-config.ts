@@ -19,6 +19,7 @@ import {
   stringKey,
 } from './config-def.js';
 import { parseProperties } from './properties.js';
+import { nearestKey } from './nearest-key.js';
 import { parseListeners, type Listener } from './listeners.js';
 
 const HOUR_MS = 3_600_000;
@@ -102,6 +103,9 @@ export const brokerConfigKeys = [
   boolKey('controlled.shutdown.enable', true),
   intKey('controlled.shutdown.max.retries', 3, { min: 0, doc: 'With controlled.shutdown.retry.backoff.ms, bounds how long a stopping broker waits for its leadership to move.' }),
   longKey('controlled.shutdown.retry.backoff.ms', 5000, { min: 0 }),
+  // Tidelog's own (Kafka has no bound): the process ends this long after the first SIGTERM or
+  // SIGINT even if shutdown has not finished (a hung disk, a log sink that blocks).
+  intKey('shutdown.timeout.ms', 120000, { min: 1, doc: 'After a stop signal, the broker process ends within this long even if a clean shutdown has not finished; a second signal ends it at once.' }),
   boolKey('auto.leader.rebalance.enable', true),
   longKey('leader.imbalance.check.interval.seconds', 300, { min: 1 }),
   intKey('leader.imbalance.per.broker.percentage', 10, { min: 0, doc: 'Share of a broker\'s preferred partitions led elsewhere above which the controller moves leadership back.' }),
@@ -143,6 +147,11 @@ const keysByName = new Map<string, ConfigKey>(brokerConfigKeys.map((k) => [k.nam
 
 export function brokerConfigKey(name: string): ConfigKey | undefined {
   return keysByName.get(name);
+}
+
+/** The known broker key an unknown one is probably a typo of ("did you mean ...?"). */
+export function suggestBrokerConfigKey(unknown: string): string | undefined {
+  return nearestKey(unknown, keysByName.keys());
 }
 
 /** Builds the configuration from raw key/value strings; throws ConfigError on a bad value. */

@@ -42,9 +42,13 @@ export class SocketServer {
       }
       const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, listener));
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        // The start-up error names the key to change (Kafka: "Socket server failed to bind to ...").
+        server.once('error', (e: NodeJS.ErrnoException) => {
+          const where = `${listener.name}://${listener.host}:${listener.port}`;
+          reject(Object.assign(new Error(`listeners: cannot listen on ${where}: ${e.code ?? e.message}`), { code: e.code }));
+        });
         server.listen({ host: listener.host === '' ? '0.0.0.0' : listener.host, port: listener.port }, () => {
-          server.off('error', reject);
+          server.removeAllListeners('error');
           resolve();
         });
       });
