@@ -2,7 +2,10 @@
 // ephemeral Kafka and admin ports with its own temporary data directory; kafkajs produces to
 // and consumes from one of them, and the other does not see the topic.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type EmbeddedBroker, type StartBrokerOptions } from '../../src/index.js';
@@ -43,5 +46,38 @@ describe('startBroker (embedded)', { timeout: 120_000 }, () => {
       await Promise.all(brokers.map((x) => x.close()));
     }
     assert.ok(!existsSync(a.dataDir) && !existsSync(b.dataDir), 'temporary data directories are removed');
+  });
+
+  it('closes itself at the end of an `await using` scope, has the admin URL and a test-friendly group delay', async () => {
+    let dataDir: string;
+    {
+      await using broker = await startBroker();
+      dataDir = broker.dataDir;
+      assert.equal(broker.adminUrl, broker.broker.adminUrl);
+      assert.match(broker.adminUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = await fetch(`${broker.adminUrl}/v1/cluster`);
+      assert.equal(health.status, 200);
+      assert.equal(broker.broker.config.values['group.initial.rebalance.delay.ms'], 0);
+      assert.ok(existsSync(dataDir));
+    }
+    assert.ok(!existsSync(dataDir), 'disposed: stopped and its temporary directory removed');
+  });
+
+  it('removes its temporary directory when start-up fails', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'tidelog-embedded-'));
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      await assert.rejects(startBroker({ port }), /listeners: cannot listen on PLAINTEXT:\/\/127\.0\.0\.1:\d+: EADDRINUSE/);
+      assert.deepEqual(readdirSync(tmp), [], 'no temporary data directory left behind');
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      blocker.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
