@@ -1,8 +1,13 @@
-// What admin routes see of the broker: read-only views and the subsystems they call.
-import type { Broker } from '../broker/broker.js';
+// What admin routes see of the broker: the BrokerServices the Kafka handlers see too, and a
+// Kafka client of the cluster (connected to this broker's own listener) for what lives on
+// other brokers: groups coordinated elsewhere, offsets at other partitions' leaders.
+import type { BrokerServices } from '../broker/services.js';
+import type { GroupAdmin } from '../client/group-admin.js';
 
 export interface AdminContext {
-  readonly broker: Broker;
+  readonly services: BrokerServices;
   /** The package version, for /v1/brokers. */
   readonly version: string;
+  /** Consumer-group administration across the cluster (connects on first use). */
+  groupAdmin(): Promise<GroupAdmin>;
 }

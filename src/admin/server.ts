@@ -14,11 +14,12 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Broker } from '../broker/broker.js';
+import type { BrokerServices } from '../broker/services.js';
 import { ConfigError } from '../config/config-def.js';
 import { packageRoot } from '../native.js';
 import { AdminError, type AdminErrorDetail } from './errors.js';
 import type { AdminContext } from './context.js';
+import { ClusterClient } from './cluster-client.js';
 import { buildOpenApiDocument } from './openapi.js';
 import type { AdminRoute } from './route.js';
 import { clusterRoutes } from './routes/cluster.js';
@@ -86,6 +87,7 @@ export class AdminServer {
     readonly host: string,
     readonly port: number,
     private readonly logger: Logger,
+    private readonly clusterClient: ClusterClient,
   ) {}
 
   /** http://host:port of the bound server. */
@@ -93,9 +95,10 @@ export class AdminServer {
     return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
-  static async start(broker: Broker, listener: string, logger: Logger): Promise<AdminServer> {
+  static async start(services: BrokerServices, listener: string, logger: Logger): Promise<AdminServer> {
     const { host, port } = parseAdminListener(listener);
-    const ctx: AdminContext = { broker, version: packageVersion() };
+    const clusterClient = new ClusterClient(services);
+    const ctx: AdminContext = { services, version: packageVersion(), groupAdmin: () => clusterClient.groupAdmin() };
     let document: Record<string, unknown> = {};
     const routes = adminRoutes(ctx, () => document);
     document = buildOpenApiDocument(routes, {
@@ -145,11 +148,12 @@ export class AdminServer {
       await app.listen({ host, port });
     } catch (err) {
       await app.close().catch(() => {});
+      clusterClient.close();
       const e = err as NodeJS.ErrnoException;
       throw Object.assign(new Error(`admin API cannot listen on ${listener} (admin.listener): ${e.code ?? e.message}`), { code: e.code });
     }
     const bound = (app.server.address() as AddressInfo).port;
-    const server = new AdminServer(app, host, bound, logger);
+    const server = new AdminServer(app, host, bound, logger, clusterClient);
     logger.info({ host, port: bound, url: server.url }, 'admin listening');
     return server;
   }
@@ -157,6 +161,7 @@ export class AdminServer {
   /** Stops accepting, finishes requests in flight and closes open connections. */
   async close(): Promise<void> {
     await this.app.close();
+    this.clusterClient.close();
     this.logger.debug('admin server closed');
   }
 }

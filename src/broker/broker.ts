@@ -21,6 +21,8 @@ import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { AdminServer } from '../admin/server.js';
 import { BrokerMetrics } from '../admin/metrics.js';
+import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
+import type { BrokerServices } from './services.js';
 
 /** Response bytes pending on one connection before the broker stops reading from it. */
 const PENDING_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
@@ -39,9 +41,13 @@ export class Broker {
   /** The HTTP admin API (admin.listener), or null when disabled. */
   private admin: AdminServer | null = null;
   /** Membership, controller election and metadata in ZooKeeper; null on a single node (no zookeeper.connect). */
-  cluster: ZkCluster | null = null;
+  private cluster: ZkCluster | null = null;
   /** Replica fetchers and the ISR of the partitions this broker leads; null on a single node. */
-  replication: ReplicationManager | null = null;
+  private replication: ReplicationManager | null = null;
+  /** Who is in the cluster, for both front ends and the group coordinator. */
+  readonly clusterView: ClusterView;
+  /** What handlers and the admin API see of this broker; built once in open(). */
+  services!: BrokerServices;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -50,8 +56,11 @@ export class Broker {
     readonly logs: LogManager,
     readonly topics: TopicService,
     readonly replicas: ReplicaManager,
+    cluster: ZkCluster | null,
   ) {
     this.producerIds = new ProducerIdManager(metadata);
+    this.cluster = cluster;
+    this.clusterView = cluster ? new ZkClusterView(cluster) : new SingleNodeClusterView(config.brokerId, config.values['broker.rack'], () => this.advertisedListeners());
   }
 
   get brokerId(): number {
@@ -84,17 +93,17 @@ export class Broker {
     const started = performance.now();
     topics.loadAll();
     logs.startup();
-    const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger));
-    broker.cluster = cluster;
+    const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger), cluster);
     broker.dirLocks = dirLocks;
     if (cluster) {
       const { ReplicationManager } = await import('../replication/replication-manager.js');
       broker.replication = new ReplicationManager(config, topics, broker.replicas, cluster, logger);
       broker.replication.start();
     }
-    broker.groups = GroupCoordinator.forBroker(broker);
+    broker.groups = GroupCoordinator.forBroker({ config, logger, topics, replicas: broker.replicas, metadata, cluster: broker.clusterView });
     await broker.groups.startup();
-    const router = new RequestRouter(broker);
+    broker.services = broker.buildServices();
+    const router = new RequestRouter(broker.services);
     broker.socketServer = new SocketServer(
       config.listeners,
       router,
@@ -122,7 +131,7 @@ export class Broker {
     if (adminListener) {
       try {
         const { AdminServer } = await import('../admin/server.js');
-        broker.admin = await AdminServer.start(broker, adminListener, logger);
+        broker.admin = await AdminServer.start(broker.services, adminListener, logger);
       } catch (err) {
         await broker.shutdown();
         throw err;
@@ -134,7 +143,7 @@ export class Broker {
 
   /** The listeners clients are told about, with ephemeral ports resolved to the bound ones. */
   advertisedListeners(): Listener[] {
-    const bound = this.socketServer.bound;
+    const bound = this.socketServer?.bound ?? [];
     return this.config.advertisedListeners.map((l) => {
       const b = bound.find((x) => x.name === l.name);
       const port = l.port === 0 && b ? b.boundPort : l.port;
@@ -149,25 +158,29 @@ export class Broker {
     return all.find((l) => l.name === listenerName) ?? all[0]!;
   }
 
-  /** The controller's id: this broker on a single node, -1 in a cluster while there is none. */
-  get controllerId(): number {
-    return this.cluster ? this.cluster.controllerId : this.brokerId;
-  }
-
-  liveBrokerIds(): number[] {
-    return this.cluster ? this.cluster.metadata.liveBrokers().map((b) => b.id) : [this.brokerId];
-  }
-
-  /** The live brokers with their endpoint on one listener (those without that listener are left out, as Kafka does). */
-  liveBrokers(listenerName: string): { id: number; host: string; port: number; rack: string | null }[] {
-    if (!this.cluster) {
-      const endpoint = this.endpointFor(listenerName);
-      return [{ id: this.brokerId, host: endpoint.host, port: endpoint.port, rack: this.config.values['broker.rack'] }];
-    }
-    return this.cluster.metadata.liveBrokers().flatMap((b) => {
-      const e = b.endpoints.find((x) => x.listenerName === listenerName);
-      return e ? [{ id: b.id, host: e.host, port: e.port, rack: b.rack }] : [];
-    });
+  private buildServices(): BrokerServices {
+    const broker = this;
+    return {
+      config: this.config,
+      logger: this.logger,
+      brokerId: this.brokerId,
+      get clusterId() {
+        return broker.clusterId;
+      },
+      startedAtMs: this.startedAtMs,
+      cluster: this.clusterView,
+      metadata: this.metadata,
+      logs: this.logs,
+      topics: this.topics,
+      replicas: this.replicas,
+      groups: this.groups,
+      producerIds: this.producerIds,
+      metrics: this.metrics,
+      advertisedListeners: () => this.advertisedListeners(),
+      endpointFor: (listenerName) => this.endpointFor(listenerName),
+      deleteTopic: (name) => this.deleteTopic(name),
+      isListening: () => !this.stopped && this.socketServer.bound.length > 0,
+    };
   }
 
   get boundListeners(): readonly BoundListener[] {

@@ -9,7 +9,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey, type AnyApiCodec } from '../protocol/generated/index.js';
 import { decodeRequestHeader, encodeResponse, type RequestHeaderInfo } from '../protocol/framing.js';
 import type { Answer, ConnectionInfo, RequestHandler, ResponsePart } from '../server/types.js';
-import type { Broker } from './broker.js';
+import type { BrokerServices } from './services.js';
 import { NO_RESPONSE, type AnyApiHandler, type RequestContext } from './handlers/handler.js';
 import { handlers, supportedApiVersions } from './handlers/index.js';
 
@@ -18,8 +18,8 @@ export class RequestRouter implements RequestHandler {
   private readonly byKey = new Map<number, AnyApiHandler>();
   private readonly logger: Logger;
 
-  constructor(private readonly broker: Broker) {
-    this.logger = broker.logger;
+  constructor(private readonly services: BrokerServices) {
+    this.logger = services.logger;
     for (const h of handlers) this.byKey.set(h.apiKey, h);
   }
 
@@ -47,10 +47,10 @@ export class RequestRouter implements RequestHandler {
       throw err;
     }
 
-    const ctx: RequestContext = { broker: this.broker, apiVersion, correlationId, clientId: header.clientId, connection };
+    const ctx: RequestContext = { services: this.services, apiVersion, correlationId, clientId: header.clientId, connection };
     const startedMs = performance.now();
     const result = handler.handle(request as never, ctx);
-    this.broker.metrics.observeRequest(apiKey, request, result, startedMs);
+    this.services.metrics.observeRequest(apiKey, request, result, startedMs);
     if (result instanceof Promise) return result.then((r) => this.answer(api, apiVersion, correlationId, r));
     return this.answer(api, apiVersion, correlationId, result);
   }

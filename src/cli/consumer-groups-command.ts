@@ -3,8 +3,8 @@
 // (and --members / --state views), reset offsets of an inactive group (plan by default,
 // --execute to commit), and delete groups.
 import { ErrorCode, errorName } from '../protocol/errors.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type KafkaClient } from '../client/kafka-client.js';
-import { decodeAssignment } from '../client/consumer-protocol.js';
+import { KafkaClientError, type KafkaClient } from '../client/kafka-client.js';
+import { GroupAdmin, type GroupDescription, type ResetTarget } from '../client/group-admin.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags, table } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 
@@ -88,37 +88,25 @@ export async function runConsumerGroups(args: string[]): Promise<number> {
   }
 }
 
-type GroupDescription = Awaited<ReturnType<KafkaClient['describeGroup']>>;
-
-async function describeOrFail(client: KafkaClient, groupId: string): Promise<GroupDescription> {
-  const d = await client.describeGroup(groupId);
-  if (d.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe group '${groupId}': ${errorName(d.errorCode)}`);
-  if (d.groupState === 'Dead') throw new CliError(`consumer group '${groupId}' does not exist`);
+async function describeOrFail(admin: GroupAdmin, groupId: string): Promise<GroupDescription> {
+  let d: GroupDescription;
+  try {
+    d = await admin.describe(groupId);
+  } catch (err) {
+    if (err instanceof KafkaClientError && err.errorCode !== undefined) throw new CliError(`cannot describe group '${groupId}': ${errorName(err.errorCode)}`);
+    throw err;
+  }
+  if (d.state === 'Dead') throw new CliError(`consumer group '${groupId}' does not exist`);
   return d;
 }
 
-async function logEndOffsets(client: KafkaClient, partitions: readonly { topic: string; partition: number }[], timestamp = LATEST_TIMESTAMP): Promise<Map<string, number>> {
-  const byTopic = new Map<string, number[]>();
-  for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-  const outMap = new Map<string, number>();
-  for (const [topic, ps] of byTopic) {
-    let offsets;
-    try {
-      offsets = await client.listOffsets(topic, ps, timestamp);
-    } catch {
-      continue; // a deleted topic: no log end offset
-    }
-    for (const [p, o] of offsets) if (o.errorCode === ErrorCode.NONE) outMap.set(`${topic}\u0000${p}`, o.offset);
-  }
-  return outMap;
-}
-
 async function describe(client: KafkaClient, groupId: string, view: 'offsets' | 'members' | 'state'): Promise<void> {
-  const d = await describeOrFail(client, groupId);
-  const members = d.members.map((m) => ({ ...m, assigned: d.protocolType === 'consumer' ? (decodeAssignment(m.memberAssignment) ?? []) : [] }));
+  const admin = new GroupAdmin(client);
+  const d = await describeOrFail(admin, groupId);
+  const members = d.members;
   if (view === 'state') {
     const coordinator = await client.coordinator(groupId);
-    await out(`\n${table(['GROUP', 'COORDINATOR', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'], [[groupId, coordinator.address, d.protocolData || '-', d.groupState, members.length]])}\n`);
+    await out(`\n${table(['GROUP', 'COORDINATOR', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'], [[groupId, coordinator.address, d.protocol || '-', d.state, members.length]])}\n`);
     return;
   }
   if (view === 'members') {
@@ -126,40 +114,24 @@ async function describe(client: KafkaClient, groupId: string, view: 'offsets' | 
       await out(`\nConsumer group '${groupId}' has no active members.\n`);
       return;
     }
-    const rows = members.map((m) => [groupId, m.memberId, m.clientHost, m.clientId, m.assigned.reduce((n, a) => n + a.partitions.length, 0)]);
+    const rows = members.map((m) => [groupId, m.memberId, m.clientHost, m.clientId, m.assignment.reduce((n, a) => n + a.partitions.length, 0)]);
     await out(`\n${table(['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS'], rows)}\n`);
     return;
   }
-  const owner = new Map<string, (typeof members)[number]>();
-  for (const m of members) for (const a of m.assigned) for (const p of a.partitions) owner.set(`${a.topic}\u0000${p}`, m);
-  const committed = await client.fetchOffsets(groupId, null);
-  const keys = new Set(owner.keys());
-  for (const [topic, byPartition] of committed) for (const [p, o] of byPartition) if (o >= 0) keys.add(`${topic}\u0000${p}`);
-  const partitions = [...keys].map((k) => {
-    const [topic, p] = k.split('\u0000') as [string, string];
-    return { topic, partition: Number(p) };
-  });
-  partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-  const ends = await logEndOffsets(client, partitions);
+  const offsets = await admin.offsets(d);
   let text = '\n';
   if (members.length === 0) text += `Consumer group '${groupId}' has no active members.\n\n`;
-  const rows = partitions.map(({ topic, partition }) => {
-    const key = `${topic}\u0000${partition}`;
-    const current = committed.get(topic)?.get(partition) ?? -1;
-    const end = ends.get(key);
-    const m = owner.get(key);
-    return [
-      groupId,
-      topic,
-      partition,
-      current >= 0 ? current : '-',
-      end ?? '-',
-      current >= 0 && end !== undefined ? Math.max(0, end - current) : '-',
-      m?.memberId ?? '-',
-      m?.clientHost ?? '-',
-      m?.clientId ?? '-',
-    ];
-  });
+  const rows = offsets.map((o) => [
+    groupId,
+    o.topic,
+    o.partition,
+    o.committedOffset ?? '-',
+    o.logEndOffset ?? '-',
+    o.lag ?? '-',
+    o.member?.memberId ?? '-',
+    o.member?.clientHost ?? '-',
+    o.member?.clientId ?? '-',
+  ]);
   text += `${table(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'], rows)}\n`;
   await out(text);
 }
@@ -184,47 +156,38 @@ async function resetOffsets(client: KafkaClient, groupId: string, v: Flags): Pro
   const shiftBy = intFlag(v['shift-by'], '--shift-by');
   const datetime = v['to-datetime'] !== undefined ? parseDatetime(v['to-datetime']) : undefined;
 
-  const d = await client.describeGroup(groupId);
-  if (d.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe group '${groupId}': ${errorName(d.errorCode)}`);
-  if (d.groupState !== 'Empty' && d.groupState !== 'Dead') {
-    throw new CliError(`assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${d.groupState}`);
+  const admin = new GroupAdmin(client);
+  const d = await admin.describe(groupId).catch((err: unknown) => {
+    if (err instanceof KafkaClientError && err.errorCode !== undefined) throw new CliError(`cannot describe group '${groupId}': ${errorName(err.errorCode)}`);
+    throw err;
+  });
+  if (d.state !== 'Empty' && d.state !== 'Dead') {
+    throw new CliError(`assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${d.state}`);
   }
-  const committed = await client.fetchOffsets(groupId, null);
   const partitions: { topic: string; partition: number }[] = [];
   if (v['all-topics']) {
-    for (const [topic, byPartition] of committed) for (const [p, o] of byPartition) if (o >= 0) partitions.push({ topic, partition: p });
+    for (const [topic, byPartition] of await admin.committed(groupId)) for (const p of byPartition.keys()) partitions.push({ topic, partition: p });
   }
   for (const spec of v.topic ?? []) {
     const [topic, list] = spec.split(':') as [string, string | undefined];
-    const meta = await client.topic(topic);
-    const wanted = list ? list.split(',').map((x) => intFlag(x, `--topic ${spec}`, { min: 0 })!) : meta.partitions.map((p) => p.partition);
+    const existing = await admin.partitionsOf(topic);
+    const wanted = list ? list.split(',').map((x) => intFlag(x, `--topic ${spec}`, { min: 0 })!) : existing;
     for (const p of wanted) {
-      if (!meta.partitions.some((x) => x.partition === p)) throw new CliError(`topic '${topic}' has no partition ${p}`);
+      if (!existing.includes(p)) throw new CliError(`topic '${topic}' has no partition ${p}`);
       partitions.push({ topic, partition: p });
     }
   }
   if (partitions.length === 0) throw new CliError(`group '${groupId}' has no committed offsets: name a --topic`);
-  partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-  const earliest = await logEndOffsets(client, partitions, EARLIEST_TIMESTAMP);
-  const latest = await logEndOffsets(client, partitions, LATEST_TIMESTAMP);
-  const byTime = datetime !== undefined ? await logEndOffsets(client, partitions, datetime) : new Map<string, number>();
-  const plan = partitions.map(({ topic, partition }) => {
-    const key = `${topic}\u0000${partition}`;
-    const lo = earliest.get(key) ?? 0;
-    const hi = latest.get(key) ?? 0;
-    const current = committed.get(topic)?.get(partition) ?? -1;
-    let next: number;
-    if (v['to-earliest']) next = lo;
-    else if (v['to-latest']) next = hi;
-    else if (v['to-current']) next = current >= 0 ? current : hi;
-    else if (toOffset !== undefined) next = toOffset;
-    else if (shiftBy !== undefined) next = (current >= 0 ? current : hi) + shiftBy;
-    else next = (byTime.get(key) ?? -1) >= 0 ? byTime.get(key)! : hi;
-    // As Kafka's tool: out-of-range offsets are moved to the nearest end.
-    return { topic, partition, offset: Math.min(Math.max(next, lo), hi) };
-  });
+  let target: ResetTarget;
+  if (v['to-earliest']) target = { kind: 'earliest' };
+  else if (v['to-latest']) target = { kind: 'latest' };
+  else if (v['to-current']) target = { kind: 'current' };
+  else if (toOffset !== undefined) target = { kind: 'offset', offset: toOffset };
+  else if (shiftBy !== undefined) target = { kind: 'shift', by: shiftBy };
+  else target = { kind: 'timestamp', timestampMs: datetime! };
+  const plan = await admin.planReset(groupId, partitions, target);
   if (v.execute) {
-    const results = await client.commitOffsets(groupId, plan);
+    const results = await admin.commit(groupId, plan);
     const failed = results.find((r) => r.errorCode !== ErrorCode.NONE);
     if (failed) {
       const why = failed.errorCode === ErrorCode.UNKNOWN_MEMBER_ID ? 'the group got members meanwhile (it must be inactive)' : errorName(failed.errorCode);
@@ -233,7 +196,7 @@ async function resetOffsets(client: KafkaClient, groupId: string, v: Flags): Pro
   } else {
     process.stderr.write('WARN: No action will be performed as the --execute option is missing. Showing the plan only.\n');
   }
-  await out(`\n${table(['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], plan.map((p) => [groupId, p.topic, p.partition, p.offset]))}\n`);
+  await out(`\n${table(['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], plan.map((p) => [groupId, p.topic, p.partition, p.newOffset]))}\n`);
   return 0;
 }
 

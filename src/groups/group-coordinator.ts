@@ -23,7 +23,10 @@
 // elsewhere answer NOT_COORDINATOR. Loaded groups' members get one session to heartbeat.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker.js';
+import type { ReplicaManager } from '../broker/replica-manager.js';
+import type { TopicService } from '../broker/topic-service.js';
+import type { ClusterView } from '../cluster/cluster-view.js';
+import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { GroupMetadata, joinError, syncError, type GroupState } from './group-metadata.js';
@@ -145,6 +148,16 @@ type GroupApi = 'join' | 'sync' | 'heartbeat' | 'leave' | 'commit' | 'fetch' | '
 
 const EMPTY = Buffer.alloc(0);
 
+/** What a broker's group coordinator is built from. */
+export interface CoordinatorDeps {
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly topics: TopicService;
+  readonly replicas: ReplicaManager;
+  readonly metadata: MetadataStore;
+  readonly cluster: ClusterView;
+}
+
 export class GroupCoordinator {
   private readonly manager: GroupMetadataManager;
   private active = false;
@@ -168,13 +181,13 @@ export class GroupCoordinator {
    * topic deleted through any broker leaves ZooKeeper on every broker, and each coordinator
    * removes its groups' offsets of it (Kafka's handleDeletedPartitions on every broker).
    */
-  static forBroker(broker: Broker): GroupCoordinator {
-    const { config, logger } = broker;
-    const cluster = { clustered: broker.cluster !== null, liveBrokerIds: () => broker.liveBrokerIds() };
-    const store = new LogOffsetsTopicStore(config, broker.topics, broker.replicas, broker.metadata, cluster, logger);
+  static forBroker(deps: CoordinatorDeps): GroupCoordinator {
+    const { config, logger, cluster: view } = deps;
+    const cluster = { clustered: view.clustered, liveBrokerIds: () => view.liveBrokers().map((b) => b.id) };
+    const store = new LogOffsetsTopicStore(config, deps.topics, deps.replicas, deps.metadata, cluster, logger);
     const coordinator = new GroupCoordinator(groupCoordinatorConfig(config), store, logger.child({ component: 'group-coordinator' }));
-    if (broker.cluster) {
-      broker.metadata.onChange?.((change) => {
+    if (view.clustered) {
+      deps.metadata.onChange?.((change) => {
         if (change.kind === 'topicDeleted') coordinator.manager.track(coordinator.onTopicDeleted(change.name));
       });
     }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
+import { KafkaClient } from '../../src/client/kafka-client.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -47,7 +48,6 @@ describe('a three-broker cluster on ZooKeeper', { timeout: 240_000 }, () => {
         'zookeeper.connect': `${zk.connect}${CHROOT}`,
         'zookeeper.session.timeout.ms': 4000,
         'zookeeper.connection.timeout.ms': 10000,
-        'admin.listener': '',
       },
     });
     dirs.push(b.dataDir);
@@ -73,6 +73,42 @@ describe('a three-broker cluster on ZooKeeper', { timeout: 240_000 }, () => {
     for (const v of views) assert.equal(v.controllerId, controller, 'one controller for everyone');
     const elected = [...brokers.values()].flatMap((b) => b.logLines.filter((l) => l.includes('"elected controller"')));
     assert.equal(elected.length, 1, 'exactly one broker was elected');
+  });
+
+  it("every broker's admin API shows the real controller, every live broker and every group of the cluster", async () => {
+    for (const b of brokers.values()) await waitFor(async () => (await metadata(b)).brokers.join() === '1,2,3', 'three live brokers');
+    const controller = (await metadata(brokers.get(1)!)).controllerId;
+    for (const b of brokers.values()) {
+      const cluster = (await (await fetch(`${b.adminUrl}/v1/cluster`)).json()) as { controllerId: number; brokers: { id: number; port: number; isController: boolean; version: string | null }[] };
+      assert.equal(cluster.controllerId, controller, `controller seen by ${b.port}`);
+      assert.deepEqual(cluster.brokers.map((x) => [x.id, x.port, x.isController]), [1, 2, 3].map((id) => [id, brokers.get(id)!.port, id === controller]));
+      assert.equal(cluster.brokers.filter((x) => x.version !== null).length, 1, 'the answering broker gives its version');
+      const listed = (await (await fetch(`${b.adminUrl}/v1/brokers`)).json()) as { brokers: unknown[] };
+      assert.deepEqual(listed.brokers, cluster.brokers);
+    }
+    // Groups whose coordinators are spread over the three brokers (committed outside group management).
+    const client = await KafkaClient.connect({ bootstrap: `127.0.0.1:${brokers.get(1)!.port}` });
+    const groupIds = Array.from({ length: 8 }, (_, i) => `spread-${i}`);
+    const coordinators = new Set<string>();
+    try {
+      assert.equal((await client.createTopic('admin-groups', { partitions: 1, replicationFactor: 1 })).errorCode, ErrorCode.NONE);
+      for (const g of groupIds) {
+        const results = await client.commitOffsets(g, [{ topic: 'admin-groups', partition: 0, offset: 0 }]);
+        assert.deepEqual(results.map((r) => r.errorCode), [ErrorCode.NONE]);
+        coordinators.add((await client.coordinator(g)).address);
+      }
+    } finally {
+      client.close();
+    }
+    assert.ok(coordinators.size >= 2, `the groups have coordinators on several brokers: ${[...coordinators].join(', ')}`);
+    for (const b of brokers.values()) {
+      const listed = (await (await fetch(`${b.adminUrl}/v1/groups`)).json()) as { groups: { groupId: string; state: string }[] };
+      assert.deepEqual(listed.groups.filter((g) => g.groupId.startsWith('spread-')).map((g) => [g.groupId, g.state]), groupIds.map((g) => [g, 'Empty']), `groups listed by ${b.port}`);
+      for (const g of groupIds.slice(0, 3)) {
+        const described = (await (await fetch(`${b.adminUrl}/v1/groups/${g}`)).json()) as { offsets: { topic: string; committedOffset: number; logEndOffset: number }[] };
+        assert.deepEqual(described.offsets.map((o) => [o.topic, o.committedOffset, o.logEndOffset]), [['admin-groups', 0, 0]], `${g} described by ${b.port}`);
+      }
+    }
   });
 
   it('a topic created through one broker (RF 3, 3 partitions) looks the same from all three', async () => {

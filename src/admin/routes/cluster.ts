@@ -1,5 +1,7 @@
-// GET /v1/cluster and GET /v1/brokers: who is in the cluster. Single node: this broker is
-// the only broker and the controller (as a KRaft combined node would report itself).
+// GET /v1/cluster and GET /v1/brokers: who is in the cluster, from the ClusterView the Kafka
+// protocol path uses too (Metadata, DescribeCluster): the real controller and every live
+// broker, asked of any broker. Single node: this broker is the only broker and the controller
+// (as a KRaft combined node would report itself).
 import { z } from 'zod';
 import type { AdminContext } from '../context.js';
 import { defineRoute, type AdminRoute } from '../route.js';
@@ -18,8 +20,8 @@ export const BrokerSchema = z.object({
   rack: z.string().nullable().describe('broker.rack, or null'),
   isController: z.boolean(),
   listeners: z.array(Endpoint).describe('Advertised listeners (the ones clients connect to)'),
-  version: z.string().describe('Tidelog version'),
-  startedAtMs: z.number().int(),
+  version: z.string().nullable().describe('Tidelog version of the broker answering; null for the others'),
+  startedAtMs: z.number().int().nullable().describe('When the broker answering started; null for the others'),
 });
 
 export const ClusterSchema = z.object({
@@ -30,20 +32,25 @@ export const ClusterSchema = z.object({
 
 export const BrokersSchema = z.object({ brokers: z.array(BrokerSchema) });
 
-function describeBroker(ctx: AdminContext): z.input<typeof BrokerSchema> {
-  const { broker } = ctx;
-  const listeners = broker.advertisedListeners();
-  const first = listeners[0]!;
-  return {
-    id: broker.brokerId,
-    host: first.host,
-    port: first.port,
-    rack: null,
-    isController: true,
-    listeners: listeners.map((l) => ({ name: l.name, host: l.host, port: l.port, securityProtocol: l.securityProtocol })),
-    version: ctx.version,
-    startedAtMs: broker.startedAtMs,
-  };
+function describeBrokers(ctx: AdminContext): z.input<typeof BrokerSchema>[] {
+  const { services } = ctx;
+  const controllerId = services.cluster.controllerId();
+  const protocols = new Map(services.config.values['listener.security.protocol.map'].map((entry) => entry.split(':') as [string, string]));
+  return services.cluster.liveBrokers().flatMap((b) => {
+    const first = b.endpoints[0];
+    if (!first) return [];
+    const self = b.id === services.brokerId;
+    return [{
+      id: b.id,
+      host: first.host,
+      port: first.port,
+      rack: b.rack,
+      isController: b.id === controllerId,
+      listeners: b.endpoints.map((e) => ({ name: e.listenerName, host: e.host, port: e.port, securityProtocol: protocols.get(e.listenerName) ?? e.listenerName })),
+      version: self ? ctx.version : null,
+      startedAtMs: self ? services.startedAtMs : null,
+    }];
+  });
 }
 
 export function clusterRoutes(ctx: AdminContext): AdminRoute[] {
@@ -56,7 +63,7 @@ export function clusterRoutes(ctx: AdminContext): AdminRoute[] {
       summary: 'The cluster id, the controller and the brokers',
       response: { status: 200, description: 'The cluster', schema: ClusterSchema },
       errors: [],
-      handle: () => ({ clusterId: ctx.broker.clusterId, controllerId: ctx.broker.brokerId, brokers: [describeBroker(ctx)] }),
+      handle: () => ({ clusterId: ctx.services.clusterId, controllerId: ctx.services.cluster.controllerId(), brokers: describeBrokers(ctx) }),
     }),
     defineRoute({
       method: 'GET',
@@ -66,7 +73,7 @@ export function clusterRoutes(ctx: AdminContext): AdminRoute[] {
       summary: 'The brokers of the cluster with their advertised listeners',
       response: { status: 200, description: 'The brokers', schema: BrokersSchema },
       errors: [],
-      handle: () => ({ brokers: [describeBroker(ctx)] }),
+      handle: () => ({ brokers: describeBrokers(ctx) }),
     }),
   ];
 }

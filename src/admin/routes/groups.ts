@@ -1,11 +1,14 @@
 // Consumer group routes: list, describe (state, protocol, members with their assignments,
-// committed offset and lag per partition), delete, and offset resets. Everything goes
-// through the GroupCoordinator, as the Kafka APIs do: a reset is an OffsetCommit outside
-// group management (generation -1, no member), which the coordinator only accepts for a
-// group without members, so a consumer that joins meanwhile cannot be rewound under it.
+// committed offset and lag per partition), delete, and offset resets, for every group of the
+// cluster from any broker: each goes over the Kafka protocol to the group's coordinator and
+// the partitions' leaders (GroupAdmin, shared with `tidelog consumer-groups`), as Kafka's
+// AdminClient does. A reset is an OffsetCommit outside group management (generation -1, no
+// member), which the coordinator only accepts for a group without members, so a consumer that
+// joins meanwhile cannot be rewound under it.
 import { z } from 'zod';
 import { ErrorCode } from '../../protocol/errors.js';
-import { CONSUMER_PROTOCOL_TYPE, decodeAssignment } from '../../client/consumer-protocol.js';
+import { KafkaClientError } from '../../client/kafka-client.js';
+import type { GroupAdmin, ResetTarget as PlannedTarget } from '../../client/group-admin.js';
 import { AdminError, fromKafkaError } from '../errors.js';
 import type { AdminContext } from '../context.js';
 import { defineRoute, type AdminRoute } from '../route.js';
@@ -65,32 +68,33 @@ export const ResetOffsetsSchema = z.object({
   offsets: z.array(z.object({ topic: z.string(), partition: z.number().int(), previousOffset: z.number().int().nullable(), newOffset: z.number().int() })),
 });
 
+/**
+ * Runs a cluster call for a route: a Kafka error becomes the matching admin error, a broker
+ * that cannot be reached a 503.
+ */
+async function overKafka<T>(ctx: AdminContext, subject: string, call: (admin: GroupAdmin) => Promise<T>): Promise<T> {
+  try {
+    return await call(await ctx.groupAdmin());
+  } catch (err) {
+    if (err instanceof AdminError) throw err;
+    if (err instanceof KafkaClientError && err.errorCode !== undefined) throw fromKafkaError(err.errorCode, null, subject);
+    throw new AdminError('TIDELOG_ERR_COORDINATOR_NOT_AVAILABLE', `${subject}: ${(err as Error).message}`);
+  }
+}
+
+function plannedTarget(to: z.infer<typeof ResetTarget>): PlannedTarget {
+  if (to === 'earliest') return { kind: 'earliest' };
+  if (to === 'latest') return { kind: 'latest' };
+  if ('timestamp' in to) return { kind: 'timestamp', timestampMs: to.timestamp };
+  return { kind: 'offset', offset: to.offset };
+}
+
 export function groupRoutes(ctx: AdminContext): AdminRoute[] {
-  const groups = () => ctx.broker.groups;
-  const topics = () => ctx.broker.topics;
-
-  /** Committed offsets of a group: topic → partition → offset. */
-  const committed = (groupId: string): Map<string, Map<number, number>> => {
-    const fetched = groups().fetchOffsets(groupId, null, false);
-    if (fetched.errorCode !== ErrorCode.NONE) throw fromKafkaError(fetched.errorCode, null, groupId);
-    const out = new Map<string, Map<number, number>>();
-    for (const t of fetched.topics) {
-      for (const p of t.partitions) {
-        if (p.errorCode !== ErrorCode.NONE || p.offset < 0) continue;
-        let m = out.get(t.topic);
-        if (!m) out.set(t.topic, (m = new Map()));
-        m.set(p.partition, p.offset);
-      }
-    }
-    return out;
-  };
-
-  const describe = (groupId: string) => {
-    const d = groups().describeGroup(groupId);
-    if (d.errorCode !== ErrorCode.NONE) throw fromKafkaError(d.errorCode, null, groupId);
-    if (d.state === 'Dead' || d.state === '') throw new AdminError('TIDELOG_ERR_GROUP_NOT_FOUND', `Group ${groupId} does not exist.`);
-    return d;
-  };
+  const describe = (admin: GroupAdmin, groupId: string) =>
+    admin.describe(groupId).then((d) => {
+      if (d.state === 'Dead' || d.state === '') throw new AdminError('TIDELOG_ERR_GROUP_NOT_FOUND', `Group ${groupId} does not exist.`);
+      return d;
+    });
 
   return [
     defineRoute({
@@ -98,14 +102,10 @@ export function groupRoutes(ctx: AdminContext): AdminRoute[] {
       url: '/v1/groups',
       operationId: 'listGroups',
       tag: 'groups',
-      summary: 'All consumer groups with their state',
+      summary: 'All consumer groups of the cluster with their state',
       response: { status: 200, description: 'The groups, by id', schema: GroupListSchema },
       errors: ['TIDELOG_ERR_COORDINATOR_NOT_AVAILABLE'],
-      handle: () => {
-        const listed = groups().listGroups([], []);
-        if (listed.errorCode !== ErrorCode.NONE) throw fromKafkaError(listed.errorCode, null, 'ListGroups');
-        return { groups: listed.groups.map((g) => ({ groupId: g.groupId, state: g.state, protocolType: g.protocolType })).sort((a, b) => a.groupId.localeCompare(b.groupId)) };
-      },
+      handle: () => overKafka(ctx, 'ListGroups', async (admin) => ({ groups: await admin.listGroups() })),
     }),
     defineRoute({
       method: 'GET',
@@ -116,29 +116,19 @@ export function groupRoutes(ctx: AdminContext): AdminRoute[] {
       params: GroupIdParam,
       response: { status: 200, description: 'The group', schema: GroupDetailSchema },
       errors: ['TIDELOG_ERR_GROUP_NOT_FOUND', 'TIDELOG_ERR_COORDINATOR_NOT_AVAILABLE'],
-      handle: ({ params }) => {
-        const d = describe(params.id);
-        const owner = new Map<string, string>();
-        const members = d.members.map((m) => {
-          const assignment = d.protocolType === CONSUMER_PROTOCOL_TYPE ? (decodeAssignment(m.assignment) ?? []) : [];
-          for (const a of assignment) for (const p of a.partitions) owner.set(`${a.topic}\u0000${p}`, m.memberId);
-          return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, assignment: assignment.map((a) => ({ topic: a.topic, partitions: [...a.partitions] })) };
-        });
-        // Kafka's tool shows assigned partitions without a commit too: the union of both.
-        const offsets = committed(params.id);
-        const keys = new Set<string>([...owner.keys()]);
-        for (const [topic, byPartition] of offsets) for (const p of byPartition.keys()) keys.add(`${topic}\u0000${p}`);
-        const rows = [...keys].map((key) => {
-          const [topic, partitionText] = key.split('\u0000') as [string, string];
-          const partition = Number(partitionText);
-          const p = topics().partition(topic, partition);
-          const logEndOffset = p ? p.highWatermark : -1;
-          const committedOffset = offsets.get(topic)?.get(partition) ?? null;
-          return { topic, partition, committedOffset, logEndOffset, lag: committedOffset !== null && p ? Math.max(0, logEndOffset - committedOffset) : null, memberId: owner.get(key) ?? null };
-        });
-        rows.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-        return { groupId: d.groupId, state: d.state, protocolType: d.protocolType, protocol: d.protocolData, members, offsets: rows };
-      },
+      handle: ({ params }) =>
+        overKafka(ctx, params.id, async (admin) => {
+          const d = await describe(admin, params.id);
+          const offsets = (await admin.offsets(d)).map((o) => ({
+            topic: o.topic,
+            partition: o.partition,
+            committedOffset: o.committedOffset,
+            logEndOffset: o.logEndOffset ?? -1,
+            lag: o.lag,
+            memberId: o.member?.memberId ?? null,
+          }));
+          return { groupId: d.groupId, state: d.state, protocolType: d.protocolType, protocol: d.protocol, members: d.members.map((m) => ({ ...m, assignment: m.assignment.map((a) => ({ topic: a.topic, partitions: [...a.partitions] })) })), offsets };
+        }),
     }),
     defineRoute({
       method: 'DELETE',
@@ -149,11 +139,12 @@ export function groupRoutes(ctx: AdminContext): AdminRoute[] {
       params: GroupIdParam,
       response: { status: 204, description: 'Deleted' },
       errors: ['TIDELOG_ERR_GROUP_NOT_FOUND', 'TIDELOG_ERR_GROUP_NOT_EMPTY', 'TIDELOG_ERR_COORDINATOR_NOT_AVAILABLE'],
-      handle: async ({ params }) => {
-        const errorCode = (await groups().deleteGroups([params.id])).get(params.id) ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-        if (errorCode === ErrorCode.NON_EMPTY_GROUP) throw new AdminError('TIDELOG_ERR_GROUP_NOT_EMPTY', `Group ${params.id} has active members; stop its consumers first.`);
-        if (errorCode !== ErrorCode.NONE) throw fromKafkaError(errorCode, null, params.id);
-      },
+      handle: ({ params }) =>
+        overKafka(ctx, params.id, async (admin) => {
+          const errorCode = await admin.deleteGroup(params.id);
+          if (errorCode === ErrorCode.NON_EMPTY_GROUP) throw new AdminError('TIDELOG_ERR_GROUP_NOT_EMPTY', `Group ${params.id} has active members; stop its consumers first.`);
+          if (errorCode !== ErrorCode.NONE) throw fromKafkaError(errorCode, null, params.id);
+        }),
     }),
     defineRoute({
       method: 'POST',
@@ -167,61 +158,41 @@ export function groupRoutes(ctx: AdminContext): AdminRoute[] {
       body: ResetOffsetsBody,
       response: { status: 200, description: 'The offsets before and after (with dryRun: after, if it were run)', schema: ResetOffsetsSchema },
       errors: ['TIDELOG_ERR_GROUP_NOT_EMPTY', 'TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_NOTHING_TO_RESET', 'TIDELOG_ERR_COORDINATOR_NOT_AVAILABLE'],
-      handle: async ({ params, body }) => {
-        const groupId = params.id;
-        const d = groups().describeGroup(groupId);
-        if (d.errorCode !== ErrorCode.NONE) throw fromKafkaError(d.errorCode, null, groupId);
-        if (d.state !== 'Empty' && d.state !== 'Dead') {
-          throw new AdminError('TIDELOG_ERR_GROUP_NOT_EMPTY', `Group ${groupId} is ${d.state} with ${d.members.length} member(s); offsets can only be reset when it is Empty.`);
-        }
-        if (body.partitions && body.topic === undefined) throw new AdminError('TIDELOG_ERR_VALIDATION', 'partitions needs topic.', [{ path: 'body.partitions', message: 'only allowed with topic' }]);
-        const current = committed(groupId);
-        const targets: { topic: string; partition: number }[] = [];
-        if (body.topic !== undefined) {
-          const t = topics().getTopic(body.topic);
-          if (!t) throw new AdminError('TIDELOG_ERR_TOPIC_NOT_FOUND', `Topic ${body.topic} does not exist.`);
-          const wanted = body.partitions ? new Set(body.partitions) : null;
-          for (const a of t.partitions) if (!wanted || wanted.has(a.partition)) targets.push({ topic: t.name, partition: a.partition });
-          const missing = body.partitions?.filter((p) => !t.partitions.some((a) => a.partition === p)) ?? [];
-          if (missing.length > 0) throw new AdminError('TIDELOG_ERR_TOPIC_NOT_FOUND', `Topic ${body.topic} has no partition ${missing.join(', ')}.`);
-        } else {
-          for (const [topic, byPartition] of current) for (const partition of byPartition.keys()) if (topics().partition(topic, partition)) targets.push({ topic, partition });
-        }
-        if (targets.length === 0) throw new AdminError('TIDELOG_ERR_NOTHING_TO_RESET', `Group ${groupId} has no committed offsets to reset; name a topic.`);
-        const to = body.to;
-        const offsets = targets.map(({ topic, partition }) => {
-          const p = topics().partition(topic, partition)!;
-          const start = p.logStartOffset;
-          const end = p.highWatermark;
-          let next: number;
-          if (to === 'earliest') next = start;
-          else if (to === 'latest') next = end;
-          else if ('timestamp' in to) next = p.offsetForTimestamp(to.timestamp)?.offset ?? end;
-          else next = to.offset;
-          next = Math.min(Math.max(next, start), end);
-          return { topic, partition, previousOffset: current.get(topic)?.get(partition) ?? null, newOffset: next };
-        });
-        offsets.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-        if (!body.dryRun) {
-          const byTopic = new Map<string, { partition: number; offset: number; leaderEpoch: number; commitTimestampMs: number; metadata: string }[]>();
-          for (const o of offsets) {
-            let list = byTopic.get(o.topic);
-            if (!list) byTopic.set(o.topic, (list = []));
-            list.push({ partition: o.partition, offset: o.newOffset, leaderEpoch: -1, commitTimestampMs: -1, metadata: '' });
+      handle: ({ params, body }) =>
+        overKafka(ctx, params.id, async (admin) => {
+          const groupId = params.id;
+          const d = await admin.describe(groupId);
+          if (d.state !== 'Empty' && d.state !== 'Dead') {
+            throw new AdminError('TIDELOG_ERR_GROUP_NOT_EMPTY', `Group ${groupId} is ${d.state} with ${d.members.length} member(s); offsets can only be reset when it is Empty.`);
           }
-          const results = await groups().commitOffsets({
-            groupId,
-            generationId: -1,
-            memberId: '',
-            groupInstanceId: null,
-            retentionTimeMs: -1,
-            topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-          });
-          const failed = results.find((r) => r.errorCode !== ErrorCode.NONE);
-          if (failed) throw fromKafkaError(failed.errorCode, null, groupId);
-        }
-        return { groupId, dryRun: body.dryRun ?? false, offsets };
-      },
+          if (body.partitions && body.topic === undefined) throw new AdminError('TIDELOG_ERR_VALIDATION', 'partitions needs topic.', [{ path: 'body.partitions', message: 'only allowed with topic' }]);
+          const partitionsOf = (topic: string) =>
+            admin.partitionsOf(topic).catch((err: unknown) => {
+              if (err instanceof KafkaClientError && err.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return null;
+              throw err;
+            });
+          const targets: { topic: string; partition: number }[] = [];
+          if (body.topic !== undefined) {
+            const existing = await partitionsOf(body.topic);
+            if (!existing) throw new AdminError('TIDELOG_ERR_TOPIC_NOT_FOUND', `Topic ${body.topic} does not exist.`);
+            const missing = body.partitions?.filter((p) => !existing.includes(p)) ?? [];
+            if (missing.length > 0) throw new AdminError('TIDELOG_ERR_TOPIC_NOT_FOUND', `Topic ${body.topic} has no partition ${missing.join(', ')}.`);
+            for (const partition of body.partitions ?? existing) targets.push({ topic: body.topic, partition });
+          } else {
+            for (const [topic, byPartition] of await admin.committed(groupId)) {
+              const existing = await partitionsOf(topic);
+              for (const partition of byPartition.keys()) if (existing?.includes(partition)) targets.push({ topic, partition });
+            }
+          }
+          if (targets.length === 0) throw new AdminError('TIDELOG_ERR_NOTHING_TO_RESET', `Group ${groupId} has no committed offsets to reset; name a topic.`);
+          const offsets = await admin.planReset(groupId, targets, plannedTarget(body.to));
+          if (!body.dryRun) {
+            const failed = (await admin.commit(groupId, offsets)).find((r) => r.errorCode !== ErrorCode.NONE);
+            if (failed?.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) throw new AdminError('TIDELOG_ERR_GROUP_NOT_EMPTY', `Group ${groupId} got members meanwhile; offsets can only be reset when it is Empty.`);
+            if (failed) throw fromKafkaError(failed.errorCode, null, groupId);
+          }
+          return { groupId, dryRun: body.dryRun ?? false, offsets };
+        }),
     }),
   ];
 }

@@ -35,7 +35,7 @@ export function operationRoutes(ctx: AdminContext, document: () => unknown): Adm
       response: { status: 200, description: 'Ready', schema: ReadySchema },
       errors: ['TIDELOG_ERR_NOT_READY'],
       handle: () => {
-        const checks = { listeners: ctx.broker.boundListeners.length > 0, groupCoordinator: ctx.broker.groups.isActive };
+        const checks = { listeners: ctx.services.isListening(), groupCoordinator: ctx.services.groups.isActive };
         const failing = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
         if (failing.length > 0) throw new AdminError('TIDELOG_ERR_NOT_READY', `Not ready: ${failing.join(', ')}.`, failing.map((name) => ({ path: `checks.${name}`, message: 'not ready' })));
         return { status: 'ready' as const, checks };
@@ -49,7 +49,7 @@ export function operationRoutes(ctx: AdminContext, document: () => unknown): Adm
       summary: 'Prometheus metrics (text exposition format)',
       response: { status: 200, description: 'Metrics', contentType: 'text/plain; version=0.0.4; charset=utf-8' },
       errors: [],
-      handle: async () => (await ctx.broker.metrics.render()).text,
+      handle: async () => (await ctx.services.metrics.render()).text,
     }),
     defineRoute({
       method: 'GET',

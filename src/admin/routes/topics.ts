@@ -75,7 +75,7 @@ function unwrap(result: TopicResult, subject: string): TopicMetadata {
 }
 
 export function topicRoutes(ctx: AdminContext): AdminRoute[] {
-  const topics = () => ctx.broker.topics;
+  const topics = () => ctx.services.topics;
 
   const existing = (name: string): TopicMetadata => {
     const t = topics().getTopic(name);
@@ -166,7 +166,7 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
       response: { status: 204, description: 'Deleted' },
       errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_TOPIC_DELETION_DISABLED'],
       handle: async ({ params }) => {
-        unwrap(await ctx.broker.deleteTopic(params.name), params.name);
+        unwrap(await ctx.services.deleteTopic(params.name), params.name);
       },
     }),
     defineRoute({

@@ -21,7 +21,7 @@ export const produceHandler = defineHandler({
   minVersion: 0,
   maxVersion: 11,
   async handle(request, ctx) {
-    const { replicas } = ctx.broker;
+    const { replicas } = ctx.services;
     const acks = request.acks;
     const refuse = (errorCode: number, errorMessage: string | null): TopicProduceResponseInput[] =>
       request.topicData.map((t) => ({

@@ -24,7 +24,7 @@ export const fetchHandler = defineHandler({
   minVersion: 4,
   maxVersion: 17,
   async handle(request, ctx) {
-    const { broker, apiVersion } = ctx;
+    const { services, apiVersion } = ctx;
     if (request.sessionId !== 0) {
       return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
@@ -35,7 +35,7 @@ export const fetchHandler = defineHandler({
     const reads: FetchPartitionRequest[] = [];
     const layout: { topic: string; topicId: string; partitions: { index: number; read: number; errorCode: number }[] }[] = [];
     for (const t of request.topics) {
-      const name = apiVersion >= 13 ? (broker.topics.getTopicById(t.topicId)?.name ?? null) : t.topic;
+      const name = apiVersion >= 13 ? (services.topics.getTopicById(t.topicId)?.name ?? null) : t.topic;
       const entry = { topic: t.topic, topicId: t.topicId, partitions: [] as { index: number; read: number; errorCode: number }[] };
       for (const p of t.partitions) {
         if (name === null) {
@@ -48,10 +48,10 @@ export const fetchHandler = defineHandler({
       layout.push(entry);
     }
 
-    const results = await broker.replicas.fetch(reads, {
+    const results = await services.replicas.fetch(reads, {
       maxWaitMs: request.maxWaitMs,
       minBytes: request.minBytes,
-      maxBytes: Math.min(request.maxBytes, broker.config.values['fetch.max.bytes']),
+      maxBytes: Math.min(request.maxBytes, services.config.values['fetch.max.bytes']),
       isolation,
       minOneMessage: true,
       replicaId,

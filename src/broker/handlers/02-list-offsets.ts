@@ -22,14 +22,14 @@ export const listOffsetsHandler = defineHandler({
   minVersion: 1,
   maxVersion: 10,
   handle(request, ctx) {
-    const { broker, apiVersion } = ctx;
+    const { services, apiVersion } = ctx;
     return {
       topics: request.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((req): ListOffsetsPartitionResponseInput => {
           const none = { partitionIndex: req.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1 };
           // Offsets come from the leader (a follower's high watermark lags behind it).
-          const { partition: p, errorCode } = broker.topics.leaderReplica(t.name, req.partitionIndex, apiVersion >= 4 ? req.currentLeaderEpoch : -1);
+          const { partition: p, errorCode } = services.topics.leaderReplica(t.name, req.partitionIndex, apiVersion >= 4 ? req.currentLeaderEpoch : -1);
           if (!p) return { ...none, errorCode };
           // leaderEpoch exists from v4 on; older versions must not be sent one.
           const found = (offset: number, timestamp: number) => ({ partitionIndex: req.partitionIndex, errorCode: ErrorCode.NONE, timestamp, offset, leaderEpoch: apiVersion >= 4 ? p.leaderEpoch : -1 });

@@ -14,7 +14,8 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives/index.js';
 import { invalidTopicNameReason, isInternalTopic } from '../../cluster/topic-name.js';
 import type { TopicMetadata } from '../../cluster/metadata-store.js';
-import type { Broker } from '../broker.js';
+import { brokersOnListener } from '../../cluster/cluster-view.js';
+import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
 /** Kafka's value for "authorized operations not requested". */
@@ -23,36 +24,27 @@ const OPERATIONS_NOT_REQUESTED = -2147483648;
 const TOPIC_OPERATIONS_ALL = [3, 4, 5, 6, 7, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
 const CLUSTER_OPERATIONS_ALL = [4, 5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
 
-export function describeTopic(broker: Broker, t: TopicMetadata, includeOperations: boolean): MetadataResponseTopicInput {
+export function describeTopic(services: BrokerServices, t: TopicMetadata, includeOperations: boolean): MetadataResponseTopicInput {
+  const live = new Set(services.cluster.liveBrokers().map((b) => b.id));
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
     topicId: t.topicId,
     isInternal: isInternalTopic(t.name),
     partitions: t.partitions.map((a) => {
-      if (broker.cluster) {
-        const live = new Set(broker.liveBrokerIds());
-        const state = broker.metadata.partitionState?.(t.name, a.partition);
-        const leader = state && live.has(state.leader) ? state.leader : -1;
-        return {
-          errorCode: leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
-          partitionIndex: a.partition,
-          leaderId: leader,
-          leaderEpoch: state ? state.leaderEpoch : -1,
-          replicaNodes: [...a.replicas],
-          isrNodes: state ? [...state.isr] : [],
-          offlineReplicas: a.replicas.filter((r) => !live.has(r)),
-        };
-      }
-      const p = broker.topics.partition(t.name, a.partition);
+      const state = services.cluster.partitionLeadership(t.name, a.partition, () => {
+        const p = services.topics.partition(t.name, a.partition);
+        return p ? { leader: p.leaderId, leaderEpoch: p.leaderEpoch, isr: p.isr } : null;
+      });
+      const leader = state ? state.leader : -1;
       return {
-        errorCode: p ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
+        errorCode: leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
         partitionIndex: a.partition,
-        leaderId: p ? p.leaderId : -1,
-        leaderEpoch: p ? p.leaderEpoch : -1,
+        leaderId: leader,
+        leaderEpoch: state ? state.leaderEpoch : -1,
         replicaNodes: [...a.replicas],
-        isrNodes: p ? [...p.isr] : [],
-        offlineReplicas: [],
+        isrNodes: state ? [...state.isr] : [],
+        offlineReplicas: a.replicas.filter((r) => !live.has(r)),
       };
     }),
     topicAuthorizedOperations: includeOperations ? TOPIC_OPERATIONS_ALL : OPERATIONS_NOT_REQUESTED,
@@ -64,33 +56,33 @@ export const metadataHandler = defineHandler({
   minVersion: 0,
   maxVersion: 12,
   async handle(request, ctx) {
-    const { broker, apiVersion } = ctx;
+    const { services, apiVersion } = ctx;
     const includeOps = request.includeTopicAuthorizedOperations;
     const allowAutoCreate = apiVersion < 4 || request.allowAutoTopicCreation;
     const allTopics = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
     const topics: MetadataResponseTopicInput[] = [];
     if (allTopics) {
-      for (const t of broker.topics.listTopics()) topics.push(describeTopic(broker, t, includeOps));
+      for (const t of services.topics.listTopics()) topics.push(describeTopic(services, t, includeOps));
     } else {
       for (const wanted of request.topics ?? []) {
         if (wanted.name === null || wanted.name === '') {
-          const byId = wanted.topicId !== ZERO_UUID ? broker.topics.getTopicById(wanted.topicId) : undefined;
-          topics.push(byId ? describeTopic(broker, byId, includeOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: wanted.topicId });
+          const byId = wanted.topicId !== ZERO_UUID ? services.topics.getTopicById(wanted.topicId) : undefined;
+          topics.push(byId ? describeTopic(services, byId, includeOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: wanted.topicId });
           continue;
         }
         const name = wanted.name;
-        const existing = broker.topics.getTopic(name);
+        const existing = services.topics.getTopic(name);
         if (existing) {
-          topics.push(describeTopic(broker, existing, includeOps));
+          topics.push(describeTopic(services, existing, includeOps));
           continue;
         }
         if (invalidTopicNameReason(name)) {
           topics.push({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, isInternal: false });
           continue;
         }
-        if (allowAutoCreate && broker.config.values['auto.create.topics.enable'] && !isInternalTopic(name)) {
-          const created = await broker.topics.autoCreate(name);
-          if (created.topic) topics.push(describeTopic(broker, created.topic, includeOps));
+        if (allowAutoCreate && services.config.values['auto.create.topics.enable'] && !isInternalTopic(name)) {
+          const created = await services.topics.autoCreate(name);
+          if (created.topic) topics.push(describeTopic(services, created.topic, includeOps));
           else topics.push({ errorCode: created.errorCode, name });
           continue;
         }
@@ -98,9 +90,9 @@ export const metadataHandler = defineHandler({
       }
     }
     return {
-      brokers: broker.liveBrokers(ctx.connection.listener.name).map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack })),
-      clusterId: broker.clusterId,
-      controllerId: broker.controllerId,
+      brokers: brokersOnListener(services.cluster, ctx.connection.listener.name).map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack })),
+      clusterId: services.clusterId,
+      controllerId: services.cluster.controllerId(),
       topics,
       clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS_ALL : OPERATIONS_NOT_REQUESTED,
     };

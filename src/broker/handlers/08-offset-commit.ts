@@ -20,12 +20,12 @@ export const offsetCommitHandler = defineHandler({
   maxVersion: 9,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
-    const { broker } = ctx;
+    const { services } = ctx;
     const errors = new Map<string, number>();
     const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
     const known: OffsetCommitParams['topics'][number][] = [];
     for (const t of request.topics) {
-      const topic = broker.topics.getTopic(t.name);
+      const topic = services.topics.getTopic(t.name);
       const partitions = [];
       for (const p of t.partitions) {
         // The topic's metadata, not a local replica: the coordinator need not hold one (Kafka's metadataCache.contains).
@@ -38,7 +38,7 @@ export const offsetCommitHandler = defineHandler({
       if (partitions.length > 0) known.push({ topic: t.name, partitions });
     }
     if (known.length > 0) {
-      const results = await broker.groups.commitOffsets({
+      const results = await services.groups.commitOffsets({
         groupId: request.groupId,
         generationId: request.generationIdOrMemberEpoch,
         memberId: request.memberId,

@@ -34,7 +34,7 @@ export const offsetFetchHandler = defineHandler({
   maxVersion: 9,
   handle(request, ctx) {
     const v = ctx.apiVersion;
-    const { groups } = ctx.broker;
+    const { groups } = ctx.services;
     if (v >= 8) {
       return {
         groups: request.groups.map((g) => {

@@ -11,6 +11,7 @@
 // COORDINATOR_NOT_AVAILABLE. An unknown keyType is INVALID_REQUEST.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode, errorMessage } from '../../protocol/errors.js';
+import { brokersOnListener } from '../../cluster/cluster-view.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 const KEY_TYPE_GROUP = 0;
@@ -28,10 +29,10 @@ function find(ctx: RequestContext, key: string, keyType: number): Found {
   const none = (errorCode: number, message: string): Found => ({ errorCode, errorMessage: message, nodeId: -1, host: '', port: -1 });
   if (keyType === KEY_TYPE_TRANSACTION) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'This broker has no transaction coordinator yet.');
   if (keyType !== KEY_TYPE_GROUP) return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType} in FindCoordinator request`);
-  const found = ctx.broker.groups.findGroupCoordinator(key);
+  const found = ctx.services.groups.findGroupCoordinator(key);
   if (found.errorCode !== ErrorCode.NONE) return none(found.errorCode, errorMessage(found.errorCode));
   // A leader not registered (dead), or without this listener, is no coordinator for this client.
-  const node = ctx.broker.liveBrokers(ctx.connection.listener.name).find((b) => b.id === found.nodeId);
+  const node = brokersOnListener(ctx.services.cluster, ctx.connection.listener.name).find((b) => b.id === found.nodeId);
   if (!node) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage(ErrorCode.COORDINATOR_NOT_AVAILABLE));
   return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: node.id, host: node.host, port: node.port };
 }

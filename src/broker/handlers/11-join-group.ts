@@ -21,7 +21,7 @@ export const joinGroupHandler = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const groupInstanceId = v >= 5 ? request.groupInstanceId : null;
-    const result = await ctx.broker.groups.joinGroup({
+    const result = await ctx.services.groups.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,
       groupInstanceId,

@@ -13,6 +13,6 @@ export const heartbeatHandler = defineHandler({
   maxVersion: 4,
   handle(request, ctx) {
     const groupInstanceId = ctx.apiVersion >= 3 ? request.groupInstanceId : null;
-    return { errorCode: ctx.broker.groups.heartbeat(request.groupId, request.memberId, groupInstanceId, request.generationId) };
+    return { errorCode: ctx.services.groups.heartbeat(request.groupId, request.memberId, groupInstanceId, request.generationId) };
   },
 });

@@ -15,7 +15,7 @@ export const leaveGroupHandler = defineHandler({
   handle(request, ctx) {
     const v = ctx.apiVersion;
     const leaving = v >= 3 ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: v >= 5 ? m.reason : null })) : [{ memberId: request.memberId, groupInstanceId: null, reason: null }];
-    const result = ctx.broker.groups.leaveGroup(request.groupId, leaving);
+    const result = ctx.services.groups.leaveGroup(request.groupId, leaving);
     if (v >= 3) return { errorCode: result.errorCode, members: result.members };
     // Kafka's LeaveGroupResponse for v0-2: the first member error becomes the top-level one.
     const memberError = result.members.find((m) => m.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE;

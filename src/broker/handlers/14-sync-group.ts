@@ -21,7 +21,7 @@ export const syncGroupHandler = defineHandler({
     if (v >= 5 && (request.protocolType === null || request.protocolName === null)) {
       return { errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolType: null, protocolName: null, assignment: EMPTY };
     }
-    const result = await ctx.broker.groups.syncGroup({
+    const result = await ctx.services.groups.syncGroup({
       groupId: request.groupId,
       generationId: request.generationId,
       memberId: request.memberId,

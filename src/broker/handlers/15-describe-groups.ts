@@ -21,7 +21,7 @@ export const describeGroupsHandler = defineHandler({
     const includeOps = ctx.apiVersion >= 3 && request.includeAuthorizedOperations;
     return {
       groups: request.groups.map((groupId) => {
-        const d = ctx.broker.groups.describeGroup(groupId);
+        const d = ctx.services.groups.describeGroup(groupId);
         return {
           errorCode: d.errorCode,
           groupId,

@@ -11,7 +11,7 @@ export const listGroupsHandler = defineHandler({
   maxVersion: 5,
   handle(request, ctx) {
     const v = ctx.apiVersion;
-    const r = ctx.broker.groups.listGroups(v >= 4 ? request.statesFilter : [], v >= 5 ? request.typesFilter : []);
+    const r = ctx.services.groups.listGroups(v >= 4 ? request.statesFilter : [], v >= 5 ? request.typesFilter : []);
     return {
       errorCode: r.errorCode,
       groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),

@@ -17,7 +17,7 @@ export const createTopicsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 7,
   async handle(request, ctx) {
-    const { broker } = ctx;
+    const { services } = ctx;
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     // Each topic's synchronous checks run in request order; with ZooKeeper the writes then overlap.
@@ -38,7 +38,7 @@ export const createTopicsHandler = defineHandler({
         configs[c.name] = c.value;
       }
       const manualAssignment = t.assignments.map((a) => ({ partition: a.partitionIndex, replicas: a.brokerIds }));
-      const result = await broker.topics.createTopic(t.name, t.numPartitions, t.replicationFactor, configs, { validateOnly: request.validateOnly, manualAssignment });
+      const result = await services.topics.createTopic(t.name, t.numPartitions, t.replicationFactor, configs, { validateOnly: request.validateOnly, manualAssignment });
       if (!result.topic) return failed(result.errorCode, result.errorMessage);
       const created = result.topic;
       return {
@@ -48,7 +48,7 @@ export const createTopicsHandler = defineHandler({
         errorMessage: null,
         numPartitions: created.partitions.length,
         replicationFactor: created.partitions[0]?.replicas.length ?? 1,
-        configs: describeTopicConfig(broker.config, created.configs).map((e) => ({ name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.source, isSensitive: e.sensitive })),
+        configs: describeTopicConfig(services.config, created.configs).map((e) => ({ name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.source, isSensitive: e.sensitive })),
       };
     }));
     return { topics };

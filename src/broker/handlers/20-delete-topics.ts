@@ -14,16 +14,16 @@ export const deleteTopicsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 6,
   async handle(request, ctx) {
-    const { broker, apiVersion } = ctx;
+    const { services, apiVersion } = ctx;
     const wanted = apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const responses = await Promise.all(wanted.map(async (w): Promise<DeletableTopicResultInput> => {
-      const topic = w.name !== null && w.name !== '' ? broker.topics.getTopic(w.name) : broker.topics.getTopicById(w.topicId);
+      const topic = w.name !== null && w.name !== '' ? services.topics.getTopic(w.name) : services.topics.getTopicById(w.topicId);
       if (!topic) {
         const byId = w.name === null || w.name === '';
         return { name: w.name, topicId: w.topicId, errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: byId ? `Topic id ${w.topicId} does not exist` : 'This server does not host this topic-partition.' };
       }
       if (isInternalTopic(topic.name)) return { name: topic.name, topicId: topic.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Internal topic ${topic.name} cannot be deleted` };
-      const result = await broker.deleteTopic(topic.name);
+      const result = await services.deleteTopic(topic.name);
       return { name: topic.name, topicId: topic.topicId, errorCode: result.errorCode, errorMessage: result.errorMessage };
     }));
     return { responses };

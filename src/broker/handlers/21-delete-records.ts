@@ -13,24 +13,24 @@ export const deleteRecordsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   handle(request, ctx) {
-    const { broker } = ctx;
+    const { services } = ctx;
     return {
       topics: request.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((req) => {
           // The leader raises the log start offset; followers take it from its fetch responses.
-          const { partition: p, errorCode } = broker.topics.leaderReplica(t.name, req.partitionIndex);
+          const { partition: p, errorCode } = services.topics.leaderReplica(t.name, req.partitionIndex);
           if (!p) return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode };
           const offset = req.offset === HIGH_WATERMARK ? p.highWatermark : req.offset;
           if (offset < 0 || offset > p.highWatermark) return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
           try {
             if (offset > p.logStartOffset) {
               p.deleteRecordsBefore(offset);
-              broker.logs.checkpointRecoveryPoints();
+              services.logs.checkpointRecoveryPoints();
             }
             return { partitionIndex: req.partitionIndex, lowWatermark: p.logStartOffset, errorCode: ErrorCode.NONE };
           } catch (err) {
-            broker.logger.error({ err, topic: t.name, partition: req.partitionIndex }, 'delete records failed');
+            services.logger.error({ err, topic: t.name, partition: req.partitionIndex }, 'delete records failed');
             return { partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
           }
         }),

@@ -17,6 +17,6 @@ export const initProducerIdHandler = defineHandler({
     if (request.transactionalId !== null) {
       return { errorCode: ErrorCode.UNSUPPORTED_VERSION, producerId: -1, producerEpoch: -1 };
     }
-    return { errorCode: ErrorCode.NONE, producerId: ctx.broker.producerIds.generateProducerId(), producerEpoch: 0 };
+    return { errorCode: ErrorCode.NONE, producerId: ctx.services.producerIds.generateProducerId(), producerEpoch: 0 };
   },
 });

@@ -15,14 +15,14 @@ export const offsetForLeaderEpochHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   handle(request, ctx) {
-    const { broker, apiVersion } = ctx;
+    const { services, apiVersion } = ctx;
     return {
       topics: request.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((req) => {
           const undefinedEpoch = { partition: req.partition, leaderEpoch: -1, endOffset: -1 };
           // Only the leader's cache is authoritative (followers truncate by it).
-          const { partition: p, errorCode } = broker.topics.leaderReplica(t.topic, req.partition, apiVersion >= 2 ? req.currentLeaderEpoch : -1);
+          const { partition: p, errorCode } = services.topics.leaderReplica(t.topic, req.partition, apiVersion >= 2 ? req.currentLeaderEpoch : -1);
           if (!p) return { ...undefinedEpoch, errorCode };
           const found = p.endOffsetForEpoch(req.leaderEpoch);
           return { partition: req.partition, errorCode: ErrorCode.NONE, leaderEpoch: found.leaderEpoch, endOffset: found.endOffset };

@@ -18,15 +18,15 @@ export const describeConfigsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   handle(request, ctx) {
-    const { broker, apiVersion } = ctx;
+    const { services, apiVersion } = ctx;
     const results = request.resources.map((res): DescribeConfigsResultInput => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       const wanted = res.configurationKeys === null ? null : new Set(res.configurationKeys);
       const keep = (name: string) => wanted === null || wanted.has(name);
       if (res.resourceType === ResourceType.TOPIC) {
-        const topic = broker.topics.getTopic(res.resourceName);
+        const topic = services.topics.getTopic(res.resourceName);
         if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist`, configs: [] };
-        const configs = describeTopicConfig(broker.config, topic.configs)
+        const configs = describeTopicConfig(services.config, topic.configs)
           .filter((e) => keep(e.name))
           .map((e) => ({
             name: e.name,
@@ -42,10 +42,10 @@ export const describeConfigsHandler = defineHandler({
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
       }
       if (res.resourceType === ResourceType.BROKER) {
-        if (res.resourceName !== '' && res.resourceName !== String(broker.brokerId)) {
-          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${broker.brokerId} or empty string, but received ${res.resourceName}`, configs: [] };
+        if (res.resourceName !== '' && res.resourceName !== String(services.brokerId)) {
+          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${services.brokerId} or empty string, but received ${res.resourceName}`, configs: [] };
         }
-        const configs = describeBrokerConfig(broker.config)
+        const configs = describeBrokerConfig(services.config)
           .filter((e) => keep(e.name))
           .map((e) => ({
             name: e.name,

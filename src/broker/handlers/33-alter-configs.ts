@@ -13,7 +13,7 @@ export const alterConfigsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   async handle(request, ctx) {
-    const { broker } = ctx;
+    const { services } = ctx;
     const responses = await Promise.all(request.resources.map(async (res) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       const refused = refuseNonTopicAlter(res.resourceType);
@@ -23,7 +23,7 @@ export const alterConfigsHandler = defineHandler({
         if (c.value === null) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Null value not supported for topic config ${c.name}` };
         configs[c.name] = c.value;
       }
-      const r = await broker.topics.setTopicConfigs(res.resourceName, configs, request.validateOnly);
+      const r = await services.topics.setTopicConfigs(res.resourceName, configs, request.validateOnly);
       return { ...base, errorCode: r.errorCode, errorMessage: r.errorMessage };
     }));
     return { responses };

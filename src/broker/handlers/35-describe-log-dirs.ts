@@ -14,11 +14,11 @@ export const describeLogDirsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   handle(request, ctx) {
-    const { broker } = ctx;
+    const { services } = ctx;
     const wanted = request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]));
-    const results = broker.logs.logDirs.map((dir) => {
+    const results = services.logs.logDirs.map((dir) => {
       const topics = new Map<string, DescribeLogDirsTopicInput & { partitions: { partitionIndex: number; partitionSize: number; offsetLag: number; isFutureKey: boolean }[] }>();
-      for (const p of broker.logs.allPartitions()) {
+      for (const p of services.logs.allPartitions()) {
         if (path.dirname(p.dir) !== path.resolve(dir) && path.dirname(p.dir) !== dir) continue;
         if (wanted && !wanted.get(p.topic)?.has(p.index)) continue;
         let entry = topics.get(p.topic);

@@ -10,11 +10,11 @@ export const createPartitionsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 3,
   async handle(request, ctx) {
-    const { broker } = ctx;
+    const { services } = ctx;
     const results = await Promise.all(request.topics.map(async (t) => {
-      const badBroker = (t.assignments ?? []).flatMap((a) => a.brokerIds).find((id) => !broker.liveBrokerIds().includes(id));
+      const badBroker = (t.assignments ?? []).flatMap((a) => a.brokerIds).find((id) => !services.cluster.liveBrokers().some((b) => b.id === id));
       if (badBroker !== undefined) return { name: t.name, errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `Unknown broker id ${badBroker} in the assignment` };
-      const r = await broker.topics.createPartitions(t.name, t.count, request.validateOnly);
+      const r = await services.topics.createPartitions(t.name, t.count, request.validateOnly);
       return { name: t.name, errorCode: r.errorCode, errorMessage: r.errorMessage };
     }));
     return { results };

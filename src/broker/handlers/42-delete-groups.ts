@@ -11,7 +11,7 @@ export const deleteGroupsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   async handle(request, ctx) {
-    const errors = await ctx.broker.groups.deleteGroups(request.groupsNames);
+    const errors = await ctx.services.groups.deleteGroups(request.groupsNames);
     return { results: [...errors].map(([groupId, errorCode]) => ({ groupId, errorCode })) };
   },
 });

@@ -22,15 +22,15 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import type { ReplicaElectionResultInput } from '../../protocol/generated/elect-leaders-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ElectionResult, TopicPartitionRef } from '../../cluster/controller.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
 /** ElectionType values (Kafka's org.apache.kafka.common.ElectionType). */
 const PREFERRED = 0;
 const UNCLEAN = 1;
 
-function allPartitions(broker: Broker): TopicPartitionRef[] {
-  return broker.topics.listTopics().flatMap((t) => t.partitions.map((a) => ({ topic: t.name, partition: a.partition })));
+function allPartitions(services: BrokerServices): TopicPartitionRef[] {
+  return services.topics.listTopics().flatMap((t) => t.partitions.map((a) => ({ topic: t.name, partition: a.partition })));
 }
 
 function byTopic(results: readonly ElectionResult[]): ReplicaElectionResultInput[] {
@@ -48,28 +48,22 @@ export const electLeadersHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   async handle(request, ctx) {
-    const { broker } = ctx;
+    const { services } = ctx;
     const requested: TopicPartitionRef[] | null = request.topicPartitions === null ? null : request.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
-    const each = (errorCode: number, errorMessage: string | null = null) => (requested ?? allPartitions(broker)).map((p): ElectionResult => ({ ...p, errorCode, errorMessage }));
+    const each = (errorCode: number, errorMessage: string | null = null) => (requested ?? allPartitions(services)).map((p): ElectionResult => ({ ...p, errorCode, errorMessage }));
     if (request.electionType !== PREFERRED && request.electionType !== UNCLEAN) {
       return { errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: byTopic(each(ErrorCode.INVALID_REQUEST, `Unknown election type ${request.electionType}`)) };
     }
-    const cluster = broker.cluster;
-    if (!cluster) {
-      // A single node leads all its partitions: nothing to elect.
-      const results = (requested ?? allPartitions(broker)).map((p): ElectionResult => {
-        const known = broker.topics.getTopic(p.topic)?.partitions.some((a) => a.partition === p.partition) ?? false;
-        return { ...p, errorCode: known ? ErrorCode.ELECTION_NOT_NEEDED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
-      });
-      return { errorCode: ErrorCode.NONE, replicaElectionResults: byTopic(requested === null ? results.filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) : results) };
-    }
-    if (!cluster.controller.active) return { errorCode: ErrorCode.NONE, replicaElectionResults: byTopic(each(ErrorCode.NOT_CONTROLLER)) };
+    const known = {
+      all: () => allPartitions(services),
+      exists: (p: TopicPartitionRef) => services.topics.getTopic(p.topic)?.partitions.some((a) => a.partition === p.partition) ?? false,
+    };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, request.timeoutMs))));
     try {
-      const results = await Promise.race([cluster.controller.electLeaders(request.electionType, requested), timedOut]);
+      const results = await Promise.race([services.cluster.electLeaders(request.electionType, requested, known), timedOut]);
       if (results === 'timeout') return { errorCode: ErrorCode.NONE, replicaElectionResults: byTopic(each(ErrorCode.REQUEST_TIMED_OUT)) };
-      if (results === null) return { errorCode: ErrorCode.NONE, replicaElectionResults: byTopic(each(ErrorCode.NOT_CONTROLLER)) };
+      if (results === 'not-controller') return { errorCode: ErrorCode.NONE, replicaElectionResults: byTopic(each(ErrorCode.NOT_CONTROLLER)) };
       return { errorCode: ErrorCode.NONE, replicaElectionResults: byTopic(results) };
     } finally {
       clearTimeout(timer);

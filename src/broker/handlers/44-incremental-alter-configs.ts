@@ -19,15 +19,15 @@ export const incrementalAlterConfigsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   async handle(request, ctx) {
-    const { broker } = ctx;
+    const { services } = ctx;
     const responses = await Promise.all(request.resources.map(async (res) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       const refused = refuseNonTopicAlter(res.resourceType);
       if (refused) return { ...base, ...refused };
-      const topic = broker.topics.getTopic(res.resourceName);
+      const topic = services.topics.getTopic(res.resourceName);
       if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist` };
       const next: Record<string, string> = { ...topic.configs };
-      const effective = effectiveTopicConfig(broker.config, topic.configs) as unknown as Record<string, unknown>;
+      const effective = effectiveTopicConfig(services.config, topic.configs) as unknown as Record<string, unknown>;
       for (const c of res.configs) {
         switch (c.configOperation) {
           case SET:
@@ -52,7 +52,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
             return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown config operation ${c.configOperation}` };
         }
       }
-      const r = await broker.topics.setTopicConfigs(res.resourceName, next, request.validateOnly);
+      const r = await services.topics.setTopicConfigs(res.resourceName, next, request.validateOnly);
       return { ...base, errorCode: r.errorCode, errorMessage: r.errorMessage };
     }));
     return { responses };

@@ -13,19 +13,19 @@ export const offsetDeleteHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(request, ctx) {
-    const { broker } = ctx;
+    const { services } = ctx;
     const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
     const errors = new Map<string, number>();
     const known: { topic: string; partition: number }[] = [];
     for (const t of request.topics) {
-      const topic = broker.topics.getTopic(t.name);
+      const topic = services.topics.getTopic(t.name);
       for (const p of t.partitions) {
         // The topic's metadata, not a local replica: the coordinator need not hold one.
         if (topic?.partitions.some((a) => a.partition === p.partitionIndex)) known.push({ topic: t.name, partition: p.partitionIndex });
         else errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       }
     }
-    const r = await broker.groups.deleteOffsets(request.groupId, known);
+    const r = await services.groups.deleteOffsets(request.groupId, known);
     if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, topics: [] };
     for (const p of r.partitions) errors.set(key(p.topic, p.partition), p.errorCode);
     return {

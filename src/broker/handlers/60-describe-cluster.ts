@@ -5,6 +5,7 @@
 // every live broker (/brokers/ids) is listed.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { brokersOnListener } from '../../cluster/cluster-view.js';
 import { defineHandler } from './handler.js';
 
 const BROKER_ENDPOINTS = 1;
@@ -15,17 +16,17 @@ export const describeClusterHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   handle(request, ctx) {
-    const { broker, apiVersion } = ctx;
+    const { services, apiVersion } = ctx;
     if (apiVersion >= 1 && request.endpointType !== BROKER_ENDPOINTS) {
-      return { errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Unsupported endpoint type ${request.endpointType}`, endpointType: request.endpointType, clusterId: broker.clusterId, controllerId: -1, brokers: [] };
+      return { errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Unsupported endpoint type ${request.endpointType}`, endpointType: request.endpointType, clusterId: services.clusterId, controllerId: -1, brokers: [] };
     }
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       endpointType: BROKER_ENDPOINTS,
-      clusterId: broker.clusterId,
-      controllerId: broker.controllerId,
-      brokers: broker.liveBrokers(ctx.connection.listener.name).map((b) => ({ brokerId: b.id, host: b.host, port: b.port, rack: b.rack })),
+      clusterId: services.clusterId,
+      controllerId: services.cluster.controllerId(),
+      brokers: brokersOnListener(services.cluster, ctx.connection.listener.name).map((b) => ({ brokerId: b.id, host: b.host, port: b.port, rack: b.rack })),
       clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
     };
   },

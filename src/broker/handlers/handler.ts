@@ -3,10 +3,10 @@
 // Kafka errors go into the response as codes; a throw here is a bug.
 import type { ApiKey, ApiTypes } from '../../protocol/generated/index.js';
 import type { ConnectionInfo } from '../../server/types.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from '../services.js';
 
 export interface RequestContext {
-  readonly broker: Broker;
+  readonly services: BrokerServices;
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;

@@ -1,0 +1,42 @@
+// BrokerServices: what the request handlers and the HTTP admin API may use of a broker,
+// built once at start (Broker.open) and handed to both front ends. Only services and
+// read-only facts: nothing here starts, stops or rewires the broker, and neither front end
+// sees the Broker object, its socket server or its lifecycle.
+import type { Logger } from 'pino';
+import type { BrokerMetrics } from '../admin/metrics.js';
+import type { ClusterView } from '../cluster/cluster-view.js';
+import type { MetadataStore } from '../cluster/metadata-store.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { Listener } from '../config/listeners.js';
+import type { GroupCoordinator } from '../groups/group-coordinator.js';
+import type { LogManager } from '../log/log-manager.js';
+import type { ProducerIdManager } from '../txn/producer-id-manager.js';
+import type { ReplicaManager } from './replica-manager.js';
+import type { TopicResult, TopicService } from './topic-service.js';
+
+export interface BrokerServices {
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly brokerId: number;
+  readonly clusterId: string;
+  readonly startedAtMs: number;
+  /** Controller, live brokers, partition leadership, elections: single node or ZooKeeper alike. */
+  readonly cluster: ClusterView;
+  readonly metadata: MetadataStore;
+  readonly logs: LogManager;
+  /** Topic metadata: create, delete, partitions, configs. */
+  readonly topics: TopicService;
+  /** Reads and writes of the partitions this broker holds. */
+  readonly replicas: ReplicaManager;
+  readonly groups: GroupCoordinator;
+  readonly producerIds: ProducerIdManager;
+  readonly metrics: BrokerMetrics;
+  /** The listeners clients are told about, with ephemeral ports resolved to the bound ones. */
+  advertisedListeners(): Listener[];
+  /** The advertised endpoint of the listener a request arrived on. */
+  endpointFor(listenerName: string): Listener;
+  /** True while the Kafka listeners are bound (readiness). */
+  isListening(): boolean;
+  /** Deletes a topic: its logs, then its committed offsets in every group. */
+  deleteTopic(name: string): Promise<TopicResult>;
+}
