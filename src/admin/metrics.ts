@@ -13,6 +13,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ApiKey, getApi } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { recordCountOf, wholeBatches } from '../records/batch-header.js';
 
 /** What the metrics read from the broker at scrape time (a Broker satisfies it). */
 export interface MetricsSource {
@@ -26,10 +27,6 @@ export interface MetricsSource {
 
 /** Latency buckets in seconds: 0.5 ms to 30 s (a long-poll fetch waits up to its MaxWaitMs). */
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-/** Byte offsets in a v2 record batch header (see src/client/record-batch.ts for the layout). */
-const BATCH_LENGTH_OFFSET = 8;
-const BATCH_RECORD_COUNT_OFFSET = 57;
-const BATCH_HEADER_BYTES = 61;
 
 interface ProduceRequestView {
   readonly acks: number;
@@ -45,13 +42,7 @@ interface FetchResponseView {
 /** Records in a buffer of v2 batches, from their headers (whole batches only). */
 export function countRecords(records: Buffer): number {
   let count = 0;
-  let pos = 0;
-  while (records.length - pos >= BATCH_HEADER_BYTES) {
-    const batchLength = records.readInt32BE(pos + BATCH_LENGTH_OFFSET);
-    if (batchLength < BATCH_HEADER_BYTES - 12) break;
-    count += Math.max(0, records.readInt32BE(pos + BATCH_RECORD_COUNT_OFFSET));
-    pos += batchLength + 12;
-  }
+  for (const { pos } of wholeBatches(records)) count += Math.max(0, recordCountOf(records, pos));
   return count;
 }
 

@@ -1,29 +1,18 @@
 // Kafka v2 record batches (magic 2) for clients and the control plane (the group
 // coordinator's __consumer_offsets records): encode and decode, in every codec of compression.ts.
 //
-// Batch layout (Kafka's DefaultRecordBatch), big-endian:
-//   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 (2)
-//   | crc uint32 (CRC32C of everything after it) | attributes int16 | lastOffsetDelta int32
-//   | baseTimestamp int64 | maxTimestamp int64 | producerId int64 | producerEpoch int16
-//   | baseSequence int32 | recordCount int32 | records (compressed as one block when the
-//   attributes' low three bits say so)
+// The batch header's layout and readers are in records/batch-header.ts; the records follow it
+// (compressed as one block when the attributes' low three bits say so).
 // Record (varints zigzag): length varint | attributes int8 | timestampDelta varlong
 //   | offsetDelta varint | keyLength varint (-1 = null) | key | valueLength varint | value
 //   | headerCount varint | (keyLength varint | key | valueLength varint | value)*
-// Attributes: bits 0-2 compression, bit 3 timestamp type (1 = LogAppendTime), bit 4
-// transactional, bit 5 control.
 import { Reader, Writer } from '../protocol/primitives/index.js';
 import { compress, decompress } from './compression.js';
 import { native } from '../native.js';
+import { BatchAttributes, BatchHeader, CURRENT_MAGIC, baseOffsetOf, recordCountOf } from '../records/batch-header.js';
 
-export const RECORD_BATCH_HEADER_BYTES = 61;
-const CRC_OFFSET = 17;
-const ATTRIBUTES_OFFSET = 21;
-const MAGIC_OFFSET = 16;
-const COMPRESSION_MASK = 0x07;
-const TIMESTAMP_TYPE_FLAG = 0x08;
-const TRANSACTIONAL_FLAG = 0x10;
-const CONTROL_FLAG = 0x20;
+const H = BatchHeader;
+const A = BatchAttributes;
 /** Upper bound on the records one batch may claim (a corrupt count must not allocate). */
 const RECORDS_PER_BATCH_MAX = 10_000_000;
 
@@ -107,21 +96,21 @@ export function encodeRecordBatch(records: readonly ProducerRecord[], options: E
     all.writeRaw(recordBytes);
   }
   const recordsSection = compress(codec, all.finish());
-  const batch = Buffer.alloc(RECORD_BATCH_HEADER_BYTES + recordsSection.length);
-  batch.writeBigInt64BE(0n, 0);
-  batch.writeInt32BE(batch.length - 12, 8);
-  batch.writeInt32BE(-1, 12);
-  batch.writeInt8(2, MAGIC_OFFSET);
-  batch.writeInt16BE(codec & COMPRESSION_MASK, ATTRIBUTES_OFFSET);
-  batch.writeInt32BE(records.length - 1, 23);
-  batch.writeBigInt64BE(BigInt(baseTimestamp), 27);
-  batch.writeBigInt64BE(BigInt(maxTimestamp), 35);
-  batch.writeBigInt64BE(-1n, 43);
-  batch.writeInt16BE(-1, 51);
-  batch.writeInt32BE(-1, 53);
-  batch.writeInt32BE(records.length, 57);
-  recordsSection.copy(batch, RECORD_BATCH_HEADER_BYTES);
-  batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_OFFSET), CRC_OFFSET);
+  const batch = Buffer.alloc(H.BYTES + recordsSection.length);
+  batch.writeBigInt64BE(0n, H.BASE_OFFSET);
+  batch.writeInt32BE(batch.length - H.LOG_OVERHEAD, H.BATCH_LENGTH);
+  batch.writeInt32BE(-1, H.PARTITION_LEADER_EPOCH);
+  batch.writeInt8(CURRENT_MAGIC, H.MAGIC);
+  batch.writeInt16BE(codec & A.COMPRESSION_MASK, H.ATTRIBUTES);
+  batch.writeInt32BE(records.length - 1, H.LAST_OFFSET_DELTA);
+  batch.writeBigInt64BE(BigInt(baseTimestamp), H.BASE_TIMESTAMP);
+  batch.writeBigInt64BE(BigInt(maxTimestamp), H.MAX_TIMESTAMP);
+  batch.writeBigInt64BE(-1n, H.PRODUCER_ID);
+  batch.writeInt16BE(-1, H.PRODUCER_EPOCH);
+  batch.writeInt32BE(-1, H.BASE_SEQUENCE);
+  batch.writeInt32BE(records.length, H.RECORD_COUNT);
+  recordsSection.copy(batch, H.BYTES);
+  batch.writeUInt32BE(crc32c(batch, H.ATTRIBUTES), H.CRC);
   return batch;
 }
 
@@ -141,10 +130,10 @@ function writeVarBytes(w: Writer, b: Buffer | null): void {
 export function decodeRecordBatches(bytes: Buffer): { batches: ConsumedBatch[]; bytesRead: number } {
   const batches: ConsumedBatch[] = [];
   let pos = 0;
-  while (bytes.length - pos >= RECORD_BATCH_HEADER_BYTES) {
-    const batchLength = bytes.readInt32BE(pos + 8);
-    if (batchLength < RECORD_BATCH_HEADER_BYTES - 12) throw new RecordBatchError(`record batch at byte ${pos} has length ${batchLength}`);
-    const total = batchLength + 12;
+  while (bytes.length - pos >= H.BYTES) {
+    const batchLength = bytes.readInt32BE(pos + H.BATCH_LENGTH);
+    if (batchLength < H.BYTES - H.LOG_OVERHEAD) throw new RecordBatchError(`record batch at byte ${pos} has length ${batchLength}`);
+    const total = batchLength + H.LOG_OVERHEAD;
     if (pos + total > bytes.length) break;
     batches.push(decodeOne(bytes.subarray(pos, pos + total)));
     pos += total;
@@ -153,22 +142,22 @@ export function decodeRecordBatches(bytes: Buffer): { batches: ConsumedBatch[]; 
 }
 
 function decodeOne(batch: Buffer): ConsumedBatch {
-  const magic = batch.readInt8(MAGIC_OFFSET);
-  if (magic !== 2) throw new RecordBatchError(`record batch magic ${magic} is not supported (only v2 batches)`);
-  const stored = batch.readUInt32BE(CRC_OFFSET);
-  const computed = crc32c(batch, ATTRIBUTES_OFFSET);
+  const magic = batch.readInt8(H.MAGIC);
+  if (magic !== CURRENT_MAGIC) throw new RecordBatchError(`record batch magic ${magic} is not supported (only v2 batches)`);
+  const stored = batch.readUInt32BE(H.CRC);
+  const computed = crc32c(batch, H.ATTRIBUTES);
   if (stored !== computed) throw new RecordBatchError(`record batch CRC ${stored} does not match its contents (${computed})`);
-  const baseOffset = Number(batch.readBigInt64BE(0));
-  const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET);
-  const lastOffsetDelta = batch.readInt32BE(23);
-  const baseTimestamp = Number(batch.readBigInt64BE(27));
-  const maxTimestamp = Number(batch.readBigInt64BE(35));
-  const producerId = Number(batch.readBigInt64BE(43));
-  const count = batch.readInt32BE(57);
+  const baseOffset = baseOffsetOf(batch);
+  const attributes = batch.readInt16BE(H.ATTRIBUTES);
+  const lastOffsetDelta = batch.readInt32BE(H.LAST_OFFSET_DELTA);
+  const baseTimestamp = Number(batch.readBigInt64BE(H.BASE_TIMESTAMP));
+  const maxTimestamp = Number(batch.readBigInt64BE(H.MAX_TIMESTAMP));
+  const producerId = Number(batch.readBigInt64BE(H.PRODUCER_ID));
+  const count = recordCountOf(batch);
   if (count < 0 || count > RECORDS_PER_BATCH_MAX) throw new RecordBatchError(`record batch claims ${count} records`);
-  const compression = attributes & COMPRESSION_MASK;
-  const logAppendTime = (attributes & TIMESTAMP_TYPE_FLAG) !== 0;
-  const body = decompress(compression, batch.subarray(RECORD_BATCH_HEADER_BYTES));
+  const compression = attributes & A.COMPRESSION_MASK;
+  const logAppendTime = (attributes & A.TIMESTAMP_TYPE_LOG_APPEND_TIME) !== 0;
+  const body = decompress(compression, batch.subarray(H.BYTES));
   const r = new Reader(body);
   const records: ConsumedRecord[] = [];
   for (let i = 0; i < count; i++) {
@@ -201,8 +190,8 @@ function decodeOne(batch: Buffer): ConsumedBatch {
     baseOffset,
     lastOffset: baseOffset + lastOffsetDelta,
     compression,
-    isControl: (attributes & CONTROL_FLAG) !== 0,
-    isTransactional: (attributes & TRANSACTIONAL_FLAG) !== 0,
+    isControl: (attributes & A.CONTROL) !== 0,
+    isTransactional: (attributes & A.TRANSACTIONAL) !== 0,
     producerId,
     records,
   };

@@ -12,6 +12,7 @@ import { ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '
 import { ProducerStateStore } from '../txn/producer-state-store.js';
 import { errorName } from '../protocol/errors.js';
 import { FollowerTracker } from '../replication/follower-tracker.js';
+import { baseOffsetOf, wholeBatches } from '../records/batch-header.js';
 
 export interface PartitionReadResult {
   readonly slice: BindingFileSlice | null;
@@ -422,12 +423,9 @@ function duplicateResult(firstOffset: number, offsetCount: number, logEndOffset:
 
 /** Each idempotent batch's producer fields and base offset, from the batch headers of a fetched chunk. */
 function* fetchedProducerBatches(records: Buffer): Generator<{ info: BatchProducerInfo; baseOffset: number }> {
-  for (let pos = 0; pos + 61 <= records.length; ) {
-    const length = records.readInt32BE(pos + 8);
-    if (pos + 12 + length > records.length) return;
-    const info = readProducerInfo(records.subarray(pos, pos + 12 + length));
-    if (info) yield { info, baseOffset: Number(records.readBigInt64BE(pos)) };
-    pos += 12 + length;
+  for (const { pos, size } of wholeBatches(records)) {
+    const info = readProducerInfo(records.subarray(pos, pos + size));
+    if (info) yield { info, baseOffset: baseOffsetOf(records, pos) };
   }
 }
 

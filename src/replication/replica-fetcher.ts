@@ -12,6 +12,7 @@ import { KafkaConnection } from '../client/kafka-connection.js';
 import type { Partition } from '../log/partition.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
+import { lastOffsetOf, wholeBatches } from '../records/batch-header.js';
 
 /** Fetch v12: topic names, replica id in the header fields, current leader epochs, flexible. */
 const FETCH_VERSION = 12;
@@ -283,13 +284,9 @@ function groupByTopic(states: readonly FetchState[]): Map<string, FetchState[]> 
 function wholeBatchesFrom(records: Buffer, logEndOffset: number): Buffer {
   let start = -1;
   let end = 0;
-  for (let pos = 0; pos + 61 <= records.length; ) {
-    const size = 12 + records.readInt32BE(pos + 8);
-    if (pos + size > records.length) break;
-    const lastOffset = Number(records.readBigInt64BE(pos)) + records.readInt32BE(pos + 23);
-    if (start < 0 && lastOffset >= logEndOffset) start = pos;
-    pos += size;
-    end = pos;
+  for (const { pos, size } of wholeBatches(records)) {
+    if (start < 0 && lastOffsetOf(records, pos) >= logEndOffset) start = pos;
+    end = pos + size;
   }
   return start < 0 ? records.subarray(0, 0) : records.subarray(start, end);
 }

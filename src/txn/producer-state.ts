@@ -9,6 +9,7 @@
 // (removeExpired), as Kafka does; a producer the state does not know gets its next batch
 // accepted at any sequence.
 import { ErrorCode } from '../protocol/errors.js';
+import { BatchHeader, CURRENT_MAGIC, producerFieldsOf } from '../records/batch-header.js';
 
 /** Kafka keeps the metadata of this many batches per producer for duplicate detection. */
 export const BATCHES_RETAINED_PER_PRODUCER = 5;
@@ -55,18 +56,17 @@ export type SequenceCheck = { readonly kind: 'append' } | { readonly kind: 'dupl
  * partition); null when it is not idempotent or not a v2 batch (the log refuses magic 0/1).
  */
 export function readProducerInfo(batch: Buffer): BatchProducerInfo | null {
-  if (batch.length < 61 || batch[16] !== 2) return null;
-  const producerId = Number(batch.readBigInt64BE(43));
-  if (producerId === NO_PRODUCER_ID) return null;
-  const firstSequence = batch.readInt32BE(53);
-  const offsetCount = batch.readInt32BE(23) + 1;
+  if (batch.length < BatchHeader.BYTES || batch[BatchHeader.MAGIC] !== CURRENT_MAGIC) return null;
+  const f = producerFieldsOf(batch);
+  if (f.producerId === NO_PRODUCER_ID) return null;
+  const offsetCount = f.lastOffsetDelta + 1;
   return {
-    producerId,
-    producerEpoch: batch.readInt16BE(51),
-    firstSequence,
-    lastSequence: (firstSequence + offsetCount - 1) % (INT32_MAX + 1),
+    producerId: f.producerId,
+    producerEpoch: f.producerEpoch,
+    firstSequence: f.baseSequence,
+    lastSequence: (f.baseSequence + offsetCount - 1) % (INT32_MAX + 1),
     offsetCount,
-    maxTimestamp: Number(batch.readBigInt64BE(35)),
+    maxTimestamp: f.maxTimestamp,
   };
 }
 

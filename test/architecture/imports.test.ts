@@ -44,8 +44,9 @@ describe('the import graph of src/', () => {
     assert.deepEqual(importers(graph, 'broker/broker.ts'), ['cli/broker-command.ts', 'embedded.ts', 'index.ts']);
   });
 
-  it('keeps protocol/ at the bottom', () => {
+  it('keeps protocol/ and records/ at the bottom', () => {
     assert.deepEqual(violations(graph, inDir('protocol'), (t) => !t.startsWith('protocol/')), []);
+    assert.deepEqual(violations(graph, inDir('records'), (t) => !t.startsWith('records/')), []);
   });
 
   it('keeps the front ends (cli, admin routes, handlers, server) out of the layers below them', () => {

@@ -15,6 +15,7 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import type { TopicProduceResponseInput } from '../../protocol/generated/produce-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
+import { BatchHeader, batchSize } from '../../records/batch-header.js';
 
 export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
@@ -54,7 +55,7 @@ export const produceHandler = defineHandler({
   },
 });
 
-/** Whether `records` goes on past its first batch (whose length is at bytes 8-11). Damage inside a batch is the log's to report. */
+/** Whether `records` goes on past its first batch. Damage inside a batch is the log's to report. */
 function holdsMoreThanOneBatch(records: Buffer | null): boolean {
-  return records !== null && records.length >= 12 && 12 + records.readInt32BE(8) < records.length;
+  return records !== null && records.length >= BatchHeader.LOG_OVERHEAD && batchSize(records) < records.length;
 }
