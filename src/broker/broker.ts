@@ -13,7 +13,7 @@ import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { ZkCluster } from '../cluster/zk-cluster.js';
 import type { ReplicationManager } from '../replication/replication-manager.js';
 import { LogManager } from '../log/log-manager.js';
-import { SocketServer, type BoundListener } from '../server/socket-server.js';
+import { SocketServer, type BoundListener, type LimitStats } from '../server/socket-server.js';
 import { ReplicaManager } from './replica-manager.js';
 import { RequestRouter } from './request-router.js';
 import { TopicService, type TopicResult } from './topic-service.js';
@@ -22,8 +22,14 @@ import { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { AdminServer } from '../admin/server.js';
 import { BrokerMetrics } from '../admin/metrics.js';
 
-/** Response bytes pending on one connection before the broker stops reading from it. */
-const PENDING_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Response bytes waiting for the peer to read them on one connection before the broker stops
+ * reading its requests. Kafka reads a connection's next request only once the previous
+ * response is sent; we let a connection pipeline (queued.max.requests) but keep what a
+ * client that does not read can pin small. Record bytes of fetches go out with sendfile and
+ * are not buffered, so this bounds headers and small responses only.
+ */
+export const PENDING_RESPONSE_MAX_BYTES = 1024 * 1024;
 
 export class Broker {
   readonly startedAtMs = Date.now();
@@ -89,6 +95,12 @@ export class Broker {
         idleMs: config.values['connections.max.idle.ms'],
         sendBufferBytes: config.values['socket.send.buffer.bytes'],
         receiveBufferBytes: config.values['socket.receive.buffer.bytes'],
+      },
+      {
+        maxConnections: config.values['max.connections'],
+        maxConnectionsPerIp: config.values['max.connections.per.ip'],
+        perIpOverrides: config.perIpOverrides,
+        queuedMaxRequestBytes: config.values['queued.max.request.bytes'],
       },
       logger,
     );
@@ -156,6 +168,11 @@ export class Broker {
 
   get boundListeners(): readonly BoundListener[] {
     return this.socketServer.bound;
+  }
+
+  /** The network limits reached so far (max.connections*, queued.max.*), for /metrics; null before start. */
+  get limitStats(): LimitStats | null {
+    return this.socketServer?.limitStats ?? null;
   }
 
   get connectionCount(): number {
