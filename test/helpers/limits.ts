@@ -27,6 +27,8 @@ export interface RawClient {
   readonly socket: net.Socket;
   /** Resolves when the broker has closed the connection (end of stream, reset or close). */
   readonly closed: Promise<void>;
+  /** Resolves when the first byte from the broker arrives (only when reading). */
+  readonly answered: Promise<void>;
 }
 
 /**
@@ -36,17 +38,17 @@ export interface RawClient {
 export function connectRaw(port: number, options: { localAddress?: string; read: boolean }): Promise<RawClient> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
-    if (options.read) socket.resume();
-    else socket.pause();
+    if (!options.read) socket.pause();
     const closed = new Promise<void>((done) => {
       socket.once('end', () => done());
       socket.once('close', () => done());
       // A reset after connect is the broker closing it too.
       socket.on('error', () => done());
     });
+    const answered = new Promise<void>((done) => socket.once('data', () => done()));
     socket.once('connect', () => {
       socket.off('error', reject);
-      resolve({ socket, closed });
+      resolve({ socket, closed, answered });
     });
     socket.once('error', reject);
   });
