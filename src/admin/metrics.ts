@@ -19,6 +19,8 @@ import type { LimitStats } from '../server/socket-server.js';
 /** What the metrics read from the broker at scrape time (a Broker satisfies it). */
 export interface MetricsSource {
   readonly connectionCount: number;
+  /** Partition appends in flight and refused by produce.purgatory.max.appends. */
+  readonly replicas?: { readonly appendsInFlightCount: number; readonly appendsRefused: number };
   /** Network limits reached; null before the listeners start. */
   readonly limitStats?: LimitStats | null;
   readonly topics: {
@@ -101,6 +103,24 @@ export class BrokerMetrics {
       registers,
       collect() {
         this.set(self.fetchWaiting);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_produce_appends_in_flight',
+      help: 'Partition appends queued for the log, being written, or waiting for acks=-1 (bounded by produce.purgatory.max.appends).',
+      registers,
+      collect() {
+        this.set(self.source.replicas?.appendsInFlightCount ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_produce_appends_refused_total',
+      help: 'Partition appends answered REQUEST_TIMED_OUT without being appended, per limit (produce.purgatory.max.appends).',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ limit: 'produce.purgatory.max.appends' }, self.source.replicas?.appendsRefused ?? 0);
       },
     });
     new Gauge({

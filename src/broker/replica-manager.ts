@@ -5,6 +5,10 @@
 // (MaxWaitMs/MinBytes) that park on partitions and wake when they grow, and followers'
 // fetches (a replica id): read to the log end, and their fetch offset tells the leader how
 // far each follower has come.
+// Partition appends in flight (in a partition's append queue, being written, or waiting for
+// the ISR under acks=-1: Kafka's DelayedProduce purgatory) are bounded by
+// produce.purgatory.max.appends; one more is answered REQUEST_TIMED_OUT (retriable: the
+// client tries again) and counted, instead of queueing without limit.
 // Errors are Kafka codes in the results; nothing here throws on bad input.
 import type { Logger } from 'pino';
 import type { BindingFileSlice } from '../native.js';
@@ -77,17 +81,28 @@ function errorMessageOf(err: unknown): { code: number; message: string } {
 export class ReplicaManager {
   /** Called after a follower's fetch was recorded (the ISR may grow: ReplicationManager). */
   onFollowerFetch: ((partition: Partition) => void) | null = null;
+  /** Partition appends admitted and not finished (queued, writing, or waiting for acks=-1). */
+  private appendsInFlight = 0;
+  /** Partition appends answered REQUEST_TIMED_OUT because produce.purgatory.max.appends were in flight. */
+  appendsRefused = 0;
 
+  /** @param maxAppendsInFlight produce.purgatory.max.appends */
   constructor(
     private readonly topics: TopicService,
     private readonly logger: Logger,
+    private readonly maxAppendsInFlight = Number.MAX_SAFE_INTEGER,
   ) {}
+
+  get appendsInFlightCount(): number {
+    return this.appendsInFlight;
+  }
 
   /**
    * Appends one partition's batches as leader; resolves when `acks` is satisfied: acks=-1
    * once every ISR member has the batch (or `timeoutMs` passed: REQUEST_TIMED_OUT; the batch
    * stays in the log, as in Kafka), NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank
-   * below min.insync.replicas meanwhile.
+   * below min.insync.replicas meanwhile, REQUEST_TIMED_OUT at once (nothing appended) while
+   * produce.purgatory.max.appends appends are in flight.
    * Never rejects (every failure is an error code): Produce answers only once all its
    * partitions' appends settled, and its request frame, which `records` is a view of, goes
    * back to the connection's buffer pool when it answers.
@@ -114,6 +129,14 @@ export class ReplicaManager {
       result.errorMessage = `The size of the current ISR ${partition.isr.length} is insufficient to satisfy the min.isr requirement of ${partition.config.minInsyncReplicas} for partition ${topic}-${partitionIndex}`;
       return result;
     }
+    if (this.appendsInFlight >= this.maxAppendsInFlight) {
+      this.appendsRefused++;
+      result.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+      result.errorMessage = `The broker has ${this.appendsInFlight} appends in flight (produce.purgatory.max.appends=${this.maxAppendsInFlight}); nothing was appended to ${topic}-${partitionIndex}`;
+      return result;
+    }
+    // Given back below: the try never throws out (every failure is an error code).
+    this.appendsInFlight++;
     try {
       const appended = await partition.appendAsLeader(records);
       result.baseOffset = appended.firstOffset;
@@ -139,6 +162,7 @@ export class ReplicaManager {
       result.errorMessage = message;
       if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.logger.error({ err, topic, partition: partitionIndex }, 'append failed');
     }
+    this.appendsInFlight--;
     return result;
   }
 

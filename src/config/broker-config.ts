@@ -91,6 +91,10 @@ export const brokerConfigKeys = [
     min: -1,
     doc: 'Bytes of requests read and not yet answered, over all connections, before the broker stops reading more; -1 (Kafka\'s default) for no bound. Tidelog defaults to 512 MiB.',
   }),
+  intKey('produce.purgatory.max.appends', 100000, {
+    min: 1,
+    doc: 'Tidelog\'s own key (Kafka has no such bound): partition appends in flight (queued for the log, being written, or waiting for acks=-1) over the whole broker; one more is answered REQUEST_TIMED_OUT, which clients retry.',
+  }),
   intKey('max.connections', INT_MAX, { min: 0, doc: 'Client connections the broker holds at once; one more is closed as soon as it is accepted.' }),
   intKey('max.connections.per.ip', INT_MAX, { min: 0, doc: 'Connections from one address; one more is closed as soon as it is accepted.' }),
   listKey('max.connections.per.ip.overrides', [], {
