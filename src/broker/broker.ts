@@ -31,6 +31,12 @@ import { BrokerMetrics } from '../admin/metrics.js';
  */
 export const PENDING_RESPONSE_MAX_BYTES = 1024 * 1024;
 
+/** The listener brokers replicate over: inter.broker.listener.name, else PLAINTEXT, else the first (as ReplicationManager picks it). */
+function interBrokerListenerName(config: BrokerConfig): string {
+  const names = config.listeners.map((l) => l.name);
+  return config.values['inter.broker.listener.name'] ?? (names.includes('PLAINTEXT') ? 'PLAINTEXT' : names[0]!);
+}
+
 export class Broker {
   readonly startedAtMs = Date.now();
   readonly producerIds: ProducerIdManager;
@@ -100,6 +106,7 @@ export class Broker {
         maxConnections: config.values['max.connections'],
         maxConnectionsPerIp: config.values['max.connections.per.ip'],
         perIpOverrides: config.perIpOverrides,
+        protectedListener: config.listeners.length > 1 ? interBrokerListenerName(config) : null,
         queuedMaxRequestBytes: config.values['queued.max.request.bytes'],
       },
       logger,

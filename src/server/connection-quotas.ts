@@ -5,6 +5,9 @@
 // Kafka closes a connection over max.connections.per.ip (TooManyConnectionsException) the same
 // way; over the broker-wide max.connections its acceptor stops accepting instead (KIP-402),
 // leaving clients in the listen backlog: here they are closed too, so a client learns at once.
+// As in Kafka, the inter-broker listener is exempt from max.connections when there is another
+// listener (Kafka then closes the least recently used connection of another listener; here it
+// is simply admitted), so that clients cannot lock replication out.
 // Overrides name literal addresses (Kafka also resolves host names; we do not, to keep DNS off
 // the accept path). One event loop owns it.
 
@@ -15,6 +18,8 @@ export interface ConnectionQuotaConfig {
   readonly maxConnectionsPerIp: number;
   /** max.connections.per.ip.overrides, as address -> limit */
   readonly perIpOverrides: ReadonlyMap<string, number>;
+  /** The listener max.connections does not apply to: the inter-broker one when there are several, else null. */
+  readonly protectedListener: string | null;
 }
 
 export type ConnectionLimitName = 'max.connections' | 'max.connections.per.ip';
@@ -40,9 +45,9 @@ export class ConnectionQuotas {
     return this.total;
   }
 
-  /** Takes a slot for a new connection from `address`, or names the limit that refuses it. */
-  tryAcquire(address: string): ConnectionLimitName | null {
-    if (this.total >= this.config.maxConnections) {
+  /** Takes a slot for a new connection from `address` on `listener`, or names the limit that refuses it. */
+  tryAcquire(address: string, listener: string): ConnectionLimitName | null {
+    if (this.total >= this.config.maxConnections && listener !== this.config.protectedListener) {
       this.refused['max.connections']++;
       return 'max.connections';
     }

@@ -105,7 +105,7 @@ export class SocketServer {
 
   private accept(accepted: net.Socket, listener: Listener): void {
     const address = normalizeAddress(accepted.remoteAddress ?? '');
-    const refusedBy = this.quotas.tryAcquire(address);
+    const refusedBy = this.quotas.tryAcquire(address, listener.name);
     if (refusedBy !== null) {
       // Not logged at info: a client retrying in a loop would flood the log. /metrics counts it.
       this.logger.debug({ remote: address, limit: refusedBy }, 'connection refused');

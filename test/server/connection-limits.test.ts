@@ -131,3 +131,41 @@ describe('max.connections.per.ip with max.connections.per.ip.overrides', { timeo
     for (const c of [...first, ...second]) c.close();
   });
 });
+
+describe('max.connections with two listeners', { timeout: 60_000 }, () => {
+  let broker: BrokerProcess;
+  let clientPort: number;
+
+  before(async () => {
+    // PLAINTEXT (listed first, so the helper's port) is the inter-broker listener.
+    broker = await startBrokerProcess({
+      overrides: {
+        listeners: 'PLAINTEXT://127.0.0.1:0,CLIENT://127.0.0.1:0',
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CLIENT:PLAINTEXT',
+        'inter.broker.listener.name': 'PLAINTEXT',
+        'max.connections': 2,
+      },
+    });
+    const line = broker.logLines
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; listener?: string; port?: number })
+      .find((e) => e.msg === 'listening' && e.listener === 'CLIENT');
+    clientPort = line!.port!;
+  });
+
+  after(async () => {
+    await broker.stop();
+    removeDir(broker.dataDir);
+  });
+
+  it('still admits connections on the inter-broker listener, as Kafka does', async () => {
+    const clients = [await KafkaConnection.connect('127.0.0.1', clientPort), await KafkaConnection.connect('127.0.0.1', clientPort)];
+    await Promise.all(clients.map((c) => roundTrip(c)));
+    await expectRefused(clientPort);
+    const interBroker = await KafkaConnection.connect('127.0.0.1', broker.port);
+    await roundTrip(interBroker);
+    assert.equal(await scrapeMetric(broker.adminUrl!, 'tidelog_connections'), 3);
+    assert.equal(await scrapeMetric(broker.adminUrl!, 'tidelog_connections_refused_total', { limit: 'max.connections' }), 1);
+    for (const c of [...clients, interBroker]) c.close();
+  });
+});
