@@ -86,7 +86,7 @@ export const brokerConfigKeys = [
   socketBufferKey('socket.send.buffer.bytes', -1, { doc: 'SO_SNDBUF of each client connection; -1 (the default here) leaves it to the OS.' }),
   socketBufferKey('socket.receive.buffer.bytes', -1, { doc: 'SO_RCVBUF of each client connection; -1 (the default here) leaves it to the OS.' }),
   longKey('connections.max.idle.ms', 600000, { doc: 'Idle connections are closed after this long.' }),
-  intKey('queued.max.requests', 500, { min: 1, doc: 'Requests queued per connection before reading stops.' }),
+  intKey('queued.max.requests', 500, { min: 1, doc: 'Requests in flight per connection before it stops reading (Kafka: the broker-wide request queue). 1 reads the next request only once the previous one is answered, as Kafka mutes a channel.' }),
   longKey('queued.max.request.bytes', QUEUED_MAX_REQUEST_BYTES_DEFAULT, {
     min: -1,
     doc: 'Bytes of requests read and not yet answered, over all connections, before the broker stops reading more; -1 (Kafka\'s default) for no bound. Tidelog defaults to 512 MiB.',
