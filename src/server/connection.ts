@@ -267,6 +267,9 @@ export class Connection implements ConnectionInfo {
         await this.writeParts(answer.parts);
         this.maybeResume();
       }
+      // Requests without a response (Produce acks=0) free their slots without a write: a
+      // connection muted at queued.max.requests must read again after them too.
+      this.maybeResume();
     } catch (err) {
       this.close(`write failed: ${(err as Error).message}`);
     } finally {
