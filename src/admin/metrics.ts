@@ -20,7 +20,7 @@ import type { LimitStats } from '../server/socket-server.js';
 export interface MetricsSource {
   readonly connectionCount: number;
   /** Partition appends in flight and refused by produce.purgatory.max.appends. */
-  readonly replicas?: { readonly appendsInFlightCount: number; readonly appendsRefused: number };
+  readonly replicas?: { readonly appendsInFlightCount: number; readonly appendsRefused: number; readonly fetchesNotParked: number };
   /** Network limits reached; null before the listeners start. */
   readonly limitStats?: LimitStats | null;
   readonly topics: {
@@ -121,6 +121,16 @@ export class BrokerMetrics {
       collect() {
         this.reset();
         this.inc({ limit: 'produce.purgatory.max.appends' }, self.source.replicas?.appendsRefused ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_fetches_not_parked_total',
+      help: 'Consumer long-poll fetches answered at once (with what there was) instead of waiting, per limit (fetch.purgatory.max.requests).',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ limit: 'fetch.purgatory.max.requests' }, self.source.replicas?.fetchesNotParked ?? 0);
       },
     });
     new Gauge({

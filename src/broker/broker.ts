@@ -81,7 +81,7 @@ export class Broker {
     const started = performance.now();
     topics.loadAll();
     logs.startup();
-    const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger, config.values['produce.purgatory.max.appends']));
+    const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger, config.values['produce.purgatory.max.appends'], config.values['fetch.purgatory.max.requests']));
     broker.cluster = cluster;
     if (cluster) {
       const { ReplicationManager } = await import('../replication/replication-manager.js');

@@ -8,7 +8,11 @@
 // Partition appends in flight (in a partition's append queue, being written, or waiting for
 // the ISR under acks=-1: Kafka's DelayedProduce purgatory) are bounded by
 // produce.purgatory.max.appends; one more is answered REQUEST_TIMED_OUT (retriable: the
-// client tries again) and counted, instead of queueing without limit.
+// client tries again) and counted, instead of queueing without limit. Consumers' long-poll
+// fetches parked waiting for data (Kafka's DelayedFetch purgatory) are bounded by
+// fetch.purgatory.max.requests; one more is answered at once with what there is (a fetch may
+// always return less than MinBytes) and counted. Followers' fetches are not bounded: there
+// are few of them, and replication must not stall.
 // Errors are Kafka codes in the results; nothing here throws on bad input.
 import type { Logger } from 'pino';
 import type { BindingFileSlice } from '../native.js';
@@ -85,12 +89,20 @@ export class ReplicaManager {
   private appendsInFlight = 0;
   /** Partition appends answered REQUEST_TIMED_OUT because produce.purgatory.max.appends were in flight. */
   appendsRefused = 0;
+  /** Consumers' fetches parked waiting for data or MaxWaitMs. */
+  private fetchesParked = 0;
+  /** Consumers' fetches answered at once because fetch.purgatory.max.requests were parked. */
+  fetchesNotParked = 0;
 
-  /** @param maxAppendsInFlight produce.purgatory.max.appends */
+  /**
+   * @param maxAppendsInFlight produce.purgatory.max.appends
+   * @param maxFetchesParked fetch.purgatory.max.requests
+   */
   constructor(
     private readonly topics: TopicService,
     private readonly logger: Logger,
     private readonly maxAppendsInFlight = Number.MAX_SAFE_INTEGER,
+    private readonly maxFetchesParked = Number.MAX_SAFE_INTEGER,
   ) {}
 
   get appendsInFlightCount(): number {
@@ -221,18 +233,35 @@ export class ReplicaManager {
 
   /**
    * Fetch with long-poll: answers at once when MinBytes are available, an error occurred or
-   * MaxWaitMs is 0; otherwise waits for any of the partitions to grow or for MaxWaitMs.
+   * MaxWaitMs is 0 (or, for a consumer, when fetch.purgatory.max.requests fetches are parked
+   * already); otherwise waits for any of the partitions to grow or for MaxWaitMs.
    */
   async fetch(requests: readonly FetchPartitionRequest[], params: FetchParams): Promise<FetchPartitionResult[]> {
     const first = this.readAll(requests, params);
     if (params.maxWaitMs <= 0 || first.bytes >= params.minBytes || first.anyError || requests.length === 0) return first.results;
+    const bounded = (params.replicaId ?? -1) < 0;
+    if (bounded) {
+      if (this.fetchesParked >= this.maxFetchesParked) {
+        this.fetchesNotParked++;
+        return first.results;
+      }
+      this.fetchesParked++;
+    }
     const deadline = Date.now() + params.maxWaitMs;
     const partitions = requests.map((r) => this.topics.partition(r.topic, r.partition)).filter((p): p is Partition => p !== undefined);
-    for (;;) {
-      const woke = await waitForAny(partitions, deadline - Date.now());
-      const again = this.readAll(requests, params, false);
-      if (!woke || again.bytes >= params.minBytes || again.anyError || Date.now() >= deadline) return again.results;
+    try {
+      for (;;) {
+        const woke = await waitForAny(partitions, deadline - Date.now());
+        const again = this.readAll(requests, params, false);
+        if (!woke || again.bytes >= params.minBytes || again.anyError || Date.now() >= deadline) return again.results;
+      }
+    } finally {
+      if (bounded) this.fetchesParked--;
     }
+  }
+
+  get fetchesParkedCount(): number {
+    return this.fetchesParked;
   }
 }
 

@@ -95,6 +95,10 @@ export const brokerConfigKeys = [
     min: 1,
     doc: 'Tidelog\'s own key (Kafka has no such bound): partition appends in flight (queued for the log, being written, or waiting for acks=-1) over the whole broker; one more is answered REQUEST_TIMED_OUT, which clients retry.',
   }),
+  intKey('fetch.purgatory.max.requests', 100000, {
+    min: 0,
+    doc: 'Tidelog\'s own key (Kafka has no such bound): consumers\' long-poll fetches parked waiting for data over the whole broker; one more is answered at once with what there is. Followers\' fetches are not counted.',
+  }),
   intKey('max.connections', INT_MAX, { min: 0, doc: 'Client connections the broker holds at once; one more is closed as soon as it is accepted.' }),
   intKey('max.connections.per.ip', INT_MAX, { min: 0, doc: 'Connections from one address; one more is closed as soon as it is accepted.' }),
   listKey('max.connections.per.ip.overrides', [], {
