@@ -13,7 +13,9 @@
 //   + FIXED_OVERHEAD_BYTES (96 MiB): garbage not collected yet. V8 collects external memory
 //     (Buffers: requests, responses) only after ~64 MiB of it has grown, and its heap grows
 //     under the load of the requests answered meanwhile (measured: heap +20-30 MiB, external
-//     +30-40 MiB over the warm broker with 20 non-readers).
+//     +30-40 MiB over the warm broker with 20 non-readers). With large requests the frame
+//     pool would add up to its 32 MiB of idle buffers; Metadata requests are below its
+//     smallest class. With 40 non-readers (run by hand): 97 -> 226 MiB, bound 257 MiB.
 // Before the fix (64 MiB of unsent responses per connection) this attack grew the broker from
 // 100 MiB to 707 MiB (bound: 233 MiB).
 import assert from 'node:assert/strict';
