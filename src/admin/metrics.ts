@@ -5,7 +5,8 @@
 // RequestRouter): it times the request per API and, for Produce and Fetch, adds bytes and
 // records per topic by walking batch headers (never records). Everything else is read when
 // /metrics is scraped: connections, partitions, under-replicated partitions, log sizes and
-// the purgatories (requests parked in flight).
+// the purgatories (requests parked in flight), and the network limits reached
+// (max.connections, max.connections.per.ip, queued.max.requests, queued.max.request.bytes).
 //
 // Names follow Prometheus conventions (units last, _total for counters) with Kafka's
 // BrokerTopicMetrics and RequestMetrics in mind: bytes_in/bytes_out/messages_in per topic,
@@ -14,10 +15,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { ApiKey, getApi } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { recordCountOf, wholeBatches } from '../records/batch-header.js';
+import type { LimitStats } from '../server/socket-server.js';
 
 /** What the metrics read from the broker at scrape time (a Broker satisfies it). */
 export interface MetricsSource {
   readonly connectionCount: number;
+  /** Partition appends in flight and refused by produce.purgatory.max.appends. */
+  readonly replicas?: { readonly appendsInFlightCount: number; readonly appendsRefused: number; readonly fetchesNotParked: number };
+  /** Network limits reached; null before the listeners start. */
+  readonly limitStats?: LimitStats | null;
   readonly topics: {
     listTopics(): readonly { readonly name: string; readonly topicId: string }[];
     partitionsOf(topic: string): readonly { readonly sizeBytes: number; readonly replicas: readonly number[]; readonly isr: readonly number[] }[];
@@ -91,11 +97,90 @@ export class BrokerMetrics {
       },
     });
     new Gauge({
+      name: 'tidelog_produce_appends_in_flight',
+      help: 'Partition appends queued for the log, being written, or waiting for acks=-1 (bounded by produce.purgatory.max.appends).',
+      registers,
+      collect() {
+        this.set(self.source.replicas?.appendsInFlightCount ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_produce_appends_refused_total',
+      help: 'Partition appends answered REQUEST_TIMED_OUT without being appended, per limit (produce.purgatory.max.appends).',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ limit: 'produce.purgatory.max.appends' }, self.source.replicas?.appendsRefused ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_fetches_not_parked_total',
+      help: 'Consumer long-poll fetches answered at once (with what there was) instead of waiting, per limit (fetch.purgatory.max.requests).',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ limit: 'fetch.purgatory.max.requests' }, self.source.replicas?.fetchesNotParked ?? 0);
+      },
+    });
+    new Gauge({
       name: 'tidelog_connections',
       help: 'Open client connections.',
       registers,
       collect() {
         this.set(self.source.connectionCount);
+      },
+    });
+    new Counter({
+      name: 'tidelog_connections_refused_total',
+      help: 'Connections closed as soon as accepted because a limit was reached, per limit (max.connections, max.connections.per.ip; Kafka ConnectionQuotas).',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        const stats = self.source.limitStats;
+        this.reset();
+        if (!stats) return;
+        for (const [limit, n] of Object.entries(stats.connectionsRefused)) this.inc({ limit }, n);
+      },
+    });
+    new Counter({
+      name: 'tidelog_connection_mutes_total',
+      help: 'Times a connection stopped reading requests (Kafka mutes the channel), per limit: queued.max.requests in flight, response.pending (unsent responses over the per-connection bound: the client does not read), queued.max.request.bytes (the broker-wide request memory was spent).',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        const stats = self.source.limitStats;
+        this.reset();
+        if (!stats) return;
+        this.inc({ limit: 'queued.max.requests' }, stats.mutes.queuedMaxRequests);
+        this.inc({ limit: 'response.pending' }, stats.mutes.responsePending);
+        this.inc({ limit: 'queued.max.request.bytes' }, stats.mutes.outOfMemory);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_connections_muted',
+      help: 'Connections whose requests are not read now (muted: see tidelog_connection_mutes_total for why).',
+      registers,
+      collect() {
+        this.set(self.source.limitStats?.mutedConnections ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_memory_pool_used_bytes',
+      help: 'Bytes of requests read and not yet answered, charged to queued.max.request.bytes (Kafka MemoryPoolUsed).',
+      registers,
+      collect() {
+        this.set(self.source.limitStats?.requestMemoryUsedBytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_memory_pool_available_bytes',
+      help: 'Bytes left of queued.max.request.bytes (Kafka MemoryPoolAvailable); -1 when it is unbounded.',
+      registers,
+      collect() {
+        const stats = self.source.limitStats;
+        this.set(!stats || stats.requestMemoryMaxBytes <= 0 ? -1 : Math.max(0, stats.requestMemoryMaxBytes - stats.requestMemoryUsedBytes));
       },
     });
     new Gauge({

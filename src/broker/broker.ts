@@ -13,7 +13,7 @@ import type { ZkCluster } from '../cluster/zk-cluster.js';
 import type { ReplicationManager } from '../replication/replication-manager.js';
 import { LogManager } from '../log/log-manager.js';
 import { LogDirLocks } from '../log/log-dir-lock.js';
-import { SocketServer, type BoundListener } from '../server/socket-server.js';
+import { SocketServer, type BoundListener, type LimitStats } from '../server/socket-server.js';
 import { ReplicaManager } from './replica-manager.js';
 import { RequestRouter } from './request-router.js';
 import { TopicService, type TopicResult } from './topic-service.js';
@@ -24,8 +24,20 @@ import { BrokerMetrics } from '../admin/metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
 import type { BrokerServices } from './services.js';
 
-/** Response bytes pending on one connection before the broker stops reading from it. */
-const PENDING_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Response bytes waiting for the peer to read them on one connection before the broker stops
+ * reading its requests. Kafka reads a connection's next request only once the previous
+ * response is sent; we let a connection pipeline (queued.max.requests) but keep what a
+ * client that does not read can pin small. Record bytes of fetches go out with sendfile and
+ * are not buffered, so this bounds headers and small responses only.
+ */
+export const PENDING_RESPONSE_MAX_BYTES = 1024 * 1024;
+
+/** The listener brokers replicate over: inter.broker.listener.name, else PLAINTEXT, else the first (as ReplicationManager picks it). */
+function interBrokerListenerName(config: BrokerConfig): string {
+  const names = config.listeners.map((l) => l.name);
+  return config.values['inter.broker.listener.name'] ?? (names.includes('PLAINTEXT') ? 'PLAINTEXT' : names[0]!);
+}
 
 export class Broker {
   readonly startedAtMs = Date.now();
@@ -93,7 +105,7 @@ export class Broker {
     const started = performance.now();
     topics.loadAll();
     logs.startup();
-    const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger), cluster);
+    const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger, config.values['produce.purgatory.max.appends'], config.values['fetch.purgatory.max.requests']), cluster);
     broker.dirLocks = dirLocks;
     if (cluster) {
       const { ReplicationManager } = await import('../replication/replication-manager.js');
@@ -114,6 +126,13 @@ export class Broker {
         idleMs: config.values['connections.max.idle.ms'],
         sendBufferBytes: config.values['socket.send.buffer.bytes'],
         receiveBufferBytes: config.values['socket.receive.buffer.bytes'],
+      },
+      {
+        maxConnections: config.values['max.connections'],
+        maxConnectionsPerIp: config.values['max.connections.per.ip'],
+        perIpOverrides: config.perIpOverrides,
+        protectedListener: config.listeners.length > 1 ? interBrokerListenerName(config) : null,
+        queuedMaxRequestBytes: config.values['queued.max.request.bytes'],
       },
       logger,
     );
@@ -185,6 +204,11 @@ export class Broker {
 
   get boundListeners(): readonly BoundListener[] {
     return this.socketServer.bound;
+  }
+
+  /** The network limits reached so far (max.connections*, queued.max.*), for /metrics; null before start. */
+  get limitStats(): LimitStats | null {
+    return this.socketServer?.limitStats ?? null;
   }
 
   get connectionCount(): number {

@@ -5,6 +5,14 @@
 // (MaxWaitMs/MinBytes) that park on partitions and wake when they grow, and followers'
 // fetches (a replica id): read to the log end, and their fetch offset tells the leader how
 // far each follower has come.
+// Partition appends in flight (in a partition's append queue, being written, or waiting for
+// the ISR under acks=-1: Kafka's DelayedProduce purgatory) are bounded by
+// produce.purgatory.max.appends; one more is answered REQUEST_TIMED_OUT (retriable: the
+// client tries again) and counted, instead of queueing without limit. Consumers' long-poll
+// fetches parked waiting for data (Kafka's DelayedFetch purgatory) are bounded by
+// fetch.purgatory.max.requests; one more is answered at once with what there is (a fetch may
+// always return less than MinBytes) and counted. Followers' fetches are not bounded: there
+// are few of them, and replication must not stall.
 // Errors are Kafka codes in the results; nothing here throws on bad input.
 import type { Logger } from 'pino';
 import type { BindingFileSlice } from '../native.js';
@@ -77,17 +85,36 @@ function errorMessageOf(err: unknown): { code: number; message: string } {
 export class ReplicaManager {
   /** Called after a follower's fetch was recorded (the ISR may grow: ReplicationManager). */
   onFollowerFetch: ((partition: Partition) => void) | null = null;
+  /** Partition appends admitted and not finished (queued, writing, or waiting for acks=-1). */
+  private appendsInFlight = 0;
+  /** Partition appends answered REQUEST_TIMED_OUT because produce.purgatory.max.appends were in flight. */
+  appendsRefused = 0;
+  /** Consumers' fetches parked waiting for data or MaxWaitMs. */
+  private fetchesParked = 0;
+  /** Consumers' fetches answered at once because fetch.purgatory.max.requests were parked. */
+  fetchesNotParked = 0;
 
+  /**
+   * @param maxAppendsInFlight produce.purgatory.max.appends
+   * @param maxFetchesParked fetch.purgatory.max.requests
+   */
   constructor(
     private readonly topics: TopicService,
     private readonly logger: Logger,
+    private readonly maxAppendsInFlight = Number.MAX_SAFE_INTEGER,
+    private readonly maxFetchesParked = Number.MAX_SAFE_INTEGER,
   ) {}
+
+  get appendsInFlightCount(): number {
+    return this.appendsInFlight;
+  }
 
   /**
    * Appends one partition's batches as leader; resolves when `acks` is satisfied: acks=-1
    * once every ISR member has the batch (or `timeoutMs` passed: REQUEST_TIMED_OUT; the batch
    * stays in the log, as in Kafka), NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank
-   * below min.insync.replicas meanwhile.
+   * below min.insync.replicas meanwhile, REQUEST_TIMED_OUT at once (nothing appended) while
+   * produce.purgatory.max.appends appends are in flight.
    * Never rejects (every failure is an error code): Produce answers only once all its
    * partitions' appends settled, and its request frame, which `records` is a view of, goes
    * back to the connection's buffer pool when it answers.
@@ -114,6 +141,14 @@ export class ReplicaManager {
       result.errorMessage = `The size of the current ISR ${partition.isr.length} is insufficient to satisfy the min.isr requirement of ${partition.config.minInsyncReplicas} for partition ${topic}-${partitionIndex}`;
       return result;
     }
+    if (this.appendsInFlight >= this.maxAppendsInFlight) {
+      this.appendsRefused++;
+      result.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+      result.errorMessage = `The broker has ${this.appendsInFlight} appends in flight (produce.purgatory.max.appends=${this.maxAppendsInFlight}); nothing was appended to ${topic}-${partitionIndex}`;
+      return result;
+    }
+    // Given back below: the try never throws out (every failure is an error code).
+    this.appendsInFlight++;
     try {
       const appended = await partition.appendAsLeader(records);
       result.baseOffset = appended.firstOffset;
@@ -139,6 +174,7 @@ export class ReplicaManager {
       result.errorMessage = message;
       if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.logger.error({ err, topic, partition: partitionIndex }, 'append failed');
     }
+    this.appendsInFlight--;
     return result;
   }
 
@@ -197,18 +233,35 @@ export class ReplicaManager {
 
   /**
    * Fetch with long-poll: answers at once when MinBytes are available, an error occurred or
-   * MaxWaitMs is 0; otherwise waits for any of the partitions to grow or for MaxWaitMs.
+   * MaxWaitMs is 0 (or, for a consumer, when fetch.purgatory.max.requests fetches are parked
+   * already); otherwise waits for any of the partitions to grow or for MaxWaitMs.
    */
   async fetch(requests: readonly FetchPartitionRequest[], params: FetchParams): Promise<FetchPartitionResult[]> {
     const first = this.readAll(requests, params);
     if (params.maxWaitMs <= 0 || first.bytes >= params.minBytes || first.anyError || requests.length === 0) return first.results;
+    const bounded = (params.replicaId ?? -1) < 0;
+    if (bounded) {
+      if (this.fetchesParked >= this.maxFetchesParked) {
+        this.fetchesNotParked++;
+        return first.results;
+      }
+      this.fetchesParked++;
+    }
     const deadline = Date.now() + params.maxWaitMs;
     const partitions = requests.map((r) => this.topics.partition(r.topic, r.partition)).filter((p): p is Partition => p !== undefined);
-    for (;;) {
-      const woke = await waitForAny(partitions, deadline - Date.now());
-      const again = this.readAll(requests, params, false);
-      if (!woke || again.bytes >= params.minBytes || again.anyError || Date.now() >= deadline) return again.results;
+    try {
+      for (;;) {
+        const woke = await waitForAny(partitions, deadline - Date.now());
+        const again = this.readAll(requests, params, false);
+        if (!woke || again.bytes >= params.minBytes || again.anyError || Date.now() >= deadline) return again.results;
+      }
+    } finally {
+      if (bounded) this.fetchesParked--;
     }
+  }
+
+  get fetchesParkedCount(): number {
+    return this.fetchesParked;
   }
 }
 

@@ -37,10 +37,11 @@ export class KafkaConnection {
   /**
    * Opens a connection. `timeoutMs` bounds the TCP connect (an unreachable host fails with
    * code ETIMEDOUT instead of hanging); refused and unresolvable hosts fail with their code.
+   * `localAddress` picks the address connected from (tests of per-address limits).
    */
-  static connect(host: string, port: number, clientId = 'tidelog', timeoutMs = CONNECT_TIMEOUT_MS): Promise<KafkaConnection> {
+  static connect(host: string, port: number, clientId = 'tidelog', timeoutMs = CONNECT_TIMEOUT_MS, localAddress?: string): Promise<KafkaConnection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
+      const socket = net.connect({ host, port, noDelay: true, ...(localAddress === undefined ? {} : { localAddress }) });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(Object.assign(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));

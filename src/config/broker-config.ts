@@ -23,6 +23,17 @@ import { nearestKey } from './nearest-key.js';
 import { parseListeners, type Listener } from './listeners.js';
 
 const HOUR_MS = 3_600_000;
+const INT_MAX = 2147483647;
+/**
+ * queued.max.request.bytes when not set. Kafka's default is -1 (no bound); ours is finite so
+ * that clients sending faster than the broker answers (or never reading) cannot grow the
+ * process without limit: 512 MiB is five of the largest requests (socket.request.max.bytes)
+ * and far above what pipelined produce traffic keeps in flight (BENCHMARKS.md runs stay
+ * under 64 MiB). -1 restores Kafka's behaviour.
+ */
+const QUEUED_MAX_REQUEST_BYTES_DEFAULT = 512 * 1024 * 1024;
+/** One max.connections.per.ip.overrides item: host (an IPv6 address has colons) and a count. */
+const perIpOverrideItem = z.string().regex(/^.+:\d+$/);
 const cleanupPolicyItem = z.enum(['delete', 'compact']);
 
 /** Every broker key Tidelog understands, with Kafka's name and default. */
@@ -76,8 +87,26 @@ export const brokerConfigKeys = [
   socketBufferKey('socket.send.buffer.bytes', -1, { doc: 'SO_SNDBUF of each client connection; -1 (the default here) leaves it to the OS.' }),
   socketBufferKey('socket.receive.buffer.bytes', -1, { doc: 'SO_RCVBUF of each client connection; -1 (the default here) leaves it to the OS.' }),
   longKey('connections.max.idle.ms', 600000, { doc: 'Idle connections are closed after this long.' }),
-  intKey('queued.max.requests', 500, { min: 1, doc: 'Requests queued per connection before reading stops.' }),
-  longKey('queued.max.request.bytes', -1),
+  intKey('queued.max.requests', 500, { min: 1, doc: 'Requests in flight per connection before it stops reading (Kafka: the broker-wide request queue). 1 reads the next request only once the previous one is answered, as Kafka mutes a channel.' }),
+  longKey('queued.max.request.bytes', QUEUED_MAX_REQUEST_BYTES_DEFAULT, {
+    min: -1,
+    doc: 'Bytes of requests read and not yet answered, over all connections, before the broker stops reading more; -1 (Kafka\'s default) for no bound. Tidelog defaults to 512 MiB.',
+  }),
+  intKey('produce.purgatory.max.appends', 100000, {
+    min: 1,
+    doc: 'Tidelog\'s own key (Kafka has no such bound): partition appends in flight (queued for the log, being written, or waiting for acks=-1) over the whole broker; one more is answered REQUEST_TIMED_OUT, which clients retry.',
+  }),
+  intKey('fetch.purgatory.max.requests', 100000, {
+    min: 0,
+    doc: 'Tidelog\'s own key (Kafka has no such bound): consumers\' long-poll fetches parked waiting for data over the whole broker; one more is answered at once with what there is. Followers\' fetches are not counted.',
+  }),
+  intKey('max.connections', INT_MAX, { min: 0, doc: 'Client connections the broker holds at once; one more is closed as soon as it is accepted.' }),
+  intKey('max.connections.per.ip', INT_MAX, { min: 0, doc: 'Connections from one address; one more is closed as soon as it is accepted.' }),
+  listKey('max.connections.per.ip.overrides', [], {
+    item: perIpOverrideItem,
+    describe: 'Value must be a comma-separated list of address:count, like 127.0.0.1:200,10.0.0.7:5',
+    doc: 'Per-address exceptions to max.connections.per.ip, as address:count (literal addresses, not host names).',
+  }),
   intKey('num.network.threads', 3, { min: 1, doc: 'Accepted for compatibility; Node.js does network I/O on one event loop.' }),
   intKey('num.io.threads', 8, { min: 1, doc: 'Accepted for compatibility; disk work runs on the libuv thread pool.' }),
   intKey('num.recovery.threads.per.data.dir', 1, { min: 1 }),
@@ -140,6 +169,8 @@ export interface BrokerConfig {
   readonly logRollMs: number;
   readonly logRetentionMs: number;
   readonly logFlushIntervalMs: number;
+  /** max.connections.per.ip.overrides as address -> limit. */
+  readonly perIpOverrides: ReadonlyMap<string, number>;
   readonly unknownKeys: string[];
 }
 
@@ -177,6 +208,22 @@ export function buildBrokerConfig(raw: ReadonlyMap<string, string>): BrokerConfi
   const logDirs = v['log.dirs'].length > 0 ? v['log.dirs'] : [v['log.dir'] as string];
   const logRollMs = v['log.roll.ms'] ?? v['log.roll.hours'] * HOUR_MS;
   const logRetentionMs = v['log.retention.ms'] ?? (v['log.retention.minutes'] !== null ? v['log.retention.minutes'] * 60_000 : v['log.retention.hours'] * HOUR_MS);
+  // Kafka's KafkaConfig checks: a bounded request memory must hold the largest request, and
+  // a per-address limit of 0 makes sense only with exceptions.
+  const queuedMaxRequestBytes = v['queued.max.request.bytes'];
+  if (explicit.has('queued.max.request.bytes') && queuedMaxRequestBytes > 0 && queuedMaxRequestBytes < v['socket.request.max.bytes']) {
+    throw new ConfigError('queued.max.request.bytes', String(queuedMaxRequestBytes), `must be -1 or at least socket.request.max.bytes (${v['socket.request.max.bytes']})`);
+  }
+  const perIpOverrides = new Map<string, number>();
+  for (const item of v['max.connections.per.ip.overrides']) {
+    const colon = item.lastIndexOf(':');
+    const count = Number(item.slice(colon + 1));
+    if (count > INT_MAX) throw new ConfigError('max.connections.per.ip.overrides', item, `${count} is not a number of type INT`);
+    perIpOverrides.set(item.slice(0, colon).trim(), count);
+  }
+  if (v['max.connections.per.ip'] === 0 && perIpOverrides.size === 0) {
+    throw new ConfigError('max.connections.per.ip', '0', 'max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides property is set');
+  }
   if (v['group.min.session.timeout.ms'] > v['group.max.session.timeout.ms']) {
     throw new ConfigError('group.min.session.timeout.ms', String(v['group.min.session.timeout.ms']), 'must not exceed group.max.session.timeout.ms');
   }
@@ -190,6 +237,7 @@ export function buildBrokerConfig(raw: ReadonlyMap<string, string>): BrokerConfi
     logRollMs,
     logRetentionMs: logRetentionMs < 0 ? -1 : logRetentionMs,
     logFlushIntervalMs: v['log.flush.interval.ms'] ?? v['log.flush.scheduler.interval.ms'],
+    perIpOverrides,
     unknownKeys,
   };
 }

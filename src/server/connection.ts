@@ -1,6 +1,9 @@
 // One client connection: 4-byte size framing with socket.request.max.bytes enforced before
-// any buffering (frames are assembled in pooled buffers, see frame-buffer-pool.ts), pipelined requests answered strictly in arrival order, back-pressure
-// (reading pauses while too many requests or response bytes are pending), the idle timeout
+// any buffering (frames are assembled in pooled buffers, see frame-buffer-pool.ts), pipelined
+// requests answered strictly in arrival order, back-pressure (the channel is muted, as Kafka
+// mutes it, while queued.max.requests requests are in flight, while more than
+// pendingResponseMaxBytes of responses wait for the peer to read them, or while the broker's
+// queued.max.request.bytes budget has no room for the next frame), the idle timeout
 // (connections.max.idle.ms), and responses whose record bytes go out with sendfile (on this
 // thread while they are in the page cache, corked with the response bytes around them).
 // Sets the socket's buffer sizes (socket.send/receive.buffer.bytes), and shuts it down on
@@ -11,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Listener } from '../config/listeners.js';
 import { native } from '../native.js';
 import { FrameBufferPool } from './frame-buffer-pool.js';
+import type { RequestMemoryPool } from './request-memory-pool.js';
 import type { Answer, ConnectionInfo, FileRange, RequestHandler, ResponsePart } from './types.js';
 
 export interface ConnectionLimits {
@@ -18,7 +22,11 @@ export interface ConnectionLimits {
   readonly requestMaxBytes: number;
   /** queued.max.requests: requests in flight before reading pauses. */
   readonly queuedMaxRequests: number;
-  /** Response bytes waiting in the socket's buffer before reading pauses. */
+  /**
+   * Response bytes waiting in the socket's buffer (the peer does not read them) before the
+   * connection stops reading requests: small, so that a client that never reads its
+   * responses holds little memory and stalls only itself.
+   */
   readonly pendingResponseMaxBytes: number;
   /** connections.max.idle.ms. */
   readonly idleMs: number;
@@ -26,6 +34,14 @@ export interface ConnectionLimits {
   readonly sendBufferBytes: number;
   /** socket.receive.buffer.bytes: the socket's SO_RCVBUF, or -1 for the OS's own sizing. */
   readonly receiveBufferBytes: number;
+}
+
+/** What every connection of a socket server shares: the request memory budget and the counts of mutes. */
+export interface ConnectionShared {
+  /** queued.max.request.bytes: frames are charged here from their first byte until answered. */
+  readonly memoryPool: RequestMemoryPool;
+  /** Times a connection stopped reading, per reason (the out-of-memory ones are the pool's depletedCount). */
+  readonly mutes: { queuedMaxRequests: number; responsePending: number };
 }
 
 const SIZE_PREFIX_BYTES = 4;
@@ -38,6 +54,8 @@ interface Slot {
   done: boolean;
   /** The pooled buffer holding the request frame, returned to the pool when the handler is done. */
   frameBuffer: Buffer | null;
+  /** Bytes charged to the request memory pool for the frame, given back when the handler is done. */
+  chargedBytes: number;
 }
 
 /** Frames of 4 KiB to 8 MiB are assembled in pooled buffers; at most 32 MiB is kept idle. */
@@ -54,6 +72,22 @@ export class Connection implements ConnectionInfo {
   private frameBytes = 0;
   private frameBuffer: Buffer | null = null;
   private readonly slots: Slot[] = [];
+  /**
+   * Muted (Kafka's word): no request is taken from the socket, which is paused. Bytes already
+   * read when the mute began wait in `held` (at most one socket read) and are taken first
+   * when it ends.
+   */
+  private muted = false;
+  private held: Buffer | null = null;
+  /** True while receive() is taking `held` (then a view of it is kept, not a copy). */
+  private receivingHeld = false;
+  private replayScheduled = false;
+  /** Whether unsent responses were over pendingResponseMaxBytes when last looked at. */
+  private overResponseBound = false;
+  private readonly replayHeldCallback = (): void => this.replayHeld();
+  /** The size of the next frame while the request memory pool has no room for it; else -1. */
+  private waitingFrameBytes = -1;
+  private readonly memoryWaiter = (): boolean => this.onMemoryAvailable();
   private writing = false;
   private closed = false;
   /** Sends running on the thread pool, each through its own copy of the socket's fd. */
@@ -71,6 +105,7 @@ export class Connection implements ConnectionInfo {
     readonly listener: Listener,
     private readonly handler: RequestHandler,
     private readonly limits: ConnectionLimits,
+    private readonly shared: ConnectionShared,
     private readonly logger: Logger,
     private readonly onClose: (c: Connection) => void,
   ) {
@@ -88,6 +123,11 @@ export class Connection implements ConnectionInfo {
     return this.slots.length;
   }
 
+  /** Whether the connection reads no requests now (see `muted`). */
+  get isMuted(): boolean {
+    return this.muted;
+  }
+
   /**
    * Bytes read from the socket, `data[0, length)`. They are valid only during this call (the
    * read buffer is reused for the next read), so every frame is copied out: into a pooled
@@ -97,6 +137,10 @@ export class Connection implements ConnectionInfo {
     let pos = 0;
     while (pos < length && !this.closed) {
       if (this.frame === null) {
+        if (this.muted) {
+          this.hold(data, pos, length);
+          return;
+        }
         let size: number;
         if (this.sizePrefixBytes === 0 && length - pos >= SIZE_PREFIX_BYTES) {
           size = data.readInt32BE(pos);
@@ -114,12 +158,15 @@ export class Connection implements ConnectionInfo {
           this.close(`invalid frame size ${size} (socket.request.max.bytes=${this.limits.requestMaxBytes})`);
           return;
         }
-        const { buffer, pooled } = framePool.take(size);
-        this.frame = buffer.length === size ? buffer : buffer.subarray(0, size);
-        this.frameBuffer = pooled ? buffer : null;
-        this.frameBytes = 0;
+        if (!this.startFrame(size)) {
+          this.waitingFrameBytes = size;
+          this.mute();
+          this.shared.memoryPool.waitForMemory(this.memoryWaiter);
+          this.hold(data, pos, length);
+          return;
+        }
       }
-      const frame = this.frame;
+      const frame = this.frame!;
       const n = Math.min(frame.length - this.frameBytes, length - pos);
       data.copy(frame, this.frameBytes, pos, pos + n);
       this.frameBytes += n;
@@ -133,10 +180,45 @@ export class Connection implements ConnectionInfo {
     }
   }
 
+  /** Charges a frame of `size` bytes to the request memory pool and takes its buffer; false when the pool has no room. */
+  private startFrame(size: number): boolean {
+    if (!this.shared.memoryPool.tryAllocate(size)) return false;
+    const { buffer, pooled } = framePool.take(size);
+    this.frame = buffer.length === size ? buffer : buffer.subarray(0, size);
+    this.frameBuffer = pooled ? buffer : null;
+    this.frameBytes = 0;
+    return true;
+  }
+
+  /** Keeps `data[pos, length)` (read while muted) to be taken when the mute ends. */
+  private hold(data: Buffer, pos: number, length: number): void {
+    if (pos >= length) return;
+    // The socket's read buffer is reused by the next read: copy. `held` itself is ours.
+    const rest = this.receivingHeld ? data.subarray(pos, length) : Buffer.from(data.subarray(pos, length));
+    this.held = this.held === null ? rest : Buffer.concat([this.held, rest]);
+  }
+
+  private mute(): void {
+    this.muted = true;
+    this.socket.pause();
+  }
+
+  /** The pool's callback: the frame waiting for memory is charged now (true), or not yet (false). */
+  private onMemoryAvailable(): boolean {
+    if (this.closed) return true;
+    if (!this.startFrame(this.waitingFrameBytes)) return false;
+    this.waitingFrameBytes = -1;
+    this.maybeResume();
+    return true;
+  }
+
   private dispatch(frame: Buffer, frameBuffer: Buffer | null): void {
-    const slot: Slot = { answer: undefined, done: false, frameBuffer };
+    const slot: Slot = { answer: undefined, done: false, frameBuffer, chargedBytes: frame.length };
     this.slots.push(slot);
-    if (this.slots.length >= this.limits.queuedMaxRequests) this.socket.pause();
+    if (this.slots.length >= this.limits.queuedMaxRequests && !this.muted) {
+      this.shared.mutes.queuedMaxRequests++;
+      this.mute();
+    }
     let result: Promise<Answer> | Answer;
     try {
       result = this.handler.handle(frame, this);
@@ -164,6 +246,10 @@ export class Connection implements ConnectionInfo {
       framePool.give(slot.frameBuffer);
       slot.frameBuffer = null;
     }
+    if (slot.chargedBytes > 0) {
+      this.shared.memoryPool.release(slot.chargedBytes);
+      slot.chargedBytes = 0;
+    }
     if (!this.writing) void this.writeReady();
   }
 
@@ -181,6 +267,9 @@ export class Connection implements ConnectionInfo {
         await this.writeParts(answer.parts);
         this.maybeResume();
       }
+      // Requests without a response (Produce acks=0) free their slots without a write: a
+      // connection muted at queued.max.requests must read again after them too.
+      this.maybeResume();
     } catch (err) {
       this.close(`write failed: ${(err as Error).message}`);
     } finally {
@@ -254,13 +343,53 @@ export class Connection implements ConnectionInfo {
     });
   }
 
+  /**
+   * Mutes the connection while its unsent responses exceed pendingResponseMaxBytes; ends a mute
+   * once requests in flight, unsent responses and the memory pool allow, taking the bytes held
+   * meanwhile first. Called after each response written and on the socket's 'drain'.
+   */
   private maybeResume(): void {
     if (this.closed || this.draining) return;
-    if (this.slots.length < this.limits.queuedMaxRequests && this.socket.writableLength < this.limits.pendingResponseMaxBytes) {
-      this.socket.resume();
-    } else if (this.socket.writableLength >= this.limits.pendingResponseMaxBytes) {
-      this.socket.pause();
+    if (this.socket.writableLength >= this.limits.pendingResponseMaxBytes) {
+      // Counted when the bound is reached, also when the connection was muted already (for
+      // queued.max.requests): from now on it is the unread responses that keep it muted.
+      if (!this.overResponseBound) {
+        this.overResponseBound = true;
+        this.shared.mutes.responsePending++;
+      }
+      if (!this.muted) this.mute();
+      return;
     }
+    this.overResponseBound = false;
+    if (!this.muted || this.slots.length >= this.limits.queuedMaxRequests || this.waitingFrameBytes >= 0) return;
+    if (this.held !== null) {
+      // Taken on a later turn of the event loop, not from inside this one's chain of
+      // responses: a connection with many requests held must not keep the others waiting.
+      if (!this.replayScheduled) {
+        this.replayScheduled = true;
+        setImmediate(this.replayHeldCallback);
+      }
+      return;
+    }
+    this.muted = false;
+    this.socket.resume();
+  }
+
+  /** Takes the requests held during a mute (until the next mute), then reads the socket again. */
+  private replayHeld(): void {
+    this.replayScheduled = false;
+    if (this.closed || this.draining || !this.muted || this.held === null) return;
+    if (this.slots.length >= this.limits.queuedMaxRequests || this.waitingFrameBytes >= 0 || this.socket.writableLength >= this.limits.pendingResponseMaxBytes) return;
+    const held = this.held;
+    this.held = null;
+    this.muted = false;
+    this.receivingHeld = true;
+    try {
+      this.receive(held, held.length);
+    } finally {
+      this.receivingHeld = false;
+    }
+    if (!this.muted && !this.closed) this.socket.resume();
   }
 
   close(reason: string): void {
@@ -321,6 +450,9 @@ export class Connection implements ConnectionInfo {
 
   private onSocketClosed(): void {
     this.closed = true;
+    if (this.frame !== null) this.shared.memoryPool.release(this.frame.length);
+    if (this.waitingFrameBytes >= 0) this.shared.memoryPool.cancelWait(this.memoryWaiter);
+    this.held = null;
     if (this.frameBuffer) framePool.give(this.frameBuffer);
     this.frame = null;
     this.frameBuffer = null;

@@ -61,6 +61,30 @@ describe('buildBrokerConfig', () => {
     assert.throws(() => build({ listeners: 'PLAINTEXT://:99999' }), /port 99999/);
   });
 
+  it("reads the network limits with Kafka's checks, naming the key of a bad value", () => {
+    const d = build({});
+    assert.equal(d.values['max.connections'], 2147483647);
+    assert.equal(d.values['max.connections.per.ip'], 2147483647);
+    assert.deepEqual([...d.perIpOverrides], []);
+    // Tidelog's deliberate departure: Kafka's default is -1 (unbounded).
+    assert.equal(d.values['queued.max.request.bytes'], 512 * 1024 * 1024);
+    const c = build({ 'max.connections.per.ip': '0', 'max.connections.per.ip.overrides': '127.0.0.1:200, ::1:3', 'queued.max.request.bytes': '-1' });
+    assert.deepEqual([...c.perIpOverrides], [
+      ['127.0.0.1', 200],
+      ['::1', 3],
+    ]);
+    assert.equal(c.values['queued.max.request.bytes'], -1);
+    const fails = (entries: Record<string, string>, key: string) =>
+      assert.throws(() => build(entries), (err: unknown) => err instanceof ConfigError && err.key === key && err.message.includes(key));
+    fails({ 'max.connections.per.ip': '0' }, 'max.connections.per.ip');
+    fails({ 'max.connections.per.ip.overrides': '127.0.0.1' }, 'max.connections.per.ip.overrides');
+    fails({ 'max.connections.per.ip.overrides': '127.0.0.1:x' }, 'max.connections.per.ip.overrides');
+    fails({ 'max.connections.per.ip.overrides': '127.0.0.1:99999999999' }, 'max.connections.per.ip.overrides');
+    fails({ 'max.connections': '-1' }, 'max.connections');
+    fails({ 'queued.max.request.bytes': '-2' }, 'queued.max.request.bytes');
+    fails({ 'queued.max.request.bytes': '1000', 'socket.request.max.bytes': '1001' }, 'queued.max.request.bytes');
+  });
+
   it('collects unknown keys instead of failing', () => {
     assert.deepEqual(build({ 'no.such.key': '1', 'num.partitions': '3' }).unknownKeys, ['no.such.key']);
   });

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Connection } from '../../src/server/connection.js';
+import { RequestMemoryPool } from '../../src/server/request-memory-pool.js';
 import type { FileRange, ResponsePart } from '../../src/server/types.js';
 
 const LIMITS = { requestMaxBytes: 1 << 20, queuedMaxRequests: 16, pendingResponseMaxBytes: 1 << 20, idleMs: 0, sendBufferBytes: -1, receiveBufferBytes: -1 };
@@ -60,7 +61,7 @@ async function receivedFor(parts: readonly ResponsePart[], expectedBytes: number
     client.on('error', reject);
     setTimeout(() => reject(new Error(`received ${bytes} of ${expectedBytes} bytes`)), 5000);
   });
-  const connection = new Connection(1, socket, LISTENER, { handle: () => ({ parts }) }, LIMITS, pino({ level: 'silent' }), () => {});
+  const connection = new Connection(1, socket, LISTENER, { handle: () => ({ parts }) }, LIMITS, { memoryPool: new RequestMemoryPool(-1), mutes: { queuedMaxRequests: 0, responsePending: 0 } }, pino({ level: 'silent' }), () => {});
   const frame = Buffer.alloc(12);
   frame.writeInt32BE(8, 0);
   connection.receive(frame, frame.length);
