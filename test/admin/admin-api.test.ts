@@ -12,7 +12,7 @@ import { TopicDetailSchema, TopicListSchema, TopicConfigsSchema } from '../../sr
 import { GroupDetailSchema, GroupListSchema, ResetOffsetsSchema } from '../../src/admin/routes/groups.js';
 import { ReadySchema } from '../../src/admin/routes/operations.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
-import { waitFor } from '../groups/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { AdminHttp, type HttpResult } from './http.js';
 
 const TOPIC = 'admin-orders';

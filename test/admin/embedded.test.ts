@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type EmbeddedBroker, type StartBrokerOptions } from '../../src/index.js';
-import { waitFor } from '../groups/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('startBroker (embedded)', { timeout: 120_000 }, () => {
   it('runs two brokers in one process; kafkajs produces and consumes against one', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
-import { waitFor } from '../groups/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { isOneLineError, tidelog } from './run.js';
 
 function rows(stdout: string): string[][] {

@@ -13,7 +13,7 @@ import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { cliPath, removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROOT = '/tidelog-test';
 
@@ -66,7 +66,7 @@ describe('a three-broker cluster on ZooKeeper', { timeout: 240_000 }, () => {
   });
 
   it('all three register, every broker lists all three, exactly one is controller', async () => {
-    for (const b of brokers.values()) await waitFor(async () => (await metadata(b)).brokers.join() === '1,2,3', 'three live brokers');
+    for (const b of brokers.values()) await waitFor('three live brokers', async () => (await metadata(b)).brokers.join() === '1,2,3');
     const views = await Promise.all([...brokers.values()].map((b) => metadata(b)));
     const controller = views[0]!.controllerId;
     assert.ok([1, 2, 3].includes(controller));
@@ -76,7 +76,7 @@ describe('a three-broker cluster on ZooKeeper', { timeout: 240_000 }, () => {
   });
 
   it("every broker's admin API shows the real controller, every live broker and every group of the cluster", async () => {
-    for (const b of brokers.values()) await waitFor(async () => (await metadata(b)).brokers.join() === '1,2,3', 'three live brokers');
+    for (const b of brokers.values()) await waitFor('three live brokers', async () => (await metadata(b)).brokers.join() === '1,2,3');
     const controller = (await metadata(brokers.get(1)!)).controllerId;
     for (const b of brokers.values()) {
       const cluster = (await (await fetch(`${b.adminUrl}/v1/cluster`)).json()) as { controllerId: number; brokers: { id: number; port: number; isController: boolean; version: string | null }[] };
@@ -124,7 +124,7 @@ describe('a three-broker cluster on ZooKeeper', { timeout: 240_000 }, () => {
     }
     let first: string | null = null;
     for (const b of brokers.values()) {
-      await waitFor(async () => (await metadata(b, ['rf3'])).topics.get('rf3')?.every((p) => p.errorCode === ErrorCode.NONE) ?? false, `leaders of rf3 on broker ${b.port}`);
+      await waitFor(`leaders of rf3 on broker ${b.port}`, async () => (await metadata(b, ['rf3'])).topics.get('rf3')?.every((p) => p.errorCode === ErrorCode.NONE) ?? false);
       const partitions = (await metadata(b, ['rf3'])).topics.get('rf3')!;
       assert.equal(partitions.length, 3);
       for (const p of partitions) {
@@ -156,7 +156,7 @@ describe('a three-broker cluster on ZooKeeper', { timeout: 240_000 }, () => {
     const consumer = kafka.consumer({ groupId: 'unused' });
     try {
       assert.equal(await admin.createTopics({ topics: [{ topic: 'rf1', numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true }), true);
-      await waitFor(async () => (await metadata(brokers.get(3)!, ['rf1'])).topics.get('rf1')?.every((p) => p.errorCode === ErrorCode.NONE) ?? false, 'rf1 online');
+      await waitFor('rf1 online', async () => (await metadata(brokers.get(3)!, ['rf1'])).topics.get('rf1')?.every((p) => p.errorCode === ErrorCode.NONE) ?? false);
       await producer.connect();
       const messages = Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 3 }));
       await producer.send({ topic: 'rf1', acks: -1, messages });
@@ -238,10 +238,10 @@ describe('a three-broker cluster on ZooKeeper', { timeout: 240_000 }, () => {
     brokers.delete(before);
     const started = Date.now();
     const rest = [...brokers.values()];
-    await waitFor(async () => {
+    await waitFor('a new controller known to both survivors', async () => {
       const views = await Promise.all(rest.map((b) => metadata(b)));
       return views.every((v) => v.controllerId !== before && v.controllerId !== -1 && v.controllerId === views[0]!.controllerId && v.brokers.length === 2);
-    }, 'a new controller known to both survivors', 30_000);
+    }, { timeoutMs: 30_000 });
     const elapsedMs = Date.now() - started;
     assert.ok(elapsedMs < 15_000, `took ${elapsedMs} ms (session timeout 4000 ms)`);
   });

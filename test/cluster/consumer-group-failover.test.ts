@@ -28,7 +28,7 @@ import { GROUP_METADATA_TOPIC_NAME, partitionForGroup } from '../../src/groups/o
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { BROKER_IDS, ThreeBrokerCluster, metadataFrom, requestOnce, withTimeout } from './three-brokers.js';
 import { startZooKeeper, zookeeperInstalled, type ZooKeeperServer } from './zookeeper.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SKIP = zookeeperInstalled() ? false : 'ZooKeeper is not installed (scripts/install-test-deps.sh)';
 const OFFSETS_PARTITIONS = 6;
@@ -80,7 +80,7 @@ describe('__consumer_offsets needs offsets.topic.replication.factor live brokers
 
   it('one broker of three refuses with COORDINATOR_NOT_AVAILABLE and logs Kafka\'s message', async () => {
     broker = await startBrokerProcess({ overrides: { 'broker.id': 1, 'zookeeper.connect': `${zk.connect}/tidelog-offsets-rf`, 'admin.listener': '', ...OVERRIDES } });
-    await waitFor(async () => (await metadataFrom(broker!.port, null)).brokers.size === 1, 'the broker registered');
+    await waitFor('the broker registered', async () => (await metadataFrom(broker!.port, null)).brokers.size === 1);
     const r = await findCoordinator(broker.port, 'any-group');
     assert.equal(r.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     assert.equal(r.nodeId, -1);
@@ -96,7 +96,7 @@ describe('__consumer_offsets needs offsets.topic.replication.factor live brokers
         }
       });
     // The log line travels through the child's stdout: it may arrive after the response.
-    await waitFor(logged, "the broker logs Kafka's message", 10_000, 50).catch((err: Error) => {
+    await waitFor("the broker logs Kafka's message", logged, { timeoutMs: 10_000, intervalMs: 50 }).catch((err: Error) => {
       throw new Error(`${err.message}; it logged:\n${broker!.logLines.slice(-10).join('\n')}`);
     });
     const topics = await requestOnce(broker.port, ApiKey.Metadata, 9, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }, 'Metadata');
@@ -125,18 +125,18 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
   async function offsetsLeader(groupId: string, expected?: number): Promise<number> {
     const partition = partitionForGroup(groupId, OFFSETS_PARTITIONS);
     let leader = -1;
-    await waitFor(async () => {
+    await waitFor(`one live leader of ${GROUP_METADATA_TOPIC_NAME}-${partition} seen by every broker`, async () => {
       const views = await cluster.metadataFromAll(GROUP_METADATA_TOPIC_NAME).catch(() => null);
       if (views === null) return false;
       const leaders = new Set(views.map((v) => v.partitions.find((p) => p.partition === partition)?.leader ?? -1));
       leader = [...leaders][0]!;
       return leaders.size === 1 && leader > 0 && cluster.livePorts().includes(portOf(leader)) && (expected === undefined || leader === expected);
-    }, `one live leader of ${GROUP_METADATA_TOPIC_NAME}-${partition} seen by every broker`, COORDINATOR_TIMEOUT_MS, 100);
+    }, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
     return leader;
   }
 
   it('the first FindCoordinator creates __consumer_offsets: offsets.topic.* partitions and replication factor, compacted, the brokers\' min.insync.replicas', async () => {
-    await waitFor(async () => (await findCoordinator(portOf(1), 'first')).errorCode === ErrorCode.NONE, 'FindCoordinator answers a coordinator', COORDINATOR_TIMEOUT_MS, 100);
+    await waitFor('FindCoordinator answers a coordinator', async () => (await findCoordinator(portOf(1), 'first')).errorCode === ErrorCode.NONE, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
     for (const view of await cluster.metadataFromAll(GROUP_METADATA_TOPIC_NAME)) {
       assert.equal(view.partitions.length, OFFSETS_PARTITIONS, `partitions seen by broker ${view.from}`);
       for (const p of view.partitions) assert.deepEqual([...p.replicas].sort(), [...BROKER_IDS], `replicas of partition ${p.partition}`);
@@ -168,7 +168,7 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       assert.equal(r.port, portOf(leader));
       assert.equal(r.host, '127.0.0.1');
     }
-    await waitFor(async () => (await offsetFetch(portOf(leader), group)).errorCode === ErrorCode.NONE, 'the coordinator loaded the partition', COORDINATOR_TIMEOUT_MS, 100);
+    await waitFor('the coordinator loaded the partition', async () => (await offsetFetch(portOf(leader), group)).errorCode === ErrorCode.NONE, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
     for (const id of BROKER_IDS.filter((b) => b !== leader)) {
       assert.equal((await offsetFetch(portOf(id), group)).errorCode, ErrorCode.NOT_COORDINATOR, `OffsetFetch on broker ${id}`);
       const hb = await requestOnce(portOf(id), ApiKey.Heartbeat, 3, { groupId: group, generationId: 1, memberId: 'm', groupInstanceId: null }, 'Heartbeat');
@@ -240,14 +240,10 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
 
     async function waitForCommitted(expected: number[], what: string): Promise<void> {
       let last: number[] = [];
-      await waitFor(
-        async () => {
+      await waitFor(`${what} (committed ${last.join()}, expected ${expected.join()})`, async () => {
           last = await committedOffsets().catch(() => last);
           return last.join() === expected.join();
-        },
-        `${what} (committed ${last.join()}, expected ${expected.join()})`,
-        CONSUME_TIMEOUT_MS,
-        200,
+        }, { timeoutMs: CONSUME_TIMEOUT_MS, intervalMs: 200 }
       );
     }
 
@@ -264,7 +260,7 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       const phaseA = await produce('a');
       const seenFirst: Seen[] = [];
       const first = await startConsumer(seenFirst);
-      await waitFor(() => phaseA.every((v) => valuesOf(seenFirst).has(v)), 'the first member consumed phase a', CONSUME_TIMEOUT_MS, 100);
+      await waitFor('the first member consumed phase a', () => phaseA.every((v) => valuesOf(seenFirst).has(v)), { timeoutMs: CONSUME_TIMEOUT_MS, intervalMs: 100 });
       const committedBeforeKill = await highWatermarks();
       await waitForCommitted(committedBeforeKill, 'phase a committed');
 
@@ -279,22 +275,22 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       successor = await offsetsLeader(GROUP);
       assert.notEqual(successor, victim);
       for (const port of cluster.livePorts()) {
-        await waitFor(async () => {
+        await waitFor(`FindCoordinator on port ${port} names broker ${successor}`, async () => {
           const r = await findCoordinator(port, GROUP).catch(() => null);
           return r !== null && r.errorCode === ErrorCode.NONE && r.nodeId === successor;
-        }, `FindCoordinator on port ${port} names broker ${successor}`, COORDINATOR_TIMEOUT_MS, 100);
+        }, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
       }
       let loaded = { errorCode: -1, offsets: new Map<number, number>() };
-      await waitFor(async () => {
+      await waitFor(`broker ${successor} loaded the group (last error ${loaded.errorCode})`, async () => {
         loaded = await offsetFetch(portOf(successor), GROUP).catch(() => loaded);
         return loaded.errorCode === ErrorCode.NONE;
-      }, `broker ${successor} loaded the group (last error ${loaded.errorCode})`, COORDINATOR_TIMEOUT_MS, 100);
+      }, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
       assert.deepEqual([...loaded.offsets].sort((a, b) => a[0] - b[0]), committedBeforeKill.map((o, p) => [p, o]), 'the offsets committed before the kill');
       t.diagnostic(`new coordinator: broker ${successor}`);
 
       // The running member keeps consuming under the new coordinator.
       const phaseB = await produce('b');
-      await waitFor(() => phaseB.every((v) => valuesOf(seenFirst).has(v)), 'the first member consumed phase b after the kill', CONSUME_TIMEOUT_MS, 100);
+      await waitFor('the first member consumed phase b after the kill', () => phaseB.every((v) => valuesOf(seenFirst).has(v)), { timeoutMs: CONSUME_TIMEOUT_MS, intervalMs: 100 });
       const committedAfterKill = await highWatermarks();
       await waitForCommitted(committedAfterKill, 'phase b committed through the new coordinator');
       await first.disconnect();
@@ -302,7 +298,7 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       // A new member resumes from the committed offsets: phase c only.
       const phaseC = await produce('c');
       await startConsumer(seenSecond);
-      await waitFor(() => phaseC.every((v) => valuesOf(seenSecond).has(v)), 'the new member consumed phase c', CONSUME_TIMEOUT_MS, 100);
+      await waitFor('the new member consumed phase c', () => phaseC.every((v) => valuesOf(seenSecond).has(v)), { timeoutMs: CONSUME_TIMEOUT_MS, intervalMs: 100 });
       const reread = seenSecond.filter((s) => !s.value.startsWith('c-'));
       assert.deepEqual(reread, [], 'the new member read nothing before the committed offsets');
       for (let p = 0; p < TOPIC_PARTITIONS; p++) {
@@ -320,10 +316,10 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
       assert.ok(victim > 0 && successor > 0, 'the SIGKILL case ran');
       const partition = partitionForGroup(GROUP, OFFSETS_PARTITIONS);
       await cluster.restartBroker(victim);
-      await waitFor(async () => {
+      await waitFor(`broker ${victim} back in the ISR of ${GROUP_METADATA_TOPIC_NAME}-${partition}`, async () => {
         const views = await cluster.metadataFromAll(GROUP_METADATA_TOPIC_NAME).catch(() => null);
         return views !== null && views.length === 3 && views.every((v) => v.partitions.find((p) => p.partition === partition)?.isr.includes(victim) ?? false);
-      }, `broker ${victim} back in the ISR of ${GROUP_METADATA_TOPIC_NAME}-${partition}`, COORDINATOR_TIMEOUT_MS, 100);
+      }, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
       const view = await cluster.metadata(GROUP_METADATA_TOPIC_NAME);
       assert.equal(view.partitions.find((p) => p.partition === partition)!.replicas[0], victim, 'the killed coordinator is the preferred replica');
       const committedBefore = await committedOffsets();
@@ -337,17 +333,17 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
 
       // The restarted broker read the group back from its replica of the partition.
       let loaded = { errorCode: -1, offsets: new Map<number, number>() };
-      await waitFor(async () => {
+      await waitFor(`broker ${victim} loaded the group (last error ${loaded.errorCode})`, async () => {
         loaded = await offsetFetch(portOf(victim), GROUP).catch(() => loaded);
         return loaded.errorCode === ErrorCode.NONE;
-      }, `broker ${victim} loaded the group (last error ${loaded.errorCode})`, COORDINATOR_TIMEOUT_MS, 100);
+      }, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
       assert.deepEqual([...loaded.offsets].sort((a, b) => a[0] - b[0]), committedBefore.map((o, p) => [p, o]), 'the offsets committed through the other coordinator');
       // The other broker hears of the election through its own watch, maybe a moment later.
-      await waitFor(async () => (await offsetFetch(portOf(successor), GROUP).catch(() => null))?.errorCode === ErrorCode.NOT_COORDINATOR, `broker ${successor} unloaded the group (NOT_COORDINATOR)`, COORDINATOR_TIMEOUT_MS, 100);
+      await waitFor(`broker ${successor} unloaded the group (NOT_COORDINATOR)`, async () => (await offsetFetch(portOf(successor), GROUP).catch(() => null))?.errorCode === ErrorCode.NOT_COORDINATOR, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
 
       // The running member finds the coordinator again and keeps consuming; its commits land there.
       const phaseD = await produce('d');
-      await waitFor(() => phaseD.every((v) => valuesOf(seenSecond).has(v)), 'the member consumed phase d after the election', CONSUME_TIMEOUT_MS, 100).catch((err: unknown) => {
+      await waitFor('the member consumed phase d after the election', () => phaseD.every((v) => valuesOf(seenSecond).has(v)), { timeoutMs: CONSUME_TIMEOUT_MS, intervalMs: 100 }).catch((err: unknown) => {
         for (const id of BROKER_IDS) for (const l of cluster.brokers.get(id)!.logLines) if (/order-readers|__consumer_offsets-5|orders|controller|error|warn/i.test(l)) console.log(`broker ${id}: ${l.slice(0, 400)}`);
         console.log(`seen: ${seenSecond.map((x) => `${x.partition}:${x.offset}`).join(' ')}`);
         throw err;
@@ -365,7 +361,7 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
     const topic = 'short-lived';
     await cluster.createTopic(topic, 1, 3, {});
     const coordinator = await offsetsLeader(group);
-    await waitFor(async () => (await offsetFetch(portOf(coordinator), group)).errorCode === ErrorCode.NONE, 'the coordinator loaded the partition', COORDINATOR_TIMEOUT_MS, 100);
+    await waitFor('the coordinator loaded the partition', async () => (await offsetFetch(portOf(coordinator), group)).errorCode === ErrorCode.NONE, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
     const committed = await requestOnce(
       portOf(coordinator),
       ApiKey.OffsetCommit,
@@ -377,9 +373,9 @@ describe('consumer groups across three brokers (real ZooKeeper)', { timeout: 600
     const other = BROKER_IDS.find((id) => id !== coordinator)!;
     const deleted = await requestOnce(portOf(other), ApiKey.DeleteTopics, 4, { topicNames: [topic], timeoutMs: 30_000 }, 'DeleteTopics');
     assert.equal(deleted.responses[0]!.errorCode, ErrorCode.NONE);
-    await waitFor(async () => {
+    await waitFor(`the offsets of ${topic} removed on broker ${coordinator}`, async () => {
       const r = await requestOnce(portOf(coordinator), ApiKey.OffsetFetch, 5, { groupId: group, topics: null }, 'OffsetFetch');
       return r.errorCode === ErrorCode.NONE && r.topics.every((t) => t.name !== topic);
-    }, `the offsets of ${topic} removed on broker ${coordinator}`, COORDINATOR_TIMEOUT_MS, 100);
+    }, { timeoutMs: COORDINATOR_TIMEOUT_MS, intervalMs: 100 });
   });
 });

@@ -11,7 +11,7 @@ import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOPIC = 'produced';
 const PARTITIONS = 3;
@@ -38,7 +38,7 @@ describe('controlled shutdown under a producer', { timeout: 120_000 }, () => {
         brokers.set(id, await startBrokerProcess({ overrides: { 'broker.id': id, 'zookeeper.connect': `${zk.connect}/controlled-shutdown`, 'zookeeper.session.timeout.ms': 3000, 'admin.listener': '', 'auto.leader.rebalance.enable': false } }));
       }),
     );
-    await waitFor(async () => (await leaders(brokers.get(1)!.port)).brokers.join() === '1,2,3', 'three live brokers');
+    await waitFor('three live brokers', async () => (await leaders(brokers.get(1)!.port)).brokers.join() === '1,2,3');
   });
   after(async () => {
     for (const b of brokers.values()) if (b.child.exitCode === null && b.child.signalCode === null) await b.kill();
@@ -53,7 +53,7 @@ describe('controlled shutdown under a producer', { timeout: 120_000 }, () => {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     try {
       assert.equal(await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3 }], waitForLeaders: true }), true);
-      await waitFor(async () => (await leaders(brokers.get(1)!.port)).leaders.every((l) => l > 0), 'leaders');
+      await waitFor('leaders', async () => (await leaders(brokers.get(1)!.port)).leaders.every((l) => l > 0));
       await producer.connect();
       const stopping = (await leaders(brokers.get(1)!.port)).leaders[0]!;
 
@@ -71,10 +71,10 @@ describe('controlled shutdown under a producer', { timeout: 120_000 }, () => {
           await new Promise((r) => setTimeout(r, 5));
         }
       })();
-      await waitFor(() => sent >= 20, 'the producer under way');
+      await waitFor('the producer under way', () => sent >= 20);
       const sentBefore = sent;
       assert.equal(await brokers.get(stopping)!.stop(), 0, 'a clean exit');
-      await waitFor(() => sent >= sentBefore + 40, 'the producer going on after the shutdown', 30_000);
+      await waitFor('the producer going on after the shutdown', () => sent >= sentBefore + 40, { timeoutMs: 30_000 });
       running = false;
       await loop;
       assert.deepEqual(failures, [], 'no send failed');

@@ -22,7 +22,7 @@ import { ApiKey, type ApiTypes } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { removeDir, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
 import { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROOT = '/controller-test';
 const SESSION_TIMEOUT_MS = 3000;
@@ -60,13 +60,13 @@ class Cluster {
     });
     this.ports.set(id, b.port);
     this.brokers.set(id, b);
-    await waitFor(async () => (await this.liveIds()).includes(id), `broker ${id} registered`);
+    await waitFor(`broker ${id} registered`, async () => (await this.liveIds()).includes(id));
     return b;
   }
 
   /** Starts a killed broker again once its old session's registration is gone. */
   async restart(id: number): Promise<BrokerProcess> {
-    await waitFor(async () => !(await this.liveIds()).includes(id), `broker ${id}'s old registration gone`, 30_000);
+    await waitFor(`broker ${id}'s old registration gone`, async () => !(await this.liveIds()).includes(id), { timeoutMs: 30_000 });
     return this.start(id);
   }
 
@@ -144,10 +144,10 @@ class Cluster {
     const id = (await this.liveIds())[0]!;
     // Placement uses the brokers this broker has seen register (a watch, a moment after ZooKeeper has them).
     const seen = async () => (await this.request(id, ApiKey.Metadata, 9, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false })).brokers.length;
-    await waitFor(async () => (await seen()) >= replicationFactor, `broker ${id} sees ${replicationFactor} live brokers`);
+    await waitFor(`broker ${id} sees ${replicationFactor} live brokers`, async () => (await seen()) >= replicationFactor);
     const r = await this.request(id, ApiKey.CreateTopics, 5, { topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: Object.entries(configs).map(([k, value]) => ({ name: k, value })) }], timeoutMs: 10_000, validateOnly: false });
     assert.equal(r.topics[0]!.errorCode, ErrorCode.NONE, r.topics[0]!.errorMessage ?? '');
-    await waitFor(async () => (await this.states(name).catch(() => [])).length === partitions, `${name} online`);
+    await waitFor(`${name} online`, async () => (await this.states(name).catch(() => [])).length === partitions);
   }
 
   /** Leaders by partition in the Metadata answer of one broker. */
@@ -189,7 +189,7 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
     cluster = new Cluster(server, CHROOT, { 'auto.leader.rebalance.enable': false });
     await cluster.connect();
     await Promise.all([1, 2, 3].map((id) => cluster.start(id)));
-    await waitFor(async () => (await cluster.controllerId()) > 0, 'a controller');
+    await waitFor('a controller', async () => (await cluster.controllerId()) > 0);
     await cluster.createTopic('lead', 3, 3);
     await cluster.createTopic('single', 3, 1);
   });
@@ -204,10 +204,10 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
     // Broker 4 is not running: the victim is alone in these ISRs.
     await cluster.createTopicInZk('offline', { 0: [victim, 4] });
     await cluster.createTopicInZk('offline-unclean', { 0: [victim, 4] }, { 'unclean.leader.election.enable': 'true' });
-    for (const t of ['offline', 'offline-unclean']) await waitFor(async () => (await cluster.states(t).catch(() => []))[0]?.leader === victim, `${t} led by ${victim}`);
+    for (const t of ['offline', 'offline-unclean']) await waitFor(`${t} led by ${victim}`, async () => (await cluster.states(t).catch(() => []))[0]?.leader === victim);
     const before = new Map(await Promise.all(topics.map(async (t) => [t, await cluster.states(t)] as const)));
     await cluster.brokers.get(victim)!.kill();
-    await waitFor(async () => (await Promise.all(topics.map((t) => cluster.states(t)))).every((ss) => released(ss, victim)), `broker ${victim} released by the controller`, 30_000);
+    await waitFor(`broker ${victim} released by the controller`, async () => (await Promise.all(topics.map((t) => cluster.states(t)))).every((ss) => released(ss, victim)), { timeoutMs: 30_000 });
     const controllerEpoch = await cluster.controllerEpoch();
 
     const lead = await cluster.states('lead');
@@ -226,12 +226,12 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
 
     // The survivors' Metadata shows the new leaders.
     for (const id of cluster.running()) {
-      await waitFor(async () => (await cluster.metadataLeaders(id, 'lead')).join() === lead.map((s) => s.leader).join(), `broker ${id} shows the new leaders`);
+      await waitFor(`broker ${id} shows the new leaders`, async () => (await cluster.metadataLeaders(id, 'lead')).join() === lead.map((s) => s.leader).join());
     }
 
     // Broker 4 joins: a live replica outside the ISR. Only the topic that allows it elects it (unclean).
     await cluster.start(4);
-    await waitFor(async () => (await cluster.states('offline-unclean'))[0]!.leader === 4, 'unclean election of broker 4', 30_000);
+    await waitFor('unclean election of broker 4', async () => (await cluster.states('offline-unclean'))[0]!.leader === 4, { timeoutMs: 30_000 });
     const unclean = (await cluster.states('offline-unclean'))[0]!;
     assert.deepEqual({ isr: unclean.isr, leaderEpoch: unclean.leaderEpoch }, { isr: [4], leaderEpoch: before.get('offline-unclean')![0]!.leaderEpoch + 2 });
     assert.equal((await cluster.states('offline'))[0]!.leader, -1, 'unclean.leader.election.enable=false: stays offline');
@@ -239,7 +239,7 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
     // The victim returns: the partitions it is the ISR of lead again; the controller adds it to no other ISR.
     const afterKill = new Map(await Promise.all(topics.map(async (t) => [t, await cluster.states(t)] as const)));
     await cluster.restart(victim);
-    await waitFor(async () => (await cluster.states('offline'))[0]!.leader === victim && (await cluster.states('single'))[s1]!.leader === victim, 'the offline partitions lead again on the returning broker', 30_000);
+    await waitFor('the offline partitions lead again on the returning broker', async () => (await cluster.states('offline'))[0]!.leader === victim && (await cluster.states('single'))[s1]!.leader === victim, { timeoutMs: 30_000 });
     for (const t of ['offline', 'single']) {
       const p = t === 'offline' ? 0 : s1;
       const s = (await cluster.states(t))[p]!;
@@ -267,8 +267,8 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
     const epochBefore = await cluster.controllerEpoch();
     // The controller's znode goes (as when its session ends); no broker leaves.
     await cluster.zk.delete(ZkPaths.controller);
-    await waitFor(async () => (await cluster.controllerEpoch()) > epochBefore && (await cluster.controllerId()) > 0, 'a new controller election');
-    await waitFor(async () => (await cluster.states('lead'))[0]!.leader !== -1, 'lead-0 has a leader again', 30_000);
+    await waitFor('a new controller election', async () => (await cluster.controllerEpoch()) > epochBefore && (await cluster.controllerId()) > 0);
+    await waitFor('lead-0 has a leader again', async () => (await cluster.states('lead'))[0]!.leader !== -1, { timeoutMs: 30_000 });
     const s = (await cluster.states('lead'))[0]!;
     const replicas = (await cluster.states('lead'))[0]!.replicas;
     assert.deepEqual({ leader: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr, controllerEpoch: s.controllerEpoch }, { leader: replicas.find((r) => old.isr.includes(r)), leaderEpoch: old.leaderEpoch + 2, isr: old.isr, controllerEpoch: await cluster.controllerEpoch() });
@@ -284,15 +284,15 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
     const singleBefore = (await cluster.states('single')).find((s) => s.replicas[0] === controller)!;
     assert.equal(singleBefore.leader, controller);
     await cluster.brokers.get(controller)!.kill();
-    await waitFor(async () => released(await cluster.states('lead'), controller) && ![-1, controller].includes(await cluster.controllerId()), 'a new controller moved the leadership', 30_000);
+    await waitFor('a new controller moved the leadership', async () => released(await cluster.states('lead'), controller) && ![-1, controller].includes(await cluster.controllerId()), { timeoutMs: 30_000 });
     for (const [p, s] of (await cluster.states('lead')).entries()) {
       const old = before[p]!;
       const leader = old.leader === controller ? old.replicas.find((r) => r !== controller)! : old.leader;
       assert.deepEqual({ leader: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr }, { leader, leaderEpoch: old.leaderEpoch + 1, isr: without(old.isr, controller) }, `lead-${p}`);
     }
-    await waitFor(async () => (await cluster.states('single')).find((s) => s.replicas[0] === controller)!.leader === -1, 'its RF 1 partition offline');
+    await waitFor('its RF 1 partition offline', async () => (await cluster.states('single')).find((s) => s.replicas[0] === controller)!.leader === -1);
     await cluster.restart(controller);
-    await waitFor(async () => (await cluster.states('single')).find((s) => s.replicas[0] === controller)!.leader === controller, 'its RF 1 partition back');
+    await waitFor('its RF 1 partition back', async () => (await cluster.states('single')).find((s) => s.replicas[0] === controller)!.leader === controller);
   });
 
   it('controlled shutdown (SIGTERM): leadership and ISR membership move before the broker exits', async () => {
@@ -304,7 +304,7 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
     assert.ok(elected.every((r) => r.errorCode === ErrorCode.NONE || r.errorCode === ErrorCode.ELECTION_NOT_NEEDED), JSON.stringify(elected));
     // A partition only it can lead (broker 5 never runs): it goes offline, and does not hold up the shutdown.
     await cluster.createTopicInZk('alone', { 0: [stopping, 5] });
-    await waitFor(async () => (await cluster.states('alone').catch(() => []))[0]?.leader === stopping, 'alone online');
+    await waitFor('alone online', async () => (await cluster.states('alone').catch(() => []))[0]?.leader === stopping);
     const before = await cluster.states('lead');
     assert.ok(leaderOf(before, stopping), `broker ${stopping} leads a partition of lead: ${JSON.stringify(before)}`);
     const b = cluster.brokers.get(stopping)!;
@@ -351,10 +351,10 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
     ]);
     // A live replica outside the ISR joins the assignment: unclean.leader.election.enable is false, so only an unclean ElectLeaders elects it.
     await cluster.setAssignment('alone', { 0: [stopped, 5, other] });
-    await waitFor(async () => {
+    await waitFor('the controller knows the new assignment', async () => {
       const r = await cluster.request(controller, ApiKey.Metadata, 9, { topics: [{ name: 'alone' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
       return r.topics[0]!.partitions[0]!.replicaNodes.length === 3;
-    }, 'the controller knows the new assignment');
+    });
     assert.equal((await cluster.states('alone'))[0]!.leader, -1);
     assert.deepEqual(await electLeaders(cluster, controller, 1, [{ topic: 'alone', partition: 0 }]), [{ topic: 'alone', partition: 0, errorCode: ErrorCode.NONE, errorMessage: null }]);
     const elected = (await cluster.states('alone'))[0]!;
@@ -389,7 +389,7 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
     const all = await electLeaders(cluster, controller, 0, null);
     assert.ok(all.every((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED && r.topic !== 'lead'), JSON.stringify(all));
     for (const id of cluster.running()) {
-      await waitFor(async () => (await cluster.metadataLeaders(id, 'lead')).join() === after.map((s) => s.replicas[0]).join(), `broker ${id} shows the preferred leaders`);
+      await waitFor(`broker ${id} shows the preferred leaders`, async () => (await cluster.metadataLeaders(id, 'lead')).join() === after.map((s) => s.replicas[0]).join());
     }
   });
 
@@ -402,7 +402,7 @@ describe('the controller: leader election, failover, controlled shutdown, ElectL
     assert.equal(await b.stop(), 0);
     assert.ok(released(await cluster.states('lead'), controller));
     assert.ok(b.logLines.some((l) => l.includes('"elected partition leader"') && l.includes('"trigger":"brokerChange"')), 'decided by itself, before resigning');
-    await waitFor(async () => ![-1, controller].includes(await cluster.controllerId()), 'another controller');
+    await waitFor('another controller', async () => ![-1, controller].includes(await cluster.controllerId()));
   });
 });
 
@@ -415,7 +415,7 @@ describe('auto leader rebalance', { timeout: 120_000 }, () => {
     cluster = new Cluster(server, '/rebalance-test', { 'auto.leader.rebalance.enable': true, 'leader.imbalance.check.interval.seconds': 1 });
     await cluster.connect();
     await Promise.all([1, 2].map((id) => cluster.start(id)));
-    await waitFor(async () => (await cluster.controllerId()) > 0, 'a controller');
+    await waitFor('a controller', async () => (await cluster.controllerId()) > 0);
     await cluster.createTopic('rebalance', 4, 2);
   });
   after(async () => {
@@ -426,17 +426,17 @@ describe('auto leader rebalance', { timeout: 120_000 }, () => {
   it('moves leadership back to preferred replicas that are live and in the ISR', async () => {
     // Broker 3 never runs: the preferred replica of this partition is not live.
     await cluster.createTopicInZk('preferred-dead', { 0: [3, 2] });
-    await waitFor(async () => (await cluster.states('preferred-dead').catch(() => []))[0]?.leader === 2, 'preferred-dead led by 2');
+    await waitFor('preferred-dead led by 2', async () => (await cluster.states('preferred-dead').catch(() => []))[0]?.leader === 2);
     const initial = await cluster.states('rebalance');
     const preferred1 = initial.map((s, p) => ({ s, p })).filter(({ s }) => s.replicas[0] === 1);
     assert.equal(preferred1.length, 2, JSON.stringify(initial));
     // As after a failover of broker 1 and its return to the ISR: broker 2 leads broker 1's partitions.
     for (const { p } of preferred1) await cluster.casState('rebalance', p, (c) => ({ ...c, leader: 2, leaderEpoch: c.leaderEpoch + 1, isr: [2, 1] }));
     const moved = await cluster.states('rebalance');
-    await waitFor(async () => {
+    await waitFor('the preferred leaders back by the auto rebalance', async () => {
       const now = await cluster.states('rebalance');
       return preferred1.every(({ p }) => now[p]!.leader === 1);
-    }, 'the preferred leaders back by the auto rebalance', 60_000);
+    }, { timeoutMs: 60_000 });
     const now = await cluster.states('rebalance');
     for (const { p } of preferred1) assert.deepEqual({ leader: now[p]!.leader, leaderEpoch: now[p]!.leaderEpoch }, { leader: 1, leaderEpoch: moved[p]!.leaderEpoch + 1 }, `rebalance-${p}`);
     assert.equal((await cluster.states('preferred-dead'))[0]!.leader, 2, 'the preferred replica is not live: stays');

@@ -16,7 +16,7 @@ import { ZkClient } from '../../src/cluster/zk-client.js';
 import { ZkMetadataStore } from '../../src/cluster/zk-metadata-store.js';
 import { decodeLeaderAndIsr, encodeLeaderAndIsr, ZkPaths } from '../../src/cluster/zk-data.js';
 import { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('controller recheck after a failed write', { timeout: 60_000 }, () => {
   let server: ZooKeeperServer;
@@ -58,11 +58,11 @@ describe('controller recheck after a failed write', { timeout: 60_000 }, () => {
     await election.start();
     stops.push(() => election.stop());
     assert.ok(election.isController);
-    await waitFor(() => store.liveBrokers().length === 2, 'two live brokers');
+    await waitFor('two live brokers', () => store.liveBrokers().length === 2);
 
     await store.createTopic('t', [{ partition: 0, replicas: [1, 2] }], {});
     const path = ZkPaths.partitionState('t', 0);
-    await waitFor(async () => (await zk.getData(path)) !== null, 't-0 online');
+    await waitFor('t-0 online', async () => (await zk.getData(path)) !== null);
     const online = decodeLeaderAndIsr(path, (await zk.getData(path))!.data);
     assert.deepEqual({ leader: online.leader, isr: online.isr }, { leader: 1, isr: [1, 2] });
 
@@ -70,10 +70,10 @@ describe('controller recheck after a failed write', { timeout: 60_000 }, () => {
     const other = await connect();
     await other.setData(path, 'not json', -1);
     await registrations.get(1)!.deregister();
-    await waitFor(() => controllerLog.some((l) => l.includes('"could not change the partition state"') && l.includes('"trigger":"brokerChange"')), 'the failed write');
+    await waitFor('the failed write', () => controllerLog.some((l) => l.includes('"could not change the partition state"') && l.includes('"trigger":"brokerChange"')));
     // The znode is readable again; no broker comes or goes from here.
     await other.setData(path, encodeLeaderAndIsr(online), -1);
-    await waitFor(async () => decodeLeaderAndIsr(path, (await zk.getData(path))!.data).leader === 2, 'the recheck elected broker 2', 30_000);
+    await waitFor('the recheck elected broker 2', async () => decodeLeaderAndIsr(path, (await zk.getData(path))!.data).leader === 2, { timeoutMs: 30_000 });
     const s = decodeLeaderAndIsr(path, (await zk.getData(path))!.data);
     assert.deepEqual(s, { leader: 2, leaderEpoch: online.leaderEpoch + 1, isr: [2], controllerEpoch: 1 });
     await registrations.get(2)!.deregister();

@@ -19,7 +19,7 @@ import { VerifyingProducer, type AckedRecord } from './verifying-producer.js';
 import { consumePartition, logSummary, readReplicaLog, verifyPartition, type PartitionVerification } from './verifying-consumer.js';
 import { zookeeperInstalled } from './zookeeper.js';
 import { formatStates, readZkState, type ZkStateView } from './zk-state.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROOT = '/tidelog-failover';
 const PARTITIONS = 3;
@@ -71,7 +71,7 @@ async function readBackAndVerify(cluster: ThreeBrokerCluster, topic: string, pro
     for (const id of BROKER_IDS) replicaLogs.set(id, ALL_PARTITIONS.map((p) => logSummary(readReplicaLog(cluster.dataDir(id), topic, p))));
     return ALL_PARTITIONS.every((p) => new Set(BROKER_IDS.map((id) => replicaLogs.get(id)![p])).size === 1);
   };
-  await waitFor(snapshot, `the three replicas of ${topic} hold the same records on disk`, REPLICAS_CONVERGE_TIMEOUT_MS, 200).catch(() => undefined);
+  await waitFor(`the three replicas of ${topic} hold the same records on disk`, snapshot, { timeoutMs: REPLICAS_CONVERGE_TIMEOUT_MS, intervalMs: 200 }).catch(() => undefined);
   const verifications: PartitionVerification[] = [];
   const consumedSummaries: string[] = [];
   const consumedLeaders: number[] = [];
@@ -204,13 +204,13 @@ describe('failover with acks=-1, RF 3, min.insync.replicas=2 (three brokers, rea
       // A new controller (when the controller was killed) and new leaders, seen through produce.
       let controllerAfter = -1;
       let controllerElectedMs = -1;
-      const controllerWatch = waitFor(async () => {
+      const controllerWatch = waitFor('a controller other than the killed broker', async () => {
         const v = await cluster.metadata(null).catch(() => null);
         if (v === null || v.controllerId <= 0 || v.controllerId === victim) return false;
         controllerAfter = v.controllerId;
         controllerElectedMs = Date.now() - killedAtMs;
         return true;
-      }, 'a controller other than the killed broker', NEW_LEADER_TIMEOUT_MS, 100);
+      }, { timeoutMs: NEW_LEADER_TIMEOUT_MS, intervalMs: 100 });
       const deadline = Date.now() + NEW_LEADER_TIMEOUT_MS;
       while (![...firstAcksElsewhere(producer, moved, victim, killedAtMs).values()].every((a) => a !== undefined)) {
         if (Date.now() > deadline) {
@@ -302,10 +302,10 @@ describe('failover with acks=-1, RF 3, min.insync.replicas=2 (three brokers, rea
       await producer.waitForAcksSince(backAtMs, ALL_PARTITIONS, NEW_LEADER_TIMEOUT_MS, 'an acknowledged produce on every partition after ZooKeeper came back');
       const firsts = ALL_PARTITIONS.map((p) => producer.ackedSince(backAtMs, p)[0]!.ackedAtMs - backAtMs);
       rows.push(['ZooKeeper back -> first ack on every partition', `${Math.max(...firsts)} ms (${firsts.map((ms, p) => `p${p}: ${ms} ms`).join(', ')})`]);
-      await waitFor(async () => {
+      await waitFor('all three brokers registered again and one controller, seen by all', async () => {
         const views = await cluster.metadataFromAll(null).catch(() => null);
         return views !== null && views.every((v) => v.brokers.size === 3 && v.controllerId > 0 && v.controllerId === views[0]!.controllerId);
-      }, 'all three brokers registered again and one controller, seen by all', ISR_TIMEOUT_MS, 100);
+      }, { timeoutMs: ISR_TIMEOUT_MS, intervalMs: 100 });
       await cluster.waitForFullIsr(topic, ISR_TIMEOUT_MS);
       const afterView = await cluster.metadata(topic);
       rows.push(['leaders after', leadersOf(afterView)]);

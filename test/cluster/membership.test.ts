@@ -10,7 +10,7 @@ import { BrokerRegistration, createTopLevelPaths, getOrCreateClusterId } from '.
 import { ControllerElection } from '../../src/cluster/controller-election.js';
 import type { Listener } from '../../src/config/listeners.js';
 import { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const listeners = (port: number): Listener[] => [{ name: 'PLAINTEXT', host: '127.0.0.1', port, securityProtocol: 'PLAINTEXT' }];
 
@@ -70,10 +70,10 @@ describe('membership and controller election', { timeout: 120_000 }, () => {
 
     const oldSession = a.sessionId;
     stallEventLoop(2500);
-    await waitFor(async () => {
+    await waitFor('registered again on the new session', async () => {
       const again = await b.getData('/brokers/ids/1');
       return again !== null && again.ephemeralOwner !== oldSession && again.ephemeralOwner === a.sessionId;
-    }, 'registered again on the new session');
+    });
     await reg.deregister();
     assert.equal(await b.getData('/brokers/ids/1'), null);
   });
@@ -88,7 +88,7 @@ describe('membership and controller election', { timeout: 120_000 }, () => {
       elections.push({ id, client, election, became });
     }
     await Promise.all(elections.map((e) => e.election.start()));
-    await waitFor(() => elections.every((e) => e.election.controllerId !== -1), 'everyone knows the controller');
+    await waitFor('everyone knows the controller', () => elections.every((e) => e.election.controllerId !== -1));
     const leaders = elections.filter((e) => e.election.isController);
     assert.equal(leaders.length, 1, 'exactly one controller');
     const first = leaders[0]!;
@@ -102,17 +102,17 @@ describe('membership and controller election', { timeout: 120_000 }, () => {
     // The controller's session ends (as when its process dies): another broker takes over.
     first.client.close();
     const rest = elections.filter((e) => e !== first);
-    await waitFor(() => rest.some((e) => e.election.isController), 'another controller');
+    await waitFor('another controller', () => rest.some((e) => e.election.isController));
     const second = rest.find((e) => e.election.isController)!;
     assert.deepEqual(second.became, [2]);
     assert.equal((await observer.getData('/controller_epoch'))!.data.toString(), '2');
-    await waitFor(() => rest.every((e) => e.election.controllerId === second.id), 'everyone knows the new controller');
+    await waitFor('everyone knows the new controller', () => rest.every((e) => e.election.controllerId === second.id));
     assert.equal(rest.filter((e) => e.election.isController).length, 1);
 
     // A clean stop hands over at once.
     await second.election.stop();
     const third = rest.find((e) => e !== second)!;
-    await waitFor(() => third.election.isController, 'the last broker takes over');
+    await waitFor('the last broker takes over', () => third.election.isController);
     assert.deepEqual(third.became, [3]);
     await third.election.stop();
   });

@@ -6,7 +6,7 @@ import { ApiKey, type ApiTypes } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { removeDir, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
 import { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 export const BROKER_IDS = [1, 2, 3] as const;
 /** Bounds one Metadata or admin request of the harness (a broker that hangs must not hang the test). */
@@ -98,7 +98,7 @@ export class ThreeBrokerCluster {
     const cluster = new ThreeBrokerCluster(zk, options);
     try {
       await Promise.all(BROKER_IDS.map((id) => cluster.startBroker(id)));
-      await waitFor(async () => (await Promise.all(cluster.livePorts().map((p) => metadataFrom(p, null).catch(() => null)))).every((v) => v !== null && v.brokers.size === 3 && v.controllerId > 0), 'three live brokers and a controller, seen by all', 30_000, 100);
+      await waitFor('three live brokers and a controller, seen by all', async () => (await Promise.all(cluster.livePorts().map((p) => metadataFrom(p, null).catch(() => null)))).every((v) => v !== null && v.brokers.size === 3 && v.controllerId > 0), { timeoutMs: 30_000, intervalMs: 100 });
     } catch (err) {
       await cluster.close();
       throw err;
@@ -155,10 +155,10 @@ export class ThreeBrokerCluster {
    * wait until the survivors no longer list it, and try again on that error.
    */
   async restartBroker(id: number): Promise<BrokerProcess> {
-    await waitFor(async () => {
+    await waitFor(`broker ${id} gone from the survivors' metadata (its session expired)`, async () => {
       const views = await Promise.all(this.livePorts().map((p) => metadataFrom(p, null).catch(() => null)));
       return views.some((v) => v !== null && !v.brokers.has(id));
-    }, `broker ${id} gone from the survivors' metadata (its session expired)`, 30_000, 100);
+    }, { timeoutMs: 30_000, intervalMs: 100 });
     let lastError: Error | null = null;
     for (let attempt = 0; attempt < RESTART_ATTEMPTS_MAX; attempt++) {
       try {
@@ -194,22 +194,22 @@ export class ThreeBrokerCluster {
   async createTopic(name: string, partitions: number, replicationFactor: number, configs: Record<string, string>): Promise<void> {
     const port = this.livePorts()[0]!;
     // Placement uses the brokers this broker has seen register (a watch, a moment after ZooKeeper has them).
-    await waitFor(async () => (await metadataFrom(port, null).catch(() => null))?.brokers.size === 3, 'the creating broker sees all three brokers', 30_000, 100);
+    await waitFor('the creating broker sees all three brokers', async () => (await metadataFrom(port, null).catch(() => null))?.brokers.size === 3, { timeoutMs: 30_000, intervalMs: 100 });
     const r = await requestOnce(port, ApiKey.CreateTopics, 5, { topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: Object.entries(configs).map(([k, value]) => ({ name: k, value })) }], timeoutMs: 10_000, validateOnly: false }, `CreateTopics ${name}`);
     const t = r.topics[0]!;
     if (t.errorCode !== ErrorCode.NONE) throw new Error(`CreateTopics ${name}: error ${t.errorCode} ${t.errorMessage ?? ''}`);
-    await waitFor(async () => {
+    await waitFor(`topic ${name} online with a full ISR on every broker`, async () => {
       const views = await this.metadataFromAll(name).catch(() => null);
       return views !== null && views.every((v) => v.partitions.length === partitions && v.partitions.every((p) => p.errorCode === ErrorCode.NONE && p.leader > 0 && p.isr.length === replicationFactor));
-    }, `topic ${name} online with a full ISR on every broker`, 30_000, 100);
+    }, { timeoutMs: 30_000, intervalMs: 100 });
   }
 
   /** Waits until every live broker reports an ISR of all three replicas for every partition of the topic. */
   async waitForFullIsr(topic: string, timeoutMs: number): Promise<void> {
-    await waitFor(async () => {
+    await waitFor(`ISR [1,2,3] for every partition of ${topic}, seen by all three brokers`, async () => {
       const views = await this.metadataFromAll(topic).catch(() => null);
       return views !== null && views.length === 3 && views.every((v) => v.partitions.length > 0 && v.partitions.every((p) => p.errorCode === ErrorCode.NONE && p.isr.join() === '1,2,3'));
-    }, `ISR [1,2,3] for every partition of ${topic}, seen by all three brokers`, timeoutMs, 100);
+    }, { timeoutMs: timeoutMs, intervalMs: 100 });
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/logger.js';
 import { parseConnectString, ZkClient, ZkError } from '../../src/cluster/zk-client.js';
 import { freePort, startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Stalls this process's event loop past the session timeout: the server hears no pings and
@@ -92,7 +92,7 @@ describe('ZkClient', { timeout: 120_000 }, () => {
       await a.createEphemeral('/e', 'a');
       await assert.rejects(b.createEphemeral('/e', 'b'), /^ZkError: Error while creating ephemeral at \/e, node already exists and owner '\d+' does not match current session '\d+'$/);
       a.close();
-      await waitFor(async () => (await b.getData('/e')) === null, 'the ephemeral goes with its session');
+      await waitFor('the ephemeral goes with its session', async () => (await b.getData('/e')) === null);
     } finally {
       a.close();
       b.close();
@@ -113,21 +113,21 @@ describe('ZkClient', { timeout: 120_000 }, () => {
       assert.deepEqual(data, [null]);
       await writer.create('/parent', 'p1');
       await writer.create('/parent/x', '');
-      await waitFor(() => JSON.stringify(seen.at(-1)) === '["x"]', 'child x seen');
-      await waitFor(() => (data.at(-1) as string | null) === 'p1', 'data p1 seen');
+      await waitFor('child x seen', () => JSON.stringify(seen.at(-1)) === '["x"]');
+      await waitFor('data p1 seen', () => (data.at(-1) as string | null) === 'p1');
 
       let newSessions = 0;
       c.on('newSession', () => newSessions++);
       const before = c.sessionId;
       stallEventLoop(2500);
-      await waitFor(() => newSessions === 1, 'a new session after expiry');
+      await waitFor('a new session after expiry', () => newSessions === 1);
       writer.close();
       writer = await connect(zk, '/watch');
       assert.notEqual(c.sessionId, before);
       await writer.create('/parent/y', '');
       await writer.setData('/parent', 'p2', -1);
-      await waitFor(() => JSON.stringify(seen.at(-1)) === '["x","y"]', 'children seen after the new session');
-      await waitFor(() => (data.at(-1) as string | null) === 'p2', 'data seen after the new session');
+      await waitFor('children seen after the new session', () => JSON.stringify(seen.at(-1)) === '["x","y"]');
+      await waitFor('data seen after the new session', () => (data.at(-1) as string | null) === 'p2');
       children.close();
       value.close();
       const count = seen.length;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { AssignerProtocol, Kafka, logLevel, type Admin } from 'kafkajs';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOPIC = 'lines';
 const GROUP = 'kcat-balanced';

@@ -8,7 +8,7 @@ import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { removeDir, startBrokerProcess, tempDir } from '../helpers/broker-process.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOPIC = 'ledger';
 const GROUP = 'ledger-readers';

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { requestOnce, ThreeBrokerCluster } from '../cluster/three-brokers.js';
-import { waitFor } from '../cluster/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { zookeeperInstalled } from '../cluster/zookeeper.js';
 import { consumeAll, logBytes, produce } from './partition-io.js';
 
@@ -35,10 +35,10 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
   const portOf = (id: number) => cluster.brokers.get(id)!.port;
   const followers = () => [1, 2, 3].filter((id) => id !== leader);
   const sameLogsEverywhere = async (ids: number[]) => {
-    await waitFor(() => {
+    await waitFor(`identical logs on brokers ${ids.join(', ')}`, () => {
       const logs = ids.map((id) => logBytes(cluster.dataDir(id), TOPIC));
       return logs.every((l) => l.equals(logs[0]!));
-    }, `identical logs on brokers ${ids.join(', ')}`, 20_000, 100);
+    }, { timeoutMs: 20_000, intervalMs: 100 });
   };
 
   it('acks=-1 answers once the ISR has the batch; consumers then read it; the three logs are identical', async () => {
@@ -59,7 +59,7 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
 
   it('without its followers the leader shrinks the ISR: acks=-1 gets NOT_ENOUGH_REPLICAS, acks=1 still works', async () => {
     for (const id of followers()) await cluster.kill(id);
-    await waitFor(async () => (await cluster.metadata(TOPIC)).partitions[0]!.isr.join() === String(leader), 'the ISR shrunk to the leader', 30_000, 100);
+    await waitFor('the ISR shrunk to the leader', async () => (await cluster.metadata(TOPIC)).partitions[0]!.isr.join() === String(leader), { timeoutMs: 30_000, intervalMs: 100 });
     const refused = await produce(portOf(leader), TOPIC, ['refused'], -1);
     assert.equal(refused.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS);
     const one = await produce(portOf(leader), TOPIC, ['acks-1'], 1);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { metadataFrom, ThreeBrokerCluster } from '../cluster/three-brokers.js';
-import { waitFor } from '../cluster/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { zookeeperInstalled } from '../cluster/zookeeper.js';
 import { consumeAll, logBytes, produce } from './partition-io.js';
 
@@ -48,26 +48,26 @@ describe('a leader whose ZooKeeper session expires', { skip: !zookeeperInstalled
     frozen.child.kill('SIGSTOP');
     const survivors = [1, 2, 3].filter((id) => id !== oldLeader);
     let newLeader = -1;
-    await waitFor(async () => {
+    await waitFor('a new leader among the survivors with a higher epoch', async () => {
       const p = (await metadataFrom(port(survivors[0]!), TOPIC)).partitions[0]!;
       newLeader = p.leader;
       return survivors.includes(p.leader) && p.leaderEpoch > before.leaderEpoch;
-    }, 'a new leader among the survivors with a higher epoch', 30_000, 100);
+    }, { timeoutMs: 30_000, intervalMs: 100 });
     for (let i = 0; i < 10; i++) await ack(port(newLeader), Array.from({ length: 10 }, (_, j) => `during-${i}-${j}`));
 
     frozen.child.kill('SIGCONT');
     // The old leader finds its session expired and follows the new leader.
-    await waitFor(async () => (await produce(port(oldLeader), TOPIC, ['probe'], -1).catch(() => ({ errorCode: -1, baseOffset: -1 }))).errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the old leader refuses produce (NOT_LEADER_OR_FOLLOWER)', 30_000, 200);
+    await waitFor('the old leader refuses produce (NOT_LEADER_OR_FOLLOWER)', async () => (await produce(port(oldLeader), TOPIC, ['probe'], -1).catch(() => ({ errorCode: -1, baseOffset: -1 }))).errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER, { timeoutMs: 30_000, intervalMs: 200 });
     // The log lines arrive through a pipe, a moment after the broker acted on them.
-    await waitFor(() => frozen.logLines.some((l) => l.includes('ZooKeeper session expired: no longer leading or following')), 'the old leader saw its session expire and stepped down', 10_000, 50);
+    await waitFor('the old leader saw its session expire and stepped down', () => frozen.logLines.some((l) => l.includes('ZooKeeper session expired: no longer leading or following')), { timeoutMs: 10_000, intervalMs: 50 });
     await cluster.waitForFullIsr(TOPIC, 30_000);
     await ack(port(newLeader), ['after']);
 
     const { records: consumed } = await consumeAll(port(newLeader), TOPIC);
     for (const [offset, value] of acked) assert.equal(consumed.get(offset), value, `acknowledged record at offset ${offset}`);
-    await waitFor(() => {
+    await waitFor('identical logs on all three brokers', () => {
       const logs = [1, 2, 3].map((id) => logBytes(cluster.dataDir(id), TOPIC));
       return logs.every((l) => l.equals(logs[0]!));
-    }, 'identical logs on all three brokers', 20_000, 100);
+    }, { timeoutMs: 20_000, intervalMs: 100 });
   });
 });
