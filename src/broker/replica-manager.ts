@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { BindingFileSlice } from '../native.js';
 import type { Isolation, Partition } from '../log/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { isInternalTopic } from '../cluster/topic-name.js';
+import { internalTopicRefusal } from '../cluster/topic-name.js';
 import type { FileRange } from '../server/types.js';
 import type { TopicService } from './topic-service.js';
 
@@ -99,9 +99,10 @@ export class ReplicaManager {
       result.errorCode = errorCode;
       return result;
     }
-    if (isInternalTopic(topic) && !internal) {
-      result.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
-      result.errorMessage = `Cannot append to internal topic ${topic}`;
+    const refused = internal ? null : internalTopicRefusal(topic, 'append');
+    if (refused) {
+      result.errorCode = refused.errorCode;
+      result.errorMessage = refused.errorMessage;
       return result;
     }
     if (!records || records.length === 0) {
