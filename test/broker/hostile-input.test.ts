@@ -1,5 +1,6 @@
 // Hostile input against a running broker: random bytes, truncated frames, a 2 GiB size
-// prefix, an unknown API key, a malformed body, a batch with a bad CRC. Each gets its Kafka
+// prefix, an unknown API key, a malformed body, a batch with a bad CRC, a Metadata request
+// for the empty topic name. Each gets its Kafka
 // error or a closed connection, and a client connected the whole time keeps being served.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -185,6 +186,30 @@ describe('hostile input', { timeout: 120_000 }, () => {
     const produced = await c.request(ApiKey.Produce, 3, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'bystander', partitionData: [{ index: 0, records: batch }] }] });
     assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
     c.close();
+  });
+
+  it('answers a Metadata request for an empty topic name with INVALID_TOPIC_EXCEPTION in every version (v0-12)', async () => {
+    const c = await connect();
+    const logged = broker.logLines.length;
+    for (let v = 0; v <= 12; v++) {
+      const r = await c.request(ApiKey.Metadata, v, { topics: [{ name: '' }, { name: 'bystander' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+      assert.equal(r.topics.length, 2, `v${v}`);
+      const empty = r.topics.find((t) => t.name === '');
+      assert.ok(empty, `v${v}: the empty name is answered under its name`);
+      assert.equal(empty.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION, `v${v}`);
+      assert.equal(r.topics.find((t) => t.name === 'bystander')?.errorCode, ErrorCode.NONE, `v${v}: the other topic is described`);
+    }
+    // v10-12 may ask by id (a null name): an unknown id is UNKNOWN_TOPIC_ID, the name null only where v12 allows it.
+    for (let v = 10; v <= 12; v++) {
+      const r = await c.request(ApiKey.Metadata, v, { topics: [{ name: null, topicId: '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      assert.equal(r.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_ID, `v${v}`);
+      assert.equal(r.topics[0]!.name, v >= 12 ? null : '', `v${v}`);
+    }
+    assert.equal(c.closed, false, 'the connection stays open');
+    const errors = broker.logLines.slice(logged).filter((l) => !l.startsWith('{') || (JSON.parse(l) as { level: number }).level >= 50);
+    assert.deepEqual(errors, [], 'no error-level log line');
+    c.close();
+    await bystanderStillServed();
   });
 
   it('answers invalid acks and unknown partitions with their error codes', async () => {
