@@ -25,6 +25,7 @@ import { ErrorCode, errorName } from '../../src/protocol/errors.js';
 import { recordBatch } from '../helpers/batch.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
+import { makeContext, type FuzzContext } from './context.js';
 import { mutate, mutateFields, type Mutated } from './mutate.js';
 import { deriveSeed, Prng } from './prng.js';
 import { encodeFrame, FUZZ_PARTITIONS, FUZZ_TOPIC, sampleRequest, validFrame } from './requests.js';
@@ -105,9 +106,9 @@ function checkResponses(s: Sent, ex: Exchange, served: { minVersion: number; max
 }
 
 /** A request with edge values in some fields, encoded; null when five tries give nothing the version can carry. */
-function fieldMutation(rng: Prng, apiKey: ApiKey, version: number, i: number): Mutated | null {
+function fieldMutation(rng: Prng, apiKey: ApiKey, version: number, i: number, ctx: FuzzContext): Mutated | null {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const { request, detail } = mutateFields(rng, sampleRequest(apiKey, version, i));
+    const { request, detail } = mutateFields(rng, sampleRequest(apiKey, version, i, ctx));
     try {
       return { kind: 'fields', detail, frame: encodeFrame(apiKey, version, request, i + 1) };
     } catch {
@@ -206,13 +207,14 @@ describe('fuzzing request frames of every advertised API', { timeout: 600_000 },
     it(`${name} v${served.minVersion}-${served.maxVersion}: valid frames are answered, mutated ones answered or closed, the broker keeps serving`, async () => {
       const failures: string[] = [];
       const rng = new Prng(deriveSeed(SEED, name));
+      const ctx = await makeContext(broker.port, `fuzz-stable-${name}`);
       badLogLines();
 
       // Every version's valid frame is answered, and the answer decodes.
       for (let v = served.minVersion; v <= served.maxVersion; v++) {
         // Iterations of their own (group names differ): a join must not wait for the last version's member.
         const iteration = 1000 + v;
-        const sent: Sent = { apiKey: served.apiKey, version: v, iteration, mutation: null, frame: validFrame(served.apiKey as ApiKey, v, iteration, v + 1) };
+        const sent: Sent = { apiKey: served.apiKey, version: v, iteration, mutation: null, frame: validFrame(served.apiKey as ApiKey, v, iteration, v + 1, ctx) };
         const ex = await send(sent);
         if (ex.outcome !== 'answered' || ex.responses.length !== 1) failures.push(`valid frame ${ex.outcome} with ${ex.responses.length} responses: ${describeSent(sent)}`);
         failures.push(...checkResponses(sent, ex, served));
@@ -225,7 +227,9 @@ describe('fuzzing request frames of every advertised API', { timeout: 600_000 },
         const batch: Sent[] = [];
         for (let i = first; i < Math.min(ITERATIONS, first + CONCURRENCY); i++) {
           const version = rng.between(served.minVersion, served.maxVersion);
-          const mutation = (rng.below(2) === 0 ? fieldMutation(rng, served.apiKey as ApiKey, version, i) : null) ?? mutate(rng, validFrame(served.apiKey as ApiKey, version, i, i + 1), { min: served.minVersion, max: served.maxVersion });
+          const mutation =
+            (rng.below(2) === 0 ? fieldMutation(rng, served.apiKey as ApiKey, version, i, ctx) : null) ??
+            mutate(rng, validFrame(served.apiKey as ApiKey, version, i, i + 1, ctx), { min: served.minVersion, max: served.maxVersion });
           batch.push({ apiKey: served.apiKey, version, iteration: i, mutation, frame: mutation.frame });
         }
         const exchanges = await Promise.all(batch.map((s) => send(s)));
