@@ -11,6 +11,7 @@ import type { BindingFileSlice } from '../native.js';
 import type { Isolation, Partition } from '../log/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { internalTopicRefusal } from '../cluster/topic-name.js';
+import { clientBatchRefusal } from '../log/client-batch.js';
 import type { FileRange } from '../server/types.js';
 import type { TopicService } from './topic-service.js';
 
@@ -108,6 +109,13 @@ export class ReplicaManager {
     if (!records || records.length === 0) {
       result.errorCode = ErrorCode.INVALID_RECORD;
       result.errorMessage = 'Produce requests must contain at least one record batch';
+      return result;
+    }
+    // Client batches only: the coordinators' own appends (internal) may carry what clients may not.
+    const invalid = internal ? null : clientBatchRefusal(records, `${topic}-${partitionIndex}`);
+    if (invalid) {
+      result.errorCode = invalid.errorCode;
+      result.errorMessage = invalid.errorMessage;
       return result;
     }
     if (acks === -1 && partition.isr.length < partition.config.minInsyncReplicas) {

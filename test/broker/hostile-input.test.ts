@@ -1,13 +1,13 @@
 // Hostile input against a running broker: random bytes, truncated frames, a 2 GiB size
-// prefix, an unknown API key, a malformed body, a batch with a bad CRC, a Metadata request
-// for the empty topic name. Each gets its Kafka
+// prefix, an unknown API key, a malformed body, a batch with a bad CRC, batches a client may
+// not write, a Metadata request for the empty topic name. Each gets its Kafka
 // error or a closed connection, and a client connected the whole time keeps being served.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { recordBatch } from '../helpers/batch.js';
+import { crc32c, recordBatch } from '../helpers/batch.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 
 /** Deterministic bytes (xorshift32), so a failure replays exactly. */
@@ -208,6 +208,35 @@ describe('hostile input', { timeout: 120_000 }, () => {
     assert.equal(c.closed, false, 'the connection stays open');
     const errors = broker.logLines.slice(logged).filter((l) => !l.startsWith('{') || (JSON.parse(l) as { level: number }).level >= 50);
     assert.deepEqual(errors, [], 'no error-level log line');
+    c.close();
+    await bystanderStillServed();
+  });
+
+  it("refuses control batches, negative sequences and transactional batches without a transactional id, as Kafka's LogValidator and KafkaApis, storing nothing", async () => {
+    const c = await connect();
+    const endOffset = async () => (await c.request(ApiKey.ListOffsets, 9, { replicaId: -1, topics: [{ name: 'bystander', partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })).topics[0]!.partitions[0]!.offset;
+    /** A batch with its attributes set and its CRC right again, so only the attribute is wrong. */
+    const withAttributes = (batch: Buffer, attributes: number) => {
+      batch.writeInt16BE(attributes, 21);
+      batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
+      return batch;
+    };
+    const produce = async (records: Buffer) => (await c.request(ApiKey.Produce, 9, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'bystander', partitionData: [{ index: 0, records }] }] })).responses[0]!.partitionResponses[0]!;
+    const before = await endOffset();
+
+    const control = await produce(withAttributes(recordBatch([{ value: 'forged marker' }]), 0x20));
+    assert.equal(control.errorCode, ErrorCode.INVALID_RECORD);
+    assert.equal(control.errorMessage, 'Clients are not allowed to write control records in topic partition bystander-0.');
+
+    const negative = await produce(recordBatch([{ value: 'x' }], Date.now(), { producerId: 5, producerEpoch: 0, baseSequence: -5 }));
+    assert.equal(negative.errorCode, ErrorCode.INVALID_RECORD);
+    assert.equal(negative.errorMessage, 'Invalid sequence number -5 in record batch with producerId 5 in topic partition bystander-0.');
+
+    const transactional = await produce(withAttributes(recordBatch([{ value: 'in no transaction' }], Date.now(), { producerId: 6, producerEpoch: 0, baseSequence: 0 }), 0x10));
+    assert.equal(transactional.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+
+    assert.equal(await endOffset(), before, 'nothing was stored');
+    assert.equal((await produce(recordBatch([{ value: 'fine' }]))).errorCode, ErrorCode.NONE, 'the connection goes on working');
     c.close();
     await bystanderStillServed();
   });

@@ -10,10 +10,14 @@
 // replica that is the leader's append, subject to min.insync.replicas). Any other value:
 // INVALID_REQUIRED_ACKS for every partition.
 // Not implemented: transactions. A transactional produce (transactionalId set) needs the
-// transaction coordinator, so every partition gets INVALID_TXN_STATE.
+// transaction coordinator, so every partition gets INVALID_TXN_STATE; transactional batches
+// without a transactionalId get TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as in Kafka.
+// Client batches are checked as Kafka's LogValidator does (log/client-batch.ts): control
+// batches and negative sequences of idempotent producers are INVALID_RECORD.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { TopicProduceResponseInput } from '../../protocol/generated/produce-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { isTransactionalBatch } from '../../log/client-batch.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 
 export const produceHandler = defineHandler({
@@ -33,6 +37,10 @@ export const produceHandler = defineHandler({
       responses = refuse(ErrorCode.INVALID_REQUIRED_ACKS, `Invalid required acks ${acks}`);
     } else if (request.transactionalId !== null) {
       responses = refuse(ErrorCode.INVALID_TXN_STATE, 'Transactions are not supported by this broker yet');
+    } else if (request.topicData.some((t) => t.partitionData.some((p) => isTransactionalBatch(p.records)))) {
+      // KafkaApis: transactional records need a transactionalId (to authorize); without one
+      // the whole request fails.
+      responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records require a transactionalId');
     } else {
       responses = await Promise.all(
         request.topicData.map(async (t) => ({
