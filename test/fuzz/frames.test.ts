@@ -2,13 +2,14 @@
 // (TigerBeetle's seeded fuzzers; franz-go's kfake serves every key the same way). For each
 // API class: first every version's valid frame must be answered with a response the
 // generated decoder reads; then ITERATIONS mutated frames (mutate.ts: half of them request
-// objects with edge values in some fields, encoded; the others byte mutations: bit flips,
+// objects with edge values in some fields, encoded, and for Produce record batches changed
+// behind a right CRC; the others byte mutations: bit flips,
 // truncation, length and count lies, inserted and deleted bytes, wrong versions, lying sizes),
 // each on its own connection, must be answered (again decodably) or get their connection
 // closed, and closed only when the generated decoder cannot read them. After every batch the broker's log must hold no line at level >= 50 (error, fatal)
 // and nothing outside pino's JSON (a crash trace); after every class the process must be
 // alive and a real client must still create a topic, produce and fetch. At the end kcat, a
-// third-party client, lists the cluster.
+// third-party client, lists the cluster, and the broker must stop cleanly.
 //
 // Fixed seed and bounded count for `npm test`; TIDELOG_FUZZ_SEED picks another seed and
 // TIDELOG_FUZZ_ITERATIONS another count per API (e.g. 5000 for a long run), TIDELOG_FUZZ_APIS
@@ -26,7 +27,7 @@ import { recordBatch } from '../helpers/batch.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
 import { makeContext, type FuzzContext } from './context.js';
-import { mutate, mutateFields, type Mutated } from './mutate.js';
+import { mutate, mutateBatch, mutateFields, type Mutated } from './mutate.js';
 import { deriveSeed, Prng } from './prng.js';
 import { encodeFrame, FUZZ_PARTITIONS, FUZZ_TOPIC, sampleRequest, validFrame } from './requests.js';
 import { exchange, type Exchange } from './wire.js';
@@ -106,6 +107,15 @@ function checkResponses(s: Sent, ex: Exchange, served: { minVersion: number; max
 }
 
 /** A request with edge values in some fields, encoded; null when five tries give nothing the version can carry. */
+/** A Produce request whose record batch is mutated behind a right CRC (mutateBatch). */
+function batchMutation(rng: Prng, version: number, i: number, ctx: FuzzContext): Mutated {
+  const request = sampleRequest(ApiKey.Produce, version, i, ctx) as { topicData: { partitionData: { records: Buffer }[] }[] };
+  const target = request.topicData[0]!.partitionData[0]!;
+  const { batch, detail } = mutateBatch(rng, target.records);
+  target.records = batch;
+  return { kind: 'batch', detail, frame: encodeFrame(ApiKey.Produce, version, request, i + 1) };
+}
+
 function fieldMutation(rng: Prng, apiKey: ApiKey, version: number, i: number, ctx: FuzzContext): Mutated | null {
   for (let attempt = 0; attempt < 5; attempt++) {
     const { request, detail } = mutateFields(rng, sampleRequest(apiKey, version, i, ctx));
@@ -197,7 +207,7 @@ describe('fuzzing request frames of every advertised API', { timeout: 600_000 },
   after(async () => {
     if (!broker) return;
     process.stdout.write(`# fuzz seed ${SEED}, ${ITERATIONS} mutated frames per API: ${counts.answered} answered, ${counts.closed} closed, ${counts.parked} parked\n`);
-    await broker.stop();
+    await broker.stop(); // already stopped by the last test unless it did not run
     removeDir(broker.dataDir);
   });
 
@@ -228,6 +238,7 @@ describe('fuzzing request frames of every advertised API', { timeout: 600_000 },
         for (let i = first; i < Math.min(ITERATIONS, first + CONCURRENCY); i++) {
           const version = rng.between(served.minVersion, served.maxVersion);
           const mutation =
+            (served.apiKey === ApiKey.Produce && rng.below(2) === 0 ? batchMutation(rng, version, i, ctx) : null) ??
             (rng.below(2) === 0 ? fieldMutation(rng, served.apiKey as ApiKey, version, i, ctx) : null) ??
             mutate(rng, validFrame(served.apiKey as ApiKey, version, i, i + 1, ctx), { min: served.minVersion, max: served.maxVersion });
           batch.push({ apiKey: served.apiKey, version, iteration: i, mutation, frame: mutation.frame });
@@ -256,5 +267,12 @@ describe('fuzzing request frames of every advertised API', { timeout: 600_000 },
     const meta = JSON.parse(r.stdout) as { topics: { topic: string; partitions: unknown[] }[] };
     assert.equal(meta.topics[0]!.topic, FUZZ_TOPIC);
     assert.equal(meta.topics[0]!.partitions.length >= FUZZ_PARTITIONS, true);
+  });
+
+  it('shuts down cleanly after all of it: exit code 0, no error-level line (the producer state snapshots are written at close)', async () => {
+    const code = await broker.stop();
+    await settleLog();
+    assert.deepEqual(badLogLines(), []);
+    assert.equal(code, 0);
   });
 });

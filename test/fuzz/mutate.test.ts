@@ -1,9 +1,11 @@
 // The fuzzer's own parts: the PRNG replays from its seed, byte mutations keep the size prefix
-// true (but size-lie), never touch the API key, and field mutations change the request.
+// true (but size-lie), never touch the API key, field mutations change the request, batch
+// mutations change the batch behind a right CRC (mostly).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiKey } from '../../src/protocol/generated/index.js';
-import { MUTATIONS, mutate, mutateFields } from './mutate.js';
+import { crc32c, recordBatch } from '../helpers/batch.js';
+import { MUTATIONS, mutate, mutateBatch, mutateFields } from './mutate.js';
 import { deriveSeed, Prng } from './prng.js';
 import { sampleRequest, validFrame } from './requests.js';
 
@@ -39,5 +41,23 @@ describe('fuzz mutations', () => {
       assert.notEqual(JSON.stringify(request), before, detail);
     }
     assert.equal(JSON.stringify(sample), before);
+  });
+
+  it('a batch mutation changes the batch and mostly keeps its CRC right', () => {
+    const rng = new Prng(5);
+    const batch = recordBatch([{ key: 'k', value: 'v' }, { value: 'w' }], 1_700_000_000_000);
+    let fixed = 0;
+    let changed = 0;
+    for (let i = 0; i < 60; i++) {
+      const m = mutateBatch(rng, batch);
+      // A lie can equal the value already there (leader epoch -1 of a client's batch).
+      if (!m.batch.equals(batch)) changed++;
+      const right = m.batch.length > 21 && m.batch.readUInt32BE(17) === crc32c(m.batch.subarray(21));
+      // (A change before the CRC field, such as magic, leaves it right without fixing.)
+      if (m.detail.endsWith('CRC fixed')) assert.ok(right, m.detail);
+      if (right) fixed++;
+    }
+    assert.ok(changed > 50, `${changed} of 60 batches changed`);
+    assert.ok(fixed > 30, `${fixed} of 60 batches keep a right CRC`);
   });
 });

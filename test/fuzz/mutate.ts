@@ -4,14 +4,15 @@
 // Byte mutations mostly make frames the decoder refuses; `mutateFields` changes the request
 // object before encoding instead (an empty or reserved name, -1, MAX_INT, an empty or doubled
 // array), which reaches the handlers with well-formed but hostile values.
+import { crc32c } from '../helpers/batch.js';
 import type { Prng } from './prng.js';
 
 export const MUTATIONS = ['bit-flip', 'truncate', 'length-lie', 'huge-count', 'insert', 'delete', 'wrong-version', 'size-lie'] as const;
 export type MutationKind = (typeof MUTATIONS)[number];
 
 export interface Mutated {
-  /** A byte mutation, or `fields` (mutateFields, then encoded). */
-  readonly kind: MutationKind | 'fields';
+  /** A byte mutation, `fields` (mutateFields, then encoded) or `batch` (mutateBatch, then encoded). */
+  readonly kind: MutationKind | 'fields' | 'batch';
   /** What was done, for a failure report: "flip bit 3 of byte 41". */
   readonly detail: string;
   /** The bytes to send, size prefix included. */
@@ -157,4 +158,70 @@ function structuredCloneRequest(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(structuredCloneRequest);
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, structuredCloneRequest(v)]));
   return value;
+}
+
+/** Kafka v2 batch header offsets (DefaultRecordBatch). */
+const BATCH = { batchLength: 8, leaderEpoch: 12, magic: 16, crc: 17, attributes: 21, lastOffsetDelta: 23, baseTimestamp: 27, maxTimestamp: 35, producerId: 43, producerEpoch: 51, baseSequence: 53, recordsCount: 57, records: 61 } as const;
+
+/**
+ * A v2 record batch with a header field lied about or its records' bytes changed, and its
+ * CRC32C made right again (but one time in six), so that the broker's batch validation past
+ * the CRC check sees it: compression flags over plain bytes, transactional and control bits,
+ * negative or huge counts and deltas, records that end early or late.
+ */
+export function mutateBatch(rng: Prng, batch: Buffer): { batch: Buffer; detail: string } {
+  let b = Buffer.from(batch);
+  let detail: string;
+  switch (rng.below(6)) {
+    case 0: {
+      const attributes = rng.pick([1, 2, 3, 4, 5, 7, 0x08, 0x10, 0x20, 0x30, 0x40, 0xffff]);
+      b.writeUInt16BE(attributes, BATCH.attributes);
+      detail = `attributes 0x${attributes.toString(16)}`;
+      break;
+    }
+    case 1: {
+      const field = rng.pick(['lastOffsetDelta', 'recordsCount', 'baseSequence', 'batchLength', 'leaderEpoch'] as const);
+      const value = rng.pick([-1, 0, 1, 0x7fffffff, -0x80000000, 1000]);
+      b.writeInt32BE(value, BATCH[field]);
+      detail = `${field} ${value}`;
+      break;
+    }
+    case 2: {
+      const field = rng.pick(['baseTimestamp', 'maxTimestamp', 'producerId'] as const);
+      const value = rng.pick([-1n, -2n, 0n, 0x7fffffffffffffffn, -0x8000000000000000n]);
+      b.writeBigInt64BE(value, BATCH[field]);
+      detail = `${field} ${value}`;
+      break;
+    }
+    case 3: {
+      const magic = rng.pick([0, 1, 3, 0x7f, -1]);
+      b.writeInt8(magic, BATCH.magic);
+      detail = `magic ${magic}`;
+      break;
+    }
+    case 4: {
+      const flips: string[] = [];
+      for (let n = rng.between(1, 4); n > 0; n--) {
+        const byte = rng.between(BATCH.records, b.length - 1);
+        const bit = rng.below(8);
+        b[byte]! ^= 1 << bit;
+        flips.push(`${byte}.${bit}`);
+      }
+      detail = `flip record bits ${flips.join(' ')}`;
+      break;
+    }
+    default: {
+      let cut = rng.between(BATCH.records - 8, b.length + 8);
+      if (cut === b.length) cut++;
+      b = cut <= b.length ? b.subarray(0, cut) : Buffer.concat([b, rng.bytes(cut - b.length)]);
+      // The batch length follows the bytes, so the change is inside the batch, not around it.
+      if (b.length >= BATCH.batchLength + 4) b.writeInt32BE(b.length - 12, BATCH.batchLength);
+      detail = `records cut or grown to ${cut} bytes`;
+    }
+  }
+  if (b.length > BATCH.attributes && rng.below(6) !== 0) {
+    b.writeUInt32BE(crc32c(b.subarray(BATCH.attributes)), BATCH.crc);
+    detail += ', CRC fixed';
+  }
+  return { batch: b, detail };
 }
