@@ -27,7 +27,7 @@ export const ADMIN_ERRORS = {
   TIDELOG_ERR_REPLICATION_FACTOR_INVALID: { status: 400, description: 'The replication factor is below 1 or larger than the number of brokers.' },
   TIDELOG_ERR_CONFIG_INVALID: { status: 400, description: 'A topic configuration key is unknown or its value is invalid; nothing was changed.' },
   TIDELOG_ERR_TOPIC_DELETION_DISABLED: { status: 403, description: 'The broker runs with delete.topic.enable=false.' },
-  TIDELOG_ERR_TOPIC_INTERNAL: { status: 403, description: 'The topic is internal (__consumer_offsets, __transaction_state): it cannot be deleted, and neither can its records.' },
+  TIDELOG_ERR_TOPIC_INTERNAL: { status: 403, description: 'The topic is internal (__consumer_offsets, __transaction_state): it cannot be deleted or grown, and its records cannot be deleted.' },
   // groups
   TIDELOG_ERR_GROUP_NOT_FOUND: { status: 404, description: 'The consumer group does not exist (no members and no committed offsets).' },
   TIDELOG_ERR_GROUP_NOT_EMPTY: { status: 409, description: 'The group has active members; stop its consumers first (offsets can only be reset, and groups deleted, when the group is Empty).' },

@@ -401,6 +401,8 @@ export class TopicService {
   private createPartitionsNow(name: string, totalCount: number, validateOnly: boolean): MaybePromise<TopicResult> {
     const t = this.metadata.getTopic(name);
     if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
+    const refused = internalTopicRefusal(name, 'addPartitions');
+    if (refused) return refused;
     const current = t.partitions.length;
     if (totalCount < current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${totalCount}.`);
     if (totalCount === current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);

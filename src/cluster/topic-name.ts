@@ -24,8 +24,8 @@ export function isInternalTopic(name: string): boolean {
   return INTERNAL_TOPICS.includes(name);
 }
 
-/** What a client could do that destroys an internal topic's content. */
-export type InternalTopicOperation = 'delete' | 'deleteRecords' | 'append';
+/** What a client could do that destroys an internal topic's content, or hides it. */
+export type InternalTopicOperation = 'delete' | 'deleteRecords' | 'append' | 'addPartitions';
 
 export interface InternalTopicRefusal {
   readonly errorCode: number;
@@ -37,9 +37,11 @@ export interface InternalTopicRefusal {
 /**
  * The refusal of an operation on an internal topic, or null when the topic is not internal.
  * Codes and messages are Kafka's: DeleteRecords and Produce answer INVALID_TOPIC_EXCEPTION
- * (ReplicaManager.deleteRecordsOnLocalLog, appendToLocalLog); DeleteTopics, which Kafka's
- * tools refuse before sending, answers INVALID_REQUEST. Deleting __consumer_offsets would
- * lose every group's committed offsets (the coordinator recreates it empty).
+ * (ReplicaManager.deleteRecordsOnLocalLog, appendToLocalLog); DeleteTopics and CreatePartitions,
+ * which Kafka's TopicCommand refuses before sending, answer INVALID_REQUEST. Deleting
+ * __consumer_offsets would lose every group's committed offsets (the coordinator recreates it
+ * empty); growing it moves most groups to another partition (partitionFor hashes the group id
+ * over the partition count), where their offsets are not.
  */
 export function internalTopicRefusal(name: string, operation: InternalTopicOperation): InternalTopicRefusal | null {
   if (!isInternalTopic(name)) return null;
@@ -50,5 +52,7 @@ export function internalTopicRefusal(name: string, operation: InternalTopicOpera
       return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Cannot delete records of internal topic ${name}`, internalTopic: true };
     case 'append':
       return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Cannot append to internal topic ${name}`, internalTopic: true };
+    case 'addPartitions':
+      return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `The number of partitions for the internal topic ${name} cannot be changed.`, internalTopic: true };
   }
 }

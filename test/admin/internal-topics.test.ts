@@ -1,6 +1,6 @@
 // Internal topics are protected on every path (topic-name.ts's internalTopicRefusal): the
-// admin API's DELETE /v1/topics/__consumer_offsets, Kafka's DeleteTopics and DeleteRecords
-// are refused with a reason, and every group's committed offsets survive, against a broker
+// admin API's DELETE /v1/topics/__consumer_offsets and POST .../partitions, Kafka's
+// DeleteTopics, DeleteRecords and CreatePartitions are refused with a reason, and every group's committed offsets survive, against a broker
 // process with real HTTP and a real Kafka connection.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -85,6 +85,23 @@ describe('internal topics', { timeout: 120_000 }, () => {
     }
     const after = (await http.get('/v1/topics/__consumer_offsets')).json.partitions as { partition: number; logStartOffset: number }[];
     assert.equal(after.find((p) => p.partition === withRecords.partition)!.logStartOffset, withRecords.logStartOffset);
+    assert.equal(await committed(), 42);
+  });
+
+  it('refuses to grow __consumer_offsets over HTTP (403) and CreatePartitions (INVALID_REQUEST); its partition count and the offsets stay', async () => {
+    const before = (await http.get('/v1/topics/__consumer_offsets')).json.partitions.length as number;
+    const r = await http.post('/v1/topics/__consumer_offsets/partitions', { count: before + 1 });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.error.code, 'TIDELOG_ERR_TOPIC_INTERNAL');
+    assert.match(r.json.error.message, /number of partitions for the internal topic __consumer_offsets cannot be changed/);
+    const c = await KafkaConnection.connect('127.0.0.1', broker.port, 'internal-topics-test');
+    try {
+      const k = await c.request(ApiKey.CreatePartitions, 3, { topics: [{ name: '__consumer_offsets', count: before + 1, assignments: null }], timeoutMs: 5000, validateOnly: false });
+      assert.equal(k.results[0]!.errorCode, ErrorCode.INVALID_REQUEST);
+    } finally {
+      c.close();
+    }
+    assert.equal((await http.get('/v1/topics/__consumer_offsets')).json.partitions.length, before);
     assert.equal(await committed(), 42);
   });
 

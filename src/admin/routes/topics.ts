@@ -176,11 +176,11 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
       operationId: 'addPartitions',
       tag: 'topics',
       summary: 'Grow a topic to `count` partitions',
-      description: 'Partitions can only be added. Keyed records of existing keys may then go to other partitions.',
+      description: 'Partitions can only be added. Keyed records of existing keys may then go to other partitions. Internal topics keep their count (TIDELOG_ERR_TOPIC_INTERNAL).',
       params: TopicNameParam,
       body: AddPartitionsBody,
       response: { status: 200, description: 'The topic with its new partitions', schema: TopicDetailSchema },
-      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_PARTITIONS_INVALID'],
+      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_PARTITIONS_INVALID', 'TIDELOG_ERR_TOPIC_INTERNAL'],
       handle: async ({ params, body }) => detail(unwrap(await topics().createPartitions(params.name, body.count, body.validateOnly ?? false), params.name)),
     }),
     defineRoute({
