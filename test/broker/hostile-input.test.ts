@@ -212,7 +212,7 @@ describe('hostile input', { timeout: 120_000 }, () => {
     await bystanderStillServed();
   });
 
-  it("refuses control batches, negative sequences and transactional batches without a transactional id, as Kafka's LogValidator and KafkaApis, storing nothing", async () => {
+  it("refuses control batches, negative sequences, transactional batches without a transactional id and zstd before Produce v7, as Kafka, storing nothing", async () => {
     const c = await connect();
     const endOffset = async () => (await c.request(ApiKey.ListOffsets, 9, { replicaId: -1, topics: [{ name: 'bystander', partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })).topics[0]!.partitions[0]!.offset;
     /** A batch with its attributes set and its CRC right again, so only the attribute is wrong. */
@@ -234,6 +234,11 @@ describe('hostile input', { timeout: 120_000 }, () => {
 
     const transactional = await produce(withAttributes(recordBatch([{ value: 'in no transaction' }], Date.now(), { producerId: 6, producerEpoch: 0, baseSequence: 0 }), 0x10));
     assert.equal(transactional.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+
+    // KIP-110: zstd needs Produce v7 (the bytes are not zstd: the version is checked first).
+    const zstd = (await c.request(ApiKey.Produce, 6, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'bystander', partitionData: [{ index: 0, records: withAttributes(recordBatch([{ value: 'z' }]), 4) }] }] })).responses[0]!.partitionResponses[0]!;
+    assert.equal(zstd.errorCode, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+    assert.equal(zstd.errorMessage, null, 'v6 responses carry no message');
 
     assert.equal(await endOffset(), before, 'nothing was stored');
     assert.equal((await produce(recordBatch([{ value: 'fine' }]))).errorCode, ErrorCode.NONE, 'the connection goes on working');

@@ -4,7 +4,8 @@
 //   UNSUPPORTED_FOR_MESSAGE_FORMAT by the log's batch check: only v2 record batches are stored.
 // v3+: record batches (magic 2) and transactionalId; exactly one batch per partition, as
 //   Kafka's ProduceRequest.validateRecords demands (INVALID_RECORD otherwise, nothing stored).
-// v5+: logStartOffset in the response. v8+: per-record errors (none reported yet).
+// v5+: logStartOffset in the response. v7+: zstd batches (KIP-110; before v7
+//   UNSUPPORTED_COMPRESSION_TYPE, as Kafka). v8+: per-record errors (none reported yet).
 // v9+: flexible. v10+: nodeEndpoints for NOT_LEADER_OR_FOLLOWER (single node: never).
 // acks 0 (no response), 1 (after the leader's append) and -1 (after the ISR has it; with one
 // replica that is the leader's append, subject to min.insync.replicas). Any other value:
@@ -17,7 +18,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { TopicProduceResponseInput } from '../../protocol/generated/produce-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { isTransactionalBatch } from '../../log/client-batch.js';
+import { isTransactionalBatch, isZstdBatch } from '../../log/client-batch.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 
 export const produceHandler = defineHandler({
@@ -50,6 +51,10 @@ export const produceHandler = defineHandler({
               if (ctx.apiVersion >= 3 && holdsMoreThanOneBatch(p.records)) {
                 const errorMessage = `Produce requests with version ${ctx.apiVersion} are only allowed to contain exactly one record batch per partition`;
                 return { index: p.index, errorCode: ErrorCode.INVALID_RECORD, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+              }
+              if (ctx.apiVersion < 7 && isZstdBatch(p.records)) {
+                const errorMessage = `Produce requests with version ${ctx.apiVersion} are not allowed to use ZStandard compression`;
+                return { index: p.index, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
               }
               return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs)) };
             }),
