@@ -17,6 +17,8 @@ export const ADMIN_ERRORS = {
   TIDELOG_ERR_BODY_TOO_LARGE: { status: 413, description: 'The request body is larger than the admin API accepts (1 MiB).' },
   TIDELOG_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The body is not application/json.' },
   TIDELOG_ERR_ROUTE_NOT_FOUND: { status: 404, description: 'No route has this method and path; /openapi.json lists them all.' },
+  TIDELOG_ERR_HOST_NOT_ALLOWED: { status: 421, description: "The Host header names neither this listener nor a name in admin.allowed.hosts (a DNS rebinding defence)." },
+  TIDELOG_ERR_ORIGIN_NOT_ALLOWED: { status: 403, description: "The request comes from a web page of another origin (Origin or Sec-Fetch-Site header); the API answers only its own origin and non-browser clients." },
   // topics
   TIDELOG_ERR_TOPIC_NOT_FOUND: { status: 404, description: 'The topic does not exist.' },
   TIDELOG_ERR_TOPIC_EXISTS: { status: 409, description: 'A topic with this name already exists.' },
@@ -25,6 +27,7 @@ export const ADMIN_ERRORS = {
   TIDELOG_ERR_REPLICATION_FACTOR_INVALID: { status: 400, description: 'The replication factor is below 1 or larger than the number of brokers.' },
   TIDELOG_ERR_CONFIG_INVALID: { status: 400, description: 'A topic configuration key is unknown or its value is invalid; nothing was changed.' },
   TIDELOG_ERR_TOPIC_DELETION_DISABLED: { status: 403, description: 'The broker runs with delete.topic.enable=false.' },
+  TIDELOG_ERR_TOPIC_INTERNAL: { status: 403, description: 'The topic is internal (__consumer_offsets, __transaction_state): it cannot be deleted or grown, and its records cannot be deleted.' },
   // groups
   TIDELOG_ERR_GROUP_NOT_FOUND: { status: 404, description: 'The consumer group does not exist (no members and no committed offsets).' },
   TIDELOG_ERR_GROUP_NOT_EMPTY: { status: 409, description: 'The group has active members; stop its consumers first (offsets can only be reset, and groups deleted, when the group is Empty).' },
@@ -66,10 +69,13 @@ export class AdminError extends Error {
 /**
  * A Kafka error code from a subsystem (TopicService, GroupCoordinator) as an admin error.
  * Codes the API has its own name for map to it; anything else is TIDELOG_ERR_KAFKA with the
- * Kafka error's name in the message.
+ * Kafka error's name in the message. `internalTopic`: the subsystem refused because the topic
+ * is internal (TopicResult.internalTopic).
  */
-export function fromKafkaError(errorCode: number, message: string | null, subject: string): AdminError {
+export function fromKafkaError(errorCode: number, message: string | null, subject: string, internalTopic = false): AdminError {
   const text = message ?? `${subject}: ${errorName(errorCode)}`;
+  // A refusal by topic-name.ts's internal topic rule, whatever Kafka code it carries.
+  if (internalTopic) return new AdminError('TIDELOG_ERR_TOPIC_INTERNAL', text);
   switch (errorCode) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
     case ErrorCode.UNKNOWN_TOPIC_ID:

@@ -11,6 +11,8 @@ type JsonSchema = Record<string, unknown>;
 /** Errors any route with a params, query or body schema may answer. */
 const VALIDATION_ERRORS: readonly AdminErrorCode[] = ['TIDELOG_ERR_VALIDATION'];
 const BODY_ERRORS: readonly AdminErrorCode[] = ['TIDELOG_ERR_BAD_REQUEST', 'TIDELOG_ERR_BODY_TOO_LARGE', 'TIDELOG_ERR_UNSUPPORTED_MEDIA_TYPE'];
+/** Errors of the RequestGuard (request-guard.ts), which checks every request before its route. */
+const GUARD_ERRORS: readonly AdminErrorCode[] = ['TIDELOG_ERR_HOST_NOT_ALLOWED', 'TIDELOG_ERR_ORIGIN_NOT_ALLOWED'];
 
 export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
@@ -48,6 +50,7 @@ export function buildOpenApiDocument(routes: readonly AdminRoute[], info: OpenAp
     const errors = new Set<AdminErrorCode>(route.errors);
     if (route.params || route.query || route.body) for (const e of VALIDATION_ERRORS) errors.add(e);
     if (route.body) for (const e of BODY_ERRORS) errors.add(e);
+    for (const e of GUARD_ERRORS) errors.add(e);
     const responses: Record<string, unknown> = {};
     const ok = route.response;
     responses[String(ok.status)] = {

@@ -4,6 +4,9 @@
 // the registry's { error: { code, message } } body, and serves the OpenAPI document at
 // /openapi.json and Swagger UI at /docs (assets from the package, no network needed).
 //
+// Every request first passes the RequestGuard (request-guard.ts): its Host must name this
+// listener (DNS rebinding) and a browser request must come from the API's own origin.
+//
 // Started by the Broker after its Kafka listeners, stopped first on shutdown. Handlers run
 // on the broker's event loop and call the same subsystems the Kafka handlers call.
 import { readFileSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { AdminError, type AdminErrorDetail } from './errors.js';
 import type { AdminContext } from './context.js';
 import { ClusterClient } from './cluster-client.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { buildHostPolicy, refusal } from './request-guard.js';
 import type { AdminRoute } from './route.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { topicRoutes } from './routes/topics.js';
@@ -97,6 +101,7 @@ export class AdminServer {
 
   static async start(services: BrokerServices, listener: string, logger: Logger): Promise<AdminServer> {
     const { host, port } = parseAdminListener(listener);
+    const hostPolicy = await buildHostPolicy(host, services.config.values['admin.allowed.hosts']);
     const clusterClient = new ClusterClient(services);
     const ctx: AdminContext = { services, version: packageVersion(), groupAdmin: () => clusterClient.groupAdmin() };
     let document: Record<string, unknown> = {};
@@ -116,6 +121,14 @@ export class AdminServer {
       logger.error({ err, method: request.method, url: request.url }, 'admin request failed');
       const internal = new AdminError('TIDELOG_ERR_INTERNAL', `Internal error: ${err.message}`);
       return reply.code(internal.status).send(internal.toBody());
+    });
+    // Before routing, so that no route, Swagger UI asset or 404 answers a refused request.
+    app.addHook('onRequest', async (request) => {
+      const refused = refusal(hostPolicy, request.headers as Record<string, string | undefined>);
+      if (refused) {
+        logger.warn({ method: request.method, url: request.url, host: request.headers.host, origin: request.headers.origin, code: refused.code }, 'admin request refused');
+        throw refused;
+      }
     });
     app.setNotFoundHandler((request, reply) => {
       const e = new AdminError('TIDELOG_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /openapi.json.`);

@@ -18,7 +18,8 @@ import type { Logger } from 'pino';
 import type { BindingFileSlice } from '../native.js';
 import type { Isolation, Partition } from '../log/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { isInternalTopic } from '../cluster/topic-name.js';
+import { internalTopicRefusal } from '../cluster/topic-name.js';
+import { clientBatchRefusal } from '../log/client-batch.js';
 import type { FileRange } from '../server/types.js';
 import type { TopicService } from './topic-service.js';
 
@@ -126,14 +127,22 @@ export class ReplicaManager {
       result.errorCode = errorCode;
       return result;
     }
-    if (isInternalTopic(topic) && !internal) {
-      result.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
-      result.errorMessage = `Cannot append to internal topic ${topic}`;
+    const refused = internal ? null : internalTopicRefusal(topic, 'append');
+    if (refused) {
+      result.errorCode = refused.errorCode;
+      result.errorMessage = refused.errorMessage;
       return result;
     }
     if (!records || records.length === 0) {
       result.errorCode = ErrorCode.INVALID_RECORD;
       result.errorMessage = 'Produce requests must contain at least one record batch';
+      return result;
+    }
+    // Client batches only: the coordinators' own appends (internal) may carry what clients may not.
+    const invalid = internal ? null : clientBatchRefusal(records, `${topic}-${partitionIndex}`);
+    if (invalid) {
+      result.errorCode = invalid.errorCode;
+      result.errorMessage = invalid.errorMessage;
       return result;
     }
     if (acks === -1 && partition.isr.length < partition.config.minInsyncReplicas) {

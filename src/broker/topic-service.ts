@@ -12,7 +12,7 @@ import { ConfigError } from '../config/config-def.js';
 import { effectiveTopicConfig, validateTopicConfigs, type EffectiveTopicConfig } from '../config/topic-config.js';
 import { settle, type MaybePromise, type MetadataChange, type MetadataStore, type PartitionAssignment, type TopicMetadata } from '../cluster/metadata-store.js';
 import type { AssignmentResult } from '../cluster/replica-assignment.js';
-import { invalidTopicNameReason, isInternalTopic } from '../cluster/topic-name.js';
+import { internalTopicRefusal, invalidTopicNameReason, isInternalTopic } from '../cluster/topic-name.js';
 import type { LogManager } from '../log/log-manager.js';
 import type { Partition } from '../log/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -21,7 +21,19 @@ export interface TopicResult {
   readonly errorCode: number;
   readonly errorMessage: string | null;
   readonly topic?: TopicMetadata;
+  /** Set when the operation was refused because the topic is internal (topic-name.ts). */
+  readonly internalTopic?: true;
 }
+
+/** DeleteRecords of one partition: the new log start offset, or -1 with the error. */
+export interface DeleteRecordsResult {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly lowWatermark: number;
+}
+
+/** DeleteRecords' offset meaning "up to the high watermark". */
+export const DELETE_RECORDS_HIGH_WATERMARK = -1;
 
 const ok = (topic?: TopicMetadata): TopicResult => (topic ? { errorCode: ErrorCode.NONE, errorMessage: null, topic } : { errorCode: ErrorCode.NONE, errorMessage: null });
 const fail = (errorCode: number, errorMessage: string): TopicResult => ({ errorCode, errorMessage });
@@ -324,10 +336,13 @@ export class TopicService {
     return this.createTopic(name, -1, -1, {});
   }
 
+  /** DeleteTopics and the admin API's delete, by name. Internal topics are refused (topic-name.ts). */
   deleteTopic(name: string): Promise<TopicResult> {
     if (!this.config.values['delete.topic.enable']) return settled(fail(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.'), name);
     const t = this.metadata.getTopic(name);
     if (!t) return settled(fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.'), name);
+    const refused = internalTopicRefusal(name, 'delete');
+    if (refused) return settled(refused, name);
     return settled(
       settle(this.metadata.deleteTopic(name), () => {
         this.dropPartitions(name);
@@ -336,6 +351,33 @@ export class TopicService {
       }),
       name,
     );
+  }
+
+  /**
+   * DeleteRecords on the leader: raises the partition's log start offset to `offset`
+   * (DELETE_RECORDS_HIGH_WATERMARK: the high watermark), deleting whole segments below it.
+   * Internal topics are refused first, as Kafka's ReplicaManager does; an offset above the
+   * high watermark is OFFSET_OUT_OF_RANGE. Never throws: a storage failure is logged and
+   * answered KAFKA_STORAGE_ERROR.
+   */
+  deleteRecords(topic: string, index: number, offset: number): DeleteRecordsResult {
+    const refused = internalTopicRefusal(topic, 'deleteRecords');
+    if (refused) return { errorCode: refused.errorCode, errorMessage: refused.errorMessage, lowWatermark: -1 };
+    // The leader raises the log start offset; followers take it from its fetch responses.
+    const { partition: p, errorCode } = this.leaderReplica(topic, index);
+    if (!p) return { errorCode, errorMessage: null, lowWatermark: -1 };
+    const target = offset === DELETE_RECORDS_HIGH_WATERMARK ? p.highWatermark : offset;
+    if (target < 0 || target > p.highWatermark) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, errorMessage: null, lowWatermark: -1 };
+    try {
+      if (target > p.logStartOffset) {
+        p.deleteRecordsBefore(target);
+        this.logs.checkpointRecoveryPoints();
+      }
+      return { errorCode: ErrorCode.NONE, errorMessage: null, lowWatermark: p.logStartOffset };
+    } catch (err) {
+      this.logger.error({ err, topic, partition: index }, 'delete records failed');
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: null, lowWatermark: -1 };
+    }
   }
 
   /** Deletes a topic's local replicas; listeners first hear they are offline (fetchers stop, coordinators unload). */
@@ -359,6 +401,8 @@ export class TopicService {
   private createPartitionsNow(name: string, totalCount: number, validateOnly: boolean): MaybePromise<TopicResult> {
     const t = this.metadata.getTopic(name);
     if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
+    const refused = internalTopicRefusal(name, 'addPartitions');
+    if (refused) return refused;
     const current = t.partitions.length;
     if (totalCount < current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${totalCount}.`);
     if (totalCount === current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);

@@ -149,6 +149,11 @@ export const brokerConfigKeys = [
   longKey('replica.high.watermark.checkpoint.interval.ms', 5000, { min: 1 }),
   stringKey('broker.rack', null),
   stringKey('admin.listener', 'http://127.0.0.1:9644', { pattern: /^(https?:\/\/[^:/]+:\d+|)$/, describe: 'Value must be a URL like http://127.0.0.1:9644, or empty to disable the admin API' }),
+  listKey('admin.allowed.hosts', [], {
+    item: z.string().regex(/^(\*|\.?[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*|\[?[0-9a-fA-F:.]+\]?)$/),
+    describe: 'Value must be a comma-separated list of host names or addresses, .domain for a domain and its subdomains, or *',
+    doc: "Host header names the admin API answers besides its listener's own (DNS rebinding defence); * turns the check off.",
+  }),
   stringKey('cluster.id', null, { doc: 'Cluster id; generated and stored in meta.properties when unset.' }),
 ] as const satisfies readonly ConfigKey[];
 

@@ -257,15 +257,24 @@ export class GroupMetadata {
     return best!;
   }
 
+  /**
+   * supportedProtocols counts members, so each member counts a protocol once: a JoinGroup may
+   * name one twice, and counting both made the count exceed the member count, left no
+   * candidate, and selectProtocol threw in the rebalance.
+   */
+  private static protocolNames(member: MemberMetadata): Set<string> {
+    return new Set(member.supportedProtocols.map((p) => p.name));
+  }
+
   private incSupportedProtocols(member: MemberMetadata): void {
-    for (const p of member.supportedProtocols) this.supportedProtocols.set(p.name, (this.supportedProtocols.get(p.name) ?? 0) + 1);
+    for (const name of GroupMetadata.protocolNames(member)) this.supportedProtocols.set(name, (this.supportedProtocols.get(name) ?? 0) + 1);
   }
 
   private decSupportedProtocols(member: MemberMetadata): void {
-    for (const p of member.supportedProtocols) {
-      const n = (this.supportedProtocols.get(p.name) ?? 0) - 1;
-      if (n <= 0) this.supportedProtocols.delete(p.name);
-      else this.supportedProtocols.set(p.name, n);
+    for (const name of GroupMetadata.protocolNames(member)) {
+      const n = (this.supportedProtocols.get(name) ?? 0) - 1;
+      if (n <= 0) this.supportedProtocols.delete(name);
+      else this.supportedProtocols.set(name, n);
     }
   }
 

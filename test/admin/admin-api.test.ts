@@ -281,6 +281,7 @@ describe('admin API', { timeout: 180_000 }, () => {
     assert.deepEqual(doc.components.schemas.ErrorBody.properties.error.properties.code.enum, Object.keys(ADMIN_ERRORS));
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) assert.ok(op.responses['500'], `${method} ${path} documents its internal error`);
+      for (const [method, op] of Object.entries(ops)) assert.ok(op.responses['421'] && op.responses['403'], `${method} ${path} documents the Host and Origin refusals`);
     }
   });
 

@@ -1,12 +1,13 @@
 // Hostile input against a running broker: random bytes, truncated frames, a 2 GiB size
-// prefix, an unknown API key, a malformed body, a batch with a bad CRC. Each gets its Kafka
+// prefix, an unknown API key, a malformed body, a batch with a bad CRC, batches a client may
+// not write, a Metadata request for the empty topic name. Each gets its Kafka
 // error or a closed connection, and a client connected the whole time keeps being served.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { recordBatch } from '../helpers/batch.js';
+import { crc32c, recordBatch } from '../helpers/batch.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 
 /** Deterministic bytes (xorshift32), so a failure replays exactly. */
@@ -185,6 +186,64 @@ describe('hostile input', { timeout: 120_000 }, () => {
     const produced = await c.request(ApiKey.Produce, 3, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'bystander', partitionData: [{ index: 0, records: batch }] }] });
     assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
     c.close();
+  });
+
+  it('answers a Metadata request for an empty topic name with INVALID_TOPIC_EXCEPTION in every version (v0-12)', async () => {
+    const c = await connect();
+    const logged = broker.logLines.length;
+    for (let v = 0; v <= 12; v++) {
+      const r = await c.request(ApiKey.Metadata, v, { topics: [{ name: '' }, { name: 'bystander' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+      assert.equal(r.topics.length, 2, `v${v}`);
+      const empty = r.topics.find((t) => t.name === '');
+      assert.ok(empty, `v${v}: the empty name is answered under its name`);
+      assert.equal(empty.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION, `v${v}`);
+      assert.equal(r.topics.find((t) => t.name === 'bystander')?.errorCode, ErrorCode.NONE, `v${v}: the other topic is described`);
+    }
+    // v10-12 may ask by id (a null name): an unknown id is UNKNOWN_TOPIC_ID, the name null only where v12 allows it.
+    for (let v = 10; v <= 12; v++) {
+      const r = await c.request(ApiKey.Metadata, v, { topics: [{ name: null, topicId: '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      assert.equal(r.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_ID, `v${v}`);
+      assert.equal(r.topics[0]!.name, v >= 12 ? null : '', `v${v}`);
+    }
+    assert.equal(c.closed, false, 'the connection stays open');
+    const errors = broker.logLines.slice(logged).filter((l) => !l.startsWith('{') || (JSON.parse(l) as { level: number }).level >= 50);
+    assert.deepEqual(errors, [], 'no error-level log line');
+    c.close();
+    await bystanderStillServed();
+  });
+
+  it("refuses control batches, negative sequences, transactional batches without a transactional id and zstd before Produce v7, as Kafka, storing nothing", async () => {
+    const c = await connect();
+    const endOffset = async () => (await c.request(ApiKey.ListOffsets, 9, { replicaId: -1, topics: [{ name: 'bystander', partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })).topics[0]!.partitions[0]!.offset;
+    /** A batch with its attributes set and its CRC right again, so only the attribute is wrong. */
+    const withAttributes = (batch: Buffer, attributes: number) => {
+      batch.writeInt16BE(attributes, 21);
+      batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
+      return batch;
+    };
+    const produce = async (records: Buffer) => (await c.request(ApiKey.Produce, 9, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'bystander', partitionData: [{ index: 0, records }] }] })).responses[0]!.partitionResponses[0]!;
+    const before = await endOffset();
+
+    const control = await produce(withAttributes(recordBatch([{ value: 'forged marker' }]), 0x20));
+    assert.equal(control.errorCode, ErrorCode.INVALID_RECORD);
+    assert.equal(control.errorMessage, 'Clients are not allowed to write control records in topic partition bystander-0.');
+
+    const negative = await produce(recordBatch([{ value: 'x' }], Date.now(), { producerId: 5, producerEpoch: 0, baseSequence: -5 }));
+    assert.equal(negative.errorCode, ErrorCode.INVALID_RECORD);
+    assert.equal(negative.errorMessage, 'Invalid sequence number -5 in record batch with producerId 5 in topic partition bystander-0.');
+
+    const transactional = await produce(withAttributes(recordBatch([{ value: 'in no transaction' }], Date.now(), { producerId: 6, producerEpoch: 0, baseSequence: 0 }), 0x10));
+    assert.equal(transactional.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+
+    // KIP-110: zstd needs Produce v7 (the bytes are not zstd: the version is checked first).
+    const zstd = (await c.request(ApiKey.Produce, 6, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'bystander', partitionData: [{ index: 0, records: withAttributes(recordBatch([{ value: 'z' }]), 4) }] }] })).responses[0]!.partitionResponses[0]!;
+    assert.equal(zstd.errorCode, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+    assert.equal(zstd.errorMessage, null, 'v6 responses carry no message');
+
+    assert.equal(await endOffset(), before, 'nothing was stored');
+    assert.equal((await produce(recordBatch([{ value: 'fine' }]))).errorCode, ErrorCode.NONE, 'the connection goes on working');
+    c.close();
+    await bystanderStillServed();
   });
 
   it('answers invalid acks and unknown partitions with their error codes', async () => {

@@ -95,6 +95,20 @@ describe('group coordinator', () => {
     assert.deepEqual(leader.members.map((m) => m.metadata.toString()), ['roundrobin', 'roundrobin', 'roundrobin']);
   });
 
+  it('a member naming one protocol twice still forms the group (found by test/fuzz: the rebalance threw at level 50)', async () => {
+    const { coordinator: c } = await startCoordinator();
+    const p = (...names: string[]) => names.map((name) => ({ name, metadata: Buffer.from(name) }));
+    const joins = [join(c, { protocols: p('range', 'range') }), join(c, { protocols: p('roundrobin', 'range', 'roundrobin') })];
+    mock.timers.tick(0);
+    const results = await Promise.all(joins.map((j) => j.promise));
+    for (const r of results) assert.equal(r.errorCode, ErrorCode.NONE);
+    for (const r of results) assert.equal(r.protocolName, 'range', 'range is the only protocol both support');
+    assert.equal(c.group('g')!.state, 'CompletingRebalance');
+    const third = join(c, { protocols: p('range', 'range') });
+    await settle();
+    assert.equal(third.done, false, 'a rejoin with the same duplicates is consistent with the group');
+  });
+
   it('refuses inconsistent protocols, bad session timeouts and empty group ids', async () => {
     const { coordinator: c } = await startCoordinator();
     assert.equal((await c.joinGroup(joinParams({ sessionTimeoutMs: 999 }))).errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);

@@ -70,7 +70,7 @@ export const TopicListSchema = z.object({ topics: z.array(TopicSummarySchema) })
 export const TopicConfigsSchema = z.object({ name: z.string(), configs: z.record(z.string(), z.string()) });
 
 function unwrap(result: TopicResult, subject: string): TopicMetadata {
-  if (result.errorCode !== ErrorCode.NONE || !result.topic) throw fromKafkaError(result.errorCode, result.errorMessage, subject);
+  if (result.errorCode !== ErrorCode.NONE || !result.topic) throw fromKafkaError(result.errorCode, result.errorMessage, subject, result.internalTopic === true);
   return result.topic;
 }
 
@@ -162,9 +162,10 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
       operationId: 'deleteTopic',
       tag: 'topics',
       summary: 'Delete a topic and its logs',
+      description: 'Internal topics (__consumer_offsets, __transaction_state) are refused with TIDELOG_ERR_TOPIC_INTERNAL, as over the Kafka protocol.',
       params: TopicNameParam,
       response: { status: 204, description: 'Deleted' },
-      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_TOPIC_DELETION_DISABLED'],
+      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_TOPIC_DELETION_DISABLED', 'TIDELOG_ERR_TOPIC_INTERNAL'],
       handle: async ({ params }) => {
         unwrap(await ctx.services.deleteTopic(params.name), params.name);
       },
@@ -175,11 +176,11 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
       operationId: 'addPartitions',
       tag: 'topics',
       summary: 'Grow a topic to `count` partitions',
-      description: 'Partitions can only be added. Keyed records of existing keys may then go to other partitions.',
+      description: 'Partitions can only be added. Keyed records of existing keys may then go to other partitions. Internal topics keep their count (TIDELOG_ERR_TOPIC_INTERNAL).',
       params: TopicNameParam,
       body: AddPartitionsBody,
       response: { status: 200, description: 'The topic with its new partitions', schema: TopicDetailSchema },
-      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_PARTITIONS_INVALID'],
+      errors: ['TIDELOG_ERR_TOPIC_NOT_FOUND', 'TIDELOG_ERR_PARTITIONS_INVALID', 'TIDELOG_ERR_TOPIC_INTERNAL'],
       handle: async ({ params, body }) => detail(unwrap(await topics().createPartitions(params.name, body.count, body.validateOnly ?? false), params.name)),
     }),
     defineRoute({

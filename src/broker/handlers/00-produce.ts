@@ -4,16 +4,21 @@
 //   UNSUPPORTED_FOR_MESSAGE_FORMAT by the log's batch check: only v2 record batches are stored.
 // v3+: record batches (magic 2) and transactionalId; exactly one batch per partition, as
 //   Kafka's ProduceRequest.validateRecords demands (INVALID_RECORD otherwise, nothing stored).
-// v5+: logStartOffset in the response. v8+: per-record errors (none reported yet).
+// v5+: logStartOffset in the response. v7+: zstd batches (KIP-110; before v7
+//   UNSUPPORTED_COMPRESSION_TYPE, as Kafka). v8+: per-record errors (none reported yet).
 // v9+: flexible. v10+: nodeEndpoints for NOT_LEADER_OR_FOLLOWER (single node: never).
 // acks 0 (no response), 1 (after the leader's append) and -1 (after the ISR has it; with one
 // replica that is the leader's append, subject to min.insync.replicas). Any other value:
 // INVALID_REQUIRED_ACKS for every partition.
 // Not implemented: transactions. A transactional produce (transactionalId set) needs the
-// transaction coordinator, so every partition gets INVALID_TXN_STATE.
+// transaction coordinator, so every partition gets INVALID_TXN_STATE; transactional batches
+// without a transactionalId get TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as in Kafka.
+// Client batches are checked as Kafka's LogValidator does (log/client-batch.ts): control
+// batches and negative sequences of idempotent producers are INVALID_RECORD.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { TopicProduceResponseInput } from '../../protocol/generated/produce-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { isTransactionalBatch, isZstdBatch } from '../../log/client-batch.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 import { BatchHeader, batchSize } from '../../records/batch-header.js';
 
@@ -34,6 +39,10 @@ export const produceHandler = defineHandler({
       responses = refuse(ErrorCode.INVALID_REQUIRED_ACKS, `Invalid required acks ${acks}`);
     } else if (request.transactionalId !== null) {
       responses = refuse(ErrorCode.INVALID_TXN_STATE, 'Transactions are not supported by this broker yet');
+    } else if (request.topicData.some((t) => t.partitionData.some((p) => isTransactionalBatch(p.records)))) {
+      // KafkaApis: transactional records need a transactionalId (to authorize); without one
+      // the whole request fails.
+      responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records require a transactionalId');
     } else {
       responses = await Promise.all(
         request.topicData.map(async (t) => ({
@@ -43,6 +52,10 @@ export const produceHandler = defineHandler({
               if (ctx.apiVersion >= 3 && holdsMoreThanOneBatch(p.records)) {
                 const errorMessage = `Produce requests with version ${ctx.apiVersion} are only allowed to contain exactly one record batch per partition`;
                 return { index: p.index, errorCode: ErrorCode.INVALID_RECORD, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+              }
+              if (ctx.apiVersion < 7 && isZstdBatch(p.records)) {
+                const errorMessage = `Produce requests with version ${ctx.apiVersion} are not allowed to use ZStandard compression`;
+                return { index: p.index, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
               }
               return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs)) };
             }),

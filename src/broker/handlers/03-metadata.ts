@@ -4,6 +4,8 @@
 //   always allow it). v7+: leaderEpoch. v8-10: authorized operations (reported as all allowed:
 //   there is no authorizer yet). v10+: topic ids; a topic may be asked for by id (v12 allows a
 //   null name). Auto-creation follows auto.create.topics.enable; internal topics never are.
+// An invalid name (the empty one too, in every version) gets INVALID_TOPIC_EXCEPTION for that
+// topic; an unknown id UNKNOWN_TOPIC_ID, with a null name only where v12+ allows it.
 // Brokers are listed with their endpoint on the listener the request came in on, as Kafka does.
 // In a cluster: every live broker (/brokers/ids), the controller, and each partition's leader,
 // epoch and ISR as the controller wrote them; a partition whose leader is not live (or that has
@@ -65,9 +67,12 @@ export const metadataHandler = defineHandler({
       for (const t of services.topics.listTopics()) topics.push(describeTopic(services, t, includeOps));
     } else {
       for (const wanted of request.topics ?? []) {
-        if (wanted.name === null || wanted.name === '') {
+        // By id: a null name (v10+), or an empty one with an id. An empty name without an id is
+        // a name, and an invalid one (below); before v10 there are no ids.
+        if (wanted.name === null || (wanted.name === '' && wanted.topicId !== ZERO_UUID)) {
           const byId = wanted.topicId !== ZERO_UUID ? services.topics.getTopicById(wanted.topicId) : undefined;
-          topics.push(byId ? describeTopic(services, byId, includeOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: wanted.topicId });
+          // The response's name is nullable from v12 on only; v10-11 (where Kafka refuses ids) get ''.
+          topics.push(byId ? describeTopic(services, byId, includeOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: apiVersion >= 12 ? null : '', topicId: wanted.topicId });
           continue;
         }
         const name = wanted.name;

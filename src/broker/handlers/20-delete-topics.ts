@@ -1,12 +1,12 @@
 // DeleteTopics: v0-6
 // v0-5: topics by name (topicNames). v4+: flexible. v5+: errorMessage. v6+: topics by name or
 // id (UNKNOWN_TOPIC_ID for an unknown id). delete.topic.enable=false gives
-// TOPIC_DELETION_DISABLED. Internal topics (__consumer_offsets) cannot be deleted: INVALID_REQUEST.
+// TOPIC_DELETION_DISABLED. Internal topics (__consumer_offsets) cannot be deleted: INVALID_REQUEST
+// (the rule is topic-name.ts's internalTopicRefusal, applied by TopicService.deleteTopic).
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { DeletableTopicResultInput } from '../../protocol/generated/delete-topics-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives/index.js';
-import { isInternalTopic } from '../../cluster/topic-name.js';
 import { defineHandler } from './handler.js';
 
 export const deleteTopicsHandler = defineHandler({
@@ -22,7 +22,6 @@ export const deleteTopicsHandler = defineHandler({
         const byId = w.name === null || w.name === '';
         return { name: w.name, topicId: w.topicId, errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: byId ? `Topic id ${w.topicId} does not exist` : 'This server does not host this topic-partition.' };
       }
-      if (isInternalTopic(topic.name)) return { name: topic.name, topicId: topic.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Internal topic ${topic.name} cannot be deleted` };
       const result = await services.deleteTopic(topic.name);
       return { name: topic.name, topicId: topic.topicId, errorCode: result.errorCode, errorMessage: result.errorMessage };
     }));

@@ -1,6 +1,8 @@
 // CreatePartitions: v0-3
 // Grows a topic to `count` partitions (INVALID_PARTITIONS when not larger). Manual assignments
 // must name this broker. v1 same as v0; v2+: flexible; v3 same as v2. validateOnly honoured.
+// Internal topics keep their partition count: INVALID_REQUEST (topic-name.ts's rule, applied
+// by TopicService.createPartitions).
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
