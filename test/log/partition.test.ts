@@ -88,7 +88,8 @@ describe('Partition', () => {
 
   it("as follower, takes the leader's high watermark only up to what it holds, and truncates", async () => {
     const leader = partition();
-    await append(leader, 6);
+    await append(leader, 3);
+    await append(leader, 3);
     const follower = partition();
     follower.becomeFollower(1, 1, [0, 1], [0, 1]);
     const fetched = leader.read(0, 1 << 20, 'replica', true);
@@ -99,8 +100,8 @@ describe('Partition', () => {
     assert.equal(follower.highWatermark, 6, 'never past its own log end');
     follower.updateFollowerHighWatermark(4);
     assert.equal(follower.highWatermark, 6, 'never lower');
-    follower.truncateTo(2);
-    assert.equal(follower.logEndOffset, 2);
-    assert.equal(follower.highWatermark, 2, 'truncation brings the high watermark down to the log end');
+    follower.truncateTo(3);
+    assert.equal(follower.logEndOffset, 3, 'truncated at the batch boundary');
+    assert.equal(follower.highWatermark, 3, 'truncation brings the high watermark down to the log end');
   });
 });
