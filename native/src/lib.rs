@@ -948,11 +948,11 @@ pub fn decompress_records(
     max_bytes: u32,
 ) -> napi::Result<Buffer> {
     guard(|| {
-        let codec = tidelog_storage::cleaner_codec::Codec::from_id(
+        let codec = tidelog_storage::compression::Codec::from_id(
             u16::try_from(codec).unwrap_or(u16::MAX),
         )?;
         let mut out = Vec::new();
-        tidelog_storage::cleaner_codec::decompress(
+        tidelog_storage::compression::decompress(
             codec,
             &data,
             max_bytes.min(DECOMPRESSED_MAX_BYTES) as usize,
@@ -974,11 +974,11 @@ pub fn decompress_records(
 )]
 pub fn compress_records(env: Env, codec: u32, data: BufferSlice<'_>) -> napi::Result<Buffer> {
     guard(|| {
-        let codec = tidelog_storage::cleaner_codec::Codec::from_id(
+        let codec = tidelog_storage::compression::Codec::from_id(
             u16::try_from(codec).unwrap_or(u16::MAX),
         )?;
         let mut out = Vec::new();
-        tidelog_storage::cleaner_codec::compress(codec, &data, &mut out)?;
+        tidelog_storage::compression::compress(codec, &data, &mut out)?;
         Ok(out)
     })
     .map(Buffer::from)

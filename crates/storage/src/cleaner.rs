@@ -46,7 +46,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::batch::{crc_of, BatchMeta, RecordBatchHeader, RECORD_BATCH_OVERHEAD};
-use crate::cleaner_codec::{decompress, Codec};
+use crate::compression::{decompress, Codec};
 use crate::cleaner_offset_map::OffsetMap;
 use crate::cleaner_records::{
     delete_horizon_ms, encode_batch, for_each_record, BatchFields, RecordRef,

@@ -21,9 +21,9 @@
 
 pub mod batch;
 pub mod cleaner;
-pub mod cleaner_codec;
 pub mod cleaner_offset_map;
 pub mod cleaner_records;
+pub mod compression;
 pub mod config;
 pub mod epoch;
 pub mod error;
