@@ -184,6 +184,15 @@ export interface BindingLogConfig {
   logAppendTime: boolean
   /** Values at or above 2^53 (e.g. Kafka's `Long.MAX_VALUE`) or `Infinity` mean never. */
   flushIntervalMessages: number
+  /** `message.timestamp.before.max.ms`; absent, or at or above 2^53, means no bound. */
+  messageTimestampBeforeMaxMs?: number
+  /** `message.timestamp.after.max.ms`; absent, or at or above 2^53, means no bound. */
+  messageTimestampAfterMaxMs?: number
+  /**
+   * Walk the records of leader appends (default true); false only for benchmarks that
+   * measure the walk's cost.
+   */
+  validateRecords?: boolean
 }
 
 /** Offsets and sizes of the log, for metrics and checkpoints. */

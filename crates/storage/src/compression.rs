@@ -1,6 +1,6 @@
 //! Record batch compression (Kafka's `CompressionType`), shared by the log cleaner (which
 //! decompresses, filters and recompresses batches) and the leader's append-time validation
-//! (`log_validator`, which decompresses into a reused scratch buffer to walk the
+//! ([`crate::log_validator`], which decompresses into a reused scratch buffer to walk the
 //! records, and never recompresses). Fetch moves batches whole and never decompresses.
 //!
 //! The records section of a v2 batch (the bytes after the 61-byte header) is compressed as a

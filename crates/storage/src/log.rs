@@ -13,6 +13,7 @@ use crate::config::LogConfig;
 use crate::epoch::{sync_dir, EpochEntry, LeaderEpochFileCache};
 use crate::error::{io_context, Result, StorageError};
 use crate::file_slice::FileSlice;
+use crate::log_validator::validate_records;
 use crate::segment::{
     parse_base_offset, LogSegment, SegmentRead, INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX,
     TIME_INDEX_FILE_SUFFIX,
@@ -83,6 +84,8 @@ pub struct Log {
     dir_dirty: bool,
     /// Reused between appends so validation does not allocate.
     metas: Vec<BatchMeta>,
+    /// Decompressed records of the batch being validated ([`crate::log_validator`]), reused.
+    records_scratch: Vec<u8>,
     /// Bumped by every truncation, so a flush planned before one does not move the
     /// recovery point over offsets that were rewritten meanwhile.
     truncations: u64,
@@ -194,6 +197,7 @@ impl Log {
             last_flush_time_ms: now_ms,
             dir_dirty,
             metas: Vec::new(),
+            records_scratch: Vec::new(),
             truncations: 0,
         };
         let leo = log.log_end_offset();
@@ -384,8 +388,10 @@ impl Log {
     /// Appends producer batches as the leader (Kafka's `appendAsLeader`).
     ///
     /// `batches` holds one or more v2 batches back to back; all of them are validated before
-    /// anything is written (bounds, magic, CRC32C, record count vs `lastOffsetDelta`,
-    /// `max_message_bytes`). Then, in place in `batches`: `baseOffset` is set to the next
+    /// anything is written: headers (bounds, magic, CRC32C, record count vs `lastOffsetDelta`,
+    /// `max_message_bytes`), then, unless `validate_records` is off, the records inside
+    /// ([`crate::log_validator::validate_records`]: codec, framing, count, offset deltas,
+    /// timestamps against `now_ms`). A refused append writes nothing. Then, in place in `batches`: `baseOffset` is set to the next
     /// offsets, `partitionLeaderEpoch` to `leader_epoch`, and with `LogAppendTime` the
     /// timestamp type bit and `maxTimestamp` (CRC recomputed). The bytes go to the active
     /// segment with one write. `leader_epoch` newer than the cache's latest starts a new epoch
@@ -410,6 +416,15 @@ impl Log {
         metas: &mut Vec<BatchMeta>,
     ) -> Result<AppendInfo> {
         let summary = validate_batches(batches, &self.config, Origin::Client, metas)?;
+        if self.config.validate_records {
+            let mut scratch = std::mem::take(&mut self.records_scratch);
+            let walked = metas.iter().try_for_each(|m| {
+                let batch = &batches[m.position as usize..(m.position + m.size_bytes) as usize];
+                validate_records(batch, &self.config, now_ms, &mut scratch).map(|_| ())
+            });
+            self.records_scratch = scratch;
+            walked?;
+        }
         if leader_epoch >= 0 {
             if let Some(latest) = self.latest_epoch() {
                 if leader_epoch < latest {
@@ -480,7 +495,9 @@ impl Log {
     /// Appends batches copied from the leader, keeping their offsets (Kafka's
     /// `appendAsFollower`). Offsets must start at or after the log end offset and increase
     /// from batch to batch (gaps, as left by compaction, are allowed). Leader epochs are
-    /// taken from each batch's `partitionLeaderEpoch`.
+    /// taken from each batch's `partitionLeaderEpoch`. Only headers and CRCs are checked: the
+    /// records were validated by the leader that appended them (Kafka's `appendAsFollower`
+    /// skips `LogValidator` too), so a follower does not walk them again.
     pub fn append_as_follower(&mut self, batches: &[u8]) -> Result<AppendInfo> {
         let mut metas = std::mem::take(&mut self.metas);
         let result = self.append_replicated(batches, &mut metas);
