@@ -4,6 +4,10 @@
 //   UNSUPPORTED_FOR_MESSAGE_FORMAT by the log's batch check: only v2 record batches are stored.
 // v3+: record batches (magic 2) and transactionalId; exactly one batch per partition, as
 //   Kafka's ProduceRequest.validateRecords demands (INVALID_RECORD otherwise, nothing stored).
+// v3-6: a zstd batch (codec 4) gets UNSUPPORTED_COMPRESSION_TYPE, as Kafka's
+//   ProduceRequest.validateRecords answers (zstd arrived with v7, KIP-110).
+// The records inside each batch are validated by the log on append (crates/storage
+//   log_validator, Kafka's LogValidator): CORRUPT_MESSAGE, INVALID_RECORD or INVALID_TIMESTAMP.
 // v5+: logStartOffset in the response. v8+: per-record errors (none reported yet).
 // v9+: flexible. v10+: nodeEndpoints for NOT_LEADER_OR_FOLLOWER (single node: never).
 // acks 0 (no response), 1 (after the leader's append) and -1 (after the ISR has it; with one
@@ -43,6 +47,10 @@ export const produceHandler = defineHandler({
                 const errorMessage = `Produce requests with version ${ctx.apiVersion} are only allowed to contain exactly one record batch per partition`;
                 return { index: p.index, errorCode: ErrorCode.INVALID_RECORD, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
               }
+              if (ctx.apiVersion < 7 && isZstdBatch(p.records)) {
+                const errorMessage = `Produce requests with version ${ctx.apiVersion} are not allowed to use ZStandard compression`;
+                return { index: p.index, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+              }
               return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs)) };
             }),
           ),
@@ -57,4 +65,9 @@ export const produceHandler = defineHandler({
 /** Whether `records` goes on past its first batch (whose length is at bytes 8-11). Damage inside a batch is the log's to report. */
 function holdsMoreThanOneBatch(records: Buffer | null): boolean {
   return records !== null && records.length >= 12 && 12 + records.readInt32BE(8) < records.length;
+}
+
+/** Whether `records` starts with a v2 batch (magic at byte 16) compressed with zstd (attribute bits 0-2 = 4, attributes at bytes 21-22). */
+function isZstdBatch(records: Buffer | null): boolean {
+  return records !== null && records.length >= 23 && records[16] === 2 && (records.readUInt16BE(21) & 0x07) === 4;
 }
