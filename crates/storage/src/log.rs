@@ -85,7 +85,7 @@ pub struct Log {
     /// Reused between appends so validation does not allocate.
     metas: Vec<BatchMeta>,
     /// Decompressed records of the batch being validated ([`crate::log_validator`]), reused.
-    records_scratch: Vec<u8>,
+    records_scratch: crate::log_validator::RecordsScratch,
     /// Bumped by every truncation, so a flush planned before one does not move the
     /// recovery point over offsets that were rewritten meanwhile.
     truncations: u64,
@@ -197,7 +197,7 @@ impl Log {
             last_flush_time_ms: now_ms,
             dir_dirty,
             metas: Vec::new(),
-            records_scratch: Vec::new(),
+            records_scratch: crate::log_validator::RecordsScratch::default(),
             truncations: 0,
         };
         let leo = log.log_end_offset();

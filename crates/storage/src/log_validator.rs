@@ -52,7 +52,7 @@
 use crate::batch::{
     RecordBatchHeader, TimestampType, CONTROL_FLAG_MASK, NO_TIMESTAMP, RECORD_BATCH_OVERHEAD,
 };
-use crate::compression::{decompress, Codec};
+use crate::compression::{Codec, Decompressor};
 use crate::config::LogConfig;
 use crate::error::{Result, StorageError};
 
@@ -64,6 +64,15 @@ pub const RECORDS_DECOMPRESSED_MAX_BYTES: usize = 256 * 1024 * 1024;
 /// Scratch capacity kept between appends; a larger buffer (one unusually large batch) is
 /// freed after use so an idle partition does not hold it.
 pub const SCRATCH_RETAINED_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// What validation keeps from batch to batch: the decompressed records of the batch being
+/// walked and the codecs' reusable state. One per `Log`; empty between batches (its capacity
+/// is kept up to [`SCRATCH_RETAINED_MAX_BYTES`]).
+#[derive(Debug, Default)]
+pub struct RecordsScratch {
+    records: Vec<u8>,
+    decompressor: Decompressor,
+}
 
 /// What the walk learned about one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +91,7 @@ pub fn validate_records(
     batch: &[u8],
     config: &LogConfig,
     now_ms: i64,
-    scratch: &mut Vec<u8>,
+    scratch: &mut RecordsScratch,
 ) -> Result<RecordsSummary> {
     let header = RecordBatchHeader::parse(batch)?;
     debug_assert_eq!(header.size_bytes(), batch.len() as u64);
@@ -107,12 +116,17 @@ pub fn validate_records(
             "lz4 records section: the frame does not end with its EndMark (truncated)".to_owned(),
         ));
     }
-    scratch.clear();
-    let result = decompress(codec, section, RECORDS_DECOMPRESSED_MAX_BYTES, scratch)
-        .and_then(|()| walk_records(&header, scratch, config, now_ms));
-    scratch.clear();
-    if scratch.capacity() > SCRATCH_RETAINED_MAX_BYTES {
-        *scratch = Vec::new();
+    let RecordsScratch {
+        records,
+        decompressor,
+    } = scratch;
+    records.clear();
+    let result = decompressor
+        .decompress(codec, section, RECORDS_DECOMPRESSED_MAX_BYTES, records)
+        .and_then(|()| walk_records(&header, records, config, now_ms));
+    records.clear();
+    if records.capacity() > SCRATCH_RETAINED_MAX_BYTES {
+        *records = Vec::new();
     }
     result
 }
@@ -299,6 +313,7 @@ mod tests {
         crc_of, validate_batches, Origin, ATTRIBUTES_OFFSET, CRC_OFFSET, RECORDS_COUNT_OFFSET,
     };
     use crate::cleaner_records::{build_batch, for_each_record, NewRecord};
+    use crate::compression::decompress;
 
     const NOW_MS: i64 = 1_700_000_000_000;
     const ALL: [Codec; 5] = [
@@ -343,7 +358,12 @@ mod tests {
     }
 
     fn check(batch: &[u8]) -> Result<RecordsSummary> {
-        validate_records(batch, &LogConfig::default(), NOW_MS, &mut Vec::new())
+        validate_records(
+            batch,
+            &LogConfig::default(),
+            NOW_MS,
+            &mut RecordsScratch::default(),
+        )
     }
 
     fn code(r: Result<RecordsSummary>) -> i16 {
@@ -457,7 +477,7 @@ mod tests {
         };
         let run = |ts: i64, codec: Codec| {
             let b = build_batch(codec, TimestampType::CreateTime, &records(3, ts));
-            validate_records(&b, &config, NOW_MS, &mut Vec::new())
+            validate_records(&b, &config, NOW_MS, &mut RecordsScratch::default())
         };
         for codec in [Codec::None, Codec::Zstd] {
             run(NOW_MS - 60_000, codec).unwrap();
@@ -477,18 +497,23 @@ mod tests {
                 headers: &[],
             }],
         );
-        validate_records(&b, &config, NOW_MS, &mut Vec::new()).unwrap();
+        validate_records(&b, &config, NOW_MS, &mut RecordsScratch::default()).unwrap();
         // LogAppendTime topics do not bound timestamps...
         let lat = LogConfig {
             message_timestamp_type: TimestampType::LogAppendTime,
             ..config.clone()
         };
         let old = build_batch(Codec::None, TimestampType::CreateTime, &records(2, 5));
-        validate_records(&old, &lat, NOW_MS, &mut Vec::new()).unwrap();
+        validate_records(&old, &lat, NOW_MS, &mut RecordsScratch::default()).unwrap();
         // ...but a producer may not mark its batch LogAppendTime.
         let marked = build_batch(Codec::None, TimestampType::LogAppendTime, &records(2, 5));
         assert_eq!(
-            code(validate_records(&marked, &lat, NOW_MS, &mut Vec::new())),
+            code(validate_records(
+                &marked,
+                &lat,
+                NOW_MS,
+                &mut RecordsScratch::default()
+            )),
             32
         );
     }
@@ -503,12 +528,17 @@ mod tests {
             headers: &[],
         }];
         let b = build_batch(Codec::Zstd, TimestampType::CreateTime, &recs);
-        let mut scratch = Vec::new();
+        let mut scratch = RecordsScratch::default();
         validate_records(&b, &LogConfig::default(), NOW_MS, &mut scratch).unwrap();
-        assert!(scratch.is_empty() && scratch.capacity() <= SCRATCH_RETAINED_MAX_BYTES);
+        assert!(
+            scratch.records.is_empty() && scratch.records.capacity() <= SCRATCH_RETAINED_MAX_BYTES
+        );
         let small = batch(Codec::Gzip, 10);
         validate_records(&small, &LogConfig::default(), NOW_MS, &mut scratch).unwrap();
-        assert!(scratch.capacity() > 0, "a small scratch buffer is kept");
+        assert!(
+            scratch.records.capacity() > 0,
+            "a small scratch buffer is kept"
+        );
     }
 
     /// Tiny deterministic generator (xorshift64*), so failures replay from the seed.
@@ -560,7 +590,7 @@ mod tests {
             .unwrap_or(0x7d1e_10c5_u64);
         let iterations = 4000;
         let mut rng = Rng(seed | 1);
-        let mut scratch = Vec::new();
+        let mut scratch = RecordsScratch::default();
         let mut metas = Vec::new();
         let originals: Vec<Vec<u8>> = ALL
             .iter()
@@ -607,5 +637,75 @@ mod tests {
             refused > 100 && accepted > 100,
             "refused {refused}, accepted {accepted}"
         );
+    }
+
+    /// CPU cost of the walk alone (no disk, no append), in thread CPU time so other processes
+    /// on a shared machine disturb it less than wall time:
+    /// `cargo test -p tidelog-storage --release --lib walk_cpu_cost -- --ignored --nocapture`.
+    /// Records are ProducerPerformance-like (random uppercase letters); figures are CPU seconds
+    /// per GiB of uncompressed records.
+    #[test]
+    #[ignore = "a measurement, not a check; run by hand"]
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "CPU seconds and byte counts far below 2^52, printed to 3 digits"
+    )]
+    fn walk_cpu_cost() {
+        fn thread_cpu_s() -> f64 {
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: clock_gettime writes one timespec through a valid, exclusive pointer.
+            let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+            assert_eq!(rc, 0);
+            ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+        }
+        let volume_bytes = 256 * 1024 * 1024;
+        let mut rng = Rng(0x9e37_79b9);
+        println!("| records | batch of records | codec | walk CPU s per GiB of records | ns per record |");
+        println!("| --- | --- | --- | ---: | ---: |");
+        for (record_bytes, batch_bytes) in [(100, 16 * 1024), (1024, 16 * 1024), (100, 1024 * 1024)]
+        {
+            let values: Vec<Vec<u8>> = (0..64)
+                .map(|_| {
+                    (0..record_bytes)
+                        .map(|_| b'A' + (rng.next() % 26) as u8)
+                        .collect()
+                })
+                .collect();
+            let per_batch = batch_bytes / record_bytes;
+            let recs: Vec<NewRecord<'_>> = (0..per_batch)
+                .map(|i| NewRecord {
+                    timestamp: NOW_MS,
+                    key: None,
+                    value: Some(&values[i % values.len()]),
+                    headers: &[],
+                })
+                .collect();
+            for codec in ALL {
+                if batch_bytes > 16 * 1024 && codec != Codec::None {
+                    continue;
+                }
+                let b = build_batch(codec, TimestampType::CreateTime, &recs);
+                let batches = volume_bytes / (per_batch * record_bytes);
+                let mut scratch = RecordsScratch::default();
+                let config = LogConfig::default();
+                let start_s = thread_cpu_s();
+                for _ in 0..batches {
+                    validate_records(&b, &config, NOW_MS, &mut scratch).unwrap();
+                }
+                let cpu_s = thread_cpu_s() - start_s;
+                let records = (batches * per_batch) as f64;
+                let gib = (batches * per_batch * record_bytes) as f64 / f64::from(1u32 << 30);
+                println!(
+                    "| {record_bytes} B | {} KiB | {} | {:.3} | {:.1} |",
+                    batch_bytes / 1024,
+                    codec.name(),
+                    cpu_s / gib,
+                    cpu_s * 1e9 / records
+                );
+            }
+        }
     }
 }
