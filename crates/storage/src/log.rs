@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::batch::{
-    set_base_offset, set_log_append_time, set_partition_leader_epoch, validate_batches, BatchMeta,
-    Origin, TimestampType, NO_TIMESTAMP,
+    set_base_offset, set_log_append_time, set_max_timestamp, set_partition_leader_epoch,
+    validate_batches, BatchMeta, Origin, TimestampType, NO_TIMESTAMP,
 };
 use crate::config::LogConfig;
 use crate::epoch::{sync_dir, EpochEntry, LeaderEpochFileCache};
@@ -391,9 +391,11 @@ impl Log {
     /// anything is written: headers (bounds, magic, CRC32C, record count vs `lastOffsetDelta`,
     /// `max_message_bytes`), then, unless `validate_records` is off, the records inside
     /// ([`crate::log_validator::validate_records`]: codec, framing, count, offset deltas,
-    /// timestamps against `now_ms`). A refused append writes nothing. Then, in place in `batches`: `baseOffset` is set to the next
-    /// offsets, `partitionLeaderEpoch` to `leader_epoch`, and with `LogAppendTime` the
-    /// timestamp type bit and `maxTimestamp` (CRC recomputed). The bytes go to the active
+    /// timestamps against `now_ms`). A refused append writes nothing. Then, in place in
+    /// `batches`: `baseOffset` is set to the next offsets, `partitionLeaderEpoch` to
+    /// `leader_epoch`, and with `LogAppendTime` the timestamp type bit and `maxTimestamp`;
+    /// with `CreateTime` (and the walk on) `maxTimestamp` becomes the records' largest
+    /// timestamp, as Kafka's `LogValidator` sets it (CRC recomputed when either changes). The bytes go to the active
     /// segment with one write. `leader_epoch` newer than the cache's latest starts a new epoch
     /// at the first offset; older is `FencedLeaderEpoch`; negative leaves the cache alone.
     pub fn append(
@@ -415,15 +417,26 @@ impl Log {
         now_ms: i64,
         metas: &mut Vec<BatchMeta>,
     ) -> Result<AppendInfo> {
-        let summary = validate_batches(batches, &self.config, Origin::Client, metas)?;
+        let mut summary = validate_batches(batches, &self.config, Origin::Client, metas)?;
         if self.config.validate_records {
             let mut scratch = std::mem::take(&mut self.records_scratch);
-            let walked = metas.iter().try_for_each(|m| {
+            let walked = metas.iter_mut().try_for_each(|m| {
                 let batch = &batches[m.position as usize..(m.position + m.size_bytes) as usize];
-                validate_records(batch, &self.config, now_ms, &mut scratch).map(|_| ())
+                let records = validate_records(batch, &self.config, now_ms, &mut scratch)?;
+                // The records' maximum, not the header's claim (patched below).
+                m.max_timestamp = records.max_record_timestamp;
+                Ok::<(), StorageError>(())
             });
             self.records_scratch = scratch;
             walked?;
+            summary.max_timestamp = NO_TIMESTAMP;
+            summary.max_timestamp_batch = 0;
+            for (i, m) in metas.iter().enumerate() {
+                if m.max_timestamp > summary.max_timestamp {
+                    summary.max_timestamp = m.max_timestamp;
+                    summary.max_timestamp_batch = i;
+                }
+            }
         }
         if leader_epoch >= 0 {
             if let Some(latest) = self.latest_epoch() {
@@ -460,6 +473,8 @@ impl Log {
             if log_append_time {
                 set_log_append_time(batch, now_ms);
                 m.max_timestamp = now_ms;
+            } else {
+                set_max_timestamp(batch, m.max_timestamp);
             }
             m.base_offset = next;
             m.partition_leader_epoch = leader_epoch;

@@ -786,3 +786,28 @@ fn leader_appends_walk_the_records_followers_do_not() {
     let mut follower = open(follower_dir.path(), config);
     follower.append_as_follower(&junk).unwrap();
 }
+
+/// Kafka's `LogValidator` sets a `CreateTime` batch's `maxTimestamp` from its records: a header
+/// claiming a later maximum (which would hold back time-based retention and mislead the time
+/// index) is rewritten, CRC included, and the append reports the records' maximum.
+#[test]
+fn max_timestamp_comes_from_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path(), small_config());
+    let now_ms = 1_700_000_000_000;
+    let mut b = batch(3, 10, now_ms, b'm'); // records at now, now+1, now+2
+    let claimed = now_ms + 365 * 24 * 3_600_000;
+    b[35..43].copy_from_slice(&claimed.to_be_bytes());
+    common::fix_crc(&mut b);
+    let info = log.append(&mut b, 0, now_ms).unwrap();
+    assert_eq!(info.max_timestamp, now_ms + 2);
+    let stored = &read_all(&log)[0].1;
+    let header = RecordBatchHeader::parse(stored).unwrap();
+    assert_eq!(header.max_timestamp, now_ms + 2);
+    assert_eq!(
+        header.crc,
+        crc_of(stored),
+        "the CRC covers the rewritten field"
+    );
+    assert_eq!(log.offset_for_timestamp(now_ms + 3).unwrap(), None);
+}
