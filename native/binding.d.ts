@@ -188,6 +188,8 @@ export interface BindingLogConfig {
   messageTimestampBeforeMaxMs?: number
   /** `message.timestamp.after.max.ms`; absent, or at or above 2^53, means no bound. */
   messageTimestampAfterMaxMs?: number
+  /** `cleanup.policy` includes `compact`: records without a key are refused (default false). */
+  compacted?: boolean
   /**
    * Walk the records of leader appends (default true); false only for benchmarks that
    * measure the walk's cost.

@@ -112,6 +112,8 @@ pub struct BindingLogConfig {
     pub message_timestamp_before_max_ms: Option<f64>,
     /// `message.timestamp.after.max.ms`; absent, or at or above 2^53, means no bound.
     pub message_timestamp_after_max_ms: Option<f64>,
+    /// `cleanup.policy` includes `compact`: records without a key are refused (default false).
+    pub compacted: Option<bool>,
     /// Walk the records of leader appends (default true); false only for benchmarks that
     /// measure the walk's cost.
     pub validate_records: Option<bool>,
@@ -179,6 +181,7 @@ impl BindingLogConfig {
                 "messageTimestampAfterMaxMs",
                 self.message_timestamp_after_max_ms,
             )?,
+            compacted: self.compacted.unwrap_or(false),
             validate_records: self.validate_records.unwrap_or(true),
             flush_interval_messages: flush,
         };

@@ -17,6 +17,7 @@ export function toBindingLogConfig(c: EffectiveTopicConfig): BindingLogConfig {
     logAppendTime: c.messageTimestampType === 'LogAppendTime',
     messageTimestampBeforeMaxMs: c.messageTimestampBeforeMaxMs,
     messageTimestampAfterMaxMs: c.messageTimestampAfterMaxMs,
+    compacted: c.cleanupPolicy.includes('compact'),
     validateRecords,
     flushIntervalMessages: c.flushMessages,
   };

@@ -1,7 +1,7 @@
 // Append-time record validation against a running broker (crates/storage log_validator,
 // Kafka's LogValidator): batches whose CRC is right but whose inside is broken get Kafka's
 // error code per partition, nothing of them is stored, and a real consumer (kcat) reads
-// everything stored before and after them.
+// everything stored before and after them. Also: keys on compacted topics, zstd below v7.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
@@ -133,6 +133,19 @@ describe('record validation on produce', { timeout: 120_000 }, () => {
     ].sort();
     assert.deepEqual(lines, expected);
     assert.doesNotMatch(consumed.stderr, /Decompression failed|corrupt|error/i);
+  });
+
+  it('refuses a record without a key on a compacted topic with INVALID_RECORD', async () => {
+    const created = await c.request(ApiKey.CreateTopics, 7, { topics: [{ name: 'checked-compact', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'cleanup.policy', value: 'compact' }] }], timeoutMs: 5000 });
+    assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
+    const send = async (records: Buffer) =>
+      (await c.request(ApiKey.Produce, 9, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'checked-compact', partitionData: [{ index: 0, records }] }] })).responses[0]!.partitionResponses[0]!;
+    const keyless = await send(recordBatch([{ key: 'k', value: 'a' }, { key: null, value: 'b' }]));
+    assert.equal(keyless.errorCode, ErrorCode.INVALID_RECORD, keyless.errorMessage ?? '');
+    assert.match(keyless.errorMessage ?? '', /Compacted topic cannot accept message without key/);
+    const keyed = await send(recordBatch([{ key: 'k', value: 'a' }, { key: 'k', value: null }]));
+    assert.equal(keyed.errorCode, ErrorCode.NONE);
+    assert.equal(Number(keyed.baseOffset), 0, 'nothing of the refused batch took an offset');
   });
 
   it('answers a zstd batch in a produce request below v7 with UNSUPPORTED_COMPRESSION_TYPE', async () => {

@@ -43,6 +43,9 @@ pub struct LogConfig {
     /// `message.timestamp.after.max.ms` (KIP-937): the same bound after the broker's clock.
     /// Default `i64::MAX`.
     pub message_timestamp_after_max_ms: i64,
+    /// `cleanup.policy` includes `compact`: a leader append refuses records without a key
+    /// (`INVALID_RECORD`, Kafka's `LogValidator.validateKey`). Default false.
+    pub compacted: bool,
     /// Whether a leader append walks the records of each batch (Kafka's `LogValidator`: codec,
     /// record framing, count, offset deltas, timestamps; see [`crate::log_validator`]).
     /// Always true in a broker; false exists only so a benchmark can measure what the walk
@@ -64,6 +67,7 @@ impl Default for LogConfig {
             message_timestamp_type: TimestampType::CreateTime,
             message_timestamp_before_max_ms: i64::MAX,
             message_timestamp_after_max_ms: i64::MAX,
+            compacted: false,
             validate_records: true,
             flush_interval_messages: u64::MAX,
         }

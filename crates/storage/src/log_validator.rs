@@ -16,6 +16,7 @@
 //! the records section decompresses (bounded, see below)     CORRUPT_MESSAGE (2)
 //! recordsCount records, each framed as below, no byte left  INVALID_RECORD (87)
 //! record i has offsetDelta i                                INVALID_RECORD (87)
+//! compacted topic (cleanup.policy compact): a key            INVALID_RECORD (87)
 //! CreateTime topic: every timestamp but -1 within
 //!   [now - message.timestamp.before.max.ms,
 //!    now + message.timestamp.after.max.ms]                  INVALID_TIMESTAMP (32)
@@ -168,29 +169,37 @@ fn varint(b: &[u8], at: &mut usize) -> Option<i32> {
 }
 
 /// Skips a length-prefixed field: -1 is null when `nullable`, any other negative is invalid.
-fn skip_bytes(b: &[u8], at: &mut usize, nullable: bool) -> Option<()> {
+/// Returns whether the field was present (not null).
+fn skip_bytes(b: &[u8], at: &mut usize, nullable: bool) -> Option<bool> {
     let length = varint(b, at)?;
     if length < 0 {
-        return (nullable && length == -1).then_some(());
+        return (nullable && length == -1).then_some(false);
     }
     let end = at.checked_add(length as usize)?;
     if end > b.len() {
         return None;
     }
     *at = end;
-    Some(())
+    Some(true)
 }
 
-/// Parses one record body (everything after its length), returning `(timestampDelta,
-/// offsetDelta)`, or `None` if the fields do not take exactly `body.len()` bytes.
-fn parse_body(body: &[u8]) -> Option<(i64, i32)> {
+/// The fields of one record the checks need.
+struct RecordFields {
+    timestamp_delta: i64,
+    offset_delta: i32,
+    has_key: bool,
+}
+
+/// Parses one record body (everything after its length), or `None` if the fields do not
+/// take exactly `body.len()` bytes.
+fn parse_body(body: &[u8]) -> Option<RecordFields> {
     let mut at = 1; // attributes (unused in v2)
     if body.is_empty() {
         return None;
     }
     let timestamp_delta = varlong(body, &mut at)?;
     let offset_delta = varint(body, &mut at)?;
-    skip_bytes(body, &mut at, true)?; // key
+    let has_key = skip_bytes(body, &mut at, true)?;
     skip_bytes(body, &mut at, true)?; // value
     let header_count = varint(body, &mut at)?;
     if header_count < 0 {
@@ -200,7 +209,11 @@ fn parse_body(body: &[u8]) -> Option<(i64, i32)> {
         skip_bytes(body, &mut at, false)?; // header key: never null
         skip_bytes(body, &mut at, true)?; // header value
     }
-    (at == body.len()).then_some((timestamp_delta, offset_delta))
+    (at == body.len()).then_some(RecordFields {
+        timestamp_delta,
+        offset_delta,
+        has_key,
+    })
 }
 
 /// Walks the (uncompressed) records section in place.
@@ -237,7 +250,11 @@ fn walk_records(
                     records.len() - at
                 ))
             })?;
-        let (timestamp_delta, offset_delta) = parse_body(&records[at..end]).ok_or_else(|| {
+        let RecordFields {
+            timestamp_delta,
+            offset_delta,
+            has_key,
+        } = parse_body(&records[at..end]).ok_or_else(|| {
             invalid(format!(
                 "Found invalid record structure: record {i}'s fields do not fill its {length} bytes"
             ))
@@ -245,6 +262,11 @@ fn walk_records(
         if offset_delta != i {
             return Err(invalid(format!(
                 "Record {i} has offset delta {offset_delta}; a producer's batch numbers its records 0, 1, 2, ..."
+            )));
+        }
+        if config.compacted && !has_key {
+            return Err(invalid(format!(
+                "Compacted topic cannot accept message without key (record {i})"
             )));
         }
         let timestamp = if log_append_time_batch {
@@ -454,6 +476,32 @@ mod tests {
         bad[q] = 0;
         fix_crc(&mut bad);
         assert_eq!(code(check(&bad)), 87);
+    }
+
+    #[test]
+    fn compacted_topics_need_keys() {
+        let compacted = LogConfig {
+            compacted: true,
+            ..LogConfig::default()
+        };
+        for codec in ALL {
+            // records() leaves every third key null.
+            let keyless = batch(codec, 3);
+            let e = validate_records(&keyless, &compacted, NOW_MS, &mut RecordsScratch::default())
+                .expect_err("a null key");
+            assert_eq!(e.kafka_error_code(), 87, "{codec:?}: {e}");
+            check(&keyless).unwrap();
+            let keyed: Vec<NewRecord<'_>> = records(3, NOW_MS)
+                .into_iter()
+                .map(|r| NewRecord {
+                    key: Some(b""),
+                    ..r
+                })
+                .collect();
+            let b = build_batch(codec, TimestampType::CreateTime, &keyed);
+            validate_records(&b, &compacted, NOW_MS, &mut RecordsScratch::default())
+                .expect("an empty key is a key");
+        }
     }
 
     #[test]
