@@ -161,6 +161,33 @@ impl std::fmt::Debug for Decompressor {
 }
 
 impl Decompressor {
+    /// A streaming reader of a gzip, lz4 or zstd records section (reusing the zstd context);
+    /// `None` for none and snappy, which [`Self::decompress`] reads whole.
+    pub fn reader<'a>(
+        &'a mut self,
+        codec: Codec,
+        input: &'a [u8],
+    ) -> Result<Option<Box<dyn Read + 'a>>> {
+        Ok(match codec {
+            Codec::None | Codec::Snappy => None,
+            Codec::Gzip => Some(Box::new(flate2::read::MultiGzDecoder::new(input))),
+            Codec::Lz4 => Some(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
+            Codec::Zstd => Some(Box::new(zstd::stream::read::Decoder::with_context(
+                input,
+                self.zstd_context()?,
+            ))),
+        })
+    }
+
+    fn zstd_context(&mut self) -> Result<&mut zstd::zstd_safe::DCtx<'static>> {
+        let context = self.zstd.get_or_insert_with(zstd::zstd_safe::DCtx::create);
+        // A previous stream may have stopped half way (an error): start a new session.
+        context
+            .reset(zstd::zstd_safe::ResetDirective::SessionOnly)
+            .map_err(|code| corrupt(Codec::Zstd, zstd::zstd_safe::get_error_name(code)))?;
+        Ok(context)
+    }
+
     /// [`decompress`], reusing this decompressor's state.
     pub fn decompress(
         &mut self,
@@ -172,12 +199,7 @@ impl Decompressor {
         if codec != Codec::Zstd {
             return decompress(codec, input, max_bytes, out);
         }
-        let context = self.zstd.get_or_insert_with(zstd::zstd_safe::DCtx::create);
-        // A previous stream may have stopped half way (an error): start a new session.
-        context
-            .reset(zstd::zstd_safe::ResetDirective::SessionOnly)
-            .map_err(|code| corrupt(codec, zstd::zstd_safe::get_error_name(code)))?;
-        let decoder = zstd::stream::read::Decoder::with_context(input, context);
+        let decoder = zstd::stream::read::Decoder::with_context(input, self.zstd_context()?);
         read_bounded(codec, decoder, max_bytes, out)
     }
 }

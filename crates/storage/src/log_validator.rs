@@ -39,8 +39,9 @@
 //!
 //! Cost: an uncompressed batch is walked in place, reading only varints and skipping keys,
 //! values and headers by length (no copy). A compressed batch is inflated with the codec's
-//! streaming decoder into a scratch buffer the caller reuses from append to append, then
-//! walked the same way; the compressed bytes are stored as they came (never recompressed).
+//! streaming decoder, [`STREAM_CHUNK_BYTES`] at a time, into a scratch buffer the caller
+//! reuses from append to append, and walked as it arrives (junk fails after the first chunk;
+//! snappy, whose blocks expand at most about 21 times, is inflated whole); the compressed bytes are stored as they came (never recompressed).
 //! The decompressed size is bounded by [`RECORDS_DECOMPRESSED_MAX_BYTES`] (Kafka has no bound;
 //! without one a small batch could inflate without limit), and a scratch buffer grown past
 //! [`SCRATCH_RETAINED_MAX_BYTES`] is released after the batch.
@@ -49,6 +50,8 @@
 //! Kafka's `appendAsFollower` skips `LogValidator`); only headers and CRCs are checked there.
 //!
 //! Thread-safety: free functions over byte slices and a caller-owned scratch buffer.
+
+use std::io::Read;
 
 use crate::batch::{
     RecordBatchHeader, TimestampType, CONTROL_FLAG_MASK, NO_TIMESTAMP, RECORD_BATCH_OVERHEAD,
@@ -61,6 +64,10 @@ use crate::error::{Result, StorageError};
 /// `max.message.bytes` compressed; 256 MiB leaves room for ratios beyond 100:1 at Kafka's
 /// default 1 MiB, and is the same bound the addon's `decompressRecords` applies.
 pub const RECORDS_DECOMPRESSED_MAX_BYTES: usize = 256 * 1024 * 1024;
+
+/// Decompressed bytes read between two walks of a compressed stream: junk is refused after
+/// this much inflating, not after the whole stream.
+pub const STREAM_CHUNK_BYTES: usize = 64 * 1024;
 
 /// Scratch capacity kept between appends; a larger buffer (one unusually large batch) is
 /// freed after use so an idle partition does not hold it.
@@ -122,9 +129,17 @@ pub fn validate_records(
         decompressor,
     } = scratch;
     records.clear();
-    let result = decompressor
-        .decompress(codec, section, RECORDS_DECOMPRESSED_MAX_BYTES, records)
-        .and_then(|()| walk_records(&header, records, config, now_ms));
+    let result = if codec == Codec::Snappy {
+        // Snappy blocks expand at most about 21 times: read whole.
+        decompressor
+            .decompress(codec, section, RECORDS_DECOMPRESSED_MAX_BYTES, records)
+            .and_then(|()| walk_records(&header, records, config, now_ms))
+    } else {
+        let reader = decompressor
+            .reader(codec, section)?
+            .expect("gzip, lz4 and zstd stream");
+        walk_stream(&header, codec, reader, records, config, now_ms)
+    };
     records.clear();
     if records.capacity() > SCRATCH_RETAINED_MAX_BYTES {
         *records = Vec::new();
@@ -216,86 +231,187 @@ fn parse_body(body: &[u8]) -> Option<RecordFields> {
     })
 }
 
-/// Walks the (uncompressed) records section in place.
+/// Where a walk over a records section stands; fed the section whole (uncompressed) or as
+/// it is decompressed, chunk by chunk, so a stream whose first records are junk is refused
+/// without inflating the rest.
+struct Walk<'h> {
+    header: &'h RecordBatchHeader,
+    /// Records walked so far.
+    index: i32,
+    /// Byte position of the next record in the section.
+    at: usize,
+    max_record_timestamp: i64,
+}
+
+/// Whether a walk needs more of the section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    NeedMore,
+    /// All `recordsCount` records walked (bytes may remain: the caller decides).
+    Done,
+}
+
+impl<'h> Walk<'h> {
+    fn new(header: &'h RecordBatchHeader) -> Self {
+        Self {
+            header,
+            index: 0,
+            at: 0,
+            max_record_timestamp: NO_TIMESTAMP,
+        }
+    }
+
+    /// Walks the whole records of `records` (the section so far) from where the walk stands.
+    /// `complete`: no more bytes will come, so a record cut short is an error, not a wait.
+    fn advance(
+        &mut self,
+        records: &[u8],
+        complete: bool,
+        config: &LogConfig,
+        now_ms: i64,
+    ) -> Result<Progress> {
+        let header = self.header;
+        let count = header.records_count;
+        let log_append_time_batch = header.timestamp_type() == TimestampType::LogAppendTime;
+        let create_time_topic = config.message_timestamp_type == TimestampType::CreateTime;
+        while self.index < count {
+            let i = self.index;
+            let rest = records.len() - self.at;
+            if rest == 0 {
+                if complete {
+                    return Err(invalid(format!(
+                        "Incorrect declared batch size, premature EOF reached: the batch declares {count} records but holds {i}"
+                    )));
+                }
+                return Ok(Progress::NeedMore);
+            }
+            let mut at = self.at;
+            let Some(length) = varint(records, &mut at) else {
+                if !complete && rest < 10 {
+                    return Ok(Progress::NeedMore); // a varint may be cut short
+                }
+                return Err(invalid(format!(
+                    "Found invalid record structure: record {i} has no valid length"
+                )));
+            };
+            if length < 0 {
+                return Err(invalid(format!(
+                    "Found invalid record structure: record {i} has length {length}"
+                )));
+            }
+            let end = at.saturating_add(length as usize);
+            if end > records.len() {
+                if !complete {
+                    return Ok(Progress::NeedMore);
+                }
+                return Err(invalid(format!(
+                    "Invalid record size: expected {length} bytes in record payload of record {i}, but only {} remain",
+                    records.len() - at
+                )));
+            }
+            let RecordFields {
+                timestamp_delta,
+                offset_delta,
+                has_key,
+            } = parse_body(&records[at..end]).ok_or_else(|| {
+                invalid(format!(
+                    "Found invalid record structure: record {i}'s fields do not fill its {length} bytes"
+                ))
+            })?;
+            if offset_delta != i {
+                return Err(invalid(format!(
+                    "Record {i} has offset delta {offset_delta}; a producer's batch numbers its records 0, 1, 2, ..."
+                )));
+            }
+            if config.compacted && !has_key {
+                return Err(invalid(format!(
+                    "Compacted topic cannot accept message without key (record {i})"
+                )));
+            }
+            let timestamp = if log_append_time_batch {
+                header.max_timestamp
+            } else {
+                header.base_timestamp.wrapping_add(timestamp_delta)
+            };
+            check_timestamp(
+                timestamp,
+                header,
+                i,
+                config,
+                create_time_topic,
+                log_append_time_batch,
+                now_ms,
+            )?;
+            self.max_record_timestamp = self.max_record_timestamp.max(timestamp);
+            self.at = end;
+            self.index += 1;
+        }
+        Ok(Progress::Done)
+    }
+
+    /// Done, and `remaining_bytes` more followed the last declared record.
+    fn refuse_leftover(&self, remaining_bytes: usize) -> Result<RecordsSummary> {
+        if remaining_bytes > 0 {
+            return Err(invalid(format!(
+                "Incorrect declared batch size, records still remaining in file: {remaining_bytes} bytes after the {} declared records",
+                self.header.records_count
+            )));
+        }
+        Ok(RecordsSummary {
+            records_count: self.header.records_count,
+            max_record_timestamp: self.max_record_timestamp,
+        })
+    }
+}
+
+/// Walks a whole (uncompressed) records section in place.
 fn walk_records(
     header: &RecordBatchHeader,
     records: &[u8],
     config: &LogConfig,
     now_ms: i64,
 ) -> Result<RecordsSummary> {
-    let count = header.records_count;
-    let log_append_time_batch = header.timestamp_type() == TimestampType::LogAppendTime;
-    let create_time_topic = config.message_timestamp_type == TimestampType::CreateTime;
-    let mut max_record_timestamp = NO_TIMESTAMP;
-    let mut at = 0usize;
-    for i in 0..count {
-        if at == records.len() {
-            return Err(invalid(format!(
-                "Incorrect declared batch size, premature EOF reached: the batch declares {count} records but holds {i}"
+    let mut walk = Walk::new(header);
+    let progress = walk.advance(records, true, config, now_ms)?;
+    debug_assert_eq!(progress, Progress::Done);
+    walk.refuse_leftover(records.len() - walk.at)
+}
+
+/// Decompresses a records section chunk by chunk into `records` (at most
+/// [`RECORDS_DECOMPRESSED_MAX_BYTES`]), walking each chunk's whole records as it arrives;
+/// after the last declared record the stream must end (read to its end, so gzip's CRC and
+/// length trailer are checked).
+fn walk_stream(
+    header: &RecordBatchHeader,
+    codec: Codec,
+    mut reader: impl Read,
+    records: &mut Vec<u8>,
+    config: &LogConfig,
+    now_ms: i64,
+) -> Result<RecordsSummary> {
+    let corrupt = |e: std::io::Error| {
+        StorageError::CorruptMessage(format!("{} records section: {e}", codec.name()))
+    };
+    let mut walk = Walk::new(header);
+    loop {
+        let room = RECORDS_DECOMPRESSED_MAX_BYTES + 1 - records.len();
+        let read = (&mut reader)
+            .take(STREAM_CHUNK_BYTES.min(room) as u64)
+            .read_to_end(records)
+            .map_err(corrupt)?;
+        if records.len() > RECORDS_DECOMPRESSED_MAX_BYTES {
+            return Err(StorageError::CorruptMessage(format!(
+                "{} records section: expands to more than {RECORDS_DECOMPRESSED_MAX_BYTES} bytes",
+                codec.name()
             )));
         }
-        let length = varint(records, &mut at)
-            .filter(|&l| l >= 0)
-            .ok_or_else(|| {
-                invalid(format!(
-                    "Found invalid record structure: record {i} has no valid length"
-                ))
-            })?;
-        let end = at
-            .checked_add(length as usize)
-            .filter(|&e| e <= records.len())
-            .ok_or_else(|| {
-                invalid(format!(
-                    "Invalid record size: expected {length} bytes in record payload of record {i}, but only {} remain",
-                    records.len() - at
-                ))
-            })?;
-        let RecordFields {
-            timestamp_delta,
-            offset_delta,
-            has_key,
-        } = parse_body(&records[at..end]).ok_or_else(|| {
-            invalid(format!(
-                "Found invalid record structure: record {i}'s fields do not fill its {length} bytes"
-            ))
-        })?;
-        if offset_delta != i {
-            return Err(invalid(format!(
-                "Record {i} has offset delta {offset_delta}; a producer's batch numbers its records 0, 1, 2, ..."
-            )));
+        let complete = read < STREAM_CHUNK_BYTES;
+        if walk.advance(records, complete, config, now_ms)? == Progress::Done {
+            let mut more = [0u8; 1];
+            let after = (records.len() - walk.at) + reader.read(&mut more).map_err(corrupt)?;
+            return walk.refuse_leftover(after);
         }
-        if config.compacted && !has_key {
-            return Err(invalid(format!(
-                "Compacted topic cannot accept message without key (record {i})"
-            )));
-        }
-        let timestamp = if log_append_time_batch {
-            header.max_timestamp
-        } else {
-            header.base_timestamp.wrapping_add(timestamp_delta)
-        };
-        check_timestamp(
-            timestamp,
-            header,
-            i,
-            config,
-            create_time_topic,
-            log_append_time_batch,
-            now_ms,
-        )?;
-        max_record_timestamp = max_record_timestamp.max(timestamp);
-        at = end;
     }
-    if at != records.len() {
-        return Err(invalid(format!(
-            "Incorrect declared batch size, records still remaining in file: {} bytes after the {count} declared records",
-            records.len() - at
-        )));
-    }
-    Ok(RecordsSummary {
-        records_count: count,
-        max_record_timestamp,
-    })
 }
 
 /// Kafka's `validateTimestamp` for record `index`.
@@ -587,6 +703,59 @@ mod tests {
             scratch.records.capacity() > 0,
             "a small scratch buffer is kept"
         );
+    }
+
+    /// Counts the bytes a reader hands out.
+    struct Counting<R> {
+        inner: R,
+        read_bytes: usize,
+    }
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read_bytes += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_compressed_stream_is_refused_after_its_first_chunk_not_its_end() {
+        // 64 MiB of zeros after nothing (a zero byte is a record of length 0: junk) and after
+        // one valid record (leftover), with each streaming codec: refused having inflated
+        // about one chunk, not 64 MiB.
+        let zeros = vec![0u8; 64 * 1024 * 1024];
+        for codec in [Codec::Gzip, Codec::Lz4, Codec::Zstd] {
+            let one = batch(codec, 1);
+            let header = RecordBatchHeader::parse(&one).unwrap();
+            let mut plain = Vec::new();
+            decompress(codec, &one[RECORD_BATCH_OVERHEAD..], 1 << 20, &mut plain).unwrap();
+            for mut section in [Vec::new(), plain] {
+                section.extend_from_slice(&zeros);
+                let mut compressed = Vec::new();
+                crate::compression::compress(codec, &section, &mut compressed).unwrap();
+                let mut decompressor = Decompressor::default();
+                let mut reader = Counting {
+                    inner: decompressor.reader(codec, &compressed).unwrap().unwrap(),
+                    read_bytes: 0,
+                };
+                let mut records = Vec::new();
+                let e = walk_stream(
+                    &header,
+                    codec,
+                    &mut reader,
+                    &mut records,
+                    &LogConfig::default(),
+                    NOW_MS,
+                )
+                .expect_err("junk or leftover");
+                assert_eq!(e.kafka_error_code(), 87, "{codec:?}: {e}");
+                assert!(
+                    reader.read_bytes <= 256 * 1024,
+                    "{codec:?} inflated {} bytes before refusing",
+                    reader.read_bytes
+                );
+            }
+        }
     }
 
     /// Tiny deterministic generator (xorshift64*), so failures replay from the seed.
