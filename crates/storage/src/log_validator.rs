@@ -16,7 +16,7 @@
 //! the records section decompresses (bounded, see below)     CORRUPT_MESSAGE (2)
 //! recordsCount records, each framed as below, no byte left  INVALID_RECORD (87)
 //! record i has offsetDelta i                                INVALID_RECORD (87)
-//! compacted topic (cleanup.policy compact): a key            INVALID_RECORD (87)
+//! compacted topic (cleanup.policy compact): a key           INVALID_RECORD (87)
 //! CreateTime topic: every timestamp but -1 within
 //!   [now - message.timestamp.before.max.ms,
 //!    now + message.timestamp.after.max.ms]                  INVALID_TIMESTAMP (32)
@@ -41,10 +41,12 @@
 //! values and headers by length (no copy). A compressed batch is inflated with the codec's
 //! streaming decoder, [`STREAM_CHUNK_BYTES`] at a time, into a scratch buffer the caller
 //! reuses from append to append, and walked as it arrives (junk fails after the first chunk;
-//! snappy, whose blocks expand at most about 21 times, is inflated whole); the compressed bytes are stored as they came (never recompressed).
-//! The decompressed size is bounded by [`RECORDS_DECOMPRESSED_MAX_BYTES`] (Kafka has no bound;
-//! without one a small batch could inflate without limit), and a scratch buffer grown past
-//! [`SCRATCH_RETAINED_MAX_BYTES`] is released after the batch.
+//! snappy, whose blocks expand at most about 21 times, is inflated whole). The compressed
+//! bytes are stored as they came (never recompressed). The decompressed size is bounded by
+//! [`RECORDS_DECOMPRESSED_MAX_BYTES`] (Kafka has no bound; without one a small batch could
+//! inflate without limit), and a scratch buffer grown past [`SCRATCH_RETAINED_MAX_BYTES`] is
+//! released after the batch. The walk also yields the records' largest timestamp, which
+//! `Log::append` writes into a `CreateTime` batch's `maxTimestamp` as Kafka does.
 //!
 //! Followers do not run this: a follower's append copies batches the leader validated (as
 //! Kafka's `appendAsFollower` skips `LogValidator`); only headers and CRCs are checked there.
