@@ -42,6 +42,8 @@ const SNAPPY_JAVA_MAGIC: [u8; 8] = [0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0]
 const SNAPPY_JAVA_HEADER_BYTES: usize = 16;
 /// snappy-java's default block size (`SnappyOutputStream.DEFAULT_BLOCK_SIZE`).
 const SNAPPY_JAVA_BLOCK_BYTES: usize = 32 * 1024;
+/// Bound on a snappy block's expansion (the format's own limit is about 21).
+const SNAPPY_EXPANSION_MAX: usize = 32;
 /// gzip level of `GZIPOutputStream` (`Deflater.DEFAULT_COMPRESSION`).
 const GZIP_LEVEL: u32 = 6;
 /// `ZstdCompression.DEFAULT_LEVEL` (librdkafka uses the same).
@@ -209,6 +211,14 @@ fn decompress_snappy(input: &[u8], max_bytes: usize, out: &mut Vec<u8>) -> Resul
     let start = out.len();
     let raw_block = |block: &[u8], out: &mut Vec<u8>| -> Result<()> {
         let len = snap::raw::decompress_len(block).map_err(|e| corrupt(codec, e))?;
+        // A snappy tag of at most 5 bytes copies at most 64: no block expands more than
+        // about 21 times, so a larger claim is refused before the output is allocated.
+        if len > block.len().saturating_mul(SNAPPY_EXPANSION_MAX) {
+            return Err(corrupt(
+                codec,
+                format!("a {}-byte block claims {len} bytes", block.len()),
+            ));
+        }
         if out.len() - start + len > max_bytes {
             return Err(corrupt(
                 codec,
@@ -388,6 +398,25 @@ mod tests {
         );
         let block_len = i32::from_be_bytes(out[16..20].try_into().unwrap()) as usize;
         assert_eq!(out.len(), 20 + block_len);
+    }
+
+    #[test]
+    fn a_snappy_block_claiming_more_than_snappy_can_expand_is_refused() {
+        // Varint 0x80 0x80 0x80 0x40 = 128 MiB claimed by a 5-byte block.
+        let claim = [0x80, 0x80, 0x80, 0x40, 0x00];
+        let err = decompress(Codec::Snappy, &claim, 1 << 30, &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("claims"), "{err}");
+        // The most compressible input still decompresses.
+        let zeros = vec![0u8; 1 << 20];
+        let mut c = Vec::new();
+        compress(Codec::Snappy, &zeros, &mut c).unwrap();
+        let mut out = Vec::new();
+        decompress(Codec::Snappy, &c, 1 << 20, &mut out).unwrap();
+        assert_eq!(out, zeros);
+        let raw = snap::raw::Encoder::new().compress_vec(&zeros).unwrap();
+        out.clear();
+        decompress(Codec::Snappy, &raw, 1 << 20, &mut out).unwrap();
+        assert_eq!(out.len(), zeros.len());
     }
 
     #[test]

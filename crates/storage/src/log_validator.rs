@@ -396,9 +396,9 @@ fn walk_stream(
     };
     let mut walk = Walk::new(header);
     loop {
-        let room = RECORDS_DECOMPRESSED_MAX_BYTES + 1 - records.len();
+        let want = STREAM_CHUNK_BYTES.min(RECORDS_DECOMPRESSED_MAX_BYTES + 1 - records.len());
         let read = (&mut reader)
-            .take(STREAM_CHUNK_BYTES.min(room) as u64)
+            .take(want as u64)
             .read_to_end(records)
             .map_err(corrupt)?;
         if records.len() > RECORDS_DECOMPRESSED_MAX_BYTES {
@@ -407,7 +407,7 @@ fn walk_stream(
                 codec.name()
             )));
         }
-        let complete = read < STREAM_CHUNK_BYTES;
+        let complete = read < want; // a short read is the end of the stream
         if walk.advance(records, complete, config, now_ms)? == Progress::Done {
             let mut more = [0u8; 1];
             let after = (records.len() - walk.at) + reader.read(&mut more).map_err(corrupt)?;
