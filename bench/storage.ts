@@ -3,6 +3,7 @@
 //
 //   npm run bench:storage            # full run (a few minutes)
 //   npm run bench:storage -- --quick # smaller volumes, for a smoke test
+//   npm run bench:storage -- --validation  # only the record validation A/B below (~1 minute)
 //
 // Append: sequential appends of pre-encoded v2 batches through the addon (async: libuv
 // thread pool; sync: JS thread), beside a plain fs.writeSync of the same bytes in the same
@@ -10,6 +11,10 @@
 // sendfile (BindingFileSlice.sendTo) to a TCP socket whose reader (another process) discards,
 // beside socket.write of an in-memory Buffer (no disk at all) and the pread fallback
 // (toBuffer + socket.write).
+// Validation A/B (--validation): CPU seconds (user, system) per GiB of leader appends with the
+// record walk (crates/storage log_validator) on and off, same batches, rounds interleaved, for
+// 100 B and 1 KiB records, uncompressed and with each codec; appendSync, so the process's
+// CPU is the append's.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { fork, execSync } from 'node:child_process';
@@ -80,9 +85,74 @@ interface Row {
   ceiling?: number;
 }
 
+/** Records like ProducerPerformance's payload: `recordBytes` random uppercase letters. */
+function producerRecords(recordBytes: number, count: number, seed: number): { key: null; value: Buffer }[] {
+  let x = seed;
+  return Array.from({ length: count }, () => {
+    const value = Buffer.alloc(recordBytes);
+    for (let i = 0; i < recordBytes; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      value[i] = 65 + ((x >>> 0) % 26);
+    }
+    return { key: null, value };
+  });
+}
+
+async function validationAB(native: typeof Binding, base: string): Promise<void> {
+  const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+  const rounds = 3;
+  const volumeBytes = 48 * MiB; // of uncompressed records per run
+  const batchRecordsBytes = 16 * KiB; // ProducerPerformance's default batch.size
+  console.log('| records | codec | stored bytes / record bytes | user s/GiB on | user s/GiB off | system s/GiB on | system s/GiB off | walk: user s per GiB of records |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const recordBytes of [100, 1024]) {
+    for (const [codecId, codecName] of codecs.entries()) {
+      const perBatch = Math.max(1, Math.floor(batchRecordsBytes / recordBytes));
+      // 64 distinct batches, cycled, so compressors and caches see varied input.
+      const batches = Array.from({ length: 64 }, (_, i) => encodeRecordBatch(producerRecords(recordBytes, perBatch, 0x9e3779b9 ^ (i + 1)), { compression: codecId }));
+      const recordBytesPerBatch = perBatch * recordBytes;
+      const count = Math.ceil(volumeBytes / recordBytesPerBatch);
+      const storedBytes = batches.reduce((n, b) => n + b.length, 0) / batches.length;
+      const cpu = { on: [] as { user: number; system: number }[], off: [] as { user: number; system: number }[] };
+      for (let round = 0; round < rounds; round++) {
+        for (const mode of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+          const dir = path.join(base, `validation-${recordBytes}-${codecName}-${mode}`);
+          const log = native.BindingLog.open(dir, { ...config, validateRecords: mode === 'on' }, 0);
+          const now = Date.now();
+          const before = process.cpuUsage();
+          for (let i = 0; i < count; i++) log.appendSync(batches[i % batches.length]!, 0, now);
+          const used = process.cpuUsage(before);
+          log.close();
+          fs.rmSync(dir, { recursive: true });
+          const gib = (count * recordBytesPerBatch) / (1024 * MiB);
+          cpu[mode].push({ user: used.user / 1e6 / gib, system: used.system / 1e6 / gib });
+        }
+      }
+      const med = (xs: { user: number; system: number }[], k: 'user' | 'system') => median(xs.map((x) => x[k]));
+      const walk = med(cpu.on, 'user') - med(cpu.off, 'user');
+      console.log(
+        `| ${recordBytes} B | ${codecName} | ${fmt(storedBytes / (recordBytesPerBatch + 61), 2)} | ${fmt(med(cpu.on, 'user'), 3)} | ${fmt(med(cpu.off, 'user'), 3)} | ${fmt(med(cpu.on, 'system'), 3)} | ${fmt(med(cpu.off, 'system'), 3)} | ${fmt(walk, 3)} |`,
+      );
+    }
+  }
+  console.log(`\nPer GiB of uncompressed records (${rounds} rounds interleaved, medians; ${volumeBytes / MiB} MiB of records per run, batches of ${batchRecordsBytes / KiB} KiB of records, appendSync).`);
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const native = require(path.join(root, 'native', 'tidelog.node')) as typeof Binding;
+  if (process.argv.includes('--validation')) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tidelog-bench-validation-'));
+    console.log(`# record validation A/B: nproc ${os.cpus().length}, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    try {
+      await validationAB(native, base);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+    return;
+  }
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tidelog-bench-storage-'));
   const rows: Row[] = [];
   const rounds = quick ? 1 : 3;

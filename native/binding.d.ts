@@ -203,6 +203,17 @@ export interface BindingLogConfig {
   logAppendTime: boolean
   /** Values at or above 2^53 (e.g. Kafka's `Long.MAX_VALUE`) or `Infinity` mean never. */
   flushIntervalMessages: number
+  /** `message.timestamp.before.max.ms`; absent, or at or above 2^53, means no bound. */
+  messageTimestampBeforeMaxMs?: number
+  /** `message.timestamp.after.max.ms`; absent, or at or above 2^53, means no bound. */
+  messageTimestampAfterMaxMs?: number
+  /** `cleanup.policy` includes `compact`: records without a key are refused (default false). */
+  compacted?: boolean
+  /**
+   * Walk the records of leader appends (default true); false only for benchmarks that
+   * measure the walk's cost.
+   */
+  validateRecords?: boolean
 }
 
 /** Offsets and sizes of the log, for metrics and checkpoints. */

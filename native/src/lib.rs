@@ -110,6 +110,24 @@ pub struct BindingLogConfig {
     pub log_append_time: bool,
     /// Values at or above 2^53 (e.g. Kafka's `Long.MAX_VALUE`) or `Infinity` mean never.
     pub flush_interval_messages: f64,
+    /// `message.timestamp.before.max.ms`; absent, or at or above 2^53, means no bound.
+    pub message_timestamp_before_max_ms: Option<f64>,
+    /// `message.timestamp.after.max.ms`; absent, or at or above 2^53, means no bound.
+    pub message_timestamp_after_max_ms: Option<f64>,
+    /// `cleanup.policy` includes `compact`: records without a key are refused (default false).
+    pub compacted: Option<bool>,
+    /// Walk the records of leader appends (default true); false only for benchmarks that
+    /// measure the walk's cost.
+    pub validate_records: Option<bool>,
+}
+
+/// A millisecond bound from JavaScript: absent or beyond 2^53 is Kafka's `Long.MAX_VALUE`.
+fn bound_ms(name: &str, v: Option<f64>) -> Result<i64, StorageError> {
+    match v {
+        None => Ok(i64::MAX),
+        Some(v) if v >= MAX_SAFE_INTEGER => Ok(i64::MAX),
+        Some(v) => Ok(whole_number(name, v, MAX_SAFE_INTEGER)? as i64),
+    }
 }
 
 fn whole_number(name: &str, v: f64, max: f64) -> Result<f64, StorageError> {
@@ -157,6 +175,16 @@ impl BindingLogConfig {
             } else {
                 TimestampType::CreateTime
             },
+            message_timestamp_before_max_ms: bound_ms(
+                "messageTimestampBeforeMaxMs",
+                self.message_timestamp_before_max_ms,
+            )?,
+            message_timestamp_after_max_ms: bound_ms(
+                "messageTimestampAfterMaxMs",
+                self.message_timestamp_after_max_ms,
+            )?,
+            compacted: self.compacted.unwrap_or(false),
+            validate_records: self.validate_records.unwrap_or(true),
             flush_interval_messages: flush,
         };
         config.validate()?;
@@ -950,11 +978,10 @@ pub fn decompress_records(
     max_bytes: u32,
 ) -> napi::Result<Buffer> {
     guard(|| {
-        let codec = tidelog_storage::cleaner_codec::Codec::from_id(
-            u16::try_from(codec).unwrap_or(u16::MAX),
-        )?;
+        let codec =
+            tidelog_storage::compression::Codec::from_id(u16::try_from(codec).unwrap_or(u16::MAX))?;
         let mut out = Vec::new();
-        tidelog_storage::cleaner_codec::decompress(
+        tidelog_storage::compression::decompress(
             codec,
             &data,
             max_bytes.min(DECOMPRESSED_MAX_BYTES) as usize,
@@ -976,11 +1003,10 @@ pub fn decompress_records(
 )]
 pub fn compress_records(env: Env, codec: u32, data: BufferSlice<'_>) -> napi::Result<Buffer> {
     guard(|| {
-        let codec = tidelog_storage::cleaner_codec::Codec::from_id(
-            u16::try_from(codec).unwrap_or(u16::MAX),
-        )?;
+        let codec =
+            tidelog_storage::compression::Codec::from_id(u16::try_from(codec).unwrap_or(u16::MAX))?;
         let mut out = Vec::new();
-        tidelog_storage::cleaner_codec::compress(codec, &data, &mut out)?;
+        tidelog_storage::compression::compress(codec, &data, &mut out)?;
         Ok(out)
     })
     .map(Buffer::from)

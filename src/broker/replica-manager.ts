@@ -80,7 +80,10 @@ function fileRange(slice: BindingFileSlice): FileRange & { readonly firstOffset:
 function errorMessageOf(err: unknown): { code: number; message: string } {
   const e = err as { code?: string; message?: string };
   const code = e.code && e.code in ErrorCode ? ErrorCode[e.code as keyof typeof ErrorCode] : ErrorCode.KAFKA_STORAGE_ERROR;
-  return { code, message: e.message ?? String(err) };
+  // The addon's messages start with the error name ("INVALID_RECORD: ..."); the response
+  // carries the code already, so clients get the message alone, as Kafka words it.
+  const message = e.message ?? String(err);
+  return { code, message: e.code && message.startsWith(`${e.code}: `) ? message.slice(e.code.length + 2) : message };
 }
 
 export class ReplicaManager {

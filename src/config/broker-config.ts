@@ -67,6 +67,8 @@ export const brokerConfigKeys = [
   intKey('log.index.interval.bytes', 4096, { min: 0 }),
   intKey('log.index.size.max.bytes', 10485760, { min: 4 }),
   stringKey('log.message.timestamp.type', 'CreateTime', { oneOf: ['CreateTime', 'LogAppendTime'] }),
+  longKey('log.message.timestamp.before.max.ms', LONG_MAX, { min: 0, doc: 'With CreateTime, how far before the broker clock a record timestamp may be (KIP-937); older is INVALID_TIMESTAMP.' }),
+  longKey('log.message.timestamp.after.max.ms', LONG_MAX, { min: 0, doc: 'With CreateTime, how far after the broker clock a record timestamp may be (KIP-937); later is INVALID_TIMESTAMP.' }),
   listKey('log.cleanup.policy', ['delete'], { item: cleanupPolicyItem, describe: '[delete, compact]' }),
   boolKey('log.cleaner.enable', true),
   longKey('log.cleaner.delete.retention.ms', 86400000, { min: 0 }),

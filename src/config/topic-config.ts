@@ -39,8 +39,8 @@ const defs: TopicKeyDef[] = [
   def(longKey('max.compaction.lag.ms', Number.MAX_SAFE_INTEGER, { min: 1 }), 'log.cleaner.max.compaction.lag.ms', () => Number.MAX_SAFE_INTEGER),
   def(intKey('max.message.bytes', 1048588, { min: 0 }), 'message.max.bytes', (b) => b.values['message.max.bytes']),
   def(stringKey('message.timestamp.type', 'CreateTime', { oneOf: ['CreateTime', 'LogAppendTime'] }), 'log.message.timestamp.type', (b) => b.values['log.message.timestamp.type']),
-  def(longKey('message.timestamp.before.max.ms', Number.MAX_SAFE_INTEGER, { min: 0 }), 'log.message.timestamp.before.max.ms', () => Number.MAX_SAFE_INTEGER),
-  def(longKey('message.timestamp.after.max.ms', Number.MAX_SAFE_INTEGER, { min: 0 }), 'log.message.timestamp.after.max.ms', () => Number.MAX_SAFE_INTEGER),
+  def(longKey('message.timestamp.before.max.ms', Number.MAX_SAFE_INTEGER, { min: 0 }), 'log.message.timestamp.before.max.ms', (b) => b.values['log.message.timestamp.before.max.ms']),
+  def(longKey('message.timestamp.after.max.ms', Number.MAX_SAFE_INTEGER, { min: 0 }), 'log.message.timestamp.after.max.ms', (b) => b.values['log.message.timestamp.after.max.ms']),
   def(doubleKey('min.cleanable.dirty.ratio', 0.5, { min: 0, max: 1 }), 'log.cleaner.min.cleanable.ratio', (b) => b.values['log.cleaner.min.cleanable.ratio']),
   def(longKey('min.compaction.lag.ms', 0, { min: 0 }), 'log.cleaner.min.compaction.lag.ms', (b) => b.values['log.cleaner.min.compaction.lag.ms']),
   def(intKey('min.insync.replicas', 1, { min: 1 }), 'min.insync.replicas', (b) => b.values['min.insync.replicas']),
@@ -134,6 +134,8 @@ export interface EffectiveTopicConfig {
   readonly maxCompactionLagMs: number;
   readonly maxMessageBytes: number;
   readonly messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  readonly messageTimestampBeforeMaxMs: number;
+  readonly messageTimestampAfterMaxMs: number;
   readonly minCleanableDirtyRatio: number;
   readonly minCompactionLagMs: number;
   readonly minInsyncReplicas: number;
@@ -161,6 +163,8 @@ export function effectiveTopicConfig(broker: BrokerConfig, overrides: Readonly<R
     maxCompactionLagMs: get('max.compaction.lag.ms') as number,
     maxMessageBytes: get('max.message.bytes') as number,
     messageTimestampType: get('message.timestamp.type') as 'CreateTime' | 'LogAppendTime',
+    messageTimestampBeforeMaxMs: get('message.timestamp.before.max.ms') as number,
+    messageTimestampAfterMaxMs: get('message.timestamp.after.max.ms') as number,
     minCleanableDirtyRatio: get('min.cleanable.dirty.ratio') as number,
     minCompactionLagMs: get('min.compaction.lag.ms') as number,
     minInsyncReplicas: get('min.insync.replicas') as number,

@@ -419,6 +419,21 @@ pub(crate) fn set_log_append_time(batch: &mut [u8], now_ms: i64) -> bool {
     true
 }
 
+/// Kafka's `DefaultRecordBatch.setMaxTimestamp(CREATE_TIME, max)` after `LogValidator` walked
+/// the records: sets `maxTimestamp` to the largest record timestamp and rewrites the CRC, so a
+/// header that claims another maximum (the time index and retention read it) cannot stay.
+/// Returns false when it already held that value.
+pub(crate) fn set_max_timestamp(batch: &mut [u8], max_timestamp_ms: i64) -> bool {
+    if be_i64(batch, MAX_TIMESTAMP_OFFSET) == max_timestamp_ms {
+        return false;
+    }
+    batch[MAX_TIMESTAMP_OFFSET..MAX_TIMESTAMP_OFFSET + 8]
+        .copy_from_slice(&max_timestamp_ms.to_be_bytes());
+    let crc = crc_of(batch);
+    batch[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
+    true
+}
+
 /// Reads a zigzag varint (`ByteUtils.readVarlong`), returning the value and bytes consumed.
 fn read_varlong(b: &[u8]) -> Option<(i64, usize)> {
     let mut raw: u64 = 0;

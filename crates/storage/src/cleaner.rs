@@ -46,11 +46,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::batch::{crc_of, BatchMeta, RecordBatchHeader, RECORD_BATCH_OVERHEAD};
-use crate::cleaner_codec::{decompress, Codec};
 use crate::cleaner_offset_map::OffsetMap;
 use crate::cleaner_records::{
     delete_horizon_ms, encode_batch, for_each_record, BatchFields, RecordRef,
 };
+use crate::compression::{decompress, Codec};
 use crate::config::LogConfig;
 use crate::epoch::sync_dir;
 use crate::error::{io_context, Result, StorageError};

@@ -29,7 +29,7 @@ use crate::batch::{
     CONTROL_FLAG_MASK, CRC_OFFSET, CURRENT_MAGIC, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD,
     TIMESTAMP_TYPE_MASK,
 };
-use crate::cleaner_codec::{compress, Codec};
+use crate::compression::{compress, Codec};
 use crate::error::{Result, StorageError};
 
 /// Attribute bit 6: `baseTimestamp` holds the delete horizon (KIP-534,
@@ -423,7 +423,7 @@ pub fn build_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cleaner_codec::decompress;
+    use crate::compression::decompress;
 
     type Decoded = (i64, i64, Option<Vec<u8>>, Option<Vec<u8>>);
 

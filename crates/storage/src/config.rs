@@ -36,6 +36,21 @@ pub struct LogConfig {
     /// `message.timestamp.type`: `CreateTime` keeps the producer's timestamps,
     /// `LogAppendTime` overwrites them with the broker's clock on append.
     pub message_timestamp_type: TimestampType,
+    /// `message.timestamp.before.max.ms` (KIP-937): with `CreateTime`, a record whose
+    /// timestamp is more than this before the broker's clock is refused with
+    /// `INVALID_TIMESTAMP`. Default `i64::MAX` (Kafka's `Long.MAX_VALUE`: no bound).
+    pub message_timestamp_before_max_ms: i64,
+    /// `message.timestamp.after.max.ms` (KIP-937): the same bound after the broker's clock.
+    /// Default `i64::MAX`.
+    pub message_timestamp_after_max_ms: i64,
+    /// `cleanup.policy` includes `compact`: a leader append refuses records without a key
+    /// (`INVALID_RECORD`, Kafka's `LogValidator.validateKey`). Default false.
+    pub compacted: bool,
+    /// Whether a leader append walks the records of each batch (Kafka's `LogValidator`: codec,
+    /// record framing, count, offset deltas, timestamps; see [`crate::log_validator`]).
+    /// Always true in a broker; false exists only so a benchmark can measure what the walk
+    /// costs (Kafka has no such switch).
+    pub validate_records: bool,
     /// `flush.messages`: fsync after this many unflushed records. Default never
     /// (`u64::MAX`, Kafka's `Long.MAX_VALUE`), leaving durability to replication.
     pub flush_interval_messages: u64,
@@ -50,6 +65,10 @@ impl Default for LogConfig {
             max_index_size_bytes: 10_485_760,
             max_message_bytes: 1_048_588,
             message_timestamp_type: TimestampType::CreateTime,
+            message_timestamp_before_max_ms: i64::MAX,
+            message_timestamp_after_max_ms: i64::MAX,
+            compacted: false,
+            validate_records: true,
             flush_interval_messages: u64::MAX,
         }
     }
@@ -87,6 +106,12 @@ impl LogConfig {
             return Err(StorageError::InvalidConfig(format!(
                 "max_message_bytes {} larger than {SEGMENT_BYTES_MAX}",
                 self.max_message_bytes
+            )));
+        }
+        if self.message_timestamp_before_max_ms < 0 || self.message_timestamp_after_max_ms < 0 {
+            return Err(StorageError::InvalidConfig(format!(
+                "message_timestamp_before_max_ms {} and message_timestamp_after_max_ms {} must be at least 0",
+                self.message_timestamp_before_max_ms, self.message_timestamp_after_max_ms
             )));
         }
         if self.flush_interval_messages == 0 {
@@ -135,6 +160,14 @@ mod tests {
             },
             LogConfig {
                 flush_interval_messages: 0,
+                ..LogConfig::default()
+            },
+            LogConfig {
+                message_timestamp_before_max_ms: -1,
+                ..LogConfig::default()
+            },
+            LogConfig {
+                message_timestamp_after_max_ms: -1,
                 ..LogConfig::default()
             },
         ];

@@ -21,6 +21,13 @@ pub enum StorageError {
     #[error("INVALID_RECORD: {0}")]
     InvalidRecord(String),
 
+    /// A record's timestamp is outside `message.timestamp.before.max.ms` /
+    /// `message.timestamp.after.max.ms` of the broker's clock (`CreateTime` topics), or a
+    /// producer sent a batch marked `LogAppendTime` (KIP-937; Kafka's `LogValidator`).
+    /// Kafka: `InvalidTimestampException`, `INVALID_TIMESTAMP` (32).
+    #[error("INVALID_TIMESTAMP: {0}")]
+    InvalidTimestamp(String),
+
     /// One batch is larger than `max.message.bytes`.
     /// Kafka: `RecordTooLargeException`, `MESSAGE_TOO_LARGE` (10).
     #[error("MESSAGE_TOO_LARGE: {0}")]
@@ -86,6 +93,7 @@ impl StorageError {
             Self::MessageTooLarge(_) => 10,
             Self::Network { .. } => 13,
             Self::RecordListTooLarge(_) => 18,
+            Self::InvalidTimestamp(_) => 32,
             Self::InvalidConfig(_) => 40,
             Self::UnsupportedForMessageFormat(_) => 43,
             Self::KafkaStorageError { .. } => 56,
@@ -104,6 +112,7 @@ impl StorageError {
             Self::MessageTooLarge(_) => "MESSAGE_TOO_LARGE",
             Self::Network { .. } => "NETWORK_EXCEPTION",
             Self::RecordListTooLarge(_) => "RECORD_LIST_TOO_LARGE",
+            Self::InvalidTimestamp(_) => "INVALID_TIMESTAMP",
             Self::InvalidConfig(_) => "INVALID_CONFIG",
             Self::UnsupportedForMessageFormat(_) => "UNSUPPORTED_FOR_MESSAGE_FORMAT",
             Self::KafkaStorageError { .. } => "KAFKA_STORAGE_ERROR",
@@ -154,6 +163,11 @@ mod tests {
                 StorageError::InvalidRecord(String::new()),
                 87,
                 "INVALID_RECORD",
+            ),
+            (
+                StorageError::InvalidTimestamp(String::new()),
+                32,
+                "INVALID_TIMESTAMP",
             ),
             (
                 StorageError::MessageTooLarge(String::new()),

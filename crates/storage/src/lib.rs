@@ -10,8 +10,9 @@
 //! <dir>/leader-epoch-checkpoint         text: version, count, epoch lines  (LeaderEpochFileCache)
 //! ```
 //!
-//! The hot path never decodes records: an append validates batch headers and CRC32C, patches
-//! offsets in place and issues one `pwrite`; a read finds a byte range with the mmap'd
+//! The hot path never copies records: a leader append validates batch headers and CRC32C,
+//! walks the records in place (decompressing a compressed batch into a reused scratch buffer,
+//! [`log_validator`]), patches offsets in place and issues one `pwrite`; a read finds a byte range with the mmap'd
 //! offset index and a short scan of batch headers, and the bytes reach the socket with
 //! `sendfile(2)` ([`FileSlice::send_to_fd`]).
 //!
@@ -21,9 +22,9 @@
 
 pub mod batch;
 pub mod cleaner;
-pub mod cleaner_codec;
 pub mod cleaner_offset_map;
 pub mod cleaner_records;
+pub mod compression;
 pub mod config;
 pub mod epoch;
 pub mod error;
@@ -31,6 +32,7 @@ pub mod file_slice;
 mod index_file;
 pub mod log;
 pub mod log_dir_lock;
+pub mod log_validator;
 pub mod offset_index;
 pub mod page_cache;
 pub mod producer_batches;

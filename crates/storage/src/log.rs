@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::batch::{
-    set_base_offset, set_log_append_time, set_partition_leader_epoch, validate_batches, BatchMeta,
-    Origin, TimestampType, NO_TIMESTAMP,
+    set_base_offset, set_log_append_time, set_max_timestamp, set_partition_leader_epoch,
+    validate_batches, BatchMeta, Origin, TimestampType, NO_TIMESTAMP,
 };
 use crate::config::LogConfig;
 use crate::epoch::{sync_dir, EpochEntry, LeaderEpochFileCache};
 use crate::error::{io_context, Result, StorageError};
 use crate::file_slice::FileSlice;
+use crate::log_validator::validate_records;
 use crate::segment::{
     parse_base_offset, LogSegment, SegmentRead, INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX,
     TIME_INDEX_FILE_SUFFIX,
@@ -83,6 +84,8 @@ pub struct Log {
     dir_dirty: bool,
     /// Reused between appends so validation does not allocate.
     metas: Vec<BatchMeta>,
+    /// Decompressed records of the batch being validated ([`crate::log_validator`]), reused.
+    records_scratch: crate::log_validator::RecordsScratch,
     /// Bumped by every truncation, so a flush planned before one does not move the
     /// recovery point over offsets that were rewritten meanwhile.
     truncations: u64,
@@ -194,6 +197,7 @@ impl Log {
             last_flush_time_ms: now_ms,
             dir_dirty,
             metas: Vec::new(),
+            records_scratch: crate::log_validator::RecordsScratch::default(),
             truncations: 0,
         };
         let leo = log.log_end_offset();
@@ -384,10 +388,14 @@ impl Log {
     /// Appends producer batches as the leader (Kafka's `appendAsLeader`).
     ///
     /// `batches` holds one or more v2 batches back to back; all of them are validated before
-    /// anything is written (bounds, magic, CRC32C, record count vs `lastOffsetDelta`,
-    /// `max_message_bytes`). Then, in place in `batches`: `baseOffset` is set to the next
-    /// offsets, `partitionLeaderEpoch` to `leader_epoch`, and with `LogAppendTime` the
-    /// timestamp type bit and `maxTimestamp` (CRC recomputed). The bytes go to the active
+    /// anything is written: headers (bounds, magic, CRC32C, record count vs `lastOffsetDelta`,
+    /// `max_message_bytes`), then, unless `validate_records` is off, the records inside
+    /// ([`crate::log_validator::validate_records`]: codec, framing, count, offset deltas,
+    /// timestamps against `now_ms`). A refused append writes nothing. Then, in place in
+    /// `batches`: `baseOffset` is set to the next offsets, `partitionLeaderEpoch` to
+    /// `leader_epoch`, and with `LogAppendTime` the timestamp type bit and `maxTimestamp`;
+    /// with `CreateTime` (and the walk on) `maxTimestamp` becomes the records' largest
+    /// timestamp, as Kafka's `LogValidator` sets it (CRC recomputed when either changes). The bytes go to the active
     /// segment with one write. `leader_epoch` newer than the cache's latest starts a new epoch
     /// at the first offset; older is `FencedLeaderEpoch`; negative leaves the cache alone.
     pub fn append(
@@ -409,7 +417,27 @@ impl Log {
         now_ms: i64,
         metas: &mut Vec<BatchMeta>,
     ) -> Result<AppendInfo> {
-        let summary = validate_batches(batches, &self.config, Origin::Client, metas)?;
+        let mut summary = validate_batches(batches, &self.config, Origin::Client, metas)?;
+        if self.config.validate_records {
+            let mut scratch = std::mem::take(&mut self.records_scratch);
+            let walked = metas.iter_mut().try_for_each(|m| {
+                let batch = &batches[m.position as usize..(m.position + m.size_bytes) as usize];
+                let records = validate_records(batch, &self.config, now_ms, &mut scratch)?;
+                // The records' maximum, not the header's claim (patched below).
+                m.max_timestamp = records.max_record_timestamp;
+                Ok::<(), StorageError>(())
+            });
+            self.records_scratch = scratch;
+            walked?;
+            summary.max_timestamp = NO_TIMESTAMP;
+            summary.max_timestamp_batch = 0;
+            for (i, m) in metas.iter().enumerate() {
+                if m.max_timestamp > summary.max_timestamp {
+                    summary.max_timestamp = m.max_timestamp;
+                    summary.max_timestamp_batch = i;
+                }
+            }
+        }
         if leader_epoch >= 0 {
             if let Some(latest) = self.latest_epoch() {
                 if leader_epoch < latest {
@@ -445,6 +473,8 @@ impl Log {
             if log_append_time {
                 set_log_append_time(batch, now_ms);
                 m.max_timestamp = now_ms;
+            } else {
+                set_max_timestamp(batch, m.max_timestamp);
             }
             m.base_offset = next;
             m.partition_leader_epoch = leader_epoch;
@@ -480,7 +510,9 @@ impl Log {
     /// Appends batches copied from the leader, keeping their offsets (Kafka's
     /// `appendAsFollower`). Offsets must start at or after the log end offset and increase
     /// from batch to batch (gaps, as left by compaction, are allowed). Leader epochs are
-    /// taken from each batch's `partitionLeaderEpoch`.
+    /// taken from each batch's `partitionLeaderEpoch`. Only headers and CRCs are checked: the
+    /// records were validated by the leader that appended them (Kafka's `appendAsFollower`
+    /// skips `LogValidator` too), so a follower does not walk them again.
     pub fn append_as_follower(&mut self, batches: &[u8]) -> Result<AppendInfo> {
         let mut metas = std::mem::take(&mut self.metas);
         let result = self.append_replicated(batches, &mut metas);

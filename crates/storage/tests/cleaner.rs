@@ -14,10 +14,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tidelog_storage::batch::{crc_of, RecordBatchHeader, TimestampType, RECORD_BATCH_OVERHEAD};
 use tidelog_storage::cleaner::clean;
-use tidelog_storage::cleaner_codec::{decompress, Codec};
 use tidelog_storage::cleaner_records::{
     build_batch, delete_horizon_ms, for_each_record, NewRecord,
 };
+use tidelog_storage::compression::{decompress, Codec};
 use tidelog_storage::{CleanOptions, CleanResult, Log, LogConfig, LogLock, Result};
 
 const NOW_MS: i64 = 1_700_000_000_000;

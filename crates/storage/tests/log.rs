@@ -735,3 +735,79 @@ fn planned_flush_runs_outside_the_log_and_respects_truncation() {
     log.flush().unwrap();
     assert_eq!((log.recovery_point(), log.unflushed_messages()), (14, 0));
 }
+
+/// A batch whose CRC is right but whose records are not records: the leader refuses it with
+/// `INVALID_RECORD` and writes nothing; a timestamp out of bounds is `INVALID_TIMESTAMP`; the
+/// log keeps appending. A follower's append does not walk records (the leader did).
+#[test]
+fn leader_appends_walk_the_records_followers_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = LogConfig {
+        message_timestamp_before_max_ms: 3_600_000,
+        ..small_config()
+    };
+    let now_ms = 1_700_000_000_000;
+    let mut log = open(dir.path(), config.clone());
+    let mut good = batch(2, 10, now_ms, b'a');
+    log.append(&mut good, 0, now_ms).unwrap();
+    let size_before = log.size_bytes();
+
+    let mut junk = batch(2, 10, now_ms, b'b');
+    for (i, byte) in junk[61..].iter_mut().enumerate() {
+        *byte = (i as u8).wrapping_mul(151) ^ 0x3c;
+    }
+    common::fix_crc(&mut junk);
+    let junk_as_sent = junk.clone();
+    let err = log.append(&mut junk, 0, now_ms).unwrap_err();
+    assert_eq!(err.kafka_error_name(), "INVALID_RECORD", "{err}");
+    assert_eq!(junk, junk_as_sent, "a refused batch is not patched");
+
+    let mut old = batch(1, 10, now_ms - 3_600_001, b'c');
+    let err = log.append(&mut old, 0, now_ms).unwrap_err();
+    assert_eq!(err.kafka_error_name(), "INVALID_TIMESTAMP", "{err}");
+    assert_eq!((log.log_end_offset(), log.size_bytes()), (2, size_before));
+
+    let mut next = batch(1, 10, now_ms, b'd');
+    assert_eq!(log.append(&mut next, 0, now_ms).unwrap().first_offset, 2);
+
+    // Switched off (benchmarks only), the same bytes go in: the check is what refused them.
+    let unchecked_dir = tempfile::tempdir().unwrap();
+    let mut unchecked = open(
+        unchecked_dir.path(),
+        LogConfig {
+            validate_records: false,
+            ..config.clone()
+        },
+    );
+    unchecked.append(&mut junk.clone(), 0, now_ms).unwrap();
+
+    // Followers keep the leader's offsets and do not walk records.
+    let follower_dir = tempfile::tempdir().unwrap();
+    let mut follower = open(follower_dir.path(), config);
+    follower.append_as_follower(&junk).unwrap();
+}
+
+/// Kafka's `LogValidator` sets a `CreateTime` batch's `maxTimestamp` from its records: a header
+/// claiming a later maximum (which would hold back time-based retention and mislead the time
+/// index) is rewritten, CRC included, and the append reports the records' maximum.
+#[test]
+fn max_timestamp_comes_from_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path(), small_config());
+    let now_ms = 1_700_000_000_000;
+    let mut b = batch(3, 10, now_ms, b'm'); // records at now, now+1, now+2
+    let claimed = now_ms + 365 * 24 * 3_600_000;
+    b[35..43].copy_from_slice(&claimed.to_be_bytes());
+    common::fix_crc(&mut b);
+    let info = log.append(&mut b, 0, now_ms).unwrap();
+    assert_eq!(info.max_timestamp, now_ms + 2);
+    let stored = &read_all(&log)[0].1;
+    let header = RecordBatchHeader::parse(stored).unwrap();
+    assert_eq!(header.max_timestamp, now_ms + 2);
+    assert_eq!(
+        header.crc,
+        crc_of(stored),
+        "the CRC covers the rewritten field"
+    );
+    assert_eq!(log.offset_for_timestamp(now_ms + 3).unwrap(), None);
+}

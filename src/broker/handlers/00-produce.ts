@@ -4,8 +4,11 @@
 //   UNSUPPORTED_FOR_MESSAGE_FORMAT by the log's batch check: only v2 record batches are stored.
 // v3+: record batches (magic 2) and transactionalId; exactly one batch per partition, as
 //   Kafka's ProduceRequest.validateRecords demands (INVALID_RECORD otherwise, nothing stored).
-// v5+: logStartOffset in the response. v7+: zstd batches (KIP-110; before v7
-//   UNSUPPORTED_COMPRESSION_TYPE, as Kafka). v8+: per-record errors (none reported yet).
+// v3-6: a zstd batch (codec 4) gets UNSUPPORTED_COMPRESSION_TYPE, as Kafka's
+//   ProduceRequest.validateRecords answers (zstd arrived with v7, KIP-110).
+// The records inside each batch are validated by the log on append (crates/storage
+//   log_validator, Kafka's LogValidator): CORRUPT_MESSAGE, INVALID_RECORD or INVALID_TIMESTAMP.
+// v5+: logStartOffset in the response. v8+: per-record errors (none reported yet).
 // v9+: flexible. v10+: nodeEndpoints for NOT_LEADER_OR_FOLLOWER (single node: never).
 // acks 0 (no response), 1 (after the leader's append) and -1 (after the ISR has it; with one
 // replica that is the leader's append, subject to min.insync.replicas). Any other value:

@@ -1,5 +1,7 @@
-//! Record batch compression (Kafka's `CompressionType`), used only by the log cleaner: the
-//! append and fetch paths move batches whole and never decompress.
+//! Record batch compression (Kafka's `CompressionType`), shared by the log cleaner (which
+//! decompresses, filters and recompresses batches) and the leader's append-time validation
+//! ([`crate::log_validator`], which decompresses into a reused scratch buffer to walk the
+//! records, and never recompresses). Fetch moves batches whole and never decompresses.
 //!
 //! The records section of a v2 batch (the bytes after the 61-byte header) is compressed as a
 //! whole with the codec named by attribute bits 0-2:
@@ -40,6 +42,8 @@ const SNAPPY_JAVA_MAGIC: [u8; 8] = [0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0]
 const SNAPPY_JAVA_HEADER_BYTES: usize = 16;
 /// snappy-java's default block size (`SnappyOutputStream.DEFAULT_BLOCK_SIZE`).
 const SNAPPY_JAVA_BLOCK_BYTES: usize = 32 * 1024;
+/// Bound on a snappy block's expansion (the format's own limit is about 21).
+const SNAPPY_EXPANSION_MAX: usize = 32;
 /// gzip level of `GZIPOutputStream` (`Deflater.DEFAULT_COMPRESSION`).
 const GZIP_LEVEL: u32 = 6;
 /// `ZstdCompression.DEFAULT_LEVEL` (librdkafka uses the same).
@@ -142,11 +146,79 @@ pub fn decompress(codec: Codec, input: &[u8], max_bytes: usize, out: &mut Vec<u8
     }
 }
 
+/// Decompression state kept from batch to batch: a zstd context (about 100 KiB of tables and
+/// window buffers) costs more to create than a 16 KiB batch costs to inflate. The other codecs
+/// keep nothing worth reusing. `Send + Sync`; one user at a time (`&mut self`).
+#[derive(Default)]
+pub struct Decompressor {
+    zstd: Option<zstd::zstd_safe::DCtx<'static>>,
+}
+
+impl std::fmt::Debug for Decompressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decompressor")
+            .field("zstd", &self.zstd.is_some())
+            .finish()
+    }
+}
+
+impl Decompressor {
+    /// A streaming reader of a gzip, lz4 or zstd records section (reusing the zstd context);
+    /// `None` for none and snappy, which [`Self::decompress`] reads whole.
+    pub fn reader<'a>(
+        &'a mut self,
+        codec: Codec,
+        input: &'a [u8],
+    ) -> Result<Option<Box<dyn Read + 'a>>> {
+        Ok(match codec {
+            Codec::None | Codec::Snappy => None,
+            Codec::Gzip => Some(Box::new(flate2::read::MultiGzDecoder::new(input))),
+            Codec::Lz4 => Some(Box::new(lz4_flex::frame::FrameDecoder::new(input))),
+            Codec::Zstd => Some(Box::new(zstd::stream::read::Decoder::with_context(
+                input,
+                self.zstd_context()?,
+            ))),
+        })
+    }
+
+    fn zstd_context(&mut self) -> Result<&mut zstd::zstd_safe::DCtx<'static>> {
+        let context = self.zstd.get_or_insert_with(zstd::zstd_safe::DCtx::create);
+        // A previous stream may have stopped half way (an error): start a new session.
+        context
+            .reset(zstd::zstd_safe::ResetDirective::SessionOnly)
+            .map_err(|code| corrupt(Codec::Zstd, zstd::zstd_safe::get_error_name(code)))?;
+        Ok(context)
+    }
+
+    /// [`decompress`], reusing this decompressor's state.
+    pub fn decompress(
+        &mut self,
+        codec: Codec,
+        input: &[u8],
+        max_bytes: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        if codec != Codec::Zstd {
+            return decompress(codec, input, max_bytes, out);
+        }
+        let decoder = zstd::stream::read::Decoder::with_context(input, self.zstd_context()?);
+        read_bounded(codec, decoder, max_bytes, out)
+    }
+}
+
 fn decompress_snappy(input: &[u8], max_bytes: usize, out: &mut Vec<u8>) -> Result<()> {
     let codec = Codec::Snappy;
     let start = out.len();
     let raw_block = |block: &[u8], out: &mut Vec<u8>| -> Result<()> {
         let len = snap::raw::decompress_len(block).map_err(|e| corrupt(codec, e))?;
+        // A snappy tag of at most 5 bytes copies at most 64: no block expands more than
+        // about 21 times, so a larger claim is refused before the output is allocated.
+        if len > block.len().saturating_mul(SNAPPY_EXPANSION_MAX) {
+            return Err(corrupt(
+                codec,
+                format!("a {}-byte block claims {len} bytes", block.len()),
+            ));
+        }
         if out.len() - start + len > max_bytes {
             return Err(corrupt(
                 codec,
@@ -267,6 +339,25 @@ mod tests {
     }
 
     #[test]
+    fn a_reused_decompressor_reads_after_a_failure() {
+        let mut d = Decompressor::default();
+        for codec in ALL {
+            let input = sample(50_000);
+            let mut compressed = Vec::new();
+            compress(codec, &input, &mut compressed).unwrap();
+            for round in 0..3 {
+                if codec != Codec::None {
+                    let half = &compressed[..compressed.len() / 2];
+                    assert!(d.decompress(codec, half, 1 << 20, &mut Vec::new()).is_err());
+                }
+                let mut out = Vec::new();
+                d.decompress(codec, &compressed, 1 << 20, &mut out).unwrap();
+                assert_eq!(out, input, "{codec:?} round {round}");
+            }
+        }
+    }
+
+    #[test]
     fn decompression_is_bounded() {
         for codec in ALL {
             let input = vec![0u8; 100_000];
@@ -307,6 +398,25 @@ mod tests {
         );
         let block_len = i32::from_be_bytes(out[16..20].try_into().unwrap()) as usize;
         assert_eq!(out.len(), 20 + block_len);
+    }
+
+    #[test]
+    fn a_snappy_block_claiming_more_than_snappy_can_expand_is_refused() {
+        // Varint 0x80 0x80 0x80 0x40 = 128 MiB claimed by a 5-byte block.
+        let claim = [0x80, 0x80, 0x80, 0x40, 0x00];
+        let err = decompress(Codec::Snappy, &claim, 1 << 30, &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("claims"), "{err}");
+        // The most compressible input still decompresses.
+        let zeros = vec![0u8; 1 << 20];
+        let mut c = Vec::new();
+        compress(Codec::Snappy, &zeros, &mut c).unwrap();
+        let mut out = Vec::new();
+        decompress(Codec::Snappy, &c, 1 << 20, &mut out).unwrap();
+        assert_eq!(out, zeros);
+        let raw = snap::raw::Encoder::new().compress_vec(&zeros).unwrap();
+        out.clear();
+        decompress(Codec::Snappy, &raw, 1 << 20, &mut out).unwrap();
+        assert_eq!(out.len(), zeros.len());
     }
 
     #[test]
