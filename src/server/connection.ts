@@ -134,6 +134,18 @@ export class Connection implements ConnectionInfo {
    * buffer from 4 KiB up, which is the one copy a request's bytes make in the broker.
    */
   receive(data: Buffer, length: number): void {
+    try {
+      this.takeBytes(data, length);
+    } catch (err) {
+      // The guard of last resort for this connection (Kafka's Processor catches the same):
+      // a frame whose buffer cannot be allocated, or a bug on the read path, ends this
+      // connection only; the broker goes on serving everyone else.
+      this.logger.warn({ err, remote: `${this.remoteAddress}:${this.remotePort}` }, 'request could not be read: closing the connection');
+      this.close(`request could not be read: ${(err as Error).message}`);
+    }
+  }
+
+  private takeBytes(data: Buffer, length: number): void {
     let pos = 0;
     while (pos < length && !this.closed) {
       if (this.frame === null) {
