@@ -20,7 +20,7 @@ import { TopicService, type TopicResult } from './topic-service.js';
 import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { AdminServer } from '../admin/server.js';
-import { BrokerMetrics } from '../admin/metrics.js';
+import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
 import type { BrokerServices } from './services.js';
 
@@ -207,6 +207,21 @@ export class Broker {
   }
 
   /** The network limits reached so far (max.connections*, queued.max.*), for /metrics; null before start. */
+  /** ISR shrinks and expansions made as leader (none on a single node). */
+  get isrChanges(): { shrinks: number; expands: number } {
+    return this.replication?.isrChanges ?? { shrinks: 0, expands: 0 };
+  }
+
+  /** Committed offsets of the groups this broker coordinates, for the lag metric. */
+  *groupOffsets(): Generator<{ group: string; topic: string; partition: number; offset: number }> {
+    if (!this.groups) return;
+    for (const g of this.groups.listGroups([], []).groups) {
+      for (const t of this.groups.fetchOffsets(g.groupId, null, false).topics) {
+        for (const p of t.partitions) yield { group: g.groupId, topic: t.topic, partition: p.partition, offset: p.offset };
+      }
+    }
+  }
+
   get limitStats(): LimitStats | null {
     return this.socketServer?.limitStats ?? null;
   }

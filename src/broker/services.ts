@@ -3,7 +3,7 @@
 // read-only facts: nothing here starts, stops or rewires the broker, and neither front end
 // sees the Broker object, its socket server or its lifecycle.
 import type { Logger } from 'pino';
-import type { BrokerMetrics } from '../admin/metrics.js';
+import type { BrokerMetrics } from '../metrics/broker-metrics.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { BrokerConfig } from '../config/broker-config.js';

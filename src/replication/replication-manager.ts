@@ -26,6 +26,8 @@ export class ReplicationManager {
   private readonly following = new Map<Partition, ReplicaFetcher>();
   /** Partitions with an ISR write in flight (one at a time per partition). */
   private readonly isrWrites = new Set<Partition>();
+  /** ISR changes written as leader, for the metrics (Kafka IsrShrinksPerSec, IsrExpandsPerSec). */
+  readonly isrChanges = { shrinks: 0, expands: 0 };
   private readonly fetcherConfig: ReplicaFetcherConfig;
   private isrTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -145,6 +147,8 @@ export class ReplicationManager {
       const next = { leader: state.leader, leaderEpoch: state.leaderEpoch, isr, controllerEpoch: state.controllerEpoch };
       await this.cluster.zk.setData(ZkPaths.partitionState(p.topic, p.index), encodeLeaderAndIsr(next), state.zkVersion);
       if (p.isLeader && p.leaderEpoch === state.leaderEpoch) p.updateIsr(isr);
+      if (why === 'shrink') this.isrChanges.shrinks++;
+      else this.isrChanges.expands++;
       this.logger.info({ topic: p.topic, partition: p.index, isr, previous: state.isr, why }, 'ISR updated');
     } catch (err) {
       if (isZkError(err, 'BAD_VERSION') || isZkError(err, 'NO_NODE')) {

@@ -12,6 +12,7 @@ import { requestOnce, ThreeBrokerCluster } from '../cluster/three-brokers.js';
 import { waitFor } from '../helpers/wait.js';
 import { zookeeperInstalled } from '../cluster/zookeeper.js';
 import { consumeAll, logBytes, produce } from './partition-io.js';
+import { scrapeMetric } from '../helpers/limits.js';
 
 const TOPIC = 'replicated';
 
@@ -24,7 +25,7 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
   const acked: string[] = [];
 
   before(async () => {
-    cluster = await ThreeBrokerCluster.start({ chroot: '/replication-test', overrides: { 'zookeeper.session.timeout.ms': 4000, 'replica.lag.time.max.ms': 3000, 'offsets.topic.replication.factor': 1 } });
+    cluster = await ThreeBrokerCluster.start({ chroot: '/replication-test', overrides: { 'zookeeper.session.timeout.ms': 4000, 'replica.lag.time.max.ms': 3000, 'offsets.topic.replication.factor': 1, 'admin.listener': 'http://127.0.0.1:0' } });
     await cluster.createTopic(TOPIC, 1, 3, { 'min.insync.replicas': '2' });
     leader = (await cluster.metadata(TOPIC)).partitions[0]!.leader;
   });
@@ -65,6 +66,10 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
     const one = await produce(portOf(leader), TOPIC, ['acks-1'], 1);
     assert.equal(one.errorCode, ErrorCode.NONE);
     acked.push('acks-1');
+    // Kafka's metric on the leader: the partition is under-replicated there. (The controller took
+    // the dead followers out of the ISR, which Kafka's IsrShrinksPerSec does not count either:
+    // it counts the leader's own shrinks of followers that stopped fetching.)
+    assert.equal(await scrapeMetric(cluster.brokers.get(leader)!.adminUrl!, 'tidelog_under_replicated_partitions'), 1);
   });
 
   it('the followers come back, catch up and rejoin the ISR; acks=-1 works again; the logs are identical', async () => {
@@ -76,6 +81,14 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
     const consumed = await consumeAll(portOf(leader), TOPIC);
     assert.deepEqual([...consumed.records.values()], acked);
     await sameLogsEverywhere([1, 2, 3]);
+    // Summed over the brokers, as a dashboard sums them: one controller, one leader of the
+    // topic, nothing under-replicated or offline, and the leader's ISR expansions.
+    const sum = async (name: string) => (await Promise.all([1, 2, 3].map((id) => scrapeMetric(cluster.brokers.get(id)!.adminUrl!, name)))).reduce((a, b) => a + b, 0);
+    assert.equal(await sum('tidelog_active_controller_count'), 1);
+    assert.equal(await sum('tidelog_offline_partitions'), 0);
+    assert.equal(await sum('tidelog_under_replicated_partitions'), 0);
+    assert.equal(await scrapeMetric(cluster.brokers.get(leader)!.adminUrl!, 'tidelog_leader_count') >= 1, true);
+    assert.ok((await scrapeMetric(cluster.brokers.get(leader)!.adminUrl!, 'tidelog_isr_expands_total')) >= 1);
   });
 
   it('deleting another replicated topic leaves the fetchers of the rest alone: the ISR stays full past replica.lag.time.max.ms', async () => {

@@ -13,21 +13,43 @@
 // request latency per API, purgatory sizes as in DelayedOperationPurgatory.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ApiKey, getApi } from '../protocol/generated/index.js';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, errorName } from '../protocol/errors.js';
 import { recordCountOf, wholeBatches } from '../records/batch-header.js';
 import type { LimitStats } from '../server/socket-server.js';
 
+/** A partition as the metrics see it. */
+interface PartitionView {
+  readonly sizeBytes: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  readonly isLeader: boolean;
+  readonly highWatermark: number;
+}
+
 /** What the metrics read from the broker at scrape time (a Broker satisfies it). */
 export interface MetricsSource {
+  readonly brokerId: number;
   readonly connectionCount: number;
+  /** The controller and the cluster's leadership, for the controller-only counts. */
+  readonly clusterView?: {
+    controllerId(): number;
+    liveBrokers(): readonly { readonly id: number }[];
+    partitionLeadership(topic: string, partition: number, local: () => null): { readonly leader: number } | null;
+  };
+  /** ISR changes this broker made as leader (Kafka IsrShrinksPerSec, IsrExpandsPerSec). */
+  readonly isrChanges?: { readonly shrinks: number; readonly expands: number };
+  /** Committed offsets of the groups this broker coordinates. */
+  readonly groupOffsets?: () => Iterable<{ readonly group: string; readonly topic: string; readonly partition: number; readonly offset: number }>;
   /** Partition appends in flight and refused by produce.purgatory.max.appends. */
   readonly replicas?: { readonly appendsInFlightCount: number; readonly appendsRefused: number; readonly fetchesNotParked: number };
   /** Network limits reached; null before the listeners start. */
   readonly limitStats?: LimitStats | null;
   readonly topics: {
     listTopics(): readonly { readonly name: string; readonly topicId: string }[];
-    partitionsOf(topic: string): readonly { readonly sizeBytes: number; readonly replicas: readonly number[]; readonly isr: readonly number[] }[];
-    getTopicById(id: string): { readonly name: string } | undefined;
+    partitionsOf(topic: string): readonly (PartitionView | undefined)[];
+    partition(topic: string, partition: number): PartitionView | undefined;
+    getTopicById(id: string): { readonly name: string; readonly partitions?: readonly { readonly partition: number }[] } | undefined;
+    getTopic?(name: string): { readonly partitions: readonly { readonly partition: number }[] } | undefined;
   };
 }
 
@@ -52,6 +74,31 @@ export function countRecords(records: Buffer): number {
   return count;
 }
 
+/** Deepest nesting of a response body the error walk visits (responses -> topics -> partitions -> ...). */
+const ERROR_WALK_DEPTH_MAX = 6;
+
+/**
+ * Calls `onError` for every non-zero `errorCode` in a response body: its plain objects and
+ * arrays only (records, file slices and buffers are not walked), a few levels deep, as Kafka's
+ * AbstractResponse.errorCounts() counts them.
+ */
+export function countErrorCodes(body: unknown, onError: (code: number) => void, depth = 0): void {
+  if (depth > ERROR_WALK_DEPTH_MAX || typeof body !== 'object' || body === null) return;
+  if (Array.isArray(body)) {
+    for (const item of body) countErrorCodes(item, onError, depth + 1);
+    return;
+  }
+  if (Object.getPrototypeOf(body) !== Object.prototype) return;
+  for (const key in body) {
+    const value = (body as Record<string, unknown>)[key];
+    if (key === 'errorCode') {
+      if (typeof value === 'number' && value !== 0) onError(value);
+    } else if (typeof value === 'object' && value !== null) {
+      countErrorCodes(value, onError, depth + 1);
+    }
+  }
+}
+
 export class BrokerMetrics {
   readonly registry = new Registry();
   private readonly latency: Histogram<'api'>;
@@ -60,6 +107,7 @@ export class BrokerMetrics {
   private readonly recordsIn: Counter<'topic'>;
   private readonly bytesOut: Counter<'topic'>;
   private readonly recordsOut: Counter<'topic'>;
+  private readonly errors: Counter<'api' | 'error'>;
   /** Topics with a per-topic counter, so that deleted topics' series can be removed. */
   private readonly countedTopics = new Set<string>();
   private produceWaiting = 0;
@@ -78,6 +126,7 @@ export class BrokerMetrics {
     this.bytesIn = new Counter({ name: 'tidelog_topic_bytes_in_total', help: 'Record batch bytes appended by producers, per topic (Kafka BytesInPerSec).', labelNames: ['topic'], registers });
     this.recordsIn = new Counter({ name: 'tidelog_topic_records_in_total', help: 'Records appended by producers, per topic (Kafka MessagesInPerSec).', labelNames: ['topic'], registers });
     this.recordsOut = new Counter({ name: 'tidelog_topic_records_out_total', help: 'Records sent to consumers and replicas, per topic: the offsets the fetched batches span (whole batches, so a fetch from the middle of a batch counts the batch; compacted gaps count as records).', labelNames: ['topic'], registers });
+    this.errors = new Counter({ name: 'tidelog_request_errors_total', help: 'Error codes in responses, per Kafka API and error (Kafka RequestMetrics ErrorsPerSec; NONE not counted): each partition, topic or group that answered an error counts once.', labelNames: ['api', 'error'], registers });
     this.bytesOut = new Counter({ name: 'tidelog_topic_bytes_out_total', help: 'Record batch bytes sent to consumers and replicas, per topic (Kafka BytesOutPerSec).', labelNames: ['topic'], registers });
     const self = this;
     new Gauge({
@@ -203,12 +252,81 @@ export class BrokerMetrics {
     });
     new Gauge({
       name: 'tidelog_under_replicated_partitions',
-      help: 'Partitions whose ISR is smaller than their replica set (0 on a single node).',
+      help: 'Partitions this broker leads whose ISR is smaller than their replica set (Kafka UnderReplicatedPartitions: counted by the leader only, so a sum over brokers counts each partition once).',
       registers,
       collect() {
         let n = 0;
-        for (const t of self.source.topics.listTopics()) for (const p of self.source.topics.partitionsOf(t.name)) if (p && p.isr.length < p.replicas.length) n++;
+        for (const t of self.source.topics.listTopics()) for (const p of self.source.topics.partitionsOf(t.name)) if (p && p.isLeader && p.isr.length < p.replicas.length) n++;
         this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_leader_count',
+      help: 'Partitions this broker leads (Kafka LeaderCount).',
+      registers,
+      collect() {
+        let n = 0;
+        for (const t of self.source.topics.listTopics()) for (const p of self.source.topics.partitionsOf(t.name)) if (p?.isLeader) n++;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_active_controller_count',
+      help: '1 on the active controller, 0 elsewhere (Kafka ActiveControllerCount: a sum over brokers other than 1 is a problem).',
+      registers,
+      collect() {
+        this.set(self.source.clusterView?.controllerId() === self.source.brokerId ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_offline_partitions',
+      help: 'Partitions without a live leader, counted by the active controller only (Kafka OfflinePartitionsCount); 0 on every other broker.',
+      registers,
+      collect() {
+        const view = self.source.clusterView;
+        if (!view || view.controllerId() !== self.source.brokerId) return this.set(0);
+        let n = 0;
+        for (const t of self.source.topics.listTopics()) {
+          for (const a of self.source.topics.getTopic?.(t.name)?.partitions ?? []) {
+            const leadership = view.partitionLeadership(t.name, a.partition, () => null);
+            const local = self.source.topics.partition(t.name, a.partition);
+            const leader = leadership ? leadership.leader : local?.isLeader ? self.source.brokerId : -1;
+            if (leader < 0) n++;
+          }
+        }
+        this.set(n);
+      },
+    });
+    new Counter({
+      name: 'tidelog_isr_shrinks_total',
+      help: 'ISR shrinks this broker made as leader (Kafka IsrShrinksPerSec).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.source.isrChanges?.shrinks ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_isr_expands_total',
+      help: 'ISR expansions this broker made as leader (Kafka IsrExpandsPerSec).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.source.isrChanges?.expands ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_consumer_group_lag',
+      help: "Offsets between a group's committed offset and the high watermark, per group, topic and partition: for the groups this broker coordinates and the partitions it leads (a sum over brokers counts each once where coordinator and leader are the same broker; Kafka itself exports no lag).",
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of self.source.groupOffsets?.() ?? []) {
+          const p = self.source.topics.partition(o.topic, o.partition);
+          if (!p || !p.isLeader || o.offset < 0) continue;
+          this.set({ group: o.group, topic: o.topic, partition: String(o.partition) }, Math.max(0, p.highWatermark - o.offset));
+        }
       },
     });
     new Gauge({
@@ -272,6 +390,7 @@ export class BrokerMetrics {
     if (!child) child = this.latencyByKey[apiKey] = this.latency.labels(getApi(apiKey)?.name ?? String(apiKey));
     child.observe((performance.now() - startedMs) / 1000);
     if (body === undefined) return;
+    countErrorCodes(body, (code) => this.errors.inc({ api: getApi(apiKey)?.name ?? String(apiKey), error: errorName(code) }));
     if (apiKey === ApiKey.Produce) this.countProduce(request as ProduceRequestView, body);
     else if (apiKey === ApiKey.Fetch) this.countFetch(body as FetchResponseView);
   }
