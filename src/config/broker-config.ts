@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   boolKey,
   ConfigError,
+  configValueText,
   doubleKey,
   intKey,
   socketBufferKey,
@@ -280,7 +281,7 @@ export interface BrokerConfigEntry {
 export function describeBrokerConfig(config: BrokerConfig): BrokerConfigEntry[] {
   return brokerConfigKeys.map((k) => {
     const raw = (config.values as unknown as Record<string, ConfigValue>)[k.name];
-    const value = raw === null || raw === undefined ? null : Array.isArray(raw) ? raw.join(',') : String(raw);
+    const value = configValueText(raw as ConfigValue);
     return { name: k.name, value, source: config.explicit.has(k.name) ? 4 : 5, type: k.type, doc: k.doc };
   });
 }

@@ -35,6 +35,19 @@ const INT_MAX = 2 ** 31 - 1;
 /** Kafka's Long.MAX_VALUE, as close as a JS number gets: used for "no limit" defaults. */
 export const LONG_MAX = Number.MAX_SAFE_INTEGER;
 
+/**
+ * A config value as Kafka shows it in DescribeConfigs and its tools: lists comma separated,
+ * and the "no limit" LONG_MAX (a JS number cannot hold Long.MAX_VALUE) as Kafka's
+ * 9223372036854775807.
+ */
+export function configValueText(v: ConfigValue): string | null {
+  if (v === null || v === undefined) return null;
+  if (Array.isArray(v)) return v.join(',');
+  if (v === LONG_MAX) return '9223372036854775807';
+  if (v === -LONG_MAX) return '-9223372036854775808';
+  return String(v);
+}
+
 /** Converts a raw value (string from a file, or already typed) to the key's type and validates it. */
 export function parseConfigValue<T extends ConfigValue>(key: ConfigKey<T, string>, raw: unknown): T {
   const shown = raw === null || raw === undefined ? 'null' : String(raw);

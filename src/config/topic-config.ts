@@ -3,7 +3,7 @@
 // for DescribeConfigs.
 import { z } from 'zod';
 import type { BrokerConfig } from './broker-config.js';
-import { boolKey, ConfigError, type ConfigKey, type ConfigValue, doubleKey, intKey, listKey, longKey, parseConfigValue, stringKey } from './config-def.js';
+import { boolKey, ConfigError, configValueText, type ConfigKey, type ConfigValue, doubleKey, intKey, listKey, longKey, parseConfigValue, stringKey } from './config-def.js';
 
 /** DescribeConfigs ConfigSource values, as in Kafka's DescribeConfigsResponse. */
 export const ConfigSource = {
@@ -93,9 +93,7 @@ export interface TopicConfigEntry {
 }
 
 function show(v: ConfigValue): string | null {
-  if (v === null) return null;
-  if (Array.isArray(v)) return v.join(',');
-  return String(v);
+  return configValueText(v);
 }
 
 /** The effective topic config, each key with its value and where it came from. */

@@ -123,6 +123,15 @@ describe('topic configs', () => {
     assert.equal(effectiveTopicConfig(broker, { 'segment.bytes': '8192' }).segmentBytes, 8192);
   });
 
+  it("show Kafka's Long.MAX_VALUE for the no-limit defaults, as Kafka's tools print them", () => {
+    const described = describeTopicConfig(build({}), {});
+    assert.equal(described.find((e) => e.name === 'flush.messages')!.value, '9223372036854775807');
+    assert.equal(described.find((e) => e.name === 'flush.ms')!.value, '9223372036854775807');
+    const overridden = describeTopicConfig(build({ 'log.flush.interval.messages': '9223372036854775807' }), { 'flush.ms': '1000' });
+    assert.equal(overridden.find((e) => e.name === 'flush.messages')!.value, '9223372036854775807');
+    assert.equal(overridden.find((e) => e.name === 'flush.ms')!.value, '1000');
+  });
+
   it('validate with precise messages', () => {
     assert.throws(() => validateTopicConfig('cleanup.policy', 'sometimes'), /cleanup\.policy/);
     assert.throws(() => validateTopicConfig('segment.bytes', '1'), /segment\.bytes.*at least 14/);
