@@ -21,6 +21,7 @@ Commands:
   log-dirs           Describe brokers' log directories (partition sizes) as JSON
   broker-api-versions  Print the API versions each broker serves
   cluster            Cluster info: id, brokers, topics (tidelog cluster info)
+  dump-log           Print the batches, records and index entries of segment files on disk
 
 Run 'tidelog <command> --help' for a command's options.`;
 
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'log-dirs': async () => (await import('./log-dirs-command.js')).runLogDirs,
   'broker-api-versions': async () => (await import('./broker-api-versions-command.js')).runBrokerApiVersions,
   cluster: async () => (await import('./cluster-command.js')).runCluster,
+  'dump-log': async () => (await import('./dump-log-command.js')).runDumpLog,
 };
 
 async function main(argv: string[]): Promise<number> {
