@@ -1,11 +1,13 @@
 // `tidelog dump-log` reads segment, offset index and time index files from disk as Kafka's
 // DumpLogSegments (org.apache.kafka.tools.DumpLogSegments, Kafka 4.4) does: both are run on the
 // same files, written by a broker process after real traffic (keyed records, every codec, a
-// consumer group's commits in __consumer_offsets), and print the same lines.
+// consumer group's commits in __consumer_offsets), and print the same lines; then the same on
+// a segment Kafka's own broker wrote.
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { startKafka } from '../../bench/brokers.js';
 import { ensureKafkaLibs, KAFKA_MAIN, runKafkaClass, type KafkaLibs } from '../../bench/kafka-dist.js';
 import { removeDir, startBrokerProcess, tempDir } from '../helpers/broker-process.js';
 import { isOneLineError, tidelog } from './run.js';
@@ -111,5 +113,46 @@ describe('tidelog dump-log prints what Kafka DumpLogSegments prints', { timeout:
     assert.equal(none.stderr, 'tidelog: --files FILE[,FILE...] is required\n');
     const help = await tidelog(['dump-log', '--help']);
     assert.match(help.stdout, /^Usage: tidelog dump-log /);
+  });
+});
+
+describe("tidelog dump-log reads segments Kafka's own broker wrote", { timeout: 300_000 }, () => {
+  let libs: KafkaLibs;
+  let dir: string;
+  let partitionDir: string;
+
+  before(async () => {
+    libs = await ensureKafkaLibs();
+    dir = tempDir('tidelog-dump-kafka-');
+    const kafka = await startKafka({ libs, dir, logFile: path.join(dir, 'kafka.log'), config: { 'log.index.interval.bytes': '256' } });
+    try {
+      const B = ['--bootstrap-server', kafka.bootstrap];
+      assert.equal((await tidelog(['topics', ...B, '--create', '--topic', TOPIC, '--partitions', '1'])).code, 0);
+      for (const codec of CODECS) {
+        const input = Array.from({ length: 30 }, (_, i) => `${codec}-key-${i}\t${codec} value ${i}`).join('\n');
+        const r = await tidelog(['console-producer', ...B, '--topic', TOPIC, '--property', 'parse.key=true', '--compression-codec', codec, '--producer-property', 'batch.size=512'], { input });
+        assert.equal(r.code, 0, r.stderr);
+      }
+    } finally {
+      await kafka.stop();
+    }
+    partitionDir = path.join(kafka.dataDir, `${TOPIC}-0`);
+  });
+
+  after(() => {
+    if (dir) removeDir(dir);
+  });
+
+  it('prints the same lines as DumpLogSegments', async () => {
+    const base = path.join(partitionDir, '00000000000000000000');
+    for (const args of [['--files', `${base}.log,${base}.index,${base}.timeindex`, '--print-data-log'], ['--files', `${base}.index,${base}.timeindex`, '--verify-index-only']]) {
+      const [ours, theirs] = await Promise.all([tidelog(['dump-log', ...args]), runKafkaClass(libs, KAFKA_MAIN.dumpLogSegments, args, { heap: '256M', timeoutMs: 120_000 })]);
+      assert.equal(theirs.code, 0, theirs.stderr);
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.equal(ours.stdout, theirs.stdout, args.join(' '));
+      assert.equal(ours.stderr, theirs.stderr, args.join(' '));
+    }
+    const batches = (await tidelog(['dump-log', '--files', `${base}.log`])).stdout.split('\n').filter((l) => l.startsWith('baseOffset: '));
+    for (const codec of CODECS) assert.ok(batches.some((l) => l.includes(` compresscodec: ${codec} `)), `a ${codec} batch`);
   });
 });
