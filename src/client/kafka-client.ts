@@ -671,6 +671,16 @@ export class KafkaClient {
     return res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode })));
   }
 
+  /** OffsetDelete: removes a group's committed offsets of some partitions (the group must not be subscribed to their topics). */
+  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ errorCode: number; results: { topic: string; partition: number; errorCode: number }[] }> {
+    const conn = await this.coordinator(groupId);
+    const v = conn.version(ApiKey.OffsetDelete, 0, 0, 'OffsetDelete');
+    const topics = new Map<string, { partitionIndex: number }[]>();
+    for (const p of partitions) topics.set(p.topic, [...(topics.get(p.topic) ?? []), { partitionIndex: p.partition }]);
+    const res = await conn.send(ApiKey.OffsetDelete, v, { groupId, topics: [...topics].map(([name, ps]) => ({ name, partitions: ps })) });
+    return { errorCode: res.errorCode, results: res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode }))) };
+  }
+
   async deleteGroup(groupId: string): Promise<number> {
     const conn = await this.coordinator(groupId);
     const v = conn.version(ApiKey.DeleteGroups, 0, 2, 'DeleteGroups');

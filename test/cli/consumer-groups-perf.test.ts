@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { ensureKafkaLibs, runKafkaClass } from '../../bench/kafka-dist.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { waitFor } from '../groups/wait.js';
 import { isOneLineError, tidelog } from './run.js';
@@ -61,6 +62,12 @@ describe('tidelog consumer-groups and the perf tools', { timeout: 240_000 }, () 
     assert.match(state.stdout, /payments-app\s+127\.0\.0\.1:\d+\s+\S+\s+Stable\s+1/);
     const members = await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app', '--members']);
     assert.match(members.stdout, /payments-app\s+payments-app-\S+\s+\S+\s+payments-app\s+2/);
+    const verbose = await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app', '--members', '--verbose']);
+    assert.deepEqual(rows(verbose.stdout)[0], ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT']);
+    assert.equal(rows(verbose.stdout)[1]![5], 'payments(0,1)');
+    const busyOffsets = await tidelog(['consumer-groups', ...B, '--delete-offsets', '--group', 'payments-app', '--topic', 'payments']);
+    assert.equal(busyOffsets.code, 1, 'a partition failed');
+    assert.match(busyOffsets.stdout, /\npayments {8}0 {10}Error: GROUP_SUBSCRIBED_TO_TOPIC: Deleting offsets of a topic is forbidden while the consumer group is actively subscribed to it\.\n/);
 
     const busy = await tidelog(['consumer-groups', ...B, '--reset-offsets', '--group', 'payments-app', '--topic', 'payments', '--to-earliest', '--execute']);
     assert.equal(busy.code, 1);
@@ -96,6 +103,18 @@ describe('tidelog consumer-groups and the perf tools', { timeout: 240_000 }, () 
     assert.ok(after.every((row) => row[5] === '0'), 'no record that late: the log end');
     const badDate = await tidelog(['consumer-groups', ...B, '--reset-offsets', '--group', 'payments-app', '--all-topics', '--to-datetime', 'yesterday']);
     assert.equal(badDate.code, 2);
+
+    // --delete-offsets as Kafka's ConsumerGroupCommand prints it (ours on partition 0, then theirs on 1).
+    const ours = await tidelog(['consumer-groups', ...B, '--delete-offsets', '--group', 'payments-app', '--topic', 'payments:0']);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.equal(ours.stdout, 'Request succeeded for deleting offsets from group payments-app.\n\nTOPIC           PARTITION  STATUS         \npayments        0          Successful     \n');
+    after = rows((await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app'])).stdout).slice(1);
+    assert.deepEqual(after.map((row) => row[2]), ['1'], 'only partition 1 still has a committed offset');
+    const theirs = await runKafkaClass(await ensureKafkaLibs(), 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [...B, '--delete-offsets', '--group', 'payments-app', '--topic', 'payments:1'], { heap: '256M', timeoutMs: 120_000 });
+    assert.equal(theirs.code, 0, theirs.stderr);
+    assert.equal(ours.stdout.replace(/\npayments( +)0 /, '\npayments$11 '), theirs.stdout);
+    // With no offsets left the Empty group is gone (as in Kafka); commit again for --delete below.
+    assert.equal((await tidelog(['consumer-groups', ...B, '--reset-offsets', '--group', 'payments-app', '--topic', 'payments', '--to-earliest', '--execute'])).code, 0);
 
     const deleted = await tidelog(['consumer-groups', ...B, '--delete', '--group', 'payments-app']);
     assert.equal(deleted.code, 0, deleted.stderr);
