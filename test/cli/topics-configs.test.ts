@@ -49,6 +49,28 @@ describe('tidelog topics and configs', { timeout: 180_000 }, () => {
     assert.equal((await tidelog(['topics', ...B, '--list', '--exclude-internal'])).stdout, '');
   });
 
+  it('filters --list and --describe as kafka-topics.sh does', async () => {
+    assert.equal((await tidelog(['topics', ...B, '--create', '--topic', 'flags.a', '--partitions', '2', '--config', 'retention.ms=1000000'])).code, 0);
+    assert.equal((await tidelog(['topics', ...B, '--create', '--topic', 'flags.b', '--partitions', '1'])).code, 0);
+    assert.equal((await tidelog(['topics', ...B, '--list', '--topic', 'flags\\..*'])).stdout, 'flags.a\nflags.b\n');
+    assert.equal((await tidelog(['topics', ...B, '--list', '--topic', 'flags.b'])).stdout, 'flags.b\n');
+    const overrides = await tidelog(['topics', ...B, '--describe', '--topic', 'flags\\..*', '--topics-with-overrides']);
+    assert.equal(overrides.code, 0, overrides.stderr);
+    assert.match(overrides.stdout, /^Topic: flags\.a\tTopicId: \S+\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: retention\.ms=1000000\n$/);
+    const regex = await tidelog(['topics', ...B, '--describe', '--topic', 'flags\\..*']);
+    assert.equal(regex.stdout.split('\n').filter((l) => l.startsWith('Topic: ')).length, 2);
+    // One healthy broker: no partition is under-replicated or without a leader.
+    for (const flag of ['--under-replicated-partitions', '--unavailable-partitions']) {
+      const r = await tidelog(['topics', ...B, '--describe', flag]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '', flag);
+    }
+    const misplaced = await tidelog(['topics', ...B, '--list', '--unavailable-partitions']);
+    assert.equal(misplaced.code, 2);
+    assert.equal(misplaced.stderr, 'tidelog: --unavailable-partitions goes with --describe\n');
+    for (const t of ['flags.a', 'flags.b']) assert.equal((await tidelog(['topics', ...B, '--delete', '--topic', t])).code, 0);
+  });
+
   it('creates nothing when a config is invalid', async () => {
     const bad = await tidelog(['topics', ...B, '--create', '--topic', 'badconf', '--partitions', '1', '--config', 'retention.ms=soon']);
     assert.equal(bad.code, 1);
