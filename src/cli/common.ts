@@ -100,6 +100,14 @@ export function clientProperties(file: string, flag: string): Record<string, str
   return props;
 }
 
+/**
+ * Client properties from a --producer.config / --consumer.config file with the command
+ * line's key=value properties on top (Kafka's order: the flags win over the file).
+ */
+export function mergedProperties(file: string | undefined, flag: string, overrides: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...(file !== undefined ? clientProperties(file, flag) : {}), ...overrides };
+}
+
 /** The client settings Tidelog's client honours from a properties file: client.id and request.timeout.ms. */
 export function clientSettings(props: Readonly<Record<string, string>>, flag: string): { clientId?: string; requestTimeoutMs?: number } {
   const out: { clientId?: string; requestTimeoutMs?: number } = {};

@@ -9,7 +9,7 @@ import { ErrorCode, errorName } from '../protocol/errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../client/kafka-client.js';
 import { GroupMember } from '../client/group-member.js';
 import { decodeRecordBatches } from '../client/record-batch.js';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags } from './common.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, clientSettings, connectClient, mergedProperties, intFlag, out, parseFlags } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tidelog consumer-perf --bootstrap-server HOST:PORT --topic NAME --messages N [options]
@@ -23,6 +23,8 @@ Options:
   --group ID                Consume as a member of this group and commit at the end
   --fetch-size BYTES        Bytes per partition per fetch (default 1048576)
   --timeout MS              Give up when no record arrived for MS milliseconds (default 10000)
+  --reporting-interval MS   How often to print a progress line on stderr (default 5000)
+  --consumer.config FILE    Consumer properties file: client.id, request.timeout.ms
   --hide-header             Print the values line only
   --json                    Print the result as one JSON object
 ${CONNECTION_HELP}
@@ -42,6 +44,7 @@ const OPTIONS = {
   'hide-header': { type: 'boolean' },
   'show-detailed-stats': { type: 'boolean' },
   'reporting-interval': { type: 'string' },
+  'consumer.config': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -66,7 +69,8 @@ export async function runConsumerPerf(args: string[]): Promise<number> {
   const reportMs = intFlag(v['reporting-interval'], '--reporting-interval', { min: 1 }) ?? REPORT_INTERVAL_MS;
   const topicName = v.topic;
 
-  const client = await connectClient(v, 'tidelog-consumer-perf');
+  const consumerProps = mergedProperties(v['consumer.config'], '--consumer.config', {});
+  const client = await connectClient(v, consumerProps['client.id'] ?? 'tidelog-consumer-perf', clientSettings(consumerProps, '--consumer.config').requestTimeoutMs);
   const member = v.group !== undefined ? new GroupMember(client, { groupId: v.group, topics: [topicName] }) : null;
   try {
     const topic = await client.topic(topicName);
