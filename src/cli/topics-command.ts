@@ -52,6 +52,14 @@ const OPTIONS = {
   'topics-with-overrides': { type: 'boolean' },
 } as const;
 
+/**
+ * A topic id as Kafka's tools print it (org.apache.kafka.common.Uuid.toString: the 16 bytes
+ * in URL-safe base64 without padding), from the UUID text the client decodes.
+ */
+function kafkaUuid(uuid: string): string {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex').toString('base64url');
+}
+
 /** --describe's filters (Kafka's TopicCommand.DescribeOptions). */
 interface DescribeFilters {
   readonly excludeInternal: boolean;
@@ -160,14 +168,14 @@ async function describe(client: KafkaClient, topicFlag: string | undefined, filt
     const overrides = described.configs.filter((c) => c.source === 1).map((c) => `${c.name}=${c.isSensitive ? '(sensitive)' : c.value}`);
     const rf = t.partitions[0]?.replicas.length ?? 0;
     if (!partitionFilter && (!filters.withOverrides || overrides.length > 0)) {
-      lines.push(`Topic: ${t.name}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${overrides.join(',')}`);
+      lines.push(`Topic: ${t.name}\tTopicId: ${kafkaUuid(t.topicId)}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${overrides.join(',')}`);
     }
     if (filters.withOverrides) continue;
     for (const p of t.partitions) {
       const underReplicated = p.isr.length < p.replicas.length;
       const unavailable = p.leader < 0 || !live.has(p.leader);
       if (partitionFilter && !((filters.underReplicated && underReplicated) || (filters.unavailable && unavailable))) continue;
-      lines.push(`\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader < 0 ? 'none' : p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`);
+      lines.push(`\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader < 0 ? 'none' : p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\tElr: N/A\tLastKnownElr: N/A`);
     }
   }
   await out(lines.map((l) => `${l}\n`).join(''));
