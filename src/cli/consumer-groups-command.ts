@@ -6,7 +6,7 @@
 import { ErrorCode, errorMessage, errorName } from '../protocol/errors.js';
 import { KafkaClientError, type KafkaClient } from '../client/kafka-client.js';
 import { GroupAdmin, type GroupDescription, type ResetTarget } from '../client/group-admin.js';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags, table } from './common.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tidelog consumer-groups --bootstrap-server HOST:PORT ACTION [options]
@@ -78,7 +78,7 @@ export async function runConsumerGroups(args: string[]): Promise<number> {
     switch (action) {
       case 'list': {
         const listed = await client.listGroups();
-        if (v.state) await out(`${table(['GROUP', 'STATE'], listed.map((g) => [g.groupId, g.state]))}\n`);
+        if (v.state) await out(`${kafkaTable([{ min: 25 }, { min: 20, padLast: true }], ['GROUP', 'STATE'], listed.map((g) => [g.groupId, g.state]))}\n`);
         else await out(listed.map((g) => `${g.groupId}\n`).join(''));
         return 0;
       }
@@ -118,7 +118,8 @@ async function describe(client: KafkaClient, groupId: string, view: 'offsets' | 
   const members = d.members;
   if (view === 'state') {
     const coordinator = await client.coordinator(groupId);
-    await out(`\n${table(['GROUP', 'COORDINATOR', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'], [[groupId, coordinator.address, d.protocol || '-', d.state, members.length]])}\n`);
+    const coordinatorText = `${coordinator.address}  (${coordinatorId(client, coordinator.address)})`;
+    await out(`\n${kafkaTable([{ min: 15 }, { min: 25 }, { min: 20 }, { min: 20 }, {}], ['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'], [[groupId, coordinatorText, d.protocol || '-', d.state, members.length]])}\n`);
     return;
   }
   if (view === 'members') {
@@ -128,11 +129,18 @@ async function describe(client: KafkaClient, groupId: string, view: 'offsets' | 
     }
     const rows = members.map((m) => {
       const row: (string | number)[] = [groupId, m.memberId, m.clientHost, m.clientId, m.assignment.reduce((n, a) => n + a.partitions.length, 0)];
-      // Kafka's --verbose: topic(p,p) per topic, topics sorted, '-' for none.
-      if (verbose) row.push(m.assignment.filter((a) => a.partitions.length > 0).map((a) => `${a.topic}(${[...a.partitions].sort((x, y) => x - y).join(',')})`).sort().join(',') || '-');
+      // Kafka 4's --verbose: epochs and target assignment are the new consumer protocol's ('-' for a classic group).
+      if (verbose) row.push('-', assignmentText(m.assignment), '-', '-');
       return row;
     });
-    await out(`\n${table(['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', ...(verbose ? ['ASSIGNMENT'] : [])], rows)}\n`);
+    const columns = [{ min: 15 }, { min: 15 }, { min: 15 }, { min: 15 }, { min: 15, padLast: true }];
+    const header = ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS'];
+    if (verbose) {
+      columns.push({ min: 15 }, { min: 20 }, { min: 15 }, { min: 20, padLast: true });
+      header.push('CURRENT-EPOCH', 'CURRENT-ASSIGNMENT', 'TARGET-EPOCH', 'TARGET-ASSIGNMENT');
+    }
+    // Kafka's non-verbose format ends with "%-15s " (its verbose columns would follow the space).
+    await out(`\n${kafkaTable(columns, header, rows, verbose ? '' : ' ')}\n`);
     return;
   }
   const offsets = await admin.offsets(d);
@@ -149,8 +157,32 @@ async function describe(client: KafkaClient, groupId: string, view: 'offsets' | 
     o.member?.clientHost ?? '-',
     o.member?.clientId ?? '-',
   ]);
-  text += `${table(['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'], rows)}\n`;
+  text += `${kafkaTable([{ min: 15 }, { min: 15 }, { min: 10 }, { min: 15 }, { min: 15 }, { min: 15 }, { min: 15 }, { min: 15 }, {}], ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'], rows)}\n`;
   await out(text);
+}
+
+/**
+ * Kafka's printf tables ("%-15s %-10s ..."): each column padded to the larger of its minimum
+ * width and its widest cell, one space between columns; the last column is not padded unless
+ * padLast (Kafka's formats that end in "%-20s"). `tail` is appended to every line.
+ */
+function kafkaTable(columns: readonly { min?: number; padLast?: boolean }[], header: readonly string[], rows: readonly (readonly (string | number)[])[], tail = ''): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = columns.map((c, i) => Math.max(c.min ?? 0, ...cells.map((r) => (r[i] ?? '').length)));
+  return cells
+    .map((r) => r.map((cell, i) => (i < r.length - 1 || columns[i]?.padLast ? cell.padEnd(widths[i]!) : cell)).join(' ') + tail)
+    .join('\n');
+}
+
+/** Kafka 4's assignment text: topic:p,p per topic (partitions sorted as strings, as Kafka does), topics sorted, joined by ';'. */
+function assignmentText(assignment: readonly { topic: string; partitions: readonly number[] }[]): string {
+  const text = assignment.filter((a) => a.partitions.length > 0).map((a) => `${a.topic}:${a.partitions.map(String).sort().join(',')}`).sort().join(';');
+  return text === '' ? '-' : text;
+}
+
+/** The node id of the coordinator at host:port, from the client's broker list ('-1' when unknown). */
+function coordinatorId(client: KafkaClient, address: string): number {
+  return client.knownBrokers().find((b) => `${b.host}:${b.port}` === address)?.nodeId ?? -1;
 }
 
 type Flags = NonNullable<ReturnType<typeof parseFlags<typeof OPTIONS>>>['values'];
@@ -213,7 +245,7 @@ async function resetOffsets(client: KafkaClient, groupId: string, v: Flags): Pro
   } else {
     process.stderr.write('WARN: No action will be performed as the --execute option is missing. Showing the plan only.\n');
   }
-  await out(`\n${table(['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], plan.map((p) => [groupId, p.topic, p.partition, p.newOffset]))}\n`);
+  await out(`\n${kafkaTable([{ min: 15 }, { min: 15 }, { min: 10 }, {}], ['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], plan.map((p) => [groupId, p.topic, p.partition, p.newOffset]))}\n`);
   return 0;
 }
 

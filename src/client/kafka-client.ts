@@ -252,6 +252,11 @@ export class KafkaClient {
     return this.connectTo(b.host, b.port);
   }
 
+  /** The brokers learned so far (from Metadata and FindCoordinator). */
+  knownBrokers(): BrokerInfo[] {
+    return [...this.brokers.values()];
+  }
+
   async controller(): Promise<BrokerConnection> {
     if (this.controllerId < 0) await this.metadata([]);
     return this.controllerId >= 0 ? this.broker(this.controllerId) : this.anyBroker();

@@ -59,12 +59,20 @@ describe('tidelog consumer-groups and the perf tools', { timeout: 240_000 }, () 
       assert.equal(row[8], 'payments-app', 'the client id');
     }
     const state = await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app', '--state']);
-    assert.match(state.stdout, /payments-app\s+127\.0\.0\.1:\d+\s+\S+\s+Stable\s+1/);
+    assert.match(state.stdout, /payments-app\s+127\.0\.0\.1:\d+ {2}\(0\)\s+\S+\s+Stable\s+1/);
     const members = await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app', '--members']);
     assert.match(members.stdout, /payments-app\s+payments-app-\S+\s+\S+\s+payments-app\s+2/);
     const verbose = await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app', '--members', '--verbose']);
-    assert.deepEqual(rows(verbose.stdout)[0], ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT']);
-    assert.equal(rows(verbose.stdout)[1]![5], 'payments(0,1)');
+    assert.deepEqual(rows(verbose.stdout)[0], ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'CURRENT-EPOCH', 'CURRENT-ASSIGNMENT', 'TARGET-EPOCH', 'TARGET-ASSIGNMENT']);
+    assert.equal(rows(verbose.stdout)[1]![6], 'payments:0,1');
+    // Each describe view, byte for byte, as Kafka 4.4's ConsumerGroupCommand prints it for the same live group.
+    const libs = await ensureKafkaLibs();
+    for (const view of [[], ['--members'], ['--members', '--verbose'], ['--state']]) {
+      const args = [...B, '--describe', '--group', 'payments-app', ...view];
+      const [ours, theirs] = await Promise.all([tidelog(['consumer-groups', ...args]), runKafkaClass(libs, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', args, { heap: '256M', timeoutMs: 120_000 })]);
+      assert.equal(theirs.code, 0, theirs.stderr);
+      assert.equal(ours.stdout, theirs.stdout, `--describe ${view.join(' ')}`);
+    }
     const busyOffsets = await tidelog(['consumer-groups', ...B, '--delete-offsets', '--group', 'payments-app', '--topic', 'payments']);
     assert.equal(busyOffsets.code, 1, 'a partition failed');
     assert.match(busyOffsets.stdout, /\npayments {8}0 {10}Error: GROUP_SUBSCRIBED_TO_TOPIC: Deleting offsets of a topic is forbidden while the consumer group is actively subscribed to it\.\n/);
@@ -110,7 +118,7 @@ describe('tidelog consumer-groups and the perf tools', { timeout: 240_000 }, () 
     assert.equal(ours.stdout, 'Request succeeded for deleting offsets from group payments-app.\n\nTOPIC           PARTITION  STATUS         \npayments        0          Successful     \n');
     after = rows((await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app'])).stdout).slice(1);
     assert.deepEqual(after.map((row) => row[2]), ['1'], 'only partition 1 still has a committed offset');
-    const theirs = await runKafkaClass(await ensureKafkaLibs(), 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [...B, '--delete-offsets', '--group', 'payments-app', '--topic', 'payments:1'], { heap: '256M', timeoutMs: 120_000 });
+    const theirs = await runKafkaClass(libs, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [...B, '--delete-offsets', '--group', 'payments-app', '--topic', 'payments:1'], { heap: '256M', timeoutMs: 120_000 });
     assert.equal(theirs.code, 0, theirs.stderr);
     assert.equal(ours.stdout.replace(/\npayments( +)0 /, '\npayments$11 '), theirs.stdout);
     // With no offsets left the Empty group is gone (as in Kafka); commit again for --delete below.
