@@ -34,6 +34,7 @@ Options:
   --print-data-log          Print each record's key and payload (implies --deep-iteration)
   --deep-iteration          Print each record, not only each batch
   --offsets-decoder         Decode the records of __consumer_offsets (offset commits and group metadata)
+  --skip-record-metadata    With --print-data-log: print keys and payloads without the record's metadata
   --key-decoder-class C     Accepted for Kafka's scripts; keys are printed as UTF-8
   --value-decoder-class C   Accepted for Kafka's scripts; payloads are printed as UTF-8
   --verify-index-only       Check index entries against the log without printing them
@@ -46,6 +47,7 @@ const OPTIONS = {
   'print-data-log': { type: 'boolean' },
   'deep-iteration': { type: 'boolean' },
   'offsets-decoder': { type: 'boolean' },
+  'skip-record-metadata': { type: 'boolean' },
   'key-decoder-class': { type: 'string' },
   'value-decoder-class': { type: 'string' },
   'verify-index-only': { type: 'boolean' },
@@ -64,6 +66,7 @@ interface Options {
   readonly deep: boolean;
   readonly printData: boolean;
   readonly offsetsDecoder: boolean;
+  readonly skipRecordMetadata: boolean;
   readonly verifyOnly: boolean;
   readonly sanityOnly: boolean;
   readonly maxBytes: number;
@@ -93,6 +96,7 @@ export async function runDumpLog(args: string[]): Promise<number> {
     printData: v['print-data-log'] === true || v['offsets-decoder'] === true,
     deep: v['print-data-log'] === true || v['offsets-decoder'] === true || v['deep-iteration'] === true,
     offsetsDecoder: v['offsets-decoder'] === true,
+    skipRecordMetadata: v['skip-record-metadata'] === true,
     verifyOnly: v['verify-index-only'] === true,
     sanityOnly: v['index-sanity-check'] === true,
     maxBytes,
@@ -231,14 +235,23 @@ function dumpLog(file: string, options: Options, findings: Findings, lines: stri
 /** One record line, as Kafka's DumpLogSegments.dumpLog (v2 batches). */
 function recordLine(record: ConsumedRecord, batch: ConsumedBatch, baseSequence: number, options: Options): string {
   const sequence = baseSequence === -1 ? -1 : (baseSequence + (record.offset - batch.baseOffset)) % 2 ** 31;
-  let line =
-    `| offset: ${record.offset} ${record.timestampType}: ${record.timestampMs} keySize: ${record.key?.length ?? -1} valueSize: ${record.value?.length ?? -1}` +
-    ` sequence: ${sequence} headerKeys: [${record.headers.map((h) => h.key).join(',')}]`;
-  if (batch.isControl) line += controlText(record);
+  // Kafka's prefix: "| " before the first field printed, " " before each later one.
+  let prefix = '| ';
+  let line = '';
+  if (!options.skipRecordMetadata) {
+    line +=
+      `${prefix}offset: ${record.offset} ${record.timestampType}: ${record.timestampMs} keySize: ${record.key?.length ?? -1} valueSize: ${record.value?.length ?? -1}` +
+      ` sequence: ${sequence} headerKeys: [${record.headers.map((h) => h.key).join(',')}]`;
+    prefix = ' ';
+    if (batch.isControl) line += controlText(record);
+  }
   if (options.printData && !batch.isControl) {
     const [key, payload] = options.offsetsDecoder ? offsetsText(record) : [record.key?.toString('utf8') ?? null, record.value?.toString('utf8') ?? null];
-    if (key !== null) line += ` key: ${key}`;
-    if (payload !== null) line += ` payload: ${payload}`;
+    if (key !== null) {
+      line += `${prefix}key: ${key}`;
+      prefix = ' ';
+    }
+    if (payload !== null) line += `${prefix}payload: ${payload}`;
   }
   return line;
 }

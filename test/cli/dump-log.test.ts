@@ -80,6 +80,7 @@ describe('tidelog dump-log prints what Kafka DumpLogSegments prints', { timeout:
     await both(['--files', files(segments, '.log')]);
     await both(['--files', files(segments, '.log', '.index', '.timeindex'), '--deep-iteration']);
     await both(['--files', files(segments, '.log'), '--print-data-log']);
+    await both(['--files', files(segments, '.log'), '--print-data-log', '--skip-record-metadata']);
   });
 
   it('index checks and the offsets decoder', async () => {
