@@ -146,6 +146,12 @@ describe('tidelog consumer-groups and the perf tools', { timeout: 240_000 }, () 
     const [header, line] = consumed.stdout.trimEnd().split('\n');
     assert.equal(header, 'start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec');
     assert.equal(line!.split(', ')[4], '20500');
+    const detailed = await tidelog(['consumer-perf', ...B, '--topic', 'perf', '--messages', '5000', '--show-detailed-stats', '--reporting-interval', '1000']);
+    assert.equal(detailed.code, 0, detailed.stderr);
+    const detailedLines = detailed.stdout.trimEnd().split('\n');
+    assert.equal(detailedLines[0], 'time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec');
+    for (const l of detailedLines.slice(1)) assert.match(l, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}, 0, [\d.]+, [\d.]+, \d+, [\d.]+, \d+, \d+, [\d.]+, [\d.]+$/);
+    assert.equal(detailedLines.at(-1)!.split(', ')[4], '5000', 'the last line counts every record; no summary line follows');
     const perfJson = await tidelog(['consumer-perf', ...B, '--topic', 'perf', '--messages', '100', '--group', 'perf-readers', '--json']);
     assert.equal((JSON.parse(perfJson.stdout) as { records: number }).records, 100);
   });
