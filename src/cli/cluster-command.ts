@@ -44,7 +44,8 @@ export async function runCluster(args: string[]): Promise<number> {
     await out(`${HELP}\n`);
     return 0;
   }
-  if (sub !== 'info' && sub !== 'metadata') throw new UsageError(`unknown cluster subcommand '${sub ?? ''}' (tidelog cluster info)`);
+  if (sub === undefined) throw new UsageError('tidelog cluster needs a subcommand: info');
+  if (sub !== 'info' && sub !== 'metadata') throw new UsageError(`unknown cluster subcommand '${sub}' (tidelog cluster info)`);
   const parsed = parseFlags(rest, OPTIONS, HELP);
   if (!parsed) return 0;
   const v = parsed.values;

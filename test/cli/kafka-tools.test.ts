@@ -210,6 +210,7 @@ describe('tidelog get-offsets, delete-records, leader-election, log-dirs, broker
       { args: ['leader-election', ...B, '--election-type', 'preferred', '--topic', 'orders'], code: 2, message: /--topic needs --partition/ },
       { args: ['log-dirs', ...B], code: 2, message: /--describe is required/ },
       { args: ['cluster', 'nodes', ...B], code: 2, message: /unknown cluster subcommand 'nodes'/ },
+      { args: ['cluster'], code: 2, message: /tidelog cluster needs a subcommand: info/ },
       { args: ['broker-api-versions', '--bootstrap-server', '127.0.0.1:1'], code: 1, message: /cannot connect to any bootstrap server/ },
     ];
     for (const c of cases) {
