@@ -2,6 +2,7 @@
 // --bootstrap-server flag (and Kafka's older --broker-list, and --zookeeper, which finds the
 // brokers registered in ZooKeeper), key=value lists, a connected KafkaClient, aligned tables, and Kafka error
 // codes turned into one-line errors.
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KafkaClient } from '../client/kafka-client.js';
 import { errorName } from '../protocol/errors.js';
@@ -25,6 +26,7 @@ export const CONNECTION_OPTIONS = {
 } as const satisfies Options;
 
 export const CONNECTION_HELP = `  --bootstrap-server HOST:PORT[,HOST:PORT]   The broker(s) to connect to (required; --broker-list is accepted too)
+  --command-config FILE                      Client properties (client.id, request.timeout.ms, bootstrap.servers)
   --help                                     This help`;
 
 /** Parses flags; prints help and returns null for --help; a UsageError for anything unknown. */
@@ -55,7 +57,7 @@ export function parseFlags<const O extends Options>(args: string[], options: O, 
   return parsed;
 }
 
-export type BootstrapFlags = { 'bootstrap-server'?: string | undefined; 'broker-list'?: string | undefined; zookeeper?: string | undefined };
+export type BootstrapFlags = { 'bootstrap-server'?: string | undefined; 'broker-list'?: string | undefined; zookeeper?: string | undefined; 'command-config'?: string | undefined };
 
 /** The bootstrap servers: --bootstrap-server, else --broker-list, else the brokers registered in --zookeeper. */
 export async function bootstrapOf(values: BootstrapFlags): Promise<string> {
@@ -65,8 +67,53 @@ export async function bootstrapOf(values: BootstrapFlags): Promise<string> {
   throw new UsageError('--bootstrap-server HOST:PORT is required');
 }
 
+/**
+ * Connects; --command-config (a Java properties file, as Kafka's tools take) sets client.id and
+ * request.timeout.ms and, when given, wins over the command's defaults.
+ */
 export async function connectClient(values: BootstrapFlags, clientId: string, requestTimeoutMs?: number): Promise<KafkaClient> {
-  return KafkaClient.connect({ bootstrap: await bootstrapOf(values), clientId, ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
+  const props = values['command-config'] !== undefined ? clientProperties(values['command-config'], '--command-config') : {};
+  const settings = clientSettings(props, '--command-config');
+  return KafkaClient.connect({
+    bootstrap: props['bootstrap.servers'] !== undefined && values['bootstrap-server'] === undefined && values['broker-list'] === undefined && values.zookeeper === undefined ? props['bootstrap.servers'] : await bootstrapOf(values),
+    clientId: settings.clientId ?? clientId,
+    ...((settings.requestTimeoutMs ?? requestTimeoutMs) !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs ?? requestTimeoutMs } : {}),
+  });
+}
+
+/** A Java properties file (key=value or key: value lines; # and ! comments), as Kafka's tools read --command-config. */
+export function clientProperties(file: string, flag: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const props: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (!m) throw new UsageError(`${flag} ${file}: cannot read line '${line}'`);
+    props[m[1]!] = m[2]!;
+  }
+  return props;
+}
+
+/**
+ * Client properties from a --producer.config / --consumer.config file with the command
+ * line's key=value properties on top (Kafka's order: the flags win over the file).
+ */
+export function mergedProperties(file: string | undefined, flag: string, overrides: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...(file !== undefined ? clientProperties(file, flag) : {}), ...overrides };
+}
+
+/** The client settings Tidelog's client honours from a properties file: client.id and request.timeout.ms. */
+export function clientSettings(props: Readonly<Record<string, string>>, flag: string): { clientId?: string; requestTimeoutMs?: number } {
+  const out: { clientId?: string; requestTimeoutMs?: number } = {};
+  if (props['client.id'] !== undefined) out.clientId = props['client.id'];
+  if (props['request.timeout.ms'] !== undefined) out.requestTimeoutMs = intFlag(props['request.timeout.ms'], `${flag} request.timeout.ms`, { min: 1 })!;
+  return out;
 }
 
 /** key=value pairs from repeated flags; `splitCommas` also splits each on commas outside [brackets] (kafka-configs' --add-config). */

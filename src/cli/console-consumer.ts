@@ -7,7 +7,7 @@ import { ErrorCode, errorName } from '../protocol/errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../client/kafka-client.js';
 import { GroupMember } from '../client/group-member.js';
 import { decodeRecordBatches, type ConsumedRecord } from '../client/record-batch.js';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags, parseKeyValues } from './common.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, clientSettings, connectClient, mergedProperties, intFlag, out, parseFlags, parseKeyValues } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tidelog console-consumer --bootstrap-server HOST:PORT --topic NAME [options]
@@ -29,6 +29,8 @@ Options:
   --property line.separator=SEP  After each record (default: a newline)
   --isolation-level LEVEL        read_uncommitted (default) or read_committed
   --consumer-property KEY=VALUE  client.id, auto.offset.reset (earliest/latest)
+  --consumer.config FILE         Consumer properties file (client.id, group.id, auto.offset.reset,
+                                 request.timeout.ms); --consumer-property wins over it
 ${CONNECTION_HELP}
 
 Example:
@@ -45,6 +47,7 @@ const OPTIONS = {
   'timeout-ms': { type: 'string' },
   property: { type: 'string', multiple: true },
   'consumer-property': { type: 'string', multiple: true },
+  'consumer.config': { type: 'string' },
   'isolation-level': { type: 'string' },
 } as const;
 
@@ -86,7 +89,7 @@ export async function runConsoleConsumer(args: string[]): Promise<number> {
   const v = parsed.values;
   if (!v.topic) throw new UsageError('--topic is required');
   const props = parseKeyValues(v.property, '--property');
-  const consumerProps = parseKeyValues(v['consumer-property'], '--consumer-property');
+  const consumerProps = mergedProperties(v['consumer.config'], '--consumer.config', parseKeyValues(v['consumer-property'], '--consumer-property'));
   const partitionFlag = intFlag(v.partition, '--partition', { min: 0 });
   const maxMessages = intFlag(v['max-messages'], '--max-messages', { min: 1 });
   const timeoutMs = intFlag(v['timeout-ms'], '--timeout-ms', { min: 1 });
@@ -110,7 +113,7 @@ export async function runConsoleConsumer(args: string[]): Promise<number> {
   };
   const topicName = v.topic;
 
-  const client = await connectClient(v, consumerProps['client.id'] ?? 'tidelog-console-consumer');
+  const client = await connectClient(v, consumerProps['client.id'] ?? 'tidelog-console-consumer', clientSettings(consumerProps, '--consumer.config').requestTimeoutMs);
   let consumed = 0;
   let stopping = false;
   const onSignal = () => {

@@ -9,7 +9,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { Compression, COMPRESSION_NAMES, type CompressionName } from '../client/compression.js';
 import { encodeRecordBatch, type ProducerRecord } from '../client/record-batch.js';
 import { partitionForKey } from '../client/partitioner.js';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, kafkaError, parseFlags, parseKeyValues } from './common.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, clientSettings, connectClient, mergedProperties, intFlag, kafkaError, parseFlags, parseKeyValues } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tidelog console-producer --bootstrap-server HOST:PORT --topic NAME [options] < lines
@@ -24,6 +24,8 @@ Options:
                                   batch.size (bytes, default 16384), compression.type
   --request-required-acks ACKS    Same as --producer-property acks=ACKS
   --compression-codec CODEC       none (default), gzip, snappy, lz4 or zstd
+  --producer.config FILE          Producer properties file (the keys above, client.id,
+                                  request.timeout.ms); --producer-property wins over it
 ${CONNECTION_HELP}
 
 Example:
@@ -60,7 +62,7 @@ export async function runConsoleProducer(args: string[]): Promise<number> {
   const v = parsed.values;
   if (!v.topic) throw new UsageError('--topic is required');
   const props = parseKeyValues(v.property, '--property');
-  const producerProps = parseKeyValues(v['producer-property'], '--producer-property');
+  const producerProps = mergedProperties(v['producer.config'], '--producer.config', parseKeyValues(v['producer-property'], '--producer-property'));
   const parseKey = props['parse.key'] === 'true';
   const keySeparator = props['key.separator'] ?? '\t';
   const acks = parseAcks(v['request-required-acks'] ?? producerProps.acks);
@@ -69,7 +71,7 @@ export async function runConsoleProducer(args: string[]): Promise<number> {
   const batchBytes = intFlag(producerProps['batch.size'], 'batch.size', { min: 1 }) ?? 16_384;
   const topicName = v.topic;
 
-  const client = await connectClient(v, producerProps['client.id'] ?? 'tidelog-console-producer');
+  const client = await connectClient(v, producerProps['client.id'] ?? 'tidelog-console-producer', clientSettings(producerProps, '--producer.config').requestTimeoutMs);
   try {
     const topic = await client.topic(topicName, { autoCreate: true });
     const partitionCount = topic.partitions.length;

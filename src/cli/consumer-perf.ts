@@ -9,7 +9,7 @@ import { ErrorCode, errorName } from '../protocol/errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../client/kafka-client.js';
 import { GroupMember } from '../client/group-member.js';
 import { decodeRecordBatches } from '../client/record-batch.js';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags } from './common.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, clientSettings, connectClient, mergedProperties, intFlag, out, parseFlags } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 
 const HELP = `Usage: tidelog consumer-perf --bootstrap-server HOST:PORT --topic NAME --messages N [options]
@@ -23,6 +23,9 @@ Options:
   --group ID                Consume as a member of this group and commit at the end
   --fetch-size BYTES        Bytes per partition per fetch (default 1048576)
   --timeout MS              Give up when no record arrived for MS milliseconds (default 10000)
+  --reporting-interval MS   How often to print a progress line on stderr (default 5000)
+  --show-detailed-stats     Print Kafka's per-interval stats lines on stdout instead of the summary
+  --consumer.config FILE    Consumer properties file: client.id, request.timeout.ms
   --hide-header             Print the values line only
   --json                    Print the result as one JSON object
 ${CONNECTION_HELP}
@@ -42,10 +45,23 @@ const OPTIONS = {
   'hide-header': { type: 'boolean' },
   'show-detailed-stats': { type: 'boolean' },
   'reporting-interval': { type: 'string' },
+  'consumer.config': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
 const REPORT_INTERVAL_MS = 5000;
+
+const DETAILED_HEADER = 'time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec';
+
+/** One --show-detailed-stats line (Kafka's ConsumerPerformance.printConsumerProgress, thread id 0): totals, then the interval's rates. */
+function detailedLine(endMs: number, startMs: number, bytes: number, lastBytes: number, count: number, lastCount: number, joinMs: number): string {
+  const mb = bytes / 1024 / 1024;
+  const lastMb = lastBytes / 1024 / 1024;
+  const elapsedMs = Math.max(1, endMs - startMs);
+  const fetchMs = Math.max(1, elapsedMs - joinMs);
+  const rates = [1000 * ((mb - lastMb) / elapsedMs), ((count - lastCount) / elapsedMs) * 1000];
+  return [kafkaDate(endMs), 0, mb.toFixed(4), rates[0]!.toFixed(4), count, rates[1]!.toFixed(4), joinMs, elapsedMs - joinMs, ((1000 * (mb - lastMb)) / fetchMs).toFixed(4), (((count - lastCount) / fetchMs) * 1000).toFixed(4)].join(', ');
+}
 
 /** Kafka's "yyyy-MM-dd HH:mm:ss:SSS" in local time. */
 function kafkaDate(ms: number): string {
@@ -66,7 +82,8 @@ export async function runConsumerPerf(args: string[]): Promise<number> {
   const reportMs = intFlag(v['reporting-interval'], '--reporting-interval', { min: 1 }) ?? REPORT_INTERVAL_MS;
   const topicName = v.topic;
 
-  const client = await connectClient(v, 'tidelog-consumer-perf');
+  const consumerProps = mergedProperties(v['consumer.config'], '--consumer.config', {});
+  const client = await connectClient(v, consumerProps['client.id'] ?? 'tidelog-consumer-perf', clientSettings(consumerProps, '--consumer.config').requestTimeoutMs);
   const member = v.group !== undefined ? new GroupMember(client, { groupId: v.group, topics: [topicName] }) : null;
   try {
     const topic = await client.topic(topicName);
@@ -88,11 +105,18 @@ export async function runConsumerPerf(args: string[]): Promise<number> {
     let count = 0;
     let bytes = 0;
     let lastRecordAt = performance.now();
-    let window = { at: performance.now(), count: 0, bytes: 0 };
+    let window = { at: performance.now(), atMs: Date.now(), count: 0, bytes: 0 };
+    const detailed = v['show-detailed-stats'] === true;
+    if (detailed && !v['hide-header'] && !v.json) await out(`${DETAILED_HEADER}\n`);
     const progress = setInterval(() => {
       const s = (performance.now() - window.at) / 1000;
-      process.stderr.write(`${count} records consumed, ${((count - window.count) / s).toFixed(1)} records/sec (${((bytes - window.bytes) / s / 1024 / 1024).toFixed(2)} MB/sec)\n`);
-      window = { at: performance.now(), count, bytes };
+      // Kafka reports when a record arrives after the interval: an idle interval prints nothing.
+      if (detailed && count === window.count) return;
+      if (detailed && !v.json) process.stdout.write(`${detailedLine(Date.now(), window.atMs, bytes, window.bytes, count, window.count, Math.round(rebalanceMs))}\n`);
+      else process.stderr.write(`${count} records consumed, ${((count - window.count) / s).toFixed(1)} records/sec (${((bytes - window.bytes) / s / 1024 / 1024).toFixed(2)} MB/sec)\n`);
+      // Kafka counts the rebalance once, in the first interval.
+      if (detailed) rebalanceMs = 0;
+      window = { at: performance.now(), atMs: Date.now(), count, bytes };
     }, reportMs);
     progress.unref();
     try {
@@ -139,6 +163,9 @@ export async function runConsumerPerf(args: string[]): Promise<number> {
     };
     if (v.json) {
       await out(`${JSON.stringify(result)}\n`);
+    } else if (detailed) {
+      // Kafka prints no summary with --show-detailed-stats; the last interval is the records since the last line.
+      if (count > window.count) await out(`${detailedLine(endMs, window.atMs, bytes, window.bytes, count, window.count, Math.round(rebalanceMs))}\n`);
     } else {
       const header = 'start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec';
       const line = [result.startTime, result.endTime, mb.toFixed(4), result.mbPerSec.toFixed(4), count, result.recordsPerSec.toFixed(4), result.rebalanceTimeMs, result.fetchTimeMs, result.fetchMBPerSec.toFixed(4), result.fetchRecordsPerSec.toFixed(4)].join(', ');

@@ -15,6 +15,13 @@ Commands:
   configs            Describe and alter topic configs
   producer-perf      Measure produce throughput and latency
   consumer-perf      Measure consume throughput
+  get-offsets        Print partition offsets (earliest, latest, max-timestamp, or by time)
+  delete-records     Delete the records of partitions below an offset
+  leader-election    Elect preferred (or unclean) partition leaders
+  log-dirs           Describe brokers' log directories (partition sizes) as JSON
+  broker-api-versions  Print the API versions each broker serves
+  cluster            Cluster info: id, brokers, topics (tidelog cluster info)
+  dump-log           Print the batches, records and index entries of segment files on disk
 
 Run 'tidelog <command> --help' for a command's options.`;
 
@@ -29,6 +36,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   configs: async () => (await import('./configs-command.js')).runConfigs,
   'producer-perf': async () => (await import('./producer-perf.js')).runProducerPerf,
   'consumer-perf': async () => (await import('./consumer-perf.js')).runConsumerPerf,
+  'get-offsets': async () => (await import('./get-offsets-command.js')).runGetOffsets,
+  'delete-records': async () => (await import('./delete-records-command.js')).runDeleteRecords,
+  'leader-election': async () => (await import('./leader-election-command.js')).runLeaderElection,
+  'log-dirs': async () => (await import('./log-dirs-command.js')).runLogDirs,
+  'broker-api-versions': async () => (await import('./broker-api-versions-command.js')).runBrokerApiVersions,
+  cluster: async () => (await import('./cluster-command.js')).runCluster,
+  'dump-log': async () => (await import('./dump-log-command.js')).runDumpLog,
 };
 
 async function main(argv: string[]): Promise<number> {

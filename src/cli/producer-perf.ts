@@ -9,7 +9,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
 import { encodeRecordBatch, type ProducerRecord } from '../client/record-batch.js';
 import type { BrokerConnection } from '../client/kafka-client.js';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, kafkaError, out, parseFlags, parseKeyValues } from './common.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, clientSettings, connectClient, mergedProperties, intFlag, kafkaError, out, parseFlags, parseKeyValues } from './common.js';
 import { parseAcks, parseCompression } from './console-producer.js';
 import { UsageError } from './usage-error.js';
 
@@ -23,7 +23,9 @@ Options:
   --record-size BYTES          Bytes per record value
   --throughput N               Records per second at most; -1 for no limit
   --producer-props K=V ...     acks (default all), batch.size (16384), linger.ms (5),
-                               compression.type (none, gzip, snappy), max.in.flight.requests.per.connection (5)
+                               compression.type (none, gzip, snappy, lz4, zstd),
+                               max.in.flight.requests.per.connection (5), client.id, request.timeout.ms
+  --producer.config FILE       The same properties from a file; --producer-props win over it
   --json                       Print the summary as one JSON object
 ${CONNECTION_HELP}
 
@@ -37,6 +39,7 @@ const OPTIONS = {
   'record-size': { type: 'string' },
   throughput: { type: 'string' },
   'producer-props': { type: 'string', multiple: true },
+  'producer.config': { type: 'string' },
   json: { type: 'boolean' },
   'print-metrics': { type: 'boolean' },
 } as const;
@@ -143,7 +146,7 @@ export async function runProducerPerf(args: string[]): Promise<number> {
   if (recordSize > RECORD_SIZE_MAX) throw new UsageError(`--record-size must be at most ${RECORD_SIZE_MAX}`);
   if (throughput === undefined) throw new UsageError('--throughput is required (-1 for no limit)');
   if (throughput === 0 || throughput < -1) throw new UsageError('--throughput must be positive, or -1 for no limit');
-  const props = parseKeyValues([...(v['producer-props'] ?? []), ...extra], '--producer-props');
+  const props = mergedProperties(v['producer.config'], '--producer.config', parseKeyValues([...(v['producer-props'] ?? []), ...extra], '--producer-props'));
   const acks = parseAcks(props.acks);
   const compression = parseCompression(props['compression.type']);
   const batchBytes = intFlag(props['batch.size'], 'batch.size', { min: 1 }) ?? 16_384;
@@ -151,7 +154,7 @@ export async function runProducerPerf(args: string[]): Promise<number> {
   const maxInFlight = intFlag(props['max.in.flight.requests.per.connection'], 'max.in.flight.requests.per.connection', { min: 1 }) ?? 5;
   const topicName = v.topic;
 
-  const client = await connectClient(v, props['client.id'] ?? 'tidelog-producer-perf');
+  const client = await connectClient(v, props['client.id'] ?? 'tidelog-producer-perf', clientSettings(props, '--producer.config').requestTimeoutMs);
   try {
     const topic = await client.topic(topicName, { autoCreate: true });
     const partitions = topic.partitions.map((p) => p.partition);

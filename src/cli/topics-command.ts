@@ -11,8 +11,8 @@ Create, list, describe, alter and delete topics (as kafka-topics.sh).
 
 Actions (exactly one):
   --create                  Create --topic (with --partitions, --replication-factor, --config)
-  --list                    List topic names
-  --describe                Describe --topic, or every topic
+  --list                    List topic names (--topic REGEX: those matching it)
+  --describe                Describe --topic (a name or REGEX), or every topic
   --alter                   Grow --topic to --partitions N
   --delete                  Delete --topic
 
@@ -24,6 +24,9 @@ Options:
   --if-not-exists           --create: succeed when the topic exists
   --if-exists               --alter, --delete, --describe: succeed when the topic does not exist
   --exclude-internal        --list, --describe: leave out internal topics
+  --under-replicated-partitions   --describe: only partitions whose ISR is smaller than their replicas
+  --unavailable-partitions        --describe: only partitions without a live leader
+  --topics-with-overrides         --describe: only topics with configs of their own (no partition lines)
 ${CONNECTION_HELP}
 
 Examples:
@@ -44,7 +47,38 @@ const OPTIONS = {
   'if-not-exists': { type: 'boolean' },
   'if-exists': { type: 'boolean' },
   'exclude-internal': { type: 'boolean' },
+  'under-replicated-partitions': { type: 'boolean' },
+  'unavailable-partitions': { type: 'boolean' },
+  'topics-with-overrides': { type: 'boolean' },
 } as const;
+
+/**
+ * A topic id as Kafka's tools print it (org.apache.kafka.common.Uuid.toString: the 16 bytes
+ * in URL-safe base64 without padding), from the UUID text the client decodes.
+ */
+function kafkaUuid(uuid: string): string {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex').toString('base64url');
+}
+
+/** --describe's filters (Kafka's TopicCommand.DescribeOptions). */
+interface DescribeFilters {
+  readonly excludeInternal: boolean;
+  readonly ifExists: boolean;
+  readonly underReplicated: boolean;
+  readonly unavailable: boolean;
+  readonly withOverrides: boolean;
+}
+
+/** Kafka's --topic for --list and --describe: a name, or a regular expression matched against whole names. */
+function topicMatcher(topic: string): (name: string) => boolean {
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${topic})$`);
+  } catch {
+    return (name) => name === topic;
+  }
+  return (name) => name === topic || re.test(name);
+}
 
 export async function runTopics(args: string[]): Promise<number> {
   const parsed = parseFlags(args, OPTIONS, HELP);
@@ -59,6 +93,9 @@ export async function runTopics(args: string[]): Promise<number> {
   const replicationFactor = intFlag(v['replication-factor'], '--replication-factor', { min: 1 });
   const configs = parseKeyValues(v.config, '--config');
   if (action !== 'create' && v.config) throw new UsageError('--config is only for --create (use tidelog configs --alter to change a topic)');
+  for (const f of ['under-replicated-partitions', 'unavailable-partitions', 'topics-with-overrides'] as const) {
+    if (v[f] && action !== 'describe') throw new UsageError(`--${f} goes with --describe`);
+  }
 
   const client = await connectClient(v, 'tidelog-topics');
   try {
@@ -72,12 +109,19 @@ export async function runTopics(args: string[]): Promise<number> {
       }
       case 'list': {
         const md = await client.metadata(null);
-        const names = md.topics.filter((t) => !(v['exclude-internal'] && t.isInternal)).map((t) => t.name).sort();
+        const matches = v.topic !== undefined ? topicMatcher(v.topic) : () => true;
+        const names = md.topics.filter((t) => !(v['exclude-internal'] && t.isInternal) && matches(t.name)).map((t) => t.name).sort();
         await out(names.map((n) => `${n}\n`).join(''));
         return 0;
       }
       case 'describe':
-        return await describe(client, v.topic, v['exclude-internal'] ?? false, v['if-exists'] ?? false);
+        return await describe(client, v.topic, {
+          excludeInternal: v['exclude-internal'] ?? false,
+          ifExists: v['if-exists'] ?? false,
+          underReplicated: v['under-replicated-partitions'] ?? false,
+          unavailable: v['unavailable-partitions'] ?? false,
+          withOverrides: v['topics-with-overrides'] ?? false,
+        });
       case 'alter': {
         const r = await client.createPartitions(v.topic!, partitions!);
         if (r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && v['if-exists']) return 0;
@@ -101,11 +145,19 @@ export async function runTopics(args: string[]): Promise<number> {
   }
 }
 
-async function describe(client: KafkaClient, topicFlag: string | undefined, excludeInternal: boolean, ifExists: boolean): Promise<number> {
-  const md = await client.metadata(topicFlag ? topicFlag.split(',') : null);
+async function describe(client: KafkaClient, topicFlag: string | undefined, filters: DescribeFilters): Promise<number> {
+  const { excludeInternal, ifExists } = filters;
+  // A plain list of names is asked for by name (an unknown one is an error); a regex filters every topic.
+  const isRegex = topicFlag !== undefined && /[*?+[\]()|^$\\]/.test(topicFlag);
+  const md = await client.metadata(topicFlag && !isRegex ? topicFlag.split(',') : null);
+  const matches = topicFlag !== undefined && isRegex ? topicMatcher(topicFlag) : () => true;
+  const live = new Set(md.brokers.map((b) => b.nodeId));
+  // Kafka: partition filters print partition lines only; --topics-with-overrides prints topic lines only.
+  const partitionFilter = filters.underReplicated || filters.unavailable;
   const lines: string[] = [];
   for (const t of [...md.topics].sort((a, b) => a.name.localeCompare(b.name))) {
     if (excludeInternal && t.isInternal) continue;
+    if (!matches(t.name)) continue;
     if (t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
       if (ifExists) continue;
       throw new CliError(`topic '${t.name}' does not exist`);
@@ -115,9 +167,15 @@ async function describe(client: KafkaClient, topicFlag: string | undefined, excl
     // Like kafka-topics.sh: only the configs set on the topic itself.
     const overrides = described.configs.filter((c) => c.source === 1).map((c) => `${c.name}=${c.isSensitive ? '(sensitive)' : c.value}`);
     const rf = t.partitions[0]?.replicas.length ?? 0;
-    lines.push(`Topic: ${t.name}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${overrides.join(',')}`);
+    if (!partitionFilter && (!filters.withOverrides || overrides.length > 0)) {
+      lines.push(`Topic: ${t.name}\tTopicId: ${kafkaUuid(t.topicId)}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${overrides.join(',')}`);
+    }
+    if (filters.withOverrides) continue;
     for (const p of t.partitions) {
-      lines.push(`\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader < 0 ? 'none' : p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`);
+      const underReplicated = p.isr.length < p.replicas.length;
+      const unavailable = p.leader < 0 || !live.has(p.leader);
+      if (partitionFilter && !((filters.underReplicated && underReplicated) || (filters.unavailable && unavailable))) continue;
+      lines.push(`\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader < 0 ? 'none' : p.leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\tElr: N/A\tLastKnownElr: N/A`);
     }
   }
   await out(lines.map((l) => `${l}\n`).join(''));

@@ -170,6 +170,11 @@ export class BrokerConnection {
     return this.connection.request(apiKey, version, body, false).then(() => undefined);
   }
 
+  /** The versions the broker serves, by API key (its ApiVersions answer). */
+  get apiVersions(): ReadonlyMap<number, { min: number; max: number }> {
+    return this.versions;
+  }
+
   get closed(): boolean {
     return this.connection.closed;
   }
@@ -245,6 +250,11 @@ export class KafkaClient {
     }
     if (!b) throw new KafkaClientError(`broker ${nodeId} is not in the cluster metadata`);
     return this.connectTo(b.host, b.port);
+  }
+
+  /** The brokers learned so far (from Metadata and FindCoordinator). */
+  knownBrokers(): BrokerInfo[] {
+    return [...this.brokers.values()];
   }
 
   async controller(): Promise<BrokerConnection> {
@@ -439,6 +449,66 @@ export class KafkaClient {
     return out;
   }
 
+  /**
+   * DeleteRecords: moves each partition's log start offset up to `offset` (-1 = the high
+   * watermark), one request per leader. lowWatermark is the new log start offset.
+   */
+  async deleteRecords(partitions: readonly { topic: string; partition: number; offset: number }[]): Promise<{ topic: string; partition: number; errorCode: number; lowWatermark: number }[]> {
+    const byLeader = new Map<number, typeof partitions[number][]>();
+    const out: { topic: string; partition: number; errorCode: number; lowWatermark: number }[] = [];
+    for (const p of partitions) {
+      let meta: PartitionMetadata | undefined;
+      try {
+        meta = (await this.topic(p.topic)).partitions.find((x) => x.partition === p.partition);
+      } catch (err) {
+        if (!(err instanceof KafkaClientError) || err.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw err;
+      }
+      if (!meta || meta.leader < 0) {
+        out.push({ topic: p.topic, partition: p.partition, errorCode: meta ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, lowWatermark: -1 });
+        continue;
+      }
+      byLeader.set(meta.leader, [...(byLeader.get(meta.leader) ?? []), p]);
+    }
+    await Promise.all(
+      [...byLeader].map(async ([leader, list]) => {
+        const conn = await this.broker(leader);
+        const v = conn.version(ApiKey.DeleteRecords, 0, 2, 'DeleteRecords');
+        const topics = new Map<string, { partitionIndex: number; offset: number }[]>();
+        for (const p of list) topics.set(p.topic, [...(topics.get(p.topic) ?? []), { partitionIndex: p.partition, offset: p.offset }]);
+        const res = await conn.send(ApiKey.DeleteRecords, v, { topics: [...topics].map(([name, ps]) => ({ name, partitions: ps })), timeoutMs: this.requestTimeoutMs });
+        for (const t of res.topics) for (const p of t.partitions) out.push({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode, lowWatermark: p.lowWatermark });
+      }),
+    );
+    return out;
+  }
+
+  /**
+   * ElectLeaders on the controller (electionType 0 preferred, 1 unclean; partitions null =
+   * every partition, and then the controller leaves out those that needed no election).
+   */
+  async electLeaders(electionType: number, partitions: readonly { topic: string; partition: number }[] | null): Promise<{ errorCode: number; results: { topic: string; partition: number; errorCode: number; errorMessage: string | null }[] }> {
+    const conn = await this.controller();
+    const v = conn.version(ApiKey.ElectLeaders, electionType === 0 ? 0 : 1, 2, 'ElectLeaders');
+    let topicPartitions: { topic: string; partitions: number[] }[] | null = null;
+    if (partitions !== null) {
+      const byTopic = new Map<string, number[]>();
+      for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+      topicPartitions = [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps }));
+    }
+    const res = await conn.send(ApiKey.ElectLeaders, v, { electionType, topicPartitions, timeoutMs: this.requestTimeoutMs });
+    return {
+      errorCode: res.errorCode,
+      results: res.replicaElectionResults.flatMap((t) => t.partitionResult.map((p) => ({ topic: t.topic, partition: p.partitionId, errorCode: p.errorCode, errorMessage: p.errorMessage }))),
+    };
+  }
+
+  /** DescribeLogDirs of one broker (topics null = every partition). */
+  async describeLogDirs(nodeId: number, topics: readonly { topic: string; partitions: readonly number[] }[] | null): Promise<Response<typeof ApiKey.DescribeLogDirs>> {
+    const conn = await this.broker(nodeId);
+    const v = conn.version(ApiKey.DescribeLogDirs, 0, 4, 'DescribeLogDirs');
+    return conn.send(ApiKey.DescribeLogDirs, v, { topics: topics === null ? null : topics.map((t) => ({ topic: t.topic, partitions: [...t.partitions] })) });
+  }
+
   // ---------------------------------------------------------------- topics and configs
 
   async createTopic(
@@ -604,6 +674,16 @@ export class KafkaClient {
       topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
     });
     return res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode })));
+  }
+
+  /** OffsetDelete: removes a group's committed offsets of some partitions (the group must not be subscribed to their topics). */
+  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ errorCode: number; results: { topic: string; partition: number; errorCode: number }[] }> {
+    const conn = await this.coordinator(groupId);
+    const v = conn.version(ApiKey.OffsetDelete, 0, 0, 'OffsetDelete');
+    const topics = new Map<string, { partitionIndex: number }[]>();
+    for (const p of partitions) topics.set(p.topic, [...(topics.get(p.topic) ?? []), { partitionIndex: p.partition }]);
+    const res = await conn.send(ApiKey.OffsetDelete, v, { groupId, topics: [...topics].map(([name, ps]) => ({ name, partitions: ps })) });
+    return { errorCode: res.errorCode, results: res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode }))) };
   }
 
   async deleteGroup(groupId: string): Promise<number> {

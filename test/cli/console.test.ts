@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
+import { waitFor } from '../groups/wait.js';
 import { isOneLineError, tidelog } from './run.js';
 
 describe('tidelog console-producer and console-consumer', { timeout: 240_000 }, () => {
@@ -119,6 +120,50 @@ describe('tidelog console-producer and console-consumer', { timeout: 240_000 }, 
     const noPartition = await tidelog(['console-consumer', ...B, '--topic', 'single', '--partition', '7']);
     assert.equal(noPartition.code, 1);
     assert.match(noPartition.stderr, /has no partition 7/);
+  });
+
+  it('reads client properties from --producer.config and --consumer.config (flags win over the file)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-props-'));
+    try {
+      const producerConfig = path.join(dir, 'producer.properties');
+      writeFileSync(producerConfig, '# Kafka producer properties\nacks=1\ncompression.type=zstd\nclient.id=file-producer\nrequest.timeout.ms=20000\n');
+      const produced = await tidelog(['console-producer', ...B, '--topic', 'from-config', '--producer.config', producerConfig], { input: 'a\nb\nc\n' });
+      assert.equal(produced.code, 0, produced.stderr);
+      const dumped = await tidelog(['dump-log', '--files', path.join(broker.dataDir, 'from-config-0', '00000000000000000000.log')]);
+      assert.match(dumped.stdout, / compresscodec: zstd /, 'compression.type from the file');
+
+      const consumerConfig = path.join(dir, 'consumer.properties');
+      writeFileSync(consumerConfig, 'client.id=file-consumer\ngroup.id=from-file\nauto.offset.reset=earliest\n');
+      const consumed = await tidelog(['console-consumer', ...B, '--topic', 'from-config', '--consumer.config', consumerConfig, '--max-messages', '3']);
+      assert.equal(consumed.code, 0, consumed.stderr);
+      assert.equal(consumed.stdout, 'a\nb\nc\n');
+      // The group (group.id from the file) committed, and the member's client.id was the file's.
+      const described = await tidelog(['consumer-groups', ...B, '--describe', '--group', 'from-file']);
+      assert.match(described.stdout, /from-file\s+from-config\s+0\s+3\s+3\s+0/);
+      // While a member is live, its CLIENT-ID is the --consumer-property one, over the file's.
+      const member = tidelog(['console-consumer', ...B, '--topic', 'from-config', '--consumer.config', consumerConfig, '--consumer-property', 'client.id=flag-consumer', '--group', 'live-one', '--timeout-ms', '8000']);
+      let members = '';
+      await waitFor('a live member of live-one', async () => {
+        members = (await tidelog(['consumer-groups', ...B, '--describe', '--group', 'live-one', '--members'])).stdout;
+        return /live-one\s+\S+\s+\S+\s+\S+\s+1/.test(members);
+      });
+      assert.match(members, /live-one\s+\S+\s+\S+\s+flag-consumer\s+1/);
+      assert.equal((await member).code, 0);
+
+      const bad = await tidelog(['console-consumer', ...B, '--topic', 'from-config', '--consumer.config', path.join(dir, 'missing.properties')]);
+      assert.equal(bad.code, 2);
+      assert.ok(isOneLineError(bad), bad.stderr);
+      assert.match(bad.stderr, /--consumer\.config .*missing\.properties: ENOENT/);
+    } finally {
+      removeDir(dir);
+    }
+    const perfHelp = await tidelog(['producer-perf', '--help']);
+    assert.match(perfHelp.stdout, /compression\.type \(none, gzip, snappy, lz4, zstd\)/);
+    assert.match(perfHelp.stdout, /--producer\.config FILE/);
+    assert.match((await tidelog(['consumer-perf', '--help'])).stdout, /--reporting-interval MS/);
   });
 
   it('consumes in a group: commits what it printed and resumes there', async () => {

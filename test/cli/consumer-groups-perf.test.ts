@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { ensureKafkaLibs, runKafkaClass } from '../../bench/kafka-dist.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { isOneLineError, tidelog } from './run.js';
@@ -58,9 +59,23 @@ describe('tidelog consumer-groups and the perf tools', { timeout: 240_000 }, () 
       assert.equal(row[8], 'payments-app', 'the client id');
     }
     const state = await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app', '--state']);
-    assert.match(state.stdout, /payments-app\s+127\.0\.0\.1:\d+\s+\S+\s+Stable\s+1/);
+    assert.match(state.stdout, /payments-app\s+127\.0\.0\.1:\d+ {2}\(0\)\s+\S+\s+Stable\s+1/);
     const members = await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app', '--members']);
     assert.match(members.stdout, /payments-app\s+payments-app-\S+\s+\S+\s+payments-app\s+2/);
+    const verbose = await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app', '--members', '--verbose']);
+    assert.deepEqual(rows(verbose.stdout)[0], ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'CURRENT-EPOCH', 'CURRENT-ASSIGNMENT', 'TARGET-EPOCH', 'TARGET-ASSIGNMENT']);
+    assert.equal(rows(verbose.stdout)[1]![6], 'payments:0,1');
+    // Each describe view, byte for byte, as Kafka 4.4's ConsumerGroupCommand prints it for the same live group.
+    const libs = await ensureKafkaLibs();
+    for (const view of [[], ['--members'], ['--members', '--verbose'], ['--state']]) {
+      const args = [...B, '--describe', '--group', 'payments-app', ...view];
+      const [ours, theirs] = await Promise.all([tidelog(['consumer-groups', ...args]), runKafkaClass(libs, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', args, { heap: '256M', timeoutMs: 120_000 })]);
+      assert.equal(theirs.code, 0, theirs.stderr);
+      assert.equal(ours.stdout, theirs.stdout, `--describe ${view.join(' ')}`);
+    }
+    const busyOffsets = await tidelog(['consumer-groups', ...B, '--delete-offsets', '--group', 'payments-app', '--topic', 'payments']);
+    assert.equal(busyOffsets.code, 1, 'a partition failed');
+    assert.match(busyOffsets.stdout, /\npayments {8}0 {10}Error: GROUP_SUBSCRIBED_TO_TOPIC: Deleting offsets of a topic is forbidden while the consumer group is actively subscribed to it\.\n/);
 
     const busy = await tidelog(['consumer-groups', ...B, '--reset-offsets', '--group', 'payments-app', '--topic', 'payments', '--to-earliest', '--execute']);
     assert.equal(busy.code, 1);
@@ -97,6 +112,18 @@ describe('tidelog consumer-groups and the perf tools', { timeout: 240_000 }, () 
     const badDate = await tidelog(['consumer-groups', ...B, '--reset-offsets', '--group', 'payments-app', '--all-topics', '--to-datetime', 'yesterday']);
     assert.equal(badDate.code, 2);
 
+    // --delete-offsets as Kafka's ConsumerGroupCommand prints it (ours on partition 0, then theirs on 1).
+    const ours = await tidelog(['consumer-groups', ...B, '--delete-offsets', '--group', 'payments-app', '--topic', 'payments:0']);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.equal(ours.stdout, 'Request succeeded for deleting offsets from group payments-app.\n\nTOPIC           PARTITION  STATUS         \npayments        0          Successful     \n');
+    after = rows((await tidelog(['consumer-groups', ...B, '--describe', '--group', 'payments-app'])).stdout).slice(1);
+    assert.deepEqual(after.map((row) => row[2]), ['1'], 'only partition 1 still has a committed offset');
+    const theirs = await runKafkaClass(libs, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [...B, '--delete-offsets', '--group', 'payments-app', '--topic', 'payments:1'], { heap: '256M', timeoutMs: 120_000 });
+    assert.equal(theirs.code, 0, theirs.stderr);
+    assert.equal(ours.stdout.replace(/\npayments( +)0 /, '\npayments$11 '), theirs.stdout);
+    // With no offsets left the Empty group is gone (as in Kafka); commit again for --delete below.
+    assert.equal((await tidelog(['consumer-groups', ...B, '--reset-offsets', '--group', 'payments-app', '--topic', 'payments', '--to-earliest', '--execute'])).code, 0);
+
     const deleted = await tidelog(['consumer-groups', ...B, '--delete', '--group', 'payments-app']);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.equal(deleted.stdout, "Deletion of requested consumer groups ('payments-app') was successful.\n");
@@ -119,6 +146,12 @@ describe('tidelog consumer-groups and the perf tools', { timeout: 240_000 }, () 
     const [header, line] = consumed.stdout.trimEnd().split('\n');
     assert.equal(header, 'start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec');
     assert.equal(line!.split(', ')[4], '20500');
+    const detailed = await tidelog(['consumer-perf', ...B, '--topic', 'perf', '--messages', '5000', '--show-detailed-stats', '--reporting-interval', '1000']);
+    assert.equal(detailed.code, 0, detailed.stderr);
+    const detailedLines = detailed.stdout.trimEnd().split('\n');
+    assert.equal(detailedLines[0], 'time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec');
+    for (const l of detailedLines.slice(1)) assert.match(l, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}, 0, [\d.]+, [\d.]+, \d+, [\d.]+, \d+, \d+, [\d.]+, [\d.]+$/);
+    assert.equal(detailedLines.at(-1)!.split(', ')[4], '5000', 'the last line counts every record; no summary line follows');
     const perfJson = await tidelog(['consumer-perf', ...B, '--topic', 'perf', '--messages', '100', '--group', 'perf-readers', '--json']);
     assert.equal((JSON.parse(perfJson.stdout) as { records: number }).records, 100);
   });
