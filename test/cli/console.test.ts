@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
-import { waitFor } from '../groups/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { isOneLineError, tidelog } from './run.js';
 
 describe('tidelog console-producer and console-consumer', { timeout: 240_000 }, () => {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureKafkaLibs, runKafkaClass, type KafkaLibs } from '../../bench/kafka-dist.js';
 import { removeDir, tempDir } from '../helpers/broker-process.js';
 import { ThreeBrokerCluster } from '../cluster/three-brokers.js';
-import { waitFor } from '../cluster/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { tidelog } from './run.js';
 
 const OVERRIDES = {
@@ -68,10 +68,10 @@ describe('the admin tools on three brokers', { timeout: 300_000 }, () => {
     // Broker 1 stops (controlled shutdown moves its leaderships away) and stays out a moment.
     assert.equal(await cluster.brokers.get(1)!.stop(), 0);
     let under = '';
-    await waitFor(async () => {
+    await waitFor('every partition of ours under-replicated', async () => {
       under = (await tidelog(['topics', ...B(), '--describe', '--under-replicated-partitions', '--topic', 'ours'])).stdout;
       return under.trimEnd().split('\n').length === PARTITIONS;
-    }, 'every partition of ours under-replicated', 30_000, 200);
+    }, { timeoutMs: 30_000, intervalMs: 200 });
     for (const line of under.trimEnd().split('\n')) assert.match(line, /^\tTopic: ours\tPartition: \d\tLeader: [23]\tReplicas: [123],[123],[123]\tIsr: [23],[23]\tElr: N\/A\tLastKnownElr: N\/A$/);
     assert.equal((await tidelog(['topics', ...B(), '--describe', '--unavailable-partitions'])).stdout, '', 'every partition still has a leader');
 
@@ -101,9 +101,9 @@ describe('the admin tools on three brokers', { timeout: 300_000 }, () => {
     // Kafka's tool prints the same kinds of line for its topic.
     const shape = (s: string, topic: string) => sortLists(s).replace(new RegExp(`${topic}-\\d`, 'g'), 'T-n').replace(/T-n(, T-n)*/g, 'T-n...');
     assert.equal(shape(o.stdout, 'ours'), shape(k.stdout, 'theirs'));
-    await waitFor(async () => {
+    await waitFor('every partition led by its preferred replica', async () => {
       return (await notPreferred('ours')).length === 0 && (await notPreferred('theirs')).length === 0;
-    }, 'every partition led by its preferred replica', 30_000, 200);
+    }, { timeoutMs: 30_000, intervalMs: 200 });
     const again = await tidelog(['leader-election', ...B(), '--election-type', 'preferred', '--all-topic-partitions']);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, '', 'nothing needed an election');
