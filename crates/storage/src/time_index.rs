@@ -189,8 +189,15 @@ impl TimeIndex {
         self.file.resize_entries(capacity)
     }
 
-    pub(crate) fn trim(&mut self) -> Result<()> {
-        self.file.trim()
+    /// Trims the file to its entries (Kafka's `trimToValidSize`), without fsync: the
+    /// segment's flush (or its `on_become_inactive`) fsyncs it.
+    pub(crate) fn trim_unflushed(&mut self) -> Result<()> {
+        self.file.trim_unflushed()
+    }
+
+    /// The file holds exactly its entries (as a clean close leaves it).
+    pub(crate) fn is_trimmed(&self) -> bool {
+        self.file.is_trimmed()
     }
 
     pub(crate) fn flush(&self) -> Result<()> {
@@ -264,7 +271,7 @@ mod tests {
         );
         idx.truncate_to(105);
         assert_eq!(idx.entries(), 1);
-        idx.trim().unwrap();
+        idx.trim_unflushed().unwrap();
         drop(idx);
         let (idx, load) = TimeIndex::open(&path, 100).unwrap();
         assert_eq!(load, IndexLoad::Clean);
