@@ -150,10 +150,9 @@ impl IndexFile {
             // made active again on open): no msync, truncate or remap.
             return Ok(());
         }
-        if let Some(m) = &self.mmap {
-            m.flush()
-                .map_err(io_context(format!("msync index {}", self.path.display())))?;
-        }
+        // No msync first (Kafka's resize has none either): pages written through a shared
+        // mapping stay in the page cache after the unmap, and the next fsync of the file
+        // writes them back. An msync here waited on writeback at every open.
         self.mmap = None;
         self.file
             .set_len((capacity_entries * self.entry_size) as u64)
