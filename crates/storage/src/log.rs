@@ -132,6 +132,8 @@ pub struct RecoveryTruncation {
 #[derive(Debug)]
 pub struct FlushPlan {
     files: Vec<std::sync::Arc<std::fs::File>>,
+    /// Index files, fsynced by path (a segment deleted meanwhile is skipped).
+    index_paths: Vec<PathBuf>,
     dir: Option<PathBuf>,
     log_end_offset: i64,
     unflushed_messages: u64,
@@ -149,6 +151,9 @@ impl FlushPlan {
     pub fn run(&self) -> Result<()> {
         for f in &self.files {
             f.sync_data().map_err(io_context("fsync segment file"))?;
+        }
+        for p in &self.index_paths {
+            crate::index_file::fsync_path(p)?;
         }
         if let Some(dir) = &self.dir {
             sync_dir(dir)?;
@@ -659,14 +664,16 @@ impl Log {
     pub fn begin_flush(&mut self) -> FlushPlan {
         let active_base = self.active().base_offset();
         let mut files = Vec::new();
+        let mut index_paths = Vec::new();
         for seg in self.segments.values() {
             if seg.next_offset() > self.recovery_point || seg.base_offset() == active_base {
-                seg.flush_handles(&mut files);
+                seg.flush_targets(&mut files, &mut index_paths);
             }
         }
         let dir = std::mem::take(&mut self.dir_dirty).then(|| self.dir.clone());
         FlushPlan {
             files,
+            index_paths,
             dir,
             log_end_offset: self.log_end_offset(),
             unflushed_messages: self.unflushed_messages,

@@ -225,10 +225,6 @@ impl OffsetIndex {
         self.file.flush()
     }
 
-    pub(crate) fn file_handle(&self) -> std::sync::Arc<std::fs::File> {
-        self.file.file()
-    }
-
     pub(crate) fn path(&self) -> &Path {
         self.file.path()
     }

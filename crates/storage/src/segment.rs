@@ -462,11 +462,12 @@ impl LogSegment {
         self.time_index.flush()
     }
 
-    /// The three files to fsync for a flush run outside the log's lock.
-    pub(crate) fn flush_handles(&self, out: &mut Vec<Arc<File>>) {
-        out.push(Arc::clone(&self.log));
-        out.push(self.offset_index.file_handle());
-        out.push(self.time_index.file_handle());
+    /// The files to fsync for a flush run outside the log's lock: the `.log` by its open
+    /// handle, the indexes by path (they keep no descriptor).
+    pub(crate) fn flush_targets(&self, logs: &mut Vec<Arc<File>>, indexes: &mut Vec<PathBuf>) {
+        logs.push(Arc::clone(&self.log));
+        indexes.push(self.offset_index.path().to_path_buf());
+        indexes.push(self.time_index.path().to_path_buf());
     }
 
     /// Deletes the three files. Open `FileSlice`s keep the data readable until dropped.

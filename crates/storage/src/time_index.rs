@@ -204,10 +204,6 @@ impl TimeIndex {
         self.file.flush()
     }
 
-    pub(crate) fn file_handle(&self) -> std::sync::Arc<std::fs::File> {
-        self.file.file()
-    }
-
     pub(crate) fn path(&self) -> &Path {
         self.file.path()
     }

@@ -400,6 +400,10 @@ fn recovered_segments_keep_the_recovery_point_until_a_flush() {
     assert_eq!(log.recovery_point(), leo);
     log.close().unwrap();
     let log = Log::open(dir.path(), small_config(), leo).unwrap();
-    assert_eq!(log.recovery().segments_recovered, 0, "a clean open recovers nothing");
+    assert_eq!(
+        log.recovery().segments_recovered,
+        0,
+        "a clean open recovers nothing"
+    );
     assert_eq!(log.recovery_point(), leo);
 }
