@@ -186,6 +186,10 @@ impl Log {
             &mut leader_epoch_cache,
             now_ms,
         )?;
+        // Segments recovery deleted are made durable below; a first segment created here
+        // only at the next flush, which fsyncs the directory before moving the recovery
+        // point (a new partition costs no directory fsync: Kafka's creates none either).
+        let deleted_by_recovery = dir_dirty;
         if segments.is_empty() {
             let seg = LogSegment::create(&dir, 0, &config, now_ms)?;
             segments.insert(0, seg);
@@ -245,7 +249,7 @@ impl Log {
         if epochs_changed {
             log.leader_epoch_cache.flush()?;
         }
-        if log.dir_dirty {
+        if deleted_by_recovery {
             sync_dir(&log.dir)?;
             log.dir_dirty = false;
         }
