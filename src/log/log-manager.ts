@@ -191,7 +191,7 @@ export class LogManager {
           droppedLastOffset: t.droppedLastOffset,
           countsComplete: t.countsComplete,
         },
-        `Found invalid messages in log segment ${t.segment} at byte offset ${t.position}: ${t.detail}. Truncated ${t.truncatedBytes} bytes from offset ${t.offset}${deleted}; dropped ${t.droppedBatches} batches, ${t.droppedRecords} records${t.countsComplete ? '' : ' at least'}`,
+        `Found invalid messages in log segment ${t.segment} at byte offset ${t.position}: ${t.detail}. Truncated ${t.truncatedBytes} bytes from offset ${t.offset}${deleted}; dropped ${t.countsComplete ? '' : 'at least '}${t.droppedBatches} batches, ${t.droppedRecords} records`,
       );
     }
   }
