@@ -45,6 +45,16 @@ export declare class BindingLog {
    */
   static open(dir: string, config: BindingLogConfig, recoveryPoint: number): BindingLog
   /**
+   * `open` on the libuv thread pool (start-up opens many logs at once). A bad config
+   * rejects at once with `INVALID_CONFIG`.
+   */
+  static openAsync(dir: string, config: BindingLogConfig, recoveryPoint: number): Promise<BindingLog>
+  /**
+   * What opening the log recovered: segments checked and any truncation (with the file,
+   * position, bytes and batches dropped and why), for the broker to log and count.
+   */
+  recovery(): BindingLogRecovery
+  /**
    * Leader append of one or more v2 batches, off the JS thread. The Buffer is patched in
    * place with the assigned offsets and must not be modified until the promise settles.
    */
@@ -216,6 +226,13 @@ export interface BindingLogConfig {
   validateRecords?: boolean
 }
 
+/** What opening the log recovered (see `BindingLog.recovery`). */
+export interface BindingLogRecovery {
+  /** Segments whose batches were checked one by one (from the recovery point on). */
+  segmentsRecovered: number
+  truncations: Array<BindingRecoveryTruncation>
+}
+
 /** Offsets and sizes of the log, for metrics and checkpoints. */
 export interface BindingLogState {
   logStartOffset: number
@@ -239,6 +256,37 @@ export interface BindingProducerBatch {
   baseOffset: number
   lastOffset: number
   maxTimestamp: number
+}
+
+/**
+ * One segment cut short by recovery on open (see `tidelog_storage::RecoveryTruncation`).
+ * Paths are strings; counts of what was dropped come from batch headers (best effort:
+ * `countsComplete` false means they are lower bounds).
+ */
+export interface BindingRecoveryTruncation {
+  /** The segment's `.log` file. */
+  segment: string
+  baseOffset: number
+  /** Byte position of the first invalid batch in the segment. */
+  position: number
+  /** The first offset lost (the new log end offset of that segment). */
+  offset: number
+  truncatedBytes: number
+  /** Later segments deleted because they followed the damage. */
+  deletedSegments: Array<string>
+  deletedBytes: number
+  droppedBatches: number
+  droppedRecords: number
+  /** Largest last offset among the dropped batches, -1 if none was whole. */
+  droppedLastOffset: number
+  countsComplete: boolean
+  /**
+   * Stable name: `incomplete_batch`, `bad_header`, `bad_offsets`, `crc_mismatch`,
+   * `segment_too_large`.
+   */
+  reason: string
+  /** Human-readable detail of the reason (Kafka's exception message). */
+  detail: string
 }
 
 /** `(offset, timestamp)` answer of `ListOffsets`. */

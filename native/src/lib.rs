@@ -655,6 +655,111 @@ impl Task for CleanTask {
     }
 }
 
+/// One segment cut short by recovery on open (see `tidelog_storage::RecoveryTruncation`).
+/// Paths are strings; counts of what was dropped come from batch headers (best effort:
+/// `countsComplete` false means they are lower bounds).
+#[napi(object)]
+pub struct BindingRecoveryTruncation {
+    /// The segment's `.log` file.
+    pub segment: String,
+    pub base_offset: i64,
+    /// Byte position of the first invalid batch in the segment.
+    pub position: i64,
+    /// The first offset lost (the new log end offset of that segment).
+    pub offset: i64,
+    pub truncated_bytes: i64,
+    /// Later segments deleted because they followed the damage.
+    pub deleted_segments: Vec<String>,
+    pub deleted_bytes: i64,
+    pub dropped_batches: i64,
+    pub dropped_records: i64,
+    /// Largest last offset among the dropped batches, -1 if none was whole.
+    pub dropped_last_offset: i64,
+    pub counts_complete: bool,
+    /// Stable name: `incomplete_batch`, `bad_header`, `bad_offsets`, `crc_mismatch`,
+    /// `segment_too_large`.
+    pub reason: String,
+    /// Human-readable detail of the reason (Kafka's exception message).
+    pub detail: String,
+}
+
+/// What opening the log recovered (see `BindingLog.recovery`).
+#[napi(object)]
+pub struct BindingLogRecovery {
+    /// Segments whose batches were checked one by one (from the recovery point on).
+    pub segments_recovered: u32,
+    pub truncations: Vec<BindingRecoveryTruncation>,
+}
+
+fn saturating_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl From<&tidelog_storage::LogRecovery> for BindingLogRecovery {
+    fn from(r: &tidelog_storage::LogRecovery) -> Self {
+        Self {
+            segments_recovered: r.segments_recovered,
+            truncations: r
+                .truncations
+                .iter()
+                .map(|t| BindingRecoveryTruncation {
+                    segment: t.segment.display().to_string(),
+                    base_offset: t.base_offset,
+                    position: saturating_i64(t.position),
+                    offset: t.offset,
+                    truncated_bytes: saturating_i64(t.truncated_bytes),
+                    deleted_segments: t
+                        .deleted_segments
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect(),
+                    deleted_bytes: saturating_i64(t.deleted_bytes),
+                    dropped_batches: saturating_i64(t.dropped.batches),
+                    dropped_records: saturating_i64(t.dropped.records),
+                    dropped_last_offset: t.dropped.last_offset.unwrap_or(-1),
+                    counts_complete: t.dropped.complete,
+                    reason: t.reason.kind().to_owned(),
+                    detail: t.reason.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `BindingLog.openAsync`: opens (and recovers) a log on the libuv thread pool, so that a
+/// broker starting with many partitions opens several at once and keeps its event loop free.
+pub struct OpenTask {
+    dir: String,
+    config: Option<LogConfig>,
+    recovery_point: i64,
+    error: Option<StorageError>,
+}
+
+impl Task for OpenTask {
+    type Output = Log;
+    type JsValue = BindingLog;
+
+    fn compute(&mut self) -> napi::Result<Log> {
+        let config = self.config.take().expect("compute runs once");
+        guard(|| Log::open(std::path::PathBuf::from(&self.dir), config, self.recovery_point))
+            .map_err(|e| {
+                self.error = Some(e);
+                napi::Error::from_status(Status::GenericFailure)
+            })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Log) -> napi::Result<BindingLog> {
+        Ok(BindingLog {
+            log: Arc::new(Mutex::new(Some(output))),
+            gate: Arc::default(),
+        })
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<BindingLog> {
+        Err(self.error.take().map_or(err, |e| js_error(env, &e)))
+    }
+}
+
 /// One partition's log (Kafka's `UnifiedLog`), open until `close()`.
 #[napi]
 pub struct BindingLog {
@@ -685,6 +790,32 @@ impl BindingLog {
             gate: Arc::default(),
         })
         .map_err(|e| js_error(*env, &e))
+    }
+
+    /// `open` on the libuv thread pool (start-up opens many logs at once). A bad config
+    /// rejects at once with `INVALID_CONFIG`.
+    #[napi(ts_return_type = "Promise<BindingLog>")]
+    pub fn open_async(
+        env: &Env,
+        dir: String,
+        config: BindingLogConfig,
+        recovery_point: i64,
+    ) -> napi::Result<AsyncTask<OpenTask>> {
+        let config = config.log_config().map_err(|e| js_error(*env, &e))?;
+        Ok(AsyncTask::new(OpenTask {
+            dir,
+            config: Some(config),
+            recovery_point,
+            error: None,
+        }))
+    }
+
+    /// What opening the log recovered: segments checked and any truncation (with the file,
+    /// position, bytes and batches dropped and why), for the broker to log and count.
+    #[napi]
+    pub fn recovery(&self, env: &Env) -> napi::Result<BindingLogRecovery> {
+        with_log(&self.log, |log| Ok(BindingLogRecovery::from(log.recovery())))
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// Leader append of one or more v2 batches, off the JS thread. The Buffer is patched in

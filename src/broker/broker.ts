@@ -103,7 +103,7 @@ export class Broker {
     const metadata = cluster ? cluster.metadata : new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
     const topics = new TopicService(config, metadata, logs, logger, cluster);
     const started = performance.now();
-    topics.loadAll();
+    await topics.loadAll();
     logs.startup();
     const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger, config.values['produce.purgatory.max.appends'], config.values['fetch.purgatory.max.requests']), cluster);
     broker.dirLocks = dirLocks;

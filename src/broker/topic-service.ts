@@ -176,8 +176,18 @@ export class TopicService {
     }
   }
 
-  /** Opens every partition of every known topic (recovering logs after a crash). */
-  loadAll(): void {
+  /**
+   * Opens every partition of every known topic (recovering logs after a crash): the logs on
+   * the thread pool, several at a time (LogManager.openPartitions), then the partitions are
+   * wired up here as when they are created.
+   */
+  async loadAll(): Promise<void> {
+    const wanted: { topic: string; partition: number; config: EffectiveTopicConfig }[] = [];
+    for (const t of this.metadata.listTopics()) {
+      const config = this.topicConfig(t);
+      for (const a of t.partitions) if (a.replicas.includes(this.config.brokerId)) wanted.push({ topic: t.name, partition: a.partition, config });
+    }
+    await this.logs.openPartitions(wanted);
     for (const t of this.metadata.listTopics()) this.openPartitions(t);
     const known = new Set(this.metadata.listTopics().map((t) => t.name));
     for (const found of this.logs.findPartitionDirs()) {

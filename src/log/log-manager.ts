@@ -1,5 +1,7 @@
 // LogManager: owns the log directories (log.dirs). Places new partitions on the directory
-// holding the fewest, finds existing partition directories at start-up, keeps each dir's
+// holding the fewest, finds existing partition directories at start-up and opens their logs
+// on the thread pool, num.recovery.threads.per.data.dir per dir at a time (Kafka's loadLogs),
+// logs at WARN and counts what start-up recovery cut off, keeps each dir's
 // recovery-point-offset-checkpoint and replication-offset-checkpoint (the high watermarks,
 // which a replicated partition restores at start-up), and schedules flush (flush.ms),
 // retention (log.retention.check.interval.ms), checkpointing (with the producer state
@@ -12,7 +14,9 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { readOffsetCheckpoint, tpKey, writeOffsetCheckpoint } from './checkpoint.js';
-import { openLog, Partition } from './partition.js';
+import { openLog, openLogAsync, Partition } from './partition.js';
+import type { BindingLog } from '../native.js';
+import type { BindingLogRecovery } from '../../native/binding.js';
 import { LogCleaner, type CleanSummary } from './log-cleaner.js';
 
 const RECOVERY_CHECKPOINT = 'recovery-point-offset-checkpoint';
@@ -73,23 +77,66 @@ export class LogManager {
     return this.partitions.values();
   }
 
-  /** Opens (recovering if needed) or creates the log of a partition. */
+  /** Opens (recovering if needed) or creates the log of a partition, on the JS thread. */
   openPartition(topic: string, partition: number, config: EffectiveTopicConfig): Partition {
     const key = tpKey(topic, partition);
     const existing = this.partitions.get(key);
     if (existing) return existing;
-    let dir = this.config.logDirs.map((d) => path.join(d, key)).find((d) => existsSync(d));
-    let recoveryPoint = 0;
-    let logStartOffset = 0;
-    if (dir) {
-      recoveryPoint = this.recoveryPoints.get(path.dirname(dir))?.get(key) ?? 0;
-      logStartOffset = this.logStartOffsets.get(path.dirname(dir))?.get(key) ?? 0;
-    } else {
-      dir = path.join(this.leastLoadedDir(), key);
-      mkdirSync(dir, { recursive: true });
-    }
+    const place = this.placePartition(key);
     const started = performance.now();
-    const log = openLog(dir, config, recoveryPoint);
+    return this.adoptLog(topic, partition, config, place, openLog(place.dir, config, place.recoveryPoint), started);
+  }
+
+  /**
+   * Opens the logs of existing partitions at start-up, `num.recovery.threads.per.data.dir` per
+   * log dir at a time on the thread pool (Kafka's LogManager.loadLogs), so the disk work of
+   * one overlaps another's and the event loop stays free. Resolves with the partitions in the
+   * order asked; rejects with the first failure once the opens in flight have settled.
+   */
+  async openPartitions(wanted: readonly { topic: string; partition: number; config: EffectiveTopicConfig }[]): Promise<Partition[]> {
+    const out: Partition[] = new Array<Partition>(wanted.length);
+    const concurrency = Math.max(1, this.config.values['num.recovery.threads.per.data.dir'] * this.config.logDirs.length);
+    let next = 0;
+    let failure: unknown = null;
+    const worker = async (): Promise<void> => {
+      while (failure === null && next < wanted.length) {
+        const i = next++;
+        const { topic, partition, config } = wanted[i]!;
+        try {
+          const existing = this.partitions.get(tpKey(topic, partition));
+          if (existing) {
+            out[i] = existing;
+            continue;
+          }
+          const place = this.placePartition(tpKey(topic, partition));
+          const started = performance.now();
+          const log = await openLogAsync(place.dir, config, place.recoveryPoint);
+          out[i] = this.adoptLog(topic, partition, config, place, log, started);
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, wanted.length) }, worker));
+    if (failure !== null) throw failure;
+    return out;
+  }
+
+  /** Where a partition's log lives: its existing directory (with its checkpointed offsets) or a new one. */
+  private placePartition(key: string): { dir: string; recoveryPoint: number; logStartOffset: number } {
+    const dir = this.config.logDirs.map((d) => path.join(d, key)).find((d) => existsSync(d));
+    if (dir) {
+      return { dir, recoveryPoint: this.recoveryPoints.get(path.dirname(dir))?.get(key) ?? 0, logStartOffset: this.logStartOffsets.get(path.dirname(dir))?.get(key) ?? 0 };
+    }
+    const created = path.join(this.leastLoadedDir(), key);
+    mkdirSync(created, { recursive: true });
+    return { dir: created, recoveryPoint: 0, logStartOffset: 0 };
+  }
+
+  /** Wraps an opened log in its Partition: log start offset, producer state, what recovery did. */
+  private adoptLog(topic: string, partition: number, config: EffectiveTopicConfig, place: { dir: string; recoveryPoint: number; logStartOffset: number }, log: BindingLog, started: number): Partition {
+    const key = tpKey(topic, partition);
+    const { dir, recoveryPoint, logStartOffset } = place;
     // Segments only record their base offsets; a start offset raised inside a segment is restored here.
     if (logStartOffset > log.state().logStartOffset) log.deleteRecordsBefore(Math.min(logStartOffset, log.state().logEndOffset));
     let p: Partition;
@@ -99,6 +146,7 @@ export class LogManager {
       log.close();
       throw err;
     }
+    this.reportRecovery(topic, partition, log.recovery());
     const restoreStarted = performance.now();
     const restored = p.producerStore.restore(Date.now(), this.config.values['producer.id.expiration.ms']);
     const restoreMs = Math.round(performance.now() - restoreStarted);
@@ -112,6 +160,44 @@ export class LogManager {
     this.partitions.set(key, p);
     return p;
   }
+
+  /**
+   * Logs each segment recovery cut short, at WARN with Kafka's wording (LogSegment.recover's
+   * "Found invalid messages in log segment <file> at byte offset <pos>", LogLoader's
+   * "Truncated ... bytes" and the deletion of the segments after it), and counts it for
+   * /metrics. Counts of batches and records come from the dropped batches' headers.
+   */
+  private reportRecovery(topic: string, partition: number, recovery: BindingLogRecovery): void {
+    for (const t of recovery.truncations) {
+      const dropped = t.truncatedBytes + t.deletedBytes;
+      this.recoveryTotals.truncations++;
+      this.recoveryTotals.droppedBytes += dropped;
+      this.recoveryTotals.droppedRecords += t.droppedRecords;
+      const deleted = t.deletedSegments.length > 0 ? `, and deleted ${t.deletedSegments.length} later segment(s) of ${t.deletedBytes} bytes` : '';
+      this.logger.warn(
+        {
+          topic,
+          partition,
+          segment: t.segment,
+          position: t.position,
+          offset: t.offset,
+          reason: t.reason,
+          detail: t.detail,
+          truncatedBytes: t.truncatedBytes,
+          deletedSegments: t.deletedSegments,
+          droppedBytes: dropped,
+          droppedBatches: t.droppedBatches,
+          droppedRecords: t.droppedRecords,
+          droppedLastOffset: t.droppedLastOffset,
+          countsComplete: t.countsComplete,
+        },
+        `Found invalid messages in log segment ${t.segment} at byte offset ${t.position}: ${t.detail}. Truncated ${t.truncatedBytes} bytes from offset ${t.offset}${deleted}; dropped ${t.countsComplete ? '' : 'at least '}${t.droppedBatches} batches, ${t.droppedRecords} records`,
+      );
+    }
+  }
+
+  /** Everything start-up recovery cut off since this process started (read by /metrics). */
+  readonly recoveryTotals = { truncations: 0, droppedBytes: 0, droppedRecords: 0 };
 
   private leastLoadedDir(): string {
     const counts = new Map<string, number>(this.config.logDirs.map((d) => [d, 0]));

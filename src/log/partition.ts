@@ -432,3 +432,8 @@ function* fetchedProducerBatches(records: Buffer): Generator<{ info: BatchProduc
 export function openLog(dir: string, config: EffectiveTopicConfig, recoveryPoint: number): BindingLog {
   return native.BindingLog.open(dir, toBindingLogConfig(config), recoveryPoint);
 }
+
+/** openLog on the thread pool (start-up opens many logs at once). */
+export function openLogAsync(dir: string, config: EffectiveTopicConfig, recoveryPoint: number): Promise<BindingLog> {
+  return native.BindingLog.openAsync(dir, toBindingLogConfig(config), recoveryPoint);
+}

@@ -38,6 +38,8 @@ export interface MetricsSource {
   };
   /** ISR changes this broker made as leader (Kafka IsrShrinksPerSec, IsrExpandsPerSec). */
   readonly isrChanges?: { readonly shrinks: number; readonly expands: number };
+  /** What start-up recovery cut off since the process started (LogManager.recoveryTotals). */
+  readonly logs: { readonly recoveryTotals: { readonly truncations: number; readonly droppedBytes: number; readonly droppedRecords: number } };
   /** Committed offsets of the groups this broker coordinates. */
   readonly groupOffsets?: () => Iterable<{ readonly group: string; readonly topic: string; readonly partition: number; readonly offset: number }>;
   /** Partition appends in flight and refused by produce.purgatory.max.appends. */
@@ -329,6 +331,23 @@ export class BrokerMetrics {
         }
       },
     });
+    // Log recovery at start-up (Kafka logs it only): segments cut short at an invalid batch.
+    const recoveryCounters = [
+      ['tidelog_log_recovery_truncations_total', 'Segments that start-up recovery truncated at an invalid or incomplete batch (each logged at WARN).', 'truncations'],
+      ['tidelog_log_recovery_dropped_bytes_total', 'Bytes start-up recovery dropped: the truncated tails and the later segments deleted with them.', 'droppedBytes'],
+      ['tidelog_log_recovery_dropped_records_total', 'Records in the batches start-up recovery dropped, counted from their headers.', 'droppedRecords'],
+    ] as const;
+    for (const [name, help, field] of recoveryCounters) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(self.source.logs.recoveryTotals[field]);
+        },
+      });
+    }
     new Gauge({
       name: 'tidelog_log_size_bytes',
       help: 'Bytes on disk of the logs of each topic (all segments of all its partitions on this broker).',

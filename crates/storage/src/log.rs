@@ -15,8 +15,8 @@ use crate::error::{io_context, Result, StorageError};
 use crate::file_slice::FileSlice;
 use crate::log_validator::validate_records;
 use crate::segment::{
-    parse_base_offset, LogSegment, SegmentRead, INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX,
-    TIME_INDEX_FILE_SUFFIX,
+    parse_base_offset, DroppedBatches, InvalidBatchReason, LogSegment, SegmentRead,
+    INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX,
 };
 
 /// What an append did (Kafka's `LogAppendInfo`).
@@ -62,8 +62,11 @@ pub fn wall_clock_ms() -> i64 {
 /// After a crash: [`Log::open`] with the last checkpointed recovery point trusts segments
 /// wholly below it after a sanity check, and recovers the rest: each batch's header and CRC
 /// are checked, a torn or corrupt tail is truncated at the last valid batch, later segments
-/// are deleted, indexes are rebuilt, and the leader epoch cache is truncated to match. A
-/// batch that was completely written and fsynced is never lost. The log start offset is not
+/// are deleted, indexes are rebuilt, and the leader epoch cache is truncated to match. What
+/// was cut off is reported by [`Log::recovery`]. Recovered segments are not fsynced by the
+/// open (as in Kafka's `LogLoader`): the recovery point stays at the checkpointed value until
+/// the next flush, so a second crash recovers them again. A batch that was completely
+/// written and fsynced is never lost. The log start offset is not
 /// persisted here: after open it is the first segment's base offset, and the owner (which
 /// keeps Kafka's `log-start-offset-checkpoint`) raises it again with
 /// [`Log::delete_records_before`].
@@ -89,6 +92,41 @@ pub struct Log {
     /// Bumped by every truncation, so a flush planned before one does not move the
     /// recovery point over offsets that were rewritten meanwhile.
     truncations: u64,
+    /// What [`Log::open`] recovered and cut off.
+    recovery: LogRecovery,
+}
+
+/// What [`Log::open`] found and did to the segments it could not trust (Kafka's `LogLoader`
+/// logs the same facts: "Found invalid messages in log segment ... at byte offset ...",
+/// "Truncated ... invalid bytes", "Deleting segments ... as they are after the corruption").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogRecovery {
+    /// Segments whose batches were validated one by one (from the recovery point on, and any
+    /// that failed the sanity check).
+    pub segments_recovered: u32,
+    /// One entry per segment cut short at an invalid batch.
+    pub truncations: Vec<RecoveryTruncation>,
+}
+
+/// One segment cut short by recovery, and the later segments deleted with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryTruncation {
+    /// The segment's `.log` file.
+    pub segment: PathBuf,
+    pub base_offset: i64,
+    /// Byte position of the first invalid batch (the segment's new size).
+    pub position: u64,
+    /// The first offset lost (the segment's next offset after recovery).
+    pub offset: i64,
+    /// Bytes cut from this segment.
+    pub truncated_bytes: u64,
+    /// Later segments deleted because they followed the damage (empty for a damaged segment
+    /// wholly below the recovery point, whose successors are kept).
+    pub deleted_segments: Vec<PathBuf>,
+    pub deleted_bytes: u64,
+    /// What the cut bytes and the deleted segments held, by their batch headers.
+    pub dropped: DroppedBatches,
+    pub reason: InvalidBatchReason,
 }
 
 /// The fsyncs of one flush, planned under the log's lock by [`Log::begin_flush`] and run
@@ -97,6 +135,8 @@ pub struct Log {
 #[derive(Debug)]
 pub struct FlushPlan {
     files: Vec<std::sync::Arc<std::fs::File>>,
+    /// Index files, fsynced by path (a segment deleted meanwhile is skipped).
+    index_paths: Vec<PathBuf>,
     dir: Option<PathBuf>,
     log_end_offset: i64,
     unflushed_messages: u64,
@@ -115,6 +155,9 @@ impl FlushPlan {
         for f in &self.files {
             f.sync_data().map_err(io_context("fsync segment file"))?;
         }
+        for p in &self.index_paths {
+            crate::index_file::fsync_path(p)?;
+        }
         if let Some(dir) = &self.dir {
             sync_dir(dir)?;
         }
@@ -132,34 +175,24 @@ impl Log {
         crate::cleaner::complete_interrupted_swaps(&dir)?;
         let bases = scan_directory(&dir)?;
         let mut leader_epoch_cache = LeaderEpochFileCache::open(&dir)?;
-        let mut segments: BTreeMap<i64, LogSegment> = BTreeMap::new();
-        let mut dir_dirty = false;
-        let mut recovered_any = false;
-        for (i, &base) in bases.iter().enumerate() {
-            let mut seg = LogSegment::open(&dir, base, now_ms)?;
-            let next_base = bases.get(i + 1).copied();
-            let trusted = seg.load_without_recovery()? && seg.next_offset() <= recovery_point;
-            if trusted {
-                segments.insert(base, seg);
-                continue;
-            }
-            let truncated = seg.recover(&config, &mut leader_epoch_cache)?;
-            recovered_any = true;
-            seg.flush()?;
-            // A segment wholly below the recovery point held flushed data: keep what follows
-            // it (as Kafka does for a damaged old segment). Otherwise the damage is the torn
-            // tail of a crash and nothing after it can be trusted.
-            let below_recovery_point = next_base.is_some_and(|n| n <= recovery_point);
-            segments.insert(base, seg);
-            if truncated > 0 && !below_recovery_point {
-                for &later in &bases[i + 1..] {
-                    let later_seg = LogSegment::open(&dir, later, now_ms)?;
-                    later_seg.delete()?;
-                    dir_dirty = true;
-                }
-                break;
-            }
-        }
+        let Loaded {
+            mut segments,
+            mut dir_dirty,
+            mut epochs_changed,
+            recovery,
+            recovered_tail,
+        } = load_segments(
+            &dir,
+            &config,
+            &bases,
+            recovery_point,
+            &mut leader_epoch_cache,
+            now_ms,
+        )?;
+        // Segments recovery deleted are made durable below; a first segment created here
+        // only at the next flush, which fsyncs the directory before moving the recovery
+        // point (a new partition costs no directory fsync: Kafka's creates none either).
+        let deleted_by_recovery = dir_dirty;
         if segments.is_empty() {
             let seg = LogSegment::create(&dir, 0, &config, now_ms)?;
             segments.insert(0, seg);
@@ -182,7 +215,10 @@ impl Log {
         for (&base, seg) in &mut segments {
             if base == last_base {
                 seg.make_active(&config)?;
-            } else {
+            } else if recovered_tail.contains(&base) {
+                seg.on_become_inactive_unflushed()?;
+            } else if !seg.indexes_trimmed() {
+                // Trusted segments were trimmed when they rolled; only a leftover is fixed.
                 seg.on_become_inactive()?;
             }
         }
@@ -199,23 +235,35 @@ impl Log {
             metas: Vec::new(),
             records_scratch: crate::log_validator::RecordsScratch::default(),
             truncations: 0,
+            recovery,
         };
         let leo = log.log_end_offset();
-        // Everything now on disk was either trusted (below the old recovery point) or
-        // recovered and fsynced.
-        log.recovery_point = leo;
-        let mut epochs_changed = log.leader_epoch_cache.truncate_from_end(leo);
+        // Everything now on disk was either trusted (below the old recovery point), recovered
+        // and fsynced (below it too), or recovered but not fsynced (from the old recovery
+        // point on: that point stays).
+        log.recovery_point = if recovered_tail.is_empty() {
+            leo
+        } else {
+            recovery_point.clamp(0, leo)
+        };
+        epochs_changed |= log.leader_epoch_cache.truncate_from_end(leo);
         epochs_changed |= log
             .leader_epoch_cache
             .truncate_from_start(log.log_start_offset);
-        if epochs_changed || recovered_any {
+        if epochs_changed {
             log.leader_epoch_cache.flush()?;
         }
-        if log.dir_dirty {
+        if deleted_by_recovery {
             sync_dir(&log.dir)?;
             log.dir_dirty = false;
         }
         Ok(log)
+    }
+
+    /// What [`Log::open`] recovered and truncated.
+    #[must_use]
+    pub fn recovery(&self) -> &LogRecovery {
+        &self.recovery
     }
 
     #[must_use]
@@ -652,14 +700,16 @@ impl Log {
     pub fn begin_flush(&mut self) -> FlushPlan {
         let active_base = self.active().base_offset();
         let mut files = Vec::new();
+        let mut index_paths = Vec::new();
         for seg in self.segments.values() {
             if seg.next_offset() > self.recovery_point || seg.base_offset() == active_base {
-                seg.flush_handles(&mut files);
+                seg.flush_targets(&mut files, &mut index_paths);
             }
         }
         let dir = std::mem::take(&mut self.dir_dirty).then(|| self.dir.clone());
         FlushPlan {
             files,
+            index_paths,
             dir,
             log_end_offset: self.log_end_offset(),
             unflushed_messages: self.unflushed_messages,
@@ -927,6 +977,97 @@ impl Log {
         }
         Ok(count)
     }
+}
+
+/// The segments [`Log::open`] loaded: trusted or recovered, in offset order.
+struct Loaded {
+    segments: BTreeMap<i64, LogSegment>,
+    dir_dirty: bool,
+    epochs_changed: bool,
+    recovery: LogRecovery,
+    /// Recovered segments at or after the recovery point, not fsynced.
+    recovered_tail: Vec<i64>,
+}
+
+/// Loads the segments `bases` of `dir` for [`Log::open`]: those wholly below the recovery
+/// point that pass the sanity check are trusted; the rest are recovered, and after a torn or
+/// corrupt tail the later segments are deleted.
+fn load_segments(
+    dir: &Path,
+    config: &LogConfig,
+    bases: &[i64],
+    recovery_point: i64,
+    leader_epoch_cache: &mut LeaderEpochFileCache,
+    now_ms: i64,
+) -> Result<Loaded> {
+    let mut segments: BTreeMap<i64, LogSegment> = BTreeMap::new();
+    let mut dir_dirty = false;
+    let mut epochs_changed = false;
+    let mut recovery = LogRecovery::default();
+    // Recovered segments at or after the recovery point are not fsynced here (Kafka does
+    // not either): the recovery point stays where it was, so a crash before the next
+    // flush recovers them again. Damaged segments below it are fsynced at once.
+    let mut recovered_tail: Vec<i64> = Vec::new();
+    for (i, &base) in bases.iter().enumerate() {
+        let mut seg = LogSegment::open(dir, base, now_ms)?;
+        let next_base = bases.get(i + 1).copied();
+        let trusted = seg.load_without_recovery()? && seg.next_offset() <= recovery_point;
+        if trusted {
+            segments.insert(base, seg);
+            continue;
+        }
+        let outcome = seg.recover(config, leader_epoch_cache, &mut epochs_changed)?;
+        recovery.segments_recovered += 1;
+        // A segment wholly below the recovery point held flushed data: keep what follows
+        // it (as Kafka does for a damaged old segment). Otherwise the damage is the torn
+        // tail of a crash and nothing after it can be trusted.
+        let below_recovery_point = next_base.is_some_and(|n| n <= recovery_point);
+        if below_recovery_point {
+            seg.on_become_inactive_unflushed()?;
+            seg.flush()?;
+        } else {
+            recovered_tail.push(base);
+        }
+        let log_path = seg.log_path().to_path_buf();
+        segments.insert(base, seg);
+        let Some(invalid) = outcome.invalid else {
+            continue;
+        };
+        let mut truncation = RecoveryTruncation {
+            segment: log_path,
+            base_offset: base,
+            position: invalid.position,
+            offset: invalid.offset,
+            truncated_bytes: outcome.truncated_bytes,
+            deleted_segments: Vec::new(),
+            deleted_bytes: 0,
+            dropped: invalid.dropped,
+            reason: invalid.reason,
+        };
+        if below_recovery_point {
+            recovery.truncations.push(truncation);
+            continue;
+        }
+        for &later in &bases[i + 1..] {
+            let later_seg = LogSegment::open(dir, later, now_ms)?;
+            truncation.dropped.add(&later_seg.count_all_batches());
+            truncation.deleted_bytes += u64::from(later_seg.size_bytes());
+            truncation
+                .deleted_segments
+                .push(later_seg.log_path().to_path_buf());
+            later_seg.delete()?;
+            dir_dirty = true;
+        }
+        recovery.truncations.push(truncation);
+        break;
+    }
+    Ok(Loaded {
+        segments,
+        dir_dirty,
+        epochs_changed,
+        recovery,
+        recovered_tail,
+    })
 }
 
 /// Lists segment base offsets in `dir`, removing leftovers Kafka would remove: temporary,

@@ -210,16 +210,19 @@ impl OffsetIndex {
         self.file.resize_entries(capacity)
     }
 
-    pub(crate) fn trim(&mut self) -> Result<()> {
-        self.file.trim()
+    /// Trims the file to its entries (Kafka's `trimToValidSize`), without fsync: the
+    /// segment's flush (or its `on_become_inactive`) fsyncs it.
+    pub(crate) fn trim_unflushed(&mut self) -> Result<()> {
+        self.file.trim_unflushed()
+    }
+
+    /// The file holds exactly its entries (as a clean close leaves it).
+    pub(crate) fn is_trimmed(&self) -> bool {
+        self.file.is_trimmed()
     }
 
     pub(crate) fn flush(&self) -> Result<()> {
         self.file.flush()
-    }
-
-    pub(crate) fn file_handle(&self) -> std::sync::Arc<std::fs::File> {
-        self.file.file()
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -311,7 +314,7 @@ mod tests {
             idx.truncate_to(base + cut);
             model.retain(|&o, _| o < base + cut);
             prop_assert_eq!(idx.entries(), model.len());
-            idx.trim().unwrap();
+            idx.trim_unflushed().unwrap();
             drop(idx);
             let (idx, load) = OffsetIndex::open(&dir.path().join("00000000000000000045.index"), base).unwrap();
             prop_assert_eq!(load, IndexLoad::Clean);

@@ -46,6 +46,118 @@ pub(crate) enum SegmentRead {
     Slice(FileSlice),
 }
 
+/// Why [`LogSegment::recover`] stopped before the end of a segment's file (Kafka's
+/// `CorruptRecordException` / `InvalidRecordException` messages during `LogSegment.recover`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvalidBatchReason {
+    /// The file ends inside a batch (`needed_bytes` more than the `available_bytes` left):
+    /// the torn tail of a write a crash cut short.
+    Incomplete {
+        needed_bytes: u64,
+        available_bytes: u64,
+    },
+    /// The batch header cannot be read (bad magic, a length below the header size).
+    BadHeader(String),
+    /// The offsets go backwards or do not belong to the segment.
+    BadOffsets {
+        base_offset: i64,
+        last_offset_delta: i32,
+        expected_at_least: i64,
+    },
+    /// The CRC32C of the batch does not match the one stored in its header.
+    CrcMismatch { stored: u32, computed: u32 },
+    /// The file is longer than a segment can be (`i32::MAX` bytes).
+    TooLarge { file_bytes: u64 },
+}
+
+impl InvalidBatchReason {
+    /// A stable name for logs and metrics labels.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Incomplete { .. } => "incomplete_batch",
+            Self::BadHeader(_) => "bad_header",
+            Self::BadOffsets { .. } => "bad_offsets",
+            Self::CrcMismatch { .. } => "crc_mismatch",
+            Self::TooLarge { .. } => "segment_too_large",
+        }
+    }
+}
+
+impl std::fmt::Display for InvalidBatchReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Incomplete {
+                needed_bytes,
+                available_bytes,
+            } => write!(
+                f,
+                "incomplete batch: {needed_bytes} bytes needed, {available_bytes} left in the file"
+            ),
+            Self::BadHeader(why) => write!(f, "unreadable batch header: {why}"),
+            Self::BadOffsets {
+                base_offset,
+                last_offset_delta,
+                expected_at_least,
+            } => write!(
+                f,
+                "batch offsets {base_offset} (+{last_offset_delta}) where offset {expected_at_least} or above was expected"
+            ),
+            Self::CrcMismatch { stored, computed } => write!(
+                f,
+                "record is corrupt (stored crc = {stored}, computed crc = {computed})"
+            ),
+            Self::TooLarge { file_bytes } => {
+                write!(f, "file of {file_bytes} bytes is larger than a segment can be")
+            }
+        }
+    }
+}
+
+/// The first invalid batch [`LogSegment::recover`] found, and what it cut off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidBatch {
+    /// Byte position of the invalid batch in the `.log` (Kafka's "at byte offset").
+    pub position: u64,
+    /// The first offset lost: the segment's next offset after recovery.
+    pub offset: i64,
+    pub reason: InvalidBatchReason,
+    /// What the bytes cut off held, by their batch headers (see [`DroppedBatches`]).
+    pub dropped: DroppedBatches,
+}
+
+/// Batches in bytes that recovery dropped, counted from their headers alone (best effort: the
+/// walk stops at the first header it cannot read or that runs past the end of the file, and
+/// the counts of a batch whose header is damaged are whatever the damage left).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DroppedBatches {
+    pub batches: u64,
+    pub records: u64,
+    /// The largest last offset among them, if any whole batch was found.
+    pub last_offset: Option<i64>,
+    /// The walk reached the end of the bytes (false: the counts are a lower bound).
+    pub complete: bool,
+}
+
+impl DroppedBatches {
+    /// Adds the counts of `other` (a later stretch of dropped bytes).
+    pub fn add(&mut self, other: &DroppedBatches) {
+        self.batches += other.batches;
+        self.records += other.records;
+        self.last_offset = self.last_offset.max(other.last_offset);
+        self.complete &= other.complete;
+    }
+}
+
+/// What [`LogSegment::recover`] did to one segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRecovery {
+    /// Bytes removed from the end of the `.log`.
+    pub truncated_bytes: u64,
+    /// Set when bytes were removed: where and why.
+    pub invalid: Option<InvalidBatch>,
+}
+
 /// Kafka's `LogSegment`: the batches from `base_offset` up to the next segment's base offset.
 ///
 /// Byte layout: `<base>.log` is v2 record batches back to back, exactly as produced (see
@@ -319,13 +431,26 @@ impl LogSegment {
     /// Kafka's `onBecomeInactiveSegment`: the final time index entry (in the reserved slot),
     /// then both indexes trimmed to their entries and fsynced.
     pub(crate) fn on_become_inactive(&mut self) -> Result<()> {
+        self.on_become_inactive_unflushed()?;
+        self.offset_index.flush()?;
+        self.time_index.flush()
+    }
+
+    /// [`Self::on_become_inactive`] without the fsyncs: for a segment above the recovery
+    /// point (a later flush covers its files; a crash before that recovers it again).
+    pub(crate) fn on_become_inactive_unflushed(&mut self) -> Result<()> {
         self.time_index.maybe_append(
             self.max_timestamp_so_far,
             self.offset_of_max_timestamp_so_far,
             true,
         );
-        self.offset_index.trim()?;
-        self.time_index.trim()
+        self.offset_index.trim_unflushed()?;
+        self.time_index.trim_unflushed()
+    }
+
+    /// Both indexes hold exactly their entries, as a clean roll or close leaves them.
+    pub(crate) fn indexes_trimmed(&self) -> bool {
+        self.offset_index.is_trimmed() && self.time_index.is_trimmed()
     }
 
     /// fsyncs the log and both indexes.
@@ -337,11 +462,12 @@ impl LogSegment {
         self.time_index.flush()
     }
 
-    /// The three files to fsync for a flush run outside the log's lock.
-    pub(crate) fn flush_handles(&self, out: &mut Vec<Arc<File>>) {
-        out.push(Arc::clone(&self.log));
-        out.push(self.offset_index.file_handle());
-        out.push(self.time_index.file_handle());
+    /// The files to fsync for a flush run outside the log's lock: the `.log` by its open
+    /// handle, the indexes by path (they keep no descriptor).
+    pub(crate) fn flush_targets(&self, logs: &mut Vec<Arc<File>>, indexes: &mut Vec<PathBuf>) {
+        logs.push(Arc::clone(&self.log));
+        indexes.push(self.offset_index.path().to_path_buf());
+        indexes.push(self.time_index.path().to_path_buf());
     }
 
     /// Deletes the three files. Open `FileSlice`s keep the data readable until dropped.
@@ -617,13 +743,16 @@ impl LogSegment {
     }
 
     /// Kafka's `LogSegment.recover`: validates every batch (header, offsets, CRC), rebuilds
-    /// both indexes, re-adds leader epochs newer than the cache knows, and truncates the file
-    /// after the last valid batch. Returns the bytes truncated.
+    /// both indexes, re-adds leader epochs newer than the cache knows (`epochs_changed` is set
+    /// if it did), and truncates the file after the last valid batch. Nothing is fsynced: the
+    /// caller keeps the recovery point below this segment until a flush covers it. Returns
+    /// the bytes truncated and, if any, the first invalid batch with what followed it.
     pub fn recover(
         &mut self,
         config: &LogConfig,
         epochs: &mut LeaderEpochFileCache,
-    ) -> Result<u64> {
+        epochs_changed: &mut bool,
+    ) -> Result<SegmentRecovery> {
         self.make_active(config)?;
         self.offset_index.reset();
         self.time_index.reset();
@@ -640,24 +769,45 @@ impl LogSegment {
         let mut reader = ChunkReader::new(Arc::clone(&self.log));
         let mut valid: u64 = 0;
         let mut next_offset = self.base_offset;
+        let mut stop: Option<InvalidBatchReason> = None;
         while valid < scan_end {
+            let incomplete = |needed: u64| InvalidBatchReason::Incomplete {
+                needed_bytes: needed,
+                available_bytes: scan_end - valid,
+            };
             let Some(bytes) = reader.get(valid, RECORD_BATCH_OVERHEAD, scan_end)? else {
+                stop = Some(incomplete(RECORD_BATCH_OVERHEAD as u64));
                 break;
             };
-            let Ok(header) = RecordBatchHeader::parse(bytes) else {
-                break;
+            let header = match RecordBatchHeader::parse(bytes) {
+                Ok(h) => h,
+                Err(e) => {
+                    stop = Some(InvalidBatchReason::BadHeader(e.to_string()));
+                    break;
+                }
             };
             let size = header.size_bytes();
             if header.base_offset < next_offset
                 || header.last_offset_delta < 0
                 || header.last_offset() - self.base_offset > i64::from(i32::MAX)
             {
+                stop = Some(InvalidBatchReason::BadOffsets {
+                    base_offset: header.base_offset,
+                    last_offset_delta: header.last_offset_delta,
+                    expected_at_least: next_offset,
+                });
                 break;
             }
             let Some(batch) = reader.get(valid, size as usize, scan_end)? else {
+                stop = Some(incomplete(size));
                 break;
             };
-            if crc_of(batch) != header.crc {
+            let computed = crc_of(batch);
+            if computed != header.crc {
+                stop = Some(InvalidBatchReason::CrcMismatch {
+                    stored: header.crc,
+                    computed,
+                });
                 break;
             }
             if valid == 0 {
@@ -665,7 +815,7 @@ impl LogSegment {
             }
             let epoch = header.partition_leader_epoch;
             if epoch >= 0 && epochs.latest_epoch().map_or(true, |l| epoch > l) {
-                epochs.assign(epoch, header.base_offset);
+                *epochs_changed |= epochs.assign(epoch, header.base_offset);
             }
             self.index_batch(
                 valid as u32,
@@ -678,7 +828,17 @@ impl LogSegment {
             next_offset = header.next_offset();
         }
         let truncated = file_len - valid;
+        let mut invalid = None;
         if truncated > 0 {
+            let reason = stop.unwrap_or(InvalidBatchReason::TooLarge {
+                file_bytes: file_len,
+            });
+            invalid = Some(InvalidBatch {
+                position: valid,
+                offset: next_offset,
+                reason,
+                dropped: self.count_batches_from(valid, scan_end),
+            });
             self.log
                 .set_len(valid)
                 .map_err(io_context(format!("truncate {}", self.log_path.display())))?;
@@ -686,7 +846,44 @@ impl LogSegment {
         self.size_bytes = valid as u32;
         self.next_offset = next_offset;
         self.indexes_loaded_clean = true;
-        Ok(truncated)
+        Ok(SegmentRecovery {
+            truncated_bytes: truncated,
+            invalid,
+        })
+    }
+
+    /// Counts the batches from `position` to `end` by their headers (see [`DroppedBatches`]);
+    /// the first one may be invalid, so its offsets are not checked against the segment's.
+    pub(crate) fn count_batches_from(&self, position: u64, end: u64) -> DroppedBatches {
+        let mut out = DroppedBatches::default();
+        let mut position = position;
+        let mut buf = [0u8; RECORD_BATCH_OVERHEAD];
+        loop {
+            if position >= end {
+                out.complete = true;
+                return out;
+            }
+            if position + RECORD_BATCH_OVERHEAD as u64 > end
+                || self.log.read_exact_at(&mut buf, position).is_err()
+            {
+                return out;
+            }
+            let Ok(header) = RecordBatchHeader::parse(&buf) else {
+                return out;
+            };
+            if position + header.size_bytes() > end {
+                return out;
+            }
+            out.batches += 1;
+            out.records += u64::try_from(header.records_count).unwrap_or(0);
+            out.last_offset = out.last_offset.max(Some(header.last_offset()));
+            position += header.size_bytes();
+        }
+    }
+
+    /// The whole segment's batches by their headers, for a segment deleted by recovery.
+    pub(crate) fn count_all_batches(&self) -> DroppedBatches {
+        self.count_batches_from(0, u64::from(self.size_bytes))
     }
 
     /// The clean-shutdown path: trusts the batches below the last offset index entry, checks

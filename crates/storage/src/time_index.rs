@@ -189,16 +189,19 @@ impl TimeIndex {
         self.file.resize_entries(capacity)
     }
 
-    pub(crate) fn trim(&mut self) -> Result<()> {
-        self.file.trim()
+    /// Trims the file to its entries (Kafka's `trimToValidSize`), without fsync: the
+    /// segment's flush (or its `on_become_inactive`) fsyncs it.
+    pub(crate) fn trim_unflushed(&mut self) -> Result<()> {
+        self.file.trim_unflushed()
+    }
+
+    /// The file holds exactly its entries (as a clean close leaves it).
+    pub(crate) fn is_trimmed(&self) -> bool {
+        self.file.is_trimmed()
     }
 
     pub(crate) fn flush(&self) -> Result<()> {
         self.file.flush()
-    }
-
-    pub(crate) fn file_handle(&self) -> std::sync::Arc<std::fs::File> {
-        self.file.file()
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -264,7 +267,7 @@ mod tests {
         );
         idx.truncate_to(105);
         assert_eq!(idx.entries(), 1);
-        idx.trim().unwrap();
+        idx.trim_unflushed().unwrap();
         drop(idx);
         let (idx, load) = TimeIndex::open(&path, 100).unwrap();
         assert_eq!(load, IndexLoad::Clean);

@@ -300,3 +300,110 @@ fn leftover_files_are_cleaned() {
     assert!(!dir.path().join("leader-epoch-checkpoint.tmp").exists());
     assert_eq!(log.segment_count(), 1);
 }
+
+#[test]
+fn a_truncation_is_reported_with_file_position_offsets_and_what_was_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = crashed_log(dir.path(), 80);
+    let log = Log::open(dir.path(), small_config(), 0).unwrap();
+    assert!(
+        log.recovery().truncations.is_empty(),
+        "a crash after whole writes truncates nothing"
+    );
+    let bases = log.segment_base_offsets();
+    drop(log);
+    assert!(bases.len() > 4);
+    let victim = bases[2];
+    let log_file = segment_path(dir.path(), victim, "log");
+    let mut bytes = std::fs::read(&log_file).unwrap();
+    // The second batch of the segment, past its header: its CRC no longer matches.
+    let first_len = written.iter().find(|(b, _)| *b == victim).unwrap().1.len();
+    bytes[first_len + 70] ^= 0x40;
+    std::fs::write(&log_file, &bytes).unwrap();
+    let log = Log::open(dir.path(), small_config(), victim).unwrap();
+    let recovery = log.recovery();
+    assert_eq!(recovery.truncations.len(), 1);
+    let t = &recovery.truncations[0];
+    assert_eq!(t.segment, log_file);
+    assert_eq!(t.base_offset, victim);
+    assert_eq!(t.position, first_len as u64);
+    let lost: Vec<_> = written.iter().filter(|(b, _)| *b > victim).collect();
+    assert_eq!(t.offset, lost[0].0, "the first offset lost");
+    assert_eq!(log.log_end_offset(), t.offset);
+    assert_eq!(t.truncated_bytes, (bytes.len() - first_len) as u64);
+    assert_eq!(t.deleted_segments.len(), bases.len() - 3);
+    assert!(matches!(
+        t.reason,
+        tidelog_storage::InvalidBatchReason::CrcMismatch { .. }
+    ));
+    assert_eq!(t.reason.kind(), "crc_mismatch");
+    // Every dropped batch is counted, the damaged one included (its header is intact).
+    assert!(t.dropped.complete);
+    assert_eq!(t.dropped.batches, lost.len() as u64);
+    let lost_records: u64 = lost
+        .iter()
+        .map(|(b, bytes)| (common::last_offset_of(bytes) - b + 1) as u64)
+        .sum();
+    assert_eq!(t.dropped.records, lost_records);
+    assert_eq!(
+        t.dropped.last_offset,
+        Some(common::last_offset_of(&written.last().unwrap().1))
+    );
+    let on_disk: u64 = lost.iter().map(|(_, b)| b.len() as u64).sum();
+    assert_eq!(t.truncated_bytes + t.deleted_bytes, on_disk);
+}
+
+#[test]
+fn a_torn_tail_is_reported_as_an_incomplete_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = crashed_log(dir.path(), 20);
+    let last_base = last_segment_base(dir.path());
+    let log_file = segment_path(dir.path(), last_base, "log");
+    let len = std::fs::metadata(&log_file).unwrap().len();
+    let (last_batch_base, last_batch) = written.last().unwrap();
+    let cut = last_batch.len() as u64 / 2;
+    OpenOptions::new()
+        .write(true)
+        .open(&log_file)
+        .unwrap()
+        .set_len(len - cut)
+        .unwrap();
+    let log = Log::open(dir.path(), small_config(), 0).unwrap();
+    let t = &log.recovery().truncations[0];
+    assert_eq!(t.offset, *last_batch_base);
+    assert_eq!(t.truncated_bytes, last_batch.len() as u64 - cut);
+    assert_eq!(t.reason.kind(), "incomplete_batch");
+    assert_eq!(t.dropped.batches, 0, "no whole batch was dropped");
+    assert!(!t.dropped.complete);
+}
+
+#[test]
+fn recovered_segments_keep_the_recovery_point_until_a_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::open(dir.path(), small_config(), 0).unwrap();
+    for i in 0..10 {
+        log.append(&mut batch(1, 90, i, 0), 0, 0).unwrap();
+    }
+    log.flush().unwrap();
+    let flushed = log.log_end_offset();
+    for i in 0..30 {
+        log.append(&mut batch(1, 90, i, 0), 0, 0).unwrap();
+    }
+    let leo = log.log_end_offset();
+    drop(log); // a crash: no close
+    let mut log = Log::open(dir.path(), small_config(), flushed).unwrap();
+    assert_eq!(log.log_end_offset(), leo);
+    assert!(log.recovery().segments_recovered > 0);
+    // Recovery does not fsync what it checked: the recovery point stays until a flush does.
+    assert_eq!(log.recovery_point(), flushed);
+    log.flush().unwrap();
+    assert_eq!(log.recovery_point(), leo);
+    log.close().unwrap();
+    let log = Log::open(dir.path(), small_config(), leo).unwrap();
+    assert_eq!(
+        log.recovery().segments_recovered,
+        0,
+        "a clean open recovers nothing"
+    );
+    assert_eq!(log.recovery_point(), leo);
+}
