@@ -31,6 +31,7 @@ use crate::batch::{
 };
 use crate::compression::{compress, Codec};
 use crate::error::{Result, StorageError};
+use crate::varint::{read_varint, read_varlong, write_varlong};
 
 /// Attribute bit 6: `baseTimestamp` holds the delete horizon (KIP-534,
 /// `DefaultRecordBatch.DELETE_HORIZON_FLAG_MASK`).
@@ -57,49 +58,14 @@ impl RecordRef<'_> {
         let delta = self.timestamp.wrapping_sub(base_timestamp);
         let mut head = [0u8; 11];
         head[0] = self.attributes;
-        let n = 1 + put_varlong(&mut head[1..], delta);
+        let n = 1 + write_varlong(&mut head[1..], delta);
         let body_len = n + self.after_timestamp.len();
         let mut len_buf = [0u8; 10];
-        let m = put_varlong(&mut len_buf, body_len as i64);
+        let m = write_varlong(&mut len_buf, body_len as i64);
         out.extend_from_slice(&len_buf[..m]);
         out.extend_from_slice(&head[..n]);
         out.extend_from_slice(self.after_timestamp);
     }
-}
-
-/// Writes a zigzag varlong, returning the bytes used (at most 10).
-fn put_varlong(out: &mut [u8], v: i64) -> usize {
-    let mut z = ((v << 1) ^ (v >> 63)) as u64;
-    let mut i = 0;
-    loop {
-        let byte = (z & 0x7f) as u8;
-        z >>= 7;
-        if z == 0 {
-            out[i] = byte;
-            return i + 1;
-        }
-        out[i] = byte | 0x80;
-        i += 1;
-    }
-}
-
-/// Reads a zigzag varlong at `*at`, advancing it.
-fn get_varlong(b: &[u8], at: &mut usize) -> Option<i64> {
-    let mut raw: u64 = 0;
-    for i in 0..10 {
-        let byte = *b.get(*at + i)?;
-        raw |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            *at += i + 1;
-            return Some(((raw >> 1) as i64) ^ -((raw & 1) as i64));
-        }
-    }
-    None
-}
-
-/// A zigzag varint that must fit an `i32` (`ByteUtils.readVarint`).
-fn get_varint(b: &[u8], at: &mut usize) -> Option<i32> {
-    get_varlong(b, at).and_then(|v| i32::try_from(v).ok())
 }
 
 /// `length` bytes at `*at` for a length read from the data (-1 is null).
@@ -120,27 +86,27 @@ fn get_bytes<'a>(b: &'a [u8], at: &mut usize, length: i32) -> Option<Option<&'a 
 fn parse_record<'a>(body: &'a [u8], header: &RecordBatchHeader) -> Option<RecordRef<'a>> {
     let attributes = *body.first()?;
     let mut at = 1;
-    let timestamp_delta = get_varlong(body, &mut at)?;
+    let timestamp_delta = read_varlong(body, &mut at)?;
     let after_timestamp = &body[at..];
-    let offset_delta = get_varint(body, &mut at)?;
+    let offset_delta = read_varint(body, &mut at)?;
     if offset_delta < 0 || offset_delta > header.last_offset_delta {
         return None;
     }
-    let key_length = get_varint(body, &mut at)?;
+    let key_length = read_varint(body, &mut at)?;
     let key = get_bytes(body, &mut at, key_length)?;
-    let value_length = get_varint(body, &mut at)?;
+    let value_length = read_varint(body, &mut at)?;
     let value = get_bytes(body, &mut at, value_length)?;
-    let header_count = get_varint(body, &mut at)?;
+    let header_count = read_varint(body, &mut at)?;
     if header_count < 0 {
         return None;
     }
     for _ in 0..header_count {
-        let key_length = get_varint(body, &mut at)?;
+        let key_length = read_varint(body, &mut at)?;
         if key_length < 0 {
             return None;
         }
         get_bytes(body, &mut at, key_length)?;
-        let value_length = get_varint(body, &mut at)?;
+        let value_length = read_varint(body, &mut at)?;
         get_bytes(body, &mut at, value_length)?;
     }
     if at != body.len() {
@@ -176,7 +142,7 @@ pub fn for_each_record<'a>(
     let mut at = 0;
     let mut previous_offset = header.base_offset - 1;
     for i in 0..header.records_count {
-        let length = get_varint(records, &mut at)
+        let length = read_varint(records, &mut at)
             .filter(|&l| l >= 0)
             .ok_or_else(|| bad(format!("record {i}: bad length")))?;
         let body = records
@@ -355,7 +321,7 @@ pub fn build_batch(
         let mut body = Vec::new();
         let mut buf = [0u8; 10];
         let mut put = |body: &mut Vec<u8>, v: i64| {
-            let n = put_varlong(&mut buf, v);
+            let n = write_varlong(&mut buf, v);
             body.extend_from_slice(&buf[..n]);
         };
         put(&mut body, i as i64); // offsetDelta

@@ -39,6 +39,7 @@ pub mod producer_batches;
 pub mod segment;
 pub mod socket;
 pub mod time_index;
+pub mod varint;
 
 pub use batch::{RecordBatchHeader, TimestampType};
 pub use cleaner::{CleanOptions, CleanResult, CleanableRange, LogLock};

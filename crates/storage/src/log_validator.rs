@@ -61,6 +61,7 @@ use crate::batch::{
 use crate::compression::{Codec, Decompressor};
 use crate::config::LogConfig;
 use crate::error::{Result, StorageError};
+use crate::varint::{read_varint, read_varlong};
 
 /// The most bytes one batch's records section may decompress to. A batch is at most
 /// `max.message.bytes` compressed; 256 MiB leaves room for ratios beyond 100:1 at Kafka's
@@ -166,29 +167,10 @@ fn invalid(what: impl std::fmt::Display) -> StorageError {
     StorageError::InvalidRecord(what.to_string())
 }
 
-/// Reads a zigzag varlong at `*at`, advancing it (`ByteUtils.readVarlong`: at most 10 bytes).
-fn varlong(b: &[u8], at: &mut usize) -> Option<i64> {
-    let mut raw: u64 = 0;
-    for i in 0..10 {
-        let byte = *b.get(*at + i)?;
-        raw |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            *at += i + 1;
-            return Some(((raw >> 1) as i64) ^ -((raw & 1) as i64));
-        }
-    }
-    None
-}
-
-/// A zigzag varint that must fit an `i32` (`ByteUtils.readVarint`).
-fn varint(b: &[u8], at: &mut usize) -> Option<i32> {
-    varlong(b, at).and_then(|v| i32::try_from(v).ok())
-}
-
 /// Skips a length-prefixed field: -1 is null when `nullable`, any other negative is invalid.
 /// Returns whether the field was present (not null).
 fn skip_bytes(b: &[u8], at: &mut usize, nullable: bool) -> Option<bool> {
-    let length = varint(b, at)?;
+    let length = read_varint(b, at)?;
     if length < 0 {
         return (nullable && length == -1).then_some(false);
     }
@@ -214,11 +196,11 @@ fn parse_body(body: &[u8]) -> Option<RecordFields> {
     if body.is_empty() {
         return None;
     }
-    let timestamp_delta = varlong(body, &mut at)?;
-    let offset_delta = varint(body, &mut at)?;
+    let timestamp_delta = read_varlong(body, &mut at)?;
+    let offset_delta = read_varint(body, &mut at)?;
     let has_key = skip_bytes(body, &mut at, true)?;
     skip_bytes(body, &mut at, true)?; // value
-    let header_count = varint(body, &mut at)?;
+    let header_count = read_varint(body, &mut at)?;
     if header_count < 0 {
         return None;
     }
@@ -288,7 +270,7 @@ impl<'h> Walk<'h> {
                 return Ok(Progress::NeedMore);
             }
             let mut at = self.at;
-            let Some(length) = varint(records, &mut at) else {
+            let Some(length) = read_varint(records, &mut at) else {
                 if !complete && rest < 10 {
                     return Ok(Progress::NeedMore); // a varint may be cut short
                 }
@@ -581,13 +563,13 @@ mod tests {
         // Two records, the second claiming offset delta 0 again: rebuild by hand.
         let b = batch(Codec::None, 2);
         let mut at = RECORD_BATCH_OVERHEAD;
-        let first_len = varint(&b, &mut at).unwrap() as usize;
+        let first_len = read_varint(&b, &mut at).unwrap() as usize;
         let second = at + first_len; // length varint of record 1
         let mut p = second;
-        let _ = varint(&b, &mut p);
+        let _ = read_varint(&b, &mut p);
         let _ = b[p]; // attributes
         let mut q = p + 1;
-        let _ = varlong(&b, &mut q);
+        let _ = read_varlong(&b, &mut q);
         // offsetDelta 1 is one byte (zigzag 2); make it 0.
         assert_eq!(b[q], 2);
         let mut bad = b.clone();
