@@ -2,7 +2,12 @@
 // /metrics, a process's resident memory from /proc, and raw sockets that connect (from a
 // chosen local address) and report when the broker closes them.
 import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import net from 'node:net';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { ApiKey } from '../../src/protocol/generated/index.js';
+import { startBrokerProcess, type BrokerProcess } from './broker-process.js';
 
 /** The value of one series in the Prometheus text of `${adminUrl}/metrics` (0 when absent). */
 export async function scrapeMetric(adminUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -58,4 +63,17 @@ export function connectRaw(port: number, options: { localAddress?: string; read:
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+/** A broker process with the given overrides and one single-partition topic created on it. */
+export async function startBrokerWithTopic(overrides: Record<string, string | number | boolean>, topic: string): Promise<BrokerProcess> {
+  const broker = await startBrokerProcess({ overrides });
+  const c = await KafkaConnection.connect('127.0.0.1', broker.port);
+  try {
+    const created = await c.request(ApiKey.CreateTopics, 7, { topics: [{ name: topic, numPartitions: 1, replicationFactor: 1 }], timeoutMs: 5000 });
+    assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
+  } finally {
+    c.close();
+  }
+  return broker;
 }

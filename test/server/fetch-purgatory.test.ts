@@ -8,8 +8,8 @@ import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { recordBatch } from '../helpers/batch.js';
-import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
-import { scrapeMetric } from '../helpers/limits.js';
+import { removeDir, type BrokerProcess } from '../helpers/broker-process.js';
+import { scrapeMetric, startBrokerWithTopic } from '../helpers/limits.js';
 
 const MAX_PARKED = 2;
 const TOPIC = 'limits-fetch-purgatory';
@@ -18,11 +18,7 @@ describe('fetch.purgatory.max.requests', { timeout: 60_000 }, () => {
   let broker: BrokerProcess;
 
   before(async () => {
-    broker = await startBrokerProcess({ overrides: { 'fetch.purgatory.max.requests': MAX_PARKED } });
-    const c = await KafkaConnection.connect('127.0.0.1', broker.port);
-    const created = await c.request(ApiKey.CreateTopics, 7, { topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 1 }], timeoutMs: 5000 });
-    assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
-    c.close();
+    broker = await startBrokerWithTopic({ 'fetch.purgatory.max.requests': MAX_PARKED }, TOPIC);
   });
 
   after(async () => {

@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
-import { ErrorCode } from '../../src/protocol/errors.js';
 import { encodeRequest } from '../../src/protocol/framing.js';
 import { recordBatch } from '../helpers/batch.js';
-import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
-import { scrapeMetric } from '../helpers/limits.js';
+import { removeDir, type BrokerProcess } from '../helpers/broker-process.js';
+import { scrapeMetric, startBrokerWithTopic } from '../helpers/limits.js';
 
 const QUEUED_MAX_REQUESTS = 50;
 const REQUESTS = 500;
@@ -19,11 +18,7 @@ describe('a muted connection', { timeout: 60_000 }, () => {
   let broker: BrokerProcess;
 
   before(async () => {
-    broker = await startBrokerProcess({ overrides: { 'queued.max.requests': QUEUED_MAX_REQUESTS } });
-    const c = await KafkaConnection.connect('127.0.0.1', broker.port);
-    const created = await c.request(ApiKey.CreateTopics, 7, { topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 1 }], timeoutMs: 5000 });
-    assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
-    c.close();
+    broker = await startBrokerWithTopic({ 'queued.max.requests': QUEUED_MAX_REQUESTS }, TOPIC);
   });
 
   after(async () => {
