@@ -198,6 +198,12 @@ export class ReplicaManager {
       out.errorCode = errorCode;
       return out;
     }
+    // A long-poll fetch that wakes after its partition closed (deleted, or the broker shutting
+    // down): the client looks for the leader again, as Kafka answers a replica that went away.
+    if (partition.isClosed) {
+      out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      return out;
+    }
     const replicaId = params.replicaId ?? -1;
     if (replicaId >= 0) {
       if (!partition.followers.has(replicaId)) {
@@ -221,7 +227,7 @@ export class ReplicaManager {
       out.errorCode = code;
       out.highWatermark = partition.highWatermark;
       out.lastStableOffset = partition.highWatermark;
-      out.logStartOffset = partition.logStartOffset;
+      out.logStartOffset = partition.isClosed ? -1 : partition.logStartOffset;
     }
     return out;
   }

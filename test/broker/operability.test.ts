@@ -13,6 +13,10 @@ import { nearestKey } from '../../src/config/nearest-key.js';
 import { defaultsTakenSilently } from '../../src/cli/broker-command.js';
 import { cliPath, removeDir, startBrokerProcess, tempDir } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ZERO_UUID } from '../../src/protocol/primitives/index.js';
 
 function runBroker(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [cliPath, 'broker', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
@@ -105,6 +109,28 @@ describe('operating the broker', { timeout: 180_000 }, () => {
     } finally {
       child.kill('SIGKILL');
       removeDir(dataDir);
+    }
+  });
+
+  it('stops cleanly with a long-poll fetch parked: no error is logged after the logs close', async () => {
+    const broker = await startBrokerProcess();
+    const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 'operability-test');
+    try {
+      const created = await conn.request(ApiKey.CreateTopics, 7, { topics: [{ name: 'parked', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 5000 });
+      assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
+      const meta = await conn.request(ApiKey.Metadata, 12, { topics: [{ name: 'parked', topicId: ZERO_UUID }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      const topicId = meta.topics[0]!.topicId;
+      // Waits up to 60 s for a record that never comes; the broker stops meanwhile.
+      void conn
+        .request(ApiKey.Fetch, 13, { clusterId: null, replicaId: -1, replicaState: { replicaId: -1, replicaEpoch: -1 }, maxWaitMs: 60_000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: '', topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20, replicaDirectoryId: ZERO_UUID }] }], forgottenTopicsData: [], rackId: '' })
+        .catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(await broker.stop(), 0);
+      const errors = broker.logLines.filter((l) => /"level":(50|60)/.test(l));
+      assert.deepEqual(errors, []);
+    } finally {
+      conn.close();
+      removeDir(broker.dataDir);
     }
   });
 
