@@ -9,19 +9,8 @@ import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { crc32c, recordBatch } from '../helpers/batch.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
 
-/** Deterministic bytes (xorshift32), so a failure replays exactly. */
-function seededBytes(seed: number, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 describe('hostile input', { timeout: 120_000 }, () => {
   let broker: BrokerProcess;

@@ -11,6 +11,7 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { crc32c, recordBatch } from '../helpers/batch.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
+import { seededBytes } from '../helpers/seeded-bytes.js';
 
 const TOPIC = 'checked';
 const BEFORE_MAX_MS = 3_600_000;
@@ -29,18 +30,6 @@ function fixCrc(batch: Buffer): Buffer {
   return batch;
 }
 
-/** Deterministic bytes (xorshift32), so a failure replays exactly. */
-function seededBytes(seed: number, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** A valid uncompressed batch of `values` and its records section gzipped, as a producer with compression.type=gzip sends it. */
 function gzipBatch(values: string[]): Buffer {

@@ -37,6 +37,17 @@ pub enum Codec {
     Zstd,
 }
 
+impl Codec {
+    /// Every codec, in id order.
+    pub const ALL: [Codec; 5] = [
+        Codec::None,
+        Codec::Gzip,
+        Codec::Snappy,
+        Codec::Lz4,
+        Codec::Zstd,
+    ];
+}
+
 /// The xerial snappy-java stream header (`SnappyCodec.MAGIC_HEADER`, version, compatible).
 const SNAPPY_JAVA_MAGIC: [u8; 8] = [0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0];
 const SNAPPY_JAVA_HEADER_BYTES: usize = 16;
@@ -308,13 +319,7 @@ pub fn compress(codec: Codec, input: &[u8], out: &mut Vec<u8>) -> Result<()> {
 mod tests {
     use super::*;
 
-    const ALL: [Codec; 5] = [
-        Codec::None,
-        Codec::Gzip,
-        Codec::Snappy,
-        Codec::Lz4,
-        Codec::Zstd,
-    ];
+    const ALL: [Codec; 5] = Codec::ALL;
 
     fn sample(len: usize) -> Vec<u8> {
         (0..len)

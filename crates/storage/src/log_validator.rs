@@ -438,13 +438,7 @@ mod tests {
     use crate::compression::decompress;
 
     const NOW_MS: i64 = 1_700_000_000_000;
-    const ALL: [Codec; 5] = [
-        Codec::None,
-        Codec::Gzip,
-        Codec::Snappy,
-        Codec::Lz4,
-        Codec::Zstd,
-    ];
+    const ALL: [Codec; 5] = Codec::ALL;
 
     fn records(n: usize, ts: i64) -> Vec<NewRecord<'static>> {
         const HEADERS: &[(&[u8], Option<&[u8]>)] = &[(b"h", Some(b"v")), (b"n", None)];
