@@ -119,7 +119,7 @@ export class TopicService {
     const replicas = this.metadata.getTopic(p.topic)?.partitions.find((a) => a.partition === p.index)?.replicas ?? p.replicas;
     const sameLeadership = state.leader === p.leaderId && state.leaderEpoch === p.leaderEpoch;
     if (sameLeadership) {
-      p.replicas = [...replicas];
+      p.assignReplicas(replicas);
       p.updateIsr(state.isr);
       return;
     }
@@ -202,8 +202,7 @@ export class TopicService {
       // Only the replicas this broker holds (on a single node: all of them).
       if (list[a.partition] || !a.replicas.includes(this.config.brokerId)) continue;
       const p = this.logs.openPartition(t.name, a.partition, config);
-      p.replicas = [...a.replicas];
-      p.isr = [...a.replicas];
+      p.assignReplicas(a.replicas, a.replicas);
       if (this.placement) {
         // A replicated log commits only what the ISR had: the last checkpointed high watermark.
         if (a.replicas.length > 1) p.restoreHighWatermark(this.logs.highWatermarkCheckpoint(t.name, a.partition) ?? 0);

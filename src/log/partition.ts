@@ -54,13 +54,13 @@ interface CommitWaiter {
 }
 
 export class Partition {
-  /** Leader epoch of the current leadership; bumps on every leader change. */
-  leaderEpoch = 0;
-  leaderId: number;
-  replicas: number[];
-  isr: number[];
-  /** The log end offset when this broker's current leadership began (Kafka's leaderEpochStartOffset). */
-  leaderEpochStartOffset = 0;
+  // The replica state below changes only through becomeLeader, becomeFollower, updateIsr and
+  // assignReplicas: Partition is its one owner, the rest of the broker reads it.
+  private epoch = 0;
+  private leader: number;
+  private replicaIds: number[];
+  private isrIds: number[];
+  private epochStartOffset = 0;
   /** As leader: each follower's log end offset and lag. */
   readonly followers = new FollowerTracker();
   private hw: number;
@@ -80,16 +80,52 @@ export class Partition {
     readonly index: number,
     readonly dir: string,
     private readonly log: BindingLog,
-    public config: EffectiveTopicConfig,
+    private topicConfig: EffectiveTopicConfig,
     readonly brokerId: number,
   ) {
     this.producerStore = new ProducerStateStore(dir, this.producerState, log);
-    this.leaderId = brokerId;
-    this.replicas = [brokerId];
-    this.isr = [brokerId];
+    this.leader = brokerId;
+    this.replicaIds = [brokerId];
+    this.isrIds = [brokerId];
     // A single replica has every message it holds; replication will restore the HW
     // from replication-offset-checkpoint instead.
     this.hw = log.state().logEndOffset;
+  }
+
+  /** Leader epoch of the current leadership; bumps on every leader change. */
+  get leaderEpoch(): number {
+    return this.epoch;
+  }
+
+  /** The leader's broker id; -1 while the partition has none. */
+  get leaderId(): number {
+    return this.leader;
+  }
+
+  get replicas(): readonly number[] {
+    return this.replicaIds;
+  }
+
+  get isr(): readonly number[] {
+    return this.isrIds;
+  }
+
+  /** The log end offset when this broker's current leadership began (Kafka's leaderEpochStartOffset). */
+  get leaderEpochStartOffset(): number {
+    return this.epochStartOffset;
+  }
+
+  get config(): EffectiveTopicConfig {
+    return this.topicConfig;
+  }
+
+  /**
+   * The replica set as the topic's assignment says (a reassignment or the first open); with
+   * `isr`, also the ISR (a new partition starts with every replica in it).
+   */
+  assignReplicas(replicas: readonly number[], isr?: readonly number[]): void {
+    this.replicaIds = [...replicas];
+    if (isr) this.isrIds = [...isr];
   }
 
   get logStartOffset(): number {
@@ -181,12 +217,12 @@ export class Partition {
    */
   becomeLeader(leaderEpoch: number, isr: readonly number[], replicas: readonly number[], nowMs: number): void {
     const newLeadership = !this.isLeader || leaderEpoch !== this.leaderEpoch;
-    this.leaderId = this.brokerId;
-    this.leaderEpoch = leaderEpoch;
-    this.replicas = [...replicas];
-    this.isr = [...isr];
+    this.leader = this.brokerId;
+    this.epoch = leaderEpoch;
+    this.replicaIds = [...replicas];
+    this.isrIds = [...isr];
     if (newLeadership) {
-      this.leaderEpochStartOffset = this.logEndOffset;
+      this.epochStartOffset = this.logEndOffset;
       this.followers.reset(replicas, isr, this.brokerId, nowMs);
     }
     this.maybeIncrementHighWatermark();
@@ -194,17 +230,17 @@ export class Partition {
 
   /** Another broker leads (or none: leaderId -1); appends stop, acks=-1 waiters learn it. */
   becomeFollower(leaderId: number, leaderEpoch: number, isr: readonly number[], replicas: readonly number[]): void {
-    this.leaderId = leaderId;
-    this.leaderEpoch = leaderEpoch;
-    this.replicas = [...replicas];
-    this.isr = [...isr];
+    this.leader = leaderId;
+    this.epoch = leaderEpoch;
+    this.replicaIds = [...replicas];
+    this.isrIds = [...isr];
     this.followers.clear();
     this.failCommitWaiters();
   }
 
   /** The ISR changed under the same leadership (this leader's own ISR update, or the controller's). */
   updateIsr(isr: readonly number[]): void {
-    this.isr = [...isr];
+    this.isrIds = [...isr];
     if (this.isLeader) this.maybeIncrementHighWatermark();
   }
 
@@ -374,7 +410,7 @@ export class Partition {
   }
 
   updateConfig(config: EffectiveTopicConfig): void {
-    this.config = config;
+    this.topicConfig = config;
     this.log.updateConfig(toBindingLogConfig(config));
   }
 
