@@ -52,7 +52,7 @@ fn slices_at_every_offset(log: &Log) -> Vec<(i64, i64, u32, u32)> {
 }
 
 #[test]
-fn torn_tail_mid_batch_recovers_to_last_whole_batch() {
+fn torn_tail_mid_batch_recovers_to_last_whole_batch_and_is_reported_as_incomplete() {
     let dir = tempfile::tempdir().unwrap();
     let written = crashed_log(dir.path(), 60);
     let last_base = last_segment_base(dir.path());
@@ -60,14 +60,22 @@ fn torn_tail_mid_batch_recovers_to_last_whole_batch() {
     let len = std::fs::metadata(&log_file).unwrap().len();
     let (last_batch_base, last_batch) = written.last().unwrap();
     // Cut the last batch in half.
+    let cut = last_batch.len() as u64 / 2;
     OpenOptions::new()
         .write(true)
         .open(&log_file)
         .unwrap()
-        .set_len(len - last_batch.len() as u64 / 2)
+        .set_len(len - cut)
         .unwrap();
     let log = Log::open(dir.path(), small_config(), 0).unwrap();
     assert_eq!(log.log_end_offset(), *last_batch_base);
+    // Reported as an incomplete batch: what was left of it, and no whole batch dropped.
+    let t = &log.recovery().truncations[0];
+    assert_eq!(t.offset, *last_batch_base);
+    assert_eq!(t.truncated_bytes, last_batch.len() as u64 - cut);
+    assert_eq!(t.reason.kind(), "incomplete_batch");
+    assert_eq!(t.dropped.batches, 0, "no whole batch was dropped");
+    assert!(!t.dropped.complete);
     assert_eq!(read_all(&log), written[..written.len() - 1].to_vec());
     assert_eq!(
         std::fs::metadata(&log_file).unwrap().len(),
@@ -351,30 +359,6 @@ fn a_truncation_is_reported_with_file_position_offsets_and_what_was_dropped() {
     );
     let on_disk: u64 = lost.iter().map(|(_, b)| b.len() as u64).sum();
     assert_eq!(t.truncated_bytes + t.deleted_bytes, on_disk);
-}
-
-#[test]
-fn a_torn_tail_is_reported_as_an_incomplete_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let written = crashed_log(dir.path(), 20);
-    let last_base = last_segment_base(dir.path());
-    let log_file = segment_path(dir.path(), last_base, "log");
-    let len = std::fs::metadata(&log_file).unwrap().len();
-    let (last_batch_base, last_batch) = written.last().unwrap();
-    let cut = last_batch.len() as u64 / 2;
-    OpenOptions::new()
-        .write(true)
-        .open(&log_file)
-        .unwrap()
-        .set_len(len - cut)
-        .unwrap();
-    let log = Log::open(dir.path(), small_config(), 0).unwrap();
-    let t = &log.recovery().truncations[0];
-    assert_eq!(t.offset, *last_batch_base);
-    assert_eq!(t.truncated_bytes, last_batch.len() as u64 - cut);
-    assert_eq!(t.reason.kind(), "incomplete_batch");
-    assert_eq!(t.dropped.batches, 0, "no whole batch was dropped");
-    assert!(!t.dropped.complete);
 }
 
 #[test]
