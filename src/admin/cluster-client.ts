@@ -19,6 +19,11 @@ export class ClusterClient {
     return new GroupAdmin(await this.connect());
   }
 
+  /** The client itself, for the routes that use client/ functions directly (transactions). */
+  kafkaClient(): Promise<KafkaClient> {
+    return this.connect();
+  }
+
   private connect(): Promise<KafkaClient> {
     if (this.closed) return Promise.reject(new Error('the admin API is shutting down'));
     if (!this.client) {

@@ -3,6 +3,7 @@
 // other brokers: groups coordinated elsewhere, offsets at other partitions' leaders.
 import type { BrokerServices } from '../broker/services.js';
 import type { GroupAdmin } from '../client/group-admin.js';
+import type { KafkaClient } from '../client/kafka-client.js';
 
 export interface AdminContext {
   readonly services: BrokerServices;
@@ -10,4 +11,6 @@ export interface AdminContext {
   readonly version: string;
   /** Consumer-group administration across the cluster (connects on first use). */
   groupAdmin(): Promise<GroupAdmin>;
+  /** The cluster's Kafka client (connects on first use): transactions and producers. */
+  kafkaClient(): Promise<KafkaClient>;
 }

@@ -33,6 +33,9 @@ export const ADMIN_ERRORS = {
   TIDELOG_ERR_GROUP_NOT_EMPTY: { status: 409, description: 'The group has active members; stop its consumers first (offsets can only be reset, and groups deleted, when the group is Empty).' },
   TIDELOG_ERR_GROUP_ID_INVALID: { status: 400, description: 'The group id is not valid for this operation.' },
   TIDELOG_ERR_NOTHING_TO_RESET: { status: 400, description: 'An offset reset found no partitions: name a topic, or the group has no committed offsets.' },
+  // transactions
+  TIDELOG_ERR_TRANSACTION_NOT_FOUND: { status: 404, description: 'No transactional id of this name is known to its coordinator.' },
+  TIDELOG_ERR_NO_OPEN_TRANSACTION: { status: 404, description: 'No open transaction starts at the offset given on this partition (an abort names one by its start offset).' },
   // the broker
   TIDELOG_ERR_COORDINATOR_NOT_AVAILABLE: { status: 503, description: 'The group coordinator is loading or shutting down; retry.' },
   TIDELOG_ERR_NOT_READY: { status: 503, description: 'The broker is not ready to serve clients (starting or shutting down).' },
@@ -100,6 +103,8 @@ export function fromKafkaError(errorCode: number, message: string | null, subjec
     case ErrorCode.REBALANCE_IN_PROGRESS:
     case ErrorCode.ILLEGAL_GENERATION:
       return new AdminError('TIDELOG_ERR_GROUP_NOT_EMPTY', message ?? `Group ${subject} has active members.`);
+    case ErrorCode.TRANSACTIONAL_ID_NOT_FOUND:
+      return new AdminError('TIDELOG_ERR_TRANSACTION_NOT_FOUND', message ?? `Transactional id ${subject} does not exist.`);
     case ErrorCode.INVALID_GROUP_ID:
       return new AdminError('TIDELOG_ERR_GROUP_ID_INVALID', text);
     case ErrorCode.COORDINATOR_NOT_AVAILABLE:

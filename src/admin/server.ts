@@ -30,6 +30,7 @@ import { clusterRoutes } from './routes/cluster.js';
 import { topicRoutes } from './routes/topics.js';
 import { groupRoutes } from './routes/groups.js';
 import { operationRoutes } from './routes/operations.js';
+import { transactionRoutes } from './routes/transactions.js';
 
 /** Largest request body accepted (fastify's bodyLimit); admin bodies are small JSON. */
 export const ADMIN_BODY_MAX_BYTES = 1024 * 1024;
@@ -53,7 +54,7 @@ export function parseAdminListener(value: string): AdminListener {
 
 /** Every route of the admin API, in the order the OpenAPI document lists them. */
 export function adminRoutes(ctx: AdminContext, document: () => unknown): AdminRoute[] {
-  return [...clusterRoutes(ctx), ...topicRoutes(ctx), ...groupRoutes(ctx), ...operationRoutes(ctx, document)];
+  return [...clusterRoutes(ctx), ...topicRoutes(ctx), ...groupRoutes(ctx), ...transactionRoutes(ctx), ...operationRoutes(ctx, document)];
 }
 
 function packageVersion(): string {
@@ -103,7 +104,7 @@ export class AdminServer {
     const { host, port } = parseAdminListener(listener);
     const hostPolicy = await buildHostPolicy(host, services.config.values['admin.allowed.hosts']);
     const clusterClient = new ClusterClient(services);
-    const ctx: AdminContext = { services, version: packageVersion(), groupAdmin: () => clusterClient.groupAdmin() };
+    const ctx: AdminContext = { services, version: packageVersion(), groupAdmin: () => clusterClient.groupAdmin(), kafkaClient: () => clusterClient.kafkaClient() };
     let document: Record<string, unknown> = {};
     const routes = adminRoutes(ctx, () => document);
     document = buildOpenApiDocument(routes, {

@@ -22,6 +22,7 @@ Commands:
   broker-api-versions  Print the API versions each broker serves
   cluster            Cluster info: id, brokers, topics (tidelog cluster info)
   dump-log           Print the batches, records and index entries of segment files on disk
+  transactions       List, describe and abort transactions; producers of a partition; hanging transactions
 
 Run 'tidelog <command> --help' for a command's options.`;
 
@@ -43,6 +44,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'broker-api-versions': async () => (await import('./broker-api-versions-command.js')).runBrokerApiVersions,
   cluster: async () => (await import('./cluster-command.js')).runCluster,
   'dump-log': async () => (await import('./dump-log-command.js')).runDumpLog,
+  transactions: async () => (await import('./transactions-command.js')).runTransactions,
 };
 
 async function main(argv: string[]): Promise<number> {

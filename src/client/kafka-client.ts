@@ -598,19 +598,19 @@ export class KafkaClient {
 
   // ---------------------------------------------------------------- groups
 
-  /** The coordinator of a group (FindCoordinator, retried while it is loading). */
-  async coordinator(groupId: string): Promise<BrokerConnection> {
+  /** The coordinator of a group, or with keyType 1 of a transactional id (FindCoordinator, retried while it is loading). */
+  async coordinator(groupId: string, keyType: 0 | 1 = 0): Promise<BrokerConnection> {
     for (let attempt = 0; ; attempt++) {
       const conn = await this.anyBroker();
       const v = conn.version(ApiKey.FindCoordinator, 1, 4, 'FindCoordinator');
-      const res = await conn.send(ApiKey.FindCoordinator, v, v >= 4 ? { keyType: 0, coordinatorKeys: [groupId] } : { key: groupId, keyType: 0 });
+      const res = await conn.send(ApiKey.FindCoordinator, v, v >= 4 ? { keyType, coordinatorKeys: [groupId] } : { key: groupId, keyType });
       const c = v >= 4 ? res.coordinators[0] : { nodeId: res.nodeId, host: res.host, port: res.port, errorCode: res.errorCode, errorMessage: res.errorMessage };
       if (c && c.errorCode === ErrorCode.NONE) {
         this.brokers.set(c.nodeId, { nodeId: c.nodeId, host: c.host, port: c.port, rack: null });
         return this.connectTo(c.host, c.port);
       }
       const code = c?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-      if (!isRetriable(code) || attempt >= RETRIES_MAX) throw new KafkaClientError(`no coordinator for group '${groupId}': ${errorName(code)}`, code);
+      if (!isRetriable(code) || attempt >= RETRIES_MAX) throw new KafkaClientError(`no coordinator for ${keyType === 0 ? 'group' : 'transactional id'} '${groupId}': ${errorName(code)}`, code);
       await sleep(RETRY_BACKOFF_MS * (attempt + 1));
     }
   }
