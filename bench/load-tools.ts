@@ -34,10 +34,11 @@ async function runTool(libs: KafkaLibs, mainClass: string, args: string[]): Prom
 }
 
 /** Producer settings every producer run gets, on both brokers. */
-function producerProps(bootstrap: string, acks: string): string[] {
+function producerProps(bootstrap: string, acks: string, transactional: boolean): string[] {
   // Idempotence off: the Java producer turns it on by default for acks=all, which needs
   // InitProducerId; the comparison is of the log, so both brokers get the same plain producer.
-  return [`bootstrap.servers=${bootstrap}`, `acks=${acks}`, 'enable.idempotence=false'];
+  // A transactional producer needs it (and acks=all).
+  return [`bootstrap.servers=${bootstrap}`, `acks=${acks}`, `enable.idempotence=${transactional}`];
 }
 
 export interface ProducerResult {
@@ -61,9 +62,10 @@ const PRODUCER_SUMMARY =
 /** org.apache.kafka.tools.ProducerPerformance (kafka-producer-perf-test.sh). `throughput` -1 is unthrottled. */
 export async function producerPerformance(
   libs: KafkaLibs,
-  o: { bootstrap: string; topic: string; records: number; recordSize: number; throughput: number; acks: string },
+  o: { bootstrap: string; topic: string; records: number; recordSize: number; throughput: number; acks: string; transaction?: { readonly id: string; readonly durationMs: number } },
 ): Promise<ProducerResult> {
-  const args = ['--topic', o.topic, '--num-records', String(o.records), '--record-size', String(o.recordSize), '--throughput', String(o.throughput), '--command-property', ...producerProps(o.bootstrap, o.acks)];
+  const txn = o.transaction ? ['--transactional-id', o.transaction.id, '--transaction-duration-ms', String(o.transaction.durationMs)] : [];
+  const args = ['--topic', o.topic, '--num-records', String(o.records), '--record-size', String(o.recordSize), '--throughput', String(o.throughput), ...txn, '--command-property', ...producerProps(o.bootstrap, o.acks, o.transaction !== undefined)];
   const { stdout, stderr, run } = await runTool(libs, KAFKA_MAIN.producerPerformance, args);
   const m = PRODUCER_SUMMARY.exec(stdout);
   if (!m) throw new Error(`no summary line from ProducerPerformance:\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
@@ -154,8 +156,9 @@ export async function kcatProduce(o: { bootstrap: string; topic: string; file: s
  * kcat -C from the beginning to the end of partition 0, one byte of output per record (counted
  * here); with `cpu`, kcat runs on that CPU alone.
  */
-export async function kcatConsume(o: { bootstrap: string; topic: string; cpu?: number }): Promise<{ records: number; recordsPerSec: number; run: ToolRun }> {
-  const args = ['-C', '-b', o.bootstrap, '-t', o.topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '.'];
+export async function kcatConsume(o: { bootstrap: string; topic: string; cpu?: number; isolation?: 'read_committed' | 'read_uncommitted' }): Promise<{ records: number; recordsPerSec: number; run: ToolRun }> {
+  const isolation = o.isolation ? ['-X', `isolation.level=${o.isolation}`] : [];
+  const args = ['-C', '-b', o.bootstrap, '-t', o.topic, '-p', '0', '-o', 'beginning', '-e', '-q', ...isolation, '-f', '.'];
   let records = 0;
   const { wallMs, load } = await runKcat(args, (chunk) => (records += chunk.length), o.cpu);
   const pin = o.cpu === undefined ? [] : ['taskset', '-c', String(o.cpu)];

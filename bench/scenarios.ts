@@ -20,6 +20,8 @@ export interface Volumes {
   /** One producer, 1 KiB records. */
   readonly records1k: number;
   readonly recordsAcksAll: number;
+  /** One transactional producer (acks=all, idempotent), 100 B records. */
+  readonly recordsTransactional: number;
   /** Each of the three concurrent producers. */
   readonly recordsPerProducerOf3: number;
   /** kcat's producer (lines of the pre-generated file). */
@@ -37,6 +39,7 @@ export const QUICK: Volumes = {
   records100: 1_000_000,
   records1k: 200_000,
   recordsAcksAll: 500_000,
+  recordsTransactional: 500_000,
   recordsPerProducerOf3: 300_000,
   kcatRecords: 1_000_000,
   latencyRate: 10_000,
@@ -49,6 +52,7 @@ export const FULL: Volumes = {
   records100: 10_000_000,
   records1k: 2_000_000,
   recordsAcksAll: 5_000_000,
+  recordsTransactional: 5_000_000,
   recordsPerProducerOf3: 3_000_000,
   kcatRecords: 10_000_000,
   latencyRate: 10_000,
@@ -148,6 +152,40 @@ function oneProducer(id: string, title: string, topic: string, records: (v: Volu
 const PRODUCE_100: Scenario = oneProducer('produce-100b', '1 producer, 100 B records, acks=1', 'p100', (v) => v.records100, 100, '1');
 const PRODUCE_1K: Scenario = oneProducer('produce-1kib', '1 producer, 1 KiB records, acks=1', 'p1k', (v) => v.records1k, 1024, '1');
 const PRODUCE_ACKS_ALL: Scenario = oneProducer('produce-100b-acks-all', '1 producer, 100 B records, acks=-1 (all)', 'p100-all', (v) => v.recordsAcksAll, 100, '-1');
+
+/** How long each transaction of the transactional scenario stays open (ProducerPerformance --transaction-duration-ms). */
+const TRANSACTION_DURATION_MS = 100;
+
+/**
+ * ProducerPerformance with a transactional id: a transaction every 100 ms (InitProducerId,
+ * AddPartitionsToTxn, the batches, EndTxn and the markers), acks=all. Checked by a
+ * read_committed consumer (kcat), which must count every record sent: the end offset also
+ * holds one marker per transaction.
+ */
+const PRODUCE_TRANSACTIONAL: Scenario = {
+  id: 'produce-100b-transactional',
+  title: `1 transactional producer, 100 B records, a commit every ${TRANSACTION_DURATION_MS} ms (acks=all)`,
+  kind: 'throughput',
+  async run({ libs, broker, volumes, round }) {
+    const topic = 'p100-txn';
+    await createTopic(ep(broker), topic, 1);
+    const n = volumes.recordsTransactional;
+    const r = await producerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize: 100, throughput: -1, acks: '-1', transaction: { id: `bench-txn-${round}`, durationMs: TRANSACTION_DURATION_MS } });
+    const read = await kcatConsume({ bootstrap: broker.bootstrap, topic, isolation: 'read_committed' });
+    if (read.records !== n) throw new Error(`${topic}: a read_committed consumer counted ${read.records} records, but ${n} were sent`);
+    const end = await endOffsetSum(ep(broker), topic, 1);
+    return {
+      records: n,
+      bytes: n * 100,
+      recordsPerSec: r.recordsPerSec,
+      mibPerSec: r.mibPerSec,
+      latency: { avgMs: r.avgLatencyMs, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms },
+      check: `read_committed count ${read.records} = sent (end offset ${end}: ${end - n} markers)`,
+      commands: [r.run.command, read.run.command],
+      generator: r.run.load,
+    };
+  },
+};
 
 const PRODUCE_3: Scenario = {
   id: 'produce-100b-3-producers',
@@ -330,7 +368,7 @@ const E2E_LATENCY: Scenario = {
 };
 
 /** In the order they run: the consumers read what the producers before them wrote. */
-export const SCENARIOS: readonly Scenario[] = [PRODUCE_100, PRODUCE_1K, PRODUCE_ACKS_ALL, PRODUCE_3, CONSUME_100, KCAT_PRODUCE, KCAT_CONSUME, KCAT_CONSUME_SAME_BATCHES, KCAT_CONSUME_ONE_CORE, PRODUCE_LATENCY, E2E_LATENCY];
+export const SCENARIOS: readonly Scenario[] = [PRODUCE_100, PRODUCE_1K, PRODUCE_ACKS_ALL, PRODUCE_TRANSACTIONAL, PRODUCE_3, CONSUME_100, KCAT_PRODUCE, KCAT_CONSUME, KCAT_CONSUME_SAME_BATCHES, KCAT_CONSUME_ONE_CORE, PRODUCE_LATENCY, E2E_LATENCY];
 
 /** Unmeasured: a produce and a read of the warm-up topic so both brokers' JITs have run. */
 export async function warmUp(ctx: ScenarioContext): Promise<ToolRun[]> {
