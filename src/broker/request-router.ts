@@ -8,7 +8,7 @@ import { ProtocolDecodeError, Reader, Writer } from '../protocol/primitives/inde
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey, type AnyApiCodec } from '../protocol/generated/index.js';
 import { decodeRequestHeader, encodeResponse, type RequestHeaderInfo } from '../protocol/framing.js';
-import type { Answer, ConnectionInfo, RequestHandler, ResponsePart } from '../server/types.js';
+import type { Answer, ConnectionInfo, RequestHandler, RequestTimes, ResponsePart } from '../server/types.js';
 import type { BrokerServices } from './services.js';
 import { NO_RESPONSE, type AnyApiHandler, type RequestContext } from './handlers/handler.js';
 import { handlers, supportedApiVersions } from './handlers/index.js';
@@ -53,6 +53,10 @@ export class RequestRouter implements RequestHandler {
     this.services.metrics.observeRequest(apiKey, request, result, startedMs);
     if (result instanceof Promise) return result.then((r) => this.answer(api, apiVersion, correlationId, r));
     return this.answer(api, apiVersion, correlationId, result);
+  }
+
+  requestDone(apiKey: number, times: RequestTimes): void {
+    this.services.metrics.observeRequestTimes(apiKey, times);
   }
 
   private answer(api: AnyApiCodec, apiVersion: number, correlationId: number, body: unknown): Answer {

@@ -13,6 +13,7 @@
 // request latency per API, purgatory sizes as in DelayedOperationPurgatory.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ApiKey, getApi } from '../protocol/generated/index.js';
+import type { RequestTimes } from '../server/types.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { recordCountOf, wholeBatches } from '../records/batch-header.js';
 import type { LimitStats } from '../server/socket-server.js';
@@ -105,6 +106,8 @@ export class BrokerMetrics {
   readonly registry = new Registry();
   private readonly latency: Histogram<'api'>;
   private readonly latencyByKey: (ReturnType<Histogram<'api'>['labels']> | undefined)[] = [];
+  /** Kafka's RequestMetrics time split, per API: queue, response queue, send, total (the handler's part is `latency`). */
+  private readonly timeSplit: readonly { readonly histogram: Histogram<'api'>; readonly byKey: (ReturnType<Histogram<'api'>['labels']> | undefined)[]; readonly of: (t: RequestTimes) => number }[];
   private readonly bytesIn: Counter<'topic'>;
   private readonly recordsIn: Counter<'topic'>;
   private readonly bytesOut: Counter<'topic'>;
@@ -125,6 +128,13 @@ export class BrokerMetrics {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
+    const split = (name: string, help: string, of: (t: RequestTimes) => number) => ({ histogram: new Histogram({ name, help, labelNames: ['api'], buckets: LATENCY_BUCKETS_SECONDS, registers }), byKey: [], of });
+    this.timeSplit = [
+      split('tidelog_request_queue_time_seconds', "Time from a request frame's last bytes being read to its handler starting, per Kafka API (Kafka RequestQueueTimeMs): behind the requests before it in the same read, or held while its connection was muted.", (t) => t.queueMs),
+      split('tidelog_response_queue_time_seconds', 'Time from a response being ready to its turn to be written, per Kafka API (Kafka ResponseQueueTimeMs): responses go out in request order, so a fast one waits behind a slow one before it.', (t) => t.responseQueueMs),
+      split('tidelog_response_send_time_seconds', "Time to hand a response's bytes to the socket, per Kafka API (Kafka ResponseSendTimeMs): sendfile of fetched records included; bytes the kernel buffers count as sent.", (t) => t.sendMs),
+      split('tidelog_request_total_time_seconds', 'Time from a request frame being read to its response being sent, per Kafka API (Kafka TotalTimeMs): queue + handler (tidelog_request_duration_seconds) + response queue + send.', (t) => t.queueMs + t.handlerMs + t.responseQueueMs + t.sendMs),
+    ];
     this.bytesIn = new Counter({ name: 'tidelog_topic_bytes_in_total', help: 'Record batch bytes appended by producers, per topic (Kafka BytesInPerSec).', labelNames: ['topic'], registers });
     this.recordsIn = new Counter({ name: 'tidelog_topic_records_in_total', help: 'Records appended by producers, per topic (Kafka MessagesInPerSec).', labelNames: ['topic'], registers });
     this.recordsOut = new Counter({ name: 'tidelog_topic_records_out_total', help: 'Records sent to consumers and replicas, per topic: the offsets the fetched batches span (whole batches, so a fetch from the middle of a batch counts the batch; compacted gaps count as records).', labelNames: ['topic'], registers });
@@ -371,6 +381,15 @@ export class BrokerMetrics {
       if (known.has(topic)) continue;
       for (const counter of [this.bytesIn, this.recordsIn, this.bytesOut, this.recordsOut]) counter.remove({ topic });
       this.countedTopics.delete(topic);
+    }
+  }
+
+  /** After a response went out (Connection → RequestRouter.requestDone): Kafka's time split. */
+  observeRequestTimes(apiKey: number, times: RequestTimes): void {
+    for (const s of this.timeSplit) {
+      let child = s.byKey[apiKey];
+      if (!child) child = s.byKey[apiKey] = s.histogram.labels(getApi(apiKey)?.name ?? String(apiKey));
+      child.observe(Math.max(0, s.of(times)) / 1000);
     }
   }
 

@@ -56,6 +56,12 @@ interface Slot {
   frameBuffer: Buffer | null;
   /** Bytes charged to the request memory pool for the frame, given back when the handler is done. */
   chargedBytes: number;
+  /** The request's API key (the frame's first two bytes), for the time split. */
+  readonly apiKey: number;
+  /** performance.now() when the frame's last bytes were read, when its handler started, and when its answer was ready. */
+  readonly readMs: number;
+  readonly startedMs: number;
+  doneMs: number;
 }
 
 /** Frames of 4 KiB to 8 MiB are assembled in pooled buffers; at most 32 MiB is kept idle. */
@@ -82,6 +88,9 @@ export class Connection implements ConnectionInfo {
   /** True while receive() is taking `held` (then a view of it is kept, not a copy). */
   private receivingHeld = false;
   private replayScheduled = false;
+  /** performance.now() when the bytes being taken now were read from the socket (held bytes: their first read). */
+  private bytesReadMs = 0;
+  private heldReadMs = 0;
   /** Whether unsent responses were over pendingResponseMaxBytes when last looked at. */
   private overResponseBound = false;
   private readonly replayHeldCallback = (): void => this.replayHeld();
@@ -134,6 +143,7 @@ export class Connection implements ConnectionInfo {
    * buffer from 4 KiB up, which is the one copy a request's bytes make in the broker.
    */
   receive(data: Buffer, length: number): void {
+    this.bytesReadMs = this.receivingHeld ? this.heldReadMs : performance.now();
     try {
       this.takeBytes(data, length);
     } catch (err) {
@@ -205,6 +215,7 @@ export class Connection implements ConnectionInfo {
   /** Keeps `data[pos, length)` (read while muted) to be taken when the mute ends. */
   private hold(data: Buffer, pos: number, length: number): void {
     if (pos >= length) return;
+    if (this.held === null) this.heldReadMs = this.bytesReadMs;
     // The socket's read buffer is reused by the next read: copy. `held` itself is ours.
     const rest = this.receivingHeld ? data.subarray(pos, length) : Buffer.from(data.subarray(pos, length));
     this.held = this.held === null ? rest : Buffer.concat([this.held, rest]);
@@ -225,7 +236,8 @@ export class Connection implements ConnectionInfo {
   }
 
   private dispatch(frame: Buffer, frameBuffer: Buffer | null): void {
-    const slot: Slot = { answer: undefined, done: false, frameBuffer, chargedBytes: frame.length };
+    const startedMs = performance.now();
+    const slot: Slot = { answer: undefined, done: false, frameBuffer, chargedBytes: frame.length, apiKey: frame.readInt16BE(0), readMs: this.bytesReadMs, startedMs, doneMs: startedMs };
     this.slots.push(slot);
     if (this.slots.length >= this.limits.queuedMaxRequests && !this.muted) {
       this.shared.mutes.queuedMaxRequests++;
@@ -254,6 +266,7 @@ export class Connection implements ConnectionInfo {
   private complete(slot: Slot, answer: Answer): void {
     slot.answer = answer;
     slot.done = true;
+    slot.doneMs = performance.now();
     if (slot.frameBuffer) {
       framePool.give(slot.frameBuffer);
       slot.frameBuffer = null;
@@ -270,14 +283,18 @@ export class Connection implements ConnectionInfo {
     this.writing = true;
     try {
       while (!this.closed && this.slots.length > 0 && this.slots[0]!.done) {
-        const answer = this.slots.shift()!.answer!;
-        if (answer === null) continue;
-        if ('close' in answer) {
+        const slot = this.slots.shift()!;
+        const answer = slot.answer!;
+        const writeMs = performance.now();
+        if (answer !== null && 'close' in answer) {
           this.close(answer.close);
           return;
         }
-        await this.writeParts(answer.parts);
-        this.maybeResume();
+        if (answer !== null) {
+          await this.writeParts(answer.parts);
+          this.maybeResume();
+        }
+        this.handler.requestDone?.(slot.apiKey, { queueMs: slot.startedMs - slot.readMs, handlerMs: slot.doneMs - slot.startedMs, responseQueueMs: writeMs - slot.doneMs, sendMs: performance.now() - writeMs });
       }
       // Requests without a response (Produce acks=0) free their slots without a write: a
       // connection muted at queued.max.requests must read again after them too.

@@ -35,7 +35,24 @@ export interface ConnectionInfo {
   readonly socket: Socket;
 }
 
+/**
+ * Where a request's time went, in milliseconds (Kafka's RequestMetrics, on one thread):
+ * queue from its frame's bytes being read to its handler starting (behind the requests before
+ * it in the same read, or held while the connection was muted); handler from then until the
+ * answer was ready (Kafka's local plus remote time: the produce and fetch purgatories are in
+ * it); responseQueue from ready until its turn to be written (responses go out in request
+ * order); send from then until its bytes were handed to the socket (sendfile included).
+ */
+export interface RequestTimes {
+  readonly queueMs: number;
+  readonly handlerMs: number;
+  readonly responseQueueMs: number;
+  readonly sendMs: number;
+}
+
 export interface RequestHandler {
   /** Handles one request frame; must not throw for bad input (answer { close } instead). */
   handle(frame: Buffer, connection: ConnectionInfo): Promise<Answer> | Answer;
+  /** After a request's response was written (or dropped: acks=0): where its time went. Must not throw. */
+  requestDone?(apiKey: number, times: RequestTimes): void;
 }

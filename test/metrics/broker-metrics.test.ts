@@ -59,6 +59,40 @@ describe('broker metrics', { timeout: 120_000 }, () => {
     assert.equal(await scrapeMetric(admin, 'tidelog_isr_shrinks_total'), 0);
   });
 
+  it("splits a request's time as Kafka does: a response waiting behind a long-poll fetch shows in the response queue, not in its handler", async () => {
+    const LONG_POLL_MS = 600;
+    const client = await KafkaClient.connect({ bootstrap: broker.bootstrap });
+    try {
+      assert.equal((await client.createTopic('timed', { partitions: 1, replicationFactor: 1 })).errorCode, ErrorCode.NONE);
+    } finally {
+      client.close();
+    }
+    const admin = broker.adminUrl!;
+    const slowApiVersions = async (): Promise<number> => (await scrapeMetric(admin, 'tidelog_response_queue_time_seconds_count', { api: 'ApiVersions' })) - (await scrapeMetric(admin, 'tidelog_response_queue_time_seconds_bucket', { le: '0.25', api: 'ApiVersions' }));
+    const slowBefore = await slowApiVersions();
+    const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 'time-split-test');
+    try {
+      // Pipelined on one connection: a fetch of an empty partition that waits its MaxWaitMs,
+      // then ApiVersions, answered at once but sent only after the fetch's response.
+      const fetched = conn.request(ApiKey.Fetch, 12, { replicaId: -1, maxWaitMs: LONG_POLL_MS, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic: 'timed', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
+      const versions = conn.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '0' });
+      assert.equal((await fetched).responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+      assert.equal((await versions).errorCode, ErrorCode.NONE);
+    } finally {
+      conn.close();
+    }
+    // The ApiVersions response waited behind the fetch (600 ms) in the response queue.
+    assert.equal((await slowApiVersions()) - slowBefore, 1);
+    // The fetch's handler time holds its wait; every response counted has a total time.
+    assert.ok((await scrapeMetric(admin, 'tidelog_request_duration_seconds_count', { api: 'Fetch' })) - (await scrapeMetric(admin, 'tidelog_request_duration_seconds_bucket', { le: '0.25', api: 'Fetch' })) >= 1);
+    for (const api of ['Fetch', 'ApiVersions', 'Metadata', 'CreateTopics']) {
+      for (const metric of ['tidelog_request_queue_time_seconds_count', 'tidelog_response_send_time_seconds_count', 'tidelog_request_total_time_seconds_count']) {
+        assert.ok((await scrapeMetric(admin, metric, { api })) >= 1, `${metric} for ${api}`);
+      }
+    }
+    assert.ok((await scrapeMetric(admin, 'tidelog_request_total_time_seconds_count', { api: 'Fetch' })) - (await scrapeMetric(admin, 'tidelog_request_total_time_seconds_bucket', { le: '0.25', api: 'Fetch' })) >= 1);
+  });
+
   it("has every metric the Grafana dashboard (config/grafana) queries", async () => {
     const text = await (await fetch(`${broker.adminUrl}/metrics`)).text();
     const exported = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) => (type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name!])));
