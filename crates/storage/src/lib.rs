@@ -37,6 +37,7 @@ pub mod offset_index;
 pub mod page_cache;
 pub mod producer_batches;
 pub mod segment;
+pub mod segment_index;
 pub mod socket;
 pub mod time_index;
 pub mod varint;

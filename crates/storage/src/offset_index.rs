@@ -1,9 +1,6 @@
 //! `OffsetIndex`: sparse map from offset to the file position of the batch holding it.
 
-use std::path::Path;
-
-use crate::error::Result;
-use crate::index_file::{IndexFile, IndexLoad};
+use crate::segment_index::{IndexEntry, SegmentIndex};
 
 /// Bytes per entry: relative offset (u32 BE) + position (u32 BE).
 pub const ENTRY_SIZE: usize = 8;
@@ -14,6 +11,42 @@ const _: () = assert!(ENTRY_SIZE == 8);
 pub struct OffsetPosition {
     pub offset: i64,
     pub position: u32,
+}
+
+fn relative_of(entry: &[u8]) -> u32 {
+    u32::from_be_bytes(entry[0..4].try_into().expect("4 bytes"))
+}
+
+fn position_of(entry: &[u8]) -> u32 {
+    u32::from_be_bytes(entry[4..8].try_into().expect("4 bytes"))
+}
+
+impl IndexEntry for OffsetPosition {
+    const SIZE: usize = ENTRY_SIZE;
+    const RESERVED_SLOTS: usize = 0;
+
+    fn decode(base_offset: i64, bytes: &[u8]) -> Self {
+        Self {
+            offset: base_offset + i64::from(relative_of(bytes)),
+            position: position_of(bytes),
+        }
+    }
+
+    fn relative_offset(bytes: &[u8]) -> u32 {
+        relative_of(bytes)
+    }
+
+    fn empty(base_offset: i64) -> Self {
+        Self {
+            offset: base_offset,
+            position: 0,
+        }
+    }
+
+    /// Both fields strictly increasing.
+    fn follows(&self, previous: &Self) -> bool {
+        self.offset > previous.offset && self.position > previous.position
+    }
 }
 
 /// Kafka's `OffsetIndex`: the `<base offset>.index` file of a segment.
@@ -30,145 +63,43 @@ pub struct OffsetPosition {
 /// `truncate_to` take `&mut self`.
 ///
 /// After a crash: an untrimmed (zero-tailed), missing, or inconsistent file fails
-/// [`OffsetIndex::sanity_check`] on open and is rebuilt from the segment's log.
-pub struct OffsetIndex {
-    base_offset: i64,
-    file: IndexFile,
-}
+/// [`SegmentIndex::sanity_check`] on open and is rebuilt from the segment's log.
+pub type OffsetIndex = SegmentIndex<OffsetPosition>;
 
-impl OffsetIndex {
-    pub(crate) fn open(path: &Path, base_offset: i64) -> Result<(Self, IndexLoad)> {
-        let (file, mut load) = IndexFile::open(path, ENTRY_SIZE)?;
-        let index = Self { base_offset, file };
-        if load == IndexLoad::Clean {
-            if let Err(reason) = index.sanity_check() {
-                load = IndexLoad::Corrupt(reason);
-            }
-        }
-        Ok((index, load))
-    }
-
-    fn relative(entry: &[u8]) -> u32 {
-        u32::from_be_bytes(entry[0..4].try_into().expect("4 bytes"))
-    }
-
-    fn position_of(entry: &[u8]) -> u32 {
-        u32::from_be_bytes(entry[4..8].try_into().expect("4 bytes"))
-    }
-
-    fn at(&self, n: usize) -> OffsetPosition {
-        let e = self.file.entry(n);
-        OffsetPosition {
-            offset: self.base_offset + i64::from(Self::relative(e)),
-            position: Self::position_of(e),
-        }
-    }
-
-    /// Kafka's `OffsetIndex.sanityCheck` plus a full monotonicity scan: both fields strictly
-    /// increasing. (The check against the log's size and next offset is the segment's.)
-    pub fn sanity_check(&self) -> std::result::Result<(), String> {
-        let mut prev: Option<OffsetPosition> = None;
-        for n in 0..self.file.entries() {
-            let e = self.at(n);
-            if let Some(p) = prev {
-                if e.offset <= p.offset || e.position <= p.position {
-                    return Err(format!(
-                        "entry {n} ({}, {}) does not follow ({}, {})",
-                        e.offset, e.position, p.offset, p.position
-                    ));
-                }
-            }
-            prev = Some(e);
-        }
-        Ok(())
-    }
-
-    #[must_use]
-    pub fn base_offset(&self) -> i64 {
-        self.base_offset
-    }
-
-    #[must_use]
-    pub fn entries(&self) -> usize {
-        self.file.entries()
-    }
-
-    #[must_use]
-    pub fn max_entries(&self) -> usize {
-        self.file.capacity_entries()
-    }
-
-    /// Kafka's `isFull`.
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        self.entries() >= self.max_entries()
-    }
-
-    /// Room for `n` more entries.
-    #[must_use]
-    pub fn has_room_for(&self, n: usize) -> bool {
-        self.entries() + n <= self.max_entries()
-    }
-
-    /// The last entry, or `(base_offset, 0)` when empty (Kafka's `lastEntry`).
-    #[must_use]
-    pub fn last_entry(&self) -> OffsetPosition {
-        match self.entries() {
-            0 => OffsetPosition {
-                offset: self.base_offset,
-                position: 0,
-            },
-            n => self.at(n - 1),
-        }
-    }
-
-    #[must_use]
-    pub fn entry(&self, n: usize) -> OffsetPosition {
-        assert!(n < self.entries());
-        self.at(n)
-    }
-
+impl SegmentIndex<OffsetPosition> {
     /// The entry with the largest offset `<= target`, or `(base_offset, 0)` (Kafka's
     /// `lookup`).
     #[must_use]
     pub fn lookup(&self, target: i64) -> OffsetPosition {
-        let Some(relative) = target.checked_sub(self.base_offset) else {
-            return OffsetPosition {
-                offset: self.base_offset,
-                position: 0,
-            };
+        let none = OffsetPosition::empty(self.base_offset());
+        let Some(relative) = target.checked_sub(self.base_offset()) else {
+            return none;
         };
         if relative < 0 {
-            return OffsetPosition {
-                offset: self.base_offset,
-                position: 0,
-            };
+            return none;
         }
         let relative = relative.min(i64::from(u32::MAX)) as u32;
-        match self.file.largest_lower_bound(&relative, Self::relative) {
+        match self.file().largest_lower_bound(&relative, relative_of) {
             Some(n) => self.at(n),
-            None => OffsetPosition {
-                offset: self.base_offset,
-                position: 0,
-            },
+            None => none,
         }
     }
 
     /// The index of the last entry with position `<= position`.
     #[must_use]
     pub fn slot_for_position(&self, position: u32) -> Option<usize> {
-        self.file.largest_lower_bound(&position, Self::position_of)
+        self.file().largest_lower_bound(&position, position_of)
     }
 
     /// Appends `(offset, position)`. Panics if the index is full or the entry does not
     /// follow the last one: both are bugs in the segment (Kafka throws
     /// `InvalidOffsetException`).
     pub fn append(&mut self, offset: i64, position: u32) {
-        let relative = offset - self.base_offset;
+        let relative = offset - self.base_offset();
         assert!(
             (0..=i64::from(u32::MAX)).contains(&relative),
             "offset {offset} not addressable from base {}",
-            self.base_offset
+            self.base_offset()
         );
         if self.entries() > 0 {
             let last = self.last_entry();
@@ -182,65 +113,15 @@ impl OffsetIndex {
         let mut bytes = [0u8; ENTRY_SIZE];
         bytes[0..4].copy_from_slice(&(relative as u32).to_be_bytes());
         bytes[4..8].copy_from_slice(&position.to_be_bytes());
-        self.file.push(&bytes);
-    }
-
-    /// Removes every entry with offset `>= offset` (Kafka's `truncateTo`).
-    pub fn truncate_to(&mut self, offset: i64) {
-        let keep = if offset <= self.base_offset {
-            0
-        } else {
-            match self.file.largest_lower_bound(
-                &(offset - 1 - self.base_offset).min(i64::from(u32::MAX)),
-                |e| i64::from(Self::relative(e)),
-            ) {
-                Some(n) => n + 1,
-                None => 0,
-            }
-        };
-        self.file.truncate_entries(keep);
-    }
-
-    pub(crate) fn reset(&mut self) {
-        self.file.truncate_entries(0);
-    }
-
-    pub(crate) fn resize_for_max_bytes(&mut self, max_index_size_bytes: u32) -> Result<()> {
-        let capacity = (max_index_size_bytes as usize / ENTRY_SIZE).max(self.entries());
-        self.file.resize_entries(capacity)
-    }
-
-    /// Trims the file to its entries (Kafka's `trimToValidSize`), without fsync: the
-    /// segment's flush (or its `on_become_inactive`) fsyncs it.
-    pub(crate) fn trim_unflushed(&mut self) -> Result<()> {
-        self.file.trim_unflushed()
-    }
-
-    /// The file holds exactly its entries (as a clean close leaves it).
-    pub(crate) fn is_trimmed(&self) -> bool {
-        self.file.is_trimmed()
-    }
-
-    pub(crate) fn flush(&self) -> Result<()> {
-        self.file.flush()
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        self.file.path()
-    }
-
-    pub(crate) fn rename_to(&mut self, path: &Path) -> Result<()> {
-        self.file.rename_to(path)
-    }
-
-    pub(crate) fn delete(self) -> Result<()> {
-        self.file.delete()
+        self.push(&bytes);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index_file::IndexLoad;
+    use std::path::Path;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
