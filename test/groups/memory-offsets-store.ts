@@ -129,6 +129,11 @@ export class MemoryOffsetsStore implements OffsetsTopicStore {
     return { bytes: Buffer.concat(parts), logEndOffset: this.nextOffset[partition] ?? 0 };
   }
 
+  /** The batches of a partition as the log holds them (offsets assigned), oldest first. */
+  rawBatches(partition: number): Buffer[] {
+    return (this.partitions?.[partition] ?? []).map((b) => b.bytes);
+  }
+
   /** Every record appended so far, all partitions. */
   records(): ConsumedRecord[] {
     const out: ConsumedRecord[] = [];
