@@ -76,7 +76,8 @@ export interface OffsetsTopicStore {
   /**
    * Appends one batch with acks=all (-1): it resolves once the ISR has the batch, so that a
    * commit the client was told of survives the loss of the leader. Kafka error codes in the
-   * outcome, never a throw.
+   * outcome, never a throw; the batch's base offset orders a commit against later ones (a
+   * transaction's offsets lose to a plain commit written after them).
    */
   append(partition: number, batch: Buffer): Promise<AppendResult>;
   /** Reads from `offset` up to the log end, at most about maxBytes (whole first batch always). */
