@@ -66,9 +66,19 @@ export interface EncodeOptions {
   readonly compression?: number;
   /** The batch timestamp; default now. */
   readonly timestampMs?: number;
+  /**
+   * The producer fields of the header; default none (producerId -1, epoch -1, sequence -1).
+   * The group coordinator's transactional offset commits carry the committing producer's id
+   * and epoch with baseSequence 0, as Kafka's coordinators write them.
+   */
+  readonly producer?: { readonly producerId: number; readonly producerEpoch: number; readonly baseSequence: number };
+  /** Attributes bit 4: the batch belongs to a transaction (KIP-98). */
+  readonly isTransactional?: boolean;
+  /** Attributes bit 5: a control batch (a transaction marker); only coordinators write them. */
+  readonly isControl?: boolean;
 }
 
-/** One v2 batch of the records, base offset 0 (the leader assigns offsets), no producer id. */
+/** One v2 batch of the records, base offset 0 (the leader assigns offsets); no producer id unless options.producer. */
 export function encodeRecordBatch(records: readonly ProducerRecord[], options: EncodeOptions = {}): Buffer {
   if (records.length === 0) throw new RecordBatchError('a record batch needs at least one record');
   const baseTimestamp = options.timestampMs ?? Date.now();
@@ -101,13 +111,14 @@ export function encodeRecordBatch(records: readonly ProducerRecord[], options: E
   batch.writeInt32BE(batch.length - H.LOG_OVERHEAD, H.BATCH_LENGTH);
   batch.writeInt32BE(-1, H.PARTITION_LEADER_EPOCH);
   batch.writeInt8(CURRENT_MAGIC, H.MAGIC);
-  batch.writeInt16BE(codec & A.COMPRESSION_MASK, H.ATTRIBUTES);
+  const attributes = (codec & A.COMPRESSION_MASK) | (options.isTransactional ? A.TRANSACTIONAL : 0) | (options.isControl ? A.CONTROL : 0);
+  batch.writeInt16BE(attributes, H.ATTRIBUTES);
   batch.writeInt32BE(records.length - 1, H.LAST_OFFSET_DELTA);
   batch.writeBigInt64BE(BigInt(baseTimestamp), H.BASE_TIMESTAMP);
   batch.writeBigInt64BE(BigInt(maxTimestamp), H.MAX_TIMESTAMP);
-  batch.writeBigInt64BE(-1n, H.PRODUCER_ID);
-  batch.writeInt16BE(-1, H.PRODUCER_EPOCH);
-  batch.writeInt32BE(-1, H.BASE_SEQUENCE);
+  batch.writeBigInt64BE(BigInt(options.producer?.producerId ?? -1), H.PRODUCER_ID);
+  batch.writeInt16BE(options.producer?.producerEpoch ?? -1, H.PRODUCER_EPOCH);
+  batch.writeInt32BE(options.producer?.baseSequence ?? -1, H.BASE_SEQUENCE);
   batch.writeInt32BE(records.length, H.RECORD_COUNT);
   recordsSection.copy(batch, H.BYTES);
   batch.writeUInt32BE(crc32c(batch, H.ATTRIBUTES), H.CRC);

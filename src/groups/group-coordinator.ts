@@ -14,6 +14,11 @@
 // are appended (acks=all); a SyncGroup from the leader answers every member after the group's
 // metadata is appended. Kafka errors are returned as codes; nothing here throws on bad input.
 //
+// Transactions (KIP-98, KIP-447): TxnOffsetCommit appends the offsets as a transactional
+// batch of the producer; they stay pending (OffsetFetch answers the previous offset, or
+// UNSTABLE_OFFSET_COMMIT with requireStable) until ReplicaManager reports the producer's
+// marker on the group's __consumer_offsets partition (onTxnMarkerWritten).
+//
 // Which groups this broker serves: those whose __consumer_offsets partition it leads. On a
 // single node that is every partition, read back at start-up. In a cluster (Kafka's
 // onElection/onResignation) a partition this broker becomes leader of is read back, its
@@ -36,6 +41,7 @@ import {
   type OffsetFetchResult,
   type TopicPartition,
   type TopicPartitionError,
+  type TxnProducer,
 } from './group-metadata-manager.js';
 import { MemberMetadata, type JoinCallback, type JoinGroupResult, type Protocol, type SyncCallback, type SyncGroupResult } from './member-metadata.js';
 import { GROUP_METADATA_TOPIC_NAME, LogOffsetsTopicStore, type LeadershipRole, type OffsetsTopicStore } from './offsets-topic.js';
@@ -120,6 +126,17 @@ export interface OffsetCommitParams extends OffsetCommitRequest {
   readonly groupInstanceId: string | null;
 }
 
+/** A TxnOffsetCommit (topics are known to exist; the handler answers the others). */
+export interface TxnOffsetCommitParams extends TxnProducer {
+  readonly transactionalId: string;
+  readonly groupId: string;
+  /** v3+ (KIP-447); -1, '' and null before. */
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly topics: OffsetCommitRequest['topics'];
+}
+
 export interface GroupListing {
   readonly groupId: string;
   readonly protocolType: string;
@@ -144,7 +161,7 @@ export interface CoordinatorLookup {
   readonly nodeId: number;
 }
 
-type GroupApi = 'join' | 'sync' | 'heartbeat' | 'leave' | 'commit' | 'fetch' | 'describe' | 'delete' | 'offset-delete';
+type GroupApi = 'join' | 'sync' | 'heartbeat' | 'leave' | 'commit' | 'txn-commit' | 'fetch' | 'describe' | 'delete' | 'offset-delete';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -972,13 +989,58 @@ export class GroupCoordinator {
     }
   }
 
-  private validateOffsetCommit(group: GroupMetadata, generationId: number, memberId: string, groupInstanceId: string | null): number | null {
+  // ---------------------------------------------------------------- TxnOffsetCommit
+
+  /**
+   * Kafka's commitTransactionalOffset: the offsets of a transaction, pending until its marker.
+   * A group that does not exist is created (Empty, offsets only) for a commit without a
+   * generation (-1: TxnOffsetCommit v0-2, or a producer outside group management); with a
+   * generation it answers ILLEGAL_GENERATION. Resolves after the append.
+   */
+  async commitTransactionalOffsets(p: TxnOffsetCommitParams): Promise<TopicPartitionError[]> {
+    const all = (errorCode: number): TopicPartitionError[] => p.topics.flatMap((t) => t.partitions.map((x) => ({ topic: t.topic, partition: x.partition, errorCode })));
+    const status = this.validateGroupStatus(p.groupId, 'txn-commit') ?? this.ensureOffsetsTopic();
+    if (status !== null) return all(status);
+    let group = this.manager.getGroup(p.groupId);
+    if (!group) {
+      if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      group = this.manager.addGroup(new GroupMetadata(p.groupId, 'Empty', this.now));
+    }
+    const invalid = this.validateOffsetCommit(group, p.generationId, p.memberId, p.groupInstanceId, true);
+    if (invalid !== null) return all(invalid);
+    return this.manager.storeTxnOffsets(group, { producerId: p.producerId, producerEpoch: p.producerEpoch }, p.topics);
+  }
+
+  /**
+   * ReplicaManager wrote a transaction marker of `producerId` to partition `offsetsPartition`
+   * of __consumer_offsets (after the ISR has it, as Kafka's handleTxnCompletion runs once the
+   * marker append completed): the pending offsets of that producer in every group of the
+   * partition are committed (commit) or dropped (abort). A partition not coordinated here is
+   * ignored: its coordinator reads the marker back when it loads the partition. Idempotent:
+   * a marker reported twice finds nothing left the second time.
+   */
+  onTxnMarkerWritten(offsetsPartition: number, producerId: number, commit: boolean): void {
+    if (this.stopped) return;
+    const completed = this.manager.completeTxn(offsetsPartition, producerId, commit);
+    if (completed > 0) this.logger.debug({ partition: `${GROUP_METADATA_TOPIC_NAME}-${offsetsPartition}`, producerId, commit, groups: completed }, 'completed transactional offset commits');
+  }
+
+  /**
+   * Kafka's ClassicGroup.validateOffsetCommit. A commit naming a member, an instance or a
+   * generation must come from the current member of the current generation (KIP-345, KIP-447
+   * for TxnOffsetCommit v3+); without them an OffsetCommit is only accepted from outside the
+   * group (an Empty group), while a TxnOffsetCommit always is: its versions before 3 carry none.
+   */
+  private validateOffsetCommit(group: GroupMetadata, generationId: number, memberId: string, groupInstanceId: string | null, isTransactional = false): number | null {
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    // Kafka 4 accepts any commit without a generation into an Empty group; kept to
+    // TxnOffsetCommit here, where a v3+ producer outside the group may still name a member.
+    if (isTransactional && generationId < 0 && group.is('Empty')) return null;
     if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
       return this.validateCurrentMember(group, memberId, groupInstanceId) ?? (generationId !== group.generationId ? ErrorCode.ILLEGAL_GENERATION : null);
     }
-    // A "simple" commit (no member, no generation) only for a group without members.
-    return group.is('Empty') ? null : ErrorCode.UNKNOWN_MEMBER_ID;
+    // A "simple" OffsetCommit (no member, no generation) only for a group without members.
+    return isTransactional || group.is('Empty') ? null : ErrorCode.UNKNOWN_MEMBER_ID;
   }
 
   // ---------------------------------------------------------------- OffsetFetch

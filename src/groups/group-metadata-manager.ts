@@ -8,6 +8,12 @@
 // an append succeeded (Kafka's pendingOffsetCommits make a commit in flight visible as such).
 // Loading: the latest value for a key wins; a null value (tombstone) deletes the key.
 //
+// Transactional offset commits (KIP-98, TxnOffsetCommit): written as a transactional batch
+// (the producer's id and epoch in its header, the same records as OffsetCommit's), held per
+// producer until the transaction's marker reaches this partition (onTxnMarkerWritten, or a
+// control batch read back while loading): COMMIT materializes them, ABORT drops them. A
+// load reads up to the log end, so transactions still open stay pending after it.
+//
 // Partition ownership (Kafka's ownedPartitions and loadingPartitions): on a single node this
 // broker coordinates every partition once start-up loaded them. In a cluster it coordinates
 // the partitions it leads: an election marks the partition loading until its groups are read
@@ -17,7 +23,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/errors.js';
 import type { GroupMetadataValue } from '../protocol/generated/group-metadata-value.js';
-import { GroupMetadata } from './group-metadata.js';
+import { GroupMetadata, type PendingTxnOffset } from './group-metadata.js';
 import { MemberMetadata } from './member-metadata.js';
 import {
   decodeGroupMetadataValue,
@@ -29,8 +35,8 @@ import {
   offsetCommitValue,
   type CommittedOffset,
 } from './offsets-records.js';
-import { GROUP_METADATA_TOPIC_NAME, partitionForGroup, type OffsetsTopicStore } from './offsets-topic.js';
-import { decodeRecordBatches, encodeRecordBatch, type ConsumedBatch, type ProducerRecord } from '../client/record-batch.js';
+import { GROUP_METADATA_TOPIC_NAME, partitionForGroup, type AppendResult, type OffsetsTopicStore } from './offsets-topic.js';
+import { decodeRecordBatches, encodeRecordBatch, type ConsumedBatch, type EncodeOptions, type ProducerRecord } from '../client/record-batch.js';
 
 /** Kafka's offset.metadata.max.bytes default: longer commit metadata gets OFFSET_METADATA_TOO_LARGE. */
 export const OFFSET_METADATA_MAX_BYTES = 4096;
@@ -56,6 +62,15 @@ export interface OffsetCommitPartition {
   readonly commitTimestampMs: number;
   readonly metadata: string | null;
 }
+
+/** The producer of a TxnOffsetCommit: its records go in a transactional batch with these header fields. */
+export interface TxnProducer {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/** Kafka's ControlRecordType: the key of a control record is version int16 (0) + type int16. */
+export const ControlRecordType = { ABORT: 0, COMMIT: 1 } as const;
 
 /** The offsets of one OffsetCommit request. */
 export interface OffsetCommitRequest {
@@ -86,6 +101,14 @@ export class GroupMetadataManager {
   private readonly loadingPartitions = new Set<number>();
   /** Bumped on every election and resignation of a partition (see the header). */
   private readonly partitionEpochs = new Map<number, number>();
+  /**
+   * producerId → ids of groups that may hold its pending transactional offsets (Kafka's
+   * openGroupsForProducer): a marker finds its groups without scanning them all. Entries may
+   * be stale (a group deleted or unloaded since); the group itself is the truth.
+   */
+  private readonly openGroupsForProducer = new Map<number, Set<string>>();
+  /** Markers written to a partition while it was loading, applied once its groups are in the cache. */
+  private readonly markersWhileLoading = new Map<number, { producerId: number; commit: boolean }[]>();
 
   constructor(
     private readonly store: OffsetsTopicStore,
@@ -113,6 +136,8 @@ export class GroupMetadataManager {
   /** Forgets every group and partition (the coordinator unloaded them at shutdown). */
   clear(): void {
     this.groups.clear();
+    this.openGroupsForProducer.clear();
+    this.markersWhileLoading.clear();
     for (const p of [...this.ownedPartitions, ...this.loadingPartitions]) this.bumpEpoch(p);
     this.ownedPartitions.clear();
     this.loadingPartitions.clear();
@@ -196,6 +221,12 @@ export class GroupMetadataManager {
     }
     this.loadingPartitions.delete(partition);
     this.ownedPartitions.add(partition);
+    for (const group of added) for (const producerId of group.activeProducers) this.addProducerGroup(producerId, group.groupId);
+    // A marker written while the partition was read back (after the read had passed it) is
+    // applied now; one the read saw finds nothing left to complete.
+    const markers = this.markersWhileLoading.get(partition) ?? [];
+    this.markersWhileLoading.delete(partition);
+    for (const m of markers) this.completeTxn(partition, m.producerId, m.commit);
     return added;
   }
 
@@ -212,6 +243,7 @@ export class GroupMetadataManager {
     this.bumpEpoch(partition);
     this.ownedPartitions.delete(partition);
     this.loadingPartitions.delete(partition);
+    this.markersWhileLoading.delete(partition);
     let removed = 0;
     for (const group of [...this.groups.values()]) {
       if (this.partitionFor(group.groupId) !== partition) continue;
@@ -265,15 +297,94 @@ export class GroupMetadataManager {
     if (accepted.length === 0) return results;
     const records = accepted.map((a) => ({ key: offsetCommitKey(group.groupId, a.topic, a.partition), value: offsetCommitValue(a.value) }));
     const tokens = accepted.map((a) => group.prepareOffsetCommit(a.topic, a.partition));
-    const appended = await this.trackAppend(this.append(group.groupId, records));
-    const errorCode = mapOffsetCommitError(appended);
+    const appended = await this.trackAppend(this.appendBatch(group.groupId, records));
+    const errorCode = mapOffsetCommitError(appended.errorCode);
     accepted.forEach((a, i) => {
-      if (errorCode === ErrorCode.NONE && !group.is('Dead')) group.onOffsetCommitAppend(a.topic, a.partition, tokens[i]!, a.value);
+      if (errorCode === ErrorCode.NONE && !group.is('Dead')) group.onOffsetCommitAppend(a.topic, a.partition, tokens[i]!, a.value, recordOffsetOf(appended, i));
       else group.failPendingOffsetWrite(a.topic, a.partition, tokens[i]!);
       results.push({ topic: a.topic, partition: a.partition, errorCode });
     });
-    if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, errorCode: appended }, 'offset commit failed to append');
+    if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, errorCode: appended.errorCode }, 'offset commit failed to append');
     return results;
+  }
+
+  /**
+   * Kafka's storeOffsets for a TxnOffsetCommit: the offsets are the producer's pending ones
+   * while the batch (transactional, with the producer's id and epoch, baseSequence 0 as
+   * Kafka's coordinators write it) is appended, and stay pending after it until the
+   * transaction's marker. A failed append drops them (the client retries). Commit timestamp
+   * now; no expire timestamp (TxnOffsetCommit has no retention time).
+   */
+  async storeTxnOffsets(group: GroupMetadata, producer: TxnProducer, topics: OffsetCommitRequest['topics']): Promise<TopicPartitionError[]> {
+    const nowMs = this.now();
+    const results: TopicPartitionError[] = [];
+    const accepted: { topic: string; partition: number; value: CommittedOffset }[] = [];
+    for (const t of topics) {
+      for (const x of t.partitions) {
+        const metadata = x.metadata ?? '';
+        if (Buffer.byteLength(metadata) > OFFSET_METADATA_MAX_BYTES) {
+          results.push({ topic: t.topic, partition: x.partition, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE });
+          continue;
+        }
+        accepted.push({ topic: t.topic, partition: x.partition, value: { offset: x.offset, leaderEpoch: x.leaderEpoch, metadata, commitTimestampMs: nowMs, expireTimestampMs: null } });
+      }
+    }
+    if (accepted.length === 0) return results;
+    const records = accepted.map((a) => ({ key: offsetCommitKey(group.groupId, a.topic, a.partition), value: offsetCommitValue(a.value) }));
+    const entries = group.prepareTxnOffsetCommit(producer.producerId, accepted);
+    this.addProducerGroup(producer.producerId, group.groupId);
+    const appended = await this.trackAppend(
+      this.appendBatch(group.groupId, records, { producer: { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0 }, isTransactional: true }),
+    );
+    const errorCode = mapOffsetCommitError(appended.errorCode);
+    accepted.forEach((a, i) => {
+      const entry: PendingTxnOffset = entries[i]!;
+      if (errorCode === ErrorCode.NONE && !group.is('Dead')) group.onTxnOffsetCommitAppend(producer.producerId, a.topic, a.partition, entry, recordOffsetOf(appended, i));
+      else group.failPendingTxnOffsetCommit(producer.producerId, a.topic, a.partition, entry);
+      results.push({ topic: a.topic, partition: a.partition, errorCode });
+    });
+    if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, producerId: producer.producerId, errorCode: appended.errorCode }, 'transactional offset commit failed to append');
+    return results;
+  }
+
+  /**
+   * A transaction marker of `producerId` was written to `partition` (Kafka's
+   * handleTxnCompletion): each group of the partition with offsets pending from the producer
+   * materializes them (commit) or drops them (abort). On a partition being loaded the marker
+   * is applied when the load finishes; on a partition not served here it is ignored (its
+   * coordinator reads it back from the log). Returns how many groups completed.
+   */
+  completeTxn(partition: number, producerId: number, commit: boolean): number {
+    if (this.loadingPartitions.has(partition)) {
+      let markers = this.markersWhileLoading.get(partition);
+      if (!markers) this.markersWhileLoading.set(partition, (markers = []));
+      markers.push({ producerId, commit });
+      return 0;
+    }
+    const groupIds = this.openGroupsForProducer.get(producerId);
+    if (!groupIds) return 0;
+    let completed = 0;
+    for (const groupId of [...groupIds]) {
+      const group = this.groups.get(groupId);
+      if (!group || this.partitionFor(groupId) !== partition) {
+        // Gone (deleted, unloaded): nothing to complete here any more.
+        if (!group) groupIds.delete(groupId);
+        continue;
+      }
+      groupIds.delete(groupId);
+      if (group.is('Dead') || !group.hasPendingTxnOffsetsFrom(producerId)) continue;
+      const outcome = group.completePendingTxnOffsetCommit(producerId, commit);
+      if (outcome.unappended > 0) this.logger.warn({ group: groupId, producerId, offsets: outcome.unappended }, 'a transaction marker came before its offset commit record was appended; those offsets were dropped');
+      completed++;
+    }
+    if (groupIds.size === 0) this.openGroupsForProducer.delete(producerId);
+    return completed;
+  }
+
+  private addProducerGroup(producerId: number, groupId: string): void {
+    let groupIds = this.openGroupsForProducer.get(producerId);
+    if (!groupIds) this.openGroupsForProducer.set(producerId, (groupIds = new Set()));
+    groupIds.add(groupId);
   }
 
   /**
@@ -285,7 +396,7 @@ export class GroupMetadataManager {
     const group = this.groups.get(groupId);
     const live = group && !group.is('Dead') ? group : undefined;
     const answer = (topic: string, partition: number): FetchedOffset => {
-      if (live && requireStable && live.hasPendingOffsetCommit(topic, partition)) {
+      if (live && requireStable && (live.hasPendingOffsetCommit(topic, partition) || live.hasPendingTxnOffsetCommit(topic, partition))) {
         return { partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
       }
       const o = live?.offset(topic, partition);
@@ -363,14 +474,18 @@ export class GroupMetadataManager {
 
   /** Appends records for a group to its partition; the raw Kafka error code. */
   private async append(groupId: string, records: readonly ProducerRecord[]): Promise<number> {
-    if (this.ensureOffsetsTopic() !== null) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    const batch = encodeRecordBatch(records, { timestampMs: this.now() });
+    return (await this.appendBatch(groupId, records)).errorCode;
+  }
+
+  /** Appends records for a group to its partition as one batch; the raw Kafka error code and the batch's base offset. */
+  private async appendBatch(groupId: string, records: readonly ProducerRecord[], options: Omit<EncodeOptions, 'timestampMs'> = {}): Promise<AppendResult> {
+    if (this.ensureOffsetsTopic() !== null) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, baseOffset: -1 };
+    const batch = encodeRecordBatch(records, { ...options, timestampMs: this.now() });
     try {
-      const outcome = await this.store.append(this.partitionFor(groupId), batch);
-      return outcome.errorCode;
+      return await this.store.append(this.partitionFor(groupId), batch);
     } catch (err) {
       this.logger.error({ err, group: groupId }, 'append to the offsets topic failed');
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
+      return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: null, baseOffset: -1 };
     }
   }
 
@@ -396,11 +511,18 @@ export class GroupMetadataManager {
   /**
    * Reads one partition of __consumer_offsets from its start and rebuilds its groups; they go
    * into the cache through finishLoading, so that a load overtaken by a resignation leaves
-   * the cache alone.
+   * the cache alone. Kafka's doLoadGroupsAndOffsets: offset records of a transactional batch
+   * are pending for the batch's producer until a control batch of that producer (COMMIT:
+   * they become committed unless a later record committed the partition; ABORT: dropped);
+   * a tombstone outside a transaction deletes the committed offset and every pending one of
+   * the partition (Kafka 4's replay, matching GroupMetadata.removeOffsets).
    */
   async loadPartition(partition: number): Promise<GroupMetadata[]> {
-    const offsets = new Map<string, Map<string, CommittedOffset>>();
+    const offsets = new Map<string, Map<string, LoadedOffset>>();
+    /** producerId → group → topic/partition key → offset. */
+    const pending = new Map<number, Map<string, Map<string, LoadedOffset>>>();
     const groupValues = new Map<string, GroupMetadataValue>();
+    const name = `${GROUP_METADATA_TOPIC_NAME}-${partition}`;
     let position = this.store.logStartOffset(partition);
     let records = 0;
     for (;;) {
@@ -412,12 +534,30 @@ export class GroupMetadataManager {
       } catch (err) {
         // The log checked these batches on append and on recovery: this is a bug or a disk
         // fault. Keep what was read so far rather than refusing to start.
-        this.logger.error({ err, partition: `${GROUP_METADATA_TOPIC_NAME}-${partition}`, offset: position }, 'unreadable batch in the offsets topic; stopped loading this partition');
+        this.logger.error({ err, partition: name, offset: position }, 'unreadable batch in the offsets topic; stopped loading this partition');
         break;
       }
       if (batches.length === 0) break;
       for (const batch of batches) {
-        if (batch.isControl || batch.isTransactional) continue; // no transactional offset commits yet
+        if (batch.isControl) {
+          const type = controlRecordTypeOf(batch);
+          if (type === null) {
+            this.logger.warn({ partition: name, offset: batch.baseOffset }, 'skipping a control batch that is not a transaction marker');
+            continue;
+          }
+          const producerOffsets = pending.get(batch.producerId);
+          pending.delete(batch.producerId);
+          if (type !== ControlRecordType.COMMIT || !producerOffsets) continue;
+          for (const [groupId, byTp] of producerOffsets) {
+            let committed = offsets.get(groupId);
+            if (!committed) offsets.set(groupId, (committed = new Map()));
+            for (const [tp, o] of byTp) {
+              const current = committed.get(tp);
+              if (current === undefined || current.recordOffset < o.recordOffset) committed.set(tp, o);
+            }
+          }
+          continue;
+        }
         for (const record of batch.records) {
           records++;
           let key;
@@ -431,12 +571,24 @@ export class GroupMetadataManager {
           try {
             if (key.kind === 'offset') {
               const tp = `${key.topic}\u0000${key.partition}`;
-              let byGroup = offsets.get(key.group);
-              if (record.value === null) {
-                byGroup?.delete(tp);
+              const value = record.value === null ? null : decodeOffsetCommitValue(record.value);
+              if (batch.isTransactional) {
+                let byGroup = pending.get(batch.producerId);
+                if (value === null) {
+                  byGroup?.get(key.group)?.delete(tp);
+                  continue;
+                }
+                if (!byGroup) pending.set(batch.producerId, (byGroup = new Map()));
+                let byTp = byGroup.get(key.group);
+                if (!byTp) byGroup.set(key.group, (byTp = new Map()));
+                byTp.set(tp, { value, recordOffset: record.offset });
+              } else if (value === null) {
+                offsets.get(key.group)?.delete(tp);
+                for (const byGroup of pending.values()) byGroup.get(key.group)?.delete(tp);
               } else {
-                if (!byGroup) offsets.set(key.group, (byGroup = new Map()));
-                byGroup.set(tp, decodeOffsetCommitValue(record.value));
+                let byTp = offsets.get(key.group);
+                if (!byTp) offsets.set(key.group, (byTp = new Map()));
+                byTp.set(tp, { value, recordOffset: record.offset });
               }
             } else if (record.value === null) {
               groupValues.delete(key.group);
@@ -451,18 +603,28 @@ export class GroupMetadataManager {
       position = batches[batches.length - 1]!.lastOffset + 1;
       if (position >= chunk.logEndOffset) break;
     }
-    const loaded: GroupMetadata[] = [];
-    for (const [groupId, value] of groupValues) loaded.push(this.loadGroup(groupId, value, offsets.get(groupId)));
-    for (const [groupId, byTp] of offsets) {
-      if (groupValues.has(groupId) || byTp.size === 0) continue;
-      // Groups that only store offsets have no metadata record.
-      loaded.push(this.loadGroup(groupId, null, byTp));
+    // Transactions still open at the log end: group → producer → their offsets.
+    const pendingByGroup = new Map<string, Map<number, Map<string, LoadedOffset>>>();
+    for (const [producerId, byGroup] of pending) {
+      for (const [groupId, byTp] of byGroup) {
+        if (byTp.size === 0) continue;
+        let byProducer = pendingByGroup.get(groupId);
+        if (!byProducer) pendingByGroup.set(groupId, (byProducer = new Map()));
+        byProducer.set(producerId, byTp);
+      }
     }
-    if (records > 0) this.logger.info({ partition: `${GROUP_METADATA_TOPIC_NAME}-${partition}`, records, groups: groupValues.size }, 'loaded offsets topic partition');
+    const loaded: GroupMetadata[] = [];
+    for (const [groupId, value] of groupValues) loaded.push(this.loadGroup(groupId, value, offsets.get(groupId), pendingByGroup.get(groupId)));
+    // Groups that only store offsets (or only have offsets of open transactions) have no metadata record.
+    const offsetOnly = new Set([...[...offsets].filter(([, byTp]) => byTp.size > 0).map(([groupId]) => groupId), ...pendingByGroup.keys()]);
+    for (const groupId of offsetOnly) {
+      if (!groupValues.has(groupId)) loaded.push(this.loadGroup(groupId, null, offsets.get(groupId), pendingByGroup.get(groupId)));
+    }
+    if (records > 0) this.logger.info({ partition: name, records, groups: groupValues.size, openTransactions: pending.size }, 'loaded offsets topic partition');
     return loaded;
   }
 
-  private loadGroup(groupId: string, value: GroupMetadataValue | null, offsets: Map<string, CommittedOffset> | undefined): GroupMetadata {
+  private loadGroup(groupId: string, value: GroupMetadataValue | null, offsets: Map<string, LoadedOffset> | undefined, pending: Map<number, Map<string, LoadedOffset>> | undefined): GroupMetadata {
     const members = value?.members ?? [];
     const group = new GroupMetadata(groupId, members.length === 0 ? 'Empty' : 'Stable', this.now);
     if (value) {
@@ -488,11 +650,44 @@ export class GroupMetadataManager {
       group.subscribedTopics = group.computeSubscribedTopics();
     }
     for (const [tp, o] of offsets ?? []) {
-      const sep = tp.lastIndexOf('\u0000');
-      group.putOffset(tp.slice(0, sep), Number(tp.slice(sep + 1)), o);
+      const { topic, partition } = splitTp(tp);
+      group.putOffset(topic, partition, o.value, o.recordOffset);
+    }
+    for (const [producerId, byTp] of pending ?? []) {
+      for (const [tp, o] of byTp) {
+        const { topic, partition } = splitTp(tp);
+        group.loadPendingTxnOffset(producerId, topic, partition, o.value, o.recordOffset);
+      }
     }
     return group;
   }
+}
+
+/** An offset read back from the log, with the offset of its record. */
+interface LoadedOffset {
+  readonly value: CommittedOffset;
+  readonly recordOffset: number;
+}
+
+function splitTp(tp: string): { topic: string; partition: number } {
+  const sep = tp.lastIndexOf('\u0000');
+  return { topic: tp.slice(0, sep), partition: Number(tp.slice(sep + 1)) };
+}
+
+/**
+ * The marker type of a control batch (Kafka's ControlRecordType.parse of its first record's
+ * key: version int16, type int16), or null for a batch without one or of another type.
+ */
+export function controlRecordTypeOf(batch: ConsumedBatch): number | null {
+  const key = batch.records[0]?.key;
+  if (!key || key.length < 4 || key.readInt16BE(0) < 0) return null;
+  const type = key.readInt16BE(2);
+  return type === ControlRecordType.ABORT || type === ControlRecordType.COMMIT ? type : null;
+}
+
+/** The log offset of the i-th record of an appended batch (-1 when the log did not say). */
+function recordOffsetOf(appended: AppendResult, i: number): number {
+  return appended.baseOffset >= 0 ? appended.baseOffset + i : -1;
 }
 
 /** Kafka's storeGroup error mapping. */

@@ -3,6 +3,16 @@
 // member.id map of KIP-345 and the pending member ids of KIP-394), and the group's committed
 // offsets. Not thread-safe: the coordinator changes it on the JS thread only.
 //
+// Offsets come in three kinds (Kafka's GroupMetadata and OffsetMetadataManager):
+//   committed       topic → partition → the offset OffsetFetch answers, with the log offset of
+//                   the record that wrote it (recordOffset), so that a later record wins;
+//   in flight       OffsetCommit appends not yet acknowledged (pendingOffsetCommits);
+//   transactional   producerId → topic → partition → offsets a TxnOffsetCommit wrote inside a
+//                   transaction (pendingTxnOffsetCommits): invisible to OffsetFetch until the
+//                   transaction's COMMIT marker materializes them; an ABORT drops them. When a
+//                   COMMIT comes, an offset committed by a later record outside the transaction
+//                   is kept (the most recent record wins, whatever its kind).
+//
 // States and their transitions (Kafka's GroupState.validPreviousStates):
 //   Empty               ← PreparingRebalance     (no members; offsets may remain)
 //   PreparingRebalance  ← Empty, CompletingRebalance, Stable
@@ -32,6 +42,17 @@ export const CONSUMER_PROTOCOL_TYPE = 'consumer';
 /** An offset commit written to the log but not yet acknowledged by the append. */
 type PendingToken = symbol;
 
+/** A committed offset and the log offset of the record that wrote it (-1 when unknown). */
+export interface StoredOffset extends CommittedOffset {
+  readonly recordOffset: number;
+}
+
+/** A transactional offset commit waiting for its transaction's marker; recordOffset -1 until its append succeeded. */
+export interface PendingTxnOffset {
+  readonly value: CommittedOffset;
+  recordOffset: number;
+}
+
 export class GroupMetadata {
   private stateValue: GroupState;
   /** When the group entered its current state (ms); offsets of an Empty group expire from here. */
@@ -55,9 +76,11 @@ export class GroupMetadata {
   private readonly supportedProtocols = new Map<string, number>();
 
   /** topic → partition → committed offset. */
-  readonly offsets = new Map<string, Map<number, CommittedOffset>>();
+  readonly offsets = new Map<string, Map<number, StoredOffset>>();
   /** topic → partition → commits in flight (Kafka's pendingOffsetCommits). */
   private readonly pendingOffsetCommits = new Map<string, Map<number, Set<PendingToken>>>();
+  /** producerId → topic → partition → transactional offsets awaiting their marker (Kafka's pendingTransactionalOffsetCommits). */
+  private readonly pendingTxnOffsetCommits = new Map<number, Map<string, Map<number, PendingTxnOffset>>>();
   /** Topics the members subscribe to, when the group uses the consumer protocol and they could be read. */
   subscribedTopics: Set<string> | null = null;
 
@@ -365,7 +388,7 @@ export class GroupMetadata {
 
   // ---------------------------------------------------------------- offsets
 
-  offset(topic: string, partition: number): CommittedOffset | undefined {
+  offset(topic: string, partition: number): StoredOffset | undefined {
     return this.offsets.get(topic)?.get(partition);
   }
 
@@ -376,18 +399,25 @@ export class GroupMetadata {
   }
 
   hasOffsets(): boolean {
-    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0;
+    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0 || this.pendingTxnOffsetCommits.size > 0;
   }
 
+  /** An OffsetCommit of the partition is being appended. */
   hasPendingOffsetCommit(topic: string, partition: number): boolean {
     return this.pendingOffsetCommits.get(topic)?.has(partition) ?? false;
   }
 
-  /** Loading: the latest value for a key wins. */
-  putOffset(topic: string, partition: number, offset: CommittedOffset): void {
+  /** Some producer's open transaction holds an offset of the partition (OffsetFetch requireStable: UNSTABLE_OFFSET_COMMIT). */
+  hasPendingTxnOffsetCommit(topic: string, partition: number): boolean {
+    for (const byTopic of this.pendingTxnOffsetCommits.values()) if (byTopic.get(topic)?.has(partition)) return true;
+    return false;
+  }
+
+  /** Sets the committed offset (loading: the latest record for a key wins). */
+  putOffset(topic: string, partition: number, offset: CommittedOffset, recordOffset: number): void {
     let byPartition = this.offsets.get(topic);
     if (!byPartition) this.offsets.set(topic, (byPartition = new Map()));
-    byPartition.set(partition, offset);
+    byPartition.set(partition, { ...offset, recordOffset });
   }
 
   deleteOffset(topic: string, partition: number): CommittedOffset | undefined {
@@ -416,8 +446,8 @@ export class GroupMetadata {
    * meanwhile (OffsetDelete, DeleteGroups, topic deletion), which drops its pending token.
    * Appends to one partition complete in order, so the latest commit is applied last.
    */
-  onOffsetCommitAppend(topic: string, partition: number, token: PendingToken, offset: CommittedOffset): void {
-    if (this.takePending(topic, partition, token)) this.putOffset(topic, partition, offset);
+  onOffsetCommitAppend(topic: string, partition: number, token: PendingToken, offset: CommittedOffset, recordOffset: number): void {
+    if (this.takePending(topic, partition, token)) this.putOffset(topic, partition, offset, recordOffset);
   }
 
   failPendingOffsetWrite(topic: string, partition: number, token: PendingToken): void {
@@ -433,7 +463,11 @@ export class GroupMetadata {
     return true;
   }
 
-  /** Removes offsets (and their in-flight commits); returns those that existed. */
+  /**
+   * Removes offsets, their in-flight commits and every producer's pending transactional offset
+   * of them; returns those that had a committed or a transactional offset (each gets a
+   * tombstone, which also drops the transactional ones on a reload: Kafka 4's replay).
+   */
   removeOffsets(partitions: readonly { topic: string; partition: number }[]): { topic: string; partition: number }[] {
     const removed: { topic: string; partition: number }[] = [];
     for (const { topic, partition } of partitions) {
@@ -442,15 +476,118 @@ export class GroupMetadata {
         pending.delete(partition);
         if (pending.size === 0) this.pendingOffsetCommits.delete(topic);
       }
-      if (this.deleteOffset(topic, partition)) removed.push({ topic, partition });
+      let hadTxnOffset = false;
+      for (const [producerId, byTopic] of this.pendingTxnOffsetCommits) {
+        const byPartition = byTopic.get(topic);
+        if (!byPartition?.delete(partition)) continue;
+        hadTxnOffset = true;
+        if (byPartition.size === 0) byTopic.delete(topic);
+        if (byTopic.size === 0) this.pendingTxnOffsetCommits.delete(producerId);
+      }
+      if (this.deleteOffset(topic, partition) || hadTxnOffset) removed.push({ topic, partition });
     }
     return removed;
   }
 
+  /** Every partition with a committed offset or a pending transactional one. */
   allOffsetPartitions(): { topic: string; partition: number }[] {
     const out: { topic: string; partition: number }[] = [];
     for (const [topic, byPartition] of this.offsets) for (const partition of byPartition.keys()) out.push({ topic, partition });
+    const seen = new Set<string>();
+    for (const byTopic of this.pendingTxnOffsetCommits.values()) {
+      for (const [topic, byPartition] of byTopic) {
+        for (const partition of byPartition.keys()) {
+          const key = `${topic}\u0000${partition}`;
+          if (this.offsets.get(topic)?.has(partition) || seen.has(key)) continue;
+          seen.add(key);
+          out.push({ topic, partition });
+        }
+      }
+    }
     return out;
+  }
+
+  // ---------------------------------------------------------------- transactional offsets
+
+  /** Producers with pending transactional offsets in this group (Kafka's activeProducers). */
+  get activeProducers(): number[] {
+    return [...this.pendingTxnOffsetCommits.keys()];
+  }
+
+  hasPendingTxnOffsetsFrom(producerId: number): boolean {
+    return this.pendingTxnOffsetCommits.has(producerId);
+  }
+
+  /** The pending transactional offset of a producer for a partition (tests and admin views). */
+  pendingTxnOffset(producerId: number, topic: string, partition: number): PendingTxnOffset | undefined {
+    return this.pendingTxnOffsetCommits.get(producerId)?.get(topic)?.get(partition);
+  }
+
+  /**
+   * Kafka's prepareTxnOffsetCommit: a TxnOffsetCommit is about to be appended; its offsets
+   * are the producer's pending ones from now on (a later commit of the same partition in the
+   * same transaction replaces an earlier one). Returns the entries, for onTxnOffsetCommitAppend.
+   */
+  prepareTxnOffsetCommit(producerId: number, offsets: readonly { topic: string; partition: number; value: CommittedOffset }[]): PendingTxnOffset[] {
+    let byTopic = this.pendingTxnOffsetCommits.get(producerId);
+    if (!byTopic) this.pendingTxnOffsetCommits.set(producerId, (byTopic = new Map()));
+    return offsets.map(({ topic, partition, value }) => {
+      let byPartition = byTopic.get(topic);
+      if (!byPartition) byTopic.set(topic, (byPartition = new Map()));
+      const entry: PendingTxnOffset = { value, recordOffset: -1 };
+      byPartition.set(partition, entry);
+      return entry;
+    });
+  }
+
+  /** The commit's record is in the log at recordOffset; unless a later commit replaced the entry (or it was removed) meanwhile. */
+  onTxnOffsetCommitAppend(producerId: number, topic: string, partition: number, entry: PendingTxnOffset, recordOffset: number): void {
+    if (this.pendingTxnOffset(producerId, topic, partition) === entry) entry.recordOffset = recordOffset;
+  }
+
+  /** Kafka's failPendingTxnOffsetCommit: the record was not written; the client retries (the entry goes unless replaced meanwhile). */
+  failPendingTxnOffsetCommit(producerId: number, topic: string, partition: number, entry: PendingTxnOffset): void {
+    if (this.pendingTxnOffset(producerId, topic, partition) !== entry) return;
+    const byTopic = this.pendingTxnOffsetCommits.get(producerId)!;
+    const byPartition = byTopic.get(topic)!;
+    byPartition.delete(partition);
+    if (byPartition.size === 0) byTopic.delete(topic);
+    if (byTopic.size === 0) this.pendingTxnOffsetCommits.delete(producerId);
+  }
+
+  /** Loading: a transactional offset record read from the log, pending until its marker. */
+  loadPendingTxnOffset(producerId: number, topic: string, partition: number, value: CommittedOffset, recordOffset: number): void {
+    const [entry] = this.prepareTxnOffsetCommit(producerId, [{ topic, partition, value }]);
+    entry!.recordOffset = recordOffset;
+  }
+
+  /**
+   * Kafka's completePendingTxnOffsetCommit, after the producer's COMMIT or ABORT marker was
+   * written: on COMMIT each pending offset becomes the committed one unless the partition has
+   * one written by a later record; on ABORT they are dropped. Returns how many were
+   * materialized and how many were skipped because their record had not been appended (the
+   * marker cannot precede it; counted so that the caller can say so).
+   */
+  completePendingTxnOffsetCommit(producerId: number, commit: boolean): { materialized: number; unappended: number } {
+    const byTopic = this.pendingTxnOffsetCommits.get(producerId);
+    const outcome = { materialized: 0, unappended: 0 };
+    if (!byTopic) return outcome;
+    this.pendingTxnOffsetCommits.delete(producerId);
+    if (!commit) return outcome;
+    for (const [topic, byPartition] of byTopic) {
+      for (const [partition, entry] of byPartition) {
+        if (entry.recordOffset < 0) {
+          outcome.unappended++;
+          continue;
+        }
+        const current = this.offset(topic, partition);
+        if (current === undefined || current.recordOffset < entry.recordOffset) {
+          this.putOffset(topic, partition, entry.value, entry.recordOffset);
+          outcome.materialized++;
+        }
+      }
+    }
+    return outcome;
   }
 
   /**

@@ -39,6 +39,11 @@ export interface AppendOutcome {
   readonly errorMessage: string | null;
 }
 
+/** An append's outcome and, when it succeeded, the offset the log gave the batch's first record (-1 otherwise). */
+export interface AppendResult extends AppendOutcome {
+  readonly baseOffset: number;
+}
+
 export interface PartitionChunk {
   /** Whole batches, back to back (possibly with a partial batch at the end). */
   readonly bytes: Buffer;
@@ -71,9 +76,10 @@ export interface OffsetsTopicStore {
   /**
    * Appends one batch with acks=all (-1): it resolves once the ISR has the batch, so that a
    * commit the client was told of survives the loss of the leader. Kafka error codes in the
-   * outcome, never a throw.
+   * outcome, never a throw; the batch's base offset orders a commit against later ones (a
+   * transaction's offsets lose to a plain commit written after them).
    */
-  append(partition: number, batch: Buffer): Promise<AppendOutcome>;
+  append(partition: number, batch: Buffer): Promise<AppendResult>;
   /** Reads from `offset` up to the log end, at most about maxBytes (whole first batch always). */
   read(partition: number, offset: number, maxBytes: number): Promise<PartitionChunk>;
 }
@@ -173,11 +179,11 @@ export class LogOffsetsTopicStore implements OffsetsTopicStore {
     return this.topics.partition(GROUP_METADATA_TOPIC_NAME, partition)?.logStartOffset ?? 0;
   }
 
-  async append(partition: number, batch: Buffer): Promise<AppendOutcome> {
+  async append(partition: number, batch: Buffer): Promise<AppendResult> {
     // Kafka's appendForGroup: acks=-1 within offsets.commit.timeout.ms (REQUEST_TIMED_OUT
     // after it, which the coordinator answers COORDINATOR_NOT_AVAILABLE: the client retries).
     const r = await this.replicas.appendToPartition(GROUP_METADATA_TOPIC_NAME, partition, batch, -1, true, this.config.values['offsets.commit.timeout.ms']);
-    return { errorCode: r.errorCode, errorMessage: r.errorMessage };
+    return { errorCode: r.errorCode, errorMessage: r.errorMessage, baseOffset: r.errorCode === ErrorCode.NONE ? r.baseOffset : -1 };
   }
 
   async read(partition: number, offset: number, maxBytes: number): Promise<PartitionChunk> {

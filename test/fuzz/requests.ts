@@ -114,6 +114,18 @@ export const SAMPLES: Samples = {
   [ApiKey.DeleteRecords]: (v, i) => ({ topics: [{ name: FUZZ_TOPIC, partitions: [{ partitionIndex: i % FUZZ_PARTITIONS, offset: 0 }] }], timeoutMs: 5000 }),
   [ApiKey.InitProducerId]: (v, i, ctx) => ({ transactionalId: null, transactionTimeoutMs: 60_000, producerId: v >= 3 && i % 2 === 1 ? ctx.producerId : -1, producerEpoch: v >= 3 && i % 2 === 1 ? ctx.producerEpoch : -1 }),
   [ApiKey.OffsetForLeaderEpoch]: (v, i) => ({ replicaId: -1, topics: [{ topic: FUZZ_TOPIC, partitions: [{ partition: i % FUZZ_PARTITIONS, currentLeaderEpoch: v >= 2 ? -1 : undefined, leaderEpoch: 0 }] }] }),
+  // A producer id of its own per iteration (its commits are transactional batches of that
+  // producer on __consumer_offsets); odd iterations name the context's member (v3+, KIP-447).
+  [ApiKey.TxnOffsetCommit]: (v, i, ctx) => ({
+    transactionalId: `fuzz-txn-${i}`,
+    groupId: member(i, ctx).groupId,
+    producerId: 2000 + i,
+    producerEpoch: 0,
+    generationId: v >= 3 && i % 2 === 1 ? ctx.generationId : -1,
+    memberId: v >= 3 && i % 2 === 1 ? ctx.memberId : '',
+    groupInstanceId: null,
+    topics: [{ name: FUZZ_TOPIC, partitions: [{ partitionIndex: i % FUZZ_PARTITIONS, committedOffset: i, committedLeaderEpoch: -1, committedMetadata: 'm' }] }],
+  }),
   [ApiKey.DescribeConfigs]: (v, i) => ({
     resources: [{ resourceType: i % 2 === 0 ? 2 : 4, resourceName: i % 2 === 0 ? FUZZ_TOPIC : '0', configurationKeys: i % 3 === 0 ? ['retention.ms'] : null }],
     includeSynonyms: v >= 1,

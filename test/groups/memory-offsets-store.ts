@@ -5,7 +5,7 @@
 // elects it for (elect/resign call the coordinator's leadership listener, as TopicService
 // does), and appends to a partition it does not lead answer NOT_LEADER_OR_FOLLOWER.
 import { ErrorCode } from '../../src/protocol/errors.js';
-import type { AppendOutcome, LeadershipRole, OffsetsTopicStore, PartitionChunk } from '../../src/groups/offsets-topic.js';
+import type { AppendOutcome, AppendResult, LeadershipRole, OffsetsTopicStore, PartitionChunk } from '../../src/groups/offsets-topic.js';
 import { decodeRecordBatches, type ConsumedRecord } from '../../src/client/record-batch.js';
 
 interface StoredBatch {
@@ -86,20 +86,20 @@ export class MemoryOffsetsStore implements OffsetsTopicStore {
     return 0;
   }
 
-  async append(partition: number, batch: Buffer): Promise<AppendOutcome> {
+  async append(partition: number, batch: Buffer): Promise<AppendResult> {
     if (this.holdAppends) await new Promise<void>((resolve) => this.held.push(resolve));
     this.appendCount++;
-    if (this.failAppendsWith !== ErrorCode.NONE) return { errorCode: this.failAppendsWith, errorMessage: 'append refused by the test' };
+    if (this.failAppendsWith !== ErrorCode.NONE) return { errorCode: this.failAppendsWith, errorMessage: 'append refused by the test', baseOffset: -1 };
     const list = this.partitions?.[partition];
-    if (!list) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
-    if (!this.isLocal(partition)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: null };
+    if (!list) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, baseOffset: -1 };
+    if (!this.isLocal(partition)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: null, baseOffset: -1 };
     const base = this.nextOffset[partition]!;
     const copy = Buffer.from(batch);
     copy.writeBigInt64BE(BigInt(base), 0);
     const lastOffsetDelta = copy.readInt32BE(23);
     list.push({ baseOffset: base, bytes: copy });
     this.nextOffset[partition] = base + lastOffsetDelta + 1;
-    return { errorCode: ErrorCode.NONE, errorMessage: null };
+    return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: base };
   }
 
   release(): void {
@@ -127,6 +127,11 @@ export class MemoryOffsetsStore implements OffsetsTopicStore {
       size += b.bytes.length;
     }
     return { bytes: Buffer.concat(parts), logEndOffset: this.nextOffset[partition] ?? 0 };
+  }
+
+  /** The batches of a partition as the log holds them (offsets assigned), oldest first. */
+  rawBatches(partition: number): Buffer[] {
+    return (this.partitions?.[partition] ?? []).map((b) => b.bytes);
   }
 
   /** Every record appended so far, all partitions. */

@@ -56,6 +56,18 @@ describe('record batch codec', () => {
     );
   });
 
+  it('writes the producer fields as the independent encoder does, and the transactional and control attribute bits', () => {
+    const producer = { producerId: 4242, producerEpoch: 7, baseSequence: 0 };
+    const ours = encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }], { timestampMs: 1_700_000_000_000, producer });
+    assert.deepEqual(ours, recordBatch([{ key: 'k', value: 'v' }], 1_700_000_000_000, producer));
+    const txn = encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }], { timestampMs: 1, producer, isTransactional: true });
+    const control = encodeRecordBatch([{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 0]) }], { timestampMs: 1, producer: { ...producer, baseSequence: -1 }, isTransactional: true, isControl: true });
+    assert.deepEqual([txn.readInt16BE(21), control.readInt16BE(21)], [0x10, 0x30]);
+    const [t, c] = decodeRecordBatches(Buffer.concat([txn, control])).batches; // the CRC covers the attributes
+    assert.deepEqual([t!.isTransactional, t!.isControl, t!.producerId], [true, false, 4242]);
+    assert.deepEqual([c!.isTransactional, c!.isControl, c!.producerId], [true, true, 4242]);
+  });
+
   it('rejects a batch whose CRC does not match', () => {
     const batch = encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }], { timestampMs: 0 });
     batch.writeUInt8(batch.readUInt8(batch.length - 2) ^ 0xff, batch.length - 2);
