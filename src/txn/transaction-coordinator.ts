@@ -150,20 +150,28 @@ export class TransactionCoordinator {
       this.store.onLeadershipChange((partition, role, leaderEpoch) => this.onLeadershipChange(partition, role, leaderEpoch));
     }
     const count = this.store.partitionCount();
+    // One partition at a time, as Kafka's single loading thread (bounded memory at start-up).
+    // In a cluster the listener above may have started some loads already.
     for (let p = 0; p < (count ?? 0); p++) {
-      if (this.store.isLocal(p) && !this.manager.isOwned(p)) await this.onElection(p, this.store.leaderEpoch(p));
+      if (this.store.isLocal(p) && !this.manager.isOwnedOrLoading(p)) await this.onElection(p, this.store.leaderEpoch(p));
     }
     this.active = true;
-    this.abortTimer = setInterval(() => this.abortTimedOutTransactions(), this.config.abortTimedOutTransactionsIntervalMs);
+    this.abortTimer = setInterval(() => {
+      for (const run of this.abortTimedOutTransactions()) void run;
+    }, this.config.abortTimedOutTransactionsIntervalMs);
     this.abortTimer.unref();
-    this.expirationTimer = setInterval(() => void this.manager.removeExpiredTransactionalIds(), this.config.removeExpiredTransactionalIdsIntervalMs);
+    this.expirationTimer = setInterval(() => {
+      this.manager.removeExpiredTransactionalIds().catch((err: unknown) => this.logger.error({ err }, 'removing expired transactional ids failed'));
+    }, this.config.removeExpiredTransactionalIdsIntervalMs);
     this.expirationTimer.unref();
   }
 
   private onLeadershipChange(partition: number, role: LeadershipRole, leaderEpoch: number): void {
     if (this.stopped) return;
-    if (role === 'leader') void this.onElection(partition, leaderEpoch);
-    else this.onResignation(partition, role);
+    if (role !== 'leader') return this.onResignation(partition, role);
+    // The same leadership reported again (a listener's replay): nothing to reload.
+    if (this.manager.coordinatorEpochOf(partition) === leaderEpoch) return;
+    this.onElection(partition, leaderEpoch).catch((err: unknown) => this.logger.error({ err, partition }, 'loading a transaction state partition failed'));
   }
 
   /**
@@ -467,7 +475,13 @@ export class TransactionCoordinator {
       if (found === null || typeof found === 'number') continue;
       const m = found.metadata;
       if (m.producerId !== t.producerId || m.pendingTransitionInProgress) continue;
-      const transit = m.prepareFenceProducerEpoch();
+      let transit: TxnTransitMetadata;
+      try {
+        transit = m.prepareFenceProducerEpoch();
+      } catch (err) {
+        this.logger.error({ err, transactionalId: t.transactionalId }, 'cannot fence a timed-out transaction');
+        continue;
+      }
       this.logger.info({ transactionalId: t.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch, timeoutMs: m.txnTimeoutMs }, 'aborting a timed-out transaction');
       runs.push(
         this.endTransaction(t.transactionalId, transit.producerId, transit.producerEpoch, false, false).then((errorCode) => {
@@ -475,7 +489,7 @@ export class TransactionCoordinator {
           else if (errorCode === ErrorCode.INVALID_PRODUCER_ID_MAPPING || errorCode === ErrorCode.PRODUCER_FENCED || errorCode === ErrorCode.CONCURRENT_TRANSACTIONS) {
             this.logger.debug({ transactionalId: t.transactionalId, errorCode }, 'rollback of the timed-out transaction cancelled');
           } else this.logger.warn({ transactionalId: t.transactionalId, errorCode }, 'rollback of the timed-out transaction failed');
-        }),
+        }, (err: unknown) => this.logger.error({ err, transactionalId: t.transactionalId }, 'rollback of the timed-out transaction failed')),
       );
     }
     return runs;

@@ -127,6 +127,15 @@ export class TransactionStateManager {
     return this.cache.has(partition);
   }
 
+  isOwnedOrLoading(partition: number): boolean {
+    return this.cache.has(partition) || this.loading.has(partition);
+  }
+
+  /** The coordinator epoch the partition was loaded at; null when it is not owned (or still loading). */
+  coordinatorEpochOf(partition: number): number | null {
+    return this.cache.get(partition)?.coordinatorEpoch ?? null;
+  }
+
   ownedPartitions(): number[] {
     return [...this.cache.keys()];
   }
