@@ -37,8 +37,7 @@ describe('idempotent producer', { timeout: 120_000 }, () => {
     assert.equal(a.errorCode, ErrorCode.NONE);
     assert.equal(a.producerEpoch, 0);
     assert.notEqual(a.producerId, b.producerId);
-    // The broker process keeps transaction.state.log.replication.factor 3 on one broker: the
-    // topic cannot be created, so this broker coordinates no transactional id.
+    // No FindCoordinator has created __transaction_state yet: no broker coordinates the id.
     const txn = await c.request(ApiKey.InitProducerId, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60000 });
     assert.equal(txn.errorCode, ErrorCode.NOT_COORDINATOR);
   });
