@@ -112,7 +112,8 @@ export class TransactionMarkerChannel {
           try {
             results = d.kind === 'local' ? await this.local.writeTxnMarkers([entry]) : await this.remote.send(d.brokerId, [entry]);
           } catch (err) {
-            this.logger.warn({ transactionalId: p.transactionalId, destination: key, err: (err as Error).message }, 'could not send transaction markers; will retry');
+            // Retried every retryBackoffMs: logged at debug, and as a warning every 100 rounds below.
+            this.logger.debug({ transactionalId: p.transactionalId, destination: key, err: (err as Error).message }, 'could not send transaction markers; will retry');
             return;
           }
           if (this.stopped || !p.isCurrent()) return;
