@@ -19,6 +19,7 @@ import { RequestRouter } from './request-router.js';
 import { TopicService, type TopicResult } from './topic-service.js';
 import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
+import { TransactionCoordinator, localMarkerWriter } from '../txn/transaction-coordinator.js';
 import type { AdminServer } from '../admin/server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
@@ -48,6 +49,8 @@ export class Broker {
   private dirLocks: LogDirLocks | null = null;
   /** The classic consumer-group coordinator; constructed and loaded in start(). */
   groups!: GroupCoordinator;
+  /** The transaction coordinator; constructed and loaded in start(), after the group coordinator. */
+  transactions!: TransactionCoordinator;
   /** Prometheus metrics (the router times every request here); served by the admin API. */
   readonly metrics: BrokerMetrics = new BrokerMetrics(this);
   /** The HTTP admin API (admin.listener), or null when disabled. */
@@ -114,6 +117,20 @@ export class Broker {
     }
     broker.groups = GroupCoordinator.forBroker({ config, logger, topics, replicas: broker.replicas, metadata, cluster: broker.clusterView });
     await broker.groups.startup();
+    broker.transactions = TransactionCoordinator.forBroker({
+      config,
+      logger,
+      topics,
+      replicas: broker.replicas,
+      metadata,
+      cluster: broker.clusterView,
+      // Part B's ReplicaManager.writeTxnMarkers (src/txn/txn-markers.ts) writes the markers of
+      // the partitions this broker leads.
+      markerWriter: localMarkerWriter(broker.replicas),
+      generateProducerId: () => broker.producerIds.generateProducerId(),
+      offsetsPartitionFor: (groupId) => broker.groups.partitionFor(groupId),
+    });
+    await broker.transactions.startup();
     broker.services = broker.buildServices();
     const router = new RequestRouter(broker.services);
     broker.socketServer = new SocketServer(
@@ -194,6 +211,7 @@ export class Broker {
       replicas: this.replicas,
       groups: this.groups,
       producerIds: this.producerIds,
+      transactions: this.transactions,
       metrics: this.metrics,
       advertisedListeners: () => this.advertisedListeners(),
       endpointFor: (listenerName) => this.endpointFor(listenerName),
@@ -260,6 +278,7 @@ export class Broker {
     await this.cluster?.stop();
     await this.socketServer.shutdown();
     // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
+    await this.transactions?.shutdown();
     await this.groups.shutdown();
     this.logs.shutdown();
     this.dirLocks?.release();

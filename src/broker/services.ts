@@ -11,6 +11,7 @@ import type { Listener } from '../config/listeners.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { LogManager } from '../log/log-manager.js';
 import type { ProducerIdManager } from '../txn/producer-id-manager.js';
+import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { ReplicaManager } from './replica-manager.js';
 import type { TopicResult, TopicService } from './topic-service.js';
 
@@ -30,6 +31,8 @@ export interface BrokerServices {
   readonly replicas: ReplicaManager;
   readonly groups: GroupCoordinator;
   readonly producerIds: ProducerIdManager;
+  /** The transaction coordinator: transactional ids whose __transaction_state partition this broker leads. */
+  readonly transactions: TransactionCoordinator;
   readonly metrics: BrokerMetrics;
   /** The listeners clients are told about, with ephemeral ports resolved to the bound ones. */
   advertisedListeners(): Listener[];

@@ -113,6 +113,16 @@ export const SAMPLES: Samples = {
   [ApiKey.DeleteTopics]: (v, i) => (v >= 6 ? { topics: [{ name: `fuzz-created-${i}`, topicId: '00000000-0000-0000-0000-000000000000' }], timeoutMs: 5000 } : { topicNames: [`fuzz-created-${i}`, 'absent'], timeoutMs: 5000 }),
   [ApiKey.DeleteRecords]: (v, i) => ({ topics: [{ name: FUZZ_TOPIC, partitions: [{ partitionIndex: i % FUZZ_PARTITIONS, offset: 0 }] }], timeoutMs: 5000 }),
   [ApiKey.InitProducerId]: (v, i, ctx) => ({ transactionalId: null, transactionTimeoutMs: 60_000, producerId: v >= 3 && i % 2 === 1 ? ctx.producerId : -1, producerEpoch: v >= 3 && i % 2 === 1 ? ctx.producerEpoch : -1 }),
+  [ApiKey.AddPartitionsToTxn]: (v, i) => {
+    const topics = [{ name: FUZZ_TOPIC, partitions: [i % FUZZ_PARTITIONS] }];
+    return v >= 4
+      ? { transactions: [{ transactionalId: `fuzz-txn-${i % 4}`, producerId: 1, producerEpoch: 0, verifyOnly: i % 2 === 0, topics }] }
+      : { v3AndBelowTransactionalId: `fuzz-txn-${i % 4}`, v3AndBelowProducerId: 1, v3AndBelowProducerEpoch: 0, v3AndBelowTopics: topics };
+  },
+  [ApiKey.AddOffsetsToTxn]: (v, i) => ({ transactionalId: `fuzz-txn-${i % 4}`, producerId: 1, producerEpoch: 0, groupId: `fuzz-group-${i}` }),
+  [ApiKey.EndTxn]: (v, i) => ({ transactionalId: `fuzz-txn-${i % 4}`, producerId: 1, producerEpoch: 0, committed: i % 2 === 0 }),
+  [ApiKey.DescribeTransactions]: (v, i) => ({ transactionalIds: [`fuzz-txn-${i % 4}`, ''] }),
+  [ApiKey.ListTransactions]: (v, i) => ({ stateFilters: i % 2 === 0 ? [] : ['Ongoing', 'NoSuchState'], producerIdFilters: i % 3 === 0 ? [1] : [], durationFilter: v >= 1 ? -1 : undefined }),
   [ApiKey.OffsetForLeaderEpoch]: (v, i) => ({ replicaId: -1, topics: [{ topic: FUZZ_TOPIC, partitions: [{ partition: i % FUZZ_PARTITIONS, currentLeaderEpoch: v >= 2 ? -1 : undefined, leaderEpoch: 0 }] }] }),
   // A producer id of its own per iteration (its commits are transactional batches of that
   // producer on __consumer_offsets); odd iterations name the context's member (v3+, KIP-447).

@@ -40,6 +40,9 @@ export async function startBrokerProcess(options: StartOptions = {}): Promise<Br
     listeners: `PLAINTEXT://127.0.0.1:${options.port ?? 0}`,
     'log.dirs': dataDir,
     'offsets.topic.replication.factor': 1,
+    // One broker: the transaction coordinator's topic must fit on it too (as src/embedded.ts).
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
     // An ephemeral admin port, so that brokers of different tests never collide on 9644.
     'admin.listener': 'http://127.0.0.1:0',
     ...options.overrides,

@@ -31,14 +31,15 @@ describe('idempotent producer', { timeout: 120_000 }, () => {
   const produce = async (batch: Buffer) => (await c.request(ApiKey.Produce, 9, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'idem', partitionData: [{ index: 0, records: batch }] }] })).responses[0]!.partitionResponses[0]!;
   const endOffset = async () => (await c.request(ApiKey.ListOffsets, 9, { replicaId: -1, topics: [{ name: 'idem', partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })).topics[0]!.partitions[0]!.offset;
 
-  it('hands out distinct producer ids and refuses transactional ids for now', async () => {
+  it('hands out distinct producer ids; a transactional id goes to the transaction coordinator', async () => {
     const a = await c.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000 });
     const b = await c.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000 });
     assert.equal(a.errorCode, ErrorCode.NONE);
     assert.equal(a.producerEpoch, 0);
     assert.notEqual(a.producerId, b.producerId);
+    // No FindCoordinator has created __transaction_state yet: no broker coordinates the id.
     const txn = await c.request(ApiKey.InitProducerId, 4, { transactionalId: 'tx-1', transactionTimeoutMs: 60000 });
-    assert.equal(txn.errorCode, ErrorCode.UNSUPPORTED_VERSION);
+    assert.equal(txn.errorCode, ErrorCode.NOT_COORDINATOR);
   });
 
   it('answers a retried batch with its original offset and stores it once; refuses gaps and stale epochs', async () => {

@@ -7,8 +7,9 @@
 // its endpoint on the listener the request came in on, as Kafka's getCoordinator does.
 // COORDINATOR_NOT_AVAILABLE while the topic is being created (the first lookup creates it;
 // fewer live brokers than offsets.topic.replication.factor refuses), or while the partition
-// has no live leader. Transactions have no coordinator yet: keyType 1 answers
-// COORDINATOR_NOT_AVAILABLE. An unknown keyType is INVALID_REQUEST.
+// has no live leader. keyType 1 (transaction): the leader of the transactional id's
+// __transaction_state partition (TransactionCoordinator.findCoordinator), the topic created on
+// the first lookup in the same way. An unknown keyType is INVALID_REQUEST.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode, errorMessage } from '../../protocol/errors.js';
 import { brokersOnListener } from '../../cluster/cluster-view.js';
@@ -27,9 +28,8 @@ interface Found {
 
 function find(ctx: RequestContext, key: string, keyType: number): Found {
   const none = (errorCode: number, message: string): Found => ({ errorCode, errorMessage: message, nodeId: -1, host: '', port: -1 });
-  if (keyType === KEY_TYPE_TRANSACTION) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'This broker has no transaction coordinator yet.');
-  if (keyType !== KEY_TYPE_GROUP) return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType} in FindCoordinator request`);
-  const found = ctx.services.groups.findGroupCoordinator(key);
+  if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType} in FindCoordinator request`);
+  const found = keyType === KEY_TYPE_TRANSACTION ? ctx.services.transactions.findCoordinator(key) : ctx.services.groups.findGroupCoordinator(key);
   if (found.errorCode !== ErrorCode.NONE) return none(found.errorCode, errorMessage(found.errorCode));
   // A leader not registered (dead), or without this listener, is no coordinator for this client.
   const node = brokersOnListener(ctx.services.cluster, ctx.connection.listener.name).find((b) => b.id === found.nodeId);
