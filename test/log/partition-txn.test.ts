@@ -4,14 +4,15 @@
 // range read from the segments' txn indexes; the marker's refusals (Kafka's errors); a
 // follower applying the leader's bytes (markers and index entries included); and a reopen
 // that restores open transactions from the snapshot, or, without one, from the log, writing
-// back a txn index entry the crash lost.
+// back a txn index entry the crash lost; the log cleaner never cleaning at or past the last
+// stable offset.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { buildBrokerConfig } from '../../src/config/broker-config.js';
-import { effectiveTopicConfig, type EffectiveTopicConfig } from '../../src/config/topic-config.js';
+import { effectiveTopicConfig } from '../../src/config/topic-config.js';
 import { openLog, Partition } from '../../src/log/partition.js';
 import { crc32c, recordBatch } from '../helpers/batch.js';
 import { decodeBatches } from './records.js';
@@ -21,21 +22,18 @@ const EXPIRATION_MS = 86_400_000;
 const dirs: string[] = [];
 const open: Partition[] = [];
 
-function config(dir: string): EffectiveTopicConfig {
-  return effectiveTopicConfig(buildBrokerConfig(new Map([['log.dirs', dir]])), {});
-}
-
-function partition(dir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-partition-txn-'))): Partition {
+function partition(dir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-partition-txn-')), overrides: Record<string, string> = {}): Partition {
   if (!dirs.includes(dir)) dirs.push(dir);
-  const p = new Partition('t', 0, dir, openLog(dir, config(dir), 0), config(dir), BROKER);
+  const c = effectiveTopicConfig(buildBrokerConfig(new Map([['log.dirs', dir]])), overrides);
+  const p = new Partition('t', 0, dir, openLog(dir, c, 0), c, BROKER);
   p.producerStore.restore(Date.now(), EXPIRATION_MS);
   open.push(p);
   return p;
 }
 
-/** A transactional (or, with `transactional` false, idempotent) batch of `n` records. */
-function batch(producerId: number, baseSequence: number, n: number, transactional = true, producerEpoch = 0): Buffer {
-  const b = recordBatch(Array.from({ length: n }, (_, i) => ({ value: `p${producerId}-${baseSequence + i}` })), Date.now(), { producerId, producerEpoch, baseSequence });
+/** A transactional (or, with `transactional` false, idempotent) batch of `n` records, keyed k0, k1, ... */
+function batch(producerId: number, baseSequence: number, n: number, transactional = true, producerEpoch = 0, value = (i: number) => `p${producerId}-${baseSequence + i}`): Buffer {
+  const b = recordBatch(Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: value(i) })), Date.now(), { producerId, producerEpoch, baseSequence });
   if (transactional) {
     b.writeInt16BE(0x10, 21);
     // The CRC covers the attributes: recompute it with the helper's own CRC32C.
@@ -180,5 +178,25 @@ describe('Partition transactions', () => {
     await again.appendTxnMarker(marker(3, true));
     assert.equal(again.lastStableOffset, 7);
     assert.deepEqual(again.read(0, 1 << 20, 'read_committed', true).abortedTransactions, [{ producerId: 1, firstOffset: 0 }]);
+  });
+
+  it('cleans a compacted log only below the last stable offset: an open transaction holds the cleaner back', async () => {
+    const p = partition(undefined, { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'min.cleanable.dirty.ratio': '0.01' });
+    const fill = async (producerId: number, rounds: number) => {
+      for (let i = 0; i < rounds; i++) await p.appendAsLeader(batch(producerId, i * 4, 4, false, 0, () => 'x'.repeat(100)));
+    };
+    await fill(10, 6);
+    const open = (await p.appendAsLeader(batch(11, 0, 1))).firstOffset;
+    await fill(12, 12);
+    assert.equal(p.lastStableOffset, open);
+    assert.ok(p.state().segmentCount > 3, 'several inactive segments past the open transaction');
+    const held = p.cleanableRange(-1, Date.now());
+    assert.ok(held.firstUncleanableOffset <= open, `uncleanable from ${held.firstUncleanableOffset}, the transaction opened at ${open}`);
+    const cleaned = await p.clean(-1, Date.now());
+    assert.ok(cleaned.endOffset <= open, `cleaned up to ${cleaned.endOffset}`);
+    assert.equal(p.read(0, 1 << 20, 'read_uncommitted', true).slice !== null, true);
+    await p.appendTxnMarker(marker(11, true));
+    const freed = p.cleanableRange(cleaned.endOffset, Date.now());
+    assert.ok(freed.firstUncleanableOffset > open, `the commit frees the rest: uncleanable from ${freed.firstUncleanableOffset}`);
   });
 });
