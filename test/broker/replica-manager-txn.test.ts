@@ -87,7 +87,8 @@ describe('ReplicaManager.writeTxnMarkers', () => {
       ],
       60_000,
     );
-    await new Promise((r) => setTimeout(r, 50));
+    while (offsets.logEndOffset < 2) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(written, [], 'not before the ISR has the marker');
     offsets.recordFollowerFetch(1, offsets.logEndOffset, Date.now());
     assert.deepEqual(await pending, [
