@@ -2,7 +2,8 @@
 // client as the transaction coordinator would drive it (transaction version 1): transactional
 // produce, Fetch and ListOffsets under both isolation levels while transactions are open,
 // WriteTxnMarkers ending them (COMMIT and ABORT) with Kafka's per-partition errors,
-// DescribeProducers, the aborted transactions of a read_committed fetch, and kcat
+// DescribeProducers (also through Kafka 4.4's kafka-transactions.sh), the aborted
+// transactions of a read_committed fetch, and kcat
 // (librdkafka) consuming with isolation.level=read_committed and read_uncommitted. Then a
 // SIGKILL and a restart: the open transaction is still open (the last stable offset stays),
 // and its marker still ends it.
@@ -14,6 +15,7 @@ import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { crc32c, recordBatch } from '../helpers/batch.js';
 import { kcat } from '../helpers/kcat.js';
+import { ensureKafkaLibs, runKafkaClass } from '../../bench/kafka-dist.js';
 import { removeDir, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
 
 const TOPIC = 'txn-data';
@@ -102,6 +104,20 @@ describe('transactions on the partition data path', { timeout: 120_000 }, () => 
       [p2, 0, 0, -1, 2],
       [p3, 0, 0, -1, -1],
     ]);
+    // Kafka 4.4's own kafka-transactions.sh reads the same through its admin client.
+    const libs = await ensureKafkaLibs();
+    const tool = await runKafkaClass(libs, 'org.apache.kafka.tools.TransactionsCommand', ['--bootstrap-server', broker.bootstrap, 'describe-producers', '--topic', TOPIC, '--partition', '0'], { heap: '256M', timeoutMs: 120_000 });
+    assert.equal(tool.code, 0, tool.stderr);
+    const rows = tool.stdout.trim().split('\n').map((line) => line.split('\t').map((cell) => cell.trim()).filter((cell) => cell !== ''));
+    assert.deepEqual(rows[0], ['ProducerId', 'ProducerEpoch', 'LatestCoordinatorEpoch', 'LastSequence', 'LastTimestamp', 'CurrentTransactionStartOffset']);
+    assert.deepEqual(
+      rows.slice(1).map((r) => [r[0], r[1], r[2], r[3], r[5]]).sort((x, y) => Number(x[0]) - Number(y[0])),
+      [
+        [p1, 0, -1, 1, 0],
+        [p2, 0, -1, 0, 2],
+        [p3, 0, -1, 0, 'None'],
+      ].map((r) => r.map(String)),
+    );
 
     // The coordinator's markers: p1 commits, p2 aborts; then Kafka's refusals.
     assert.deepEqual(
