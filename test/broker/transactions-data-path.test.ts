@@ -59,8 +59,8 @@ describe('transactions on the partition data path', { timeout: 120_000 }, () => 
     return { highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, abortedTransactions: p.abortedTransactions, batches };
   }
 
-  const latest = async (c: KafkaConnection, isolationLevel: number) =>
-    (await c.request(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] })).topics[0]!.partitions[0]!.offset;
+  const latest = async (c: KafkaConnection, isolationLevel: number, timestamp = -1) =>
+    (await c.request(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }] })).topics[0]!.partitions[0]!.offset;
 
   async function writeMarkers(c: KafkaConnection, markers: { producerId: number; producerEpoch?: number; coordinatorEpoch?: number; commit: boolean; topic?: string; partition?: number }[]) {
     const r = await c.request(ApiKey.WriteTxnMarkers, 1, {
@@ -99,6 +99,7 @@ describe('transactions on the partition data path', { timeout: 120_000 }, () => 
     const uncommitted = await fetch(c, READ_UNCOMMITTED);
     assert.deepEqual([uncommitted.lastStableOffset, uncommitted.batches.length, uncommitted.abortedTransactions], [0, 3, null]);
     assert.deepEqual([await latest(c, READ_COMMITTED), await latest(c, READ_UNCOMMITTED)], [0, 4]);
+    assert.deepEqual([await latest(c, READ_COMMITTED, 0), await latest(c, READ_UNCOMMITTED, 0)], [-1, 0], 'a timestamp lookup finds only what the isolation level may read');
     assert.deepEqual(await producers(c), [
       [p1, 0, 1, -1, 0],
       [p2, 0, 0, -1, 2],
