@@ -74,12 +74,31 @@ export declare class BindingLog {
   /** Record with the largest timestamp (`ListOffsets` `MAX_TIMESTAMP`), or `null`. */
   maxTimestampAndOffset(): BindingTimestampOffset | null
   /**
-   * The batches of idempotent producers from `fromOffset` on, or, when it is `null`, in
-   * the last two segments (never below the log start offset): at most `perProducer` of
-   * each producer (its latest), in log order. Reads batch headers only, on the calling
-   * thread: meant for opening a partition.
+   * The batches of idempotent and transactional producers from `fromOffset` on, or, when
+   * it is `null`, in the last two segments (never below the log start offset): at most
+   * `perProducer` of each producer (its latest), plus every transaction marker (COMMIT or
+   * ABORT control batch, with `controlType` and `coordinatorEpoch`) and every batch that
+   * starts a transaction (a producer's first transactional batch after its last marker),
+   * whatever `perProducer`, in log order. Reads batch headers (and the record of each
+   * marker), on the calling thread: meant for opening a partition.
    */
   producerBatches(fromOffset: number | undefined | null, perProducer: number): Array<BindingProducerBatch>
+  /**
+   * Kafka's `updateTxnIndex`: writes an aborted transaction into the transaction index
+   * (`<base>.txnindex`) of the segment holding its marker (`lastOffset`). Idempotent: an
+   * entry with the same producerId and lastOffset is not written twice; returns whether it
+   * wrote. A marker below the first segment is ignored (false). Throws
+   * `OFFSET_OUT_OF_RANGE` for a marker at or past the log end offset, `INVALID_RECORD` for
+   * firstOffset outside [0, lastOffset] or another producer's entry at that marker.
+   */
+  appendAbortedTxn(txn: BindingAbortedTxn): boolean
+  /**
+   * Kafka's `collectAbortedTransactions` for a `read_committed` fetch of
+   * [fetchOffset, upperBoundOffset): every aborted transaction with lastOffset >=
+   * fetchOffset and firstOffset < upperBoundOffset, from the segment holding fetchOffset
+   * on, stopping once an entry's lastStableOffset reaches upperBoundOffset. In marker order.
+   */
+  abortedTxns(fetchOffset: number, upperBoundOffset: number): Array<BindingAbortedTransaction>
   /** `OffsetForLeaderEpoch` (KIP-101/279). */
   endOffsetForEpoch(epoch: number): BindingEpochEndOffset
   /** Removes everything from `offset` on (follower truncation). */
@@ -134,6 +153,24 @@ export declare class BindingLogDirLock {
  * `exit_code` through `_exit(2)`, which runs no exit handlers that could block in turn.
  */
 export declare function armExitWatchdog(timeoutMs: number, exitCode: number, message: string): void
+
+/** An aborted transaction a `read_committed` fetch reports (Fetch's `AbortedTransaction`). */
+export interface BindingAbortedTransaction {
+  producerId: number
+  firstOffset: number
+}
+
+/**
+ * One aborted transaction for the transaction index (Kafka's `AbortedTxn`): its first offset,
+ * the offset of its ABORT marker (`lastOffset`), and the partition's last stable offset once
+ * the marker was written.
+ */
+export interface BindingAbortedTxn {
+  producerId: number
+  firstOffset: number
+  lastOffset: number
+  lastStableOffset: number
+}
 
 /** What an append did (`AppendInfo`). */
 export interface BindingAppendResult {
@@ -246,7 +283,7 @@ export interface BindingLogState {
   lastFlushTimeMs: number
 }
 
-/** One idempotent producer's batch in the log (see `producerBatches`). */
+/** One producer's batch in the log (see `producerBatches`). */
 export interface BindingProducerBatch {
   producerId: number
   producerEpoch: number
@@ -256,6 +293,12 @@ export interface BindingProducerBatch {
   baseOffset: number
   lastOffset: number
   maxTimestamp: number
+  /** Attribute bit 4: part of a transaction (markers carry it too). */
+  isTransactional: boolean
+  /** A transaction marker (control batch): 0 ABORT, 1 COMMIT; -1 for a data batch. */
+  controlType: number
+  /** The marker's coordinator epoch (`EndTransactionMarker`); -1 for a data batch. */
+  coordinatorEpoch: number
 }
 
 /**

@@ -31,8 +31,8 @@ use tidelog_storage::cleaner_offset_map::OffsetMap;
 use tidelog_storage::producer_batches::{producer_batches, ReadFrom};
 use tidelog_storage::socket::duplicate_socket;
 use tidelog_storage::{
-    AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig, LogLock,
-    StorageError,
+    AbortedTxn, AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig,
+    LogLock, StorageError,
 };
 
 type SharedLog = Arc<Mutex<Option<Log>>>;
@@ -247,7 +247,7 @@ pub struct BindingEpochEndOffset {
     pub end_offset: i64,
 }
 
-/// One idempotent producer's batch in the log (see `producerBatches`).
+/// One producer's batch in the log (see `producerBatches`).
 #[napi(object)]
 pub struct BindingProducerBatch {
     pub producer_id: i64,
@@ -258,6 +258,31 @@ pub struct BindingProducerBatch {
     pub base_offset: i64,
     pub last_offset: i64,
     pub max_timestamp: i64,
+    /// Attribute bit 4: part of a transaction (markers carry it too).
+    pub is_transactional: bool,
+    /// A transaction marker (control batch): 0 ABORT, 1 COMMIT; -1 for a data batch.
+    pub control_type: i32,
+    /// The marker's coordinator epoch (`EndTransactionMarker`); -1 for a data batch.
+    pub coordinator_epoch: i32,
+}
+
+/// One aborted transaction for the transaction index (Kafka's `AbortedTxn`): its first offset,
+/// the offset of its ABORT marker (`lastOffset`), and the partition's last stable offset once
+/// the marker was written.
+#[napi(object)]
+#[derive(Clone, Copy)]
+pub struct BindingAbortedTxn {
+    pub producer_id: i64,
+    pub first_offset: i64,
+    pub last_offset: i64,
+    pub last_stable_offset: i64,
+}
+
+/// An aborted transaction a `read_committed` fetch reports (Fetch's `AbortedTransaction`).
+#[napi(object)]
+pub struct BindingAbortedTransaction {
+    pub producer_id: i64,
+    pub first_offset: i64,
 }
 
 /// Whole record batches of one segment (see `FileSlice`). Keeps the segment file open, so it
@@ -741,11 +766,17 @@ impl Task for OpenTask {
 
     fn compute(&mut self) -> napi::Result<Log> {
         let config = self.config.take().expect("compute runs once");
-        guard(|| Log::open(std::path::PathBuf::from(&self.dir), config, self.recovery_point))
-            .map_err(|e| {
-                self.error = Some(e);
-                napi::Error::from_status(Status::GenericFailure)
-            })
+        guard(|| {
+            Log::open(
+                std::path::PathBuf::from(&self.dir),
+                config,
+                self.recovery_point,
+            )
+        })
+        .map_err(|e| {
+            self.error = Some(e);
+            napi::Error::from_status(Status::GenericFailure)
+        })
     }
 
     fn resolve(&mut self, _env: Env, output: Log) -> napi::Result<BindingLog> {
@@ -814,8 +845,10 @@ impl BindingLog {
     /// position, bytes and batches dropped and why), for the broker to log and count.
     #[napi]
     pub fn recovery(&self, env: &Env) -> napi::Result<BindingLogRecovery> {
-        with_log(&self.log, |log| Ok(BindingLogRecovery::from(log.recovery())))
-            .map_err(|e| js_error(*env, &e))
+        with_log(&self.log, |log| {
+            Ok(BindingLogRecovery::from(log.recovery()))
+        })
+        .map_err(|e| js_error(*env, &e))
     }
 
     /// Leader append of one or more v2 batches, off the JS thread. The Buffer is patched in
@@ -901,10 +934,13 @@ impl BindingLog {
             .map_err(|e| js_error(*env, &e))
     }
 
-    /// The batches of idempotent producers from `fromOffset` on, or, when it is `null`, in
-    /// the last two segments (never below the log start offset): at most `perProducer` of
-    /// each producer (its latest), in log order. Reads batch headers only, on the calling
-    /// thread: meant for opening a partition.
+    /// The batches of idempotent and transactional producers from `fromOffset` on, or, when
+    /// it is `null`, in the last two segments (never below the log start offset): at most
+    /// `perProducer` of each producer (its latest), plus every transaction marker (COMMIT or
+    /// ABORT control batch, with `controlType` and `coordinatorEpoch`) and every batch that
+    /// starts a transaction (a producer's first transactional batch after its last marker),
+    /// whatever `perProducer`, in log order. Reads batch headers (and the record of each
+    /// marker), on the calling thread: meant for opening a partition.
     #[napi]
     pub fn producer_batches(
         &self,
@@ -927,6 +963,53 @@ impl BindingLog {
                     base_offset: b.base_offset,
                     last_offset: b.last_offset,
                     max_timestamp: b.max_timestamp,
+                    is_transactional: b.is_transactional,
+                    control_type: i32::from(b.control_type),
+                    coordinator_epoch: b.coordinator_epoch,
+                })
+                .collect()
+        })
+        .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Kafka's `updateTxnIndex`: writes an aborted transaction into the transaction index
+    /// (`<base>.txnindex`) of the segment holding its marker (`lastOffset`). Idempotent: an
+    /// entry with the same producerId and lastOffset is not written twice; returns whether it
+    /// wrote. A marker below the first segment is ignored (false). Throws
+    /// `OFFSET_OUT_OF_RANGE` for a marker at or past the log end offset, `INVALID_RECORD` for
+    /// firstOffset outside [0, lastOffset] or another producer's entry at that marker.
+    #[napi]
+    pub fn append_aborted_txn(&self, env: &Env, txn: BindingAbortedTxn) -> napi::Result<bool> {
+        with_log(&self.log, |log| {
+            log.append_aborted_txn(AbortedTxn {
+                producer_id: txn.producer_id,
+                first_offset: txn.first_offset,
+                last_offset: txn.last_offset,
+                last_stable_offset: txn.last_stable_offset,
+            })
+        })
+        .map_err(|e| js_error(*env, &e))
+    }
+
+    /// Kafka's `collectAbortedTransactions` for a `read_committed` fetch of
+    /// [fetchOffset, upperBoundOffset): every aborted transaction with lastOffset >=
+    /// fetchOffset and firstOffset < upperBoundOffset, from the segment holding fetchOffset
+    /// on, stopping once an entry's lastStableOffset reaches upperBoundOffset. In marker order.
+    #[napi]
+    pub fn aborted_txns(
+        &self,
+        env: &Env,
+        fetch_offset: i64,
+        upper_bound_offset: i64,
+    ) -> napi::Result<Vec<BindingAbortedTransaction>> {
+        with_log(&self.log, |log| {
+            Ok(log.aborted_txns(fetch_offset, upper_bound_offset))
+        })
+        .map(|txns| {
+            txns.into_iter()
+                .map(|t| BindingAbortedTransaction {
+                    producer_id: t.producer_id,
+                    first_offset: t.first_offset,
                 })
                 .collect()
         })

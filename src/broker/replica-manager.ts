@@ -4,7 +4,12 @@
 // watermark with KIP-74's "first batch whole" rule and byte limits, long-poll fetches
 // (MaxWaitMs/MinBytes) that park on partitions and wake when they grow, and followers'
 // fetches (a replica id): read to the log end, and their fetch offset tells the leader how
-// far each follower has come.
+// far each follower has come. read_committed fetches read up to the last stable offset and
+// carry the aborted transactions of what they read; every fetch answers the last stable offset.
+// Transaction markers (writeTxnMarkers, for the transaction coordinator and WriteTxnMarkers)
+// are appended as leader with acks=-1, as Kafka's KafkaApis.handleWriteTxnMarkersRequest does,
+// and a marker written to a __consumer_offsets partition is reported to onTxnMarkerWritten
+// once the ISR has it (the group coordinator then materializes or drops the pending offsets).
 // Partition appends in flight (in a partition's append queue, being written, or waiting for
 // the ISR under acks=-1: Kafka's DelayedProduce purgatory) are bounded by
 // produce.purgatory.max.appends; one more is answered REQUEST_TIMED_OUT (retriable: the
@@ -22,6 +27,10 @@ import { internalTopicRefusal } from '../cluster/topic-name.js';
 import { clientBatchRefusal } from '../log/client-batch.js';
 import type { FileRange } from '../server/types.js';
 import type { TopicService } from './topic-service.js';
+import type { TxnMarkerEntry, TxnMarkerResult } from '../txn/txn-markers.js';
+
+/** Kafka's GROUP_METADATA_TOPIC_NAME: markers written there complete transactional offset commits. */
+const OFFSETS_TOPIC = '__consumer_offsets';
 
 export interface ProducePartitionResult {
   errorCode: number;
@@ -45,6 +54,8 @@ export interface FetchPartitionResult {
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
+  /** read_committed: the aborted transactions in the range read; null otherwise. */
+  abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   records: FileRange | Buffer;
 }
 
@@ -89,6 +100,11 @@ function errorMessageOf(err: unknown): { code: number; message: string } {
 export class ReplicaManager {
   /** Called after a follower's fetch was recorded (the ISR may grow: ReplicationManager). */
   onFollowerFetch: ((partition: Partition) => void) | null = null;
+  /**
+   * Called once a transaction marker written by writeTxnMarkers to a __consumer_offsets
+   * partition is replicated to the ISR (wired to the group coordinator).
+   */
+  onTxnMarkerWritten: ((topic: string, partition: number, producerId: number, commit: boolean) => void) | null = null;
   /** Partition appends admitted and not finished (queued, writing, or waiting for acks=-1). */
   private appendsInFlight = 0;
   /** Partition appends answered REQUEST_TIMED_OUT because produce.purgatory.max.appends were in flight. */
@@ -162,7 +178,7 @@ export class ReplicaManager {
     // Given back below: the try never throws out (every failure is an error code).
     this.appendsInFlight++;
     try {
-      const appended = await partition.appendAsLeader(records);
+      const appended = await partition.appendAsLeader(records, internal ? 'coordinator' : 'client');
       result.baseOffset = appended.firstOffset;
       result.logAppendTimeMs = appended.logAppendTimeMs;
       result.logStartOffset = partition.logStartOffset;
@@ -191,7 +207,7 @@ export class ReplicaManager {
   }
 
   private readOne(req: FetchPartitionRequest, maxBytes: number, params: FetchParams, minOneMessage: boolean, recordFollower: boolean): FetchPartitionResult {
-    const out: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY };
+    const out: FetchPartitionResult = { errorCode: ErrorCode.NONE, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, records: EMPTY };
     // Consumers and followers alike read from the leader.
     const { partition, errorCode } = this.topics.leaderReplica(req.topic, req.partition, req.currentLeaderEpoch);
     if (!partition) {
@@ -219,17 +235,69 @@ export class ReplicaManager {
     try {
       const read = partition.read(req.fetchOffset, Math.max(0, maxBytes), params.isolation, minOneMessage);
       out.highWatermark = read.highWatermark;
-      out.lastStableOffset = read.highWatermark;
+      out.lastStableOffset = read.lastStableOffset;
+      out.abortedTransactions = read.abortedTransactions;
       out.logStartOffset = read.logStartOffset;
       if (read.slice) out.records = fileRange(read.slice);
     } catch (err) {
       const { code } = errorMessageOf(err);
       out.errorCode = code;
       out.highWatermark = partition.highWatermark;
-      out.lastStableOffset = partition.highWatermark;
+      out.lastStableOffset = partition.isClosed ? partition.highWatermark : partition.lastStableOffset;
       out.logStartOffset = partition.isClosed ? -1 : partition.logStartOffset;
     }
     return out;
+  }
+
+  /**
+   * Writes transaction markers (COMMIT or ABORT control batches) to the partitions this
+   * broker leads, each with acks=-1 (Kafka's handleWriteTxnMarkersRequest: the coordinator
+   * learns of a marker only once the ISR has it). Per partition: UNKNOWN_TOPIC_OR_PARTITION
+   * (no such partition in the cluster), NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS (the ISR
+   * is below min.insync.replicas), INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED,
+   * REQUEST_TIMED_OUT or NOT_ENOUGH_REPLICAS_AFTER_APPEND. Never rejects.
+   */
+  async writeTxnMarkers(markers: readonly TxnMarkerEntry[], timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS): Promise<TxnMarkerResult[]> {
+    return Promise.all(
+      markers.map(async (marker) => ({
+        producerId: marker.producerId,
+        partitions: await Promise.all(
+          marker.partitions.map(async ({ topic, partition }) => {
+            const errorCode = await this.writeTxnMarker(marker, topic, partition, timeoutMs);
+            if (errorCode === ErrorCode.NONE && topic === OFFSETS_TOPIC) {
+              try {
+                this.onTxnMarkerWritten?.(topic, partition, marker.producerId, marker.commit);
+              } catch (err) {
+                // Kafka answers UNKNOWN_SERVER_ERROR when the group coordinator fails here; the coordinator retries.
+                this.logger.error({ err, topic, partition, producerId: marker.producerId }, 'completing transactional offsets failed');
+                return { topic, partition, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+              }
+            }
+            return { topic, partition, errorCode };
+          }),
+        ),
+      })),
+    );
+  }
+
+  private async writeTxnMarker(marker: TxnMarkerEntry, topic: string, partitionIndex: number, timeoutMs: number): Promise<number> {
+    // Kafka answers UNKNOWN_TOPIC_OR_PARTITION for a partition without a local replica (getMagic), NOT_LEADER_OR_FOLLOWER for a follower's.
+    if (!this.topics.partition(topic, partitionIndex)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const { partition, errorCode } = this.topics.leaderReplica(topic, partitionIndex);
+    if (!partition) return errorCode;
+    if (partition.isr.length < partition.config.minInsyncReplicas) return ErrorCode.NOT_ENOUGH_REPLICAS;
+    try {
+      const appended = await partition.appendTxnMarker({ producerId: marker.producerId, producerEpoch: marker.producerEpoch, coordinatorEpoch: marker.coordinatorEpoch, commit: marker.commit });
+      const outcome = await partition.waitForCommit(appended.lastOffset + 1, timeoutMs);
+      if (outcome === 'timeout') return ErrorCode.REQUEST_TIMED_OUT;
+      if (outcome === 'notLeader') return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      if (partition.isr.length < partition.config.minInsyncReplicas) return ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+      return ErrorCode.NONE;
+    } catch (err) {
+      const { code } = errorMessageOf(err);
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.logger.error({ err, topic, partition: partitionIndex }, 'transaction marker append failed');
+      return code;
+    }
   }
 
   /** One pass over the requested partitions, honouring the response and partition byte limits. */

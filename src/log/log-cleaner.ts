@@ -4,9 +4,11 @@
 // holds the log's lock only to plan and to swap segments, so produce and fetch go on.
 //
 // One partition is cleaned at a time. A partition qualifies when its dirty ratio
-// (bytes after the cleaner checkpoint / clean + dirty bytes, inactive segments below the high
-// watermark only) is at least min.cleanable.dirty.ratio, or when a dirty segment's first
-// batch is older than max.compaction.lag.ms; the dirtiest goes first. When none qualifies the
+// (bytes after the cleaner checkpoint / clean + dirty bytes, inactive segments below the last
+// stable offset only: the high watermark, or the first offset of a transaction not yet
+// decided and replicated, as Kafka's LogCleanerManager bounds it; Partition passes the bound)
+// is at least min.cleanable.dirty.ratio, or when a dirty segment's first batch is older than
+// max.compaction.lag.ms; the dirtiest goes first. When none qualifies the
 // cleaner sleeps log.cleaner.backoff.ms. A pass that fails (damage, I/O) marks the partition
 // uncleanable until restart, as Kafka does.
 //

@@ -1,22 +1,29 @@
 // Partition: one topic-partition replica on this broker. Owns its log handle, its role
 // (leader, follower or offline) with the leader epoch, the high watermark (separate from the
 // log end offset: consumers never read past it), the ordered append queue, the waiters of
-// long-poll fetches and of acks=-1 produces, the producer state (idempotence) and, as
-// leader, the follower tracking that moves the high watermark (FollowerTracker).
+// long-poll fetches and of acks=-1 produces, the producer state (idempotence and
+// transactions) with the last stable offset it gives, the transaction markers (appendTxnMarker
+// as leader; a follower applies the markers it fetches) and the aborted-transaction index
+// entries they produce, and, as leader, the follower tracking that moves the high watermark
+// (FollowerTracker).
 // All state changes happen on the JS thread; disk work runs in the addon off the thread.
 import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { native, type BindingAppendResult, type BindingFileSlice, type BindingLog } from '../native.js';
 import type { BindingCleanableRange, BindingCleanResult } from '../../native/binding.js';
 import { toBindingLogConfig } from './log-config.js';
-import { ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '../txn/producer-state.js';
+import { ProducerStateManager, readProducerInfo, type AppendOrigin, type BatchProducerInfo, type CompletedTxn } from '../txn/producer-state.js';
 import { ProducerStateStore } from '../txn/producer-state-store.js';
 import { errorName } from '../protocol/errors.js';
 import { FollowerTracker } from '../replication/follower-tracker.js';
 import { baseOffsetOf, wholeBatches } from '../records/batch-header.js';
+import { buildEndTxnMarkerBatch, ControlType, isControlBatch, readEndTxnMarker } from '../records/control-batch.js';
 
 export interface PartitionReadResult {
   readonly slice: BindingFileSlice | null;
   readonly highWatermark: number;
+  readonly lastStableOffset: number;
+  /** read_committed: the aborted transactions of the range read (Fetch's abortedTransactions); null otherwise. */
+  readonly abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
 }
@@ -37,8 +44,18 @@ export interface StorageError extends Error {
 const SYNC_APPEND_MAX_BYTES = 1024 * 1024;
 const NEVER = Number.MAX_SAFE_INTEGER;
 
+/** A transaction marker to append as leader (WriteTxnMarkers). */
+export interface TxnMarkerAppend {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly commit: boolean;
+}
+
 interface PendingAppend {
-  readonly records: Buffer;
+  /** A producer's batches, or a marker the leader builds at its log end when its turn comes. */
+  readonly records: Buffer | TxnMarkerAppend;
+  readonly origin: AppendOrigin;
   readonly leaderEpoch: number;
   readonly resolve: (r: BindingAppendResult) => void;
   readonly reject: (e: unknown) => void;
@@ -153,9 +170,24 @@ export class Partition {
    * call order (a connection's pipelined produce requests must land in the order sent), so
    * they go through a queue; the addon works off the JS thread.
    */
-  appendAsLeader(records: Buffer): Promise<BindingAppendResult> {
+  appendAsLeader(records: Buffer, origin: AppendOrigin = 'client'): Promise<BindingAppendResult> {
+    return this.enqueue(records, origin);
+  }
+
+  /**
+   * Appends a transaction marker (a COMMIT or ABORT control batch) as leader, in turn with
+   * the producers' appends: the producer's open transaction ends (an aborted one gets its
+   * txn index entry). Rejects with `code` INVALID_PRODUCER_EPOCH (older than the producer's
+   * epoch), TRANSACTION_COORDINATOR_FENCED (older coordinator epoch than the last marker's)
+   * or NOT_LEADER_OR_FOLLOWER, as Kafka's ProducerAppendInfo.appendEndTxnMarker.
+   */
+  appendTxnMarker(marker: TxnMarkerAppend): Promise<BindingAppendResult> {
+    return this.enqueue(marker, 'coordinator');
+  }
+
+  private enqueue(records: Buffer | TxnMarkerAppend, origin: AppendOrigin): Promise<BindingAppendResult> {
     return new Promise((resolve, reject) => {
-      this.appendQueue.push({ records, leaderEpoch: this.leaderEpoch, resolve, reject });
+      this.appendQueue.push({ records, origin, leaderEpoch: this.leaderEpoch, resolve, reject });
       if (!this.appending) void this.drainAppends();
     });
   }
@@ -168,11 +200,15 @@ export class Partition {
         next.reject(Object.assign(new Error(`This broker no longer leads ${this.topic}-${this.index}`), { code: 'NOT_LEADER_OR_FOLLOWER' }));
         continue;
       }
+      if (!Buffer.isBuffer(next.records)) {
+        await this.appendMarker(next.records, next);
+        continue;
+      }
       // Sequence checks happen here, in append order, so a batch is judged against the
       // batches really appended before it.
       const producer = readProducerInfo(next.records);
       if (producer) {
-        const check = this.producerState.check(producer);
+        const check = this.producerState.check(producer, next.origin);
         if (check.kind === 'duplicate') {
           next.resolve(duplicateResult(check.firstOffset, producer.offsetCount, this.logEndOffset));
           continue;
@@ -194,6 +230,39 @@ export class Partition {
       }
     }
     this.appending = false;
+  }
+
+  /**
+   * The leader's marker append: checked against the producer state, built at the log end
+   * with this leadership's epoch, and written as a replica writes (appendAsFollower keeps the
+   * offsets and skips the client-record checks, which refuse control batches: only the leader
+   * itself writes one, here, with its queue holding every other append back).
+   */
+  private async appendMarker(marker: TxnMarkerAppend, pending: PendingAppend): Promise<void> {
+    const check = this.producerState.checkMarker(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch);
+    if (check.kind === 'error') {
+      pending.reject(Object.assign(new Error(check.message), { code: errorName(check.errorCode) }));
+      return;
+    }
+    try {
+      const nowMs = Date.now();
+      const offset = this.logEndOffset;
+      const batch = buildEndTxnMarkerBatch({ ...marker, baseOffset: offset, partitionLeaderEpoch: pending.leaderEpoch, timestampMs: nowMs }, (b) => native.crc32c(b));
+      const result = await this.log.appendAsFollower(batch);
+      const completed = this.producerState.completeTxn({ ...marker, offset, timestampMs: nowMs });
+      this.writeTxnIndexEntry(completed);
+      this.producerStore.applied(result.logEndOffset);
+      this.onLogEndOffsetAdvanced(result.logEndOffset);
+      pending.resolve(result);
+    } catch (err) {
+      pending.reject(err);
+    }
+  }
+
+  /** An aborted transaction's entry in the txn index of the segment holding its marker (Kafka's updateTxnIndex). */
+  private writeTxnIndexEntry(completed: CompletedTxn | null): void {
+    if (!completed?.isAborted) return;
+    this.log.appendAbortedTxn({ producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.lastOffset, lastStableOffset: completed.lastStableOffset });
   }
 
   /** After a leader append: a lone ISR commits at once; otherwise the followers' fetches move the high watermark. */
@@ -272,10 +341,23 @@ export class Partition {
   /** Restores the high watermark from replication-offset-checkpoint at start-up (never past the log end). */
   restoreHighWatermark(offset: number): void {
     this.hw = Math.max(this.log.state().logStartOffset, Math.min(offset, this.logEndOffset));
+    this.producerState.onHighWatermarkUpdated(this.hw);
+  }
+
+  /**
+   * The last stable offset (Kafka's UnifiedLog.lastStableOffset): below it every transaction
+   * is decided and replicated, so read_committed consumers read up to it. The first unstable
+   * offset (never below the log start offset), or the high watermark when that is lower.
+   */
+  get lastStableOffset(): number {
+    const firstUnstable = this.producerState.firstUnstableOffset(this.hw);
+    if (firstUnstable === null) return this.hw;
+    return Math.min(Math.max(firstUnstable, this.log.state().logStartOffset), this.hw);
   }
 
   private setHighWatermark(offset: number): void {
     this.hw = offset;
+    this.producerState.onHighWatermarkUpdated(offset);
     if (this.commitWaiters.length === 0) return;
     const still: CommitWaiter[] = [];
     for (const w of this.commitWaiters) {
@@ -329,7 +411,10 @@ export class Partition {
       () => undefined,
     );
     const result = await appending;
-    for (const batch of fetchedProducerBatches(records)) this.producerState.update(batch.info, batch.baseOffset);
+    for (const batch of fetchedProducerBatches(records)) {
+      if (batch.kind === 'marker') this.writeTxnIndexEntry(this.producerState.completeTxn(batch.marker));
+      else this.producerState.update(batch.info, batch.baseOffset);
+    }
     this.producerStore.applied(result.logEndOffset);
     this.wakeWaiters();
     return result;
@@ -344,12 +429,26 @@ export class Partition {
     return this.followerAppend;
   }
 
-  /** Reads from fetchOffset: up to the high watermark for consumers, the log end for replicas. */
+  /**
+   * Reads from fetchOffset: up to the high watermark for read_uncommitted consumers, the last
+   * stable offset for read_committed ones (with the aborted transactions of the range read,
+   * Kafka's collectAbortedTransactions), the log end for replicas.
+   */
   read(fetchOffset: number, maxBytes: number, isolation: Isolation, minOneMessage: boolean): PartitionReadResult {
     const state = this.log.state();
-    const maxOffset = isolation === 'replica' ? state.logEndOffset : this.hw;
+    const lastStableOffset = this.lastStableOffset;
+    const maxOffset = isolation === 'replica' ? state.logEndOffset : isolation === 'read_committed' ? lastStableOffset : this.hw;
     const slice = this.log.read(fetchOffset, maxBytes, maxOffset, minOneMessage);
-    return { slice, highWatermark: this.hw, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset };
+    let abortedTransactions: { producerId: number; firstOffset: number }[] | null = null;
+    if (isolation === 'read_committed') {
+      abortedTransactions = slice ? this.log.abortedTxns(fetchOffset, slice.lastOffset + 1).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset })) : [];
+    }
+    return { slice, highWatermark: this.hw, lastStableOffset, abortedTransactions, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset };
+  }
+
+  /** The producers this replica knows, as DescribeProducers answers. */
+  activeProducers() {
+    return this.producerState.activeProducers();
   }
 
   offsetForTimestamp(timestampMs: number) {
@@ -374,6 +473,7 @@ export class Partition {
     this.log.truncateTo(offset);
     this.producerStore.truncated(this.logEndOffset);
     if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
+    this.producerState.onHighWatermarkUpdated(this.hw);
   }
 
   /** The latest leader epoch in this replica's log (-1: none), what a follower asks OffsetForLeaderEpoch about. */
@@ -392,16 +492,21 @@ export class Partition {
     return this.config.cleanupPolicy.includes('compact');
   }
 
-  /** The log cleaner's dirty section from `checkpoint` (-1: none), bounded by the high watermark. */
+  /**
+   * The log cleaner's dirty section from `checkpoint` (-1: none), bounded by the last stable
+   * offset (the high watermark, or lower while a transaction is undecided: Kafka's
+   * LogCleanerManager never cleans past it, so an open transaction's records and what follows
+   * stay until its marker is written and replicated).
+   */
   cleanableRange(checkpoint: number, nowMs: number): BindingCleanableRange {
-    return this.log.cleanableRange(checkpoint, this.hw, nowMs, this.config.minCompactionLagMs);
+    return this.log.cleanableRange(checkpoint, this.lastStableOffset, nowMs, this.config.minCompactionLagMs);
   }
 
-  /** One compaction pass off the JS thread (see LogCleaner); never past the high watermark. */
+  /** One compaction pass off the JS thread (see LogCleaner); never past the last stable offset. */
   clean(checkpoint: number, nowMs: number, dedupeBufferBytes?: number): Promise<BindingCleanResult> {
     return this.log.clean({
       checkpointOffset: checkpoint,
-      cleanableUpTo: this.hw,
+      cleanableUpTo: this.lastStableOffset,
       nowMs,
       deleteRetentionMs: this.config.deleteRetentionMs,
       minCompactionLagMs: this.config.minCompactionLagMs,
@@ -457,11 +562,22 @@ function duplicateResult(firstOffset: number, offsetCount: number, logEndOffset:
   return { firstOffset, lastOffset: firstOffset + offsetCount - 1, logAppendTimeMs: -1, maxTimestamp: -1, offsetOfMaxTimestamp: -1, recordCount: offsetCount, logEndOffset };
 }
 
-/** Each idempotent batch's producer fields and base offset, from the batch headers of a fetched chunk. */
-function* fetchedProducerBatches(records: Buffer): Generator<{ info: BatchProducerInfo; baseOffset: number }> {
+type FetchedProducerBatch = { readonly kind: 'data'; readonly info: BatchProducerInfo; readonly baseOffset: number } | { readonly kind: 'marker'; readonly marker: Parameters<ProducerStateManager['completeTxn']>[0] };
+
+/** Each idempotent or transactional batch's producer fields and base offset, and each transaction marker, from the batches of a fetched chunk. */
+function* fetchedProducerBatches(records: Buffer): Generator<FetchedProducerBatch> {
   for (const { pos, size } of wholeBatches(records)) {
-    const info = readProducerInfo(records.subarray(pos, pos + size));
-    if (info) yield { info, baseOffset: baseOffsetOf(records, pos) };
+    const batch = records.subarray(pos, pos + size);
+    const info = readProducerInfo(batch);
+    if (!info) continue;
+    const baseOffset = baseOffsetOf(records, pos);
+    const marker = readEndTxnMarker(records, pos, size);
+    if (marker) {
+      const commit = marker.controlType === ControlType.COMMIT;
+      yield { kind: 'marker', marker: { producerId: info.producerId, producerEpoch: info.producerEpoch, coordinatorEpoch: marker.coordinatorEpoch, commit, offset: baseOffset, timestampMs: info.maxTimestamp } };
+    } else if (!isControlBatch(records, pos)) {
+      yield { kind: 'data', info, baseOffset };
+    }
   }
 }
 

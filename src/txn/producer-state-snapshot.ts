@@ -1,8 +1,12 @@
 // Producer state snapshots (Kafka's <offset>.snapshot files; Tidelog's is JSON, one file per
 // partition directory, producer-state.json): the idempotent producers' state as it was when
 // the log ended at `offset`, so that opening the partition replays only the batches after it.
-// Layout: {"version":1,"offset":N,"producers":[{"producerId","epoch","lastTimestamp",
-// "batches":[{"firstSequence","lastSequence","firstOffset"}]}]}. Written through a fsynced
+// Layout: {"version":2,"offset":N,"producers":[{"producerId","epoch","lastTimestamp",
+// "coordinatorEpoch","currentTxnFirstOffset","batches":[{"firstSequence","lastSequence",
+// "firstOffset"}]}]}; currentTxnFirstOffset is the first offset of the producer's open
+// transaction (-1: none), so the last stable offset survives a restart. Version 1 (before
+// transactions: no coordinatorEpoch nor currentTxnFirstOffset) is still read, as producers
+// without a transaction. Written through a fsynced
 // temporary file and a rename, so a crash leaves the old snapshot or the new one (the log
 // opens and deletes a leftover `.tmp`). When they are written and read: ProducerStateStore.
 import { readFileSync, rmSync } from 'node:fs';
@@ -15,18 +19,30 @@ export const PRODUCER_STATE_SNAPSHOT_FILE = 'producer-state.json';
 
 const int = z.number().int();
 const offset = int.min(0);
-const snapshotSchema = z.object({
-  version: z.literal(1),
-  offset,
-  producers: z.array(
-    z.object({
-      producerId: int,
-      epoch: int,
-      lastTimestamp: int,
-      batches: z.array(z.object({ firstSequence: int, lastSequence: int, firstOffset: offset })),
-    }),
-  ),
-});
+/** The version written; 1 is still read. */
+export const PRODUCER_STATE_SNAPSHOT_VERSION = 2;
+const batchesSchema = z.array(z.object({ firstSequence: int, lastSequence: int, firstOffset: offset }));
+const snapshotSchema = z.discriminatedUnion('version', [
+  z.object({
+    version: z.literal(1),
+    offset,
+    producers: z.array(z.object({ producerId: int, epoch: int, lastTimestamp: int, batches: batchesSchema })),
+  }),
+  z.object({
+    version: z.literal(PRODUCER_STATE_SNAPSHOT_VERSION),
+    offset,
+    producers: z.array(
+      z.object({
+        producerId: int,
+        epoch: int,
+        lastTimestamp: int,
+        coordinatorEpoch: int,
+        currentTxnFirstOffset: int.min(-1),
+        batches: batchesSchema,
+      }),
+    ),
+  }),
+]);
 
 /** The producer state of a partition when its log ended at `offset`. */
 export interface ProducerStateSnapshot {
@@ -38,7 +54,7 @@ export interface ProducerStateSnapshot {
 export type ReadSnapshot = { readonly snapshot: ProducerStateSnapshot } | { readonly snapshot: null; readonly unusable?: string };
 
 export function writeProducerStateSnapshot(dir: string, snapshot: ProducerStateSnapshot): void {
-  writeFileAtomically(path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE), JSON.stringify({ version: 1, offset: snapshot.offset, producers: snapshot.producers }));
+  writeFileAtomically(path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE), JSON.stringify({ version: PRODUCER_STATE_SNAPSHOT_VERSION, offset: snapshot.offset, producers: snapshot.producers }));
 }
 
 export function deleteProducerStateSnapshot(dir: string): void {
@@ -67,5 +83,5 @@ export function readProducerStateSnapshot(dir: string): ReadSnapshot {
   }
   const parsed = snapshotSchema.safeParse(json);
   if (!parsed.success) return unusable(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  return { snapshot: parsed.data };
+  return { snapshot: { offset: parsed.data.offset, producers: parsed.data.producers } };
 }

@@ -1,4 +1,4 @@
-// ProducerStateStore: keeps one partition's idempotent producer state (ProducerStateManager)
+// ProducerStateStore: keeps one partition's producer state (ProducerStateManager)
 // across restarts. It knows up to which offset the state has seen every batch, writes that
 // point and the state as a snapshot (producer-state-snapshot.ts) when the partition closes
 // and at every recovery-point checkpoint, and when the partition opens restores the snapshot
@@ -7,9 +7,18 @@
 // would read the whole log then; Tidelog bounds the start-up work and forgets producers whose
 // last batch is older. A follower's truncation rebuilds the state the same way. It also drops
 // producers idle for producer.id.expiration.ms.
+// Transactions: the snapshot keeps each producer's open transaction, and the replay applies
+// transaction markers (control batches) too (the log reports every marker and every batch
+// that starts a transaction, whatever the window of five batches per producer), so the open
+// transactions and the first unstable offset come back as they were; an aborted transaction
+// whose marker is replayed gets its txn index entry written again (appendAbortedTxn ignores
+// one already there), since a crash may have come between the marker's append and its entry.
 import type { BindingLog } from '../native.js';
 import { BATCHES_RETAINED_PER_PRODUCER, type ProducerStateManager } from './producer-state.js';
 import { deleteProducerStateSnapshot, PRODUCER_STATE_SNAPSHOT_FILE, readProducerStateSnapshot, writeProducerStateSnapshot } from './producer-state-snapshot.js';
+
+const CONTROL_ABORT = 0;
+const CONTROL_COMMIT = 1;
 
 /** What `ProducerStateStore.restore` did. */
 export interface ProducerStateRestore {
@@ -58,7 +67,12 @@ export class ProducerStateStore {
       }
       const batches = from === logEndOffset ? [] : this.log.producerBatches(from, BATCHES_RETAINED_PER_PRODUCER);
       for (const b of batches) {
-        const info = { producerId: b.producerId, producerEpoch: b.producerEpoch, firstSequence: b.firstSequence, lastSequence: b.lastSequence, offsetCount: b.lastOffset - b.baseOffset + 1, maxTimestamp: b.maxTimestamp };
+        if (b.controlType === CONTROL_ABORT || b.controlType === CONTROL_COMMIT) {
+          const completed = this.state.completeTxn({ producerId: b.producerId, producerEpoch: b.producerEpoch, coordinatorEpoch: b.coordinatorEpoch, commit: b.controlType === CONTROL_COMMIT, offset: b.baseOffset, timestampMs: b.maxTimestamp });
+          if (completed?.isAborted) this.log.appendAbortedTxn({ producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.lastOffset, lastStableOffset: completed.lastStableOffset });
+          continue;
+        }
+        const info = { producerId: b.producerId, producerEpoch: b.producerEpoch, firstSequence: b.firstSequence, lastSequence: b.lastSequence, offsetCount: b.lastOffset - b.baseOffset + 1, maxTimestamp: b.maxTimestamp, isTransactional: b.isTransactional };
         this.state.update(info, b.baseOffset);
       }
       this.state.removeExpired(nowMs, expirationMs);

@@ -1,5 +1,16 @@
-export interface TxnMarkerEntry { readonly producerId: number; readonly producerEpoch: number;
-  readonly coordinatorEpoch: number; readonly commit: boolean;
-  readonly partitions: readonly { readonly topic: string; readonly partition: number }[] }
-export interface TxnMarkerResult { readonly producerId: number;
-  readonly partitions: { topic: string; partition: number; errorCode: number }[] }
+// The seam between the transaction coordinator and the partition leaders (txn-contract.md):
+// the transaction markers the coordinator asks a broker to write (WriteTxnMarkers, or a direct
+// call when the leader is local: ReplicaManager.writeTxnMarkers) and each partition's outcome.
+// Types only.
+export interface TxnMarkerEntry {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly commit: boolean;
+  readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
+}
+
+export interface TxnMarkerResult {
+  readonly producerId: number;
+  readonly partitions: { topic: string; partition: number; errorCode: number }[];
+}

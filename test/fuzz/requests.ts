@@ -149,6 +149,10 @@ export const SAMPLES: Samples = {
   [ApiKey.IncrementalAlterConfigs]: (v, i) => ({ resources: [{ resourceType: 2, resourceName: FUZZ_TOPIC, configs: [{ name: 'retention.ms', configOperation: 0, value: String(3_600_000 + i) }] }], validateOnly: i % 2 === 0 }),
   [ApiKey.OffsetDelete]: (v, i, ctx) => ({ groupId: member(i, ctx).groupId, topics: [{ name: FUZZ_TOPIC, partitions: [{ partitionIndex: 0 }] }] }),
   [ApiKey.DescribeCluster]: (v) => ({ includeClusterAuthorizedOperations: false, endpointType: 1 }),
+  [ApiKey.WriteTxnMarkers]: (v, i, ctx) => ({
+    markers: [{ producerId: ctx.producerId, producerEpoch: ctx.producerEpoch, transactionResult: i % 2 === 0, topics: [{ name: FUZZ_TOPIC, partitionIndexes: [i % FUZZ_PARTITIONS, 99] }], coordinatorEpoch: 0 }],
+  }),
+  [ApiKey.DescribeProducers]: (v, i) => ({ topics: [{ name: FUZZ_TOPIC, partitionIndexes: [i % FUZZ_PARTITIONS, 99] }, { name: 'absent', partitionIndexes: [0] }] }),
 };
 
 /** The request object of API `apiKey` v`version` for iteration `i`. */

@@ -150,7 +150,7 @@ describe('idempotent producer state across restarts', { timeout: 120_000 }, () =
         await sleep(50);
         if (existsSync(file)) snapshot = JSON.parse(readFileSync(file, 'utf8')) as typeof snapshot;
       }
-      assert.deepEqual(snapshot, { version: 1, offset: baseSequence + 1, producers: [{ producerId, epoch: 0, lastTimestamp: 1_700_000_000_000, batches: [0, 1].slice(0, baseSequence + 1).map((s) => ({ firstSequence: s, lastSequence: s, firstOffset: s })) }] });
+      assert.deepEqual(snapshot, { version: 2, offset: baseSequence + 1, producers: [{ producerId, epoch: 0, lastTimestamp: 1_700_000_000_000, batches: [0, 1].slice(0, baseSequence + 1).map((s) => ({ firstSequence: s, lastSequence: s, firstOffset: s })), coordinatorEpoch: -1, currentTxnFirstOffset: -1 }] });
     }
   });
 

@@ -57,6 +57,7 @@ use crate::error::{io_context, Result, StorageError};
 use crate::log::{wall_clock_ms, Log};
 use crate::segment::{
     parse_base_offset, LogSegment, INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX,
+    TXN_INDEX_FILE_SUFFIX,
 };
 
 /// Suffix of a segment being written by the cleaner (Kafka's `CleanedFileSuffix`).
@@ -831,6 +832,12 @@ fn group_segments_by_size<'a, 'b>(
 ///   would), every segment with a base offset in `[base, its next offset)` — the segments it
 ///   replaces, including `<base>.log` itself — is deleted with its indexes, and it becomes
 ///   `<base>.log`.
+/// - `<base>.txnindex.swap` beside a `<base>.log.swap`: the swapped segment's transaction
+///   index (it holds every entry of the segments replaced, written before the commit), which
+///   cannot be rebuilt from the log: it replaces `<base>.txnindex`. Without it, a
+///   `<base>.txnindex` is kept: either the swap's index was already renamed into place, or
+///   the cleaned segment had no entries, and then neither had the segments it replaced.
+///   Any other `.txnindex.swap` belonged to a swap that never committed and is deleted.
 pub fn complete_interrupted_swaps(dir: &Path) -> Result<()> {
     let list = |dir: &Path| -> Result<Vec<(PathBuf, String)>> {
         let mut out = Vec::new();
@@ -855,9 +862,17 @@ pub fn complete_interrupted_swaps(dir: &Path) -> Result<()> {
         }
     };
     let log_swap_suffix = format!(".{LOG_FILE_SUFFIX}{SWAP_FILE_SUFFIX}");
+    let txn_swap_suffix = format!(".{TXN_INDEX_FILE_SUFFIX}{SWAP_FILE_SUFFIX}");
+    let entries = list(dir)?;
+    let is_log_swap = |stem: &str| {
+        entries
+            .iter()
+            .any(|(_, n)| n.strip_suffix(&log_swap_suffix) == Some(stem))
+    };
     let mut swaps = Vec::new();
     let mut changed = false;
-    for (path, name) in list(dir)? {
+    for (path, name) in &entries {
+        let path = path.clone();
         if name.ends_with(CLEANED_FILE_SUFFIX) {
             remove(&path)?;
             changed = true;
@@ -865,6 +880,11 @@ pub fn complete_interrupted_swaps(dir: &Path) -> Result<()> {
             if let Some(base) = parse_base_offset(stem) {
                 swaps.push((base, path));
             }
+        } else if name
+            .strip_suffix(&txn_swap_suffix)
+            .is_some_and(&is_log_swap)
+        {
+            // Kept: renamed into place with its `.log.swap` below.
         } else if name.ends_with(SWAP_FILE_SUFFIX) {
             remove(&path)?;
             changed = true;
@@ -874,19 +894,36 @@ pub fn complete_interrupted_swaps(dir: &Path) -> Result<()> {
     for (base, swap_path) in swaps {
         let next_offset = check_swap_segment(&swap_path, base)?;
         let replaced_end = next_offset.max(base + 1);
+        let txn_swap = swap_path.with_file_name(format!(
+            "{}{SWAP_FILE_SUFFIX}",
+            crate::segment::file_name(base, TXN_INDEX_FILE_SUFFIX)
+        ));
+        let has_txn_swap = txn_swap.exists();
         for (path, name) in list(dir)? {
             let Some((stem, ext)) = name.split_once('.') else {
                 continue;
             };
-            let in_range = parse_base_offset(stem).is_some_and(|b| b >= base && b < replaced_end);
-            if in_range
-                && matches!(
-                    ext,
-                    LOG_FILE_SUFFIX | INDEX_FILE_SUFFIX | TIME_INDEX_FILE_SUFFIX
-                )
-            {
+            let Some(b) = parse_base_offset(stem) else {
+                continue;
+            };
+            let in_range = b >= base && b < replaced_end;
+            let replaced_file = match ext {
+                LOG_FILE_SUFFIX | INDEX_FILE_SUFFIX | TIME_INDEX_FILE_SUFFIX => true,
+                TXN_INDEX_FILE_SUFFIX => b != base || has_txn_swap,
+                _ => false,
+            };
+            if in_range && replaced_file {
                 remove(&path)?;
             }
+        }
+        if has_txn_swap {
+            let final_txn =
+                txn_swap.with_file_name(crate::segment::file_name(base, TXN_INDEX_FILE_SUFFIX));
+            std::fs::rename(&txn_swap, &final_txn).map_err(io_context(format!(
+                "rename {} to {}",
+                txn_swap.display(),
+                final_txn.display()
+            )))?;
         }
         let final_path = swap_path.with_file_name(crate::segment::file_name(base, LOG_FILE_SUFFIX));
         std::fs::rename(&swap_path, &final_path).map_err(io_context(format!(

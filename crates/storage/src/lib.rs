@@ -7,6 +7,7 @@
 //! <dir>/00000000000000000000.log        v2 record batches, verbatim        (FileRecords)
 //! <dir>/00000000000000000000.index      8-byte entries, sparse             (OffsetIndex)
 //! <dir>/00000000000000000000.timeindex  12-byte entries, sparse            (TimeIndex)
+//! <dir>/00000000000000000000.txnindex   34-byte entries, aborted txns      (TransactionIndex)
 //! <dir>/leader-epoch-checkpoint         text: version, count, epoch lines  (LeaderEpochFileCache)
 //! ```
 //!
@@ -26,6 +27,7 @@ pub mod cleaner_offset_map;
 pub mod cleaner_records;
 pub mod compression;
 pub mod config;
+pub mod control_record;
 pub mod epoch;
 pub mod error;
 pub mod file_slice;
@@ -40,6 +42,7 @@ pub mod segment;
 pub mod segment_index;
 pub mod socket;
 pub mod time_index;
+pub mod txn_index;
 pub mod varint;
 
 pub use batch::{RecordBatchHeader, TimestampType};
@@ -53,3 +56,4 @@ pub use log_dir_lock::{LogDirLock, LogDirLockError};
 pub use offset_index::OffsetIndex;
 pub use segment::{DroppedBatches, InvalidBatchReason, LogSegment};
 pub use time_index::TimeIndex;
+pub use txn_index::{AbortedTxn, TransactionIndex};

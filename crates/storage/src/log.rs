@@ -16,8 +16,9 @@ use crate::file_slice::FileSlice;
 use crate::log_validator::validate_records;
 use crate::segment::{
     parse_base_offset, DroppedBatches, InvalidBatchReason, LogSegment, SegmentRead,
-    INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX,
+    INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX,
 };
+use crate::txn_index::{AbortedTxn, TxnIndexAppend};
 
 /// What an append did (Kafka's `LogAppendInfo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -397,6 +398,13 @@ impl Log {
             "cleaned segment ends at {} past the next segment {next_base}",
             cleaned.next_offset()
         );
+        // Under the lock, so an entry appended to an old segment while the cleaner worked is
+        // carried over too; fsynced before the commit point below.
+        let sources: Vec<&LogSegment> = old
+            .iter()
+            .map(|(base, _)| self.segments.get(base).expect("checked above"))
+            .collect();
+        cleaned.take_txn_index_entries_of(&sources)?;
         cleaned.change_file_suffixes(
             crate::cleaner::CLEANED_FILE_SUFFIX,
             crate::cleaner::SWAP_FILE_SUFFIX,
@@ -825,6 +833,53 @@ impl Log {
         }
     }
 
+    /// Kafka's `updateTxnIndex` for one aborted transaction: writes `entry` into the
+    /// transaction index of the segment holding its marker (`entry.last_offset`, normally in
+    /// the active segment). Idempotent: an entry with the same producer id and last offset is
+    /// not written twice (a replay after a restart calls this again); returns whether it
+    /// wrote. A marker in a segment already deleted (below the first segment) is ignored.
+    /// Errors: the marker at or past the log end offset (`OffsetOutOfRange`); `firstOffset`
+    /// outside `[0, lastOffset]`, or another producer's entry at that marker
+    /// (`InvalidRecord`); I/O (`KafkaStorageError`).
+    pub fn append_aborted_txn(&mut self, entry: AbortedTxn) -> Result<bool> {
+        let leo = self.log_end_offset();
+        if entry.last_offset >= leo {
+            return Err(StorageError::OffsetOutOfRange(format!(
+                "aborted transaction marker at offset {} is not below the log end offset {leo}",
+                entry.last_offset
+            )));
+        }
+        let Some((_, segment)) = self.segments.range_mut(..=entry.last_offset).next_back() else {
+            return Ok(false);
+        };
+        Ok(segment.append_aborted_txn(entry)? == TxnIndexAppend::Written)
+    }
+
+    /// Kafka's `collectAbortedTransactions`: the aborted transactions a fetch of
+    /// `[fetch_offset, upper_bound_offset)` must report, from the segment holding
+    /// `fetch_offset` on: every entry with `lastOffset >= fetch_offset` and
+    /// `firstOffset < upper_bound_offset`, stopping once an entry's `lastStableOffset`
+    /// reaches `upper_bound_offset`. In marker order.
+    #[must_use]
+    pub fn aborted_txns(&self, fetch_offset: i64, upper_bound_offset: i64) -> Vec<AbortedTxn> {
+        let start_base = self
+            .segments
+            .range(..=fetch_offset)
+            .next_back()
+            .map_or(i64::MIN, |(b, _)| *b);
+        let mut out = Vec::new();
+        for seg in self.segments.range(start_base..).map(|(_, s)| s) {
+            let found = seg
+                .txn_index()
+                .collect_aborted_txns(fetch_offset, upper_bound_offset);
+            out.extend(found.aborted);
+            if found.complete {
+                break;
+            }
+        }
+        out
+    }
+
     /// `OffsetForLeaderEpoch` (KIP-101/279): see [`LeaderEpochFileCache::end_offset_for`].
     #[must_use]
     pub fn end_offset_for_epoch(&self, epoch: i32) -> (i32, i64) {
@@ -1098,7 +1153,9 @@ fn scan_directory(dir: &Path) -> Result<Vec<i64>> {
         };
         match ext {
             LOG_FILE_SUFFIX => bases.push(base),
-            INDEX_FILE_SUFFIX | TIME_INDEX_FILE_SUFFIX => indexes.push((base, path)),
+            INDEX_FILE_SUFFIX | TIME_INDEX_FILE_SUFFIX | TXN_INDEX_FILE_SUFFIX => {
+                indexes.push((base, path));
+            }
             _ => {}
         }
     }

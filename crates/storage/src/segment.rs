@@ -1,4 +1,5 @@
-//! `LogSegment`: one `.log` file with its `.index` and `.timeindex`.
+//! `LogSegment`: one `.log` file with its `.index`, `.timeindex` and (once a transaction in
+//! it aborts) `.txnindex`.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -13,11 +14,14 @@ use crate::file_slice::FileSlice;
 use crate::index_file::IndexLoad;
 use crate::offset_index::OffsetIndex;
 use crate::time_index::{TimeIndex, TimestampOffset};
+use crate::txn_index::{AbortedTxn, TransactionIndex, TxnIndexAppend};
 
 /// Suffix of the segment data file (Kafka's `LogFileUtils.LOG_FILE_SUFFIX`).
 pub const LOG_FILE_SUFFIX: &str = "log";
 pub const INDEX_FILE_SUFFIX: &str = "index";
 pub const TIME_INDEX_FILE_SUFFIX: &str = "timeindex";
+/// Kafka's `LogFileUtils.TXN_INDEX_FILE_SUFFIX`.
+pub const TXN_INDEX_FILE_SUFFIX: &str = "txnindex";
 /// Bytes read at a time while recovering a segment.
 pub const RECOVERY_READ_CHUNK_BYTES: usize = 1 << 20;
 
@@ -163,7 +167,9 @@ pub struct SegmentRecovery {
 /// Byte layout: `<base>.log` is v2 record batches back to back, exactly as produced (see
 /// [`crate::batch`]); positions are `u32` and a segment never exceeds `i32::MAX` bytes.
 /// `<base>.index` ([`OffsetIndex`]) and `<base>.timeindex` ([`TimeIndex`]) are sparse and can
-/// always be rebuilt from the `.log`.
+/// always be rebuilt from the `.log`. `<base>.txnindex` ([`TransactionIndex`]) lists the
+/// aborted transactions whose marker is in this segment; it exists only once one is written,
+/// and it is kept (not rebuilt) by recovery, which drops its entries past the recovered end.
 ///
 /// Thread-safety: not internally synchronised. Appends and truncation take `&mut self`;
 /// reads take `&self` and use positional I/O only. The `.log` file is shared by `Arc` with
@@ -182,6 +188,7 @@ pub struct LogSegment {
     next_offset: i64,
     offset_index: OffsetIndex,
     time_index: TimeIndex,
+    txn_index: TransactionIndex,
     indexes_loaded_clean: bool,
     max_timestamp_so_far: i64,
     offset_of_max_timestamp_so_far: i64,
@@ -231,6 +238,8 @@ impl LogSegment {
         let (offset_index, _) = OffsetIndex::open(&dir.join(name(INDEX_FILE_SUFFIX)), base_offset)?;
         let (time_index, _) =
             TimeIndex::open(&dir.join(name(TIME_INDEX_FILE_SUFFIX)), base_offset)?;
+        let txn_index =
+            TransactionIndex::create(&dir.join(name(TXN_INDEX_FILE_SUFFIX)), base_offset)?;
         let mut seg = Self {
             base_offset,
             log_path,
@@ -239,6 +248,7 @@ impl LogSegment {
             next_offset: base_offset,
             offset_index,
             time_index,
+            txn_index,
             indexes_loaded_clean: true,
             max_timestamp_so_far: NO_TIMESTAMP,
             offset_of_max_timestamp_so_far: base_offset,
@@ -268,6 +278,13 @@ impl LogSegment {
             &dir.join(file_name(base_offset, TIME_INDEX_FILE_SUFFIX)),
             base_offset,
         )?;
+        // A damaged tail is cut here; the entries it held are written again by the control
+        // plane's replay of the markers (see `TransactionIndex`), so it does not make the
+        // segment untrusted.
+        let (txn_index, _) = TransactionIndex::open(
+            &dir.join(file_name(base_offset, TXN_INDEX_FILE_SUFFIX)),
+            base_offset,
+        )?;
         Ok(Self {
             base_offset,
             log_path,
@@ -277,6 +294,7 @@ impl LogSegment {
             next_offset: base_offset,
             offset_index,
             time_index,
+            txn_index,
             indexes_loaded_clean: offset_load == IndexLoad::Clean
                 && time_load == IndexLoad::Clean
                 && i32::try_from(len).is_ok(),
@@ -312,6 +330,37 @@ impl LogSegment {
     #[must_use]
     pub fn time_index(&self) -> &TimeIndex {
         &self.time_index
+    }
+
+    /// The aborted transactions whose marker is in this segment.
+    #[must_use]
+    pub fn txn_index(&self) -> &TransactionIndex {
+        &self.txn_index
+    }
+
+    /// Kafka's `LogSegment.updateTxnIndex` for one aborted transaction whose marker
+    /// (`last_offset`) is in this segment, below its next offset (`OffsetOutOfRange`
+    /// otherwise). Idempotent (see [`TransactionIndex::append`]).
+    pub(crate) fn append_aborted_txn(&mut self, entry: AbortedTxn) -> Result<TxnIndexAppend> {
+        if entry.last_offset < self.base_offset || entry.last_offset >= self.next_offset {
+            return Err(StorageError::OffsetOutOfRange(format!(
+                "aborted transaction marker at offset {} is not in segment [{}, {})",
+                entry.last_offset, self.base_offset, self.next_offset
+            )));
+        }
+        self.txn_index.append(entry)
+    }
+
+    /// Copies the transaction index entries of `sources` (the segments this cleaned segment
+    /// replaces, in order) into its own, and fsyncs it: the cleaner keeps every control batch,
+    /// so every marker they name is still in this segment.
+    pub(crate) fn take_txn_index_entries_of(&mut self, sources: &[&LogSegment]) -> Result<()> {
+        for source in sources {
+            for entry in source.txn_index.entries() {
+                self.txn_index.append(*entry)?;
+            }
+        }
+        self.txn_index.flush()
     }
 
     #[must_use]
@@ -396,9 +445,11 @@ impl LogSegment {
         };
         let offset_index_path = rename(self.offset_index.path())?;
         let time_index_path = rename(self.time_index.path())?;
+        let txn_index_path = rename(self.txn_index.path())?;
         let log_path = rename(&self.log_path)?;
         self.offset_index.rename_to(&offset_index_path)?;
         self.time_index.rename_to(&time_index_path)?;
+        self.txn_index.rename_to(&txn_index_path)?;
         std::fs::rename(&self.log_path, &log_path).map_err(io_context(format!(
             "rename {} to {}",
             self.log_path.display(),
@@ -453,13 +504,14 @@ impl LogSegment {
         self.offset_index.is_trimmed() && self.time_index.is_trimmed()
     }
 
-    /// fsyncs the log and both indexes.
+    /// fsyncs the log and its indexes.
     pub fn flush(&self) -> Result<()> {
         self.log
             .sync_data()
             .map_err(io_context(format!("fsync {}", self.log_path.display())))?;
         self.offset_index.flush()?;
-        self.time_index.flush()
+        self.time_index.flush()?;
+        self.txn_index.flush()
     }
 
     /// The files to fsync for a flush run outside the log's lock: the `.log` by its open
@@ -468,18 +520,23 @@ impl LogSegment {
         logs.push(Arc::clone(&self.log));
         indexes.push(self.offset_index.path().to_path_buf());
         indexes.push(self.time_index.path().to_path_buf());
+        if self.txn_index.file_exists() {
+            indexes.push(self.txn_index.path().to_path_buf());
+        }
     }
 
-    /// Deletes the three files. Open `FileSlice`s keep the data readable until dropped.
+    /// Deletes the segment's files. Open `FileSlice`s keep the data readable until dropped.
     pub(crate) fn delete(self) -> Result<()> {
         let Self {
             log_path,
             offset_index,
             time_index,
+            txn_index,
             ..
         } = self;
         offset_index.delete()?;
         time_index.delete()?;
+        txn_index.delete()?;
         match std::fs::remove_file(&log_path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -505,19 +562,36 @@ impl LogSegment {
         Ok(header)
     }
 
-    /// Calls `f` with every batch header of the segment, in order (one `pread` each; no
-    /// record is read). Errors: a damaged header (`KafkaStorageError`, as `header_at`).
+    /// Calls `f` with every batch header of the segment and its position, in order (one
+    /// `pread` each; no record is read). Errors: a damaged header (`KafkaStorageError`, as
+    /// `header_at`), or whatever `f` returns.
     pub(crate) fn for_each_batch_header(
         &self,
-        mut f: impl FnMut(&RecordBatchHeader),
+        mut f: impl FnMut(u32, &RecordBatchHeader) -> Result<()>,
     ) -> Result<()> {
         let mut position = 0;
         while position < self.size_bytes {
             let header = self.header_at(position)?;
-            f(&header);
+            f(position, &header)?;
             position += header.size_bytes() as u32;
         }
         Ok(())
+    }
+
+    /// The whole batch at `position` whose header is `header` (from `header_at`), checked
+    /// against its CRC after the read.
+    pub(crate) fn batch_bytes(&self, position: u32, header: &RecordBatchHeader) -> Result<Vec<u8>> {
+        let mut bytes = vec![0u8; header.size_bytes() as usize];
+        self.log
+            .read_exact_at(&mut bytes, u64::from(position))
+            .map_err(io_context(format!("pread {}", self.log_path.display())))?;
+        if crc_of(&bytes) != header.crc {
+            return Err(StorageError::storage_invalid_data(format!(
+                "{} at byte {position}: CRC32C mismatch",
+                self.log_path.display()
+            )));
+        }
+        Ok(bytes)
     }
 
     fn try_header_at(
@@ -846,6 +920,8 @@ impl LogSegment {
         self.size_bytes = valid as u32;
         self.next_offset = next_offset;
         self.indexes_loaded_clean = true;
+        // Entries for markers that did not survive (the crash rule of `TransactionIndex`).
+        self.txn_index.truncate_to(next_offset)?;
         Ok(SegmentRecovery {
             truncated_bytes: truncated,
             invalid,
@@ -938,6 +1014,7 @@ impl LogSegment {
             return Ok(false);
         }
         self.next_offset = next_offset;
+        self.txn_index.truncate_to(next_offset)?;
         self.max_timestamp_so_far = max_ts.timestamp;
         self.offset_of_max_timestamp_so_far = max_ts.offset;
         self.bytes_since_last_index_entry = u64::from(self.size_bytes - last_entry.position);
@@ -960,6 +1037,9 @@ impl LogSegment {
         let new_next = offset.min(header.base_offset).max(self.base_offset);
         self.offset_index.truncate_to(new_next);
         self.time_index.truncate_to(new_next);
+        // Kafka truncates at `offset`; the log's new end is the tighter bound (a marker is a
+        // batch of its own, so an entry at or past `new_next` names a removed marker).
+        self.txn_index.truncate_to(new_next)?;
         let removed = u64::from(self.size_bytes - position);
         self.log
             .set_len(u64::from(position))

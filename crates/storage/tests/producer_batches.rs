@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{batch, idempotent_batch};
+use common::{at_offset, batch, idempotent_batch, marker_batch, txn_batch};
 use tidelog_storage::producer_batches::{producer_batches, ReadFrom};
 use tidelog_storage::{Log, LogConfig};
 
@@ -135,4 +135,81 @@ fn follows_an_epoch_bump_and_producers_interleaved_across_segments() {
             (5, 1, 1, 5, 2_001)
         ]
     );
+}
+
+/// Transactional batches carry `is_transactional`; markers are reported with their type and
+/// coordinator epoch; and every marker and every transaction's first batch is reported even
+/// when the per-producer window has moved past it (the caller needs each transaction's first
+/// offset and its end to rebuild ongoing transactions and the transaction index).
+#[test]
+fn reports_markers_and_transaction_starts_whatever_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path(), 1 << 20);
+    let put = |log: &mut Log, b: Vec<u8>| {
+        log.append_as_follower(&b).unwrap();
+    };
+    // Producer 4: an aborted transaction of three batches, then a committed one, then an
+    // ongoing one. Producer 5: idempotent only. Between them, a plain batch.
+    put(&mut log, txn_batch(0, 1, 4, 2, 0, b"a"));
+    put(&mut log, txn_batch(1, 1, 4, 2, 1, b"a"));
+    put(&mut log, at_offset(batch(1, 10, 1_000, b'n'), 2));
+    put(&mut log, txn_batch(3, 1, 4, 2, 2, b"a"));
+    put(&mut log, marker_batch(4, 4, 2, false, 17));
+    put(&mut log, at_offset(idempotent_batch(2, 1_000, 5, 0, 0), 5));
+    put(&mut log, txn_batch(7, 2, 4, 2, 3, b"c"));
+    put(&mut log, marker_batch(9, 4, 2, true, 18));
+    put(&mut log, txn_batch(10, 1, 4, 2, 5, b"o"));
+    put(&mut log, txn_batch(11, 1, 4, 2, 6, b"o"));
+    let rows = |per_producer| -> Vec<(i64, i64, bool, i16, i32)> {
+        producer_batches(&log, ReadFrom::Offset(0), per_producer)
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b.base_offset,
+                    b.producer_id,
+                    b.is_transactional,
+                    b.control_type,
+                    b.coordinator_epoch,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows(100),
+        vec![
+            (0, 4, true, -1, -1),
+            (1, 4, true, -1, -1),
+            (3, 4, true, -1, -1),
+            (4, 4, true, 0, 17),
+            (5, 5, false, -1, -1),
+            (7, 4, true, -1, -1),
+            (9, 4, true, 1, 18),
+            (10, 4, true, -1, -1),
+            (11, 4, true, -1, -1),
+        ]
+    );
+    // A window of one: producer 4's latest batch, plus its markers and transaction starts.
+    assert_eq!(
+        rows(1),
+        vec![
+            (0, 4, true, -1, -1),
+            (4, 4, true, 0, 17),
+            (5, 5, false, -1, -1),
+            (7, 4, true, -1, -1),
+            (9, 4, true, 1, 18),
+            (10, 4, true, -1, -1),
+            (11, 4, true, -1, -1),
+        ]
+    );
+    let marker = producer_batches(&log, ReadFrom::Offset(4), 1).unwrap()[0].clone();
+    assert_eq!(
+        (
+            marker.base_offset,
+            marker.last_offset,
+            marker.producer_epoch
+        ),
+        (4, 4, 2)
+    );
+    assert_eq!(marker.first_sequence, -1, "markers carry no sequence");
 }

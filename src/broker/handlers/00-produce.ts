@@ -13,9 +13,13 @@
 // acks 0 (no response), 1 (after the leader's append) and -1 (after the ISR has it; with one
 // replica that is the leader's append, subject to min.insync.replicas). Any other value:
 // INVALID_REQUIRED_ACKS for every partition.
-// Not implemented: transactions. A transactional produce (transactionalId set) needs the
-// transaction coordinator, so every partition gets INVALID_TXN_STATE; transactional batches
-// without a transactionalId get TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as in Kafka.
+// Transactions (KIP-98, transaction version 1): a transactional batch (attributes bit 4) opens
+//   or continues its producer's transaction on the partition; the partition's producer state
+//   answers INVALID_TXN_STATE for a non-transactional batch while the producer's transaction
+//   is open and INVALID_PRODUCER_EPOCH for an older epoch. Transactional batches without a
+//   transactionalId fail the whole request with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as in
+//   Kafka. Not implemented: KIP-890 part 1's verification with the coordinator that the
+//   partition was added to the transaction (optional in Kafka 4.x with TV1).
 // Client batches are checked as Kafka's LogValidator does (log/client-batch.ts): control
 // batches and negative sequences of idempotent producers are INVALID_RECORD.
 import { ApiKey } from '../../protocol/generated/index.js';
@@ -40,9 +44,7 @@ export const produceHandler = defineHandler({
     let responses: TopicProduceResponseInput[];
     if (acks !== 0 && acks !== 1 && acks !== -1) {
       responses = refuse(ErrorCode.INVALID_REQUIRED_ACKS, `Invalid required acks ${acks}`);
-    } else if (request.transactionalId !== null) {
-      responses = refuse(ErrorCode.INVALID_TXN_STATE, 'Transactions are not supported by this broker yet');
-    } else if (request.topicData.some((t) => t.partitionData.some((p) => isTransactionalBatch(p.records)))) {
+    } else if (request.transactionalId === null && request.topicData.some((t) => t.partitionData.some((p) => isTransactionalBatch(p.records)))) {
       // KafkaApis: transactional records need a transactionalId (to authorize); without one
       // the whole request fails.
       responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records require a transactionalId');

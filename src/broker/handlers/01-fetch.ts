@@ -1,7 +1,9 @@
 // Fetch: v4-17
-// v4+: isolationLevel (read_committed reads up to the last stable offset, which equals the
-//   high watermark until transactions exist; abortedTransactions is then an empty list) and
-//   lastStableOffset. v5+: logStartOffset. v7+: fetch sessions (KIP-227): no session is ever
+// v4+: isolationLevel: read_committed (1) reads up to the last stable offset (below it every
+//   transaction is decided) and gets the aborted transactions (producer id, first offset) of
+//   the range read, from the segments' txn indexes, so the consumer drops their records;
+//   read_uncommitted reads up to the high watermark, abortedTransactions null. Every answer
+//   carries lastStableOffset. v5+: logStartOffset. v7+: fetch sessions (KIP-227): no session is ever
 //   created (the response's sessionId is 0, which tells the client to keep sending full
 //   fetches); a request naming a session id gets FETCH_SESSION_ID_NOT_FOUND. v9+:
 //   currentLeaderEpoch is checked (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). v11+: rackId
@@ -69,7 +71,7 @@ export const fetchHandler = defineHandler({
           highWatermark: r.highWatermark,
           lastStableOffset: r.lastStableOffset,
           logStartOffset: r.logStartOffset,
-          abortedTransactions: isolation === 'read_committed' ? [] : null,
+          abortedTransactions: isolation === 'read_committed' ? (r.abortedTransactions ?? []) : null,
           preferredReadReplica: -1,
           records: r.records,
         };

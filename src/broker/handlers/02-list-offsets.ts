@@ -1,8 +1,9 @@
 // ListOffsets: v1-10
 // v1+: one offset per partition for a timestamp: -2 earliest (log start offset), -1 latest
-//   (high watermark; the last stable offset for read_committed, equal until transactions
-//   exist), or the first offset whose batch has a timestamp >= the one asked (time index).
-// v2+: isolationLevel. v4+: currentLeaderEpoch checked, leaderEpoch returned. v6+: flexible.
+//   (high watermark), or the first offset whose batch has a timestamp >= the one asked (time
+//   index), found only below the latest offset.
+// v2+: isolationLevel: read_committed (1) makes the latest offset the last stable offset, and
+//   bounds the timestamp lookups by it, as Kafka's Partition.fetchOffsetForTimestamp. v4+: currentLeaderEpoch checked, leaderEpoch returned. v6+: flexible.
 // v7+: -3 max timestamp (KIP-734). v8+: -4 earliest local (= earliest: no tiered storage).
 // v9+: -5 earliest pending upload: nothing is ever uploaded, so offset -1. v10+: timeoutMs.
 // v0 (several old-style offsets) is deprecated and not served.
@@ -16,6 +17,7 @@ const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 const EARLIEST_LOCAL = -4;
 const EARLIEST_PENDING_UPLOAD = -5;
+const READ_COMMITTED = 1;
 
 export const listOffsetsHandler = defineHandler({
   apiKey: ApiKey.ListOffsets,
@@ -33,9 +35,11 @@ export const listOffsetsHandler = defineHandler({
           if (!p) return { ...none, errorCode };
           // leaderEpoch exists from v4 on; older versions must not be sent one.
           const found = (offset: number, timestamp: number) => ({ partitionIndex: req.partitionIndex, errorCode: ErrorCode.NONE, timestamp, offset, leaderEpoch: apiVersion >= 4 ? p.leaderEpoch : -1 });
+          // Kafka's lastFetchableOffset: what a consumer of this isolation level may read.
+          const lastFetchable = apiVersion >= 2 && request.isolationLevel === READ_COMMITTED ? p.lastStableOffset : p.highWatermark;
           switch (req.timestamp) {
             case LATEST:
-              return found(p.highWatermark, -1);
+              return found(lastFetchable, -1);
             case EARLIEST:
             case EARLIEST_LOCAL:
               return found(p.logStartOffset, -1);
@@ -43,12 +47,12 @@ export const listOffsetsHandler = defineHandler({
               return { ...none, errorCode: ErrorCode.NONE };
             case MAX_TIMESTAMP: {
               const max = p.maxTimestampAndOffset();
-              return max && max.offset < p.highWatermark ? found(max.offset, max.timestamp) : { ...none, errorCode: ErrorCode.NONE };
+              return max && max.offset < lastFetchable ? found(max.offset, max.timestamp) : { ...none, errorCode: ErrorCode.NONE };
             }
             default: {
               if (req.timestamp < 0) return { ...none, errorCode: ErrorCode.INVALID_REQUEST };
               const hit = p.offsetForTimestamp(req.timestamp);
-              return hit && hit.offset < p.highWatermark ? found(hit.offset, hit.timestamp) : { ...none, errorCode: ErrorCode.NONE };
+              return hit && hit.offset < lastFetchable ? found(hit.offset, hit.timestamp) : { ...none, errorCode: ErrorCode.NONE };
             }
           }
         }),

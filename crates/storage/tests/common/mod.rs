@@ -160,3 +160,94 @@ pub fn assert_continuous(batches: &[(i64, Vec<u8>)], start: i64, end: i64) {
     }
     assert_eq!(expect, end);
 }
+
+/// Attribute bit 4 (`isTransactional`) and bit 5 (`isControlBatch`).
+pub const TRANSACTIONAL: i16 = 0x10;
+pub const CONTROL: i16 = 0x20;
+
+/// Sets the producer fields (header offsets 43, 51, 53) and recomputes the CRC.
+pub fn with_producer(mut b: Vec<u8>, producer_id: i64, epoch: i16, base_sequence: i32) -> Vec<u8> {
+    b[43..51].copy_from_slice(&producer_id.to_be_bytes());
+    b[51..53].copy_from_slice(&epoch.to_be_bytes());
+    b[53..57].copy_from_slice(&base_sequence.to_be_bytes());
+    fix_crc(&mut b);
+    b
+}
+
+/// Sets the base offset (outside the CRC), for follower appends at chosen offsets.
+pub fn at_offset(mut b: Vec<u8>, base_offset: i64) -> Vec<u8> {
+    b[0..8].copy_from_slice(&base_offset.to_be_bytes());
+    b
+}
+
+/// A transactional batch of `n` keyed records (`k0`, `k1`, … with value `value`) from
+/// `producer_id`, at `base_offset`.
+pub fn txn_batch(
+    base_offset: i64,
+    n: usize,
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+    value: &[u8],
+) -> Vec<u8> {
+    let keys: Vec<Vec<u8>> = (0..n).map(|i| format!("k{i}").into_bytes()).collect();
+    keyed_batch(
+        base_offset,
+        TRANSACTIONAL,
+        producer_id,
+        epoch,
+        base_sequence,
+        &keys,
+        value,
+    )
+}
+
+/// A batch of records with `keys`, all with `value`, at `base_offset`, with `attributes`.
+pub fn keyed_batch(
+    base_offset: i64,
+    attributes: i16,
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+    keys: &[Vec<u8>],
+    value: &[u8],
+) -> Vec<u8> {
+    let recs: Vec<Rec<'_>> = keys
+        .iter()
+        .map(|k| Rec {
+            ts_delta: 0,
+            key: Some(k),
+            value,
+        })
+        .collect();
+    let b = encode_batch_full(base_offset, 0, 1_000, attributes, &recs);
+    with_producer(b, producer_id, epoch, base_sequence)
+}
+
+/// A COMMIT (`commit`) or ABORT marker of `producer_id` at `base_offset`, as Kafka's
+/// `MemoryRecords.withEndTransactionMarker` writes it: one record, key version 0 + type,
+/// value version 0 + coordinator epoch, transactional and control bits, sequence -1.
+pub fn marker_batch(
+    base_offset: i64,
+    producer_id: i64,
+    epoch: i16,
+    commit: bool,
+    coordinator_epoch: i32,
+) -> Vec<u8> {
+    let mut key = vec![0u8, 0];
+    key.extend_from_slice(&i16::from(commit).to_be_bytes());
+    let mut value = vec![0u8, 0];
+    value.extend_from_slice(&coordinator_epoch.to_be_bytes());
+    let b = encode_batch_full(
+        base_offset,
+        0,
+        1_000,
+        TRANSACTIONAL | CONTROL,
+        &[Rec {
+            ts_delta: 0,
+            key: Some(&key),
+            value: &value,
+        }],
+    );
+    with_producer(b, producer_id, epoch, -1)
+}

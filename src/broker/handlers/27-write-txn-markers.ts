@@ -1,0 +1,42 @@
+// WriteTxnMarkers: v1 (inter-broker: the transaction coordinator asks partition leaders to
+// end a transaction; Kafka 4.x serves v1-2 and removed v0 (KIP-896))
+// v1: flexible; each marker names a producer id and epoch, the coordinator epoch, the result
+//   (COMMIT or ABORT) and its partitions. Not served: v2 (KIP-1228, TransactionVersion of the
+//   marker; only TV2 coordinators send it, and this broker stays on TV1).
+// Each marker is appended to its partitions as leader with acks=-1 (ReplicaManager.
+// writeTxnMarkers); errors are per partition, as Kafka's handleWriteTxnMarkersRequest gives
+// them: UNKNOWN_TOPIC_OR_PARTITION (no local replica), NOT_LEADER_OR_FOLLOWER,
+// NOT_ENOUGH_REPLICAS, INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED,
+// REQUEST_TIMED_OUT. The answer waits until every marker's partitions settled.
+// Not implemented: CLUSTER_ACTION authorization (there is no authorizer yet; Kafka without
+// one also lets any client send this request).
+import { ApiKey } from '../../protocol/generated/index.js';
+import type { TxnMarkerEntry } from '../../txn/txn-markers.js';
+import { defineHandler } from './handler.js';
+
+export const writeTxnMarkersHandler = defineHandler({
+  apiKey: ApiKey.WriteTxnMarkers,
+  minVersion: 1,
+  maxVersion: 1,
+  async handle(request, ctx) {
+    const markers: TxnMarkerEntry[] = request.markers.map((m) => ({
+      producerId: m.producerId,
+      producerEpoch: m.producerEpoch,
+      coordinatorEpoch: m.coordinatorEpoch,
+      commit: m.transactionResult,
+      partitions: m.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition }))),
+    }));
+    const results = await ctx.services.replicas.writeTxnMarkers(markers);
+    return {
+      markers: results.map((r) => {
+        const byTopic = new Map<string, { partitionIndex: number; errorCode: number }[]>();
+        for (const p of r.partitions) {
+          let list = byTopic.get(p.topic);
+          if (!list) byTopic.set(p.topic, (list = []));
+          list.push({ partitionIndex: p.partition, errorCode: p.errorCode });
+        }
+        return { producerId: r.producerId, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
+      }),
+    };
+  },
+});
