@@ -19,7 +19,8 @@ import { RequestRouter } from './request-router.js';
 import { TopicService, type TopicResult } from './topic-service.js';
 import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
-import { TransactionCoordinator, localMarkerWriter } from '../txn/transaction-coordinator.js';
+import { GROUP_METADATA_TOPIC_NAME } from '../groups/offsets-topic.js';
+import { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { AdminServer } from '../admin/server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
@@ -116,6 +117,11 @@ export class Broker {
       broker.replication.start();
     }
     broker.groups = GroupCoordinator.forBroker({ config, logger, topics, replicas: broker.replicas, metadata, cluster: broker.clusterView });
+    // A transaction's marker on a __consumer_offsets partition commits or drops the offsets
+    // the transaction committed there (TxnOffsetCommit), once the ISR has it.
+    broker.replicas.onTxnMarkerWritten = (topic, partition, producerId, commit) => {
+      if (topic === GROUP_METADATA_TOPIC_NAME) broker.groups.onTxnMarkerWritten(partition, producerId, commit);
+    };
     await broker.groups.startup();
     broker.transactions = TransactionCoordinator.forBroker({
       config,
@@ -124,9 +130,8 @@ export class Broker {
       replicas: broker.replicas,
       metadata,
       cluster: broker.clusterView,
-      // Part B's ReplicaManager.writeTxnMarkers (src/txn/txn-markers.ts) writes the markers of
-      // the partitions this broker leads.
-      markerWriter: localMarkerWriter(broker.replicas),
+      // The markers of the partitions this broker leads are written here (ReplicaManager.writeTxnMarkers).
+      markerWriter: broker.replicas,
       generateProducerId: () => broker.producerIds.generateProducerId(),
       offsetsPartitionFor: (groupId) => broker.groups.partitionFor(groupId),
     });

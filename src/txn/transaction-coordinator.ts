@@ -615,20 +615,3 @@ export class ClientTxnMarkerSender implements RemoteTxnMarkerSender {
     this.connections.clear();
   }
 }
-
-/**
- * This broker's marker writer: ReplicaManager.writeTxnMarkers (Part B of issue #15;
- * src/txn/txn-markers.ts is the contract), looked up at each call. While a ReplicaManager
- * has none, every local marker answers NOT_LEADER_OR_FOLLOWER, which the channel retries, so
- * that a transaction waits in PrepareCommit/PrepareAbort instead of completing without its
- * markers.
- */
-export function localMarkerWriter(replicas: ReplicaManager): LocalTxnMarkerWriter {
-  const candidate = replicas as unknown as Partial<LocalTxnMarkerWriter>;
-  return {
-    writeTxnMarkers: async (markers) => {
-      if (typeof candidate.writeTxnMarkers === 'function') return candidate.writeTxnMarkers.call(replicas, markers);
-      return markers.map((m) => ({ producerId: m.producerId, partitions: m.partitions.map((p) => ({ topic: p.topic, partition: p.partition, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER })) }));
-    },
-  };
-}

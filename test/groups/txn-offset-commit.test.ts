@@ -18,35 +18,16 @@ import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { startBroker, type EmbeddedBroker } from '../../src/embedded.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { BatchHeader } from '../../src/records/batch-header.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../../src/groups/offsets-topic.js';
 import type { Broker } from '../../src/broker/broker.js';
-import { controlBatch } from './txn-helpers.js';
 
 const TOPIC = 'txn-offsets';
 const GROUP = 'txn-group';
 
-interface MarkerPath {
-  writeTxnMarkers?: (
-    markers: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean; partitions: { topic: string; partition: number }[] }[],
-  ) => Promise<{ producerId: number; partitions: { topic: string; partition: number; errorCode: number }[] }[]>;
-}
-
-/** Writes a transaction marker of the producer to an offsets partition and reports it to the group coordinator. */
+/** Writes a transaction marker of the producer to an offsets partition as the coordinator does (the ISR has it, then the group coordinator hears of it). */
 async function writeMarker(broker: Broker, partition: number, producerId: number, producerEpoch: number, commit: boolean): Promise<void> {
-  const replicas = broker.replicas as unknown as MarkerPath;
-  if (typeof replicas.writeTxnMarkers === 'function') {
-    const [result] = await replicas.writeTxnMarkers([{ producerId, producerEpoch, coordinatorEpoch: 0, commit, partitions: [{ topic: GROUP_METADATA_TOPIC_NAME, partition }] }]);
-    assert.equal(result!.partitions[0]!.errorCode, ErrorCode.NONE);
-  } else {
-    const p = broker.topics.partition(GROUP_METADATA_TOPIC_NAME, partition)!;
-    const batch = controlBatch(producerId, producerEpoch, commit);
-    // Outside the CRC (which covers the attributes on): where the log puts the batch.
-    batch.writeBigInt64BE(BigInt(p.logEndOffset), BatchHeader.BASE_OFFSET);
-    batch.writeInt32BE(p.leaderEpoch, BatchHeader.PARTITION_LEADER_EPOCH);
-    await p.appendAsFollower(batch);
-  }
-  broker.groups.onTxnMarkerWritten(partition, producerId, commit);
+  const [result] = await broker.replicas.writeTxnMarkers([{ producerId, producerEpoch, coordinatorEpoch: 0, commit, partitions: [{ topic: GROUP_METADATA_TOPIC_NAME, partition }] }]);
+  assert.equal(result!.partitions[0]!.errorCode, ErrorCode.NONE);
 }
 
 describe('TxnOffsetCommit on the wire', { timeout: 120_000 }, () => {
@@ -174,19 +155,12 @@ describe('TxnOffsetCommit on the wire', { timeout: 120_000 }, () => {
     assert.deepEqual(await offsetFetch(7, true), [[300, NONE], [301, NONE]], 'the marker was read back too');
   });
 
-  const hasMarkerPath = () => typeof (embedded?.broker.replicas as unknown as MarkerPath | undefined)?.writeTxnMarkers === 'function';
-
   it(
     'one producer commits offsets in two transactions (same id and epoch, as a transaction-version-1 producer does)',
     async (t) => {
-      // Needs the partition's producer state to take coordinator appends without the client
-      // sequence checks (Kafka's AppendOrigin.COORDINATOR): otherwise the second commit, with
-      // the same baseSequence 0 and record count, is taken for a retried duplicate and never
-      // written. That comes with Part B, whose writeTxnMarkers tells it is there.
-      if (!hasMarkerPath()) {
-        t.skip('needs ReplicaManager.writeTxnMarkers and coordinator-origin appends (Part B)');
-        return;
-      }
+      // The partition's producer state takes coordinator appends without the client sequence
+      // checks (Kafka's AppendOrigin.COORDINATOR): otherwise the second commit, with the same
+      // baseSequence 0 and record count, would be taken for a retried duplicate and never written.
       const producer = await newProducer();
       for (const offset of [500, 600]) {
         assert.deepEqual(await txnCommit(3, producer, offset), [NONE, NONE]);

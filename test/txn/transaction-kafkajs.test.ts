@@ -1,21 +1,16 @@
 // kafkajs's transactional producer against the coordinator (in-process broker; the markers go
 // through ReplicaManager.writeTxnMarkers, watched here): commit and abort end with the right
 // markers on the partitions written, and a second producer with the same transactional id
-// fences the first. Needs the transactional produce path and the marker writer of Part B of
-// issue #15: skipped until ReplicaManager has writeTxnMarkers (before, Produce refuses
-// transactional batches with INVALID_TXN_STATE).
+// fences the first.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBroker, type EmbeddedBroker } from '../../src/embedded.js';
-import { ReplicaManager } from '../../src/broker/replica-manager.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import type { TxnMarkerEntry, TxnMarkerResult } from '../../src/txn/txn-markers.js';
+import type { TxnMarkerEntry } from '../../src/txn/txn-markers.js';
 
-type MarkerWriter = (m: TxnMarkerEntry[]) => Promise<TxnMarkerResult[]>;
-const SKIP = typeof (ReplicaManager.prototype as unknown as { writeTxnMarkers?: MarkerWriter }).writeTxnMarkers === 'function' ? false : 'needs Part B of issue #15 (transactional Produce, ReplicaManager.writeTxnMarkers)';
 
-describe('kafkajs transactional producer', { skip: SKIP, timeout: 120_000 }, () => {
+describe('kafkajs transactional producer', { timeout: 120_000 }, () => {
   let broker: EmbeddedBroker;
   let kafka: Kafka;
   const markers: TxnMarkerEntry[] = [];
@@ -23,7 +18,7 @@ describe('kafkajs transactional producer', { skip: SKIP, timeout: 120_000 }, () 
 
   before(async () => {
     broker = await startBroker({ config: { 'transaction.state.log.num.partitions': 3, 'num.partitions': 2 } });
-    const replicas = broker.broker.replicas as unknown as { writeTxnMarkers: MarkerWriter };
+    const replicas = broker.broker.replicas;
     const real = replicas.writeTxnMarkers.bind(replicas);
     replicas.writeTxnMarkers = async (m) => {
       const results = await real(m);
@@ -68,6 +63,9 @@ describe('kafkajs transactional producer', { skip: SKIP, timeout: 120_000 }, () 
     const t2 = await p.transaction();
     await t2.send({ topic: 'ledger', messages: [{ partition: 1, value: 'c' }] });
     await t2.abort();
+    // EndTxn answers once PrepareAbort is logged; the markers follow (as in Kafka).
+    for (let i = 0; i < 50 && (await stateOf('kjs-1')) !== 'CompleteAbort'; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await stateOf('kjs-1'), 'CompleteAbort');
     const abort = markers.at(-1)!;
     assert.equal(abort.commit, false);
     assert.deepEqual(abort.partitions, [{ topic: 'ledger', partition: 1 }]);
@@ -79,14 +77,16 @@ describe('kafkajs transactional producer', { skip: SKIP, timeout: 120_000 }, () 
     const tz = await zombie.transaction();
     await tz.send({ topic: 'ledger', messages: [{ partition: 0, value: 'zombie' }] });
     const fresh = await producer('kjs-fence');
-    // The fresh producer's InitProducerId aborted the zombie's transaction first.
+    // kafkajs sends InitProducerId with the first transaction: it fences the zombie, whose
+    // transaction the coordinator aborts first.
+    const tf = await fresh.transaction();
     const aborted = markers.at(-1)!;
     assert.equal(aborted.commit, false);
     assert.deepEqual(aborted.partitions, [{ topic: 'ledger', partition: 0 }]);
     await assert.rejects(tz.commit(), (err: Error) => /fenced|epoch/i.test(`${err.name} ${err.message} ${(err as { type?: string }).type ?? ''}`), 'the zombie cannot commit');
-    const tf = await fresh.transaction();
     await tf.send({ topic: 'ledger', messages: [{ partition: 0, value: 'fresh' }] });
     await tf.commit();
+    for (let i = 0; i < 50 && (await stateOf('kjs-fence')) !== 'CompleteCommit'; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(markers.at(-1)!.commit, true);
     assert.ok(markers.at(-1)!.producerEpoch > aborted.producerEpoch - 1);
   });
