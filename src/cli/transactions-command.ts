@@ -116,7 +116,7 @@ export async function runTransactions(args: string[]): Promise<number> {
         const brokerId = intFlag(v['broker-id'], '--broker-id', { min: 0 });
         const rows = await describeProducers(client, topic, partition, brokerId);
         const header = ['ProducerId', 'ProducerEpoch', 'LatestCoordinatorEpoch', 'LastSequence', 'LastTimestamp', 'CurrentTransactionStartOffset'];
-        await out(kafkaTable(header, rows.map((p) => [p.producerId, p.producerEpoch, noneIfNegative(p.coordinatorEpoch), p.lastSequence, p.lastTimestamp, noneIfNegative(p.currentTxnStartOffset)])));
+        await out(kafkaTable(header, rows.map((p) => [p.producerId, p.producerEpoch, p.coordinatorEpoch, p.lastSequence, p.lastTimestamp, noneIfNegative(p.currentTxnStartOffset)])));
         return 0;
       }
       case 'abort': {
@@ -155,7 +155,7 @@ export async function runTransactions(args: string[]): Promise<number> {
         }
         const hanging = await findHangingTransactions(client, partitions, maxMinutes * 60_000);
         const header = ['Topic', 'Partition', 'ProducerId', 'ProducerEpoch', 'CoordinatorEpoch', 'StartOffset', 'LastTimestamp', 'Duration(min)'];
-        await out(kafkaTable(header, hanging.map((h) => [h.topic, h.partition, h.producerId, h.producerEpoch, noneIfNegative(h.coordinatorEpoch), h.startOffset, h.lastTimestamp, h.durationMinutes])));
+        await out(kafkaTable(header, hanging.map((h) => [h.topic, h.partition, h.producerId, h.producerEpoch, h.coordinatorEpoch, h.startOffset, h.lastTimestamp, h.durationMinutes])));
         return 0;
       }
     }
