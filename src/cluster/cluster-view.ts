@@ -8,6 +8,7 @@ import type { Listener } from '../config/listeners.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ElectionResult, OngoingReassignment, ReassignmentRequest, ReassignmentResult, TopicPartitionRef } from './controller.js';
 import type { ZkCluster } from './zk-cluster.js';
+import { LocalBrokerThrottles, type BrokerThrottles } from './replication-throttle.js';
 
 export interface ClusterEndpoint {
   readonly listenerName: string;
@@ -43,6 +44,8 @@ export type ReassignmentOutcome = readonly ReassignmentResult[] | 'not-controlle
 export interface ClusterView {
   /** False on a single node: no other broker can exist (the offsets topic's rules differ). */
   readonly clustered: boolean;
+  /** The dynamic replication throttle configs (replication-throttle.ts). */
+  readonly throttles: BrokerThrottles;
   /** The controller's broker id; -1 while there is none. */
   controllerId(): number;
   /** Live brokers, ordered by id, with every advertised endpoint. */
@@ -75,13 +78,16 @@ export function brokersOnListener(view: ClusterView, listenerName: string): { id
 /** One broker without ZooKeeper: the whole cluster, its own controller, the leader of every partition it has. */
 export class SingleNodeClusterView implements ClusterView {
   readonly clustered = false;
+  readonly throttles: BrokerThrottles;
 
   constructor(
     private readonly brokerId: number,
     private readonly rack: string | null,
     /** The advertised listeners with bound ports (known once the listeners are bound). */
     private readonly endpoints: () => readonly Listener[],
-  ) {}
+  ) {
+    this.throttles = new LocalBrokerThrottles(brokerId);
+  }
 
   controllerId(): number {
     return this.brokerId;
@@ -122,6 +128,10 @@ export class ZkClusterView implements ClusterView {
   readonly clustered = true;
 
   constructor(private readonly cluster: ZkCluster) {}
+
+  get throttles(): BrokerThrottles {
+    return this.cluster.throttles;
+  }
 
   controllerId(): number {
     return this.cluster.controllerId;

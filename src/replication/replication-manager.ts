@@ -16,6 +16,7 @@ import type { LeadershipRole, TopicService } from '../broker/topic-service.js';
 import type { ZkCluster } from '../cluster/zk-cluster.js';
 import { isZkError } from '../cluster/zk-client.js';
 import { encodeLeaderAndIsr, ZkPaths } from '../cluster/zk-data.js';
+import { FOLLOWER_THROTTLED_RATE, isThrottledReplica, ReplicationQuota } from '../cluster/replication-throttle.js';
 import type { Partition } from '../log/partition.js';
 import { ReplicaFetcher, type LeaderEndpoint, type ReplicaFetcherConfig } from './replica-fetcher.js';
 
@@ -49,6 +50,10 @@ export class ReplicationManager {
       partitionMaxBytes: v['replica.fetch.max.bytes'],
       backoffMs: v['replica.fetch.backoff.ms'],
       socketTimeoutMs: v['replica.socket.timeout.ms'],
+      quota: {
+        quota: new ReplicationQuota(() => cluster.throttles.rate(FOLLOWER_THROTTLED_RATE)),
+        throttled: (p) => isThrottledReplica(p.config.followerThrottledReplicas, p.index, config.brokerId),
+      },
     };
   }
 
