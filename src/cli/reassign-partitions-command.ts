@@ -96,6 +96,8 @@ interface Target {
   readonly topic: string;
   readonly partition: number;
   readonly replicas: number[];
+  /** Per replica its log directory, "any" when not known or not asked for. */
+  readonly logDirs?: string[];
 }
 
 /** A failure reported as Kafka's tool reports it: the message on stdout, exit status 1. */
@@ -173,6 +175,13 @@ function parseJson(text: string): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
+/**
+ * Partitions whose log_dirs named directories: Tidelog does not move replicas between log
+ * directories (AlterReplicaLogDirs), so these are ignored, with a note on stderr. Kafka 4.4's
+ * rollback JSON names the current directories, so a rollback file lands here.
+ */
+const ignoredLogDirs = new Set<string>();
+
 /** Kafka's parsePartitionReassignmentData (version 1): partitions in file order, duplicates kept for the checks. */
 function parseReassignmentJson(text: string): Target[] {
   const doc = parseJson(text);
@@ -189,7 +198,8 @@ function parseReassignmentJson(text: string): Target[] {
       if (!Array.isArray(e.log_dirs) || e.log_dirs.length !== replicas.length) {
         throw new Error(`Size of replicas list [${replicas.join(', ')}] is different from size of log dirs list ${JSON.stringify(e.log_dirs)} for partition ${tp(target)}`);
       }
-      if (e.log_dirs.some((d) => d !== 'any')) throw new Error(`Partition ${tp(target)}: log_dirs other than "any" (moves between log directories) are not supported`);
+      if (!e.log_dirs.every((d) => typeof d === 'string')) throw new Error(`Partition ${tp(target)}: log_dirs must be a list of strings`);
+      if (e.log_dirs.some((d) => d !== 'any')) ignoredLogDirs.add(tp(target));
     }
     return target;
   });
@@ -197,7 +207,7 @@ function parseReassignmentJson(text: string): Target[] {
 
 /** Kafka's formatAsReassignmentJson: sorted by topic and partition, every log dir "any". */
 export function formatAsReassignmentJson(parts: readonly Target[]): string {
-  const partitions = [...parts].sort(byPartition).map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas, log_dirs: p.replicas.map(() => 'any') }));
+  const partitions = [...parts].sort(byPartition).map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas, log_dirs: p.logDirs ?? p.replicas.map(() => 'any') }));
   return JSON.stringify({ version: 1, partitions });
 }
 
@@ -278,7 +288,8 @@ async function execute(client: KafkaClient, json: string, additional: boolean, t
   const current = await currentAssignment(client, targets.map((t) => t.topic));
   const missing = targets.filter((t) => !current.has(tp(t)));
   if (missing.length > 0) throw new Error(`org.apache.kafka.common.errors.UnknownTopicOrPartitionException: Unable to find partition: ${missing.map(tp).join(', ')}`);
-  const currentParts = targets.map((t) => current.get(tp(t))!);
+  if (ignoredLogDirs.size > 0) process.stderr.write(`log_dirs ignored for ${[...ignoredLogDirs].sort().join(',')}: Tidelog does not move replicas between log directories\n`);
+  const currentParts = await withLogDirs(client, targets.map((t) => current.get(tp(t))!));
   await out(`Current partition replica assignment\n\n${formatAsReassignmentJson(currentParts)}\n\nSave this to use as the --reassignment-json-file option during rollback\n`);
   if (throttle >= 0) {
     await out(`${YOU_MUST_RUN_VERIFY_PERIODICALLY_MESSAGE}\n`);
@@ -322,6 +333,25 @@ async function setThrottles(client: KafkaClient, ongoing: readonly Ongoing[], ta
     const r = await client.alterConfigs(RESOURCE_BROKER, String(b), { 'leader.replication.throttled.rate': String(rate), 'follower.replication.throttled.rate': String(rate) }, []);
     if (r.errorCode !== ErrorCode.NONE) throw new Error(`setting the replication throttle of broker ${b}: ${r.errorMessage ?? errorMessage(r.errorCode)}`);
   }
+}
+
+/**
+ * The current log directory of each replica (DescribeLogDirs of each broker), for the rollback
+ * JSON as Kafka 4.4's tool prints it; "any" where a broker does not say.
+ */
+async function withLogDirs(client: KafkaClient, parts: readonly Target[]): Promise<Target[]> {
+  const dirs = new Map<string, string>();
+  const brokers = [...new Set(parts.flatMap((p) => p.replicas))];
+  const topics = [...new Set(parts.map((p) => p.topic))].map((topic) => ({ topic, partitions: parts.filter((p) => p.topic === topic).map((p) => p.partition) }));
+  await Promise.all(brokers.map(async (b) => {
+    try {
+      const r = await client.describeLogDirs(b, topics);
+      for (const d of r.results) for (const t of d.topics) for (const p of t.partitions) if (!p.isFutureKey) dirs.set(`${b}/${t.name}-${p.partitionIndex}`, d.logDir);
+    } catch {
+      // An unreachable broker: "any" for its replicas.
+    }
+  }));
+  return parts.map((p) => ({ ...p, logDirs: p.replicas.map((b) => dirs.get(`${b}/${tp(p)}`) ?? 'any') }));
 }
 
 interface Ongoing {
