@@ -224,7 +224,19 @@ export class TopicService {
     for (const t of this.metadata.listTopics()) this.openPartitions(t);
     const known = new Set(this.metadata.listTopics().map((t) => t.name));
     for (const found of this.logs.findPartitionDirs()) {
-      if (!known.has(found.topic)) this.logger.warn({ dir: found.dir }, 'partition directory of an unknown topic left in place');
+      if (!known.has(found.topic)) {
+        this.logger.warn({ dir: found.dir }, 'partition directory of an unknown topic left in place');
+      } else if (this.placement && !this.partition(found.topic, found.partition)) {
+        // A stray replica: the partition was reassigned away (or the move to here cancelled)
+        // while this broker was down, so it never heard it should delete the log.
+        const replicas = this.metadata.getTopic(found.topic)?.partitions.find((a) => a.partition === found.partition)?.replicas ?? [];
+        try {
+          this.logs.deleteStrayPartitionDir(found.dir);
+          this.logger.warn({ dir: found.dir, replicas }, 'deleted the log of a stray replica (this broker is no longer assigned the partition)');
+        } catch (err) {
+          this.logger.error({ err, dir: found.dir }, 'could not delete the log of a stray replica');
+        }
+      }
     }
   }
 

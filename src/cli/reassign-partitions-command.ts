@@ -264,7 +264,7 @@ async function generate(client: KafkaClient, json: string, brokerList: string, r
     if (!r.ok) throw new Error(r.message);
     for (const [partition, replicas] of r.assignment) proposed.push({ topic, partition, replicas: [...replicas] });
   }
-  await out(`Current partition replica assignment\n${formatAsReassignmentJson([...current.values()])}\n\nProposed partition reassignment configuration\n${formatAsReassignmentJson(proposed)}\n`);
+  await out(`Current partition replica assignment\n${formatAsReassignmentJson(await withLogDirs(client, [...current.values()]))}\n\nProposed partition reassignment configuration\n${formatAsReassignmentJson(proposed)}\n`);
 }
 
 /** Kafka's parseExecuteAssignmentArgs checks. */
