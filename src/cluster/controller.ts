@@ -140,11 +140,7 @@ export class ClusterController implements ControllerListener {
     await this.enqueue('failover', async (c) => {
       for (const t of this.store.listTopics()) await this.initPartitions(c, t);
       await this.onlinePartitions(c, this.store.listTopics(), 'failover', true);
-      // Kafka's initializePartitionReassignments: what the previous controller started goes on.
-      for (const r of this.ongoingReassignments(null)) {
-        this.logger.info({ topic: r.topic, partition: r.partition, replicas: r.replicas, adding: r.addingReplicas, removing: r.removingReplicas }, 'resuming partition reassignment');
-        await this.reassign(c, r.topic, r.partition, targetReplicas({ replicas: r.replicas, adding: r.addingReplicas, removing: r.removingReplicas }));
-      }
+      await this.resumeReassignments(c);
     });
     if (this.context !== ctx) return;
     this.deletions = this.zk.watchChildren(ZkPaths.deleteTopics, (names) => {
@@ -188,6 +184,7 @@ export class ClusterController implements ControllerListener {
         const topics = this.store.listTopics();
         for (const t of topics) await this.initPartitions(c, t);
         await this.onlinePartitions(c, topics, 'recheck', true);
+        await this.resumeReassignments(c);
         if (this.failedInEvent) this.scheduleRecheck(c);
         else this.recheckDelayMs = RECHECK_DELAY_MS_MIN;
       });
@@ -404,6 +401,18 @@ export class ClusterController implements ControllerListener {
   }
 
   /**
+   * Kafka's initializePartitionReassignments, on failover and after a failed write: every
+   * reassignment in the topic znodes goes on from step A (a step already written is written
+   * again as it was), so nothing a previous controller or a failed event started is left.
+   */
+  private async resumeReassignments(ctx: ControllerContext): Promise<void> {
+    for (const r of this.ongoingReassignments(null)) {
+      this.logger.info({ topic: r.topic, partition: r.partition, replicas: r.replicas, adding: r.addingReplicas, removing: r.removingReplicas }, 'resuming partition reassignment');
+      await this.reassign(ctx, r.topic, r.partition, targetReplicas({ replicas: r.replicas, adding: r.addingReplicas, removing: r.removingReplicas }));
+    }
+  }
+
+  /**
    * AlterPartitionReassignments on the controller (Kafka's processApiPartitionReassignment):
    * each partition is validated, then step A runs (and step B at once if the target is already
    * in sync). Resolves once the steps are in ZooKeeper, with null when this broker is not (or
@@ -456,6 +465,8 @@ export class ClusterController implements ControllerListener {
     } catch (err) {
       if (isZkError(err, 'BAD_VERSION') && (err as { failedOp?: number }).failedOp === 0) throw new ControllerMovedError(ctx.epoch);
       this.logger.error({ err, topic, partition }, 'could not write the reassignment to the topic znode');
+      this.failedInEvent = true;
+      this.scheduleRecheck(ctx);
       return false;
     }
     const plan = planned as ReplicaAssignment;

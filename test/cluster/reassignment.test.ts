@@ -7,6 +7,7 @@
 // - a throttled move stays in progress (the new follower is held back by
 //   follower.replication.throttled.rate), --list shows RS, adding and removing, --cancel goes
 //   back to the original replicas (in RS order, as Kafka) and the added replica's log is deleted;
+// - the legacy path: /admin/reassign_partitions written directly, as tools before KIP-455 did;
 // - a controller failover in the middle of a throttled move: the new controller resumes it from
 //   the topic znode and completes it once the throttle is lifted.
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureKafkaLibs, runKafkaClass, type KafkaLibs } from '../../bench/kafka-dist.js';
 import { KafkaClient, RESOURCE_BROKER } from '../../src/client/kafka-client.js';
 import { ZkClient } from '../../src/cluster/zk-client.js';
-import { decodeTopicAssignment, ZkPaths } from '../../src/cluster/zk-data.js';
+import { decodeTopicAssignment, encodeLegacyReassignments, ZkPaths } from '../../src/cluster/zk-data.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { silentLogger } from '../../src/logger.js';
@@ -218,7 +219,21 @@ describe('partition reassignment on three brokers', { timeout: 300_000 }, () => 
     assert.equal(exec.stdout, 'Error: Unknown broker id 9\n');
   });
 
-  it('a controller failover in the middle: the new controller resumes the move from ZooKeeper and completes it', async () => {
+  it('the legacy path: a reassignment written to /admin/reassign_partitions is carried out and leaves the znode', async () => {
+    const topic = 'legacy';
+    await createOn(topic, [1, 2]);
+    const zk = await ZkClient.connect({ connect: cluster.connect, sessionTimeoutMs: 10_000, connectionTimeoutMs: 10_000, logger: silentLogger() });
+    try {
+      await zk.create(ZkPaths.reassignPartitions, encodeLegacyReassignments([{ topic, partition: 0, replicas: [3, 1] }]));
+      await replicasEverywhere(topic, [3, 1]);
+      await waitFor('/admin/reassign_partitions deleted once the move completed', async () => (await zk.getData(ZkPaths.reassignPartitions)) === null, { timeoutMs: 10_000, intervalMs: 100 });
+    } finally {
+      zk.close();
+    }
+    await waitFor('broker 2 deleted its log of legacy-0', () => !hasLog(2, topic), { timeoutMs: 10_000, intervalMs: 100 });
+  });
+
+  it('a controller failover in the middle: the new controller resumes the move from ZooKeeper and completes it', async (t) => {
     const topic = 'failover';
     await createOn(topic, [1, 2]);
     await fill(topic);
@@ -233,6 +248,7 @@ describe('partition reassignment on three brokers', { timeout: 300_000 }, () => 
       zk.close();
     }
     const controller = (await cluster.metadata(null)).controllerId;
+    t.diagnostic(`killing the controller, broker ${controller}`);
     await cluster.kill(controller);
     await waitFor('a new controller', async () => {
       const v = await cluster.metadata(null).catch(() => null);
