@@ -437,7 +437,7 @@ export class ClusterController implements ControllerListener {
       if (!isReassigning(current)) return result(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `No reassignment in progress for partition ${r.topic}-${r.partition}`);
       target = originReplicas(current);
     } else {
-      const invalid = invalidTarget(r.replicas, this.liveBrokerIds());
+      const invalid = invalidTarget(r.replicas, current, this.liveBrokerIds());
       if (invalid) return result(invalid.errorCode, invalid.errorMessage);
       target = r.replicas;
     }

@@ -54,15 +54,17 @@ export function sameAssignment(a: ReplicaAssignment, b: ReplicaAssignment): bool
 
 /**
  * A target the controller refuses, with Kafka's error and message (ZooKeeper-mode
- * KafkaController.maybeTriggerPartitionReassignment and AdminZkClient.validateReplicaAssignment):
- * empty, a broker twice, or a broker that is not registered.
+ * KafkaController.validateReassignment): empty, a broker twice, a negative id, or a replica to
+ * add on a broker that is not registered (replicas already assigned may be down).
  */
-export function invalidTarget(target: readonly number[], registered: ReadonlySet<number>): { errorCode: number; errorMessage: string } | null {
+export function invalidTarget(target: readonly number[], current: ReplicaAssignment, registered: ReadonlySet<number>): { errorCode: number; errorMessage: string } | null {
   if (target.length === 0) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: 'Empty replica list specified in partition reassignment.' };
   if (new Set(target).size !== target.length) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `Duplicate replica ids in partition reassignment replica list: ${target.join(',')}` };
   if (target.some((r) => !Number.isInteger(r) || r < 0)) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `Invalid broker id in replica list: ${target.join(',')}` };
-  const unknown = target.filter((r) => !registered.has(r));
-  if (unknown.length > 0) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `Replica assignment has brokers that are not alive. Replica list: ${target.join(',')}, live broker list: ${[...registered].sort((x, y) => x - y).join(',')}` };
+  const adding = reassignTo(current, target).adding;
+  if (adding.some((r) => !registered.has(r))) {
+    return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `Replica assignment has brokers that are not alive. Replica list: ${adding.join(',')}, live broker list: ${[...registered].sort((x, y) => x - y).join(',')}` };
+  }
   return null;
 }
 

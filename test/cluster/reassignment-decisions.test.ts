@@ -41,12 +41,15 @@ describe('ReplicaAssignment (Kafka\'s reassignTo)', () => {
     assert.ok(!isReassigning(back));
   });
 
-  it('refuses an empty target, duplicates and unregistered brokers with INVALID_REPLICA_ASSIGNMENT', () => {
+  it('refuses an empty target, duplicates and replicas to add on unregistered brokers with INVALID_REPLICA_ASSIGNMENT', () => {
     const registered = live(1, 2, 3);
-    assert.equal(invalidTarget([], registered)?.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
-    assert.equal(invalidTarget([1, 1], registered)?.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
-    assert.match(invalidTarget([1, 9], registered)!.errorMessage, /not alive.*Replica list: 1,9, live broker list: 1,2,3/);
-    assert.equal(invalidTarget([3, 1], registered), null);
+    const current = { replicas: [1, 4], adding: [], removing: [] };
+    assert.equal(invalidTarget([], current, registered)?.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    assert.equal(invalidTarget([1, 1], current, registered)?.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    assert.equal(invalidTarget([1, -2], current, registered)?.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    assert.match(invalidTarget([1, 9], current, registered)!.errorMessage, /not alive.*Replica list: 9, live broker list: 1,2,3/);
+    assert.equal(invalidTarget([3, 1], current, registered), null);
+    assert.equal(invalidTarget([4, 3], current, registered), null, 'a replica already assigned (broker 4, down) may stay');
   });
 });
 
