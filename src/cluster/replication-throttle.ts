@@ -33,14 +33,6 @@ export function isThrottledReplica(list: readonly string[], partition: number, b
   return list.some((e) => e.trim() === '*' || e.trim() === `${partition}:${brokerId}`);
 }
 
-/** Kafka's ThrottledReplicaListValidator: "*" or a list of partition:broker. */
-export function throttledReplicasInvalid(value: string): string | null {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 1 && items[0] === '*') return null;
-  if (items.every((s) => /^\d+:\d+$/.test(s))) return null;
-  return `Value must be a list of replicas in the form [PartitionId]:[BrokerId] or the single wildcard character * (got '${value}')`;
-}
-
 /**
  * A byte rate limit, as a token bucket refilled at `rate()` bytes per second holding at most one
  * second's worth: exceeded while in debt. A fetch is never cut; the bytes it brought are paid
