@@ -277,4 +277,9 @@ describe('partition reassignment on three brokers', { timeout: 300_000 }, () => 
     const consumed = await consumePartition(cluster, topic, 0, 30_000);
     assert.equal(consumed.records.length, SLOW_RECORDS, 'every record is still there');
   });
+
+  it('no broker logged an error through all of it', () => {
+    const errors = [...cluster.brokers].flatMap(([id, b]) => b.logLines.filter((l) => /"level":(50|60)/.test(l)).map((l) => `broker ${id}: ${l.slice(0, 300)}`));
+    assert.deepEqual(errors, []);
+  });
 });
