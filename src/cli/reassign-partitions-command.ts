@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { RESOURCE_BROKER, RESOURCE_TOPIC, type KafkaClient } from '../client/kafka-client.js';
 import { assignReplicasToBrokers } from '../cluster/replica-assignment.js';
 import { ErrorCode, errorMessage } from '../protocol/errors.js';
-import { connectClient, intFlag, out, parseFlags } from './common.js';
+import { connectClient, out, parseFlags } from './common.js';
 import { UsageError } from './usage-error.js';
 
 const HELP = `Usage: tidelog reassign-partitions --bootstrap-server HOST:PORT ACTION [options]
@@ -120,21 +120,25 @@ export async function runReassignPartitions(args: string[]): Promise<number> {
     if (!REQUIRED[action].includes(name) && !PERMITTED[action].includes(name)) throw new UsageError(`Option "[${name}]" can't be used with action "[${action}]"`);
   }
   if (v['replica-alter-log-dirs-throttle'] !== undefined) throw new UsageError('--replica-alter-log-dirs-throttle: log directory moves are not supported');
+  const throttle = v.throttle === undefined ? -1 : Number(v.throttle);
+  if (!Number.isSafeInteger(throttle) || throttle < -1) throw new UsageError(`--throttle expects bytes per second (or -1), got '${String(v.throttle)}'`);
 
+  // The files first: a mistake in a path is the user's, whatever the cluster says.
+  const jsonText = action === 'list' ? '' : readText((action === 'generate' ? v['topics-to-move-json-file'] : v['reassignment-json-file']) as string);
   const client = await connectClient({ 'bootstrap-server': v['bootstrap-server'] as string, 'command-config': v['command-config'] as string | undefined }, 'reassign-partitions-tool');
   try {
     switch (action) {
       case 'generate':
-        await generate(client, readText(v['topics-to-move-json-file'] as string), v['broker-list'] as string, v['disable-rack-aware'] !== true);
+        await generate(client, jsonText, v['broker-list'] as string, v['disable-rack-aware'] !== true);
         break;
       case 'execute':
-        await execute(client, readText(v['reassignment-json-file'] as string), v.additional === true, intFlag(v.throttle as string | undefined, '--throttle') ?? -1);
+        await execute(client, jsonText, v.additional === true, throttle);
         break;
       case 'verify':
-        await verify(client, readText(v['reassignment-json-file'] as string), v['preserve-throttles'] === true);
+        await verify(client, jsonText, v['preserve-throttles'] === true);
         break;
       case 'cancel':
-        await cancel(client, readText(v['reassignment-json-file'] as string), v['preserve-throttles'] === true);
+        await cancel(client, jsonText, v['preserve-throttles'] === true);
         break;
       case 'list':
         await out(`${await currentReassignmentsText(client)}\n`);
