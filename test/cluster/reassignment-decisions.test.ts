@@ -29,6 +29,14 @@ describe('ReplicaAssignment (Kafka\'s reassignTo)', () => {
     assert.ok(isReassigning(a));
   });
 
+  it('more replicas, fewer replicas, another order', () => {
+    assert.deepEqual(reassignTo({ replicas: [1, 2], adding: [], removing: [] }, [1, 2, 3]), { replicas: [1, 2, 3], adding: [3], removing: [] });
+    assert.deepEqual(reassignTo({ replicas: [1, 2], adding: [], removing: [] }, [1]), { replicas: [1, 2], adding: [], removing: [2] });
+    const reordered = reassignTo({ replicas: [1, 2], adding: [], removing: [] }, [2, 1]);
+    assert.deepEqual(reordered, { replicas: [2, 1], adding: [], removing: [] });
+    assert.ok(!isReassigning(reordered), 'a new order alone moves no data: written at once');
+  });
+
   it('a new target during a move starts from the original replicas, not the moving set', () => {
     const moving = { replicas: [2, 3, 1], adding: [3], removing: [1] };
     assert.deepEqual(reassignTo(moving, [4, 1]), { replicas: [4, 1, 2], adding: [4], removing: [2] });
