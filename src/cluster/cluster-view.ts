@@ -162,6 +162,6 @@ export class ZkClusterView implements ClusterView {
 
   async listPartitionReassignments(requested: readonly TopicPartitionRef[] | null): Promise<readonly OngoingReassignment[] | 'not-controller'> {
     if (!this.cluster.controller.active) return 'not-controller';
-    return this.cluster.controller.ongoingReassignments(requested);
+    return (await this.cluster.controller.listReassignments(requested)) ?? 'not-controller';
   }
 }

@@ -401,6 +401,15 @@ export class ClusterController implements ControllerListener {
   }
 
   /**
+   * ListPartitionReassignments on the controller, after the events queued before it (an
+   * AlterPartitionReassignments just answered is listed); null when this broker is not the
+   * controller.
+   */
+  async listReassignments(partitions: readonly TopicPartitionRef[] | null): Promise<OngoingReassignment[] | null> {
+    return (await this.enqueue('listPartitionReassignments', async () => this.ongoingReassignments(partitions))) ?? null;
+  }
+
+  /**
    * Kafka's initializePartitionReassignments, on failover and after a failed write: every
    * reassignment in the topic znodes goes on from step A (a step already written is written
    * again as it was), so nothing a previous controller or a failed event started is left.
