@@ -95,6 +95,7 @@ export class TopicService {
       } catch (err) {
         this.logger.error({ err, topic: t.name }, 'could not open the logs of a topic');
       }
+      if (this.placement) this.applyReassignment(t);
       const effective = this.topicConfig(t);
       for (const p of this.partitionsOf(t.name)) if (p && JSON.stringify(p.config) !== JSON.stringify(effective)) p.updateConfig(effective);
     } else if (change.kind === 'topicDeleted') {
@@ -105,6 +106,38 @@ export class TopicService {
     } else if (change.kind === 'partitionState') {
       const p = this.partition(change.topic, change.partition);
       if (p) this.applyLeadership(p);
+    }
+  }
+
+  /**
+   * The assignment of partitions this broker holds changed (a reassignment, KIP-455): a
+   * replica still assigned learns the new replica set (as leader it starts tracking added
+   * followers); one no longer assigned (the controller completed a move away from this broker,
+   * or cancelled one to it) stops following, as Kafka's StopReplica with deletion, and its log
+   * is deleted.
+   */
+  private applyReassignment(t: TopicMetadata): void {
+    const list = this.partitions.get(t.name);
+    if (!list) return;
+    for (const p of list) {
+      if (!p) continue;
+      const a = t.partitions.find((x) => x.partition === p.index);
+      if (!a) continue;
+      if (a.replicas.includes(this.config.brokerId)) {
+        if (a.replicas.join() !== p.replicas.join()) p.assignReplicas(a.replicas);
+        continue;
+      }
+      delete list[p.index];
+      if (p.leaderId !== -1 || p.isLeader) {
+        p.becomeFollower(-1, p.leaderEpoch, p.isr, p.replicas);
+      }
+      this.emitLeadership(p, 'offline');
+      try {
+        this.logs.deletePartition(p.topic, p.index);
+        this.logger.info({ topic: p.topic, partition: p.index, replicas: a.replicas }, 'no longer a replica (reassigned): deleted the local log');
+      } catch (err) {
+        this.logger.error({ err, topic: p.topic, partition: p.index }, 'could not delete the log of a replica reassigned away');
+      }
     }
   }
 
@@ -191,7 +224,19 @@ export class TopicService {
     for (const t of this.metadata.listTopics()) this.openPartitions(t);
     const known = new Set(this.metadata.listTopics().map((t) => t.name));
     for (const found of this.logs.findPartitionDirs()) {
-      if (!known.has(found.topic)) this.logger.warn({ dir: found.dir }, 'partition directory of an unknown topic left in place');
+      if (!known.has(found.topic)) {
+        this.logger.warn({ dir: found.dir }, 'partition directory of an unknown topic left in place');
+      } else if (this.placement && !this.partition(found.topic, found.partition)) {
+        // A stray replica: the partition was reassigned away (or the move to here cancelled)
+        // while this broker was down, so it never heard it should delete the log.
+        const replicas = this.metadata.getTopic(found.topic)?.partitions.find((a) => a.partition === found.partition)?.replicas ?? [];
+        try {
+          this.logs.deleteStrayPartitionDir(found.dir);
+          this.logger.warn({ dir: found.dir, replicas }, 'deleted the log of a stray replica (this broker is no longer assigned the partition)');
+        } catch (err) {
+          this.logger.error({ err, dir: found.dir }, 'could not delete the log of a stray replica');
+        }
+      }
     }
   }
 

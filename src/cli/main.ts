@@ -18,6 +18,7 @@ Commands:
   get-offsets        Print partition offsets (earliest, latest, max-timestamp, or by time)
   delete-records     Delete the records of partitions below an offset
   leader-election    Elect preferred (or unclean) partition leaders
+  reassign-partitions  Move partitions between brokers: generate, execute, verify, cancel, list (throttled)
   log-dirs           Describe brokers' log directories (partition sizes) as JSON
   broker-api-versions  Print the API versions each broker serves
   cluster            Cluster info: id, brokers, topics (tidelog cluster info)
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'get-offsets': async () => (await import('./get-offsets-command.js')).runGetOffsets,
   'delete-records': async () => (await import('./delete-records-command.js')).runDeleteRecords,
   'leader-election': async () => (await import('./leader-election-command.js')).runLeaderElection,
+  'reassign-partitions': async () => (await import('./reassign-partitions-command.js')).runReassignPartitions,
   'log-dirs': async () => (await import('./log-dirs-command.js')).runLogDirs,
   'broker-api-versions': async () => (await import('./broker-api-versions-command.js')).runBrokerApiVersions,
   cluster: async () => (await import('./cluster-command.js')).runCluster,

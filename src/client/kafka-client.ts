@@ -502,6 +502,55 @@ export class KafkaClient {
     };
   }
 
+  /**
+   * A request the controller must answer: sent to the controller Metadata names, and again
+   * after a fresh Metadata when the answer is NOT_CONTROLLER (a failover), as Kafka's admin
+   * client does, until the request timeout.
+   */
+  private async onController<T extends { errorCode: number }>(send: (conn: BrokerConnection) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.requestTimeoutMs;
+    for (;;) {
+      const answer = await send(await this.controller());
+      if (answer.errorCode !== ErrorCode.NOT_CONTROLLER || Date.now() > deadline) return answer;
+      await sleep(100);
+      await this.metadata([]);
+    }
+  }
+
+  /** AlterPartitionReassignments (KIP-455): per partition the target replicas, or null to cancel. */
+  async alterPartitionReassignments(partitions: readonly { topic: string; partition: number; replicas: readonly number[] | null }[]): Promise<{ errorCode: number; errorMessage: string | null; results: { topic: string; partition: number; errorCode: number; errorMessage: string | null }[] }> {
+    const byTopic = new Map<string, { partitionIndex: number; replicas: number[] | null }[]>();
+    for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partitionIndex: p.partition, replicas: p.replicas === null ? null : [...p.replicas] }]);
+    const res = await this.onController(async (conn) => {
+      conn.version(ApiKey.AlterPartitionReassignments, 0, 0, 'AlterPartitionReassignments');
+      return conn.send(ApiKey.AlterPartitionReassignments, 0, { timeoutMs: this.requestTimeoutMs, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) });
+    });
+    return {
+      errorCode: res.errorCode,
+      errorMessage: res.errorMessage,
+      results: res.responses.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode, errorMessage: p.errorMessage }))),
+    };
+  }
+
+  /** ListPartitionReassignments (KIP-455): the ongoing ones, of the partitions given or all (null). */
+  async listPartitionReassignments(partitions: readonly { topic: string; partition: number }[] | null): Promise<{ errorCode: number; errorMessage: string | null; reassignments: { topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }[] }> {
+    let topics: { name: string; partitionIndexes: number[] }[] | null = null;
+    if (partitions !== null) {
+      const byTopic = new Map<string, number[]>();
+      for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+      topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    }
+    const res = await this.onController(async (conn) => {
+      conn.version(ApiKey.ListPartitionReassignments, 0, 0, 'ListPartitionReassignments');
+      return conn.send(ApiKey.ListPartitionReassignments, 0, { timeoutMs: this.requestTimeoutMs, topics });
+    });
+    return {
+      errorCode: res.errorCode,
+      errorMessage: res.errorMessage,
+      reassignments: res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: [...p.replicas], addingReplicas: [...p.addingReplicas], removingReplicas: [...p.removingReplicas] }))),
+    };
+  }
+
   /** DescribeLogDirs of one broker (topics null = every partition). */
   async describeLogDirs(nodeId: number, topics: readonly { topic: string; partitions: readonly number[] }[] | null): Promise<Response<typeof ApiKey.DescribeLogDirs>> {
     const conn = await this.broker(nodeId);

@@ -6,8 +6,9 @@
 // branch on which one they have.
 import type { Listener } from '../config/listeners.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { ElectionResult, TopicPartitionRef } from './controller.js';
+import type { ElectionResult, OngoingReassignment, ReassignmentRequest, ReassignmentResult, TopicPartitionRef } from './controller.js';
 import type { ZkCluster } from './zk-cluster.js';
+import { LocalBrokerThrottles, type BrokerThrottles } from './replication-throttle.js';
 
 export interface ClusterEndpoint {
   readonly listenerName: string;
@@ -37,9 +38,14 @@ export interface KnownPartitions {
 /** What an ElectLeaders request came to: per partition results, or "ask the controller". */
 export type ElectionOutcome = readonly ElectionResult[] | 'not-controller';
 
+/** What AlterPartitionReassignments came to: per partition results, or "ask the controller". */
+export type ReassignmentOutcome = readonly ReassignmentResult[] | 'not-controller';
+
 export interface ClusterView {
   /** False on a single node: no other broker can exist (the offsets topic's rules differ). */
   readonly clustered: boolean;
+  /** The dynamic replication throttle configs (replication-throttle.ts). */
+  readonly throttles: BrokerThrottles;
   /** The controller's broker id; -1 while there is none. */
   controllerId(): number;
   /** Live brokers, ordered by id, with every advertised endpoint. */
@@ -55,6 +61,10 @@ export interface ClusterView {
    * own view of which partitions exist.
    */
   electLeaders(electionType: number, requested: readonly TopicPartitionRef[] | null, topics: KnownPartitions): Promise<ElectionOutcome>;
+  /** AlterPartitionReassignments (KIP-455): start (replicas) or cancel (null) reassignments, on the controller. */
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[], topics: KnownPartitions): Promise<ReassignmentOutcome>;
+  /** ListPartitionReassignments (KIP-455): the ongoing ones, of `requested` or all (null), on the controller. */
+  listPartitionReassignments(requested: readonly TopicPartitionRef[] | null): Promise<readonly OngoingReassignment[] | 'not-controller'>;
 }
 
 /** The live brokers' endpoints on one listener (brokers without that listener are left out, as Kafka does). */
@@ -68,13 +78,16 @@ export function brokersOnListener(view: ClusterView, listenerName: string): { id
 /** One broker without ZooKeeper: the whole cluster, its own controller, the leader of every partition it has. */
 export class SingleNodeClusterView implements ClusterView {
   readonly clustered = false;
+  readonly throttles: BrokerThrottles;
 
   constructor(
     private readonly brokerId: number,
     private readonly rack: string | null,
     /** The advertised listeners with bound ports (known once the listeners are bound). */
     private readonly endpoints: () => readonly Listener[],
-  ) {}
+  ) {
+    this.throttles = new LocalBrokerThrottles(brokerId);
+  }
 
   controllerId(): number {
     return this.brokerId;
@@ -93,6 +106,21 @@ export class SingleNodeClusterView implements ClusterView {
     if (requested === null) return [];
     return requested.map((p) => ({ ...p, errorCode: topics.exists(p) ? ErrorCode.ELECTION_NOT_NEEDED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null }));
   }
+
+  /** Every replica is this broker: the only valid target is [this broker], already in place; nothing is ever in progress. */
+  async alterPartitionReassignments(requests: readonly ReassignmentRequest[], topics: KnownPartitions): Promise<ReassignmentOutcome> {
+    return requests.map((r): ReassignmentResult => {
+      const p = { topic: r.topic, partition: r.partition };
+      if (!topics.exists(p)) return { ...p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Unable to find partition ${r.topic}-${r.partition}` };
+      if (r.replicas === null) return { ...p, errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: `No reassignment in progress for partition ${r.topic}-${r.partition}` };
+      if (r.replicas.length === 1 && r.replicas[0] === this.brokerId) return { ...p, errorCode: ErrorCode.NONE, errorMessage: null };
+      return { ...p, errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `Replica assignment has brokers that are not alive. Replica list: ${r.replicas.join(',')}, live broker list: ${this.brokerId}` };
+    });
+  }
+
+  async listPartitionReassignments(): Promise<readonly OngoingReassignment[]> {
+    return [];
+  }
 }
 
 /** A broker of a ZooKeeper cluster: registrations, controller and partition state from the znodes. */
@@ -100,6 +128,10 @@ export class ZkClusterView implements ClusterView {
   readonly clustered = true;
 
   constructor(private readonly cluster: ZkCluster) {}
+
+  get throttles(): BrokerThrottles {
+    return this.cluster.throttles;
+  }
 
   controllerId(): number {
     return this.cluster.controllerId;
@@ -120,5 +152,16 @@ export class ZkClusterView implements ClusterView {
   async electLeaders(electionType: number, requested: readonly TopicPartitionRef[] | null): Promise<ElectionOutcome> {
     if (!this.cluster.controller.active) return 'not-controller';
     return (await this.cluster.controller.electLeaders(electionType, requested)) ?? 'not-controller';
+  }
+
+  /** On the active controller only, as Kafka's ZooKeeper-mode controller (clients send it there). */
+  async alterPartitionReassignments(requests: readonly ReassignmentRequest[]): Promise<ReassignmentOutcome> {
+    if (!this.cluster.controller.active) return 'not-controller';
+    return (await this.cluster.controller.alterReassignments(requests)) ?? 'not-controller';
+  }
+
+  async listPartitionReassignments(requested: readonly TopicPartitionRef[] | null): Promise<readonly OngoingReassignment[] | 'not-controller'> {
+    if (!this.cluster.controller.active) return 'not-controller';
+    return (await this.cluster.controller.listReassignments(requested)) ?? 'not-controller';
   }
 }

@@ -15,6 +15,10 @@
 // - Preferred leader election: the auto rebalance (auto.leader.rebalance.enable,
 //   leader.imbalance.*) and ElectLeaders (electLeaders below, preferred or unclean).
 // - Topic deletion requested in /admin/delete_topics.
+// - Partition reassignment (KIP-455, reassignment.ts): AlterPartitionReassignments and the
+//   legacy /admin/reassign_partitions start or cancel one; its state lives in the topic
+//   znode (adding_replicas, removing_replicas), so a new controller resumes it on failover;
+//   it completes when the partition's ISR (a watched state znode) holds every target replica.
 // - A write that fails (ZooKeeper unreachable for a moment, a state changed under us too
 //   often) is not a lost decision: every partition is checked again a little later.
 // Controlled shutdown needs nothing here: a stopping broker deregisters first (zk-cluster.ts),
@@ -29,7 +33,19 @@ import { imbalancedPartitions, onlinePartitionDecision, preferredLeaderDecision,
 import { ControllerMovedError, updatePartitionState, type UpdateOutcome } from './partition-state-machine.js';
 import { isZkError, type Subscription, type ZkClient } from './zk-client.js';
 import type { ZkMetadataStore } from './zk-metadata-store.js';
-import { encodeLeaderAndIsr, type LeaderAndIsr, ZkPaths } from './zk-data.js';
+import { decodeLegacyReassignments, encodeLeaderAndIsr, encodeLegacyReassignments, type LeaderAndIsr, type TopicAssignmentZNode, ZkPaths } from './zk-data.js';
+import {
+  invalidTarget,
+  isReassigning,
+  originReplicas,
+  reassignmentCompleteDecision,
+  reassignmentStartDecision,
+  reassignTo,
+  sameAssignment,
+  targetInSync,
+  targetReplicas,
+  type ReplicaAssignment,
+} from './reassignment.js';
 
 /** Kafka schedules the first auto rebalance check this long after failover. */
 const FIRST_REBALANCE_CHECK_DELAY_MS = 5_000;
@@ -50,9 +66,27 @@ export interface ElectionResult extends TopicPartitionRef {
   readonly errorMessage: string | null;
 }
 
+/** One partition of AlterPartitionReassignments: the target replicas, or null to cancel. */
+export interface ReassignmentRequest extends TopicPartitionRef {
+  readonly replicas: readonly number[] | null;
+}
+
+export interface ReassignmentResult extends TopicPartitionRef {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+/** ListPartitionReassignments: an ongoing reassignment as the topic znode holds it. */
+export interface OngoingReassignment extends TopicPartitionRef {
+  readonly replicas: readonly number[];
+  readonly addingReplicas: readonly number[];
+  readonly removingReplicas: readonly number[];
+}
+
 export class ClusterController implements ControllerListener {
   private context: ControllerContext | null = null;
   private deletions: Subscription | null = null;
+  private legacyReassignments: Subscription | null = null;
   private rebalanceTimer: NodeJS.Timeout | null = null;
   private recheckTimer: NodeJS.Timeout | null = null;
   private recheckDelayMs = RECHECK_DELAY_MS_MIN;
@@ -106,12 +140,17 @@ export class ClusterController implements ControllerListener {
     await this.enqueue('failover', async (c) => {
       for (const t of this.store.listTopics()) await this.initPartitions(c, t);
       await this.onlinePartitions(c, this.store.listTopics(), 'failover', true);
+      await this.resumeReassignments(c);
     });
     if (this.context !== ctx) return;
     this.deletions = this.zk.watchChildren(ZkPaths.deleteTopics, (names) => {
       for (const name of names ?? []) void this.enqueue('deleteTopic', () => this.deleteTopic(name));
     });
     await this.deletions.ready;
+    this.legacyReassignments = this.zk.watchData(ZkPaths.reassignPartitions, (value) => {
+      if (value) void this.enqueue('legacyReassignment', (c) => this.onLegacyReassignments(c, value.data));
+    });
+    await this.legacyReassignments.ready;
     if (this.config.values['auto.leader.rebalance.enable']) this.scheduleRebalance(ctx, FIRST_REBALANCE_CHECK_DELAY_MS);
   }
 
@@ -123,6 +162,8 @@ export class ClusterController implements ControllerListener {
     this.context = null;
     this.deletions?.close();
     this.deletions = null;
+    this.legacyReassignments?.close();
+    this.legacyReassignments = null;
     if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
     this.rebalanceTimer = null;
     if (this.recheckTimer) clearTimeout(this.recheckTimer);
@@ -143,6 +184,7 @@ export class ClusterController implements ControllerListener {
         const topics = this.store.listTopics();
         for (const t of topics) await this.initPartitions(c, t);
         await this.onlinePartitions(c, topics, 'recheck', true);
+        await this.resumeReassignments(c);
         if (this.failedInEvent) this.scheduleRecheck(c);
         else this.recheckDelayMs = RECHECK_DELAY_MS_MIN;
       });
@@ -166,7 +208,15 @@ export class ClusterController implements ControllerListener {
         const topics = this.store.listTopics();
         for (const t of topics) await this.initPartitions(c, t);
         await this.onlinePartitions(c, topics, 'brokerChange', false);
+        // A target replica that could not lead may be back.
+        for (const r of this.ongoingReassignments(null)) await this.maybeCompleteReassignment(c, r.topic, r.partition);
       });
+    } else if (change.kind === 'partitionState') {
+      // Kafka's PartitionReassignmentIsrChangeHandler: the ISR of a moving partition changed.
+      const a = this.assignmentOf(change.topic, change.partition);
+      const state = this.store.partitionState(change.topic, change.partition);
+      if (!a || !isReassigning(a) || !state || !targetInSync(state.isr, targetReplicas(a))) return;
+      void this.enqueue('reassignmentIsrChange', (c) => this.maybeCompleteReassignment(c, change.topic, change.partition));
     }
   }
 
@@ -322,6 +372,194 @@ export class ClusterController implements ControllerListener {
     return fail(notAvailable, `Failed to elect leader for partition ${w.topic}-${w.partition} under strategy ${strategy}`);
   }
 
+  // ---------------------------------------------------------------- partition reassignment
+
+  private assignmentOf(topic: string, partition: number): ReplicaAssignment | undefined {
+    const a = this.store.getTopic(topic)?.partitions.find((x) => x.partition === partition);
+    if (!a) return undefined;
+    return { replicas: a.replicas, adding: a.addingReplicas ?? [], removing: a.removingReplicas ?? [] };
+  }
+
+  /** The ongoing reassignments (of `partitions`, or all), from the topic znodes as watched. */
+  ongoingReassignments(partitions: readonly TopicPartitionRef[] | null): OngoingReassignment[] {
+    const out: OngoingReassignment[] = [];
+    if (partitions === null) {
+      for (const t of this.store.listTopics()) {
+        for (const a of t.partitions) {
+          if ((a.addingReplicas?.length ?? 0) > 0 || (a.removingReplicas?.length ?? 0) > 0) {
+            out.push({ topic: t.name, partition: a.partition, replicas: a.replicas, addingReplicas: a.addingReplicas ?? [], removingReplicas: a.removingReplicas ?? [] });
+          }
+        }
+      }
+      return out;
+    }
+    for (const p of dedupe(partitions)) {
+      const a = this.assignmentOf(p.topic, p.partition);
+      if (a && isReassigning(a)) out.push({ ...p, replicas: a.replicas, addingReplicas: a.adding, removingReplicas: a.removing });
+    }
+    return out;
+  }
+
+  /**
+   * ListPartitionReassignments on the controller, after the events queued before it (an
+   * AlterPartitionReassignments just answered is listed); null when this broker is not the
+   * controller.
+   */
+  async listReassignments(partitions: readonly TopicPartitionRef[] | null): Promise<OngoingReassignment[] | null> {
+    return (await this.enqueue('listPartitionReassignments', async () => this.ongoingReassignments(partitions))) ?? null;
+  }
+
+  /**
+   * Kafka's initializePartitionReassignments, on failover and after a failed write: every
+   * reassignment in the topic znodes goes on from step A (a step already written is written
+   * again as it was), so nothing a previous controller or a failed event started is left.
+   */
+  private async resumeReassignments(ctx: ControllerContext): Promise<void> {
+    for (const r of this.ongoingReassignments(null)) {
+      this.logger.info({ topic: r.topic, partition: r.partition, replicas: r.replicas, adding: r.addingReplicas, removing: r.removingReplicas }, 'resuming partition reassignment');
+      await this.reassign(ctx, r.topic, r.partition, targetReplicas({ replicas: r.replicas, adding: r.addingReplicas, removing: r.removingReplicas }));
+    }
+  }
+
+  /**
+   * AlterPartitionReassignments on the controller (Kafka's processApiPartitionReassignment):
+   * each partition is validated, then step A runs (and step B at once if the target is already
+   * in sync). Resolves once the steps are in ZooKeeper, with null when this broker is not (or
+   * stops being) the controller.
+   */
+  async alterReassignments(requests: readonly ReassignmentRequest[]): Promise<ReassignmentResult[] | null> {
+    const results = await this.enqueue('alterPartitionReassignments', async (ctx) => {
+      const deleting = new Set((await this.zk.getChildren(ZkPaths.deleteTopics)) ?? []);
+      const out: ReassignmentResult[] = [];
+      for (const r of requests) out.push(await this.alterOne(ctx, r, deleting));
+      return out;
+    });
+    return results ?? null;
+  }
+
+  private async alterOne(ctx: ControllerContext, r: ReassignmentRequest, deleting: ReadonlySet<string>): Promise<ReassignmentResult> {
+    const result = (errorCode: number, errorMessage: string | null = null): ReassignmentResult => ({ topic: r.topic, partition: r.partition, errorCode, errorMessage });
+    const current = this.assignmentOf(r.topic, r.partition);
+    if (!current || deleting.has(r.topic)) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unable to find partition ${r.topic}-${r.partition}`);
+    let target: readonly number[];
+    if (r.replicas === null) {
+      if (!isReassigning(current)) return result(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, `No reassignment in progress for partition ${r.topic}-${r.partition}`);
+      target = originReplicas(current);
+    } else {
+      const invalid = invalidTarget(r.replicas, current, this.liveBrokerIds());
+      if (invalid) return result(invalid.errorCode, invalid.errorMessage);
+      target = r.replicas;
+    }
+    const ok = await this.reassign(ctx, r.topic, r.partition, target);
+    return ok ? result(ErrorCode.NONE) : result(ErrorCode.UNKNOWN_SERVER_ERROR, 'The controller could not write the reassignment to ZooKeeper');
+  }
+
+  /**
+   * Step A (and B when the target is in sync already), also used to resume on failover: RS,
+   * AR, RR in the topic znode, then a leader epoch bump within RS. False when a write failed
+   * (a recheck is scheduled; the topic znode says what was done).
+   */
+  private async reassign(ctx: ControllerContext, topic: string, partition: number, target: readonly number[]): Promise<boolean> {
+    let planned: ReplicaAssignment | null = null;
+    try {
+      const written = await this.store.updateAssignment(topic, (cur) => {
+        const rs = cur.partitions.get(partition);
+        if (!rs) return null;
+        const current = { replicas: rs, adding: cur.adding.get(partition) ?? [], removing: cur.removing.get(partition) ?? [] };
+        const next = reassignTo(current, target);
+        planned = next;
+        return sameAssignment(current, next) ? cur : withPartition(cur, partition, next);
+      }, this.fence(ctx));
+      if (!written || planned === null) return false;
+    } catch (err) {
+      if (isZkError(err, 'BAD_VERSION') && (err as { failedOp?: number }).failedOp === 0) throw new ControllerMovedError(ctx.epoch);
+      this.logger.error({ err, topic, partition }, 'could not write the reassignment to the topic znode');
+      this.failedInEvent = true;
+      this.scheduleRecheck(ctx);
+      return false;
+    }
+    const plan = planned as ReplicaAssignment;
+    this.logger.info({ topic, partition, replicas: plan.replicas, adding: plan.adding, removing: plan.removing, target }, isReassigning(plan) ? 'partition reassignment started' : 'partition reassignment: nothing to move');
+    const outcome = await this.changeState(ctx, topic, partition, 'reassignment', (current) => reassignmentStartDecision(current, plan.replicas, this.liveBrokerIds(), ctx.epoch));
+    if (outcome === null) return false;
+    if (isReassigning(plan)) await this.maybeCompleteReassignment(ctx, topic, partition);
+    else await this.removeLegacyReassignment(topic, partition);
+    return true;
+  }
+
+  /** Step B once every target replica is in the ISR: a leader in TRS, the ISR within it, then RS = TRS in the topic znode. */
+  private async maybeCompleteReassignment(ctx: ControllerContext, topic: string, partition: number): Promise<void> {
+    const a = this.assignmentOf(topic, partition);
+    if (!a || !isReassigning(a)) return;
+    const target = targetReplicas(a);
+    const outcome = await this.changeState(ctx, topic, partition, 'reassignmentComplete', (current) => reassignmentCompleteDecision(current, target, this.liveBrokerIds(), ctx.epoch));
+    if (outcome === null || outcome.kind !== 'updated') return;
+    try {
+      await this.store.updateAssignment(topic, (cur) => (cur.partitions.has(partition) ? withPartition(cur, partition, { replicas: target, adding: [], removing: [] }) : null), this.fence(ctx));
+    } catch (err) {
+      if (isZkError(err, 'BAD_VERSION') && (err as { failedOp?: number }).failedOp === 0) throw new ControllerMovedError(ctx.epoch);
+      this.logger.error({ err, topic, partition }, 'could not write the completed reassignment to the topic znode');
+      this.failedInEvent = true;
+      this.scheduleRecheck(ctx);
+      return;
+    }
+    this.logger.info({ topic, partition, replicas: target, removed: a.removing, leader: outcome.state.leader, isr: outcome.state.isr }, 'partition reassignment completed');
+    await this.removeLegacyReassignment(topic, partition);
+  }
+
+  private fence(ctx: ControllerContext): { op: 'check'; path: string; version: number }[] {
+    return [{ op: 'check', path: ZkPaths.controllerEpoch, version: ctx.epochZkVersion }];
+  }
+
+  /**
+   * The legacy path (before KIP-455): a tool writes /admin/reassign_partitions
+   * {"version":1,"partitions":[{"topic","partition","replicas"}]}; each partition is started as
+   * AlterPartitionReassignments would, and leaves the znode when it completes (or is refused),
+   * which is deleted once empty, as Kafka's controller does.
+   */
+  private async onLegacyReassignments(ctx: ControllerContext, data: Buffer): Promise<void> {
+    let list;
+    try {
+      list = decodeLegacyReassignments(data);
+    } catch (err) {
+      this.logger.error({ err }, 'unreadable /admin/reassign_partitions: deleting it');
+      await this.zk.delete(ZkPaths.reassignPartitions).catch(() => {});
+      return;
+    }
+    const deleting = new Set((await this.zk.getChildren(ZkPaths.deleteTopics)) ?? []);
+    for (const r of list) {
+      const current = this.assignmentOf(r.topic, r.partition);
+      if (current && isReassigning(current) && targetReplicas(current).join() === r.replicas.join()) continue;
+      const result = await this.alterOne(ctx, r, deleting);
+      if (result.errorCode !== ErrorCode.NONE) {
+        this.logger.warn({ topic: r.topic, partition: r.partition, replicas: r.replicas, error: result.errorMessage }, 'refused a reassignment from /admin/reassign_partitions');
+        await this.removeLegacyReassignment(r.topic, r.partition);
+      }
+    }
+  }
+
+  private async removeLegacyReassignment(topic: string, partition: number): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const node = await this.zk.getData(ZkPaths.reassignPartitions);
+      if (!node) return;
+      let list;
+      try {
+        list = decodeLegacyReassignments(node.data);
+      } catch {
+        return;
+      }
+      const rest = list.filter((r) => !(r.topic === topic && r.partition === partition));
+      if (rest.length === list.length) return;
+      try {
+        if (rest.length === 0) await this.zk.delete(ZkPaths.reassignPartitions, node.version);
+        else await this.zk.setData(ZkPaths.reassignPartitions, encodeLegacyReassignments(rest), node.version);
+        return;
+      } catch (err) {
+        if (!isZkError(err, 'BAD_VERSION') && !isZkError(err, 'NO_NODE')) throw err;
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- topic deletion
 
   /** Kafka's TopicDeletionManager, without waiting for replicas: the brokers drop their logs when the topic leaves ZooKeeper. */
@@ -339,6 +577,18 @@ export class ClusterController implements ControllerListener {
     }
     this.logger.info({ topic: name }, 'deleted topic');
   }
+}
+
+function withPartition(cur: TopicAssignmentZNode, partition: number, next: ReplicaAssignment): TopicAssignmentZNode {
+  const partitions = new Map(cur.partitions);
+  const adding = new Map(cur.adding);
+  const removing = new Map(cur.removing);
+  partitions.set(partition, [...next.replicas]);
+  if (next.adding.length > 0) adding.set(partition, [...next.adding]);
+  else adding.delete(partition);
+  if (next.removing.length > 0) removing.set(partition, [...next.removing]);
+  else removing.delete(partition);
+  return { topicId: cur.topicId, partitions, adding, removing };
 }
 
 function dedupe(partitions: readonly TopicPartitionRef[]): TopicPartitionRef[] {

@@ -6,7 +6,12 @@
 // write is acknowledged. Callers that need the local effect at once rely on the former.
 export interface PartitionAssignment {
   readonly partition: number;
+  /** During a reassignment (KIP-455) the full replica set RS = target + original. */
   readonly replicas: readonly number[];
+  /** Replicas an ongoing reassignment adds (absent: no reassignment). */
+  readonly addingReplicas?: readonly number[];
+  /** Replicas an ongoing reassignment removes (absent: no reassignment). */
+  readonly removingReplicas?: readonly number[];
 }
 
 export interface TopicMetadata {

@@ -19,6 +19,7 @@ export const ZkPaths = {
   topicConfigs: '/config/topics',
   topicConfig: (name: string) => `/config/topics/${name}`,
   deleteTopics: '/admin/delete_topics',
+  reassignPartitions: '/admin/reassign_partitions',
   deleteTopic: (name: string) => `/admin/delete_topics/${name}`,
   producerIdBlock: '/latest_producer_id_block',
 } as const;
@@ -154,30 +155,79 @@ export function topicIdFromZk(id: string): string {
 
 export interface TopicAssignmentZNode {
   readonly topicId: string;
-  /** Partition → replicas (the first is the preferred leader). */
+  /** Partition → replicas (the first is the preferred leader); during a reassignment RS = TRS + ORS. */
   readonly partitions: ReadonlyMap<number, readonly number[]>;
+  /** KIP-455: partition → replicas being added by an ongoing reassignment (absent: none). */
+  readonly adding: ReadonlyMap<number, readonly number[]>;
+  /** KIP-455: partition → replicas being removed by an ongoing reassignment (absent: none). */
+  readonly removing: ReadonlyMap<number, readonly number[]>;
 }
 
-/** TopicZNode, version 3 (KIP-455 adding/removing replicas, KIP-516 topic ids). */
-export function encodeTopicAssignment(topicId: string, partitions: ReadonlyMap<number, readonly number[]>): Buffer {
-  const byPartition: Record<string, number[]> = {};
-  for (const [p, replicas] of [...partitions].sort((a, b) => a[0] - b[0])) byPartition[String(p)] = [...replicas];
-  return encode({ version: 3, topic_id: topicIdToZk(topicId), partitions: byPartition, adding_replicas: {}, removing_replicas: {} });
+const NONE: ReadonlyMap<number, readonly number[]> = new Map();
+
+/** Only partitions with replicas moving are written, as Kafka does. */
+function movingByPartition(m: ReadonlyMap<number, readonly number[]>): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [p, replicas] of [...m].sort((a, b) => a[0] - b[0])) if (replicas.length > 0) out[String(p)] = [...replicas];
+  return out;
+}
+
+/**
+ * TopicZNode, version 3 (KIP-455 adding/removing replicas, KIP-516 topic ids). Kafka writes
+ * only the partitions under reassignment into adding_replicas/removing_replicas.
+ */
+export function encodeTopicAssignment(topicId: string, partitions: ReadonlyMap<number, readonly number[]>, adding: ReadonlyMap<number, readonly number[]> = NONE, removing: ReadonlyMap<number, readonly number[]> = NONE): Buffer {
+  const all: Record<string, number[]> = {};
+  for (const [p, replicas] of [...partitions].sort((a, b) => a[0] - b[0])) all[String(p)] = [...replicas];
+  return encode({ version: 3, topic_id: topicIdToZk(topicId), partitions: all, adding_replicas: movingByPartition(adding), removing_replicas: movingByPartition(removing) });
+}
+
+function partitionLists(path: string, raw: unknown, what: string): Map<number, number[]> {
+  if (typeof raw !== 'object' || raw === null) throw new Error(`${path}: "${what}" must be an object`);
+  const out = new Map<number, number[]>();
+  for (const [p, replicas] of Object.entries(raw)) {
+    const index = Number(p);
+    if (!Number.isInteger(index) || index < 0) throw new Error(`${path}: bad partition ${p} in "${what}"`);
+    out.set(index, intList(path, replicas, `${what} of partition ${p}`));
+  }
+  return out;
 }
 
 export function decodeTopicAssignment(topic: string, data: Buffer): TopicAssignmentZNode {
   const path = ZkPaths.topic(topic);
   const o = parse(path, data);
   if (typeof o.topic_id !== 'string') throw new Error(`${path}: no topic_id`);
-  const raw = o.partitions;
-  if (typeof raw !== 'object' || raw === null) throw new Error(`${path}: "partitions" must be an object`);
-  const partitions = new Map<number, number[]>();
-  for (const [p, replicas] of Object.entries(raw)) {
-    const index = Number(p);
-    if (!Number.isInteger(index) || index < 0) throw new Error(`${path}: bad partition ${p}`);
-    partitions.set(index, intList(path, replicas, `partition ${p}`));
-  }
-  return { topicId: topicIdFromZk(o.topic_id), partitions };
+  const partitions = partitionLists(path, o.partitions, 'partitions');
+  // Versions before 2 have no adding/removing replicas.
+  const adding = o.adding_replicas === undefined ? new Map<number, number[]>() : partitionLists(path, o.adding_replicas, 'adding_replicas');
+  const removing = o.removing_replicas === undefined ? new Map<number, number[]>() : partitionLists(path, o.removing_replicas, 'removing_replicas');
+  for (const p of [...adding.keys(), ...removing.keys()]) if (!partitions.has(p)) throw new Error(`${path}: reassignment of partition ${p}, which is not in "partitions"`);
+  return { topicId: topicIdFromZk(o.topic_id), partitions, adding, removing };
+}
+
+// ---------------------------------------------------------------- /admin/reassign_partitions
+
+/** One partition of the legacy reassignment znode (Kafka's ReassignPartitionsZNode, version 1). */
+export interface LegacyReassignment {
+  readonly topic: string;
+  readonly partition: number;
+  readonly replicas: readonly number[];
+}
+
+export function encodeLegacyReassignments(list: readonly LegacyReassignment[]): Buffer {
+  return encode({ version: 1, partitions: list.map((r) => ({ topic: r.topic, partition: r.partition, replicas: [...r.replicas] })) });
+}
+
+export function decodeLegacyReassignments(data: Buffer): LegacyReassignment[] {
+  const path = ZkPaths.reassignPartitions;
+  const o = parse(path, data);
+  if (!Array.isArray(o.partitions)) throw new Error(`${path}: "partitions" must be a list`);
+  return o.partitions.map((raw: unknown, i: number) => {
+    if (typeof raw !== 'object' || raw === null) throw new Error(`${path}: partitions[${i}] must be an object`);
+    const e = raw as Record<string, unknown>;
+    if (typeof e.topic !== 'string') throw new Error(`${path}: partitions[${i}].topic must be a string`);
+    return { topic: e.topic, partition: intField(path, e, 'partition'), replicas: intList(path, e.replicas, `partitions[${i}].replicas`) };
+  });
 }
 
 // ---------------------------------------------------------------- /brokers/topics/<t>/partitions/<p>/state

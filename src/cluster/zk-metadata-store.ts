@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { LiveBroker, MetadataChange, MetadataStore, PartitionAssignment, PartitionLeadership, TopicMetadata } from './metadata-store.js';
 import { createTopLevelPaths, getOrCreateClusterId } from './broker-registration.js';
-import { isZkError, ZkError, type Subscription, type ZkClient } from './zk-client.js';
+import { isZkError, ZkError, type Subscription, type ZkClient, type ZkOp } from './zk-client.js';
 import {
   decodeBrokerRegistration,
   decodeLeaderAndIsr,
@@ -25,6 +25,7 @@ import {
   encodeTopicAssignment,
   encodeTopicConfig,
   type LeaderAndIsr,
+  type TopicAssignmentZNode,
   ZkPaths,
 } from './zk-data.js';
 
@@ -33,12 +34,14 @@ const DELETE_WAIT_MS = 30_000;
 /** Producer id blocks reserved ahead, so that InitProducerId never waits for ZooKeeper. */
 const PRODUCER_ID_BLOCKS_AHEAD = 2;
 export const ZK_PRODUCER_ID_BLOCK_SIZE = 1000;
+/** Compare-and-set attempts of one assignment change (updateAssignment). */
+const ASSIGNMENT_CAS_ATTEMPTS_MAX = 50;
 
 interface TopicWatch {
   readonly assignment: Subscription;
   readonly config: Subscription;
   readonly states: Map<number, Subscription>;
-  assignmentValue: { topicId: string; partitions: ReadonlyMap<number, readonly number[]> } | null;
+  assignmentValue: TopicAssignmentZNode | null;
   configs: Record<string, string>;
 }
 
@@ -197,9 +200,15 @@ export class ZkMetadataStore implements MetadataStore {
 
   private rebuild(name: string, w: TopicWatch): void {
     if (!w.assignmentValue || this.watches.get(name) !== w) return;
+    const { adding, removing } = w.assignmentValue;
     const partitions: PartitionAssignment[] = [...w.assignmentValue.partitions]
       .sort((a, b) => a[0] - b[0])
-      .map(([partition, replicas]) => ({ partition, replicas: [...replicas] }));
+      .map(([partition, replicas]) => {
+        const a = adding.get(partition) ?? [];
+        const r = removing.get(partition) ?? [];
+        if (a.length === 0 && r.length === 0) return { partition, replicas: [...replicas] };
+        return { partition, replicas: [...replicas], addingReplicas: [...a], removingReplicas: [...r] };
+      });
     this.put({ name, topicId: w.assignmentValue.topicId, partitions, configs: { ...w.configs } });
   }
 
@@ -253,7 +262,7 @@ export class ZkMetadataStore implements MetadataStore {
     const topic: TopicMetadata = { name, topicId, partitions: partitions.map((a) => ({ partition: a.partition, replicas: [...a.replicas] })), configs: { ...configs } };
     if (!this.watches.has(name)) this.watchTopic(name);
     const w = this.watches.get(name)!;
-    w.assignmentValue = { topicId, partitions: assignment };
+    w.assignmentValue = { topicId, partitions: assignment, adding: new Map(), removing: new Map() };
     w.configs = { ...configs };
     for (const p of assignment.keys()) if (!w.states.has(p)) this.watchState(name, p, w);
     this.put(topic);
@@ -281,14 +290,48 @@ export class ZkMetadataStore implements MetadataStore {
     const current = decodeTopicAssignment(name, node.data);
     const next = new Map(current.partitions);
     for (const a of added) next.set(a.partition, a.replicas);
-    await this.zk.setData(ZkPaths.topic(name), encodeTopicAssignment(current.topicId, next), node.version);
+    await this.zk.setData(ZkPaths.topic(name), encodeTopicAssignment(current.topicId, next, current.adding, current.removing), node.version);
     const w = this.watches.get(name);
     if (w) {
-      w.assignmentValue = { topicId: current.topicId, partitions: next };
+      w.assignmentValue = { ...current, partitions: next };
       for (const p of next.keys()) if (!w.states.has(p)) this.watchState(name, p, w);
       this.rebuild(name, w);
     }
     return this.topics.get(name)!;
+  }
+
+  /**
+   * The controller's change of a topic's assignment (a reassignment step, Kafka's
+   * KafkaZkClient.setTopicAssignment): `change` decides on the znode as read from ZooKeeper
+   * (null: nothing to write; `current` itself: already so), the write carries `fence` (the controller epoch check) and the
+   * znode version as compare-and-set, and is decided again when the znode changed meanwhile
+   * (partitions added). The in-memory copy is updated at once. Resolves with what was
+   * written, or null when nothing was (no change, or the topic is gone).
+   */
+  async updateAssignment(name: string, change: (current: TopicAssignmentZNode) => TopicAssignmentZNode | null, fence: readonly ZkOp[]): Promise<TopicAssignmentZNode | null> {
+    for (let attempt = 1; ; attempt++) {
+      const node = await this.zk.getData(ZkPaths.topic(name));
+      if (!node) return null;
+      const current = decodeTopicAssignment(name, node.data);
+      const next = change(current);
+      if (!next) return null;
+      if (next === current) return current; // decided: no change to write
+      try {
+        await this.zk.multi([...fence, { op: 'setData', path: ZkPaths.topic(name), data: encodeTopicAssignment(next.topicId, next.partitions, next.adding, next.removing), version: node.version }]);
+      } catch (err) {
+        const failedOp = (err as { failedOp?: number }).failedOp;
+        if (failedOp === fence.length && isZkError(err, 'BAD_VERSION') && attempt < ASSIGNMENT_CAS_ATTEMPTS_MAX) continue;
+        if (failedOp === fence.length && isZkError(err, 'NO_NODE')) return null;
+        throw err;
+      }
+      const w = this.watches.get(name);
+      if (w) {
+        w.assignmentValue = next;
+        for (const p of next.partitions.keys()) if (!w.states.has(p)) this.watchState(name, p, w);
+        this.rebuild(name, w);
+      }
+      return next;
+    }
   }
 
   async setTopicConfigs(name: string, configs: Readonly<Record<string, string>>): Promise<TopicMetadata> {

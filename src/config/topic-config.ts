@@ -23,6 +23,8 @@ interface TopicKeyDef {
 }
 
 const policy = z.enum(['delete', 'compact']);
+const throttledReplica = z.string().regex(/^(\*|\d+:\d+)$/);
+const THROTTLED_REPLICAS_EXPECTED = 'Value must be a list of replicas in the form [PartitionId]:[BrokerId] or the single wildcard character *';
 
 function def(key: ConfigKey, synonym: string | undefined, fromBroker: (b: BrokerConfig) => ConfigValue): TopicKeyDef {
   return synonym === undefined ? { key, fromBroker } : { key, synonym, fromBroker };
@@ -53,6 +55,9 @@ const defs: TopicKeyDef[] = [
   def(longKey('segment.ms', 604800000, { min: 1 }), 'log.roll.ms', (b) => b.logRollMs),
   def(boolKey('unclean.leader.election.enable', false), 'unclean.leader.election.enable', (b) => b.values['unclean.leader.election.enable']),
   def(boolKey('message.downconversion.enable', true), undefined, () => true),
+  // KIP-73: the replicas the replication throttle rates apply to ("*" or partition:broker,...).
+  def(listKey('leader.replication.throttled.replicas', [], { item: throttledReplica, describe: THROTTLED_REPLICAS_EXPECTED }), undefined, () => []),
+  def(listKey('follower.replication.throttled.replicas', [], { item: throttledReplica, describe: THROTTLED_REPLICAS_EXPECTED }), undefined, () => []),
 ];
 
 const defsByName = new Map(defs.map((d) => [d.key.name, d]));
@@ -143,6 +148,8 @@ export interface EffectiveTopicConfig {
   readonly segmentIndexBytes: number;
   readonly segmentMs: number;
   readonly uncleanLeaderElectionEnable: boolean;
+  readonly leaderThrottledReplicas: string[];
+  readonly followerThrottledReplicas: string[];
 }
 
 export function effectiveTopicConfig(broker: BrokerConfig, overrides: Readonly<Record<string, string>>): EffectiveTopicConfig {
@@ -172,5 +179,7 @@ export function effectiveTopicConfig(broker: BrokerConfig, overrides: Readonly<R
     segmentIndexBytes: get('segment.index.bytes') as number,
     segmentMs: get('segment.ms') as number,
     uncleanLeaderElectionEnable: get('unclean.leader.election.enable') as boolean,
+    leaderThrottledReplicas: get('leader.replication.throttled.replicas') as string[],
+    followerThrottledReplicas: get('follower.replication.throttled.replicas') as string[],
   };
 }

@@ -223,6 +223,17 @@ export class LogManager {
     this.recoveryPoints.get(path.dirname(p.dir))?.delete(key);
   }
 
+  /**
+   * Deletes the directory of a partition that is not open here (a stray replica: reassigned
+   * away while this broker was down), renamed to `-delete` first as deletePartition does.
+   */
+  deleteStrayPartitionDir(dir: string): void {
+    if ([...this.partitions.values()].some((p) => p.dir === dir)) throw new Error(`${dir} is an open partition, not a stray one`);
+    const renamed = `${dir}.${randomUUID().replaceAll('-', '')}-delete`;
+    renameSync(dir, renamed);
+    rmSync(renamed, { recursive: true, force: true });
+  }
+
   private removeDeletedDirs(logDir: string): void {
     for (const name of readdirSync(logDir)) {
       if (name.endsWith('-delete')) rmSync(path.join(logDir, name), { recursive: true, force: true });

@@ -143,6 +143,8 @@ export class Partition {
   assignReplicas(replicas: readonly number[], isr?: readonly number[]): void {
     this.replicaIds = [...replicas];
     if (isr) this.isrIds = [...isr];
+    // A reassignment under the same leadership: the leader tracks the added followers.
+    if (this.isLeader) this.followers.track(replicas, this.brokerId);
   }
 
   get logStartOffset(): number {

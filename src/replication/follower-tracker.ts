@@ -31,6 +31,18 @@ export class FollowerTracker {
     }
   }
 
+  /**
+   * The replica set changed under the same leadership (a reassignment): added followers start
+   * unknown and out of sync, removed ones are forgotten; the rest keep their state.
+   */
+  track(replicas: readonly number[], selfId: number): void {
+    for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id);
+    for (const id of replicas) {
+      if (id === selfId || this.followers.has(id)) continue;
+      this.followers.set(id, { logEndOffset: -1, lastCaughtUpTimeMs: 0, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: 0 });
+    }
+  }
+
   clear(): void {
     this.followers.clear();
   }

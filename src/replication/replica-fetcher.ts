@@ -13,6 +13,7 @@ import type { Partition } from '../log/partition.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
 import { lastOffsetOf, wholeBatches } from '../records/batch-header.js';
+import type { ReplicationQuota } from '../cluster/replication-throttle.js';
 
 /** Fetch v12: topic names, replica id in the header fields, current leader epochs, flexible. */
 const FETCH_VERSION = 12;
@@ -27,6 +28,12 @@ export interface ReplicaFetcherConfig {
   readonly partitionMaxBytes: number;
   readonly backoffMs: number;
   readonly socketTimeoutMs: number;
+  /**
+   * The follower replication throttle (KIP-73, replication-throttle.ts), shared by the broker's
+   * fetchers: `throttled` says whether a partition's replica here is named by
+   * follower.replication.throttled.replicas; absent: no throttle.
+   */
+  readonly quota?: { readonly quota: ReplicationQuota; throttled(p: Partition): boolean };
 }
 
 export interface LeaderEndpoint {
@@ -111,8 +118,10 @@ export class ReplicaFetcher {
         const conn = await this.connect();
         const truncating = ready.filter((s) => s.truncating);
         if (truncating.length > 0) await this.truncate(conn, truncating);
-        const fetching = ready.filter((s) => !s.truncating && this.current(s));
+        const candidates = ready.filter((s) => !s.truncating && this.current(s));
+        const fetching = candidates.filter((s) => !this.followerThrottled(s, now));
         if (fetching.length > 0) await this.fetch(conn, fetching);
+        else if (truncating.length === 0 && candidates.length > 0) await this.sleep(Math.min(1000, Math.max(10, this.config.quota?.quota.waitMs(Date.now()) ?? 10)));
       } catch (err) {
         this.connection?.close();
         this.connection = null;
@@ -132,6 +141,16 @@ export class ReplicaFetcher {
     if (!endpoint) throw new Error(`broker ${this.leaderId} is not live`);
     this.connection = await KafkaConnection.connect(endpoint.host, endpoint.port, this.config.clientId, this.config.socketTimeoutMs);
     return this.connection;
+  }
+
+  /**
+   * Kafka's shouldFollowerThrottle: a throttled replica outside the ISR waits while the
+   * follower quota is used up; an ISR member is never held back (acks=all waits for it).
+   */
+  private followerThrottled(s: FetchState, nowMs: number): boolean {
+    const q = this.config.quota;
+    if (!q || s.partition.isr.includes(this.config.brokerId) || !q.throttled(s.partition)) return false;
+    return q.quota.isExceeded(nowMs);
   }
 
   private backOff(s: FetchState): void {
@@ -247,6 +266,8 @@ export class ReplicaFetcher {
       return;
     }
     if (records && records.length > 0) {
+      const q = this.config.quota;
+      if (q && !p.isr.includes(this.config.brokerId) && q.throttled(p)) q.quota.record(records.length, Date.now());
       const batches = wholeBatchesFrom(records, p.logEndOffset);
       if (batches.length > 0) {
         try {

@@ -16,6 +16,7 @@ import type { LeadershipRole, TopicService } from '../broker/topic-service.js';
 import type { ZkCluster } from '../cluster/zk-cluster.js';
 import { isZkError } from '../cluster/zk-client.js';
 import { encodeLeaderAndIsr, ZkPaths } from '../cluster/zk-data.js';
+import { FOLLOWER_THROTTLED_RATE, isThrottledReplica, ReplicationQuota } from '../cluster/replication-throttle.js';
 import type { Partition } from '../log/partition.js';
 import { ReplicaFetcher, type LeaderEndpoint, type ReplicaFetcherConfig } from './replica-fetcher.js';
 
@@ -49,6 +50,10 @@ export class ReplicationManager {
       partitionMaxBytes: v['replica.fetch.max.bytes'],
       backoffMs: v['replica.fetch.backoff.ms'],
       socketTimeoutMs: v['replica.socket.timeout.ms'],
+      quota: {
+        quota: new ReplicationQuota(() => cluster.throttles.rate(FOLLOWER_THROTTLED_RATE)),
+        throttled: (p) => isThrottledReplica(p.config.followerThrottledReplicas, p.index, config.brokerId),
+      },
     };
   }
 
@@ -112,7 +117,9 @@ export class ReplicationManager {
     if (!p.isLeader || this.isrWrites.has(p)) return;
     // Only registered brokers join: one that just died stays out (the controller does not re-check ISRs it did not write).
     const live = new Set(this.cluster.metadata.liveBrokers().map((b) => b.id));
-    const joining = p.followers.readyToJoin(p.isr, p.highWatermark, p.leaderEpochStartOffset).filter((id) => live.has(id));
+    // A replica an ongoing reassignment removes stays out: the controller is taking it out of the ISR (KIP-455).
+    const removing = this.cluster.metadata.getTopic(p.topic)?.partitions.find((a) => a.partition === p.index)?.removingReplicas ?? [];
+    const joining = p.followers.readyToJoin(p.isr, p.highWatermark, p.leaderEpochStartOffset).filter((id) => live.has(id) && p.replicas.includes(id) && !removing.includes(id));
     if (joining.length === 0) return;
     const isr = [...p.isr, ...joining].sort((a, b) => p.replicas.indexOf(a) - p.replicas.indexOf(b));
     void this.writeIsr(p, isr, 'expand');

@@ -147,6 +147,8 @@ export const SAMPLES: Samples = {
   [ApiKey.DeleteGroups]: (v, i, ctx) => ({ groupsNames: [member(i, ctx).groupId, 'absent'] }),
   [ApiKey.ElectLeaders]: (v, i) => ({ electionType: 0, topicPartitions: i % 2 === 0 ? null : [{ topic: FUZZ_TOPIC, partitions: [0, 1] }], timeoutMs: 5000 }),
   [ApiKey.IncrementalAlterConfigs]: (v, i) => ({ resources: [{ resourceType: 2, resourceName: FUZZ_TOPIC, configs: [{ name: 'retention.ms', configOperation: 0, value: String(3_600_000 + i) }] }], validateOnly: i % 2 === 0 }),
+  [ApiKey.AlterPartitionReassignments]: (v, i) => ({ timeoutMs: 5000, topics: [{ name: FUZZ_TOPIC, partitions: [{ partitionIndex: i % FUZZ_PARTITIONS, replicas: i % 3 === 0 ? null : i % 3 === 1 ? [0] : [0, 7] }] }] }),
+  [ApiKey.ListPartitionReassignments]: (v, i) => ({ timeoutMs: 5000, topics: i % 2 === 0 ? null : [{ name: FUZZ_TOPIC, partitionIndexes: [0, 1] }] }),
   [ApiKey.OffsetDelete]: (v, i, ctx) => ({ groupId: member(i, ctx).groupId, topics: [{ name: FUZZ_TOPIC, partitions: [{ partitionIndex: 0 }] }] }),
   [ApiKey.DescribeCluster]: (v) => ({ includeClusterAuthorizedOperations: false, endpointType: 1 }),
   [ApiKey.WriteTxnMarkers]: (v, i, ctx) => ({

@@ -1,11 +1,14 @@
 // IncrementalAlterConfigs: v0-1
 // Per-key operations on a topic's overrides (KIP-339): SET (0), DELETE (1, back to the
 // default), APPEND (2) and SUBTRACT (3) for list keys (cleanup.policy). Everything is validated
-// before anything changes. validateOnly honoured. v1+: flexible. Broker configs: INVALID_REQUEST.
+// before anything changes. validateOnly honoured. v1+: flexible. Broker configs: only the
+// replication throttles (leader/follower.replication.throttled.rate, KIP-73) are dynamic, for a
+// broker id or "" (every broker); any other broker key: INVALID_REQUEST.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { effectiveTopicConfig, isTopicConfig } from '../../config/topic-config.js';
-import { refuseNonTopicAlter } from './config-resources.js';
+import { refuseNonTopicAlter, ResourceType } from './config-resources.js';
+import { BROKER_THROTTLE_KEYS } from '../../cluster/replication-throttle.js';
 import { defineHandler } from './handler.js';
 
 const SET = 0;
@@ -22,6 +25,14 @@ export const incrementalAlterConfigsHandler = defineHandler({
     const { services } = ctx;
     const responses = await Promise.all(request.resources.map(async (res) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+      if (res.resourceType === ResourceType.BROKER && res.configs.every((c) => BROKER_THROTTLE_KEYS.includes(c.name))) {
+        // The replication throttles are the dynamic broker configs served (replication-throttle.ts).
+        if (res.configs.some((c) => c.configOperation !== SET && c.configOperation !== DELETE)) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'Config value append/subtract is not allowed for the replication throttles' };
+        const set = Object.fromEntries(res.configs.filter((c) => c.configOperation === SET).map((c) => [c.name, c.value ?? '']));
+        const del = res.configs.filter((c) => c.configOperation === DELETE).map((c) => c.name);
+        const r = await services.cluster.throttles.alter(res.resourceName, set, del, request.validateOnly);
+        return { ...base, errorCode: r.errorCode, errorMessage: r.errorMessage };
+      }
       const refused = refuseNonTopicAlter(res.resourceType);
       if (refused) return { ...base, ...refused };
       const topic = services.topics.getTopic(res.resourceName);
