@@ -109,6 +109,8 @@ export class ReplicaManager {
   private appendsInFlight = 0;
   /** Partition appends answered REQUEST_TIMED_OUT because produce.purgatory.max.appends were in flight. */
   appendsRefused = 0;
+  /** Transaction markers written as leader (each partition of each marker once the ISR has it). */
+  readonly markersWritten = { commit: 0, abort: 0 };
   /** Consumers' fetches parked waiting for data or MaxWaitMs. */
   private fetchesParked = 0;
   /** Consumers' fetches answered at once because fetch.purgatory.max.requests were parked. */
@@ -264,6 +266,7 @@ export class ReplicaManager {
         partitions: await Promise.all(
           marker.partitions.map(async ({ topic, partition }) => {
             const errorCode = await this.writeTxnMarker(marker, topic, partition, timeoutMs);
+            if (errorCode === ErrorCode.NONE) this.markersWritten[marker.commit ? 'commit' : 'abort']++;
             if (errorCode === ErrorCode.NONE && topic === OFFSETS_TOPIC) {
               try {
                 this.onTxnMarkerWritten?.(topic, partition, marker.producerId, marker.commit);

@@ -44,7 +44,9 @@ export interface MetricsSource {
   /** Committed offsets of the groups this broker coordinates. */
   readonly groupOffsets?: () => Iterable<{ readonly group: string; readonly topic: string; readonly partition: number; readonly offset: number }>;
   /** Partition appends in flight and refused by produce.purgatory.max.appends. */
-  readonly replicas?: { readonly appendsInFlightCount: number; readonly appendsRefused: number; readonly fetchesNotParked: number };
+  readonly replicas?: { readonly appendsInFlightCount: number; readonly appendsRefused: number; readonly fetchesNotParked: number; readonly markersWritten?: { readonly commit: number; readonly abort: number } };
+  /** The transaction coordinator: its transactional ids per state, and its partition loads. */
+  readonly transactions?: { readonly manager: { stateCounts(): ReadonlyMap<string, number>; readonly loadStats: { readonly loads: number; readonly totalMs: number; readonly maxMs: number } } };
   /** Network limits reached; null before the listeners start. */
   readonly limitStats?: LimitStats | null;
   readonly topics: {
@@ -141,6 +143,54 @@ export class BrokerMetrics {
     this.errors = new Counter({ name: 'tidelog_request_errors_total', help: 'Error codes in responses, per Kafka API and error (Kafka RequestMetrics ErrorsPerSec; NONE not counted): each partition, topic or group that answered an error counts once.', labelNames: ['api', 'error'], registers });
     this.bytesOut = new Counter({ name: 'tidelog_topic_bytes_out_total', help: 'Record batch bytes sent to consumers and replicas, per topic (Kafka BytesOutPerSec).', labelNames: ['topic'], registers });
     const self = this;
+    new Gauge({
+      name: 'tidelog_transactions',
+      help: 'Transactional ids this broker coordinates, per state (Ongoing: a transaction is open; PrepareCommit/PrepareAbort: its markers are being written).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [state, n] of self.source.transactions?.manager.stateCounts() ?? []) this.set({ state }, n);
+      },
+    });
+    new Counter({
+      name: 'tidelog_txn_markers_written_total',
+      help: 'Transaction markers this broker wrote as partition leader, per result (commit, abort): one per partition of a transaction, once the ISR has it.',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        const m = self.source.replicas?.markersWritten;
+        this.inc({ result: 'commit' }, m?.commit ?? 0);
+        this.inc({ result: 'abort' }, m?.abort ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_transaction_partition_loads_total',
+      help: 'Partitions of __transaction_state this broker loaded on becoming their leader (the coordinator moving here).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.source.transactions?.manager.loadStats.loads ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_transaction_partition_load_seconds_total',
+      help: 'Time spent loading __transaction_state partitions (Kafka partition-load-time; divide by the loads for the average).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc((self.source.transactions?.manager.loadStats.totalMs ?? 0) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_transaction_partition_load_seconds_max',
+      help: 'The longest load of a __transaction_state partition since start (Kafka partition-load-time-max).',
+      registers,
+      collect() {
+        this.set((self.source.transactions?.manager.loadStats.maxMs ?? 0) / 1000);
+      },
+    });
     new Gauge({
       name: 'tidelog_produce_purgatory_size',
       help: 'Produce requests waiting for their acks (Kafka DelayedProduce purgatory; on one node, appends in flight).',

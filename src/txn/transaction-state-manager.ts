@@ -98,6 +98,8 @@ export class TransactionStateManager {
   /** Partitions being read back, with the load's token (Kafka's loadingPartitions). */
   private readonly loading = new Map<number, number>();
   private loadTokens = 0;
+  /** Partitions loaded since start, and how long they took (the coordinator's load metrics). */
+  readonly loadStats = { loads: 0, totalMs: 0, maxMs: 0 };
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
@@ -326,6 +328,10 @@ export class TransactionStateManager {
     }
     this.loading.delete(partition);
     this.cache.set(partition, { coordinatorEpoch, byId: loaded });
+    const loadMs = this.now() - started;
+    this.loadStats.loads++;
+    this.loadStats.totalMs += loadMs;
+    this.loadStats.maxMs = Math.max(this.loadStats.maxMs, loadMs);
     const pending: PendingCompletion[] = [];
     for (const [transactionalId, metadata] of loaded) {
       if (metadata.state === TransactionState.PrepareCommit || metadata.state === TransactionState.PrepareAbort) {
@@ -333,8 +339,20 @@ export class TransactionStateManager {
         pending.push({ transactionalId, coordinatorEpoch, commit, metadata, transit: metadata.prepareComplete(this.now()) });
       }
     }
-    this.logger.info({ partition: name, coordinatorEpoch, records, transactions: loaded.size, pendingCompletion: pending.length, loadMs: this.now() - started }, 'loaded transaction state partition');
+    this.logger.info({ partition: name, coordinatorEpoch, records, transactions: loaded.size, pendingCompletion: pending.length, loadMs }, 'loaded transaction state partition');
     return pending;
+  }
+
+  /** How many transactional ids this broker coordinates, per state name (Ongoing, PrepareCommit, ...). */
+  stateCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const entry of this.cache.values()) {
+      for (const m of entry.byId.values()) {
+        const name = transactionStateName(m.state);
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+      }
+    }
+    return counts;
   }
 
   /** Kafka's removeTransactionsForTxnTopicPartition: the partition is no longer served here. Returns whether it was. */

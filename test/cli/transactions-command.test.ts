@@ -14,6 +14,7 @@ import { encodeRecordBatch } from '../../src/client/record-batch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
+import { scrapeMetric } from '../helpers/limits.js';
 import { waitFor } from '../helpers/wait.js';
 import { isOneLineError, tidelog } from './run.js';
 
@@ -186,5 +187,31 @@ describe('tidelog transactions and /v1/transactions', { timeout: 300_000 }, () =
     assert.equal(((await abortNothing.json()) as { error: { code: string } }).error.code, 'TIDELOG_ERR_NO_OPEN_TRANSACTION');
     const badBody = await fetch(`${admin}/v1/topics/${TOPIC}/partitions/0/transactions/abort`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ startOffset: -4 }) });
     assert.equal(badBody.status, 400);
+  });
+
+  it('/metrics: transactions per state, markers written, coordinator loads', async () => {
+    const admin = broker.adminUrl!;
+    // txn-open is Ongoing; txn-hanging's id never had a partition added (Empty).
+    assert.equal(await scrapeMetric(admin, 'tidelog_transactions', { state: 'Ongoing' }), 1);
+    assert.equal(await scrapeMetric(admin, 'tidelog_transactions', { state: 'Empty' }), 1);
+    // The abort of the hanging transaction (the CLI test) is the one marker written so far.
+    assert.equal(await scrapeMetric(admin, 'tidelog_txn_markers_written_total', { result: 'abort' }), 1);
+    assert.equal(await scrapeMetric(admin, 'tidelog_txn_markers_written_total', { result: 'commit' }), 0);
+    // __transaction_state was created here, empty: nothing was read back yet.
+    assert.equal(await scrapeMetric(admin, 'tidelog_transaction_partition_loads_total'), 0);
+  });
+
+  it('after a restart the coordinator reads its 50 partitions back: the open transaction is still open, and still holds the LSO', async () => {
+    const dataDir = broker.dataDir;
+    assert.equal(await broker.stop(), 0);
+    broker = await startBrokerProcess({ dataDir, overrides: { 'auto.create.topics.enable': false } });
+    B = ['--bootstrap-server', broker.bootstrap];
+    const described = await tidelog(['transactions', ...B, 'describe', '--transactional-id', 'txn-open']);
+    assert.equal(described.code, 0, described.stderr);
+    assert.match(described.stdout, new RegExp(`\\ttxn-open\\s*\\t${known.producerId}\\s*\\t${known.producerEpoch}\\s*\\tOngoing\\s*\\t`));
+    assert.equal(await lastStableOffset(0), known.startOffset);
+    const admin = broker.adminUrl!;
+    assert.equal(await scrapeMetric(admin, 'tidelog_transaction_partition_loads_total'), 50);
+    assert.ok((await scrapeMetric(admin, 'tidelog_transaction_partition_load_seconds_max')) <= (await scrapeMetric(admin, 'tidelog_transaction_partition_load_seconds_total')));
   });
 });
