@@ -59,6 +59,11 @@ export interface FetchPartitionResult {
   records: FileRange | Buffer;
 }
 
+/** Where a request's wait in a purgatory is recorded (Kafka's remote time; a handler's RequestContext is one). */
+export interface RemoteWait {
+  remoteMs: number;
+}
+
 export interface FetchParams {
   readonly maxWaitMs: number;
   readonly minBytes: number;
@@ -141,7 +146,7 @@ export class ReplicaManager {
    * partitions' appends settled, and its request frame, which `records` is a view of, goes
    * back to the connection's buffer pool when it answers.
    */
-  async appendToPartition(topic: string, partitionIndex: number, records: Buffer | null, acks: number, internal = false, timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS): Promise<ProducePartitionResult> {
+  async appendToPartition(topic: string, partitionIndex: number, records: Buffer | null, acks: number, internal = false, timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS, wait?: RemoteWait): Promise<ProducePartitionResult> {
     const result: ProducePartitionResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     const { partition, errorCode } = this.topics.leaderReplica(topic, partitionIndex);
     if (!partition) {
@@ -185,7 +190,10 @@ export class ReplicaManager {
       result.logAppendTimeMs = appended.logAppendTimeMs;
       result.logStartOffset = partition.logStartOffset;
       if (acks === -1) {
+        const waitStarted = wait ? performance.now() : 0;
         const outcome = await partition.waitForCommit(appended.lastOffset + 1, timeoutMs);
+        // Partitions of one request wait side by side: the request waited as long as the longest.
+        if (wait) wait.remoteMs = Math.max(wait.remoteMs, performance.now() - waitStarted);
         if (outcome === 'timeout') {
           result.errorCode = ErrorCode.REQUEST_TIMED_OUT;
           result.errorMessage = `The ISR of ${topic}-${partitionIndex} did not replicate the batch within ${timeoutMs} ms`;
@@ -325,7 +333,7 @@ export class ReplicaManager {
    * MaxWaitMs is 0 (or, for a consumer, when fetch.purgatory.max.requests fetches are parked
    * already); otherwise waits for any of the partitions to grow or for MaxWaitMs.
    */
-  async fetch(requests: readonly FetchPartitionRequest[], params: FetchParams): Promise<FetchPartitionResult[]> {
+  async fetch(requests: readonly FetchPartitionRequest[], params: FetchParams, wait?: RemoteWait): Promise<FetchPartitionResult[]> {
     const first = this.readAll(requests, params);
     if (params.maxWaitMs <= 0 || first.bytes >= params.minBytes || first.anyError || requests.length === 0) return first.results;
     const bounded = (params.replicaId ?? -1) < 0;
@@ -338,6 +346,7 @@ export class ReplicaManager {
     }
     const deadline = Date.now() + params.maxWaitMs;
     const partitions = requests.map((r) => this.topics.partition(r.topic, r.partition)).filter((p): p is Partition => p !== undefined);
+    const parkedAt = wait ? performance.now() : 0;
     try {
       for (;;) {
         const woke = await waitForAny(partitions, deadline - Date.now());
@@ -346,6 +355,7 @@ export class ReplicaManager {
       }
     } finally {
       if (bounded) this.fetchesParked--;
+      if (wait) wait.remoteMs += performance.now() - parkedAt;
     }
   }
 

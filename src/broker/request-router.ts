@@ -47,10 +47,10 @@ export class RequestRouter implements RequestHandler {
       throw err;
     }
 
-    const ctx: RequestContext = { services: this.services, apiVersion, correlationId, clientId: header.clientId, connection };
+    const ctx: RequestContext = { services: this.services, apiVersion, correlationId, clientId: header.clientId, connection, remoteMs: 0 };
     const startedMs = performance.now();
     const result = handler.handle(request as never, ctx);
-    this.services.metrics.observeRequest(apiKey, request, result, startedMs);
+    this.services.metrics.observeRequest(apiKey, request, result, startedMs, ctx);
     if (result instanceof Promise) return result.then((r) => this.answer(api, apiVersion, correlationId, r));
     return this.answer(api, apiVersion, correlationId, result);
   }

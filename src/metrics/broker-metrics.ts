@@ -104,12 +104,23 @@ export function countErrorCodes(body: unknown, onError: (code: number) => void, 
   }
 }
 
+/** One histogram of the request time split, with its per-API children cached by API key. */
+interface SplitHistogram {
+  readonly histogram: Histogram<'api'>;
+  readonly byKey: (ReturnType<Histogram<'api'>['labels']> | undefined)[];
+  readonly of: (t: RequestTimes) => number;
+}
+
+const NO_WAIT = { remoteMs: 0 } as const;
+
 export class BrokerMetrics {
   readonly registry = new Registry();
   private readonly latency: Histogram<'api'>;
   private readonly latencyByKey: (ReturnType<Histogram<'api'>['labels']> | undefined)[] = [];
   /** Kafka's RequestMetrics time split, per API: queue, response queue, send, total (the handler's part is `latency`). */
-  private readonly timeSplit: readonly { readonly histogram: Histogram<'api'>; readonly byKey: (ReturnType<Histogram<'api'>['labels']> | undefined)[]; readonly of: (t: RequestTimes) => number }[];
+  private readonly localTime: SplitHistogram;
+  private readonly remoteTime: SplitHistogram;
+  private readonly timeSplit: readonly SplitHistogram[];
   private readonly bytesIn: Counter<'topic'>;
   private readonly recordsIn: Counter<'topic'>;
   private readonly bytesOut: Counter<'topic'>;
@@ -130,7 +141,9 @@ export class BrokerMetrics {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
-    const split = (name: string, help: string, of: (t: RequestTimes) => number) => ({ histogram: new Histogram({ name, help, labelNames: ['api'], buckets: LATENCY_BUCKETS_SECONDS, registers }), byKey: [], of });
+    const split = (name: string, help: string, of: (t: RequestTimes) => number): SplitHistogram => ({ histogram: new Histogram({ name, help, labelNames: ['api'], buckets: LATENCY_BUCKETS_SECONDS, registers }), byKey: [], of });
+    this.localTime = split('tidelog_request_local_time_seconds', "The handler's own time per Kafka API (Kafka LocalTimeMs): tidelog_request_duration_seconds without the purgatory wait.", () => 0);
+    this.remoteTime = split('tidelog_request_remote_time_seconds', 'Time a request waited in a purgatory per Kafka API (Kafka RemoteTimeMs): an acks=-1 produce for the ISR, a long-poll fetch for data or MaxWaitMs; 0 for the rest.', () => 0);
     this.timeSplit = [
       split('tidelog_request_queue_time_seconds', "Time from a request frame's last bytes being read to its handler starting, per Kafka API (Kafka RequestQueueTimeMs): behind the requests before it in the same read, or held while its connection was muted.", (t) => t.queueMs),
       split('tidelog_response_queue_time_seconds', 'Time from a response being ready to its turn to be written, per Kafka API (Kafka ResponseQueueTimeMs): responses go out in request order, so a fast one waits behind a slow one before it.', (t) => t.responseQueueMs),
@@ -436,11 +449,13 @@ export class BrokerMetrics {
 
   /** After a response went out (Connection → RequestRouter.requestDone): Kafka's time split. */
   observeRequestTimes(apiKey: number, times: RequestTimes): void {
-    for (const s of this.timeSplit) {
-      let child = s.byKey[apiKey];
-      if (!child) child = s.byKey[apiKey] = s.histogram.labels(getApi(apiKey)?.name ?? String(apiKey));
-      child.observe(Math.max(0, s.of(times)) / 1000);
-    }
+    for (const s of this.timeSplit) this.observeSplit(s, apiKey, s.of(times));
+  }
+
+  private observeSplit(s: SplitHistogram, apiKey: number, ms: number): void {
+    let child = s.byKey[apiKey];
+    if (!child) child = s.byKey[apiKey] = s.histogram.labels(getApi(apiKey)?.name ?? String(apiKey));
+    child.observe(Math.max(0, ms) / 1000);
   }
 
   /**
@@ -448,35 +463,39 @@ export class BrokerMetrics {
    * handler ran) and counts Produce/Fetch bytes when the answer is ready. `result` is what the
    * handler returned, a body or a promise of one.
    */
-  observeRequest(apiKey: number, request: unknown, result: unknown, startedMs: number): void {
+  observeRequest(apiKey: number, request: unknown, result: unknown, startedMs: number, wait: { readonly remoteMs: number } = NO_WAIT): void {
     if (result instanceof Promise) {
       if (apiKey === ApiKey.Produce) this.produceWaiting++;
       else if (apiKey === ApiKey.Fetch) this.fetchWaiting++;
       result.then(
-        (body: unknown) => this.complete(apiKey, request, body, startedMs, true),
-        () => this.complete(apiKey, request, undefined, startedMs, true),
+        (body: unknown) => this.complete(apiKey, request, body, startedMs, true, wait),
+        () => this.complete(apiKey, request, undefined, startedMs, true, wait),
       );
     } else {
-      this.complete(apiKey, request, result, startedMs, false);
+      this.complete(apiKey, request, result, startedMs, false, wait);
     }
   }
 
-  private complete(apiKey: number, request: unknown, body: unknown, startedMs: number, waited: boolean): void {
+  private complete(apiKey: number, request: unknown, body: unknown, startedMs: number, waited: boolean, wait: { readonly remoteMs: number }): void {
     try {
-      this.account(apiKey, request, body, startedMs, waited);
+      this.account(apiKey, request, body, startedMs, waited, wait);
     } catch {
       // Metrics never fail a request (nor, from a promise callback, the process).
     }
   }
 
-  private account(apiKey: number, request: unknown, body: unknown, startedMs: number, waited: boolean): void {
+  private account(apiKey: number, request: unknown, body: unknown, startedMs: number, waited: boolean, wait: { readonly remoteMs: number }): void {
     if (waited) {
       if (apiKey === ApiKey.Produce) this.produceWaiting--;
       else if (apiKey === ApiKey.Fetch) this.fetchWaiting--;
     }
     let child = this.latencyByKey[apiKey];
     if (!child) child = this.latencyByKey[apiKey] = this.latency.labels(getApi(apiKey)?.name ?? String(apiKey));
-    child.observe((performance.now() - startedMs) / 1000);
+    const handlerMs = performance.now() - startedMs;
+    child.observe(handlerMs / 1000);
+    const remoteMs = Math.min(wait.remoteMs, handlerMs);
+    this.observeSplit(this.localTime, apiKey, handlerMs - remoteMs);
+    this.observeSplit(this.remoteTime, apiKey, remoteMs);
     if (body === undefined) return;
     countErrorCodes(body, (code) => this.errors.inc({ api: getApi(apiKey)?.name ?? String(apiKey), error: errorName(code) }));
     if (apiKey === ApiKey.Produce) this.countProduce(request as ProduceRequestView, body);

@@ -83,6 +83,11 @@ describe('broker metrics', { timeout: 120_000 }, () => {
     }
     // The ApiVersions response waited behind the fetch (600 ms) in the response queue.
     assert.equal((await slowApiVersions()) - slowBefore, 1);
+    // The fetch's wait is its remote time (Kafka's purgatory), not its local time.
+    const slowFetches = async (metric: string): Promise<number> => (await scrapeMetric(admin, `${metric}_count`, { api: 'Fetch' })) - (await scrapeMetric(admin, `${metric}_bucket`, { le: '0.25', api: 'Fetch' }));
+    assert.equal(await slowFetches('tidelog_request_remote_time_seconds'), 1);
+    assert.equal(await slowFetches('tidelog_request_local_time_seconds'), 0);
+    assert.equal(await scrapeMetric(admin, 'tidelog_request_remote_time_seconds_sum', { api: 'ApiVersions' }), 0);
     // The fetch's handler time holds its wait; every response counted has a total time.
     assert.ok((await scrapeMetric(admin, 'tidelog_request_duration_seconds_count', { api: 'Fetch' })) - (await scrapeMetric(admin, 'tidelog_request_duration_seconds_bucket', { le: '0.25', api: 'Fetch' })) >= 1);
     for (const api of ['Fetch', 'ApiVersions', 'Metadata', 'CreateTopics']) {

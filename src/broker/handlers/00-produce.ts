@@ -62,7 +62,7 @@ export const produceHandler = defineHandler({
                 const errorMessage = `Produce requests with version ${ctx.apiVersion} are not allowed to use ZStandard compression`;
                 return { index: p.index, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
               }
-              return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs)) };
+              return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs, ctx)) };
             }),
           ),
         })),

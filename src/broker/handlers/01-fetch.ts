@@ -57,7 +57,7 @@ export const fetchHandler = defineHandler({
       isolation,
       minOneMessage: true,
       replicaId,
-    });
+    }, ctx);
 
     const responses: FetchableTopicResponseInput[] = layout.map((t) => ({
       topic: t.topic,

@@ -11,7 +11,14 @@ export interface RequestContext {
   readonly correlationId: number;
   readonly clientId: string | null;
   readonly connection: ConnectionInfo;
+  /**
+   * Milliseconds the request waited in a purgatory (Kafka's remote time): the ISR for an
+   * acks=-1 produce, new data for a long-poll fetch. Set by ReplicaManager; the metrics split
+   * the handler's time into local and remote with it.
+   */
+  remoteMs: number;
 }
+
 
 /** Returned by a handler that must not answer (Produce with acks=0). */
 export const NO_RESPONSE: unique symbol = Symbol('no response');
