@@ -59,6 +59,16 @@ export declare class BindingLog {
    * place with the assigned offsets and must not be modified until the promise settles.
    */
   append(batches: Buffer, leaderEpoch: number, nowMs: number): Promise<BindingAppendResult>
+  /**
+   * Leader append of transaction markers (control batches: one COMMIT or ABORT record
+   * each, producer id and transactional bit set), off the JS thread: Kafka's
+   * `appendAsLeader` with `AppendOrigin.COORDINATOR`, the only origin allowed control
+   * batches (`append` refuses them with `INVALID_RECORD`, as Kafka does for clients).
+   * Anything else in the Buffer is checked as `append` checks it.
+   */
+  appendAsCoordinator(batches: Buffer, leaderEpoch: number, nowMs: number): Promise<BindingAppendResult>
+  /** `appendAsCoordinator` on the JS thread. */
+  appendAsCoordinatorSync(batches: Buffer, leaderEpoch: number, nowMs: number): BindingAppendResult
   /** `append` on the JS thread (cheaper for small batches: no thread hop). */
   appendSync(batches: Buffer, leaderEpoch: number, nowMs: number): BindingAppendResult
   /** Follower append keeping the batches' offsets, off the JS thread. */

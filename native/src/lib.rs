@@ -31,8 +31,8 @@ use tidelog_storage::cleaner_offset_map::OffsetMap;
 use tidelog_storage::producer_batches::{producer_batches, ReadFrom};
 use tidelog_storage::socket::duplicate_socket;
 use tidelog_storage::{
-    AbortedTxn, AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig,
-    LogLock, StorageError,
+    AbortedTxn, AppendInfo, AppendOrigin, CleanOptions, CleanResult, CleanableRange, FileSlice,
+    Log, LogConfig, LogLock, StorageError,
 };
 
 type SharedLog = Arc<Mutex<Option<Log>>>;
@@ -429,6 +429,8 @@ pub struct AppendTask {
     batches: Buffer,
     /// `Some(epoch)` for a leader append, `None` for a follower append.
     leader_epoch: Option<i32>,
+    /// Who a leader append is from.
+    origin: AppendOrigin,
     now_ms: i64,
     error: Option<StorageError>,
 }
@@ -440,7 +442,9 @@ impl Task for AppendTask {
     fn compute(&mut self) -> napi::Result<AppendInfo> {
         let batches: &mut [u8] = &mut self.batches;
         let result = match self.leader_epoch {
-            Some(epoch) => with_log(&self.log, |log| log.append(batches, epoch, self.now_ms)),
+            Some(epoch) => with_log(&self.log, |log| {
+                log.append_from(self.origin, batches, epoch, self.now_ms)
+            }),
             None => with_log(&self.log, |log| log.append_as_follower(batches)),
         };
         result.map_err(|e| {
@@ -859,9 +863,49 @@ impl BindingLog {
             log: Arc::clone(&self.log),
             batches,
             leader_epoch: Some(leader_epoch),
+            origin: AppendOrigin::Client,
             now_ms,
             error: None,
         })
+    }
+
+    /// Leader append of transaction markers (control batches: one COMMIT or ABORT record
+    /// each, producer id and transactional bit set), off the JS thread: Kafka's
+    /// `appendAsLeader` with `AppendOrigin.COORDINATOR`, the only origin allowed control
+    /// batches (`append` refuses them with `INVALID_RECORD`, as Kafka does for clients).
+    /// Anything else in the Buffer is checked as `append` checks it.
+    #[napi(ts_return_type = "Promise<BindingAppendResult>")]
+    pub fn append_as_coordinator(
+        &self,
+        batches: Buffer,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> AsyncTask<AppendTask> {
+        AsyncTask::new(AppendTask {
+            log: Arc::clone(&self.log),
+            batches,
+            leader_epoch: Some(leader_epoch),
+            origin: AppendOrigin::Coordinator,
+            now_ms,
+            error: None,
+        })
+    }
+
+    /// `appendAsCoordinator` on the JS thread.
+    #[napi]
+    pub fn append_as_coordinator_sync(
+        &self,
+        env: &Env,
+        mut batches: BufferSlice<'_>,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> napi::Result<BindingAppendResult> {
+        let bytes: &mut [u8] = &mut batches;
+        with_log(&self.log, |log| {
+            log.append_from(AppendOrigin::Coordinator, bytes, leader_epoch, now_ms)
+        })
+        .map(Into::into)
+        .map_err(|e| js_error(*env, &e))
     }
 
     /// `append` on the JS thread (cheaper for small batches: no thread hop).
@@ -887,6 +931,7 @@ impl BindingLog {
             log: Arc::clone(&self.log),
             batches,
             leader_epoch: None,
+            origin: AppendOrigin::Client,
             now_ms: 0,
             error: None,
         })

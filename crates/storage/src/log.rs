@@ -13,7 +13,7 @@ use crate::config::LogConfig;
 use crate::epoch::{sync_dir, EpochEntry, LeaderEpochFileCache};
 use crate::error::{io_context, Result, StorageError};
 use crate::file_slice::FileSlice;
-use crate::log_validator::validate_records;
+use crate::log_validator::{validate_records_from, AppendOrigin};
 use crate::segment::{
     parse_base_offset, DroppedBatches, InvalidBatchReason, LogSegment, SegmentRead,
     INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX,
@@ -460,14 +460,28 @@ impl Log {
         leader_epoch: i32,
         now_ms: i64,
     ) -> Result<AppendInfo> {
+        self.append_from(AppendOrigin::Client, batches, leader_epoch, now_ms)
+    }
+
+    /// [`Self::append`] for batches from `origin`: [`AppendOrigin::Coordinator`] is the
+    /// broker writing transaction markers (control batches, Kafka's `appendAsLeader` with
+    /// `AppendOrigin.COORDINATOR`); everything else is checked as for a producer.
+    pub fn append_from(
+        &mut self,
+        origin: AppendOrigin,
+        batches: &mut [u8],
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
         let mut metas = std::mem::take(&mut self.metas);
-        let result = self.append_as_leader(batches, leader_epoch, now_ms, &mut metas);
+        let result = self.append_as_leader(origin, batches, leader_epoch, now_ms, &mut metas);
         self.metas = metas;
         result
     }
 
     fn append_as_leader(
         &mut self,
+        origin: AppendOrigin,
         batches: &mut [u8],
         leader_epoch: i32,
         now_ms: i64,
@@ -478,7 +492,8 @@ impl Log {
             let mut scratch = std::mem::take(&mut self.records_scratch);
             let walked = metas.iter_mut().try_for_each(|m| {
                 let batch = &batches[m.position as usize..(m.position + m.size_bytes) as usize];
-                let records = validate_records(batch, &self.config, now_ms, &mut scratch)?;
+                let records =
+                    validate_records_from(origin, batch, &self.config, now_ms, &mut scratch)?;
                 // The records' maximum, not the header's claim (patched below).
                 m.max_timestamp = records.max_record_timestamp;
                 Ok::<(), StorageError>(())
