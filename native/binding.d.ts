@@ -239,6 +239,8 @@ export interface BindingCleanResult {
   tombstonesRemoved: number
   /** Records without a key, which a compacted topic cannot hold. */
   invalidRecordsRemoved: number
+  /** Records of aborted transactions removed (also counted in `recordsRemoved`). */
+  abortedRecordsRemoved: number
   offsetMapKeys: number
   offsetMapUtilization: number
   dirtyBytesRead: number

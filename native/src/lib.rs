@@ -534,6 +534,8 @@ pub struct BindingCleanResult {
     pub tombstones_removed: i64,
     /// Records without a key, which a compacted topic cannot hold.
     pub invalid_records_removed: i64,
+    /// Records of aborted transactions removed (also counted in `recordsRemoved`).
+    pub aborted_records_removed: i64,
     pub offset_map_keys: i64,
     pub offset_map_utilization: f64,
     pub dirty_bytes_read: i64,
@@ -556,6 +558,7 @@ impl From<CleanResult> for BindingCleanResult {
             records_removed: n(r.records_removed),
             tombstones_removed: n(r.tombstones_removed),
             invalid_records_removed: n(r.invalid_records_removed),
+            aborted_records_removed: n(r.aborted_records_removed),
             offset_map_keys: n(r.offset_map_keys),
             offset_map_utilization: r.offset_map_utilization,
             dirty_bytes_read: n(r.dirty_bytes_read),

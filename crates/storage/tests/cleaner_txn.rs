@@ -1,0 +1,253 @@
+//! The log cleaner and transactions (Kafka's `CleanedTransactionMetadata`): records of
+//! aborted transactions neither enter the offset map nor survive; markers are kept; the
+//! cleaned segment carries the transaction index of the segments it replaces (also through
+//! a crash during the swap); nothing at or above the bound (the first unstable offset) is
+//! touched.
+
+mod common;
+
+use std::path::Path;
+
+use common::{keyed_batch, marker_batch, read_all};
+use tidelog_storage::batch::{RecordBatchHeader, RECORD_BATCH_OVERHEAD};
+use tidelog_storage::cleaner_records::for_each_record;
+use tidelog_storage::{AbortedTxn, CleanOptions, Log, LogConfig};
+
+const NOW_MS: i64 = 1_700_000_000_000;
+const TXN: i16 = common::TRANSACTIONAL;
+
+fn config() -> LogConfig {
+    LogConfig {
+        compacted: true,
+        ..LogConfig::default()
+    }
+}
+
+fn keys(names: &[&str]) -> Vec<Vec<u8>> {
+    names.iter().map(|k| k.as_bytes().to_vec()).collect()
+}
+
+/// A plain (non-transactional, no producer) batch of `names` with `value` at `base`.
+fn plain(base: i64, names: &[&str], value: &[u8]) -> Vec<u8> {
+    keyed_batch(base, 0, -1, -1, -1, &keys(names), value)
+}
+
+/// A transactional batch of producer `pid` at `base`.
+fn txn_data(base: i64, pid: i64, names: &[&str], value: &[u8]) -> Vec<u8> {
+    keyed_batch(base, TXN, pid, 0, base as i32, &keys(names), value)
+}
+
+fn put(log: &mut Log, b: &[u8]) {
+    log.append_as_follower(b).unwrap();
+}
+
+fn aborted(pid: i64, first: i64, last: i64) -> AbortedTxn {
+    AbortedTxn {
+        producer_id: pid,
+        first_offset: first,
+        last_offset: last,
+        last_stable_offset: last + 1,
+    }
+}
+
+/// Every batch: (base offset, is control, records as (offset, key, value)).
+type Batch = (i64, bool, Vec<(i64, String, String)>);
+
+fn batches(log: &Log) -> Vec<Batch> {
+    read_all(log)
+        .into_iter()
+        .map(|(base, bytes)| {
+            let h = RecordBatchHeader::parse(&bytes).unwrap();
+            let mut recs = Vec::new();
+            if !h.is_control_batch() {
+                for_each_record(&h, &bytes[RECORD_BATCH_OVERHEAD..], |r| {
+                    recs.push((
+                        r.offset,
+                        String::from_utf8(r.key.unwrap().to_vec()).unwrap(),
+                        String::from_utf8(r.value.unwrap().to_vec()).unwrap(),
+                    ));
+                    Ok(())
+                })
+                .unwrap();
+            }
+            (base, h.is_control_batch(), recs)
+        })
+        .collect()
+}
+
+fn rec(offset: i64, key: &str, value: &str) -> (i64, String, String) {
+    (offset, key.to_owned(), value.to_owned())
+}
+
+fn txnindex(dir: &Path, base: i64) -> std::path::PathBuf {
+    dir.join(format!("{base:020}.txnindex"))
+}
+
+#[test]
+fn aborted_records_never_enter_the_offset_map_nor_survive_and_markers_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::open(dir.path(), config(), 0).unwrap();
+    put(&mut log, &plain(0, &["k0", "k1"], b"a1"));
+    put(&mut log, &txn_data(2, 7, &["k0", "k1"], b"aborted"));
+    put(&mut log, &marker_batch(4, 7, 0, false, 1));
+    log.append_aborted_txn(aborted(7, 2, 4)).unwrap();
+    put(&mut log, &txn_data(5, 8, &["k0"], b"c1"));
+    put(&mut log, &marker_batch(6, 8, 0, true, 1));
+    log.roll_now(NOW_MS).unwrap();
+    put(&mut log, &plain(7, &["k2"], b"z"));
+    let result = log.clean(&CleanOptions::new(NOW_MS)).unwrap();
+    assert!(!result.aborted);
+    assert_eq!(result.end_offset, 7);
+    assert_eq!(result.aborted_records_removed, 2);
+    // k1's latest is the value at 1: the aborted write at 3 did not shadow it.
+    assert_eq!(
+        batches(&log),
+        vec![
+            (0, false, vec![rec(1, "k1", "a1")]),
+            (4, true, vec![]),
+            (5, false, vec![rec(5, "k0", "c1")]),
+            (6, true, vec![]),
+            (7, false, vec![rec(7, "k2", "z")]),
+        ]
+    );
+    // The cleaned segment kept the transaction index entry; a second pass changes nothing.
+    assert_eq!(log.aborted_txns(0, 10), vec![aborted(7, 2, 4)]);
+    assert!(txnindex(dir.path(), 0).exists());
+    let again = log
+        .clean(&CleanOptions {
+            checkpoint_offset: -1,
+            ..CleanOptions::new(NOW_MS)
+        })
+        .unwrap();
+    assert_eq!(again.records_removed, 0);
+    log.close().unwrap();
+    let log = Log::open(dir.path(), config(), 8).unwrap();
+    assert_eq!(log.aborted_txns(0, 10), vec![aborted(7, 2, 4)]);
+}
+
+/// The marker of an aborted transaction may be in a later segment, even the active one; a
+/// group of segments cleaned into one takes every entry of the group.
+#[test]
+fn markers_in_later_segments_and_groups_of_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::open(dir.path(), config(), 0).unwrap();
+    put(&mut log, &plain(0, &["a"], b"0"));
+    put(&mut log, &txn_data(1, 3, &["a", "b"], b"x"));
+    log.roll_now(NOW_MS).unwrap();
+    put(&mut log, &marker_batch(3, 3, 0, false, 0));
+    log.append_aborted_txn(aborted(3, 1, 3)).unwrap();
+    put(&mut log, &txn_data(4, 5, &["b"], b"y"));
+    log.roll_now(NOW_MS).unwrap();
+    put(&mut log, &marker_batch(5, 5, 0, false, 0));
+    log.append_aborted_txn(aborted(5, 4, 5)).unwrap();
+    assert_eq!(log.segment_base_offsets(), vec![0, 3, 5]);
+    let result = log.clean(&CleanOptions::new(NOW_MS)).unwrap();
+    assert_eq!(result.end_offset, 5);
+    assert_eq!(result.aborted_records_removed, 3);
+    assert_eq!(
+        log.segment_base_offsets(),
+        vec![0, 5],
+        "0 and 3 cleaned into one"
+    );
+    assert_eq!(
+        batches(&log),
+        vec![
+            (0, false, vec![rec(0, "a", "0")]),
+            (3, true, vec![]),
+            (5, true, vec![]),
+        ]
+    );
+    assert!(!txnindex(dir.path(), 3).exists());
+    assert_eq!(
+        log.segments().next().unwrap().txn_index().entries(),
+        &[aborted(3, 1, 3)]
+    );
+    assert_eq!(
+        log.aborted_txns(0, 6),
+        vec![aborted(3, 1, 3), aborted(5, 4, 5)]
+    );
+}
+
+/// Nothing at or above the bound (TypeScript passes the first unstable offset) is cleaned:
+/// an open transaction's records are kept and do not shadow older values of their keys.
+#[test]
+fn an_open_transaction_above_the_bound_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::open(dir.path(), config(), 0).unwrap();
+    put(&mut log, &plain(0, &["k"], b"old"));
+    put(&mut log, &plain(1, &["k"], b"mid"));
+    put(&mut log, &txn_data(2, 9, &["k"], b"open"));
+    log.roll_now(NOW_MS).unwrap();
+    put(&mut log, &plain(3, &["other"], b"v"));
+    let result = log
+        .clean(&CleanOptions {
+            cleanable_up_to: 2,
+            ..CleanOptions::new(NOW_MS)
+        })
+        .unwrap();
+    assert_eq!(result.end_offset, 2);
+    assert_eq!(
+        batches(&log),
+        vec![
+            (1, false, vec![rec(1, "k", "mid")]),
+            (2, false, vec![rec(2, "k", "open")]),
+            (3, false, vec![rec(3, "other", "v")]),
+        ]
+    );
+}
+
+/// A crash during the swap: the `.txnindex.swap` of a committed `.log.swap` replaces the
+/// replaced segments' indexes; if it was already renamed into place it is kept; a
+/// `.txnindex.swap` without a `.log.swap` never committed and goes.
+#[test]
+fn an_interrupted_swap_keeps_the_cleaned_transaction_index() {
+    let build = |dir: &Path| -> (Vec<u8>, Vec<u8>) {
+        let mut log = Log::open(dir, config(), 0).unwrap();
+        put(&mut log, &txn_data(0, 1, &["a"], b"x"));
+        put(&mut log, &marker_batch(1, 1, 0, false, 0));
+        log.append_aborted_txn(aborted(1, 0, 1)).unwrap();
+        log.roll_now(NOW_MS).unwrap();
+        put(&mut log, &txn_data(2, 2, &["b"], b"y"));
+        put(&mut log, &marker_batch(3, 2, 0, false, 0));
+        log.append_aborted_txn(aborted(2, 2, 3)).unwrap();
+        log.roll_now(NOW_MS).unwrap();
+        put(&mut log, &plain(4, &["c"], b"z"));
+        log.close().unwrap();
+        let mut joined = std::fs::read(dir.join(format!("{:020}.log", 0))).unwrap();
+        joined.extend(std::fs::read(dir.join(format!("{:020}.log", 2))).unwrap());
+        let mut index = std::fs::read(txnindex(dir, 0)).unwrap();
+        index.extend(std::fs::read(txnindex(dir, 2)).unwrap());
+        (joined, index)
+    };
+    let both = vec![aborted(1, 0, 1), aborted(2, 2, 3)];
+    for case in ["txnindex.swap present", "txnindex already renamed"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (joined_log, joined_index) = build(dir.path());
+        std::fs::write(dir.path().join(format!("{:020}.log.swap", 0)), &joined_log).unwrap();
+        if case == "txnindex.swap present" {
+            std::fs::write(
+                dir.path().join(format!("{:020}.txnindex.swap", 0)),
+                &joined_index,
+            )
+            .unwrap();
+        } else {
+            std::fs::write(txnindex(dir.path(), 0), &joined_index).unwrap();
+        }
+        let log = Log::open(dir.path(), config(), 0).unwrap();
+        assert_eq!(log.segment_base_offsets(), vec![0, 4], "{case}");
+        assert_eq!(log.aborted_txns(0, 5), both, "{case}");
+        assert!(!txnindex(dir.path(), 2).exists(), "{case}");
+        assert_eq!(
+            std::fs::read(txnindex(dir.path(), 0)).unwrap(),
+            joined_index
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_, joined_index) = build(dir.path());
+    let orphan = dir.path().join(format!("{:020}.txnindex.swap", 0));
+    std::fs::write(&orphan, &joined_index).unwrap();
+    let log = Log::open(dir.path(), config(), 0).unwrap();
+    assert!(!orphan.exists());
+    assert_eq!(log.segment_base_offsets(), vec![0, 2, 4]);
+    assert_eq!(log.aborted_txns(0, 5), both);
+}
