@@ -864,10 +864,28 @@ impl Log {
                 entry.last_offset
             )));
         }
+        let recovery_point = self.recovery_point;
         let Some((_, segment)) = self.segments.range_mut(..=entry.last_offset).next_back() else {
             return Ok(false);
         };
-        Ok(segment.append_aborted_txn(entry)? == TxnIndexAppend::Written)
+        let file_existed = segment.txn_index().file_exists();
+        if segment.append_aborted_txn(entry)? == TxnIndexAppend::AlreadyPresent {
+            return Ok(false);
+        }
+        // Durability as for the segment's other files: the next flush fsyncs the index of a
+        // segment above the recovery point (and the directory, for a new file). A segment
+        // wholly below it is not flushed again, and a replay from a later snapshot would not
+        // write the entry again: fsync it now (a rare path: the marker's segment rolled and
+        // was flushed before the entry came).
+        if segment.next_offset() <= recovery_point {
+            segment.txn_index().flush()?;
+            if !file_existed {
+                sync_dir(&self.dir)?;
+            }
+        } else if !file_existed {
+            self.dir_dirty = true;
+        }
+        Ok(true)
     }
 
     /// Kafka's `collectAbortedTransactions`: the aborted transactions a fetch of
