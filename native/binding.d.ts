@@ -280,6 +280,7 @@ export interface BindingLogRecovery {
   /** Segments whose batches were checked one by one (from the recovery point on). */
   segmentsRecovered: number
   truncations: Array<BindingRecoveryTruncation>
+  txnIndexRepairs: Array<BindingTxnIndexRepair>
 }
 
 /** Offsets and sizes of the log, for metrics and checkpoints. */
@@ -348,6 +349,17 @@ export interface BindingRecoveryTruncation {
 export interface BindingTimestampOffset {
   offset: number
   timestamp: number
+}
+
+/**
+ * A transaction index (`.txnindex`) cut on open: a torn or invalid tail, or entries whose
+ * markers the recovered log no longer holds. The broker's replay of the markers writes the
+ * missing entries again (`appendAbortedTxn`).
+ */
+export interface BindingTxnIndexRepair {
+  path: string
+  droppedBytes: number
+  reason: string
 }
 
 /**

@@ -715,12 +715,23 @@ pub struct BindingRecoveryTruncation {
     pub detail: String,
 }
 
+/// A transaction index (`.txnindex`) cut on open: a torn or invalid tail, or entries whose
+/// markers the recovered log no longer holds. The broker's replay of the markers writes the
+/// missing entries again (`appendAbortedTxn`).
+#[napi(object)]
+pub struct BindingTxnIndexRepair {
+    pub path: String,
+    pub dropped_bytes: i64,
+    pub reason: String,
+}
+
 /// What opening the log recovered (see `BindingLog.recovery`).
 #[napi(object)]
 pub struct BindingLogRecovery {
     /// Segments whose batches were checked one by one (from the recovery point on).
     pub segments_recovered: u32,
     pub truncations: Vec<BindingRecoveryTruncation>,
+    pub txn_index_repairs: Vec<BindingTxnIndexRepair>,
 }
 
 fn saturating_i64(v: u64) -> i64 {
@@ -752,6 +763,15 @@ impl From<&tidelog_storage::LogRecovery> for BindingLogRecovery {
                     counts_complete: t.dropped.complete,
                     reason: t.reason.kind().to_owned(),
                     detail: t.reason.to_string(),
+                })
+                .collect(),
+            txn_index_repairs: r
+                .txn_index_repairs
+                .iter()
+                .map(|t| BindingTxnIndexRepair {
+                    path: t.path.display().to_string(),
+                    dropped_bytes: saturating_i64(t.dropped_bytes),
+                    reason: t.reason.clone(),
                 })
                 .collect(),
         }

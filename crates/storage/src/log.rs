@@ -107,6 +107,9 @@ pub struct LogRecovery {
     pub segments_recovered: u32,
     /// One entry per segment cut short at an invalid batch.
     pub truncations: Vec<RecoveryTruncation>,
+    /// Transaction indexes cut on open: a torn or invalid tail, or entries naming markers
+    /// the recovered `.log` no longer holds.
+    pub txn_index_repairs: Vec<crate::txn_index::TxnIndexRepair>,
 }
 
 /// One segment cut short by recovery, and the later segments deleted with it.
@@ -1101,10 +1104,16 @@ fn load_segments(
         let next_base = bases.get(i + 1).copied();
         let trusted = seg.load_without_recovery()? && seg.next_offset() <= recovery_point;
         if trusted {
+            recovery
+                .txn_index_repairs
+                .extend(seg.take_txn_index_repair());
             segments.insert(base, seg);
             continue;
         }
         let outcome = seg.recover(config, leader_epoch_cache, &mut epochs_changed)?;
+        recovery
+            .txn_index_repairs
+            .extend(seg.take_txn_index_repair());
         recovery.segments_recovered += 1;
         // A segment wholly below the recovery point held flushed data: keep what follows
         // it (as Kafka does for a damaged old segment). Otherwise the damage is the torn

@@ -255,6 +255,23 @@ fn recovery_keeps_the_index_and_drops_entries_past_the_recovered_end() {
     assert_eq!(log.log_end_offset(), 5);
     assert_eq!(log.aborted_txns(0, 100), vec![txn(1, 0, 2, 3)]);
     assert_eq!(std::fs::read(&index).unwrap(), kafka_entry(1, 0, 2, 3));
+    // Both cuts are reported, for the broker to log.
+    let repairs = &log.recovery().txn_index_repairs;
+    assert_eq!(repairs.len(), 1);
+    assert_eq!(repairs[0].path, index);
+    assert_eq!(repairs[0].dropped_bytes, 17 + 34);
+    assert!(
+        repairs[0].reason.contains("torn entry")
+            && repairs[0].reason.contains("past the segment's end 5"),
+        "{}",
+        repairs[0].reason
+    );
+    drop(log);
+    let log = Log::open(dir.path(), LogConfig::default(), 0).unwrap();
+    assert!(
+        log.recovery().txn_index_repairs.is_empty(),
+        "nothing more to cut"
+    );
 }
 
 #[test]
