@@ -123,7 +123,7 @@ export declare class BindingLog {
   flush(): Promise<void>
   /**
    * The dirty section for cleaner checkpoint `checkpointOffset` (-1: none) and the sizes
-   * of the dirty ratio; `cleanableUpTo` bounds it (the high watermark). Reads segment
+   * of the dirty ratio; `cleanableUpTo` bounds it (the last stable offset). Reads segment
    * metadata only.
    */
   cleanableRange(checkpointOffset: number, cleanableUpTo: number, nowMs: number, minCompactionLagMs: number): BindingCleanableRange
@@ -210,7 +210,11 @@ export interface BindingCleanableRange {
 export interface BindingCleanOptions {
   /** The cleaner checkpoint (first offset not cleaned yet); -1 when there is none. */
   checkpointOffset: number
-  /** Never clean at or above this offset (the high watermark); none when absent. */
+  /**
+   * Never clean at or above this offset: the last stable offset (the lower of the high
+   * watermark and the first unstable offset: records of a transaction still open must not
+   * be cleaned, they would be taken as committed); none when absent.
+   */
   cleanableUpTo?: number
   nowMs: number
   /** `delete.retention.ms`. */

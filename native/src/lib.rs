@@ -504,7 +504,9 @@ impl Task for FlushTask {
 pub struct BindingCleanOptions {
     /// The cleaner checkpoint (first offset not cleaned yet); -1 when there is none.
     pub checkpoint_offset: i64,
-    /// Never clean at or above this offset (the high watermark); none when absent.
+    /// Never clean at or above this offset: the last stable offset (the lower of the high
+    /// watermark and the first unstable offset: records of a transaction still open must not
+    /// be cleaned, they would be taken as committed); none when absent.
     pub cleanable_up_to: Option<i64>,
     pub now_ms: i64,
     /// `delete.retention.ms`.
@@ -1147,7 +1149,7 @@ impl BindingLog {
     }
 
     /// The dirty section for cleaner checkpoint `checkpointOffset` (-1: none) and the sizes
-    /// of the dirty ratio; `cleanableUpTo` bounds it (the high watermark). Reads segment
+    /// of the dirty ratio; `cleanableUpTo` bounds it (the last stable offset). Reads segment
     /// metadata only.
     #[napi]
     pub fn cleanable_range(

@@ -7,7 +7,7 @@
 //!
 //! 1. Under the log's lock, [`Log::cleanable_range`]: the dirty section runs from the
 //!    checkpoint to the first uncleanable offset, the lowest of the active segment's base
-//!    offset, `cleanable_up_to` (the high watermark) and the base offset of the first dirty
+//!    offset, `cleanable_up_to` (the last stable offset) and the base offset of the first dirty
 //!    segment whose largest timestamp is within `min.compaction.lag.ms` of now. The inactive
 //!    segments below that are snapshotted: their `.log` files are immutable from here on, so
 //!    everything else reads them through their `Arc<File>` without the lock.
@@ -94,7 +94,8 @@ pub struct CleanOptions {
     /// The cleaner checkpoint: the first offset not cleaned yet. Below the log start offset
     /// or above the log end offset (or -1, none) it means the log start offset.
     pub checkpoint_offset: i64,
-    /// Never clean at or above this offset (the high watermark / last stable offset);
+    /// Never clean at or above this offset (the last stable offset: the lower of the high
+    /// watermark and the first unstable offset, see the module docs on transactions);
     /// `i64::MAX` for no bound.
     pub cleanable_up_to: i64,
     pub now_ms: i64,
