@@ -268,7 +268,11 @@ impl TransactionIndex {
             self.entries.push(entry);
         } else {
             self.entries.insert(at, entry);
-            self.rewrite()?;
+            if let Err(e) = self.rewrite() {
+                // The file still holds the entries without it.
+                self.entries.remove(at);
+                return Err(e);
+            }
         }
         Ok(TxnIndexAppend::Written)
     }
