@@ -59,6 +59,16 @@ export declare class BindingLog {
    * place with the assigned offsets and must not be modified until the promise settles.
    */
   append(batches: Buffer, leaderEpoch: number, nowMs: number): Promise<BindingAppendResult>
+  /**
+   * Leader append of transaction markers (control batches: one COMMIT or ABORT record
+   * each, producer id and transactional bit set), off the JS thread: Kafka's
+   * `appendAsLeader` with `AppendOrigin.COORDINATOR`, the only origin allowed control
+   * batches (`append` refuses them with `INVALID_RECORD`, as Kafka does for clients).
+   * Anything else in the Buffer is checked as `append` checks it.
+   */
+  appendAsCoordinator(batches: Buffer, leaderEpoch: number, nowMs: number): Promise<BindingAppendResult>
+  /** `appendAsCoordinator` on the JS thread. */
+  appendAsCoordinatorSync(batches: Buffer, leaderEpoch: number, nowMs: number): BindingAppendResult
   /** `append` on the JS thread (cheaper for small batches: no thread hop). */
   appendSync(batches: Buffer, leaderEpoch: number, nowMs: number): BindingAppendResult
   /** Follower append keeping the batches' offsets, off the JS thread. */
@@ -113,7 +123,7 @@ export declare class BindingLog {
   flush(): Promise<void>
   /**
    * The dirty section for cleaner checkpoint `checkpointOffset` (-1: none) and the sizes
-   * of the dirty ratio; `cleanableUpTo` bounds it (the high watermark). Reads segment
+   * of the dirty ratio; `cleanableUpTo` bounds it (the last stable offset). Reads segment
    * metadata only.
    */
   cleanableRange(checkpointOffset: number, cleanableUpTo: number, nowMs: number, minCompactionLagMs: number): BindingCleanableRange
@@ -200,7 +210,11 @@ export interface BindingCleanableRange {
 export interface BindingCleanOptions {
   /** The cleaner checkpoint (first offset not cleaned yet); -1 when there is none. */
   checkpointOffset: number
-  /** Never clean at or above this offset (the high watermark); none when absent. */
+  /**
+   * Never clean at or above this offset: the last stable offset (the lower of the high
+   * watermark and the first unstable offset: records of a transaction still open must not
+   * be cleaned, they would be taken as committed); none when absent.
+   */
   cleanableUpTo?: number
   nowMs: number
   /** `delete.retention.ms`. */
@@ -229,6 +243,8 @@ export interface BindingCleanResult {
   tombstonesRemoved: number
   /** Records without a key, which a compacted topic cannot hold. */
   invalidRecordsRemoved: number
+  /** Records of aborted transactions removed (also counted in `recordsRemoved`). */
+  abortedRecordsRemoved: number
   offsetMapKeys: number
   offsetMapUtilization: number
   dirtyBytesRead: number
@@ -268,6 +284,7 @@ export interface BindingLogRecovery {
   /** Segments whose batches were checked one by one (from the recovery point on). */
   segmentsRecovered: number
   truncations: Array<BindingRecoveryTruncation>
+  txnIndexRepairs: Array<BindingTxnIndexRepair>
 }
 
 /** Offsets and sizes of the log, for metrics and checkpoints. */
@@ -336,6 +353,17 @@ export interface BindingRecoveryTruncation {
 export interface BindingTimestampOffset {
   offset: number
   timestamp: number
+}
+
+/**
+ * A transaction index (`.txnindex`) cut on open: a torn or invalid tail, or entries whose
+ * markers the recovered log no longer holds. The broker's replay of the markers writes the
+ * missing entries again (`appendAbortedTxn`).
+ */
+export interface BindingTxnIndexRepair {
+  path: string
+  droppedBytes: number
+  reason: string
 }
 
 /**

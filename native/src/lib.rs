@@ -31,8 +31,8 @@ use tidelog_storage::cleaner_offset_map::OffsetMap;
 use tidelog_storage::producer_batches::{producer_batches, ReadFrom};
 use tidelog_storage::socket::duplicate_socket;
 use tidelog_storage::{
-    AbortedTxn, AppendInfo, CleanOptions, CleanResult, CleanableRange, FileSlice, Log, LogConfig,
-    LogLock, StorageError,
+    AbortedTxn, AppendInfo, AppendOrigin, CleanOptions, CleanResult, CleanableRange, FileSlice,
+    Log, LogConfig, LogLock, StorageError,
 };
 
 type SharedLog = Arc<Mutex<Option<Log>>>;
@@ -429,6 +429,8 @@ pub struct AppendTask {
     batches: Buffer,
     /// `Some(epoch)` for a leader append, `None` for a follower append.
     leader_epoch: Option<i32>,
+    /// Who a leader append is from.
+    origin: AppendOrigin,
     now_ms: i64,
     error: Option<StorageError>,
 }
@@ -440,7 +442,9 @@ impl Task for AppendTask {
     fn compute(&mut self) -> napi::Result<AppendInfo> {
         let batches: &mut [u8] = &mut self.batches;
         let result = match self.leader_epoch {
-            Some(epoch) => with_log(&self.log, |log| log.append(batches, epoch, self.now_ms)),
+            Some(epoch) => with_log(&self.log, |log| {
+                log.append_from(self.origin, batches, epoch, self.now_ms)
+            }),
             None => with_log(&self.log, |log| log.append_as_follower(batches)),
         };
         result.map_err(|e| {
@@ -500,7 +504,9 @@ impl Task for FlushTask {
 pub struct BindingCleanOptions {
     /// The cleaner checkpoint (first offset not cleaned yet); -1 when there is none.
     pub checkpoint_offset: i64,
-    /// Never clean at or above this offset (the high watermark); none when absent.
+    /// Never clean at or above this offset: the last stable offset (the lower of the high
+    /// watermark and the first unstable offset: records of a transaction still open must not
+    /// be cleaned, they would be taken as committed); none when absent.
     pub cleanable_up_to: Option<i64>,
     pub now_ms: i64,
     /// `delete.retention.ms`.
@@ -530,6 +536,8 @@ pub struct BindingCleanResult {
     pub tombstones_removed: i64,
     /// Records without a key, which a compacted topic cannot hold.
     pub invalid_records_removed: i64,
+    /// Records of aborted transactions removed (also counted in `recordsRemoved`).
+    pub aborted_records_removed: i64,
     pub offset_map_keys: i64,
     pub offset_map_utilization: f64,
     pub dirty_bytes_read: i64,
@@ -552,6 +560,7 @@ impl From<CleanResult> for BindingCleanResult {
             records_removed: n(r.records_removed),
             tombstones_removed: n(r.tombstones_removed),
             invalid_records_removed: n(r.invalid_records_removed),
+            aborted_records_removed: n(r.aborted_records_removed),
             offset_map_keys: n(r.offset_map_keys),
             offset_map_utilization: r.offset_map_utilization,
             dirty_bytes_read: n(r.dirty_bytes_read),
@@ -708,12 +717,23 @@ pub struct BindingRecoveryTruncation {
     pub detail: String,
 }
 
+/// A transaction index (`.txnindex`) cut on open: a torn or invalid tail, or entries whose
+/// markers the recovered log no longer holds. The broker's replay of the markers writes the
+/// missing entries again (`appendAbortedTxn`).
+#[napi(object)]
+pub struct BindingTxnIndexRepair {
+    pub path: String,
+    pub dropped_bytes: i64,
+    pub reason: String,
+}
+
 /// What opening the log recovered (see `BindingLog.recovery`).
 #[napi(object)]
 pub struct BindingLogRecovery {
     /// Segments whose batches were checked one by one (from the recovery point on).
     pub segments_recovered: u32,
     pub truncations: Vec<BindingRecoveryTruncation>,
+    pub txn_index_repairs: Vec<BindingTxnIndexRepair>,
 }
 
 fn saturating_i64(v: u64) -> i64 {
@@ -745,6 +765,15 @@ impl From<&tidelog_storage::LogRecovery> for BindingLogRecovery {
                     counts_complete: t.dropped.complete,
                     reason: t.reason.kind().to_owned(),
                     detail: t.reason.to_string(),
+                })
+                .collect(),
+            txn_index_repairs: r
+                .txn_index_repairs
+                .iter()
+                .map(|t| BindingTxnIndexRepair {
+                    path: t.path.display().to_string(),
+                    dropped_bytes: saturating_i64(t.dropped_bytes),
+                    reason: t.reason.clone(),
                 })
                 .collect(),
         }
@@ -859,9 +888,49 @@ impl BindingLog {
             log: Arc::clone(&self.log),
             batches,
             leader_epoch: Some(leader_epoch),
+            origin: AppendOrigin::Client,
             now_ms,
             error: None,
         })
+    }
+
+    /// Leader append of transaction markers (control batches: one COMMIT or ABORT record
+    /// each, producer id and transactional bit set), off the JS thread: Kafka's
+    /// `appendAsLeader` with `AppendOrigin.COORDINATOR`, the only origin allowed control
+    /// batches (`append` refuses them with `INVALID_RECORD`, as Kafka does for clients).
+    /// Anything else in the Buffer is checked as `append` checks it.
+    #[napi(ts_return_type = "Promise<BindingAppendResult>")]
+    pub fn append_as_coordinator(
+        &self,
+        batches: Buffer,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> AsyncTask<AppendTask> {
+        AsyncTask::new(AppendTask {
+            log: Arc::clone(&self.log),
+            batches,
+            leader_epoch: Some(leader_epoch),
+            origin: AppendOrigin::Coordinator,
+            now_ms,
+            error: None,
+        })
+    }
+
+    /// `appendAsCoordinator` on the JS thread.
+    #[napi]
+    pub fn append_as_coordinator_sync(
+        &self,
+        env: &Env,
+        mut batches: BufferSlice<'_>,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> napi::Result<BindingAppendResult> {
+        let bytes: &mut [u8] = &mut batches;
+        with_log(&self.log, |log| {
+            log.append_from(AppendOrigin::Coordinator, bytes, leader_epoch, now_ms)
+        })
+        .map(Into::into)
+        .map_err(|e| js_error(*env, &e))
     }
 
     /// `append` on the JS thread (cheaper for small batches: no thread hop).
@@ -887,6 +956,7 @@ impl BindingLog {
             log: Arc::clone(&self.log),
             batches,
             leader_epoch: None,
+            origin: AppendOrigin::Client,
             now_ms: 0,
             error: None,
         })
@@ -1079,7 +1149,7 @@ impl BindingLog {
     }
 
     /// The dirty section for cleaner checkpoint `checkpointOffset` (-1: none) and the sizes
-    /// of the dirty ratio; `cleanableUpTo` bounds it (the high watermark). Reads segment
+    /// of the dirty ratio; `cleanableUpTo` bounds it (the last stable offset). Reads segment
     /// metadata only.
     #[napi]
     pub fn cleanable_range(

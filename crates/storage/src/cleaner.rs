@@ -7,7 +7,7 @@
 //!
 //! 1. Under the log's lock, [`Log::cleanable_range`]: the dirty section runs from the
 //!    checkpoint to the first uncleanable offset, the lowest of the active segment's base
-//!    offset, `cleanable_up_to` (the high watermark) and the base offset of the first dirty
+//!    offset, `cleanable_up_to` (the last stable offset) and the base offset of the first dirty
 //!    segment whose largest timestamp is within `min.compaction.lag.ms` of now. The inactive
 //!    segments below that are snapshotted: their `.log` files are immutable from here on, so
 //!    everything else reads them through their `Arc<File>` without the lock.
@@ -23,8 +23,19 @@
 //!    loses some is rebuilt with the same codec, and one that loses all is dropped. The first
 //!    time a batch keeping a tombstone is cleaned it gets a delete horizon of now +
 //!    `delete.retention.ms` (KIP-534, attribute bit 6 with the horizon in `baseTimestamp`), so
-//!    a tombstone survives one cleaning and then `delete.retention.ms`. Control batches are
-//!    kept as they are (no transactions yet).
+//!    a tombstone survives one cleaning and then `delete.retention.ms`.
+//!
+//! Transactions (Kafka's `CleanedTransactionMetadata`): the aborted transactions overlapping
+//! the cleaned range are read from the transaction indexes under the lock in step 1. A
+//! transactional batch of an aborted transaction (same producer, offsets between the
+//! transaction's first offset and its ABORT marker) neither enters the offset map nor
+//! survives cleaning: it is dropped whole. Control batches (the markers) are always kept as
+//! they are (Kafka removes them later, once no data of their transaction remains and
+//! `delete.retention.ms` passed; keeping them is correct, only less compact), so every
+//! transaction index entry still names a marker in the log, and the cleaned segment takes
+//! over the entries of the segments it replaces (`Log::replace_segments`). The caller must
+//! pass `cleanable_up_to` at or below the first unstable offset (Kafka cleans only below
+//! the last stable offset): a transaction still open below it would be taken as committed.
 //! 4. Under the lock, per group: `Log::replace_segments` swaps the cleaned segment in
 //!    (`.cleaned` → `.swap`, fsync of the directory, old segments renamed `.deleted`,
 //!    `.swap` → `.log`), or gives up if the log changed meanwhile (truncation, retention).
@@ -45,7 +56,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::batch::{crc_of, BatchMeta, RecordBatchHeader, RECORD_BATCH_OVERHEAD};
+use crate::batch::{
+    crc_of, BatchMeta, RecordBatchHeader, RECORD_BATCH_OVERHEAD, TRANSACTIONAL_FLAG_MASK,
+};
 use crate::cleaner_offset_map::OffsetMap;
 use crate::cleaner_records::{
     delete_horizon_ms, encode_batch, for_each_record, BatchFields, RecordRef,
@@ -81,7 +94,8 @@ pub struct CleanOptions {
     /// The cleaner checkpoint: the first offset not cleaned yet. Below the log start offset
     /// or above the log end offset (or -1, none) it means the log start offset.
     pub checkpoint_offset: i64,
-    /// Never clean at or above this offset (the high watermark / last stable offset);
+    /// Never clean at or above this offset (the last stable offset: the lower of the high
+    /// watermark and the first unstable offset, see the module docs on transactions);
     /// `i64::MAX` for no bound.
     pub cleanable_up_to: i64,
     pub now_ms: i64,
@@ -167,6 +181,9 @@ pub struct CleanResult {
     pub tombstones_removed: u64,
     /// Records without a key, removed (Kafka's `invalidMessagesRead`).
     pub invalid_records_removed: u64,
+    /// Records of aborted transactions, removed (their batches count in `batches_removed`
+    /// and `records_removed` too).
+    pub aborted_records_removed: u64,
     /// Keys in the offset map, and its use of `offset_map_entries_max`.
     pub offset_map_keys: u64,
     pub offset_map_utilization: f64,
@@ -351,6 +368,52 @@ struct CleanPlan {
     range: CleanableRange,
     /// Every segment below the first uncleanable offset, in order.
     segments: Vec<SourceSegment>,
+    aborted: AbortedTxns,
+}
+
+/// The aborted transactions overlapping the cleaned range, by producer: `(first offset,
+/// marker offset)` in increasing order. A producer has at most one transaction open at a
+/// time, so a transactional batch of that producer inside one of these ranges belongs to
+/// that aborted transaction.
+#[derive(Default)]
+struct AbortedTxns {
+    by_producer: std::collections::HashMap<i64, Vec<(i64, i64)>>,
+}
+
+impl AbortedTxns {
+    /// Every transaction index entry of `log` with a marker at or after `from` and a first
+    /// offset below `upper` (all of them, not Kafka's early stop at the last stable offset:
+    /// reading the in-memory entries of every segment is cheap, and it does not depend on
+    /// the recorded last stable offsets).
+    fn of(log: &Log, from: i64, upper: i64) -> Self {
+        let mut out = Self::default();
+        for seg in log.segments() {
+            for e in seg.txn_index().entries() {
+                if e.last_offset >= from && e.first_offset < upper {
+                    out.by_producer
+                        .entry(e.producer_id)
+                        .or_default()
+                        .push((e.first_offset, e.last_offset));
+                }
+            }
+        }
+        for ranges in out.by_producer.values_mut() {
+            ranges.sort_unstable();
+        }
+        out
+    }
+
+    /// Whether `header` is a data batch of an aborted transaction.
+    fn holds(&self, header: &RecordBatchHeader) -> bool {
+        if header.attributes & TRANSACTIONAL_FLAG_MASK == 0 || header.is_control_batch() {
+            return false;
+        }
+        let Some(ranges) = self.by_producer.get(&header.producer_id) else {
+            return false;
+        };
+        let after = ranges.partition_point(|&(first, _)| first <= header.base_offset);
+        after > 0 && header.base_offset <= ranges[after - 1].1
+    }
 }
 
 impl CleanPlan {
@@ -361,7 +424,7 @@ impl CleanPlan {
             options.now_ms,
             options.min_compaction_lag_ms,
         );
-        let segments = log
+        let segments: Vec<SourceSegment> = log
             .segments()
             .filter(|s| s.base_offset() < range.first_uncleanable_offset)
             .map(|s| {
@@ -386,10 +449,14 @@ impl CleanPlan {
                 }
             })
             .collect();
+        let from = segments
+            .first()
+            .map_or(range.first_dirty_offset, |s| s.base_offset);
         Self {
             dir: log.dir().to_path_buf(),
             config: log.config().clone(),
             truncations: log.truncation_count(),
+            aborted: AbortedTxns::of(log, from, range.first_uncleanable_offset),
             range,
             segments,
         }
@@ -454,6 +521,7 @@ impl CleanPlan {
             result.records_removed += stats.records_removed;
             result.tombstones_removed += stats.tombstones_removed;
             result.invalid_records_removed += stats.invalid_records_removed;
+            result.aborted_records_removed += stats.aborted_records_removed;
         }
         Ok(())
     }
@@ -482,7 +550,7 @@ impl CleanPlan {
                 if header.last_offset() >= upper {
                     return Ok(header.base_offset.clamp(first_dirty, upper));
                 }
-                if header.is_control_batch() {
+                if header.is_control_batch() || self.aborted.holds(&header) {
                     continue;
                 }
                 let count = usize::try_from(header.records_count).unwrap_or(0);
@@ -570,6 +638,11 @@ impl CleanPlan {
             stats.records_read += header.records_count.max(0) as u64;
             if header.is_control_batch() || header.base_offset >= end {
                 out.push_verbatim(&header, batch);
+            } else if header.last_offset() < end && self.aborted.holds(&header) {
+                let records = header.records_count.max(0) as u64;
+                stats.batches_removed += 1;
+                stats.records_removed += records;
+                stats.aborted_records_removed += records;
             } else {
                 let horizon = delete_horizon_ms(&header);
                 let retain_deletes = horizon.map_or(true, |h| options.now_ms < h);

@@ -53,6 +53,7 @@ pub use error::{Result, StorageError};
 pub use file_slice::FileSlice;
 pub use log::{AppendInfo, FlushPlan, Log, LogRecovery, RecoveryTruncation};
 pub use log_dir_lock::{LogDirLock, LogDirLockError};
+pub use log_validator::AppendOrigin;
 pub use offset_index::OffsetIndex;
 pub use segment::{DroppedBatches, InvalidBatchReason, LogSegment};
 pub use time_index::TimeIndex;

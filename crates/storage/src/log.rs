@@ -13,7 +13,7 @@ use crate::config::LogConfig;
 use crate::epoch::{sync_dir, EpochEntry, LeaderEpochFileCache};
 use crate::error::{io_context, Result, StorageError};
 use crate::file_slice::FileSlice;
-use crate::log_validator::validate_records;
+use crate::log_validator::{validate_records_from, AppendOrigin};
 use crate::segment::{
     parse_base_offset, DroppedBatches, InvalidBatchReason, LogSegment, SegmentRead,
     INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX,
@@ -107,6 +107,9 @@ pub struct LogRecovery {
     pub segments_recovered: u32,
     /// One entry per segment cut short at an invalid batch.
     pub truncations: Vec<RecoveryTruncation>,
+    /// Transaction indexes cut on open: a torn or invalid tail, or entries naming markers
+    /// the recovered `.log` no longer holds.
+    pub txn_index_repairs: Vec<crate::txn_index::TxnIndexRepair>,
 }
 
 /// One segment cut short by recovery, and the later segments deleted with it.
@@ -460,14 +463,28 @@ impl Log {
         leader_epoch: i32,
         now_ms: i64,
     ) -> Result<AppendInfo> {
+        self.append_from(AppendOrigin::Client, batches, leader_epoch, now_ms)
+    }
+
+    /// [`Self::append`] for batches from `origin`: [`AppendOrigin::Coordinator`] is the
+    /// broker writing transaction markers (control batches, Kafka's `appendAsLeader` with
+    /// `AppendOrigin.COORDINATOR`); everything else is checked as for a producer.
+    pub fn append_from(
+        &mut self,
+        origin: AppendOrigin,
+        batches: &mut [u8],
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
         let mut metas = std::mem::take(&mut self.metas);
-        let result = self.append_as_leader(batches, leader_epoch, now_ms, &mut metas);
+        let result = self.append_as_leader(origin, batches, leader_epoch, now_ms, &mut metas);
         self.metas = metas;
         result
     }
 
     fn append_as_leader(
         &mut self,
+        origin: AppendOrigin,
         batches: &mut [u8],
         leader_epoch: i32,
         now_ms: i64,
@@ -478,7 +495,8 @@ impl Log {
             let mut scratch = std::mem::take(&mut self.records_scratch);
             let walked = metas.iter_mut().try_for_each(|m| {
                 let batch = &batches[m.position as usize..(m.position + m.size_bytes) as usize];
-                let records = validate_records(batch, &self.config, now_ms, &mut scratch)?;
+                let records =
+                    validate_records_from(origin, batch, &self.config, now_ms, &mut scratch)?;
                 // The records' maximum, not the header's claim (patched below).
                 m.max_timestamp = records.max_record_timestamp;
                 Ok::<(), StorageError>(())
@@ -849,10 +867,28 @@ impl Log {
                 entry.last_offset
             )));
         }
+        let recovery_point = self.recovery_point;
         let Some((_, segment)) = self.segments.range_mut(..=entry.last_offset).next_back() else {
             return Ok(false);
         };
-        Ok(segment.append_aborted_txn(entry)? == TxnIndexAppend::Written)
+        let file_existed = segment.txn_index().file_exists();
+        if segment.append_aborted_txn(entry)? == TxnIndexAppend::AlreadyPresent {
+            return Ok(false);
+        }
+        // Durability as for the segment's other files: the next flush fsyncs the index of a
+        // segment above the recovery point (and the directory, for a new file). A segment
+        // wholly below it is not flushed again, and a replay from a later snapshot would not
+        // write the entry again: fsync it now (a rare path: the marker's segment rolled and
+        // was flushed before the entry came).
+        if segment.next_offset() <= recovery_point {
+            segment.txn_index().flush()?;
+            if !file_existed {
+                sync_dir(&self.dir)?;
+            }
+        } else if !file_existed {
+            self.dir_dirty = true;
+        }
+        Ok(true)
     }
 
     /// Kafka's `collectAbortedTransactions`: the aborted transactions a fetch of
@@ -1068,10 +1104,16 @@ fn load_segments(
         let next_base = bases.get(i + 1).copied();
         let trusted = seg.load_without_recovery()? && seg.next_offset() <= recovery_point;
         if trusted {
+            recovery
+                .txn_index_repairs
+                .extend(seg.take_txn_index_repair());
             segments.insert(base, seg);
             continue;
         }
         let outcome = seg.recover(config, leader_epoch_cache, &mut epochs_changed)?;
+        recovery
+            .txn_index_repairs
+            .extend(seg.take_txn_index_repair());
         recovery.segments_recovered += 1;
         // A segment wholly below the recovery point held flushed data: keep what follows
         // it (as Kafka does for a damaged old segment). Otherwise the damage is the torn

@@ -11,7 +11,9 @@
 //! ```text
 //! check                                                     error (code)
 //! not a control batch (clients may not write them)          INVALID_RECORD (87)
-//! producerId >= 0 implies baseSequence >= 0                 INVALID_RECORD (87)
+//!   (AppendOrigin::Coordinator: a control batch must be one
+//!   COMMIT or ABORT marker of a producer, transactional)    INVALID_RECORD (87)
+//! producerId >= 0 implies baseSequence >= 0 (not markers)   INVALID_RECORD (87)
 //! attribute bits 0-2 name a codec (0 none .. 4 zstd)        CORRUPT_MESSAGE (2)
 //! the records section decompresses (bounded, see below)     CORRUPT_MESSAGE (2)
 //! recordsCount records, each framed as below, no byte left  INVALID_RECORD (87)
@@ -57,9 +59,11 @@ use std::io::Read;
 
 use crate::batch::{
     RecordBatchHeader, TimestampType, CONTROL_FLAG_MASK, NO_TIMESTAMP, RECORD_BATCH_OVERHEAD,
+    TRANSACTIONAL_FLAG_MASK,
 };
 use crate::compression::{Codec, Decompressor};
 use crate::config::LogConfig;
+use crate::control_record::read_control_record;
 use crate::error::{Result, StorageError};
 use crate::varint::{read_varint, read_varlong};
 
@@ -94,6 +98,14 @@ pub struct RecordsSummary {
     pub max_record_timestamp: i64,
 }
 
+/// Who appends as leader (Kafka's `AppendOrigin`): a producer, or the broker itself writing
+/// transaction markers (Kafka's `COORDINATOR`, the only origin allowed control batches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOrigin {
+    Client,
+    Coordinator,
+}
+
 /// Validates the records of one producer batch (`batch` is exactly one batch whose header,
 /// size and CRC were already checked); see the module docs for the rules. `now_ms` is the
 /// broker's clock for the timestamp bounds; `scratch` receives the decompressed records of
@@ -104,14 +116,42 @@ pub fn validate_records(
     now_ms: i64,
     scratch: &mut RecordsScratch,
 ) -> Result<RecordsSummary> {
+    validate_records_from(AppendOrigin::Client, batch, config, now_ms, scratch)
+}
+
+/// [`validate_records`] for a batch from `origin`: with [`AppendOrigin::Coordinator`], a
+/// control batch is accepted if it is one COMMIT or ABORT marker of a producer (producer id
+/// set, transactional bit set, one record whose key and value Kafka's
+/// `EndTransactionMarker` can read).
+pub fn validate_records_from(
+    origin: AppendOrigin,
+    batch: &[u8],
+    config: &LogConfig,
+    now_ms: i64,
+    scratch: &mut RecordsScratch,
+) -> Result<RecordsSummary> {
     let header = RecordBatchHeader::parse(batch)?;
     debug_assert_eq!(header.size_bytes(), batch.len() as u64);
-    if header.attributes & CONTROL_FLAG_MASK != 0 {
+    let control = header.attributes & CONTROL_FLAG_MASK != 0;
+    if control && origin == AppendOrigin::Client {
         return Err(StorageError::InvalidRecord(
             "Clients are not allowed to write control records".to_owned(),
         ));
     }
-    if header.producer_id >= 0 && header.base_sequence < 0 {
+    if control {
+        let marker = read_control_record(&header, batch)
+            .map_err(|e| StorageError::InvalidRecord(e.to_string()))?;
+        if !marker.is_end_txn_marker()
+            || header.records_count != 1
+            || header.producer_id < 0
+            || header.attributes & TRANSACTIONAL_FLAG_MASK == 0
+        {
+            return Err(StorageError::InvalidRecord(format!(
+                "a control batch appended as leader must be one transaction marker of a producer (type {}, {} records, producer {})",
+                marker.control_type, header.records_count, header.producer_id
+            )));
+        }
+    } else if header.producer_id >= 0 && header.base_sequence < 0 {
         return Err(StorageError::InvalidRecord(format!(
             "Invalid sequence number {} in record batch with producerId {}",
             header.base_sequence, header.producer_id

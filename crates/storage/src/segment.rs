@@ -14,7 +14,9 @@ use crate::file_slice::FileSlice;
 use crate::index_file::IndexLoad;
 use crate::offset_index::OffsetIndex;
 use crate::time_index::{TimeIndex, TimestampOffset};
-use crate::txn_index::{AbortedTxn, TransactionIndex, TxnIndexAppend};
+use crate::txn_index::{
+    AbortedTxn, TransactionIndex, TxnIndexAppend, TxnIndexLoad, TxnIndexRepair,
+};
 
 /// Suffix of the segment data file (Kafka's `LogFileUtils.LOG_FILE_SUFFIX`).
 pub const LOG_FILE_SUFFIX: &str = "log";
@@ -189,6 +191,8 @@ pub struct LogSegment {
     offset_index: OffsetIndex,
     time_index: TimeIndex,
     txn_index: TransactionIndex,
+    /// What opening the segment cut from its transaction index, until the log takes it.
+    txn_index_repair: Option<TxnIndexRepair>,
     indexes_loaded_clean: bool,
     max_timestamp_so_far: i64,
     offset_of_max_timestamp_so_far: i64,
@@ -249,6 +253,7 @@ impl LogSegment {
             offset_index,
             time_index,
             txn_index,
+            txn_index_repair: None,
             indexes_loaded_clean: true,
             max_timestamp_so_far: NO_TIMESTAMP,
             offset_of_max_timestamp_so_far: base_offset,
@@ -281,10 +286,21 @@ impl LogSegment {
         // A damaged tail is cut here; the entries it held are written again by the control
         // plane's replay of the markers (see `TransactionIndex`), so it does not make the
         // segment untrusted.
-        let (txn_index, _) = TransactionIndex::open(
+        let (txn_index, txn_load) = TransactionIndex::open(
             &dir.join(file_name(base_offset, TXN_INDEX_FILE_SUFFIX)),
             base_offset,
         )?;
+        let txn_index_repair = match txn_load {
+            TxnIndexLoad::Clean => None,
+            TxnIndexLoad::Truncated {
+                dropped_bytes,
+                reason,
+            } => Some(TxnIndexRepair {
+                path: txn_index.path().to_path_buf(),
+                dropped_bytes,
+                reason,
+            }),
+        };
         Ok(Self {
             base_offset,
             log_path,
@@ -295,6 +311,7 @@ impl LogSegment {
             offset_index,
             time_index,
             txn_index,
+            txn_index_repair,
             indexes_loaded_clean: offset_load == IndexLoad::Clean
                 && time_load == IndexLoad::Clean
                 && i32::try_from(len).is_ok(),
@@ -330,6 +347,11 @@ impl LogSegment {
     #[must_use]
     pub fn time_index(&self) -> &TimeIndex {
         &self.time_index
+    }
+
+    /// What opening this segment cut from its transaction index, once.
+    pub(crate) fn take_txn_index_repair(&mut self) -> Option<TxnIndexRepair> {
+        self.txn_index_repair.take()
     }
 
     /// The aborted transactions whose marker is in this segment.
@@ -921,7 +943,8 @@ impl LogSegment {
         self.next_offset = next_offset;
         self.indexes_loaded_clean = true;
         // Entries for markers that did not survive (the crash rule of `TransactionIndex`).
-        self.txn_index.truncate_to(next_offset)?;
+        self.txn_index
+            .truncate_on_load(next_offset, &mut self.txn_index_repair)?;
         Ok(SegmentRecovery {
             truncated_bytes: truncated,
             invalid,
@@ -1014,7 +1037,8 @@ impl LogSegment {
             return Ok(false);
         }
         self.next_offset = next_offset;
-        self.txn_index.truncate_to(next_offset)?;
+        self.txn_index
+            .truncate_on_load(next_offset, &mut self.txn_index_repair)?;
         self.max_timestamp_so_far = max_ts.timestamp;
         self.offset_of_max_timestamp_so_far = max_ts.offset;
         self.bytes_since_last_index_entry = u64::from(self.size_bytes - last_entry.position);

@@ -124,6 +124,24 @@ pub enum TxnIndexLoad {
     Truncated { dropped_bytes: u64, reason: String },
 }
 
+/// What opening a log cut from one transaction index (reported by `Log::recovery`, for the
+/// broker to log; the entries are written again by the control plane's replay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxnIndexRepair {
+    pub path: PathBuf,
+    pub dropped_bytes: u64,
+    pub reason: String,
+}
+
+impl TxnIndexRepair {
+    /// Adds a later cut of the same file.
+    fn add(&mut self, dropped_bytes: u64, reason: &str) {
+        self.dropped_bytes += dropped_bytes;
+        self.reason.push_str("; ");
+        self.reason.push_str(reason);
+    }
+}
+
 /// Kafka's `TransactionIndex` for one segment; see the module docs.
 pub struct TransactionIndex {
     path: PathBuf,
@@ -250,7 +268,11 @@ impl TransactionIndex {
             self.entries.push(entry);
         } else {
             self.entries.insert(at, entry);
-            self.rewrite()?;
+            if let Err(e) = self.rewrite() {
+                // The file still holds the entries without it.
+                self.entries.remove(at);
+                return Err(e);
+            }
         }
         Ok(TxnIndexAppend::Written)
     }
@@ -324,6 +346,31 @@ impl TransactionIndex {
             }
         }
         out
+    }
+
+    /// [`Self::truncate_to`] on open or recovery: what it cut is added to `repair`.
+    pub(crate) fn truncate_on_load(
+        &mut self,
+        offset: i64,
+        repair: &mut Option<TxnIndexRepair>,
+    ) -> Result<()> {
+        let dropped = self.truncate_to(offset)?;
+        if dropped > 0 {
+            let bytes = (dropped * ENTRY_SIZE) as u64;
+            let reason =
+                format!("{dropped} entries name markers at or past the segment's end {offset}");
+            match repair {
+                Some(r) => r.add(bytes, &reason),
+                None => {
+                    *repair = Some(TxnIndexRepair {
+                        path: self.path.clone(),
+                        dropped_bytes: bytes,
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Kafka's `TransactionIndex.truncateTo`: drops every entry whose `lastOffset` is

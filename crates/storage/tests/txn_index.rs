@@ -255,6 +255,23 @@ fn recovery_keeps_the_index_and_drops_entries_past_the_recovered_end() {
     assert_eq!(log.log_end_offset(), 5);
     assert_eq!(log.aborted_txns(0, 100), vec![txn(1, 0, 2, 3)]);
     assert_eq!(std::fs::read(&index).unwrap(), kafka_entry(1, 0, 2, 3));
+    // Both cuts are reported, for the broker to log.
+    let repairs = &log.recovery().txn_index_repairs;
+    assert_eq!(repairs.len(), 1);
+    assert_eq!(repairs[0].path, index);
+    assert_eq!(repairs[0].dropped_bytes, 17 + 34);
+    assert!(
+        repairs[0].reason.contains("torn entry")
+            && repairs[0].reason.contains("past the segment's end 5"),
+        "{}",
+        repairs[0].reason
+    );
+    drop(log);
+    let log = Log::open(dir.path(), LogConfig::default(), 0).unwrap();
+    assert!(
+        log.recovery().txn_index_repairs.is_empty(),
+        "nothing more to cut"
+    );
 }
 
 #[test]
@@ -266,4 +283,52 @@ fn an_orphan_txnindex_is_removed_on_open() {
     std::fs::write(&orphan, kafka_entry(1, 77, 78, 79)).unwrap();
     let _log = open(dir.path());
     assert!(!orphan.exists());
+}
+
+/// Markers are appended as leader only from the coordinator origin (Kafka's
+/// `AppendOrigin.COORDINATOR`); a client's control batch, a marker without a producer, or a
+/// control batch that is not a COMMIT/ABORT marker is `INVALID_RECORD`, and nothing is written.
+#[test]
+fn only_the_coordinator_origin_appends_transaction_markers() {
+    use tidelog_storage::AppendOrigin;
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path());
+    let now = 1_000;
+    log.append_from(
+        AppendOrigin::Client,
+        &mut txn_batch(0, 2, 8, 0, 0, b"v"),
+        0,
+        now,
+    )
+    .unwrap();
+    let refused = log.append(&mut marker_batch(0, 8, 0, false, 3), 0, now);
+    assert!(matches!(refused, Err(StorageError::InvalidRecord(_))));
+    let mut no_producer = marker_batch(0, -1, 0, false, 3);
+    assert!(matches!(
+        log.append_from(AppendOrigin::Coordinator, &mut no_producer, 0, now),
+        Err(StorageError::InvalidRecord(_))
+    ));
+    // A control batch whose key names type 2 (KRaft's LEADER_CHANGE) is no marker.
+    let mut leader_change = marker_batch(0, 8, 0, true, 3);
+    // From the end: headers count (1), value (6), value length (1), then the key's type (2).
+    let key_type_at = leader_change.len() - 1 - 6 - 1 - 2;
+    assert_eq!(leader_change[key_type_at..key_type_at + 2], [0, 1]);
+    leader_change[key_type_at + 1] = 2;
+    common::fix_crc(&mut leader_change);
+    assert!(matches!(
+        log.append_from(AppendOrigin::Coordinator, &mut leader_change, 0, now),
+        Err(StorageError::InvalidRecord(_))
+    ));
+    assert_eq!(log.log_end_offset(), 2);
+    let info = log
+        .append_from(
+            AppendOrigin::Coordinator,
+            &mut marker_batch(0, 8, 0, false, 3),
+            0,
+            now,
+        )
+        .unwrap();
+    assert_eq!((info.first_offset, info.last_offset), (2, 2));
+    log.append_aborted_txn(txn(8, 0, 2, 3)).unwrap();
+    assert_eq!(log.aborted_txns(0, 3), vec![txn(8, 0, 2, 3)]);
 }
