@@ -194,6 +194,11 @@ export class LogManager {
         `Found invalid messages in log segment ${t.segment} at byte offset ${t.position}: ${t.detail}. Truncated ${t.truncatedBytes} bytes from offset ${t.offset}${deleted}; dropped ${t.countsComplete ? '' : 'at least '}${t.droppedBatches} batches, ${t.droppedRecords} records`,
       );
     }
+    // A transaction index cut back (a torn tail, or entries for markers the recovered log no
+    // longer holds): the replay of the markers in the log writes the entries that belong again.
+    for (const r of recovery.txnIndexRepairs) {
+      this.logger.warn({ topic, partition, path: r.path, droppedBytes: r.droppedBytes, reason: r.reason }, `Repaired transaction index ${r.path}: ${r.reason}; dropped ${r.droppedBytes} bytes`);
+    }
   }
 
   /** Everything start-up recovery cut off since this process started (read by /metrics). */

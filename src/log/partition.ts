@@ -235,10 +235,10 @@ export class Partition {
   }
 
   /**
-   * The leader's marker append: checked against the producer state, built at the log end
-   * with this leadership's epoch, and written as a replica writes (appendAsFollower keeps the
-   * offsets and skips the client-record checks, which refuse control batches: only the leader
-   * itself writes one, here, with its queue holding every other append back).
+   * The leader's marker append: checked against the producer state, built with this
+   * leadership's epoch and appended with the coordinator origin (Kafka's
+   * AppendOrigin.COORDINATOR: the one append that may carry a control batch, which client
+   * appends refuse), in turn with the other appends of the queue.
    */
   private async appendMarker(marker: TxnMarkerAppend, pending: PendingAppend): Promise<void> {
     const check = this.producerState.checkMarker(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch);
@@ -248,10 +248,9 @@ export class Partition {
     }
     try {
       const nowMs = Date.now();
-      const offset = this.logEndOffset;
-      const batch = buildEndTxnMarkerBatch({ ...marker, baseOffset: offset, partitionLeaderEpoch: pending.leaderEpoch, timestampMs: nowMs }, (b) => native.crc32c(b));
-      const result = await this.log.appendAsFollower(batch);
-      const completed = this.producerState.completeTxn({ ...marker, offset, timestampMs: nowMs });
+      const batch = buildEndTxnMarkerBatch({ ...marker, baseOffset: this.logEndOffset, partitionLeaderEpoch: pending.leaderEpoch, timestampMs: nowMs }, (b) => native.crc32c(b));
+      const result = await this.log.appendAsCoordinator(batch, pending.leaderEpoch, nowMs);
+      const completed = this.producerState.completeTxn({ ...marker, offset: result.firstOffset, timestampMs: nowMs });
       this.writeTxnIndexEntry(completed);
       this.producerStore.applied(result.logEndOffset);
       this.onLogEndOffsetAdvanced(result.logEndOffset);
