@@ -250,6 +250,40 @@ describe('admin API', { timeout: 180_000 }, () => {
     assert.ok(value('nodejs_heap_size_used_bytes') > 0);
   });
 
+  it('lists and describes transactions, the producers of a partition, hanging ones, and aborts one', async () => {
+    const txProducer = kafka.producer({ transactionalId: 'admin-txn', idempotent: true, maxInFlightRequests: 1 });
+    await txProducer.connect();
+    try {
+      const tx = await txProducer.transaction();
+      await tx.send({ topic: TOPIC, messages: [{ partition: 0, value: 'in a transaction' }] });
+      const listed = await http.get<{ transactions: { transactionalId: string; state: string; producerId: number }[] }>('/v1/transactions');
+      assert.equal(listed.status, 200);
+      const mine = listed.json.transactions.find((t) => t.transactionalId === 'admin-txn');
+      assert.equal(mine?.state, 'Ongoing');
+      const described = await http.get<{ state: string; partitions: { topic: string; partition: number }[]; producerId: number }>('/v1/transactions/admin-txn');
+      assert.equal(described.status, 200);
+      assert.deepEqual(described.json.partitions, [{ topic: TOPIC, partition: 0 }]);
+      assertError(await http.get('/v1/transactions/nobody'), 404, 'TIDELOG_ERR_TRANSACTION_NOT_FOUND');
+      const producers = await http.get<{ producers: { producerId: number; producerEpoch: number; currentTxnStartOffset: number }[] }>(`/v1/topics/${TOPIC}/partitions/0/producers`);
+      assert.equal(producers.status, 200);
+      const open = producers.json.producers.find((x) => x.producerId === mine!.producerId);
+      assert.ok(open && open.currentTxnStartOffset >= 0, producers.text);
+      // Its coordinator knows the transaction: not hanging.
+      const hanging = await http.get<{ transactions: unknown[] }>(`/v1/transactions/hanging?topic=${TOPIC}&maxTransactionTimeoutMinutes=0`);
+      assert.equal(hanging.status, 200);
+      assert.deepEqual(hanging.json.transactions, []);
+      assertError(await http.post(`/v1/topics/${TOPIC}/partitions/0/transactions/abort`, { startOffset: open.currentTxnStartOffset + 1000 }), 404, 'TIDELOG_ERR_NO_OPEN_TRANSACTION');
+      const aborted = await http.post<{ producerId: number }>(`/v1/topics/${TOPIC}/partitions/0/transactions/abort`, { startOffset: open.currentTxnStartOffset });
+      assert.equal(aborted.status, 200, aborted.text);
+      assert.equal(aborted.json.producerId, open.producerId);
+      const after = await http.get<{ producers: { producerId: number; currentTxnStartOffset: number }[] }>(`/v1/topics/${TOPIC}/partitions/0/producers`);
+      assert.equal(after.json.producers.find((x) => x.producerId === open.producerId)?.currentTxnStartOffset, -1, 'the partition closed the transaction');
+      await tx.abort();
+    } finally {
+      await txProducer.disconnect();
+    }
+  });
+
   it('deletes a topic; unknown topics are 404', async () => {
     assert.equal((await http.delete(`/v1/topics/${TOPIC}`)).status, 204);
     assertError(await http.get(`/v1/topics/${TOPIC}`), 404, 'TIDELOG_ERR_TOPIC_NOT_FOUND');
@@ -296,7 +330,7 @@ describe('admin API', { timeout: 180_000 }, () => {
       }
     }
     assert.deepEqual(missing, [], 'routes without a successful request in this suite');
-    assert.equal(routes, 16, `${routes} routes`);
+    assert.equal(routes, 21, `${routes} routes`);
   });
 });
 
