@@ -2,7 +2,7 @@
 // inter-broker listener (the first listener without inter.broker.listener.name), so that
 // routes reach group coordinators and partition leaders on other brokers exactly as Kafka's
 // AdminClient would. One client per admin server, closed with it.
-import type { BrokerServices } from '../broker/services.js';
+import type { BrokerServices } from '../services/broker-services.js';
 import { GroupAdmin } from '../client/group-admin.js';
 import { KafkaClient } from '../client/kafka-client.js';
 

@@ -1,7 +1,7 @@
 // What admin routes see of the broker: the BrokerServices the Kafka handlers see too, and a
 // Kafka client of the cluster (connected to this broker's own listener) for what lives on
 // other brokers: groups coordinated elsewhere, offsets at other partitions' leaders.
-import type { BrokerServices } from '../broker/services.js';
+import type { BrokerServices } from '../services/broker-services.js';
 import type { GroupAdmin } from '../client/group-admin.js';
 import type { KafkaClient } from '../client/kafka-client.js';
 

@@ -17,7 +17,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { BrokerServices } from '../broker/services.js';
+import type { BrokerServices } from '../services/broker-services.js';
 import { ConfigError } from '../config/config-def.js';
 import { packageRoot } from '../native.js';
 import { AdminError, type AdminErrorDetail } from './errors.js';

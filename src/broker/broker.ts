@@ -11,12 +11,12 @@ import type { MetadataStore } from '../cluster/metadata-store.js';
 // configured, after the Kafka listeners: importing them costs ~60 ms and ~350 ms of start-up.
 import type { ZkCluster } from '../cluster/zk-cluster.js';
 import type { ReplicationManager } from '../replication/replication-manager.js';
-import { LogManager } from '../log/log-manager.js';
-import { LogDirLocks } from '../log/log-dir-lock.js';
+import { LogManager } from '../partition/log-manager.js';
+import { LogDirLocks } from '../partition/log-dir-lock.js';
 import { SocketServer, type BoundListener, type LimitStats } from '../server/socket-server.js';
-import { ReplicaManager } from './replica-manager.js';
+import { ReplicaManager } from '../partition/replica-manager.js';
 import { RequestRouter } from './request-router.js';
-import { TopicService, type TopicResult } from './topic-service.js';
+import { TopicService, type TopicResult } from '../partition/topic-service.js';
 import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../groups/offsets-topic.js';
@@ -24,7 +24,7 @@ import { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { AdminServer } from '../admin/server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
-import type { BrokerServices } from './services.js';
+import type { BrokerServices } from '../services/broker-services.js';
 
 /**
  * Response bytes waiting for the peer to read them on one connection before the broker stops

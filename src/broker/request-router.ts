@@ -9,7 +9,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey, type AnyApiCodec } from '../protocol/generated/index.js';
 import { decodeRequestHeader, encodeResponse, type RequestHeaderInfo } from '../protocol/framing.js';
 import type { Answer, ConnectionInfo, RequestHandler, RequestTimes, ResponsePart } from '../server/types.js';
-import type { BrokerServices } from './services.js';
+import type { BrokerServices } from '../services/broker-services.js';
 import { NO_RESPONSE, type AnyApiHandler, type RequestContext } from './handlers/handler.js';
 import { handlers, supportedApiVersions } from './handlers/index.js';
 

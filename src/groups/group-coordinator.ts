@@ -28,8 +28,8 @@
 // elsewhere answer NOT_COORDINATOR. Loaded groups' members get one session to heartbeat.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ReplicaManager } from '../broker/replica-manager.js';
-import type { TopicService } from '../broker/topic-service.js';
+import type { ReplicaManager } from '../partition/replica-manager.js';
+import type { TopicService } from '../partition/topic-service.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { BrokerConfig } from '../config/broker-config.js';

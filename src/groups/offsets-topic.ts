@@ -13,8 +13,8 @@
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
-import type { ReplicaManager } from '../broker/replica-manager.js';
-import type { TopicService } from '../broker/topic-service.js';
+import type { ReplicaManager } from '../partition/replica-manager.js';
+import type { TopicService } from '../partition/topic-service.js';
 import { ErrorCode } from '../protocol/errors.js';
 
 export const GROUP_METADATA_TOPIC_NAME = '__consumer_offsets';

@@ -2,8 +2,8 @@
 // message codecs and API table, request/response framing, and Kafka's error codes.
 //
 // Handlers usually need three things:
-//   import { decodeRequest, encodeResponse, ApiKey, ErrorCode } from '../protocol/index.js';
-//   import type { ProduceResponseInput } from '../protocol/generated/produce-response.js';
+//   import { decodeRequest, encodeResponse, ApiKey, ErrorCode } from './index.js';
+//   import type { ProduceResponseInput } from './generated/produce-response.js';
 // Nested struct types (TopicProduceResponse, ...) live in the per-message generated modules.
 
 export * from './errors.js';

@@ -9,7 +9,7 @@
 // is back or the controller moves leadership (then the manager moves the partition).
 import type { Logger } from 'pino';
 import { KafkaConnection } from '../client/kafka-connection.js';
-import type { Partition } from '../log/partition.js';
+import type { Partition } from '../partition/partition.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
 import { lastOffsetOf, wholeBatches } from '../records/batch-header.js';

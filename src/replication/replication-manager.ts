@@ -11,13 +11,13 @@
 //   have re-read every partition's state (another broker may lead by then).
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
-import type { ReplicaManager } from '../broker/replica-manager.js';
-import type { LeadershipRole, TopicService } from '../broker/topic-service.js';
+import type { ReplicaManager } from '../partition/replica-manager.js';
+import type { LeadershipRole, TopicService } from '../partition/topic-service.js';
 import type { ZkCluster } from '../cluster/zk-cluster.js';
 import { isZkError } from '../cluster/zk-client.js';
 import { encodeLeaderAndIsr, ZkPaths } from '../cluster/zk-data.js';
 import { FOLLOWER_THROTTLED_RATE, isThrottledReplica, ReplicationQuota } from '../cluster/replication-throttle.js';
-import type { Partition } from '../log/partition.js';
+import type { Partition } from '../partition/partition.js';
 import { ReplicaFetcher, type LeaderEndpoint, type ReplicaFetcherConfig } from './replica-fetcher.js';
 
 export class ReplicationManager {

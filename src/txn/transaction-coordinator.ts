@@ -24,8 +24,8 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
-import type { ReplicaManager } from '../broker/replica-manager.js';
-import type { TopicService } from '../broker/topic-service.js';
+import type { ReplicaManager } from '../partition/replica-manager.js';
+import type { TopicService } from '../partition/topic-service.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
 import { BrokerConnection } from '../client/kafka-client.js';
@@ -51,7 +51,7 @@ import {
   type MarkerRouting,
   type RemoteTxnMarkerSender,
 } from './transaction-marker-channel.js';
-import type { TxnMarkerEntry, TxnMarkerResult } from './txn-markers.js';
+import type { TxnMarkerEntry, TxnMarkerResult } from '../partition/txn-markers.js';
 
 const S = TransactionState;
 

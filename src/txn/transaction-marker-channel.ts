@@ -4,7 +4,7 @@
 //
 // Where a marker goes: the partition's leader as the cluster knows it. Local leaders get the
 // markers through LocalTxnMarkerWriter (ReplicaManager.writeTxnMarkers, the contract of
-// src/txn/txn-markers.ts); remote leaders through WriteTxnMarkers over the inter-broker
+// src/partition/txn-markers.ts); remote leaders through WriteTxnMarkers over the inter-broker
 // listener (RemoteTxnMarkerSender, with src/client). A partition whose topic was deleted leaves
 // the transaction without a marker, as Kafka's (its leader lookup finds no partition).
 //
@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import type { TransactionMetadata, TopicPartitionKey } from './transaction-metadata.js';
-import type { TxnMarkerEntry, TxnMarkerResult } from './txn-markers.js';
+import type { TxnMarkerEntry, TxnMarkerResult } from '../partition/txn-markers.js';
 
 /** Kafka's retry.backoff.ms default between rounds of markers that could not all be written. */
 export const MARKER_RETRY_BACKOFF_MS = 100;

@@ -12,10 +12,10 @@ import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { buildBrokerConfig } from '../../src/config/broker-config.js';
 import { effectiveTopicConfig } from '../../src/config/topic-config.js';
-import { openLog, Partition } from '../../src/log/partition.js';
+import { openLog, Partition } from '../../src/partition/partition.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { ReplicaManager } from '../../src/broker/replica-manager.js';
-import type { TopicService } from '../../src/broker/topic-service.js';
+import { ReplicaManager } from '../../src/partition/replica-manager.js';
+import type { TopicService } from '../../src/partition/topic-service.js';
 import { crc32c, recordBatch } from '../helpers/batch.js';
 
 const BROKER = 0;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { buildBrokerConfig } from '../../src/config/broker-config.js';
 import { effectiveTopicConfig } from '../../src/config/topic-config.js';
-import { openLog, Partition } from '../../src/log/partition.js';
+import { openLog, Partition } from '../../src/partition/partition.js';
 import { crc32c, recordBatch } from '../helpers/batch.js';
 import { decodeBatches } from './records.js';
 

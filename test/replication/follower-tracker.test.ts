@@ -2,7 +2,7 @@
 // Kafka's caught-up rule, out-of-sync and ready-to-join sets), driven with explicit clocks.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FollowerTracker } from '../../src/replication/follower-tracker.js';
+import { FollowerTracker } from '../../src/partition/follower-tracker.js';
 
 const LEADER = 1;
 

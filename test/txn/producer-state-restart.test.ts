@@ -15,7 +15,7 @@ import { afterEach, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { PRODUCER_STATE_SNAPSHOT_FILE } from '../../src/txn/producer-state-snapshot.js';
+import { PRODUCER_STATE_SNAPSHOT_FILE } from '../../src/partition/producer-state-snapshot.js';
 import { recordBatch } from '../helpers/batch.js';
 import { removeDir, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
 

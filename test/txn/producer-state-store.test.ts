@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { native, type BindingLogConfig } from '../../src/native.js';
-import { ProducerStateManager, readProducerInfo } from '../../src/txn/producer-state.js';
-import { PRODUCER_STATE_SNAPSHOT_FILE } from '../../src/txn/producer-state-snapshot.js';
-import { ProducerStateStore } from '../../src/txn/producer-state-store.js';
+import { ProducerStateManager, readProducerInfo } from '../../src/partition/producer-state.js';
+import { PRODUCER_STATE_SNAPSHOT_FILE } from '../../src/partition/producer-state-snapshot.js';
+import { ProducerStateStore } from '../../src/partition/producer-state-store.js';
 import { recordBatch } from '../helpers/batch.js';
 import { removeDir, tempDir } from '../helpers/broker-process.js';
 

@@ -1,5 +1,5 @@
-// ProducerStateManager's own rules (src/txn/producer-state.ts) and the snapshot file
-// (src/txn/producer-state-snapshot.ts) on a real directory: expiry by producer.id.expiration.ms
+// ProducerStateManager's own rules (src/partition/producer-state.ts) and the snapshot file
+// (src/partition/producer-state-snapshot.ts) on a real directory: expiry by producer.id.expiration.ms
 // counted from the batches' max timestamps, a snapshot round trip, and what a damaged file
 // turns into; transactions (Kafka's ProducerStateManagerTest cases, our own code): open ones
 // ordered by first offset, the first unstable offset while a completed transaction's marker is
@@ -10,9 +10,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '../../src/txn/producer-state.js';
+import { ProducerStateManager, readProducerInfo, type BatchProducerInfo } from '../../src/partition/producer-state.js';
 import { recordBatch } from '../helpers/batch.js';
-import { PRODUCER_STATE_SNAPSHOT_FILE, readProducerStateSnapshot, writeProducerStateSnapshot } from '../../src/txn/producer-state-snapshot.js';
+import { PRODUCER_STATE_SNAPSHOT_FILE, readProducerStateSnapshot, writeProducerStateSnapshot } from '../../src/partition/producer-state-snapshot.js';
 import { removeDir, tempDir } from '../helpers/broker-process.js';
 
 const batch = (producerId: number, firstSequence: number, maxTimestamp: number, producerEpoch = 0): BatchProducerInfo => ({ producerId, producerEpoch, firstSequence, lastSequence: firstSequence, offsetCount: 1, maxTimestamp });

@@ -17,7 +17,7 @@ import { decodeRecordBatches } from '../../src/client/record-batch.js';
 import { ApiKey, dataCodecs } from '../../src/protocol/generated/index.js';
 import { Reader } from '../../src/protocol/primitives/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import type { TxnMarkerEntry, TxnMarkerResult } from '../../src/txn/txn-markers.js';
+import type { TxnMarkerEntry, TxnMarkerResult } from '../../src/partition/txn-markers.js';
 
 const NUM_TXN_PARTITIONS = 3;
 const CONFIG = { 'transaction.state.log.num.partitions': NUM_TXN_PARTITIONS, 'offsets.topic.num.partitions': 5 };

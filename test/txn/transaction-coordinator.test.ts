@@ -12,7 +12,7 @@ import { decodeTransactionLogKey, decodeTransactionLogValue, transactionLogKey, 
 import { TransactionState, transactionStateName } from '../../src/txn/transaction-metadata.js';
 import type { TransactionConfig } from '../../src/txn/transaction-state-manager.js';
 import { partitionForTransactionalId } from '../../src/txn/transaction-state-topic.js';
-import type { TxnMarkerEntry, TxnMarkerResult } from '../../src/txn/txn-markers.js';
+import type { TxnMarkerEntry, TxnMarkerResult } from '../../src/partition/txn-markers.js';
 import { encodeRecordBatch } from '../../src/client/record-batch.js';
 import { MemoryTransactionStateStore } from './memory-transaction-state-store.js';
 

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBroker, type EmbeddedBroker } from '../../src/embedded.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import type { TxnMarkerEntry } from '../../src/txn/txn-markers.js';
+import type { TxnMarkerEntry } from '../../src/partition/txn-markers.js';
 
 
 describe('kafkajs transactional producer', { timeout: 120_000 }, () => {

@@ -12,7 +12,7 @@ import { startBroker } from '../../src/embedded.js';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import type { TxnMarkerEntry, TxnMarkerResult } from '../../src/txn/txn-markers.js';
+import type { TxnMarkerEntry, TxnMarkerResult } from '../../src/partition/txn-markers.js';
 import { tempDir } from '../helpers/broker-process.js';
 
 const RECORD_LINE = /^\| offset: (\d+) .* key: (\{.*\}) payload: (.*)$/;

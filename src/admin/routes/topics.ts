@@ -7,7 +7,7 @@ import { isInternalTopic } from '../../cluster/topic-name.js';
 import type { TopicMetadata } from '../../cluster/metadata-store.js';
 import { isTopicConfig } from '../../config/topic-config.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { TopicResult } from '../../broker/topic-service.js';
+import type { TopicResult } from '../../partition/topic-service.js';
 import { AdminError, fromKafkaError } from '../errors.js';
 import type { AdminContext } from '../context.js';
 import { defineRoute, type AdminRoute } from '../route.js';

@@ -20,12 +20,12 @@
 //   transactionalId fail the whole request with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as in
 //   Kafka. Not implemented: KIP-890 part 1's verification with the coordinator that the
 //   partition was added to the transaction (optional in Kafka 4.x with TV1).
-// Client batches are checked as Kafka's LogValidator does (log/client-batch.ts): control
+// Client batches are checked as Kafka's LogValidator does (partition/client-batch.ts): control
 // batches and negative sequences of idempotent producers are INVALID_RECORD.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { TopicProduceResponseInput } from '../../protocol/generated/produce-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { isTransactionalBatch, isZstdBatch } from '../../log/client-batch.js';
+import { isTransactionalBatch, isZstdBatch } from '../../partition/client-batch.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 import { BatchHeader, batchSize } from '../../records/batch-header.js';
 

@@ -16,7 +16,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { FetchableTopicResponseInput, PartitionDataInput } from '../../protocol/generated/fetch-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { FetchPartitionRequest } from '../replica-manager.js';
+import type { FetchPartitionRequest } from '../../partition/replica-manager.js';
 import { defineHandler } from './handler.js';
 
 const READ_COMMITTED = 1;

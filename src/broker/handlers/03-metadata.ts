@@ -17,7 +17,7 @@ import { ZERO_UUID } from '../../protocol/primitives/index.js';
 import { invalidTopicNameReason, isInternalTopic } from '../../cluster/topic-name.js';
 import type { TopicMetadata } from '../../cluster/metadata-store.js';
 import { brokersOnListener } from '../../cluster/cluster-view.js';
-import type { BrokerServices } from '../services.js';
+import type { BrokerServices } from '../../services/broker-services.js';
 import { defineHandler } from './handler.js';
 
 /** Kafka's value for "authorized operations not requested". */

@@ -11,7 +11,7 @@
 // Not implemented: CLUSTER_ACTION authorization (there is no authorizer yet; Kafka without
 // one also lets any client send this request).
 import { ApiKey } from '../../protocol/generated/index.js';
-import type { TxnMarkerEntry } from '../../txn/txn-markers.js';
+import type { TxnMarkerEntry } from '../../partition/txn-markers.js';
 import { defineHandler } from './handler.js';
 
 export const writeTxnMarkersHandler = defineHandler({

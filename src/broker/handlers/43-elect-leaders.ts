@@ -22,7 +22,7 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import type { ReplicaElectionResultInput } from '../../protocol/generated/elect-leaders-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ElectionResult, TopicPartitionRef } from '../../cluster/controller.js';
-import type { BrokerServices } from '../services.js';
+import type { BrokerServices } from '../../services/broker-services.js';
 import { defineHandler } from './handler.js';
 
 /** ElectionType values (Kafka's org.apache.kafka.common.ElectionType). */

@@ -3,7 +3,7 @@
 // Kafka errors go into the response as codes; a throw here is a bug.
 import type { ApiKey, ApiTypes } from '../../protocol/generated/index.js';
 import type { ConnectionInfo } from '../../server/types.js';
-import type { BrokerServices } from '../services.js';
+import type { BrokerServices } from '../../services/broker-services.js';
 
 export interface RequestContext {
   readonly services: BrokerServices;

@@ -12,7 +12,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomically } from '../log/checkpoint.js';
+import { writeFileAtomically } from './checkpoint.js';
 import type { ProducerSnapshotEntry } from './producer-state.js';
 
 export const PRODUCER_STATE_SNAPSHOT_FILE = 'producer-state.json';

@@ -11,10 +11,10 @@ import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { native, type BindingAppendResult, type BindingFileSlice, type BindingLog } from '../native.js';
 import type { BindingCleanableRange, BindingCleanResult } from '../../native/binding.js';
 import { toBindingLogConfig } from './log-config.js';
-import { ProducerStateManager, readProducerInfo, type AppendOrigin, type BatchProducerInfo, type CompletedTxn } from '../txn/producer-state.js';
-import { ProducerStateStore } from '../txn/producer-state-store.js';
+import { ProducerStateManager, readProducerInfo, type AppendOrigin, type BatchProducerInfo, type CompletedTxn } from './producer-state.js';
+import { ProducerStateStore } from './producer-state-store.js';
 import { errorName } from '../protocol/errors.js';
-import { FollowerTracker } from '../replication/follower-tracker.js';
+import { FollowerTracker } from './follower-tracker.js';
 import { baseOffsetOf, wholeBatches } from '../records/batch-header.js';
 import { buildEndTxnMarkerBatch, ControlType, isControlBatch, readEndTxnMarker } from '../records/control-batch.js';
 

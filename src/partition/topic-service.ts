@@ -13,8 +13,8 @@ import { effectiveTopicConfig, validateTopicConfigs, type EffectiveTopicConfig }
 import { settle, type MaybePromise, type MetadataChange, type MetadataStore, type PartitionAssignment, type TopicMetadata } from '../cluster/metadata-store.js';
 import type { AssignmentResult } from '../cluster/replica-assignment.js';
 import { internalTopicRefusal, invalidTopicNameReason, isInternalTopic } from '../cluster/topic-name.js';
-import type { LogManager } from '../log/log-manager.js';
-import type { Partition } from '../log/partition.js';
+import type { LogManager } from './log-manager.js';
+import type { Partition } from './partition.js';
 import { ErrorCode } from '../protocol/errors.js';
 
 export interface TopicResult {

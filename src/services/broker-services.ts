@@ -9,11 +9,11 @@ import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
-import type { LogManager } from '../log/log-manager.js';
+import type { LogManager } from '../partition/log-manager.js';
 import type { ProducerIdManager } from '../txn/producer-id-manager.js';
 import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
-import type { ReplicaManager } from './replica-manager.js';
-import type { TopicResult, TopicService } from './topic-service.js';
+import type { ReplicaManager } from '../partition/replica-manager.js';
+import type { TopicResult, TopicService } from '../partition/topic-service.js';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;

@@ -21,13 +21,13 @@
 // Errors are Kafka codes in the results; nothing here throws on bad input.
 import type { Logger } from 'pino';
 import type { BindingFileSlice } from '../native.js';
-import type { Isolation, Partition } from '../log/partition.js';
+import type { Isolation, Partition } from './partition.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { internalTopicRefusal } from '../cluster/topic-name.js';
-import { clientBatchRefusal } from '../log/client-batch.js';
+import { clientBatchRefusal } from './client-batch.js';
 import type { FileRange } from '../server/types.js';
 import type { TopicService } from './topic-service.js';
-import type { TxnMarkerEntry, TxnMarkerResult } from '../txn/txn-markers.js';
+import type { TxnMarkerEntry, TxnMarkerResult } from './txn-markers.js';
 
 /** Kafka's GROUP_METADATA_TOPIC_NAME: markers written there complete transactional offset commits. */
 const OFFSETS_TOPIC = '__consumer_offsets';
