@@ -1,0 +1,163 @@
+// Transactional requests out of order or from the wrong party, against a broker process over
+// real sockets (issue #15, hostile input): each gets the error code Kafka answers, and changes
+// nothing: the transaction's state at its coordinator, the partitions' log ends and last
+// stable offsets, and the group's offsets are the same afterwards.
+//   - EndTxn with no transaction open (INVALID_TXN_STATE), for an unknown transactional id
+//     (INVALID_PRODUCER_ID_MAPPING), from a fenced epoch (PRODUCER_FENCED);
+//   - TxnOffsetCommit from a fenced epoch (INVALID_PRODUCER_EPOCH): no pending offsets;
+//   - WriteTxnMarkers sent by a client: a producer epoch older than the partition's
+//     (INVALID_PRODUCER_EPOCH), a coordinator epoch older than the last marker's
+//     (TRANSACTION_COORDINATOR_FENCED), a partition that does not exist
+//     (UNKNOWN_TOPIC_OR_PARTITION): nothing appended;
+//   - a transactional batch from a fenced epoch (INVALID_PRODUCER_EPOCH): nothing appended.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { KafkaClient } from '../../src/client/kafka-client.js';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { encodeRecordBatch } from '../../src/client/record-batch.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { ApiKey } from '../../src/protocol/generated/index.js';
+import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
+
+const TOPIC = 'hostile-txn';
+const GROUP = 'hostile-group';
+
+describe('transactional requests out of order get Kafka errors and change nothing', { timeout: 120_000 }, () => {
+  let broker: BrokerProcess;
+  let client: KafkaClient;
+  let conn: KafkaConnection;
+
+  before(async () => {
+    broker = await startBrokerProcess({ overrides: { 'auto.create.topics.enable': false, 'group.initial.rebalance.delay.ms': 0 } });
+    client = await KafkaClient.connect({ bootstrap: broker.bootstrap });
+    assert.equal((await client.createTopic(TOPIC, { partitions: 2, replicationFactor: 1 })).errorCode, ErrorCode.NONE);
+    conn = await KafkaConnection.connect('127.0.0.1', broker.port, 'hostile-txn');
+  });
+
+  after(async () => {
+    conn?.close();
+    client?.close();
+    await broker?.stop();
+    if (broker) removeDir(broker.dataDir);
+  });
+
+  async function init(transactionalId: string): Promise<{ producerId: number; producerEpoch: number }> {
+    await client.coordinator(transactionalId, 1);
+    // Fencing an open transaction answers CONCURRENT_TRANSACTIONS until its abort is done: retried, as clients do.
+    let r = await conn.request(ApiKey.InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    for (let i = 0; i < 100 && r.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      r = await conn.request(ApiKey.InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    }
+    assert.equal(r.errorCode, ErrorCode.NONE);
+    return { producerId: r.producerId, producerEpoch: r.producerEpoch };
+  }
+
+  async function describe_(transactionalId: string): Promise<{ state: string; epoch: number; partitions: string[] }> {
+    const r = await conn.request(ApiKey.DescribeTransactions, 0, { transactionalIds: [transactionalId] });
+    const t = r.transactionStates[0]!;
+    return { state: t.transactionState, epoch: t.producerEpoch, partitions: t.topics.flatMap((x) => x.partitions.map((p) => `${x.topic}-${p}`)) };
+  }
+
+  async function offsets(partition: number): Promise<{ end: number; stable: number }> {
+    const [end, stable] = await Promise.all(
+      ([0, 1] as const).map(async (isolationLevel) => {
+        const r = await conn.request(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel, topics: [{ name: TOPIC, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1 }] }] });
+        return r.topics[0]!.partitions[0]!.offset;
+      }),
+    );
+    return { end: end!, stable: stable! };
+  }
+
+  async function produceTransactional(transactionalId: string, p: { producerId: number; producerEpoch: number }, partition: number, baseSequence: number): Promise<number> {
+    const batch = encodeRecordBatch([{ key: null, value: Buffer.from(`${transactionalId}-${baseSequence}`) }], { producer: { ...p, baseSequence }, isTransactional: true });
+    const r = await conn.request(ApiKey.Produce, 9, { transactionalId, acks: -1, timeoutMs: 5_000, topicData: [{ name: TOPIC, partitionData: [{ index: partition, records: batch }] }] });
+    return r.responses[0]!.partitionResponses[0]!.errorCode;
+  }
+
+  async function marker(p: { producerId: number; producerEpoch: number }, coordinatorEpoch: number, partition: number, topic = TOPIC): Promise<number> {
+    const r = await conn.request(ApiKey.WriteTxnMarkers, 1, { markers: [{ producerId: p.producerId, producerEpoch: p.producerEpoch, transactionResult: false, coordinatorEpoch, topics: [{ name: topic, partitionIndexes: [partition] }] }] });
+    return r.markers[0]!.topics[0]!.partitions[0]!.errorCode;
+  }
+
+  it('EndTxn with nothing to end, for an unknown id, or from a fenced epoch', async () => {
+    const p = await init('hostile-end');
+    const before = await describe_('hostile-end');
+    assert.equal(before.state, 'Empty');
+    const end = (id: string, q: { producerId: number; producerEpoch: number }) => conn.request(ApiKey.EndTxn, 4, { transactionalId: id, producerId: q.producerId, producerEpoch: q.producerEpoch, committed: true });
+    assert.equal((await end('hostile-end', p)).errorCode, ErrorCode.INVALID_TXN_STATE);
+    assert.equal((await end('hostile-nobody', p)).errorCode, ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    const fresh = await init('hostile-end');
+    assert.equal((await end('hostile-end', p)).errorCode, ErrorCode.PRODUCER_FENCED);
+    assert.deepEqual(await describe_('hostile-end'), { ...before, epoch: fresh.producerEpoch }, 'only the new InitProducerId changed anything');
+  });
+
+  it('TxnOffsetCommit from a fenced epoch leaves no pending offsets', async () => {
+    // The group's __consumer_offsets partition exists (a client finds the group coordinator
+    // first): the fence's ABORT marker lands there and carries the bumped epoch.
+    const coordinator = await client.coordinator(GROUP);
+    const zombie = await init('hostile-offsets');
+    const add = await conn.request(ApiKey.AddOffsetsToTxn, 3, { transactionalId: 'hostile-offsets', ...zombie, groupId: GROUP });
+    assert.equal(add.errorCode, ErrorCode.NONE);
+    await init('hostile-offsets'); // fences the zombie, aborting its transaction
+    const r = await coordinator.send(ApiKey.TxnOffsetCommit, 3, {
+      transactionalId: 'hostile-offsets',
+      groupId: GROUP,
+      ...zombie,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    assert.equal(r.topics[0]!.partitions[0]!.errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+    const fetched = await coordinator.send(ApiKey.OffsetFetch, 7, { groupId: GROUP, topics: [{ name: TOPIC, partitionIndexes: [0] }], requireStable: true });
+    assert.deepEqual([fetched.topics[0]!.partitions[0]!.committedOffset, fetched.topics[0]!.partitions[0]!.errorCode], [-1, ErrorCode.NONE], 'nothing committed, nothing pending');
+  });
+
+  it('WriteTxnMarkers from a client: stale producer epoch, stale coordinator epoch, unknown partition', async () => {
+    const p = await init('hostile-markers');
+    const added = await conn.request(ApiKey.AddPartitionsToTxn, 3, { v3AndBelowTransactionalId: 'hostile-markers', v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: TOPIC, partitions: [1] }] });
+    assert.equal(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode, ErrorCode.NONE);
+    assert.equal(await produceTransactional('hostile-markers', p, 1, 0), ErrorCode.NONE);
+    const open = await offsets(1);
+    assert.ok(open.stable < open.end, 'the transaction holds the last stable offset');
+
+    assert.equal(await marker({ producerId: p.producerId, producerEpoch: p.producerEpoch - 1 }, 5, 1), ErrorCode.INVALID_PRODUCER_EPOCH);
+    assert.equal(await marker(p, 0, 0, 'hostile-no-such-topic'), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    assert.deepEqual(await offsets(1), open, 'nothing appended');
+    assert.equal((await describe_('hostile-markers')).state, 'Ongoing');
+
+    // The coordinator's own abort writes its marker at its coordinator epoch; an older one is fenced after that.
+    const ended = await conn.request(ApiKey.EndTxn, 4, { transactionalId: 'hostile-markers', ...p, committed: false });
+    assert.equal(ended.errorCode, ErrorCode.NONE);
+    let after = await offsets(1);
+    for (let i = 0; i < 100 && after.stable !== after.end; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await offsets(1);
+    }
+    assert.equal(after.end, open.end + 1, 'one ABORT marker');
+    // A marker at coordinator epoch 5 (as an operator's abort of a hanging transaction may
+    // send): one at 4 after it is from a coordinator that lost its partition, and is fenced.
+    const q = await init('hostile-markers-2');
+    const added2 = await conn.request(ApiKey.AddPartitionsToTxn, 3, { v3AndBelowTransactionalId: 'hostile-markers-2', v3AndBelowProducerId: q.producerId, v3AndBelowProducerEpoch: q.producerEpoch, v3AndBelowTopics: [{ name: TOPIC, partitions: [1] }] });
+    assert.equal(added2.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode, ErrorCode.NONE);
+    assert.equal(await produceTransactional('hostile-markers-2', q, 1, 0), ErrorCode.NONE);
+    assert.equal(await marker(q, 5, 1), ErrorCode.NONE);
+    const closed = await offsets(1);
+    assert.equal(closed.stable, closed.end, 'the marker closed the transaction');
+    assert.equal(await marker(q, 4, 1), ErrorCode.TRANSACTION_COORDINATOR_FENCED);
+    assert.deepEqual(await offsets(1), closed, 'nothing appended');
+  });
+
+  it('a transactional batch from a fenced epoch is refused and not appended', async () => {
+    const zombie = await init('hostile-produce');
+    const added = await conn.request(ApiKey.AddPartitionsToTxn, 3, { v3AndBelowTransactionalId: 'hostile-produce', v3AndBelowProducerId: zombie.producerId, v3AndBelowProducerEpoch: zombie.producerEpoch, v3AndBelowTopics: [{ name: TOPIC, partitions: [0] }] });
+    assert.equal(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode, ErrorCode.NONE);
+    assert.equal(await produceTransactional('hostile-produce', zombie, 0, 0), ErrorCode.NONE);
+    // A new instance fences the zombie; its transaction is aborted with a marker at the new epoch.
+    await init('hostile-produce');
+    const before = await offsets(0);
+    assert.equal(await produceTransactional('hostile-produce', zombie, 0, 1), ErrorCode.INVALID_PRODUCER_EPOCH);
+    assert.deepEqual(await offsets(0), before, 'nothing appended');
+  });
+});
