@@ -142,7 +142,7 @@ export class ZkBrokerThrottles implements BrokerThrottles {
 
   constructor(
     private readonly zk: ZkClient,
-    private readonly brokerId: number,
+    brokerId: number,
     private readonly logger: Logger,
   ) {
     const read = (entity: string, data: Buffer | null): Record<string, string> => {

@@ -14,8 +14,8 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
-import type { TopicService } from '../partition/topic-service.js';
-import { ErrorCode } from '../protocol/errors.js';
+import type { LeadershipRole, TopicService } from '../partition/topic-service.js';
+import { InternalTopicStore, type AppendOutcome, type AppendResult, type InternalTopicCluster, type PartitionChunk } from '../partition/internal-topic-store.js';
 
 export const GROUP_METADATA_TOPIC_NAME = '__consumer_offsets';
 
@@ -34,24 +34,10 @@ export function partitionForGroup(groupId: string, partitionCount: number): numb
   return abs % partitionCount;
 }
 
-export interface AppendOutcome {
-  readonly errorCode: number;
-  readonly errorMessage: string | null;
-}
-
-/** An append's outcome and, when it succeeded, the offset the log gave the batch's first record (-1 otherwise). */
-export interface AppendResult extends AppendOutcome {
-  readonly baseOffset: number;
-}
-
-export interface PartitionChunk {
-  /** Whole batches, back to back (possibly with a partial batch at the end). */
-  readonly bytes: Buffer;
-  readonly logEndOffset: number;
-}
+export type { AppendOutcome, AppendResult, PartitionChunk };
 
 /** This broker's role for a partition, as TopicService.onLeadershipChange reports it. */
-export type LeadershipRole = 'leader' | 'follower' | 'offline';
+export type { LeadershipRole };
 
 export interface OffsetsTopicStore {
   /**
@@ -85,113 +71,29 @@ export interface OffsetsTopicStore {
 }
 
 /** What LogOffsetsTopicStore needs of the cluster (a single node: itself alone). */
-export interface OffsetsTopicCluster {
-  /** Whether zookeeper.connect is set. */
-  readonly clustered: boolean;
-  /** Broker ids registered now (Kafka's alive brokers). */
-  liveBrokerIds(): readonly number[];
-}
+export type OffsetsTopicCluster = InternalTopicCluster;
 
-/** __consumer_offsets in the broker's own logs. */
-export class LogOffsetsTopicStore implements OffsetsTopicStore {
-  /** A creation sent to ZooKeeper and not yet answered: FindCoordinator retries do not repeat it. */
-  private creating: Promise<unknown> | null = null;
-
-  constructor(
-    private readonly config: BrokerConfig,
-    private readonly topics: TopicService,
-    private readonly replicas: ReplicaManager,
-    private readonly metadata: MetadataStore,
-    private readonly cluster: OffsetsTopicCluster,
-    private readonly logger: Logger,
-  ) {}
-
-  get clustered(): boolean {
-    return this.cluster.clustered;
-  }
-
-  partitionCount(): number | null {
-    const t = this.topics.getTopic(GROUP_METADATA_TOPIC_NAME);
-    return t ? t.partitions.length : null;
-  }
-
-  /**
-   * Kafka's creatable offsets topic: offsets.topic.num.partitions partitions, replication
-   * factor offsets.topic.replication.factor, and GroupCoordinator.groupMetadataTopicConfigs
-   * (compact, segment.bytes = offsets.topic.segment.bytes, compression as produced). As in
-   * Kafka, min.insync.replicas is not set on the topic: it is the broker's.
-   */
-  create(): AppendOutcome {
-    if (this.topics.getTopic(GROUP_METADATA_TOPIC_NAME)) return { errorCode: ErrorCode.NONE, errorMessage: null };
-    const v = this.config.values;
-    const replicationFactor = v['offsets.topic.replication.factor'];
-    const alive = this.cluster.liveBrokerIds().length;
-    if (alive < replicationFactor) {
-      // Kafka's check and message (KafkaApis.createInternalTopic, AutoTopicCreationManager).
-      this.logger.error(
-        `Number of alive brokers '${alive}' does not meet the required replication factor '${replicationFactor}' for the offsets topic ` +
-          `(configured via 'offsets.topic.replication.factor'). This error can be ignored if the cluster is starting up and not all brokers are up yet.`,
-      );
-      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `Number of alive brokers '${alive}' does not meet the required replication factor '${replicationFactor}' for the offsets topic` };
-    }
-    if (this.creating) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The offsets topic is being created' };
-    const created = this.topics.createTopic(GROUP_METADATA_TOPIC_NAME, v['offsets.topic.num.partitions'], replicationFactor, {
-      'cleanup.policy': 'compact',
-      'segment.bytes': String(v['offsets.topic.segment.bytes']),
-      'compression.type': 'producer',
-    });
-    const creating = created.then((result) => {
-      if (result.errorCode !== ErrorCode.NONE && result.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-        // Clients see COORDINATOR_NOT_AVAILABLE and retry.
-        this.logger.warn({ topic: GROUP_METADATA_TOPIC_NAME, errorCode: result.errorCode, reason: result.errorMessage }, 'could not create the offsets topic');
-      }
-    });
-    this.creating = creating;
-    void creating.finally(() => {
-      if (this.creating === creating) this.creating = null;
-    });
-    // With the local store the topic exists now (or creation failed); with ZooKeeper it
-    // appears when the write is acknowledged: until then, as Kafka, COORDINATOR_NOT_AVAILABLE.
-    if (this.topics.getTopic(GROUP_METADATA_TOPIC_NAME)) return { errorCode: ErrorCode.NONE, errorMessage: null };
-    return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The offsets topic is being created' };
-  }
-
-  leaderOf(partition: number): number {
-    // In a cluster the controller's decision, whether or not this broker holds a replica.
-    const state = this.metadata.partitionState?.(GROUP_METADATA_TOPIC_NAME, partition);
-    if (state) return state.leader;
-    if (this.cluster.clustered) return -1;
-    return this.topics.partition(GROUP_METADATA_TOPIC_NAME, partition)?.leaderId ?? -1;
-  }
-
-  isLocal(partition: number): boolean {
-    const p = this.topics.partition(GROUP_METADATA_TOPIC_NAME, partition);
-    return p !== undefined && p.leaderId === this.config.brokerId;
-  }
-
-  onLeadershipChange(listener: (partition: number, role: LeadershipRole) => void): void {
-    this.topics.onLeadershipChange((p, role) => {
-      if (p.topic === GROUP_METADATA_TOPIC_NAME) listener(p.index, role);
-    });
-  }
-
-  logStartOffset(partition: number): number {
-    return this.topics.partition(GROUP_METADATA_TOPIC_NAME, partition)?.logStartOffset ?? 0;
-  }
-
-  async append(partition: number, batch: Buffer): Promise<AppendResult> {
-    // Kafka's appendForGroup: acks=-1 within offsets.commit.timeout.ms (REQUEST_TIMED_OUT
-    // after it, which the coordinator answers COORDINATOR_NOT_AVAILABLE: the client retries).
-    const r = await this.replicas.appendToPartition(GROUP_METADATA_TOPIC_NAME, partition, batch, -1, true, this.config.values['offsets.commit.timeout.ms']);
-    return { errorCode: r.errorCode, errorMessage: r.errorMessage, baseOffset: r.errorCode === ErrorCode.NONE ? r.baseOffset : -1 };
-  }
-
-  async read(partition: number, offset: number, maxBytes: number): Promise<PartitionChunk> {
-    const p = this.topics.partition(GROUP_METADATA_TOPIC_NAME, partition);
-    if (!p) return { bytes: Buffer.alloc(0), logEndOffset: 0 };
-    // The log end, not the high watermark: Kafka loads with FetchIsolation.LOG_END.
-    const read = p.read(offset, maxBytes, 'replica', true);
-    const bytes = read.slice ? await read.slice.toBuffer() : Buffer.alloc(0);
-    return { bytes, logEndOffset: read.logEndOffset };
+/**
+ * __consumer_offsets in the broker's own logs: Kafka's creatable offsets topic
+ * (offsets.topic.num.partitions partitions, replication factor
+ * offsets.topic.replication.factor, GroupCoordinator.groupMetadataTopicConfigs: compact,
+ * segment.bytes = offsets.topic.segment.bytes, compression as produced; as in Kafka,
+ * min.insync.replicas is not set on the topic: it is the broker's). Appends wait for the ISR
+ * within offsets.commit.timeout.ms (Kafka's appendForGroup; REQUEST_TIMED_OUT after it, which
+ * the coordinator answers COORDINATOR_NOT_AVAILABLE: the client retries).
+ */
+export class LogOffsetsTopicStore extends InternalTopicStore implements OffsetsTopicStore {
+  constructor(config: BrokerConfig, topics: TopicService, replicas: ReplicaManager, metadata: MetadataStore, cluster: OffsetsTopicCluster, logger: Logger) {
+    const v = config.values;
+    const settings = {
+      name: GROUP_METADATA_TOPIC_NAME,
+      description: 'offsets topic',
+      partitions: v['offsets.topic.num.partitions'],
+      replicationFactor: v['offsets.topic.replication.factor'],
+      replicationFactorKey: 'offsets.topic.replication.factor',
+      topicConfigs: { 'cleanup.policy': 'compact', 'segment.bytes': String(v['offsets.topic.segment.bytes']), 'compression.type': 'producer' },
+      appendTimeoutMs: v['offsets.commit.timeout.ms'],
+    };
+    super(settings, config.brokerId, topics, replicas, metadata, cluster, logger);
   }
 }
