@@ -10,9 +10,8 @@
 // OFFSET_METADATA_TOO_LARGE. The response is sent after the offsets are appended to
 // __consumer_offsets.
 import { ApiKey } from '../../protocol/generated/index.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import type { OffsetCommitParams } from '../../groups/group-coordinator.js';
 import { defineHandler } from './handler.js';
+import { knownPartitions, PartitionErrors } from './offset-commit-partitions.js';
 
 export const offsetCommitHandler = defineHandler({
   apiKey: ApiKey.OffsetCommit,
@@ -21,22 +20,8 @@ export const offsetCommitHandler = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const { services } = ctx;
-    const errors = new Map<string, number>();
-    const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-    const known: OffsetCommitParams['topics'][number][] = [];
-    for (const t of request.topics) {
-      const topic = services.topics.getTopic(t.name);
-      const partitions = [];
-      for (const p of t.partitions) {
-        // The topic's metadata, not a local replica: the coordinator need not hold one (Kafka's metadataCache.contains).
-        if (!topic?.partitions.some((a) => a.partition === p.partitionIndex)) {
-          errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          continue;
-        }
-        partitions.push({ partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1, commitTimestampMs: -1, metadata: p.committedMetadata });
-      }
-      if (partitions.length > 0) known.push({ topic: t.name, partitions });
-    }
+    const errors = new PartitionErrors();
+    const known = knownPartitions(services, request.topics, v >= 6, errors);
     if (known.length > 0) {
       const results = await services.groups.commitOffsets({
         groupId: request.groupId,
@@ -46,13 +31,8 @@ export const offsetCommitHandler = defineHandler({
         retentionTimeMs: v <= 4 ? request.retentionTimeMs : -1,
         topics: known,
       });
-      for (const r of results) errors.set(key(r.topic, r.partition), r.errorCode);
+      for (const r of results) errors.set(r.topic, r.partition, r.errorCode);
     }
-    return {
-      topics: request.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.UNKNOWN_SERVER_ERROR })),
-      })),
-    };
+    return { topics: errors.answer(request.topics) };
   },
 });

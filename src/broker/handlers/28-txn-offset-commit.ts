@@ -23,8 +23,8 @@
 // GROUP_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED): there is no ACL yet.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { TxnOffsetCommitParams } from '../../groups/group-coordinator.js';
 import { defineHandler } from './handler.js';
+import { knownPartitions, PartitionErrors } from './offset-commit-partitions.js';
 
 export const txnOffsetCommitHandler = defineHandler({
   apiKey: ApiKey.TxnOffsetCommit,
@@ -33,22 +33,8 @@ export const txnOffsetCommitHandler = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const { services } = ctx;
-    const errors = new Map<string, number>();
-    const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-    const known: TxnOffsetCommitParams['topics'][number][] = [];
-    for (const t of request.topics) {
-      const topic = services.topics.getTopic(t.name);
-      const partitions = [];
-      for (const p of t.partitions) {
-        // The topic's metadata, not a local replica: the coordinator need not hold one (Kafka's metadataCache).
-        if (!topic?.partitions.some((a) => a.partition === p.partitionIndex)) {
-          errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          continue;
-        }
-        partitions.push({ partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: v >= 2 ? p.committedLeaderEpoch : -1, commitTimestampMs: -1, metadata: p.committedMetadata });
-      }
-      if (partitions.length > 0) known.push({ topic: t.name, partitions });
-    }
+    const errors = new PartitionErrors();
+    const known = knownPartitions(services, request.topics, v >= 2, errors);
     if (known.length > 0) {
       const results = await services.groups.commitTransactionalOffsets({
         transactionalId: request.transactionalId,
@@ -62,14 +48,9 @@ export const txnOffsetCommitHandler = defineHandler({
       });
       for (const r of results) {
         const errorCode = v < 2 && r.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? ErrorCode.COORDINATOR_NOT_AVAILABLE : r.errorCode;
-        errors.set(key(r.topic, r.partition), errorCode);
+        errors.set(r.topic, r.partition, errorCode);
       }
     }
-    return {
-      topics: request.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.UNKNOWN_SERVER_ERROR })),
-      })),
-    };
+    return { topics: errors.answer(request.topics) };
   },
 });
