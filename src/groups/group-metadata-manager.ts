@@ -37,6 +37,7 @@ import {
 } from './offsets-records.js';
 import { GROUP_METADATA_TOPIC_NAME, partitionForGroup, type AppendResult, type OffsetsTopicStore } from './offsets-topic.js';
 import { decodeRecordBatches, encodeRecordBatch, type ConsumedBatch, type EncodeOptions, type ProducerRecord } from '../client/record-batch.js';
+import { coordinatorErrorOf } from '../partition/internal-topic-store.js';
 
 /** Kafka's offset.metadata.max.bytes default: longer commit metadata gets OFFSET_METADATA_TOO_LARGE. */
 export const OFFSET_METADATA_MAX_BYTES = 4096;
@@ -690,26 +691,9 @@ function recordOffsetOf(appended: AppendResult, i: number): number {
   return appended.baseOffset >= 0 ? appended.baseOffset + i : -1;
 }
 
-/** Kafka's storeGroup error mapping. */
+/** Kafka's storeGroup error mapping (an error it does not map is passed on). */
 function mapStoreGroupError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.NONE:
-      return ErrorCode.NONE;
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-    default:
-      return errorCode;
-  }
+  return coordinatorErrorOf(errorCode) ?? errorCode;
 }
 
 /** Kafka's storeOffsets error mapping. */

@@ -155,3 +155,31 @@ export class InternalTopicStore {
     return { bytes, logEndOffset: read.logEndOffset };
   }
 }
+
+/**
+ * What a coordinator answers for the error of an append to its internal topic (Kafka's
+ * storeGroup and appendTransactionToLog mappings): the partition not ready or the ISR late
+ * is COORDINATOR_NOT_AVAILABLE (the client retries), leadership lost NOT_COORDINATOR (the
+ * client looks the coordinator up again), a batch too large UNKNOWN_SERVER_ERROR; null for an
+ * error neither maps (the caller logs it and passes it on).
+ */
+export function coordinatorErrorOf(appendErrorCode: number): number | null {
+  switch (appendErrorCode) {
+    case ErrorCode.NONE:
+      return ErrorCode.NONE;
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+    default:
+      return null;
+  }
+}

@@ -34,6 +34,7 @@ import {
   type TxnTransitMetadata,
 } from './transaction-metadata.js';
 import { partitionForTransactionalId, TRANSACTION_STATE_TOPIC_NAME, type TransactionStateStore } from './transaction-state-topic.js';
+import { coordinatorErrorOf } from '../partition/internal-topic-store.js';
 
 /** Kafka's TransactionConfig: the transaction.* broker keys the coordinator uses. */
 export interface TransactionConfig {
@@ -233,25 +234,10 @@ export class TransactionStateManager {
       this.logger.error({ err, transactionalId: what }, 'append to the transaction state topic failed');
       return ErrorCode.UNKNOWN_SERVER_ERROR;
     }
-    switch (code) {
-      case ErrorCode.NONE:
-        return ErrorCode.NONE;
-      case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-      case ErrorCode.NOT_ENOUGH_REPLICAS:
-      case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-      case ErrorCode.REQUEST_TIMED_OUT:
-        // The partition is not ready, or the ISR did not acknowledge in time: the client retries.
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-      case ErrorCode.KAFKA_STORAGE_ERROR:
-        return ErrorCode.NOT_COORDINATOR;
-      case ErrorCode.MESSAGE_TOO_LARGE:
-      case ErrorCode.RECORD_LIST_TOO_LARGE:
-        return ErrorCode.UNKNOWN_SERVER_ERROR;
-      default:
-        this.logger.error({ transactionalId: what, errorCode: code }, 'unexpected error appending to the transaction state topic');
-        return code;
-    }
+    const mapped = coordinatorErrorOf(code);
+    if (mapped !== null) return mapped;
+    this.logger.error({ transactionalId: what, errorCode: code }, 'unexpected error appending to the transaction state topic');
+    return code;
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
