@@ -16,7 +16,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startKafka, type RunningBroker } from '../../bench/brokers.js';
-import { classPath, javaBin, type KafkaLibs } from '../../bench/kafka-dist.js';
+import { classPath, ensureKafkaLibs, javaBin, type KafkaLibs } from '../../bench/kafka-dist.js';
 import { runProcess } from '../../bench/run-process.js';
 import { removeDir, repoRoot, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
 
@@ -56,8 +56,10 @@ export interface TxnTarget {
   stop(): Promise<void>;
 }
 
-export async function startTxnTarget(kind: TxnTargetKind, libs: KafkaLibs): Promise<TxnTarget> {
+/** Starts the broker; Kafka's jars are fetched when not given (scripts/fetch-kafka.sh). */
+export async function startTxnTarget(kind: TxnTargetKind, kafkaLibs?: KafkaLibs): Promise<TxnTarget> {
   if (kind === 'kafka') {
+    const libs = kafkaLibs ?? (await ensureKafkaLibs());
     const dir = tempDir('tidelog-txn-kafka-');
     const logFile = path.join(dir, 'kafka.log');
     const formatArgs = ['--feature', `transaction.version=${kafkaTransactionVersion()}`];
@@ -86,6 +88,23 @@ export async function startTxnTarget(kind: TxnTargetKind, libs: KafkaLibs): Prom
 
 function tail(lines: readonly string[], n: number): string {
   return lines.slice(-n).join('\n');
+}
+
+export const pythonFetchScript = path.join(repoRoot, 'scripts', 'fetch-python-kafka.sh');
+
+/** Runs scripts/fetch-python-kafka.sh (nothing to do when installed) and returns the python of its environment. */
+export async function ensurePythonKafka(): Promise<string> {
+  const r = await runProcess('bash', [pythonFetchScript], undefined, 300_000);
+  if (r.code !== 0) throw new Error(`scripts/fetch-python-kafka.sh failed (exit ${r.code}):\n${r.stderr.trim()}`);
+  return r.stdout.trim().split('\n').pop()!;
+}
+
+/** Where the Python programs of these tests are. */
+export const pythonSourceDir = path.join(repoRoot, 'test', 'clients', 'python');
+
+/** Runs a Python program of test/clients/python; resolves when it exits (rejects after timeoutMs, the process killed). */
+export async function runPython(python: string, script: string, args: readonly string[], timeoutMs: number): Promise<ProgramRun> {
+  return withEvents(await runProcess(python, ['-u', path.join(pythonSourceDir, script), ...args], undefined, timeoutMs, script));
 }
 
 /** Where the Java sources of these tests are (not compiled by tsc: javac at test time). */
@@ -146,11 +165,16 @@ export function withEvents(r: { code: number | null; stdout: string; stderr: str
   return { code: r.code, events, stdout: r.stdout, stderr: r.stderr, wallMs: r.wallMs };
 }
 
-/** A readable reason for a failed run: its error event, else the end of its standard error. */
+/** A readable reason for a failed run: its error event, the end of its standard error, the broker's last log lines. */
 export function failure(run: ProgramRun, target: TxnTarget): string {
-  const error = run.events.find((e) => e.event === 'error');
-  const why = error ? JSON.stringify(error.chain) : run.stderr.split('\n').slice(-30).join('\n');
-  return `exit ${run.code} after ${Math.round(run.wallMs)} ms against ${target.kind}: ${why}\n--- broker log (last lines) ---\n${target.logTail()}`;
+  const { event: _event, ...error } = run.events.find((e) => e.event === 'error') ?? { event: 'error' };
+  return [
+    `exit ${run.code} after ${Math.round(run.wallMs)} ms against ${target.kind}: ${JSON.stringify(error)}`,
+    '--- client standard error (last lines) ---',
+    run.stderr.trimEnd().split('\n').slice(-12).join('\n'),
+    '--- broker log (last lines) ---',
+    target.logTail(),
+  ].join('\n');
 }
 
 /**
