@@ -14,6 +14,8 @@ packages=()
 command -v kcat >/dev/null 2>&1 || packages+=(kcat)
 [[ -f /usr/share/java/zookeeper.jar ]] || packages+=(zookeeper)
 command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
+# The transaction tests compile their Java clients (test/clients/java/) with javac.
+command -v javac >/dev/null 2>&1 || packages+=(default-jdk-headless)
 # Maven fetches Kafka's jars for the DumpLogSegments test and the benchmarks (scripts/fetch-kafka.sh).
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
 command -v ss >/dev/null 2>&1 || packages+=(iproute2)

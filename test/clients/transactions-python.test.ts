@@ -17,7 +17,7 @@ const RUN_TIMEOUT_MS = 120_000;
 interface Sent extends Seen {
   readonly label: string;
   readonly txn: number;
-  readonly outcome: 'commit' | 'abort';
+  readonly outcome: 'commit' | 'abort' | 'plain';
 }
 
 function sent(run: ProgramRun, keep: (s: Sent) => boolean = () => true): Sent[] {
@@ -83,6 +83,31 @@ describe(`Transactions with librdkafka (confluent-kafka for Python) against ${tx
       for (const [p, records] of open) assert.equal(lso[p], records[0]!.offset, `partition ${p}: read_committed ends at the open transaction's first offset`);
       assert.deepEqual(valuesOf(recordsByPartition(run, 'open-read_committed')), valuesOf(inLogOrder(sent(run, (s) => s.outcome === 'commit' && s.txn < 6))));
       assert.deepEqual(valuesOf(recordsByPartition(run, 'open-read_uncommitted')), valuesOf(inLogOrder(sent(run))));
+    });
+  });
+
+  describe('consume-transform-produce with send_offsets_to_transaction', () => {
+    let run: ProgramRun | undefined;
+
+    it("the group's committed offsets are those sent to the transaction after a commit, and unchanged after an abort", async () => {
+      run = await scenario('ctp');
+      const txns = run.events.filter((e) => e.event === 'ctp-txn');
+      assert.ok(txns.some((t) => t.commit === true) && txns.some((t) => t.commit === false), `both commits and aborts: ${JSON.stringify(txns)}`);
+      for (const t of txns) {
+        if (t.commit) assert.deepEqual(t.after, t.offsets, `transaction ${t.txn} committed: ${JSON.stringify(t)}`);
+        else assert.deepEqual(t.after, t.before, `transaction ${t.txn} aborted: ${JSON.stringify(t)}`);
+      }
+      assert.deepEqual(run.events.find((e) => e.event === 'group-offsets')?.offsets, { 0: 20, 1: 20, 2: 20 }, 'the whole input consumed');
+    });
+
+    it('read_committed reads each input record transformed exactly once, in input order; read_uncommitted also the aborted copies', () => {
+      assert.ok(run, 'the consume-transform-produce run failed (above)');
+      const input = valuesOf(inLogOrder(sent(run, (s) => s.label === 'input')));
+      const transformed = Object.fromEntries(Object.entries(input).map(([p, vs]) => [p, vs.map((v) => `out:${v}`)]));
+      assert.deepEqual(valuesOf(recordsByPartition(run, 'read_committed')), transformed);
+      const output = sent(run, (s) => s.label === 'output');
+      assert.ok(output.some((s) => s.outcome === 'abort'));
+      assert.deepEqual(valuesOf(recordsByPartition(run, 'read_uncommitted')), valuesOf(inLogOrder(output)));
     });
   });
 

@@ -7,6 +7,9 @@ and what its consumers read; the Node test computes what should have been read a
     commit-abort  a transactional producer commits some transactions and aborts others over
                   three partitions (aborted ones flushed first, so they are in the log), then
                   leaves one open while consumers read, then commits it
+    ctp           consume-transform-produce: a read_committed group member, a transactional
+                  producer, send_offsets_to_transaction; every third transaction is aborted
+                  and the consumer rewound to the committed offsets
     zombie        two producers with one transactional.id: the first is fenced when the
                   second calls init_transactions
 """
@@ -157,6 +160,93 @@ def commit_abort(bootstrap, prefix):
     drain(bootstrap, topic, "read_uncommitted", "read_uncommitted", PARTITIONS)
 
 
+def offsets_json(tps):
+    return {str(tp.partition): (tp.offset if tp.offset >= 0 else None) for tp in sorted(tps, key=lambda tp: tp.partition)}
+
+
+def consume_transform_produce(bootstrap, prefix):
+    src = f"{prefix}-ctp-in"
+    dst = f"{prefix}-ctp-out"
+    group = f"{prefix}-ctp-group"
+    per_partition = 20
+    create_topic(bootstrap, src, PARTITIONS)
+    create_topic(bootstrap, dst, PARTITIONS)
+    # The input, written by a plain idempotent producer.
+    plain = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
+    reports = []
+    for p in range(PARTITIONS):
+        for i in range(per_partition):
+            plain.produce(src, key=f"k{p}", value=f"in-p{p}-{i}", partition=p, on_delivery=lambda err, msg: reports.append((err, msg)))
+    if plain.flush(BLOCK_S):
+        raise RuntimeError("the input was not delivered")
+    for err, msg in reports:
+        if err is not None:
+            raise KafkaException(err)
+        emit("sent", label="input", txn=-1, outcome="plain", partition=msg.partition(), offset=msg.offset(), value=msg.value().decode())
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
+    producer = transactional(bootstrap, f"{prefix}-ctp-txn")
+    try:
+        producer.init_transactions(BLOCK_S)
+        consumer.subscribe([src])
+        every = [TopicPartition(src, p) for p in range(PARTITIONS)]
+        deadline = time.monotonic() + 2 * BLOCK_S
+        txn = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"consume-transform-produce did not finish in {2 * BLOCK_S} s")
+            # Small batches, so that the input is processed in many transactions.
+            msgs = consumer.consume(num_messages=5, timeout=0.5)
+            for m in msgs:
+                if m.error():
+                    raise KafkaException(m.error())
+            if not msgs:
+                committed = consumer.committed(every, timeout=BLOCK_S)
+                if all(tp.offset == per_partition for tp in committed):
+                    break
+                continue
+            last = {}
+            for m in msgs:
+                last[m.partition()] = m.offset() + 1
+            offsets = [TopicPartition(src, p, o) for p, o in sorted(last.items())]
+            before = consumer.committed([TopicPartition(src, p) for p in last], timeout=BLOCK_S)
+            commit = txn % 3 != 1
+            producer.begin_transaction()
+            out_reports = []
+            for m in msgs:
+                producer.produce(dst, key=m.key(), value=b"out:" + m.value(), partition=m.partition(), on_delivery=lambda err, msg: out_reports.append((err, msg)))
+            producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), BLOCK_S)
+            if producer.flush(BLOCK_S):
+                raise RuntimeError("the output was not delivered")
+            for err, msg in out_reports:
+                if err is not None:
+                    raise KafkaException(err)
+                emit("sent", label="output", txn=txn, outcome="commit" if commit else "abort", partition=msg.partition(), offset=msg.offset(), value=msg.value().decode())
+            if commit:
+                producer.commit_transaction(BLOCK_S)
+            else:
+                producer.abort_transaction(BLOCK_S)
+                # The records are processed again: back to the committed offsets.
+                for tp in before:
+                    consumer.seek(TopicPartition(src, tp.partition, tp.offset if tp.offset >= 0 else 0))
+            after = consumer.committed([TopicPartition(src, p) for p in last], timeout=BLOCK_S)
+            emit("ctp-txn", txn=txn, commit=commit, records=len(msgs), offsets=offsets_json(offsets), before=offsets_json(before), after=offsets_json(after))
+            txn += 1
+        emit("group-offsets", group=group, offsets=offsets_json(consumer.committed(every, timeout=BLOCK_S)))
+    finally:
+        consumer.close()
+    drain(bootstrap, dst, "read_committed", "read_committed", PARTITIONS)
+    drain(bootstrap, dst, "read_uncommitted", "read_uncommitted", PARTITIONS)
+
+
 def zombie(bootstrap, prefix):
     topic = f"{prefix}-zombie"
     transactional_id = f"{prefix}-zombie-txn"
@@ -189,7 +279,7 @@ def main():
 
     emit("client", version=confluent_kafka.__version__, librdkafka=confluent_kafka.libversion()[0])
     try:
-        {"commit-abort": commit_abort, "zombie": zombie}[scenario](bootstrap, prefix)
+        {"commit-abort": commit_abort, "ctp": consume_transform_produce, "zombie": zombie}[scenario](bootstrap, prefix)
     except Exception as e:  # noqa: BLE001 - every failure is reported as an event
         traceback.print_exc()
         emit("error", error=error_json(e))
