@@ -76,10 +76,23 @@ final class Topics {
    * per record, all with the label.
    */
   static void drain(String bootstrap, String topic, String isolation, String label) {
-    drain(bootstrap, topic, isolation, label, new StringDeserializer());
+    drain(bootstrap, topic, isolation, label, new StringDeserializer(), Duration.ZERO);
+  }
+
+  /**
+   * As drain, then goes on polling for `linger` and prints whatever else arrives: under
+   * read_committed with a transaction open, nothing may (the records past the last stable
+   * offset are not to be returned, not even by a later fetch).
+   */
+  static void drain(String bootstrap, String topic, String isolation, String label, Duration linger) {
+    drain(bootstrap, topic, isolation, label, new StringDeserializer(), linger);
   }
 
   static <V> void drain(String bootstrap, String topic, String isolation, String label, Deserializer<V> values) {
+    drain(bootstrap, topic, isolation, label, values, Duration.ZERO);
+  }
+
+  static <V> void drain(String bootstrap, String topic, String isolation, String label, Deserializer<V> values, Duration linger) {
     try (KafkaConsumer<String, V> c = new KafkaConsumer<>(consumerProps(bootstrap, isolation), new StringDeserializer(), values)) {
       List<TopicPartition> tps = partitions(c, topic);
       c.assign(tps);
@@ -93,6 +106,11 @@ final class Topics {
         if (!behind) break;
         if (System.nanoTime() > deadline) throw new IllegalStateException(label + ": did not reach the end offsets " + end + " in " + Out.BLOCK);
         for (ConsumerRecord<String, V> r : c.poll(Duration.ofMillis(200))) {
+          Out.emit("record", "label", label, "partition", r.partition(), "offset", r.offset(), "key", r.key(), "value", String.valueOf(r.value()));
+        }
+      }
+      for (long lingerEnd = System.nanoTime() + linger.toNanos(); System.nanoTime() < lingerEnd; ) {
+        for (ConsumerRecord<String, V> r : c.poll(Duration.ofMillis(100))) {
           Out.emit("record", "label", label, "partition", r.partition(), "offset", r.offset(), "key", r.key(), "value", String.valueOf(r.value()));
         }
       }

@@ -114,7 +114,7 @@ public final class TxnClients {
       for (int p = 0; p < PARTITIONS; p++) values.add(List.of("open-p" + p + "-r0", "open-p" + p + "-r1"));
       producer.beginTransaction();
       sendAll(producer, topic, "mixed", open, "commit", values);
-      Topics.drain(bootstrap, topic, "read_committed", "open-read_committed");
+      Topics.drain(bootstrap, topic, "read_committed", "open-read_committed", java.time.Duration.ofSeconds(1));
       Topics.drain(bootstrap, topic, "read_uncommitted", "open-read_uncommitted");
       producer.commitTransaction();
       Out.emit("end-txn", "txn", open, "commit", true);

@@ -90,10 +90,12 @@ def send_all(producer, topic, label, txn, outcome, values):
         emit("sent", label=label, txn=txn, outcome=outcome, partition=msg.partition(), offset=msg.offset(), value=msg.value().decode())
 
 
-def drain(bootstrap, topic, isolation, label, partitions):
+def drain(bootstrap, topic, isolation, label, partitions, linger_s=0.0):
     """Reads every partition from its beginning to its end (the last stable offset under
     read_committed, the high watermark under read_uncommitted), as librdkafka reports it with a
-    partition EOF event, printing "end-offset" and "record" events with the label."""
+    partition EOF event, printing "end-offset" and "record" events with the label. Then goes on
+    polling for linger_s and prints whatever else arrives: under read_committed with a
+    transaction open, nothing may."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -124,6 +126,11 @@ def drain(bootstrap, topic, isolation, label, partitions):
             emit("record", label=label, partition=msg.partition(), offset=msg.offset(), key=msg.key().decode(), value=msg.value().decode())
         for p in sorted(at_end):
             emit("end-offset", label=label, partition=p, offset=at_end[p])
+        linger_end = time.monotonic() + linger_s
+        while time.monotonic() < linger_end:
+            msg = consumer.poll(0.1)
+            if msg is not None and not msg.error():
+                emit("record", label=label, partition=msg.partition(), offset=msg.offset(), key=msg.key().decode(), value=msg.value().decode())
     finally:
         consumer.close()
 
@@ -152,7 +159,7 @@ def commit_abort(bootstrap, prefix):
     open_txn = transactions
     producer.begin_transaction()
     send_all(producer, topic, "mixed", open_txn, "commit", [[f"open-p{p}-r0", f"open-p{p}-r1"] for p in range(PARTITIONS)])
-    drain(bootstrap, topic, "read_committed", "open-read_committed", PARTITIONS)
+    drain(bootstrap, topic, "read_committed", "open-read_committed", PARTITIONS, linger_s=1.0)
     drain(bootstrap, topic, "read_uncommitted", "open-read_uncommitted", PARTITIONS)
     producer.commit_transaction(BLOCK_S)
     emit("end-txn", txn=open_txn, commit=True)
