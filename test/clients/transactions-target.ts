@@ -34,6 +34,9 @@ const TARGET_CONFIG: Readonly<Record<string, string>> = {
   'offsets.topic.replication.factor': '1',
   'transaction.state.log.replication.factor': '1',
   'transaction.state.log.min.isr': '1',
+  // A crashed client's open transaction is aborted at its timeout; look for such every second
+  // rather than Kafka's 10 s (the Kafka Streams crash test waits for it).
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000',
 };
 
 /** Kafka's transaction.version feature level, from TIDELOG_TXN_TEST_KAFKA_TV (default 1). */
