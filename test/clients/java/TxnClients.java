@@ -221,42 +221,58 @@ public final class TxnClients {
 
   static void zombie(String bootstrap, String prefix) throws Exception {
     String topic = prefix + "-zombie";
-    String transactionalId = prefix + "-zombie-txn";
     Topics.create(bootstrap, topic, 2);
+    // Once straight to commitTransaction (the coordinator fences the zombie's EndTxn), once
+    // with a send first (the partition leader or the coordinator fences its produce).
+    zombieCase(bootstrap, topic, prefix + "-zombie-commit-txn", "commit", false);
+    zombieCase(bootstrap, topic, prefix + "-zombie-send-txn", "send", true);
+    Topics.drain(bootstrap, topic, "read_committed", "read_committed");
+    Topics.drain(bootstrap, topic, "read_uncommitted", "read_uncommitted");
+  }
+
+  /**
+   * A producer opens a transaction and writes "zombie-<name>-1" to partition 0; a new instance
+   * with its transactional.id calls initTransactions (aborting that transaction), and commits
+   * "new-<name>-0" / "new-<name>-1" to partitions 0 and 1; the zombie, in between, tries to
+   * commit (after writing "zombie-<name>-2" to partition 1 when sendFirst).
+   */
+  static void zombieCase(String bootstrap, String topic, String transactionalId, String name, boolean sendFirst) throws Exception {
     KafkaProducer<String, String> zombie = transactional(bootstrap, transactionalId);
     try {
       zombie.initTransactions();
       zombie.beginTransaction();
-      RecordMetadata md = zombie.send(new ProducerRecord<>(topic, 0, "z", "zombie-1")).get();
-      sent("zombie", 0, "abort", md, "zombie-1");
+      String first = "zombie-" + name + "-1";
+      sent("zombie", 0, "abort", zombie.send(new ProducerRecord<>(topic, 0, "z", first)).get(), first);
       try (KafkaProducer<String, String> fresh = transactional(bootstrap, transactionalId)) {
         // The new instance's InitProducerId bumps the epoch and aborts the zombie's open transaction.
         long t0 = System.nanoTime();
         fresh.initTransactions();
-        Out.emit("init", "who", "new", "ms", (System.nanoTime() - t0) / 1_000_000);
-        try {
-          RecordMetadata late = zombie.send(new ProducerRecord<>(topic, 1, "z", "zombie-2")).get();
-          sent("zombie", 0, "abort", late, "zombie-2");
-          Out.emit("zombie-send", "ok", true);
-        } catch (Exception e) {
-          Out.emit("zombie-send", "ok", false, "chain", Out.chain(e));
+        Out.emit("init", "case", name, "who", "new", "ms", (System.nanoTime() - t0) / 1_000_000);
+        if (sendFirst) {
+          String second = "zombie-" + name + "-2";
+          try {
+            sent("zombie", 0, "abort", zombie.send(new ProducerRecord<>(topic, 1, "z", second)).get(), second);
+            Out.emit("zombie-send", "case", name, "ok", true);
+          } catch (Exception e) {
+            Out.emit("zombie-send", "case", name, "ok", false, "chain", Out.chain(e));
+          }
         }
         try {
           zombie.commitTransaction();
-          Out.emit("zombie-commit", "ok", true);
+          Out.emit("zombie-commit", "case", name, "ok", true);
         } catch (Exception e) {
-          Out.emit("zombie-commit", "ok", false, "chain", Out.chain(e));
+          Out.emit("zombie-commit", "case", name, "ok", false, "chain", Out.chain(e));
         }
         fresh.beginTransaction();
-        sent("zombie", 1, "commit", fresh.send(new ProducerRecord<>(topic, 0, "n", "new-1")).get(), "new-1");
-        sent("zombie", 1, "commit", fresh.send(new ProducerRecord<>(topic, 1, "n", "new-2")).get(), "new-2");
+        for (int p = 0; p < 2; p++) {
+          String v = "new-" + name + "-" + p;
+          sent("zombie", 1, "commit", fresh.send(new ProducerRecord<>(topic, p, "n", v)).get(), v);
+        }
         fresh.commitTransaction();
-        Out.emit("end-txn", "txn", 1, "commit", true);
+        Out.emit("end-txn", "case", name, "commit", true);
       }
     } finally {
       zombie.close(java.time.Duration.ZERO);
     }
-    Topics.drain(bootstrap, topic, "read_committed", "read_committed");
-    Topics.drain(bootstrap, topic, "read_uncommitted", "read_uncommitted");
   }
 }
