@@ -174,6 +174,8 @@ export interface KafkaOptions {
   readonly port?: number;
   /** Broker config overrides on top of the harness's (for by-hand experiments). */
   readonly config?: Readonly<Record<string, string>>;
+  /** Extra arguments to `kafka-storage format`, e.g. ['--feature', 'transaction.version=1']. */
+  readonly formatArgs?: readonly string[];
 }
 
 /** server.properties for one KRaft node that is both broker and controller. */
@@ -225,7 +227,7 @@ export async function startKafka(options: KafkaOptions): Promise<RunningBroker> 
   writeFileSync(serverProperties, kafkaServerProperties(dataDir, host, port, controllerPort, options.config));
   writeFileSync(log4j, KAFKA_LOG4J2);
 
-  const formatted = await runKafkaClass(options.libs, KAFKA_MAIN.storageTool, ['format', `--cluster-id=${clusterId()}`, '--config', serverProperties, '--standalone'], { heap: '256M', timeoutMs: 120_000 });
+  const formatted = await runKafkaClass(options.libs, KAFKA_MAIN.storageTool, ['format', `--cluster-id=${clusterId()}`, '--config', serverProperties, '--standalone', ...(options.formatArgs ?? [])], { heap: '256M', timeoutMs: 120_000 });
   if (formatted.code !== 0) throw new Error(`kafka-storage format failed (${formatted.code}):\n${formatted.stdout}\n${formatted.stderr}`);
 
   const argv = [...KAFKA_HEAP, ...KAFKA_JVM_PERFORMANCE_OPTS, `-Dlog4j2.configurationFile=${log4j}`, '-cp', classPath(options.libs), KAFKA_MAIN.broker, serverProperties];

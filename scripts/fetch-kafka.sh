@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Fetches Apache Kafka (the broker, org.apache.kafka:kafka_2.13, and the command-line tools,
-# org.apache.kafka:kafka-tools, with all their runtime dependencies) from Maven Central into
-# a cache folder outside the repository, for the benchmarks (bench/) and for the test that
-# runs Kafka's DumpLogSegments over Tidelog's segment files (test/storage/).
+# Fetches Apache Kafka (the broker, org.apache.kafka:kafka_2.13, the command-line tools,
+# org.apache.kafka:kafka-tools, and Kafka Streams, org.apache.kafka:kafka-streams, with all
+# their runtime dependencies) from Maven Central into a cache folder outside the repository,
+# for the benchmarks (bench/), the test that runs Kafka's DumpLogSegments over Tidelog's
+# segment files (test/storage/) and the real-client tests (test/clients/, Kafka Streams'
+# exactly_once_v2 among them).
 #
 #   bash scripts/fetch-kafka.sh        # prints the libs folder on its last line
 #
@@ -11,9 +13,13 @@
 # Java 17 (checked when this was written). Use the jars as Kafka's own scripts do:
 #   java -cp "$libs/*" kafka.Kafka server.properties
 #
-# Idempotent: when the libs folder exists it does nothing. The jars are copied into a
-# temporary folder beside it and renamed into place only when Maven succeeded, so an
-# interrupted run leaves nothing that looks complete.
+# Idempotent: when the libs folder holds every required jar it does nothing. The jars are
+# copied into a temporary folder beside it and renamed into place only when Maven succeeded,
+# so an interrupted run leaves nothing that looks complete. A libs folder from an older
+# version of this script (without kafka-streams) is completed: the jars it lacks are added
+# one by one (each copied under a temporary name, then renamed), the kafka-streams jar last,
+# so that it is complete exactly when that jar is there; the jars already there, which
+# other runs may be using, are left alone.
 # Needs Maven (`mvn`, Debian's package `maven`) and a JDK; fails with a message otherwise.
 set -euo pipefail
 
@@ -25,7 +31,17 @@ libs=${cache}/libs
 # Pinned so the result does not depend on Maven's default plugin version.
 dependency_plugin=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
-if [[ -d ${libs} ]]; then
+# The jars whose presence means the cache is complete; kafka-streams is the one a cache made
+# before it was added lacks, and the one added last when completing such a cache.
+required=("kafka_2.13-${version}.jar" "kafka-tools-${version}.jar" "kafka-streams-${version}.jar")
+complete() {
+  local jar
+  for jar in "${required[@]}"; do
+    [[ -f $1/${jar} ]] || return 1
+  done
+}
+
+if complete "${libs}"; then
   echo "fetch-kafka: Kafka ${version} already in ${libs}" >&2
   echo "${libs}"
   exit 0
@@ -65,6 +81,12 @@ cat >"${work}/pom.xml" <<EOF
       <artifactId>kafka-tools</artifactId>
       <version>${version}</version>
     </dependency>
+    <!-- Kafka Streams (and its RocksDB state stores), for the exactly_once_v2 test. -->
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka-streams</artifactId>
+      <version>${version}</version>
+    </dependency>
     <!-- Kafka's distribution binds its slf4j logging to log4j 2 with this jar; without it
          the broker logs nothing. The version follows the log4j-core that kafka-server uses. -->
     <dependency>
@@ -76,7 +98,7 @@ cat >"${work}/pom.xml" <<EOF
 </project>
 EOF
 
-echo "fetch-kafka: fetching Kafka ${version} (kafka_2.13, kafka-tools and their runtime dependencies) into ${libs}" >&2
+echo "fetch-kafka: fetching Kafka ${version} (kafka_2.13, kafka-tools, kafka-streams and their runtime dependencies) into ${libs}" >&2
 started=$(date +%s)
 # Maven's own output goes to a log that is printed only when it fails.
 if ! mvn -B -q -Dstyle.color=never -f "${work}/pom.xml" \
@@ -89,10 +111,22 @@ if ! mvn -B -q -Dstyle.color=never -f "${work}/pom.xml" \
 fi
 
 jars=$(find "${work}/libs" -name '*.jar' | wc -l)
-if [[ ! -f ${work}/libs/kafka_2.13-${version}.jar || ! -f ${work}/libs/kafka-tools-${version}.jar ]]; then
-  echo "fetch-kafka: Maven finished but the Kafka ${version} jars are missing from ${work}/libs" >&2
+if ! complete "${work}/libs"; then
+  echo "fetch-kafka: Maven finished but the Kafka ${version} jars (${required[*]}) are missing from ${work}/libs" >&2
   exit 1
 fi
-mv "${work}/libs" "${libs}"
-echo "fetch-kafka: ${jars} jars in $(($(date +%s) - started)) s" >&2
+if [[ ! -d ${libs} ]]; then
+  mv "${work}/libs" "${libs}"
+  echo "fetch-kafka: ${jars} jars in $(($(date +%s) - started)) s" >&2
+else
+  # Completing an older cache: add what it lacks, the last required jar last.
+  added=0
+  for jar in $(cd "${work}/libs" && ls -- *.jar | grep -vxF "${required[-1]}") "${required[-1]}"; do
+    [[ -f ${libs}/${jar} ]] && continue
+    cp "${work}/libs/${jar}" "${libs}/.${jar}.partial"
+    mv "${libs}/.${jar}.partial" "${libs}/${jar}"
+    added=$((added + 1))
+  done
+  echo "fetch-kafka: completed ${libs} with ${added} jars in $(($(date +%s) - started)) s" >&2
+fi
 echo "${libs}"

@@ -3,8 +3,10 @@
 # kcat (librdkafka's command-line client, the third-party client of the round-trip tests),
 # zookeeper (3.8; the cluster tests start their own standalone server from its jars with the
 # JRE it depends on, see test/cluster/zookeeper.ts; the package's own service is not used),
-# Maven (scripts/fetch-kafka.sh fetches Apache Kafka's jars with it), and iproute2's `ss` (a
-# test reads the broker's socket buffer sizes with it).
+# Maven (scripts/fetch-kafka.sh fetches Apache Kafka's jars with it), iproute2's `ss` (a
+# test reads the broker's socket buffer sizes with it), and python3 with its venv module
+# (scripts/fetch-python-kafka.sh installs confluent-kafka from PyPI into a virtual environment
+# for the transaction test with librdkafka).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
@@ -12,9 +14,13 @@ packages=()
 command -v kcat >/dev/null 2>&1 || packages+=(kcat)
 [[ -f /usr/share/java/zookeeper.jar ]] || packages+=(zookeeper)
 command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
+# The transaction tests compile their Java clients (test/clients/java/) with javac.
+command -v javac >/dev/null 2>&1 || packages+=(default-jdk-headless)
 # Maven fetches Kafka's jars for the DumpLogSegments test and the benchmarks (scripts/fetch-kafka.sh).
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
 command -v ss >/dev/null 2>&1 || packages+=(iproute2)
+# ensurepip is what Debian splits out of python3 into python3-venv.
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || packages+=(python3 python3-venv)
 
 if ((${#packages[@]} == 0)); then
   exit 0
