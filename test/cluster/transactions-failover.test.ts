@@ -10,6 +10,7 @@
 //      killed with SIGKILL in the middle of a transaction: its coordinator aborts the
 //      transaction once it times out, so the partition's last stable offset moves past it and
 //      read_committed consumers see none of it.
+//   3. (below) the copier against a single broker killed with SIGKILL and restarted.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +18,8 @@ import { ensureKafkaLibs, javaBin, KAFKA_MAIN, classPath, runKafkaClass, type Ka
 import { KafkaClient } from '../../src/client/kafka-client.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
 import { waitFor } from '../helpers/wait.js';
 import { requestOnce, ThreeBrokerCluster } from './three-brokers.js';
@@ -139,5 +142,74 @@ describe('transactions through a coordinator kill and a producer kill (three bro
     const read = await kcat(['-C', '-b', bootstrap(), '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '.', '-X', 'isolation.level=read_committed'], undefined, 60_000);
     assert.equal(read.code, 0, read.stderr);
     assert.equal(read.stdout.length, 0, 'read_committed sees nothing of the aborted transaction');
+  });
+});
+
+// 3. The same copier against a single broker killed with SIGKILL in the middle and started
+//    again on its port and data directory: the coordinator reads __transaction_state back,
+//    the open transaction is aborted (the copier's producer re-initialises), and the output
+//    under read_committed is every input record exactly once.
+describe('transactions through a single-node SIGKILL and restart', { timeout: 300_000 }, () => {
+  const SINGLE_RECORDS = 3_000;
+  let broker: BrokerProcess;
+  let libs: KafkaLibs;
+
+  before(async () => {
+    libs = await ensureKafkaLibs();
+    broker = await startBrokerProcess({ overrides: { 'transaction.abort.timed.out.transaction.cleanup.interval.ms': 1_000, 'group.initial.rebalance.delay.ms': 0 } });
+    const client = await KafkaClient.connect({ bootstrap: broker.bootstrap });
+    try {
+      assert.equal((await client.createTopic(INPUT, { partitions: 1, replicationFactor: 1 })).errorCode, ErrorCode.NONE);
+      assert.equal((await client.createTopic(OUTPUT, { partitions: 3, replicationFactor: 1 })).errorCode, ErrorCode.NONE);
+    } finally {
+      client.close();
+    }
+    const input = Array.from({ length: SINGLE_RECORDS }, (_, i) => String(i)).join('\n');
+    const produced = await kcat(['-P', '-b', broker.bootstrap, '-t', INPUT, '-p', '0', '-X', 'acks=all'], `${input}\n`);
+    assert.equal(produced.code, 0, produced.stderr);
+  });
+
+  after(async () => {
+    await broker?.stop();
+    if (broker) removeDir(broker.dataDir);
+  });
+
+  it('a copier loses and repeats nothing when the broker is killed mid-stream and restarted', async () => {
+    const copier = runKafkaClass(libs, COPIER, [
+      '--broker-list', broker.bootstrap,
+      '--input-topic', INPUT, '--input-partition', '0', '--output-topic', OUTPUT,
+      '--consumer-group', 'copier-single', '--transactional-id', 'copier-single-1',
+      '--max-messages', String(SINGLE_RECORDS), '--transaction-size', '20',
+      '--transaction-timeout', '10000', '--enable-random-aborts', '--use-group-metadata',
+    ], { heap: '256M', timeoutMs: 240_000 });
+    const committedOutput = async (): Promise<number> => {
+      const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 'progress').catch(() => null);
+      if (!conn) return 0;
+      try {
+        const r = await conn.request(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel: 1, topics: [{ name: OUTPUT, partitions: [0, 1, 2].map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1 })) }] });
+        return r.topics[0]!.partitions.reduce((sum, p) => sum + Math.max(0, p.offset), 0);
+      } finally {
+        conn.close();
+      }
+    };
+    await waitFor('the first committed transactions', async () => (await committedOutput()) > 40, { timeoutMs: 60_000, intervalMs: 100 });
+    const { port, dataDir } = broker;
+    const committedAtKill = await committedOutput();
+    await broker.kill();
+    assert.ok(committedAtKill < SINGLE_RECORDS, `killed mid-stream (${committedAtKill} of ${SINGLE_RECORDS} committed)`);
+    broker = await startBrokerProcess({ port, dataDir, overrides: { 'transaction.abort.timed.out.transaction.cleanup.interval.ms': 1_000, 'group.initial.rebalance.delay.ms': 0 } });
+    const r = await copier;
+    assert.equal(r.code, 0, `copier exited ${r.code}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+
+    const committed = await kcat(['-C', '-b', broker.bootstrap, '-t', OUTPUT, '-o', 'beginning', '-e', '-q', '-f', '%s\\n', '-X', 'isolation.level=read_committed'], undefined, 60_000);
+    assert.equal(committed.code, 0, committed.stderr);
+    const values = committed.stdout.split('\n').filter((l) => l !== '').map(Number).sort((a, b) => a - b);
+    assert.deepEqual(values, Array.from({ length: SINGLE_RECORDS }, (_, i) => i), 'every input record committed exactly once');
+    const client = await KafkaClient.connect({ bootstrap: broker.bootstrap });
+    try {
+      assert.equal((await client.fetchOffsets('copier-single', [{ topic: INPUT, partitions: [0] }])).get(INPUT)?.get(0), SINGLE_RECORDS);
+    } finally {
+      client.close();
+    }
   });
 });
