@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { readOffsetCheckpoint, tpKey, writeOffsetCheckpoint } from './checkpoint.js';
+import { PartitionRegistry } from './partition-registry.js';
 import { openLog, openLogAsync, Partition } from './partition.js';
 import type { BindingLog } from '../native.js';
 import type { BindingLogRecovery } from '../../native/binding.js';
@@ -33,7 +34,8 @@ export interface FoundPartition {
 }
 
 export class LogManager {
-  private readonly partitions = new Map<string, Partition>();
+  /** The partitions this broker holds (LogManager adds and removes them; TopicService marks them ready). */
+  readonly registry = new PartitionRegistry();
   private readonly recoveryPoints = new Map<string, Map<string, number>>();
   private readonly logStartOffsets = new Map<string, Map<string, number>>();
   private readonly highWatermarks = new Map<string, Map<string, number>>();
@@ -70,19 +72,18 @@ export class LogManager {
   }
 
   getPartition(topic: string, partition: number): Partition | undefined {
-    return this.partitions.get(tpKey(topic, partition));
+    return this.registry.opened(topic, partition);
   }
 
   allPartitions(): IterableIterator<Partition> {
-    return this.partitions.values();
+    return this.registry.all();
   }
 
   /** Opens (recovering if needed) or creates the log of a partition, on the JS thread. */
   openPartition(topic: string, partition: number, config: EffectiveTopicConfig): Partition {
-    const key = tpKey(topic, partition);
-    const existing = this.partitions.get(key);
+    const existing = this.registry.opened(topic, partition);
     if (existing) return existing;
-    const place = this.placePartition(key);
+    const place = this.placePartition(tpKey(topic, partition));
     const started = performance.now();
     return this.adoptLog(topic, partition, config, place, openLog(place.dir, config, place.recoveryPoint), started);
   }
@@ -103,7 +104,7 @@ export class LogManager {
         const i = next++;
         const { topic, partition, config } = wanted[i]!;
         try {
-          const existing = this.partitions.get(tpKey(topic, partition));
+          const existing = this.registry.opened(topic, partition);
           if (existing) {
             out[i] = existing;
             continue;
@@ -135,7 +136,6 @@ export class LogManager {
 
   /** Wraps an opened log in its Partition: log start offset, producer state, what recovery did. */
   private adoptLog(topic: string, partition: number, config: EffectiveTopicConfig, place: { dir: string; recoveryPoint: number; logStartOffset: number }, log: BindingLog, started: number): Partition {
-    const key = tpKey(topic, partition);
     const { dir, recoveryPoint, logStartOffset } = place;
     // Segments only record their base offsets; a start offset raised inside a segment is restored here.
     if (logStartOffset > log.state().logStartOffset) log.deleteRecordsBefore(Math.min(logStartOffset, log.state().logEndOffset));
@@ -157,7 +157,7 @@ export class LogManager {
     if (state.logEndOffset > recoveryPoint && recoveryPoint >= 0) {
       this.logger.info({ topic, partition, recoveryPoint, logEndOffset: state.logEndOffset, ms: Math.round(performance.now() - started) }, 'recovered log');
     }
-    this.partitions.set(key, p);
+    this.registry.add(p);
     return p;
   }
 
@@ -206,7 +206,7 @@ export class LogManager {
 
   private leastLoadedDir(): string {
     const counts = new Map<string, number>(this.config.logDirs.map((d) => [d, 0]));
-    for (const p of this.partitions.values()) {
+    for (const p of this.registry.all()) {
       const d = path.dirname(p.dir);
       counts.set(d, (counts.get(d) ?? 0) + 1);
     }
@@ -218,9 +218,8 @@ export class LogManager {
   /** Closes and deletes a partition's log: rename first (atomic), then remove the files. */
   deletePartition(topic: string, partition: number): void {
     const key = tpKey(topic, partition);
-    const p = this.partitions.get(key);
+    const p = this.registry.remove(topic, partition);
     if (!p) return;
-    this.partitions.delete(key);
     p.close({ writeProducerSnapshot: false });
     const renamed = `${p.dir}.${randomUUID().replaceAll('-', '')}-delete`;
     renameSync(p.dir, renamed);
@@ -233,7 +232,7 @@ export class LogManager {
    * away while this broker was down), renamed to `-delete` first as deletePartition does.
    */
   deleteStrayPartitionDir(dir: string): void {
-    if ([...this.partitions.values()].some((p) => p.dir === dir)) throw new Error(`${dir} is an open partition, not a stray one`);
+    if ([...this.registry.all()].some((p) => p.dir === dir)) throw new Error(`${dir} is an open partition, not a stray one`);
     const renamed = `${dir}.${randomUUID().replaceAll('-', '')}-delete`;
     renameSync(dir, renamed);
     rmSync(renamed, { recursive: true, force: true });
@@ -252,11 +251,11 @@ export class LogManager {
    */
   checkpointRecoveryPoints(): void {
     this.writeProducerSnapshots();
-    this.writeCheckpoints([...this.partitions.values()].map((p) => ({ p, recoveryPoint: p.state().recoveryPoint, logStartOffset: p.logStartOffset })));
+    this.writeCheckpoints([...this.registry.all()].map((p) => ({ p, recoveryPoint: p.state().recoveryPoint, logStartOffset: p.logStartOffset })));
   }
 
   private writeProducerSnapshots(): void {
-    for (const p of this.partitions.values()) {
+    for (const p of this.registry.all()) {
       try {
         p.producerStore.writeSnapshot();
       } catch (err) {
@@ -268,7 +267,7 @@ export class LogManager {
   /** Forgets idempotent producers idle for producer.id.expiration.ms (Kafka's producer.id.expiration.check.interval.ms task). */
   expireProducers(nowMs: number): number {
     let expired = 0;
-    for (const p of this.partitions.values()) expired += p.producerStore.expire(nowMs, this.config.values['producer.id.expiration.ms']);
+    for (const p of this.registry.all()) expired += p.producerStore.expire(nowMs, this.config.values['producer.id.expiration.ms']);
     if (expired > 0) this.logger.info({ producers: expired }, 'expired idle producer ids');
     return expired;
   }
@@ -286,7 +285,7 @@ export class LogManager {
   /** Writes each log dir's replication-offset-checkpoint from the partitions' high watermarks. */
   checkpointHighWatermarks(): void {
     for (const dir of this.config.logDirs) {
-      const inDir = [...this.partitions.values()].filter((p) => path.dirname(p.dir) === dir);
+      const inDir = [...this.registry.all()].filter((p) => path.dirname(p.dir) === dir);
       writeOffsetCheckpoint(path.join(dir, HIGH_WATERMARK_CHECKPOINT), inDir.map((p) => [p.topic, p.index, p.highWatermark]));
     }
   }
@@ -328,7 +327,7 @@ export class LogManager {
   /** The log cleaner of cleanup.policy=compact partitions (Kafka's LogCleaner). */
   get cleaner(): LogCleaner {
     const v = this.config.values;
-    this.logCleaner ??= new LogCleaner({ logDirs: this.config.logDirs, enabled: v['log.cleaner.enable'], backoffMs: v['log.cleaner.backoff.ms'] }, () => this.partitions.values(), this.logger);
+    this.logCleaner ??= new LogCleaner({ logDirs: this.config.logDirs, enabled: v['log.cleaner.enable'], backoffMs: v['log.cleaner.backoff.ms'] }, () => this.registry.all(), this.logger);
     return this.logCleaner;
   }
 
@@ -341,7 +340,7 @@ export class LogManager {
 
   /** Flushes partitions whose flush.ms has elapsed since their last flush. */
   async flushDue(nowMs: number): Promise<void> {
-    for (const p of this.partitions.values()) {
+    for (const p of this.registry.all()) {
       if (p.config.flushMs >= Number.MAX_SAFE_INTEGER) continue;
       const last = this.lastFlushMs.get(p) ?? 0;
       if (nowMs - last >= p.config.flushMs && p.state().unflushedMessages > 0) {
@@ -353,7 +352,7 @@ export class LogManager {
 
   applyRetention(nowMs: number): number {
     let deleted = 0;
-    for (const p of this.partitions.values()) deleted += p.applyRetention(nowMs);
+    for (const p of this.registry.all()) deleted += p.applyRetention(nowMs);
     if (deleted > 0) this.logger.info({ segments: deleted }, 'deleted segments past retention');
     return deleted;
   }
@@ -366,13 +365,13 @@ export class LogManager {
     this.timers = [];
     // close() flushes everything, so each log's recovery point becomes its log end offset; the
     // checkpoint is written only after the flush, so it never claims more than is on disk.
-    const entries = [...this.partitions.values()].map((p) => ({ p, recoveryPoint: p.logEndOffset, logStartOffset: p.logStartOffset }));
+    const entries = [...this.registry.all()].map((p) => ({ p, recoveryPoint: p.logEndOffset, logStartOffset: p.logStartOffset }));
     this.checkpointHighWatermarks();
-    for (const p of this.partitions.values()) {
+    for (const p of this.registry.all()) {
       const snapshotError = p.close();
       if (snapshotError) this.logger.warn({ topic: p.topic, partition: p.index, err: snapshotError.message }, 'producer state snapshot not written');
     }
     this.writeCheckpoints(entries);
-    this.partitions.clear();
+    this.registry.clear();
   }
 }

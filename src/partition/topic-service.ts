@@ -15,6 +15,7 @@ import type { AssignmentResult } from '../cluster/replica-assignment.js';
 import { internalTopicRefusal, invalidTopicNameReason, isInternalTopic } from '../cluster/topic-name.js';
 import type { LogManager } from './log-manager.js';
 import type { Partition } from './partition.js';
+import type { PartitionRegistry } from './partition-registry.js';
 import { ErrorCode } from '../protocol/errors.js';
 
 export interface TopicResult {
@@ -64,8 +65,10 @@ export type LeadershipRole = 'leader' | 'follower' | 'offline';
 export type LeadershipListener = (partition: Partition, role: LeadershipRole) => void;
 
 export class TopicService {
-  /** Topic name → its partitions on this broker, index = partition id. */
-  private readonly partitions = new Map<string, Partition[]>();
+  /** The partitions this broker holds (LogManager's registry: TopicService marks them ready once wired). */
+  private get registry(): PartitionRegistry {
+    return this.logs.registry;
+  }
   private readonly leadershipListeners: LeadershipListener[] = [];
 
   constructor(
@@ -99,7 +102,7 @@ export class TopicService {
       const effective = this.topicConfig(t);
       for (const p of this.partitionsOf(t.name)) if (p && JSON.stringify(p.config) !== JSON.stringify(effective)) p.updateConfig(effective);
     } else if (change.kind === 'topicDeleted') {
-      if (this.partitions.has(change.name)) {
+      if (this.registry.ofTopic(change.name).length > 0) {
         this.dropPartitions(change.name);
         this.logger.info({ topic: change.name }, 'deleted the logs of a deleted topic');
       }
@@ -117,9 +120,7 @@ export class TopicService {
    * is deleted.
    */
   private applyReassignment(t: TopicMetadata): void {
-    const list = this.partitions.get(t.name);
-    if (!list) return;
-    for (const p of list) {
+    for (const p of this.registry.ofTopic(t.name)) {
       if (!p) continue;
       const a = t.partitions.find((x) => x.partition === p.index);
       if (!a) continue;
@@ -127,7 +128,6 @@ export class TopicService {
         if (a.replicas.join() !== p.replicas.join()) p.assignReplicas(a.replicas);
         continue;
       }
-      delete list[p.index];
       if (p.leaderId !== -1 || p.isLeader) {
         p.becomeFollower(-1, p.leaderEpoch, p.isr, p.replicas);
       }
@@ -177,11 +177,9 @@ export class TopicService {
   onLeadershipChange(listener: LeadershipListener): void {
     this.leadershipListeners.push(listener);
     if (!this.placement) return;
-    for (const list of this.partitions.values()) {
-      for (const p of list) {
-        if (!p || p.leaderEpoch < 0) continue;
-        listener(p, p.isLeader ? 'leader' : p.leaderId === -1 ? 'offline' : 'follower');
-      }
+    for (const p of this.registry.ready()) {
+      if (p.leaderEpoch < 0) continue;
+      listener(p, p.isLeader ? 'leader' : p.leaderId === -1 ? 'offline' : 'follower');
     }
   }
 
@@ -200,12 +198,10 @@ export class TopicService {
    * be leading by now). The new session's watches re-read every state znode and re-apply it.
    */
   stepDownAll(): void {
-    for (const list of this.partitions.values()) {
-      for (const p of list) {
-        if (!p || p.leaderId === -1) continue;
-        p.becomeFollower(-1, p.leaderEpoch, p.isr, p.replicas);
-        this.emitLeadership(p, 'offline');
-      }
+    for (const p of this.registry.ready()) {
+      if (p.leaderId === -1) continue;
+      p.becomeFollower(-1, p.leaderEpoch, p.isr, p.replicas);
+      this.emitLeadership(p, 'offline');
     }
   }
 
@@ -240,12 +236,11 @@ export class TopicService {
     }
   }
 
-  private openPartitions(t: TopicMetadata): Partition[] {
+  private openPartitions(t: TopicMetadata): void {
     const config = this.topicConfig(t);
-    const list = this.partitions.get(t.name) ?? [];
     for (const a of t.partitions) {
-      // Only the replicas this broker holds (on a single node: all of them).
-      if (list[a.partition] || !a.replicas.includes(this.config.brokerId)) continue;
+      // Only the replicas this broker holds (on a single node: all of them), wired once.
+      if (this.registry.get(t.name, a.partition) || !a.replicas.includes(this.config.brokerId)) continue;
       const p = this.logs.openPartition(t.name, a.partition, config);
       p.assignReplicas(a.replicas, a.replicas);
       if (this.placement) {
@@ -255,10 +250,8 @@ export class TopicService {
         p.becomeFollower(-1, -1, a.replicas, a.replicas);
         this.applyLeadership(p);
       }
-      list[a.partition] = p;
+      this.registry.markReady(p);
     }
-    this.partitions.set(t.name, list);
-    return list;
   }
 
   topicConfig(t: TopicMetadata): EffectiveTopicConfig {
@@ -278,7 +271,7 @@ export class TopicService {
   }
 
   partition(topic: string, index: number): Partition | undefined {
-    return this.partitions.get(topic)?.[index];
+    return this.registry.get(topic, index);
   }
 
   /**
@@ -301,8 +294,9 @@ export class TopicService {
     return { partition: p, errorCode: ErrorCode.NONE };
   }
 
-  partitionsOf(topic: string): readonly Partition[] {
-    return this.partitions.get(topic) ?? [];
+  /** A topic's partitions on this broker, by index (holes for those it holds no replica of). */
+  partitionsOf(topic: string): readonly (Partition | undefined)[] {
+    return this.registry.ofTopic(topic);
   }
 
   private assign(first: number, count: number, replicationFactor: number, existing?: readonly PartitionAssignment[]): PartitionAssignment[] | TopicResult {
@@ -436,9 +430,7 @@ export class TopicService {
 
   /** Deletes a topic's local replicas; listeners first hear they are offline (fetchers stop, coordinators unload). */
   private dropPartitions(name: string): void {
-    const list = this.partitions.get(name) ?? [];
-    this.partitions.delete(name);
-    for (const p of list) {
+    for (const p of this.registry.ofTopic(name)) {
       if (!p) continue;
       if (p.leaderId !== -1) {
         p.becomeFollower(-1, p.leaderEpoch, p.isr, p.replicas);
