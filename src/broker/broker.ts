@@ -45,6 +45,8 @@ export class Broker {
   readonly startedAtMs = Date.now();
   readonly producerIds: ProducerIdManager;
   private socketServer!: SocketServer;
+  /** Start-up's log loading, settled (success or failure): shutdown waits for it. */
+  private loading: Promise<void> = Promise.resolve();
   private stopped = false;
   /** The locks on the log dirs, released once the logs are closed. */
   private dirLocks: LogDirLocks | null = null;
@@ -107,10 +109,16 @@ export class Broker {
     const metadata = cluster ? cluster.metadata : new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
     const topics = new TopicService(config, metadata, logs, logger, cluster);
     const started = performance.now();
-    await topics.loadAll();
-    logs.startup();
+    // A single node serves each partition as soon as its log is open: the listeners open once
+    // the coordinators' internal topics are loaded, while the other logs still recover. In a
+    // cluster, a broker registers (and can be elected leader) only with every log open.
+    const loading = topics.loadAll();
+    // Awaited below; a failure before then is not an unhandled rejection.
+    loading.done.catch(() => {});
+    await (cluster ? loading.done : loading.internalReady);
     const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger, config.values['produce.purgatory.max.appends'], config.values['fetch.purgatory.max.requests']), cluster);
     broker.dirLocks = dirLocks;
+    broker.loading = loading.done.catch(() => {});
     if (cluster) {
       const { ReplicationManager } = await import('../replication/replication-manager.js');
       broker.replication = new ReplicationManager(config, topics, broker.replicas, cluster, logger);
@@ -159,6 +167,14 @@ export class Broker {
       logger,
     );
     await broker.socketServer.start();
+    const servingMs = Math.round(performance.now() - started);
+    try {
+      await loading.done;
+    } catch (err) {
+      await broker.shutdown();
+      throw err;
+    }
+    logs.startup();
     if (cluster) {
       // Registered once the listeners are bound, with their real ports (Kafka's order).
       try {
@@ -178,7 +194,7 @@ export class Broker {
         throw err;
       }
     }
-    logger.info({ brokerId: config.brokerId, clusterId: metadata.clusterId, topics: metadata.listTopics().length, logsOpenMs: Math.round(performance.now() - started) }, 'broker started');
+    logger.info({ brokerId: config.brokerId, clusterId: metadata.clusterId, topics: metadata.listTopics().length, servingMs, logsOpenMs: Math.round(performance.now() - started) }, 'broker started');
     return broker;
   }
 
@@ -285,6 +301,8 @@ export class Broker {
     // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
     await this.transactions?.shutdown();
     await this.groups.shutdown();
+    // Logs still opening (a stop during start-up recovery) are closed with the others.
+    await this.loading;
     this.logs.shutdown();
     this.dirLocks?.release();
   }

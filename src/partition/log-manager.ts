@@ -91,10 +91,11 @@ export class LogManager {
   /**
    * Opens the logs of existing partitions at start-up, `num.recovery.threads.per.data.dir` per
    * log dir at a time on the thread pool (Kafka's LogManager.loadLogs), so the disk work of
-   * one overlaps another's and the event loop stays free. Resolves with the partitions in the
-   * order asked; rejects with the first failure once the opens in flight have settled.
+   * one overlaps another's and the event loop stays free, in the order asked (`onOpened` hears
+   * of each as soon as it is open). Resolves with the partitions in that order; rejects with the
+   * first failure once the opens in flight have settled.
    */
-  async openPartitions(wanted: readonly { topic: string; partition: number; config: EffectiveTopicConfig }[]): Promise<Partition[]> {
+  async openPartitions(wanted: readonly { topic: string; partition: number; config: EffectiveTopicConfig }[], onOpened: (p: Partition) => void = () => {}): Promise<Partition[]> {
     const out: Partition[] = new Array<Partition>(wanted.length);
     const concurrency = Math.max(1, this.config.values['num.recovery.threads.per.data.dir'] * this.config.logDirs.length);
     let next = 0;
@@ -113,6 +114,7 @@ export class LogManager {
           const started = performance.now();
           const log = await openLogAsync(place.dir, config, place.recoveryPoint);
           out[i] = this.adoptLog(topic, partition, config, place, log, started);
+          onOpened(out[i]!);
         } catch (err) {
           failure ??= err;
         }

@@ -64,8 +64,13 @@ export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 export type LeadershipRole = 'leader' | 'follower' | 'offline';
 export type LeadershipListener = (partition: Partition, role: LeadershipRole) => void;
 
+const loadingKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
 export class TopicService {
   /** The partitions this broker holds (LogManager's registry: TopicService marks them ready once wired). */
+  /** Partitions loadAll is opening (topic NUL partition): wired by it, not by a metadata change meanwhile. */
+  private readonly loading = new Set<string>();
+
   private get registry(): PartitionRegistry {
     return this.logs.registry;
   }
@@ -206,17 +211,48 @@ export class TopicService {
   }
 
   /**
-   * Opens every partition of every known topic (recovering logs after a crash): the logs on
-   * the thread pool, several at a time (LogManager.openPartitions), then the partitions are
-   * wired up here as when they are created.
+   * Opens every partition this broker holds (recovering logs after a crash): the logs on the
+   * thread pool, several at a time (LogManager.openPartitions), the internal topics' first.
+   * Each partition is wired to its assignment (and, in a cluster, its leadership) and served
+   * as soon as its log is open, so a broker whose listeners are up serves the partitions
+   * loaded so far while the rest recover (the others answer NOT_LEADER_OR_FOLLOWER, and
+   * Metadata LEADER_NOT_AVAILABLE: clients retry). `internalReady` resolves once the
+   * partitions of __consumer_offsets and __transaction_state are open (the coordinators load
+   * from them), `done` once every partition is.
    */
-  async loadAll(): Promise<void> {
+  loadAll(): { readonly internalReady: Promise<void>; readonly done: Promise<void> } {
     const wanted: { topic: string; partition: number; config: EffectiveTopicConfig }[] = [];
     for (const t of this.metadata.listTopics()) {
       const config = this.topicConfig(t);
       for (const a of t.partitions) if (a.replicas.includes(this.config.brokerId)) wanted.push({ topic: t.name, partition: a.partition, config });
     }
-    await this.logs.openPartitions(wanted);
+    // Array.prototype.sort is stable: the topics keep their order within each group.
+    wanted.sort((a, b) => Number(isInternalTopic(b.topic)) - Number(isInternalTopic(a.topic)));
+    for (const w of wanted) this.loading.add(loadingKey(w.topic, w.partition));
+    let internalLeft = wanted.filter((w) => isInternalTopic(w.topic)).length;
+    let internalOpened!: () => void;
+    const internalReady = new Promise<void>((resolve) => (internalOpened = resolve));
+    if (internalLeft === 0) internalOpened();
+    const opening = this.logs.openPartitions(wanted, (p) => {
+      this.loading.delete(loadingKey(p.topic, p.index));
+      const t = this.metadata.getTopic(p.topic);
+      // A topic deleted while its logs were opening: its partitions go as the others did.
+      if (t) this.openPartitions(t, p.index);
+      else this.logs.deletePartition(p.topic, p.index);
+      if (isInternalTopic(p.topic) && --internalLeft === 0) internalOpened();
+    });
+    const done = opening.then(
+      () => this.afterLoad(),
+      (err: unknown) => {
+        this.loading.clear();
+        throw err;
+      },
+    );
+    return { internalReady: Promise.race([internalReady, done]), done };
+  }
+
+  /** Every partition open: wires any not wired yet, and deals with partition directories no topic claims. */
+  private afterLoad(): void {
     for (const t of this.metadata.listTopics()) this.openPartitions(t);
     const known = new Set(this.metadata.listTopics().map((t) => t.name));
     for (const found of this.logs.findPartitionDirs()) {
@@ -236,9 +272,13 @@ export class TopicService {
     }
   }
 
-  private openPartitions(t: TopicMetadata): void {
+  /** Opens and wires the partitions of `t` this broker holds (only `only`, when given) that are not wired yet. */
+  private openPartitions(t: TopicMetadata, only?: number): void {
     const config = this.topicConfig(t);
     for (const a of t.partitions) {
+      if (only !== undefined && a.partition !== only) continue;
+      // Being opened by loadAll, which wires it when its log is open.
+      if (only === undefined && this.loading.has(loadingKey(t.name, a.partition))) continue;
       // Only the replicas this broker holds (on a single node: all of them), wired once.
       if (this.registry.get(t.name, a.partition) || !a.replicas.includes(this.config.brokerId)) continue;
       const p = this.logs.openPartition(t.name, a.partition, config);
