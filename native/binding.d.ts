@@ -67,8 +67,6 @@ export declare class BindingLog {
    * Anything else in the Buffer is checked as `append` checks it.
    */
   appendAsCoordinator(batches: Buffer, leaderEpoch: number, nowMs: number): Promise<BindingAppendResult>
-  /** `appendAsCoordinator` on the JS thread. */
-  appendAsCoordinatorSync(batches: Buffer, leaderEpoch: number, nowMs: number): BindingAppendResult
   /** `append` on the JS thread (cheaper for small batches: no thread hop). */
   appendSync(batches: Buffer, leaderEpoch: number, nowMs: number): BindingAppendResult
   /** Follower append keeping the batches' offsets, off the JS thread. */

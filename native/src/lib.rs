@@ -916,23 +916,6 @@ impl BindingLog {
         })
     }
 
-    /// `appendAsCoordinator` on the JS thread.
-    #[napi]
-    pub fn append_as_coordinator_sync(
-        &self,
-        env: &Env,
-        mut batches: BufferSlice<'_>,
-        leader_epoch: i32,
-        now_ms: i64,
-    ) -> napi::Result<BindingAppendResult> {
-        let bytes: &mut [u8] = &mut batches;
-        with_log(&self.log, |log| {
-            log.append_from(AppendOrigin::Coordinator, bytes, leader_epoch, now_ms)
-        })
-        .map(Into::into)
-        .map_err(|e| js_error(*env, &e))
-    }
-
     /// `append` on the JS thread (cheaper for small batches: no thread hop).
     #[napi]
     pub fn append_sync(
