@@ -22,6 +22,9 @@ import {
 import { parseProperties } from './properties.js';
 import { nearestKey } from './nearest-key.js';
 import { parseListeners, type Listener } from './listeners.js';
+import { sslConfigKeys } from './ssl-keys.js';
+import { saslConfigKeys } from './sasl-keys.js';
+import { authorizerConfigKeys } from './authorizer-keys.js';
 
 const HOUR_MS = 3_600_000;
 const INT_MAX = 2147483647;
@@ -165,6 +168,9 @@ export const brokerConfigKeys = [
     doc: "Host header names the admin API answers besides its listener's own (DNS rebinding defence); * turns the check off.",
   }),
   stringKey('cluster.id', null, { doc: 'Cluster id; generated and stored in meta.properties when unset.' }),
+  ...sslConfigKeys,
+  ...saslConfigKeys,
+  ...authorizerConfigKeys,
 ] as const satisfies readonly ConfigKey[];
 
 
@@ -186,7 +192,37 @@ export interface BrokerConfig {
   readonly logFlushIntervalMs: number;
   /** max.connections.per.ip.overrides as address -> limit. */
   readonly perIpOverrides: ReadonlyMap<string, number>;
+  /**
+   * Per-listener keys (Kafka's `listener.name.<listener>.<key>`), by upper-case listener name,
+   * raw as written: `ssl.keystore.location`, or mechanism-scoped SASL keys such as
+   * `scram-sha-256.sasl.jaas.config`. Read them with listenerConfigValue / listenerRawValue.
+   */
+  readonly listenerOverrides: ReadonlyMap<string, ReadonlyMap<string, string>>;
   readonly unknownKeys: string[];
+}
+
+const LISTENER_PREFIX_RE = /^listener\.name\.([A-Za-z0-9_]+)\.(.+)$/;
+
+/** A per-listener key as written, or undefined (no fallback to the broker-wide key). */
+export function listenerRawValue(config: BrokerConfig, listenerName: string, key: string): string | undefined {
+  return config.listenerOverrides.get(listenerName.toUpperCase())?.get(key);
+}
+
+/**
+ * The value of a known broker key for one listener: `listener.name.<listener>.<key>` parsed as
+ * the key's type when set, the broker-wide value otherwise (Kafka's per-listener override rule).
+ */
+export function listenerConfigValue<K extends keyof BrokerConfigValues>(config: BrokerConfig, listenerName: string, key: K): BrokerConfigValues[K] {
+  const raw = listenerRawValue(config, listenerName, key);
+  if (raw === undefined) return config.values[key];
+  const def = keysByName.get(key);
+  if (!def) return config.values[key];
+  try {
+    return parseConfigValue(def, raw) as BrokerConfigValues[K];
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`listener.name.${listenerName.toLowerCase()}.${key}`, raw, err.reason);
+    throw err;
+  }
 }
 
 const keysByName = new Map<string, ConfigKey>(brokerConfigKeys.map((k) => [k.name, k as ConfigKey]));
@@ -206,7 +242,28 @@ export function buildBrokerConfig(raw: ReadonlyMap<string, string>): BrokerConfi
   const explicit = new Set<string>();
   const unknownKeys: string[] = [];
   for (const key of brokerConfigKeys) values[key.name] = key.defaultValue;
+  const listenerOverrides = new Map<string, Map<string, string>>();
   for (const [name, value] of raw) {
+    const perListener = LISTENER_PREFIX_RE.exec(name);
+    if (perListener) {
+      const listenerName = perListener[1]!.toUpperCase();
+      const inner = perListener[2]!;
+      const known = keysByName.get(inner);
+      if (known) {
+        // A bad value stops start-up here, naming the whole per-listener key.
+        try {
+          parseConfigValue(known, value);
+        } catch (err) {
+          if (err instanceof ConfigError) throw new ConfigError(name, value, err.reason);
+          throw err;
+        }
+      }
+      const forListener = listenerOverrides.get(listenerName) ?? new Map<string, string>();
+      forListener.set(inner, value);
+      listenerOverrides.set(listenerName, forListener);
+      explicit.add(name);
+      continue;
+    }
     const key = keysByName.get(name);
     if (!key) {
       unknownKeys.push(name);
@@ -253,6 +310,7 @@ export function buildBrokerConfig(raw: ReadonlyMap<string, string>): BrokerConfi
     logRetentionMs: logRetentionMs < 0 ? -1 : logRetentionMs,
     logFlushIntervalMs: v['log.flush.interval.ms'] ?? v['log.flush.scheduler.interval.ms'],
     perIpOverrides,
+    listenerOverrides,
     unknownKeys,
   };
 }

@@ -16,6 +16,7 @@ import { native } from '../native.js';
 import { FrameBufferPool } from './frame-buffer-pool.js';
 import type { RequestMemoryPool } from './request-memory-pool.js';
 import type { Answer, ConnectionInfo, FileRange, RequestHandler, ResponsePart } from './types.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
 
 export interface ConnectionLimits {
   /** socket.request.max.bytes: the largest frame accepted. */
@@ -70,6 +71,7 @@ const framePool = new FrameBufferPool(32 * 1024 * 1024, 4 * 1024, 8 * 1024 * 102
 export class Connection implements ConnectionInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  principal: KafkaPrincipal = ANONYMOUS;
   /** The size prefix of the next frame while it arrives in pieces. */
   private readonly sizePrefix = Buffer.alloc(SIZE_PREFIX_BYTES);
   private sizePrefixBytes = 0;

@@ -3,6 +3,7 @@
 // either bytes or a file range sent with sendfile (record bytes of a fetch).
 import type { Socket } from 'node:net';
 import type { Listener } from '../config/listeners.js';
+import type { KafkaPrincipal } from '../security/principal.js';
 
 /** Bytes that live in a file and go to the socket without passing through JS. */
 export interface FileRange {
@@ -33,6 +34,12 @@ export interface ConnectionInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly socket: Socket;
+  /**
+   * Who the client is: User:ANONYMOUS until the listener's TLS client certificate or a SASL
+   * exchange says otherwise (set by the network layer and the SASL handlers, read by the
+   * authorizer).
+   */
+  principal: KafkaPrincipal;
 }
 
 /**

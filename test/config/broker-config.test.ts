@@ -2,7 +2,7 @@
 // bad value produces (they must name the key, the value and what is expected).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildBrokerConfig, parseOverrides } from '../../src/config/broker-config.js';
+import { buildBrokerConfig, listenerConfigValue, listenerRawValue, parseOverrides } from '../../src/config/broker-config.js';
 import { ConfigError } from '../../src/config/config-def.js';
 import { parseProperties } from '../../src/config/properties.js';
 import { describeTopicConfig, effectiveTopicConfig, validateTopicConfig, ConfigSource } from '../../src/config/topic-config.js';
@@ -99,6 +99,25 @@ describe('buildBrokerConfig', () => {
       ],
     );
     assert.deepEqual(c.advertisedListeners, c.listeners);
+  });
+
+  it('reads per-listener keys (listener.name.<listener>.<key>) over the broker-wide ones, naming the whole key of a bad value', () => {
+    const config = buildBrokerConfig(
+      new Map([
+        ['listeners', 'PLAINTEXT://:9092,INTERNAL://:9093'],
+        ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT'],
+        ['listener.name.internal.socket.request.max.bytes', '2048'],
+        ['listener.name.internal.scram-sha-256.sasl.jaas.config', 'x required;'],
+      ]),
+    );
+    assert.deepEqual(config.unknownKeys, []);
+    assert.equal(listenerConfigValue(config, 'INTERNAL', 'socket.request.max.bytes'), 2048);
+    assert.equal(listenerConfigValue(config, 'PLAINTEXT', 'socket.request.max.bytes'), config.values['socket.request.max.bytes']);
+    assert.equal(listenerRawValue(config, 'internal', 'scram-sha-256.sasl.jaas.config'), 'x required;');
+    assert.throws(
+      () => buildBrokerConfig(new Map([['listener.name.internal.socket.request.max.bytes', 'lots']])),
+      (e: unknown) => e instanceof ConfigError && e.key === 'listener.name.internal.socket.request.max.bytes',
+    );
   });
 
   it('reads --override key=value and rejects a malformed override', () => {
