@@ -6,10 +6,10 @@
 //! numeric Kafka code (2); the message starts with the name too. Nothing panics across the
 //! boundary: panics are caught and become `KAFKA_STORAGE_ERROR`.
 //!
-//! The `Log` lives behind `Arc<Mutex<Option<Log>>>` so tasks on the libuv thread pool
-//! (`append`, `appendAsFollower`, `flush`, `clean`) can use it; `None` after `close()`. A
-//! `clean` holds that lock only to plan and to swap segments; `close()` stops a running
-//! clean and waits for it (`CleanGate`), so no cleaner thread touches the directory after.
+//! The `Log` lives in a `tidelog_storage::SharedLog` (its lock, the clean gate, flush without
+//! the lock, close), shared by `Arc` with the tasks on the libuv thread pool (`append`,
+//! `appendAsFollower`, `flush`, `clean`). Every such task is one `StorageTask`: a closure run
+//! on the pool whose `StorageError` becomes the JS error at the boundary.
 #![expect(
     clippy::must_use_candidate,
     reason = "exported methods are called from JavaScript, where #[must_use] means nothing"
@@ -17,32 +17,24 @@
 
 pub mod exit_watchdog;
 
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, JsObjectValue};
+use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, JsObjectValue, ToNapiValue, TypeName};
 use napi::{Env, JsValue, Status, Task};
 use napi_derive::napi;
 use tidelog_storage::batch::TimestampType;
-use tidelog_storage::cleaner::clean;
 use tidelog_storage::cleaner_offset_map::OffsetMap;
 use tidelog_storage::producer_batches::{producer_batches, ReadFrom};
+use tidelog_storage::shared_log::catch_panics as guard;
 use tidelog_storage::socket::duplicate_socket;
 use tidelog_storage::{
     AbortedTxn, AppendInfo, AppendOrigin, CleanOptions, CleanResult, CleanableRange, FileSlice,
-    Log, LogConfig, LogLock, StorageError,
+    Log, LogConfig, SharedLog, StorageError,
 };
-
-type SharedLog = Arc<Mutex<Option<Log>>>;
 
 /// Largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
-fn storage_error(message: impl Into<String>) -> StorageError {
-    StorageError::storage_invalid_data(message)
-}
 
 /// Builds the JS error for a storage error: `code` = Kafka error name, `kafkaErrorCode` =
 /// numeric Kafka code.
@@ -56,46 +48,53 @@ fn js_error(env: Env, e: &StorageError) -> napi::Error {
     build().unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, e.to_string()))
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_owned()
+/// Work for the libuv thread pool: `work` runs there (panics caught), its result becomes the
+/// JS value with `to_js` on the JS thread, and a `StorageError` becomes the JS error with
+/// its Kafka code. Every async method of the binding is one of these.
+pub struct StorageTask<T, J> {
+    work: Option<Box<dyn FnOnce() -> Result<T, StorageError> + Send>>,
+    to_js: fn(T) -> J,
+    error: Option<StorageError>,
+}
+
+impl<T, J> StorageTask<T, J> {
+    fn new(
+        work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+        to_js: fn(T) -> J,
+    ) -> AsyncTask<Self>
+    where
+        Self: Task,
+    {
+        AsyncTask::new(Self {
+            work: Some(Box::new(work)),
+            to_js,
+            error: None,
+        })
     }
 }
 
-/// Runs `f` on the open log, turning a closed log, a poisoned lock or a panic into a
-/// `KAFKA_STORAGE_ERROR` instead of unwinding into Node.
-fn with_log<T>(
-    log: &SharedLog,
-    f: impl FnOnce(&mut Log) -> Result<T, StorageError>,
-) -> Result<T, StorageError> {
-    catch_unwind(AssertUnwindSafe(|| {
-        let mut guard = log.lock().map_err(|_| {
-            storage_error("the log is unusable after an internal error (poisoned lock)")
-        })?;
-        let log = guard
-            .as_mut()
-            .ok_or_else(|| storage_error("the log is closed"))?;
-        f(log)
-    }))
-    .unwrap_or_else(|panic| {
-        Err(storage_error(format!(
-            "internal error: {}",
-            panic_message(&*panic)
-        )))
-    })
-}
+impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for StorageTask<T, J> {
+    type Output = T;
+    type JsValue = J;
 
-fn guard<T>(f: impl FnOnce() -> Result<T, StorageError>) -> Result<T, StorageError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        Err(storage_error(format!(
-            "internal error: {}",
-            panic_message(&*panic)
-        )))
-    })
+    fn compute(&mut self) -> napi::Result<T> {
+        let work = self
+            .work
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("task ran twice"))?;
+        guard(work).map_err(|e| {
+            self.error = Some(e);
+            napi::Error::from_status(Status::GenericFailure)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: T) -> napi::Result<J> {
+        Ok((self.to_js)(output))
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<J> {
+        Err(self.error.take().map_or(err, |e| js_error(env, &e)))
+    }
 }
 
 /// `LogConfig` from JavaScript. All sizes in bytes, times in milliseconds.
@@ -330,14 +329,16 @@ impl BindingFileSlice {
         env: &Env,
         fd: i32,
         skip: Option<u32>,
-    ) -> napi::Result<AsyncTask<SendTask>> {
+    ) -> napi::Result<AsyncTask<StorageTask<u64, i64>>> {
+        // The task's own copy of the descriptor, closed when the task is dropped.
         let socket = duplicate_socket(fd).map_err(|e| js_error(*env, &e))?;
-        Ok(AsyncTask::new(SendTask {
-            slice: self.inner.clone(),
-            socket,
-            skip: skip.unwrap_or(0),
-            result: None,
-        }))
+        let slice = self.inner.clone();
+        let skip = skip.unwrap_or(0);
+        Ok(StorageTask::new(
+            move || slice.send_to_fd(socket.as_raw_fd(), skip),
+            // At most the slice's size (u32): far below 2^53.
+            |sent| sent as i64,
+        ))
     }
 
     /// Sends `head`, the slice and `tail` on the calling thread, as far as it can without
@@ -358,143 +359,9 @@ impl BindingFileSlice {
 
     /// Copies the slice into a new Buffer with pread (the path when sendfile cannot be used).
     #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn to_buffer(&self) -> AsyncTask<ReadTask> {
-        AsyncTask::new(ReadTask {
-            slice: self.inner.clone(),
-            result: None,
-        })
-    }
-}
-
-pub struct SendTask {
-    slice: FileSlice,
-    /// The task's own copy of the socket's descriptor, closed when the task is dropped.
-    socket: OwnedFd,
-    skip: u32,
-    result: Option<StorageError>,
-}
-
-impl Task for SendTask {
-    type Output = i64;
-    type JsValue = i64;
-
-    fn compute(&mut self) -> napi::Result<i64> {
-        match guard(|| self.slice.send_to_fd(self.socket.as_raw_fd(), self.skip)) {
-            Ok(n) => Ok(n as i64),
-            Err(e) => {
-                self.result = Some(e);
-                Err(napi::Error::from_status(Status::GenericFailure))
-            }
-        }
-    }
-
-    fn resolve(&mut self, _env: Env, output: i64) -> napi::Result<i64> {
-        Ok(output)
-    }
-
-    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<i64> {
-        Err(self.result.take().map_or(err, |e| js_error(env, &e)))
-    }
-}
-
-pub struct ReadTask {
-    slice: FileSlice,
-    result: Option<StorageError>,
-}
-
-impl Task for ReadTask {
-    type Output = Vec<u8>;
-    type JsValue = Buffer;
-
-    fn compute(&mut self) -> napi::Result<Vec<u8>> {
-        guard(|| self.slice.read_to_vec()).map_err(|e| {
-            self.result = Some(e);
-            napi::Error::from_status(Status::GenericFailure)
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> napi::Result<Buffer> {
-        Ok(output.into())
-    }
-
-    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Buffer> {
-        Err(self.result.take().map_or(err, |e| js_error(env, &e)))
-    }
-}
-
-/// Appends on the libuv thread pool; the JS Buffer is referenced (not copied) until done and
-/// is patched in place (offsets, leader epoch, `LogAppendTime`).
-pub struct AppendTask {
-    log: SharedLog,
-    batches: Buffer,
-    /// `Some(epoch)` for a leader append, `None` for a follower append.
-    leader_epoch: Option<i32>,
-    /// Who a leader append is from.
-    origin: AppendOrigin,
-    now_ms: i64,
-    error: Option<StorageError>,
-}
-
-impl Task for AppendTask {
-    type Output = AppendInfo;
-    type JsValue = BindingAppendResult;
-
-    fn compute(&mut self) -> napi::Result<AppendInfo> {
-        let batches: &mut [u8] = &mut self.batches;
-        let result = match self.leader_epoch {
-            Some(epoch) => with_log(&self.log, |log| {
-                log.append_from(self.origin, batches, epoch, self.now_ms)
-            }),
-            None => with_log(&self.log, |log| log.append_as_follower(batches)),
-        };
-        result.map_err(|e| {
-            self.error = Some(e);
-            napi::Error::from_status(Status::GenericFailure)
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, output: AppendInfo) -> napi::Result<BindingAppendResult> {
-        Ok(output.into())
-    }
-
-    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<BindingAppendResult> {
-        Err(self.error.take().map_or(err, |e| js_error(env, &e)))
-    }
-}
-
-/// fsync on the libuv thread pool. The lock is held only to plan and to record the result,
-/// not during the fsyncs, so appends and (synchronous) reads do not wait for the disk.
-pub struct FlushTask {
-    log: SharedLog,
-    error: Option<StorageError>,
-}
-
-impl Task for FlushTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> napi::Result<()> {
-        let flush = || -> Result<(), StorageError> {
-            let plan = with_log(&self.log, |log| Ok(log.begin_flush()))?;
-            let result = guard(|| plan.run());
-            with_log(&self.log, |log| {
-                log.complete_flush(&plan, result.is_ok());
-                Ok(())
-            })?;
-            result
-        };
-        flush().map_err(|e| {
-            self.error = Some(e);
-            napi::Error::from_status(Status::GenericFailure)
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, (): ()) -> napi::Result<()> {
-        Ok(())
-    }
-
-    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<()> {
-        Err(self.error.take().map_or(err, |e| js_error(env, &e)))
+    pub fn to_buffer(&self) -> AsyncTask<StorageTask<Vec<u8>, Buffer>> {
+        let slice = self.inner.clone();
+        StorageTask::new(move || slice.read_to_vec(), Buffer::from)
     }
 }
 
@@ -594,101 +461,6 @@ impl From<CleanableRange> for BindingCleanableRange {
     }
 }
 
-/// Lets `close()` stop a running clean and wait until it has left the log directory.
-#[derive(Default)]
-struct CleanGate {
-    abort: AtomicBool,
-    running: Mutex<bool>,
-    idle: Condvar,
-}
-
-impl CleanGate {
-    /// Asks a running clean to stop and waits for it (it checks before every batch).
-    fn stop_and_wait(&self) {
-        self.abort.store(true, Ordering::SeqCst);
-        let mut running = self
-            .running
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        while *running {
-            running = self
-                .idle
-                .wait(running)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-    }
-}
-
-/// The shared log as the cleaner's `LogLock`.
-struct Locked<'a>(&'a SharedLog);
-
-impl LogLock for Locked<'_> {
-    fn with_log<T>(
-        &self,
-        f: impl FnOnce(&mut Log) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
-        with_log(self.0, f)
-    }
-}
-
-/// A cleaning pass on the libuv thread pool; see `BindingLog.clean`.
-pub struct CleanTask {
-    log: SharedLog,
-    gate: Arc<CleanGate>,
-    options: CleanOptions,
-    error: Option<StorageError>,
-}
-
-impl CleanTask {
-    fn run(&self) -> Result<CleanResult, StorageError> {
-        {
-            let mut running = self
-                .gate
-                .running
-                .lock()
-                .map_err(|_| storage_error("clean gate poisoned"))?;
-            if *running {
-                return Err(storage_error("a clean of this log is already running"));
-            }
-            if self.gate.abort.load(Ordering::SeqCst) {
-                return Ok(CleanResult {
-                    aborted: true,
-                    ..CleanResult::default()
-                });
-            }
-            *running = true;
-        }
-        let result = guard(|| clean(&Locked(&self.log), &self.options, &self.gate.abort));
-        *self
-            .gate
-            .running
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
-        self.gate.idle.notify_all();
-        result
-    }
-}
-
-impl Task for CleanTask {
-    type Output = CleanResult;
-    type JsValue = BindingCleanResult;
-
-    fn compute(&mut self) -> napi::Result<CleanResult> {
-        self.run().map_err(|e| {
-            self.error = Some(e);
-            napi::Error::from_status(Status::GenericFailure)
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, output: CleanResult) -> napi::Result<BindingCleanResult> {
-        Ok(output.into())
-    }
-
-    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<BindingCleanResult> {
-        Err(self.error.take().map_or(err, |e| js_error(env, &e)))
-    }
-}
-
 /// One segment cut short by recovery on open (see `tidelog_storage::RecoveryTruncation`).
 /// Paths are strings; counts of what was dropped come from batch headers (best effort:
 /// `countsComplete` false means they are lower bounds).
@@ -780,51 +552,37 @@ impl From<&tidelog_storage::LogRecovery> for BindingLogRecovery {
     }
 }
 
-/// `BindingLog.openAsync`: opens (and recovers) a log on the libuv thread pool, so that a
-/// broker starting with many partitions opens several at once and keeps its event loop free.
-pub struct OpenTask {
-    dir: String,
-    config: Option<LogConfig>,
-    recovery_point: i64,
-    error: Option<StorageError>,
-}
+/// A leader (`Some(epoch)`) or follower (`None`) append on the libuv thread pool.
+type AppendTask = AsyncTask<StorageTask<AppendInfo, BindingAppendResult>>;
 
-impl Task for OpenTask {
-    type Output = Log;
-    type JsValue = BindingLog;
-
-    fn compute(&mut self) -> napi::Result<Log> {
-        let config = self.config.take().expect("compute runs once");
-        guard(|| {
-            Log::open(
-                std::path::PathBuf::from(&self.dir),
-                config,
-                self.recovery_point,
-            )
-        })
-        .map_err(|e| {
-            self.error = Some(e);
-            napi::Error::from_status(Status::GenericFailure)
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, output: Log) -> napi::Result<BindingLog> {
-        Ok(BindingLog {
-            log: Arc::new(Mutex::new(Some(output))),
-            gate: Arc::default(),
-        })
-    }
-
-    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<BindingLog> {
-        Err(self.error.take().map_or(err, |e| js_error(env, &e)))
+impl BindingLog {
+    /// The JS Buffer is referenced (not copied) until done and is patched in place (offsets,
+    /// leader epoch, `LogAppendTime`).
+    fn append_task(
+        &self,
+        origin: AppendOrigin,
+        mut batches: Buffer,
+        leader_epoch: Option<i32>,
+        now_ms: i64,
+    ) -> AppendTask {
+        let log = Arc::clone(&self.log);
+        StorageTask::new(
+            move || {
+                let bytes: &mut [u8] = &mut batches;
+                log.with_log(|log| match leader_epoch {
+                    Some(epoch) => log.append_from(origin, bytes, epoch, now_ms),
+                    None => log.append_as_follower(bytes),
+                })
+            },
+            Into::into,
+        )
     }
 }
 
 /// One partition's log (Kafka's `UnifiedLog`), open until `close()`.
 #[napi]
 pub struct BindingLog {
-    log: SharedLog,
-    gate: Arc<CleanGate>,
+    log: Arc<SharedLog>,
 }
 
 #[napi]
@@ -846,8 +604,7 @@ impl BindingLog {
             )
         })
         .map(|log| BindingLog {
-            log: Arc::new(Mutex::new(Some(log))),
-            gate: Arc::default(),
+            log: Arc::new(SharedLog::new(log)),
         })
         .map_err(|e| js_error(*env, &e))
     }
@@ -860,38 +617,30 @@ impl BindingLog {
         dir: String,
         config: BindingLogConfig,
         recovery_point: i64,
-    ) -> napi::Result<AsyncTask<OpenTask>> {
+    ) -> napi::Result<AsyncTask<StorageTask<Log, BindingLog>>> {
         let config = config.log_config().map_err(|e| js_error(*env, &e))?;
-        Ok(AsyncTask::new(OpenTask {
-            dir,
-            config: Some(config),
-            recovery_point,
-            error: None,
-        }))
+        Ok(StorageTask::new(
+            move || Log::open(std::path::PathBuf::from(dir), config, recovery_point),
+            |log| BindingLog {
+                log: Arc::new(SharedLog::new(log)),
+            },
+        ))
     }
 
     /// What opening the log recovered: segments checked and any truncation (with the file,
     /// position, bytes and batches dropped and why), for the broker to log and count.
     #[napi]
     pub fn recovery(&self, env: &Env) -> napi::Result<BindingLogRecovery> {
-        with_log(&self.log, |log| {
-            Ok(BindingLogRecovery::from(log.recovery()))
-        })
-        .map_err(|e| js_error(*env, &e))
+        self.log
+            .with_log(|log| Ok(BindingLogRecovery::from(log.recovery())))
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// Leader append of one or more v2 batches, off the JS thread. The Buffer is patched in
     /// place with the assigned offsets and must not be modified until the promise settles.
     #[napi(ts_return_type = "Promise<BindingAppendResult>")]
-    pub fn append(&self, batches: Buffer, leader_epoch: i32, now_ms: i64) -> AsyncTask<AppendTask> {
-        AsyncTask::new(AppendTask {
-            log: Arc::clone(&self.log),
-            batches,
-            leader_epoch: Some(leader_epoch),
-            origin: AppendOrigin::Client,
-            now_ms,
-            error: None,
-        })
+    pub fn append(&self, batches: Buffer, leader_epoch: i32, now_ms: i64) -> AppendTask {
+        self.append_task(AppendOrigin::Client, batches, Some(leader_epoch), now_ms)
     }
 
     /// Leader append of transaction markers (control batches: one COMMIT or ABORT record
@@ -905,15 +654,13 @@ impl BindingLog {
         batches: Buffer,
         leader_epoch: i32,
         now_ms: i64,
-    ) -> AsyncTask<AppendTask> {
-        AsyncTask::new(AppendTask {
-            log: Arc::clone(&self.log),
+    ) -> AppendTask {
+        self.append_task(
+            AppendOrigin::Coordinator,
             batches,
-            leader_epoch: Some(leader_epoch),
-            origin: AppendOrigin::Coordinator,
+            Some(leader_epoch),
             now_ms,
-            error: None,
-        })
+        )
     }
 
     /// `append` on the JS thread (cheaper for small batches: no thread hop).
@@ -927,22 +674,16 @@ impl BindingLog {
     ) -> napi::Result<BindingAppendResult> {
         // BufferSlice borrows the JS memory for the duration of the call (no napi reference).
         let bytes: &mut [u8] = &mut batches;
-        with_log(&self.log, |log| log.append(bytes, leader_epoch, now_ms))
+        self.log
+            .with_log(|log| log.append(bytes, leader_epoch, now_ms))
             .map(Into::into)
             .map_err(|e| js_error(*env, &e))
     }
 
     /// Follower append keeping the batches' offsets, off the JS thread.
     #[napi(ts_return_type = "Promise<BindingAppendResult>")]
-    pub fn append_as_follower(&self, batches: Buffer) -> AsyncTask<AppendTask> {
-        AsyncTask::new(AppendTask {
-            log: Arc::clone(&self.log),
-            batches,
-            leader_epoch: None,
-            origin: AppendOrigin::Client,
-            now_ms: 0,
-            error: None,
-        })
+    pub fn append_as_follower(&self, batches: Buffer) -> AppendTask {
+        self.append_task(AppendOrigin::Client, batches, None, 0)
     }
 
     /// Finds whole batches from `offset` (index lookup and a few header reads; no data is
@@ -957,11 +698,10 @@ impl BindingLog {
         max_offset: i64,
         min_one_message: bool,
     ) -> napi::Result<Option<BindingFileSlice>> {
-        with_log(&self.log, |log| {
-            log.read(offset, max_bytes, max_offset, min_one_message)
-        })
-        .map(|s| s.map(|inner| BindingFileSlice { inner }))
-        .map_err(|e| js_error(*env, &e))
+        self.log
+            .with_log(|log| log.read(offset, max_bytes, max_offset, min_one_message))
+            .map(|s| s.map(|inner| BindingFileSlice { inner }))
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// First record with timestamp >= `timestampMs` (`ListOffsets`), or `null`.
@@ -971,7 +711,8 @@ impl BindingLog {
         env: &Env,
         timestamp_ms: i64,
     ) -> napi::Result<Option<BindingTimestampOffset>> {
-        with_log(&self.log, |log| log.offset_for_timestamp(timestamp_ms))
+        self.log
+            .with_log(|log| log.offset_for_timestamp(timestamp_ms))
             .map(|r| r.map(|(offset, timestamp)| BindingTimestampOffset { offset, timestamp }))
             .map_err(|e| js_error(*env, &e))
     }
@@ -982,7 +723,8 @@ impl BindingLog {
         &self,
         env: &Env,
     ) -> napi::Result<Option<BindingTimestampOffset>> {
-        with_log(&self.log, |log| log.max_timestamp_and_offset())
+        self.log
+            .with_log(|log| log.max_timestamp_and_offset())
             .map(|r| r.map(|(offset, timestamp)| BindingTimestampOffset { offset, timestamp }))
             .map_err(|e| js_error(*env, &e))
     }
@@ -1002,27 +744,26 @@ impl BindingLog {
         per_producer: u32,
     ) -> napi::Result<Vec<BindingProducerBatch>> {
         let from = from_offset.map_or(ReadFrom::LastSegments, ReadFrom::Offset);
-        with_log(&self.log, |log| {
-            producer_batches(log, from, per_producer as usize)
-        })
-        .map(|batches| {
-            batches
-                .into_iter()
-                .map(|b| BindingProducerBatch {
-                    producer_id: b.producer_id,
-                    producer_epoch: i32::from(b.producer_epoch),
-                    first_sequence: b.first_sequence,
-                    last_sequence: b.last_sequence,
-                    base_offset: b.base_offset,
-                    last_offset: b.last_offset,
-                    max_timestamp: b.max_timestamp,
-                    is_transactional: b.is_transactional,
-                    control_type: i32::from(b.control_type),
-                    coordinator_epoch: b.coordinator_epoch,
-                })
-                .collect()
-        })
-        .map_err(|e| js_error(*env, &e))
+        self.log
+            .with_log(|log| producer_batches(log, from, per_producer as usize))
+            .map(|batches| {
+                batches
+                    .into_iter()
+                    .map(|b| BindingProducerBatch {
+                        producer_id: b.producer_id,
+                        producer_epoch: i32::from(b.producer_epoch),
+                        first_sequence: b.first_sequence,
+                        last_sequence: b.last_sequence,
+                        base_offset: b.base_offset,
+                        last_offset: b.last_offset,
+                        max_timestamp: b.max_timestamp,
+                        is_transactional: b.is_transactional,
+                        control_type: i32::from(b.control_type),
+                        coordinator_epoch: b.coordinator_epoch,
+                    })
+                    .collect()
+            })
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// Kafka's `updateTxnIndex`: writes an aborted transaction into the transaction index
@@ -1033,15 +774,16 @@ impl BindingLog {
     /// firstOffset outside [0, lastOffset] or another producer's entry at that marker.
     #[napi]
     pub fn append_aborted_txn(&self, env: &Env, txn: BindingAbortedTxn) -> napi::Result<bool> {
-        with_log(&self.log, |log| {
-            log.append_aborted_txn(AbortedTxn {
-                producer_id: txn.producer_id,
-                first_offset: txn.first_offset,
-                last_offset: txn.last_offset,
-                last_stable_offset: txn.last_stable_offset,
+        self.log
+            .with_log(|log| {
+                log.append_aborted_txn(AbortedTxn {
+                    producer_id: txn.producer_id,
+                    first_offset: txn.first_offset,
+                    last_offset: txn.last_offset,
+                    last_stable_offset: txn.last_stable_offset,
+                })
             })
-        })
-        .map_err(|e| js_error(*env, &e))
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// Kafka's `collectAbortedTransactions` for a `read_committed` fetch of
@@ -1055,18 +797,17 @@ impl BindingLog {
         fetch_offset: i64,
         upper_bound_offset: i64,
     ) -> napi::Result<Vec<BindingAbortedTransaction>> {
-        with_log(&self.log, |log| {
-            Ok(log.aborted_txns(fetch_offset, upper_bound_offset))
-        })
-        .map(|txns| {
-            txns.into_iter()
-                .map(|t| BindingAbortedTransaction {
-                    producer_id: t.producer_id,
-                    first_offset: t.first_offset,
-                })
-                .collect()
-        })
-        .map_err(|e| js_error(*env, &e))
+        self.log
+            .with_log(|log| Ok(log.aborted_txns(fetch_offset, upper_bound_offset)))
+            .map(|txns| {
+                txns.into_iter()
+                    .map(|t| BindingAbortedTransaction {
+                        producer_id: t.producer_id,
+                        first_offset: t.first_offset,
+                    })
+                    .collect()
+            })
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// `OffsetForLeaderEpoch` (KIP-101/279).
@@ -1076,7 +817,8 @@ impl BindingLog {
         env: &Env,
         epoch: i32,
     ) -> napi::Result<BindingEpochEndOffset> {
-        with_log(&self.log, |log| Ok(log.end_offset_for_epoch(epoch)))
+        self.log
+            .with_log(|log| Ok(log.end_offset_for_epoch(epoch)))
             .map(|(leader_epoch, end_offset)| BindingEpochEndOffset {
                 leader_epoch,
                 end_offset,
@@ -1087,16 +829,17 @@ impl BindingLog {
     /// Removes everything from `offset` on (follower truncation).
     #[napi]
     pub fn truncate_to(&self, env: &Env, offset: i64) -> napi::Result<()> {
-        with_log(&self.log, |log| log.truncate_to(offset)).map_err(|e| js_error(*env, &e))
+        self.log
+            .with_log(|log| log.truncate_to(offset))
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// Raises the log start offset (`DeleteRecords`) and deletes segments wholly below it.
     #[napi]
     pub fn delete_records_before(&self, env: &Env, offset: i64) -> napi::Result<()> {
-        with_log(&self.log, |log| {
-            log.delete_records_before(offset).map(|_| ())
-        })
-        .map_err(|e| js_error(*env, &e))
+        self.log
+            .with_log(|log| log.delete_records_before(offset).map(|_| ()))
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// Retention: -1 disables a limit. Returns the number of segments deleted.
@@ -1108,27 +851,25 @@ impl BindingLog {
         retention_ms: i64,
         retention_bytes: i64,
     ) -> napi::Result<u32> {
-        with_log(&self.log, |log| {
-            log.delete_old_segments(now_ms, retention_ms, retention_bytes)
-        })
-        .map(|n| n as u32)
-        .map_err(|e| js_error(*env, &e))
+        self.log
+            .with_log(|log| log.delete_old_segments(now_ms, retention_ms, retention_bytes))
+            .map(|n| n as u32)
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// Replaces the configuration (applies from the next append).
     #[napi]
     pub fn update_config(&self, env: &Env, config: BindingLogConfig) -> napi::Result<()> {
-        with_log(&self.log, |log| log.update_config(config.log_config()?))
+        self.log
+            .with_log(|log| log.update_config(config.log_config()?))
             .map_err(|e| js_error(*env, &e))
     }
 
     /// fsyncs up to the log end offset and advances the recovery point, off the JS thread.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn flush(&self) -> AsyncTask<FlushTask> {
-        AsyncTask::new(FlushTask {
-            log: Arc::clone(&self.log),
-            error: None,
-        })
+    pub fn flush(&self) -> AsyncTask<StorageTask<(), ()>> {
+        let log = Arc::clone(&self.log);
+        StorageTask::new(move || log.flush(), |()| ())
     }
 
     /// The dirty section for cleaner checkpoint `checkpointOffset` (-1: none) and the sizes
@@ -1143,16 +884,17 @@ impl BindingLog {
         now_ms: i64,
         min_compaction_lag_ms: i64,
     ) -> napi::Result<BindingCleanableRange> {
-        with_log(&self.log, |log| {
-            Ok(log.cleanable_range(
-                checkpoint_offset,
-                cleanable_up_to,
-                now_ms,
-                min_compaction_lag_ms,
-            ))
-        })
-        .map(Into::into)
-        .map_err(|e| js_error(*env, &e))
+        self.log
+            .with_log(|log| {
+                Ok(log.cleanable_range(
+                    checkpoint_offset,
+                    cleanable_up_to,
+                    now_ms,
+                    min_compaction_lag_ms,
+                ))
+            })
+            .map(Into::into)
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// One compaction pass (Kafka's log cleaner) on the libuv thread pool: keeps the latest
@@ -1166,7 +908,7 @@ impl BindingLog {
         &self,
         env: &Env,
         options: BindingCleanOptions,
-    ) -> napi::Result<AsyncTask<CleanTask>> {
+    ) -> napi::Result<AsyncTask<StorageTask<CleanResult, BindingCleanResult>>> {
         let dedupe = match options.dedupe_buffer_bytes {
             None => tidelog_storage::cleaner::DEDUPE_BUFFER_BYTES_DEFAULT,
             Some(b) => whole_number("dedupeBufferBytes", b, MAX_SAFE_INTEGER)
@@ -1181,29 +923,29 @@ impl BindingLog {
             offset_map_entries_max: OffsetMap::entries_for_buffer_bytes(dedupe),
             ..CleanOptions::new(options.now_ms)
         };
-        Ok(AsyncTask::new(CleanTask {
-            log: Arc::clone(&self.log),
-            gate: Arc::clone(&self.gate),
-            options: clean_options,
-            error: None,
-        }))
+        let log = Arc::clone(&self.log);
+        Ok(StorageTask::new(
+            move || log.clean(&clean_options),
+            Into::into,
+        ))
     }
 
     #[napi]
     pub fn state(&self, env: &Env) -> napi::Result<BindingLogState> {
-        with_log(&self.log, |log| {
-            Ok(BindingLogState {
-                log_start_offset: log.log_start_offset(),
-                log_end_offset: log.log_end_offset(),
-                recovery_point: log.recovery_point(),
-                size_bytes: log.size_bytes() as i64,
-                segment_count: log.segment_count() as u32,
-                latest_epoch: log.latest_epoch().unwrap_or(-1),
-                unflushed_messages: log.unflushed_messages().min(i64::MAX as u64) as i64,
-                last_flush_time_ms: log.last_flush_time_ms(),
+        self.log
+            .with_log(|log| {
+                Ok(BindingLogState {
+                    log_start_offset: log.log_start_offset(),
+                    log_end_offset: log.log_end_offset(),
+                    recovery_point: log.recovery_point(),
+                    size_bytes: log.size_bytes() as i64,
+                    segment_count: log.segment_count() as u32,
+                    latest_epoch: log.latest_epoch().unwrap_or(-1),
+                    unflushed_messages: log.unflushed_messages().min(i64::MAX as u64) as i64,
+                    last_flush_time_ms: log.last_flush_time_ms(),
+                })
             })
-        })
-        .map_err(|e| js_error(*env, &e))
+            .map_err(|e| js_error(*env, &e))
     }
 
     /// Stops a running `clean` and waits for it (it stops within one batch), then flushes,
@@ -1211,18 +953,7 @@ impl BindingLog {
     /// ("the log is closed"); closing twice is a no-op.
     #[napi]
     pub fn close(&self, env: &Env) -> napi::Result<()> {
-        self.gate.stop_and_wait();
-        guard(|| {
-            let log = self
-                .log
-                .lock()
-                .map_err(|_| {
-                    storage_error("the log is unusable after an internal error (poisoned lock)")
-                })?
-                .take();
-            log.map_or(Ok(()), Log::close)
-        })
-        .map_err(|e| js_error(*env, &e))
+        self.log.close().map_err(|e| js_error(*env, &e))
     }
 }
 

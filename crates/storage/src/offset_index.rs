@@ -121,9 +121,9 @@ impl SegmentIndex<OffsetPosition> {
 mod tests {
     use super::*;
     use crate::index_file::IndexLoad;
-    use std::path::Path;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
+    use std::path::Path;
 
     fn open(dir: &Path, base: i64, max_bytes: u32) -> OffsetIndex {
         let (mut idx, load) =
