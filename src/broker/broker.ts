@@ -25,6 +25,7 @@ import type { AdminServer } from '../admin/server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
 import type { BrokerServices } from '../services/broker-services.js';
+import { FetchSessionCache } from '../partition/fetch-sessions.js';
 
 /**
  * Response bytes waiting for the peer to read them on one connection before the broker stops
@@ -64,6 +65,8 @@ export class Broker {
   private replication: ReplicationManager | null = null;
   /** Who is in the cluster, for both front ends and the group coordinator. */
   readonly clusterView: ClusterView;
+  /** Incremental fetch sessions (KIP-227). */
+  readonly fetchSessions: FetchSessionCache;
   /** What handlers and the admin API see of this broker; built once in open(). */
   services!: BrokerServices;
 
@@ -77,6 +80,7 @@ export class Broker {
     cluster: ZkCluster | null,
   ) {
     this.producerIds = new ProducerIdManager(metadata);
+    this.fetchSessions = new FetchSessionCache(config.values['max.incremental.fetch.session.cache.slots']);
     this.cluster = cluster;
     this.clusterView = cluster ? new ZkClusterView(cluster) : new SingleNodeClusterView(config.brokerId, config.values['broker.rack'], () => this.advertisedListeners());
   }
@@ -230,6 +234,7 @@ export class Broker {
       logs: this.logs,
       topics: this.topics,
       replicas: this.replicas,
+      fetchSessions: this.fetchSessions,
       groups: this.groups,
       producerIds: this.producerIds,
       transactions: this.transactions,

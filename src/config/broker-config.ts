@@ -117,6 +117,7 @@ export const brokerConfigKeys = [
   intKey('num.io.threads', 8, { min: 1, doc: 'Accepted for compatibility; disk work runs on the libuv thread pool.' }),
   intKey('num.recovery.threads.per.data.dir', 1, { min: 1 }),
   intKey('fetch.max.bytes', 57671680, { min: 1024 }),
+  intKey('max.incremental.fetch.session.cache.slots', 1000, { min: 0, doc: 'Fetch sessions (KIP-227) kept at most; 0 turns incremental fetches off.' }),
   intKey('min.insync.replicas', 1, { min: 1 }),
   boolKey('unclean.leader.election.enable', false),
   intKey('offsets.topic.num.partitions', 50, { min: 1 }),

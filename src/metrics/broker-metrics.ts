@@ -47,6 +47,8 @@ export interface MetricsSource {
   readonly replicas?: { readonly appendsInFlightCount: number; readonly appendsRefused: number; readonly fetchesNotParked: number; readonly markersWritten?: { readonly commit: number; readonly abort: number } };
   /** The transaction coordinator: its transactional ids per state, and its partition loads. */
   readonly transactions?: { readonly manager: { stateCounts(): ReadonlyMap<string, number>; readonly loadStats: { readonly loads: number; readonly totalMs: number; readonly maxMs: number } } };
+  /** Incremental fetch sessions (KIP-227). */
+  readonly fetchSessions?: { readonly size: number; readonly partitionCount: number; readonly evictionCount: number; readonly createdCount: number };
   /** Network limits reached; null before the listeners start. */
   readonly limitStats?: LimitStats | null;
   readonly topics: {
@@ -218,6 +220,40 @@ export class BrokerMetrics {
       registers,
       collect() {
         this.set(self.fetchWaiting);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_fetch_sessions',
+      help: 'Incremental fetch sessions (KIP-227) kept for consumers and followers (Kafka NumIncrementalFetchSessions), at most max.incremental.fetch.session.cache.slots.',
+      registers,
+      collect() {
+        this.set(self.source.fetchSessions?.size ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_fetch_session_partitions',
+      help: 'Partitions held by all fetch sessions (Kafka NumIncrementalFetchPartitionsCached).',
+      registers,
+      collect() {
+        this.set(self.source.fetchSessions?.partitionCount ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_fetch_sessions_created_total',
+      help: 'Fetch sessions opened by full fetches with epoch 0 (the Java client and franz-go open one per broker they fetch from).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.source.fetchSessions?.createdCount ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_fetch_session_evictions_total',
+      help: 'Fetch sessions evicted to make room for new ones (Kafka IncrementalFetchSessionEvictionsPerSec).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.source.fetchSessions?.evictionCount ?? 0);
       },
     });
     new Gauge({

@@ -13,6 +13,7 @@ import type { LogManager } from '../partition/log-manager.js';
 import type { ProducerIdManager } from '../txn/producer-id-manager.js';
 import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
+import type { FetchSessionCache } from '../partition/fetch-sessions.js';
 import type { TopicResult, TopicService } from '../partition/topic-service.js';
 
 export interface BrokerServices {
@@ -29,6 +30,8 @@ export interface BrokerServices {
   readonly topics: TopicService;
   /** Reads and writes of the partitions this broker holds. */
   readonly replicas: ReplicaManager;
+  /** Incremental fetch sessions (KIP-227) of consumers and followers. */
+  readonly fetchSessions: FetchSessionCache;
   readonly groups: GroupCoordinator;
   readonly producerIds: ProducerIdManager;
   /** The transaction coordinator: transactional ids whose __transaction_state partition this broker leads. */

@@ -120,6 +120,46 @@ describe('handlers in process, over the broker services', () => {
     assert.equal(outOfRange.responses[0]!.partitions[0]!.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
   });
 
+  it('Fetch sessions (KIP-227): a full fetch opens one, incremental fetches answer only what changed', async () => {
+    const fetch = (sessionId: number, sessionEpoch: number, partitions: { partition: number; fetchOffset: number }[], forgotten: number[] = []) =>
+      call(ApiKey.Fetch, 12, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        sessionId,
+        sessionEpoch,
+        topics: partitions.length ? [{ topic: 'orders', partitions: partitions.map((p) => ({ ...p, partitionMaxBytes: 1 << 20 })) }] : [],
+        forgottenTopicsData: forgotten.length ? [{ topic: 'orders', partitions: forgotten }] : [],
+      });
+    const full = await fetch(0, 0, [{ partition: 0, fetchOffset: 0 }, { partition: 1, fetchOffset: 5 }, { partition: 2, fetchOffset: 0 }]);
+    assert.equal(full.errorCode, ErrorCode.NONE);
+    assert.notEqual(full.sessionId, 0, 'a session was opened');
+    assert.deepEqual(full.responses[0]!.partitions.map((p) => p.partitionIndex), [0, 1, 2]);
+
+    // Nothing changed: the incremental answer is empty.
+    const quiet = await fetch(full.sessionId, 1, []);
+    assert.equal(quiet.errorCode, ErrorCode.NONE);
+    assert.equal(quiet.sessionId, full.sessionId);
+    assert.deepEqual(quiet.responses, []);
+
+    // New records on partition 2 only: only partition 2 comes back, with them.
+    await produce('orders', 2, ['late']);
+    const busy = await fetch(full.sessionId, 2, []);
+    assert.deepEqual(busy.responses.flatMap((t) => t.partitions.map((p) => [p.partitionIndex, p.highWatermark])), [[2, 1]]);
+    assert.ok((busy.responses[0]!.partitions[0]!.records as Buffer).length > 0);
+
+    // Moving partition 2's position past the record, and forgetting partition 0: nothing new.
+    const moved = await fetch(full.sessionId, 3, [{ partition: 2, fetchOffset: 1 }], [0]);
+    assert.deepEqual(moved.responses, []);
+
+    // A stale epoch and an unknown session are refused, and change nothing.
+    assert.equal((await fetch(full.sessionId, 3, [])).errorCode, ErrorCode.INVALID_FETCH_SESSION_EPOCH);
+    assert.equal((await fetch(full.sessionId + 1, 1, [])).errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+    assert.equal((await fetch(full.sessionId, 4, [])).errorCode, ErrorCode.NONE);
+    // Epoch -1 closes the session.
+    await fetch(full.sessionId, -1, []);
+    assert.equal((await fetch(full.sessionId, 5, [])).errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+  });
+
   it('EndTxn from a producer id the coordinator never gave out changes nothing', async () => {
     // FindCoordinator creates __transaction_state; until its partition is loaded the answer is NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE.
     await waitFor('the transaction coordinator', async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ensureKafkaLibs, KAFKA_MAIN, runKafkaClass, type KafkaLibs } from '../../bench/kafka-dist.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
+import { scrapeMetric } from '../helpers/limits.js';
 import { kcat } from '../helpers/kcat.js';
 
 const RECORDS = 20_000;
@@ -50,4 +51,9 @@ describe('Java clients (Apache Kafka 4.x)', { timeout: 300_000 }, () => {
       assert.equal(r.stdout.split('\n').filter((l) => /^[A-Z]{100}$/.test(l)).length, RECORDS);
     });
   }
+
+  it('the consumer fetched through incremental fetch sessions (KIP-227)', async () => {
+    // The Java consumer opens a session with its first full fetch and then fetches incrementally.
+    assert.ok((await scrapeMetric(broker.adminUrl!, 'tidelog_fetch_sessions_created_total')) >= 1);
+  });
 });

@@ -3,9 +3,11 @@
 //   transaction is decided) and gets the aborted transactions (producer id, first offset) of
 //   the range read, from the segments' txn indexes, so the consumer drops their records;
 //   read_uncommitted reads up to the high watermark, abortedTransactions null. Every answer
-//   carries lastStableOffset. v5+: logStartOffset. v7+: fetch sessions (KIP-227): no session is ever
-//   created (the response's sessionId is 0, which tells the client to keep sending full
-//   fetches); a request naming a session id gets FETCH_SESSION_ID_NOT_FOUND. v9+:
+//   carries lastStableOffset. v5+: logStartOffset. v7+: fetch sessions (KIP-227,
+//   partition/fetch-sessions.ts): a full fetch with epoch 0 opens a session, an incremental
+//   one names only changed partitions (and forgotten ones) and is answered with only the
+//   partitions that have something new; FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH
+//   and FETCH_SESSION_TOPIC_ID_ERROR as Kafka answers them. v9+:
 //   currentLeaderEpoch is checked (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). v11+: rackId
 //   (no follower fetching: preferredReadReplica is always -1). v12+: flexible. v13+: topic ids
 //   instead of names (UNKNOWN_TOPIC_ID). v15+: the replica id moves into replicaState.
@@ -16,7 +18,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { FetchableTopicResponseInput, PartitionDataInput } from '../../protocol/generated/fetch-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { FetchPartitionRequest } from '../../partition/replica-manager.js';
+import type { SessionPartitionRequest } from '../../partition/fetch-sessions.js';
 import { defineHandler } from './handler.js';
 
 const READ_COMMITTED = 1;
@@ -27,30 +29,39 @@ export const fetchHandler = defineHandler({
   maxVersion: 17,
   async handle(request, ctx) {
     const { services, apiVersion } = ctx;
-    if (request.sessionId !== 0) {
-      return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
-    }
     const replicaId = apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId;
     const isolation = replicaId >= 0 ? 'replica' : request.isolationLevel === READ_COMMITTED ? 'read_committed' : 'read_uncommitted';
+    const usesTopicIds = apiVersion >= 13;
+    const nameOf = (topic: string, topicId: string): string | null => (usesTopicIds ? (services.topics.getTopicById(topicId)?.name ?? null) : topic);
 
-    // Resolve names (v13+ sends topic ids) and collect the partitions to read, in request order.
-    const reads: FetchPartitionRequest[] = [];
-    const layout: { topic: string; topicId: string; partitions: { index: number; read: number; errorCode: number }[] }[] = [];
+    // Resolve names (v13+ sends topic ids); a partition of an unknown topic id is answered
+    // UNKNOWN_TOPIC_ID and kept out of the session.
+    const partitions: SessionPartitionRequest[] = [];
+    const unknownIds: { topicId: string; partition: number }[] = [];
     for (const t of request.topics) {
-      const name = apiVersion >= 13 ? (services.topics.getTopicById(t.topicId)?.name ?? null) : t.topic;
-      const entry = { topic: t.topic, topicId: t.topicId, partitions: [] as { index: number; read: number; errorCode: number }[] };
+      const name = nameOf(t.topic, t.topicId);
       for (const p of t.partitions) {
-        if (name === null) {
-          entry.partitions.push({ index: p.partition, read: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_ID });
-          continue;
-        }
-        entry.partitions.push({ index: p.partition, read: reads.length, errorCode: ErrorCode.NONE });
-        reads.push({ topic: name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, currentLeaderEpoch: apiVersion >= 9 ? p.currentLeaderEpoch : -1 });
+        if (name === null) unknownIds.push({ topicId: t.topicId, partition: p.partition });
+        else partitions.push({ topic: name, topicId: t.topicId, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, currentLeaderEpoch: apiVersion >= 9 ? p.currentLeaderEpoch : -1 });
       }
-      layout.push(entry);
     }
+    const forgotten: { topic: string; partition: number }[] = [];
+    for (const f of apiVersion >= 7 ? request.forgottenTopicsData : []) {
+      const name = nameOf(f.topic, f.topicId);
+      if (name !== null) for (const partition of f.partitions) forgotten.push({ topic: name, partition });
+    }
+    const context = services.fetchSessions.newContext({
+      // Fetch < v7 has no sessions: every request is a sessionless full fetch.
+      sessionId: apiVersion >= 7 ? request.sessionId : 0,
+      sessionEpoch: apiVersion >= 7 ? request.sessionEpoch : -1,
+      privileged: replicaId >= 0,
+      usesTopicIds,
+      partitions,
+      forgotten,
+    });
+    if ('errorCode' in context) return { errorCode: context.errorCode, sessionId: 0, responses: [] };
 
-    const results = await services.replicas.fetch(reads, {
+    const results = await services.replicas.fetch(context.reads, {
       maxWaitMs: request.maxWaitMs,
       minBytes: request.minBytes,
       maxBytes: Math.min(request.maxBytes, services.config.values['fetch.max.bytes']),
@@ -58,25 +69,33 @@ export const fetchHandler = defineHandler({
       minOneMessage: true,
       replicaId,
     }, ctx);
+    const { sessionId, include } = context.answer(results);
 
-    const responses: FetchableTopicResponseInput[] = layout.map((t) => ({
-      topic: t.topic,
-      topicId: t.topicId,
-      partitions: t.partitions.map((p): PartitionDataInput => {
-        if (p.read < 0) return { partitionIndex: p.index, errorCode: p.errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null };
-        const r = results[p.read]!;
-        return {
-          partitionIndex: p.index,
-          errorCode: r.errorCode,
-          highWatermark: r.highWatermark,
-          lastStableOffset: r.lastStableOffset,
-          logStartOffset: r.logStartOffset,
-          abortedTransactions: isolation === 'read_committed' ? (r.abortedTransactions ?? []) : null,
-          preferredReadReplica: -1,
-          records: r.records,
-        };
-      }),
-    }));
-    return { errorCode: ErrorCode.NONE, sessionId: 0, responses };
+    // The response groups partitions by topic, in the order they were read.
+    const byTopic = new Map<string, FetchableTopicResponseInput & { partitions: PartitionDataInput[] }>();
+    const topicEntry = (topic: string, topicId: string) => {
+      const key = usesTopicIds ? topicId : topic;
+      let entry = byTopic.get(key);
+      if (!entry) byTopic.set(key, (entry = { topic, topicId, partitions: [] }));
+      return entry;
+    };
+    context.reads.forEach((read, i) => {
+      if (!include[i]) return;
+      const r = results[i]!;
+      topicEntry(read.topic, read.topicId).partitions.push({
+        partitionIndex: read.partition,
+        errorCode: r.errorCode,
+        highWatermark: r.highWatermark,
+        lastStableOffset: r.lastStableOffset,
+        logStartOffset: r.logStartOffset,
+        abortedTransactions: isolation === 'read_committed' ? (r.abortedTransactions ?? []) : null,
+        preferredReadReplica: -1,
+        records: r.records,
+      });
+    });
+    for (const u of unknownIds) {
+      topicEntry('', u.topicId).partitions.push({ partitionIndex: u.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: null });
+    }
+    return { errorCode: ErrorCode.NONE, sessionId, responses: [...byTopic.values()] };
   },
 });
