@@ -7,8 +7,12 @@
 // leader's high watermark and log start offset. Errors back a partition off for
 // replica.fetch.backoff.ms; a lost connection backs off the whole fetcher until the leader
 // is back or the controller moves leadership (then the manager moves the partition).
+// Fetches go through one incremental fetch session per leader (KIP-227): after the first,
+// a fetch names only the partitions whose position changed, and the leader answers only the
+// partitions with something new.
 import type { Logger } from 'pino';
 import { KafkaConnection } from '../client/kafka-connection.js';
+import { FetchSessionHandler, type SessionPartitionData } from '../client/fetch-session-handler.js';
 import type { Partition } from '../partition/partition.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
@@ -58,6 +62,8 @@ export class ReplicaFetcher {
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
   private lastErrorLogMs = 0;
+  /** The fetch session with this leader, over the current connection. */
+  private readonly session = new FetchSessionHandler();
 
   constructor(
     readonly leaderId: number,
@@ -139,6 +145,8 @@ export class ReplicaFetcher {
     if (this.connection && !this.connection.closed) return this.connection;
     const endpoint = this.endpoint();
     if (!endpoint) throw new Error(`broker ${this.leaderId} is not live`);
+    // A new connection starts a new session (the full fetch ends the old one on the leader).
+    this.session.reset();
     this.connection = await KafkaConnection.connect(endpoint.host, endpoint.port, this.config.clientId, this.config.socketTimeoutMs);
     return this.connection;
   }
@@ -218,27 +226,49 @@ export class ReplicaFetcher {
 
   private async fetch(conn: KafkaConnection, states: FetchState[]): Promise<void> {
     const byTopic = groupByTopic(states);
-    const response = await conn.request(ApiKey.Fetch, FETCH_VERSION, {
-      replicaId: this.config.brokerId,
-      maxWaitMs: this.config.maxWaitMs,
-      minBytes: this.config.minBytes,
-      maxBytes: this.config.maxBytes,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, list]) => ({
-        topic,
-        partitions: list.map((s) => ({
-          partition: s.partition.index,
-          currentLeaderEpoch: s.leaderEpoch,
-          fetchOffset: s.fetchOffset,
-          lastFetchedEpoch: -1,
-          logStartOffset: s.partition.logStartOffset,
-          partitionMaxBytes: this.config.partitionMaxBytes,
+    // An incremental fetch session (KIP-227): only partitions whose position changed are sent.
+    const session = this.session.build(
+      states.map((s) => ({ topic: s.partition.topic, partition: s.partition.index, fetchOffset: s.fetchOffset, logStartOffset: s.partition.logStartOffset, currentLeaderEpoch: s.leaderEpoch, partitionMaxBytes: this.config.partitionMaxBytes })),
+    );
+    const sendByTopic = new Map<string, SessionPartitionData[]>();
+    for (const p of session.send) sendByTopic.set(p.topic, [...(sendByTopic.get(p.topic) ?? []), p]);
+    const forgetByTopic = new Map<string, number[]>();
+    for (const f of session.forget) forgetByTopic.set(f.topic, [...(forgetByTopic.get(f.topic) ?? []), f.partition]);
+    let response;
+    try {
+      response = await conn.request(ApiKey.Fetch, FETCH_VERSION, {
+        replicaId: this.config.brokerId,
+        maxWaitMs: this.config.maxWaitMs,
+        minBytes: this.config.minBytes,
+        maxBytes: this.config.maxBytes,
+        isolationLevel: 0,
+        sessionId: session.sessionId,
+        sessionEpoch: session.sessionEpoch,
+        topics: [...sendByTopic].map(([topic, list]) => ({
+          topic,
+          partitions: list.map((p) => ({
+            partition: p.partition,
+            currentLeaderEpoch: p.currentLeaderEpoch,
+            fetchOffset: p.fetchOffset,
+            lastFetchedEpoch: -1,
+            logStartOffset: p.logStartOffset,
+            partitionMaxBytes: p.partitionMaxBytes,
+          })),
         })),
-      })),
-    });
-    if (response.errorCode !== ErrorCode.NONE) throw new Error(`Fetch failed: ${errorName(response.errorCode)}`);
+        forgottenTopicsData: [...forgetByTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      });
+    } catch (err) {
+      this.session.reset();
+      throw err;
+    }
+    if (!this.session.handleResponse(session, response.errorCode, response.sessionId)) {
+      if (response.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND || response.errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH) {
+        // The leader evicted or restarted the session: the next fetch is full again.
+        this.logger.debug({ leader: this.leaderId, error: errorName(response.errorCode) }, 'fetch session reset');
+        return;
+      }
+      throw new Error(`Fetch failed: ${errorName(response.errorCode)}`);
+    }
     for (const t of response.responses) {
       for (const r of t.partitions) {
         const s = byTopic.get(t.topic)?.find((x) => x.partition.index === r.partitionIndex);

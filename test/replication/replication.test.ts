@@ -56,6 +56,8 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
     assert.equal(consumed.highWatermark, 1000);
     assert.deepEqual([...consumed.records.values()], acked);
     await sameLogsEverywhere([1, 2, 3]);
+    // The followers fetched through incremental fetch sessions (KIP-227), one per follower at least.
+    assert.ok((await scrapeMetric(cluster.brokers.get(leader)!.adminUrl!, 'tidelog_fetch_sessions_created_total')) >= 2);
   });
 
   it('without its followers the leader shrinks the ISR: acks=-1 gets NOT_ENOUGH_REPLICAS, acks=1 still works', async () => {
