@@ -30,11 +30,11 @@ function Page(props: { parts: string[] }) {
     case 'overview':
       return <Overview />;
     case 'topics':
-      return a ? <TopicPage name={a} /> : <Topics />;
+      return a ? <TopicPage key={a} name={a} /> : <Topics />;
     case 'messages':
       return <MessagesPage topic={a ?? null} partition={b === undefined ? null : Number(b)} />;
     case 'groups':
-      return a ? <GroupPage id={a} /> : <Groups />;
+      return a ? <GroupPage key={a} id={a} /> : <Groups />;
     case 'operations':
       return <Operations />;
     default:
