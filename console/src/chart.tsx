@@ -21,7 +21,8 @@ export function Chart(props: { series: Series; version: number; label: string; s
       height: props.height ?? 180,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      // One sample has no time span: show the minute before it rather than uPlot's years.
+      scales: { x: { time: true, range: (_u, min, max) => (max - min < 1 ? [max - 60, max + 1] : [min, max]) }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
       axes: [{ stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' } }, { stroke: 'currentColor', size: 80, values: (_u, ticks) => ticks.map((v) => format(v)), grid: { stroke: 'rgba(128,128,128,0.2)' } }],
       series: [{}, ...series.names.map((name, i) => ({ label: name, stroke: COLORS[i % COLORS.length], width: 2, value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)) }))],
     };

@@ -169,6 +169,28 @@ describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false 
     await seeText('does not exist (any more)');
   });
 
+  it('says "Not authorized" when the API answers 401 (as it will with authentication)', async () => {
+    // No authentication yet: the browser's answers are replaced with the 401 an
+    // authenticating API gives, to see what a person would see.
+    const other = await browser.newPage();
+    try {
+      await other.setRequestInterception(true);
+      other.on('request', (request) => {
+        if (new URL(request.url()).pathname.startsWith('/v1/')) {
+          void request.respond({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: { code: 'TIDELOG_ERR_UNAUTHORIZED', message: 'Credentials are required.' } }) });
+        } else {
+          void request.continue();
+        }
+      });
+      await other.goto(`${broker.adminUrl}/console#/topics`, { waitUntil: 'load' });
+      await other.waitForFunction(() => document.querySelector('.banner.auth')?.textContent?.includes('Not authorized') ?? false, { timeout: WAIT_MS });
+      const banner = await other.$eval('.banner', (b) => b.textContent ?? '');
+      assert.match(banner, /Credentials are required/);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('shows a banner when the broker is down', async () => {
     await go('#/overview');
     await seeText('Brokers up');
