@@ -85,7 +85,7 @@ type RawConfig = { name: string; value: string | null; readOnly: boolean; config
 function toEntry(c: RawConfig, overrideSource: number): z.input<typeof ConfigEntrySchema> {
   // The synonyms list the value's sources in order of precedence; the first one that is not
   // the override itself is what the value would be without it.
-  const fallback = c.synonyms.find((s) => s.source !== overrideSource && !(s.name === c.name && s.source === c.configSource && c.configSource !== overrideSource)) ?? null;
+  const fallback = c.synonyms.find((s) => s.source !== overrideSource) ?? null;
   const source = (n: number) => CONFIG_SOURCES[n] ?? `SOURCE_${n}`;
   return {
     name: c.name,

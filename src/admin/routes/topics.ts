@@ -97,15 +97,18 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
     if (led.length === 0) return out;
     try {
       const client = await ctx.kafkaClient();
-      await client.topic(topic, { refresh: true });
       const ids = led.map((r) => r.partition);
       const byLeader = new Map<number, number[]>();
       for (const r of led) byLeader.set(r.leader, [...(byLeader.get(r.leader) ?? []), r.partition]);
-      const [earliest, latest, sizes] = await Promise.all([
-        client.listOffsets(topic, ids, EARLIEST_TIMESTAMP),
-        client.listOffsets(topic, ids, LATEST_TIMESTAMP),
-        Promise.all([...byLeader].map(([leader, partitions]) => client.describeLogDirs(leader, [{ topic, partitions }]).catch(() => null))),
-      ]);
+      const offsets = () => Promise.all([client.listOffsets(topic, ids, EARLIEST_TIMESTAMP), client.listOffsets(topic, ids, LATEST_TIMESTAMP)]);
+      // The client's cached metadata first (the console polls); fresh metadata once when a
+      // leader moved or the topic is new to the client.
+      let [earliest, latest] = await offsets().catch(() => [new Map(), new Map()] as const);
+      if (ids.some((id) => earliest.get(id)?.errorCode !== ErrorCode.NONE || latest.get(id)?.errorCode !== ErrorCode.NONE)) {
+        await client.topic(topic, { refresh: true });
+        [earliest, latest] = await offsets();
+      }
+      const sizes = await Promise.all([...byLeader].map(([leader, partitions]) => client.describeLogDirs(leader, [{ topic, partitions }]).catch(() => null)));
       for (const id of ids) {
         const e = earliest.get(id);
         const l = latest.get(id);
