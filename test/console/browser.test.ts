@@ -83,6 +83,17 @@ describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false 
     await page.click(`#topic-list a[href="#/topics/${TOPIC}"]`);
     await seeText('replication factor 1');
     await seeText('TOPIC_CONFIG');
+    // Edit a config in place (Enter saves), then reset it to its default.
+    await page.click('button[aria-label="Edit retention.ms"]');
+    await page.click('#cfg-retention\\.ms', { count: 3 });
+    await page.keyboard.press('Backspace');
+    await page.type('#cfg-retention\\.ms', '7200000');
+    await page.keyboard.press('Enter');
+    await seeText('retention.ms set to 7200000.');
+    assert.equal((await http.get<{ configs: Record<string, string> }>(`/v1/topics/${TOPIC}`)).json.configs['retention.ms'], '7200000');
+    await page.click('button[aria-label="Reset retention.ms to its default"]');
+    await seeText('retention.ms back to its default.');
+    assert.deepEqual((await http.get<{ configs: Record<string, string> }>(`/v1/topics/${TOPIC}`)).json.configs, {});
   });
 
   it('produces a message from the page and browses it, pretty JSON in the details', async () => {
@@ -98,10 +109,14 @@ describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false 
     await page.waitForFunction(() => [...document.querySelectorAll('table.messages pre.json')].some((p) => p.textContent?.includes('"hello": "browser"')), { timeout: WAIT_MS });
     const consumed = await kcat(['-b', broker.bootstrap, '-C', '-t', TOPIC, '-p', '0', '-c', '1', '-e', '-q', '-f', '%k %s\n']);
     assert.equal(consumed.stdout, 'k1 {"hello":"browser","n":1}\n');
+    // A binary value is shown as hex.
+    assert.equal((await http.post(`/v1/topics/${TOPIC}/messages`, { partition: 0, encoding: 'base64', value: Buffer.from([0, 1, 2, 255]).toString('base64') })).status, 201);
+    await page.click('form[aria-label="Which messages"] button[type=submit]');
+    await seeText('00 01 02 ff', 'table.messages');
   });
 
   it("shows a group's lag rise and fall, and resets its offsets from the page", async () => {
-    await admin.setOffsets({ groupId: GROUP, topic: TOPIC, partitions: [{ partition: 0, offset: '1' }, { partition: 1, offset: '0' }] });
+    await admin.setOffsets({ groupId: GROUP, topic: TOPIC, partitions: [{ partition: 0, offset: '2' }, { partition: 1, offset: '0' }] });
     await go(`#/groups/${GROUP}`);
     await seeText('Empty');
     await page.waitForFunction(() => document.querySelector('#total-lag')?.textContent === '0', { timeout: WAIT_MS });
@@ -120,7 +135,7 @@ describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false 
     await seeText('Reset:');
     await page.waitForFunction(() => document.querySelector('#total-lag')?.textContent === '0', { timeout: WAIT_MS });
     const described = await http.get<{ offsets: { partition: number; committedOffset: number }[] }>(`/v1/groups/${GROUP}`);
-    assert.deepEqual(described.json.offsets.map((o) => [o.partition, o.committedOffset]), [[0, 1], [1, 12]]);
+    assert.deepEqual(described.json.offsets.map((o) => [o.partition, o.committedOffset]), [[0, 2], [1, 12]]);
     // The lag chart drew its samples.
     assert.ok(await page.$('.chart canvas'), 'a uPlot canvas');
   });
