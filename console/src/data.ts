@@ -33,6 +33,3 @@ export function partitionHealth(details: Iterable<TopicDetail>): { partitions: n
   }
   return { partitions, underReplicated, offline, sizeBytes };
 }
-
-/** Re-renders the caller on every throughput sample. */
-export { throughput } from './series';

@@ -20,7 +20,7 @@ export function usePoll<T>(load: () => Promise<T>, intervalMs: number, deps: rea
       (data) => mine === gen.current && setState({ data, error: null, loading: false }),
       (error: ApiError) => mine === gen.current && setState((s) => ({ data: s.data, error, loading: false })),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a new closure each render; `deps` say when it means another request.
   }, deps);
   useEffect(() => {
     setState({ data: null, error: null, loading: true });

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { packageRoot } from '../native.js';
+import { AdminError } from './errors.js';
 
 /** Where the build writes the console. */
 export const CONSOLE_DIR = path.join(packageRoot, 'dist', 'console');
@@ -65,7 +66,11 @@ export function registerConsole(app: FastifyInstance, dir = CONSOLE_DIR): void {
   app.get('/console/', page);
   app.get<{ Params: { file: string } }>('/console/assets/:file', async (request, reply) => {
     const file = assets.get(request.params.file);
-    if (!file) return reply.code(404).type('text/plain; charset=utf-8').send(`No console asset ${request.params.file}; reload the console.\n`);
+    if (!file) {
+      // An old page asking for the assets of a version this broker no longer serves.
+      const e = new AdminError('TIDELOG_ERR_ROUTE_NOT_FOUND', `No console asset ${request.params.file}; reload the console.`);
+      return reply.code(e.status).send(e.toBody());
+    }
     // Names carry their content's hash: a changed file has a new name.
     return send(request, reply, file, 'public, max-age=31536000, immutable');
   });

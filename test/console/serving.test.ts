@@ -91,6 +91,7 @@ describe('web console: serving', { timeout: 120_000 }, () => {
     }
     const missing = await fetch(`${base}/console/assets/console.000000000000.js`);
     assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'TIDELOG_ERR_ROUTE_NOT_FOUND');
   });
 
   it(`adds less than ${CONSOLE_GZIP_BYTES_MAX} bytes gzipped to the package`, () => {
