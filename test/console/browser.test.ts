@@ -5,6 +5,7 @@
 // Skipped, saying so, where no chromium is installed (scripts/install-test-deps.sh installs it).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -16,6 +17,8 @@ const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chro
 const TOPIC = 'browser-orders';
 const GROUP = 'browser-readers';
 const WAIT_MS = 20_000;
+/** Set to a directory to keep a screenshot of each page the test shows (for the README or a review). */
+const SCREENSHOTS_DIR = process.env.TIDELOG_CONSOLE_SCREENSHOTS ?? null;
 
 describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false : 'no chromium installed (apt-get install chromium; scripts/install-test-deps.sh does)' }, () => {
   let broker: BrokerProcess;
@@ -32,6 +35,11 @@ describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false 
       const shown = await page.evaluate((sel: string) => document.querySelector(sel)?.textContent ?? '(nothing)', selector).catch(() => '(no page)');
       throw new Error(`${(err as Error).message}: no "${text}" in ${selector}, which shows: ${shown.slice(0, 1500)}`);
     }
+  };
+  const shot = async (name: string) => {
+    if (!SCREENSHOTS_DIR) return;
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(SCREENSHOTS_DIR, `${name}.png`) });
   };
   const go = async (hash: string) => {
     await page.evaluate((h: string) => (location.hash = h), hash);
@@ -64,6 +72,7 @@ describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false 
     await page.goto(`${broker.adminUrl}/`, { waitUntil: 'load' });
     await seeText('Brokers up');
     await seeText('127.0.0.1');
+    await shot('overview');
     await go('#/topics');
     await seeText('No topics yet');
     assert.deepEqual((page as unknown as { errors: string[] }).errors, []);
@@ -93,6 +102,7 @@ describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false 
     assert.equal((await http.get<{ configs: Record<string, string> }>(`/v1/topics/${TOPIC}`)).json.configs['retention.ms'], '7200000');
     await page.click('button[aria-label="Reset retention.ms to its default"]');
     await seeText('retention.ms back to its default.');
+    await shot('topic');
     assert.deepEqual((await http.get<{ configs: Record<string, string> }>(`/v1/topics/${TOPIC}`)).json.configs, {});
   });
 
@@ -113,6 +123,7 @@ describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false 
     assert.equal((await http.post(`/v1/topics/${TOPIC}/messages`, { partition: 0, encoding: 'base64', value: Buffer.from([0, 1, 2, 255]).toString('base64') })).status, 201);
     await page.click('form[aria-label="Which messages"] button[type=submit]');
     await seeText('00 01 02 ff', 'table.messages');
+    await shot('messages');
   });
 
   it("shows a group's lag rise and fall, and resets its offsets from the page", async () => {
@@ -138,6 +149,7 @@ describe('web console in a browser', { timeout: 240_000, skip: CHROMIUM ? false 
     assert.deepEqual(described.json.offsets.map((o) => [o.partition, o.committedOffset]), [[0, 2], [1, 12]]);
     // The lag chart drew its samples.
     assert.ok(await page.$('.chart canvas'), 'a uPlot canvas');
+    await shot('group');
   });
 
   it('moves through the sections with the keyboard', async () => {

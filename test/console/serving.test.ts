@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import Fastify from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
+import { registerConsole } from '../../src/admin/console.js';
 import { removeDir, repoRoot, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { AdminHttp } from '../admin/http.js';
 
@@ -92,6 +94,18 @@ describe('web console: serving', { timeout: 120_000 }, () => {
     const missing = await fetch(`${base}/console/assets/console.000000000000.js`);
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'TIDELOG_ERR_ROUTE_NOT_FOUND');
+  });
+
+  it('answers 503 with how to build it where the console was not built', async () => {
+    const app = Fastify();
+    registerConsole(app, path.join(repoRoot, 'dist', 'no-console-here'));
+    try {
+      const r = await app.inject({ method: 'GET', url: '/console' });
+      assert.equal(r.statusCode, 503);
+      assert.match(r.body, /npm run build:console/);
+    } finally {
+      await app.close();
+    }
   });
 
   it(`adds less than ${CONSOLE_GZIP_BYTES_MAX} bytes gzipped to the package`, () => {
