@@ -4,7 +4,7 @@
 # zookeeper (3.8; the cluster tests start their own standalone server from its jars with the
 # JRE it depends on, see test/cluster/zookeeper.ts; the package's own service is not used),
 # Maven (scripts/fetch-kafka.sh fetches Apache Kafka's jars with it), iproute2's `ss` (a
-# test reads the broker's socket buffer sizes with it), and python3 with its venv module
+# test reads the broker's socket buffer sizes with it), python3 with its venv module
 # (scripts/fetch-python-kafka.sh installs confluent-kafka from PyPI into a virtual environment
 # for the transaction test with librdkafka), and chromium (test/console/browser.test.ts drives
 # the web console in it with puppeteer-core; no browser is downloaded).
