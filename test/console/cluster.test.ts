@@ -1,7 +1,8 @@
 // The console's API and page against a three-broker cluster (ZooKeeper), through a broker
 // that is not the controller and leads only some partitions: every partition's leader and
 // offsets, reads and produces on partitions other brokers lead, another broker's configs,
-// every broker's log dirs, a group's lag, an election; and the page shows the same.
+// every broker's log dirs, a group's lag, an election; the page shows the same; the group's
+// reset and deletion and the topic's deletion, after which every broker answers 404.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -108,5 +109,18 @@ describe('web console on a three-broker cluster, through a broker that is not th
     } finally {
       await browser.close();
     }
+  });
+
+  it('resets the group and deletes the topic through this broker; then they answer 404', async () => {
+    const reset = await http.post<{ offsets: { partition: number; newOffset: number }[] }>(`/v1/groups/${GROUP}/offsets/reset`, { topic: TOPIC, to: 'latest' });
+    assert.equal(reset.status, 200, reset.text);
+    assert.deepEqual(reset.json.offsets.map((o) => [o.partition, o.newOffset]), [[0, 3], [1, 3], [2, 3]]);
+    assert.equal((await http.delete(`/v1/groups/${GROUP}`)).status, 204);
+    assert.equal((await http.get(`/v1/groups/${GROUP}`)).status, 404);
+    assert.equal((await http.delete(`/v1/topics/${TOPIC}`)).status, 204);
+    await waitFor('the topic is gone on every broker', async () => {
+      const answers = await Promise.all([...cluster.brokers.values()].map(async (b) => (await fetch(`${b.adminUrl}/v1/topics/${TOPIC}/partitions/0/messages`)).status));
+      return answers.every((s) => s === 404);
+    }, { timeoutMs: 30_000, intervalMs: 200 });
   });
 });
