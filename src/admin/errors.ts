@@ -27,6 +27,9 @@ export const ADMIN_ERRORS = {
   TIDELOG_ERR_REPLICATION_FACTOR_INVALID: { status: 400, description: 'The replication factor is below 1 or larger than the number of brokers.' },
   TIDELOG_ERR_CONFIG_INVALID: { status: 400, description: 'A topic configuration key is unknown or its value is invalid; nothing was changed.' },
   TIDELOG_ERR_TOPIC_DELETION_DISABLED: { status: 403, description: 'The broker runs with delete.topic.enable=false.' },
+  TIDELOG_ERR_PARTITION_NOT_FOUND: { status: 404, description: 'The topic has no partition of this index.' },
+  TIDELOG_ERR_MESSAGE_TOO_LARGE: { status: 413, description: "The record is larger than the topic accepts (max.message.bytes)." },
+  TIDELOG_ERR_MESSAGE_INVALID: { status: 400, description: 'The broker refused the record (for example a record without a key on a compacted topic).' },
   TIDELOG_ERR_TOPIC_INTERNAL: { status: 403, description: 'The topic is internal (__consumer_offsets, __transaction_state): it cannot be deleted or grown, and its records cannot be deleted.' },
   // groups
   TIDELOG_ERR_GROUP_NOT_FOUND: { status: 404, description: 'The consumer group does not exist (no members and no committed offsets).' },
@@ -37,6 +40,9 @@ export const ADMIN_ERRORS = {
   TIDELOG_ERR_TRANSACTION_NOT_FOUND: { status: 404, description: 'No transactional id of this name is known to its coordinator.' },
   TIDELOG_ERR_NO_OPEN_TRANSACTION: { status: 404, description: 'No open transaction starts at the offset given on this partition (an abort names one by its start offset).' },
   // the broker
+  TIDELOG_ERR_BROKER_NOT_FOUND: { status: 404, description: 'No live broker of the cluster has this id.' },
+  TIDELOG_ERR_LEADER_NOT_AVAILABLE: { status: 503, description: 'The partition has no leader that answers (an election is in progress or its brokers are down); retry.' },
+  TIDELOG_ERR_BROKER_NOT_AVAILABLE: { status: 503, description: 'A broker the answer needs could not be reached; retry.' },
   TIDELOG_ERR_COORDINATOR_NOT_AVAILABLE: { status: 503, description: 'The group coordinator is loading or shutting down; retry.' },
   TIDELOG_ERR_NOT_READY: { status: 503, description: 'The broker is not ready to serve clients (starting or shutting down).' },
   TIDELOG_ERR_KAFKA: { status: 500, description: 'The broker answered with a Kafka error this API has no better code for; the message names it.' },

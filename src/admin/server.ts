@@ -2,7 +2,8 @@
 // (src/admin/routes/*) with zod schemas; this file registers them, parses every request's
 // params, query and body with those schemas before a handler runs, turns every failure into
 // the registry's { error: { code, message } } body, and serves the OpenAPI document at
-// /openapi.json and Swagger UI at /docs (assets from the package, no network needed).
+// /openapi.json and Swagger UI at /docs (assets from the package, no network needed), and
+// the web console at / and /console (console.ts).
 //
 // Every request first passes the RequestGuard (request-guard.ts): its Host must name this
 // listener (DNS rebinding) and a browser request must come from the API's own origin.
@@ -23,6 +24,7 @@ import { packageRoot } from '../native.js';
 import { AdminError, type AdminErrorDetail } from './errors.js';
 import type { AdminContext } from './context.js';
 import { ClusterClient } from './cluster-client.js';
+import { registerConsole } from './console.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { buildHostPolicy, refusal } from './request-guard.js';
 import type { AdminRoute } from './route.js';
@@ -31,6 +33,8 @@ import { topicRoutes } from './routes/topics.js';
 import { groupRoutes } from './routes/groups.js';
 import { operationRoutes } from './routes/operations.js';
 import { transactionRoutes } from './routes/transactions.js';
+import { messageRoutes } from './routes/messages.js';
+import { clusterOpsRoutes } from './routes/cluster-ops.js';
 
 /** Largest request body accepted (fastify's bodyLimit); admin bodies are small JSON. */
 export const ADMIN_BODY_MAX_BYTES = 1024 * 1024;
@@ -54,7 +58,7 @@ export function parseAdminListener(value: string): AdminListener {
 
 /** Every route of the admin API, in the order the OpenAPI document lists them. */
 export function adminRoutes(ctx: AdminContext, document: () => unknown): AdminRoute[] {
-  return [...clusterRoutes(ctx), ...topicRoutes(ctx), ...groupRoutes(ctx), ...transactionRoutes(ctx), ...operationRoutes(ctx, document)];
+  return [...clusterRoutes(ctx), ...topicRoutes(ctx), ...messageRoutes(ctx), ...groupRoutes(ctx), ...transactionRoutes(ctx), ...clusterOpsRoutes(ctx), ...operationRoutes(ctx, document)];
 }
 
 function packageVersion(): string {
@@ -157,6 +161,8 @@ export class AdminServer {
     // Swagger UI over the document built above (static mode: no second schema source).
     await app.register(fastifySwagger, { mode: 'static', specification: { document: document as never } });
     await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    // The web console at / and /console (console.ts), over the routes above.
+    registerConsole(app);
 
     try {
       await app.listen({ host, port });

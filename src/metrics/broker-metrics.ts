@@ -578,6 +578,28 @@ export class BrokerMetrics {
   }
 
   /** The Prometheus text exposition. */
+  /**
+   * The per-topic byte and record counters of this broker (Kafka's BytesIn/OutPerSec and
+   * MessagesInPerSec before rating), for the admin API's /v1/throughput: rates are differences.
+   */
+  async topicTotals(): Promise<{ topic: string; bytesIn: number; bytesOut: number; messagesIn: number; messagesOut: number }[]> {
+    const byTopic = new Map<string, { topic: string; bytesIn: number; bytesOut: number; messagesIn: number; messagesOut: number }>();
+    const add = async (counter: Counter<'topic'>, field: 'bytesIn' | 'bytesOut' | 'messagesIn' | 'messagesOut') => {
+      for (const v of (await counter.get()).values) {
+        const topic = String(v.labels.topic ?? '');
+        if (topic === '') continue;
+        const entry = byTopic.get(topic) ?? { topic, bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+        entry[field] += v.value;
+        byTopic.set(topic, entry);
+      }
+    };
+    await add(this.bytesIn, 'bytesIn');
+    await add(this.bytesOut, 'bytesOut');
+    await add(this.recordsIn, 'messagesIn');
+    await add(this.recordsOut, 'messagesOut');
+    return [...byTopic.values()].sort((a, b) => a.topic.localeCompare(b.topic));
+  }
+
   async render(): Promise<{ contentType: string; text: string }> {
     this.forgetDeletedTopics();
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };

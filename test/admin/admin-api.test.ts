@@ -284,6 +284,30 @@ describe('admin API', { timeout: 180_000 }, () => {
     }
   });
 
+  it("serves the console's routes: messages, configs with sources, log dirs, elections, throughput", async () => {
+    // Their behaviour in depth is test/console/*; here each answers once, for the route count.
+    const read = await http.get<{ messages: { offset: number }[] }>(`/v1/topics/${TOPIC}/partitions/0/messages?order=oldest&limit=2`);
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.json.messages.length, 2);
+    const produced = await http.post<{ partition: number; offset: number }>(`/v1/topics/${TOPIC}/messages`, { partition: 0, value: 'from the admin API' });
+    assert.equal(produced.status, 201, produced.text);
+    const configs = await http.get<{ configs: { name: string; source: string }[] }>(`/v1/topics/${TOPIC}/configs`);
+    assert.equal(configs.status, 200, configs.text);
+    assert.ok(configs.json.configs.some((c) => c.name === 'retention.ms'));
+    const broker = await http.get<{ configs: { name: string }[] }>('/v1/brokers/0/configs');
+    assert.equal(broker.status, 200, broker.text);
+    assert.ok(broker.json.configs.some((c) => c.name === 'broker.id'));
+    assertError(await http.get('/v1/brokers/77/configs'), 404, 'TIDELOG_ERR_BROKER_NOT_FOUND');
+    const dirs = await http.get<{ brokers: { brokerId: number }[] }>('/v1/log-dirs');
+    assert.equal(dirs.status, 200, dirs.text);
+    assert.deepEqual(dirs.json.brokers.map((b) => b.brokerId), [0]);
+    const elected = await http.post<{ results: unknown[] }>('/v1/elections', { type: 'preferred' });
+    assert.equal(elected.status, 200, elected.text);
+    const rates = await http.get<{ topics: { topic: string; messagesIn: number }[] }>('/v1/throughput');
+    assert.equal(rates.status, 200, rates.text);
+    assert.ok((rates.json.topics.find((t) => t.topic === TOPIC)?.messagesIn ?? 0) >= MESSAGES);
+  });
+
   it('deletes a topic; unknown topics are 404', async () => {
     assert.equal((await http.delete(`/v1/topics/${TOPIC}`)).status, 204);
     assertError(await http.get(`/v1/topics/${TOPIC}`), 404, 'TIDELOG_ERR_TOPIC_NOT_FOUND');
@@ -330,7 +354,7 @@ describe('admin API', { timeout: 180_000 }, () => {
       }
     }
     assert.deepEqual(missing, [], 'routes without a successful request in this suite');
-    assert.equal(routes, 21, `${routes} routes`);
+    assert.equal(routes, 28, `${routes} routes`);
   });
 });
 

@@ -1,11 +1,13 @@
-// Topic routes: list, create, describe (per partition: leader, replicas, ISR, offsets, size),
-// delete, add partitions, and incremental config changes. Each calls TopicService, which
+// Topic routes: list, create, describe (per partition: leader, replicas, ISR, offsets, size;
+// partitions this broker holds no replica of from the ClusterView and their leaders), delete,
+// add partitions, and incremental config changes. Each calls TopicService, which
 // validates everything before changing anything (a failed create leaves no topic) and
 // answers Kafka error codes that become registry errors here.
 import { z } from 'zod';
 import { isInternalTopic } from '../../cluster/topic-name.js';
 import type { TopicMetadata } from '../../cluster/metadata-store.js';
 import { isTopicConfig } from '../../config/topic-config.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../client/kafka-client.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { TopicResult } from '../../partition/topic-service.js';
 import { AdminError, fromKafkaError } from '../errors.js';
@@ -43,9 +45,9 @@ export const PartitionSchema = z.object({
   replicas: z.array(z.number().int()),
   isr: z.array(z.number().int()).describe('In-sync replicas'),
   logStartOffset: z.number().int(),
-  logEndOffset: z.number().int(),
+  logEndOffset: z.number().int().describe('-1 for a partition this broker holds no replica of'),
   highWatermark: z.number().int().describe('Consumers read up to here'),
-  sizeBytes: z.number().int().describe('Bytes on disk (all segments)'),
+  sizeBytes: z.number().int().describe("Bytes on disk (all segments); of a partition this broker holds no replica of, the leader's; -1 when unknown"),
   segments: z.number().int(),
 });
 
@@ -83,32 +85,101 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
     return t;
   };
 
-  const detail = (t: TopicMetadata): z.input<typeof TopicDetailSchema> => ({
-    name: t.name,
-    topicId: t.topicId,
-    internal: isInternalTopic(t.name),
-    replicationFactor: t.partitions[0]?.replicas.length ?? 0,
-    configs: { ...t.configs },
-    partitions: t.partitions.map((a) => {
-      const p = topics().partition(t.name, a.partition);
-      if (!p) {
-        return { partition: a.partition, leader: -1, leaderEpoch: -1, replicas: [...a.replicas], isr: [], logStartOffset: -1, logEndOffset: -1, highWatermark: -1, sizeBytes: 0, segments: 0 };
+  /**
+   * Offsets and size of partitions this broker holds no replica of, from their leaders
+   * (ListOffsets, DescribeLogDirs over the cluster client), as Kafka's admin client would
+   * ask; -1 for what a leader did not answer. Partitions without a live leader are not asked.
+   */
+  const remoteState = async (topic: string, remote: readonly { partition: number; leader: number }[]) => {
+    const out = new Map<number, { logStartOffset: number; highWatermark: number; sizeBytes: number }>();
+    for (const r of remote) out.set(r.partition, { logStartOffset: -1, highWatermark: -1, sizeBytes: -1 });
+    const led = remote.filter((r) => r.leader >= 0);
+    if (led.length === 0) return out;
+    try {
+      const client = await ctx.kafkaClient();
+      const ids = led.map((r) => r.partition);
+      const byLeader = new Map<number, number[]>();
+      for (const r of led) byLeader.set(r.leader, [...(byLeader.get(r.leader) ?? []), r.partition]);
+      const offsets = () => Promise.all([client.listOffsets(topic, ids, EARLIEST_TIMESTAMP), client.listOffsets(topic, ids, LATEST_TIMESTAMP)]);
+      // The client's cached metadata first (the console polls); fresh metadata once when a
+      // leader moved or the topic is new to the client.
+      let [earliest, latest] = await offsets().catch(() => [new Map(), new Map()] as const);
+      if (ids.some((id) => earliest.get(id)?.errorCode !== ErrorCode.NONE || latest.get(id)?.errorCode !== ErrorCode.NONE)) {
+        await client.topic(topic, { refresh: true });
+        [earliest, latest] = await offsets();
       }
-      const s = p.state();
-      return {
-        partition: a.partition,
-        leader: p.leaderId,
-        leaderEpoch: p.leaderEpoch,
-        replicas: [...p.replicas],
-        isr: [...p.isr],
-        logStartOffset: s.logStartOffset,
-        logEndOffset: s.logEndOffset,
-        highWatermark: p.highWatermark,
-        sizeBytes: s.sizeBytes,
-        segments: s.segmentCount,
-      };
-    }),
-  });
+      const sizes = await Promise.all([...byLeader].map(([leader, partitions]) => client.describeLogDirs(leader, [{ topic, partitions }]).catch(() => null)));
+      for (const id of ids) {
+        const e = earliest.get(id);
+        const l = latest.get(id);
+        const entry = out.get(id)!;
+        if (e?.errorCode === ErrorCode.NONE) entry.logStartOffset = e.offset;
+        if (l?.errorCode === ErrorCode.NONE) entry.highWatermark = l.offset;
+      }
+      for (const res of sizes) {
+        for (const dir of res?.results ?? []) {
+          for (const tp of dir.topics) {
+            if (tp.name !== topic) continue;
+            for (const p of tp.partitions) {
+              const entry = out.get(p.partitionIndex);
+              if (entry) entry.sizeBytes = Math.max(0, entry.sizeBytes) + Number(p.partitionSize);
+            }
+          }
+        }
+      }
+    } catch (err) {
+      ctx.services.logger.debug({ err, topic }, 'admin: offsets of partitions led elsewhere not read');
+    }
+    return out;
+  };
+
+  const detail = async (t: TopicMetadata): Promise<z.input<typeof TopicDetailSchema>> => {
+    // Leadership of partitions this broker holds no replica of comes from the ClusterView
+    // (ZooKeeper's partition state), as Metadata answers it; their offsets from their leaders.
+    const remote = t.partitions
+      .filter((a) => !topics().partition(t.name, a.partition))
+      .map((a) => ({ partition: a.partition, replicas: a.replicas, leadership: ctx.services.cluster.partitionLeadership(t.name, a.partition, () => null) }));
+    const remoteStates = await remoteState(t.name, remote.map((r) => ({ partition: r.partition, leader: r.leadership?.leader ?? -1 })));
+    return {
+      name: t.name,
+      topicId: t.topicId,
+      internal: isInternalTopic(t.name),
+      replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+      configs: { ...t.configs },
+      partitions: t.partitions.map((a) => {
+        const p = topics().partition(t.name, a.partition);
+        if (!p) {
+          const l = remote.find((r) => r.partition === a.partition)?.leadership ?? null;
+          const st = remoteStates.get(a.partition);
+          return {
+            partition: a.partition,
+            leader: l?.leader ?? -1,
+            leaderEpoch: l?.leaderEpoch ?? -1,
+            replicas: [...a.replicas],
+            isr: [...(l?.isr ?? [])],
+            logStartOffset: st?.logStartOffset ?? -1,
+            logEndOffset: -1,
+            highWatermark: st?.highWatermark ?? -1,
+            sizeBytes: st?.sizeBytes ?? -1,
+            segments: -1,
+          };
+        }
+        const s = p.state();
+        return {
+          partition: a.partition,
+          leader: p.leaderId,
+          leaderEpoch: p.leaderEpoch,
+          replicas: [...p.replicas],
+          isr: [...p.isr],
+          logStartOffset: s.logStartOffset,
+          logEndOffset: s.logEndOffset,
+          highWatermark: p.highWatermark,
+          sizeBytes: s.sizeBytes,
+          segments: s.segmentCount,
+        };
+      }),
+    };
+  };
 
   return [
     defineRoute({
