@@ -8,6 +8,12 @@ import type { Series } from './series';
 
 const COLORS = ['#2563eb', '#d97706', '#059669', '#dc2626'];
 
+/** The time axis: from the first sample (or a minute before the last, if later) to the last (or now). */
+function xRange(min: number | null, max: number | null): uPlot.Range.MinMax {
+  const hi = max ?? Date.now() / 1000;
+  return [Math.min(min ?? hi, hi - 60), hi + 1];
+}
+
 export function Chart(props: { series: Series; version: number; label: string; summary: string; format: (v: number) => string; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -21,8 +27,9 @@ export function Chart(props: { series: Series; version: number; label: string; s
       height: props.height ?? 180,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      // One sample has no time span: show the minute before it rather than uPlot's years.
-      scales: { x: { time: true, range: (_u, min, max) => (max - min < 1 ? [max - 60, max + 1] : [min, max]) }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+      // At least the last minute: no sample or one sample has no time span (uPlot would show
+      // 1970 or years), and a few seconds of samples should not stretch over the whole width.
+      scales: { x: { time: true, range: (_u, min, max) => xRange(min, max) }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
       axes: [{ stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' } }, { stroke: 'currentColor', size: 80, values: (_u, ticks) => ticks.map((v) => format(v)), grid: { stroke: 'rgba(128,128,128,0.2)' } }],
       series: [{}, ...series.names.map((name, i) => ({ label: name, stroke: COLORS[i % COLORS.length], width: 2, value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)) }))],
     };
