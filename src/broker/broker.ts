@@ -25,6 +25,9 @@ import type { AdminServer } from '../admin/server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
 import type { BrokerServices } from '../services/broker-services.js';
+import { AclAuthorizer } from '../security/acl/authorizer.js';
+import { LocalAclStore } from '../security/acl/local-acl-store.js';
+import { parseSuperUsers } from '../config/authorizer-keys.js';
 
 /**
  * Response bytes waiting for the peer to read them on one connection before the broker stops
@@ -66,6 +69,8 @@ export class Broker {
   readonly clusterView: ClusterView;
   /** What handlers and the admin API see of this broker; built once in open(). */
   services!: BrokerServices;
+  /** The ACL authorizer (authorizer.class.name), or null: every request allowed. */
+  authorizer: AclAuthorizer | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -144,6 +149,12 @@ export class Broker {
       offsetsPartitionFor: (groupId) => broker.groups.partitionFor(groupId),
     });
     await broker.transactions.startup();
+    if (config.values['authorizer.class.name'] !== '') {
+      // ACLs from ZooKeeper (Kafka's /kafka-acl layout) in a cluster, the data dir on a single
+      // node; loaded before the listeners open, so no request is ever served unauthorized.
+      const store = cluster ? await (await import('../security/acl/zk-acl-store.js')).ZkAclStore.start(cluster.zk, logger) : new LocalAclStore(config.logDirs[0]!);
+      broker.authorizer = await AclAuthorizer.start(store, { superUsers: parseSuperUsers(config.values['super.users']), allowEveryoneIfNoAclFound: config.values['allow.everyone.if.no.acl.found'] }, logger);
+    }
     broker.services = broker.buildServices();
     const router = new RequestRouter(broker.services);
     broker.socketServer = new SocketServer(
@@ -234,6 +245,7 @@ export class Broker {
       producerIds: this.producerIds,
       transactions: this.transactions,
       metrics: this.metrics,
+      authorizer: this.authorizer,
       advertisedListeners: () => this.advertisedListeners(),
       endpointFor: (listenerName) => this.endpointFor(listenerName),
       deleteTopic: (name) => this.deleteTopic(name),
@@ -304,6 +316,7 @@ export class Broker {
     // Logs still opening (a stop during start-up recovery) are closed with the others.
     await this.loading;
     this.logs.shutdown();
+    this.authorizer?.close();
     this.dirLocks?.release();
   }
 }

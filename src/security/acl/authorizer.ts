@@ -1,0 +1,290 @@
+// AclAuthorizer: Kafka's ACL decisions (kafka.security.authorizer.AclAuthorizer and
+// org.apache.kafka.metadata.authorizer.StandardAuthorizer agree on them) over an in-memory
+// cache of every ACL, kept current from an AclStore (ZooKeeper or the single-node file).
+// - A super user (super.users) may do anything.
+// - The ACLs that apply to a resource: LITERAL ones of its name, the LITERAL wildcard "*" of
+//   its type, and PREFIXED ones whose name starts its name.
+// - None apply: allow.everyone.if.no.acl.found decides.
+// - A matching DENY wins over any ALLOW. An entry matches when its principal is the caller's
+//   or User:*, its host the caller's address or "*", and its operation the one asked or ALL.
+// - ALLOW implications (AclAuthorizer.authorizeAction): DESCRIBE is allowed by READ, WRITE,
+//   DELETE or ALTER; DESCRIBE_CONFIGS by ALTER_CONFIGS. DENY has no implications.
+// authorize() is synchronous, from the cache, on the JS thread; writes go to the store and
+// update the cache once stored. authorizeByResourceType() is Kafka's Authorizer default
+// method (KIP-679: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on
+// any topic).
+import type { Logger } from 'pino';
+import { principalText, type KafkaPrincipal } from '../principal.js';
+import {
+  AclOperation,
+  AclPermissionType,
+  PatternType,
+  ResourceType,
+  WILDCARD_HOST,
+  WILDCARD_PRINCIPAL,
+  WILDCARD_RESOURCE,
+  bindingFilterMatches,
+  invalidBindingReason,
+  patternKey,
+  sameEntry,
+  type AccessControlEntry,
+  type AclBinding,
+  type AclBindingFilter,
+  type ResourcePattern,
+} from './acl.js';
+import type { AclStore } from './acl-store.js';
+
+/** The outcome of one creation, in CreateAcls' terms. */
+export interface AclCreateResult {
+  /** null: created (or already there); otherwise Kafka's error for this binding. */
+  readonly error: { readonly code: 'INVALID_REQUEST' | 'UNKNOWN_SERVER_ERROR'; readonly message: string } | null;
+}
+
+export interface AclDeleteResult {
+  readonly error: { readonly code: 'UNKNOWN_SERVER_ERROR'; readonly message: string } | null;
+  readonly deleted: AclBinding[];
+}
+
+interface TypeCache {
+  /** LITERAL patterns by name ("*" included). */
+  readonly literal: Map<string, AccessControlEntry[]>;
+  /** PREFIXED patterns by prefix. */
+  readonly prefixed: Map<string, AccessControlEntry[]>;
+}
+
+export interface AuthorizerOptions {
+  /** super.users, as principal texts ("User:admin"). */
+  readonly superUsers: readonly string[];
+  readonly allowEveryoneIfNoAclFound: boolean;
+}
+
+/** Kafka's host text for an address: an IPv4-mapped IPv6 address is its IPv4 one. */
+export function hostOf(remoteAddress: string): string {
+  return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
+}
+
+export class AclAuthorizer {
+  private readonly byType = new Map<ResourceType, TypeCache>();
+  private readonly superUsers: ReadonlySet<string>;
+  private readonly allowIfNoAcl: boolean;
+  /** Writes one after another (each resource's update is a compare-and-set in ZooKeeper anyway). */
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly store: AclStore,
+    options: AuthorizerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.superUsers = new Set(options.superUsers);
+    this.allowIfNoAcl = options.allowEveryoneIfNoAclFound;
+  }
+
+  /** Loads every ACL into the cache and follows the store's changes. */
+  static async start(store: AclStore, options: AuthorizerOptions, logger: Logger): Promise<AclAuthorizer> {
+    const a = new AclAuthorizer(store, options, logger);
+    for (const { pattern, entries } of (await store.loadAll()).values()) a.put(pattern, entries);
+    store.onChange((pattern) => a.reload(pattern));
+    return a;
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  // ------------------------------------------------------------------ decisions
+
+  /** Whether `principal` connecting from `host` may perform `operation` on the resource `name` of `resourceType`. */
+  authorize(principal: KafkaPrincipal, host: string, operation: AclOperation, resourceType: ResourceType, name: string): boolean {
+    const who = principalText(principal);
+    if (this.superUsers.has(who)) return true;
+    const acls = this.matchingAcls(resourceType, name);
+    if (acls.length === 0) return this.allowIfNoAcl;
+    const from = hostOf(host);
+    if (matches(acls, who, from, operation, AclPermissionType.DENY)) return false;
+    if (matches(acls, who, from, operation, AclPermissionType.ALLOW)) return true;
+    if (operation === AclOperation.DESCRIBE) {
+      for (const implied of DESCRIBE_IMPLIED_BY) if (matches(acls, who, from, implied, AclPermissionType.ALLOW)) return true;
+    } else if (operation === AclOperation.DESCRIBE_CONFIGS) {
+      if (matches(acls, who, from, AclOperation.ALTER_CONFIGS, AclPermissionType.ALLOW)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Kafka's Authorizer.authorizeByResourceType: whether some resource of the type may be acted
+   * on: an ALLOW on a LITERAL or PREFIXED pattern not taken back by a DENY on the same name, a
+   * DENY prefix of it, or a DENY on the wildcard.
+   */
+  authorizeByResourceType(principal: KafkaPrincipal, host: string, operation: AclOperation, resourceType: ResourceType): boolean {
+    const who = principalText(principal);
+    if (this.superUsers.has(who)) return true;
+    const cache = this.byType.get(resourceType);
+    if (!cache) return false;
+    const from = hostOf(host);
+    const applies = (e: AccessControlEntry, permission: AclPermissionType) =>
+      e.permissionType === permission && (e.principal === who || e.principal === WILDCARD_PRINCIPAL) && (e.host === from || e.host === WILDCARD_HOST) && (e.operation === operation || e.operation === AclOperation.ALL);
+    const deniedLiterals = new Set<string>();
+    const deniedPrefixes: string[] = [];
+    for (const [name, entries] of cache.literal) if (entries.some((e) => applies(e, AclPermissionType.DENY))) deniedLiterals.add(name);
+    for (const [name, entries] of cache.prefixed) if (entries.some((e) => applies(e, AclPermissionType.DENY))) deniedPrefixes.push(name);
+    if (deniedLiterals.has(WILDCARD_RESOURCE) || deniedPrefixes.includes('')) return false;
+    const deniedByPrefix = (name: string) => deniedPrefixes.some((p) => name.startsWith(p));
+    for (const [name, entries] of cache.literal) {
+      if (!entries.some((e) => applies(e, AclPermissionType.ALLOW))) continue;
+      if (name === WILDCARD_RESOURCE) return true;
+      if (!deniedLiterals.has(name) && !deniedByPrefix(name)) return true;
+    }
+    for (const [name, entries] of cache.prefixed) {
+      if (entries.some((e) => applies(e, AclPermissionType.ALLOW)) && !deniedByPrefix(name)) return true;
+    }
+    return false;
+  }
+
+  /** The ACLs that apply to one resource: its LITERAL name, the wildcard, and matching prefixes. */
+  private matchingAcls(resourceType: ResourceType, name: string): AccessControlEntry[] {
+    const cache = this.byType.get(resourceType);
+    if (!cache) return [];
+    const out: AccessControlEntry[] = [];
+    const literal = cache.literal.get(name);
+    if (literal) out.push(...literal);
+    if (name !== WILDCARD_RESOURCE) {
+      const wildcard = cache.literal.get(WILDCARD_RESOURCE);
+      if (wildcard) out.push(...wildcard);
+    }
+    for (const [prefix, entries] of cache.prefixed) if (name.startsWith(prefix)) out.push(...entries);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ administration
+
+  /** Every binding the filter matches (DescribeAcls). */
+  describe(filter: AclBindingFilter): AclBinding[] {
+    const out: AclBinding[] = [];
+    for (const binding of this.bindings()) if (bindingFilterMatches(filter, binding)) out.push(binding);
+    return out;
+  }
+
+  /** Creates bindings (CreateAcls); one result per binding, in order. An existing binding counts as created. */
+  createAcls(bindings: readonly AclBinding[]): Promise<AclCreateResult[]> {
+    return this.serialize(async () => {
+      const results: AclCreateResult[] = bindings.map((b) => {
+        const reason = invalidBindingReason(b);
+        return { error: reason ? { code: 'INVALID_REQUEST' as const, message: reason } : null };
+      });
+      // One store update per resource.
+      const byPattern = new Map<string, { pattern: ResourcePattern; indexes: number[] }>();
+      bindings.forEach((b, i) => {
+        if (results[i]!.error) return;
+        const key = patternKey(b.pattern);
+        const group = byPattern.get(key) ?? { pattern: b.pattern, indexes: [] };
+        group.indexes.push(i);
+        byPattern.set(key, group);
+      });
+      for (const { pattern, indexes } of byPattern.values()) {
+        try {
+          const written = await this.store.update(pattern, (current) => {
+            const next = [...current];
+            for (const i of indexes) if (!next.some((e) => sameEntry(e, bindings[i]!.entry))) next.push(bindings[i]!.entry);
+            return next;
+          });
+          this.put(pattern, written);
+        } catch (err) {
+          this.logger.warn({ err, resource: pattern }, 'failed to store ACLs');
+          for (const i of indexes) results[i] = { error: { code: 'UNKNOWN_SERVER_ERROR', message: `Failed to create ACLs: ${(err as Error).message}` } };
+        }
+      }
+      return results;
+    });
+  }
+
+  /** Deletes the bindings each filter matches (DeleteAcls); one result per filter. */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclDeleteResult[]> {
+    return this.serialize(async () => {
+      const results: AclDeleteResult[] = filters.map(() => ({ error: null, deleted: [] }));
+      const patterns = new Map<string, ResourcePattern>();
+      for (const b of this.bindings()) if (filters.some((f) => bindingFilterMatches(f, b))) patterns.set(patternKey(b.pattern), b.pattern);
+      for (const pattern of patterns.values()) {
+        try {
+          const removed: { entry: AccessControlEntry; filter: number }[] = [];
+          const written = await this.store.update(pattern, (current) => {
+            removed.length = 0;
+            return current.filter((entry) => {
+              const f = filters.findIndex((filter) => bindingFilterMatches(filter, { pattern, entry }));
+              if (f >= 0) removed.push({ entry, filter: f });
+              return f < 0;
+            });
+          });
+          this.put(pattern, written);
+          // Each deleted binding is reported under every filter that matches it, as Kafka does.
+          for (const { entry } of removed) {
+            filters.forEach((filter, i) => {
+              if (bindingFilterMatches(filter, { pattern, entry })) results[i]!.deleted.push({ pattern, entry });
+            });
+          }
+        } catch (err) {
+          this.logger.warn({ err, resource: pattern }, 'failed to delete ACLs');
+          filters.forEach((_, i) => {
+            results[i] = { error: { code: 'UNKNOWN_SERVER_ERROR', message: `Failed to delete ACLs: ${(err as Error).message}` }, deleted: results[i]!.deleted };
+          });
+        }
+      }
+      return results;
+    });
+  }
+
+  *bindings(): Generator<AclBinding> {
+    for (const [resourceType, cache] of this.byType) {
+      for (const [name, entries] of cache.literal) for (const entry of entries) yield { pattern: { resourceType, name, patternType: PatternType.LITERAL }, entry };
+      for (const [name, entries] of cache.prefixed) for (const entry of entries) yield { pattern: { resourceType, name, patternType: PatternType.PREFIXED }, entry };
+    }
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(work, work);
+    this.writes = next.catch(() => {});
+    return next;
+  }
+
+  // ------------------------------------------------------------------ cache
+
+  private put(pattern: ResourcePattern, entries: readonly AccessControlEntry[]): void {
+    let cache = this.byType.get(pattern.resourceType);
+    if (!cache) {
+      cache = { literal: new Map(), prefixed: new Map() };
+      this.byType.set(pattern.resourceType, cache);
+    }
+    const map = pattern.patternType === PatternType.PREFIXED ? cache.prefixed : cache.literal;
+    if (entries.length === 0) map.delete(pattern.name);
+    else map.set(pattern.name, [...entries]);
+  }
+
+  private reload(pattern: ResourcePattern | null): void {
+    if (pattern === null) {
+      this.store.loadAll().then(
+        (all) => {
+          this.byType.clear();
+          for (const { pattern: p, entries } of all.values()) this.put(p, entries);
+        },
+        (err: unknown) => this.logger.warn({ err }, 'failed to reload ACLs'),
+      );
+      return;
+    }
+    this.store.load(pattern).then(
+      (entries) => this.put(pattern, entries),
+      (err: unknown) => this.logger.warn({ err, resource: pattern }, 'failed to reload ACLs of a resource'),
+    );
+  }
+}
+
+const DESCRIBE_IMPLIED_BY = [AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE, AclOperation.ALTER] as const;
+
+function matches(acls: readonly AccessControlEntry[], who: string, host: string, operation: AclOperation, permission: AclPermissionType): boolean {
+  for (const e of acls) {
+    if (e.permissionType !== permission) continue;
+    if (e.principal !== who && e.principal !== WILDCARD_PRINCIPAL) continue;
+    if (e.operation !== operation && e.operation !== AclOperation.ALL) continue;
+    if (e.host !== host && e.host !== WILDCARD_HOST) continue;
+    return true;
+  }
+  return false;
+}
