@@ -18,6 +18,7 @@ import type { FetchableTopicResponseInput, PartitionDataInput } from '../../prot
 import { ErrorCode } from '../../protocol/errors.js';
 import type { FetchPartitionRequest } from '../../partition/replica-manager.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize, authorizeCluster } from './authorize.js';
 
 const READ_COMMITTED = 1;
 
@@ -33,6 +34,9 @@ export const fetchHandler = defineHandler({
     const replicaId = apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId;
     const isolation = replicaId >= 0 ? 'replica' : request.isolationLevel === READ_COMMITTED ? 'read_committed' : 'read_uncommitted';
 
+    // Authorization (KafkaApis.handleFetchRequest): a follower needs CLUSTER_ACTION on the
+    // cluster, a consumer READ on each topic; refused partitions get TOPIC_AUTHORIZATION_FAILED.
+    const followerAllowed = replicaId < 0 || authorizeCluster(ctx, AclOperation.CLUSTER_ACTION);
     // Resolve names (v13+ sends topic ids) and collect the partitions to read, in request order.
     const reads: FetchPartitionRequest[] = [];
     const layout: { topic: string; topicId: string; partitions: { index: number; read: number; errorCode: number }[] }[] = [];
@@ -42,6 +46,10 @@ export const fetchHandler = defineHandler({
       for (const p of t.partitions) {
         if (name === null) {
           entry.partitions.push({ index: p.partition, read: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_ID });
+          continue;
+        }
+        if (!followerAllowed || (replicaId < 0 && !authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name))) {
+          entry.partitions.push({ index: p.partition, read: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED });
           continue;
         }
         entry.partitions.push({ index: p.partition, read: reads.length, errorCode: ErrorCode.NONE });

@@ -11,6 +11,7 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import type { ListOffsetsPartitionResponseInput } from '../../protocol/generated/list-offsets-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -28,7 +29,10 @@ export const listOffsetsHandler = defineHandler({
     return {
       topics: request.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((req): ListOffsetsPartitionResponseInput => {
+        // DESCRIBE on the topic, as Kafka's handleListOffsetRequest; before looking it up.
+        partitions: !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)
+          ? t.partitions.map((req) => ({ partitionIndex: req.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, timestamp: -1, offset: -1, leaderEpoch: -1 }))
+          : t.partitions.map((req): ListOffsetsPartitionResponseInput => {
           const none = { partitionIndex: req.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1 };
           // Offsets come from the leader (a follower's high watermark lags behind it).
           const { partition: p, errorCode } = services.topics.leaderReplica(t.name, req.partitionIndex, apiVersion >= 4 ? req.currentLeaderEpoch : -1);
