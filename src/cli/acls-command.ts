@@ -2,10 +2,11 @@
 // and DeleteAcls. Owns the flags as AclCommand reads them (--add/--remove/--list, principals
 // and hosts, operations, resources, --resource-pattern-type, the --producer/--consumer
 // conveniences) and AclCommand's output:
-//   Adding ACLs for resource `ResourcePattern(resourceType=TOPIC, name=t, patternType=LITERAL)`:
+//   Adding ACLs for resource `ResourcePattern(resourceType=TOPIC, name=t, patternType=LITERAL)`: 
 //    	(principal=User:alice, host=*, operation=READ, permissionType=ALLOW)
 //   Current ACLs for resource `ResourcePattern(...)`:
-//    	(principal=User:alice, host=*, operation=READ, permissionType=ALLOW)
+//   	(principal=User:alice, host=*, operation=READ, permissionType=ALLOW)
+// (byte for byte as Kafka 4.4's org.apache.kafka.tools.AclCommand prints them).
 import { createInterface } from 'node:readline/promises';
 import { createAcls, deleteAcls, describeAcls } from '../client/acl-admin.js';
 import { errorName } from '../protocol/errors.js';
@@ -110,7 +111,7 @@ export async function runAcls(args: string[]): Promise<number> {
     if (v.add) {
       if (bindings.size === 0) throw new UsageError('You must specify one of: --allow-principal, --deny-principal when trying to add ACLs.');
       for (const { pattern, entries } of bindings.values()) {
-        await out(`Adding ACLs for resource \`${patternText(pattern)}\`: \n ${entries.map((e) => `\t${entryText(e)}`).join('\n')} \n\n`);
+        await out(`Adding ACLs for resource \`${patternText(pattern)}\`: \n ${tabbed(entries)}\n\n`);
       }
       const all: AclBinding[] = [...bindings.values()].flatMap(({ pattern, entries }) => entries.map((entry) => ({ pattern, entry })));
       const results = await createAcls(client, all);
@@ -129,7 +130,7 @@ export async function runAcls(args: string[]): Promise<number> {
     } else {
       for (const { pattern, entries } of bindings.values()) {
         const f: ResourcePatternFilter = pattern;
-        if (!v.force && !(await confirm(`Are you sure you want to remove ACLs: \n ${entries.map((e) => `\t${entryText(e)}`).join('\n')} \n from resource filter \`${filterText(f)}\`? (y/n)`))) return 0;
+        if (!v.force && !(await confirm(`Are you sure you want to remove ACLs: \n ${tabbed(entries)}\n from resource filter \`${filterText(f)}\`? (y/n)`))) return 0;
         for (const e of entries) deletions.push({ pattern: f, entry: e });
       }
     }
@@ -140,6 +141,11 @@ export async function runAcls(args: string[]): Promise<number> {
   } finally {
     client.close();
   }
+}
+
+/** AclCommand's ACL lines: each entry after a tab, one per line. */
+function tabbed(entries: readonly AccessControlEntry[]): string {
+  return entries.map((e) => `\t${entryText(e)}`).join('\n');
 }
 
 /** ResourcePatternFilter.toString. */
@@ -226,10 +232,8 @@ async function list(client: Parameters<typeof describeAcls>[0], filters: readonl
       }
     }
   }
-  for (const { pattern, entries } of byResource.values()) {
-    const label = principals ? `ACLs for principal \`${principals.join(', ')}\`` : 'Current ACLs';
-    await out(`${label} for resource \`${patternText(pattern)}\`: \n ${entries.map((e) => `\t${entryText(e)}`).join('\n')} \n\n`);
-  }
+  if (principals) await out(principals.map((p) => `ACLs for principal \`${p}\`\n`).join(''));
+  for (const { pattern, entries } of byResource.values()) await out(`Current ACLs for resource \`${patternText(pattern)}\`:\n${tabbed(entries)}\n\n`);
   return 0;
 }
 
