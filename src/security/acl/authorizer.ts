@@ -50,6 +50,11 @@ interface TypeCache {
   readonly literal: Map<string, AccessControlEntry[]>;
   /** PREFIXED patterns by prefix. */
   readonly prefixed: Map<string, AccessControlEntry[]>;
+  /**
+   * The distinct lengths of the prefixes, so that a decision looks up the name's own prefixes
+   * of those lengths instead of testing every prefix (Kafka's authorizers use a sorted map).
+   */
+  prefixLengths: number[];
 }
 
 export interface AuthorizerOptions {
@@ -98,7 +103,7 @@ export class AclAuthorizer {
     const who = principalText(principal);
     if (this.superUsers.has(who)) return true;
     const acls = this.matchingAcls(resourceType, name);
-    if (acls.length === 0) return this.allowIfNoAcl;
+    if (acls === null) return this.allowIfNoAcl;
     const from = hostOf(host);
     if (matches(acls, who, from, operation, AclPermissionType.DENY)) return false;
     if (matches(acls, who, from, operation, AclPermissionType.ALLOW)) return true;
@@ -140,18 +145,25 @@ export class AclAuthorizer {
     return false;
   }
 
-  /** The ACLs that apply to one resource: its LITERAL name, the wildcard, and matching prefixes. */
-  private matchingAcls(resourceType: ResourceType, name: string): AccessControlEntry[] {
+  /**
+   * The ACLs that apply to one resource, as the lists they are kept in (no copy): its LITERAL
+   * name, the wildcard, and the prefixes it starts with. null when none applies.
+   */
+  private matchingAcls(resourceType: ResourceType, name: string): AccessControlEntry[][] | null {
     const cache = this.byType.get(resourceType);
-    if (!cache) return [];
-    const out: AccessControlEntry[] = [];
+    if (!cache) return null;
+    let out: AccessControlEntry[][] | null = null;
     const literal = cache.literal.get(name);
-    if (literal) out.push(...literal);
+    if (literal) (out ??= []).push(literal);
     if (name !== WILDCARD_RESOURCE) {
       const wildcard = cache.literal.get(WILDCARD_RESOURCE);
-      if (wildcard) out.push(...wildcard);
+      if (wildcard) (out ??= []).push(wildcard);
     }
-    for (const [prefix, entries] of cache.prefixed) if (name.startsWith(prefix)) out.push(...entries);
+    for (const length of cache.prefixLengths) {
+      if (length > name.length) break;
+      const entries = cache.prefixed.get(name.slice(0, length));
+      if (entries) (out ??= []).push(entries);
+    }
     return out;
   }
 
@@ -250,12 +262,13 @@ export class AclAuthorizer {
   private put(pattern: ResourcePattern, entries: readonly AccessControlEntry[]): void {
     let cache = this.byType.get(pattern.resourceType);
     if (!cache) {
-      cache = { literal: new Map(), prefixed: new Map() };
+      cache = { literal: new Map(), prefixed: new Map(), prefixLengths: [] };
       this.byType.set(pattern.resourceType, cache);
     }
     const map = pattern.patternType === PatternType.PREFIXED ? cache.prefixed : cache.literal;
     if (entries.length === 0) map.delete(pattern.name);
     else map.set(pattern.name, [...entries]);
+    if (map === cache.prefixed) cache.prefixLengths = [...new Set([...cache.prefixed.keys()].map((p) => p.length))].sort((a, b) => a - b);
   }
 
   private reload(pattern: ResourcePattern | null): void {
@@ -278,13 +291,15 @@ export class AclAuthorizer {
 
 const DESCRIBE_IMPLIED_BY = [AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE, AclOperation.ALTER] as const;
 
-function matches(acls: readonly AccessControlEntry[], who: string, host: string, operation: AclOperation, permission: AclPermissionType): boolean {
-  for (const e of acls) {
-    if (e.permissionType !== permission) continue;
-    if (e.principal !== who && e.principal !== WILDCARD_PRINCIPAL) continue;
-    if (e.operation !== operation && e.operation !== AclOperation.ALL) continue;
-    if (e.host !== host && e.host !== WILDCARD_HOST) continue;
-    return true;
+function matches(lists: readonly (readonly AccessControlEntry[])[], who: string, host: string, operation: AclOperation, permission: AclPermissionType): boolean {
+  for (const acls of lists) {
+    for (const e of acls) {
+      if (e.permissionType !== permission) continue;
+      if (e.principal !== who && e.principal !== WILDCARD_PRINCIPAL) continue;
+      if (e.operation !== operation && e.operation !== AclOperation.ALL) continue;
+      if (e.host !== host && e.host !== WILDCARD_HOST) continue;
+      return true;
+    }
   }
   return false;
 }
