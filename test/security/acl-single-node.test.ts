@@ -8,7 +8,11 @@
 // be described, and DeleteAcls takes the access away again.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ensureKafkaLibs, runKafkaClass, type KafkaLibs } from '../../bench/kafka-dist.js';
+import { ensureKafkaLibs, KAFKA_MAIN, runKafkaClass, type KafkaLibs } from '../../bench/kafka-dist.js';
+import { KafkaConnection } from '../../src/client/kafka-connection.js';
+import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ZERO_UUID } from '../../src/protocol/primitives/index.js';
+import { AclOperation as Op, AclPermissionType as Perm, PatternType, ResourceType as RT } from '../../src/security/acl/acl.js';
 import { KafkaClient } from '../../src/client/kafka-client.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { removeDir, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
@@ -16,6 +20,7 @@ import { kcat } from '../helpers/kcat.js';
 import { tidelog } from '../cli/run.js';
 
 const ACL_COMMAND = 'org.apache.kafka.tools.AclCommand';
+const CONSOLE_CONSUMER = 'org.apache.kafka.tools.consumer.ConsoleConsumer';
 const AUTHORIZER = { 'authorizer.class.name': 'kafka.security.authorizer.AclAuthorizer', 'group.initial.rebalance.delay.ms': 0 };
 
 function produce(broker: BrokerProcess, topic: string, lines: string[]) {
@@ -111,6 +116,39 @@ describe('ACLs on a single node with real clients', { timeout: 300_000 }, () => 
     assert.deepEqual(await visibleTopics(broker), ['orders']);
   });
 
+  it('the Java clients: an idempotent producer is let in by WRITE on a topic (KIP-679), a consumer without its group ACL gets GroupAuthorizationException', async () => {
+    const producer = await runKafkaClass(libs, KAFKA_MAIN.producerPerformance, ['--topic', 'orders', '--num-records', '100', '--record-size', '10', '--throughput', '-1', '--bootstrap-server', broker.bootstrap, '--command-property', 'acks=all', '--command-property', 'enable.idempotence=true'], { heap: '256M', timeoutMs: 120_000 });
+    assert.equal(producer.code, 0, producer.stderr);
+    assert.match(producer.stdout, /^100 records sent/m);
+    const consumer = await runKafkaClass(libs, CONSOLE_CONSUMER, ['--bootstrap-server', broker.bootstrap, '--topic', 'orders', '--group', 'java-grp', '--from-beginning', '--max-messages', '1', '--timeout-ms', '20000'], { heap: '256M', timeoutMs: 120_000 });
+    // ConsoleConsumer reports the exception and ends without a record (its exit status stays 0).
+    assert.match(consumer.stdout + consumer.stderr, /GroupAuthorizationException: Not authorized to access group: java-grp/);
+    assert.match(consumer.stderr, /Processed a total of 0 messages/);
+    const allowed = await runKafkaClass(libs, CONSOLE_CONSUMER, ['--bootstrap-server', broker.bootstrap, '--topic', 'orders', '--group', 'grp', '--from-beginning', '--max-messages', '3', '--timeout-ms', '20000'], { heap: '256M', timeoutMs: 120_000 });
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stderr, /Processed a total of 3 messages/);
+  });
+
+  it('fills the authorized-operations fields with what the principal may do, and refuses invalid ACL requests with INVALID_REQUEST', async () => {
+    const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 'acl-test');
+    try {
+      const bits = (...ops: number[]) => ops.reduce((b, op) => b | (1 << op), 0);
+      const m = await conn.request(ApiKey.Metadata, 12, { topics: [{ name: 'orders', topicId: ZERO_UUID }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: true });
+      assert.equal(m.topics[0]!.topicAuthorizedOperations, bits(Op.READ, Op.WRITE, Op.CREATE, Op.DESCRIBE));
+      const cluster = await conn.request(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: true, endpointType: 1 });
+      assert.equal(cluster.clusterAuthorizedOperations, bits(Op.ALTER, Op.DESCRIBE));
+      const groups = await conn.request(ApiKey.DescribeGroups, 5, { groups: ['grp', 'java-grp'], includeAuthorizedOperations: true });
+      assert.equal(groups.groups[0]!.authorizedOperations, bits(Op.READ, Op.DESCRIBE));
+      assert.equal(groups.groups[1]!.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const bad = await conn.request(ApiKey.CreateAcls, 3, { creations: [{ resourceType: RT.TOPIC, resourceName: 'x', resourcePatternType: PatternType.MATCH, principal: 'User:a', host: '*', operation: Op.READ, permissionType: Perm.ALLOW }] });
+      assert.equal(bad.results[0]!.errorCode, ErrorCode.INVALID_REQUEST);
+      const unknown = await conn.request(ApiKey.DescribeAcls, 3, { resourceTypeFilter: RT.ANY, resourceNameFilter: null, patternTypeFilter: PatternType.ANY, principalFilter: null, hostFilter: null, operation: Op.UNKNOWN, permissionType: Perm.ANY });
+      assert.equal(unknown.errorCode, ErrorCode.INVALID_REQUEST);
+    } finally {
+      conn.close();
+    }
+  });
+
   it('a PREFIXED ACL covers every topic of the prefix, and a DENY wins over it', async () => {
     const prefixed = await tidelog(['acls', '--bootstrap-server', broker.bootstrap, '--add', '--allow-principal', 'User:ANONYMOUS', '--operation', 'Write', '--operation', 'Describe', '--topic', 'app-', '--resource-pattern-type', 'PREFIXED']);
     assert.equal(prefixed.code, 0, prefixed.stderr);
@@ -137,5 +175,35 @@ describe('ACLs on a single node with real clients', { timeout: 300_000 }, () => 
     assert.deepEqual(await visibleTopics(broker), ['orders']);
     assert.equal((await produce(broker, 'orders', ['after restart'])).code, 0);
     assert.match((await produce(broker, 'app-logs', ['refused'])).stderr, /Topic authorization failed/);
+  });
+});
+
+describe('without authorizer.class.name', { timeout: 60_000 }, () => {
+  let broker: BrokerProcess;
+  before(async () => {
+    broker = await startBrokerProcess();
+  });
+  after(async () => {
+    await broker.stop();
+    removeDir(broker.dataDir);
+  });
+
+  it('allows everything and answers the ACL APIs with SECURITY_DISABLED', async () => {
+    assert.equal((await produce(broker, 'open', ['x'])).code, 0);
+    const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 'acl-test');
+    try {
+      const any = { resourceTypeFilter: RT.ANY, resourceNameFilter: null, patternTypeFilter: PatternType.ANY, principalFilter: null, hostFilter: null, operation: Op.ANY, permissionType: Perm.ANY };
+      const d = await conn.request(ApiKey.DescribeAcls, 3, any);
+      assert.deepEqual([d.errorCode, d.errorMessage], [ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured.']);
+      const c = await conn.request(ApiKey.CreateAcls, 3, { creations: [{ resourceType: RT.TOPIC, resourceName: 'x', resourcePatternType: PatternType.LITERAL, principal: 'User:a', host: '*', operation: Op.READ, permissionType: Perm.ALLOW }] });
+      assert.equal(c.results[0]!.errorCode, ErrorCode.SECURITY_DISABLED);
+      const del = await conn.request(ApiKey.DeleteAcls, 3, { filters: [any] });
+      assert.equal(del.filterResults[0]!.errorCode, ErrorCode.SECURITY_DISABLED);
+    } finally {
+      conn.close();
+    }
+    const list = await tidelog(['acls', '--bootstrap-server', broker.bootstrap, '--list']);
+    assert.equal(list.code, 1);
+    assert.match(list.stderr, /SECURITY_DISABLED/);
   });
 });
