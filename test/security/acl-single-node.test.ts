@@ -62,6 +62,14 @@ describe('ACLs on a single node with real clients', { timeout: 300_000 }, () => 
     assert.match(list.stderr, /CLUSTER_AUTHORIZATION_FAILED/);
     const java = await runKafkaClass(libs, ACL_COMMAND, ['--bootstrap-server', broker.bootstrap, '--list'], { heap: '256M', timeoutMs: 60_000 });
     assert.match(java.stdout + java.stderr, /ClusterAuthorizationException|Cluster authorization failed/);
+    // Audit: each denial is logged as Kafka's authorizer logger words it, and counted in /metrics.
+    // (kcat asks Metadata for the topic first: DESCRIBE is what is denied.)
+    const denial = 'Principal = User:ANONYMOUS is Denied Operation = DESCRIBE from host = 127.0.0.1 on resource = ResourcePattern(resourceType=TOPIC, name=orders, patternType=LITERAL)';
+    assert.ok(broker.logLines.some((l) => l.includes(denial)), broker.logLines.filter((l) => l.includes('Denied')).join('\n'));
+    const metrics = await (await fetch(`${broker.adminUrl!}/metrics`)).text();
+    assert.match(metrics, /tidelog_authorization_denials_total\{operation="DESCRIBE",resource_type="TOPIC"\} [1-9]/);
+    assert.match(metrics, /tidelog_authorization_denials_total\{operation="DESCRIBE",resource_type="GROUP"\} [1-9]/);
+    assert.match(metrics, /^tidelog_acls 0$/m);
   });
 
   it('a super user creates topics and lets ANONYMOUS administer ACLs (Kafka\'s kafka-acls over the Java AdminClient)', async () => {

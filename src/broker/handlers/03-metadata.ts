@@ -64,7 +64,7 @@ export const metadataHandler = defineHandler({
     const allTopics = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
     const topics: MetadataResponseTopicInput[] = [];
     if (allTopics) {
-      for (const t of services.topics.listTopics()) if (authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) topics.push(describeTopic(ctx, t, includeOps));
+      for (const t of services.topics.listTopics()) if (authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name, false)) topics.push(describeTopic(ctx, t, includeOps));
     } else {
       for (const wanted of request.topics ?? []) {
         // By id: a null name (v10+), or an empty one with an id. An empty name without an id is
@@ -91,7 +91,7 @@ export const metadataHandler = defineHandler({
           continue;
         }
         if (allowAutoCreate && services.config.values['auto.create.topics.enable'] && !isInternalTopic(name)) {
-          if (!authorizeCluster(ctx, AclOperation.CREATE) && !authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name)) {
+          if (!authorizeCluster(ctx, AclOperation.CREATE, false) && !authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name)) {
             topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, isInternal: false });
             continue;
           }
@@ -108,7 +108,7 @@ export const metadataHandler = defineHandler({
       clusterId: services.clusterId,
       controllerId: services.cluster.controllerId(),
       topics,
-      clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations ? OPERATIONS_NOT_REQUESTED : authorizeCluster(ctx, AclOperation.DESCRIBE) ? clusterAuthorizedOperations(ctx) : 0,
+      clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations ? OPERATIONS_NOT_REQUESTED : authorizeCluster(ctx, AclOperation.DESCRIBE, false) ? clusterAuthorizedOperations(ctx) : 0,
     };
   },
 });

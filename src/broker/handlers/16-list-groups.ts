@@ -15,8 +15,8 @@ export const listGroupsHandler = defineHandler({
     const r = ctx.services.groups.listGroups(v >= 4 ? request.statesFilter : [], v >= 5 ? request.typesFilter : []);
     // DESCRIBE on the cluster lists every group; otherwise those the principal may DESCRIBE
     // (KafkaApis.handleListGroupsRequest).
-    const all = authorizeCluster(ctx, AclOperation.DESCRIBE);
-    const groups = all ? r.groups : r.groups.filter((g) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId));
+    const all = authorizeCluster(ctx, AclOperation.DESCRIBE, false);
+    const groups = all ? r.groups : r.groups.filter((g) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId, false));
     return {
       errorCode: r.errorCode,
       groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),

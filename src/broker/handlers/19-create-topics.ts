@@ -21,7 +21,7 @@ export const createTopicsHandler = defineHandler({
     const { services } = ctx;
     // CREATE on the cluster, or on each topic (TOPIC_AUTHORIZATION_FAILED); the configs in the
     // answer need DESCRIBE_CONFIGS on the topic (KafkaApis.handleCreateTopicsRequest).
-    const clusterCreate = authorizeCluster(ctx, AclOperation.CREATE);
+    const clusterCreate = authorizeCluster(ctx, AclOperation.CREATE, false);
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     // Each topic's synchronous checks run in request order; with ZooKeeper the writes then overlap.
@@ -46,7 +46,7 @@ export const createTopicsHandler = defineHandler({
       const result = await services.topics.createTopic(t.name, t.numPartitions, t.replicationFactor, configs, { validateOnly: request.validateOnly, manualAssignment });
       if (!result.topic) return failed(result.errorCode, result.errorMessage);
       const created = result.topic;
-      const describable = authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, t.name);
+      const describable = authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, t.name, false);
       return {
         topicConfigErrorCode: describable ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
         name: t.name,

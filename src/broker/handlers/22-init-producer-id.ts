@@ -29,7 +29,7 @@ export const initProducerIdHandler = defineHandler({
     // Authorization (KafkaApis.handleInitProducerIdRequest): WRITE on the transactionalId; an
     // idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
     if (request.transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-    if (request.transactionalId === null && !authorizeCluster(ctx, AclOperation.IDEMPOTENT_WRITE) && !authorizeByResourceType(ctx, AclOperation.WRITE, ResourceType.TOPIC)) return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    if (request.transactionalId === null && !authorizeCluster(ctx, AclOperation.IDEMPOTENT_WRITE, false) && !authorizeByResourceType(ctx, AclOperation.WRITE, ResourceType.TOPIC)) return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     if (request.transactionalId === null) {
       return { errorCode: ErrorCode.NONE, producerId: ctx.services.producerIds.generateProducerId(), producerEpoch: 0 };
     }

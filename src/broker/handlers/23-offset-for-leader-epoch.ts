@@ -19,7 +19,7 @@ export const offsetForLeaderEpochHandler = defineHandler({
     const { services, apiVersion } = ctx;
     // CLUSTER_ACTION on the cluster (replicas), else DESCRIBE on each topic (consumers, KIP-320);
     // refused topics answer TOPIC_AUTHORIZATION_FAILED (KafkaApis.handleOffsetForLeaderEpochRequest).
-    const replica = authorizeCluster(ctx, AclOperation.CLUSTER_ACTION);
+    const replica = authorizeCluster(ctx, AclOperation.CLUSTER_ACTION, false);
     return {
       topics: request.topics.map((t) => ({
         topic: t.topic,

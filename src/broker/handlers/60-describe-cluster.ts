@@ -28,7 +28,7 @@ export const describeClusterHandler = defineHandler({
       controllerId: services.cluster.controllerId(),
       brokers: brokersOnListener(services.cluster, ctx.connection.listener.name).map((b) => ({ brokerId: b.id, host: b.host, port: b.port, rack: b.rack })),
       // Filled when asked and the principal may DESCRIBE the cluster, 0 otherwise (KafkaApis.handleDescribeCluster).
-      clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations ? OPERATIONS_NOT_REQUESTED : authorizeCluster(ctx, AclOperation.DESCRIBE) ? clusterAuthorizedOperations(ctx) : 0,
+      clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations ? OPERATIONS_NOT_REQUESTED : authorizeCluster(ctx, AclOperation.DESCRIBE, false) ? clusterAuthorizedOperations(ctx) : 0,
     };
   },
 });

@@ -24,7 +24,7 @@ export const describeTransactionsHandler = defineHandler({
           return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId: id, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] };
         }
         const d = ctx.services.transactions.describeTransaction(id);
-        return ctx.services.authorizer === null ? d : { ...d, topics: d.topics.filter((t) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.topic)) };
+        return ctx.services.authorizer === null ? d : { ...d, topics: d.topics.filter((t) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.topic, false)) };
       }),
     };
   },

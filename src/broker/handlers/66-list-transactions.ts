@@ -17,6 +17,6 @@ export const listTransactionsHandler = defineHandler({
     const durationFilterMs = ctx.apiVersion >= 1 ? request.durationFilter : -1;
     const r = ctx.services.transactions.listTransactions(request.producerIdFilters, request.stateFilters, durationFilterMs);
     // Only the transactional ids the principal may DESCRIBE (KafkaApis.handleListTransactionsRequest).
-    return { throttleTimeMs: 0, ...r, transactionStates: r.transactionStates.filter((t) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId)) };
+    return { throttleTimeMs: 0, ...r, transactionStates: r.transactionStates.filter((t) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId, false)) };
   },
 });

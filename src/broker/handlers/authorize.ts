@@ -10,16 +10,19 @@ export { AclOperation, ResourceType } from '../../security/acl/acl.js';
 /** Kafka's value of an authorized-operations field that was not asked for. */
 export const OPERATIONS_NOT_REQUESTED = -2147483648;
 
-/** Whether the request's principal may perform `operation` on the resource. */
-export function authorize(ctx: RequestContext, operation: AclOperation, resourceType: ResourceType, name: string): boolean {
+/**
+ * Whether the request's principal may perform `operation` on the resource. `logIfDenied`
+ * false for checks that only filter what is shown (Kafka's logIfDenied).
+ */
+export function authorize(ctx: RequestContext, operation: AclOperation, resourceType: ResourceType, name: string, logIfDenied = true): boolean {
   const authorizer = ctx.services.authorizer;
   if (authorizer === null) return true;
-  return authorizer.authorize(ctx.connection.principal, ctx.connection.remoteAddress, operation, resourceType, name);
+  return authorizer.authorize(ctx.connection.principal, ctx.connection.remoteAddress, operation, resourceType, name, logIfDenied);
 }
 
 /** Whether the request's principal may perform `operation` on the cluster. */
-export function authorizeCluster(ctx: RequestContext, operation: AclOperation): boolean {
-  return authorize(ctx, operation, ResourceType.CLUSTER, CLUSTER_NAME);
+export function authorizeCluster(ctx: RequestContext, operation: AclOperation, logIfDenied = true): boolean {
+  return authorize(ctx, operation, ResourceType.CLUSTER, CLUSTER_NAME, logIfDenied);
 }
 
 /** Kafka's authorizeByResourceType: whether some resource of the type allows `operation`. */
@@ -35,14 +38,14 @@ export function authorizeByResourceType(ctx: RequestContext, operation: AclOpera
  */
 export function filterAuthorized(ctx: RequestContext, operation: AclOperation, resourceType: ResourceType, names: Iterable<string>): Set<string> {
   const out = new Set<string>();
-  for (const name of names) if (authorize(ctx, operation, resourceType, name)) out.add(name);
+  for (const name of names) if (authorize(ctx, operation, resourceType, name, false)) out.add(name);
   return out;
 }
 
 /** The authorized-operations bit field of a resource (bit 1 << operation code), as Kafka fills it when asked. */
 export function authorizedOperations(ctx: RequestContext, resourceType: ResourceType, name: string): number {
   let bits = 0;
-  for (const op of SUPPORTED_OPERATIONS[resourceType] ?? []) if (authorize(ctx, op, resourceType, name)) bits |= 1 << op;
+  for (const op of SUPPORTED_OPERATIONS[resourceType] ?? []) if (authorize(ctx, op, resourceType, name, false)) bits |= 1 << op;
   return bits;
 }
 

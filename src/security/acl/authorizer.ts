@@ -9,12 +9,18 @@
 //   or User:*, its host the caller's address or "*", and its operation the one asked or ALL.
 // - ALLOW implications (AclAuthorizer.authorizeAction): DESCRIBE is allowed by READ, WRITE,
 //   DELETE or ALTER; DESCRIBE_CONFIGS by ALTER_CONFIGS. DENY has no implications.
+// Denials are counted per operation and resource type (for /metrics) and logged as Kafka's
+// kafka.authorizer.logger does ("Principal = User:alice is Denied Operation = READ from host =
+// ... on resource = ..."), at most DENIAL_LOG_LINES_PER_SECOND_MAX lines a second: the lines
+// over it are counted and reported with the next one. Checks that only filter what a client
+// is shown (Metadata of all topics, ListGroups) do not log, as Kafka passes logIfDenied=false.
 // authorize() is synchronous, from the cache, on the JS thread; writes go to the store and
 // update the cache once stored. authorizeByResourceType() is Kafka's Authorizer default
 // method (KIP-679: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on
 // any topic).
 import type { Logger } from 'pino';
 import { principalText, type KafkaPrincipal } from '../principal.js';
+import { operationName, patternText, resourceTypeName } from './acl.js';
 import {
   AclOperation,
   AclPermissionType,
@@ -68,8 +74,19 @@ export function hostOf(remoteAddress: string): string {
   return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
 }
 
+/** Denial log lines per second at most; the rest are counted and reported with the next line. */
+export const DENIAL_LOG_LINES_PER_SECOND_MAX = 10;
+/** Slots of the denial counters: operation codes (0-15) by resource type codes (0-7). */
+const OPERATION_SLOTS = 16;
+const RESOURCE_TYPE_SLOTS = 8;
+
 export class AclAuthorizer {
   private readonly byType = new Map<ResourceType, TypeCache>();
+  /** Denials by operation * RESOURCE_TYPE_SLOTS + resource type. */
+  private readonly denialCounts = new Float64Array(OPERATION_SLOTS * RESOURCE_TYPE_SLOTS);
+  private denialLogSecond = 0;
+  private denialLogLines = 0;
+  private denialsNotLogged = 0;
   private readonly superUsers: ReadonlySet<string>;
   private readonly allowIfNoAcl: boolean;
   /** Writes one after another (each resource's update is a compare-and-set in ZooKeeper anyway). */
@@ -98,8 +115,58 @@ export class AclAuthorizer {
 
   // ------------------------------------------------------------------ decisions
 
-  /** Whether `principal` connecting from `host` may perform `operation` on the resource `name` of `resourceType`. */
-  authorize(principal: KafkaPrincipal, host: string, operation: AclOperation, resourceType: ResourceType, name: string): boolean {
+  /**
+   * Whether `principal` connecting from `host` may perform `operation` on the resource `name`
+   * of `resourceType`. A denial is counted, and logged unless `logIfDenied` is false (checks
+   * that only filter what is shown).
+   */
+  authorize(principal: KafkaPrincipal, host: string, operation: AclOperation, resourceType: ResourceType, name: string, logIfDenied = true): boolean {
+    if (this.decide(principal, host, operation, resourceType, name)) return true;
+    this.denialCounts[(operation % OPERATION_SLOTS) * RESOURCE_TYPE_SLOTS + (resourceType % RESOURCE_TYPE_SLOTS)]! += 1;
+    if (logIfDenied) this.logDenial(principal, host, operation, resourceType, name);
+    return false;
+  }
+
+  /** Denials so far, by operation and resource type names (READ, TOPIC), for /metrics. */
+  denials(): { operation: string; resourceType: string; count: number }[] {
+    const out: { operation: string; resourceType: string; count: number }[] = [];
+    this.denialCounts.forEach((count, slot) => {
+      if (count > 0) out.push({ operation: operationName(Math.floor(slot / RESOURCE_TYPE_SLOTS)), resourceType: resourceTypeName(slot % RESOURCE_TYPE_SLOTS), count });
+    });
+    return out;
+  }
+
+  /** ACL entries in the cache (Kafka's acls-total-count). */
+  get aclCount(): number {
+    let n = 0;
+    for (const cache of this.byType.values()) {
+      for (const entries of cache.literal.values()) n += entries.length;
+      for (const entries of cache.prefixed.values()) n += entries.length;
+    }
+    return n;
+  }
+
+  private logDenial(principal: KafkaPrincipal, host: string, operation: AclOperation, resourceType: ResourceType, name: string): void {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.denialLogSecond) {
+      this.denialLogSecond = second;
+      this.denialLogLines = 0;
+    }
+    if (this.denialLogLines >= DENIAL_LOG_LINES_PER_SECOND_MAX) {
+      this.denialsNotLogged++;
+      return;
+    }
+    this.denialLogLines++;
+    const resource = patternText({ resourceType, name, patternType: PatternType.LITERAL });
+    const notLogged = this.denialsNotLogged;
+    this.denialsNotLogged = 0;
+    this.logger.info(
+      { principal: principalText(principal), host: hostOf(host), operation: operationName(operation), resource, ...(notLogged > 0 ? { denialsNotLogged: notLogged } : {}) },
+      `Principal = ${principalText(principal)} is Denied Operation = ${operationName(operation)} from host = ${hostOf(host)} on resource = ${resource}`,
+    );
+  }
+
+  private decide(principal: KafkaPrincipal, host: string, operation: AclOperation, resourceType: ResourceType, name: string): boolean {
     const who = principalText(principal);
     if (this.superUsers.has(who)) return true;
     const acls = this.matchingAcls(resourceType, name);
