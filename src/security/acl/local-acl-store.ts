@@ -24,7 +24,12 @@ export class LocalAclStore implements AclStore {
   constructor(dataDir: string) {
     this.file = path.join(dataDir, ACL_FILE);
     if (!existsSync(this.file)) return;
-    const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as { resources?: StoredResource[] };
+    let parsed: { resources?: StoredResource[] };
+    try {
+      parsed = JSON.parse(readFileSync(this.file, 'utf8')) as { resources?: StoredResource[] };
+    } catch (err) {
+      throw new Error(`${this.file}: not a readable ACL file (${(err as Error).message}); restore it or move it away`);
+    }
     for (const r of parsed.resources ?? []) {
       const resourceType = parseResourceType(r.resourceType);
       const patternType = parsePatternType(r.patternType);

@@ -8,7 +8,8 @@
 // A write is a compare-and-set on the resource's znode (retried on a concurrent change), then a
 // persistent sequential change node. Every broker watches both change paths and reloads the
 // named resource, so its authorizer's cache follows changes made through any broker.
-// Not done: Kafka's purge of change nodes older than 15 minutes.
+// Change nodes are kept to the newest CHANGE_NODES_KEPT_MAX per path (Kafka purges those older
+// than 15 minutes instead); a broker that finds a notification already gone reloads every ACL.
 import type { Logger } from 'pino';
 import { isZkError, type Subscription, type ZkClient } from '../../cluster/zk-client.js';
 import { PatternType, ResourceType, parsePatternType, resourceTypeCamel, type AccessControlEntry, type ResourcePattern } from './acl.js';
@@ -23,6 +24,8 @@ export const ZkAclPaths = {
   changePrefix: 'acl_changes_',
 } as const;
 
+/** Change notifications kept per change path; the writer of a new one deletes older ones beyond it. */
+export const CHANGE_NODES_KEPT_MAX = 1000;
 /** Compare-and-set attempts of one resource update. */
 const UPDATE_ATTEMPTS_MAX = 50;
 
@@ -77,7 +80,11 @@ export class ZkAclStore implements AclStore {
           if (before.has(child)) continue;
           this.zk.getData(`${path}/${child}`).then(
             (node) => {
-              if (node === null) return;
+              if (node === null) {
+                // Purged before this broker read it: which resource changed is unknown.
+                for (const l of this.listeners) l(null);
+                return;
+              }
               let pattern: ResourcePattern | null = null;
               try {
                 pattern = decode(node.data.toString('utf8'));
@@ -150,11 +157,17 @@ export class ZkAclStore implements AclStore {
   }
 
   private async notify(p: ResourcePattern): Promise<void> {
-    if (p.patternType === PatternType.LITERAL) {
-      await this.zk.create(`${ZkAclPaths.literalChanges}/${ZkAclPaths.changePrefix}`, `${resourceTypeCamel(p.resourceType)}:${p.name}`, 'persistent_sequential');
-    } else {
-      const event = { version: 1, resourceType: resourceTypeCamel(p.resourceType), name: p.name, patternType: 'PREFIXED' };
-      await this.zk.create(`${ZkAclPaths.extendedChanges}/${ZkAclPaths.changePrefix}`, JSON.stringify(event), 'persistent_sequential');
+    const literal = p.patternType === PatternType.LITERAL;
+    const dir = literal ? ZkAclPaths.literalChanges : ZkAclPaths.extendedChanges;
+    const data = literal ? `${resourceTypeCamel(p.resourceType)}:${p.name}` : JSON.stringify({ version: 1, resourceType: resourceTypeCamel(p.resourceType), name: p.name, patternType: 'PREFIXED' });
+    await this.zk.create(`${dir}/${ZkAclPaths.changePrefix}`, data, 'persistent_sequential');
+    const children = ((await this.zk.getChildren(dir)) ?? []).filter((c) => c.startsWith(ZkAclPaths.changePrefix)).sort();
+    for (const old of children.slice(0, Math.max(0, children.length - CHANGE_NODES_KEPT_MAX))) {
+      try {
+        await this.zk.delete(`${dir}/${old}`);
+      } catch (err) {
+        if (!isZkError(err, 'NO_NODE')) throw err;
+      }
     }
   }
 
