@@ -137,6 +137,19 @@ describe('ACLs on a single node with real clients', { timeout: 300_000 }, () => 
     assert.match(allowed.stderr, /Processed a total of 3 messages/);
   });
 
+  it('a transactional producer needs WRITE on its transactional id: refused, then allowed by tidelog acls --producer --transactional-id', async () => {
+    const args = ['--topic', 'orders', '--num-records', '50', '--record-size', '10', '--throughput', '-1', '--bootstrap-server', broker.bootstrap, '--transactional-id', 'orders-tx', '--transaction-duration-ms', '100', '--command-property', 'max.block.ms=20000'];
+    const refused = await runKafkaClass(libs, KAFKA_MAIN.producerPerformance, args, { heap: '256M', timeoutMs: 120_000 });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stdout + refused.stderr, /TransactionalIdAuthorizationException/);
+    const grant = await tidelog(['acls', '--bootstrap-server', broker.bootstrap, '--add', '--allow-principal', 'User:ANONYMOUS', '--producer', '--topic', 'orders', '--transactional-id', 'orders-tx']);
+    assert.equal(grant.code, 0, grant.stderr);
+    assert.match(grant.stdout, /ResourcePattern\(resourceType=TRANSACTIONAL_ID, name=orders-tx, patternType=LITERAL\)`: \n \t\(principal=User:ANONYMOUS, host=\*, operation=WRITE, permissionType=ALLOW\)/);
+    const allowed = await runKafkaClass(libs, KAFKA_MAIN.producerPerformance, args, { heap: '256M', timeoutMs: 120_000 });
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /^50 records sent/m);
+  });
+
   it('fills the authorized-operations fields with what the principal may do, and refuses invalid ACL requests with INVALID_REQUEST', async () => {
     const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 'acl-test');
     try {
