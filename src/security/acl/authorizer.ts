@@ -104,8 +104,14 @@ export class AclAuthorizer {
   /** Loads every ACL into the cache and follows the store's changes. */
   static async start(store: AclStore, options: AuthorizerOptions, logger: Logger): Promise<AclAuthorizer> {
     const a = new AclAuthorizer(store, options, logger);
+    // Changes announced while everything loads are applied after it, so that none is lost
+    // and none is overwritten by the older copy being loaded.
+    let pending: (ResourcePattern | null)[] | null = [];
+    store.onChange((pattern) => (pending ? pending.push(pattern) : a.reload(pattern)));
     for (const { pattern, entries } of (await store.loadAll()).values()) a.put(pattern, entries);
-    store.onChange((pattern) => a.reload(pattern));
+    const missed = pending;
+    pending = null;
+    for (const pattern of missed) a.reload(pattern);
     return a;
   }
 
