@@ -54,7 +54,8 @@ export const electLeadersHandler = defineHandler({
     const requested: TopicPartitionRef[] | null = request.topicPartitions === null ? null : request.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
     const each = (errorCode: number, errorMessage: string | null = null) => (requested ?? allPartitions(services)).map((p): ElectionResult => ({ ...p, errorCode, errorMessage }));
     if (!authorizeCluster(ctx, AclOperation.ALTER)) {
-      return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, replicaElectionResults: byTopic(each(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.')) };
+      // v0 has no top-level error: each partition carries it.
+      return { errorCode: ctx.apiVersion >= 1 ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.NONE, replicaElectionResults: byTopic(each(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.')) };
     }
     if (request.electionType !== PREFERRED && request.electionType !== UNCLEAN) {
       return { errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: byTopic(each(ErrorCode.INVALID_REQUEST, `Unknown election type ${request.electionType}`)) };
