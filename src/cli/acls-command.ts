@@ -237,10 +237,12 @@ async function list(client: Parameters<typeof describeAcls>[0], filters: readonl
   return 0;
 }
 
+/** Asks on the terminal; anything but "y", or standard input at its end, is no. */
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
-    const answer = await rl.question(`${question}\n`);
+    const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
+    const answer = await Promise.race([rl.question(`${question}\n`), closed]);
     return answer.trim().toLowerCase() === 'y';
   } finally {
     rl.close();

@@ -227,4 +227,20 @@ describe('without authorizer.class.name', { timeout: 60_000 }, () => {
     assert.equal(list.code, 1);
     assert.match(list.stderr, /SECURITY_DISABLED/);
   });
+
+  it('tidelog acls refuses incomplete command lines with kafka-acls.sh\'s messages (exit status 2)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--add', '--topic', 't'], /You must specify one of: --allow-principal, --deny-principal when trying to add ACLs\./],
+      [['--add', '--list', '--topic', 't'], /exactly one action/],
+      [['--add', '--allow-principal', 'User:a', '--operation', 'Read', '--cluster'], /ResourceType CLUSTER only supports operations/],
+      [['--add', '--allow-principal', 'User:a', '--topic', 't', '--resource-pattern-type', 'MATCH'], /A '--resource-pattern-type' value of 'MATCH' is not valid when adding acls\./],
+      [['--add', '--allow-principal', 'User:a', '--consumer', '--topic', 't'], /With --consumer you must specify a --group/],
+      [['--remove', '--force', '--allow-principal', 'User:a'], /You must specify one of: --topic, --cluster, --group, --transactional-id when trying to remove ACLs\./],
+    ];
+    for (const [args, message] of cases) {
+      const r = await tidelog(['acls', '--bootstrap-server', broker.bootstrap, ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
 });
