@@ -13,6 +13,9 @@
 // MaxBytes (capped by fetch.max.bytes) and partitionMaxBytes bound the response; KIP-74: the
 // first batch of the first non-empty partition is returned whole even when larger.
 // Record bytes never enter JS: each partition's records are a file range sent with sendfile.
+// Authorization (KafkaApis.handleFetchRequest): a follower (replicaId >= 0) needs CLUSTER_ACTION
+// on the cluster, a consumer READ on each topic; refused partitions answer
+// TOPIC_AUTHORIZATION_FAILED and are never read. One check per topic, none without an authorizer.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { FetchableTopicResponseInput, PartitionDataInput } from '../../protocol/generated/fetch-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -43,12 +46,14 @@ export const fetchHandler = defineHandler({
     for (const t of request.topics) {
       const name = apiVersion >= 13 ? (services.topics.getTopicById(t.topicId)?.name ?? null) : t.topic;
       const entry = { topic: t.topic, topicId: t.topicId, partitions: [] as { index: number; read: number; errorCode: number }[] };
+      // Once per topic, not per partition.
+      const readable = followerAllowed && (replicaId >= 0 || name === null || authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name));
       for (const p of t.partitions) {
         if (name === null) {
           entry.partitions.push({ index: p.partition, read: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_ID });
           continue;
         }
-        if (!followerAllowed || (replicaId < 0 && !authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name))) {
+        if (!readable) {
           entry.partitions.push({ index: p.partition, read: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED });
           continue;
         }

@@ -7,6 +7,8 @@
 // v7+: -3 max timestamp (KIP-734). v8+: -4 earliest local (= earliest: no tiered storage).
 // v9+: -5 earliest pending upload: nothing is ever uploaded, so offset -1. v10+: timeoutMs.
 // v0 (several old-style offsets) is deprecated and not served.
+// Authorization: DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED for its partitions
+// (KafkaApis.handleListOffsetRequest), before the topic is looked up.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { ListOffsetsPartitionResponseInput } from '../../protocol/generated/list-offsets-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
