@@ -129,6 +129,15 @@ describe('ACLs across three brokers (real ZooKeeper)', { timeout: 600_000, skip:
     await cluster.waitForFullIsr(TOPIC, 60_000);
   });
 
+  it('ACLs created on one resource through three brokers at once are all kept (compare-and-set on the znode)', async () => {
+    await Promise.all(
+      BROKER_IDS.map((id) => createAcls(port(id), Array.from({ length: 5 }, (_, i) => creation(RT.GROUP, 'shared', PatternType.LITERAL, `User:b${id}-${i}`, Op.READ, Perm.ALLOW)))),
+    );
+    for (const id of BROKER_IDS) {
+      await waitFor(`broker ${id} describes all 15`, async () => (await describeOn(port(id), RT.GROUP, 'shared', PatternType.LITERAL)).length === 15, { timeoutMs: 30_000, intervalMs: 100 });
+    }
+  });
+
   it('DeleteAcls via broker 3 takes the grant away on every broker', async () => {
     const r = await requestOnce(port(3), ApiKey.DeleteAcls, 3, { filters: [{ resourceTypeFilter: RT.TOPIC, resourceNameFilter: TOPIC, patternTypeFilter: PatternType.LITERAL, principalFilter: null, hostFilter: null, operation: Op.ANY, permissionType: Perm.ANY }] }, 'DeleteAcls');
     assert.equal(r.filterResults[0]!.errorCode, ErrorCode.NONE);
