@@ -13,7 +13,7 @@ import { buildBrokerConfig } from '../../src/config/broker-config.js';
 import { ConfigError } from '../../src/config/config-def.js';
 import { parseSuperUsers } from '../../src/config/authorizer-keys.js';
 import { userPrincipal } from '../../src/security/principal.js';
-import { AclAuthorizer } from '../../src/security/acl/authorizer.js';
+import { AclAuthorizer, hostOf } from '../../src/security/acl/authorizer.js';
 import { ACL_FILE, LocalAclStore } from '../../src/security/acl/local-acl-store.js';
 import {
   AclOperation as Op,
@@ -98,6 +98,15 @@ describe('AclAuthorizer decisions', () => {
     assert.equal(a.authorize(alice, HOST, Op.WRITE, RT.TOPIC, 'p-secret'), true);
     await add(a, acl(RT.TOPIC, '*', 'User:*', Op.ALL, Perm.DENY));
     assert.equal(a.authorize(bob, HOST, Op.READ, RT.TOPIC, 'p-open'), false);
+  });
+
+  it('prints client addresses as Java\'s InetAddress does, which is what ACL hosts are compared with', () => {
+    assert.equal(hostOf('127.0.0.1'), '127.0.0.1');
+    assert.equal(hostOf('::ffff:10.0.0.1'), '10.0.0.1');
+    assert.equal(hostOf('::1'), '0:0:0:0:0:0:0:1');
+    assert.equal(hostOf('fe80::1%eth0'), 'fe80:0:0:0:0:0:0:1%eth0');
+    assert.equal(hostOf('2001:db8:0:0:1::0a'), '2001:db8:0:0:1:0:0:a');
+    assert.equal(hostOf('::'), '0:0:0:0:0:0:0:0');
   });
 
   it('matches hosts: "*" or the exact address (an IPv4-mapped IPv6 address is its IPv4 one)', async () => {

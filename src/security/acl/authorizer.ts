@@ -69,9 +69,46 @@ export interface AuthorizerOptions {
   readonly allowEveryoneIfNoAclFound: boolean;
 }
 
-/** Kafka's host text for an address: an IPv4-mapped IPv6 address is its IPv4 one. */
+/** Distinct IPv6 addresses whose Java form is remembered (a bound on memory, not on correctness). */
+const IPV6_HOSTS_CACHED_MAX = 1024;
+const javaHosts = new Map<string, string>();
+
+/**
+ * Kafka's host text for a client address, as Java's InetAddress.getHostAddress() prints it (ACL
+ * hosts are compared with it as text): IPv4 as is (an IPv4-mapped IPv6 address is its IPv4
+ * one), IPv6 in full without zero compression ("0:0:0:0:0:0:0:1" for "::1").
+ */
 export function hostOf(remoteAddress: string): string {
-  return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
+  if (!remoteAddress.includes(':')) return remoteAddress;
+  if (remoteAddress.startsWith('::ffff:') && remoteAddress.includes('.')) return remoteAddress.slice(7);
+  let java = javaHosts.get(remoteAddress);
+  if (java === undefined) {
+    java = javaIpv6(remoteAddress);
+    if (javaHosts.size >= IPV6_HOSTS_CACHED_MAX) javaHosts.clear();
+    javaHosts.set(remoteAddress, java);
+  }
+  return java;
+}
+
+function javaIpv6(address: string): string {
+  const percent = address.indexOf('%');
+  const ip = percent >= 0 ? address.slice(0, percent) : address;
+  const scope = percent >= 0 ? address.slice(percent) : '';
+  const groups = (text: string): string[] => {
+    if (text === '') return [];
+    const parts = text.split(':');
+    const last = parts[parts.length - 1]!;
+    if (last.includes('.')) {
+      const [a, b, c, d] = last.split('.').map(Number) as [number, number, number, number];
+      parts.splice(parts.length - 1, 1, ((a << 8) | b).toString(16), ((c << 8) | d).toString(16));
+    }
+    return parts;
+  };
+  const gap = ip.indexOf('::');
+  const head = groups(gap >= 0 ? ip.slice(0, gap) : ip);
+  const tail = gap >= 0 ? groups(ip.slice(gap + 2)) : [];
+  const zeros = gap >= 0 ? Array.from({ length: Math.max(0, 8 - head.length - tail.length) }, () => '0') : [];
+  return [...head, ...zeros, ...tail].map((g) => parseInt(g, 16).toString(16)).join(':') + scope;
 }
 
 /** Denial log lines per second at most; the rest are counted and reported with the next line. */
