@@ -26,6 +26,9 @@ import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
 import type { BrokerServices } from '../services/broker-services.js';
 import { FetchSessionCache } from '../partition/fetch-sessions.js';
+import { AclAuthorizer } from '../security/acl/authorizer.js';
+import { LocalAclStore } from '../security/acl/local-acl-store.js';
+import { parseSuperUsers } from '../config/authorizer-keys.js';
 
 /**
  * Response bytes waiting for the peer to read them on one connection before the broker stops
@@ -69,6 +72,8 @@ export class Broker {
   readonly fetchSessions: FetchSessionCache;
   /** What handlers and the admin API see of this broker; built once in open(). */
   services!: BrokerServices;
+  /** The ACL authorizer (authorizer.class.name), or null: every request allowed. */
+  authorizer: AclAuthorizer | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -148,6 +153,12 @@ export class Broker {
       offsetsPartitionFor: (groupId) => broker.groups.partitionFor(groupId),
     });
     await broker.transactions.startup();
+    if (config.values['authorizer.class.name'] !== '') {
+      // ACLs from ZooKeeper (Kafka's /kafka-acl layout) in a cluster, the data dir on a single
+      // node; loaded before the listeners open, so no request is ever served unauthorized.
+      const store = cluster ? await (await import('../security/acl/zk-acl-store.js')).ZkAclStore.start(cluster.zk, logger) : new LocalAclStore(config.logDirs[0]!);
+      broker.authorizer = await AclAuthorizer.start(store, { superUsers: parseSuperUsers(config.values['super.users']), allowEveryoneIfNoAclFound: config.values['allow.everyone.if.no.acl.found'] }, logger);
+    }
     broker.services = broker.buildServices();
     const router = new RequestRouter(broker.services);
     broker.socketServer = new SocketServer(
@@ -239,6 +250,7 @@ export class Broker {
       producerIds: this.producerIds,
       transactions: this.transactions,
       metrics: this.metrics,
+      authorizer: this.authorizer,
       advertisedListeners: () => this.advertisedListeners(),
       endpointFor: (listenerName) => this.endpointFor(listenerName),
       deleteTopic: (name) => this.deleteTopic(name),
@@ -309,6 +321,7 @@ export class Broker {
     // Logs still opening (a stop during start-up recovery) are closed with the others.
     await this.loading;
     this.logs.shutdown();
+    this.authorizer?.close();
     this.dirLocks?.release();
   }
 }

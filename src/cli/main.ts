@@ -24,6 +24,7 @@ Commands:
   cluster            Cluster info: id, brokers, topics (tidelog cluster info)
   dump-log           Print the batches, records and index entries of segment files on disk
   transactions       List, describe and abort transactions; producers of a partition; hanging transactions
+  acls               Add, remove and list ACLs (kafka-acls.sh)
 
 Run 'tidelog <command> --help' for a command's options.`;
 
@@ -47,6 +48,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cluster: async () => (await import('./cluster-command.js')).runCluster,
   'dump-log': async () => (await import('./dump-log-command.js')).runDumpLog,
   transactions: async () => (await import('./transactions-command.js')).runTransactions,
+  acls: async () => (await import('./acls-command.js')).runAcls,
 };
 
 async function main(argv: string[]): Promise<number> {

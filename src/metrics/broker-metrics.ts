@@ -51,6 +51,8 @@ export interface MetricsSource {
   readonly fetchSessions?: { readonly size: number; readonly partitionCount: number; readonly evictionCount: number; readonly createdCount: number };
   /** Network limits reached; null before the listeners start. */
   readonly limitStats?: LimitStats | null;
+  /** The ACL authorizer (authorizer.class.name), or null: its denials and ACL count. */
+  readonly authorizer?: { denials(): readonly { readonly operation: string; readonly resourceType: string; readonly count: number }[]; readonly aclCount: number } | null;
   readonly topics: {
     listTopics(): readonly { readonly name: string; readonly topicId: string }[];
     partitionsOf(topic: string): readonly (PartitionView | undefined)[];
@@ -272,6 +274,24 @@ export class BrokerMetrics {
       collect() {
         this.reset();
         this.inc({ limit: 'produce.purgatory.max.appends' }, self.source.replicas?.appendsRefused ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_authorization_denials_total',
+      help: 'Requests (or parts of them) the ACL authorizer denied, per operation and resource type (Kafka StandardAuthorizer authorization-denied-rate).',
+      labelNames: ['operation', 'resource_type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of self.source.authorizer?.denials() ?? []) this.inc({ operation: d.operation, resource_type: d.resourceType }, d.count);
+      },
+    });
+    new Gauge({
+      name: 'tidelog_acls',
+      help: 'ACL entries the authorizer holds (Kafka acls-total-count); 0 without authorizer.class.name.',
+      registers,
+      collect() {
+        this.set(self.source.authorizer?.aclCount ?? 0);
       },
     });
     new Counter({

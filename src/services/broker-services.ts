@@ -15,6 +15,7 @@ import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { FetchSessionCache } from '../partition/fetch-sessions.js';
 import type { TopicResult, TopicService } from '../partition/topic-service.js';
+import type { AclAuthorizer } from '../security/acl/authorizer.js';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -37,6 +38,12 @@ export interface BrokerServices {
   /** The transaction coordinator: transactional ids whose __transaction_state partition this broker leads. */
   readonly transactions: TransactionCoordinator;
   readonly metrics: BrokerMetrics;
+  /**
+   * The ACL authorizer (authorizer.class.name), or null: no authorization, every request
+   * allowed. Handlers ask it through broker/handlers/authorize.ts; the admin API may call
+   * authorizer.authorize(principal, host, operation, resourceType, name) directly.
+   */
+  readonly authorizer: AclAuthorizer | null;
   /** The listeners clients are told about, with ephemeral ports resolved to the bound ones. */
   advertisedListeners(): Listener[];
   /** The advertised endpoint of the listener a request arrived on. */

@@ -173,7 +173,8 @@ describe('tidelog get-offsets, delete-records, leader-election, log-dirs, broker
     for (const line of served) assert.ok(theirLines.includes(line), `Kafka prints ${JSON.stringify(line)}`);
     assert.equal(served.length, theirLines.filter((l) => !l.includes('UNSUPPORTED') && l.startsWith('\t')).length, 'the same APIs are served');
     assert.match(ours.stdout, /\tProduce\(0\): \d+ to \d+ \[usable: \d+\],\n/);
-    assert.match(ours.stdout, /\tDescribeAcls\(29\): UNSUPPORTED,\n/);
+    assert.match(ours.stdout, /\tDescribeAcls\(29\): 1 to 3 \[usable: 3\],\n/);
+    assert.match(ours.stdout, /\tAlterReplicaLogDirs\(34\): UNSUPPORTED,\n/);
   });
 
   it('cluster info prints rpk-style CLUSTER, BROKERS and TOPICS sections', async () => {

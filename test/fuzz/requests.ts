@@ -154,6 +154,9 @@ export const SAMPLES: Samples = {
   [ApiKey.WriteTxnMarkers]: (v, i, ctx) => ({
     markers: [{ producerId: ctx.producerId, producerEpoch: ctx.producerEpoch, transactionResult: i % 2 === 0, topics: [{ name: FUZZ_TOPIC, partitionIndexes: [i % FUZZ_PARTITIONS, 99] }], coordinatorEpoch: 0 }],
   }),
+  [ApiKey.DescribeAcls]: (v, i) => ({ resourceTypeFilter: 2, resourceNameFilter: i % 2 === 0 ? null : FUZZ_TOPIC, patternTypeFilter: i % 3 === 0 ? 1 : 2, principalFilter: i % 2 === 0 ? null : 'User:alice', hostFilter: null, operation: 1, permissionType: 1 }),
+  [ApiKey.CreateAcls]: (v, i) => ({ creations: [{ resourceType: 2, resourceName: `${FUZZ_TOPIC}-${i % 4}`, resourcePatternType: i % 2 === 0 ? 3 : 4, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 }] }),
+  [ApiKey.DeleteAcls]: (v, i) => ({ filters: [{ resourceTypeFilter: 2, resourceNameFilter: `${FUZZ_TOPIC}-${i % 4}`, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 }] }),
   [ApiKey.DescribeProducers]: (v, i) => ({ topics: [{ name: FUZZ_TOPIC, partitionIndexes: [i % FUZZ_PARTITIONS, 99] }, { name: 'absent', partitionIndexes: [0] }] }),
 };
 

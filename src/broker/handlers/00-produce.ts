@@ -20,6 +20,11 @@
 //   transactionalId fail the whole request with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as in
 //   Kafka. Not implemented: KIP-890 part 1's verification with the coordinator that the
 //   partition was added to the transaction (optional in Kafka 4.x with TV1).
+// Authorization (KafkaApis.handleProduceRequest): transactional records need WRITE on the
+//   transactionalId (TRANSACTIONAL_ID_AUTHORIZATION_FAILED for the whole request); each topic
+//   needs WRITE (TOPIC_AUTHORIZATION_FAILED for its partitions, whether it exists or not). As in
+//   Kafka 3.x/4.x (KIP-679), an idempotent producer's IDEMPOTENT_WRITE is checked at
+//   InitProducerId, not here.
 // Client batches are checked as Kafka's LogValidator does (partition/client-batch.ts): control
 // batches and negative sequences of idempotent producers are INVALID_RECORD.
 import { ApiKey } from '../../protocol/generated/index.js';
@@ -27,6 +32,7 @@ import type { TopicProduceResponseInput } from '../../protocol/generated/produce
 import { ErrorCode } from '../../protocol/errors.js';
 import { isTransactionalBatch, isZstdBatch } from '../../partition/client-batch.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 import { BatchHeader, batchSize } from '../../records/batch-header.js';
 
 export const produceHandler = defineHandler({
@@ -48,11 +54,20 @@ export const produceHandler = defineHandler({
       // KafkaApis: transactional records need a transactionalId (to authorize); without one
       // the whole request fails.
       responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records require a transactionalId');
+    } else if (
+      ctx.services.authorizer !== null &&
+      request.transactionalId !== null &&
+      request.topicData.some((t) => t.partitionData.some((p) => isTransactionalBatch(p.records))) &&
+      !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)
+    ) {
+      responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
     } else {
       responses = await Promise.all(
         request.topicData.map(async (t) => ({
           name: t.name,
-          partitionResponses: await Promise.all(
+          partitionResponses: !authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, t.name)
+            ? t.partitionData.map((p) => ({ index: p.index, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }))
+            : await Promise.all(
             t.partitionData.map(async (p) => {
               if (ctx.apiVersion >= 3 && holdsMoreThanOneBatch(p.records)) {
                 const errorMessage = `Produce requests with version ${ctx.apiVersion} are only allowed to contain exactly one record batch per partition`;

@@ -15,13 +15,23 @@
 // MaxBytes (capped by fetch.max.bytes) and partitionMaxBytes bound the response; KIP-74: the
 // first batch of the first non-empty partition is returned whole even when larger.
 // Record bytes never enter JS: each partition's records are a file range sent with sendfile.
+// Authorization (KafkaApis.handleFetchRequest): a follower (replicaId >= 0) needs CLUSTER_ACTION
+// on the cluster, a consumer READ on each topic; refused partitions answer
+// TOPIC_AUTHORIZATION_FAILED and are never read. One check per topic, none without an authorizer.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { FetchableTopicResponseInput, PartitionDataInput } from '../../protocol/generated/fetch-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { SessionPartitionRequest } from '../../partition/fetch-sessions.js';
+import type { FetchPartitionResult } from '../../partition/replica-manager.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize, authorizeCluster } from './authorize.js';
 
 const READ_COMMITTED = 1;
+const NO_RECORDS = Buffer.alloc(0);
+
+function refused(): FetchPartitionResult {
+  return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, records: NO_RECORDS };
+}
 
 export const fetchHandler = defineHandler({
   apiKey: ApiKey.Fetch,
@@ -61,7 +71,19 @@ export const fetchHandler = defineHandler({
     });
     if ('errorCode' in context) return { errorCode: context.errorCode, sessionId: 0, responses: [] };
 
-    const results = await services.replicas.fetch(context.reads, {
+    // Authorization (KafkaApis.handleFetchRequest), over every partition the fetch reads (an
+    // incremental fetch reads its session's): a follower needs CLUSTER_ACTION on the cluster,
+    // a consumer READ on each topic, checked once per topic; refused partitions are not read
+    // and answer TOPIC_AUTHORIZATION_FAILED.
+    const followerAllowed = replicaId < 0 || authorizeCluster(ctx, AclOperation.CLUSTER_ACTION);
+    const readable = new Map<string, boolean>();
+    const mayRead = (topic: string): boolean => {
+      let ok = readable.get(topic);
+      if (ok === undefined) readable.set(topic, (ok = followerAllowed && (replicaId >= 0 || authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic))));
+      return ok;
+    };
+    const allowed = context.reads.filter((r) => mayRead(r.topic));
+    const fetched = await services.replicas.fetch(allowed, {
       maxWaitMs: request.maxWaitMs,
       minBytes: request.minBytes,
       maxBytes: Math.min(request.maxBytes, services.config.values['fetch.max.bytes']),
@@ -69,6 +91,8 @@ export const fetchHandler = defineHandler({
       minOneMessage: true,
       replicaId,
     }, ctx);
+    let next = 0;
+    const results = allowed.length === context.reads.length ? fetched : context.reads.map((r) => (mayRead(r.topic) ? fetched[next++]! : refused()));
     const { sessionId, include } = context.answer(results);
 
     // The response groups partitions by topic, in the order they were read.

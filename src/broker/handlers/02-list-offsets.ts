@@ -7,10 +7,13 @@
 // v7+: -3 max timestamp (KIP-734). v8+: -4 earliest local (= earliest: no tiered storage).
 // v9+: -5 earliest pending upload: nothing is ever uploaded, so offset -1. v10+: timeoutMs.
 // v0 (several old-style offsets) is deprecated and not served.
+// Authorization: DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED for its partitions
+// (KafkaApis.handleListOffsetRequest), before the topic is looked up.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { ListOffsetsPartitionResponseInput } from '../../protocol/generated/list-offsets-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -28,7 +31,10 @@ export const listOffsetsHandler = defineHandler({
     return {
       topics: request.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((req): ListOffsetsPartitionResponseInput => {
+        // DESCRIBE on the topic, as Kafka's handleListOffsetRequest; before looking it up.
+        partitions: !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)
+          ? t.partitions.map((req) => ({ partitionIndex: req.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, timestamp: -1, offset: -1, leaderEpoch: -1 }))
+          : t.partitions.map((req): ListOffsetsPartitionResponseInput => {
           const none = { partitionIndex: req.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1 };
           // Offsets come from the leader (a follower's high watermark lags behind it).
           const { partition: p, errorCode } = services.topics.leaderReplica(t.name, req.partitionIndex, apiVersion >= 4 ? req.currentLeaderEpoch : -1);

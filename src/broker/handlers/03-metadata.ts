@@ -1,11 +1,15 @@
 // Metadata: v0-12
 // v0: an empty topic list means all topics. v1+: null means all topics, empty means none;
 //   controllerId and isInternal. v2+: clusterId. v4+: allowAutoTopicCreation (older versions
-//   always allow it). v7+: leaderEpoch. v8-10: authorized operations (reported as all allowed:
-//   there is no authorizer yet). v10+: topic ids; a topic may be asked for by id (v12 allows a
+//   always allow it). v7+: leaderEpoch. v8-10: authorized operations when asked (topics:
+//   what the principal may do on each; cluster: only with DESCRIBE on it, else 0, as Kafka). v10+: topic ids; a topic may be asked for by id (v12 allows a
 //   null name). Auto-creation follows auto.create.topics.enable; internal topics never are.
 // An invalid name (the empty one too, in every version) gets INVALID_TOPIC_EXCEPTION for that
 // topic; an unknown id UNKNOWN_TOPIC_ID, with a null name only where v12+ allows it.
+// Authorization (KafkaApis.handleTopicMetadataRequest): all topics means the ones the principal
+// may DESCRIBE; a named topic it may not DESCRIBE answers TOPIC_AUTHORIZATION_FAILED whether it
+// exists or not (no existence leak); auto-creation needs CREATE on the cluster or the topic
+// (TOPIC_AUTHORIZATION_FAILED otherwise).
 // Brokers are listed with their endpoint on the listener the request came in on, as Kafka does.
 // In a cluster: every live broker (/brokers/ids), the controller, and each partition's leader,
 // epoch and ISR as the controller wrote them; a partition whose leader is not live (or that has
@@ -18,15 +22,11 @@ import { invalidTopicNameReason, isInternalTopic } from '../../cluster/topic-nam
 import type { TopicMetadata } from '../../cluster/metadata-store.js';
 import { brokersOnListener } from '../../cluster/cluster-view.js';
 import type { BrokerServices } from '../../services/broker-services.js';
-import { defineHandler } from './handler.js';
+import { defineHandler, type RequestContext } from './handler.js';
+import { AclOperation, OPERATIONS_NOT_REQUESTED, ResourceType, authorize, authorizeCluster, authorizedOperations, clusterAuthorizedOperations } from './authorize.js';
 
-/** Kafka's value for "authorized operations not requested". */
-const OPERATIONS_NOT_REQUESTED = -2147483648;
-/** Without an authorizer every operation is allowed: READ(3)..ALTER_CONFIGS(11). */
-const TOPIC_OPERATIONS_ALL = [3, 4, 5, 6, 7, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
-const CLUSTER_OPERATIONS_ALL = [4, 5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
-
-export function describeTopic(services: BrokerServices, t: TopicMetadata, includeOperations: boolean): MetadataResponseTopicInput {
+export function describeTopic(ctx: RequestContext, t: TopicMetadata, includeOperations: boolean): MetadataResponseTopicInput {
+  const services: BrokerServices = ctx.services;
   const live = new Set(services.cluster.liveBrokers().map((b) => b.id));
   return {
     errorCode: ErrorCode.NONE,
@@ -49,7 +49,7 @@ export function describeTopic(services: BrokerServices, t: TopicMetadata, includ
         offlineReplicas: a.replicas.filter((r) => !live.has(r)),
       };
     }),
-    topicAuthorizedOperations: includeOperations ? TOPIC_OPERATIONS_ALL : OPERATIONS_NOT_REQUESTED,
+    topicAuthorizedOperations: includeOperations ? authorizedOperations(ctx, ResourceType.TOPIC, t.name) : OPERATIONS_NOT_REQUESTED,
   };
 }
 
@@ -64,7 +64,7 @@ export const metadataHandler = defineHandler({
     const allTopics = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
     const topics: MetadataResponseTopicInput[] = [];
     if (allTopics) {
-      for (const t of services.topics.listTopics()) topics.push(describeTopic(services, t, includeOps));
+      for (const t of services.topics.listTopics()) if (authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name, false)) topics.push(describeTopic(ctx, t, includeOps));
     } else {
       for (const wanted of request.topics ?? []) {
         // By id: a null name (v10+), or an empty one with an id. An empty name without an id is
@@ -72,13 +72,18 @@ export const metadataHandler = defineHandler({
         if (wanted.name === null || (wanted.name === '' && wanted.topicId !== ZERO_UUID)) {
           const byId = wanted.topicId !== ZERO_UUID ? services.topics.getTopicById(wanted.topicId) : undefined;
           // The response's name is nullable from v12 on only; v10-11 (where Kafka refuses ids) get ''.
-          topics.push(byId ? describeTopic(services, byId, includeOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: apiVersion >= 12 ? null : '', topicId: wanted.topicId });
+          if (byId && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, byId.name)) topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name: apiVersion >= 12 ? null : '', topicId: wanted.topicId });
+          else topics.push(byId ? describeTopic(ctx, byId, includeOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: apiVersion >= 12 ? null : '', topicId: wanted.topicId });
           continue;
         }
         const name = wanted.name;
+        if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name)) {
+          topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, isInternal: isInternalTopic(name) });
+          continue;
+        }
         const existing = services.topics.getTopic(name);
         if (existing) {
-          topics.push(describeTopic(services, existing, includeOps));
+          topics.push(describeTopic(ctx, existing, includeOps));
           continue;
         }
         if (invalidTopicNameReason(name)) {
@@ -86,8 +91,12 @@ export const metadataHandler = defineHandler({
           continue;
         }
         if (allowAutoCreate && services.config.values['auto.create.topics.enable'] && !isInternalTopic(name)) {
+          if (!authorizeCluster(ctx, AclOperation.CREATE, false) && !authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name)) {
+            topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, isInternal: false });
+            continue;
+          }
           const created = await services.topics.autoCreate(name);
-          if (created.topic) topics.push(describeTopic(services, created.topic, includeOps));
+          if (created.topic) topics.push(describeTopic(ctx, created.topic, includeOps));
           else topics.push({ errorCode: created.errorCode, name });
           continue;
         }
@@ -99,7 +108,7 @@ export const metadataHandler = defineHandler({
       clusterId: services.clusterId,
       controllerId: services.cluster.controllerId(),
       topics,
-      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS_ALL : OPERATIONS_NOT_REQUESTED,
+      clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations ? OPERATIONS_NOT_REQUESTED : authorizeCluster(ctx, AclOperation.DESCRIBE, false) ? clusterAuthorizedOperations(ctx) : 0,
     };
   },
 });

@@ -10,8 +10,10 @@
 // OFFSET_METADATA_TOO_LARGE. The response is sent after the offsets are appended to
 // __consumer_offsets.
 import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
-import { knownPartitions, PartitionErrors } from './offset-commit-partitions.js';
+import { failAll, knownPartitions, PartitionErrors } from './offset-commit-partitions.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const offsetCommitHandler = defineHandler({
   apiKey: ApiKey.OffsetCommit,
@@ -20,8 +22,11 @@ export const offsetCommitHandler = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const { services } = ctx;
+    // Authorization (KafkaApis.handleOffsetCommitRequest): READ on the group, else every
+    // partition GROUP_AUTHORIZATION_FAILED; READ on each topic, else TOPIC_AUTHORIZATION_FAILED.
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { topics: failAll(request.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
     const errors = new PartitionErrors();
-    const known = knownPartitions(services, request.topics, v >= 6, errors);
+    const known = knownPartitions(services, request.topics, v >= 6, errors, (topic) => authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic));
     if (known.length > 0) {
       const results = await services.groups.commitOffsets({
         groupId: request.groupId,

@@ -11,14 +11,28 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupCoordinator, OffsetFetchResult } from '../../groups/group-coordinator.js';
-import { defineHandler } from './handler.js';
+import { defineHandler, type RequestContext } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
-function fetch(groups: GroupCoordinator, groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null, requireStable: boolean): OffsetFetchResult {
-  return groups.fetchOffsets(
+/**
+ * Authorization (KafkaApis.handleOffsetFetchRequest): DESCRIBE on the group
+ * (GROUP_AUTHORIZATION_FAILED); topics the principal may not DESCRIBE answer
+ * TOPIC_AUTHORIZATION_FAILED per partition when named, and are left out of "all topics".
+ */
+function fetch(ctx: RequestContext, groups: GroupCoordinator, groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null, requireStable: boolean): OffsetFetchResult {
+  if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+  const visible = (topic: string) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic);
+  const allowed = topics === null ? null : topics.filter((t) => visible(t.name));
+  const r = groups.fetchOffsets(
     groupId,
-    topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })),
+    allowed === null ? null : allowed.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })),
     requireStable,
   );
+  if (r.errorCode !== ErrorCode.NONE || ctx.services.authorizer === null) return r;
+  const denied = (topics ?? [])
+    .filter((t) => !visible(t.name))
+    .map((t) => ({ topic: t.name, partitions: t.partitionIndexes.map((p) => ({ partition: p, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }));
+  return { ...r, topics: [...r.topics.filter((t) => visible(t.topic)), ...denied] };
 }
 
 function partitionsOut(r: OffsetFetchResult) {
@@ -38,13 +52,13 @@ export const offsetFetchHandler = defineHandler({
     if (v >= 8) {
       return {
         groups: request.groups.map((g) => {
-          const r = fetch(groups, g.groupId, g.topics, request.requireStable);
+          const r = fetch(ctx, groups, g.groupId, g.topics, request.requireStable);
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.errorCode === ErrorCode.NONE ? partitionsOut(r) : [] };
         }),
       };
     }
     const topics = v >= 2 ? request.topics : (request.topics ?? []);
-    const r = fetch(groups, request.groupId, topics, v >= 7 && request.requireStable);
+    const r = fetch(ctx, groups, request.groupId, topics, v >= 7 && request.requireStable);
     if (r.errorCode === ErrorCode.NONE) return { errorCode: ErrorCode.NONE, topics: partitionsOut(r) };
     if (v >= 2) return { errorCode: r.errorCode, topics: [] };
     // v1 has no top-level error: every partition asked for carries it.

@@ -14,6 +14,7 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode, errorMessage } from '../../protocol/errors.js';
 import { brokersOnListener } from '../../cluster/cluster-view.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
@@ -29,6 +30,9 @@ interface Found {
 function find(ctx: RequestContext, key: string, keyType: number): Found {
   const none = (errorCode: number, message: string): Found => ({ errorCode, errorMessage: message, nodeId: -1, host: '', port: -1 });
   if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) return none(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType} in FindCoordinator request`);
+  // DESCRIBE on the group or transactional id (KafkaApis.getCoordinator).
+  if (keyType === KEY_TYPE_GROUP && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key)) return none(ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage(ErrorCode.GROUP_AUTHORIZATION_FAILED));
+  if (keyType === KEY_TYPE_TRANSACTION && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) return none(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
   const found = keyType === KEY_TYPE_TRANSACTION ? ctx.services.transactions.findCoordinator(key) : ctx.services.groups.findGroupCoordinator(key);
   if (found.errorCode !== ErrorCode.NONE) return none(found.errorCode, errorMessage(found.errorCode));
   // A leader not registered (dead), or without this listener, is no coordinator for this client.

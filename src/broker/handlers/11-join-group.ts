@@ -12,7 +12,9 @@
 // rebalance timeout passed, or the initial delay of a new group elapsed); the leader's
 // response carries every member's metadata for the selected protocol.
 import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const joinGroupHandler = defineHandler({
   apiKey: ApiKey.JoinGroup,
@@ -21,6 +23,10 @@ export const joinGroupHandler = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const groupInstanceId = v >= 5 ? request.groupInstanceId : null;
+    // READ on the group (KafkaApis.handleJoinGroupRequest).
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: v >= 7 ? null : '', leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
+    }
     const result = await ctx.services.groups.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,

@@ -5,13 +5,17 @@
 // REBALANCE_IN_PROGRESS (the member must rejoin); an old generation gets ILLEGAL_GENERATION
 // and an unknown member UNKNOWN_MEMBER_ID.
 import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const heartbeatHandler = defineHandler({
   apiKey: ApiKey.Heartbeat,
   minVersion: 0,
   maxVersion: 4,
   handle(request, ctx) {
+    // READ on the group (KafkaApis.handleHeartbeatRequest).
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     const groupInstanceId = ctx.apiVersion >= 3 ? request.groupInstanceId : null;
     return { errorCode: ctx.services.groups.heartbeat(request.groupId, request.memberId, groupInstanceId, request.generationId) };
   },

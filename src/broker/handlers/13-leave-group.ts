@@ -7,6 +7,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const leaveGroupHandler = defineHandler({
   apiKey: ApiKey.LeaveGroup,
@@ -14,6 +15,8 @@ export const leaveGroupHandler = defineHandler({
   maxVersion: 5,
   handle(request, ctx) {
     const v = ctx.apiVersion;
+    // READ on the group (KafkaApis.handleLeaveGroupRequest).
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return v >= 3 ? { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] } : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     const leaving = v >= 3 ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: v >= 5 ? m.reason : null })) : [{ memberId: request.memberId, groupInstanceId: null, reason: null }];
     const result = ctx.services.groups.leaveGroup(request.groupId, leaving);
     if (v >= 3) return { errorCode: result.errorCode, members: result.members };

@@ -9,6 +9,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -18,6 +19,8 @@ export const syncGroupHandler = defineHandler({
   maxVersion: 5,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
+    // READ on the group (KafkaApis.handleSyncGroupRequest).
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: EMPTY };
     if (v >= 5 && (request.protocolType === null || request.protocolName === null)) {
       return { errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolType: null, protocolName: null, assignment: EMPTY };
     }

@@ -6,12 +6,9 @@
 // to v5). Member metadata and assignments are only filled in for a Stable group; otherwise
 // they are empty, as is protocolData (the selected protocol).
 import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
-
-/** Kafka's value for "authorized operations not requested". */
-const OPERATIONS_NOT_REQUESTED = -2147483648;
-/** AclOperation READ (3), DELETE (6), DESCRIBE (8): everything that applies to a group. */
-const GROUP_OPERATIONS_ALL = (1 << 3) | (1 << 6) | (1 << 8);
+import { AclOperation, OPERATIONS_NOT_REQUESTED, ResourceType, authorize, authorizedOperations } from './authorize.js';
 
 export const describeGroupsHandler = defineHandler({
   apiKey: ApiKey.DescribeGroups,
@@ -21,6 +18,10 @@ export const describeGroupsHandler = defineHandler({
     const includeOps = ctx.apiVersion >= 3 && request.includeAuthorizedOperations;
     return {
       groups: request.groups.map((groupId) => {
+        // DESCRIBE on each group (KafkaApis.handleDescribeGroupsRequest).
+        if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
+          return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
+        }
         const d = ctx.services.groups.describeGroup(groupId);
         return {
           errorCode: d.errorCode,
@@ -36,7 +37,7 @@ export const describeGroupsHandler = defineHandler({
             memberMetadata: m.metadata,
             memberAssignment: m.assignment,
           })),
-          authorizedOperations: includeOps ? GROUP_OPERATIONS_ALL : OPERATIONS_NOT_REQUESTED,
+          authorizedOperations: includeOps ? authorizedOperations(ctx, ResourceType.GROUP, groupId) : OPERATIONS_NOT_REQUESTED,
         };
       }),
     };

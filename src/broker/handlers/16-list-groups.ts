@@ -4,6 +4,7 @@
 // here is "classic".
 import { ApiKey } from '../../protocol/generated/index.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize, authorizeCluster } from './authorize.js';
 
 export const listGroupsHandler = defineHandler({
   apiKey: ApiKey.ListGroups,
@@ -12,9 +13,13 @@ export const listGroupsHandler = defineHandler({
   handle(request, ctx) {
     const v = ctx.apiVersion;
     const r = ctx.services.groups.listGroups(v >= 4 ? request.statesFilter : [], v >= 5 ? request.typesFilter : []);
+    // DESCRIBE on the cluster lists every group; otherwise those the principal may DESCRIBE
+    // (KafkaApis.handleListGroupsRequest).
+    const all = authorizeCluster(ctx, AclOperation.DESCRIBE, false);
+    const groups = all ? r.groups : r.groups.filter((g) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId, false));
     return {
       errorCode: r.errorCode,
-      groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),
+      groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),
     };
   },
 });

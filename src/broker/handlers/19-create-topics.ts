@@ -11,6 +11,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives/index.js';
 import { describeTopicConfig } from '../../config/topic-config.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize, authorizeCluster } from './authorize.js';
 
 export const createTopicsHandler = defineHandler({
   apiKey: ApiKey.CreateTopics,
@@ -18,6 +19,9 @@ export const createTopicsHandler = defineHandler({
   maxVersion: 7,
   async handle(request, ctx) {
     const { services } = ctx;
+    // CREATE on the cluster, or on each topic (TOPIC_AUTHORIZATION_FAILED); the configs in the
+    // answer need DESCRIBE_CONFIGS on the topic (KafkaApis.handleCreateTopicsRequest).
+    const clusterCreate = authorizeCluster(ctx, AclOperation.CREATE, false);
     const counts = new Map<string, number>();
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     // Each topic's synchronous checks run in request order; with ZooKeeper the writes then overlap.
@@ -31,6 +35,7 @@ export const createTopicsHandler = defineHandler({
         replicationFactor: -1,
         configs: null,
       });
+      if (!clusterCreate && !authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, t.name)) return failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
       if (counts.get(t.name)! > 1) return failed(ErrorCode.INVALID_REQUEST, `Create topics request from client contains multiple entries for the following topics: ${t.name}`);
       const configs: Record<string, string> = {};
       for (const c of t.configs) {
@@ -41,14 +46,16 @@ export const createTopicsHandler = defineHandler({
       const result = await services.topics.createTopic(t.name, t.numPartitions, t.replicationFactor, configs, { validateOnly: request.validateOnly, manualAssignment });
       if (!result.topic) return failed(result.errorCode, result.errorMessage);
       const created = result.topic;
+      const describable = authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, t.name, false);
       return {
+        topicConfigErrorCode: describable ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
         name: t.name,
         topicId: request.validateOnly ? ZERO_UUID : created.topicId,
         errorCode: ErrorCode.NONE,
         errorMessage: null,
         numPartitions: created.partitions.length,
         replicationFactor: created.partitions[0]?.replicas.length ?? 1,
-        configs: describeTopicConfig(services.config, created.configs).map((e) => ({ name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.source, isSensitive: e.sensitive })),
+        configs: !describable ? null : describeTopicConfig(services.config, created.configs).map((e) => ({ name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.source, isSensitive: e.sensitive })),
       };
     }));
     return { topics };

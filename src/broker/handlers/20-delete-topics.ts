@@ -8,6 +8,7 @@ import type { DeletableTopicResultInput } from '../../protocol/generated/delete-
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives/index.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const deleteTopicsHandler = defineHandler({
   apiKey: ApiKey.DeleteTopics,
@@ -17,7 +18,12 @@ export const deleteTopicsHandler = defineHandler({
     const { services, apiVersion } = ctx;
     const wanted = apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const responses = await Promise.all(wanted.map(async (w): Promise<DeletableTopicResultInput> => {
-      const topic = w.name !== null && w.name !== '' ? services.topics.getTopic(w.name) : services.topics.getTopicById(w.topicId);
+      // DELETE on the topic (KafkaApis.handleDeleteTopicsRequest); by name before its existence is told.
+      const byName = w.name !== null && w.name !== '';
+      const denied = (name: string | null): DeletableTopicResultInput => ({ name, topicId: w.topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' });
+      if (byName && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, w.name!)) return denied(w.name);
+      const topic = byName ? services.topics.getTopic(w.name!) : services.topics.getTopicById(w.topicId);
+      if (topic && !byName && !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, topic.name)) return denied(null);
       if (!topic) {
         const byId = w.name === null || w.name === '';
         return { name: w.name, topicId: w.topicId, errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: byId ? `Topic id ${w.topicId} does not exist` : 'This server does not host this topic-partition.' };

@@ -4,7 +4,9 @@
 // above the high watermark gets OFFSET_OUT_OF_RANGE; an internal topic (__consumer_offsets)
 // INVALID_TOPIC_EXCEPTION, as Kafka. v2+: flexible. The work is TopicService.deleteRecords.
 import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const deleteRecordsHandler = defineHandler({
   apiKey: ApiKey.DeleteRecords,
@@ -15,7 +17,10 @@ export const deleteRecordsHandler = defineHandler({
     return {
       topics: request.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((req) => {
+        // DELETE on the topic (KafkaApis.handleDeleteRecordsRequest).
+        partitions: !authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, t.name)
+          ? t.partitions.map((req) => ({ partitionIndex: req.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }))
+          : t.partitions.map((req) => {
           const { errorCode, lowWatermark } = services.topics.deleteRecords(t.name, req.partitionIndex, req.offset);
           return { partitionIndex: req.partitionIndex, lowWatermark, errorCode };
         }),

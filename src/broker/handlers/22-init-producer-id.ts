@@ -13,6 +13,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize, authorizeByResourceType, authorizeCluster } from './authorize.js';
 
 export const initProducerIdHandler = defineHandler({
   apiKey: ApiKey.InitProducerId,
@@ -25,6 +26,10 @@ export const initProducerIdHandler = defineHandler({
     const producerEpoch = v >= 3 ? request.producerEpoch : -1;
     // Kafka's KafkaApis.handleInitProducerIdRequest: both or neither.
     if ((producerId === -1) !== (producerEpoch === -1)) return fail(ErrorCode.INVALID_REQUEST);
+    // Authorization (KafkaApis.handleInitProducerIdRequest): WRITE on the transactionalId; an
+    // idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
+    if (request.transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    if (request.transactionalId === null && !authorizeCluster(ctx, AclOperation.IDEMPOTENT_WRITE, false) && !authorizeByResourceType(ctx, AclOperation.WRITE, ResourceType.TOPIC)) return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     if (request.transactionalId === null) {
       return { errorCode: ErrorCode.NONE, producerId: ctx.services.producerIds.generateProducerId(), producerEpoch: 0 };
     }

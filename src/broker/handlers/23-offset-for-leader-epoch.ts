@@ -9,6 +9,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize, authorizeCluster } from './authorize.js';
 
 export const offsetForLeaderEpochHandler = defineHandler({
   apiKey: ApiKey.OffsetForLeaderEpoch,
@@ -16,10 +17,15 @@ export const offsetForLeaderEpochHandler = defineHandler({
   maxVersion: 4,
   handle(request, ctx) {
     const { services, apiVersion } = ctx;
+    // CLUSTER_ACTION on the cluster (replicas), else DESCRIBE on each topic (consumers, KIP-320);
+    // refused topics answer TOPIC_AUTHORIZATION_FAILED (KafkaApis.handleOffsetForLeaderEpochRequest).
+    const replica = authorizeCluster(ctx, AclOperation.CLUSTER_ACTION, false);
     return {
       topics: request.topics.map((t) => ({
         topic: t.topic,
-        partitions: t.partitions.map((req) => {
+        partitions: !replica && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.topic)
+          ? t.partitions.map((req) => ({ partition: req.partition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, leaderEpoch: -1, endOffset: -1 }))
+          : t.partitions.map((req) => {
           const undefinedEpoch = { partition: req.partition, leaderEpoch: -1, endOffset: -1 };
           // Only the leader's cache is authoritative (followers truncate by it).
           const { partition: p, errorCode } = services.topics.leaderReplica(t.topic, req.partition, apiVersion >= 2 ? req.currentLeaderEpoch : -1);

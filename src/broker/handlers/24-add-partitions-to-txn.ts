@@ -12,11 +12,15 @@
 //   and per-transaction results; verifyOnly asks whether the partitions are in the ongoing
 //   transaction (TRANSACTION_ABORTABLE for one that is not) without adding them.
 // v5: TRANSACTION_ABORTABLE may be answered (no change to the request).
-// Not implemented: authorization (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED).
+// Authorization (KafkaApis.handleAddPartitionsToTxnRequest): v4+ (brokers) needs CLUSTER_ACTION
+// on the cluster (CLUSTER_AUTHORIZATION_FAILED); each transaction WRITE on its transactionalId
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED for all its partitions) and on each topic
+// (TOPIC_AUTHORIZATION_FAILED, the other partitions OPERATION_NOT_ATTEMPTED).
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { TopicPartitionKey } from '../../txn/transaction-metadata.js';
 import { defineHandler, type RequestContext } from './handler.js';
+import { AclOperation, ResourceType, authorize, authorizeCluster } from './authorize.js';
 
 interface TopicResult {
   name: string;
@@ -51,6 +55,13 @@ async function addPartitions(
       partitions.push({ topic: t.name, partition });
     }
   }
+  if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) {
+    return toResults(partitions.map((partition) => ({ partition, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED })));
+  }
+  const deniedTopics = new Set(topics.filter((t) => !authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, t.name)).map((t) => t.name));
+  if (deniedTopics.size > 0) {
+    return toResults(partitions.map((partition) => ({ partition, errorCode: deniedTopics.has(partition.topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED })));
+  }
   const coordinator = ctx.services.transactions;
   if (verifyOnly) return toResults(coordinator.verifyPartitionsInTransaction(transactionalId, producerId, producerEpoch, partitions));
   // Kafka's metadataCache.contains: the topic's metadata, not a local replica.
@@ -79,6 +90,7 @@ export const addPartitionsToTxnHandler = defineHandler({
       const results = await addPartitions(ctx, request.v3AndBelowTransactionalId, request.v3AndBelowProducerId, request.v3AndBelowProducerEpoch, request.v3AndBelowTopics, false);
       return { throttleTimeMs: 0, resultsByTopicV3AndBelow: results };
     }
+    if (!authorizeCluster(ctx, AclOperation.CLUSTER_ACTION)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, resultsByTransaction: [] };
     const resultsByTransaction = await Promise.all(
       request.transactions.map(async (t) => ({
         transactionalId: t.transactionalId,

@@ -11,12 +11,15 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const endTxnHandler = defineHandler({
   apiKey: ApiKey.EndTxn,
   minVersion: 0,
   maxVersion: 4,
   async handle(request, ctx) {
+    // WRITE on the transactionalId (KafkaApis.handleEndTxnRequest).
+    if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
     let errorCode: number;
     try {
       errorCode = await ctx.services.transactions.endTxn(request.transactionalId, request.producerId, request.producerEpoch, request.committed);

@@ -12,13 +12,19 @@
 // one also lets any client send this request).
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { TxnMarkerEntry } from '../../partition/txn-markers.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, authorizeCluster } from './authorize.js';
 
 export const writeTxnMarkersHandler = defineHandler({
   apiKey: ApiKey.WriteTxnMarkers,
   minVersion: 1,
   maxVersion: 1,
   async handle(request, ctx) {
+    // CLUSTER_ACTION on the cluster: only brokers write markers (KafkaApis.handleWriteTxnMarkersRequest).
+    if (!authorizeCluster(ctx, AclOperation.CLUSTER_ACTION)) {
+      return { markers: request.markers.map((m) => ({ producerId: m.producerId, topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED })) })) })) };
+    }
     const markers: TxnMarkerEntry[] = request.markers.map((m) => ({
       producerId: m.producerId,
       producerEpoch: m.producerEpoch,

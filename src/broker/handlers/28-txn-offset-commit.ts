@@ -19,12 +19,14 @@
 // UNKNOWN_TOPIC_OR_PARTITION (a topic or partition that does not exist),
 // OFFSET_METADATA_TOO_LARGE, and the append's error (INVALID_PRODUCER_EPOCH for a fenced
 // producer, from the partition's producer state).
-// Not implemented: authorization (TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-// GROUP_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED): there is no ACL yet.
+// Authorization (KafkaApis.handleTxnOffsetCommitRequest): WRITE on the transactionalId
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the group (GROUP_AUTHORIZATION_FAILED), for
+// every partition; READ on each topic (TOPIC_AUTHORIZATION_FAILED for its partitions).
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
-import { knownPartitions, PartitionErrors } from './offset-commit-partitions.js';
+import { failAll, knownPartitions, PartitionErrors } from './offset-commit-partitions.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const txnOffsetCommitHandler = defineHandler({
   apiKey: ApiKey.TxnOffsetCommit,
@@ -33,8 +35,10 @@ export const txnOffsetCommitHandler = defineHandler({
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const { services } = ctx;
+    if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return { topics: failAll(request.topics, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) };
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { topics: failAll(request.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
     const errors = new PartitionErrors();
-    const known = knownPartitions(services, request.topics, v >= 2, errors);
+    const known = knownPartitions(services, request.topics, v >= 2, errors, (topic) => authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic));
     if (known.length > 0) {
       const results = await services.groups.commitTransactionalOffsets({
         transactionalId: request.transactionalId,

@@ -10,7 +10,7 @@ import type { DescribeConfigsResultInput } from '../../protocol/generated/descri
 import { ErrorCode } from '../../protocol/errors.js';
 import { describeTopicConfig } from '../../config/topic-config.js';
 import { describeBrokerConfig } from '../../config/broker-config.js';
-import { configTypeCode, ResourceType } from './config-resources.js';
+import { AclOperation, configTypeCode, refuseUnauthorizedConfig, ResourceType } from './config-resources.js';
 import { defineHandler } from './handler.js';
 
 export const describeConfigsHandler = defineHandler({
@@ -23,6 +23,9 @@ export const describeConfigsHandler = defineHandler({
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       const wanted = res.configurationKeys === null ? null : new Set(res.configurationKeys);
       const keep = (name: string) => wanted === null || wanted.has(name);
+      // DESCRIBE_CONFIGS on the topic or the cluster, before anything about the resource is told.
+      const denied = refuseUnauthorizedConfig(ctx, AclOperation.DESCRIBE_CONFIGS, res.resourceType, res.resourceName);
+      if (denied) return { ...base, ...denied, configs: [] };
       if (res.resourceType === ResourceType.TOPIC) {
         const topic = services.topics.getTopic(res.resourceName);
         if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist`, configs: [] };

@@ -5,7 +5,7 @@
 // config yet): INVALID_REQUEST.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { refuseNonTopicAlter } from './config-resources.js';
+import { AclOperation, refuseNonTopicAlter, refuseUnauthorizedConfig } from './config-resources.js';
 import { defineHandler } from './handler.js';
 
 export const alterConfigsHandler = defineHandler({
@@ -16,6 +16,9 @@ export const alterConfigsHandler = defineHandler({
     const { services } = ctx;
     const responses = await Promise.all(request.resources.map(async (res) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+      // ALTER_CONFIGS on the topic or the cluster (KafkaApis.handleAlterConfigsRequest).
+      const denied = refuseUnauthorizedConfig(ctx, AclOperation.ALTER_CONFIGS, res.resourceType, res.resourceName);
+      if (denied) return { ...base, ...denied };
       const refused = refuseNonTopicAlter(res.resourceType);
       if (refused) return { ...base, ...refused };
       const configs: Record<string, string> = {};

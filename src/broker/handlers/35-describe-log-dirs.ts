@@ -8,6 +8,7 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import type { DescribeLogDirsTopicInput } from '../../protocol/generated/describe-log-dirs-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, authorizeCluster } from './authorize.js';
 
 export const describeLogDirsHandler = defineHandler({
   apiKey: ApiKey.DescribeLogDirs,
@@ -15,6 +16,8 @@ export const describeLogDirsHandler = defineHandler({
   maxVersion: 4,
   handle(request, ctx) {
     const { services } = ctx;
+    // DESCRIBE on the cluster (KafkaApis.handleDescribeLogDirsRequest): no dirs otherwise.
+    if (!authorizeCluster(ctx, AclOperation.DESCRIBE)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const wanted = request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]));
     const results = services.logs.logDirs.map((dir) => {
       const topics = new Map<string, DescribeLogDirsTopicInput & { partitions: { partitionIndex: number; partitionSize: number; offsetLag: number; isFutureKey: boolean }[] }>();

@@ -4,14 +4,19 @@
 // tombstones in __consumer_offsets. Groups with members get NON_EMPTY_GROUP; unknown groups
 // GROUP_ID_NOT_FOUND. Each group named is answered once.
 import { ApiKey } from '../../protocol/generated/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const deleteGroupsHandler = defineHandler({
   apiKey: ApiKey.DeleteGroups,
   minVersion: 0,
   maxVersion: 2,
   async handle(request, ctx) {
-    const errors = await ctx.services.groups.deleteGroups(request.groupsNames);
-    return { results: [...errors].map(([groupId, errorCode]) => ({ groupId, errorCode })) };
+    // DELETE on each group (KafkaApis.handleDeleteGroupsRequest); refused ones never reach the coordinator.
+    const allowed = request.groupsNames.filter((g) => authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, g));
+    const errors = allowed.length > 0 ? await ctx.services.groups.deleteGroups(allowed) : new Map<string, number>();
+    const denied = request.groupsNames.filter((g) => !allowed.includes(g)).map((groupId) => ({ groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED }));
+    return { results: [...denied, ...[...errors].map(([groupId, errorCode]) => ({ groupId, errorCode }))] };
   },
 });

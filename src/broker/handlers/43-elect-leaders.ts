@@ -17,13 +17,15 @@
 // ELIGIBLE_LEADERS_NOT_AVAILABLE (unclean: no live replica), INVALID_REQUEST (unknown
 // election type). On a single node (no zookeeper.connect) this broker leads every partition of
 // its own: every known partition is ELECTION_NOT_NEEDED.
-// Not implemented: authorization (CLUSTER_AUTHORIZATION_FAILED): there is no ACL yet.
+// ALTER on the cluster (KafkaApis.handleElectLeaders): CLUSTER_AUTHORIZATION_FAILED for the
+// request and every partition otherwise.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { ReplicaElectionResultInput } from '../../protocol/generated/elect-leaders-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ElectionResult, TopicPartitionRef } from '../../cluster/controller.js';
 import type { BrokerServices } from '../../services/broker-services.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, authorizeCluster } from './authorize.js';
 
 /** ElectionType values (Kafka's org.apache.kafka.common.ElectionType). */
 const PREFERRED = 0;
@@ -51,6 +53,10 @@ export const electLeadersHandler = defineHandler({
     const { services } = ctx;
     const requested: TopicPartitionRef[] | null = request.topicPartitions === null ? null : request.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
     const each = (errorCode: number, errorMessage: string | null = null) => (requested ?? allPartitions(services)).map((p): ElectionResult => ({ ...p, errorCode, errorMessage }));
+    if (!authorizeCluster(ctx, AclOperation.ALTER)) {
+      // v0 has no top-level error: each partition carries it.
+      return { errorCode: ctx.apiVersion >= 1 ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.NONE, replicaElectionResults: byTopic(each(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.')) };
+    }
     if (request.electionType !== PREFERRED && request.electionType !== UNCLEAN) {
       return { errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: byTopic(each(ErrorCode.INVALID_REQUEST, `Unknown election type ${request.electionType}`)) };
     }

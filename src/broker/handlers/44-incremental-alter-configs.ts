@@ -7,7 +7,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { effectiveTopicConfig, isTopicConfig } from '../../config/topic-config.js';
-import { refuseNonTopicAlter, ResourceType } from './config-resources.js';
+import { AclOperation, refuseNonTopicAlter, refuseUnauthorizedConfig, ResourceType } from './config-resources.js';
 import { BROKER_THROTTLE_KEYS } from '../../cluster/replication-throttle.js';
 import { defineHandler } from './handler.js';
 
@@ -25,6 +25,9 @@ export const incrementalAlterConfigsHandler = defineHandler({
     const { services } = ctx;
     const responses = await Promise.all(request.resources.map(async (res) => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+      // ALTER_CONFIGS on the topic or the cluster (KafkaApis.handleIncrementalAlterConfigsRequest).
+      const denied = refuseUnauthorizedConfig(ctx, AclOperation.ALTER_CONFIGS, res.resourceType, res.resourceName);
+      if (denied) return { ...base, ...denied };
       if (res.resourceType === ResourceType.BROKER && res.configs.every((c) => BROKER_THROTTLE_KEYS.includes(c.name))) {
         // The replication throttles are the dynamic broker configs served (replication-throttle.ts).
         if (res.configs.some((c) => c.configOperation !== SET && c.configOperation !== DELETE)) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'Config value append/subtract is not allowed for the replication throttles' };

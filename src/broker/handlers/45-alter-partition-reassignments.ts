@@ -8,12 +8,14 @@
 // deleted), INVALID_REPLICA_ASSIGNMENT (empty, duplicate or unregistered broker),
 // NO_REASSIGNMENT_IN_PROGRESS (cancel without one). Past timeoutMs: REQUEST_TIMED_OUT at the
 // top level while the controller goes on. The steps and why: src/cluster/reassignment.ts.
-// Not implemented: authorization (CLUSTER_AUTHORIZATION_FAILED): there is no ACL yet.
+// ALTER on the cluster (KafkaApis.handleAlterPartitionReassignmentsRequest), else
+// CLUSTER_AUTHORIZATION_FAILED for the request.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { ReassignableTopicResponseInput } from '../../protocol/generated/alter-partition-reassignments-response.js';
 import { ErrorCode, errorMessage } from '../../protocol/errors.js';
 import type { ReassignmentRequest, ReassignmentResult, TopicPartitionRef } from '../../cluster/controller.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, authorizeCluster } from './authorize.js';
 
 function byTopic(results: readonly ReassignmentResult[]): ReassignableTopicResponseInput[] {
   const topics = new Map<string, ReassignmentResult[]>();
@@ -27,6 +29,7 @@ export const alterPartitionReassignmentsHandler = defineHandler({
   maxVersion: 0,
   async handle(request, ctx) {
     const { services } = ctx;
+    if (!authorizeCluster(ctx, AclOperation.ALTER)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: errorMessage(ErrorCode.CLUSTER_AUTHORIZATION_FAILED), responses: [] };
     const requests: ReassignmentRequest[] = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas })));
     const known = {
       all: (): TopicPartitionRef[] => services.topics.listTopics().flatMap((t) => t.partitions.map((a) => ({ topic: t.name, partition: a.partition }))),

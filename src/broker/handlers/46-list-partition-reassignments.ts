@@ -4,12 +4,14 @@
 // those being removed. topics null: every ongoing one; named partitions without one (or that
 // do not exist) are left out, as Kafka does. Any other broker answers NOT_CONTROLLER at the
 // top level, as Kafka's ZooKeeper-mode broker does.
-// Not implemented: authorization (CLUSTER_AUTHORIZATION_FAILED): there is no ACL yet.
+// DESCRIBE on the cluster (KafkaApis.handleListPartitionReassignmentsRequest), else
+// CLUSTER_AUTHORIZATION_FAILED.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { OngoingTopicReassignmentInput } from '../../protocol/generated/list-partition-reassignments-response.js';
 import { ErrorCode, errorMessage } from '../../protocol/errors.js';
 import type { OngoingReassignment, TopicPartitionRef } from '../../cluster/controller.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, authorizeCluster } from './authorize.js';
 
 function byTopic(list: readonly OngoingReassignment[]): OngoingTopicReassignmentInput[] {
   const topics = new Map<string, OngoingReassignment[]>();
@@ -25,6 +27,7 @@ export const listPartitionReassignmentsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(request, ctx) {
+    if (!authorizeCluster(ctx, AclOperation.DESCRIBE)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: errorMessage(ErrorCode.CLUSTER_AUTHORIZATION_FAILED), topics: [] };
     const requested: TopicPartitionRef[] | null = request.topics === null ? null : request.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
     const list = await ctx.services.cluster.listPartitionReassignments(requested);
     if (list === 'not-controller') return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: errorMessage(ErrorCode.NOT_CONTROLLER), topics: [] };

@@ -7,6 +7,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const offsetDeleteHandler = defineHandler({
   apiKey: ApiKey.OffsetDelete,
@@ -14,10 +15,16 @@ export const offsetDeleteHandler = defineHandler({
   maxVersion: 0,
   async handle(request, ctx) {
     const { services } = ctx;
+    // DELETE on the group, READ on each topic (KafkaApis.handleOffsetDeleteRequest).
+    if (!authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, request.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
     const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
     const errors = new Map<string, number>();
     const known: { topic: string; partition: number }[] = [];
     for (const t of request.topics) {
+      if (!authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name)) {
+        for (const p of t.partitions) errors.set(key(t.name, p.partitionIndex), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+        continue;
+      }
       const topic = services.topics.getTopic(t.name);
       for (const p of t.partitions) {
         // The topic's metadata, not a local replica: the coordinator need not hold one.

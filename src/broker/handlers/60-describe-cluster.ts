@@ -7,9 +7,9 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { brokersOnListener } from '../../cluster/cluster-view.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, OPERATIONS_NOT_REQUESTED, authorizeCluster, clusterAuthorizedOperations } from './authorize.js';
 
 const BROKER_ENDPOINTS = 1;
-const OPERATIONS_NOT_REQUESTED = -2147483648;
 
 export const describeClusterHandler = defineHandler({
   apiKey: ApiKey.DescribeCluster,
@@ -27,7 +27,8 @@ export const describeClusterHandler = defineHandler({
       clusterId: services.clusterId,
       controllerId: services.cluster.controllerId(),
       brokers: brokersOnListener(services.cluster, ctx.connection.listener.name).map((b) => ({ brokerId: b.id, host: b.host, port: b.port, rack: b.rack })),
-      clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+      // Filled when asked and the principal may DESCRIBE the cluster, 0 otherwise (KafkaApis.handleDescribeCluster).
+      clusterAuthorizedOperations: !request.includeClusterAuthorizedOperations ? OPERATIONS_NOT_REQUESTED : authorizeCluster(ctx, AclOperation.DESCRIBE, false) ? clusterAuthorizedOperations(ctx) : 0,
     };
   },
 });

@@ -10,6 +10,7 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import type { PartitionResponseInput } from '../../protocol/generated/describe-producers-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const describeProducersHandler = defineHandler({
   apiKey: ApiKey.DescribeProducers,
@@ -20,7 +21,10 @@ export const describeProducersHandler = defineHandler({
     return {
       topics: request.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitionIndexes.map((partitionIndex): PartitionResponseInput => {
+        // READ on the topic (KafkaApis.handleDescribeProducersRequest), before its existence is told.
+        partitions: !authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name)
+          ? t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, activeProducers: [] }))
+          : t.partitionIndexes.map((partitionIndex): PartitionResponseInput => {
           const exists = topics.getTopic(t.name)?.partitions.some((a) => a.partition === partitionIndex) ?? false;
           if (!exists) return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, activeProducers: [] };
           const p = topics.partition(t.name, partitionIndex);

@@ -7,6 +7,7 @@
 // Not implemented: authorization (ids the client may not describe are not filtered out).
 import { ApiKey } from '../../protocol/generated/index.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, ResourceType, authorize } from './authorize.js';
 
 export const listTransactionsHandler = defineHandler({
   apiKey: ApiKey.ListTransactions,
@@ -14,6 +15,8 @@ export const listTransactionsHandler = defineHandler({
   maxVersion: 1,
   handle(request, ctx) {
     const durationFilterMs = ctx.apiVersion >= 1 ? request.durationFilter : -1;
-    return { throttleTimeMs: 0, ...ctx.services.transactions.listTransactions(request.producerIdFilters, request.stateFilters, durationFilterMs) };
+    const r = ctx.services.transactions.listTransactions(request.producerIdFilters, request.stateFilters, durationFilterMs);
+    // Only the transactional ids the principal may DESCRIBE (KafkaApis.handleListTransactionsRequest).
+    return { throttleTimeMs: 0, ...r, transactionStates: r.transactionStates.filter((t) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId, false)) };
   },
 });

@@ -1,8 +1,27 @@
 // Shared vocabulary of the config APIs (DescribeConfigs, AlterConfigs,
 // IncrementalAlterConfigs): resource types and Kafka's config type codes.
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorMessage } from '../../protocol/errors.js';
+import { AclOperation, ResourceType as AclResourceType, authorize, authorizeCluster } from './authorize.js';
+import type { RequestContext } from './handler.js';
 
 export const ResourceType = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, BROKER: 4, CLUSTER: 4, BROKER_LOGGER: 8 } as const;
+
+/**
+ * Whether the principal may `operation` (DESCRIBE_CONFIGS or ALTER_CONFIGS) a config resource,
+ * as KafkaApis/ConfigHelper: a topic's on the topic, a broker's (and broker logger's) on the
+ * cluster. The error to answer, or null when allowed.
+ */
+export function refuseUnauthorizedConfig(ctx: RequestContext, operation: AclOperation, resourceType: number, resourceName: string): { errorCode: number; errorMessage: string } | null {
+  if (resourceType === ResourceType.TOPIC) {
+    return authorize(ctx, operation, AclResourceType.TOPIC, resourceName) ? null : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: errorMessage(ErrorCode.TOPIC_AUTHORIZATION_FAILED) };
+  }
+  if (resourceType === ResourceType.BROKER || resourceType === ResourceType.BROKER_LOGGER) {
+    return authorizeCluster(ctx, operation) ? null : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: errorMessage(ErrorCode.CLUSTER_AUTHORIZATION_FAILED) };
+  }
+  return null;
+}
+
+export { AclOperation };
 
 /** DescribeConfigs v3+ configType, from Kafka's ConfigDef types. */
 export function configTypeCode(type: string): number {

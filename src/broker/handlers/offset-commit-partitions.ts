@@ -29,10 +29,23 @@ export class PartitionErrors {
   }
 }
 
-/** The partitions of existing topics, as the group coordinator takes them; the others get UNKNOWN_TOPIC_OR_PARTITION in `errors`. */
-export function knownPartitions(services: BrokerServices, topics: readonly RequestTopic[], withLeaderEpoch: boolean, errors: PartitionErrors): OffsetCommitParams['topics'][number][] {
+/** Every partition of the request answered with one error (authorization failures). */
+export function failAll(topics: readonly RequestTopic[], errorCode: number): { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] {
+  return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) }));
+}
+
+/**
+ * The partitions of existing topics, as the group coordinator takes them; the others get
+ * UNKNOWN_TOPIC_OR_PARTITION in `errors`, and those of topics `readable` refuses (checked
+ * first, so nothing is said about their existence) TOPIC_AUTHORIZATION_FAILED.
+ */
+export function knownPartitions(services: BrokerServices, topics: readonly RequestTopic[], withLeaderEpoch: boolean, errors: PartitionErrors, readable: (topic: string) => boolean = () => true): OffsetCommitParams['topics'][number][] {
   const known: OffsetCommitParams['topics'][number][] = [];
   for (const t of topics) {
+    if (!readable(t.name)) {
+      for (const p of t.partitions) errors.set(t.name, p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      continue;
+    }
     const topic = services.topics.getTopic(t.name);
     const partitions = [];
     for (const p of t.partitions) {
