@@ -165,6 +165,7 @@ export class Broker {
         queuedMaxRequestBytes: config.values['queued.max.request.bytes'],
       },
       logger,
+      config,
     );
     await broker.socketServer.start();
     const servingMs = Math.round(performance.now() - started);
