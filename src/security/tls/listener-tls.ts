@@ -99,6 +99,8 @@ export class ListenerTls {
       // Garbage, a wrong protocol, an untrusted or missing certificate, a handshake that timed
       // out: this connection only. Debug, not warn: a scanner must not flood the log.
       this.pending.delete(socketKey(socket));
+      // Node reports a handshake timeout here without closing the socket.
+      socket.destroy();
       logger.debug({ listener: listener.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message }, 'TLS handshake failed');
     });
     this.digest = storesDigest(stores.files);
