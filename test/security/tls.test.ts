@@ -212,6 +212,9 @@ describe('SSL listener with a PKCS12 key store set per listener (listener.name.<
         'listener.name.secure.ssl.keystore.type': 'PKCS12',
         'listener.name.secure.ssl.keystore.location': named.keystoreP12,
         'listener.name.secure.ssl.keystore.password': P12_PASSWORD,
+        'listener.name.secure.ssl.client.auth': 'requested',
+        'listener.name.secure.ssl.truststore.type': 'PEM',
+        'listener.name.secure.ssl.truststore.location': certs.caPem,
         // The broker-wide value is JKS (Kafka's default) and would be refused: the listener's wins.
         'ssl.keystore.type': 'JKS',
       },
@@ -224,7 +227,7 @@ describe('SSL listener with a PKCS12 key store set per listener (listener.name.<
     certs?.remove();
   });
 
-  it('serves clients that trust the CA, with or without a certificate (ssl.client.auth=none)', async () => {
+  it('serves clients that trust the CA, with or without a certificate (ssl.client.auth=requested)', async () => {
     assert.equal(await served(broker.port, security({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem }), 'localhost'), true);
     const k = await kcat(['-b', broker.bootstrap, '-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${certs.caPem}`, '-X', 'ssl.endpoint.identification.algorithm=none', '-L', '-m', '10']);
     assert.equal(k.code, 0, k.stderr);
@@ -233,6 +236,11 @@ describe('SSL listener with a PKCS12 key store set per listener (listener.name.<
 
   it('a client reads a PKCS12 key store too', async () => {
     assert.equal(await served(broker.port, security({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem, 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': certs.client.keystoreP12, 'ssl.keystore.password': P12_PASSWORD }), 'localhost'), true);
+  });
+
+  it('refuses an untrusted certificate even when a certificate is only requested (as Java does)', async () => {
+    const untrusted = security({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.untrusted.keystorePem });
+    assert.equal(await served(broker.port, untrusted, 'localhost'), false);
   });
 
   it('a client checks the host name (ssl.endpoint.identification.algorithm=https) unless told not to', async () => {

@@ -1,0 +1,123 @@
+// The ssl.* settings without a broker process: what is refused and how the refusal names the
+// key (JKS stores, PKCS12 trust stores, passwords with PEM, an SSL listener without a key
+// store, a per-listener value), cipher suite names, the client certificate's subject in
+// Java's RFC 2253 form (openssl-made certificates), ssl.principal.mapping.rules, and that
+// DescribeConfigs never shows an ssl password.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { buildBrokerConfig, describeBrokerConfig } from '../../src/config/broker-config.js';
+import { ConfigError } from '../../src/config/config-def.js';
+import { loadSslStores, opensslCipherName, sslSettingsFromProperties } from '../../src/config/ssl-stores.js';
+import { interBrokerSecurity } from '../../src/security/inter-broker.js';
+import { ListenerTls } from '../../src/security/tls/listener-tls.js';
+import { SslPrincipalMapper, subjectDn } from '../../src/security/tls/principal-mapper.js';
+import { issue, makeTestCerts, P12_PASSWORD, type TestCerts } from '../helpers/certs.js';
+
+const silent = pino({ level: 'silent' });
+
+function config(entries: Record<string, string>) {
+  return buildBrokerConfig(new Map(Object.entries({ 'log.dirs': '/tmp/unused', ...entries })));
+}
+
+/** The ConfigError ListenerTls.create throws for the config's first listener. */
+function listenerError(entries: Record<string, string>): ConfigError {
+  const c = config(entries);
+  try {
+    ListenerTls.create(c, c.listeners[0]!, silent).close();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('ssl.* settings', () => {
+  let certs: TestCerts;
+  before(() => {
+    certs = makeTestCerts();
+  });
+  after(() => certs.remove());
+
+  it('an SSL listener starts with a PEM or PKCS12 key store', () => {
+    for (const entries of <Record<string, string>[]>[
+      { 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem },
+      { 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': certs.server.keystoreP12, 'ssl.keystore.password': P12_PASSWORD },
+      { 'ssl.keystore.type': 'PEM', 'ssl.keystore.key': readFileSync(certs.server.key, 'utf8'), 'ssl.keystore.certificate.chain': readFileSync(certs.server.cert, 'utf8'), 'ssl.truststore.type': 'PEM', 'ssl.truststore.certificates': readFileSync(certs.caPem, 'utf8') },
+    ]) {
+      const c = config({ listeners: 'SSL://127.0.0.1:0', ...entries });
+      ListenerTls.create(c, c.listeners[0]!, silent).close();
+    }
+  });
+
+  it('refuses what it cannot honour, naming the key', () => {
+    const ssl = { listeners: 'SSL://127.0.0.1:0' };
+    assert.match(listenerError({ ...ssl, 'ssl.keystore.location': certs.server.keystoreP12 }).message, /ssl\.keystore\.type: JKS is not supported here.*keytool -importkeystore/);
+    assert.match(listenerError(ssl).message, /configuration ssl\.keystore\.location: listener SSL \(SSL\) needs a key store/);
+    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.keystore.password': 'x' }).message, /ssl\.keystore\.password: SSL key store password cannot be specified with PEM format/);
+    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.truststore.type': 'PKCS12', 'ssl.truststore.location': certs.client.keystoreP12 }).message, /ssl\.truststore\.type: PKCS12 trust stores are not supported here.*openssl pkcs12/);
+    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': certs.server.keystoreP12, 'ssl.keystore.password': 'wrong' }).message, /ssl\.keystore\.location: cannot use the key store/);
+    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': '/no/such/file.pem' }).message, /ssl\.keystore\.location: cannot read the file: ENOENT/);
+    // A per-listener value is named as such.
+    assert.match(listenerError({ ...ssl, 'listener.name.ssl.ssl.keystore.type': 'PEM', 'listener.name.ssl.ssl.keystore.location': '/no/such/file.pem' }).message, /configuration listener\.name\.ssl\.ssl\.keystore\.location/);
+    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.cipher.suites': 'TLS_NO_SUCH_CIPHER' }).message, /ssl\.cipher\.suites.*TLS_NO_SUCH_CIPHER/);
+    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.principal.mapping.rules': 'RULE:^CN=(.*)$' }).message, /ssl\.principal\.mapping\.rules: rule 'RULE:\^CN=\(\.\*\)\$' must be DEFAULT or RULE/);
+    // Validated when read: a protocol node:tls is not given, a client auth value Kafka does not have.
+    assert.throws(() => config({ 'ssl.enabled.protocols': 'TLSv1.1' }), /ssl\.enabled\.protocols/);
+    assert.throws(() => config({ 'ssl.client.auth': 'always' }), /ssl\.client\.auth.*none, requested, required/);
+    assert.throws(() => loadSslStores(sslSettingsFromProperties(new Map([['ssl.truststore.location', certs.caPem]]))), /ssl\.truststore\.type: JKS is not supported/);
+  });
+
+  it('cipher suites by their IANA (Java) names', () => {
+    assert.equal(opensslCipherName('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'), 'ECDHE-RSA-AES128-GCM-SHA256');
+    assert.equal(opensslCipherName('TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256'), 'ECDHE-ECDSA-CHACHA20-POLY1305');
+    assert.equal(opensslCipherName('TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384'), 'ECDHE-RSA-AES256-SHA384');
+    assert.equal(opensslCipherName('TLS_RSA_WITH_AES_128_GCM_SHA256'), 'AES128-GCM-SHA256');
+    assert.equal(opensslCipherName('TLS_AES_256_GCM_SHA384'), 'TLS_AES_256_GCM_SHA384');
+    const stores = loadSslStores(sslSettingsFromProperties(new Map([['ssl.cipher.suites', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256']])));
+    assert.equal(stores.options.ciphers, 'ECDHE-ECDSA-AES128-GCM-SHA256:TLS_AES_128_GCM_SHA256');
+  });
+
+  it("prints a certificate's subject as Java's X500Principal.getName() does", () => {
+    const cert = (file: string) => new X509Certificate(readFileSync(file));
+    assert.equal(subjectDn(cert(certs.client.cert)), 'CN=client,OU=test,O=tidelog');
+    // Escaped characters, a multi-valued RDN, and emailAddress (no RFC 2253 keyword: Java prints its OID and DER value).
+    const odd = issue(certs.dir, 'odd', '/C=DE/O=Acme\\, Inc./OU=a+OU=b/CN=Jane Doe/emailAddress=jane@example.com', null);
+    assert.equal(subjectDn(cert(odd.cert)), '1.2.840.113549.1.9.1=#16106a616e65406578616d706c652e636f6d,CN=Jane Doe,OU=a+OU=b,O=Acme\\, Inc.,C=DE');
+  });
+
+  it('maps subjects with ssl.principal.mapping.rules (Kafka\'s RULE:pattern/replacement/[LU] grammar)', () => {
+    const mapper = SslPrincipalMapper.fromRules(['RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/', 'RULE:^CN=(.*?),OU=(.*?),O=(.*?)$/$1@$3/L', 'DEFAULT']);
+    assert.equal(mapper.name('CN=kafka-broker,OU=ServiceUsers,O=Org,C=US'), 'kafka-broker');
+    assert.equal(mapper.name('CN=Client,OU=test,O=Tidelog'), 'client@tidelog');
+    assert.equal(mapper.name('CN=x,C=US'), 'CN=x,C=US');
+    assert.equal(SslPrincipalMapper.fromRules(['DEFAULT']).name('CN=client,OU=test,O=tidelog'), 'CN=client,OU=test,O=tidelog');
+    // No rule applies and no DEFAULT: Kafka fails the connection ("No rules apply to ...").
+    assert.equal(SslPrincipalMapper.fromRules(['RULE:^CN=admin$/root/U']).name('CN=client'), null);
+    assert.equal(SslPrincipalMapper.fromRules(['RULE:^CN=admin$/root/U']).name('CN=admin'), 'ROOT');
+  });
+
+  it('never shows an ssl password, and gives inter-broker clients the listener\'s own settings', () => {
+    const c = config({
+      listeners: 'PLAIN://127.0.0.1:9092,BROKERS://127.0.0.1:9093',
+      'listener.security.protocol.map': 'PLAIN:PLAINTEXT,BROKERS:SSL',
+      'inter.broker.listener.name': 'BROKERS',
+      'ssl.keystore.type': 'PKCS12',
+      'ssl.keystore.location': certs.server.keystoreP12,
+      'ssl.keystore.password': P12_PASSWORD,
+      'listener.name.brokers.ssl.truststore.type': 'PEM',
+      'listener.name.brokers.ssl.truststore.location': certs.caPem,
+    });
+    const described = describeBrokerConfig(c).find((e) => e.name === 'ssl.keystore.password')!;
+    assert.equal(described.value, null);
+    assert.equal(described.type, 'password');
+    const sec = interBrokerSecurity(c);
+    assert.equal(sec.securityProtocol, 'SSL');
+    assert.equal(sec.ssl.get('ssl.truststore.location'), certs.caPem);
+    assert.equal(sec.ssl.get('ssl.keystore.password'), P12_PASSWORD);
+    assert.equal(sec.ssl.get('ssl.endpoint.identification.algorithm'), 'https');
+    assert.equal(interBrokerSecurity(config({ listeners: 'PLAINTEXT://127.0.0.1:9092' })).securityProtocol, 'PLAINTEXT');
+  });
+});
