@@ -25,7 +25,7 @@ export const sslConfigKeys = [
   passwordKey('ssl.key.password', 'Password of the private key (PKCS12: defaults to ssl.keystore.password; PEM: of an encrypted PKCS#8 key).'),
   passwordKey('ssl.keystore.key', 'The private key in PEM (PKCS#8), inline, with ssl.keystore.type=PEM (KIP-651).'),
   passwordKey('ssl.keystore.certificate.chain', 'The certificate chain in PEM, inline, with ssl.keystore.type=PEM (KIP-651).'),
-  stringKey('ssl.truststore.type', 'JKS', { doc: 'File format of the trust store: PEM. PKCS12 trust stores are not readable here (see README).' }),
+  stringKey('ssl.truststore.type', 'JKS', { doc: 'File format of the trust store: PKCS12 or PEM (KIP-651). Kafka\'s default JKS is not readable here.' }),
   stringKey('ssl.truststore.location', null, { doc: 'The trust store file: the CA certificates that client certificates (or, for inter-broker connections, brokers) must chain to.' }),
   passwordKey('ssl.truststore.password', 'Password of the trust store file; not used with PEM.'),
   passwordKey('ssl.truststore.certificates', 'Trusted certificates in PEM, inline, with ssl.truststore.type=PEM (KIP-651).'),

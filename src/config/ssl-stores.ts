@@ -1,6 +1,6 @@
 // What Kafka's ssl.* settings mean to node:tls, for the broker's listeners and for this
 // package's client alike: the key store (PKCS12 through `pfx`, PEM files or inline PEM,
-// KIP-651) and the trust store (PEM files or inline PEM) read into SecureContext options,
+// KIP-651) and the trust store (PKCS12, PEM files or inline PEM) read into SecureContext options,
 // ssl.enabled.protocols into min/max versions, ssl.cipher.suites (IANA names, as Java takes
 // them) into OpenSSL's cipher lists. Refuses what cannot be honoured, naming the key, as
 // Kafka's DefaultSslEngineFactory does ("SSL key store password cannot be specified with PEM
@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { ConfigError } from './config-def.js';
+import { pkcs12Certificates } from './pkcs12.js';
 
 /** The ssl.* values of one listener or one client, typed. Null: not set. */
 export interface SslSettings {
@@ -140,9 +141,18 @@ export function loadSslStores(s: SslSettings, keyName: (key: string) => string =
     const file = s.truststoreLocation;
     if (truststoreType === 'JKS') fail('ssl.truststore.type', s.truststoreType, JKS_HINT.replace('set PKCS12, or use PEM', 'use PEM'));
     if (truststoreType === 'PKCS12') {
-      // node:tls reads PKCS12 only as a key store (`pfx` needs a private key); a trust store
-      // holds certificates alone.
-      fail('ssl.truststore.type', s.truststoreType, `PKCS12 trust stores are not supported here: export the certificates with \`openssl pkcs12 -in ${file} -nokeys -out truststore.pem\` and set ssl.truststore.type=PEM`);
+      // node:tls reads PKCS12 only as a key store (`pfx` needs a private key): the
+      // certificates are taken out of the file here (pkcs12.ts).
+      const bytes = read('ssl.truststore.location', file);
+      let certs: string[] = [];
+      try {
+        certs = pkcs12Certificates(bytes, s.truststorePassword ?? '');
+      } catch (err) {
+        fail('ssl.truststore.location', file, `cannot read the PKCS12 trust store (ssl.truststore.password): ${(err as Error).message}`);
+      }
+      if (certs.length === 0) fail('ssl.truststore.location', file, 'the PKCS12 trust store holds no certificate');
+      options.ca = certs;
+      return { options, hasKeystore, hasTruststore: true, files };
     }
     if (truststoreType !== 'PEM') fail('ssl.truststore.type', s.truststoreType, 'must be PEM');
     if (s.truststorePassword !== null) fail('ssl.truststore.password', '[hidden]', 'SSL trust store password cannot be specified for PEM format.');

@@ -28,6 +28,8 @@ export interface TestCerts {
   readonly dir: string;
   /** The CA certificate (PEM): the trust store of both sides. */
   readonly caPem: string;
+  /** The CA certificate as a PKCS12 trust store (openssl pkcs12 -export -nokeys), password P12_PASSWORD. */
+  readonly caP12: string;
   readonly server: Identity;
   readonly client: Identity;
   /** Self-signed: neither side trusts it. */
@@ -79,5 +81,6 @@ export function makeTestCerts(): TestCerts {
   const server = issue(dir, 'server', '/O=tidelog/OU=test/CN=localhost', 'DNS:localhost,IP:127.0.0.1');
   const client = issue(dir, 'client', '/O=tidelog/OU=test/CN=client', null);
   const untrusted = issue(dir, 'untrusted', '/O=intruder/CN=client', 'DNS:localhost,IP:127.0.0.1', true);
-  return { dir, caPem: path.join(dir, 'ca.pem'), server, client, untrusted, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  openssl(['pkcs12', '-export', '-nokeys', '-in', 'ca.pem', '-out', 'ca.p12', '-passout', `pass:${P12_PASSWORD}`], dir);
+  return { dir, caPem: path.join(dir, 'ca.pem'), caP12: path.join(dir, 'ca.p12'), server, client, untrusted, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,18 +1,21 @@
 // The ssl.* settings without a broker process: what is refused and how the refusal names the
-// key (JKS stores, PKCS12 trust stores, passwords with PEM, an SSL listener without a key
-// store, a per-listener value), cipher suite names, the client certificate's subject in
+// key (JKS stores, a wrong PKCS12 trust store password, passwords with PEM, an SSL listener
+// without a key store, a per-listener value), PKCS12 trust stores from openssl and keytool,
+// cipher suite names, the client certificate's subject in
 // Java's RFC 2253 form (openssl-made certificates), ssl.principal.mapping.rules, and that
 // DescribeConfigs never shows an ssl password.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { buildBrokerConfig, describeBrokerConfig } from '../../src/config/broker-config.js';
 import { ConfigError } from '../../src/config/config-def.js';
 import { loadSslStores, opensslCipherName, sslSettingsFromProperties } from '../../src/config/ssl-stores.js';
 import { interBrokerSecurity } from '../../src/security/inter-broker.js';
-import { ListenerTls } from '../../src/security/tls/listener-tls.js';
+import { listenerClientAuth, ListenerTls } from '../../src/security/tls/listener-tls.js';
 import { SslPrincipalMapper, subjectDn } from '../../src/security/tls/principal-mapper.js';
 import { issue, makeTestCerts, P12_PASSWORD, type TestCerts } from '../helpers/certs.js';
 
@@ -57,7 +60,7 @@ describe('ssl.* settings', () => {
     assert.match(listenerError({ ...ssl, 'ssl.keystore.location': certs.server.keystoreP12 }).message, /ssl\.keystore\.type: JKS is not supported here.*keytool -importkeystore/);
     assert.match(listenerError(ssl).message, /configuration ssl\.keystore\.location: listener SSL \(SSL\) needs a key store/);
     assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.keystore.password': 'x' }).message, /ssl\.keystore\.password: SSL key store password cannot be specified with PEM format/);
-    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.truststore.type': 'PKCS12', 'ssl.truststore.location': certs.client.keystoreP12 }).message, /ssl\.truststore\.type: PKCS12 trust stores are not supported here.*openssl pkcs12/);
+    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.truststore.type': 'PKCS12', 'ssl.truststore.location': certs.caP12, 'ssl.truststore.password': 'wrong' }).message, /ssl\.truststore\.location: cannot read the PKCS12 trust store \(ssl\.truststore\.password\): cannot decrypt: wrong password/);
     assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': certs.server.keystoreP12, 'ssl.keystore.password': 'wrong' }).message, /ssl\.keystore\.location: cannot use the key store/);
     assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': '/no/such/file.pem' }).message, /ssl\.keystore\.location: cannot read the file: ENOENT/);
     // A per-listener value is named as such.
@@ -68,6 +71,32 @@ describe('ssl.* settings', () => {
     assert.throws(() => config({ 'ssl.enabled.protocols': 'TLSv1.1' }), /ssl\.enabled\.protocols/);
     assert.throws(() => config({ 'ssl.client.auth': 'always' }), /ssl\.client\.auth.*none, requested, required/);
     assert.throws(() => loadSslStores(sslSettingsFromProperties(new Map([['ssl.truststore.location', certs.caPem]]))), /ssl\.truststore\.type: JKS is not supported/);
+  });
+
+  it('reads PKCS12 trust stores made by openssl (AES, 3DES or no encryption) and by keytool', () => {
+    const ca = new X509Certificate(readFileSync(certs.caPem));
+    const made = [certs.caP12];
+    const exportP12 = (name: string, extra: string[]) => {
+      const file = path.join(certs.dir, name);
+      execFileSync('openssl', ['pkcs12', '-export', '-nokeys', '-in', certs.caPem, '-out', file, '-passout', `pass:${P12_PASSWORD}`, ...extra]);
+      made.push(file);
+    };
+    exportP12('ca-3des.p12', ['-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1']);
+    exportP12('ca-clear.p12', ['-certpbe', 'NONE']);
+    const keytool = path.join(certs.dir, 'ca-keytool.p12');
+    execFileSync('keytool', ['-importcert', '-storetype', 'PKCS12', '-keystore', keytool, '-storepass', P12_PASSWORD, '-file', certs.caPem, '-alias', 'ca', '-noprompt'], { stdio: 'ignore' });
+    made.push(keytool);
+    for (const file of made) {
+      const stores = loadSslStores(sslSettingsFromProperties(new Map([['ssl.truststore.type', 'PKCS12'], ['ssl.truststore.location', file], ['ssl.truststore.password', P12_PASSWORD]])));
+      const cas = stores.options.ca as string[];
+      assert.equal(cas.length, 1, file);
+      assert.equal(new X509Certificate(cas[0]!).fingerprint256, ca.fingerprint256, file);
+    }
+  });
+
+  it('ssl.client.auth: SASL_SSL listeners take only their own value (KIP-684)', () => {
+    const c = config({ listeners: 'SSL://127.0.0.1:9093,SASL_SSL://127.0.0.1:9094,MTLS://127.0.0.1:9095', 'listener.security.protocol.map': 'SSL:SSL,SASL_SSL:SASL_SSL,MTLS:SASL_SSL', 'ssl.client.auth': 'required', 'listener.name.mtls.ssl.client.auth': 'requested' });
+    assert.deepEqual(c.listeners.map((l) => listenerClientAuth(c, l)), ['required', 'none', 'requested']);
   });
 
   it('cipher suites by their IANA (Java) names', () => {

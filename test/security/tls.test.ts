@@ -194,7 +194,7 @@ describe('SSL listener (ssl.client.auth=required, PEM files)', { timeout: 240_00
   });
 });
 
-describe('SSL listener with a PKCS12 key store set per listener (listener.name.<l>.ssl.*)', { timeout: 120_000 }, () => {
+describe('SSL listener with PKCS12 key and trust stores set per listener (listener.name.<l>.ssl.*)', { timeout: 120_000 }, () => {
   let certs: TestCerts;
   let broker: BrokerProcess;
 
@@ -213,8 +213,9 @@ describe('SSL listener with a PKCS12 key store set per listener (listener.name.<
         'listener.name.secure.ssl.keystore.location': named.keystoreP12,
         'listener.name.secure.ssl.keystore.password': P12_PASSWORD,
         'listener.name.secure.ssl.client.auth': 'requested',
-        'listener.name.secure.ssl.truststore.type': 'PEM',
-        'listener.name.secure.ssl.truststore.location': certs.caPem,
+        'listener.name.secure.ssl.truststore.type': 'PKCS12',
+        'listener.name.secure.ssl.truststore.location': certs.caP12,
+        'listener.name.secure.ssl.truststore.password': P12_PASSWORD,
         // The broker-wide value is JKS (Kafka's default) and would be refused: the listener's wins.
         'ssl.keystore.type': 'JKS',
       },
