@@ -11,7 +11,7 @@ import { listenerConfigValue, type BrokerConfig, type BrokerConfigValues } from 
 import { sslConfigKeys } from '../config/ssl-keys.js';
 import type { ClientSecurity } from '../client/client-security.js';
 
-/** The name of the listener brokers talk to each other on. */
+/** The listener brokers replicate over: inter.broker.listener.name, else PLAINTEXT, else the first (as ReplicationManager picks it). */
 export function interBrokerListenerName(config: BrokerConfig): string {
   const names = config.listeners.map((l) => l.name);
   return config.values['inter.broker.listener.name'] ?? (names.includes('PLAINTEXT') ? 'PLAINTEXT' : names[0]!);

@@ -252,7 +252,7 @@ describe('SSL listener with PKCS12 key and trust stores set per listener (listen
   });
 });
 
-describe('certificate reload without a restart', { timeout: 120_000 }, () => {
+describe('a TLSv1.3-only listener: protocol versions, and certificate reload without a restart', { timeout: 120_000 }, () => {
   let certs: TestCerts;
   let broker: BrokerProcess;
   let keystore: string;
@@ -263,7 +263,7 @@ describe('certificate reload without a restart', { timeout: 120_000 }, () => {
     keystore = path.join(certs.dir, 'broker-keystore.pem');
     copyFileSync(certs.server.keystorePem, keystore);
     broker = await startBrokerProcess({
-      overrides: { listeners: 'SSL://127.0.0.1:0', 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': keystore, 'ssl.store.check.interval.ms': 200 },
+      overrides: { listeners: 'SSL://127.0.0.1:0', 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': keystore, 'ssl.store.check.interval.ms': 200, 'ssl.enabled.protocols': 'TLSv1.3' },
     });
   });
 
@@ -283,6 +283,22 @@ describe('certificate reload without a restart', { timeout: 120_000 }, () => {
       socket.destroy();
     }
   }
+
+  it('speaks only the versions of ssl.enabled.protocols', async () => {
+    const socket = tls.connect({ host: '127.0.0.1', port: broker.port, ca: readFileSync(certs.caPem), maxVersion: 'TLSv1.2' });
+    socket.on('error', () => {});
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('secureConnect', () => resolve('connected'));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      socket.once('close', () => resolve('closed'));
+    });
+    socket.destroy();
+    assert.notEqual(outcome, 'connected', 'a TLSv1.2 client is refused by a TLSv1.3 listener');
+    const ok = tls.connect({ host: '127.0.0.1', port: broker.port, ca: readFileSync(certs.caPem) });
+    await new Promise<void>((resolve, reject) => ok.once('secureConnect', resolve).once('error', reject));
+    assert.equal(ok.getProtocol(), 'TLSv1.3');
+    ok.destroy();
+  });
 
   it('a new connection sees the replaced certificate; an open one keeps working', async () => {
     const sec = security({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem });
