@@ -13,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
-import { ListenerTls } from '../security/tls/listener-tls.js';
+import { ListenerTls, type TlsHandshakeFailures } from '../security/tls/listener-tls.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
 import { Connection, type ConnectionLimits, type ConnectionShared } from './connection.js';
 import { ConnectionQuotas, normalizeAddress, type ConnectionLimitName, type ConnectionQuotaConfig } from './connection-quotas.js';
@@ -50,6 +50,8 @@ export interface LimitStats {
   /** Request bytes charged to queued.max.request.bytes now, and the limit (-1: none). */
   readonly requestMemoryUsedBytes: number;
   readonly requestMemoryMaxBytes: number;
+  /** TLS handshakes that failed, per SSL / SASL_SSL listener and reason. */
+  readonly tlsHandshakeFailures: Readonly<Record<string, Readonly<TlsHandshakeFailures>>>;
 }
 
 export class SocketServer {
@@ -86,6 +88,7 @@ export class SocketServer {
       mutes: { ...this.shared.mutes, outOfMemory: pool.depletedCount },
       requestMemoryUsedBytes: pool.usedBytes,
       requestMemoryMaxBytes: pool.maxBytes,
+      tlsHandshakeFailures: Object.fromEntries([...this.tls].map(([name, t]) => [name, { ...t.failures }])),
     };
   }
 

@@ -25,6 +25,7 @@ import { issue, makeTestCerts, P12_PASSWORD, type Identity, type TestCerts } fro
 import { kcat } from '../helpers/kcat.js';
 import { seededBytes } from '../helpers/seeded-bytes.js';
 import { waitFor } from '../helpers/wait.js';
+import { scrapeMetric } from '../helpers/limits.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -131,11 +132,17 @@ describe('SSL listener (ssl.client.auth=required, PEM files)', { timeout: 240_00
     }
   });
 
-  it('refuses a client without a certificate and one with an untrusted certificate', async () => {
+  it('refuses a client without a certificate and one with an untrusted certificate, and counts them', async () => {
+    const failures = (reason: string) => scrapeMetric(broker.adminUrl!, 'tidelog_tls_handshake_failures_total', { listener: 'SSL', reason });
     const noCert = security({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem });
+    const certificateBefore = await failures('certificate');
     assert.equal(await served(broker.port, noCert), false, 'no client certificate');
+    await waitFor('the refusal counted', async () => (await failures('certificate')) === certificateBefore + 1);
     const untrusted = security({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.untrusted.keystorePem });
+    const closedBefore = await failures('closed');
     assert.equal(await served(broker.port, untrusted), false, 'self-signed client certificate');
+    // Node closes a connection whose required certificate is untrusted without saying why: counted as closed.
+    await waitFor('the refusal counted', async () => (await failures('closed')) === closedBefore + 1);
     assert.equal(await served(broker.port, withCert), true, 'the trusted client still is served');
     // kcat without a certificate gets no metadata.
     const k = await kcat(['-b', broker.bootstrap, '-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${certs.caPem}`, '-L', '-m', '5']);
@@ -178,10 +185,12 @@ describe('SSL listener (ssl.client.auth=required, PEM files)', { timeout: 240_00
     await new Promise<void>((resolve, reject) => raw.once('connect', resolve).once('error', reject));
     const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
     raw.on('error', () => {});
+    const before = await scrapeMetric(broker.adminUrl!, 'tidelog_tls_handshake_failures_total', { listener: 'SSL', reason: 'handshake' });
     // A plaintext Kafka ApiVersions request, as a client configured for PLAINTEXT sends it.
     raw.write(Buffer.from('0000001500120003000000010009636f6e736f6c652d70', 'hex'));
     raw.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await closed;
+    assert.equal(await scrapeMetric(broker.adminUrl!, 'tidelog_tls_handshake_failures_total', { listener: 'SSL', reason: 'handshake' }), before + 1);
     assert.equal(await served(broker.port, withCert), true);
   });
 
@@ -190,6 +199,7 @@ describe('SSL listener (ssl.client.auth=required, PEM files)', { timeout: 240_00
     raw.on('error', () => {});
     const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
     await closed; // nothing sent: the broker ends it (the test's own timeout bounds a broker that would not)
+    assert.ok((await scrapeMetric(broker.adminUrl!, 'tidelog_tls_handshake_failures_total', { listener: 'SSL', reason: 'timeout' })) >= 1);
     assert.equal(await served(broker.port, withCert), true);
   });
 });

@@ -18,6 +18,21 @@ import { SslPrincipalMapper } from './principal-mapper.js';
 
 export type ClientAuth = 'none' | 'requested' | 'required';
 
+/**
+ * Why handshakes failed, counted for /metrics (Kafka counts them in failed-authentication-total):
+ * `certificate` a client certificate missing, untrusted (when only requested) or matching no
+ * ssl.principal.mapping.rules rule; `timeout` ssl.handshake.timeout.ms; `handshake` anything
+ * else TLS refused (garbage, no shared version or cipher); `closed` the connection ended before
+ * the handshake finished (the client gave up, or Node refused its untrusted certificate when
+ * one is required, which it does without telling why).
+ */
+export interface TlsHandshakeFailures {
+  certificate: number;
+  timeout: number;
+  handshake: number;
+  closed: number;
+}
+
 /** The name to show for `key` of `listener`: the per-listener key when that is what is set. */
 function keyNameFor(config: BrokerConfig, listenerName: string): (key: string) => string {
   return (key) => (listenerRawValue(config, listenerName, key) !== undefined ? `listener.name.${listenerName.toLowerCase()}.${key}` : key);
@@ -71,6 +86,7 @@ export class ListenerTls {
   private readonly server: tls.Server;
   /** Sockets handed over whose handshake has not finished, by remote address:port. */
   private readonly pending = new Map<string, { readonly raw: net.Socket; readonly callbacks: HandshakeCallbacks }>();
+  readonly failures: TlsHandshakeFailures = { certificate: 0, timeout: 0, handshake: 0, closed: 0 };
   private digest: string;
   private watched: readonly string[];
   private readonly onFileChange = (curr: Stats, prev: Stats): void => {
@@ -99,6 +115,10 @@ export class ListenerTls {
       // Garbage, a wrong protocol, an untrusted or missing certificate, a handshake that timed
       // out: this connection only. Debug, not warn: a scanner must not flood the log.
       this.pending.delete(socketKey(socket));
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') this.failures.timeout++;
+      else if (code.includes('CERTIFICATE')) this.failures.certificate++;
+      else this.failures.handshake++;
       // Node reports a handshake timeout here without closing the socket.
       socket.destroy();
       logger.debug({ listener: listener.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message }, 'TLS handshake failed');
@@ -130,7 +150,9 @@ export class ListenerTls {
     const key = socketKey(raw);
     this.pending.set(key, { raw, callbacks });
     raw.once('close', () => {
-      if (this.pending.get(key)?.raw === raw) this.pending.delete(key);
+      if (this.pending.get(key)?.raw !== raw) return;
+      this.pending.delete(key);
+      this.failures.closed++;
     });
     this.server.emit('connection', raw);
   }
@@ -150,12 +172,14 @@ export class ListenerTls {
       // SSLEngine with wantClientAuth fails the handshake on an untrusted one).
       if (!socket.authorized) {
         this.logger.debug({ listener: this.listener.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: String(socket.authorizationError) }, 'TLS client certificate refused');
+        this.failures.certificate++;
         socket.destroy();
         return;
       }
       const mapped = this.mapper.principal(cert);
       if (mapped === null) {
         this.logger.info({ listener: this.listener.name, subject: cert.subject.replace(/\n/g, ', ') }, 'TLS client certificate refused: no ssl.principal.mapping.rules rule applies to its subject');
+        this.failures.certificate++;
         socket.destroy();
         return;
       }
@@ -184,8 +208,9 @@ export class ListenerTls {
   /** Stops watching the store files and ends the handshakes still running. */
   close(): void {
     for (const f of this.watched) unwatchFile(f, this.onFileChange);
-    for (const { raw } of this.pending.values()) raw.destroy();
+    const pending = [...this.pending.values()];
     this.pending.clear();
+    for (const { raw } of pending) raw.destroy();
   }
 }
 
