@@ -4,7 +4,9 @@
 // harness's). A topic with replication factor 3 and min.insync.replicas=2 takes acks=all
 // writes (its followers fetched them over TLS), the leader is killed, a new leader takes
 // acks=all writes with the remaining follower, and every record is read back in order.
-// The leaders' logs show the followers authenticated by certificate.
+// The leaders' logs show the followers authenticated by certificate. Before that, the Java
+// producer's transactions over three partitions led by three brokers commit: the coordinator's
+// markers travel between brokers over TLS too.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaClient } from '../../src/client/kafka-client.js';
@@ -14,9 +16,13 @@ import { ThreeBrokerCluster } from '../cluster/three-brokers.js';
 import { zookeeperInstalled } from '../cluster/zookeeper.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
 import { waitFor } from '../helpers/wait.js';
+import { kcat } from '../helpers/kcat.js';
+import { ensureKafkaLibs, KAFKA_MAIN, runKafkaClass } from '../../bench/kafka-dist.js';
 
 const TOPIC = 'replicated-over-tls';
 const RECORDS_PER_PHASE = 50;
+const TXN_TOPIC = 'transactions-over-tls';
+const TXN_RECORDS = 3000;
 
 describe('three brokers replicating over an SSL inter-broker listener (real ZooKeeper)', { timeout: 240_000, skip: zookeeperInstalled() ? false : 'ZooKeeper is not installed (scripts/install-test-deps.sh)' }, () => {
   let certs: TestCerts;
@@ -64,6 +70,22 @@ describe('three brokers replicating over an SSL inter-broker listener (real ZooK
       }, { timeoutMs: 60_000, intervalMs: 200 });
     }
   }
+
+  it('commits transactions whose markers go to other brokers over TLS (the Java producer, read_committed)', async () => {
+    // Three partitions led by three brokers: the coordinator sends WriteTxnMarkers to the two
+    // others over the inter-broker listener. Without them no transaction would ever complete
+    // and a read_committed consumer would see nothing.
+    await cluster.createTopic(TXN_TOPIC, 3, 3, { 'min.insync.replicas': '2' });
+    const leaders = new Set((await cluster.metadata(TXN_TOPIC)).partitions.map((p) => p.leader));
+    assert.equal(leaders.size, 3, 'each partition led by another broker');
+    const libs = await ensureKafkaLibs();
+    const bootstrap = cluster.livePorts().map((p) => `127.0.0.1:${p}`).join(',');
+    const r = await runKafkaClass(libs, KAFKA_MAIN.producerPerformance, ['--topic', TXN_TOPIC, '--num-records', String(TXN_RECORDS), '--record-size', '50', '--throughput', '-1', '--bootstrap-server', bootstrap, '--transactional-id', 'tls-txn', '--transaction-duration-ms', '200'], { heap: '256M', timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const k = await kcat(['-b', bootstrap, '-C', '-t', TXN_TOPIC, '-X', 'isolation.level=read_committed', '-o', 'beginning', '-e', '-q', '-f', '.']);
+    assert.equal(k.code, 0, k.stderr);
+    assert.equal(k.stdout.length, TXN_RECORDS, 'every committed record is readable');
+  });
 
   it('replicates with acks=all, fails over, and loses nothing', async () => {
     await cluster.createTopic(TOPIC, 1, 3, { 'min.insync.replicas': '2' });
