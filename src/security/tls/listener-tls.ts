@@ -119,9 +119,9 @@ export class ListenerTls {
       if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') this.failures.timeout++;
       else if (code.includes('CERTIFICATE')) this.failures.certificate++;
       else this.failures.handshake++;
+      logger.debug({ listener: listener.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message }, 'TLS handshake failed');
       // Node reports a handshake timeout here without closing the socket.
       socket.destroy();
-      logger.debug({ listener: listener.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message }, 'TLS handshake failed');
     });
     this.digest = storesDigest(stores.files);
     this.watched = stores.files;
@@ -153,6 +153,7 @@ export class ListenerTls {
       if (this.pending.get(key)?.raw !== raw) return;
       this.pending.delete(key);
       this.failures.closed++;
+      this.logger.debug({ listener: this.listener.name, remote: key }, 'TLS connection closed before its handshake finished');
     });
     this.server.emit('connection', raw);
   }
