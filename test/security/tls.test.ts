@@ -1,10 +1,13 @@
-// SSL listeners with real clients over real sockets: kcat (librdkafka) and Apache Kafka's
-// Java client produce and consume with a client certificate (ssl.client.auth=required, PEM
-// stores), clients without a certificate or with an untrusted one are refused, a large fetch
-// comes back byte for byte over TLS (sendfile would have put plaintext on the encrypted
-// stream and broken it), garbage before the handshake and a handshake that never finishes
-// close that connection only, a PKCS12 key store set per listener serves, and replacing the
-// certificate files reaches new connections while open ones keep working.
+// SSL listeners with real clients over real sockets: kcat (librdkafka), Apache Kafka's Java
+// client and tidelog's own tools produce and consume with a client certificate
+// (ssl.client.auth=required, PEM stores; the broker logs User:CN=client,OU=test,O=tidelog),
+// clients without a certificate or with an untrusted one are refused and counted in
+// /metrics, a large fetch comes back byte for byte over TLS (sendfile would have put
+// plaintext on the encrypted stream and broken it), garbage before the handshake (from
+// hundreds of clients at once) and a handshake that never finishes close those connections
+// only, PKCS12 key and trust stores set per listener serve (ssl.client.auth=requested), the
+// client checks the broker's host name, a TLSv1.3-only listener refuses TLSv1.2, and
+// replacing the certificate files reaches new connections while open ones keep working.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -201,17 +204,23 @@ describe('SSL listener (ssl.client.auth=required, PEM files)', { timeout: 240_00
     }
   });
 
-  it('garbage before the handshake closes that connection; the broker goes on serving', async () => {
-    const raw = net.connect({ host: '127.0.0.1', port: broker.port });
-    await new Promise<void>((resolve, reject) => raw.once('connect', resolve).once('error', reject));
-    const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
-    raw.on('error', () => {});
-    const before = await scrapeMetric(broker.adminUrl!, 'tidelog_tls_handshake_failures_total', { listener: 'SSL', reason: 'handshake' });
-    // A plaintext Kafka ApiVersions request, as a client configured for PLAINTEXT sends it.
-    raw.write(Buffer.from('0000001500120003000000010009636f6e736f6c652d70', 'hex'));
-    raw.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await closed;
-    assert.equal(await scrapeMetric(broker.adminUrl!, 'tidelog_tls_handshake_failures_total', { listener: 'SSL', reason: 'handshake' }), before + 1);
+  it('garbage before the handshake closes that connection, also from hundreds of clients at once; the broker goes on serving', async () => {
+    const handshakeFailures = () => scrapeMetric(broker.adminUrl!, 'tidelog_tls_handshake_failures_total', { listener: 'SSL', reason: 'handshake' });
+    const before = await handshakeFailures();
+    const garbage = async (i: number): Promise<void> => {
+      const raw = net.connect({ host: '127.0.0.1', port: broker.port });
+      raw.on('error', () => {});
+      const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+      await new Promise<void>((resolve) => raw.once('connect', resolve));
+      // A plaintext Kafka ApiVersions request (a client configured for PLAINTEXT), or HTTP.
+      raw.write(i % 2 === 0 ? Buffer.from('0000001500120003000000010009636f6e736f6c652d70', 'hex') : 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await closed;
+    };
+    await garbage(0);
+    assert.equal(await handshakeFailures(), before + 1);
+    const CLIENTS = 300;
+    await Promise.all(Array.from({ length: CLIENTS }, (_, i) => garbage(i)));
+    assert.equal(await handshakeFailures(), before + 1 + CLIENTS);
     assert.equal(await served(broker.port, withCert), true);
   });
 
