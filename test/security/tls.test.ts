@@ -135,6 +135,16 @@ describe('SSL listener (ssl.client.auth=required, PEM files)', { timeout: 240_00
     }
   });
 
+  it("the admin API reaches the broker over its SSL listener with the broker's own certificate", async () => {
+    // GET /v1/groups goes through the admin API's Kafka client (ListGroups to every broker).
+    const res = await fetch(`${broker.adminUrl!}/v1/groups`);
+    assert.equal(res.status, 200, await res.clone().text());
+    const body = (await res.json()) as { groups: unknown };
+    assert.ok(Array.isArray(body.groups));
+    const principals = broker.logLines.filter((l) => l.includes('TLS client authenticated')).map((l) => (JSON.parse(l) as { principal: string }).principal);
+    assert.ok(principals.includes('User:CN=localhost,OU=test,O=tidelog'), principals.join(', '));
+  });
+
   it("tidelog's tools connect over SSL with --command-config, --producer.config and --consumer.config", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-cli-ssl-'));
     try {
