@@ -40,8 +40,9 @@ export const sslConfigKeys = [
   }),
   stringKey('ssl.protocol', 'TLSv1.3', { oneOf: ['TLS', 'TLSv1.2', 'TLSv1.3'], doc: "Kafka's SSLContext protocol; the versions spoken are those of ssl.enabled.protocols." }),
   listKey('ssl.cipher.suites', [], { doc: 'Cipher suites allowed, by their IANA (Java) names (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) or OpenSSL names; empty for the defaults.' }),
-  listKey('ssl.principal.mapping.rules', ['DEFAULT'], {
-    doc: 'How a client certificate\'s subject becomes the principal name: RULE:pattern/replacement/[LU] entries tried in order, DEFAULT for the whole subject.',
+  // A string in Kafka (not a list): a rule's pattern may hold commas, as DNs do.
+  stringKey('ssl.principal.mapping.rules', 'DEFAULT', {
+    doc: 'How a client certificate\'s subject becomes the principal name: RULE:pattern/replacement/[LU] entries (separated by commas or new lines) tried in order, DEFAULT for the whole subject.',
   }),
   stringKey('ssl.endpoint.identification.algorithm', 'https', { doc: 'https: the broker checks the host name in the certificates of brokers it connects to; empty turns the check off.' }),
   // Tidelog's own (Kafka bounds a handshake only by connections.max.idle.ms): a client that

@@ -118,14 +118,16 @@ describe('ssl.* settings', () => {
   });
 
   it('maps subjects with ssl.principal.mapping.rules (Kafka\'s RULE:pattern/replacement/[LU] grammar)', () => {
-    const mapper = SslPrincipalMapper.fromRules(['RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/', 'RULE:^CN=(.*?),OU=(.*?),O=(.*?)$/$1@$3/L', 'DEFAULT']);
+    const mapper = SslPrincipalMapper.fromRules('RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/,RULE:^CN=(.*?),OU=(.*?),O=(.*?)$/$1@$3/L,\n  DEFAULT');
     assert.equal(mapper.name('CN=kafka-broker,OU=ServiceUsers,O=Org,C=US'), 'kafka-broker');
     assert.equal(mapper.name('CN=Client,OU=test,O=Tidelog'), 'client@tidelog');
     assert.equal(mapper.name('CN=x,C=US'), 'CN=x,C=US');
-    assert.equal(SslPrincipalMapper.fromRules(['DEFAULT']).name('CN=client,OU=test,O=tidelog'), 'CN=client,OU=test,O=tidelog');
+    assert.equal(SslPrincipalMapper.fromRules('DEFAULT').name('CN=client,OU=test,O=tidelog'), 'CN=client,OU=test,O=tidelog');
     // No rule applies and no DEFAULT: Kafka fails the connection ("No rules apply to ...").
-    assert.equal(SslPrincipalMapper.fromRules(['RULE:^CN=admin$/root/U']).name('CN=client'), null);
-    assert.equal(SslPrincipalMapper.fromRules(['RULE:^CN=admin$/root/U']).name('CN=admin'), 'ROOT');
+    assert.equal(SslPrincipalMapper.fromRules('RULE:^CN=admin$/root/U').name('CN=client'), null);
+    assert.equal(SslPrincipalMapper.fromRules('RULE:^CN=admin$/root/U').name('CN=admin'), 'ROOT');
+    // A pattern with ", " (a DN as some tools print it) keeps its space.
+    assert.equal(SslPrincipalMapper.fromRules('RULE:^CN=(.*), O=x$/$1/').name('CN=a, O=x'), 'a');
   });
 
   it('never shows an ssl password, and gives inter-broker clients the listener\'s own settings', () => {

@@ -135,7 +135,7 @@ export class ListenerTls {
     const stores = loadSslStores(listenerSslSettings(config, listener.name), keyName);
     if (!stores.hasKeystore) throw new ConfigError(keyName('ssl.keystore.location'), '', `listener ${listener.name} (${listener.securityProtocol}) needs a key store: set ssl.keystore.location (or ssl.keystore.key and ssl.keystore.certificate.chain)`);
     const clientAuth = listenerClientAuth(config, listener);
-    const mapper = SslPrincipalMapper.fromRules(listenerConfigValue(config, listener.name, 'ssl.principal.mapping.rules'), keyName('ssl.principal.mapping.rules'));
+    const mapper = SslPrincipalMapper.fromRules(listenerConfigValue(config, listener.name, 'ssl.principal.mapping.rules') ?? 'DEFAULT', keyName('ssl.principal.mapping.rules'));
     // Fail at start-up, not at the first client, when the key and certificate do not match or a password is wrong.
     try {
       tls.createSecureContext(stores.options);

@@ -74,12 +74,11 @@ export class SslPrincipalMapper {
   private constructor(private readonly rules: readonly Rule[]) {}
 
   /** Parses ssl.principal.mapping.rules; throws ConfigError naming `key` for a rule it cannot read. */
-  static fromRules(rules: readonly string[], key = 'ssl.principal.mapping.rules'): SslPrincipalMapper {
-    // Kafka splits the list on commas that end a rule; a comma inside a pattern (DNs have
-    // them) belongs to the rule. Rejoin, then split before each RULE: / DEFAULT.
-    const text = rules.join(',');
+  static fromRules(text: string, key = 'ssl.principal.mapping.rules'): SslPrincipalMapper {
+    // Rules are separated by commas or new lines that end a rule; a comma inside a pattern
+    // (DNs have them) belongs to the rule: split only before the next RULE: or DEFAULT.
     const parts = text
-      .split(/,(?=\s*(?:RULE:|DEFAULT\s*(?:,|$)))/)
+      .split(/[,\n](?=\s*(?:RULE:|DEFAULT\s*(?:[,\n]|$)))/)
       .map((p) => p.trim())
       .filter((p) => p !== '');
     const parsed = parts.map((p): Rule => {
