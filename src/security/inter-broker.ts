@@ -11,10 +11,16 @@ import { listenerConfigValue, type BrokerConfig, type BrokerConfigValues } from 
 import { sslConfigKeys } from '../config/ssl-keys.js';
 import type { ClientSecurity } from '../client/client-security.js';
 
-/** The listener brokers replicate over: inter.broker.listener.name, else PLAINTEXT, else the first (as ReplicationManager picks it). */
+/**
+ * The listener brokers replicate over: inter.broker.listener.name, else PLAINTEXT, else the
+ * first, the way ReplicationManager and the marker sender pick the endpoint (so a name that
+ * names no listener falls back as they do, and the security matches the endpoint used).
+ */
 export function interBrokerListenerName(config: BrokerConfig): string {
   const names = config.listeners.map((l) => l.name);
-  return config.values['inter.broker.listener.name'] ?? (names.includes('PLAINTEXT') ? 'PLAINTEXT' : names[0]!);
+  const configured = config.values['inter.broker.listener.name'];
+  if (configured !== null && names.includes(configured)) return configured;
+  return names.includes('PLAINTEXT') ? 'PLAINTEXT' : names[0]!;
 }
 
 /** The client security of this broker's connections to other brokers. */
