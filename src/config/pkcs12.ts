@@ -4,10 +4,10 @@
 // certificates alone. Walks PFX -> AuthenticatedSafe -> SafeContents -> CertBag; decrypts
 // encrypted SafeContents with PBES2 (PBKDF2 + AES-CBC, what OpenSSL 3 and current JDKs
 // write) or pbeWithSHAAnd3-KeyTripleDES-CBC (the PKCS#12 key derivation, older tools).
-// The MAC is not checked (the certificates are only trusted if the decryption succeeds or
-// they were stored in clear, as a trust store without a password is in Java). Throws Error
-// with what it could not read; the caller names the config key.
-import { createDecipheriv, createHash, pbkdf2Sync } from 'node:crypto';
+// With a password the MAC is checked (a wrong password is refused, as Java refuses it); without
+// one it is not (Java loads a trust store without a password with no integrity check).
+// Throws Error with what it could not read; the caller names the config key.
+import { createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 
 interface Tlv {
   readonly tag: number;
@@ -95,9 +95,16 @@ const CIPHERS: Readonly<Record<string, { name: string; keyBytes: number }>> = {
   '1.2.840.113549.3.7': { name: 'des-ede3-cbc', keyBytes: 24 },
 };
 
-/** RFC 7292 appendix B.2: the PKCS#12 key derivation with SHA-1 (u = 20, v = 64). */
-function pkcs12Kdf(password: string, salt: Buffer, iterations: number, id: number, bytes: number): Buffer {
-  const v = 64;
+/** Digest algorithms of the MAC: OID -> node:crypto name and block size (v, RFC 7292 B.2). */
+const MAC_DIGESTS: Readonly<Record<string, { name: string; v: number }>> = {
+  '1.3.14.3.2.26': { name: 'sha1', v: 64 },
+  '2.16.840.1.101.3.4.2.1': { name: 'sha256', v: 64 },
+  '2.16.840.1.101.3.4.2.2': { name: 'sha384', v: 128 },
+  '2.16.840.1.101.3.4.2.3': { name: 'sha512', v: 128 },
+};
+
+/** RFC 7292 appendix B.2: the PKCS#12 key derivation (SHA-1 for the PBE ciphers, the MAC's digest for the MAC key). */
+function pkcs12Kdf(password: string, salt: Buffer, iterations: number, id: number, bytes: number, hash = 'sha1', v = 64): Buffer {
   const pw = password.length === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from(password, 'utf16le').swap16(), Buffer.alloc(2)]);
   const fill = (b: Buffer) => {
     if (b.length === 0) return Buffer.alloc(0);
@@ -110,8 +117,8 @@ function pkcs12Kdf(password: string, salt: Buffer, iterations: number, id: numbe
   const out: Buffer[] = [];
   let produced = 0;
   while (produced < bytes) {
-    let A = createHash('sha1').update(D).update(I).digest();
-    for (let i = 1; i < iterations; i++) A = createHash('sha1').update(A).digest();
+    let A = createHash(hash).update(D).update(I).digest();
+    for (let i = 1; i < iterations; i++) A = createHash(hash).update(A).digest();
     out.push(A);
     produced += A.length;
     if (produced >= bytes) break;
@@ -168,12 +175,27 @@ function decrypt(algorithm: Tlv, encrypted: Buffer, password: string): Buffer {
   }
 }
 
-/** The certificates of a PKCS12 file, as PEM blocks. */
-export function pkcs12Certificates(file: Buffer, password: string): string[] {
+/** MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }: HMAC over the AuthenticatedSafe. */
+function checkMac(macData: Tlv, content: Buffer, password: string): void {
+  const [digestInfo, saltTlv, iterTlv] = children(macData.value);
+  const [algorithm, expected] = children(digestInfo!.value);
+  const digestOid = oid(children(algorithm!.value)[0]!);
+  const digest = MAC_DIGESTS[digestOid];
+  if (!digest) throw new Error(`unsupported MAC digest ${digestOid}`);
+  const macBytes = expected!.value.length;
+  const key = pkcs12Kdf(password, saltTlv!.value, iterTlv === undefined ? 1 : integer(iterTlv), 3, macBytes, digest.name, digest.v);
+  const actual = createHmac(digest.name, key).update(content).digest();
+  if (actual.length !== macBytes || !timingSafeEqual(actual, expected!.value)) throw new Error('the MAC does not match: wrong password?');
+}
+
+/** The certificates of a PKCS12 file, as PEM blocks; `password` null: none given (no MAC check, empty password for decryption). */
+export function pkcs12Certificates(file: Buffer, passwordOrNull: string | null): string[] {
+  const password = passwordOrNull;
   const pfx = children(readTlv(file, 0).value);
   const authSafe = children(pfx[1]!.value);
   if (oid(authSafe[0]!) !== OID.data) throw new Error('not a password-protected PKCS12 file (public-key integrity mode is not supported)');
   const authenticatedSafe = octets(readTlv(authSafe[1]!.value, 0));
+  if (password !== null && pfx[2] !== undefined) checkMac(pfx[2], authenticatedSafe, password);
   const certs: string[] = [];
   for (const ci of children(readTlv(authenticatedSafe, 0).value)) {
     const [typeTlv, content] = children(ci.value);
@@ -184,7 +206,7 @@ export function pkcs12Certificates(file: Buffer, password: string): string[] {
     } else if (type === OID.encryptedData) {
       const encryptedData = children(readTlv(content!.value, 0).value);
       const [, algorithm, encryptedContent] = children(encryptedData[1]!.value);
-      safeContents = decrypt(algorithm!, octets(encryptedContent!), password);
+      safeContents = decrypt(algorithm!, octets(encryptedContent!), password ?? '');
     } else {
       continue;
     }

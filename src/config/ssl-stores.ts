@@ -146,7 +146,7 @@ export function loadSslStores(s: SslSettings, keyName: (key: string) => string =
       const bytes = read('ssl.truststore.location', file);
       let certs: string[] = [];
       try {
-        certs = pkcs12Certificates(bytes, s.truststorePassword ?? '');
+        certs = pkcs12Certificates(bytes, s.truststorePassword);
       } catch (err) {
         fail('ssl.truststore.location', file, `cannot read the PKCS12 trust store (ssl.truststore.password): ${(err as Error).message}`);
       }

@@ -60,7 +60,7 @@ describe('ssl.* settings', () => {
     assert.match(listenerError({ ...ssl, 'ssl.keystore.location': certs.server.keystoreP12 }).message, /ssl\.keystore\.type: JKS is not supported here.*keytool -importkeystore/);
     assert.match(listenerError(ssl).message, /configuration ssl\.keystore\.location: listener SSL \(SSL\) needs a key store/);
     assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.keystore.password': 'x' }).message, /ssl\.keystore\.password: SSL key store password cannot be specified with PEM format/);
-    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.truststore.type': 'PKCS12', 'ssl.truststore.location': certs.caP12, 'ssl.truststore.password': 'wrong' }).message, /ssl\.truststore\.location: cannot read the PKCS12 trust store \(ssl\.truststore\.password\): cannot decrypt: wrong password/);
+    assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.server.keystorePem, 'ssl.truststore.type': 'PKCS12', 'ssl.truststore.location': certs.caP12, 'ssl.truststore.password': 'wrong' }).message, /ssl\.truststore\.location: cannot read the PKCS12 trust store \(ssl\.truststore\.password\): the MAC does not match: wrong password/);
     assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PKCS12', 'ssl.keystore.location': certs.server.keystoreP12, 'ssl.keystore.password': 'wrong' }).message, /ssl\.keystore\.location: cannot use the key store/);
     assert.match(listenerError({ ...ssl, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': '/no/such/file.pem' }).message, /ssl\.keystore\.location: cannot read the file: ENOENT/);
     // A per-listener value is named as such.
@@ -92,6 +92,10 @@ describe('ssl.* settings', () => {
       assert.equal(cas.length, 1, file);
       assert.equal(new X509Certificate(cas[0]!).fingerprint256, ca.fingerprint256, file);
     }
+    // Certificates stored in clear: a wrong password fails the MAC check; no password skips it, as in Java.
+    const clear = (password: string | null) => loadSslStores(sslSettingsFromProperties(new Map([['ssl.truststore.type', 'PKCS12'], ['ssl.truststore.location', made[2]!], ...(password === null ? [] : [['ssl.truststore.password', password] as [string, string]])])));
+    assert.throws(() => clear('wrong'), /the MAC does not match/);
+    assert.equal((clear(null).options.ca as string[]).length, 1);
   });
 
   it('ssl.client.auth: SASL_SSL listeners take only their own value (KIP-684)', () => {
