@@ -65,10 +65,23 @@ function oid(t: Tlv): string {
   return parts.join('.');
 }
 
+/**
+ * The most key-derivation iterations a file may ask for (OpenSSL writes 2048, Java 10000): a
+ * damaged or hostile count must not keep the broker deriving keys for hours at start-up.
+ */
+export const PKCS12_ITERATIONS_MAX = 1_000_000;
+
 function integer(t: Tlv): number {
+  if (t.tag !== 0x02 || t.value.length > 6) throw new Error('expected a small INTEGER');
   let v = 0;
   for (const byte of t.value) v = v * 256 + byte;
   return v;
+}
+
+function iterationCount(t: Tlv): number {
+  const n = integer(t);
+  if (n < 1 || n > PKCS12_ITERATIONS_MAX) throw new Error(`iteration count ${n} is outside [1, ${PKCS12_ITERATIONS_MAX}]`);
+  return n;
 }
 
 const OID = {
@@ -148,7 +161,7 @@ function decrypt(algorithm: Tlv, encrypted: Buffer, password: string): Buffer {
     if (oid(kdfOid!) !== OID.pbkdf2) throw new Error(`unsupported key derivation ${oid(kdfOid!)}`);
     const kp = children(kdfParams!.value);
     const salt = kp[0]!.value;
-    const iterations = integer(kp[1]!);
+    const iterations = iterationCount(kp[1]!);
     const prfAlg = kp.find((t) => t.tag === 0x30);
     const digest = prfAlg ? PRF[oid(children(prfAlg.value)[0]!)] : 'sha1';
     if (!digest) throw new Error('unsupported PBKDF2 PRF');
@@ -160,7 +173,7 @@ function decrypt(algorithm: Tlv, encrypted: Buffer, password: string): Buffer {
     iv = ivTlv!.value;
   } else if (alg === OID.pbeSha3Des) {
     const [saltTlv, iterTlv] = children(params!.value);
-    const iterations = integer(iterTlv!);
+    const iterations = iterationCount(iterTlv!);
     cipher = 'des-ede3-cbc';
     key = pkcs12Kdf(password, saltTlv!.value, iterations, 1, 24);
     iv = pkcs12Kdf(password, saltTlv!.value, iterations, 2, 8);
@@ -183,7 +196,7 @@ function checkMac(macData: Tlv, content: Buffer, password: string): void {
   const digest = MAC_DIGESTS[digestOid];
   if (!digest) throw new Error(`unsupported MAC digest ${digestOid}`);
   const macBytes = expected!.value.length;
-  const key = pkcs12Kdf(password, saltTlv!.value, iterTlv === undefined ? 1 : integer(iterTlv), 3, macBytes, digest.name, digest.v);
+  const key = pkcs12Kdf(password, saltTlv!.value, iterTlv === undefined ? 1 : iterationCount(iterTlv), 3, macBytes, digest.name, digest.v);
   const actual = createHmac(digest.name, key).update(content).digest();
   if (actual.length !== macBytes || !timingSafeEqual(actual, expected!.value)) throw new Error('the MAC does not match: wrong password?');
 }

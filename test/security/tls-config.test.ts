@@ -14,6 +14,7 @@ import pino from 'pino';
 import { buildBrokerConfig, describeBrokerConfig } from '../../src/config/broker-config.js';
 import { ConfigError } from '../../src/config/config-def.js';
 import { loadSslStores, opensslCipherName, sslSettingsFromProperties } from '../../src/config/ssl-stores.js';
+import { pkcs12Certificates } from '../../src/config/pkcs12.js';
 import { interBrokerSecurity } from '../../src/security/inter-broker.js';
 import { listenerClientAuth, ListenerTls } from '../../src/security/tls/listener-tls.js';
 import { SslPrincipalMapper, subjectDn } from '../../src/security/tls/principal-mapper.js';
@@ -96,6 +97,22 @@ describe('ssl.* settings', () => {
     const clear = (password: string | null) => loadSslStores(sslSettingsFromProperties(new Map([['ssl.truststore.type', 'PKCS12'], ['ssl.truststore.location', made[2]!], ...(password === null ? [] : [['ssl.truststore.password', password] as [string, string]])])));
     assert.throws(() => clear('wrong'), /the MAC does not match/);
     assert.equal((clear(null).options.ca as string[]).length, 1);
+  });
+
+  it('a damaged PKCS12 file is refused with an error, never a hang or a crash (seeded fuzz)', () => {
+    const good = readFileSync(certs.caP12);
+    let seed = 0x7e11;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let round = 0; round < 400; round++) {
+      const bad = Buffer.from(good);
+      for (let flips = 1 + (next() % 4); flips > 0; flips--) bad[next() % bad.length] = next() & 0xff;
+      const input = round % 5 === 0 ? bad.subarray(0, next() % bad.length) : bad;
+      try {
+        pkcs12Certificates(input, P12_PASSWORD);
+      } catch (err) {
+        assert.ok(err instanceof Error, `round ${round}: ${String(err)}`);
+      }
+    }
   });
 
   it('ssl.client.auth: SASL_SSL listeners take only their own value (KIP-684)', () => {
