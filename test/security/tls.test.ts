@@ -263,6 +263,8 @@ describe('SSL listener with PKCS12 key and trust stores set per listener (listen
         'listener.name.secure.ssl.keystore.location': named.keystoreP12,
         'listener.name.secure.ssl.keystore.password': P12_PASSWORD,
         'listener.name.secure.ssl.client.auth': 'requested',
+        // Small, so that a slot not given back by a failed handshake would soon refuse everyone.
+        'max.connections': 8,
         'listener.name.secure.ssl.truststore.type': 'PKCS12',
         'listener.name.secure.ssl.truststore.location': certs.caP12,
         'listener.name.secure.ssl.truststore.password': P12_PASSWORD,
@@ -292,6 +294,20 @@ describe('SSL listener with PKCS12 key and trust stores set per listener (listen
   it('refuses an untrusted certificate even when a certificate is only requested (as Java does)', async () => {
     const untrusted = security({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.untrusted.keystorePem });
     assert.equal(await served(broker.port, untrusted, 'localhost'), false);
+  });
+
+  it('gives the connection slot back on every failed handshake (max.connections=8)', async () => {
+    const untrusted = security({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs.untrusted.keystorePem });
+    for (let i = 0; i < 20; i++) {
+      const raw = net.connect({ host: '127.0.0.1', port: broker.port });
+      raw.on('error', () => {});
+      const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+      raw.write('not TLS at all\r\n');
+      await closed;
+      assert.equal(await served(broker.port, untrusted, 'localhost'), false);
+    }
+    // The broker gives a slot back when it sees the close, a moment after the client does: wait for that, not for a leak.
+    await waitFor('a client served', () => served(broker.port, security({ 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certs.caPem }), 'localhost'), { timeoutMs: 30_000 });
   });
 
   it('a client checks the host name (ssl.endpoint.identification.algorithm=https) unless told not to', async () => {
