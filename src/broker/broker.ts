@@ -24,6 +24,7 @@ import { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { AdminServer } from '../admin/server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
+import { interBrokerListenerName } from '../security/inter-broker.js';
 import type { BrokerServices } from '../services/broker-services.js';
 import { FetchSessionCache } from '../partition/fetch-sessions.js';
 import { AclAuthorizer } from '../security/acl/authorizer.js';
@@ -38,12 +39,6 @@ import { parseSuperUsers } from '../config/authorizer-keys.js';
  * are not buffered, so this bounds headers and small responses only.
  */
 export const PENDING_RESPONSE_MAX_BYTES = 1024 * 1024;
-
-/** The listener brokers replicate over: inter.broker.listener.name, else PLAINTEXT, else the first (as ReplicationManager picks it). */
-function interBrokerListenerName(config: BrokerConfig): string {
-  const names = config.listeners.map((l) => l.name);
-  return config.values['inter.broker.listener.name'] ?? (names.includes('PLAINTEXT') ? 'PLAINTEXT' : names[0]!);
-}
 
 export class Broker {
   readonly startedAtMs = Date.now();
@@ -180,6 +175,7 @@ export class Broker {
         queuedMaxRequestBytes: config.values['queued.max.request.bytes'],
       },
       logger,
+      config,
     );
     await broker.socketServer.start();
     const servingMs = Math.round(performance.now() - started);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KafkaClient } from '../client/kafka-client.js';
+import { ClientSecurityError, clientSecurityFromProperties, type ClientSecurity } from '../client/client-security.js';
 import { errorName } from '../protocol/errors.js';
 import { CliError, UsageError } from './usage-error.js';
 import { bootstrapFromZooKeeper } from './zookeeper-bootstrap.js';
@@ -26,7 +27,8 @@ export const CONNECTION_OPTIONS = {
 } as const satisfies Options;
 
 export const CONNECTION_HELP = `  --bootstrap-server HOST:PORT[,HOST:PORT]   The broker(s) to connect to (required; --broker-list is accepted too)
-  --command-config FILE                      Client properties (client.id, request.timeout.ms, bootstrap.servers)
+  --command-config FILE                      Client properties (client.id, request.timeout.ms, bootstrap.servers,
+                                             security.protocol, ssl.*)
   --help                                     This help`;
 
 /** Parses flags; prints help and returns null for --help; a UsageError for anything unknown. */
@@ -69,12 +71,22 @@ export async function bootstrapOf(values: BootstrapFlags): Promise<string> {
 
 /**
  * Connects; --command-config (a Java properties file, as Kafka's tools take) sets client.id and
- * request.timeout.ms and, when given, wins over the command's defaults.
+ * request.timeout.ms and, when given, wins over the command's defaults. Its security settings
+ * (security.protocol, ssl.*, sasl.*), with those of `clientProps` (a tool's --producer.config /
+ * --consumer.config and -property flags) on top, secure the connections.
  */
-export async function connectClient(values: BootstrapFlags, clientId: string, requestTimeoutMs?: number): Promise<KafkaClient> {
+export async function connectClient(values: BootstrapFlags, clientId: string, requestTimeoutMs?: number, clientProps: Readonly<Record<string, string>> = {}): Promise<KafkaClient> {
   const props = values['command-config'] !== undefined ? clientProperties(values['command-config'], '--command-config') : {};
   const settings = clientSettings(props, '--command-config');
+  let security: ClientSecurity;
+  try {
+    security = clientSecurityFromProperties(new Map(Object.entries({ ...props, ...clientProps })));
+  } catch (err) {
+    if (err instanceof ClientSecurityError) throw new CliError(`client properties: ${err.message}`);
+    throw err;
+  }
   return KafkaClient.connect({
+    security,
     bootstrap: props['bootstrap.servers'] !== undefined && values['bootstrap-server'] === undefined && values['broker-list'] === undefined && values.zookeeper === undefined ? props['bootstrap.servers'] : await bootstrapOf(values),
     clientId: settings.clientId ?? clientId,
     ...((settings.requestTimeoutMs ?? requestTimeoutMs) !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs ?? requestTimeoutMs } : {}),

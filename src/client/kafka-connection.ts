@@ -1,10 +1,15 @@
 // KafkaConnection: one TCP connection to a Kafka-protocol broker, speaking the generated
 // codecs. Requests are pipelined; responses are matched by correlation id (they arrive in
-// order). Used by the tests, KafkaClient (the CLI tools), and later replication and the controller.
+// order). Used by the tests, KafkaClient (the CLI tools), replication and the broker's own
+// clients. SSL and SASL_SSL connections run the TLS handshake before the first request
+// (client-tls.ts).
 import net from 'node:net';
+import tls from 'node:tls';
 import { Writer } from '../protocol/primitives/index.js';
 import { getApi, type ApiKey, type ApiTypes } from '../protocol/generated/index.js';
 import { decodeResponse, encodeRequest } from '../protocol/framing.js';
+import { PLAINTEXT_SECURITY, type ClientSecurity } from './client-security.js';
+import { clientTlsOptions, usesTls } from './client-tls.js';
 
 /** Default bound on a TCP connect. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -35,27 +40,46 @@ export class KafkaConnection {
   }
 
   /**
-   * Opens a connection. `timeoutMs` bounds the TCP connect (an unreachable host fails with
-   * code ETIMEDOUT instead of hanging); refused and unresolvable hosts fail with their code.
+   * Opens a connection. `timeoutMs` bounds the TCP connect and, over TLS, the handshake (an
+   * unreachable host fails with code ETIMEDOUT instead of hanging); refused and unresolvable
+   * hosts fail with their code, a failed TLS handshake with OpenSSL's error.
    * `localAddress` picks the address connected from (tests of per-address limits).
+   * `security` says how the connection is secured (security.protocol, ssl.*).
    */
-  static connect(host: string, port: number, clientId = 'tidelog', timeoutMs = CONNECT_TIMEOUT_MS, localAddress?: string): Promise<KafkaConnection> {
+  static connect(host: string, port: number, clientId = 'tidelog', timeoutMs = CONNECT_TIMEOUT_MS, localAddress?: string, security: ClientSecurity = PLAINTEXT_SECURITY): Promise<KafkaConnection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true, ...(localAddress === undefined ? {} : { localAddress }) });
+      let socket: net.Socket;
+      const secured = usesTls(security);
+      try {
+        socket = secured
+          ? tls.connect({ host, port, ...(localAddress === undefined ? {} : { localAddress }), ...clientTlsOptions(security, host) })
+          : net.connect({ host, port, noDelay: true, ...(localAddress === undefined ? {} : { localAddress }) });
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(Object.assign(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(secured ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
+        socket.off('close', onClose);
         resolve(new KafkaConnection(socket, clientId));
       });
       const onError = (err: Error) => {
         clearTimeout(timer);
         reject(err);
       };
+      // A broker that refuses the client's certificate may just close the connection.
+      const onClose = () => {
+        clearTimeout(timer);
+        reject(Object.assign(new Error(`connection to ${host}:${port} closed during the TLS handshake`), { code: 'ECONNRESET' }));
+      };
       socket.once('error', onError);
+      socket.once('close', onClose);
     });
   }
 

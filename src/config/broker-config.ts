@@ -347,7 +347,8 @@ export interface BrokerConfigEntry {
 export function describeBrokerConfig(config: BrokerConfig): BrokerConfigEntry[] {
   return brokerConfigKeys.map((k) => {
     const raw = (config.values as unknown as Record<string, ConfigValue>)[k.name];
-    const value = configValueText(raw as ConfigValue);
+    // Kafka never shows a PASSWORD key's value (DescribeConfigs answers null, isSensitive).
+    const value = k.type === 'password' ? null : configValueText(raw as ConfigValue);
     return { name: k.name, value, source: config.explicit.has(k.name) ? 4 : 5, type: k.type, doc: k.doc };
   });
 }

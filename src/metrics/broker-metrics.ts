@@ -325,6 +325,18 @@ export class BrokerMetrics {
       },
     });
     new Counter({
+      name: 'tidelog_tls_handshake_failures_total',
+      help: 'TLS handshakes that failed on SSL and SASL_SSL listeners (Kafka counts them in failed-authentication-total), per listener and reason: certificate (missing, untrusted, or no ssl.principal.mapping.rules rule), timeout (ssl.handshake.timeout.ms), handshake (not TLS, no shared version or cipher), closed (ended before the handshake finished, an untrusted required certificate included).',
+      labelNames: ['listener', 'reason'],
+      registers,
+      collect() {
+        const stats = self.source.limitStats;
+        this.reset();
+        if (!stats) return;
+        for (const [listener, reasons] of Object.entries(stats.tlsHandshakeFailures)) for (const [reason, n] of Object.entries(reasons)) this.inc({ listener, reason }, n);
+      },
+    });
+    new Counter({
       name: 'tidelog_connection_mutes_total',
       help: 'Times a connection stopped reading requests (Kafka mutes the channel), per limit: queued.max.requests in flight, response.pending (unsent responses over the per-connection bound: the client does not read), queued.max.request.bytes (the broker-wide request memory was spent).',
       labelNames: ['limit'],

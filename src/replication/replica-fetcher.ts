@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import { KafkaConnection } from '../client/kafka-connection.js';
 import { FetchSessionHandler, type SessionPartitionData } from '../client/fetch-session-handler.js';
+import type { ClientSecurity } from '../client/client-security.js';
 import type { Partition } from '../partition/partition.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
@@ -32,6 +33,8 @@ export interface ReplicaFetcherConfig {
   readonly partitionMaxBytes: number;
   readonly backoffMs: number;
   readonly socketTimeoutMs: number;
+  /** The inter-broker listener's security (TLS, SASL): security/inter-broker.ts. */
+  readonly security: ClientSecurity;
   /**
    * The follower replication throttle (KIP-73, replication-throttle.ts), shared by the broker's
    * fetchers: `throttled` says whether a partition's replica here is named by
@@ -147,7 +150,7 @@ export class ReplicaFetcher {
     if (!endpoint) throw new Error(`broker ${this.leaderId} is not live`);
     // A new connection starts a new session (the full fetch ends the old one on the leader).
     this.session.reset();
-    this.connection = await KafkaConnection.connect(endpoint.host, endpoint.port, this.config.clientId, this.config.socketTimeoutMs);
+    this.connection = await KafkaConnection.connect(endpoint.host, endpoint.port, this.config.clientId, this.config.socketTimeoutMs, undefined, this.config.security);
     return this.connection;
   }
 

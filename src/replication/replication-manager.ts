@@ -18,6 +18,7 @@ import { isZkError } from '../cluster/zk-client.js';
 import { encodeLeaderAndIsr, ZkPaths } from '../cluster/zk-data.js';
 import { FOLLOWER_THROTTLED_RATE, isThrottledReplica, ReplicationQuota } from '../cluster/replication-throttle.js';
 import type { Partition } from '../partition/partition.js';
+import { interBrokerSecurity } from '../security/inter-broker.js';
 import { ReplicaFetcher, type LeaderEndpoint, type ReplicaFetcherConfig } from './replica-fetcher.js';
 
 export class ReplicationManager {
@@ -50,6 +51,7 @@ export class ReplicationManager {
       partitionMaxBytes: v['replica.fetch.max.bytes'],
       backoffMs: v['replica.fetch.backoff.ms'],
       socketTimeoutMs: v['replica.socket.timeout.ms'],
+      security: interBrokerSecurity(config),
       quota: {
         quota: new ReplicationQuota(() => cluster.throttles.rate(FOLLOWER_THROTTLED_RATE)),
         throttled: (p) => isThrottledReplica(p.config.followerThrottledReplicas, p.index, config.brokerId),

@@ -8,8 +8,11 @@
 // thread while they are in the page cache, corked with the response bytes around them).
 // Sets the socket's buffer sizes (socket.send/receive.buffer.bytes), and shuts it down on
 // close so a send still running on the thread pool ends too. A bad frame closes this
-// connection only.
+// connection only. Over TLS the record bytes are read into memory and written through the
+// TLS socket (Kafka too gives up zero-copy on SSL listeners): sendfile would put plaintext
+// on an encrypted connection.
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Listener } from '../config/listeners.js';
 import { native } from '../native.js';
@@ -465,18 +468,9 @@ export class Connection implements ConnectionInfo {
   }
 
   private setBufferSizes(socket: Socket, limits: ConnectionLimits): void {
-    if (limits.sendBufferBytes === -1 && limits.receiveBufferBytes === -1) return;
-    const fd = socketFd(socket);
-    if (fd < 0) {
-      this.logger.debug({ connection: this.id }, 'no socket fd here: socket.send/receive.buffer.bytes not applied');
-      return;
-    }
-    try {
-      native.setSocketBufferSizes(fd, limits.sendBufferBytes, limits.receiveBufferBytes);
-    } catch (err) {
-      // The error names the option (SO_SNDBUF or SO_RCVBUF) that failed; the other may be set.
-      this.logger.warn({ err, connection: this.id }, 'cannot set a socket buffer size; the OS sizes that buffer');
-    }
+    // A TLS connection's sizes were set on its TCP socket before the handshake (socket-server.ts).
+    if (socket instanceof TLSSocket) return;
+    applySocketBufferSizes(socket, limits, this.logger.child({ connection: this.id }));
   }
 
   private onSocketClosed(): void {
@@ -492,8 +486,29 @@ export class Connection implements ConnectionInfo {
   }
 }
 
-/** The OS file descriptor of a TCP socket, or -1 where Node does not expose one. */
+/** socket.send/receive.buffer.bytes on a TCP socket (not a TLS one: it has no fd of its own). */
+export function applySocketBufferSizes(socket: Socket, limits: ConnectionLimits, logger: Logger): void {
+  if (limits.sendBufferBytes === -1 && limits.receiveBufferBytes === -1) return;
+  const fd = socketFd(socket);
+  if (fd < 0) {
+    logger.debug('no socket fd here: socket.send/receive.buffer.bytes not applied');
+    return;
+  }
+  try {
+    native.setSocketBufferSizes(fd, limits.sendBufferBytes, limits.receiveBufferBytes);
+  } catch (err) {
+    // The error names the option (SO_SNDBUF or SO_RCVBUF) that failed; the other may be set.
+    logger.warn({ err }, 'cannot set a socket buffer size; the OS sizes that buffer');
+  }
+}
+
+/**
+ * The OS file descriptor of a plaintext TCP socket, or -1 where Node does not expose one and
+ * always for a TLS socket: bytes written to its fd would bypass the encryption, so responses
+ * there go through FileRange.toBuffer() and socket.write.
+ */
 function socketFd(socket: Socket): number {
+  if (socket instanceof TLSSocket) return -1;
   const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;
   return typeof handle?.fd === 'number' ? handle.fd : -1;
 }

@@ -5,8 +5,10 @@
 // the way child_process moves a socket to another process: detach it, then let the old
 // Socket go (which also releases the server's count of it). Where a Node version does not
 // expose the handle, the caller keeps the accepted socket and its 'data' events.
-// Only for plaintext listeners: TLS will read through its own socket wrapper.
+// Only for plaintext listeners: a TLS connection reads through its TLS socket (the TCP
+// handle belongs to the TLS layer), and is refused here.
 import net from 'node:net';
+import { TLSSocket } from 'node:tls';
 
 /** Bytes just read into `buffer[0, bytesRead)`; valid only until the callback returns. */
 export type OnBytesRead = (bytesRead: number, buffer: Buffer) => void;
@@ -22,6 +24,7 @@ interface SocketInternals {
  * connection of the process: each read is handed to `onBytes` before the next one starts.
  */
 export function readIntoSharedBuffer(accepted: net.Socket, buffer: Buffer, onBytes: OnBytesRead): net.Socket | null {
+  if (accepted instanceof TLSSocket) return null;
   const internals = accepted as unknown as SocketInternals;
   const handle = internals._handle;
   if (handle === null || typeof handle !== 'object' || accepted.readableFlowing === true) return null;

@@ -5,14 +5,21 @@
 // Owns the broker-wide limits: max.connections and max.connections.per.ip (a connection
 // over them is closed at accept, connection-quotas.ts) and queued.max.request.bytes (the
 // memory pool every connection charges its request frames to, request-memory-pool.ts);
-// `limitStats` is what /metrics shows of them.
+// `limitStats` is what /metrics shows of them. SSL and SASL_SSL listeners run the TLS
+// handshake first (security/tls/listener-tls.ts); their connections read through the TLS
+// socket, never the shared buffer, and never send with sendfile.
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
+import { ListenerTls, type TlsHandshakeFailures } from '../security/tls/listener-tls.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
 import { Connection, type ConnectionLimits, type ConnectionShared } from './connection.js';
 import { ConnectionQuotas, normalizeAddress, type ConnectionLimitName, type ConnectionQuotaConfig } from './connection-quotas.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
 import { readIntoSharedBuffer } from './shared-read-buffer.js';
+import { applySocketBufferSizes } from './connection.js';
 import type { RequestHandler } from './types.js';
 
 export interface BoundListener extends Listener {
@@ -43,6 +50,8 @@ export interface LimitStats {
   /** Request bytes charged to queued.max.request.bytes now, and the limit (-1: none). */
   readonly requestMemoryUsedBytes: number;
   readonly requestMemoryMaxBytes: number;
+  /** TLS handshakes that failed, per SSL / SASL_SSL listener and reason. */
+  readonly tlsHandshakeFailures: Readonly<Record<string, Readonly<TlsHandshakeFailures>>>;
 }
 
 export class SocketServer {
@@ -52,6 +61,8 @@ export class SocketServer {
   private nextConnectionId = 1;
   private readonly quotas: ConnectionQuotas;
   private readonly shared: ConnectionShared;
+  /** The TLS side of each SSL / SASL_SSL listener, by listener name. */
+  private readonly tls = new Map<string, ListenerTls>();
   readonly bound: BoundListener[] = [];
 
   constructor(
@@ -60,6 +71,8 @@ export class SocketServer {
     private readonly limits: ConnectionLimits,
     serverLimits: ServerLimits,
     private readonly logger: Logger,
+    /** The broker's configuration, for the ssl.* keys of TLS listeners; unneeded when every listener is plaintext. */
+    private readonly config?: BrokerConfig,
   ) {
     this.quotas = new ConnectionQuotas(serverLimits);
     this.shared = { memoryPool: new RequestMemoryPool(serverLimits.queuedMaxRequestBytes), mutes: { queuedMaxRequests: 0, responsePending: 0 } };
@@ -75,6 +88,7 @@ export class SocketServer {
       mutes: { ...this.shared.mutes, outOfMemory: pool.depletedCount },
       requestMemoryUsedBytes: pool.usedBytes,
       requestMemoryMaxBytes: pool.maxBytes,
+      tlsHandshakeFailures: Object.fromEntries([...this.tls].map(([name, t]) => [name, { ...t.failures }])),
     };
   }
 
@@ -84,8 +98,10 @@ export class SocketServer {
 
   async start(): Promise<void> {
     for (const listener of this.listeners) {
-      if (listener.securityProtocol !== 'PLAINTEXT') {
-        throw new Error(`listener ${listener.name} uses ${listener.securityProtocol}, which this version does not serve yet (only PLAINTEXT)`);
+      if (listener.securityProtocol === 'SSL' || listener.securityProtocol === 'SASL_SSL') {
+        if (!this.config) throw new Error(`listener ${listener.name} uses ${listener.securityProtocol}, and the socket server was given no configuration to read ssl.* from`);
+        // Throws ConfigError naming the key when the stores cannot serve TLS: start-up stops.
+        this.tls.set(listener.name, ListenerTls.create(this.config, listener, this.logger));
       }
       const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, listener));
       await new Promise<void>((resolve, reject) => {
@@ -103,7 +119,7 @@ export class SocketServer {
       const address = server.address() as net.AddressInfo;
       this.bound.push({ ...listener, boundPort: address.port });
       this.servers.push(server);
-      this.logger.info({ listener: listener.name, host: address.address, port: address.port }, 'listening');
+      this.logger.info({ listener: listener.name, securityProtocol: listener.securityProtocol, host: address.address, port: address.port }, 'listening');
     }
   }
 
@@ -116,18 +132,44 @@ export class SocketServer {
       accepted.destroy();
       return;
     }
-    let connection: Connection | undefined;
-    const socket = readIntoSharedBuffer(accepted, this.readBuffer, (n, buf) => connection!.receive(buf, n)) ?? accepted;
-    connection = new Connection(this.nextConnectionId++, socket, listener, this.handler, this.limits, this.shared, this.logger, (c) => {
-      this.connections.delete(c);
-      this.quotas.release(address);
-    });
-    this.connections.add(connection);
-    if (socket === accepted) {
-      const c = connection;
-      socket.on('data', (chunk: Buffer) => c.receive(chunk, chunk.length));
-      socket.resume();
+    const tls = this.tls.get(listener.name);
+    if (tls) {
+      // The TCP socket's close ends the TLS one too, whether the handshake finished or not:
+      // the connection slot is given back there, once.
+      accepted.once('close', () => this.quotas.release(address));
+      // Set on the TCP socket: the TLS socket exposes no fd of its own.
+      applySocketBufferSizes(accepted, this.limits, this.logger);
+      tls.handshake(accepted, { secure: (socket, principal) => this.open(socket, listener, principal, null) });
+      return;
     }
+    let connection: Connection | undefined;
+    const socket = readIntoSharedBuffer(accepted, this.readBuffer, (n, buf) => connection!.receive(buf, n));
+    if (socket === null) {
+      this.open(accepted, listener, ANONYMOUS, address);
+      return;
+    }
+    connection = this.track(new Connection(this.nextConnectionId++, socket, listener, this.handler, this.limits, this.shared, this.logger, this.onConnectionClosed(address)));
+  }
+
+  /** A connection reading through the socket's 'data' events (TLS, or where the shared buffer cannot be used). */
+  private open(socket: net.Socket | TLSSocket, listener: Listener, principal: KafkaPrincipal, quotaAddress: string | null): void {
+    const c = this.track(new Connection(this.nextConnectionId++, socket, listener, this.handler, this.limits, this.shared, this.logger, this.onConnectionClosed(quotaAddress)));
+    c.principal = principal;
+    socket.on('data', (chunk: Buffer) => c.receive(chunk, chunk.length));
+    socket.resume();
+  }
+
+  private track(c: Connection): Connection {
+    this.connections.add(c);
+    return c;
+  }
+
+  /** Forgets a closed connection, and gives its slot back unless the TCP socket's close does (TLS: quotaAddress null). */
+  private onConnectionClosed(quotaAddress: string | null): (c: Connection) => void {
+    return (c) => {
+      this.connections.delete(c);
+      if (quotaAddress !== null) this.quotas.release(quotaAddress);
+    };
   }
 
   /** Stops accepting, waits up to timeoutMs for in-flight requests, then closes every connection. */
@@ -136,6 +178,7 @@ export class SocketServer {
     // connections (their sockets were moved out of its count, see shared-read-buffer.ts),
     // so wait for each connection's own close.
     const listenersClosed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const t of this.tls.values()) t.close();
     const connections = [...this.connections];
     await Promise.all(connections.map((c) => c.drain(timeoutMs)));
     for (const c of connections) c.close('broker shutting down');

@@ -30,6 +30,8 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
 import { BrokerConnection } from '../client/kafka-client.js';
 import { CONNECT_TIMEOUT_MS } from '../client/kafka-connection.js';
+import type { ClientSecurity } from '../client/client-security.js';
+import { interBrokerSecurity } from '../security/inter-broker.js';
 import { GROUP_METADATA_TOPIC_NAME, type LeadershipRole } from '../groups/offsets-topic.js';
 import {
   NO_PRODUCER_EPOCH,
@@ -557,11 +559,15 @@ export class ClusterMarkerRouting implements MarkerRouting {
 export class ClientTxnMarkerSender implements RemoteTxnMarkerSender {
   private readonly connections = new Map<number, Promise<BrokerConnection>>();
   private closed = false;
+  /** TLS (and SASL) of the inter-broker listener. */
+  private readonly security: ClientSecurity;
 
   constructor(
     private readonly config: BrokerConfig,
     private readonly cluster: ClusterView,
-  ) {}
+  ) {
+    this.security = interBrokerSecurity(config);
+  }
 
   private connect(brokerId: number): Promise<BrokerConnection> {
     const existing = this.connections.get(brokerId);
@@ -576,7 +582,7 @@ export class ClientTxnMarkerSender implements RemoteTxnMarkerSender {
     if (!broker || broker.endpoints.length === 0) return Promise.reject(new Error(`broker ${brokerId} is not alive`));
     const name = this.config.values['inter.broker.listener.name'];
     const e = (name ? broker.endpoints.find((x) => x.listenerName === name) : undefined) ?? broker.endpoints.find((x) => x.listenerName === 'PLAINTEXT') ?? broker.endpoints[0]!;
-    const conn = BrokerConnection.open(e.host, e.port, `broker-${this.config.brokerId}-txn-markers`, CONNECT_TIMEOUT_MS, this.config.values['request.timeout.ms']);
+    const conn = BrokerConnection.open(e.host, e.port, `broker-${this.config.brokerId}-txn-markers`, CONNECT_TIMEOUT_MS, this.config.values['request.timeout.ms'], this.security);
     this.connections.set(brokerId, conn);
     conn.catch(() => this.connections.delete(brokerId));
     return conn;

@@ -56,7 +56,7 @@ export const describeConfigsHandler = defineHandler({
             readOnly: true,
             isDefault: apiVersion === 0 && e.source === 5,
             configSource: e.source,
-            isSensitive: false,
+            isSensitive: e.type === 'password',
             synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source: e.source }] : [],
             configType: configTypeCode(e.type),
             documentation: request.includeDocumentation ? e.doc : null,
