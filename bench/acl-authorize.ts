@@ -8,7 +8,7 @@ import path from 'node:path';
 import { authorize } from '../src/broker/handlers/authorize.js';
 import type { RequestContext } from '../src/broker/handlers/handler.js';
 import { silentLogger } from '../src/logger.js';
-import { AclOperation, AclPermissionType, PatternType, ResourceType, type AclBinding } from '../src/security/acl/acl.js';
+import { AclOperation, AclPermissionType, PatternType, ResourceType, type AclBinding } from '../src/protocol/acl.js';
 import { AclAuthorizer } from '../src/security/acl/authorizer.js';
 import { LocalAclStore } from '../src/security/acl/local-acl-store.js';
 

@@ -29,7 +29,7 @@ import {
   type AclBindingFilter,
   type ResourcePattern,
   type ResourcePatternFilter,
-} from '../security/acl/acl.js';
+} from '../protocol/acl.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, out, parseFlags } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 

@@ -2,7 +2,7 @@
 // deleteAcls) over CreateAcls, DescribeAcls and DeleteAcls: used by `tidelog acls` and the
 // tests. Errors come back as codes, as the broker answered them.
 import { ApiKey } from '../protocol/generated/index.js';
-import type { AclBinding, AclBindingFilter } from '../security/acl/acl.js';
+import type { AclBinding, AclBindingFilter } from '../protocol/acl.js';
 import type { KafkaClient } from './kafka-client.js';
 
 export interface AclResult<T> {

@@ -28,7 +28,7 @@ import {
   type AclPermissionType,
   type PatternType as PT,
   type ResourceType,
-} from '../../src/security/acl/acl.js';
+} from '../../src/protocol/acl.js';
 import { decodeAcls, encodeAcls } from '../../src/security/acl/acl-json.js';
 import { removeDir, tempDir } from '../helpers/broker-process.js';
 

@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/logger.js';
 import { ZkClient } from '../../src/cluster/zk-client.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { AclOperation as Op, AclPermissionType as Perm, PatternType, ResourceType as RT } from '../../src/security/acl/acl.js';
+import { AclOperation as Op, AclPermissionType as Perm, PatternType, ResourceType as RT } from '../../src/protocol/acl.js';
 import { BROKER_IDS, ThreeBrokerCluster, requestOnce } from '../cluster/three-brokers.js';
 import { zookeeperInstalled } from '../cluster/zookeeper.js';
 import { kcat } from '../helpers/kcat.js';

@@ -12,7 +12,7 @@ import { ensureKafkaLibs, KAFKA_MAIN, runKafkaClass, type KafkaLibs } from '../.
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { ZERO_UUID } from '../../src/protocol/primitives/index.js';
-import { AclOperation as Op, AclPermissionType as Perm, PatternType, ResourceType as RT } from '../../src/security/acl/acl.js';
+import { AclOperation as Op, AclPermissionType as Perm, PatternType, ResourceType as RT } from '../../src/protocol/acl.js';
 import { KafkaClient } from '../../src/client/kafka-client.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { removeDir, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';

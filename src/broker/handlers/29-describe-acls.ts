@@ -5,9 +5,9 @@
 // The matching ACLs are grouped by resource pattern, as Kafka answers.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { AclDescriptionInput } from '../../protocol/generated/describe-acls-response.js';
-import type { ResourcePattern } from '../../security/acl/acl.js';
+import type { ResourcePattern } from '../../protocol/acl.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { invalidFilterReason, patternKey } from '../../security/acl/acl.js';
+import { invalidFilterReason, patternKey } from '../../protocol/acl.js';
 import { AclOperation, authorizeCluster } from './authorize.js';
 import { NO_AUTHORIZER_MESSAGE, toFilter } from './acl-requests.js';
 import { defineHandler } from './handler.js';

@@ -5,7 +5,7 @@
 // INVALID_REQUEST for that filter. Each filter answers every ACL it matched and deleted.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { invalidFilterReason } from '../../security/acl/acl.js';
+import { invalidFilterReason } from '../../protocol/acl.js';
 import { AclOperation, authorizeCluster } from './authorize.js';
 import { NO_AUTHORIZER_MESSAGE, toFilter } from './acl-requests.js';
 import { defineHandler } from './handler.js';

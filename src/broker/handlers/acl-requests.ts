@@ -1,6 +1,6 @@
 // Shared by DescribeAcls, CreateAcls and DeleteAcls: the wire fields of an ACL filter or
 // creation as the security/acl model, and Kafka's "no authorizer" answer.
-import type { AclBinding, AclBindingFilter } from '../../security/acl/acl.js';
+import type { AclBinding, AclBindingFilter } from '../../protocol/acl.js';
 
 /** AclApis' answer when authorizer.class.name is empty (SECURITY_DISABLED). */
 export const NO_AUTHORIZER_MESSAGE = 'No Authorizer is configured.';

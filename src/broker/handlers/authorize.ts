@@ -2,10 +2,10 @@
 // top, before any service sees the request, with the connection's principal and address.
 // With no authorizer configured (authorizer.class.name empty) everything is allowed and a
 // check costs one null test: no per-record or per-partition work on the produce/fetch path.
-import { AclOperation, CLUSTER_NAME, ResourceType, SUPPORTED_OPERATIONS } from '../../security/acl/acl.js';
+import { AclOperation, CLUSTER_NAME, ResourceType, SUPPORTED_OPERATIONS } from '../../protocol/acl.js';
 import type { RequestContext } from './handler.js';
 
-export { AclOperation, ResourceType } from '../../security/acl/acl.js';
+export { AclOperation, ResourceType } from '../../protocol/acl.js';
 
 /** Kafka's value of an authorized-operations field that was not asked for. */
 export const OPERATIONS_NOT_REQUESTED = -2147483648;

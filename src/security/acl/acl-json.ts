@@ -1,7 +1,7 @@
 // The JSON Kafka stores a resource's ACLs as (AclAuthorizer's ZooKeeper znodes, AclEntry.toJsonCompatibleMap):
 //   {"version":1,"acls":[{"principal":"User:alice","permissionType":"Allow","operation":"Read","host":"*"}]}
 // Used by the ZooKeeper store as Kafka writes it, and by the single-node file.
-import { AclOperation, AclPermissionType, operationCamel, parseOperation, parsePermissionType, permissionCamel, type AccessControlEntry } from './acl.js';
+import { AclOperation, AclPermissionType, operationCamel, parseOperation, parsePermissionType, permissionCamel, type AccessControlEntry } from '../../protocol/acl.js';
 
 export const ACL_JSON_VERSION = 1;
 

@@ -3,7 +3,7 @@
 // cluster; a file in the data dir (LocalAclStore) on a single node. The authorizer keeps the
 // in-memory copy it decides from; a store reports every resource whose ACLs changed, also
 // when another broker changed them.
-import type { AccessControlEntry, ResourcePattern } from './acl.js';
+import type { AccessControlEntry, ResourcePattern } from '../../protocol/acl.js';
 
 export interface AclStore {
   /** Every resource pattern with its ACLs, as stored now. */

@@ -20,7 +20,7 @@
 // any topic).
 import type { Logger } from 'pino';
 import { principalText, type KafkaPrincipal } from '../principal.js';
-import { operationName, patternText, resourceTypeName } from './acl.js';
+import { operationName, patternText, resourceTypeName } from '../../protocol/acl.js';
 import {
   AclOperation,
   AclPermissionType,
@@ -37,7 +37,7 @@ import {
   type AclBinding,
   type AclBindingFilter,
   type ResourcePattern,
-} from './acl.js';
+} from '../../protocol/acl.js';
 import type { AclStore } from './acl-store.js';
 
 /** The outcome of one creation, in CreateAcls' terms. */

@@ -4,7 +4,7 @@
 // writes it, so there are no change notifications.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { PatternType, parsePatternType, parseResourceType, patternKey, patternTypeName, resourceTypeCamel, type AccessControlEntry, type ResourcePattern } from './acl.js';
+import { PatternType, parsePatternType, parseResourceType, patternKey, patternTypeName, resourceTypeCamel, type AccessControlEntry, type ResourcePattern } from '../../protocol/acl.js';
 import { decodeAcls, encodeAcls } from './acl-json.js';
 import type { AclStore } from './acl-store.js';
 

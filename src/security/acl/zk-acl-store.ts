@@ -12,7 +12,7 @@
 // than 15 minutes instead); a broker that finds a notification already gone reloads every ACL.
 import type { Logger } from 'pino';
 import { isZkError, type Subscription, type ZkClient } from '../../cluster/zk-client.js';
-import { PatternType, ResourceType, parsePatternType, resourceTypeCamel, type AccessControlEntry, type ResourcePattern } from './acl.js';
+import { PatternType, ResourceType, parsePatternType, resourceTypeCamel, type AccessControlEntry, type ResourcePattern } from '../../protocol/acl.js';
 import { decodeAcls, encodeAcls } from './acl-json.js';
 import type { AclStore } from './acl-store.js';
 
