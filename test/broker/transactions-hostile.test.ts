@@ -104,7 +104,7 @@ describe('transactional requests out of order get Kafka errors and change nothin
       transactionalId: 'hostile-offsets',
       groupId: GROUP,
       ...zombie,
-      generationId: -1,
+      generationIdOrMemberEpoch: -1,
       memberId: '',
       groupInstanceId: null,
       topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }],

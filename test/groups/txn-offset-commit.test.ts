@@ -71,7 +71,7 @@ describe('TxnOffsetCommit on the wire', { timeout: 120_000 }, () => {
       transactionalId: 'tx',
       groupId: overrides.groupId ?? GROUP,
       ...producer,
-      generationId: overrides.generationId ?? -1,
+      generationIdOrMemberEpoch: overrides.generationId ?? -1,
       memberId: overrides.memberId ?? '',
       groupInstanceId: null,
       topics: [{ name: overrides.topic ?? TOPIC, partitions: [0, 1].map((partitionIndex) => ({ partitionIndex, committedOffset: offset + partitionIndex, committedLeaderEpoch: 0, committedMetadata: `m${offset}` })) }],

@@ -41,7 +41,7 @@ export const txnOffsetCommitHandler = defineHandler({
         groupId: request.groupId,
         producerId: request.producerId,
         producerEpoch: request.producerEpoch,
-        generationId: v >= 3 ? request.generationId : -1,
+        generationId: v >= 3 ? request.generationIdOrMemberEpoch : -1,
         memberId: v >= 3 ? request.memberId : '',
         groupInstanceId: v >= 3 ? request.groupInstanceId : null,
         topics: known,
