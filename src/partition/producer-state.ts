@@ -209,6 +209,16 @@ export class ProducerStateManager {
     return entry;
   }
 
+  /**
+   * Whether the producer has a transaction open on this partition at `epoch` (Kafka's
+   * ProducerStateManager hasOngoingTransaction): its next transactional batches need no
+   * verification with the transaction coordinator (KIP-890).
+   */
+  hasOngoingTxn(producerId: number, epoch: number): boolean {
+    const entry = this.producers.get(producerId);
+    return entry !== undefined && entry.epoch === epoch && entry.currentTxnFirstOffset !== NO_OFFSET;
+  }
+
   /** Whether a leader may append this transaction marker (Kafka's ProducerAppendInfo.appendEndTxnMarker checks, TV1). */
   checkMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number): MarkerCheck {
     const entry = this.producers.get(producerId);

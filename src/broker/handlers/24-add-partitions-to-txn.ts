@@ -12,6 +12,8 @@
 //   and per-transaction results; verifyOnly asks whether the partitions are in the ongoing
 //   transaction (TRANSACTION_ABORTABLE for one that is not) without adding them.
 // v5: TRANSACTION_ABORTABLE may be answered (no change to the request).
+// v4+ without verifyOnly comes from a partition leader adding a partition for a client of
+//   transaction version 2 (KIP-890 part 2, TransactionVerifier): the add is of version 2.
 // Not implemented: authorization (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED).
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -61,7 +63,7 @@ async function addPartitions(
   }
   let errorCode: number;
   try {
-    errorCode = await coordinator.addPartitionsToTransaction(transactionalId, producerId, producerEpoch, partitions);
+    errorCode = await coordinator.addPartitionsToTransaction(transactionalId, producerId, producerEpoch, partitions, ctx.apiVersion >= 4 ? 2 : 1);
   } catch (err) {
     ctx.services.logger.error({ err, transactionalId }, 'AddPartitionsToTxn failed in the transaction coordinator');
     errorCode = ErrorCode.UNKNOWN_SERVER_ERROR;
