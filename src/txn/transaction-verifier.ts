@@ -21,10 +21,11 @@
 // (NOT_ENOUGH_REPLICAS for Produce, as Kafka's ReplicaManager; COORDINATOR_NOT_AVAILABLE for
 // TxnOffsetCommit). The verifier never throws.
 //
-// Known gap: Kafka's VerificationGuard (a token kept in the partition's producer state from
-// the verification to the append, so that a marker landing in between makes the append fail)
-// is not implemented: between the coordinator's answer and the append there is one event-loop
-// turn in which an EndTxn's marker could complete the transaction first.
+// Produce takes Kafka's VerificationGuard before asking (ProducerStateManager.startVerification)
+// and appends under it, so that a marker landing between the coordinator's answer and the
+// append makes the append fail (INVALID_TXN_STATE) rather than open a transaction nobody ends.
+// TxnOffsetCommit is verified without a guard (the group coordinator's write path does not
+// carry one): the window between its verification and its write stays open.
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import { BrokerConnection } from '../client/kafka-client.js';
@@ -32,7 +33,7 @@ import { CONNECT_TIMEOUT_MS } from '../client/kafka-connection.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
 import { tpKey, type TopicPartitionKey } from './transaction-metadata.js';
-import { readProducerInfo } from '../partition/producer-state.js';
+import { readProducerInfo, type ProducerStateManager, type VerificationGuard } from '../partition/producer-state.js';
 import type { TransactionCoordinator } from './transaction-coordinator.js';
 
 /** Coordinator answers a partition leader retries rather than report (Kafka maps them to NOT_ENOUGH_REPLICAS). */
@@ -175,8 +176,18 @@ export class TransactionVerifier {
 /** What produce verification needs of the broker: its topics and the transaction coordinator. */
 export interface ProduceVerificationServices {
   readonly config: BrokerConfig;
-  readonly topics: { leaderReplica(topic: string, index: number): { readonly partition: { readonly producerState: { hasOngoingTxn(producerId: number, epoch: number): boolean } } | null } };
+  readonly topics: {
+    leaderReplica(topic: string, index: number): { readonly partition: { readonly producerState: Pick<ProducerStateManager, 'hasOngoingTxn' | 'startVerification'> } | null };
+  };
   readonly transactions: { readonly verifier: TransactionVerifier | null };
+}
+
+/** verifyTransactionalProduce's answer, keyed by tpKey. */
+export interface ProduceVerification {
+  /** Partitions that must not be appended, with their error. */
+  readonly refused: Map<string, number>;
+  /** The guard each verified partition's batch is appended under. */
+  readonly guards: Map<string, VerificationGuard>;
 }
 
 /**
@@ -192,13 +203,15 @@ export async function verifyTransactionalProduce(
   transactionalId: string | null,
   apiVersion: number,
   topicData: readonly { readonly name: string; readonly partitionData: readonly { readonly index: number; readonly records: Buffer | null }[] }[],
-): Promise<Map<string, number>> {
+): Promise<ProduceVerification> {
   const refused = new Map<string, number>();
+  const guards = new Map<string, VerificationGuard>();
+  const answer = { refused, guards };
   const verifier = services.transactions.verifier;
-  if (transactionalId === null || verifier === null) return refused;
+  if (transactionalId === null || verifier === null) return answer;
   const tv2 = apiVersion >= 12 && services.config.values['transaction.version'] >= 2;
   // Version 1 without verification trusts the client's AddPartitionsToTxn; version 2 must add.
-  if (!tv2 && !verifier.enabled) return refused;
+  if (!tv2 && !verifier.enabled) return answer;
   const pending: TopicPartitionKey[] = [];
   let producer: { producerId: number; producerEpoch: number } | null = null;
   for (const t of topicData) {
@@ -215,14 +228,15 @@ export async function verifyTransactionalProduce(
       }
       producer = { producerId: info.producerId, producerEpoch: info.producerEpoch };
       pending.push({ topic: t.name, partition: p.index });
+      guards.set(tpKey({ topic: t.name, partition: p.index }), partition.producerState.startVerification(info.producerId, info.producerEpoch));
     }
   }
-  if (producer === null || pending.length === 0) return refused;
+  if (producer === null || pending.length === 0) return answer;
   const results = await verifier.verify({ transactionalId, ...producer, partitions: pending, addPartitions: tv2, abortableSupported: apiVersion >= 11 });
   for (const [key, r] of results) {
     if (r.errorCode !== ErrorCode.NONE) refused.set(key, r.retriable ? ErrorCode.NOT_ENOUGH_REPLICAS : r.errorCode);
   }
-  return refused;
+  return answer;
 }
 
 /**

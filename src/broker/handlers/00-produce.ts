@@ -57,7 +57,7 @@ export const produceHandler = defineHandler({
       // the whole request fails.
       responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records require a transactionalId');
     } else {
-      const unverified = await verifyTransactionalProduce(ctx.services, request.transactionalId, ctx.apiVersion, request.topicData);
+      const verification = await verifyTransactionalProduce(ctx.services, request.transactionalId, ctx.apiVersion, request.topicData);
       responses = await Promise.all(
         request.topicData.map(async (t) => ({
           name: t.name,
@@ -71,9 +71,10 @@ export const produceHandler = defineHandler({
                 const errorMessage = `Produce requests with version ${ctx.apiVersion} are not allowed to use ZStandard compression`;
                 return { index: p.index, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
               }
-              const refusedCode = unverified.get(tpKey({ topic: t.name, partition: p.index }));
+              const key = tpKey({ topic: t.name, partition: p.index });
+              const refusedCode = verification.refused.get(key);
               if (refusedCode !== undefined) return { index: p.index, errorCode: refusedCode, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-              return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs, ctx)) };
+              return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs, ctx, verification.guards.get(key))) };
             }),
           ),
         })),
