@@ -18,6 +18,10 @@
 //   - a zombie's TxnOffsetCommit when its AddOffsetsToTxn came before __consumer_offsets
 //     existed (the fence's ABORT marker had nowhere to go): INVALID_PRODUCER_EPOCH, from the
 //     coordinator's verification; nothing pending, and the new producer still commits.
+//   - transaction version 2 on the wire (and the same requests with transaction.version=1
+//     pinned): ApiVersions' features, Produce v12 adding the partition (refused under 1),
+//     EndTxn v5's bumped epoch and its retry, a batch of the committed transaction's epoch
+//     fenced (INVALID_PRODUCER_EPOCH, nothing appended).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaClient } from '../../src/client/kafka-client.js';
@@ -273,4 +277,83 @@ describe('a zombie TxnOffsetCommit after AddOffsetsToTxn before __consumer_offse
     }
     assert.equal(committed, 9);
   });
+});
+
+describe('transaction version 2 on the wire: implicit adds, an epoch per transaction, zombies of an earlier transaction fenced', { timeout: 120_000 }, () => {
+  for (const level of [2, 1] as const) {
+    describe(`transaction.version=${level}`, () => {
+      let broker: BrokerProcess;
+      let client: KafkaClient;
+      let conn: KafkaConnection;
+      const topic = `tv-wire-${level}`;
+
+      before(async () => {
+        broker = await startBrokerProcess({ overrides: { 'auto.create.topics.enable': false, 'transaction.version': level } });
+        client = await KafkaClient.connect({ bootstrap: broker.bootstrap });
+        assert.equal((await client.createTopic(topic, { partitions: 1, replicationFactor: 1 })).errorCode, ErrorCode.NONE);
+        conn = await KafkaConnection.connect('127.0.0.1', broker.port, `tv-wire-${level}`);
+      });
+
+      after(async () => {
+        conn?.close();
+        client?.close();
+        await broker?.stop();
+        if (broker) removeDir(broker.dataDir);
+      });
+
+      const produce = async (id: string, p: { producerId: number; producerEpoch: number }, baseSequence: number, version = 12) => {
+        const batch = encodeRecordBatch([{ key: null, value: Buffer.from(`${id}-${p.producerEpoch}-${baseSequence}`) }], { producer: { ...p, baseSequence }, isTransactional: true });
+        const r = await conn.request(ApiKey.Produce, version, { transactionalId: id, acks: -1, timeoutMs: 5_000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
+        return r.responses[0]!.partitionResponses[0]!.errorCode;
+      };
+
+      it(level === 2 ? 'Produce v12 adds the partition; EndTxn v5 answers the bumped epoch; the old epoch is fenced' : 'pinned to 1: Produce v12 does not add the partition, EndTxn v5 keeps the epoch', async () => {
+        const id = `tv-wire-${level}`;
+        await client.coordinator(id, 1);
+        const features = await conn.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'tv-wire', clientSoftwareVersion: '1' });
+        assert.deepEqual(features.finalizedFeatures.map((f) => [f.name, f.minVersionLevel, f.maxVersionLevel]), [['transaction.version', level, level]]);
+        assert.deepEqual(features.supportedFeatures.map((f) => [f.name, f.minVersion, f.maxVersion]), [['transaction.version', 0, 2]]);
+        const init = await conn.request(ApiKey.InitProducerId, 5, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+        assert.equal(init.errorCode, ErrorCode.NONE);
+        const p = { producerId: init.producerId, producerEpoch: init.producerEpoch };
+        const described = async () => {
+          const r = await conn.request(ApiKey.DescribeTransactions, 0, { transactionalIds: [id] });
+          const t = r.transactionStates[0]!;
+          return { state: t.transactionState, epoch: t.producerEpoch, partitions: t.topics.flatMap((x) => x.partitions.map((n) => `${x.topic}-${n}`)) };
+        };
+        if (level === 1) {
+          // Version 1: the partition must be added by the client; Produce v12 is verified only.
+          assert.equal(await produce(id, p, 0), ErrorCode.TRANSACTION_ABORTABLE);
+          assert.deepEqual(await described(), { state: 'Empty', epoch: p.producerEpoch, partitions: [] });
+          const added = await conn.request(ApiKey.AddPartitionsToTxn, 3, { v3AndBelowTransactionalId: id, v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: topic, partitions: [0] }] });
+          assert.equal(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode, ErrorCode.NONE);
+        }
+        assert.equal(await produce(id, p, 0), ErrorCode.NONE);
+        assert.deepEqual(await described(), { state: 'Ongoing', epoch: p.producerEpoch, partitions: [`${topic}-0`] });
+        const ended = await conn.request(ApiKey.EndTxn, 5, { transactionalId: id, ...p, committed: true });
+        const next = level === 2 ? p.producerEpoch + 1 : p.producerEpoch;
+        assert.deepEqual([ended.errorCode, ended.producerId, ended.producerEpoch], [ErrorCode.NONE, p.producerId, next]);
+        let d = await described();
+        for (let i = 0; i < 100 && d.state !== 'CompleteCommit'; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          d = await described();
+        }
+        assert.deepEqual(d, { state: 'CompleteCommit', epoch: next, partitions: [] });
+        if (level === 2) {
+          // A zombie batch of the committed transaction (its epoch) is fenced by the epoch alone,
+          // on the partition (the marker carried the bumped epoch) and at the coordinator.
+          const logEnd = async () => (await client.listOffsets(topic, [0], -1)).get(0)!.offset;
+          const end = await logEnd();
+          assert.equal(await produce(id, p, 1), ErrorCode.INVALID_PRODUCER_EPOCH);
+          assert.equal(await logEnd(), end, 'nothing appended');
+          // A retried EndTxn (the epoch below the current one) is answered the epoch to continue with.
+          const retried = await conn.request(ApiKey.EndTxn, 5, { transactionalId: id, ...p, committed: true });
+          assert.deepEqual([retried.errorCode, retried.producerEpoch], [ErrorCode.NONE, next]);
+          // The next transaction, at the new epoch, starts at sequence 0.
+          assert.equal(await produce(id, { producerId: p.producerId, producerEpoch: next }, 0), ErrorCode.NONE);
+          assert.deepEqual(await described(), { state: 'Ongoing', epoch: next, partitions: [`${topic}-0`] });
+        }
+      });
+    });
+  }
 });
