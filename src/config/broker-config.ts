@@ -139,6 +139,14 @@ export const brokerConfigKeys = [
   intKey('transaction.abort.timed.out.transaction.cleanup.interval.ms', 10000, { min: 1, doc: 'How often the transaction coordinator aborts transactions that outlived their timeout.' }),
   intKey('transactional.id.expiration.ms', 604800000, { min: 1, doc: 'A transactional id with no transaction for this long is removed from __transaction_state.' }),
   intKey('transaction.remove.expired.transaction.cleanup.interval.ms', 3600000, { min: 1, doc: 'How often the transaction coordinator removes expired transactional ids.' }),
+  intKey('transaction.version', 2, {
+    min: 1,
+    max: 2,
+    doc: "The finalized level of the transaction.version feature this broker advertises in ApiVersions (Kafka sets it with kafka-storage.sh format --feature transaction.version=N or kafka-features.sh): 2 (Kafka 4.x's default for new clusters) lets clients use transaction version 2 (KIP-890 part 2: the epoch bumped at every commit and abort, partitions added by the broker); 1 keeps them on version 1 (AddPartitionsToTxn and AddOffsetsToTxn from the client). Give every broker of a cluster the same value.",
+  }),
+  boolKey('transaction.partition.verification.enable', true, {
+    doc: 'KIP-890 part 1: before the first transactional batch of a producer lands on a partition (and before a TxnOffsetCommit), the leader checks with the transaction coordinator that the partition is in the ongoing transaction (INVALID_TXN_STATE otherwise). Kafka 4.x key and default.',
+  }),
   intKey('request.timeout.ms', 30000, { min: 0, doc: 'How long the transaction coordinator waits for an append to __transaction_state (acks=all) before it answers COORDINATOR_NOT_AVAILABLE.' }),
   stringKey('zookeeper.connect', null, { doc: 'ZooKeeper connection string (host:port[,host:port][/chroot]); unset for a single node with embedded metadata.' }),
   intKey('zookeeper.session.timeout.ms', 18000, { min: 1 }),

@@ -11,7 +11,7 @@ import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { native, type BindingAppendResult, type BindingFileSlice, type BindingLog } from '../native.js';
 import type { BindingCleanableRange, BindingCleanResult } from '../../native/binding.js';
 import { toBindingLogConfig } from './log-config.js';
-import { ProducerStateManager, readProducerInfo, type AppendOrigin, type BatchProducerInfo, type CompletedTxn } from './producer-state.js';
+import { ProducerStateManager, readProducerInfo, type AppendOrigin, type BatchProducerInfo, type CompletedTxn, type VerificationGuard } from './producer-state.js';
 import { ProducerStateStore } from './producer-state-store.js';
 import { errorName } from '../protocol/errors.js';
 import { FollowerTracker } from './follower-tracker.js';
@@ -57,6 +57,8 @@ interface PendingAppend {
   readonly records: Buffer | TxnMarkerAppend;
   readonly origin: AppendOrigin;
   readonly leaderEpoch: number;
+  /** The KIP-890 verification the batch was appended under, if it was verified. */
+  readonly guard?: VerificationGuard;
   readonly resolve: (r: BindingAppendResult) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -172,8 +174,8 @@ export class Partition {
    * call order (a connection's pipelined produce requests must land in the order sent), so
    * they go through a queue; the addon works off the JS thread.
    */
-  appendAsLeader(records: Buffer, origin: AppendOrigin = 'client'): Promise<BindingAppendResult> {
-    return this.enqueue(records, origin);
+  appendAsLeader(records: Buffer, origin: AppendOrigin = 'client', guard?: VerificationGuard): Promise<BindingAppendResult> {
+    return this.enqueue(records, origin, guard);
   }
 
   /**
@@ -187,9 +189,9 @@ export class Partition {
     return this.enqueue(marker, 'coordinator');
   }
 
-  private enqueue(records: Buffer | TxnMarkerAppend, origin: AppendOrigin): Promise<BindingAppendResult> {
+  private enqueue(records: Buffer | TxnMarkerAppend, origin: AppendOrigin, guard?: VerificationGuard): Promise<BindingAppendResult> {
     return new Promise((resolve, reject) => {
-      this.appendQueue.push({ records, origin, leaderEpoch: this.leaderEpoch, resolve, reject });
+      this.appendQueue.push({ records, origin, leaderEpoch: this.leaderEpoch, guard, resolve, reject });
       if (!this.appending) void this.drainAppends();
     });
   }
@@ -210,7 +212,7 @@ export class Partition {
       // batches really appended before it.
       const producer = readProducerInfo(next.records);
       if (producer) {
-        const check = this.producerState.check(producer, next.origin);
+        const check = this.producerState.check(producer, next.origin, next.guard);
         if (check.kind === 'duplicate') {
           next.resolve(duplicateResult(check.firstOffset, producer.offsetCount, this.logEndOffset));
           continue;

@@ -16,6 +16,13 @@
 // marker), OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE (a non-transactional batch while the
 // producer's transaction is open), TRANSACTION_COORDINATOR_FENCED (a marker from an older
 // coordinator epoch). Appends that came through replication (a follower, a replay) are not checked.
+// KIP-890's VerificationGuard: a leader that verified a transactional batch with the
+// transaction coordinator (txn/transaction-verifier.ts) appends it with the guard it took
+// before asking (startVerification); a marker of that producer, or the start of its
+// transaction, clears the guard, so a batch whose transaction ended between the verification
+// and its turn in the append queue is refused (INVALID_TXN_STATE) instead of opening a
+// transaction no coordinator knows. Guards live in memory only (a restart drops them; the
+// append then fails and the producer retries, verifying again).
 import { ErrorCode } from '../protocol/errors.js';
 import { BatchAttributes, BatchHeader, CURRENT_MAGIC, producerFieldsOf } from '../records/batch-header.js';
 
@@ -103,6 +110,12 @@ export interface MarkerInfo {
   readonly timestampMs: number;
 }
 
+/** Kafka's VerificationGuard: compared by identity. */
+export interface VerificationGuard {
+  readonly producerId: number;
+  readonly epoch: number;
+}
+
 export type SequenceCheck = { readonly kind: 'append' } | { readonly kind: 'duplicate'; readonly firstOffset: number } | { readonly kind: 'error'; readonly errorCode: number; readonly message: string };
 
 export type MarkerCheck = { readonly kind: 'append' } | { readonly kind: 'error'; readonly errorCode: number; readonly message: string };
@@ -129,6 +142,8 @@ export function readProducerInfo(batch: Buffer): BatchProducerInfo | null {
 
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Verifications in flight or done, not yet used by the append that starts the transaction. */
+  private readonly verifications = new Map<number, VerificationGuard>();
   /**
    * Open transactions: first offset → producer id. A transaction starts at a batch appended
    * after every open one began, so insertion order is offset order (restore inserts sorted).
@@ -143,10 +158,29 @@ export class ProducerStateManager {
     return this.changeCount;
   }
 
-  /** Decides whether a batch is appended, dropped as a duplicate, or refused (Kafka's ProducerAppendInfo.appendDataBatch). */
-  check(info: BatchProducerInfo, origin: AppendOrigin = 'client'): SequenceCheck {
+  /**
+   * Kafka's maybeCreateVerificationStateEntry: the guard a verification of this producer's
+   * transactional batch is made under (the one in place, if any at the same epoch).
+   */
+  startVerification(producerId: number, epoch: number): VerificationGuard {
+    const existing = this.verifications.get(producerId);
+    if (existing && existing.epoch === epoch) return existing;
+    const guard: VerificationGuard = { producerId, epoch };
+    this.verifications.set(producerId, guard);
+    return guard;
+  }
+
+  /**
+   * Decides whether a batch is appended, dropped as a duplicate, or refused (Kafka's
+   * ProducerAppendInfo.appendDataBatch). `guard`: the batch was verified under it (KIP-890): a
+   * transactional batch that would open a transaction needs it to still be the producer's.
+   */
+  check(info: BatchProducerInfo, origin: AppendOrigin = 'client', guard?: VerificationGuard): SequenceCheck {
     if (origin === 'replication') return { kind: 'append' };
     const entry = this.producers.get(info.producerId);
+    if (guard !== undefined && info.isTransactional && (entry === undefined || entry.currentTxnFirstOffset === NO_OFFSET) && this.verifications.get(info.producerId) !== guard) {
+      return { kind: 'error', errorCode: ErrorCode.INVALID_TXN_STATE, message: `The transaction of producer ${info.producerId} ended after its batch was verified` };
+    }
     if (!entry) return { kind: 'append' };
     if (info.producerEpoch < entry.epoch) {
       return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `Epoch ${info.producerEpoch} of producer ${info.producerId} is older than the current epoch ${entry.epoch}` };
@@ -187,6 +221,8 @@ export class ProducerStateManager {
     if (info.isTransactional && entry.currentTxnFirstOffset === NO_OFFSET) {
       entry.currentTxnFirstOffset = firstOffset;
       this.ongoing.set(firstOffset, info.producerId);
+      // The transaction is open: its verification is used up (Kafka's clearVerificationStateEntry).
+      this.verifications.delete(info.producerId);
     }
     this.changeCount++;
   }
@@ -207,6 +243,16 @@ export class ProducerStateManager {
       entry.batches = [];
     }
     return entry;
+  }
+
+  /**
+   * Whether the producer has a transaction open on this partition at `epoch` (Kafka's
+   * ProducerStateManager hasOngoingTransaction): its next transactional batches need no
+   * verification with the transaction coordinator (KIP-890).
+   */
+  hasOngoingTxn(producerId: number, epoch: number): boolean {
+    const entry = this.producers.get(producerId);
+    return entry !== undefined && entry.epoch === epoch && entry.currentTxnFirstOffset !== NO_OFFSET;
   }
 
   /** Whether a leader may append this transaction marker (Kafka's ProducerAppendInfo.appendEndTxnMarker checks, TV1). */
@@ -239,6 +285,8 @@ export class ProducerStateManager {
     }
     entry.coordinatorEpoch = m.coordinatorEpoch;
     entry.currentTxnFirstOffset = NO_OFFSET;
+    // A batch verified before this marker belongs to the transaction it ended.
+    this.verifications.delete(m.producerId);
     entry.lastTimestamp = Math.max(entry.lastTimestamp, m.timestampMs);
     this.changeCount++;
     return completed;
@@ -294,6 +342,7 @@ export class ProducerStateManager {
   restore(entries: readonly ProducerSnapshotEntry[]): void {
     this.producers.clear();
     this.ongoing.clear();
+    this.verifications.clear();
     this.unreplicated = [];
     const open: [number, number][] = [];
     for (const e of entries) {

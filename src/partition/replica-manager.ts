@@ -28,6 +28,7 @@ import { clientBatchRefusal } from './client-batch.js';
 import type { FileRange } from '../server/types.js';
 import type { TopicService } from './topic-service.js';
 import type { TxnMarkerEntry, TxnMarkerResult } from './txn-markers.js';
+import type { VerificationGuard } from './producer-state.js';
 
 /** Kafka's GROUP_METADATA_TOPIC_NAME: markers written there complete transactional offset commits. */
 const OFFSETS_TOPIC = '__consumer_offsets';
@@ -145,8 +146,19 @@ export class ReplicaManager {
    * Never rejects (every failure is an error code): Produce answers only once all its
    * partitions' appends settled, and its request frame, which `records` is a view of, goes
    * back to the connection's buffer pool when it answers.
+   * `verificationGuard`: the batch was verified with the transaction coordinator under it
+   * (KIP-890, txn/transaction-verifier.ts); INVALID_TXN_STATE if its transaction ended since.
    */
-  async appendToPartition(topic: string, partitionIndex: number, records: Buffer | null, acks: number, internal = false, timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS, wait?: RemoteWait): Promise<ProducePartitionResult> {
+  async appendToPartition(
+    topic: string,
+    partitionIndex: number,
+    records: Buffer | null,
+    acks: number,
+    internal = false,
+    timeoutMs = DEFAULT_PRODUCE_TIMEOUT_MS,
+    wait?: RemoteWait,
+    verificationGuard?: VerificationGuard,
+  ): Promise<ProducePartitionResult> {
     const result: ProducePartitionResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     const { partition, errorCode } = this.topics.leaderReplica(topic, partitionIndex);
     if (!partition) {
@@ -185,7 +197,7 @@ export class ReplicaManager {
     // Given back below: the try never throws out (every failure is an error code).
     this.appendsInFlight++;
     try {
-      const appended = await partition.appendAsLeader(records, internal ? 'coordinator' : 'client');
+      const appended = await partition.appendAsLeader(records, internal ? 'coordinator' : 'client', verificationGuard);
       result.baseOffset = appended.firstOffset;
       result.logAppendTimeMs = appended.logAppendTimeMs;
       result.logStartOffset = partition.logStartOffset;

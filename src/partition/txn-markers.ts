@@ -8,6 +8,11 @@ export interface TxnMarkerEntry {
   readonly coordinatorEpoch: number;
   readonly commit: boolean;
   readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
+  /**
+   * The transaction version of the marker (WriteTxnMarkers v2, KIP-1228): 2 for a transaction
+   * of version 2, whose marker epoch is the bumped one; absent or 0/1 for version 1.
+   */
+  readonly transactionVersion?: number;
 }
 
 export interface TxnMarkerResult {

@@ -1,5 +1,4 @@
-// TransactionCoordinator (after Kafka's TransactionCoordinator.scala, transaction version 1:
-// the client sends AddPartitionsToTxn itself): InitProducerId with a transactional id,
+// TransactionCoordinator (after Kafka's TransactionCoordinator.scala): InitProducerId with a transactional id,
 // AddPartitionsToTxn (and its KIP-890 verifyOnly form), AddOffsetsToTxn, EndTxn,
 // DescribeTransactions and ListTransactions, over the state machine of TransactionMetadata and
 // the records of __transaction_state (TransactionStateManager).
@@ -17,6 +16,12 @@
 // leads, loaded when it becomes leader (onElection, at the partition's leader epoch: the
 // coordinator epoch) and dropped when it stops (onResignation), as Kafka's. Loaded
 // transactions in PrepareCommit/PrepareAbort get their markers sent again.
+//
+// Transaction versions (transaction-version.ts): in version 1 the client adds partitions itself;
+// in version 2 (KIP-890 part 2) partition leaders add them for it (addPartitionsToTransaction
+// with clientTransactionVersion 2, from TransactionVerifier) and every EndTxn bumps the epoch
+// (endTxn answers the new producer id and epoch; the markers carry the bumped epoch), as
+// Kafka 4.x's endTransaction for TV2, retries of an end recognised by the epoch one below.
 //
 // Kafka errors are returned as codes. A TransactionStateError thrown from the state machine
 // means a coordinator bug; handlers turn it into UNKNOWN_SERVER_ERROR.
@@ -36,6 +41,7 @@ import { GROUP_METADATA_TOPIC_NAME, type LeadershipRole } from '../groups/offset
 import {
   NO_PRODUCER_EPOCH,
   NO_PRODUCER_ID,
+  PRODUCER_EPOCH_MAX,
   TransactionMetadata,
   TransactionState,
   isEpochExhausted,
@@ -54,10 +60,18 @@ import {
   type RemoteTxnMarkerSender,
 } from './transaction-marker-channel.js';
 import type { TxnMarkerEntry, TxnMarkerResult } from '../partition/txn-markers.js';
+import { TransactionVerifier } from './transaction-verifier.js';
 
 const S = TransactionState;
 
 export interface InitProducerIdResult {
+  readonly errorCode: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/** EndTxn's answer: transaction version 2 gives the client its next producer id and epoch. */
+export interface EndTxnResult {
   readonly errorCode: number;
   readonly producerId: number;
   readonly producerEpoch: number;
@@ -97,6 +111,8 @@ type ApiResult<T> = { readonly error: number } | { readonly value: T };
 
 export class TransactionCoordinator {
   readonly manager: TransactionStateManager;
+  /** KIP-890 verification for partition leaders (set by forBroker; null in a bare coordinator). */
+  verifier: TransactionVerifier | null = null;
   private active = false;
   private stopped = false;
   private abortTimer: NodeJS.Timeout | null = null;
@@ -138,7 +154,9 @@ export class TransactionCoordinator {
     const routing = new ClusterMarkerRouting(config.brokerId, deps.topics, view);
     const remote = new ClientTxnMarkerSender(config, view);
     const channel = new TransactionMarkerChannel(routing, deps.markerWriter, remote, logger);
-    return new TransactionCoordinator(transactionConfig(config), store, channel, logger, { generateProducerId: deps.generateProducerId, offsetsPartitionFor: deps.offsetsPartitionFor });
+    const coordinator = new TransactionCoordinator(transactionConfig(config), store, channel, logger, { generateProducerId: deps.generateProducerId, offsetsPartitionFor: deps.offsetsPartitionFor });
+    coordinator.verifier = new TransactionVerifier(config, view, coordinator);
+    return coordinator;
   }
 
   // ---------------------------------------------------------------- life cycle
@@ -203,6 +221,7 @@ export class TransactionCoordinator {
     if (this.expirationTimer) clearInterval(this.expirationTimer);
     this.abortTimer = this.expirationTimer = null;
     this.markers.stop();
+    this.verifier?.close();
     this.manager.clear();
     while (this.completions.size > 0) await Promise.allSettled([...this.completions]);
     await this.manager.drain();
@@ -234,6 +253,18 @@ export class TransactionCoordinator {
    * its partition; COORDINATOR_NOT_AVAILABLE while the topic is being created or the partition
    * has no leader. The first lookup creates __transaction_state.
    */
+  /**
+   * The broker coordinating `transactionalId` now, without creating __transaction_state (a
+   * partition leader verifying a produce, Kafka's AddPartitionsToTxnManager.getTransactionCoordinator):
+   * COORDINATOR_NOT_AVAILABLE when the topic does not exist or the partition has no leader.
+   */
+  coordinatorOf(transactionalId: string): TransactionCoordinatorLookup {
+    if (this.store.partitionCount() === null) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1 };
+    const leader = this.store.leaderOf(this.partitionFor(transactionalId));
+    if (leader === -1) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1 };
+    return { errorCode: ErrorCode.NONE, nodeId: leader };
+  }
+
   findCoordinator(transactionalId: string): TransactionCoordinatorLookup {
     const unavailable = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1 };
     if (!this.active) return unavailable;
@@ -270,7 +301,7 @@ export class TransactionCoordinator {
     if (transit.txnState === S.PrepareEpochFence) {
       // Abort the ongoing transaction under the bumped epoch, never returned to this client:
       // it retries, and its retry bumps the epoch again (or rotates the producer id).
-      const errorCode = await this.endTransaction(transactionalId, transit.producerId, transit.producerEpoch, false, false);
+      const errorCode = await this.endByCoordinator(transactionalId, transit.producerId, transit.producerEpoch, found.metadata.clientTransactionVersion);
       return fail(errorCode !== ErrorCode.NONE ? errorCode : ErrorCode.CONCURRENT_TRANSACTIONS);
     }
     const errorCode = await this.manager.appendTransactionToLog(transactionalId, coordinatorEpoch, transit);
@@ -317,7 +348,7 @@ export class TransactionCoordinator {
    * Kafka's handleAddPartitionsToTransaction: the partitions join the transaction (Ongoing);
    * partitions already in an ongoing transaction answer NONE without a write.
    */
-  async addPartitionsToTransaction(transactionalId: string, producerId: number, producerEpoch: number, partitions: readonly TopicPartitionKey[]): Promise<number> {
+  async addPartitionsToTransaction(transactionalId: string, producerId: number, producerEpoch: number, partitions: readonly TopicPartitionKey[], clientTransactionVersion = 1): Promise<number> {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const found = this.manager.getTransactionState(transactionalId);
     if (typeof found === 'number') return found;
@@ -328,7 +359,7 @@ export class TransactionCoordinator {
     if (m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (m.state === S.PrepareCommit || m.state === S.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (m.state === S.Ongoing && partitions.every((p) => m.hasPartition(p))) return ErrorCode.NONE;
-    const transit = m.prepareAddPartitions(partitions, this.now());
+    const transit = m.prepareAddPartitions(partitions, this.now(), clientTransactionVersion);
     return this.manager.appendTransactionToLog(transactionalId, found.coordinatorEpoch, transit);
   }
 
@@ -351,15 +382,123 @@ export class TransactionCoordinator {
 
   /** Kafka's AddOffsetsToTxn: the group's __consumer_offsets partition joins the transaction. */
   addOffsetsToTransaction(transactionalId: string, producerId: number, producerEpoch: number, groupId: string): Promise<number> {
-    const partition = { topic: GROUP_METADATA_TOPIC_NAME, partition: this.options.offsetsPartitionFor(groupId) };
-    return this.addPartitionsToTransaction(transactionalId, producerId, producerEpoch, [partition]);
+    return this.addPartitionsToTransaction(transactionalId, producerId, producerEpoch, [this.offsetsPartitionOf(groupId)]);
+  }
+
+  /** The __consumer_offsets partition of a group, as a transaction holds it. */
+  offsetsPartitionOf(groupId: string): TopicPartitionKey {
+    return { topic: GROUP_METADATA_TOPIC_NAME, partition: this.options.offsetsPartitionFor(groupId) };
   }
 
   // ---------------------------------------------------------------- EndTxn
 
-  /** EndTxn from a client (Kafka's handleEndTransaction). */
+  /** EndTxn from a client of transaction version 1 (Kafka's handleEndTransaction). */
   endTxn(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<number> {
     return this.endTransaction(transactionalId, producerId, producerEpoch, commit, true);
+  }
+
+  /**
+   * EndTxn from a client of either version (Kafka's handleEndTransaction). Transaction version 1 answers the
+   * producer id and epoch unchanged; version 2 the bumped epoch (or, at an exhausted epoch,
+   * the next producer id at epoch 0).
+   */
+  async endTxnWithVersion(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean, clientTransactionVersion: number): Promise<EndTxnResult> {
+    if (clientTransactionVersion >= 2) return this.endTransactionV2(transactionalId, producerId, producerEpoch, commit, true);
+    const errorCode = await this.endTransaction(transactionalId, producerId, producerEpoch, commit, true);
+    return errorCode === ErrorCode.NONE ? { errorCode, producerId, producerEpoch } : { errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
+  }
+
+  /**
+   * Kafka's endTransaction for transaction version 2. The epoch is bumped in the
+   * PrepareCommit/PrepareAbort record (prepareAbortOrCommit), so a retry of an end that was
+   * written comes with the epoch one below the current one (or, after a rotation, the previous
+   * producer id at the exhausted epoch) and answers NONE with the current id and epoch. An abort
+   * of a transaction without partitions (Empty, or Complete* not a retry) is allowed: the client
+   * cannot know whether a leader added a partition for it. From the coordinator (isFromClient
+   * false: a fence, a timeout) the epoch given is the fenced one.
+   */
+  private async endTransactionV2(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean, isFromClient: boolean): Promise<EndTxnResult> {
+    const fail = (errorCode: number): EndTxnResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
+    if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST);
+    const found = this.manager.getTransactionState(transactionalId);
+    if (typeof found === 'number') return fail(found);
+    if (found === null) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    const { coordinatorEpoch, metadata: m } = found;
+    const isEpochFence = m.pendingState === S.PrepareEpochFence;
+    const retryOnOverflow = !isEpochFence && m.lastProducerId === producerId && producerEpoch === PRODUCER_EPOCH_MAX - 1 && m.producerEpoch === 0;
+    const retryOnEpochBump = !isEpochFence && m.producerEpoch === producerEpoch + 1;
+    const isRetry = retryOnEpochBump || retryOnOverflow;
+    let isValidEpoch: boolean;
+    if (isEpochFence) isValidEpoch = (!isFromClient || producerEpoch === m.producerEpoch) && producerEpoch >= m.producerEpoch;
+    else if (m.state === S.PrepareCommit || m.state === S.PrepareAbort) isValidEpoch = retryOnEpochBump;
+    else if (m.state === S.CompleteCommit || m.state === S.CompleteAbort) isValidEpoch = isRetry || producerEpoch === m.producerEpoch;
+    else isValidEpoch = producerEpoch === m.producerEpoch;
+    if (m.producerId !== producerId && !retryOnOverflow) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    if (!isValidEpoch) return fail(ErrorCode.PRODUCER_FENCED);
+    if (m.pendingTransitionInProgress && !isEpochFence) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    const current = (): EndTxnResult => ({ errorCode: ErrorCode.NONE, producerId: m.producerId, producerEpoch: m.producerEpoch });
+    let next: typeof S.PrepareCommit | typeof S.PrepareAbort;
+    let noPartitionAdded = false;
+    switch (m.state) {
+      case S.Ongoing:
+        next = commit ? S.PrepareCommit : S.PrepareAbort;
+        break;
+      case S.CompleteCommit:
+        if (commit) return isRetry ? current() : fail(this.invalidState(transactionalId, m.state, commit));
+        if (isRetry) return fail(this.invalidState(transactionalId, m.state, commit));
+        next = S.PrepareAbort;
+        noPartitionAdded = true;
+        break;
+      case S.CompleteAbort:
+        if (commit) return fail(this.invalidState(transactionalId, m.state, commit));
+        if (isRetry) return current();
+        next = S.PrepareAbort;
+        noPartitionAdded = true;
+        break;
+      case S.PrepareCommit:
+      case S.PrepareAbort:
+        // Kafka's TV2 answers CONCURRENT_TRANSACTIONS to both ends while markers are written.
+        return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+      case S.Empty:
+        if (commit) return fail(this.invalidState(transactionalId, m.state, commit));
+        next = S.PrepareAbort;
+        noPartitionAdded = true;
+        break;
+      default:
+        return fail(ErrorCode.UNKNOWN_SERVER_ERROR);
+    }
+    if (isEpochFence && next === S.PrepareAbort) {
+      // The fence: the fenced epoch goes into the metadata, bumped once more by the abort.
+      m.pendingState = null;
+      m.producerEpoch = producerEpoch;
+      m.lastProducerEpoch = NO_PRODUCER_EPOCH;
+    }
+    // At an exhausted epoch the transaction ends under the last epoch and the client continues
+    // with a new producer id (Kafka's nextProducerId).
+    const nextProducerId = !isEpochFence && m.isProducerEpochExhausted ? this.options.generateProducerId() : NO_PRODUCER_ID;
+    const transit = m.prepareAbortOrCommit(next, this.now(), 2, nextProducerId, noPartitionAdded);
+    const errorCode = await this.manager.appendTransactionToLog(transactionalId, coordinatorEpoch, transit);
+    if (errorCode !== ErrorCode.NONE) {
+      this.logger.info({ transactionalId, commit, errorCode, coordinatorEpoch }, 'could not write the end of the transaction; markers are not sent');
+      if (isEpochFence) {
+        const now = this.manager.getTransactionState(transactionalId);
+        if (now !== null && typeof now !== 'number' && now.coordinatorEpoch === coordinatorEpoch) now.metadata.hasFailedEpochFence = true;
+      }
+      return fail(errorCode);
+    }
+    const after = this.manager.getTransactionState(transactionalId);
+    if (typeof after === 'number') return fail(after);
+    if (after === null || after.coordinatorEpoch !== coordinatorEpoch) return fail(ErrorCode.NOT_COORDINATOR);
+    const a = after.metadata;
+    if (a.producerId !== transit.producerId) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    if (a.producerEpoch !== transit.producerEpoch) return fail(ErrorCode.PRODUCER_FENCED);
+    if (a.pendingTransitionInProgress) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    if (a.state !== next) return fail(this.invalidState(transactionalId, a.state, commit));
+    // What the client continues with: the bumped epoch, or the next producer id at epoch 0.
+    const answer: EndTxnResult = a.nextProducerId !== NO_PRODUCER_ID ? { errorCode: ErrorCode.NONE, producerId: a.nextProducerId, producerEpoch: 0 } : { errorCode: ErrorCode.NONE, producerId: a.producerId, producerEpoch: a.producerEpoch };
+    const complete = a.prepareComplete(this.now());
+    this.completeTransaction(transactionalId, coordinatorEpoch, next === S.PrepareCommit, a, complete);
+    return answer;
   }
 
   /**
@@ -389,7 +528,7 @@ export class TransactionCoordinator {
           m.producerEpoch = producerEpoch;
           m.lastProducerEpoch = NO_PRODUCER_EPOCH;
         }
-        transit = m.prepareAbortOrCommit(next, this.now());
+        transit = m.prepareAbortOrCommit(next, this.now(), 1);
         break;
       }
       case S.CompleteCommit:
@@ -428,6 +567,12 @@ export class TransactionCoordinator {
     const complete = a.prepareComplete(this.now());
     this.completeTransaction(transactionalId, coordinatorEpoch, commit, a, complete);
     return ErrorCode.NONE;
+  }
+
+  /** An abort the coordinator decides (a fence, a timeout), at the fenced epoch, in the transaction's version. */
+  private async endByCoordinator(transactionalId: string, producerId: number, fencedEpoch: number, clientTransactionVersion: number): Promise<number> {
+    if (clientTransactionVersion >= 2) return (await this.endTransactionV2(transactionalId, producerId, fencedEpoch, false, false)).errorCode;
+    return this.endTransaction(transactionalId, producerId, fencedEpoch, false, false);
   }
 
   private invalidState(transactionalId: string, state: TransactionState, commit: boolean): number {
@@ -486,7 +631,7 @@ export class TransactionCoordinator {
       }
       this.logger.info({ transactionalId: t.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch, timeoutMs: m.txnTimeoutMs }, 'aborting a timed-out transaction');
       runs.push(
-        this.endTransaction(t.transactionalId, transit.producerId, transit.producerEpoch, false, false).then((errorCode) => {
+        this.endByCoordinator(t.transactionalId, transit.producerId, transit.producerEpoch, m.clientTransactionVersion).then((errorCode) => {
           if (errorCode === ErrorCode.NONE) this.logger.info({ transactionalId: t.transactionalId }, 'rolled back the timed-out transaction');
           else if (errorCode === ErrorCode.INVALID_PRODUCER_ID_MAPPING || errorCode === ErrorCode.PRODUCER_FENCED || errorCode === ErrorCode.CONCURRENT_TRANSACTIONS) {
             this.logger.debug({ transactionalId: t.transactionalId, errorCode }, 'rollback of the timed-out transaction cancelled');
@@ -591,7 +736,7 @@ export class ClientTxnMarkerSender implements RemoteTxnMarkerSender {
   async send(brokerId: number, markers: TxnMarkerEntry[]): Promise<TxnMarkerResult[]> {
     if (this.closed) throw new Error('the marker sender is closed');
     const conn = await this.connect(brokerId);
-    const version = conn.version(ApiKey.WriteTxnMarkers, 0, 1, 'WriteTxnMarkers');
+    const version = conn.version(ApiKey.WriteTxnMarkers, 0, 2, 'WriteTxnMarkers');
     const response = await conn.send(ApiKey.WriteTxnMarkers, version, {
       markers: markers.map((m) => {
         const byTopic = new Map<string, number[]>();
@@ -605,6 +750,8 @@ export class ClientTxnMarkerSender implements RemoteTxnMarkerSender {
           producerEpoch: m.producerEpoch,
           transactionResult: m.commit,
           coordinatorEpoch: m.coordinatorEpoch,
+          // v2 only (ignorable below it).
+          transactionVersion: m.transactionVersion ?? 0,
           topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
         };
       }),

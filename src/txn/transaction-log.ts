@@ -1,9 +1,9 @@
 // The records of __transaction_state, in Kafka's format (TransactionLog.keyToBytes and
 // valueToBytes), so that Kafka's own tools read our transaction log and we read theirs:
 //   key   = int16 version (0) + TransactionLogKey
-//   value = int16 version + TransactionLogValue, written as 0 (transaction version 1: the
-//           `transaction.version` feature is not advertised, and Kafka writes value version 1
-//           only for transaction version 2), read in versions 0-1
+//   value = int16 version + TransactionLogValue, written as 0 for a transaction of version 1
+//           and as 1 (with the tagged PreviousProducerId, NextProducerId, NextProducerEpoch
+//           and ClientTransactionVersion) for one of version 2 (KIP-890 part 2), read in 0-1
 //         | null: a tombstone, the transactional id expired (Kafka's writeTombstonesForExpiredTransactionalIds).
 // The partitions of an Empty transaction are written as null, as Kafka does.
 import { dataCodecs } from '../protocol/generated/index.js';
@@ -11,7 +11,8 @@ import { Reader, Writer } from '../protocol/primitives/index.js';
 import { TransactionState, transactionStateFromId, type TopicPartitionKey } from './transaction-metadata.js';
 
 const TRANSACTION_LOG_KEY_VERSION = 0;
-const TRANSACTION_LOG_VALUE_VERSION = 0;
+const TRANSACTION_LOG_VALUE_VERSION_TV1 = 0;
+const TRANSACTION_LOG_VALUE_VERSION_TV2 = 1;
 
 /** What a TransactionLogValue record says of a transactional id (Kafka's TxnTransitMetadata as written). */
 export interface TransactionLogEntry {
@@ -22,6 +23,10 @@ export interface TransactionLogEntry {
   readonly topicPartitions: readonly TopicPartitionKey[];
   readonly txnLastUpdateTimestampMs: number;
   readonly txnStartTimestampMs: number;
+  /** Value version 1 only (read from version 0 as 1, -1, -1). */
+  readonly clientTransactionVersion?: number;
+  readonly previousProducerId?: number;
+  readonly nextProducerId?: number;
 }
 
 /** Thrown for a key or value this coordinator cannot read (an unknown version or state). */
@@ -58,9 +63,12 @@ export function transactionLogValue(e: TransactionLogEntry): Buffer {
   // Kafka's valueToBytes refuses these: the coordinator never writes them.
   if (e.state === TransactionState.Empty && e.topicPartitions.length > 0) throw new TransactionLogRecordError('an Empty transaction with partitions');
   if (e.state === TransactionState.Dead || e.state === TransactionState.PrepareEpochFence) throw new TransactionLogRecordError(`the state ${e.state} is never written`);
+  const tv2 = (e.clientTransactionVersion ?? 1) >= 2;
+  const version = tv2 ? TRANSACTION_LOG_VALUE_VERSION_TV2 : TRANSACTION_LOG_VALUE_VERSION_TV1;
   writer.reset();
-  writer.writeInt16(TRANSACTION_LOG_VALUE_VERSION);
-  dataCodecs.TransactionLogValue.encode(writer, TRANSACTION_LOG_VALUE_VERSION, {
+  writer.writeInt16(version);
+  dataCodecs.TransactionLogValue.encode(writer, version, {
+    ...(tv2 ? { previousProducerId: e.previousProducerId ?? -1, nextProducerId: e.nextProducerId ?? -1, nextProducerEpoch: (e.nextProducerId ?? -1) === -1 ? -1 : 0, clientTransactionVersion: e.clientTransactionVersion } : {}),
     producerId: e.producerId,
     producerEpoch: e.producerEpoch,
     transactionTimeoutMs: e.txnTimeoutMs,
@@ -97,5 +105,7 @@ export function decodeTransactionLogValue(value: Buffer): TransactionLogEntry {
     topicPartitions,
     txnLastUpdateTimestampMs: v.transactionLastUpdateTimestampMs,
     txnStartTimestampMs: v.transactionStartTimestampMs,
+    // Value version 1 only: absent from a version-0 record (read as version 1, no ids).
+    ...(version >= 1 ? { clientTransactionVersion: Math.max(v.clientTransactionVersion, 1), previousProducerId: v.previousProducerId, nextProducerId: v.nextProducerId } : {}),
   };
 }

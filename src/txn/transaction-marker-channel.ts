@@ -107,7 +107,7 @@ export class TransactionMarkerChannel {
       await Promise.all(
         [...byDestination].map(async ([key, d]) => {
           const partitions = partitionsOf.get(key)!;
-          const entry: TxnMarkerEntry = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: p.coordinatorEpoch, commit: p.commit, partitions };
+          const entry: TxnMarkerEntry = { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: p.coordinatorEpoch, commit: p.commit, partitions, transactionVersion: m.clientTransactionVersion };
           let results: TxnMarkerResult[];
           try {
             results = d.kind === 'local' ? await this.local.writeTxnMarkers([entry]) : await this.remote.send(d.brokerId, [entry]);

@@ -55,7 +55,9 @@ const VALID_PREVIOUS: Readonly<Record<TransactionState, readonly TransactionStat
   [S.Empty]: [S.Empty, S.CompleteCommit, S.CompleteAbort],
   [S.Ongoing]: [S.Ongoing, S.Empty, S.CompleteCommit, S.CompleteAbort],
   [S.PrepareCommit]: [S.Ongoing],
-  [S.PrepareAbort]: [S.Ongoing, S.PrepareEpochFence],
+  // Empty and Complete*: transaction version 2 may abort a transaction without partitions
+  // (the client cannot know whether a leader added one for it).
+  [S.PrepareAbort]: [S.Ongoing, S.PrepareEpochFence, S.Empty, S.CompleteCommit, S.CompleteAbort],
   [S.CompleteCommit]: [S.PrepareCommit],
   [S.CompleteAbort]: [S.PrepareAbort],
   [S.Dead]: [S.Empty, S.CompleteAbort, S.CompleteCommit],
@@ -97,6 +99,13 @@ export interface TxnTransitMetadata {
   readonly topicPartitions: readonly TopicPartitionKey[];
   readonly txnStartTimestamp: number;
   readonly txnLastUpdateTimestamp: number;
+  /** The transaction version of the client (1 or 2), written in the record from value version 1 on. */
+  readonly clientTransactionVersion: number;
+  /**
+   * Transaction version 2 at an exhausted epoch: the producer id the transaction continues
+   * under once complete (at epoch 0); -1 otherwise (Kafka's NextProducerId).
+   */
+  readonly nextProducerId: number;
 }
 
 /** A transition the state machine does not allow: a coordinator bug (Kafka's IllegalStateException). */
@@ -116,6 +125,10 @@ export class TransactionMetadata {
    */
   hasFailedEpochFence = false;
   readonly topicPartitions = new Map<string, TopicPartitionKey>();
+  /** The transaction version the client last spoke (Kafka's clientTransactionVersion); 1 until one says 2. */
+  clientTransactionVersion = 1;
+  /** Set by a transaction-version-2 end at an exhausted epoch: the producer id handed out next. */
+  nextProducerId = NO_PRODUCER_ID;
 
   constructor(
     readonly transactionalId: string,
@@ -203,22 +216,40 @@ export class TransactionMetadata {
     return this.prepareTransitionTo(S.Empty, newProducerId, 0, recordLastEpoch ? this.producerEpoch : NO_PRODUCER_EPOCH, newTxnTimeoutMs, [], -1, nowMs);
   }
 
-  prepareAddPartitions(added: readonly TopicPartitionKey[], nowMs: number): TxnTransitMetadata {
+  prepareAddPartitions(added: readonly TopicPartitionKey[], nowMs: number, clientTransactionVersion = this.clientTransactionVersion): TxnTransitMetadata {
     const start = this.state === S.Empty || this.state === S.CompleteAbort || this.state === S.CompleteCommit ? nowMs : this.txnStartTimestamp;
     const all = new Map(this.topicPartitions);
     for (const p of added) all.set(tpKey(p), { topic: p.topic, partition: p.partition });
-    return this.prepareTransitionTo(S.Ongoing, this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, [...all.values()], start, nowMs);
+    return this.prepareTransitionTo(S.Ongoing, this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, [...all.values()], start, nowMs, clientTransactionVersion);
   }
 
-  prepareAbortOrCommit(newState: typeof S.PrepareCommit | typeof S.PrepareAbort, nowMs: number): TxnTransitMetadata {
-    return this.prepareTransitionTo(newState, this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, this.partitions(), this.txnStartTimestamp, nowMs);
+  /**
+   * Kafka's prepareAbortOrCommit. Transaction version 2 bumps the epoch here (the markers carry
+   * the bumped one, fencing every batch of the transaction's epoch) and, at an exhausted epoch,
+   * names the producer id the client continues with (`nextProducerId`). `noPartitionAdded`: a
+   * version-2 abort of a transaction without partitions (Empty or Complete*), started now.
+   */
+  prepareAbortOrCommit(newState: typeof S.PrepareCommit | typeof S.PrepareAbort, nowMs: number, clientTransactionVersion = this.clientTransactionVersion, nextProducerId = NO_PRODUCER_ID, noPartitionAdded = false): TxnTransitMetadata {
+    const bump = clientTransactionVersion >= 2;
+    if (bump && this.producerEpoch >= PRODUCER_EPOCH_MAX) throw new TransactionStateError(`no producer epoch left to bump for producer id ${this.producerId}`);
+    const epoch = bump ? this.producerEpoch + 1 : this.producerEpoch;
+    const lastEpoch = bump ? this.producerEpoch : this.lastProducerEpoch;
+    const start = noPartitionAdded ? nowMs : this.txnStartTimestamp;
+    return this.prepareTransitionTo(newState, this.producerId, epoch, lastEpoch, this.txnTimeoutMs, noPartitionAdded ? [] : this.partitions(), start, nowMs, clientTransactionVersion, nextProducerId);
   }
 
+  /**
+   * Kafka's prepareComplete: CompleteCommit/CompleteAbort; with a next producer id (transaction
+   * version 2 at an exhausted epoch) the transactional id moves to it, at epoch 0.
+   */
   prepareComplete(nowMs: number): TxnTransitMetadata {
     const newState = this.state === S.PrepareCommit ? S.CompleteCommit : S.CompleteAbort;
     // The Prepare* record was written: a failed fence before it no longer matters.
     this.hasFailedEpochFence = false;
-    return this.prepareTransitionTo(newState, this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, [], this.txnStartTimestamp, nowMs);
+    if (this.clientTransactionVersion >= 2 && this.nextProducerId !== NO_PRODUCER_ID) {
+      return this.prepareTransitionTo(newState, this.nextProducerId, 0, NO_PRODUCER_EPOCH, this.txnTimeoutMs, [], this.txnStartTimestamp, nowMs, this.clientTransactionVersion);
+    }
+    return this.prepareTransitionTo(newState, this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, [], this.txnStartTimestamp, nowMs, this.clientTransactionVersion);
   }
 
   prepareDead(): TxnTransitMetadata {
@@ -237,6 +268,8 @@ export class TransactionMetadata {
       topicPartitions: this.partitions(),
       txnStartTimestamp: this.txnStartTimestamp,
       txnLastUpdateTimestamp: this.txnLastUpdateTimestamp,
+      clientTransactionVersion: this.clientTransactionVersion,
+      nextProducerId: this.nextProducerId,
     };
   }
 
@@ -249,6 +282,8 @@ export class TransactionMetadata {
     newTopicPartitions: readonly TopicPartitionKey[],
     newTxnStartTimestamp: number,
     updateTimestamp: number,
+    clientTransactionVersion = this.clientTransactionVersion,
+    nextProducerId = NO_PRODUCER_ID,
   ): TxnTransitMetadata {
     if (this.pendingState !== null) {
       throw new TransactionStateError(`transition of ${this.transactionalId} to ${transactionStateName(newState)} while ${transactionStateName(this.pendingState)} is pending`);
@@ -270,6 +305,8 @@ export class TransactionMetadata {
       topicPartitions: newTopicPartitions,
       txnStartTimestamp: newTxnStartTimestamp,
       txnLastUpdateTimestamp: updateTimestamp,
+      clientTransactionVersion,
+      nextProducerId,
     };
   }
 
@@ -308,15 +345,32 @@ export class TransactionMetadata {
       case S.PrepareCommit: {
         const next = new Set(t.topicPartitions.map(tpKey));
         const samePartitions = next.size === this.topicPartitions.size && [...this.topicPartitions.keys()].every((k) => next.has(k));
-        if (!sameProducer || !samePartitions || this.txnTimeoutMs !== t.txnTimeoutMs || this.txnStartTimestamp !== t.txnStartTimestamp) fail('the transaction changed');
+        // Transaction version 2 bumps the epoch; an abort without partitions starts (and empties) the transaction now.
+        const noPartitionAdded = t.clientTransactionVersion >= 2 && toState === S.PrepareAbort && (this.state === S.Empty || this.state === S.CompleteCommit || this.state === S.CompleteAbort);
+        const producerOk = t.clientTransactionVersion >= 2 ? t.producerId === this.producerId && t.producerEpoch === this.producerEpoch + 1 : sameProducer;
+        if (!producerOk || (!samePartitions && !noPartitionAdded) || this.txnTimeoutMs !== t.txnTimeoutMs || (this.txnStartTimestamp !== t.txnStartTimestamp && !noPartitionAdded)) fail('the transaction changed');
+        if (noPartitionAdded) this.topicPartitions.clear();
+        this.producerEpoch = t.producerEpoch;
+        this.lastProducerEpoch = t.lastProducerEpoch;
+        this.txnStartTimestamp = t.txnStartTimestamp;
+        this.nextProducerId = t.nextProducerId;
         break;
       }
       case S.CompleteAbort:
-      case S.CompleteCommit:
-        if (!sameProducer || this.txnTimeoutMs !== t.txnTimeoutMs || t.txnStartTimestamp === -1) fail('the transaction changed');
+      case S.CompleteCommit: {
+        const rotated = t.clientTransactionVersion >= 2 && this.nextProducerId !== NO_PRODUCER_ID && t.producerId === this.nextProducerId && t.producerEpoch === 0;
+        if ((!sameProducer && !rotated) || this.txnTimeoutMs !== t.txnTimeoutMs || t.txnStartTimestamp === -1) fail('the transaction changed');
+        if (rotated) {
+          this.lastProducerId = this.producerId;
+          this.producerId = t.producerId;
+          this.producerEpoch = 0;
+          this.lastProducerEpoch = NO_PRODUCER_EPOCH;
+          this.nextProducerId = NO_PRODUCER_ID;
+        }
         this.txnStartTimestamp = t.txnStartTimestamp;
         this.topicPartitions.clear();
         break;
+      }
       case S.PrepareEpochFence:
         // A fence goes on to PrepareAbort at once (EndTxn from the coordinator); it is never completed.
         fail('PrepareEpochFence is never completed');
@@ -327,6 +381,7 @@ export class TransactionMetadata {
         break;
     }
     this.txnLastUpdateTimestamp = t.txnLastUpdateTimestamp;
+    this.clientTransactionVersion = t.clientTransactionVersion;
     this.pendingState = null;
     this.state = toState;
   }

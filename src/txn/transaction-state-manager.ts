@@ -207,6 +207,9 @@ export class TransactionStateManager {
         topicPartitions: transit.topicPartitions,
         txnLastUpdateTimestampMs: transit.txnLastUpdateTimestamp,
         txnStartTimestampMs: transit.txnStartTimestamp,
+        clientTransactionVersion: transit.clientTransactionVersion,
+        previousProducerId: transit.lastProducerId,
+        nextProducerId: transit.nextProducerId,
       }),
     };
     let errorCode = await this.append(this.partitionFor(transactionalId), [record], transactionalId);
@@ -291,11 +294,12 @@ export class TransactionStateManager {
                 continue;
               }
               const v = decodeTransactionLogValue(record.value);
-              // Kafka's readTxnRecordValue: the last producer id and epochs are not in value v0.
-              loaded.set(
-                transactionalId,
-                new TransactionMetadata(transactionalId, v.producerId, NO_PRODUCER_ID, v.producerEpoch, NO_PRODUCER_EPOCH, v.txnTimeoutMs, v.state, v.topicPartitions, v.txnStartTimestampMs, v.txnLastUpdateTimestampMs),
-              );
+              // Kafka's readTxnRecordValue: the last producer id and epochs are not in value v0;
+              // v1 (transaction version 2) has the previous and next producer ids.
+              const m = new TransactionMetadata(transactionalId, v.producerId, v.previousProducerId ?? NO_PRODUCER_ID, v.producerEpoch, NO_PRODUCER_EPOCH, v.txnTimeoutMs, v.state, v.topicPartitions, v.txnStartTimestampMs, v.txnLastUpdateTimestampMs);
+              m.clientTransactionVersion = v.clientTransactionVersion ?? 1;
+              m.nextProducerId = v.nextProducerId ?? NO_PRODUCER_ID;
+              loaded.set(transactionalId, m);
             } catch (err) {
               this.logger.warn({ partition: name, offset: record.offset, err: (err as Error).message }, 'skipping an unreadable transaction log record');
             }

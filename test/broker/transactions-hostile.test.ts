@@ -9,7 +9,19 @@
 //     (INVALID_PRODUCER_EPOCH), a coordinator epoch older than the last marker's
 //     (TRANSACTION_COORDINATOR_FENCED), a partition that does not exist
 //     (UNKNOWN_TOPIC_OR_PARTITION): nothing appended;
-//   - a transactional batch from a fenced epoch (INVALID_PRODUCER_EPOCH): nothing appended.
+//   - a transactional batch from a fenced epoch (INVALID_PRODUCER_EPOCH): nothing appended;
+//   - KIP-890 part 1 under transaction version 1: a transactional batch to a partition never
+//     added to the transaction, or arriving after the transaction ended (the late batch that
+//     would leave a hanging transaction), is verified with the coordinator and refused
+//     (INVALID_TXN_STATE; TRANSACTION_ABORTABLE from Produce v11): nothing appended, the last
+//     stable offset not held;
+//   - a zombie's TxnOffsetCommit when its AddOffsetsToTxn came before __consumer_offsets
+//     existed (the fence's ABORT marker had nowhere to go): INVALID_PRODUCER_EPOCH, from the
+//     coordinator's verification; nothing pending, and the new producer still commits.
+//   - transaction version 2 on the wire (and the same requests with transaction.version=1
+//     pinned): ApiVersions' features, Produce v12 adding the partition (refused under 1),
+//     EndTxn v5's bumped epoch and its retry, a batch of the committed transaction's epoch
+//     fenced (INVALID_PRODUCER_EPOCH, nothing appended).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaClient } from '../../src/client/kafka-client.js';
@@ -69,9 +81,9 @@ describe('transactional requests out of order get Kafka errors and change nothin
     return { end: end!, stable: stable! };
   }
 
-  async function produceTransactional(transactionalId: string, p: { producerId: number; producerEpoch: number }, partition: number, baseSequence: number): Promise<number> {
+  async function produceTransactional(transactionalId: string, p: { producerId: number; producerEpoch: number }, partition: number, baseSequence: number, version = 9): Promise<number> {
     const batch = encodeRecordBatch([{ key: null, value: Buffer.from(`${transactionalId}-${baseSequence}`) }], { producer: { ...p, baseSequence }, isTransactional: true });
-    const r = await conn.request(ApiKey.Produce, 9, { transactionalId, acks: -1, timeoutMs: 5_000, topicData: [{ name: TOPIC, partitionData: [{ index: partition, records: batch }] }] });
+    const r = await conn.request(ApiKey.Produce, version, { transactionalId, acks: -1, timeoutMs: 5_000, topicData: [{ name: TOPIC, partitionData: [{ index: partition, records: batch }] }] });
     return r.responses[0]!.partitionResponses[0]!.errorCode;
   }
 
@@ -104,7 +116,7 @@ describe('transactional requests out of order get Kafka errors and change nothin
       transactionalId: 'hostile-offsets',
       groupId: GROUP,
       ...zombie,
-      generationId: -1,
+      generationIdOrMemberEpoch: -1,
       memberId: '',
       groupInstanceId: null,
       topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }],
@@ -160,4 +172,188 @@ describe('transactional requests out of order get Kafka errors and change nothin
     assert.equal(await produceTransactional('hostile-produce', zombie, 0, 1), ErrorCode.INVALID_PRODUCER_EPOCH);
     assert.deepEqual(await offsets(0), before, 'nothing appended');
   });
+
+  it('transaction version 1: a transactional batch to a partition not in the transaction is refused (INVALID_TXN_STATE, TRANSACTION_ABORTABLE from v11) and not appended', async () => {
+    const p = await init('hostile-unadded');
+    // No transaction at all yet (Empty): the partition cannot be in it.
+    const empty = await offsets(1);
+    assert.equal(await produceTransactional('hostile-unadded', p, 1, 0), ErrorCode.INVALID_TXN_STATE);
+    assert.deepEqual(await offsets(1), empty, 'nothing appended');
+    // A transaction on partition 0 only: partition 1 was never added.
+    const added = await conn.request(ApiKey.AddPartitionsToTxn, 3, { v3AndBelowTransactionalId: 'hostile-unadded', v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: TOPIC, partitions: [0] }] });
+    assert.equal(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode, ErrorCode.NONE);
+    assert.equal(await produceTransactional('hostile-unadded', p, 0, 0), ErrorCode.NONE);
+    assert.equal(await produceTransactional('hostile-unadded', p, 1, 0), ErrorCode.INVALID_TXN_STATE);
+    assert.equal(await produceTransactional('hostile-unadded', p, 1, 0, 11), ErrorCode.TRANSACTION_ABORTABLE);
+    assert.deepEqual(await offsets(1), empty, 'nothing appended');
+    assert.deepEqual((await describe_('hostile-unadded')).partitions, [`${TOPIC}-0`], 'the refused partition did not join the transaction');
+    // The transaction commits; a late batch of it (same epoch, next sequence) must not open a
+    // new transaction on the partition that no coordinator would ever end.
+    const ended = await conn.request(ApiKey.EndTxn, 4, { transactionalId: 'hostile-unadded', ...p, committed: true });
+    assert.equal(ended.errorCode, ErrorCode.NONE);
+    let done = await offsets(0);
+    for (let i = 0; i < 100 && done.stable !== done.end; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      done = await offsets(0);
+    }
+    assert.equal(done.stable, done.end, 'the COMMIT marker is written');
+    assert.equal(await produceTransactional('hostile-unadded', p, 0, 1), ErrorCode.INVALID_TXN_STATE);
+    assert.deepEqual(await offsets(0), done, 'no hanging transaction: nothing appended, the last stable offset not held');
+  });
+});
+
+describe('a zombie TxnOffsetCommit after AddOffsetsToTxn before __consumer_offsets existed is refused', { timeout: 120_000 }, () => {
+  let broker: BrokerProcess;
+  let client: KafkaClient;
+  let conn: KafkaConnection;
+  const id = 'zombie-offsets';
+  const group = 'zombie-offsets-group';
+
+  before(async () => {
+    broker = await startBrokerProcess({ overrides: { 'auto.create.topics.enable': false, 'group.initial.rebalance.delay.ms': 0, 'offsets.topic.num.partitions': 3 } });
+    client = await KafkaClient.connect({ bootstrap: broker.bootstrap });
+    assert.equal((await client.createTopic(TOPIC, { partitions: 1, replicationFactor: 1 })).errorCode, ErrorCode.NONE);
+    conn = await KafkaConnection.connect('127.0.0.1', broker.port, 'zombie-offsets');
+  });
+
+  after(async () => {
+    conn?.close();
+    client?.close();
+    await broker?.stop();
+    if (broker) removeDir(broker.dataDir);
+  });
+
+  async function init(): Promise<{ producerId: number; producerEpoch: number }> {
+    await client.coordinator(id, 1);
+    let r = await conn.request(ApiKey.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    for (let i = 0; i < 100 && r.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      r = await conn.request(ApiKey.InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    }
+    assert.equal(r.errorCode, ErrorCode.NONE);
+    return { producerId: r.producerId, producerEpoch: r.producerEpoch };
+  }
+
+  const commitOffset = (coordinator: Awaited<ReturnType<KafkaClient['coordinator']>>, p: { producerId: number; producerEpoch: number }, offset: number) =>
+    coordinator.send(ApiKey.TxnOffsetCommit, 3, {
+      transactionalId: id,
+      groupId: group,
+      ...p,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+
+  it('INVALID_PRODUCER_EPOCH, nothing pending; the producer that fenced it commits', async () => {
+    const zombie = await init();
+    // __consumer_offsets does not exist yet: the group's partition joins the transaction anyway.
+    const add = await conn.request(ApiKey.AddOffsetsToTxn, 3, { transactionalId: id, ...zombie, groupId: group });
+    assert.equal(add.errorCode, ErrorCode.NONE);
+    const topics = await conn.request(ApiKey.Metadata, 12, { topics: [{ name: '__consumer_offsets', topicId: '00000000-0000-0000-0000-000000000000' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    assert.equal(topics.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, '__consumer_offsets does not exist when the fence aborts');
+    // The fence aborts the zombie's transaction: its ABORT marker for the offsets partition is
+    // dropped (the topic does not exist), so the partition's producer state never sees the new epoch.
+    const fresh = await init();
+    assert.ok(fresh.producerEpoch > zombie.producerEpoch);
+    // Finding the group coordinator creates __consumer_offsets; the zombie commits there.
+    const coordinator = await client.coordinator(group);
+    const r = await commitOffset(coordinator, zombie, 7);
+    assert.equal(r.topics[0]!.partitions[0]!.errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+    const fetched = await coordinator.send(ApiKey.OffsetFetch, 7, { groupId: group, topics: [{ name: TOPIC, partitionIndexes: [0] }], requireStable: true });
+    assert.deepEqual([fetched.topics[0]!.partitions[0]!.committedOffset, fetched.topics[0]!.partitions[0]!.errorCode], [-1, ErrorCode.NONE], 'nothing committed, nothing pending');
+
+    // The new producer: without AddOffsetsToTxn its commit is not in a transaction (INVALID_TXN_STATE);
+    // with it, the offsets are committed by EndTxn.
+    assert.equal((await commitOffset(coordinator, fresh, 9)).topics[0]!.partitions[0]!.errorCode, ErrorCode.INVALID_TXN_STATE);
+    assert.equal((await conn.request(ApiKey.AddOffsetsToTxn, 3, { transactionalId: id, ...fresh, groupId: group })).errorCode, ErrorCode.NONE);
+    assert.equal((await commitOffset(coordinator, fresh, 9)).topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    assert.equal((await conn.request(ApiKey.EndTxn, 4, { transactionalId: id, ...fresh, committed: true })).errorCode, ErrorCode.NONE);
+    let committed = -1;
+    for (let i = 0; i < 100 && committed !== 9; i++) {
+      const f = await coordinator.send(ApiKey.OffsetFetch, 7, { groupId: group, topics: [{ name: TOPIC, partitionIndexes: [0] }], requireStable: true });
+      committed = f.topics[0]!.partitions[0]!.committedOffset;
+      if (committed !== 9) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(committed, 9);
+  });
+});
+
+describe('transaction version 2 on the wire: implicit adds, an epoch per transaction, zombies of an earlier transaction fenced', { timeout: 120_000 }, () => {
+  for (const level of [2, 1] as const) {
+    describe(`transaction.version=${level}`, () => {
+      let broker: BrokerProcess;
+      let client: KafkaClient;
+      let conn: KafkaConnection;
+      const topic = `tv-wire-${level}`;
+
+      before(async () => {
+        broker = await startBrokerProcess({ overrides: { 'auto.create.topics.enable': false, 'transaction.version': level } });
+        client = await KafkaClient.connect({ bootstrap: broker.bootstrap });
+        assert.equal((await client.createTopic(topic, { partitions: 1, replicationFactor: 1 })).errorCode, ErrorCode.NONE);
+        conn = await KafkaConnection.connect('127.0.0.1', broker.port, `tv-wire-${level}`);
+      });
+
+      after(async () => {
+        conn?.close();
+        client?.close();
+        await broker?.stop();
+        if (broker) removeDir(broker.dataDir);
+      });
+
+      const produce = async (id: string, p: { producerId: number; producerEpoch: number }, baseSequence: number, version = 12) => {
+        const batch = encodeRecordBatch([{ key: null, value: Buffer.from(`${id}-${p.producerEpoch}-${baseSequence}`) }], { producer: { ...p, baseSequence }, isTransactional: true });
+        const r = await conn.request(ApiKey.Produce, version, { transactionalId: id, acks: -1, timeoutMs: 5_000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
+        return r.responses[0]!.partitionResponses[0]!.errorCode;
+      };
+
+      it(level === 2 ? 'Produce v12 adds the partition; EndTxn v5 answers the bumped epoch; the old epoch is fenced' : 'pinned to 1: Produce v12 does not add the partition, EndTxn v5 keeps the epoch', async () => {
+        const id = `tv-wire-${level}`;
+        await client.coordinator(id, 1);
+        const features = await conn.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'tv-wire', clientSoftwareVersion: '1' });
+        assert.deepEqual(features.finalizedFeatures.map((f) => [f.name, f.minVersionLevel, f.maxVersionLevel]), [['transaction.version', level, level]]);
+        assert.deepEqual(features.supportedFeatures.map((f) => [f.name, f.minVersion, f.maxVersion]), [['transaction.version', 0, 2]]);
+        const init = await conn.request(ApiKey.InitProducerId, 5, { transactionalId: id, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+        assert.equal(init.errorCode, ErrorCode.NONE);
+        const p = { producerId: init.producerId, producerEpoch: init.producerEpoch };
+        const described = async () => {
+          const r = await conn.request(ApiKey.DescribeTransactions, 0, { transactionalIds: [id] });
+          const t = r.transactionStates[0]!;
+          return { state: t.transactionState, epoch: t.producerEpoch, partitions: t.topics.flatMap((x) => x.partitions.map((n) => `${x.topic}-${n}`)) };
+        };
+        if (level === 1) {
+          // Version 1: the partition must be added by the client; Produce v12 is verified only.
+          assert.equal(await produce(id, p, 0), ErrorCode.TRANSACTION_ABORTABLE);
+          assert.deepEqual(await described(), { state: 'Empty', epoch: p.producerEpoch, partitions: [] });
+          const added = await conn.request(ApiKey.AddPartitionsToTxn, 3, { v3AndBelowTransactionalId: id, v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: topic, partitions: [0] }] });
+          assert.equal(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode, ErrorCode.NONE);
+        }
+        assert.equal(await produce(id, p, 0), ErrorCode.NONE);
+        assert.deepEqual(await described(), { state: 'Ongoing', epoch: p.producerEpoch, partitions: [`${topic}-0`] });
+        const ended = await conn.request(ApiKey.EndTxn, 5, { transactionalId: id, ...p, committed: true });
+        const next = level === 2 ? p.producerEpoch + 1 : p.producerEpoch;
+        assert.deepEqual([ended.errorCode, ended.producerId, ended.producerEpoch], [ErrorCode.NONE, p.producerId, next]);
+        let d = await described();
+        for (let i = 0; i < 100 && d.state !== 'CompleteCommit'; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          d = await described();
+        }
+        assert.deepEqual(d, { state: 'CompleteCommit', epoch: next, partitions: [] });
+        if (level === 2) {
+          // A zombie batch of the committed transaction (its epoch) is fenced by the epoch alone,
+          // on the partition (the marker carried the bumped epoch) and at the coordinator.
+          const logEnd = async () => (await client.listOffsets(topic, [0], -1)).get(0)!.offset;
+          const end = await logEnd();
+          assert.equal(await produce(id, p, 1), ErrorCode.INVALID_PRODUCER_EPOCH);
+          assert.equal(await logEnd(), end, 'nothing appended');
+          // A retried EndTxn (the epoch below the current one) is answered the epoch to continue with.
+          const retried = await conn.request(ApiKey.EndTxn, 5, { transactionalId: id, ...p, committed: true });
+          assert.deepEqual([retried.errorCode, retried.producerEpoch], [ErrorCode.NONE, next]);
+          // The next transaction, at the new epoch, starts at sequence 0.
+          assert.equal(await produce(id, { producerId: p.producerId, producerEpoch: next }, 0), ErrorCode.NONE);
+          assert.deepEqual(await described(), { state: 'Ongoing', epoch: next, partitions: [`${topic}-0`] });
+        }
+      });
+    });
+  }
 });

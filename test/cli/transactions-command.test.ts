@@ -5,6 +5,9 @@
 // AddPartitionsToTxn leaves). Each command's output is compared with Kafka 4.4's own
 // TransactionsCommand (kafka-transactions.sh) against the same broker, with the columns that
 // carry the current time blanked; then the hanging one is found and aborted.
+// A hanging transaction needs KIP-890's produce verification off
+// (transaction.partition.verification.enable=false), as it does on Kafka: with it on, the
+// leader refuses a batch its coordinator does not know of (transactions-hostile.test.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ensureKafkaLibs, runKafkaClass, type KafkaLibs } from '../../bench/kafka-dist.js';
@@ -77,7 +80,7 @@ describe('tidelog transactions and /v1/transactions', { timeout: 300_000 }, () =
 
   before(async () => {
     libs = await ensureKafkaLibs();
-    broker = await startBrokerProcess({ overrides: { 'auto.create.topics.enable': false } });
+    broker = await startBrokerProcess({ overrides: { 'auto.create.topics.enable': false, 'transaction.partition.verification.enable': false } });
     B = ['--bootstrap-server', broker.bootstrap];
     assert.equal((await tidelog(['topics', ...B, '--create', '--topic', TOPIC, '--partitions', '2'])).code, 0);
     // A committed record first, so the open transactions do not start at offset 0.

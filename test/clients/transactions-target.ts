@@ -5,11 +5,12 @@
 //   kafka               Apache Kafka 4.4.0 from scripts/fetch-kafka.sh's jars, started by
 //                       bench/brokers.ts: the reference the tests were validated against
 //
-// Kafka 4.4 formats its storage with transaction.version=2 (KIP-890 part 2: the client adds
-// partitions implicitly and the epoch is bumped on every commit). Tidelog does not advertise
-// the feature yet, so clients use transaction version 1 (AddPartitionsToTxn) with it; Kafka is
-// formatted with transaction.version=1 too, so that both are held to the same protocol.
-// TIDELOG_TXN_TEST_KAFKA_TV=2 keeps Kafka's default instead.
+// Both brokers finalize the transaction.version feature at the same level, so that both are
+// held to the same protocol: 2 by default, as Kafka 4.4 formats new storage and Tidelog's
+// `transaction.version` key defaults (KIP-890 part 2: the leader adds partitions for the
+// client, the epoch is bumped at every commit and abort), or 1 with TIDELOG_TXN_TEST_TV=1
+// (AddPartitionsToTxn from the client; Kafka formatted with --feature transaction.version=1,
+// Tidelog given transaction.version=1). TIDELOG_TXN_TEST_KAFKA_TV is the older name of it.
 //
 // Both get the same settings (one node: internal topics with replication factor 1, no
 // initial rebalance delay); the tests create their topics themselves.
@@ -39,20 +40,22 @@ const TARGET_CONFIG: Readonly<Record<string, string>> = {
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000',
 };
 
-/** Kafka's transaction.version feature level, from TIDELOG_TXN_TEST_KAFKA_TV (default 1). */
+/** The transaction.version feature level both brokers finalize, from TIDELOG_TXN_TEST_TV (default 2). */
 export function kafkaTransactionVersion(): 1 | 2 {
-  const v = process.env.TIDELOG_TXN_TEST_KAFKA_TV ?? '1';
-  if (v !== '1' && v !== '2') throw new Error(`TIDELOG_TXN_TEST_KAFKA_TV=${v}: expected 1 or 2`);
+  const v = process.env.TIDELOG_TXN_TEST_TV ?? process.env.TIDELOG_TXN_TEST_KAFKA_TV ?? '2';
+  if (v !== '1' && v !== '2') throw new Error(`TIDELOG_TXN_TEST_TV=${v}: expected 1 or 2`);
   return v === '1' ? 1 : 2;
 }
 
-/** For test titles: which broker, and for Kafka which transaction version. */
+/** For test titles: which broker, and which transaction version. */
 export function txnTargetTitle(kind: TxnTargetKind): string {
-  return kind === 'kafka' ? `Apache Kafka (transaction.version=${kafkaTransactionVersion()})` : 'Tidelog';
+  return `${kind === 'kafka' ? 'Apache Kafka' : 'Tidelog'} (transaction.version=${kafkaTransactionVersion()})`;
 }
 
 export interface TxnTarget {
   readonly kind: TxnTargetKind;
+  /** The transaction.version level the broker finalized. */
+  readonly transactionVersion: 1 | 2;
   readonly bootstrap: string;
   /** The broker's last log lines, for a failure message. */
   logTail(lines?: number): string;
@@ -60,15 +63,16 @@ export interface TxnTarget {
 }
 
 /** Starts the broker; Kafka's jars are fetched when not given (scripts/fetch-kafka.sh). */
-export async function startTxnTarget(kind: TxnTargetKind, kafkaLibs?: KafkaLibs): Promise<TxnTarget> {
+export async function startTxnTarget(kind: TxnTargetKind, kafkaLibs?: KafkaLibs, transactionVersion: 1 | 2 = kafkaTransactionVersion()): Promise<TxnTarget> {
   if (kind === 'kafka') {
     const libs = kafkaLibs ?? (await ensureKafkaLibs());
     const dir = tempDir('tidelog-txn-kafka-');
     const logFile = path.join(dir, 'kafka.log');
-    const formatArgs = ['--feature', `transaction.version=${kafkaTransactionVersion()}`];
+    const formatArgs = ['--feature', `transaction.version=${transactionVersion}`];
     const broker: RunningBroker = await startKafka({ libs, dir, logFile, config: TARGET_CONFIG, formatArgs });
     return {
       kind,
+      transactionVersion,
       bootstrap: broker.bootstrap,
       logTail: (n = 40) => tail(readFileSync(logFile, 'utf8').split('\n'), n),
       async stop() {
@@ -77,9 +81,10 @@ export async function startTxnTarget(kind: TxnTargetKind, kafkaLibs?: KafkaLibs)
       },
     };
   }
-  const broker: BrokerProcess = await startBrokerProcess({ overrides: { ...TARGET_CONFIG } });
+  const broker: BrokerProcess = await startBrokerProcess({ overrides: { ...TARGET_CONFIG, 'transaction.version': String(transactionVersion) } });
   return {
     kind,
+    transactionVersion,
     bootstrap: broker.bootstrap,
     logTail: (n = 40) => tail(broker.logLines, n),
     async stop() {
@@ -181,16 +186,13 @@ export function failure(run: ProgramRun, target: TxnTarget): string {
 }
 
 /**
- * On Kafka, that the client saw the transaction.version it was formatted with (the program's
- * "features" event), so that a run is known to have exercised that protocol. Tidelog's level
- * (0 while it does not advertise the feature) is only printed.
+ * That the client saw the transaction.version the broker finalized (the program's "features"
+ * event, from Admin.describeFeatures), so that a run is known to have exercised that protocol.
  */
 export function assertTransactionVersion(run: ProgramRun, target: TxnTarget): void {
   const features = run.events.find((e) => e.event === 'features');
   if (features === undefined) throw new Error('the program printed no "features" event');
-  if (target.kind !== 'kafka') return;
-  const expected = kafkaTransactionVersion();
-  if (features.transactionVersion !== expected) throw new Error(`transaction.version ${String(features.transactionVersion)} on ${target.kind}, expected ${expected}`);
+  if (features.transactionVersion !== target.transactionVersion) throw new Error(`transaction.version ${String(features.transactionVersion)} on ${target.kind}, expected ${target.transactionVersion}`);
 }
 
 /** A record as a consumer printed it, or as the producer sent it. */

@@ -5,6 +5,8 @@
 // leader is killed the new leader keeps the open transaction open (the last stable offset does
 // not move past it) and answers read_committed fetches with the aborted transaction its own
 // txn index recorded as a follower; its marker then ends the open transaction.
+// The test plays the coordinator with producer ids it makes up, so KIP-890's verification of
+// transactional produce with the real coordinator is off (transaction.partition.verification.enable).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeRecordBatches } from '../../src/client/record-batch.js';
@@ -29,7 +31,7 @@ describe('transactions on a three-broker cluster', { skip: !zookeeperInstalled()
   let leader = -1;
 
   before(async () => {
-    cluster = await ThreeBrokerCluster.start({ chroot: '/txn-replication-test', overrides: { 'zookeeper.session.timeout.ms': 4000, 'replica.lag.time.max.ms': 3000, 'offsets.topic.replication.factor': 1, 'admin.listener': 'http://127.0.0.1:0' } });
+    cluster = await ThreeBrokerCluster.start({ chroot: '/txn-replication-test', overrides: { 'zookeeper.session.timeout.ms': 4000, 'replica.lag.time.max.ms': 3000, 'offsets.topic.replication.factor': 1, 'admin.listener': 'http://127.0.0.1:0', 'transaction.partition.verification.enable': false } });
     await cluster.createTopic(TOPIC, 1, 3, { 'min.insync.replicas': '2' });
     await cluster.waitForFullIsr(TOPIC, 30_000);
     leader = (await cluster.metadata(TOPIC)).partitions[0]!.leader;

@@ -189,3 +189,31 @@ describe('producer state snapshot file', () => {
     assert.equal(state.firstUnstableOffset(4), null);
   });
 });
+
+describe('ProducerStateManager verification guards (KIP-890)', () => {
+  it('a batch verified before a marker of its producer is refused; one verified after it, or continuing an open transaction, is appended', () => {
+    const state = new ProducerStateManager();
+    // Transaction 1 opens under its verification; the guard is used up by the append.
+    const g1 = state.startVerification(7, 0);
+    assert.deepEqual(state.check(txnBatch(7, 0), 'client', g1), { kind: 'append' });
+    state.update(txnBatch(7, 0), 10);
+    assert.ok(state.hasOngoingTxn(7, 0));
+    // A batch continuing the open transaction needs no guard.
+    assert.deepEqual(state.check(txnBatch(7, 1), 'client', g1), { kind: 'append' });
+    state.update(txnBatch(7, 1), 11);
+    // A late batch verified while transaction 1 was still open (same guard taken again) lands after its marker.
+    const late = state.startVerification(7, 0);
+    state.completeTxn(marker(7, 12, true));
+    assert.ok(!state.hasOngoingTxn(7, 0));
+    const refused = state.check(txnBatch(7, 2), 'client', late);
+    assert.equal(refused.kind === 'error' && refused.errorCode, ErrorCode.INVALID_TXN_STATE);
+    // Transaction 2, verified after the marker: appended.
+    const g2 = state.startVerification(7, 0);
+    assert.notEqual(g2, late);
+    assert.deepEqual(state.check(txnBatch(7, 2), 'client', g2), { kind: 'append' });
+    // Without a guard (verification off) nothing changes; replication is never checked.
+    state.completeTxn(marker(7, 13, false));
+    assert.deepEqual(state.check(txnBatch(7, 2), 'client'), { kind: 'append' });
+    assert.deepEqual(state.check(txnBatch(7, 2), 'replication', late), { kind: 'append' });
+  });
+});

@@ -90,3 +90,61 @@ describe('Kafka DumpLogSegments reads __transaction_state', { timeout: 300_000 }
     assert.match(records[4]!.payload, /^(<DELETE>|null)$/, 'the expiration tombstone');
   });
 });
+
+describe('Kafka DumpLogSegments reads transaction-version-2 records of __transaction_state', { timeout: 300_000 }, () => {
+  let libs: KafkaLibs;
+  let dataDir: string;
+  let producerId = -1;
+
+  before(async () => {
+    libs = await ensureKafkaLibs();
+    dataDir = tempDir('tidelog-dump-txn-tv2-');
+    const broker = await startBroker({ dataDir, config: { 'transaction.state.log.num.partitions': 1 } });
+    (broker.broker.replicas as unknown as { writeTxnMarkers: (m: TxnMarkerEntry[]) => Promise<TxnMarkerResult[]> }).writeTxnMarkers = async (m) =>
+      m.map((x) => ({ producerId: x.producerId, partitions: x.partitions.map((p) => ({ ...p, errorCode: ErrorCode.NONE })) }));
+    const c = await KafkaConnection.connect('127.0.0.1', broker.port);
+    try {
+      assert.equal((await c.request(ApiKey.FindCoordinator, 3, { key: 'dumped2', keyType: 1 })).errorCode, ErrorCode.NONE);
+      assert.equal((await c.request(ApiKey.CreateTopics, 7, { topics: [{ name: 'orders', numPartitions: 1, replicationFactor: 1 }], timeoutMs: 5000 })).topics[0]!.errorCode, ErrorCode.NONE);
+      const p = await c.request(ApiKey.InitProducerId, 4, { transactionalId: 'dumped2', transactionTimeoutMs: 30_000, producerId: -1, producerEpoch: -1 });
+      producerId = p.producerId;
+      // The broker form (v4+, not verifyOnly): a partition leader adding a partition for a version-2 client.
+      const added = await c.request(ApiKey.AddPartitionsToTxn, 5, { transactions: [{ transactionalId: 'dumped2', producerId, producerEpoch: 0, verifyOnly: false, topics: [{ name: 'orders', partitions: [0] }] }] });
+      assert.equal(added.resultsByTransaction[0]!.topicResults[0]!.resultsByPartition[0]!.partitionErrorCode, ErrorCode.NONE);
+      const ended = await c.request(ApiKey.EndTxn, 5, { transactionalId: 'dumped2', producerId, producerEpoch: 0, committed: true });
+      assert.deepEqual([ended.errorCode, ended.producerId, ended.producerEpoch], [ErrorCode.NONE, producerId, 1]);
+      const coordinator = broker.broker.transactions;
+      for (let i = 0; i < 200 && coordinator.describeTransaction('dumped2').transactionState !== 'CompleteCommit'; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(coordinator.describeTransaction('dumped2').transactionState, 'CompleteCommit');
+    } finally {
+      c.close();
+      await broker.close();
+    }
+  });
+
+  after(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('decodes value version 1: the bumped epoch from PrepareCommit on, clientTransactionVersion 2', async () => {
+    const dir = path.join(dataDir, '__transaction_state-0');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => path.join(dir, f));
+    const result = await runKafkaClass(libs, KAFKA_MAIN.dumpLogSegments, ['--transaction-log-decoder', '--files', files[0]!], { heap: '256M', timeoutMs: 120_000 });
+    assert.equal(result.code, 0, result.stderr);
+    const values = result.stdout
+      .split('\n')
+      .map((l) => RECORD_LINE.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => JSON.parse(m[3]!) as { version: string; data: Record<string, unknown> });
+    assert.deepEqual(
+      values.map((v) => [v.version, v.data.transactionStatus, v.data.producerId, v.data.producerEpoch, v.data.clientTransactionVersion ?? null]),
+      [
+        ['0', 'Empty', producerId, 0, null],
+        ['1', 'Ongoing', producerId, 0, 2],
+        ['1', 'PrepareCommit', producerId, 1, 2],
+        ['1', 'CompleteCommit', producerId, 1, 2],
+      ],
+    );
+    assert.deepEqual(values[2]!.data.transactionPartitions, [{ topic: 'orders', partitionIds: [0] }]);
+  });
+});

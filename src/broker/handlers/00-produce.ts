@@ -1,4 +1,4 @@
-// Produce: v0-11
+// Produce: v0-12
 // v0-2 are advertised because librdkafka turns compression off against brokers without them,
 //   but their message sets (magic 0/1) are refused per partition with
 //   UNSUPPORTED_FOR_MESSAGE_FORMAT by the log's batch check: only v2 record batches are stored.
@@ -10,6 +10,9 @@
 //   log_validator, Kafka's LogValidator): CORRUPT_MESSAGE, INVALID_RECORD or INVALID_TIMESTAMP.
 // v5+: logStartOffset in the response. v8+: per-record errors (none reported yet).
 // v9+: flexible. v10+: nodeEndpoints for NOT_LEADER_OR_FOLLOWER (single node: never).
+// v11: TRANSACTION_ABORTABLE may be answered (KIP-890). v12: transaction version 2 (KIP-890
+//   part 2): with `transaction.version` 2, a transactional batch to a partition not yet in
+//   the transaction adds it (the leader asks the coordinator). Not served: v13 (topic ids).
 // acks 0 (no response), 1 (after the leader's append) and -1 (after the ISR has it; with one
 // replica that is the leader's append, subject to min.insync.replicas). Any other value:
 // INVALID_REQUIRED_ACKS for every partition.
@@ -18,8 +21,11 @@
 //   answers INVALID_TXN_STATE for a non-transactional batch while the producer's transaction
 //   is open and INVALID_PRODUCER_EPOCH for an older epoch. Transactional batches without a
 //   transactionalId fail the whole request with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as in
-//   Kafka. Not implemented: KIP-890 part 1's verification with the coordinator that the
-//   partition was added to the transaction (optional in Kafka 4.x with TV1).
+//   Kafka. KIP-890 (txn/transaction-verifier.ts): the first transactional batch of a producer's
+//   transaction on a partition is verified with the coordinator first (version 1, when
+//   transaction.partition.verification.enable) or added by it (version 2): a partition not in
+//   the transaction answers INVALID_TXN_STATE (TRANSACTION_ABORTABLE from v11), a fenced epoch
+//   INVALID_PRODUCER_EPOCH, a coordinator moving or busy NOT_ENOUGH_REPLICAS (retried).
 // Authorization (KafkaApis.handleProduceRequest): transactional records need WRITE on the
 //   transactionalId (TRANSACTIONAL_ID_AUTHORIZATION_FAILED for the whole request); each topic
 //   needs WRITE (TOPIC_AUTHORIZATION_FAILED for its partitions, whether it exists or not). As in
@@ -31,6 +37,8 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import type { TopicProduceResponseInput } from '../../protocol/generated/produce-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { isTransactionalBatch, isZstdBatch } from '../../partition/client-batch.js';
+import { verifyTransactionalProduce } from '../../txn/transaction-verifier.js';
+import { tpKey } from '../../txn/transaction-metadata.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 import { AclOperation, ResourceType, authorize } from './authorize.js';
 import { BatchHeader, batchSize } from '../../records/batch-header.js';
@@ -38,7 +46,7 @@ import { BatchHeader, batchSize } from '../../records/batch-header.js';
 export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
   minVersion: 0,
-  maxVersion: 11,
+  maxVersion: 12,
   async handle(request, ctx) {
     const { replicas } = ctx.services;
     const acks = request.acks;
@@ -62,6 +70,7 @@ export const produceHandler = defineHandler({
     ) {
       responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
     } else {
+      const verification = await verifyTransactionalProduce(ctx.services, request.transactionalId, ctx.apiVersion, request.topicData);
       responses = await Promise.all(
         request.topicData.map(async (t) => ({
           name: t.name,
@@ -77,7 +86,10 @@ export const produceHandler = defineHandler({
                 const errorMessage = `Produce requests with version ${ctx.apiVersion} are not allowed to use ZStandard compression`;
                 return { index: p.index, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
               }
-              return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs, ctx)) };
+              const key = tpKey({ topic: t.name, partition: p.index });
+              const refusedCode = verification.refused.get(key);
+              if (refusedCode !== undefined) return { index: p.index, errorCode: refusedCode, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+              return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs, ctx, verification.guards.get(key))) };
             }),
           ),
         })),

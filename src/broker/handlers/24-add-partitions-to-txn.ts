@@ -12,6 +12,8 @@
 //   and per-transaction results; verifyOnly asks whether the partitions are in the ongoing
 //   transaction (TRANSACTION_ABORTABLE for one that is not) without adding them.
 // v5: TRANSACTION_ABORTABLE may be answered (no change to the request).
+// v4+ without verifyOnly comes from a partition leader adding a partition for a client of
+//   transaction version 2 (KIP-890 part 2, TransactionVerifier): the add is of version 2.
 // Authorization (KafkaApis.handleAddPartitionsToTxnRequest): v4+ (brokers) needs CLUSTER_ACTION
 // on the cluster (CLUSTER_AUTHORIZATION_FAILED); each transaction WRITE on its transactionalId
 // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED for all its partitions) and on each topic
@@ -72,7 +74,7 @@ async function addPartitions(
   }
   let errorCode: number;
   try {
-    errorCode = await coordinator.addPartitionsToTransaction(transactionalId, producerId, producerEpoch, partitions);
+    errorCode = await coordinator.addPartitionsToTransaction(transactionalId, producerId, producerEpoch, partitions, ctx.apiVersion >= 4 ? 2 : 1);
   } catch (err) {
     ctx.services.logger.error({ err, transactionalId }, 'AddPartitionsToTxn failed in the transaction coordinator');
     errorCode = ErrorCode.UNKNOWN_SERVER_ERROR;

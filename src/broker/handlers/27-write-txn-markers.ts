@@ -1,8 +1,10 @@
 // WriteTxnMarkers: v1 (inter-broker: the transaction coordinator asks partition leaders to
 // end a transaction; Kafka 4.x serves v1-2 and removed v0 (KIP-896))
 // v1: flexible; each marker names a producer id and epoch, the coordinator epoch, the result
-//   (COMMIT or ABORT) and its partitions. Not served: v2 (KIP-1228, TransactionVersion of the
-//   marker; only TV2 coordinators send it, and this broker stays on TV1).
+//   (COMMIT or ABORT) and its partitions.
+// v2 (KIP-1228): TransactionVersion of each marker (2 for a transaction of version 2, whose
+//   marker carries the bumped epoch); passed on to the partition, which checks the epoch as for
+//   version 1 (not >= the producer's epoch: INVALID_PRODUCER_EPOCH).
 // Each marker is appended to its partitions as leader with acks=-1 (ReplicaManager.
 // writeTxnMarkers); errors are per partition, as Kafka's handleWriteTxnMarkersRequest gives
 // them: UNKNOWN_TOPIC_OR_PARTITION (no local replica), NOT_LEADER_OR_FOLLOWER,
@@ -19,7 +21,7 @@ import { AclOperation, authorizeCluster } from './authorize.js';
 export const writeTxnMarkersHandler = defineHandler({
   apiKey: ApiKey.WriteTxnMarkers,
   minVersion: 1,
-  maxVersion: 1,
+  maxVersion: 2,
   async handle(request, ctx) {
     // CLUSTER_ACTION on the cluster: only brokers write markers (KafkaApis.handleWriteTxnMarkersRequest).
     if (!authorizeCluster(ctx, AclOperation.CLUSTER_ACTION)) {
@@ -31,6 +33,7 @@ export const writeTxnMarkersHandler = defineHandler({
       coordinatorEpoch: m.coordinatorEpoch,
       commit: m.transactionResult,
       partitions: m.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition }))),
+      transactionVersion: m.transactionVersion,
     }));
     const results = await ctx.services.replicas.writeTxnMarkers(markers);
     return {

@@ -1,14 +1,18 @@
-// TxnOffsetCommit: v0-4 (KIP-98; the versions Kafka 4.0's TxnOffsetCommitRequest.json lists.
-//   Kafka 4.x also serves v5, the transaction-version-2 form with an implicit
-//   AddOffsetsToTxn (KIP-890 part 2); this wave serves transaction version 1, whose clients
-//   use v4 at most.)
+// TxnOffsetCommit: v0-5 (KIP-98; not served: v6, topic ids, KIP-1319)
 // v0-1: transactionalId, groupId, producerId/epoch and the offsets.
 // v2+: committedLeaderEpoch (KIP-320).
 // v3+: generationId, memberId, groupInstanceId (KIP-447): a producer that names them must be
 //   the group's current member (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID for a stale static
 //   instance) of the current generation (ILLEGAL_GENERATION); -1/''/null commit from outside
 //   the group, as every v0-2 request does. v3+: flexible.
-// v4: the client may be answered TRANSACTION_ABORTABLE (KIP-890); nothing here returns it.
+// v4: the client may be answered TRANSACTION_ABORTABLE (KIP-890); INVALID_TXN_STATE before v4.
+// v5: transaction version 2 (KIP-890 part 2): with `transaction.version` 2 the group's offsets
+//   partition is added to the transaction here (an implicit AddOffsetsToTxn).
+// KIP-890 verification (txn/transaction-verifier.ts, before anything is written): the group's
+//   offsets partition must be in the producer's ongoing transaction at its epoch (version 1)
+//   or is added to it (version 2): a fenced producer answers INVALID_PRODUCER_EPOCH, a partition
+//   not in the transaction INVALID_TXN_STATE / TRANSACTION_ABORTABLE, a coordinator moving or
+//   busy COORDINATOR_NOT_AVAILABLE.
 // The offsets are written to the group's __consumer_offsets partition as a transactional
 // batch of the producer and stay pending (OffsetFetch does not answer them; with
 // requireStable it answers UNSTABLE_OFFSET_COMMIT) until the transaction's marker is written
@@ -27,11 +31,12 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
 import { failAll, knownPartitions, PartitionErrors } from './offset-commit-partitions.js';
 import { AclOperation, ResourceType, authorize } from './authorize.js';
+import { verifyTxnOffsetCommit } from '../../txn/transaction-verifier.js';
 
 export const txnOffsetCommitHandler = defineHandler({
   apiKey: ApiKey.TxnOffsetCommit,
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const { services } = ctx;
@@ -39,13 +44,19 @@ export const txnOffsetCommitHandler = defineHandler({
     if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { topics: failAll(request.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
     const errors = new PartitionErrors();
     const known = knownPartitions(services, request.topics, v >= 2, errors, (topic) => authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic));
+    let verified: number = ErrorCode.NONE;
     if (known.length > 0) {
+      const { transactionalId, groupId, producerId, producerEpoch } = request;
+      verified = await verifyTxnOffsetCommit(services, { transactionalId, groupId, producerId, producerEpoch, apiVersion: v });
+      if (verified !== ErrorCode.NONE) for (const t of known) for (const p of t.partitions) errors.set(t.topic, p.partition, verified);
+    }
+    if (known.length > 0 && verified === ErrorCode.NONE) {
       const results = await services.groups.commitTransactionalOffsets({
         transactionalId: request.transactionalId,
         groupId: request.groupId,
         producerId: request.producerId,
         producerEpoch: request.producerEpoch,
-        generationId: v >= 3 ? request.generationId : -1,
+        generationId: v >= 3 ? request.generationIdOrMemberEpoch : -1,
         memberId: v >= 3 ? request.memberId : '',
         groupInstanceId: v >= 3 ? request.groupInstanceId : null,
         topics: known,

@@ -15,6 +15,8 @@ export interface TransactionLogValue {
   nextProducerId: number;
   /** Epoch associated with the producer id. (versions 0+) */
   producerEpoch: number;
+  /** Producer epoch associated with the NextProducerId. (versions 1+; tag 3; default -1) */
+  nextProducerEpoch: number;
   /** Transaction timeout in milliseconds. (versions 0+) */
   transactionTimeoutMs: number;
   /** TransactionState the transaction is in. (versions 0+) */
@@ -35,6 +37,7 @@ export interface TransactionLogValueInput {
   readonly previousProducerId?: number;
   readonly nextProducerId?: number;
   readonly producerEpoch?: number;
+  readonly nextProducerEpoch?: number;
   readonly transactionTimeoutMs?: number;
   readonly transactionStatus?: number;
   readonly transactionPartitions?: readonly PartitionsSchemaInput[] | null;
@@ -50,6 +53,7 @@ export function defaultTransactionLogValue(): TransactionLogValue {
     previousProducerId: -1,
     nextProducerId: -1,
     producerEpoch: 0,
+    nextProducerEpoch: -1,
     transactionTimeoutMs: 0,
     transactionStatus: 0,
     transactionPartitions: [],
@@ -79,6 +83,7 @@ function encodeTransactionLogValueV0(w: Writer, version: number, d: TransactionL
   if (d.previousProducerId !== undefined && d.previousProducerId !== -1) nonIgnorable('TransactionLogValue.previousProducerId', version);
   if (d.nextProducerId !== undefined && d.nextProducerId !== -1) nonIgnorable('TransactionLogValue.nextProducerId', version);
   w.writeInt16(d.producerEpoch ?? 0);
+  if (d.nextProducerEpoch !== undefined && d.nextProducerEpoch !== -1) nonIgnorable('TransactionLogValue.nextProducerEpoch', version);
   w.writeInt32(d.transactionTimeoutMs ?? 0);
   w.writeInt8(d.transactionStatus ?? 0);
   const _transactionPartitions = d.transactionPartitions === undefined ? EMPTY_ARRAY : d.transactionPartitions;
@@ -98,6 +103,7 @@ function encodeTransactionLogValueV0(w: Writer, version: number, d: TransactionL
 //   previousProducerId                tag 0: INT64
 //   nextProducerId                    tag 1: INT64
 //   producerEpoch                     INT16
+//   nextProducerEpoch                 tag 3: INT16
 //   transactionTimeoutMs              INT32
 //   transactionStatus                 INT8
 //   transactionPartitions             COMPACT_NULLABLE_ARRAY[PartitionsSchema]
@@ -125,7 +131,9 @@ function encodeTransactionLogValueV1(w: Writer, version: number, d: TransactionL
   const _emit1 = _nextProducerId !== -1;
   const _clientTransactionVersion = d.clientTransactionVersion ?? 0;
   const _emit2 = _clientTransactionVersion !== 0;
-  w.writeUnsignedVarint((_emit0 ? 1 : 0) + (_emit1 ? 1 : 0) + (_emit2 ? 1 : 0));
+  const _nextProducerEpoch = d.nextProducerEpoch ?? -1;
+  const _emit3 = _nextProducerEpoch !== -1;
+  w.writeUnsignedVarint((_emit0 ? 1 : 0) + (_emit1 ? 1 : 0) + (_emit2 ? 1 : 0) + (_emit3 ? 1 : 0));
   if (_emit0) {
     w.writeUnsignedVarint(0);
     w.writeUnsignedVarint(8);
@@ -140,6 +148,11 @@ function encodeTransactionLogValueV1(w: Writer, version: number, d: TransactionL
     w.writeUnsignedVarint(2);
     w.writeUnsignedVarint(2);
     w.writeInt16(_clientTransactionVersion);
+  }
+  if (_emit3) {
+    w.writeUnsignedVarint(3);
+    w.writeUnsignedVarint(2);
+    w.writeInt16(_nextProducerEpoch);
   }
 }
 
@@ -169,6 +182,7 @@ function decodeTransactionLogValueV0(r: Reader, version: number): TransactionLog
     previousProducerId: -1,
     nextProducerId: -1,
     producerEpoch: _producerEpoch,
+    nextProducerEpoch: -1,
     transactionTimeoutMs: _transactionTimeoutMs,
     transactionStatus: _transactionStatus,
     transactionPartitions: _transactionPartitions,
@@ -182,6 +196,7 @@ function decodeTransactionLogValueV1(r: Reader, version: number): TransactionLog
   let _previousProducerId: number = -1;
   let _nextProducerId: number = -1;
   let _clientTransactionVersion: number = 0;
+  let _nextProducerEpoch: number = -1;
   const _producerId = r.readInt64();
   const _producerEpoch = r.readInt16();
   const _transactionTimeoutMs = r.readInt32();
@@ -211,6 +226,10 @@ function decodeTransactionLogValueV1(r: Reader, version: number): TransactionLog
         _clientTransactionVersion = r.readInt16();
         break;
       }
+      case 3: {
+        _nextProducerEpoch = r.readInt16();
+        break;
+      }
       default:
         r.skipTo(end);
         break;
@@ -222,6 +241,7 @@ function decodeTransactionLogValueV1(r: Reader, version: number): TransactionLog
     previousProducerId: _previousProducerId,
     nextProducerId: _nextProducerId,
     producerEpoch: _producerEpoch,
+    nextProducerEpoch: _nextProducerEpoch,
     transactionTimeoutMs: _transactionTimeoutMs,
     transactionStatus: _transactionStatus,
     transactionPartitions: _transactionPartitions,

@@ -11,6 +11,11 @@
 //                 the consumer rewound to the committed offsets
 //   zombie        two producers with one transactional.id: the first is fenced when the
 //                 second calls initTransactions
+//   epochs        one producer commits and aborts transactions (one with offsets, through
+//                 sendOffsetsToTransaction, no consumer) on one partition; after each it
+//                 prints the producer epoch DescribeTransactions and DescribeProducers show,
+//                 once the transaction is complete: under transaction version 2 it grows by
+//                 one at every end, under version 1 it stays
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -47,6 +52,7 @@ public final class TxnClients {
         case "commit-abort" -> commitAbort(bootstrap, prefix);
         case "ctp" -> consumeTransformProduce(bootstrap, prefix);
         case "zombie" -> zombie(bootstrap, prefix);
+        case "epochs" -> epochs(bootstrap, prefix);
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
     });
@@ -121,6 +127,54 @@ public final class TxnClients {
     }
     Topics.drain(bootstrap, topic, "read_committed", "read_committed");
     Topics.drain(bootstrap, topic, "read_uncommitted", "read_uncommitted");
+  }
+
+  static void epochs(String bootstrap, String prefix) throws Exception {
+    String topic = prefix + "-epochs";
+    String transactionalId = prefix + "-epochs-txn";
+    String group = prefix + "-epochs-group";
+    Topics.create(bootstrap, topic, 1);
+    TopicPartition tp = new TopicPartition(topic, 0);
+    final int transactions = 6;
+    try (KafkaProducer<String, String> producer = transactional(bootstrap, transactionalId); Admin admin = Topics.admin(bootstrap)) {
+      producer.initTransactions();
+      emitEpoch(admin, transactionalId, tp, -1);
+      for (int t = 0; t < transactions; t++) {
+        boolean commit = t % 3 != 1;
+        producer.beginTransaction();
+        RecordMetadata md = producer.send(new ProducerRecord<>(topic, "k", "e" + t)).get();
+        sent("epochs", t, commit ? "commit" : "abort", md, "e" + t);
+        // Transaction 2 also commits offsets: TxnOffsetCommit (v5 under transaction version 2,
+        // with no AddOffsetsToTxn before it).
+        if (t == 2) producer.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(md.offset() + 1)), new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(group));
+        if (commit) producer.commitTransaction();
+        else producer.abortTransaction();
+        Out.emit("end-txn", "txn", t, "commit", commit);
+        emitEpoch(admin, transactionalId, tp, t);
+      }
+    }
+    Map<TopicPartition, OffsetAndMetadata> committed = Topics.admin(bootstrap).listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+    Out.emit("group-offsets", "offsets", offsetsJson(committed));
+    Topics.drain(bootstrap, topic, "read_committed", "read_committed");
+  }
+
+  /** Waits until the transaction is no longer being completed, then prints both epochs. */
+  static void emitEpoch(Admin admin, String transactionalId, TopicPartition tp, int txn) throws Exception {
+    long deadline = System.nanoTime() + Out.BLOCK.toNanos();
+    org.apache.kafka.clients.admin.TransactionDescription d;
+    for (;;) {
+      d = admin.describeTransactions(List.of(transactionalId)).description(transactionalId).get();
+      String state = d.state().toString();
+      if (!state.toUpperCase().startsWith("PREPARE") || System.nanoTime() > deadline) break;
+      Thread.sleep(20);
+    }
+    Integer partitionEpoch = null;
+    if (txn >= 0) {
+      for (org.apache.kafka.clients.admin.ProducerState p : admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers()) {
+        if (p.producerId() == d.producerId()) partitionEpoch = p.producerEpoch();
+      }
+    }
+    Out.emit("epoch", "txn", txn, "state", d.state().toString(), "producerId", d.producerId(), "producerEpoch", d.producerEpoch(), "partitionEpoch", partitionEpoch);
   }
 
   static Map<String, Object> offsetsJson(Map<TopicPartition, OffsetAndMetadata> offsets) {
