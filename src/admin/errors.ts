@@ -19,6 +19,9 @@ export const ADMIN_ERRORS = {
   TIDELOG_ERR_ROUTE_NOT_FOUND: { status: 404, description: 'No route has this method and path; /openapi.json lists them all.' },
   TIDELOG_ERR_HOST_NOT_ALLOWED: { status: 421, description: "The Host header names neither this listener nor a name in admin.allowed.hosts (a DNS rebinding defence)." },
   TIDELOG_ERR_ORIGIN_NOT_ALLOWED: { status: 403, description: "The request comes from a web page of another origin (Origin or Sec-Fetch-Site header); the API answers only its own origin and non-browser clients." },
+  // authentication and authorization
+  TIDELOG_ERR_UNAUTHENTICATED: { status: 401, description: 'admin.authentication is on and the request has no valid credentials: no or a wrong HTTP Basic user and password (checked against the SCRAM users), or no trusted client certificate. Nothing was read or changed.' },
+  TIDELOG_ERR_FORBIDDEN: { status: 403, description: "The authenticated principal lacks the ACL this route needs (the same ACLs as the Kafka protocol, authorizer.class.name); the message names the operation and resource. Nothing was read or changed." },
   // topics
   TIDELOG_ERR_TOPIC_NOT_FOUND: { status: 404, description: 'The topic does not exist.' },
   TIDELOG_ERR_TOPIC_EXISTS: { status: 409, description: 'A topic with this name already exists.' },

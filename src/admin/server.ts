@@ -28,6 +28,11 @@ import { registerConsole } from './console.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { buildHostPolicy, refusal } from './request-guard.js';
 import type { AdminRoute } from './route.js';
+import { AdminAuthenticator, adminTls, type PasswordCheck } from './authentication.js';
+import { routeAccess, type AccessOperation, type AccessResource, type RouteAccess } from './access-policy.js';
+import { CLUSTER_NAME, parseOperation, parseResourceType } from '../protocol/acl.js';
+import { ANONYMOUS, principalText, type KafkaPrincipal } from '../security/principal.js';
+import { Counter } from 'prom-client';
 import { clusterRoutes } from './routes/cluster.js';
 import { topicRoutes } from './routes/topics.js';
 import { groupRoutes } from './routes/groups.js';
@@ -43,6 +48,7 @@ const ADMIN_REQUEST_TIMEOUT_MS = 60_000;
 const LISTENER_RE = /^(https?):\/\/([^:/]+|\[[^\]]+\]):(\d+)$/;
 
 export interface AdminListener {
+  readonly https: boolean;
   readonly host: string;
   readonly port: number;
 }
@@ -50,10 +56,9 @@ export interface AdminListener {
 export function parseAdminListener(value: string): AdminListener {
   const m = LISTENER_RE.exec(value);
   if (!m) throw new ConfigError('admin.listener', value, 'Value must be a URL like http://127.0.0.1:9644, or empty to disable the admin API');
-  if (m[1] === 'https') throw new ConfigError('admin.listener', value, 'https is not served yet; use http://');
   const port = Number(m[3]);
   if (port > 65535) throw new ConfigError('admin.listener', value, `port ${port} is out of range`);
-  return { host: m[2]!.replace(/^\[|\]$/g, ''), port };
+  return { https: m[1] === 'https', host: m[2]!.replace(/^\[|\]$/g, ''), port };
 }
 
 /** Every route of the admin API, in the order the OpenAPI document lists them. */
@@ -90,22 +95,48 @@ function fromFastifyError(err: FastifyError): AdminError | null {
   return null;
 }
 
+/** The 403 of a route whose ACL the principal lacks (Kafka's authorizer wording). */
+function forbidden(principal: KafkaPrincipal, access: Exclude<RouteAccess, 'public'>, name: string): AdminError {
+  const resource = access.orOnName ? access.orOnName.resource : access.resource;
+  return new AdminError('TIDELOG_ERR_FORBIDDEN', `Principal ${principalText(principal)} is not authorized to ${access.operation} ${resource}${resource === 'CLUSTER' ? '' : ` ${name}`}.`);
+}
+
 export class AdminServer {
   private constructor(
     private readonly app: FastifyInstance,
     readonly host: string,
     readonly port: number,
+    private readonly https: boolean,
     private readonly logger: Logger,
     private readonly clusterClient: ClusterClient,
   ) {}
 
-  /** http://host:port of the bound server. */
+  /** http(s)://host:port of the bound server. */
   get url(): string {
-    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+    return `${this.https ? 'https' : 'http'}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
-  static async start(services: BrokerServices, listener: string, logger: Logger): Promise<AdminServer> {
-    const { host, port } = parseAdminListener(listener);
+  /**
+   * `passwordCheck` verifies HTTP Basic credentials (admin.authentication=basic) against the
+   * SCRAM users; null when the broker has none to check against.
+   */
+  static async start(services: BrokerServices, listener: string, logger: Logger, passwordCheck: PasswordCheck | null = null): Promise<AdminServer> {
+    const { https, host, port } = parseAdminListener(listener);
+    const tls = adminTls(services.config, https);
+    const authenticator = new AdminAuthenticator(services.config, passwordCheck, logger);
+    const authFailures = new Counter({
+      name: 'tidelog_admin_authentication_failures_total',
+      help: 'Admin API requests refused 401 for wrong credentials (admin.authentication); requests without any are not counted.',
+      registers: [services.metrics.registry],
+      collect() {
+        this.reset();
+        this.inc(authenticator.failures);
+      },
+    });
+    void authFailures;
+    /** Each request's principal, set before routing, read by the route's authorization. */
+    const principals = new WeakMap<object, KafkaPrincipal>();
+    const apiRoutes = new Set<string>();
     const hostPolicy = await buildHostPolicy(host, services.config.values['admin.allowed.hosts']);
     const clusterClient = new ClusterClient(services);
     const ctx: AdminContext = { services, version: packageVersion(), groupAdmin: () => clusterClient.groupAdmin(), kafkaClient: () => clusterClient.kafkaClient() };
@@ -117,11 +148,21 @@ export class AdminServer {
       description: 'Topics, consumer groups, cluster state, health and metrics of a Tidelog broker. Errors are { error: { code, message } } with the codes listed in ErrorBody.',
     });
 
-    const app = Fastify({ logger: false, bodyLimit: ADMIN_BODY_MAX_BYTES, requestTimeout: ADMIN_REQUEST_TIMEOUT_MS, forceCloseConnections: true });
+    const app = Fastify({
+      logger: false,
+      bodyLimit: ADMIN_BODY_MAX_BYTES,
+      requestTimeout: ADMIN_REQUEST_TIMEOUT_MS,
+      forceCloseConnections: true,
+      // A client certificate is asked for (mtls) but not required at the TLS level: Basic and
+      // public routes work without one; AdminAuthenticator decides.
+      ...(tls ? { https: { ...tls.options, requestCert: tls.requestCert, rejectUnauthorized: false } } : {}),
+    } as never) as unknown as FastifyInstance;
+    for (const route of routes) apiRoutes.add(`${route.method} ${route.url}`);
     // JSON only: without fastify's text/plain parser a text body is a 415, not a string to validate.
     app.removeContentTypeParser('text/plain');
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const known = err instanceof AdminError ? err : fromFastifyError(err);
+      if (known?.code === 'TIDELOG_ERR_UNAUTHENTICATED' && authenticator.challenge) reply.header('WWW-Authenticate', authenticator.challenge);
       if (known) return reply.code(known.status).send(known.toBody());
       logger.error({ err, method: request.method, url: request.url }, 'admin request failed');
       const internal = new AdminError('TIDELOG_ERR_INTERNAL', `Internal error: ${err.message}`);
@@ -134,6 +175,14 @@ export class AdminServer {
         logger.warn({ method: request.method, url: request.url, host: request.headers.host, origin: request.headers.origin, code: refused.code }, 'admin request refused');
         throw refused;
       }
+      // Authentication, for every route but the public ones (health, the OpenAPI document);
+      // the console's files and Swagger UI need it too, so a browser asks for credentials once.
+      const pattern = request.routeOptions.url;
+      const isApi = pattern !== undefined && apiRoutes.has(`${request.method} ${pattern}`);
+      if (isApi && routeAccess(request.method, pattern) === 'public') return;
+      const principal = authenticator.authenticate(request.headers, request.raw.socket, request.ip);
+      if (principal === null && authenticator.required) throw authenticator.missing();
+      principals.set(request, principal ?? ANONYMOUS);
     });
     app.setNotFoundHandler((request, reply) => {
       const e = new AdminError('TIDELOG_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /openapi.json.`);
@@ -150,6 +199,20 @@ export class AdminServer {
             query: parsePart(route.query, request.query, 'query'),
             body: parsePart(route.body, request.body, 'body'),
           };
+          // Authorization with the Kafka ACLs, before the route touches anything.
+          const access = routeAccess(route.method, route.url);
+          const authorizer = services.authorizer;
+          if (authorizer && access !== 'public') {
+            const principal = principals.get(request) ?? ANONYMOUS;
+            const allowed = (operation: AccessOperation, resource: AccessResource, name: string, logIfDenied = true) =>
+              authorizer.authorize(principal, request.ip, parseOperation(operation)!, parseResourceType(resource)!, name, logIfDenied);
+            const target = { params: (input.params ?? {}) as Record<string, unknown>, body: input.body };
+            const name = access.name ? access.name(target) : CLUSTER_NAME;
+            const ok = access.orOnName
+              ? allowed(access.operation, access.resource, name, false) || allowed(access.operation, access.orOnName.resource, access.orOnName.name(target))
+              : allowed(access.operation, access.resource, name);
+            if (!ok) throw forbidden(principal, access, access.orOnName ? access.orOnName.name(target) : name);
+          }
           const result = await route.handle(input as never);
           reply.code(route.response.status);
           if (route.response.contentType) return reply.type(route.response.contentType).send(result);
@@ -173,8 +236,12 @@ export class AdminServer {
       throw Object.assign(new Error(`admin API cannot listen on ${listener} (admin.listener): ${e.code ?? e.message}`), { code: e.code });
     }
     const bound = (app.server.address() as AddressInfo).port;
-    const server = new AdminServer(app, host, bound, logger, clusterClient);
-    logger.info({ host, port: bound, url: server.url }, 'admin listening');
+    const server = new AdminServer(app, host, bound, https, logger, clusterClient);
+    const authentication = authenticator.required ? [...authenticator.methods].join(',') : 'none';
+    const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
+    // Says where it listens and how it lets people in: loopback only unless admin.listener says otherwise.
+    logger.info({ host, port: bound, url: server.url, loopbackOnly: loopback, authentication, authorization: services.authorizer ? 'acls' : 'none' }, 'admin listening');
+    if (!loopback && !authenticator.required) logger.warn({ url: server.url }, 'the admin API is reachable from other hosts without authentication: set admin.authentication');
     return server;
   }
 

@@ -171,6 +171,11 @@ export const brokerConfigKeys = [
   longKey('replica.high.watermark.checkpoint.interval.ms', 5000, { min: 1 }),
   stringKey('broker.rack', null),
   stringKey('admin.listener', 'http://127.0.0.1:9644', { pattern: /^(https?:\/\/[^:/]+:\d+|)$/, describe: 'Value must be a URL like http://127.0.0.1:9644, or empty to disable the admin API' }),
+  listKey('admin.authentication', [], {
+    item: z.enum(['basic', 'mtls']),
+    describe: 'Value must be a comma-separated list of basic (HTTP Basic against the SCRAM users) and mtls (a trusted client certificate, https only), or empty for none',
+    doc: 'How admin API requests authenticate; empty: no authentication (every request is User:ANONYMOUS).',
+  }),
   listKey('admin.allowed.hosts', [], {
     item: z.string().regex(/^(\*|\.?[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*|\[?[0-9a-fA-F:.]+\]?)$/),
     describe: 'Value must be a comma-separated list of host names or addresses, .domain for a domain and its subdomains, or *',
