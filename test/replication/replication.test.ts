@@ -105,5 +105,6 @@ describe('replication on a three-broker cluster', { skip: !zookeeperInstalled() 
     const after = await produce(port, TOPIC, ['after-delete'], -1);
     assert.equal(after.errorCode, ErrorCode.NONE);
   });
+
 });
 
