@@ -208,7 +208,7 @@ describe('operating the broker', { timeout: 180_000 }, () => {
       await exitOf(child);
       const lines = out.split('\n').filter((l) => l !== '');
       assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} WARN  unknown configuration key ignored: log\.retention\.hour \(did you mean log\.retention\.hours\?\) key=log\.retention\.hour suggestion=log\.retention\.hours$/.test(l)), out);
-      assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} INFO  listening listener=PLAINTEXT host=127\.0\.0\.1 port=\d+$/.test(l)), out);
+      assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} INFO  listening listener=PLAINTEXT securityProtocol=PLAINTEXT host=127\.0\.0\.1 port=\d+$/.test(l)), out);
       assert.ok(lines.every((l) => !l.startsWith('{')), 'no JSON lines');
     } finally {
       child.kill('SIGKILL');
