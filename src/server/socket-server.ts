@@ -84,8 +84,8 @@ export class SocketServer {
 
   async start(): Promise<void> {
     for (const listener of this.listeners) {
-      if (listener.securityProtocol !== 'PLAINTEXT') {
-        throw new Error(`listener ${listener.name} uses ${listener.securityProtocol}, which this version does not serve yet (only PLAINTEXT)`);
+      if (listener.securityProtocol !== 'PLAINTEXT' && listener.securityProtocol !== 'SASL_PLAINTEXT') {
+        throw new Error(`listener ${listener.name} uses ${listener.securityProtocol}, which this version does not serve yet (only PLAINTEXT and SASL_PLAINTEXT)`);
       }
       const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, listener));
       await new Promise<void>((resolve, reject) => {

@@ -14,6 +14,7 @@ import type { ProducerIdManager } from '../txn/producer-id-manager.js';
 import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { TopicResult, TopicService } from '../partition/topic-service.js';
+import type { SaslAuthenticator } from '../security/sasl/sasl-authenticator.js';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -34,6 +35,8 @@ export interface BrokerServices {
   /** The transaction coordinator: transactional ids whose __transaction_state partition this broker leads. */
   readonly transactions: TransactionCoordinator;
   readonly metrics: BrokerMetrics;
+  /** SASL on the SASL listeners (sessions, the authentication gate) and the SCRAM credentials. */
+  readonly sasl: SaslAuthenticator;
   /** The listeners clients are told about, with ephemeral ports resolved to the bound ones. */
   advertisedListeners(): Listener[];
   /** The advertised endpoint of the listener a request arrived on. */
