@@ -5,6 +5,8 @@
 import type { BrokerServices } from '../services/broker-services.js';
 import { GroupAdmin } from '../client/group-admin.js';
 import { KafkaClient } from '../client/kafka-client.js';
+import { interBrokerSecurity } from '../security/inter-broker.js';
+import { interBrokerListener } from '../security/sasl/sasl-settings.js';
 
 /** A route waits this long for another broker's answer before it fails. */
 const ADMIN_KAFKA_REQUEST_TIMEOUT_MS = 15_000;
@@ -27,9 +29,14 @@ export class ClusterClient {
   private connect(): Promise<KafkaClient> {
     if (this.closed) return Promise.reject(new Error('the admin API is shutting down'));
     if (!this.client) {
-      const listenerName = this.services.config.values['inter.broker.listener.name'] ?? this.services.config.listeners[0]!.name;
-      const self = this.services.endpointFor(listenerName);
-      this.client = KafkaClient.connect({ bootstrap: `${self.host}:${self.port}`, clientId: `tidelog-admin-${this.services.brokerId}`, requestTimeoutMs: ADMIN_KAFKA_REQUEST_TIMEOUT_MS });
+      // The inter-broker listener as replication picks it, with its security (SASL credentials).
+      const self = this.services.endpointFor(interBrokerListener(this.services.config).name);
+      this.client = KafkaClient.connect({
+        bootstrap: `${self.host}:${self.port}`,
+        clientId: `tidelog-admin-${this.services.brokerId}`,
+        requestTimeoutMs: ADMIN_KAFKA_REQUEST_TIMEOUT_MS,
+        security: interBrokerSecurity(this.services.config),
+      });
       // A failed connection is tried again by the next request.
       this.client.catch(() => (this.client = null));
     }

@@ -8,6 +8,7 @@
 import { ApiKey, type ApiTypes } from '../protocol/generated/index.js';
 import { ErrorCode, errorName, isRetriable } from '../protocol/errors.js';
 import { KafkaConnection, CONNECT_TIMEOUT_MS } from './kafka-connection.js';
+import { PLAINTEXT_SECURITY, type ClientSecurity } from './client-security.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Attempts for a request that meets a retriable error (stale leader, topic being created). */
@@ -31,6 +32,8 @@ export interface ClientOptions {
   readonly clientId?: string;
   readonly requestTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
+  /** security.protocol, TLS and SASL settings (clientSecurityFromProperties); PLAINTEXT when absent. */
+  readonly security?: ClientSecurity;
 }
 
 export interface BrokerInfo {
@@ -115,12 +118,13 @@ export class BrokerConnection {
     private readonly requestTimeoutMs: number,
   ) {}
 
-  static async open(host: string, port: number, clientId: string, connectTimeoutMs: number, requestTimeoutMs: number): Promise<BrokerConnection> {
+  static async open(host: string, port: number, clientId: string, connectTimeoutMs: number, requestTimeoutMs: number, security: ClientSecurity = PLAINTEXT_SECURITY): Promise<BrokerConnection> {
     const address = `${host}:${port}`;
     let connection: KafkaConnection;
     try {
-      connection = await KafkaConnection.connect(host, port, clientId, connectTimeoutMs);
+      connection = await KafkaConnection.connect(host, port, clientId, connectTimeoutMs, undefined, security);
     } catch (err) {
+      if ((err as Error).name === 'SaslAuthenticationError') throw new KafkaClientError(`${address}: ${(err as Error).message}`, (err as { errorCode?: number }).errorCode);
       const e = err as NodeJS.ErrnoException;
       throw Object.assign(new KafkaClientError(`cannot connect to ${address}: ${e.code ?? e.message}`), { code: e.code });
     }
@@ -188,6 +192,7 @@ export class KafkaClient {
   readonly clientId: string;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly security: ClientSecurity;
   private readonly bootstrap: { host: string; port: number }[];
   private readonly brokers = new Map<number, BrokerInfo>();
   private readonly connections = new Map<string, Promise<BrokerConnection>>();
@@ -199,6 +204,7 @@ export class KafkaClient {
     this.clientId = options.clientId ?? 'tidelog';
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    this.security = options.security ?? PLAINTEXT_SECURITY;
     this.bootstrap = parseBootstrap(options.bootstrap);
   }
 
@@ -215,7 +221,7 @@ export class KafkaClient {
     const key = `${host}:${port}`;
     let conn = this.connections.get(key);
     if (conn) return conn.then((c) => (c.closed ? this.reconnect(key, host, port) : c));
-    conn = BrokerConnection.open(host, port, this.clientId, this.connectTimeoutMs, this.requestTimeoutMs);
+    conn = BrokerConnection.open(host, port, this.clientId, this.connectTimeoutMs, this.requestTimeoutMs, this.security);
     this.connections.set(key, conn);
     conn.catch(() => this.connections.delete(key));
     return conn;

@@ -5,6 +5,8 @@ import net from 'node:net';
 import { Writer } from '../protocol/primitives/index.js';
 import { getApi, type ApiKey, type ApiTypes } from '../protocol/generated/index.js';
 import { decodeResponse, encodeRequest } from '../protocol/framing.js';
+import { PLAINTEXT_SECURITY, type ClientSecurity } from './client-security.js';
+import { authenticateSasl } from './sasl-client.js';
 
 /** Default bound on a TCP connect. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -38,8 +40,26 @@ export class KafkaConnection {
    * Opens a connection. `timeoutMs` bounds the TCP connect (an unreachable host fails with
    * code ETIMEDOUT instead of hanging); refused and unresolvable hosts fail with their code.
    * `localAddress` picks the address connected from (tests of per-address limits).
+   * `security`: SASL (SASL_PLAINTEXT, SASL_SSL) authenticates right after the connect.
    */
-  static connect(host: string, port: number, clientId = 'tidelog', timeoutMs = CONNECT_TIMEOUT_MS, localAddress?: string): Promise<KafkaConnection> {
+  static async connect(host: string, port: number, clientId = 'tidelog', timeoutMs = CONNECT_TIMEOUT_MS, localAddress?: string, security: ClientSecurity = PLAINTEXT_SECURITY): Promise<KafkaConnection> {
+    const connection = await KafkaConnection.openSocket(host, port, clientId, timeoutMs, localAddress);
+    await KafkaConnection.authenticate(connection, security);
+    return connection;
+  }
+
+  /** SASL after the connect (SaslHandshake v1 + SaslAuthenticate); a refusal closes the connection and throws. */
+  private static async authenticate(connection: KafkaConnection, security: ClientSecurity): Promise<void> {
+    if (!security.sasl) return;
+    try {
+      await authenticateSasl(connection, security.sasl);
+    } catch (err) {
+      connection.close();
+      throw err;
+    }
+  }
+
+  private static openSocket(host: string, port: number, clientId: string, timeoutMs: number, localAddress: string | undefined): Promise<KafkaConnection> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port, noDelay: true, ...(localAddress === undefined ? {} : { localAddress }) });
       const timer = setTimeout(() => {

@@ -9,6 +9,7 @@
 // is back or the controller moves leadership (then the manager moves the partition).
 import type { Logger } from 'pino';
 import { KafkaConnection } from '../client/kafka-connection.js';
+import type { ClientSecurity } from '../client/client-security.js';
 import type { Partition } from '../partition/partition.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
@@ -28,6 +29,8 @@ export interface ReplicaFetcherConfig {
   readonly partitionMaxBytes: number;
   readonly backoffMs: number;
   readonly socketTimeoutMs: number;
+  /** The inter-broker listener's security (security/inter-broker.ts): SASL credentials when it is SASL. */
+  readonly security?: ClientSecurity;
   /**
    * The follower replication throttle (KIP-73, replication-throttle.ts), shared by the broker's
    * fetchers: `throttled` says whether a partition's replica here is named by
@@ -139,7 +142,7 @@ export class ReplicaFetcher {
     if (this.connection && !this.connection.closed) return this.connection;
     const endpoint = this.endpoint();
     if (!endpoint) throw new Error(`broker ${this.leaderId} is not live`);
-    this.connection = await KafkaConnection.connect(endpoint.host, endpoint.port, this.config.clientId, this.config.socketTimeoutMs);
+    this.connection = await KafkaConnection.connect(endpoint.host, endpoint.port, this.config.clientId, this.config.socketTimeoutMs, undefined, this.config.security);
     return this.connection;
   }
 

@@ -11,6 +11,7 @@
 //   have re-read every partition's state (another broker may lead by then).
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { interBrokerSecurity } from '../security/inter-broker.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { LeadershipRole, TopicService } from '../partition/topic-service.js';
 import type { ZkCluster } from '../cluster/zk-cluster.js';
@@ -44,6 +45,7 @@ export class ReplicationManager {
     this.fetcherConfig = {
       brokerId: config.brokerId,
       clientId: `broker-${config.brokerId}-fetcher`,
+      security: interBrokerSecurity(config),
       maxWaitMs: v['replica.fetch.wait.max.ms'],
       minBytes: v['replica.fetch.min.bytes'],
       maxBytes: v['replica.fetch.response.max.bytes'],

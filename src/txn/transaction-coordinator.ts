@@ -22,6 +22,7 @@
 // means a coordinator bug; handlers turn it into UNKNOWN_SERVER_ERROR.
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { interBrokerSecurity } from '../security/inter-broker.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
@@ -576,7 +577,7 @@ export class ClientTxnMarkerSender implements RemoteTxnMarkerSender {
     if (!broker || broker.endpoints.length === 0) return Promise.reject(new Error(`broker ${brokerId} is not alive`));
     const name = this.config.values['inter.broker.listener.name'];
     const e = (name ? broker.endpoints.find((x) => x.listenerName === name) : undefined) ?? broker.endpoints.find((x) => x.listenerName === 'PLAINTEXT') ?? broker.endpoints[0]!;
-    const conn = BrokerConnection.open(e.host, e.port, `broker-${this.config.brokerId}-txn-markers`, CONNECT_TIMEOUT_MS, this.config.values['request.timeout.ms']);
+    const conn = BrokerConnection.open(e.host, e.port, `broker-${this.config.brokerId}-txn-markers`, CONNECT_TIMEOUT_MS, this.config.values['request.timeout.ms'], interBrokerSecurity(this.config));
     this.connections.set(brokerId, conn);
     conn.catch(() => this.connections.delete(brokerId));
     return conn;

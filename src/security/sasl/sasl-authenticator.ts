@@ -16,13 +16,24 @@
 // connection is closed after that response. Failures are counted and logged at most once a
 // second (a login loop must not flood the log); passwords never reach the log.
 import type { Logger } from 'pino';
-import type { ConnectionInfo } from '../../server/types.js';
-import { userPrincipal, principalText } from '../principal.js';
+import { userPrincipal, principalText, type KafkaPrincipal } from '../principal.js';
 import type { ScramCredentialStore } from './credential-store.js';
 import { evaluatePlain } from './plain.js';
 import { SaslFailure } from './sasl-failure.js';
 import type { SaslSettings, ServedSaslMechanism } from './sasl-settings.js';
 import { scramMechanism, ScramServerExchange } from './scram.js';
+
+/**
+ * What SASL reads and sets of a connection (server/ConnectionInfo has it; named here so that
+ * security/ does not import the network layer, which imports security/).
+ */
+export interface ConnectionInfo {
+  readonly listener: { readonly name: string };
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  principal: KafkaPrincipal;
+  authenticating: boolean;
+}
 
 /** Kafka's API keys the gate lets through before authentication. */
 const API_VERSIONS = 18;
