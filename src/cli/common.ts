@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { KafkaClient } from '../client/kafka-client.js';
+import { clientSecurityFromProperties, ClientSecurityError, type ClientSecurity } from '../client/client-security.js';
 import { errorName } from '../protocol/errors.js';
 import { CliError, UsageError } from './usage-error.js';
 import { bootstrapFromZooKeeper } from './zookeeper-bootstrap.js';
@@ -26,7 +27,8 @@ export const CONNECTION_OPTIONS = {
 } as const satisfies Options;
 
 export const CONNECTION_HELP = `  --bootstrap-server HOST:PORT[,HOST:PORT]   The broker(s) to connect to (required; --broker-list is accepted too)
-  --command-config FILE                      Client properties (client.id, request.timeout.ms, bootstrap.servers)
+  --command-config FILE                      Client properties (client.id, request.timeout.ms, bootstrap.servers,
+                                             security.protocol, sasl.mechanism, sasl.jaas.config)
   --help                                     This help`;
 
 /** Parses flags; prints help and returns null for --help; a UsageError for anything unknown. */
@@ -78,7 +80,18 @@ export async function connectClient(values: BootstrapFlags, clientId: string, re
     bootstrap: props['bootstrap.servers'] !== undefined && values['bootstrap-server'] === undefined && values['broker-list'] === undefined && values.zookeeper === undefined ? props['bootstrap.servers'] : await bootstrapOf(values),
     clientId: settings.clientId ?? clientId,
     ...((settings.requestTimeoutMs ?? requestTimeoutMs) !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs ?? requestTimeoutMs } : {}),
+    security: securityOf(props, '--command-config'),
   });
+}
+
+/** security.protocol and SASL settings of a client properties file (Kafka's names); a bad one is a UsageError naming the key. */
+export function securityOf(props: Readonly<Record<string, string>>, flag: string): ClientSecurity {
+  try {
+    return clientSecurityFromProperties(new Map(Object.entries(props)));
+  } catch (err) {
+    if (err instanceof ClientSecurityError) throw new UsageError(`${flag} ${err.message}`);
+    throw err;
+  }
 }
 
 /** A Java properties file (key=value or key: value lines; # and ! comments), as Kafka's tools read --command-config. */

@@ -181,7 +181,9 @@ export class ScramServerExchange {
     const m = CLIENT_FINAL_RE.exec(text);
     if (!m) throw generic(this.mechanism.name, 'Authentication failed: Invalid client final message');
     if (Buffer.from(m[1]!, 'base64').toString('utf8') !== this.gs2Header) throw generic(this.mechanism.name, 'channel binding does not match the client first message');
-    if (m[2] !== this.nonce) throw generic(this.mechanism.name, 'Invalid client nonce in the final client message.');
+    // Kafka's check (ScramSaslServer.verifyClientProof) is endsWith, not equality: librdkafka
+    // sends its own nonce again in front of the server's combined one, and Kafka accepts that.
+    if (!m[2]!.endsWith(this.nonce)) throw generic(this.mechanism.name, 'Invalid client nonce in the final client message.');
     const credential = this.credential!;
     const withoutProof = text.slice(0, text.lastIndexOf(',p='));
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
