@@ -49,6 +49,8 @@ export interface MetricsSource {
   readonly transactions?: { readonly manager: { stateCounts(): ReadonlyMap<string, number>; readonly loadStats: { readonly loads: number; readonly totalMs: number; readonly maxMs: number } } };
   /** Network limits reached; null before the listeners start. */
   readonly limitStats?: LimitStats | null;
+  /** SASL outcomes on the SASL listeners (security/sasl/sasl-authenticator.ts). */
+  readonly sasl?: { readonly counts: { readonly successes: number; readonly failures: number; readonly reauthentications: number } };
   readonly topics: {
     listTopics(): readonly { readonly name: string; readonly topicId: string }[];
     partitionsOf(topic: string): readonly (PartitionView | undefined)[];
@@ -266,6 +268,20 @@ export class BrokerMetrics {
         this.reset();
         if (!stats) return;
         for (const [limit, n] of Object.entries(stats.connectionsRefused)) this.inc({ limit }, n);
+      },
+    });
+    new Counter({
+      name: 'tidelog_sasl_authentications_total',
+      help: "SASL exchanges on the SASL listeners, per result: success, failure (Kafka's failed-authentication-total), reauthentication (KIP-368).",
+      labelNames: ['result'],
+      registers,
+      collect() {
+        const counts = self.source.sasl?.counts;
+        this.reset();
+        if (!counts) return;
+        this.inc({ result: 'success' }, counts.successes);
+        this.inc({ result: 'failure' }, counts.failures);
+        this.inc({ result: 'reauthentication' }, counts.reauthentications);
       },
     });
     new Counter({

@@ -126,6 +126,8 @@ export class ScramServerExchange {
   constructor(
     private readonly mechanism: ScramMechanism,
     private readonly lookup: (user: string) => ScramCredential | undefined,
+    /** The server's part of the nonce (printable, no commas); random, fixed only by tests of RFC vectors. */
+    private readonly newNonce: () => string = () => randomBytes(24).toString('base64url'),
   ) {}
 
   get complete(): boolean {
@@ -171,7 +173,7 @@ export class ScramServerExchange {
     this.credential = credential;
     this.gs2Header = text.slice(0, text.indexOf(',n=') + 1);
     this.clientFirstBare = text.slice(this.gs2Header.length);
-    this.nonce = m[4]! + randomBytes(24).toString('base64url');
+    this.nonce = m[4]! + this.newNonce();
     this.serverFirst = `r=${this.nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`;
     this.state = 'final';
     return Buffer.from(this.serverFirst, 'utf8');
