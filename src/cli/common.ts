@@ -71,16 +71,18 @@ export async function bootstrapOf(values: BootstrapFlags): Promise<string> {
 
 /**
  * Connects; --command-config (a Java properties file, as Kafka's tools take) sets client.id and
- * request.timeout.ms and, when given, wins over the command's defaults.
+ * request.timeout.ms and, when given, wins over the command's defaults. Its security settings
+ * (security.protocol, sasl.mechanism, sasl.jaas.config), or those of `clientProps` (the
+ * --producer.config / --consumer.config properties, which win), secure the connections.
  */
-export async function connectClient(values: BootstrapFlags, clientId: string, requestTimeoutMs?: number): Promise<KafkaClient> {
+export async function connectClient(values: BootstrapFlags, clientId: string, requestTimeoutMs?: number, clientProps: Readonly<Record<string, string>> = {}): Promise<KafkaClient> {
   const props = values['command-config'] !== undefined ? clientProperties(values['command-config'], '--command-config') : {};
   const settings = clientSettings(props, '--command-config');
   return KafkaClient.connect({
     bootstrap: props['bootstrap.servers'] !== undefined && values['bootstrap-server'] === undefined && values['broker-list'] === undefined && values.zookeeper === undefined ? props['bootstrap.servers'] : await bootstrapOf(values),
     clientId: settings.clientId ?? clientId,
     ...((settings.requestTimeoutMs ?? requestTimeoutMs) !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs ?? requestTimeoutMs } : {}),
-    security: securityOf(props, '--command-config'),
+    security: securityOf({ ...props, ...clientProps }, Object.keys(clientProps).some((k) => k.startsWith('sasl.') || k === 'security.protocol') ? 'client properties' : '--command-config'),
   });
 }
 

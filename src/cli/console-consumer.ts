@@ -113,7 +113,7 @@ export async function runConsoleConsumer(args: string[]): Promise<number> {
   };
   const topicName = v.topic;
 
-  const client = await connectClient(v, consumerProps['client.id'] ?? 'tidelog-console-consumer', clientSettings(consumerProps, '--consumer.config').requestTimeoutMs);
+  const client = await connectClient(v, consumerProps['client.id'] ?? 'tidelog-console-consumer', clientSettings(consumerProps, '--consumer.config').requestTimeoutMs, consumerProps);
   let consumed = 0;
   let stopping = false;
   const onSignal = () => {

@@ -71,7 +71,7 @@ export async function runConsoleProducer(args: string[]): Promise<number> {
   const batchBytes = intFlag(producerProps['batch.size'], 'batch.size', { min: 1 }) ?? 16_384;
   const topicName = v.topic;
 
-  const client = await connectClient(v, producerProps['client.id'] ?? 'tidelog-console-producer', clientSettings(producerProps, '--producer.config').requestTimeoutMs);
+  const client = await connectClient(v, producerProps['client.id'] ?? 'tidelog-console-producer', clientSettings(producerProps, '--producer.config').requestTimeoutMs, producerProps);
   try {
     const topic = await client.topic(topicName, { autoCreate: true });
     const partitionCount = topic.partitions.length;

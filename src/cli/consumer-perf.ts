@@ -83,7 +83,7 @@ export async function runConsumerPerf(args: string[]): Promise<number> {
   const topicName = v.topic;
 
   const consumerProps = mergedProperties(v['consumer.config'], '--consumer.config', {});
-  const client = await connectClient(v, consumerProps['client.id'] ?? 'tidelog-consumer-perf', clientSettings(consumerProps, '--consumer.config').requestTimeoutMs);
+  const client = await connectClient(v, consumerProps['client.id'] ?? 'tidelog-consumer-perf', clientSettings(consumerProps, '--consumer.config').requestTimeoutMs, consumerProps);
   const member = v.group !== undefined ? new GroupMember(client, { groupId: v.group, topics: [topicName] }) : null;
   try {
     const topic = await client.topic(topicName);

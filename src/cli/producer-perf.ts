@@ -154,7 +154,7 @@ export async function runProducerPerf(args: string[]): Promise<number> {
   const maxInFlight = intFlag(props['max.in.flight.requests.per.connection'], 'max.in.flight.requests.per.connection', { min: 1 }) ?? 5;
   const topicName = v.topic;
 
-  const client = await connectClient(v, props['client.id'] ?? 'tidelog-producer-perf', clientSettings(props, '--producer.config').requestTimeoutMs);
+  const client = await connectClient(v, props['client.id'] ?? 'tidelog-producer-perf', clientSettings(props, '--producer.config').requestTimeoutMs, props);
   try {
     const topic = await client.topic(topicName, { autoCreate: true });
     const partitions = topic.partitions.map((p) => p.partition);

@@ -68,6 +68,19 @@ describe('SASL_PLAINTEXT with kcat and the own client', { timeout: 300_000 }, ()
     });
   }
 
+  it("tidelog's console tools log in with --producer.config / --consumer.config", async () => {
+    const config = writeClientProperties(dir, 'alice-512.properties', 'SCRAM-SHA-512', 'alice', 'alice-512');
+    const p = await tidelog(['console-producer', '--bootstrap-server', broker.bootstrap, '--topic', 'console-sasl', '--producer.config', config], { input: 'x1\nx2\n' });
+    assert.equal(p.code, 0, p.stderr);
+    const c = await tidelog(['console-consumer', '--bootstrap-server', broker.bootstrap, '--topic', 'console-sasl', '--from-beginning', '--max-messages', '2', '--consumer.config', config]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.deepEqual(c.stdout.trim().split('\n'), ['x1', 'x2']);
+    const wrong = writeClientProperties(dir, 'wrong.properties', 'SCRAM-SHA-512', 'alice', 'nope');
+    const refused = await tidelog(['console-producer', '--bootstrap-server', broker.bootstrap, '--topic', 'console-sasl', '--producer.config', wrong], { input: 'x3\n' });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512/);
+  });
+
   it('refuses a wrong password and an unknown user with an authentication error (kcat and the own client)', async () => {
     for (const [mechanism, user, password] of [
       ['SCRAM-SHA-256', 'alice', 'wrong'],
@@ -114,6 +127,11 @@ describe('SASL_PLAINTEXT with kcat and the own client', { timeout: 300_000 }, ()
     const early = await KafkaConnection.connect('127.0.0.1', broker.port, 't', 5000);
     const versions = await early.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
     assert.equal(versions.errorCode, ErrorCode.NONE, 'ApiVersions is served before authentication');
+    const chatty = await KafkaConnection.connect('127.0.0.1', broker.port, 't', 5000);
+    await chatty.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+    await chatty.request(ApiKey.ApiVersions, 0, {});
+    await assert.rejects(chatty.request(ApiKey.ApiVersions, 0, {}));
+    assert.equal(await chatty.waitClosed(10_000), true, 'a third ApiVersions before SaslHandshake closes the connection');
     await assert.rejects(early.request(ApiKey.SaslAuthenticate, 2, { authBytes: Buffer.from('\u0000admin\u0000admin-secret') }));
     assert.equal(await early.waitClosed(10_000), true, 'SaslAuthenticate before SaslHandshake closes the connection');
     const ok = await kcat(['-b', broker.bootstrap, ...kcatSasl('PLAIN', ADMIN.user, ADMIN.password), '-L', '-m', '10']);

@@ -72,7 +72,12 @@ interface Session {
   username: string | null;
   /** Date.now() after which the session is expired; Infinity when sessions do not expire. */
   expiresAtMs: number;
+  /** ApiVersions requests before the handshake (Kafka takes one, plus a retry after UNSUPPORTED_VERSION). */
+  apiVersionsCount: number;
 }
+
+/** ApiVersions before SaslHandshake: the first, and one retry in an older version (KIP-511). */
+const API_VERSIONS_BEFORE_HANDSHAKE_MAX = 2;
 
 export interface HandshakeResult {
   readonly errorCode: number;
@@ -113,7 +118,7 @@ export class SaslAuthenticator {
   private session(connection: ConnectionInfo): Session {
     let s = this.sessions.get(connection);
     if (!s) {
-      s = { state: 'initial', mechanism: null, exchange: null, rawTokens: false, reauthenticating: false, username: null, expiresAtMs: Infinity };
+      s = { state: 'initial', mechanism: null, exchange: null, rawTokens: false, reauthenticating: false, username: null, expiresAtMs: Infinity, apiVersionsCount: 0 };
       this.sessions.set(connection, s);
     }
     return s;
@@ -129,7 +134,9 @@ export class SaslAuthenticator {
     if (!this.isSaslConnection(connection)) return null;
     const s = this.session(connection);
     if (s.state === 'initial') {
-      return apiKey === API_VERSIONS || apiKey === SASL_HANDSHAKE ? null : `Unexpected Kafka request of type ${apiKey} during SASL handshake.`;
+      // A client that only ever asks ApiVersions never authenticates: a bound, then idle timeout.
+      if (apiKey === API_VERSIONS) return ++s.apiVersionsCount <= API_VERSIONS_BEFORE_HANDSHAKE_MAX ? null : 'Unexpected ApiVersions request received during SASL authentication (more than 2 before SaslHandshake)';
+      return apiKey === SASL_HANDSHAKE ? null : `Unexpected Kafka request of type ${apiKey} during SASL handshake.`;
     }
     if (s.state === 'handshaken' && !s.reauthenticating) {
       return apiKey === SASL_AUTHENTICATE ? null : `Unexpected Kafka request of type ${apiKey} during SASL authentication.`;
