@@ -469,8 +469,12 @@ export class BrokerMetrics {
   }
 
   private observeSplit(s: SplitHistogram, apiKey: number, ms: number): void {
-    let child = s.byKey[apiKey];
-    if (!child) child = s.byKey[apiKey] = s.histogram.labels(getApi(apiKey)?.name ?? String(apiKey));
+    // Frames that are not requests (raw SASL tokens after SaslHandshake v0) share one label:
+    // their first bytes must not make up label values.
+    const api = getApi(apiKey);
+    const key = api ? apiKey : -1;
+    let child = s.byKey[key];
+    if (!child) child = s.byKey[key] = s.histogram.labels(api?.name ?? 'unknown');
     child.observe(Math.max(0, ms) / 1000);
   }
 

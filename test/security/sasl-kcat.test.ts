@@ -138,6 +138,56 @@ describe('SASL_PLAINTEXT with kcat and the own client', { timeout: 300_000 }, ()
     assert.equal(ok.code, 0, ok.stderr);
   });
 
+  it('closes a connection that sends another request between SaslHandshake and SaslAuthenticate', async () => {
+    const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 't', 5000);
+    assert.equal((await conn.request(ApiKey.SaslHandshake, 1, { mechanism: 'SCRAM-SHA-256' })).errorCode, ErrorCode.NONE);
+    await assert.rejects(conn.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' }));
+    assert.equal(await conn.waitClosed(10_000), true);
+  });
+
+  it('re-authentication keeps the principal and the mechanism, or the connection is closed', async () => {
+    const plain = (user: string, password: string) => Buffer.from(`\u0000${user}\u0000${password}`);
+    const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 't', 5000);
+    await conn.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
+    assert.equal((await conn.request(ApiKey.SaslAuthenticate, 2, { authBytes: plain(ADMIN.user, ADMIN.password) })).errorCode, ErrorCode.NONE);
+    assert.equal((await conn.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' })).errorCode, ErrorCode.NONE, 're-authentication starts');
+    const other = await conn.request(ApiKey.SaslAuthenticate, 2, { authBytes: plain('plainuser', 'plain-pw') });
+    assert.equal(other.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
+    assert.match(other.errorMessage ?? '', /Cannot change principals during re-authentication/);
+    assert.equal(await conn.waitClosed(10_000), true);
+    const switching = await KafkaConnection.connect('127.0.0.1', broker.port, 't', 5000);
+    await switching.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
+    await switching.request(ApiKey.SaslAuthenticate, 2, { authBytes: plain(ADMIN.user, ADMIN.password) });
+    assert.equal((await switching.request(ApiKey.SaslHandshake, 1, { mechanism: 'SCRAM-SHA-256' })).errorCode, ErrorCode.UNSUPPORTED_SASL_MECHANISM);
+    assert.equal(await switching.waitClosed(10_000), true);
+  });
+
+  it("answers AlterUserScramCredentials and DescribeUserScramCredentials mistakes with Kafka's errors", async () => {
+    const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 't', 5000, undefined, security('PLAIN', ADMIN.user, ADMIN.password));
+    const salted = { salt: Buffer.from('salt'), saltedPassword: Buffer.alloc(32, 1) };
+    const alter = await conn.request(ApiKey.AlterUserScramCredentials, 0, {
+      deletions: [{ name: 'ghost', mechanism: 1 }],
+      upsertions: [
+        { name: 'twice', mechanism: 1, iterations: 4096, ...salted },
+        { name: 'twice', mechanism: 1, iterations: 4096, ...salted },
+        { name: 'md5', mechanism: 9, iterations: 4096, ...salted },
+        { name: '', mechanism: 1, iterations: 4096, ...salted },
+        { name: 'many', mechanism: 2, iterations: 20_000, ...salted },
+      ],
+    });
+    const byUser = new Map(alter.results.map((r) => [r.user, r]));
+    assert.deepEqual([byUser.get('ghost')!.errorCode, byUser.get('ghost')!.errorMessage], [ErrorCode.RESOURCE_NOT_FOUND, 'Attempt to delete a user credential that does not exist']);
+    assert.equal(byUser.get('twice')!.errorCode, ErrorCode.DUPLICATE_RESOURCE);
+    assert.deepEqual([byUser.get('md5')!.errorCode, byUser.get('md5')!.errorMessage], [ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism']);
+    assert.deepEqual([byUser.get('')!.errorCode, byUser.get('')!.errorMessage], [ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty']);
+    assert.deepEqual([byUser.get('many')!.errorCode, byUser.get('many')!.errorMessage], [ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too many iterations']);
+    const describe = await conn.request(ApiKey.DescribeUserScramCredentials, 0, { users: [{ name: 'twice' }, { name: 'alice' }, { name: 'alice' }] });
+    const d = new Map(describe.results.map((r) => [r.user, r]));
+    assert.equal(d.get('twice')!.errorCode, ErrorCode.RESOURCE_NOT_FOUND, 'a refused upsert changed nothing');
+    assert.equal(d.get('alice')!.errorCode, ErrorCode.DUPLICATE_RESOURCE);
+    conn.close();
+  });
+
   it('closes a connection sending a token over sasl.server.max.receive.size', async () => {
     const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 't', 5000);
     const handshake = await conn.request(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
