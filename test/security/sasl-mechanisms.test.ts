@@ -131,7 +131,7 @@ describe('SASL settings', () => {
     assert.deepEqual(l.mechanisms, ['PLAIN', 'SCRAM-SHA-512']);
     assert.deepEqual([...l.plainUsers], [['admin', 'admin-secret'], ['alice', 'alice-pw']]);
     assert.equal(s.listeners.has('PLAINTEXT'), false);
-    assert.equal(s.reauthMs, 0);
+    assert.equal(l.reauthMs.get('PLAIN'), 0);
     assert.equal(s.maxReceiveBytes, 524288);
   });
 
@@ -145,6 +145,18 @@ describe('SASL settings', () => {
       'listener.name.sasl_plaintext.plain.sasl.jaas.config',
       /PlainLoginModule/,
     );
+  });
+
+  it('reads connections.max.reauth.ms per listener and per mechanism, as Kafka does', () => {
+    const s = saslSettingsOf(base([
+      ['sasl.enabled.mechanisms', 'SCRAM-SHA-256,SCRAM-SHA-512'],
+      ['connections.max.reauth.ms', '1000'],
+      ['listener.name.sasl_plaintext.connections.max.reauth.ms', '2000'],
+      ['listener.name.sasl_plaintext.scram-sha-512.connections.max.reauth.ms', '3000'],
+    ]));
+    const l = s.listeners.get('SASL_PLAINTEXT')!;
+    assert.deepEqual([...l.reauthMs], [['SCRAM-SHA-256', 2000], ['SCRAM-SHA-512', 3000]]);
+    fails([['sasl.enabled.mechanisms', 'SCRAM-SHA-256'], ['listener.name.sasl_plaintext.scram-sha-256.connections.max.reauth.ms', 'soon']], 'listener.name.sasl_plaintext.scram-sha-256.connections.max.reauth.ms', /LONG/);
   });
 
   it('needs sasl.mechanism.inter.broker.protocol and credentials when the inter-broker listener is SASL', () => {

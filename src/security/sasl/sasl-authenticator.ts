@@ -142,8 +142,14 @@ export class SaslAuthenticator {
       return apiKey === SASL_AUTHENTICATE ? null : `Unexpected Kafka request of type ${apiKey} during SASL authentication.`;
     }
     if (apiKey === SASL_HANDSHAKE || apiKey === SASL_AUTHENTICATE) return null;
-    if (this.now() >= s.expiresAtMs) return `SASL session of ${principalText(connection.principal)} expired (connections.max.reauth.ms=${this.settings.reauthMs}) without re-authentication`;
+    if (this.now() >= s.expiresAtMs) return `SASL session of ${principalText(connection.principal)} expired (connections.max.reauth.ms=${this.reauthMs(connection, s)}) without re-authentication`;
     return null;
+  }
+
+  /** connections.max.reauth.ms of the connection's listener and mechanism (0: no expiry). */
+  private reauthMs(connection: ConnectionInfo, s: Session): number {
+    if (s.mechanism === null) return 0;
+    return this.settings.listeners.get(connection.listener.name)?.reauthMs.get(s.mechanism) ?? 0;
   }
 
   /** SaslHandshake: picks the mechanism (or starts re-authentication). */
@@ -154,7 +160,7 @@ export class SaslAuthenticator {
     const mechanisms = listener.mechanisms;
     if (s.state === 'authenticated' || s.reauthenticating) {
       // KIP-368: only with connections.max.reauth.ms > 0 (else Kafka's KafkaApis answers ILLEGAL_SASL_STATE).
-      if (this.settings.reauthMs <= 0 || version < 1) return { errorCode: SASL_ERRORS.ILLEGAL_SASL_STATE, mechanisms, close: null };
+      if (this.reauthMs(connection, s) <= 0 || version < 1) return { errorCode: SASL_ERRORS.ILLEGAL_SASL_STATE, mechanisms, close: null };
       if (mechanism !== s.mechanism) {
         this.failed(connection, SaslFailure.withMessage(`SASL mechanism '${mechanism}' requested by client is not supported for re-authentication of mechanism '${s.mechanism}'`));
         return { errorCode: SASL_ERRORS.UNSUPPORTED_SASL_MECHANISM, mechanisms, close: 're-authentication with another mechanism' };
@@ -190,7 +196,8 @@ export class SaslAuthenticator {
     }
     try {
       const response = this.step(connection, s, authBytes);
-      const sessionLifetimeMs = (s.state as Session['state']) === 'authenticated' && version >= 1 && this.settings.reauthMs > 0 ? this.settings.reauthMs : 0;
+      const reauthMs = this.reauthMs(connection, s);
+      const sessionLifetimeMs = (s.state as Session['state']) === 'authenticated' && version >= 1 && reauthMs > 0 ? reauthMs : 0;
       return { errorCode: SASL_ERRORS.NONE, errorMessage: null, authBytes: response, sessionLifetimeMs, close: null };
     } catch (err) {
       if (!(err instanceof SaslFailure)) throw err;
@@ -231,7 +238,8 @@ export class SaslAuthenticator {
     s.state = 'authenticated';
     s.reauthenticating = false;
     s.exchange = null;
-    s.expiresAtMs = this.settings.reauthMs > 0 ? this.now() + this.settings.reauthMs : Infinity;
+    const reauthMs = this.reauthMs(connection, s);
+    s.expiresAtMs = reauthMs > 0 ? this.now() + reauthMs : Infinity;
     connection.principal = userPrincipal(exchange.username);
     connection.authenticating = false;
     return response;

@@ -7,6 +7,10 @@
 // JAAS config must be listener- and mechanism-prefixed (a bare sasl.jaas.config is not read by
 // Kafka's brokers either), and an inter-broker SASL listener needs
 // sasl.mechanism.inter.broker.protocol set to one of its mechanisms.
+// connections.max.reauth.ms is read per listener and mechanism as Kafka reads it. One leniency:
+// Kafka also wants a (ScramLoginModule) JAAS entry for each SCRAM mechanism a listener offers,
+// whose options a SCRAM server does not use; Tidelog does not require it (it checks one when
+// given), except for the inter-broker mechanism, whose entry holds the broker's credentials.
 import { listenerConfigValue, listenerRawValue, type BrokerConfig } from '../../config/broker-config.js';
 import { ConfigError } from '../../config/config-def.js';
 import { parseJaasConfig, type JaasEntry } from '../../config/jaas.js';
@@ -29,13 +33,17 @@ export interface SaslListenerSettings {
   readonly plainUsers: ReadonlyMap<string, string>;
   /** The JAAS entry of each enabled mechanism that has one. */
   readonly jaas: ReadonlyMap<ServedSaslMechanism, JaasEntry>;
+  /**
+   * connections.max.reauth.ms per mechanism, as Kafka reads it:
+   * listener.name.<l>.<mechanism>.connections.max.reauth.ms, else
+   * listener.name.<l>.connections.max.reauth.ms, else the broker-wide key. 0: no expiry.
+   */
+  readonly reauthMs: ReadonlyMap<ServedSaslMechanism, number>;
 }
 
 export interface SaslSettings {
   /** By upper-case listener name; SASL listeners only. */
   readonly listeners: ReadonlyMap<string, SaslListenerSettings>;
-  /** connections.max.reauth.ms; 0: sessions do not expire. */
-  readonly reauthMs: number;
   /** sasl.server.max.receive.size. */
   readonly maxReceiveBytes: number;
 }
@@ -112,7 +120,15 @@ export function saslSettingsOf(config: BrokerConfig): SaslSettings {
       }
       for (const [k, v] of entry.options) if (k.startsWith('user_') && k.length > 'user_'.length) plainUsers.set(k.slice('user_'.length), v);
     }
-    listeners.set(listener.name, { listenerName: listener.name, mechanisms, plainUsers, jaas });
+    const reauthMs = new Map<ServedSaslMechanism, number>();
+    const listenerReauthMs = listenerConfigValue(config, listener.name, 'connections.max.reauth.ms');
+    for (const m of mechanisms) {
+      const raw = listenerRawValue(config, listener.name, `${m.toLowerCase()}.connections.max.reauth.ms`);
+      const key = `listener.name.${listener.name.toLowerCase()}.${m.toLowerCase()}.connections.max.reauth.ms`;
+      if (raw !== undefined && !/^\d+$/.test(raw.trim())) throw new ConfigError(key, raw, 'Value must be a number of type LONG at least 0');
+      reauthMs.set(m, raw === undefined ? listenerReauthMs : Number(raw.trim()));
+    }
+    listeners.set(listener.name, { listenerName: listener.name, mechanisms, plainUsers, jaas, reauthMs });
   }
   const inter = interBrokerListener(config);
   const interSettings = listeners.get(inter.name);
@@ -130,5 +146,5 @@ export function saslSettingsOf(config: BrokerConfig): SaslSettings {
       throw new ConfigError(jaasKey(inter.name, mechanism), '[hidden]', `the broker's own inter-broker credentials go here: ${LOGIN_MODULES[mechanism as ServedSaslMechanism]} required username="..." password="...";`);
     }
   }
-  return { listeners, reauthMs: config.values['connections.max.reauth.ms'], maxReceiveBytes: config.values['sasl.server.max.receive.size'] };
+  return { listeners, maxReceiveBytes: config.values['sasl.server.max.receive.size'] };
 }
