@@ -138,6 +138,11 @@ describe('SASL_PLAINTEXT with kcat and the own client', { timeout: 300_000 }, ()
     assert.equal(ok.code, 0, ok.stderr);
   });
 
+  it("the admin API's own Kafka client logs in with the broker's inter-broker credentials", async () => {
+    const r = await fetch(`${broker.adminUrl}/v1/groups`);
+    assert.equal(r.status, 200, await r.text());
+  });
+
   it('closes a connection that sends another request between SaslHandshake and SaslAuthenticate', async () => {
     const conn = await KafkaConnection.connect('127.0.0.1', broker.port, 't', 5000);
     assert.equal((await conn.request(ApiKey.SaslHandshake, 1, { mechanism: 'SCRAM-SHA-256' })).errorCode, ErrorCode.NONE);
