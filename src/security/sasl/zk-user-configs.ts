@@ -5,8 +5,9 @@
 // A write sets the entity znode, then creates the sequential change notification. Every broker
 // watches /config/changes and re-reads the entities named by notifications newer than the last
 // it processed, so a user created through one broker authenticates on the others. User names
-// are sanitized as Kafka's Sanitizer does (URL-encoding, "*" as %2A). Notifications are not
-// purged (Kafka removed those older than 15 minutes); they are a few bytes each.
+// are sanitized as Kafka's Sanitizer does (URL-encoding, "*" as %2A). As Kafka's
+// ZkNodeChangeNotificationListener, each broker deletes notifications older than 15 minutes
+// after processing new ones (a broker that was away longer reads every user again on start).
 import type { Logger } from 'pino';
 import { isZkError, type Subscription, type ZkClient } from '../../cluster/zk-client.js';
 import type { UserConfigBackend } from './credential-store.js';
@@ -14,6 +15,8 @@ import type { UserConfigBackend } from './credential-store.js';
 export const USERS_PATH = '/config/users';
 export const CHANGES_PATH = '/config/changes';
 const CHANGE_PREFIX = 'config_change_';
+/** Kafka's changeExpirationMs: notifications older than this are deleted. */
+const CHANGE_EXPIRATION_MS = 15 * 60_000;
 
 /** Kafka's Sanitizer.sanitize: java.net.URLEncoder, with "*" as %2A and " " as %20. */
 export function sanitizeUser(name: string): string {
@@ -120,6 +123,22 @@ export class ZkUserConfigs implements UserConfigBackend {
     }
     // A quota entity path like users/<u>/clients/<c> is not a SCRAM entity.
     for (const u of users) if (!u.includes('/')) await this.readUser(u);
+    await this.purgeObsolete();
+  }
+
+  /** Deletes notifications older than CHANGE_EXPIRATION_MS (another broker may be deleting them too). */
+  private async purgeObsolete(): Promise<void> {
+    const now = Date.now();
+    for (const child of (await this.zk.getChildren(CHANGES_PATH)) ?? []) {
+      if (!child.startsWith(CHANGE_PREFIX)) continue;
+      const node = await this.zk.getData(`${CHANGES_PATH}/${child}`);
+      if (!node || now - node.ctimeMs < CHANGE_EXPIRATION_MS) continue;
+      try {
+        await this.zk.delete(`${CHANGES_PATH}/${child}`);
+      } catch (err) {
+        if (!isZkError(err, 'NO_NODE')) throw err;
+      }
+    }
   }
 
   private async readUser(sanitized: string): Promise<void> {
