@@ -3,7 +3,8 @@
 // ZooKeeper mode), and stored in Kafka's layout (/config/users/<user>, a change notification);
 // the inter-broker listener is SASL_PLAINTEXT with SCRAM-SHA-512, so replication (followers
 // fetch with the broker's credentials) fills the ISR over it; a user made through one broker
-// (AlterUserScramCredentials) logs in on the others, which learn it from the notification.
+// (AlterUserScramCredentials) logs in on the others, which learn it from the notification;
+// after the leader is killed the survivors elect a new one and replicate over SASL again.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
@@ -146,5 +147,31 @@ describe('SASL in a three-broker ZooKeeper cluster', { skip: !zookeeperInstalled
     assert.match(wrong.stderr, /SASL authentication error/);
     const d = await tidelog(['configs', '--zookeeper', connect, '--describe', '--entity-type', 'users']);
     assert.equal(d.stdout, "SCRAM credential configs for user-principal 'broker' are SCRAM-SHA-512=iterations=4096\nSCRAM credential configs for user-principal 'erin' are SCRAM-SHA-512=iterations=8192\n");
+  });
+
+  it('fails over: after the leader is killed the others elect a leader and replicate over SASL', async () => {
+    const conn = await KafkaConnection.connect('127.0.0.1', nodes[1]!.plainPort, 't', 5000);
+    try {
+      const r = await conn.request(ApiKey.CreateTopics, 5, { topics: [{ name: 'failover', numPartitions: 1, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }], timeoutMs: 10_000, validateOnly: false });
+      assert.equal(r.topics[0]!.errorCode, ErrorCode.NONE);
+    } finally {
+      conn.close();
+    }
+    const login = kcatSasl('SCRAM-SHA-512', BROKER.user, BROKER.password);
+    const bootstrap = () => nodes.filter((n) => n.process.child.exitCode === null && n.process.child.signalCode === null).map((n) => `127.0.0.1:${n.saslPort}`).join(',');
+    await waitFor('a full ISR', async () => (await metadataFrom(nodes[1]!.plainPort, 'failover')).partitions.every((x) => x.isr.length === 3 && x.leader > 0), { timeoutMs: 60_000, intervalMs: 100 });
+    assert.equal((await kcat(['-b', bootstrap(), ...login, '-X', 'acks=all', '-P', '-t', 'failover'], 'before\n')).code, 0);
+    const leader = (await metadataFrom(nodes[1]!.plainPort, 'failover')).partitions[0]!.leader;
+    await nodes.find((n) => n.id === leader)!.process.kill();
+    const survivor = nodes.find((n) => n.id !== leader)!;
+    await waitFor('a new leader with the other two in the ISR', async () => {
+      const p = (await metadataFrom(survivor.plainPort, 'failover').catch(() => null))?.partitions[0];
+      return p !== undefined && p.leader > 0 && p.leader !== leader && p.isr.length === 2 && !p.isr.includes(leader);
+    }, { timeoutMs: 60_000, intervalMs: 100 });
+    // acks=all with min.insync.replicas=2: the new follower fetches from the new leader over SASL.
+    const p = await kcat(['-b', bootstrap(), ...login, '-X', 'acks=all', '-P', '-t', 'failover'], 'after\n');
+    assert.equal(p.code, 0, p.stderr);
+    const c = await kcat(['-b', bootstrap(), ...login, '-C', '-t', 'failover', '-o', 'beginning', '-e', '-q']);
+    assert.deepEqual(c.stdout.trim().split('\n'), ['before', 'after']);
   });
 });
