@@ -16,6 +16,7 @@
 // connection is closed after that response. Failures are counted and logged at most once a
 // second (a login loop must not flood the log); passwords never reach the log.
 import type { Logger } from 'pino';
+import { ErrorCode } from '../../protocol/errors.js';
 import { userPrincipal, principalText, type KafkaPrincipal } from '../principal.js';
 import type { ScramCredentialStore } from './credential-store.js';
 import { evaluatePlain } from './plain.js';
@@ -40,8 +41,6 @@ const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;
 const SASL_AUTHENTICATE = 36;
 
-/** Kafka error codes the SASL APIs answer (protocol/errors.ts has them too; kept local to stay below broker/). */
-export const SASL_ERRORS = { NONE: 0, UNSUPPORTED_SASL_MECHANISM: 33, ILLEGAL_SASL_STATE: 34, SASL_AUTHENTICATION_FAILED: 58 } as const;
 
 interface Exchange {
   evaluate(token: Buffer): Buffer;
@@ -155,31 +154,31 @@ export class SaslAuthenticator {
   /** SaslHandshake: picks the mechanism (or starts re-authentication). */
   handshake(connection: ConnectionInfo, mechanism: string, version: number): HandshakeResult {
     const listener = this.settings.listeners.get(connection.listener.name);
-    if (!listener) return { errorCode: SASL_ERRORS.ILLEGAL_SASL_STATE, mechanisms: [], close: null };
+    if (!listener) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [], close: null };
     const s = this.session(connection);
     const mechanisms = listener.mechanisms;
     if (s.state === 'authenticated' || s.reauthenticating) {
       // KIP-368: only with connections.max.reauth.ms > 0 (else Kafka's KafkaApis answers ILLEGAL_SASL_STATE).
-      if (this.reauthMs(connection, s) <= 0 || version < 1) return { errorCode: SASL_ERRORS.ILLEGAL_SASL_STATE, mechanisms, close: null };
+      if (this.reauthMs(connection, s) <= 0 || version < 1) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms, close: null };
       if (mechanism !== s.mechanism) {
         this.failed(connection, SaslFailure.withMessage(`SASL mechanism '${mechanism}' requested by client is not supported for re-authentication of mechanism '${s.mechanism}'`));
-        return { errorCode: SASL_ERRORS.UNSUPPORTED_SASL_MECHANISM, mechanisms, close: 're-authentication with another mechanism' };
+        return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms, close: 're-authentication with another mechanism' };
       }
       s.reauthenticating = true;
       s.state = 'handshaken';
       s.exchange = this.exchange(mechanism as ServedSaslMechanism, listener.plainUsers);
-      return { errorCode: SASL_ERRORS.NONE, mechanisms, close: null };
+      return { errorCode: ErrorCode.NONE, mechanisms, close: null };
     }
-    if (s.state !== 'initial') return { errorCode: SASL_ERRORS.ILLEGAL_SASL_STATE, mechanisms, close: 'SaslHandshake received twice' };
+    if (s.state !== 'initial') return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms, close: 'SaslHandshake received twice' };
     if (!(mechanisms as readonly string[]).includes(mechanism)) {
       this.failed(connection, SaslFailure.withMessage(`Unsupported SASL mechanism ${mechanism}`));
-      return { errorCode: SASL_ERRORS.UNSUPPORTED_SASL_MECHANISM, mechanisms, close: `Unsupported SASL mechanism ${mechanism}` };
+      return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms, close: `Unsupported SASL mechanism ${mechanism}` };
     }
     s.mechanism = mechanism as ServedSaslMechanism;
     s.exchange = this.exchange(s.mechanism, listener.plainUsers);
     s.state = 'handshaken';
     s.rawTokens = version === 0;
-    return { errorCode: SASL_ERRORS.NONE, mechanisms, close: null };
+    return { errorCode: ErrorCode.NONE, mechanisms, close: null };
   }
 
   private exchange(mechanism: ServedSaslMechanism, plainUsers: ReadonlyMap<string, string>): Exchange {
@@ -192,18 +191,18 @@ export class SaslAuthenticator {
   authenticate(connection: ConnectionInfo, authBytes: Buffer, version: number): AuthenticateResult {
     const s = this.isSaslConnection(connection) ? this.session(connection) : null;
     if (!s || s.state !== 'handshaken' || !s.exchange) {
-      return { errorCode: SASL_ERRORS.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate request received after successful authentication', authBytes: Buffer.alloc(0), sessionLifetimeMs: 0, close: null };
+      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate request received after successful authentication', authBytes: Buffer.alloc(0), sessionLifetimeMs: 0, close: null };
     }
     try {
       const response = this.step(connection, s, authBytes);
       const reauthMs = this.reauthMs(connection, s);
       const sessionLifetimeMs = (s.state as Session['state']) === 'authenticated' && version >= 1 && reauthMs > 0 ? reauthMs : 0;
-      return { errorCode: SASL_ERRORS.NONE, errorMessage: null, authBytes: response, sessionLifetimeMs, close: null };
+      return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: response, sessionLifetimeMs, close: null };
     } catch (err) {
       if (!(err instanceof SaslFailure)) throw err;
       const failure = s.reauthenticating && err.clientMessage.startsWith('Authentication failed during authentication') ? SaslFailure.credentials(s.mechanism!, err.detail, true) : err;
       this.failed(connection, failure);
-      return { errorCode: SASL_ERRORS.SASL_AUTHENTICATION_FAILED, errorMessage: failure.clientMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0, close: 'SASL authentication failed' };
+      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: failure.clientMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0, close: 'SASL authentication failed' };
     }
   }
 
