@@ -7,7 +7,12 @@
 // (listener.name.admin.ssl.*), else the broker-wide ones.
 //
 // Failed authentications are counted and logged at most once a second (a password-guessing
-// loop must not flood the log); passwords are never logged.
+// loop must not flood the log); passwords are never logged. A SCRAM check costs a PBKDF2 of
+// the stored iterations (milliseconds), and the console polls several routes every few
+// seconds: a verified user:password is remembered for BASIC_CACHE_MS under an HMAC with a
+// per-process key, so a changed or deleted password stops working on the admin API within
+// that time.
+import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -54,8 +59,15 @@ export function adminTls(config: BrokerConfig, https: boolean): AdminTls | null 
   return { options: stores.options, requestCert: methods.has('mtls') || clientAuth !== 'none' };
 }
 
+/** How long a verified Basic user:password is trusted without another SCRAM check. */
+export const BASIC_CACHE_MS = 30_000;
+const BASIC_CACHE_ENTRIES_MAX = 1024;
+
 export class AdminAuthenticator {
   readonly methods: ReadonlySet<AdminAuthMethod>;
+  private readonly cacheKey = randomBytes(32);
+  /** HMAC(user:password) -> when the verification expires. */
+  private readonly verified = new Map<string, number>();
   private readonly mapper: SslPrincipalMapper;
   private failureCount = 0;
   private lastFailureLogMs = 0;
@@ -103,13 +115,26 @@ export class AdminAuthenticator {
         const colon = decoded.indexOf(':');
         if (colon <= 0) throw this.fail(remote, 'malformed', 'The Authorization header is not HTTP Basic user:password.');
         const user = decoded.slice(0, colon);
-        if (this.checkPassword === null || !this.checkPassword(user, decoded.slice(colon + 1))) {
-          throw this.fail(remote, 'password', 'Authentication failed: invalid username or password.', user);
-        }
+        if (!this.passwordMatches(user, decoded.slice(colon + 1))) throw this.fail(remote, 'password', 'Authentication failed: invalid username or password.', user);
         return userPrincipal(user);
       }
     }
     return null;
+  }
+
+  private passwordMatches(user: string, password: string): boolean {
+    if (this.checkPassword === null) return false;
+    const key = createHmac('sha256', this.cacheKey).update(user).update('\u0000').update(password).digest('base64');
+    const now = Date.now();
+    const until = this.verified.get(key);
+    if (until !== undefined && until > now) return true;
+    if (!this.checkPassword(user, password)) {
+      this.verified.delete(key);
+      return false;
+    }
+    if (this.verified.size >= BASIC_CACHE_ENTRIES_MAX) this.verified.clear();
+    this.verified.set(key, now + BASIC_CACHE_MS);
+    return true;
   }
 
   /** The 401 for a request that presented no credentials while they are required. */

@@ -5,7 +5,7 @@
 import type { BrokerServices } from '../services/broker-services.js';
 import { GroupAdmin } from '../client/group-admin.js';
 import { KafkaClient } from '../client/kafka-client.js';
-import { interBrokerSecurityFor } from '../security/inter-broker.js';
+import { interBrokerListenerName, interBrokerSecurityFor } from '../security/inter-broker.js';
 
 /** A route waits this long for another broker's answer before it fails. */
 const ADMIN_KAFKA_REQUEST_TIMEOUT_MS = 15_000;
@@ -28,9 +28,9 @@ export class ClusterClient {
   private connect(): Promise<KafkaClient> {
     if (this.closed) return Promise.reject(new Error('the admin API is shutting down'));
     if (!this.client) {
-      const listenerName = this.services.config.values['inter.broker.listener.name'] ?? this.services.config.listeners[0]!.name;
+      const listenerName = interBrokerListenerName(this.services.config);
       const self = this.services.endpointFor(listenerName);
-      // With the broker's own credentials for that listener (its certificate over TLS).
+      // With the broker's own credentials for that listener (its certificate over TLS, its SASL user).
       const security = interBrokerSecurityFor(this.services.config, listenerName);
       this.client = KafkaClient.connect({ bootstrap: `${self.host}:${self.port}`, clientId: `tidelog-admin-${this.services.brokerId}`, requestTimeoutMs: ADMIN_KAFKA_REQUEST_TIMEOUT_MS, security });
       // A failed connection is tried again by the next request.

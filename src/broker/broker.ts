@@ -30,6 +30,9 @@ import { FetchSessionCache } from '../partition/fetch-sessions.js';
 import { AclAuthorizer } from '../security/acl/authorizer.js';
 import { LocalAclStore } from '../security/acl/local-acl-store.js';
 import { parseSuperUsers } from '../config/authorizer-keys.js';
+import { SaslAuthenticator } from '../security/sasl/sasl-authenticator.js';
+import { saslSettingsOf } from '../security/sasl/sasl-settings.js';
+import { ScramCredentialStore, verifyScramPassword } from '../security/sasl/credential-store.js';
 
 /**
  * Response bytes waiting for the peer to read them on one connection before the broker stops
@@ -69,6 +72,9 @@ export class Broker {
   services!: BrokerServices;
   /** The ACL authorizer (authorizer.class.name), or null: every request allowed. */
   authorizer: AclAuthorizer | null = null;
+  /** SASL sessions and the SCRAM credentials (security/sasl). */
+  sasl!: SaslAuthenticator;
+  private closeUserConfigs: (() => void) | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -108,6 +114,8 @@ export class Broker {
   }
 
   private static async open(config: BrokerConfig, logger: Logger, dirLocks: LogDirLocks): Promise<Broker> {
+    // Checked before anything opens: a bad SASL setting stops start-up naming its key.
+    const saslSettings = saslSettingsOf(config);
     const logs = new LogManager(config, logger);
     const cluster = config.values['zookeeper.connect'] ? await (await import('../cluster/zk-cluster.js')).ZkCluster.connect(config, logger) : null;
     const metadata = cluster ? cluster.metadata : new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
@@ -123,6 +131,15 @@ export class Broker {
     const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger, config.values['produce.purgatory.max.appends'], config.values['fetch.purgatory.max.requests']), cluster);
     broker.dirLocks = dirLocks;
     broker.loading = loading.done.catch(() => {});
+    if (cluster) {
+      const { ZkUserConfigs } = await import('../security/sasl/zk-user-configs.js');
+      const users = await ZkUserConfigs.start(cluster.zk, logger);
+      broker.closeUserConfigs = () => users.close();
+      broker.sasl = new SaslAuthenticator(saslSettings, new ScramCredentialStore(users), logger);
+    } else {
+      const local = metadata as LocalMetadataStore;
+      broker.sasl = new SaslAuthenticator(saslSettings, new ScramCredentialStore({ all: () => local.userConfigs(), write: (u, c) => local.setUserConfigs(u, c) }), logger);
+    }
     if (cluster) {
       const { ReplicationManager } = await import('../replication/replication-manager.js');
       broker.replication = new ReplicationManager(config, topics, broker.replicas, cluster, logger);
@@ -164,6 +181,7 @@ export class Broker {
         queuedMaxRequests: config.values['queued.max.requests'],
         pendingResponseMaxBytes: PENDING_RESPONSE_MAX_BYTES,
         idleMs: config.values['connections.max.idle.ms'],
+        saslMaxReceiveBytes: saslSettings.maxReceiveBytes,
         sendBufferBytes: config.values['socket.send.buffer.bytes'],
         receiveBufferBytes: config.values['socket.receive.buffer.bytes'],
       },
@@ -199,7 +217,8 @@ export class Broker {
     if (adminListener) {
       try {
         const { AdminServer } = await import('../admin/server.js');
-        broker.admin = await AdminServer.start(broker.services, adminListener, logger);
+        // HTTP Basic on the admin API checks the SCRAM users the SASL listeners authenticate.
+        broker.admin = await AdminServer.start(broker.services, adminListener, logger, (user, password) => verifyScramPassword(broker.sasl.credentials, user, password));
       } catch (err) {
         await broker.shutdown();
         throw err;
@@ -247,6 +266,7 @@ export class Broker {
       transactions: this.transactions,
       metrics: this.metrics,
       authorizer: this.authorizer,
+      sasl: this.sasl,
       advertisedListeners: () => this.advertisedListeners(),
       endpointFor: (listenerName) => this.endpointFor(listenerName),
       deleteTopic: (name) => this.deleteTopic(name),
@@ -310,6 +330,7 @@ export class Broker {
     // leadership of this broker's partitions (clients in flight get NOT_LEADER_OR_FOLLOWER and
     // find the new leader), then the controller role moves at once, not after the session timeout.
     await this.cluster?.stop();
+    this.closeUserConfigs?.();
     await this.socketServer.shutdown();
     // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
     await this.transactions?.shutdown();

@@ -24,6 +24,13 @@ export class RequestRouter implements RequestHandler {
   }
 
   handle(frame: Buffer, connection: ConnectionInfo): Answer | Promise<Answer> {
+    // SASL (security/sasl): raw tokens after SaslHandshake v0, then the authentication gate.
+    const sasl = this.services.sasl;
+    if (sasl.expectsRawToken(connection)) {
+      const token = sasl.rawToken(connection, frame);
+      return token === null ? { close: 'SASL authentication failed' } : { parts: [token] };
+    }
+    if (connection.authenticating && frame.length < 8) return { close: `request of ${frame.length} bytes during SASL authentication` };
     let header: RequestHeaderInfo;
     try {
       header = decodeRequestHeader(frame);
@@ -32,6 +39,8 @@ export class RequestRouter implements RequestHandler {
     }
     const { api, apiKey, apiVersion, correlationId } = header;
     if (!api) return { close: `unknown API key ${apiKey}` };
+    const refused = sasl.gate(connection, apiKey);
+    if (refused !== null) return { close: refused };
 
     const handler = this.byKey.get(apiKey);
     if (!handler || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
@@ -51,17 +60,18 @@ export class RequestRouter implements RequestHandler {
     const startedMs = performance.now();
     const result = handler.handle(request as never, ctx);
     this.services.metrics.observeRequest(apiKey, request, result, startedMs, ctx);
-    if (result instanceof Promise) return result.then((r) => this.answer(api, apiVersion, correlationId, r));
-    return this.answer(api, apiVersion, correlationId, result);
+    if (result instanceof Promise) return result.then((r) => this.answer(api, apiVersion, correlationId, r, ctx.closeAfterResponse));
+    return this.answer(api, apiVersion, correlationId, result, ctx.closeAfterResponse);
   }
 
   requestDone(apiKey: number, times: RequestTimes): void {
     this.services.metrics.observeRequestTimes(apiKey, times);
   }
 
-  private answer(api: AnyApiCodec, apiVersion: number, correlationId: number, body: unknown): Answer {
-    if (body === NO_RESPONSE) return null;
-    return { parts: this.encode(api.apiKey as ApiKey, apiVersion, correlationId, body) };
+  private answer(api: AnyApiCodec, apiVersion: number, correlationId: number, body: unknown, closeAfter?: string): Answer {
+    if (body === NO_RESPONSE) return closeAfter === undefined ? null : { close: closeAfter };
+    const parts = this.encode(api.apiKey as ApiKey, apiVersion, correlationId, body);
+    return closeAfter === undefined ? { parts } : { parts, closeAfter };
   }
 
   /** Frames a response; the only records sources handlers put into responses are log FileRanges (fetch). */

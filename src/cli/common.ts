@@ -28,7 +28,7 @@ export const CONNECTION_OPTIONS = {
 
 export const CONNECTION_HELP = `  --bootstrap-server HOST:PORT[,HOST:PORT]   The broker(s) to connect to (required; --broker-list is accepted too)
   --command-config FILE                      Client properties (client.id, request.timeout.ms, bootstrap.servers,
-                                             security.protocol, ssl.*)
+                                             security.protocol, ssl.*, sasl.*)
   --help                                     This help`;
 
 /** Parses flags; prints help and returns null for --help; a UsageError for anything unknown. */
@@ -78,19 +78,22 @@ export async function bootstrapOf(values: BootstrapFlags): Promise<string> {
 export async function connectClient(values: BootstrapFlags, clientId: string, requestTimeoutMs?: number, clientProps: Readonly<Record<string, string>> = {}): Promise<KafkaClient> {
   const props = values['command-config'] !== undefined ? clientProperties(values['command-config'], '--command-config') : {};
   const settings = clientSettings(props, '--command-config');
-  let security: ClientSecurity;
-  try {
-    security = clientSecurityFromProperties(new Map(Object.entries({ ...props, ...clientProps })));
-  } catch (err) {
-    if (err instanceof ClientSecurityError) throw new CliError(`client properties: ${err.message}`);
-    throw err;
-  }
   return KafkaClient.connect({
-    security,
     bootstrap: props['bootstrap.servers'] !== undefined && values['bootstrap-server'] === undefined && values['broker-list'] === undefined && values.zookeeper === undefined ? props['bootstrap.servers'] : await bootstrapOf(values),
     clientId: settings.clientId ?? clientId,
     ...((settings.requestTimeoutMs ?? requestTimeoutMs) !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs ?? requestTimeoutMs } : {}),
+    security: securityOf({ ...props, ...clientProps }, Object.keys(clientProps).some((k) => k.startsWith('sasl.') || k === 'security.protocol') ? 'client properties' : '--command-config'),
   });
+}
+
+/** security.protocol and SASL settings of a client properties file (Kafka's names); a bad one is a UsageError naming the key. */
+export function securityOf(props: Readonly<Record<string, string>>, flag: string): ClientSecurity {
+  try {
+    return clientSecurityFromProperties(new Map(Object.entries(props)));
+  } catch (err) {
+    if (err instanceof ClientSecurityError) throw new UsageError(`${flag} ${err.message}`);
+    throw err;
+  }
 }
 
 /** A Java properties file (key=value or key: value lines; # and ! comments), as Kafka's tools read --command-config. */

@@ -1,27 +1,34 @@
 // `tidelog configs`: Kafka's kafka-configs.sh for topics (DescribeConfigs and
-// IncrementalAlterConfigs) and, read-only, brokers.
+// IncrementalAlterConfigs), read-only brokers, and SCRAM users (configs-users.ts).
 import { ErrorCode } from '../protocol/errors.js';
 import { RESOURCE_BROKER, RESOURCE_TOPIC, type ConfigEntry } from '../client/kafka-client.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, kafkaError, out, parseFlags, parseKeyValues } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
+import { runUsersOverKafka, runUsersOverZooKeeper } from './configs-users.js';
 
 const HELP = `Usage: tidelog configs --bootstrap-server HOST:PORT (--describe | --alter) --entity-type topics --entity-name NAME [options]
+       tidelog configs (--bootstrap-server HOST:PORT | --zookeeper HOST:PORT) (--describe | --alter) --entity-type users [--entity-name USER] [options]
 
 Describe and change configs (as kafka-configs.sh).
 
 Options:
   --describe                    Show the configs set on the entity (--all: every config with its value)
   --alter                       Change configs: --add-config and/or --delete-config
-  --entity-type TYPE            topics, or brokers (--describe only)
-  --entity-name NAME            The topic name or broker id (--topic NAME is short for topics)
-  --add-config K=V,K2=V2        Set configs (a value with commas goes in [brackets])
-  --delete-config K,K2          Remove configs (back to the broker's default)
+  --entity-type TYPE            topics, users (SCRAM credentials), or brokers (--describe only)
+  --entity-name NAME            The topic name, user name or broker id (--topic NAME is short for topics)
+  --add-config K=V,K2=V2        Set configs (a value with commas goes in [brackets]);
+                                users: 'SCRAM-SHA-256=[iterations=8192,password=SECRET]'
+  --delete-config K,K2          Remove configs (back to the broker's default); users: SCRAM-SHA-256
+  --zookeeper HOST:PORT         users: write the credentials straight into ZooKeeper (/config/users),
+                                as Kafka's tool did: the first user of a cluster, before any broker runs
   --all                         --describe: every config, not only the overrides
 ${CONNECTION_HELP}
 
 Examples:
   tidelog configs --bootstrap-server 127.0.0.1:9092 --alter --entity-type topics --entity-name orders --add-config retention.ms=3600000,cleanup.policy=compact
-  tidelog configs --bootstrap-server 127.0.0.1:9092 --describe --entity-type topics --entity-name orders`;
+  tidelog configs --bootstrap-server 127.0.0.1:9092 --describe --entity-type topics --entity-name orders
+  tidelog configs --bootstrap-server 127.0.0.1:9092 --command-config admin.properties --alter --entity-type users --entity-name alice --add-config 'SCRAM-SHA-256=[iterations=8192,password=alice-secret]'
+  tidelog configs --zookeeper 127.0.0.1:2181 --alter --entity-type users --entity-name admin --add-config 'SCRAM-SHA-512=[password=admin-secret]'`;
 
 const OPTIONS = {
   ...CONNECTION_OPTIONS,
@@ -50,8 +57,18 @@ export async function runConfigs(args: string[]): Promise<number> {
   if (Boolean(v.describe) === Boolean(v.alter)) throw new UsageError('give exactly one of --describe, --alter');
   const entityType = v['entity-type'] ?? (v.topic !== undefined ? 'topics' : undefined);
   const entityName = v['entity-name'] ?? v.topic;
-  if (entityType === undefined) throw new UsageError('--entity-type is required (topics or brokers)');
-  if (entityType !== 'topics' && entityType !== 'brokers') throw new UsageError(`--entity-type ${entityType} is not supported: use topics or brokers`);
+  if (entityType === undefined) throw new UsageError('--entity-type is required (topics, users or brokers)');
+  if (entityType === 'users') {
+    const flags = { describe: Boolean(v.describe), entityName, addConfig: v['add-config'], deleteConfig: v['delete-config'] };
+    if (v.zookeeper !== undefined && v['bootstrap-server'] === undefined) return runUsersOverZooKeeper(v.zookeeper, flags);
+    const usersClient = await connectClient(v, 'tidelog-configs');
+    try {
+      return await runUsersOverKafka(usersClient, flags);
+    } finally {
+      usersClient.close();
+    }
+  }
+  if (entityType !== 'topics' && entityType !== 'brokers') throw new UsageError(`--entity-type ${entityType} is not supported: use topics, users or brokers`);
   if (!entityName) throw new UsageError('--entity-name is required');
   const resourceType = entityType === 'topics' ? RESOURCE_TOPIC : RESOURCE_BROKER;
   const what = entityType === 'topics' ? `topic ${entityName}` : `broker ${entityName}`;

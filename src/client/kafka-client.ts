@@ -124,6 +124,7 @@ export class BrokerConnection {
     try {
       connection = await KafkaConnection.connect(host, port, clientId, connectTimeoutMs, undefined, security);
     } catch (err) {
+      if ((err as Error).name === 'SaslAuthenticationError') throw new KafkaClientError(`${address}: ${(err as Error).message}`, (err as { errorCode?: number }).errorCode);
       const e = err as NodeJS.ErrnoException;
       // TLS failures (an untrusted certificate, a wrong host name) need their message; socket errors their code.
       const reason = e.code === undefined || e.code.startsWith('ERR_') || !/^E[A-Z]+$/.test(e.code) ? e.message : e.code;

@@ -10,6 +10,7 @@ import { getApi, type ApiKey, type ApiTypes } from '../protocol/generated/index.
 import { decodeResponse, encodeRequest } from '../protocol/framing.js';
 import { PLAINTEXT_SECURITY, type ClientSecurity } from './client-security.js';
 import { clientTlsOptions, usesTls } from './client-tls.js';
+import { authenticateSasl } from './sasl-client.js';
 
 /** Default bound on a TCP connect. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -44,9 +45,27 @@ export class KafkaConnection {
    * unreachable host fails with code ETIMEDOUT instead of hanging); refused and unresolvable
    * hosts fail with their code, a failed TLS handshake with OpenSSL's error.
    * `localAddress` picks the address connected from (tests of per-address limits).
-   * `security` says how the connection is secured (security.protocol, ssl.*).
+   * `security` says how the connection is secured (security.protocol, ssl.*); with SASL
+   * (SASL_PLAINTEXT, SASL_SSL) it authenticates right after the connect (and the TLS handshake).
    */
-  static connect(host: string, port: number, clientId = 'tidelog', timeoutMs = CONNECT_TIMEOUT_MS, localAddress?: string, security: ClientSecurity = PLAINTEXT_SECURITY): Promise<KafkaConnection> {
+  static async connect(host: string, port: number, clientId = 'tidelog', timeoutMs = CONNECT_TIMEOUT_MS, localAddress?: string, security: ClientSecurity = PLAINTEXT_SECURITY): Promise<KafkaConnection> {
+    const connection = await KafkaConnection.openSocket(host, port, clientId, timeoutMs, localAddress, security);
+    await KafkaConnection.authenticate(connection, security);
+    return connection;
+  }
+
+  /** SASL after the connect (SaslHandshake v1 + SaslAuthenticate); a refusal closes the connection and throws. */
+  private static async authenticate(connection: KafkaConnection, security: ClientSecurity): Promise<void> {
+    if (!security.sasl) return;
+    try {
+      await authenticateSasl(connection, security.sasl);
+    } catch (err) {
+      connection.close();
+      throw err;
+    }
+  }
+
+  private static openSocket(host: string, port: number, clientId: string, timeoutMs: number, localAddress: string | undefined, security: ClientSecurity): Promise<KafkaConnection> {
     return new Promise((resolve, reject) => {
       let socket: net.Socket;
       const secured = usesTls(security);

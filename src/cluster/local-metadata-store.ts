@@ -17,6 +17,12 @@ interface StoredState {
   topics: TopicMetadata[];
   /** First producer id not yet handed out in a block (absent in files written before producer ids existed). */
   nextProducerIdBlock?: number;
+  /**
+   * User entity configs (Kafka's /config/users/<user> on a single node): SCRAM credentials as
+   * "SCRAM-SHA-256" -> "salt=...,stored_key=...,server_key=...,iterations=..." (never a password).
+   * Absent in files written before SASL existed.
+   */
+  users?: Record<string, Record<string, string>>;
 }
 
 /** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters). */
@@ -41,6 +47,7 @@ export class LocalMetadataStore implements MetadataStore {
   private state: StoredState;
   private readonly byName = new Map<string, TopicMetadata>();
   private readonly byId = new Map<string, TopicMetadata>();
+  private userMap: Map<string, Readonly<Record<string, string>>> | null = null;
 
   constructor(logDirs: readonly string[], brokerId: number, configuredClusterId: string | null) {
     this.file = path.join(logDirs[0]!, METADATA_FILE);
@@ -131,6 +138,22 @@ export class LocalMetadataStore implements MetadataStore {
 
   setTopicConfigs(name: string, configs: Readonly<Record<string, string>>): TopicMetadata {
     return this.replace(name, (t) => ({ ...t, configs: { ...configs } }));
+  }
+
+  /** User entity configs by user name (SCRAM credentials, see StoredState.users). */
+  userConfigs(): ReadonlyMap<string, Readonly<Record<string, string>>> {
+    this.userMap ??= new Map(Object.entries(this.state.users ?? {}));
+    return this.userMap;
+  }
+
+  /** Replaces one user's configs (an empty map removes the user), persisted before it returns. */
+  setUserConfigs(user: string, configs: Readonly<Record<string, string>>): void {
+    const users = { ...(this.state.users ?? {}) };
+    if (Object.keys(configs).length === 0) delete users[user];
+    else users[user] = { ...configs };
+    this.state.users = users;
+    this.persist();
+    this.userMap = new Map(Object.entries(users));
   }
 
   allocateProducerIdBlock(size: number): number {

@@ -60,6 +60,8 @@ export interface ZnodeData {
   readonly version: number;
   /** Session id (hex) of an ephemeral's owner; '0000000000000000' for a persistent znode. */
   readonly ephemeralOwner: string;
+  /** When the znode was created (ZooKeeper's ctime, ms since the epoch). */
+  readonly ctimeMs: number;
 }
 
 /** One operation of a multi (ZooKeeper transaction): all succeed or none does. */
@@ -244,7 +246,7 @@ export class ZkClient {
           else reject(err);
           return;
         }
-        resolve({ data: data ?? Buffer.alloc(0), version: stat.version, ephemeralOwner: stat.ephemeralOwner.toString('hex') });
+        resolve({ data: data ?? Buffer.alloc(0), version: stat.version, ephemeralOwner: stat.ephemeralOwner.toString('hex'), ctimeMs: Buffer.isBuffer(stat.ctime) ? Number(stat.ctime.readBigInt64BE(0)) : 0 });
       };
       if (watcher) this.client.getData(path, watcher, cb);
       else this.client.getData(path, cb);

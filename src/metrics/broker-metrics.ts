@@ -53,6 +53,8 @@ export interface MetricsSource {
   readonly limitStats?: LimitStats | null;
   /** The ACL authorizer (authorizer.class.name), or null: its denials and ACL count. */
   readonly authorizer?: { denials(): readonly { readonly operation: string; readonly resourceType: string; readonly count: number }[]; readonly aclCount: number } | null;
+  /** SASL outcomes on the SASL listeners (security/sasl/sasl-authenticator.ts). */
+  readonly sasl?: { readonly counts: { readonly successes: number; readonly failures: number; readonly reauthentications: number } };
   readonly topics: {
     listTopics(): readonly { readonly name: string; readonly topicId: string }[];
     partitionsOf(topic: string): readonly (PartitionView | undefined)[];
@@ -337,6 +339,20 @@ export class BrokerMetrics {
       },
     });
     new Counter({
+      name: 'tidelog_sasl_authentications_total',
+      help: "SASL exchanges on the SASL listeners, per result: success, failure (Kafka's failed-authentication-total), reauthentication (KIP-368).",
+      labelNames: ['result'],
+      registers,
+      collect() {
+        const counts = self.source.sasl?.counts;
+        this.reset();
+        if (!counts) return;
+        this.inc({ result: 'success' }, counts.successes);
+        this.inc({ result: 'failure' }, counts.failures);
+        this.inc({ result: 'reauthentication' }, counts.reauthentications);
+      },
+    });
+    new Counter({
       name: 'tidelog_connection_mutes_total',
       help: 'Times a connection stopped reading requests (Kafka mutes the channel), per limit: queued.max.requests in flight, response.pending (unsent responses over the per-connection bound: the client does not read), queued.max.request.bytes (the broker-wide request memory was spent).',
       labelNames: ['limit'],
@@ -521,8 +537,12 @@ export class BrokerMetrics {
   }
 
   private observeSplit(s: SplitHistogram, apiKey: number, ms: number): void {
-    let child = s.byKey[apiKey];
-    if (!child) child = s.byKey[apiKey] = s.histogram.labels(getApi(apiKey)?.name ?? String(apiKey));
+    // Frames that are not requests (raw SASL tokens after SaslHandshake v0) share one label:
+    // their first bytes must not make up label values.
+    const api = getApi(apiKey);
+    const key = api ? apiKey : -1;
+    let child = s.byKey[key];
+    if (!child) child = s.byKey[key] = s.histogram.labels(api?.name ?? 'unknown');
     child.observe(Math.max(0, ms) / 1000);
   }
 

@@ -11,6 +11,7 @@
 //   have re-read every partition's state (another broker may lead by then).
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { interBrokerSecurity } from '../security/inter-broker.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { LeadershipRole, TopicService } from '../partition/topic-service.js';
 import type { ZkCluster } from '../cluster/zk-cluster.js';
@@ -18,7 +19,6 @@ import { isZkError } from '../cluster/zk-client.js';
 import { encodeLeaderAndIsr, ZkPaths } from '../cluster/zk-data.js';
 import { FOLLOWER_THROTTLED_RATE, isThrottledReplica, ReplicationQuota } from '../cluster/replication-throttle.js';
 import type { Partition } from '../partition/partition.js';
-import { interBrokerSecurity } from '../security/inter-broker.js';
 import { ReplicaFetcher, type LeaderEndpoint, type ReplicaFetcherConfig } from './replica-fetcher.js';
 
 export class ReplicationManager {
@@ -45,13 +45,13 @@ export class ReplicationManager {
     this.fetcherConfig = {
       brokerId: config.brokerId,
       clientId: `broker-${config.brokerId}-fetcher`,
+      security: interBrokerSecurity(config),
       maxWaitMs: v['replica.fetch.wait.max.ms'],
       minBytes: v['replica.fetch.min.bytes'],
       maxBytes: v['replica.fetch.response.max.bytes'],
       partitionMaxBytes: v['replica.fetch.max.bytes'],
       backoffMs: v['replica.fetch.backoff.ms'],
       socketTimeoutMs: v['replica.socket.timeout.ms'],
-      security: interBrokerSecurity(config),
       quota: {
         quota: new ReplicationQuota(() => cluster.throttles.rate(FOLLOWER_THROTTLED_RATE)),
         throttled: (p) => isThrottledReplica(p.config.followerThrottledReplicas, p.index, config.brokerId),

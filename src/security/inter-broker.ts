@@ -4,12 +4,14 @@
 // security for it, made of the broker's own settings for that listener: its security
 // protocol and its ssl.* values (listener.name.<l>.ssl.* over ssl.*), so the broker presents
 // its own certificate and trusts its own trust store, as Kafka's inter-broker clients do.
-// SASL credentials (sasl.mechanism.inter.broker.protocol and the listener's JAAS entry) are
-// added by the SASL part.
+// On a SASL listener, the broker's own credentials: the username and password of the
+// listener's JAAS entry for sasl.mechanism.inter.broker.protocol
+// (listener.name.<l>.<mechanism>.sasl.jaas.config, as Kafka reads them).
 import { configValueText } from '../config/config-def.js';
 import { listenerConfigValue, type BrokerConfig, type BrokerConfigValues } from '../config/broker-config.js';
 import { sslConfigKeys } from '../config/ssl-keys.js';
-import type { ClientSecurity } from '../client/client-security.js';
+import type { ClientSecurity, SaslCredentials, SaslMechanism } from '../client/client-security.js';
+import { isSaslListener, listenerJaas, type ServedSaslMechanism } from './sasl/sasl-settings.js';
 
 /**
  * The listener brokers replicate over: inter.broker.listener.name, else PLAINTEXT, else the
@@ -18,7 +20,7 @@ import type { ClientSecurity } from '../client/client-security.js';
  */
 export function interBrokerListenerName(config: BrokerConfig): string {
   const names = config.listeners.map((l) => l.name);
-  const configured = config.values['inter.broker.listener.name'];
+  const configured = config.values['inter.broker.listener.name']?.toUpperCase() ?? null;
   if (configured !== null && names.includes(configured)) return configured;
   return names.includes('PLAINTEXT') ? 'PLAINTEXT' : names[0]!;
 }
@@ -39,5 +41,15 @@ export function interBrokerSecurityFor(config: BrokerConfig, name: string): Clie
       if (text !== null) ssl.set(key.name, text);
     }
   }
-  return { securityProtocol, ssl, sasl: null };
+  return { securityProtocol, ssl, sasl: listener && isSaslListener(listener) ? interBrokerCredentials(config, name) : null };
+}
+
+/** The broker's own SASL credentials on listener `name`; checked at start (saslSettingsOf) to be there. */
+function interBrokerCredentials(config: BrokerConfig, name: string): SaslCredentials {
+  const mechanism = (config.values['sasl.mechanism.inter.broker.protocol'] ?? '').trim().toUpperCase() as ServedSaslMechanism & SaslMechanism;
+  const entry = listenerJaas(config, name, mechanism);
+  const username = entry?.options.get('username');
+  const password = entry?.options.get('password');
+  if (username === undefined || password === undefined) throw new Error(`listener ${name}: no inter-broker credentials for ${mechanism}`);
+  return { mechanism, username, password };
 }

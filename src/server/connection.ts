@@ -34,6 +34,8 @@ export interface ConnectionLimits {
   readonly pendingResponseMaxBytes: number;
   /** connections.max.idle.ms. */
   readonly idleMs: number;
+  /** sasl.server.max.receive.size: the largest frame before SASL authentication completes (SASL listeners). */
+  readonly saslMaxReceiveBytes?: number;
   /** socket.send.buffer.bytes: the socket's SO_SNDBUF, or -1 for the OS's own sizing. */
   readonly sendBufferBytes: number;
   /** socket.receive.buffer.bytes: the socket's SO_RCVBUF, or -1 for the OS's own sizing. */
@@ -75,6 +77,7 @@ export class Connection implements ConnectionInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
   principal: KafkaPrincipal = ANONYMOUS;
+  authenticating: boolean;
   /** The size prefix of the next frame while it arrives in pieces. */
   private readonly sizePrefix = Buffer.alloc(SIZE_PREFIX_BYTES);
   private sizePrefixBytes = 0;
@@ -125,6 +128,7 @@ export class Connection implements ConnectionInfo {
   ) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
+    this.authenticating = listener.securityProtocol === 'SASL_PLAINTEXT' || listener.securityProtocol === 'SASL_SSL';
     socket.setNoDelay(true);
     this.setBufferSizes(socket, limits);
     if (limits.idleMs > 0) this.armIdleTimeout();
@@ -181,7 +185,15 @@ export class Connection implements ConnectionInfo {
           this.sizePrefixBytes = 0;
           size = this.sizePrefix.readInt32BE(0);
         }
-        if (size < MIN_FRAME_BYTES || size > this.limits.requestMaxBytes) {
+        if (this.authenticating) {
+          // Kafka's SaslServerAuthenticator reads with sasl.server.max.receive.size; a raw
+          // SASL token (after SaslHandshake v0) may be shorter than a request header.
+          const max = Math.min(this.limits.requestMaxBytes, this.limits.saslMaxReceiveBytes ?? this.limits.requestMaxBytes);
+          if (size < 1 || size > max) {
+            this.close(`invalid SASL frame size ${size} during authentication (sasl.server.max.receive.size=${max})`);
+            return;
+          }
+        } else if (size < MIN_FRAME_BYTES || size > this.limits.requestMaxBytes) {
           this.close(`invalid frame size ${size} (socket.request.max.bytes=${this.limits.requestMaxBytes})`);
           return;
         }
@@ -242,7 +254,7 @@ export class Connection implements ConnectionInfo {
 
   private dispatch(frame: Buffer, frameBuffer: Buffer | null): void {
     const startedMs = performance.now();
-    const slot: Slot = { answer: undefined, done: false, frameBuffer, chargedBytes: frame.length, apiKey: frame.readInt16BE(0), readMs: this.bytesReadMs, startedMs, doneMs: startedMs };
+    const slot: Slot = { answer: undefined, done: false, frameBuffer, chargedBytes: frame.length, apiKey: frame.length >= 2 ? frame.readInt16BE(0) : -1, readMs: this.bytesReadMs, startedMs, doneMs: startedMs };
     this.slots.push(slot);
     if (this.slots.length >= this.limits.queuedMaxRequests && !this.muted) {
       this.shared.mutes.queuedMaxRequests++;
@@ -297,6 +309,11 @@ export class Connection implements ConnectionInfo {
         }
         if (answer !== null) {
           await this.writeParts(answer.parts);
+          if (answer.closeAfter !== undefined) {
+            await this.flushed();
+            this.close(answer.closeAfter);
+            return;
+          }
           this.maybeResume();
         }
         this.handler.requestDone?.(slot.apiKey, { queueMs: slot.startedMs - slot.readMs, handlerMs: slot.doneMs - slot.startedMs, responseQueueMs: writeMs - slot.doneMs, sendMs: performance.now() - writeMs });

@@ -25,8 +25,12 @@ export interface FileRange {
 
 export type ResponsePart = Buffer | FileRange;
 
-/** What a handler returns: response parts (already framed with the 4-byte size), nothing (acks=0), or a close. */
-export type Answer = { readonly parts: readonly ResponsePart[] } | { readonly close: string } | null;
+/**
+ * What a handler returns: response parts (already framed with the 4-byte size), nothing
+ * (acks=0), or a close. `closeAfter`: the connection closes once these parts are written (a
+ * refused SASL exchange: Kafka sends the error response, then closes).
+ */
+export type Answer = { readonly parts: readonly ResponsePart[]; readonly closeAfter?: string } | { readonly close: string } | null;
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -40,6 +44,13 @@ export interface ConnectionInfo {
    * authorizer).
    */
   principal: KafkaPrincipal;
+  /**
+   * True on a SASL listener until SASL authentication completes (the SASL layer clears it):
+   * frames are then bounded by sasl.server.max.receive.size instead of
+   * socket.request.max.bytes, and may be shorter than a request header (raw SASL tokens after
+   * SaslHandshake v0).
+   */
+  authenticating: boolean;
 }
 
 /**

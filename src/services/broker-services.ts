@@ -16,6 +16,7 @@ import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { FetchSessionCache } from '../partition/fetch-sessions.js';
 import type { TopicResult, TopicService } from '../partition/topic-service.js';
 import type { AclAuthorizer } from '../security/acl/authorizer.js';
+import type { SaslAuthenticator } from '../security/sasl/sasl-authenticator.js';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -44,6 +45,8 @@ export interface BrokerServices {
    * authorizer.authorize(principal, host, operation, resourceType, name) directly.
    */
   readonly authorizer: AclAuthorizer | null;
+  /** SASL on the SASL listeners (sessions, the authentication gate) and the SCRAM credentials. */
+  readonly sasl: SaslAuthenticator;
   /** The listeners clients are told about, with ephemeral ports resolved to the bound ones. */
   advertisedListeners(): Listener[];
   /** The advertised endpoint of the listener a request arrived on. */

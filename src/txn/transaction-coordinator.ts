@@ -27,6 +27,7 @@
 // means a coordinator bug; handlers turn it into UNKNOWN_SERVER_ERROR.
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { interBrokerSecurity } from '../security/inter-broker.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
@@ -36,7 +37,6 @@ import { ApiKey } from '../protocol/generated/index.js';
 import { BrokerConnection } from '../client/kafka-client.js';
 import { CONNECT_TIMEOUT_MS } from '../client/kafka-connection.js';
 import type { ClientSecurity } from '../client/client-security.js';
-import { interBrokerSecurity } from '../security/inter-broker.js';
 import { GROUP_METADATA_TOPIC_NAME, type LeadershipRole } from '../groups/offsets-topic.js';
 import {
   NO_PRODUCER_EPOCH,

@@ -43,7 +43,7 @@ describe('handlers in process, over the broker services', () => {
     broker = await Broker.start(config, pino({ level: 'silent' }));
     router = new RequestRouter(broker.services);
     // The connection a request arrived on, as the socket server describes it; no socket is used.
-    connection = { id: 1, listener: config.listeners[0]!, remoteAddress: '127.0.0.1', remotePort: 50000, socket: undefined as never, principal: ANONYMOUS };
+    connection = { id: 1, listener: config.listeners[0]!, remoteAddress: '127.0.0.1', remotePort: 50000, socket: undefined as never, principal: ANONYMOUS, authenticating: false };
   });
 
   after(async () => {

@@ -158,6 +158,16 @@ export const SAMPLES: Samples = {
   [ApiKey.CreateAcls]: (v, i) => ({ creations: [{ resourceType: 2, resourceName: `${FUZZ_TOPIC}-${i % 4}`, resourcePatternType: i % 2 === 0 ? 3 : 4, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 }] }),
   [ApiKey.DeleteAcls]: (v, i) => ({ filters: [{ resourceTypeFilter: 2, resourceNameFilter: `${FUZZ_TOPIC}-${i % 4}`, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 }] }),
   [ApiKey.DescribeProducers]: (v, i) => ({ topics: [{ name: FUZZ_TOPIC, partitionIndexes: [i % FUZZ_PARTITIONS, 99] }, { name: 'absent', partitionIndexes: [0] }] }),
+  // SASL on a PLAINTEXT listener: ILLEGAL_SASL_STATE (the SASL listeners have their own tests, test/security).
+  [ApiKey.SaslHandshake]: (v, i) => ({ mechanism: i % 2 === 0 ? 'PLAIN' : 'SCRAM-SHA-256' }),
+  [ApiKey.SaslAuthenticate]: (v, i) => ({ authBytes: Buffer.from(`\u0000user-${i}\u0000pw`) }),
+  [ApiKey.DescribeUserScramCredentials]: (v, i) => ({ users: i % 2 === 0 ? null : [{ name: `fuzz-user-${i}` }, { name: `fuzz-user-${i}` }] }),
+  // The minimum iterations keep PBKDF2 on the broker cheap; mutations may raise them up to the 16384 cap.
+  [ApiKey.AlterUserScramCredentials]: (v, i) => ({
+    deletions: i % 3 === 0 ? [{ name: `fuzz-user-${i}`, mechanism: 2 }] : [],
+    upsertions: [{ name: `fuzz-user-${i}`, mechanism: 1 + (i % 2), iterations: 4096, salt: Buffer.from(`salt-${i}`), saltedPassword: Buffer.alloc(i % 2 === 0 ? 32 : 64, i) }],
+  }),
+  [ApiKey.DescribeClientQuotas]: (v, i) => ({ components: [{ entityType: i % 2 === 0 ? 'user' : 'client-id', matchType: i % 3, match: i % 3 === 0 ? `u-${i}` : null }], strict: i % 2 === 0 }),
 };
 
 /** The request object of API `apiKey` v`version` for iteration `i`. */

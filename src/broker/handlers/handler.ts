@@ -17,6 +17,11 @@ export interface RequestContext {
    * the handler's time into local and remote with it.
    */
   remoteMs: number;
+  /**
+   * Set by a handler whose response must be the connection's last (a refused SASL exchange):
+   * the router closes the connection, with this reason, once the response is written.
+   */
+  closeAfterResponse?: string;
 }
 
 
