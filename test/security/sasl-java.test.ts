@@ -84,11 +84,16 @@ describe('SASL_PLAINTEXT with the Java client (Apache Kafka 4.x)', { timeout: 60
     });
   }
 
-  it("reports a wrong password as Kafka's SaslAuthenticationException", async () => {
-    const config = writeClientProperties(dir, 'wrong.properties', 'SCRAM-SHA-256', 'javauser', 'not-the-password');
-    const r = await runKafkaClass(libs, TOPIC_COMMAND, ['--bootstrap-server', broker.bootstrap, '--command-config', config, '--list'], { heap: '256M', timeoutMs: 120_000 });
-    assert.notEqual(r.code, 0);
-    assert.match(r.stdout + r.stderr, /SaslAuthenticationException: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256/);
+  it("reports a wrong password and an unknown user as Kafka's SaslAuthenticationException", async () => {
+    for (const [name, user, password] of [
+      ['wrong.properties', 'javauser', 'not-the-password'],
+      ['unknown.properties', 'nobody', 'java-256'],
+    ] as const) {
+      const config = writeClientProperties(dir, name, 'SCRAM-SHA-256', user, password);
+      const r = await runKafkaClass(libs, TOPIC_COMMAND, ['--bootstrap-server', broker.bootstrap, '--command-config', config, '--list'], { heap: '256M', timeoutMs: 120_000 });
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /SaslAuthenticationException: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256/);
+    }
   });
 
   it(`re-authenticates transparently past connections.max.reauth.ms (${REAUTH_MS} ms) and keeps producing`, async () => {
