@@ -7,6 +7,7 @@
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, authorizeCluster } from './authorize.js';
 
 const ENTITY_TYPES = new Set(['user', 'client-id', 'ip']);
 
@@ -14,7 +15,9 @@ export const describeClientQuotasHandler = defineHandler({
   apiKey: ApiKey.DescribeClientQuotas,
   minVersion: 0,
   maxVersion: 1,
-  handle(request) {
+  handle(request, ctx) {
+    // Authorization (KafkaApis): DESCRIBE_CONFIGS on the cluster.
+    if (!authorizeCluster(ctx, AclOperation.DESCRIBE_CONFIGS)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, entries: null };
     const custom = request.components.find((c) => !ENTITY_TYPES.has(c.entityType));
     if (custom) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Custom entity type '${custom.entityType}' not supported`, entries: null };
     return { errorCode: ErrorCode.NONE, errorMessage: null, entries: [] };

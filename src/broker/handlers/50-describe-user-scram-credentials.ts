@@ -2,17 +2,19 @@
 // users null or empty: every user with a SCRAM credential. Per user: its mechanisms and
 // iterations (never salts or keys); RESOURCE_NOT_FOUND for a user without credentials and
 // DUPLICATE_RESOURCE for a user named twice, with Kafka's messages.
-// Not implemented here: authorization (DESCRIBE on the cluster) comes with the ACLs.
+// Authorization (KafkaApis): DESCRIBE on the cluster, else CLUSTER_AUTHORIZATION_FAILED.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { scramMechanism } from '../../security/sasl/scram.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, authorizeCluster } from './authorize.js';
 
 export const describeUserScramCredentialsHandler = defineHandler({
   apiKey: ApiKey.DescribeUserScramCredentials,
   minVersion: 0,
   maxVersion: 0,
   handle(request, ctx) {
+    if (!authorizeCluster(ctx, AclOperation.DESCRIBE)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, results: [] };
     const all = ctx.services.sasl.credentials.describe();
     const info = (credentials: readonly { mechanism: string; iterations: number }[]) => credentials.map((c) => ({ mechanism: scramMechanism(c.mechanism)!.type, iterations: c.iterations }));
     if (request.users === null || request.users.length === 0) {

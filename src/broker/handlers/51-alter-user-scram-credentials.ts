@@ -14,6 +14,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { CredentialChange } from '../../security/sasl/credential-store.js';
 import { credentialFromSaltedPassword, scramMechanismOfType, SCRAM_MAX_ITERATIONS } from '../../security/sasl/scram.js';
 import { defineHandler } from './handler.js';
+import { AclOperation, authorizeCluster } from './authorize.js';
 
 interface UserResult {
   user: string;
@@ -26,6 +27,11 @@ export const alterUserScramCredentialsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(request, ctx) {
+    // Authorization (KafkaApis): ALTER on the cluster, else every user CLUSTER_AUTHORIZATION_FAILED.
+    if (!authorizeCluster(ctx, AclOperation.ALTER)) {
+      const names = [...new Set([...request.deletions.map((d) => d.name), ...request.upsertions.map((u) => u.name)])];
+      return { results: names.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null })) };
+    }
     const store = ctx.services.sasl.credentials;
     const users: string[] = [];
     const errors = new Map<string, { code: number; message: string }>();
