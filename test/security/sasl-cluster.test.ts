@@ -1,8 +1,9 @@
 // SASL in a three-broker ZooKeeper cluster: the brokers' own SCRAM user is made before any
 // broker runs, straight into ZooKeeper with `tidelog configs --zookeeper` (Kafka's way in
 // ZooKeeper mode), and stored in Kafka's layout (/config/users/<user>, a change notification);
-// the inter-broker listener is SASL_PLAINTEXT with SCRAM-SHA-512, so replication (followers
-// fetch with the broker's credentials) fills the ISR over it; a user made through one broker
+// the inter-broker listener is SASL_SSL (TLS with the brokers' certificate, which each broker
+// trusts through its CA) with SCRAM-SHA-512, so replication (followers fetch with the
+// broker's credentials) fills the ISR over it; a user made through one broker
 // (AlterUserScramCredentials) logs in on the others, which learn it from the notification;
 // after the leader is killed the survivors elect a new one and replicate over SASL again.
 import assert from 'node:assert/strict';
@@ -18,7 +19,10 @@ import { waitFor } from '../helpers/wait.js';
 import { tidelog } from '../cli/run.js';
 import { metadataFrom } from '../cluster/three-brokers.js';
 import { startZooKeeper, zookeeperInstalled, type ZooKeeperServer } from '../cluster/zookeeper.js';
-import { kcatSasl, PLAIN_LOGIN, SCRAM_LOGIN, writeClientProperties } from './sasl-broker.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
+import { PLAIN_LOGIN, SCRAM_LOGIN } from './sasl-broker.js';
 
 const BROKER = { user: 'broker', password: 'broker-secret' } as const;
 const IDS = [1, 2, 3] as const;
@@ -26,15 +30,30 @@ const IDS = [1, 2, 3] as const;
 interface Node {
   readonly id: number;
   readonly process: BrokerProcess;
-  /** The PLAINTEXT port (the first listener) and the SASL_PLAINTEXT one. */
+  /** The PLAINTEXT port (the first listener) and the SASL_SSL one. */
   readonly plainPort: number;
   readonly saslPort: number;
 }
 
-/** The SASL_PLAINTEXT port from the broker's log (its line may follow the first listener's a moment later). */
+let certs: TestCerts;
+
+/** kcat's -X flags for a SASL_SSL login that trusts the test CA. */
+function kcatSasl(mechanism: string, user: string, password: string): string[] {
+  return ['-X', 'security.protocol=SASL_SSL', '-X', `ssl.ca.location=${certs.caPem}`, '-X', `sasl.mechanisms=${mechanism}`, '-X', `sasl.username=${user}`, '-X', `sasl.password=${password}`];
+}
+
+/** Kafka client properties for a SASL_SSL login (PLAIN or SCRAM) that trusts the test CA. */
+function writeClientProperties(dir: string, name: string, mechanism: string, user: string, password: string): string {
+  const file = path.join(dir, name);
+  const module = mechanism === 'PLAIN' ? PLAIN_LOGIN : SCRAM_LOGIN;
+  writeFileSync(file, `security.protocol=SASL_SSL\nsasl.mechanism=${mechanism}\nsasl.jaas.config=${module} required username="${user}" password="${password}";\nssl.truststore.type=PEM\nssl.truststore.location=${certs.caPem}\n`);
+  return file;
+}
+
+/** The SASL_SSL port from the broker's log (its line may follow the first listener's a moment later). */
 async function saslPortOf(b: BrokerProcess): Promise<number> {
   let port = -1;
-  await waitFor('the SASL_PLAINTEXT listener in the log', () => (port = findSaslPort(b)) > 0, { timeoutMs: 30_000 });
+  await waitFor('the SASL_SSL listener in the log', () => (port = findSaslPort(b)) > 0, { timeoutMs: 30_000 });
   return port;
 }
 
@@ -42,7 +61,7 @@ function findSaslPort(b: BrokerProcess): number {
   for (const line of b.logLines) {
     try {
       const e = JSON.parse(line) as { msg?: string; listener?: string; port?: number };
-      if (e.msg === 'listening' && e.listener === 'SASL_PLAINTEXT' && typeof e.port === 'number') return e.port;
+      if (e.msg === 'listening' && e.listener === 'SASL_SSL' && typeof e.port === 'number') return e.port;
     } catch {
       // not JSON
     }
@@ -50,13 +69,14 @@ function findSaslPort(b: BrokerProcess): number {
   return -1;
 }
 
-describe('SASL in a three-broker ZooKeeper cluster', { skip: !zookeeperInstalled() && 'ZooKeeper is not installed', timeout: 300_000 }, () => {
+describe('SASL_SSL in a three-broker ZooKeeper cluster', { skip: !zookeeperInstalled() && 'ZooKeeper is not installed', timeout: 300_000 }, () => {
   let zk: ZooKeeperServer;
   let connect: string;
   let dir: string;
   const nodes: Node[] = [];
 
   before(async () => {
+    certs = makeTestCerts();
     zk = await startZooKeeper();
     connect = `${zk.connect}/sasl`;
     dir = tempDir('tidelog-sasl-cluster-');
@@ -70,12 +90,17 @@ describe('SASL in a three-broker ZooKeeper cluster', { skip: !zookeeperInstalled
             'broker.id': id,
             'zookeeper.connect': connect,
             'admin.listener': '',
-            listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
-            'inter.broker.listener.name': 'SASL_PLAINTEXT',
+            listeners: 'PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0',
+            'inter.broker.listener.name': 'SASL_SSL',
+            // One certificate for the three (it names 127.0.0.1); each trusts the CA as a client too.
+            'ssl.keystore.type': 'PEM',
+            'ssl.keystore.location': certs.server.keystorePem,
+            'ssl.truststore.type': 'PEM',
+            'ssl.truststore.location': certs.caPem,
             'sasl.enabled.mechanisms': 'SCRAM-SHA-512,PLAIN',
             'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
-            'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': `${SCRAM_LOGIN} required username="${BROKER.user}" password="${BROKER.password}";`,
-            'listener.name.sasl_plaintext.plain.sasl.jaas.config': `${PLAIN_LOGIN} required user_ops="ops-pw";`,
+            'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': `${SCRAM_LOGIN} required username="${BROKER.user}" password="${BROKER.password}";`,
+            'listener.name.sasl_ssl.plain.sasl.jaas.config': `${PLAIN_LOGIN} required user_ops="ops-pw";`,
             'offsets.topic.replication.factor': 3,
             'transaction.state.log.replication.factor': 3,
             'transaction.state.log.min.isr': 2,
@@ -96,6 +121,7 @@ describe('SASL in a three-broker ZooKeeper cluster', { skip: !zookeeperInstalled
     for (const n of nodes) removeDir(n.process.dataDir);
     await zk?.close();
     if (dir) removeDir(dir);
+    certs?.remove();
   });
 
   it("stores the user in Kafka's ZooKeeper layout: /config/users/<user> and a change notification, no password", async () => {
@@ -114,7 +140,7 @@ describe('SASL in a three-broker ZooKeeper cluster', { skip: !zookeeperInstalled
     }
   });
 
-  it('replicates over the SASL_PLAINTEXT inter-broker listener: every partition reaches a full ISR', async () => {
+  it('replicates over the SASL_SSL inter-broker listener: every partition reaches a full ISR', async () => {
     const created = await (async () => {
       const conn = await KafkaConnection.connect('127.0.0.1', nodes[0]!.plainPort, 't', 5000);
       try {
