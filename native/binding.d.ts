@@ -385,6 +385,12 @@ export declare function crc32c(data: Buffer): number
 export declare function decompressRecords(codec: number, data: Buffer, maxBytes: number): Buffer
 
 /**
+ * Whether the kernel offers kTLS (the `tls` TCP upper layer protocol): what a TLS listener
+ * would need to keep sendfile. See `tidelog_storage::socket::kernel_tls_available`.
+ */
+export declare function kernelTlsAvailable(): boolean
+
+/**
  * Sets a socket's `SO_SNDBUF` and `SO_RCVBUF` (`socket.send.buffer.bytes`,
  * `socket.receive.buffer.bytes`); -1 leaves that one to the OS.
  */

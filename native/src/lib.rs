@@ -1035,6 +1035,13 @@ pub fn set_socket_buffer_sizes(
         .map_err(|e| js_error(env, &e))
 }
 
+/// Whether the kernel offers kTLS (the `tls` TCP upper layer protocol): what a TLS listener
+/// would need to keep sendfile. See `tidelog_storage::socket::kernel_tls_available`.
+#[napi]
+pub fn kernel_tls_available() -> bool {
+    tidelog_storage::socket::kernel_tls_available()
+}
+
 /// Shuts a socket down both ways (`shutdown(2)`): a `sendTo` still running through its own
 /// copy of the descriptor fails at once, and the peer sees the end of the stream, which
 /// closing the descriptor alone does not do while that copy is open.

@@ -19,6 +19,7 @@ import { Connection, type ConnectionLimits, type ConnectionShared } from './conn
 import { ConnectionQuotas, normalizeAddress, type ConnectionLimitName, type ConnectionQuotaConfig } from './connection-quotas.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
 import { readIntoSharedBuffer } from './shared-read-buffer.js';
+import { native } from '../native.js';
 import { applySocketBufferSizes } from './connection.js';
 import type { RequestHandler } from './types.js';
 
@@ -119,7 +120,10 @@ export class SocketServer {
       const address = server.address() as net.AddressInfo;
       this.bound.push({ ...listener, boundPort: address.port });
       this.servers.push(server);
-      this.logger.info({ listener: listener.name, securityProtocol: listener.securityProtocol, host: address.address, port: address.port }, 'listening');
+      // A TLS listener cannot sendfile: records are read into memory and encrypted by Node.
+      // Kernel TLS (kTLS) would keep sendfile; say whether this kernel offers it (it is not used yet).
+      const tlsSend = this.tls.has(listener.name) ? { sendfile: false, kernelTls: native.kernelTlsAvailable() ? 'available, not used' : 'unavailable (no tls ULP in this kernel)' } : {};
+      this.logger.info({ listener: listener.name, securityProtocol: listener.securityProtocol, host: address.address, port: address.port, ...tlsSend }, 'listening');
     }
   }
 
