@@ -386,7 +386,7 @@ export declare function decompressRecords(codec: number, data: Buffer, maxBytes:
 
 /**
  * Whether the kernel offers kTLS (the `tls` TCP upper layer protocol): what a TLS listener
- * would need to keep sendfile. See `tidelog_storage::socket::kernel_tls_available`.
+ * would need to keep sendfile. See `socket::kernel_tls_available`.
  */
 export declare function kernelTlsAvailable(): boolean
 

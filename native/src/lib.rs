@@ -16,6 +16,7 @@
 )]
 
 pub mod exit_watchdog;
+pub mod socket;
 
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -23,11 +24,11 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, JsObjectValue, ToNapiValue, TypeName};
 use napi::{Env, JsValue, Status, Task};
 use napi_derive::napi;
+use socket::duplicate_socket;
 use tidelog_storage::batch::TimestampType;
 use tidelog_storage::cleaner_offset_map::OffsetMap;
 use tidelog_storage::producer_batches::{producer_batches, ReadFrom};
 use tidelog_storage::shared_log::catch_panics as guard;
-use tidelog_storage::socket::duplicate_socket;
 use tidelog_storage::{
     AbortedTxn, AppendInfo, AppendOrigin, CleanOptions, CleanResult, CleanableRange, FileSlice,
     Log, LogConfig, SharedLog, StorageError,
@@ -1031,15 +1032,14 @@ pub fn set_socket_buffer_sizes(
     send_bytes: i32,
     receive_bytes: i32,
 ) -> napi::Result<()> {
-    tidelog_storage::socket::set_buffer_sizes(fd, send_bytes, receive_bytes)
-        .map_err(|e| js_error(env, &e))
+    socket::set_buffer_sizes(fd, send_bytes, receive_bytes).map_err(|e| js_error(env, &e))
 }
 
 /// Whether the kernel offers kTLS (the `tls` TCP upper layer protocol): what a TLS listener
-/// would need to keep sendfile. See `tidelog_storage::socket::kernel_tls_available`.
+/// would need to keep sendfile. See `socket::kernel_tls_available`.
 #[napi]
 pub fn kernel_tls_available() -> bool {
-    tidelog_storage::socket::kernel_tls_available()
+    socket::kernel_tls_available()
 }
 
 /// Shuts a socket down both ways (`shutdown(2)`): a `sendTo` still running through its own
@@ -1047,7 +1047,7 @@ pub fn kernel_tls_available() -> bool {
 /// closing the descriptor alone does not do while that copy is open.
 #[napi]
 pub fn shut_down_socket(env: Env, fd: i32) -> napi::Result<()> {
-    tidelog_storage::socket::shut_down(fd).map_err(|e| js_error(env, &e))
+    socket::shut_down(fd).map_err(|e| js_error(env, &e))
 }
 
 /// The exclusive lock on one log directory (`<dir>/.lock`), held until `release()` or until

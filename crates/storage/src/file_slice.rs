@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Result, StorageError};
 use crate::page_cache;
-use crate::socket::{send_nonblocking, Cork};
+use crate::slice_send::{send_nonblocking, Cork};
 
 /// How long [`FileSlice::send_to_fd`] waits for a non-blocking socket to become writable
 /// before giving up.

@@ -41,7 +41,7 @@ pub mod producer_batches;
 pub mod segment;
 pub mod segment_index;
 pub mod shared_log;
-pub mod socket;
+mod slice_send;
 pub mod time_index;
 pub mod txn_index;
 pub mod varint;
