@@ -128,7 +128,7 @@ describe('tidelog topics and configs', { timeout: 180_000 }, () => {
       { args: ['topics', ...B], code: 2, message: /exactly one of --create/ },
       { args: ['topics', ...B, '--create', '--topic', 'x', '--partitions', 'many'], code: 2, message: /--partitions expects an integer/ },
       { args: ['topics', ...B, '--create', '--topic', 'x', '--replication-factor', '3'], code: 1, message: /Replication factor: 3 larger than available brokers: 1/ },
-      { args: ['configs', ...B, '--describe', '--entity-type', 'users', '--entity-name', 'x'], code: 2, message: /--entity-type users is not supported/ },
+      { args: ['configs', ...B, '--describe', '--entity-type', 'clients', '--entity-name', 'x'], code: 2, message: /--entity-type clients is not supported: use topics, users or brokers/ },
       { args: ['console-consumer', ...B, '--topic', 'nope', '--max-messages', '1'], code: 1, message: /topic 'nope' does not exist/ },
       { args: ['console-producer', ...B, '--topic', 'nope'], code: 1, message: /topic 'nope' does not exist/ },
       { args: ['consumer-groups', ...B, '--describe', '--group', 'nope'], code: 1, message: /consumer group 'nope' does not exist/ },
