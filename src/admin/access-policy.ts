@@ -8,8 +8,9 @@
 // ALTER, creating CREATE on the cluster (or the topic's own name, as CreateTopics allows),
 // deleting DELETE; a group's offsets reset READ on the group (as OffsetCommit); listings of
 // everything (topics, groups, transactions, log dirs, metrics) DESCRIBE on the cluster;
-// elections ALTER on the cluster; aborting a transaction CLUSTER_ACTION (WriteTxnMarkers'). Health checks, the OpenAPI document
-// and the console's static files answer everyone: they hold no data.
+// elections ALTER on the cluster; aborting a transaction CLUSTER_ACTION (WriteTxnMarkers').
+// Health checks and the OpenAPI document answer everyone: they hold no data. /metrics needs
+// authentication only (scrapers), the console's files and Swagger UI authentication too.
 
 /** Kafka's resource types and operations by name (security/acl/acl.ts maps them to codes). */
 export type AccessResource = 'CLUSTER' | 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID';
@@ -24,8 +25,13 @@ export interface RouteAccessRule {
   readonly orOnName?: { readonly resource: AccessResource; readonly name: (input: { readonly params: Record<string, unknown>; readonly body: unknown }) => string };
 }
 
-/** Public routes need no principal at all (health probes, the API's own description). */
-export type RouteAccess = RouteAccessRule | 'public';
+/**
+ * Public routes need no principal at all (health probes, the API's own description);
+ * `authenticated` ones need credentials when admin.authentication asks for them, and no ACL
+ * (/metrics: Prometheus scrapes with a password or a certificate, not a Kafka principal
+ * granted cluster rights; Kafka's own metrics are outside its ACLs too).
+ */
+export type RouteAccess = RouteAccessRule | 'public' | 'authenticated';
 
 const param = (key: string) => (input: { readonly params: Record<string, unknown> }) => String(input.params[key]);
 const bodyName = (input: { readonly body: unknown }) => String((input.body as { name?: unknown } | undefined)?.name ?? '');
@@ -38,7 +44,7 @@ export const ROUTE_ACCESS: ReadonlyMap<string, RouteAccess> = new Map<string, Ro
   ['GET /health/live', 'public'],
   ['GET /health/ready', 'public'],
   ['GET /openapi.json', 'public'],
-  ['GET /metrics', cluster('DESCRIBE')],
+  ['GET /metrics', 'authenticated'],
   ['GET /v1/cluster', cluster('DESCRIBE')],
   ['GET /v1/brokers', cluster('DESCRIBE')],
   ['GET /v1/brokers/:id/configs', cluster('DESCRIBE_CONFIGS')],

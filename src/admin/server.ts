@@ -96,7 +96,7 @@ function fromFastifyError(err: FastifyError): AdminError | null {
 }
 
 /** The 403 of a route whose ACL the principal lacks (Kafka's authorizer wording). */
-function forbidden(principal: KafkaPrincipal, access: Exclude<RouteAccess, 'public'>, name: string): AdminError {
+function forbidden(principal: KafkaPrincipal, access: Exclude<RouteAccess, 'public' | 'authenticated'>, name: string): AdminError {
   const resource = access.orOnName ? access.orOnName.resource : access.resource;
   return new AdminError('TIDELOG_ERR_FORBIDDEN', `Principal ${principalText(principal)} is not authorized to ${access.operation} ${resource}${resource === 'CLUSTER' ? '' : ` ${name}`}.`);
 }
@@ -202,7 +202,7 @@ export class AdminServer {
           // Authorization with the Kafka ACLs, before the route touches anything.
           const access = routeAccess(route.method, route.url);
           const authorizer = services.authorizer;
-          if (authorizer && access !== 'public') {
+          if (authorizer && access !== 'public' && access !== 'authenticated') {
             const principal = principals.get(request) ?? ANONYMOUS;
             const allowed = (operation: AccessOperation, resource: AccessResource, name: string, logIfDenied = true) =>
               authorizer.authorize(principal, request.ip, parseOperation(operation)!, parseResourceType(resource)!, name, logIfDenied);
