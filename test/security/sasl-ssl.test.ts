@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureKafkaLibs, runKafkaClass, type KafkaLibs } from '../../bench/kafka-dist.js';
+import { ensureKafkaLibs, KAFKA_MAIN, runKafkaClass, type KafkaLibs } from '../../bench/kafka-dist.js';
 import { tidelog } from '../cli/run.js';
 import { removeDir, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
@@ -107,7 +107,7 @@ describe('SASL_SSL with SCRAM, ACLs and the admin API behind HTTPS and Basic', {
     assert.match(untrusted.stderr, /certificate verify failed|SSL handshake failed/i);
   });
 
-  it('a SCRAM user without ACLs is refused; after tidelog acls it produces (kcat, SCRAM-SHA-256) and another consumes (Java, SCRAM-SHA-512)', async () => {
+  it('a SCRAM user without ACLs is refused; after tidelog acls kcat and the Java client produce and consume with SCRAM-SHA-256 and SCRAM-SHA-512', async () => {
     const refused = await kcat([...kcatAs('SCRAM-SHA-256', 'alice', 'alice-secret'), '-P', '-t', TOPIC], 'denied\n', 30_000);
     assert.match(refused.stderr, /Topic authorization failed|TOPIC_AUTHORIZATION_FAILED/i);
 
@@ -126,6 +126,20 @@ describe('SASL_SSL with SCRAM, ACLs and the admin API behind HTTPS and Basic', {
     );
     assert.equal(consumed.code, 0, consumed.stderr);
     assert.deepEqual(consumed.stdout.split('\n').filter((l) => l.startsWith('secret-')), values);
+
+    // The other way round: the Java producer as alice (SCRAM-SHA-256), kcat as bob (SCRAM-SHA-512).
+    const producerConfig = propsFile('alice.properties', 'SCRAM-SHA-256', 'alice', 'alice-secret');
+    const javaProduced = await runKafkaClass(
+      libs,
+      KAFKA_MAIN.producerPerformance,
+      ['--topic', TOPIC, '--num-records', '500', '--record-size', '100', '--throughput', '-1', '--bootstrap-server', broker.bootstrap, '--producer.config', producerConfig, '--command-property', 'acks=all'],
+      { heap: '256M', timeoutMs: 120_000 },
+    );
+    assert.equal(javaProduced.code, 0, javaProduced.stderr);
+    assert.match(javaProduced.stdout, /^500 records sent/m);
+    const bobReads = await kcat([...kcatAs('SCRAM-SHA-512', 'bob', 'bob-secret'), '-C', '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-f', '.'], undefined, 60_000);
+    assert.equal(bobReads.code, 0, bobReads.stderr);
+    assert.equal(bobReads.stdout.length, values.length + 500, 'every record of both producers, once');
 
     // bob may read, not write: Kafka's producer ACLs were given to alice only.
     const bobWrites = await kcat([...kcatAs('SCRAM-SHA-512', 'bob', 'bob-secret'), '-P', '-t', TOPIC], 'nope\n', 30_000);
