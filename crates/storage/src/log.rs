@@ -370,6 +370,7 @@ impl Log {
         &mut self,
         mut cleaned: LogSegment,
         old: &[(i64, std::sync::Arc<std::fs::File>)],
+        removed_markers: &[i64],
         truncations: u64,
     ) -> Result<Option<Vec<LogSegment>>> {
         let active_base = self.active().base_offset();
@@ -407,7 +408,7 @@ impl Log {
             .iter()
             .map(|(base, _)| self.segments.get(base).expect("checked above"))
             .collect();
-        cleaned.take_txn_index_entries_of(&sources)?;
+        cleaned.take_txn_index_entries_of(&sources, removed_markers)?;
         cleaned.change_file_suffixes(
             crate::cleaner::CLEANED_FILE_SUFFIX,
             crate::cleaner::SWAP_FILE_SUFFIX,

@@ -1,8 +1,10 @@
 //! The log cleaner and transactions (Kafka's `CleanedTransactionMetadata`): records of
-//! aborted transactions neither enter the offset map nor survive; markers are kept; the
-//! cleaned segment carries the transaction index of the segments it replaces (also through
-//! a crash during the swap); nothing at or above the bound (the first unstable offset) is
-//! touched.
+//! aborted transactions neither enter the offset map nor survive; a marker stays while data
+//! of its transaction may remain, then goes after `delete.retention.ms` (KIP-534), with its
+//! transaction index entry; a producer's last batch stays, empty if need be (Kafka's
+//! `RETAIN_EMPTY`); the cleaned segment carries the transaction index entries of the markers
+//! it keeps (also through a crash during the swap); nothing at or above the bound (the first
+//! unstable offset) is touched.
 
 mod common;
 
@@ -99,11 +101,13 @@ fn aborted_records_never_enter_the_offset_map_nor_survive_and_markers_stay() {
     assert!(!result.aborted);
     assert_eq!(result.end_offset, 7);
     assert_eq!(result.aborted_records_removed, 2);
-    // k1's latest is the value at 1: the aborted write at 3 did not shadow it.
+    // k1's latest is the value at 1: the aborted write at 3 did not shadow it. The aborted
+    // batch is producer 7's last: it stays, empty, for its sequence (so its marker stays).
     assert_eq!(
         batches(&log),
         vec![
             (0, false, vec![rec(1, "k1", "a1")]),
+            (2, false, vec![]),
             (4, true, vec![]),
             (5, false, vec![rec(5, "k0", "c1")]),
             (6, true, vec![]),
@@ -149,11 +153,14 @@ fn markers_in_later_segments_and_groups_of_segments() {
         vec![0, 5],
         "0 and 3 cleaned into one"
     );
+    // Each aborted batch is its producer's last: kept empty.
     assert_eq!(
         batches(&log),
         vec![
             (0, false, vec![rec(0, "a", "0")]),
+            (1, false, vec![]),
             (3, true, vec![]),
+            (4, false, vec![]),
             (5, true, vec![]),
         ]
     );
