@@ -243,6 +243,13 @@ export interface BindingCleanResult {
   invalidRecordsRemoved: number
   /** Records of aborted transactions removed (also counted in `recordsRemoved`). */
   abortedRecordsRemoved: number
+  /**
+   * Transaction markers removed: no data of their transaction left and their delete
+   * horizon passed (also counted in `batchesRemoved`).
+   */
+  markersRemoved: number
+  /** Batches emptied of records but kept as their producer's last (Kafka's RETAIN_EMPTY). */
+  emptyBatchesKept: number
   offsetMapKeys: number
   offsetMapUtilization: number
   dirtyBytesRead: number

@@ -406,6 +406,11 @@ pub struct BindingCleanResult {
     pub invalid_records_removed: i64,
     /// Records of aborted transactions removed (also counted in `recordsRemoved`).
     pub aborted_records_removed: i64,
+    /// Transaction markers removed: no data of their transaction left and their delete
+    /// horizon passed (also counted in `batchesRemoved`).
+    pub markers_removed: i64,
+    /// Batches emptied of records but kept as their producer's last (Kafka's RETAIN_EMPTY).
+    pub empty_batches_kept: i64,
     pub offset_map_keys: i64,
     pub offset_map_utilization: f64,
     pub dirty_bytes_read: i64,
@@ -429,6 +434,8 @@ impl From<CleanResult> for BindingCleanResult {
             tombstones_removed: n(r.tombstones_removed),
             invalid_records_removed: n(r.invalid_records_removed),
             aborted_records_removed: n(r.aborted_records_removed),
+            markers_removed: n(r.markers_removed),
+            empty_batches_kept: n(r.empty_batches_kept),
             offset_map_keys: n(r.offset_map_keys),
             offset_map_utilization: r.offset_map_utilization,
             dirty_bytes_read: n(r.dirty_bytes_read),

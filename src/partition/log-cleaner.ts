@@ -46,6 +46,12 @@ export interface CleanSummary {
   readonly recordsRemoved: number;
   readonly tombstonesRemoved: number;
   readonly invalidRecordsRemoved: number;
+  /** Records of aborted transactions removed. */
+  readonly abortedRecordsRemoved: number;
+  /** Transaction markers removed (no data of their transaction left, delete horizon passed). */
+  readonly markersRemoved: number;
+  /** Batches emptied of records but kept as their producer's last, for its sequence and epoch. */
+  readonly emptyBatchesKept: number;
 }
 
 interface Candidate {
@@ -198,6 +204,9 @@ export class LogCleaner {
       recordsRemoved: r.recordsRemoved,
       tombstonesRemoved: r.tombstonesRemoved,
       invalidRecordsRemoved: r.invalidRecordsRemoved,
+      abortedRecordsRemoved: r.abortedRecordsRemoved,
+      markersRemoved: r.markersRemoved,
+      emptyBatchesKept: r.emptyBatchesKept,
     };
     if (r.aborted || this.stopped) return summary;
     this.checkpoints.set(p, r.endOffset);
