@@ -248,7 +248,7 @@ export interface BindingCleanResult {
    * horizon passed (also counted in `batchesRemoved`).
    */
   markersRemoved: number
-  /** Batches emptied of records but kept as their producer's last (Kafka's RETAIN_EMPTY). */
+  /** Batches emptied of records but kept as their producer's last (Kafka's `RETAIN_EMPTY`). */
   emptyBatchesKept: number
   offsetMapKeys: number
   offsetMapUtilization: number

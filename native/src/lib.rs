@@ -409,7 +409,7 @@ pub struct BindingCleanResult {
     /// Transaction markers removed: no data of their transaction left and their delete
     /// horizon passed (also counted in `batchesRemoved`).
     pub markers_removed: i64,
-    /// Batches emptied of records but kept as their producer's last (Kafka's RETAIN_EMPTY).
+    /// Batches emptied of records but kept as their producer's last (Kafka's `RETAIN_EMPTY`).
     pub empty_batches_kept: i64,
     pub offset_map_keys: i64,
     pub offset_map_utilization: f64,
