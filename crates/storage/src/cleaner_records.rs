@@ -567,6 +567,50 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_batch_keeps_the_producer_fields_and_drops_codec_and_horizon() {
+        let recs: Vec<NewRecord<'_>> = (0..3)
+            .map(|i| NewRecord {
+                timestamp: 500 + i,
+                key: Some(b"k"),
+                value: Some(b"v"),
+                headers: &[],
+            })
+            .collect();
+        let mut batch = build_batch(Codec::Zstd, TimestampType::LogAppendTime, &recs);
+        let mut header = RecordBatchHeader::parse(&batch).unwrap();
+        header.base_offset = 40;
+        header.partition_leader_epoch = 6;
+        header.attributes |= crate::batch::TRANSACTIONAL_FLAG_MASK | DELETE_HORIZON_FLAG_MASK;
+        header.producer_id = 77;
+        header.producer_epoch = 4;
+        header.base_sequence = i32::MAX - 1;
+        batch.clear();
+        encode_empty_batch(&header, &mut batch);
+        let empty = RecordBatchHeader::parse(&batch).unwrap();
+        assert_eq!(batch.len(), RECORD_BATCH_OVERHEAD);
+        assert_eq!(crc_of(&batch), empty.crc);
+        assert_eq!(
+            (empty.base_offset, empty.last_offset(), empty.records_count),
+            (40, 42, 0)
+        );
+        assert_eq!((empty.partition_leader_epoch, empty.producer_id), (6, 77));
+        assert_eq!(
+            (empty.producer_epoch, empty.base_sequence),
+            (4, i32::MAX - 1)
+        );
+        assert_eq!(
+            empty.attributes,
+            TIMESTAMP_TYPE_MASK | crate::batch::TRANSACTIONAL_FLAG_MASK,
+            "no codec, no delete horizon"
+        );
+        assert_eq!(
+            (empty.base_timestamp, empty.max_timestamp),
+            (header.max_timestamp, header.max_timestamp)
+        );
+        assert!(for_each_record(&empty, &[], |_| unreachable!()).is_ok());
+    }
+
+    #[test]
     fn malformed_records_are_corrupt() {
         let batch = build_batch(
             Codec::None,
