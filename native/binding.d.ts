@@ -221,6 +221,11 @@ export interface BindingCleanOptions {
   minCompactionLagMs: number
   /** `log.cleaner.dedupe.buffer.size` (memory of the offset map); 128 MiB when absent. */
   dedupeBufferBytes?: number
+  /**
+   * `producer.id.expiration.ms`: the last batch of a producer idle this long is not kept
+   * for its producer state; producers never expire when absent.
+   */
+  producerIdExpirationMs?: number
 }
 
 /** What a pass did (`CleanResult`). */

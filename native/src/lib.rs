@@ -383,6 +383,9 @@ pub struct BindingCleanOptions {
     pub min_compaction_lag_ms: i64,
     /// `log.cleaner.dedupe.buffer.size` (memory of the offset map); 128 MiB when absent.
     pub dedupe_buffer_bytes: Option<f64>,
+    /// `producer.id.expiration.ms`: the last batch of a producer idle this long is not kept
+    /// for its producer state; producers never expire when absent.
+    pub producer_id_expiration_ms: Option<i64>,
 }
 
 /// What a pass did (`CleanResult`).
@@ -929,6 +932,7 @@ impl BindingLog {
             delete_retention_ms: options.delete_retention_ms.max(0),
             min_compaction_lag_ms: options.min_compaction_lag_ms.max(0),
             offset_map_entries_max: OffsetMap::entries_for_buffer_bytes(dedupe),
+            producer_id_expiration_ms: options.producer_id_expiration_ms.unwrap_or(i64::MAX),
             ..CleanOptions::new(options.now_ms)
         };
         let log = Arc::clone(&self.log);

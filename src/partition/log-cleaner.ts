@@ -29,6 +29,8 @@ export interface LogCleanerOptions {
   readonly backoffMs: number;
   /** log.cleaner.dedupe.buffer.size; the addon's default (128 MiB) when absent. */
   readonly dedupeBufferBytes?: number;
+  /** producer.id.expiration.ms: the last batch of a producer idle this long is not kept for its producer state. */
+  readonly producerIdExpirationMs?: number;
 }
 
 /** One pass over one partition, as logged and returned by cleanNow. */
@@ -183,7 +185,7 @@ export class LogCleaner {
     const checkpoint = this.checkpointOf(p);
     let r;
     try {
-      r = await p.clean(checkpoint, nowMs, this.options.dedupeBufferBytes);
+      r = await p.clean(checkpoint, nowMs, this.options.dedupeBufferBytes, this.options.producerIdExpirationMs);
     } catch (err) {
       if ((err as Error).message?.includes('the log is closed')) return null;
       this.uncleanable.add(p);

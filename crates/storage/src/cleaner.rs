@@ -47,11 +47,12 @@
 //! is its producer's last data batch is kept as an empty batch (header only: same offsets,
 //! producer id, epoch and sequences), so a producer state rebuilt from the log
 //! ([`crate::producer_batches`]) still finds the producer's last sequence; a marker that is
-//! the last batch of a producer without data batches is kept (it holds the epoch). Unlike
-//! Kafka, which asks its producer state for the active producers, every producer with a
-//! batch in the log counts: `producer.id.expiration.ms` does not let the cleaner drop the
-//! last batch of an expired producer. A transactional empty batch keeps the marker after it,
-//! as in Kafka.
+//! the last batch of a producer without data batches is kept (it holds the epoch). Kafka
+//! asks its producer state for the active producers; here a producer counts unless it
+//! expired by the rule of Kafka's `isProducerExpired` applied to the log (no open
+//! transaction, and its largest batch timestamp `producer_id_expiration_ms` or more before
+//! now), so an expired producer's last batch goes. A transactional empty batch keeps the
+//! marker after it, as in Kafka.
 //! 4. Under the lock, per group: `Log::replace_segments` swaps the cleaned segment in
 //!    (`.cleaned` → `.swap`, fsync of the directory, old segments renamed `.deleted`,
 //!    `.swap` → `.log`), or gives up if the log changed meanwhile (truncation, retention).
@@ -124,10 +125,16 @@ pub struct CleanOptions {
     pub offset_map_entries_max: usize,
     /// Largest decompressed records section accepted in one batch.
     pub batch_decompressed_bytes_max: usize,
+    /// `producer.id.expiration.ms`: a producer without an open transaction whose largest
+    /// batch timestamp is this much older than `now_ms` is expired, and its last batch is not
+    /// kept for it (Kafka keeps only the last batches of active producers).
+    pub producer_id_expiration_ms: i64,
 }
 
 impl CleanOptions {
-    /// Kafka's defaults at `now_ms`, no checkpoint and no upper bound.
+    /// Kafka's defaults at `now_ms`, no checkpoint and no upper bound; but producers never
+    /// expire (`producer_id_expiration_ms` is `i64::MAX`): the broker passes its
+    /// `producer.id.expiration.ms`.
     #[must_use]
     pub fn new(now_ms: i64) -> Self {
         Self {
@@ -140,6 +147,7 @@ impl CleanOptions {
                 DEDUPE_BUFFER_BYTES_DEFAULT,
             ),
             batch_decompressed_bytes_max: BATCH_DECOMPRESSED_BYTES_MAX_DEFAULT,
+            producer_id_expiration_ms: i64::MAX,
         }
     }
 }
@@ -400,16 +408,22 @@ struct CleanPlan {
 /// Where each producer's last batches are in the whole log (Kafka's
 /// `lastRecordsOfActiveProducers`, read here from the batch headers since producer state
 /// lives in the control plane): the last offset of its last data batch (the one holding its
-/// highest sequence), and the epoch of its last batch of any kind.
-#[derive(Default)]
+/// highest sequence), the epoch of its last batch of any kind, and what decides whether it
+/// expired (Kafka's `isProducerExpired`: no open transaction, and its largest timestamp
+/// `producer.id.expiration.ms` or more before now).
 struct LastBatches {
     by_producer: std::collections::HashMap<i64, LastBatch>,
+    now_ms: i64,
+    producer_id_expiration_ms: i64,
 }
 
 #[derive(Clone, Copy)]
 struct LastBatch {
     last_data_offset: Option<i64>,
     producer_epoch: i16,
+    last_timestamp_ms: i64,
+    /// A transactional data batch came after its last marker.
+    in_txn: bool,
 }
 
 impl LastBatches {
@@ -423,10 +437,16 @@ impl LastBatches {
             .or_insert(LastBatch {
                 last_data_offset: None,
                 producer_epoch: header.producer_epoch,
+                last_timestamp_ms: header.max_timestamp,
+                in_txn: false,
             });
         last.producer_epoch = header.producer_epoch;
-        if !header.is_control_batch() {
+        last.last_timestamp_ms = last.last_timestamp_ms.max(header.max_timestamp);
+        if header.is_control_batch() {
+            last.in_txn = false;
+        } else {
             last.last_data_offset = Some(header.last_offset());
+            last.in_txn |= header.attributes & TRANSACTIONAL_FLAG_MASK != 0;
         }
     }
 
@@ -439,6 +459,11 @@ impl LastBatches {
         }
         self.by_producer
             .get(&header.producer_id)
+            .filter(|last| {
+                last.in_txn
+                    || self.now_ms.saturating_sub(last.last_timestamp_ms)
+                        < self.producer_id_expiration_ms
+            })
             .is_some_and(|last| match last.last_data_offset {
                 Some(offset) => offset == header.last_offset(),
                 None => header.is_control_batch() && header.producer_epoch == last.producer_epoch,
@@ -595,7 +620,7 @@ impl CleanPlan {
         let mut pass = PassState {
             map: &map,
             end,
-            last_batches: self.last_batches(abort)?,
+            last_batches: self.last_batches(options, abort)?,
             in_txn: std::collections::HashSet::new(),
             removed_markers: Vec::new(),
         };
@@ -648,8 +673,12 @@ impl CleanPlan {
     /// Every producer's last batches in the whole log as it was when the pass started (the
     /// snapshotted segments, then the rest up to its size then: bytes below it do not change
     /// but by a truncation, which makes the swap give up). Reads only batch headers.
-    fn last_batches(&self, abort: &AtomicBool) -> Step<LastBatches> {
-        let mut out = LastBatches::default();
+    fn last_batches(&self, options: &CleanOptions, abort: &AtomicBool) -> Step<LastBatches> {
+        let mut out = LastBatches {
+            by_producer: std::collections::HashMap::new(),
+            now_ms: options.now_ms,
+            producer_id_expiration_ms: options.producer_id_expiration_ms,
+        };
         let mut header_bytes = [0u8; RECORD_BATCH_OVERHEAD];
         for seg in self.segments.iter().chain(&self.tail) {
             let mut position: u64 = 0;

@@ -509,6 +509,33 @@ fn a_producers_last_batch_compacted_away_stays_empty_with_its_sequences() {
     assert!(header_at(&log, 8).is_some());
 }
 
+/// `producer.id.expiration.ms`: the last batch of a producer whose largest timestamp is that
+/// old (and with no open transaction) is not kept for it: it goes as any other batch.
+#[test]
+fn an_expired_producers_last_batch_is_not_kept() {
+    for (expiration_ms, kept) in [(NOW_MS - 1_000 + 1, true), (NOW_MS - 1_000, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::open(dir.path(), config(), 0).unwrap();
+        // keyed_batch's timestamps are 1_000.
+        put(&mut log, &keyed_batch(0, 0, 9, 0, 0, &keys(&["a"]), b"1"));
+        put(&mut log, &plain(1, &["a"], b"2"));
+        log.roll_now(NOW_MS).unwrap();
+        put(&mut log, &plain(2, &["z"], b"z"));
+        let result = log
+            .clean(&CleanOptions {
+                producer_id_expiration_ms: expiration_ms,
+                ..CleanOptions::new(NOW_MS)
+            })
+            .unwrap();
+        assert_eq!(result.empty_batches_kept, u64::from(kept));
+        assert_eq!(
+            header_at(&log, 0).is_some(),
+            kept,
+            "expiration {expiration_ms}"
+        );
+    }
+}
+
 /// A small deterministic generator (xorshift64*), so a failing seed replays exactly.
 struct Rng(u64);
 
