@@ -355,7 +355,9 @@ impl Log {
 
     /// Kafka's `replaceSegments` for the cleaner: swaps `cleaned` (its files named
     /// `<base>.log.cleaned` etc., written, trimmed and fsynced) in for the segments `old`,
-    /// given as base offset and `.log` file as they were when cleaning started.
+    /// given as base offset and `.log` file as they were when cleaning started. The cleaned
+    /// segment takes the transaction index entries of `old` but those naming a marker in
+    /// `removed_markers` (offsets, increasing): the ABORT markers the cleaner removed.
     ///
     /// If the log changed meanwhile (a truncation, retention deleting one of them, one of them
     /// becoming the active segment), nothing is swapped, the cleaned files are deleted and the
