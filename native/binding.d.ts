@@ -221,6 +221,11 @@ export interface BindingCleanOptions {
   minCompactionLagMs: number
   /** `log.cleaner.dedupe.buffer.size` (memory of the offset map); 128 MiB when absent. */
   dedupeBufferBytes?: number
+  /**
+   * `producer.id.expiration.ms`: the last batch of a producer idle this long is not kept
+   * for its producer state; producers never expire when absent.
+   */
+  producerIdExpirationMs?: number
 }
 
 /** What a pass did (`CleanResult`). */
@@ -243,6 +248,13 @@ export interface BindingCleanResult {
   invalidRecordsRemoved: number
   /** Records of aborted transactions removed (also counted in `recordsRemoved`). */
   abortedRecordsRemoved: number
+  /**
+   * Transaction markers removed: no data of their transaction left and their delete
+   * horizon passed (also counted in `batchesRemoved`).
+   */
+  markersRemoved: number
+  /** Batches emptied of records but kept as their producer's last (Kafka's `RETAIN_EMPTY`). */
+  emptyBatchesKept: number
   offsetMapKeys: number
   offsetMapUtilization: number
   dirtyBytesRead: number

@@ -383,6 +383,9 @@ pub struct BindingCleanOptions {
     pub min_compaction_lag_ms: i64,
     /// `log.cleaner.dedupe.buffer.size` (memory of the offset map); 128 MiB when absent.
     pub dedupe_buffer_bytes: Option<f64>,
+    /// `producer.id.expiration.ms`: the last batch of a producer idle this long is not kept
+    /// for its producer state; producers never expire when absent.
+    pub producer_id_expiration_ms: Option<i64>,
 }
 
 /// What a pass did (`CleanResult`).
@@ -406,6 +409,11 @@ pub struct BindingCleanResult {
     pub invalid_records_removed: i64,
     /// Records of aborted transactions removed (also counted in `recordsRemoved`).
     pub aborted_records_removed: i64,
+    /// Transaction markers removed: no data of their transaction left and their delete
+    /// horizon passed (also counted in `batchesRemoved`).
+    pub markers_removed: i64,
+    /// Batches emptied of records but kept as their producer's last (Kafka's `RETAIN_EMPTY`).
+    pub empty_batches_kept: i64,
     pub offset_map_keys: i64,
     pub offset_map_utilization: f64,
     pub dirty_bytes_read: i64,
@@ -429,6 +437,8 @@ impl From<CleanResult> for BindingCleanResult {
             tombstones_removed: n(r.tombstones_removed),
             invalid_records_removed: n(r.invalid_records_removed),
             aborted_records_removed: n(r.aborted_records_removed),
+            markers_removed: n(r.markers_removed),
+            empty_batches_kept: n(r.empty_batches_kept),
             offset_map_keys: n(r.offset_map_keys),
             offset_map_utilization: r.offset_map_utilization,
             dirty_bytes_read: n(r.dirty_bytes_read),
@@ -922,6 +932,7 @@ impl BindingLog {
             delete_retention_ms: options.delete_retention_ms.max(0),
             min_compaction_lag_ms: options.min_compaction_lag_ms.max(0),
             offset_map_entries_max: OffsetMap::entries_for_buffer_bytes(dedupe),
+            producer_id_expiration_ms: options.producer_id_expiration_ms.unwrap_or(i64::MAX),
             ..CleanOptions::new(options.now_ms)
         };
         let log = Arc::clone(&self.log);

@@ -29,6 +29,8 @@ export interface LogCleanerOptions {
   readonly backoffMs: number;
   /** log.cleaner.dedupe.buffer.size; the addon's default (128 MiB) when absent. */
   readonly dedupeBufferBytes?: number;
+  /** producer.id.expiration.ms: the last batch of a producer idle this long is not kept for its producer state. */
+  readonly producerIdExpirationMs?: number;
 }
 
 /** One pass over one partition, as logged and returned by cleanNow. */
@@ -46,6 +48,12 @@ export interface CleanSummary {
   readonly recordsRemoved: number;
   readonly tombstonesRemoved: number;
   readonly invalidRecordsRemoved: number;
+  /** Records of aborted transactions removed. */
+  readonly abortedRecordsRemoved: number;
+  /** Transaction markers removed (no data of their transaction left, delete horizon passed). */
+  readonly markersRemoved: number;
+  /** Batches emptied of records but kept as their producer's last, for its sequence and epoch. */
+  readonly emptyBatchesKept: number;
 }
 
 interface Candidate {
@@ -177,7 +185,7 @@ export class LogCleaner {
     const checkpoint = this.checkpointOf(p);
     let r;
     try {
-      r = await p.clean(checkpoint, nowMs, this.options.dedupeBufferBytes);
+      r = await p.clean(checkpoint, nowMs, this.options.dedupeBufferBytes, this.options.producerIdExpirationMs);
     } catch (err) {
       if ((err as Error).message?.includes('the log is closed')) return null;
       this.uncleanable.add(p);
@@ -198,6 +206,9 @@ export class LogCleaner {
       recordsRemoved: r.recordsRemoved,
       tombstonesRemoved: r.tombstonesRemoved,
       invalidRecordsRemoved: r.invalidRecordsRemoved,
+      abortedRecordsRemoved: r.abortedRecordsRemoved,
+      markersRemoved: r.markersRemoved,
+      emptyBatchesKept: r.emptyBatchesKept,
     };
     if (r.aborted || this.stopped) return summary;
     this.checkpoints.set(p, r.endOffset);

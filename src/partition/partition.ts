@@ -505,8 +505,12 @@ export class Partition {
     return this.log.cleanableRange(checkpoint, this.lastStableOffset, nowMs, this.config.minCompactionLagMs);
   }
 
-  /** One compaction pass off the JS thread (see LogCleaner); never past the last stable offset. */
-  clean(checkpoint: number, nowMs: number, dedupeBufferBytes?: number): Promise<BindingCleanResult> {
+  /**
+   * One compaction pass off the JS thread (see LogCleaner); never past the last stable offset.
+   * `producerIdExpirationMs` (producer.id.expiration.ms): a producer's last batch is kept,
+   * emptied if need be, for its producer state unless the producer has been idle this long.
+   */
+  clean(checkpoint: number, nowMs: number, dedupeBufferBytes?: number, producerIdExpirationMs?: number): Promise<BindingCleanResult> {
     return this.log.clean({
       checkpointOffset: checkpoint,
       cleanableUpTo: this.lastStableOffset,
@@ -514,6 +518,7 @@ export class Partition {
       deleteRetentionMs: this.config.deleteRetentionMs,
       minCompactionLagMs: this.config.minCompactionLagMs,
       dedupeBufferBytes,
+      producerIdExpirationMs,
     });
   }
 

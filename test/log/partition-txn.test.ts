@@ -5,7 +5,9 @@
 // follower applying the leader's bytes (markers and index entries included); and a reopen
 // that restores open transactions from the snapshot, or, without one, from the log, writing
 // back a txn index entry the crash lost; the log cleaner never cleaning at or past the last
-// stable offset.
+// stable offset, removing a marker once its transaction's data is gone and delete.retention.ms
+// passed, and keeping a producer's last batch (empty) so a reopen from the log keeps its
+// sequence.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -198,5 +200,42 @@ describe('Partition transactions', () => {
     await p.appendTxnMarker(marker(11, true));
     const freed = p.cleanableRange(cleaned.endOffset, Date.now());
     assert.ok(freed.firstUncleanableOffset > open, `the commit frees the rest: uncleanable from ${freed.firstUncleanableOffset}`);
+  });
+
+  it("cleaning drops a committed marker after delete.retention.ms once its data is gone, keeps a producer's last batch empty, and a reopen from the log keeps its sequence", async () => {
+    const p = partition(undefined, { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'delete.retention.ms': '1000' });
+    const big = () => 'x'.repeat(100);
+    await p.appendAsLeader(batch(1, 0, 2, true, 0, big)); // 0-1: k0, k1
+    await p.appendTxnMarker(marker(1, true)); // 2
+    await p.appendAsLeader(batch(1, 2, 2, true, 0, big)); // 3-4: k0, k1, producer 1's last batch
+    await p.appendTxnMarker(marker(1, true)); // 5
+    await p.appendAsLeader(recordBatch([{ key: 'k0', value: 'plain' }, { key: 'k1', value: 'plain' }])); // 6-7
+    for (let i = 0; i < 3; i++) await p.appendAsLeader(recordBatch([{ key: `f${i}`, value: big() }])); // rolls a segment
+    // Two segments: a reopen without a snapshot replays the last two, so it reads the cleaned one.
+    assert.equal(p.state().segmentCount, 2);
+    const now = Date.now();
+    const first = await p.clean(-1, now);
+    assert.equal(first.emptyBatchesKept, 1);
+    assert.equal(first.markersRemoved, 0);
+    await p.clean(-1, now); // the marker at 2 has no data left: its delete horizon is set
+    const last = await p.clean(-1, now + 1000);
+    assert.equal(last.markersRemoved, 1);
+    const batches = decodeBatches(await p.read(0, 1 << 20, 'read_uncommitted', true).slice!.toBuffer());
+    assert.deepEqual(
+      batches.slice(0, 3).map((b) => [b.baseOffset, b.lastOffset, b.attributes & 0x30, b.records.length]),
+      [
+        [3, 4, 0x10, 0], // producer 1's last batch, empty
+        [5, 5, 0x30, 1], // its marker stays
+        [6, 7, 0, 2],
+      ],
+    );
+
+    assert.equal(p.close({ writeProducerSnapshot: false }), null);
+    const again = partition(p.dir, { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'delete.retention.ms': '1000' });
+    const producer1 = again.activeProducers().find((a) => a.producerId === 1);
+    assert.deepEqual([producer1?.producerEpoch, producer1?.lastSequence, producer1?.currentTxnStartOffset], [0, 3, -1], 'rebuilt from the log alone');
+    assert.equal(await rejection(again.appendAsLeader(batch(1, 7, 1))), 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'a gap after sequence 3');
+    const next = await again.appendAsLeader(batch(1, 4, 1));
+    assert.ok(next.firstOffset > 7, 'sequence 4 follows');
   });
 });

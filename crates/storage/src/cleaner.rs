@@ -29,13 +29,30 @@
 //! the cleaned range are read from the transaction indexes under the lock in step 1. A
 //! transactional batch of an aborted transaction (same producer, offsets between the
 //! transaction's first offset and its ABORT marker) neither enters the offset map nor
-//! survives cleaning: it is dropped whole. Control batches (the markers) are always kept as
-//! they are (Kafka removes them later, once no data of their transaction remains and
-//! `delete.retention.ms` passed; keeping them is correct, only less compact), so every
-//! transaction index entry still names a marker in the log, and the cleaned segment takes
-//! over the entries of the segments it replaces (`Log::replace_segments`). The caller must
+//! survives cleaning: its records are dropped whole. A transaction marker (COMMIT or ABORT
+//! control batch) stays while data of its transaction may remain: if the pass read a
+//! transactional data batch of its producer since that producer's previous marker (even one
+//! it removes now), the marker is kept as it is. Otherwise the transaction can no longer be
+//! seen and the marker goes as a tombstone does (KIP-534): the first pass that finds it so
+//! sets its delete horizon (now + `delete.retention.ms`), a pass at or past the horizon
+//! removes it. An ABORT marker's transaction index entry goes with it: the cleaned segment
+//! takes over the entries of the segments it replaces but those of the markers removed
+//! (`Log::replace_segments`), so every entry still names a marker in the log. The caller must
 //! pass `cleanable_up_to` at or below the first unstable offset (Kafka cleans only below
 //! the last stable offset): a transaction still open below it would be taken as committed.
+//!
+//! Producer state (Kafka's `BatchRetention.RETAIN_EMPTY`): before rewriting, the pass reads
+//! every batch header of the log (the active segment too, up to its size at step 1) for
+//! each producer's last data batch and last epoch. A batch that loses all its records but
+//! is its producer's last data batch is kept as an empty batch (header only: same offsets,
+//! producer id, epoch and sequences), so a producer state rebuilt from the log
+//! ([`crate::producer_batches`]) still finds the producer's last sequence; a marker that is
+//! the last batch of a producer without data batches is kept (it holds the epoch). Kafka
+//! asks its producer state for the active producers; here a producer counts unless it
+//! expired by the rule of Kafka's `isProducerExpired` applied to the log (no open
+//! transaction, and its largest batch timestamp `producer_id_expiration_ms` or more before
+//! now), so an expired producer's last batch goes. A transactional empty batch keeps the
+//! marker after it, as in Kafka.
 //! 4. Under the lock, per group: `Log::replace_segments` swaps the cleaned segment in
 //!    (`.cleaned` → `.swap`, fsync of the directory, old segments renamed `.deleted`,
 //!    `.swap` → `.log`), or gives up if the log changed meanwhile (truncation, retention).
@@ -61,10 +78,11 @@ use crate::batch::{
 };
 use crate::cleaner_offset_map::OffsetMap;
 use crate::cleaner_records::{
-    delete_horizon_ms, encode_batch, for_each_record, BatchFields, RecordRef,
+    delete_horizon_ms, encode_batch, encode_empty_batch, for_each_record, BatchFields, RecordRef,
 };
 use crate::compression::{decompress, Codec};
 use crate::config::LogConfig;
+use crate::control_record::read_control_record;
 use crate::epoch::sync_dir;
 use crate::error::{io_context, Result, StorageError};
 use crate::log::{wall_clock_ms, Log};
@@ -107,10 +125,16 @@ pub struct CleanOptions {
     pub offset_map_entries_max: usize,
     /// Largest decompressed records section accepted in one batch.
     pub batch_decompressed_bytes_max: usize,
+    /// `producer.id.expiration.ms`: a producer without an open transaction whose largest
+    /// batch timestamp is this much older than `now_ms` is expired, and its last batch is not
+    /// kept for it (Kafka keeps only the last batches of active producers).
+    pub producer_id_expiration_ms: i64,
 }
 
 impl CleanOptions {
-    /// Kafka's defaults at `now_ms`, no checkpoint and no upper bound.
+    /// Kafka's defaults at `now_ms`, no checkpoint and no upper bound; but producers never
+    /// expire (`producer_id_expiration_ms` is `i64::MAX`): the broker passes its
+    /// `producer.id.expiration.ms`.
     #[must_use]
     pub fn new(now_ms: i64) -> Self {
         Self {
@@ -123,6 +147,7 @@ impl CleanOptions {
                 DEDUPE_BUFFER_BYTES_DEFAULT,
             ),
             batch_decompressed_bytes_max: BATCH_DECOMPRESSED_BYTES_MAX_DEFAULT,
+            producer_id_expiration_ms: i64::MAX,
         }
     }
 }
@@ -184,6 +209,12 @@ pub struct CleanResult {
     /// Records of aborted transactions, removed (their batches count in `batches_removed`
     /// and `records_removed` too).
     pub aborted_records_removed: u64,
+    /// Transaction markers removed because no data of their transaction was left and their
+    /// delete horizon passed (they count in `batches_removed` and `records_removed` too).
+    pub markers_removed: u64,
+    /// Batches whose records were all removed, kept empty because each is its producer's
+    /// last (Kafka's `RETAIN_EMPTY`).
+    pub empty_batches_kept: u64,
     /// Keys in the offset map, and its use of `offset_map_entries_max`.
     pub offset_map_keys: u64,
     pub offset_map_utilization: f64,
@@ -368,7 +399,91 @@ struct CleanPlan {
     range: CleanableRange,
     /// Every segment below the first uncleanable offset, in order.
     segments: Vec<SourceSegment>,
+    /// The segments from the first uncleanable offset on (the active one included), as large
+    /// as they were: read for [`LastBatches`] only.
+    tail: Vec<SourceSegment>,
     aborted: AbortedTxns,
+}
+
+/// Where each producer's last batches are in the whole log (Kafka's
+/// `lastRecordsOfActiveProducers`, read here from the batch headers since producer state
+/// lives in the control plane): the last offset of its last data batch (the one holding its
+/// highest sequence), the epoch of its last batch of any kind, and what decides whether it
+/// expired (Kafka's `isProducerExpired`: no open transaction, and its largest timestamp
+/// `producer.id.expiration.ms` or more before now).
+struct LastBatches {
+    by_producer: std::collections::HashMap<i64, LastBatch>,
+    now_ms: i64,
+    producer_id_expiration_ms: i64,
+}
+
+#[derive(Clone, Copy)]
+struct LastBatch {
+    last_data_offset: Option<i64>,
+    producer_epoch: i16,
+    last_timestamp_ms: i64,
+    /// A transactional data batch came after its last marker.
+    in_txn: bool,
+}
+
+impl LastBatches {
+    fn add(&mut self, header: &RecordBatchHeader) {
+        if header.producer_id < 0 {
+            return;
+        }
+        let last = self
+            .by_producer
+            .entry(header.producer_id)
+            .or_insert(LastBatch {
+                last_data_offset: None,
+                producer_epoch: header.producer_epoch,
+                last_timestamp_ms: header.max_timestamp,
+                in_txn: false,
+            });
+        last.producer_epoch = header.producer_epoch;
+        last.last_timestamp_ms = last.last_timestamp_ms.max(header.max_timestamp);
+        if header.is_control_batch() {
+            last.in_txn = false;
+        } else {
+            last.last_data_offset = Some(header.last_offset());
+            last.in_txn |= header.attributes & TRANSACTIONAL_FLAG_MASK != 0;
+        }
+    }
+
+    /// Kafka's `isBatchLastRecordOfProducer`: the producer's last data batch (it holds the
+    /// last sequence), or, for a producer without data batches, a marker of its last epoch
+    /// (it holds the epoch, needed for fencing).
+    fn is_last_of_producer(&self, header: &RecordBatchHeader) -> bool {
+        if header.producer_id < 0 {
+            return false;
+        }
+        self.by_producer
+            .get(&header.producer_id)
+            .filter(|last| {
+                last.in_txn
+                    || self.now_ms.saturating_sub(last.last_timestamp_ms)
+                        < self.producer_id_expiration_ms
+            })
+            .is_some_and(|last| match last.last_data_offset {
+                Some(offset) => offset == header.last_offset(),
+                None => header.is_control_batch() && header.producer_epoch == last.producer_epoch,
+            })
+    }
+}
+
+/// The state one pass carries from batch to batch and group to group.
+struct PassState<'a> {
+    map: &'a OffsetMap,
+    /// The new checkpoint: batches at or past it are copied as they are.
+    end: i64,
+    last_batches: LastBatches,
+    /// Producers with transactional data batches read since their last marker (Kafka's
+    /// `CleanedTransactionMetadata` ongoing transactions): the next marker of such a producer
+    /// must stay, its transaction can still be seen.
+    in_txn: std::collections::HashSet<i64>,
+    /// Offsets of the ABORT markers removed from the group being cleaned: their transaction
+    /// index entries are not carried over.
+    removed_markers: Vec<i64>,
 }
 
 /// The aborted transactions overlapping the cleaned range, by producer: `(first offset,
@@ -449,6 +564,21 @@ impl CleanPlan {
                 }
             })
             .collect();
+        let tail: Vec<SourceSegment> = log
+            .segments()
+            .filter(|s| s.base_offset() >= range.first_uncleanable_offset)
+            .map(|s| SourceSegment {
+                base_offset: s.base_offset(),
+                next_offset: s.next_offset(),
+                size_bytes: s.size_bytes(),
+                file: Arc::clone(s.log_file()),
+                path: s.log_path().to_path_buf(),
+                last_modified_ms: 0,
+                offset_index_bytes: 0,
+                time_index_bytes: 0,
+                dirty_start_position: 0,
+            })
+            .collect();
         let from = segments
             .first()
             .map_or(range.first_dirty_offset, |s| s.base_offset);
@@ -459,6 +589,7 @@ impl CleanPlan {
             aborted: AbortedTxns::of(log, from, range.first_uncleanable_offset),
             range,
             segments,
+            tail,
         }
     }
 
@@ -486,6 +617,13 @@ impl CleanPlan {
         if end <= self.range.first_dirty_offset {
             return Ok(());
         }
+        let mut pass = PassState {
+            map: &map,
+            end,
+            last_batches: self.last_batches(options, abort)?,
+            in_txn: std::collections::HashSet::new(),
+            removed_markers: Vec::new(),
+        };
         let below_end: Vec<&SourceSegment> = self
             .segments
             .iter()
@@ -497,13 +635,17 @@ impl CleanPlan {
             self.config.max_index_size_bytes,
         ) {
             let mut stats = CleanResult::default();
-            let cleaned = self.clean_group(group, &map, end, options, abort, &mut stats)?;
+            pass.removed_markers.clear();
+            let cleaned = self.clean_group(group, &mut pass, options, abort, &mut stats)?;
             let size_after = u64::from(cleaned.size_bytes());
             let old: Vec<(i64, Arc<File>)> = group
                 .iter()
                 .map(|s| (s.base_offset, Arc::clone(&s.file)))
                 .collect();
-            let replaced = log.with_log(|l| l.replace_segments(cleaned, &old, self.truncations))?;
+            let removed_markers = &pass.removed_markers;
+            let replaced = log.with_log(|l| {
+                l.replace_segments(cleaned, &old, removed_markers, self.truncations)
+            })?;
             let Some(replaced) = replaced else {
                 return Err(Stop::Aborted);
             };
@@ -522,8 +664,47 @@ impl CleanPlan {
             result.tombstones_removed += stats.tombstones_removed;
             result.invalid_records_removed += stats.invalid_records_removed;
             result.aborted_records_removed += stats.aborted_records_removed;
+            result.markers_removed += stats.markers_removed;
+            result.empty_batches_kept += stats.empty_batches_kept;
         }
         Ok(())
+    }
+
+    /// Every producer's last batches in the whole log as it was when the pass started (the
+    /// snapshotted segments, then the rest up to its size then: bytes below it do not change
+    /// but by a truncation, which makes the swap give up). Reads only batch headers.
+    fn last_batches(&self, options: &CleanOptions, abort: &AtomicBool) -> Step<LastBatches> {
+        let mut out = LastBatches {
+            by_producer: std::collections::HashMap::new(),
+            now_ms: options.now_ms,
+            producer_id_expiration_ms: options.producer_id_expiration_ms,
+        };
+        let mut header_bytes = [0u8; RECORD_BATCH_OVERHEAD];
+        for seg in self.segments.iter().chain(&self.tail) {
+            let mut position: u64 = 0;
+            while position < u64::from(seg.size_bytes) {
+                if abort.load(Ordering::Relaxed) {
+                    return Err(Stop::Aborted);
+                }
+                let damage = |what: String| {
+                    StorageError::storage_invalid_data(format!(
+                        "{} at byte {position}: {what}",
+                        seg.path.display()
+                    ))
+                };
+                if position + RECORD_BATCH_OVERHEAD as u64 > u64::from(seg.size_bytes) {
+                    return Err(damage("a batch header past the end".to_owned()).into());
+                }
+                seg.file
+                    .read_exact_at(&mut header_bytes, position)
+                    .map_err(io_context(format!("read {}", seg.path.display())))?;
+                let header =
+                    RecordBatchHeader::parse(&header_bytes).map_err(|e| damage(e.to_string()))?;
+                out.add(&header);
+                position += header.size_bytes();
+            }
+        }
+        Ok(out)
     }
 
     /// Kafka's `buildOffsetMap`: every keyed record of the dirty section, in offset order.
@@ -577,8 +758,7 @@ impl CleanPlan {
     fn clean_group(
         &self,
         group: &[&SourceSegment],
-        map: &OffsetMap,
-        end: i64,
+        pass: &mut PassState<'_>,
         options: &CleanOptions,
         abort: &AtomicBool,
         stats: &mut CleanResult,
@@ -593,7 +773,7 @@ impl CleanPlan {
         let mut write = || -> Step<()> {
             let mut out = SegmentWriter::default();
             for seg in group {
-                self.clean_into(seg, &mut cleaned, &mut out, map, end, options, abort, stats)?;
+                self.clean_into(seg, &mut cleaned, &mut out, pass, options, abort, stats)?;
             }
             out.flush(&mut cleaned, self.config.index_interval_bytes)?;
             cleaned.on_become_inactive()?;
@@ -621,12 +801,12 @@ impl CleanPlan {
         seg: &SourceSegment,
         cleaned: &mut LogSegment,
         out: &mut SegmentWriter,
-        map: &OffsetMap,
-        end: i64,
+        pass: &mut PassState<'_>,
         options: &CleanOptions,
         abort: &AtomicBool,
         stats: &mut CleanResult,
     ) -> Step<()> {
+        let (map, end) = (pass.map, pass.end);
         let mut reader = BatchReader::new(seg, 0);
         let mut plain = Vec::new();
         let mut scratch = Vec::new();
@@ -636,14 +816,34 @@ impl CleanPlan {
             }
             stats.batches_read += 1;
             stats.records_read += header.records_count.max(0) as u64;
-            if header.is_control_batch() || header.base_offset >= end {
+            let last_of_producer = pass.last_batches.is_last_of_producer(&header);
+            if header.is_control_batch() {
+                let discardable = !pass.in_txn.remove(&header.producer_id);
+                if header.base_offset >= end || !discardable {
+                    out.push_verbatim(&header, batch);
+                } else {
+                    Self::clean_marker(
+                        &header,
+                        batch,
+                        last_of_producer,
+                        pass,
+                        out,
+                        options,
+                        stats,
+                    )?;
+                }
+            } else if header.base_offset >= end {
                 out.push_verbatim(&header, batch);
             } else if header.last_offset() < end && self.aborted.holds(&header) {
+                pass.in_txn.insert(header.producer_id);
                 let records = header.records_count.max(0) as u64;
-                stats.batches_removed += 1;
                 stats.records_removed += records;
                 stats.aborted_records_removed += records;
+                out.push_empty_or_drop(&header, batch, last_of_producer, stats);
             } else {
+                if header.attributes & TRANSACTIONAL_FLAG_MASK != 0 {
+                    pass.in_txn.insert(header.producer_id);
+                }
                 let horizon = delete_horizon_ms(&header);
                 let retain_deletes = horizon.map_or(true, |h| options.now_ms < h);
                 let records = records_section(&header, batch, options, &mut plain)?;
@@ -672,7 +872,7 @@ impl CleanPlan {
                 stats.records_removed += (header.records_count as usize - kept.len()) as u64;
                 let set_horizon = has_tombstone && horizon.is_none();
                 if kept.is_empty() {
-                    stats.batches_removed += 1;
+                    out.push_empty_or_drop(&header, batch, last_of_producer, stats);
                 } else if kept.len() == header.records_count as usize && !set_horizon {
                     out.push_verbatim(&header, batch);
                 } else {
@@ -686,6 +886,66 @@ impl CleanPlan {
             }
             if out.bytes.len() >= CLEANER_IO_BUFFER_BYTES {
                 out.flush(cleaned, self.config.index_interval_bytes)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl CleanPlan {
+    /// A transaction marker below the clean end with no data of its transaction read in this
+    /// pass (Kafka's `CleanedTransactionMetadata.onControlBatchRead` returning discardable,
+    /// then `checkBatchRetention` and `filterTo`, KIP-534): the first pass to find it so sets
+    /// its delete horizon to now + `delete.retention.ms`; a pass at or past the horizon
+    /// removes it, and with it (an ABORT marker's) transaction index entry, unless it is its
+    /// producer's last batch (a producer without data batches left: the marker holds its
+    /// epoch). Other control batches (not COMMIT or ABORT) are kept as they are.
+    fn clean_marker(
+        header: &RecordBatchHeader,
+        batch: &[u8],
+        last_of_producer: bool,
+        pass: &mut PassState<'_>,
+        out: &mut SegmentWriter,
+        options: &CleanOptions,
+        stats: &mut CleanResult,
+    ) -> Step<()> {
+        let remove = |pass: &mut PassState<'_>, stats: &mut CleanResult| {
+            stats.batches_removed += 1;
+            stats.records_removed += header.records_count.max(0) as u64;
+            stats.markers_removed += 1;
+            pass.removed_markers.push(header.base_offset);
+        };
+        if header.records_count == 0 {
+            // An empty control batch (Kafka writes them for a producer's last marker): its
+            // transaction was cleaned already.
+            if last_of_producer {
+                out.push_verbatim(header, batch);
+            } else {
+                remove(pass, stats);
+            }
+            return Ok(());
+        }
+        if !read_control_record(header, batch)?.is_end_txn_marker() {
+            out.push_verbatim(header, batch);
+            return Ok(());
+        }
+        match delete_horizon_ms(header) {
+            Some(horizon) if horizon <= options.now_ms && !last_of_producer => {
+                remove(pass, stats);
+            }
+            Some(_) => out.push_verbatim(header, batch),
+            None => {
+                let mut plain = Vec::new();
+                let records = records_section(header, batch, options, &mut plain)?;
+                let mut all = Vec::with_capacity(header.records_count.max(0) as usize);
+                for_each_record(header, records, |r| {
+                    all.push(r);
+                    Ok(())
+                })?;
+                let mut fields = BatchFields::of(header);
+                fields.delete_horizon_ms =
+                    Some(options.now_ms.saturating_add(options.delete_retention_ms));
+                out.push_rebuilt(&fields, &all, header.max_timestamp, &mut Vec::new())?;
             }
         }
         Ok(())
@@ -755,6 +1015,30 @@ impl SegmentWriter {
         let header = RecordBatchHeader::parse(&self.bytes[position..])?;
         self.meta(&header, position);
         Ok(())
+    }
+
+    /// A batch that lost all its records: kept empty if it is its producer's last (Kafka's
+    /// `BatchRetention.RETAIN_EMPTY`: the producer's sequence and epoch stay in the log for
+    /// the producer state rebuilt from it), else dropped.
+    fn push_empty_or_drop(
+        &mut self,
+        header: &RecordBatchHeader,
+        batch: &[u8],
+        last_of_producer: bool,
+        stats: &mut CleanResult,
+    ) {
+        if !last_of_producer {
+            stats.batches_removed += 1;
+        } else if header.records_count == 0 {
+            self.push_verbatim(header, batch);
+        } else {
+            let position = self.bytes.len();
+            encode_empty_batch(header, &mut self.bytes);
+            let empty = RecordBatchHeader::parse(&self.bytes[position..])
+                .expect("an empty batch just encoded");
+            self.meta(&empty, position);
+            stats.empty_batches_kept += 1;
+        }
     }
 
     fn flush(&mut self, cleaned: &mut LogSegment, index_interval_bytes: u32) -> Result<()> {
@@ -906,10 +1190,12 @@ fn group_segments_by_size<'a, 'b>(
 ///   replaces, including `<base>.log` itself — is deleted with its indexes, and it becomes
 ///   `<base>.log`.
 /// - `<base>.txnindex.swap` beside a `<base>.log.swap`: the swapped segment's transaction
-///   index (it holds every entry of the segments replaced, written before the commit), which
+///   index (it holds the entries of the segments replaced whose markers the cleaner kept,
+///   written before the commit), which
 ///   cannot be rebuilt from the log: it replaces `<base>.txnindex`. Without it, a
 ///   `<base>.txnindex` is kept: either the swap's index was already renamed into place, or
-///   the cleaned segment had no entries, and then neither had the segments it replaced.
+///   none of the segments it replaced had an index file (a cleaned segment replacing ones
+///   that had writes its own, empty if every marker they named was removed).
 ///   Any other `.txnindex.swap` belonged to a swap that never committed and is deleted.
 pub fn complete_interrupted_swaps(dir: &Path) -> Result<()> {
     let list = |dir: &Path| -> Result<Vec<(PathBuf, String)>> {

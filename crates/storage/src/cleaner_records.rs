@@ -297,6 +297,48 @@ pub fn encode_batch(
     Ok(())
 }
 
+/// Encodes the empty batch that stands for `header`'s batch once cleaning removed all its
+/// records but the batch must stay for its producer state (Kafka's
+/// `BatchRetention.RETAIN_EMPTY` and `DefaultRecordBatch.writeEmptyHeader`): the same base
+/// and last offsets, partition leader epoch, producer id, epoch and base sequence (so the
+/// last sequence, base sequence + `lastOffsetDelta`, too), timestamp type, transactional and
+/// control bits; no compression, no delete horizon, 0 records, and `maxTimestamp` as both
+/// timestamps. The CRC covers the result.
+pub fn encode_empty_batch(header: &RecordBatchHeader, out: &mut Vec<u8>) {
+    let attributes = header.attributes
+        & (TIMESTAMP_TYPE_MASK | crate::batch::TRANSACTIONAL_FLAG_MASK | CONTROL_FLAG_MASK);
+    let start = out.len();
+    out.extend_from_slice(&header.base_offset.to_be_bytes());
+    out.extend_from_slice(&((RECORD_BATCH_OVERHEAD - LOG_OVERHEAD) as i32).to_be_bytes());
+    out.extend_from_slice(&header.partition_leader_epoch.to_be_bytes());
+    out.push(CURRENT_MAGIC as u8);
+    out.extend_from_slice(&[0; 4]); // crc, below
+    out.extend_from_slice(&attributes.to_be_bytes());
+    out.extend_from_slice(&header.last_offset_delta.to_be_bytes());
+    out.extend_from_slice(&header.max_timestamp.to_be_bytes());
+    out.extend_from_slice(&header.max_timestamp.to_be_bytes());
+    out.extend_from_slice(&header.producer_id.to_be_bytes());
+    out.extend_from_slice(&header.producer_epoch.to_be_bytes());
+    out.extend_from_slice(&header.base_sequence.to_be_bytes());
+    out.extend_from_slice(&0i32.to_be_bytes());
+    assert_eq!(out.len() - start, RECORD_BATCH_OVERHEAD);
+    let crc = crc_of(&out[start..]);
+    out[start + CRC_OFFSET..start + CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
+    // Assert right after encoding: the bytes read back as the header we meant.
+    let check = RecordBatchHeader::parse(&out[start..]).expect("a header we just encoded");
+    assert_eq!(check.records_count, 0);
+    assert_eq!(check.last_offset(), header.last_offset());
+    assert_eq!(
+        (check.producer_id, check.producer_epoch, check.base_sequence),
+        (
+            header.producer_id,
+            header.producer_epoch,
+            header.base_sequence
+        )
+    );
+    assert_eq!(check.size_bytes(), RECORD_BATCH_OVERHEAD as u64);
+}
+
 /// A record to put into a new batch with [`build_batch`] (tests, tools).
 #[derive(Debug, Clone, Copy)]
 pub struct NewRecord<'a> {
@@ -522,6 +564,50 @@ mod tests {
                 (53, 103, Some(b"k".to_vec()), None)
             ]
         );
+    }
+
+    #[test]
+    fn an_empty_batch_keeps_the_producer_fields_and_drops_codec_and_horizon() {
+        let recs: Vec<NewRecord<'_>> = (0..3)
+            .map(|i| NewRecord {
+                timestamp: 500 + i,
+                key: Some(b"k"),
+                value: Some(b"v"),
+                headers: &[],
+            })
+            .collect();
+        let mut batch = build_batch(Codec::Zstd, TimestampType::LogAppendTime, &recs);
+        let mut header = RecordBatchHeader::parse(&batch).unwrap();
+        header.base_offset = 40;
+        header.partition_leader_epoch = 6;
+        header.attributes |= crate::batch::TRANSACTIONAL_FLAG_MASK | DELETE_HORIZON_FLAG_MASK;
+        header.producer_id = 77;
+        header.producer_epoch = 4;
+        header.base_sequence = i32::MAX - 1;
+        batch.clear();
+        encode_empty_batch(&header, &mut batch);
+        let empty = RecordBatchHeader::parse(&batch).unwrap();
+        assert_eq!(batch.len(), RECORD_BATCH_OVERHEAD);
+        assert_eq!(crc_of(&batch), empty.crc);
+        assert_eq!(
+            (empty.base_offset, empty.last_offset(), empty.records_count),
+            (40, 42, 0)
+        );
+        assert_eq!((empty.partition_leader_epoch, empty.producer_id), (6, 77));
+        assert_eq!(
+            (empty.producer_epoch, empty.base_sequence),
+            (4, i32::MAX - 1)
+        );
+        assert_eq!(
+            empty.attributes,
+            TIMESTAMP_TYPE_MASK | crate::batch::TRANSACTIONAL_FLAG_MASK,
+            "no codec, no delete horizon"
+        );
+        assert_eq!(
+            (empty.base_timestamp, empty.max_timestamp),
+            (header.max_timestamp, header.max_timestamp)
+        );
+        assert!(for_each_record(&empty, &[], |_| unreachable!()).is_ok());
     }
 
     #[test]

@@ -355,7 +355,9 @@ impl Log {
 
     /// Kafka's `replaceSegments` for the cleaner: swaps `cleaned` (its files named
     /// `<base>.log.cleaned` etc., written, trimmed and fsynced) in for the segments `old`,
-    /// given as base offset and `.log` file as they were when cleaning started.
+    /// given as base offset and `.log` file as they were when cleaning started. The cleaned
+    /// segment takes the transaction index entries of `old` but those naming a marker in
+    /// `removed_markers` (offsets, increasing): the ABORT markers the cleaner removed.
     ///
     /// If the log changed meanwhile (a truncation, retention deleting one of them, one of them
     /// becoming the active segment), nothing is swapped, the cleaned files are deleted and the
@@ -370,6 +372,7 @@ impl Log {
         &mut self,
         mut cleaned: LogSegment,
         old: &[(i64, std::sync::Arc<std::fs::File>)],
+        removed_markers: &[i64],
         truncations: u64,
     ) -> Result<Option<Vec<LogSegment>>> {
         let active_base = self.active().base_offset();
@@ -407,7 +410,7 @@ impl Log {
             .iter()
             .map(|(base, _)| self.segments.get(base).expect("checked above"))
             .collect();
-        cleaned.take_txn_index_entries_of(&sources)?;
+        cleaned.take_txn_index_entries_of(&sources, removed_markers)?;
         cleaned.change_file_suffixes(
             crate::cleaner::CLEANED_FILE_SUFFIX,
             crate::cleaner::SWAP_FILE_SUFFIX,

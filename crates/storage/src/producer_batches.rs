@@ -12,6 +12,10 @@
 //! batch: COMMIT or ABORT, with its coordinator epoch) and every batch that starts a
 //! transaction (the producer's first transactional batch after a marker, or the first read),
 //! so the caller knows each transaction's first offset and how it ended.
+//!
+//! After compaction a producer's last batch may be empty (header only: the log cleaner keeps
+//! it for its sequences and epoch, Kafka's `RETAIN_EMPTY`); it is reported as any other batch.
+//! A transaction marker whose transaction the cleaner removed whole may be gone.
 
 use std::collections::{HashMap, VecDeque};
 

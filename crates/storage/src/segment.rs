@@ -374,12 +374,23 @@ impl LogSegment {
     }
 
     /// Copies the transaction index entries of `sources` (the segments this cleaned segment
-    /// replaces, in order) into its own, and fsyncs it: the cleaner keeps every control batch,
-    /// so every marker they name is still in this segment.
-    pub(crate) fn take_txn_index_entries_of(&mut self, sources: &[&LogSegment]) -> Result<()> {
+    /// replaces, in order) into its own, but those whose ABORT marker the cleaner removed
+    /// (`removed_markers`, their offsets in increasing order), and fsyncs it: every entry it takes names a marker
+    /// still in this segment (Kafka rebuilds the cleaned index from the markers it keeps;
+    /// copying under the log's lock also carries an entry written meanwhile).
+    pub(crate) fn take_txn_index_entries_of(
+        &mut self,
+        sources: &[&LogSegment],
+        removed_markers: &[i64],
+    ) -> Result<()> {
         for source in sources {
+            if source.txn_index.file_exists() {
+                self.txn_index.create_file()?;
+            }
             for entry in source.txn_index.entries() {
-                self.txn_index.append(*entry)?;
+                if removed_markers.binary_search(&entry.last_offset).is_err() {
+                    self.txn_index.append(*entry)?;
+                }
             }
         }
         self.txn_index.flush()

@@ -21,6 +21,8 @@
 //! Entries are in increasing `lastOffset` order (markers are appended in log order). The
 //! file does not exist until the first entry is written; an empty index has no file (as in
 //! Kafka, whose `TransactionIndex` opens its channel lazily), so most segments cost nothing.
+//! The one exception: a segment written by the log cleaner in place of segments that had
+//! index files has one, empty if the cleaner removed every marker they named.
 //!
 //! Thread-safety: owned by one segment; `&self` reads and `&mut self` writes (the `Mutex`
 //! around the `Log` in the binding serialises them). Entries are kept in memory (32 bytes
@@ -404,6 +406,19 @@ impl TransactionIndex {
             )))?;
         }
         self.path = path.to_path_buf();
+        Ok(())
+    }
+
+    /// Creates the file, empty, if there is none: a cleaned segment that replaces segments
+    /// with index files has one even when the cleaner removed every marker they named, so
+    /// that a crash during the swap finds its `.txnindex.swap` and never keeps a replaced
+    /// segment's index in its place (see `cleaner::complete_interrupted_swaps`).
+    pub(crate) fn create_file(&mut self) -> Result<()> {
+        if !self.file_exists {
+            File::create(&self.path)
+                .map_err(io_context(format!("create {}", self.path.display())))?;
+            self.file_exists = true;
+        }
         Ok(())
     }
 
