@@ -7,7 +7,9 @@
 //   (`java -Xmx1G -Xms1G <kafka-run-class JVM opts> kafka.Kafka server.properties`).
 //
 // Both get the settings in COMMON_CONFIG; everything else is each broker's default (both use
-// Kafka's key names and defaults: no fsync per message, 1 GiB segments).
+// Kafka's key names and defaults: no fsync per message, 1 GiB segments). For the secured
+// scenarios both also get a SASL_SSL listener with the same settings (bench/security.ts),
+// beside the PLAINTEXT one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { firstProduce } from './admin.js';
 import { classPath, javaBin, KAFKA_JVM_PERFORMANCE_OPTS, KAFKA_MAIN, repoRoot, runKafkaClass, type KafkaLibs } from './kafka-dist.js';
+import { saslSslBrokerConfig, type SaslSsl } from './security.js';
 
 export type BrokerKind = 'tidelog' | 'kafka';
 
@@ -52,6 +55,8 @@ export interface RunningBroker {
   readonly host: string;
   readonly port: number;
   readonly bootstrap: string;
+  /** The SASL_SSL listener (host:port), when the broker was started with one. */
+  readonly saslSslBootstrap?: string;
   readonly dataDir: string;
   /** From spawning the process to the first acknowledged produce. */
   readonly startupMs: number;
@@ -84,7 +89,7 @@ function printable(argv: readonly string[], libs?: KafkaLibs): string {
     .join(' ');
 }
 
-async function launch(kind: BrokerKind, bin: string, argv: string[], opts: { host: string; port: number; dataDir: string; logFile: string; command: string; formatMs?: number }): Promise<RunningBroker> {
+async function launch(kind: BrokerKind, bin: string, argv: string[], opts: { host: string; port: number; saslSslPort?: number; dataDir: string; logFile: string; command: string; formatMs?: number }): Promise<RunningBroker> {
   const log = createWriteStream(opts.logFile);
   const startedMs = performance.now();
   const child: ChildProcess = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
@@ -117,6 +122,7 @@ async function launch(kind: BrokerKind, bin: string, argv: string[], opts: { hos
     host: opts.host,
     port: opts.port,
     bootstrap: `${opts.host}:${opts.port}`,
+    ...(opts.saslSslPort !== undefined ? { saslSslBootstrap: `${opts.host}:${opts.saslSslPort}` } : {}),
     dataDir: opts.dataDir,
     startupMs: ackedMs - startedMs,
     ...(opts.formatMs !== undefined ? { formatMs: opts.formatMs } : {}),
@@ -146,15 +152,21 @@ export interface TidelogOptions {
   readonly port?: number;
   /** Broker config overrides on top of the harness's (for by-hand experiments). */
   readonly config?: Readonly<Record<string, string>>;
+  /** Also a SASL_SSL listener with these settings. */
+  readonly saslSsl?: SaslSsl;
 }
 
 export async function startTidelog(options: TidelogOptions): Promise<RunningBroker> {
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort());
+  const saslSslPort = options.saslSsl ? await freePort() : undefined;
   mkdirSync(options.dataDir, { recursive: true });
   // The HTTP admin API (metrics, on by default) stays on, as `npm start` has it, on an
   // ephemeral port rather than its default 9644, which another broker on the machine may hold.
-  const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners: `PLAINTEXT://${host}:${port}`, 'admin.listener': `http://${host}:0`, 'log.dirs': options.dataDir, ...options.config };
+  // With a SASL_SSL listener, PLAINTEXT stays the inter-broker listener, as on Kafka.
+  const listeners = `PLAINTEXT://${host}:${port}${saslSslPort !== undefined ? `,SASL_SSL://${host}:${saslSslPort}` : ''}`;
+  const security = options.saslSsl ? { 'inter.broker.listener.name': 'PLAINTEXT', ...saslSslBrokerConfig(options.saslSsl) } : {};
+  const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners, ...security, 'admin.listener': `http://${host}:0`, 'log.dirs': options.dataDir, ...options.config };
   const argv = [
     ...(options.nodeFlags ?? []),
     path.join('dist', 'src', 'cli', 'main.js'),
@@ -163,7 +175,7 @@ export async function startTidelog(options: TidelogOptions): Promise<RunningBrok
     path.join('config', 'server.properties'),
     ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`]),
   ];
-  return launch('tidelog', process.execPath, argv, { host, port, dataDir: options.dataDir, logFile: options.logFile, command: printable(['node', ...argv]) });
+  return launch('tidelog', process.execPath, argv, { host, port, ...(saslSslPort !== undefined ? { saslSslPort } : {}), dataDir: options.dataDir, logFile: options.logFile, command: printable(['node', ...argv]) });
 }
 
 export interface KafkaOptions {
@@ -176,6 +188,18 @@ export interface KafkaOptions {
   readonly config?: Readonly<Record<string, string>>;
   /** Extra arguments to `kafka-storage format`, e.g. ['--feature', 'transaction.version=1']. */
   readonly formatArgs?: readonly string[];
+  /** Also a SASL_SSL listener with these settings. */
+  readonly saslSsl?: SaslSsl;
+}
+
+/** Kafka's listener settings for a SASL_SSL listener on `saslSslPort` beside PLAINTEXT (which stays the inter-broker listener) and CONTROLLER. */
+function kafkaSaslSslConfig(s: SaslSsl, host: string, port: number, saslSslPort: number, controllerPort: number): Record<string, string> {
+  return {
+    listeners: `PLAINTEXT://${host}:${port},SASL_SSL://${host}:${saslSslPort},CONTROLLER://${host}:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${host}:${port},SASL_SSL://${host}:${saslSslPort}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+    ...saslSslBrokerConfig(s),
+  };
 }
 
 /** server.properties for one KRaft node that is both broker and controller. */
@@ -220,16 +244,18 @@ export async function startKafka(options: KafkaOptions): Promise<RunningBroker> 
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort());
   const controllerPort = await freePort();
+  const saslSslPort = options.saslSsl ? await freePort() : undefined;
   const dataDir = path.join(options.dir, 'data');
   mkdirSync(options.dir, { recursive: true });
   const serverProperties = path.join(options.dir, 'server.properties');
   const log4j = path.join(options.dir, 'log4j2.properties');
-  writeFileSync(serverProperties, kafkaServerProperties(dataDir, host, port, controllerPort, options.config));
+  const security = options.saslSsl && saslSslPort !== undefined ? kafkaSaslSslConfig(options.saslSsl, host, port, saslSslPort, controllerPort) : {};
+  writeFileSync(serverProperties, kafkaServerProperties(dataDir, host, port, controllerPort, { ...security, ...options.config }));
   writeFileSync(log4j, KAFKA_LOG4J2);
 
   const formatted = await runKafkaClass(options.libs, KAFKA_MAIN.storageTool, ['format', `--cluster-id=${clusterId()}`, '--config', serverProperties, '--standalone', ...(options.formatArgs ?? [])], { heap: '256M', timeoutMs: 120_000 });
   if (formatted.code !== 0) throw new Error(`kafka-storage format failed (${formatted.code}):\n${formatted.stdout}\n${formatted.stderr}`);
 
   const argv = [...KAFKA_HEAP, ...KAFKA_JVM_PERFORMANCE_OPTS, `-Dlog4j2.configurationFile=${log4j}`, '-cp', classPath(options.libs), KAFKA_MAIN.broker, serverProperties];
-  return launch('kafka', javaBin(), argv, { host, port, dataDir, logFile: options.logFile, command: printable(['java', ...argv], options.libs), formatMs: formatted.wallMs });
+  return launch('kafka', javaBin(), argv, { host, port, ...(saslSslPort !== undefined ? { saslSslPort } : {}), dataDir, logFile: options.logFile, command: printable(['java', ...argv], options.libs), formatMs: formatted.wallMs });
 }

@@ -1,10 +1,14 @@
 // The load generators: Apache Kafka's own performance tools (kafka-tools, run on the JVM as
 // kafka-producer-perf-test.sh and friends run them, with -Xmx512M) and kcat (librdkafka, a
 // C client) as a second, non-JVM generator. Each wrapper runs one tool to completion, checks
-// its exit status and parses the figures it prints.
+// its exit status and parses the figures it prints. Given the SASL_SSL settings
+// (bench/security.ts), Kafka's tools read them from a client properties file
+// (--command-config, what 4.4 calls --producer.config/--consumer.config) and kcat gets them
+// as -X options.
 import { KAFKA_MAIN, runKafkaClass, type KafkaLibs } from './kafka-dist.js';
 import type { GeneratorLoad } from './proc-stats.js';
 import { runProcess } from './run-process.js';
+import type { SaslSsl } from './security.js';
 
 /** kafka-producer-perf-test.sh and kafka-consumer-perf-test.sh set KAFKA_HEAP_OPTS=-Xmx512M. */
 const TOOL_HEAP = '512M';
@@ -62,10 +66,11 @@ const PRODUCER_SUMMARY =
 /** org.apache.kafka.tools.ProducerPerformance (kafka-producer-perf-test.sh). `throughput` -1 is unthrottled. */
 export async function producerPerformance(
   libs: KafkaLibs,
-  o: { bootstrap: string; topic: string; records: number; recordSize: number; throughput: number; acks: string; transaction?: { readonly id: string; readonly durationMs: number } },
+  o: { bootstrap: string; topic: string; records: number; recordSize: number; throughput: number; acks: string; transaction?: { readonly id: string; readonly durationMs: number }; security?: SaslSsl },
 ): Promise<ProducerResult> {
   const txn = o.transaction ? ['--transactional-id', o.transaction.id, '--transaction-duration-ms', String(o.transaction.durationMs)] : [];
-  const args = ['--topic', o.topic, '--num-records', String(o.records), '--record-size', String(o.recordSize), '--throughput', String(o.throughput), ...txn, '--command-property', ...producerProps(o.bootstrap, o.acks, o.transaction !== undefined)];
+  const security = o.security ? ['--command-config', o.security.clientConfig] : [];
+  const args = ['--topic', o.topic, '--num-records', String(o.records), '--record-size', String(o.recordSize), '--throughput', String(o.throughput), ...txn, ...security, '--command-property', ...producerProps(o.bootstrap, o.acks, o.transaction !== undefined)];
   const { stdout, stderr, run } = await runTool(libs, KAFKA_MAIN.producerPerformance, args);
   const m = PRODUCER_SUMMARY.exec(stdout);
   if (!m) throw new Error(`no summary line from ProducerPerformance:\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
@@ -96,8 +101,9 @@ export interface ConsumerResult {
 }
 
 /** org.apache.kafka.tools.ConsumerPerformance (kafka-consumer-perf-test.sh): a consumer group reading from the earliest offset. */
-export async function consumerPerformance(libs: KafkaLibs, o: { bootstrap: string; topic: string; records: number; group: string }): Promise<ConsumerResult> {
-  const args = ['--bootstrap-server', o.bootstrap, '--topic', o.topic, '--num-records', String(o.records), '--group', o.group, '--timeout', '60000'];
+export async function consumerPerformance(libs: KafkaLibs, o: { bootstrap: string; topic: string; records: number; group: string; security?: SaslSsl }): Promise<ConsumerResult> {
+  const security = o.security ? ['--command-config', o.security.clientConfig] : [];
+  const args = ['--bootstrap-server', o.bootstrap, '--topic', o.topic, '--num-records', String(o.records), '--group', o.group, '--timeout', '60000', ...security];
   const { stdout, run } = await runTool(libs, KAFKA_MAIN.consumerPerformance, args);
   // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
   const lines = stdout.trim().split('\n');
@@ -145,8 +151,8 @@ async function runKcat(args: string[], onStdout?: (chunk: Buffer) => void, cpu?:
 }
 
 /** kcat -P -l: every line of `file` is one record (the newline is not part of it). */
-export async function kcatProduce(o: { bootstrap: string; topic: string; file: string; records: number; acks: string; extraArgs?: readonly string[] }): Promise<{ recordsPerSec: number; run: ToolRun }> {
-  const args = ['-P', '-b', o.bootstrap, '-t', o.topic, '-p', '0', '-X', `acks=${o.acks}`, ...(o.extraArgs ?? []), '-l', o.file];
+export async function kcatProduce(o: { bootstrap: string; topic: string; file: string; records: number; acks: string; extraArgs?: readonly string[]; security?: SaslSsl }): Promise<{ recordsPerSec: number; run: ToolRun }> {
+  const args = ['-P', '-b', o.bootstrap, '-t', o.topic, '-p', '0', ...(o.security?.kcatArgs ?? []), '-X', `acks=${o.acks}`, ...(o.extraArgs ?? []), '-l', o.file];
   const { wallMs, stderr, load } = await runKcat(args);
   if (/Delivery failed|ERROR/i.test(stderr)) throw new Error(`kcat reported failures: ${stderr.slice(-4000)}`);
   return { recordsPerSec: o.records / (wallMs / 1000), run: { command: ['kcat', ...args.map(quote)].join(' '), wallMs, load } };
@@ -156,9 +162,9 @@ export async function kcatProduce(o: { bootstrap: string; topic: string; file: s
  * kcat -C from the beginning to the end of partition 0, one byte of output per record (counted
  * here); with `cpu`, kcat runs on that CPU alone.
  */
-export async function kcatConsume(o: { bootstrap: string; topic: string; cpu?: number; isolation?: 'read_committed' | 'read_uncommitted' }): Promise<{ records: number; recordsPerSec: number; run: ToolRun }> {
+export async function kcatConsume(o: { bootstrap: string; topic: string; cpu?: number; isolation?: 'read_committed' | 'read_uncommitted'; security?: SaslSsl }): Promise<{ records: number; recordsPerSec: number; run: ToolRun }> {
   const isolation = o.isolation ? ['-X', `isolation.level=${o.isolation}`] : [];
-  const args = ['-C', '-b', o.bootstrap, '-t', o.topic, '-p', '0', '-o', 'beginning', '-e', '-q', ...isolation, '-f', '.'];
+  const args = ['-C', '-b', o.bootstrap, '-t', o.topic, '-p', '0', ...(o.security?.kcatArgs ?? []), '-o', 'beginning', '-e', '-q', ...isolation, '-f', '.'];
   let records = 0;
   const { wallMs, load } = await runKcat(args, (chunk) => (records += chunk.length), o.cpu);
   const pin = o.cpu === undefined ? [] : ['taskset', '-c', String(o.cpu)];

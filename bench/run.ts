@@ -3,13 +3,18 @@
 //   npm run bench                      # full run: 4 rounds (about 23 minutes on 2 cores)
 //   npm run bench -- --quick           # smaller volumes, 1 round (under 10 minutes)
 //   npm run bench -- --quick --only tidelog --scenarios produce-100b,consume-100b --profile
+//   npm run bench -- --quick --scenarios produce-100b,consume-100b,produce-100b-sasl-ssl,consume-100b-sasl-ssl
 //
 // Options:
 //   --quick              QUICK volumes and 1 round (FULL volumes and 4 rounds otherwise:
 //                        an even number, so each broker runs every scenario first equally often)
 //   --rounds N           rounds (each scenario runs once per broker per round)
 //   --only tidelog|kafka one broker only
-//   --scenarios a,b      these scenarios only (ids in bench/scenarios.ts)
+//   --scenarios a,b      these scenarios only (ids in bench/scenarios.ts); the secured ones,
+//                        produce-100b-sasl-ssl, consume-100b-sasl-ssl, kcat-produce-100b-sasl-ssl
+//                        and kcat-consume-100b-sasl-ssl, run only when named here: then both
+//                        brokers also get a SASL_SSL listener (TLS with certificates made with
+//                        openssl at the start, SASL PLAIN; bench/security.ts), warmed up too
 //   --profile            Tidelog only: restart it around each scenario under `node --cpu-prof`
 //                        and print the top frames of each profile
 //   --node-flags "..."   extra Node flags for the Tidelog broker
@@ -33,7 +38,8 @@ import { formatProfileSummary, summariseCpuProfile } from './cpu-profile.js';
 import { ensureKafkaLibs, repoRoot, requireJava, type KafkaLibs } from './kafka-dist.js';
 import { busiestProcesses, cpuSeconds, cpuTimes, describeMachine, loadAverage, machineBusySeconds, memory, selfAndReapedChildrenSeconds } from './proc-stats.js';
 import { renderReport, type BrokerRun, type Measurement } from './report.js';
-import { FULL, QUICK, SCENARIOS, warmUp, type Scenario, type ScenarioContext, type Volumes } from './scenarios.js';
+import { ALL_SCENARIOS, FULL, QUICK, SCENARIOS, warmUp, warmUpSaslSsl, type Scenario, type ScenarioContext, type Volumes } from './scenarios.js';
+import { makeSaslSsl, negotiatedTls, SASL_SSL_USER, type SaslSsl } from './security.js';
 
 const GiB = 1024 * 1024 * 1024;
 
@@ -77,9 +83,9 @@ function parseOptions(argv: string[]): Options {
   let scenarios: Scenario[] = [...SCENARIOS];
   if (values.scenarios !== undefined) {
     const ids = values.scenarios.split(',').map((s) => s.trim());
-    const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
-    if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
-    scenarios = SCENARIOS.filter((s) => ids.includes(s.id));
+    const unknown = ids.filter((id) => !ALL_SCENARIOS.some((s) => s.id === id));
+    if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${ALL_SCENARIOS.map((s) => s.id).join(', ')}`);
+    scenarios = ALL_SCENARIOS.filter((s) => ids.includes(s.id));
   }
   const rounds = values.rounds !== undefined ? Number(values.rounds) : values.quick ? 1 : 4;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds takes a positive integer, not ${values.rounds}`);
@@ -201,20 +207,33 @@ async function main(): Promise<void> {
 
   const kcatFile = path.join(runDir, 'kcat-100b.txt');
   if (opts.scenarios.some((s) => s.id.startsWith('kcat-'))) await writeKcatFile(kcatFile, volumes.kcatRecords, 100);
+  let saslSsl: SaslSsl | undefined;
+  if (opts.scenarios.some((s) => s.saslSsl)) {
+    saslSsl = makeSaslSsl();
+    log(`SASL_SSL listener on both brokers: certificates in ${saslSsl.dir}, made with\n${saslSsl.commands.map((c) => `  $ ${c}`).join('\n')}`);
+  }
 
   const measurements: Measurement[] = [];
   const brokerRuns: BrokerRun[] = [];
   const bootstraps = new Set<string>();
+  /** What openssl s_client negotiated with each broker's SASL_SSL listener. */
+  const tlsSeen = new Set<string>();
   const profiles: string[] = [];
 
   const start = async (kind: BrokerKind, round: number, dataDir: string, extraFlags: readonly string[] = []): Promise<RunningBroker> => {
     const logFile = path.join(runDir, `${kind}-round-${round}-${Date.now()}.log`);
     const b =
       kind === 'tidelog'
-        ? await startTidelog({ dataDir, logFile, nodeFlags: [...opts.nodeFlags, ...extraFlags] })
-        : await startKafka({ libs, dir: dataDir, logFile });
+        ? await startTidelog({ dataDir, logFile, nodeFlags: [...opts.nodeFlags, ...extraFlags], ...(saslSsl ? { saslSsl } : {}) })
+        : await startKafka({ libs, dir: dataDir, logFile, ...(saslSsl ? { saslSsl } : {}) });
     bootstraps.add(b.bootstrap);
-    log(`  ${kind} started in ${b.startupMs.toFixed(0)} ms${b.formatMs !== undefined ? ` (after a ${b.formatMs.toFixed(0)} ms storage format)` : ''}: pid ${b.pid}, ${b.bootstrap}, log ${logFile}`);
+    let secured = '';
+    if (saslSsl && b.saslSslBootstrap !== undefined) {
+      const tls = negotiatedTls(b.saslSslBootstrap, saslSsl.caPem);
+      tlsSeen.add(`${kind}: ${tls}`);
+      secured = ` (SASL_SSL ${b.saslSslBootstrap}: ${tls})`;
+    }
+    log(`  ${kind} started in ${b.startupMs.toFixed(0)} ms${b.formatMs !== undefined ? ` (after a ${b.formatMs.toFixed(0)} ms storage format)` : ''}: pid ${b.pid}, ${b.bootstrap}${secured}, log ${logFile}`);
     return b;
   };
 
@@ -233,6 +252,11 @@ async function main(): Promise<void> {
       const t = performance.now();
       await warmUp({ libs, broker: b, volumes, round, kcatFile });
       log(`  ${kind} warmed up (${volumes.warmupRecords} records produced and consumed) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      if (saslSsl) {
+        const t2 = performance.now();
+        await warmUpSaslSsl({ libs, broker: b, volumes, round, kcatFile, saslSsl });
+        log(`  ${kind} warmed up over SASL_SSL (${volumes.warmupRecords} records produced and consumed) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+      }
     }
 
     for (const [i, scenario] of opts.scenarios.entries()) {
@@ -256,7 +280,7 @@ async function main(): Promise<void> {
           running.set(kind, broker);
         }
         const idle = [...running.values()].filter((b) => b !== broker);
-        const ctx: ScenarioContext = { libs, broker, volumes, round, kcatFile };
+        const ctx: ScenarioContext = { libs, broker, volumes, round, kcatFile, ...(saslSsl ? { saslSsl } : {}) };
         try {
           if (scenario.prepare) await scenario.prepare(ctx);
           const phase = await measured(broker, idle, () => scenario.run(ctx));
@@ -329,6 +353,12 @@ async function main(): Promise<void> {
       'both brokers: 1 GiB segments, no fsync per message (log.flush.* defaults), group.initial.rebalance.delay.ms=0, replication factor 1, data directories in the temp filesystem above; Kafka 4 in KRaft combined mode (broker and controller in one JVM) with -Xmx1G -Xms1G',
       'load generators run on the same 2 cores as the broker under test; "other load" is the CPU the rest of the machine (other engineers\' builds and tests) used during each measured phase',
       'broker CPU s/GiB: user + system seconds of the broker process (all threads) during the phase, per GiB of record values moved',
+      ...(saslSsl
+        ? [
+            `SASL_SSL scenarios (*-sasl-ssl): both brokers also had a SASL_SSL listener with the same settings (ssl.keystore.type=PEM, a key store made with openssl at the start of the run: RSA 2048 CA and server certificate for localhost/127.0.0.1; sasl.enabled.mechanisms=PLAIN, one user "${SASL_SSL_USER}" in listener.name.sasl_ssl.plain.sasl.jaas.config); the load generators of those scenarios used it (Kafka's tools with --command-config, kcat with -X security.protocol=SASL_SSL), the harness's own requests and the first warm-up PLAINTEXT; a second warm-up of the same size ran over SASL_SSL; TLS listeners send fetched records through the TLS socket, not with sendfile, on both brokers`,
+            `TLS negotiated by openssl s_client with each SASL_SSL listener: ${[...tlsSeen].join('; ')}`,
+          ]
+        : []),
       ...(opts.profile ? ['profile mode: Tidelog restarted under --cpu-prof around each scenario (so its JIT starts cold in every scenario): the throughput figures of this run are not comparable'] : []),
     ],
   };
@@ -337,6 +367,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(runDir, 'results.json'), JSON.stringify({ info, measurements, brokerRuns }, null, 2));
   if (opts.out) writeFileSync(opts.out, report);
   if (!opts.keep) rmSync(kcatFile, { force: true });
+  if (!opts.keep) saslSsl?.remove();
   log(`\n${report}`);
   log(`report: ${path.join(runDir, 'report.md')}; figures: ${path.join(runDir, 'results.json')}`);
   if (measurements.some((m) => m.error)) process.exitCode = 1;

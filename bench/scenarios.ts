@@ -6,6 +6,10 @@
 //
 // Each scenario runs against one broker and checks what it did: the log end offsets
 // (ListOffsets) equal the records sent, and a consumer counts as many records as there are.
+//
+// SASL_SSL_SCENARIOS (ids ending in -sasl-ssl, not run by default) are four of them again,
+// on their own topics, with the load generators on the brokers' SASL_SSL listener (TLS and
+// SASL PLAIN, bench/security.ts); the harness's own requests stay on PLAINTEXT.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { awaitLeaders, createTopic, endOffsetSum, type Endpoint } from './admin.js';
@@ -13,6 +17,7 @@ import type { RunningBroker } from './brokers.js';
 import type { KafkaLibs } from './kafka-dist.js';
 import { consumerPerformance, endToEndLatency, kcatConsume, kcatProduce, producerPerformance, type ToolRun } from './load-tools.js';
 import type { GeneratorLoad } from './proc-stats.js';
+import type { SaslSsl } from './security.js';
 
 export interface Volumes {
   /** One producer, 100-byte records (and what the consumers read). */
@@ -68,6 +73,8 @@ export interface ScenarioContext {
   readonly round: number;
   /** The pre-generated kcat input: `records` lines of `recordSize` bytes. */
   readonly kcatFile: string;
+  /** The SASL_SSL settings, when the brokers were started with that listener. */
+  readonly saslSsl?: SaslSsl;
 }
 
 export interface Latency {
@@ -100,6 +107,8 @@ export interface Scenario {
   readonly title: string;
   /** Which figures the report shows for it. */
   readonly kind: 'throughput' | 'latency';
+  /** Its load generators use the brokers' SASL_SSL listener (which the runner then starts them with). */
+  readonly saslSsl?: boolean;
   /** Unmeasured set-up right before the measured phase (the data a consumer reads). */
   prepare?(ctx: ScenarioContext): Promise<void>;
   run(ctx: ScenarioContext): Promise<Outcome>;
@@ -119,21 +128,37 @@ function ep(b: RunningBroker): Endpoint {
   return { host: b.host, port: b.port };
 }
 
+/** Where a load generator connects: the PLAINTEXT listener, or the SASL_SSL one with its settings. */
+interface Client {
+  readonly bootstrap: string;
+  readonly security?: SaslSsl;
+}
+
+function clientOf({ broker, saslSsl }: ScenarioContext, secured: boolean): Client {
+  if (!secured) return { bootstrap: broker.bootstrap };
+  if (!saslSsl || broker.saslSslBootstrap === undefined) throw new Error(`${broker.kind} was started without a SASL_SSL listener`);
+  return { bootstrap: broker.saslSslBootstrap, security: saslSsl };
+}
+
+const SASL_SSL_TITLE = ', over SASL_SSL (TLS, SASL PLAIN)';
+
 async function expectEndOffset(b: RunningBroker, topic: string, partitions: number, sent: number): Promise<string> {
   const end = await endOffsetSum(ep(b), topic, partitions);
   if (end !== sent) throw new Error(`${topic}: log end offset ${end}, but ${sent} records were sent`);
   return `end offset ${end} = sent`;
 }
 
-function oneProducer(id: string, title: string, topic: string, records: (v: Volumes) => number, recordSize: number, acks: string): Scenario {
+function oneProducer(id: string, title: string, topic: string, records: (v: Volumes) => number, recordSize: number, acks: string, secured = false): Scenario {
   return {
     id,
     title,
     kind: 'throughput',
-    async run({ libs, broker, volumes }) {
+    saslSsl: secured,
+    async run(ctx) {
+      const { libs, broker, volumes } = ctx;
       await createTopic(ep(broker), topic, 1);
       const n = records(volumes);
-      const r = await producerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize, throughput: -1, acks });
+      const r = await producerPerformance(libs, { ...clientOf(ctx, secured), topic, records: n, recordSize, throughput: -1, acks });
       const check = await expectEndOffset(broker, topic, 1, n);
       return {
         records: n,
@@ -212,48 +237,58 @@ const PRODUCE_3: Scenario = {
   },
 };
 
-const CONSUME_100: Scenario = {
-  id: 'consume-100b',
-  title: '1 consumer (group) reading the 100 B topic from the start',
-  kind: 'throughput',
-  async run({ libs, broker, round }) {
-    const topic = 'p100';
-    const end = await endOffsetSum(ep(broker), topic, 1);
-    if (end === 0) throw new Error(`${topic} is empty: run produce-100b first`);
-    const r = await consumerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: end, group: `bench-consumer-${round}` });
-    if (r.records !== end) throw new Error(`ConsumerPerformance consumed ${r.records} records of ${end}`);
-    return {
-      records: r.records,
-      bytes: r.records * 100,
-      recordsPerSec: r.recordsPerSec,
-      mibPerSec: r.mibPerSec,
-      check: `consumed ${r.records} = end offset`,
-      commands: [r.run.command],
-      generator: r.run.load,
-      notes: `group join ${r.rebalanceMs} ms (excluded from the rate), fetch ${r.fetchMs} ms`,
-    };
-  },
-};
+function oneConsumer(id: string, title: string, topic: string, writtenBy: string, secured = false): Scenario {
+  return {
+    id,
+    title,
+    kind: 'throughput',
+    saslSsl: secured,
+    async run(ctx) {
+      const { libs, broker, round } = ctx;
+      const end = await endOffsetSum(ep(broker), topic, 1);
+      if (end === 0) throw new Error(`${topic} is empty: run ${writtenBy} first`);
+      const r = await consumerPerformance(libs, { ...clientOf(ctx, secured), topic, records: end, group: `bench-consumer${secured ? '-sasl-ssl' : ''}-${round}` });
+      if (r.records !== end) throw new Error(`ConsumerPerformance consumed ${r.records} records of ${end}`);
+      return {
+        records: r.records,
+        bytes: r.records * 100,
+        recordsPerSec: r.recordsPerSec,
+        mibPerSec: r.mibPerSec,
+        check: `consumed ${r.records} = end offset`,
+        commands: [r.run.command],
+        generator: r.run.load,
+        notes: `group join ${r.rebalanceMs} ms (excluded from the rate), fetch ${r.fetchMs} ms`,
+      };
+    },
+  };
+}
 
-const KCAT_PRODUCE: Scenario = {
-  id: 'kcat-produce-100b',
-  title: 'kcat (librdkafka) producer, 100 B records, acks=1',
-  kind: 'throughput',
-  async run({ broker, volumes, kcatFile }) {
-    const topic = 'kcat100';
-    await createTopic(ep(broker), topic, 1);
-    const n = volumes.kcatRecords;
-    const r = await kcatProduce({ bootstrap: broker.bootstrap, topic, file: kcatFile, records: n, acks: '1' });
-    const check = await expectEndOffset(broker, topic, 1, n);
-    return { records: n, bytes: n * 100, recordsPerSec: r.recordsPerSec, mibPerSec: (r.recordsPerSec * 100) / MiB, check, commands: [r.run.command], generator: r.run.load, notes: 'rate over kcat\'s whole run (start to exit)' };
-  },
-};
+const CONSUME_100: Scenario = oneConsumer('consume-100b', '1 consumer (group) reading the 100 B topic from the start', 'p100', 'produce-100b');
+
+function kcatProducer(id: string, title: string, topic: string, secured = false): Scenario {
+  return {
+    id,
+    title,
+    kind: 'throughput',
+    saslSsl: secured,
+    async run(ctx) {
+      const { broker, volumes, kcatFile } = ctx;
+      await createTopic(ep(broker), topic, 1);
+      const n = volumes.kcatRecords;
+      const r = await kcatProduce({ ...clientOf(ctx, secured), topic, file: kcatFile, records: n, acks: '1' });
+      const check = await expectEndOffset(broker, topic, 1, n);
+      return { records: n, bytes: n * 100, recordsPerSec: r.recordsPerSec, mibPerSec: (r.recordsPerSec * 100) / MiB, check, commands: [r.run.command], generator: r.run.load, notes: 'rate over kcat\'s whole run (start to exit)' };
+    },
+  };
+}
+
+const KCAT_PRODUCE: Scenario = kcatProducer('kcat-produce-100b', 'kcat (librdkafka) producer, 100 B records, acks=1', 'kcat100');
 
 /** kcat -C of a whole one-partition topic, checked against its end offset. */
-async function kcatConsumeAll(broker: RunningBroker, topic: string, writtenBy: string, cpu?: number): Promise<Outcome> {
+async function kcatConsumeAll(broker: RunningBroker, topic: string, writtenBy: string, cpu?: number, client: Client = { bootstrap: broker.bootstrap }): Promise<Outcome> {
   const end = await endOffsetSum(ep(broker), topic, 1);
   if (end === 0) throw new Error(`${topic} is empty: ${writtenBy} writes it`);
-  const r = await kcatConsume({ bootstrap: broker.bootstrap, topic, cpu });
+  const r = await kcatConsume({ ...client, topic, cpu });
   if (r.records !== end) throw new Error(`kcat consumed ${r.records} records of ${end}`);
   return { records: r.records, bytes: r.records * 100, recordsPerSec: r.recordsPerSec, mibPerSec: (r.recordsPerSec * 100) / MiB, check: `consumed ${r.records} = end offset`, commands: [r.run.command], generator: r.run.load, notes: 'rate over kcat\'s whole run (start to exit)' };
 }
@@ -370,6 +405,26 @@ const E2E_LATENCY: Scenario = {
 /** In the order they run: the consumers read what the producers before them wrote. */
 export const SCENARIOS: readonly Scenario[] = [PRODUCE_100, PRODUCE_1K, PRODUCE_ACKS_ALL, PRODUCE_TRANSACTIONAL, PRODUCE_3, CONSUME_100, KCAT_PRODUCE, KCAT_CONSUME, KCAT_CONSUME_SAME_BATCHES, KCAT_CONSUME_ONE_CORE, PRODUCE_LATENCY, E2E_LATENCY];
 
+/**
+ * The same producers and consumers with the load generators on the SASL_SSL listener, on
+ * topics of their own. Run only when named (--scenarios), after the plain ones.
+ */
+export const SASL_SSL_SCENARIOS: readonly Scenario[] = [
+  oneProducer('produce-100b-sasl-ssl', `1 producer, 100 B records, acks=1${SASL_SSL_TITLE}`, 'p100-sasl-ssl', (v) => v.records100, 100, '1', true),
+  oneConsumer('consume-100b-sasl-ssl', `1 consumer (group) reading the 100 B topic from the start${SASL_SSL_TITLE}`, 'p100-sasl-ssl', 'produce-100b-sasl-ssl', true),
+  kcatProducer('kcat-produce-100b-sasl-ssl', `kcat (librdkafka) producer, 100 B records, acks=1${SASL_SSL_TITLE}`, 'kcat100-sasl-ssl', true),
+  {
+    id: 'kcat-consume-100b-sasl-ssl',
+    title: `kcat (librdkafka) consumer reading the kcat topic from the start${SASL_SSL_TITLE}`,
+    kind: 'throughput',
+    saslSsl: true,
+    run: (ctx) => kcatConsumeAll(ctx.broker, 'kcat100-sasl-ssl', 'kcat-produce-100b-sasl-ssl', undefined, clientOf(ctx, true)),
+  },
+];
+
+/** Every scenario --scenarios may name, in the order they run. */
+export const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, ...SASL_SSL_SCENARIOS];
+
 /** Unmeasured: a produce and a read of the warm-up topic so both brokers' JITs have run. */
 export async function warmUp(ctx: ScenarioContext): Promise<ToolRun[]> {
   const topic = 'warmup';
@@ -377,5 +432,16 @@ export async function warmUp(ctx: ScenarioContext): Promise<ToolRun[]> {
   const n = ctx.volumes.warmupRecords;
   const p = await producerPerformance(ctx.libs, { bootstrap: ctx.broker.bootstrap, topic, records: n, recordSize: 100, throughput: -1, acks: '1' });
   const c = await consumerPerformance(ctx.libs, { bootstrap: ctx.broker.bootstrap, topic, records: n, group: `bench-warmup-${ctx.round}` });
+  return [p.run, c.run];
+}
+
+/** Unmeasured, the same over SASL_SSL: the TLS and SASL code of both brokers runs before the secured scenarios do. */
+export async function warmUpSaslSsl(ctx: ScenarioContext): Promise<ToolRun[]> {
+  const topic = 'warmup-sasl-ssl';
+  await createTopic(ep(ctx.broker), topic, 1);
+  const n = ctx.volumes.warmupRecords;
+  const client = clientOf(ctx, true);
+  const p = await producerPerformance(ctx.libs, { ...client, topic, records: n, recordSize: 100, throughput: -1, acks: '1' });
+  const c = await consumerPerformance(ctx.libs, { ...client, topic, records: n, group: `bench-warmup-sasl-ssl-${ctx.round}` });
   return [p.run, c.run];
 }
