@@ -27,16 +27,12 @@
 // means a coordinator bug; handlers turn it into UNKNOWN_SERVER_ERROR.
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
-import { interBrokerSecurity } from '../security/inter-broker.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { TopicService } from '../partition/topic-service.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
-import { BrokerConnection } from '../client/kafka-client.js';
-import { CONNECT_TIMEOUT_MS } from '../client/kafka-connection.js';
-import type { ClientSecurity } from '../client/client-security.js';
 import { GROUP_METADATA_TOPIC_NAME, type LeadershipRole } from '../groups/offsets-topic.js';
 import {
   NO_PRODUCER_EPOCH,
@@ -61,6 +57,7 @@ import {
 } from './transaction-marker-channel.js';
 import type { TxnMarkerEntry, TxnMarkerResult } from '../partition/txn-markers.js';
 import { TransactionVerifier } from './transaction-verifier.js';
+import { InterBrokerConnections } from './inter-broker-connections.js';
 
 const S = TransactionState;
 
@@ -702,40 +699,14 @@ export class ClusterMarkerRouting implements MarkerRouting {
 
 /** WriteTxnMarkers to other brokers over the inter-broker listener, one connection per broker. */
 export class ClientTxnMarkerSender implements RemoteTxnMarkerSender {
-  private readonly connections = new Map<number, Promise<BrokerConnection>>();
-  private closed = false;
-  /** TLS (and SASL) of the inter-broker listener. */
-  private readonly security: ClientSecurity;
+  private readonly connections: InterBrokerConnections;
 
-  constructor(
-    private readonly config: BrokerConfig,
-    private readonly cluster: ClusterView,
-  ) {
-    this.security = interBrokerSecurity(config);
-  }
-
-  private connect(brokerId: number): Promise<BrokerConnection> {
-    const existing = this.connections.get(brokerId);
-    if (existing) {
-      return existing.then((c) => {
-        if (!c.closed) return c;
-        this.connections.delete(brokerId);
-        return this.connect(brokerId);
-      });
-    }
-    const broker = this.cluster.liveBrokers().find((b) => b.id === brokerId);
-    if (!broker || broker.endpoints.length === 0) return Promise.reject(new Error(`broker ${brokerId} is not alive`));
-    const name = this.config.values['inter.broker.listener.name'];
-    const e = (name ? broker.endpoints.find((x) => x.listenerName === name) : undefined) ?? broker.endpoints.find((x) => x.listenerName === 'PLAINTEXT') ?? broker.endpoints[0]!;
-    const conn = BrokerConnection.open(e.host, e.port, `broker-${this.config.brokerId}-txn-markers`, CONNECT_TIMEOUT_MS, this.config.values['request.timeout.ms'], this.security);
-    this.connections.set(brokerId, conn);
-    conn.catch(() => this.connections.delete(brokerId));
-    return conn;
+  constructor(config: BrokerConfig, cluster: ClusterView) {
+    this.connections = new InterBrokerConnections(config, cluster, 'txn-markers');
   }
 
   async send(brokerId: number, markers: TxnMarkerEntry[]): Promise<TxnMarkerResult[]> {
-    if (this.closed) throw new Error('the marker sender is closed');
-    const conn = await this.connect(brokerId);
+    const conn = await this.connections.get(brokerId);
     const version = conn.version(ApiKey.WriteTxnMarkers, 0, 2, 'WriteTxnMarkers');
     const response = await conn.send(ApiKey.WriteTxnMarkers, version, {
       markers: markers.map((m) => {
@@ -763,8 +734,6 @@ export class ClientTxnMarkerSender implements RemoteTxnMarkerSender {
   }
 
   close(): void {
-    this.closed = true;
-    for (const c of this.connections.values()) c.then((x) => x.close(), () => {});
-    this.connections.clear();
+    this.connections.close();
   }
 }

@@ -28,14 +28,11 @@
 // carry one): the window between its verification and its write stays open.
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
-import { BrokerConnection } from '../client/kafka-client.js';
-import { CONNECT_TIMEOUT_MS } from '../client/kafka-connection.js';
-import type { ClientSecurity } from '../client/client-security.js';
-import { interBrokerSecurity } from '../security/inter-broker.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
 import { tpKey, type TopicPartitionKey } from './transaction-metadata.js';
 import { readProducerInfo, type ProducerStateManager, type VerificationGuard } from '../partition/producer-state.js';
+import { InterBrokerConnections } from './inter-broker-connections.js';
 
 /** Coordinator answers a partition leader retries rather than report (Kafka maps them to NOT_ENOUGH_REPLICAS). */
 const RETRIABLE = new Set<number>([
@@ -72,18 +69,15 @@ export interface LocalTransactionCoordinator {
 }
 
 export class TransactionVerifier {
-  private readonly connections = new Map<number, Promise<BrokerConnection>>();
-  private closed = false;
-
-  /** TLS (and SASL) of the inter-broker listener, as the marker sender uses. */
-  private readonly security: ClientSecurity;
+  /** To the coordinators on other brokers, as the marker sender reaches them. */
+  private readonly connections: InterBrokerConnections;
 
   constructor(
     private readonly config: BrokerConfig,
-    private readonly cluster: ClusterView,
+    cluster: ClusterView,
     private readonly coordinator: LocalTransactionCoordinator,
   ) {
-    this.security = interBrokerSecurity(config);
+    this.connections = new InterBrokerConnections(config, cluster, 'txn-verification');
   }
 
   /** KIP-890 part 1 verification is on (transaction.partition.verification.enable, Kafka's key). */
@@ -129,7 +123,7 @@ export class TransactionVerifier {
 
   /** AddPartitionsToTxn v4+ (the broker form, one transaction) to the coordinator's broker. */
   private async askRemote(brokerId: number, r: VerifyRequest): Promise<Map<string, number>> {
-    const conn = await this.connect(brokerId);
+    const conn = await this.connections.get(brokerId);
     const version = conn.version(ApiKey.AddPartitionsToTxn, 4, 5, 'AddPartitionsToTxn');
     const byTopic = new Map<string, number[]>();
     for (const p of r.partitions) {
@@ -160,30 +154,8 @@ export class TransactionVerifier {
     return out;
   }
 
-  private connect(brokerId: number): Promise<BrokerConnection> {
-    if (this.closed) return Promise.reject(new Error('the transaction verifier is closed'));
-    const existing = this.connections.get(brokerId);
-    if (existing) {
-      return existing.then((c) => {
-        if (!c.closed) return c;
-        this.connections.delete(brokerId);
-        return this.connect(brokerId);
-      });
-    }
-    const broker = this.cluster.liveBrokers().find((b) => b.id === brokerId);
-    if (!broker || broker.endpoints.length === 0) return Promise.reject(new Error(`broker ${brokerId} is not alive`));
-    const name = this.config.values['inter.broker.listener.name'];
-    const e = (name ? broker.endpoints.find((x) => x.listenerName === name) : undefined) ?? broker.endpoints.find((x) => x.listenerName === 'PLAINTEXT') ?? broker.endpoints[0]!;
-    const conn = BrokerConnection.open(e.host, e.port, `broker-${this.config.brokerId}-txn-verification`, CONNECT_TIMEOUT_MS, this.config.values['request.timeout.ms'], this.security);
-    this.connections.set(brokerId, conn);
-    conn.catch(() => this.connections.delete(brokerId));
-    return conn;
-  }
-
   close(): void {
-    this.closed = true;
-    for (const c of this.connections.values()) c.then((x) => x.close(), () => {});
-    this.connections.clear();
+    this.connections.close();
   }
 }
 

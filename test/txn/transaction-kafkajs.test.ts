@@ -8,6 +8,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBroker, type EmbeddedBroker } from '../../src/embedded.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import type { TxnMarkerEntry } from '../../src/partition/txn-markers.js';
+import { waitFor } from '../helpers/wait.js';
 
 
 describe('kafkajs transactional producer', { timeout: 120_000 }, () => {
@@ -54,6 +55,8 @@ describe('kafkajs transactional producer', { timeout: 120_000 }, () => {
     const t1 = await p.transaction();
     await t1.send({ topic: 'ledger', messages: [{ partition: 0, value: 'a' }, { partition: 1, value: 'b' }] });
     await t1.commit();
+    // EndTxn answers once PrepareCommit is logged; the markers follow (as in Kafka).
+    await waitFor('the commit markers', () => markers.some((m) => m.commit));
     const commit = markers.at(-1)!;
     assert.equal(commit.commit, true);
     assert.deepEqual(commit.partitions.map((x) => `${x.topic}-${x.partition}`).sort(), ['ledger-0', 'ledger-1']);
