@@ -79,6 +79,7 @@ export const brokerConfigKeys = [
   longKey('log.cleaner.min.compaction.lag.ms', 0, { min: 0 }),
   doubleKey('log.cleaner.min.cleanable.ratio', 0.5, { min: 0, max: 1 }),
   longKey('log.cleaner.backoff.ms', 15000, { min: 0 }),
+  longKey('log.cleaner.dedupe.buffer.size', 134217728, { min: 1024 * 1024, doc: "Memory of the cleaner's key -> offset map (Kafka's default, 128 MiB); a pass cleans as many dirty segments as fit." }),
   boolKey('log.preallocate', false),
   intKey('message.max.bytes', 1048588, { min: 0, doc: 'Largest record batch size allowed.' }),
   stringKey('compression.type', 'producer', { oneOf: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'] }),

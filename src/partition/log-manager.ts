@@ -329,7 +329,7 @@ export class LogManager {
   /** The log cleaner of cleanup.policy=compact partitions (Kafka's LogCleaner). */
   get cleaner(): LogCleaner {
     const v = this.config.values;
-    this.logCleaner ??= new LogCleaner({ logDirs: this.config.logDirs, enabled: v['log.cleaner.enable'], backoffMs: v['log.cleaner.backoff.ms'], producerIdExpirationMs: v['producer.id.expiration.ms'] }, () => this.registry.all(), this.logger);
+    this.logCleaner ??= new LogCleaner({ logDirs: this.config.logDirs, enabled: v['log.cleaner.enable'], backoffMs: v['log.cleaner.backoff.ms'], dedupeBufferBytes: v['log.cleaner.dedupe.buffer.size'], producerIdExpirationMs: v['producer.id.expiration.ms'] }, () => this.registry.all(), this.logger);
     return this.logCleaner;
   }
 

@@ -48,14 +48,22 @@ describe('broker start-up', { timeout: 60_000 }, () => {
     const dataDir = tempDir();
     const first = await startBrokerProcess({ dataDir });
     const c1 = await KafkaConnection.connect('127.0.0.1', first.port);
-    const created = await c1.request(ApiKey.CreateTopics, 7, { topics: [{ name: 'configured', numPartitions: 2, replicationFactor: 1, configs: [{ name: 'retention.ms', value: '12345' }] }], timeoutMs: 5000 });
-    assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
-    // Delegation tokens are not served: an error code, not a hang. DescribeAcls without an
-    // authorizer answers Kafka's SECURITY_DISABLED.
-    const tokens = await c1.request(ApiKey.DescribeDelegationToken, 1, { owners: null });
-    assert.equal(tokens.errorCode, ErrorCode.UNSUPPORTED_VERSION);
-    const acls = await c1.request(ApiKey.DescribeAcls, 1, { resourceTypeFilter: 1, patternTypeFilter: 1, operation: 1, permissionType: 1 });
-    assert.equal(acls.errorCode, ErrorCode.SECURITY_DISABLED);
+    // A failed assertion must not leave the broker (and this file) running.
+    try {
+      const created = await c1.request(ApiKey.CreateTopics, 7, { topics: [{ name: 'configured', numPartitions: 2, replicationFactor: 1, configs: [{ name: 'retention.ms', value: '12345' }] }], timeoutMs: 5000 });
+      assert.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
+      // Delegation tokens are not served: an error code, not a hang. DescribeAcls without an
+      // authorizer answers Kafka's SECURITY_DISABLED.
+      const tokens = await c1.request(ApiKey.DescribeDelegationToken, 1, { owners: null });
+      assert.equal(tokens.errorCode, ErrorCode.UNSUPPORTED_VERSION);
+      const acls = await c1.request(ApiKey.DescribeAcls, 1, { resourceTypeFilter: 1, patternTypeFilter: 1, operation: 1, permissionType: 1 });
+      assert.equal(acls.errorCode, ErrorCode.SECURITY_DISABLED);
+    } catch (err) {
+      c1.close();
+      await first.kill();
+      removeDir(dataDir);
+      throw err;
+    }
     c1.close();
     assert.equal(await first.stop(), 0);
 

@@ -101,6 +101,11 @@ describe('buildBrokerConfig', () => {
     assert.deepEqual(c.advertisedListeners, c.listeners);
   });
 
+  it('reads log.cleaner.dedupe.buffer.size with Kafka\'s default and refuses less than 1 MiB', () => {
+    assert.equal(buildBrokerConfig(new Map()).values['log.cleaner.dedupe.buffer.size'], 128 * 1024 * 1024);
+    assert.throws(() => buildBrokerConfig(new Map([['log.cleaner.dedupe.buffer.size', '1000']])), (e: unknown) => e instanceof ConfigError && e.key === 'log.cleaner.dedupe.buffer.size');
+  });
+
   it('reads per-listener keys (listener.name.<listener>.<key>) over the broker-wide ones, naming the whole key of a bad value', () => {
     const config = buildBrokerConfig(
       new Map([
