@@ -10,34 +10,13 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '../../src/logger.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { TransactionCoordinator } from '../../src/txn/transaction-coordinator.js';
-import { TransactionMarkerChannel, type LocalTxnMarkerWriter } from '../../src/txn/transaction-marker-channel.js';
-import { decodeTransactionLogKey, decodeTransactionLogValue, transactionLogKey, transactionLogValue, type TransactionLogEntry } from '../../src/txn/transaction-log.js';
+import { TransactionMarkerChannel } from '../../src/txn/transaction-marker-channel.js';
+import { transactionLogKey, transactionLogValue, type TransactionLogEntry } from '../../src/txn/transaction-log.js';
 import { TransactionState, transactionStateName } from '../../src/txn/transaction-metadata.js';
-import type { TransactionConfig } from '../../src/txn/transaction-state-manager.js';
 import { partitionForTransactionalId } from '../../src/txn/transaction-state-topic.js';
-import type { TxnMarkerEntry, TxnMarkerResult } from '../../src/partition/txn-markers.js';
 import { encodeRecordBatch } from '../../src/client/record-batch.js';
 import { MemoryTransactionStateStore } from './memory-transaction-state-store.js';
-
-const CONFIG: TransactionConfig = {
-  transactionalIdExpirationMs: 60_000,
-  transactionMaxTimeoutMs: 900_000,
-  transactionLogNumPartitions: 3,
-  transactionLogLoadBufferBytes: 1024 * 1024,
-  abortTimedOutTransactionsIntervalMs: 3_600_000,
-  removeExpiredTransactionalIdsIntervalMs: 3_600_000,
-};
-
-class RecordingMarkerWriter implements LocalTxnMarkerWriter {
-  readonly written: TxnMarkerEntry[] = [];
-  answer: number = ErrorCode.NONE;
-  calls = 0;
-  async writeTxnMarkers(markers: TxnMarkerEntry[]): Promise<TxnMarkerResult[]> {
-    this.calls++;
-    if (this.answer === ErrorCode.NONE) this.written.push(...markers);
-    return markers.map((m) => ({ producerId: m.producerId, partitions: m.partitions.map((p) => ({ ...p, errorCode: this.answer })) }));
-  }
-}
+import { CONFIG, logOf, RecordingMarkerWriter } from './coordinator-fixtures.js';
 
 let nextProducerId = 5000;
 
@@ -50,12 +29,9 @@ async function start(store = new MemoryTransactionStateStore(), writer = new Rec
   return { coordinator, store, writer };
 }
 
-function logOf(store: MemoryTransactionStateStore, transactionalId: string): TransactionLogEntry[] {
-  const partition = partitionForTransactionalId(transactionalId, store.numPartitions);
-  return store
-    .records(partition)
-    .filter((r) => decodeTransactionLogKey(r.key!) === transactionalId)
-    .map((r) => decodeTransactionLogValue(r.value!));
+/** The log of `transactionalId` (these tests write no tombstones). */
+function entriesOf(store: MemoryTransactionStateStore, transactionalId: string): TransactionLogEntry[] {
+  return logOf(store, transactionalId).filter((e): e is TransactionLogEntry => e !== null);
 }
 
 async function waitUntil(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -95,7 +71,7 @@ describe('transaction coordinator, transaction version 2', () => {
     assert.equal((await coordinator.endTxnWithVersion('tv2-a', p.producerId, 0, false, 2)).errorCode, ErrorCode.PRODUCER_FENCED);
     assert.equal(await coordinator.addPartitionsToTransaction('tv2-a', p.producerId, 1, [TP('t', 0)], 2), ErrorCode.PRODUCER_FENCED);
 
-    const log = logOf(store, 'tv2-a');
+    const log = entriesOf(store, 'tv2-a');
     assert.deepEqual(
       log.map((e) => [transactionStateName(e.state), e.producerEpoch, e.clientTransactionVersion ?? 'v0']),
       [
@@ -153,7 +129,7 @@ describe('transaction coordinator, transaction version 2', () => {
     const first = await start(store);
     const p = await first.coordinator.initProducerId('tv2-d', 60_000, null);
     assert.equal(await first.coordinator.addPartitionsToTransaction('tv2-d', p.producerId, p.producerEpoch, [TP('t', 0)], 2), ErrorCode.NONE);
-    first.writer.answer = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    first.writer.answer = () => ErrorCode.NOT_LEADER_OR_FOLLOWER;
     assert.equal((await first.coordinator.endTxnWithVersion('tv2-d', p.producerId, p.producerEpoch, true, 2)).errorCode, ErrorCode.NONE);
     await waitUntil('a marker attempt', () => first.writer.calls > 0);
     await first.coordinator.shutdown();

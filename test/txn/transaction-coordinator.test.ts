@@ -7,49 +7,13 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '../../src/logger.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { TransactionCoordinator } from '../../src/txn/transaction-coordinator.js';
-import { TransactionMarkerChannel, type LocalTxnMarkerWriter, type MarkerDestination } from '../../src/txn/transaction-marker-channel.js';
-import { decodeTransactionLogKey, decodeTransactionLogValue, transactionLogKey, transactionLogValue, type TransactionLogEntry } from '../../src/txn/transaction-log.js';
+import { TransactionMarkerChannel, type MarkerDestination } from '../../src/txn/transaction-marker-channel.js';
+import { transactionLogKey, transactionLogValue, type TransactionLogEntry } from '../../src/txn/transaction-log.js';
 import { TransactionState, transactionStateName } from '../../src/txn/transaction-metadata.js';
-import type { TransactionConfig } from '../../src/txn/transaction-state-manager.js';
 import { partitionForTransactionalId } from '../../src/txn/transaction-state-topic.js';
-import type { TxnMarkerEntry, TxnMarkerResult } from '../../src/partition/txn-markers.js';
 import { encodeRecordBatch } from '../../src/client/record-batch.js';
 import { MemoryTransactionStateStore } from './memory-transaction-state-store.js';
-
-const CONFIG: TransactionConfig = {
-  transactionalIdExpirationMs: 60_000,
-  transactionMaxTimeoutMs: 900_000,
-  transactionLogNumPartitions: 3,
-  transactionLogLoadBufferBytes: 1024 * 1024,
-  abortTimedOutTransactionsIntervalMs: 3_600_000,
-  removeExpiredTransactionalIdsIntervalMs: 3_600_000,
-};
-
-/** Records every marker; answers with `answer` (NONE by default); `hold` parks calls until release(). */
-class RecordingMarkerWriter implements LocalTxnMarkerWriter {
-  readonly written: TxnMarkerEntry[] = [];
-  answer: (topic: string, partition: number) => number = () => ErrorCode.NONE;
-  hold = false;
-  private held: (() => void)[] = [];
-  calls = 0;
-
-  async writeTxnMarkers(markers: TxnMarkerEntry[]): Promise<TxnMarkerResult[]> {
-    this.calls++;
-    if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
-    return markers.map((m) => {
-      const partitions = m.partitions.map((p) => ({ topic: p.topic, partition: p.partition, errorCode: this.answer(p.topic, p.partition) }));
-      const ok = partitions.filter((p) => p.errorCode === ErrorCode.NONE).map((p) => ({ topic: p.topic, partition: p.partition }));
-      if (ok.length > 0) this.written.push({ ...m, partitions: ok });
-      return { producerId: m.producerId, partitions };
-    });
-  }
-
-  release(): void {
-    const held = this.held;
-    this.held = [];
-    for (const r of held) r();
-  }
-}
+import { CONFIG, logOf, RecordingMarkerWriter } from './coordinator-fixtures.js';
 
 interface Harness {
   coordinator: TransactionCoordinator;
@@ -76,13 +40,6 @@ async function start(store = new MemoryTransactionStateStore(), writer = new Rec
 }
 
 /** The TransactionLogValue records of a transactional id, in log order (null for a tombstone). */
-function logOf(store: MemoryTransactionStateStore, transactionalId: string): (TransactionLogEntry | null)[] {
-  const partition = partitionForTransactionalId(transactionalId, store.numPartitions);
-  return store
-    .records(partition)
-    .filter((r) => decodeTransactionLogKey(r.key!) === transactionalId)
-    .map((r) => (r.value === null ? null : decodeTransactionLogValue(r.value)));
-}
 
 function states(store: MemoryTransactionStateStore, transactionalId: string): string[] {
   return logOf(store, transactionalId).map((e) => (e === null ? 'tombstone' : transactionStateName(e.state)));
