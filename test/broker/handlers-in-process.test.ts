@@ -100,6 +100,31 @@ describe('handlers in process, over the broker services', () => {
     assert.equal(badAcks.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.INVALID_REQUIRED_ACKS);
   });
 
+  it('Produce v13 names topics by id (KIP-516): a known id appends, an unknown one gets UNKNOWN_TOPIC_ID, in request order', async () => {
+    await call(ApiKey.CreateTopics, 7, { topics: [{ name: 'by-id', numPartitions: 3, replicationFactor: 1 }], timeoutMs: 5000 });
+    const metadata = await call(ApiKey.Metadata, 12, { topics: [{ name: 'by-id', topicId: undefined }], allowAutoTopicCreation: false });
+    const topicId = metadata.topics[0]!.topicId;
+    const unknownId = '00000000-0000-0000-0000-00000000abcd';
+    const batch = (value: string) => recordBatch([{ value }]);
+    const answer = await call(ApiKey.Produce, 13, {
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: [
+        { topicId: unknownId, partitionData: [{ index: 0, records: batch('lost') }] },
+        { topicId, partitionData: [{ index: 2, records: batch('by-id') }] },
+      ],
+    });
+    assert.deepEqual(
+      answer.responses.map((t) => [t.topicId, t.partitionResponses[0]!.errorCode]),
+      [
+        [unknownId, ErrorCode.UNKNOWN_TOPIC_ID],
+        [topicId, ErrorCode.NONE],
+      ],
+    );
+    const end = await call(ApiKey.ListOffsets, 7, { replicaId: -1, topics: [{ name: 'by-id', partitions: [{ partitionIndex: 2, timestamp: -1 }] }] });
+    assert.equal(end.topics[0]!.partitions[0]!.offset, answer.responses[1]!.partitionResponses[0]!.baseOffset + 1);
+  });
+
   it('ListOffsets and Fetch see exactly what was produced, up to the high watermark', async () => {
     const offsets = await call(ApiKey.ListOffsets, 7, { replicaId: -1, topics: [{ name: 'orders', partitions: [{ partitionIndex: 1, timestamp: -1 }, { partitionIndex: 0, timestamp: -2 }] }] });
     const [latest, earliest] = offsets.topics[0]!.partitions;

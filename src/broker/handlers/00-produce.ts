@@ -12,7 +12,8 @@
 // v9+: flexible. v10+: nodeEndpoints for NOT_LEADER_OR_FOLLOWER (single node: never).
 // v11: TRANSACTION_ABORTABLE may be answered (KIP-890). v12: transaction version 2 (KIP-890
 //   part 2): with `transaction.version` 2, a transactional batch to a partition not yet in
-//   the transaction adds it (the leader asks the coordinator). Not served: v13 (topic ids).
+//   the transaction adds it (the leader asks the coordinator). v13: topics named by topic id
+//   (KIP-516); an id this broker does not know answers UNKNOWN_TOPIC_ID for its partitions.
 // acks 0 (no response), 1 (after the leader's append) and -1 (after the ISR has it; with one
 // replica that is the leader's append, subject to min.insync.replicas). Any other value:
 // INVALID_REQUIRED_ACKS for every partition.
@@ -35,6 +36,7 @@
 // batches and negative sequences of idempotent producers are INVALID_RECORD.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { TopicProduceResponseInput } from '../../protocol/generated/produce-response.js';
+import type { TopicProduceData } from '../../protocol/generated/produce-request.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { isTransactionalBatch, isZstdBatch } from '../../partition/client-batch.js';
 import { verifyTransactionalProduce } from '../../txn/transaction-verifier.js';
@@ -46,34 +48,37 @@ import { BatchHeader, batchSize } from '../../records/batch-header.js';
 export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 13,
   async handle(request, ctx) {
     const { replicas } = ctx.services;
     const acks = request.acks;
+    const { topics, unknownTopicIds } = resolveTopics(request.topicData, ctx.apiVersion >= 13, ctx.services.topics);
     const refuse = (errorCode: number, errorMessage: string | null): TopicProduceResponseInput[] =>
-      request.topicData.map((t) => ({
+      topics.map((t) => ({
         name: t.name,
+        topicId: t.topicId,
         partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 })),
       }));
     let responses: TopicProduceResponseInput[];
     if (acks !== 0 && acks !== 1 && acks !== -1) {
       responses = refuse(ErrorCode.INVALID_REQUIRED_ACKS, `Invalid required acks ${acks}`);
-    } else if (request.transactionalId === null && request.topicData.some((t) => t.partitionData.some((p) => isTransactionalBatch(p.records)))) {
+    } else if (request.transactionalId === null && topics.some((t) => t.partitionData.some((p) => isTransactionalBatch(p.records)))) {
       // KafkaApis: transactional records need a transactionalId (to authorize); without one
       // the whole request fails.
       responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records require a transactionalId');
     } else if (
       ctx.services.authorizer !== null &&
       request.transactionalId !== null &&
-      request.topicData.some((t) => t.partitionData.some((p) => isTransactionalBatch(p.records))) &&
+      topics.some((t) => t.partitionData.some((p) => isTransactionalBatch(p.records))) &&
       !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)
     ) {
       responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
     } else {
-      const verification = await verifyTransactionalProduce(ctx.services, request.transactionalId, ctx.apiVersion, request.topicData);
+      const verification = await verifyTransactionalProduce(ctx.services, request.transactionalId, ctx.apiVersion, topics);
       responses = await Promise.all(
-        request.topicData.map(async (t) => ({
+        topics.map(async (t) => ({
           name: t.name,
+          topicId: t.topicId,
           partitionResponses: !authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, t.name)
             ? t.partitionData.map((p) => ({ index: p.index, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }))
             : await Promise.all(
@@ -96,9 +101,45 @@ export const produceHandler = defineHandler({
       );
     }
     if (acks === 0) return NO_RESPONSE;
-    return { responses };
+    if (unknownTopicIds.length === 0) return { responses };
+    // In the request's order, which the metrics rely on.
+    const answered = new Map(topics.map((t, i) => [t, responses[i]!]));
+    return {
+      responses: request.topicData.map(
+        (t) =>
+          answered.get(t) ?? {
+            topicId: t.topicId,
+            partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 })),
+          },
+      ),
+    };
   },
 });
+
+/**
+ * From v13 a topic is named by its id (KIP-516): the name is filled in on the decoded request
+ * (so that metrics and logs see it) and an id this broker does not know is set apart, to be
+ * answered UNKNOWN_TOPIC_ID. Returns the topics to serve and the unknown ones, in order.
+ */
+function resolveTopics(
+  topicData: TopicProduceData[],
+  byId: boolean,
+  topicsById: { getTopicById(id: string): { readonly name: string } | undefined },
+): { topics: TopicProduceData[]; unknownTopicIds: TopicProduceData[] } {
+  if (!byId) return { topics: topicData, unknownTopicIds: [] };
+  const topics: TopicProduceData[] = [];
+  const unknownTopicIds: TopicProduceData[] = [];
+  for (const t of topicData) {
+    const name = topicsById.getTopicById(t.topicId)?.name;
+    if (name === undefined) {
+      unknownTopicIds.push(t);
+    } else {
+      t.name = name;
+      topics.push(t);
+    }
+  }
+  return { topics, unknownTopicIds };
+}
 
 /** Whether `records` goes on past its first batch. Damage inside a batch is the log's to report. */
 function holdsMoreThanOneBatch(records: Buffer | null): boolean {
