@@ -3,6 +3,7 @@
 // abort and find-hanging, with Kafka's flags and Kafka's tables (each cell padded to its
 // column's width and followed by a tab, as Kafka's ToolsUtils.prettyPrintTable prints them).
 // Owns the flags of each subcommand and the table layout; the requests live in the client.
+import { compileRe2jPattern } from '../protocol/re2j-pattern.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { abortTransaction, describeProducers, describeTransaction, findHangingTransactions, listTransactions, type AbortTarget } from '../client/transaction-admin.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags } from './common.js';
@@ -90,15 +91,15 @@ export async function runTransactions(args: string[]): Promise<number> {
     switch (command) {
       case 'list': {
         const durationFilterMs = intFlag(v['duration-filter'], '--duration-filter');
-        let pattern: RegExp | null = null;
-        if (v['transactional-id-pattern'] !== undefined) {
+        const transactionalIdPattern = v['transactional-id-pattern'];
+        if (transactionalIdPattern !== undefined) {
           try {
-            pattern = new RegExp(`^(?:${v['transactional-id-pattern']})$`);
+            compileRe2jPattern(transactionalIdPattern);
           } catch (err) {
             throw new UsageError(`--transactional-id-pattern: ${(err as Error).message}`);
           }
         }
-        const rows = (await listTransactions(client, durationFilterMs !== undefined ? { durationFilterMs } : {})).filter((t) => pattern === null || pattern.test(t.transactionalId));
+        const rows = await listTransactions(client, { ...(durationFilterMs !== undefined ? { durationFilterMs } : {}), ...(transactionalIdPattern ? { transactionalIdPattern } : {}) });
         await out(kafkaTable(['TransactionalId', 'Coordinator', 'ProducerId', 'TransactionState'], rows.map((t) => [t.transactionalId, t.coordinatorId, t.producerId, t.state])));
         return 0;
       }

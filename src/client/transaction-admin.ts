@@ -7,6 +7,7 @@
 // (WriteTxnMarkers with ABORT to the partition's leader, for the producer whose transaction
 // starts at the offset given). One implementation for `tidelog transactions` and the HTTP
 // admin API.
+import { compileRe2jPattern } from '../protocol/re2j-pattern.js';
 import { ApiKey } from '../protocol/generated/index.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { KafkaClientError, type BrokerConnection, type KafkaClient } from './kafka-client.js';
@@ -68,17 +69,33 @@ function failed(what: string, errorCode: number, message?: string | null): Kafka
   return new KafkaClientError(`${what}: ${message && message.length > 0 ? message : errorName(errorCode)}`, errorCode);
 }
 
-/** ListTransactions on every broker; `durationFilterMs` >= 0 keeps those open longer (v1). */
-export async function listTransactions(client: KafkaClient, filters: { states?: readonly string[]; producerIds?: readonly number[]; durationFilterMs?: number } = {}): Promise<TransactionListing[]> {
+/**
+ * ListTransactions on every broker; `durationFilterMs` >= 0 keeps those open longer (v1);
+ * `transactionalIdPattern` (an RE2/J pattern the whole id must match) is sent from v2 and
+ * applied here to the answers of older brokers.
+ */
+export async function listTransactions(
+  client: KafkaClient,
+  filters: { states?: readonly string[]; producerIds?: readonly number[]; durationFilterMs?: number; transactionalIdPattern?: string } = {},
+): Promise<TransactionListing[]> {
   const md = await client.metadata([]);
+  const pattern = filters.transactionalIdPattern ? compileRe2jPattern(filters.transactionalIdPattern) : null;
   const out: TransactionListing[] = [];
   for (const b of md.brokers) {
     const conn = await client.broker(b.nodeId);
     const durationFilter = filters.durationFilterMs ?? -1;
-    const v = conn.version(ApiKey.ListTransactions, durationFilter >= 0 ? 1 : 0, 1, 'ListTransactions');
-    const res = await conn.send(ApiKey.ListTransactions, v, { stateFilters: filters.states ?? [], producerIdFilters: filters.producerIds ?? [], ...(v >= 1 ? { durationFilter } : {}) });
+    const v = conn.version(ApiKey.ListTransactions, durationFilter >= 0 ? 1 : 0, 2, 'ListTransactions');
+    const res = await conn.send(ApiKey.ListTransactions, v, {
+      stateFilters: filters.states ?? [],
+      producerIdFilters: filters.producerIds ?? [],
+      ...(v >= 1 ? { durationFilter } : {}),
+      ...(v >= 2 && pattern !== null ? { transactionalIdPattern: filters.transactionalIdPattern } : {}),
+    });
     if (res.errorCode !== ErrorCode.NONE) throw failed(`ListTransactions on broker ${b.nodeId}`, res.errorCode);
-    for (const t of res.transactionStates) out.push({ transactionalId: t.transactionalId, coordinatorId: b.nodeId, producerId: t.producerId, state: t.transactionState });
+    for (const t of res.transactionStates) {
+      if (pattern !== null && !pattern.test(t.transactionalId)) continue;
+      out.push({ transactionalId: t.transactionalId, coordinatorId: b.nodeId, producerId: t.producerId, state: t.transactionState });
+    }
   }
   return out.sort((a, b) => a.transactionalId.localeCompare(b.transactionalId));
 }

@@ -668,9 +668,9 @@ export class TransactionCoordinator {
     };
   }
 
-  listTransactions(producerIds: readonly number[], states: readonly string[], durationFilterMs: number): { errorCode: number; unknownStateFilters: string[]; transactionStates: ListedTransaction[] } {
+  listTransactions(producerIds: readonly number[], states: readonly string[], durationFilterMs: number, transactionalIdPattern: RegExp | null = null): { errorCode: number; unknownStateFilters: string[]; transactionStates: ListedTransaction[] } {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, unknownStateFilters: [], transactionStates: [] };
-    return this.manager.listTransactionStates(producerIds, states, durationFilterMs);
+    return this.manager.listTransactionStates(producerIds, states, durationFilterMs, transactionalIdPattern);
   }
 }
 

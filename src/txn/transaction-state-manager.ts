@@ -415,9 +415,10 @@ export class TransactionStateManager {
   /**
    * Kafka's listTransactionStates (ListTransactions): the transactions of the owned partitions
    * matching every filter given (producer ids, states, running longer than durationFilterMs
-   * when >= 0). Unknown state names come back in unknownStateFilters; Dead ids are left out.
+   * when >= 0, transactional ids matching the pattern when there is one). Unknown state names
+   * come back in unknownStateFilters; Dead ids are left out.
    */
-  listTransactionStates(producerIds: readonly number[], stateNames: readonly string[], durationFilterMs: number): { errorCode: number; unknownStateFilters: string[]; transactionStates: ListedTransaction[] } {
+  listTransactionStates(producerIds: readonly number[], stateNames: readonly string[], durationFilterMs: number, transactionalIdPattern: RegExp | null = null): { errorCode: number; unknownStateFilters: string[]; transactionStates: ListedTransaction[] } {
     if (this.loading.size > 0) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, unknownStateFilters: [], transactionStates: [] };
     const unknownStateFilters: string[] = [];
     const states = new Set<TransactionState>();
@@ -435,6 +436,7 @@ export class TransactionStateManager {
         if (pids.size > 0 && !pids.has(m.producerId)) continue;
         if (stateNames.length > 0 && !states.has(m.state)) continue;
         if (durationFilterMs >= 0 && now - m.txnStartTimestamp <= durationFilterMs) continue;
+        if (transactionalIdPattern !== null && !transactionalIdPattern.test(m.transactionalId)) continue;
         transactionStates.push({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: transactionStateName(m.state) });
       }
     }

@@ -102,6 +102,8 @@ describe('tidelog transactions and /v1/transactions', { timeout: 300_000 }, () =
   it('list, describe and describe-producers print what kafka-transactions.sh prints', async () => {
     const cases: { args: string[]; clock: string[] }[] = [
       { args: ['list'], clock: [] },
+      // Kafka 4.4's tool sends the pattern in ListTransactions v2 (KIP-1152); the broker filters.
+      { args: ['list', '--transactional-id-pattern', 'txn-o[a-z]+'], clock: [] },
       { args: ['describe', '--transactional-id', 'txn-open'], clock: ['CurrentTransactionStartTimeMs', 'TransactionDurationMs'] },
       { args: ['describe-producers', '--topic', TOPIC, '--partition', '0'], clock: ['LastTimestamp'] },
       { args: ['describe-producers', '--topic', TOPIC, '--partition', '1'], clock: ['LastTimestamp'] },
@@ -115,6 +117,8 @@ describe('tidelog transactions and /v1/transactions', { timeout: 300_000 }, () =
     }
     const listed = (await tidelog(['transactions', ...B, 'list'])).stdout;
     assert.match(listed, new RegExp(`^txn-open\\s+\\t\\d+\\s*\\t${known.producerId}\\s*\\tOngoing\\s*\\t$`, 'm'));
+    const filtered = (await tidelog(['transactions', ...B, 'list', '--transactional-id-pattern', 'txn-o[a-z]+'])).stdout;
+    assert.deepEqual(filtered.trim().split('\n').slice(1).map((line) => line.split('\t')[0]!.trim()), ['txn-open']);
     const producers = (await tidelog(['transactions', ...B, 'describe-producers', '--topic', TOPIC, '--partition', '0'])).stdout;
     assert.match(producers, new RegExp(`^${known.producerId}\\s*\\t${known.producerEpoch}\\s*\\t.*\\t${known.startOffset}\\s*\\t$`, 'm'));
   });

@@ -277,6 +277,21 @@ describe('transaction APIs over sockets', { timeout: 120_000 }, () => {
     assert.equal((await describeTxn('no-such-id')).errorCode, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
   });
 
+  it('ListTransactions v2 filters by an RE2/J pattern over the whole id (KIP-1152) and refuses a bad one', async () => {
+    const list = async (transactionalIdPattern: string | null) => {
+      const r = await c.request(ApiKey.ListTransactions, 2, { stateFilters: [], producerIdFilters: [], durationFilter: -1, transactionalIdPattern });
+      return { errorCode: r.errorCode, ids: r.transactionStates.map((t) => t.transactionalId).sort() };
+    };
+    assert.deepEqual(await list('tx-(1|v4)'), { errorCode: ErrorCode.NONE, ids: ['tx-1', 'tx-v4'] });
+    // The whole id must match: 'tx' alone matches none, as RE2/J's Pattern.matches.
+    assert.deepEqual(await list('tx'), { errorCode: ErrorCode.NONE, ids: [] });
+    assert.deepEqual(await list('tx-[[:alpha:]]+'), { errorCode: ErrorCode.NONE, ids: ['tx-busy', 'tx-fence'] });
+    assert.deepEqual((await list('')).ids, ['tx-1', 'tx-busy', 'tx-fence', 'tx-v4']);
+    assert.deepEqual((await list(null)).ids, ['tx-1', 'tx-busy', 'tx-fence', 'tx-v4']);
+    assert.deepEqual(await list('tx-(?=1)'), { errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, ids: [] });
+    assert.deepEqual(await list('tx-[1'), { errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, ids: [] });
+  });
+
   it('reads the state back after a restart; a transaction left in PrepareAbort gets its markers and CompleteAbort', async () => {
     const p = await init('tx-restart');
     await addPartitions(3, 'tx-restart', p.producerId, p.producerEpoch, [{ name: 'orders', partitions: [0, 1] }]);

@@ -36,12 +36,12 @@
 // batches and negative sequences of idempotent producers are INVALID_RECORD.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { TopicProduceResponseInput } from '../../protocol/generated/produce-response.js';
-import type { TopicProduceData } from '../../protocol/generated/produce-request.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { isTransactionalBatch, isZstdBatch } from '../../partition/client-batch.js';
 import { verifyTransactionalProduce } from '../../txn/transaction-verifier.js';
 import { tpKey } from '../../txn/transaction-metadata.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
+import { nameTopicsById } from './topic-ids.js';
 import { AclOperation, ResourceType, authorize } from './authorize.js';
 import { BatchHeader, batchSize } from '../../records/batch-header.js';
 
@@ -52,7 +52,8 @@ export const produceHandler = defineHandler({
   async handle(request, ctx) {
     const { replicas } = ctx.services;
     const acks = request.acks;
-    const { topics, unknownTopicIds } = resolveTopics(request.topicData, ctx.apiVersion >= 13, ctx.services.topics);
+    const unknownTopicIds = ctx.apiVersion >= 13 ? nameTopicsById(request.topicData, ctx.services.topics) : [];
+    const topics = unknownTopicIds.length === 0 ? request.topicData : request.topicData.filter((t) => !unknownTopicIds.includes(t));
     const refuse = (errorCode: number, errorMessage: string | null): TopicProduceResponseInput[] =>
       topics.map((t) => ({
         name: t.name,
@@ -115,31 +116,6 @@ export const produceHandler = defineHandler({
     };
   },
 });
-
-/**
- * From v13 a topic is named by its id (KIP-516): the name is filled in on the decoded request
- * (so that metrics and logs see it) and an id this broker does not know is set apart, to be
- * answered UNKNOWN_TOPIC_ID. Returns the topics to serve and the unknown ones, in order.
- */
-function resolveTopics(
-  topicData: TopicProduceData[],
-  byId: boolean,
-  topicsById: { getTopicById(id: string): { readonly name: string } | undefined },
-): { topics: TopicProduceData[]; unknownTopicIds: TopicProduceData[] } {
-  if (!byId) return { topics: topicData, unknownTopicIds: [] };
-  const topics: TopicProduceData[] = [];
-  const unknownTopicIds: TopicProduceData[] = [];
-  for (const t of topicData) {
-    const name = topicsById.getTopicById(t.topicId)?.name;
-    if (name === undefined) {
-      unknownTopicIds.push(t);
-    } else {
-      t.name = name;
-      topics.push(t);
-    }
-  }
-  return { topics, unknownTopicIds };
-}
 
 /** Whether `records` goes on past its first batch. Damage inside a batch is the log's to report. */
 function holdsMoreThanOneBatch(records: Buffer | null): boolean {

@@ -1,4 +1,4 @@
-// TxnOffsetCommit: v0-5 (KIP-98; not served: v6, topic ids, KIP-1319)
+// TxnOffsetCommit: v0-6 (KIP-98)
 // v0-1: transactionalId, groupId, producerId/epoch and the offsets.
 // v2+: committedLeaderEpoch (KIP-320).
 // v3+: generationId, memberId, groupInstanceId (KIP-447): a producer that names them must be
@@ -8,6 +8,7 @@
 // v4: the client may be answered TRANSACTION_ABORTABLE (KIP-890); INVALID_TXN_STATE before v4.
 // v5: transaction version 2 (KIP-890 part 2): with `transaction.version` 2 the group's offsets
 //   partition is added to the transaction here (an implicit AddOffsetsToTxn).
+// v6: topics named by id (KIP-1319); an id this broker does not know answers UNKNOWN_TOPIC_ID.
 // KIP-890 verification (txn/transaction-verifier.ts, before anything is written): the group's
 //   offsets partition must be in the producer's ongoing transaction at its epoch (version 1)
 //   or is added to it (version 2): a fenced producer answers INVALID_PRODUCER_EPOCH, a partition
@@ -32,18 +33,23 @@ import { defineHandler } from './handler.js';
 import { failAll, knownPartitions, PartitionErrors } from './offset-commit-partitions.js';
 import { AclOperation, ResourceType, authorize } from './authorize.js';
 import { verifyTxnOffsetCommit } from '../../txn/transaction-verifier.js';
+import { nameTopicsById } from './topic-ids.js';
 
 export const txnOffsetCommitHandler = defineHandler({
   apiKey: ApiKey.TxnOffsetCommit,
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   async handle(request, ctx) {
     const v = ctx.apiVersion;
     const { services } = ctx;
+    const errors = new PartitionErrors();
+    const unknownTopicIds = v >= 6 ? nameTopicsById(request.topics, services.topics) : [];
+    // Their names stay empty: every such partition shares the one answer UNKNOWN_TOPIC_ID.
+    for (const t of unknownTopicIds) for (const p of t.partitions) errors.set(t.name, p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_ID);
+    const topics = unknownTopicIds.length === 0 ? request.topics : request.topics.filter((t) => !unknownTopicIds.includes(t));
     if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return { topics: failAll(request.topics, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) };
     if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { topics: failAll(request.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
-    const errors = new PartitionErrors();
-    const known = knownPartitions(services, request.topics, v >= 2, errors, (topic) => authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic));
+    const known = knownPartitions(services, topics, v >= 2, errors, (topic) => authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic));
     let verified: number = ErrorCode.NONE;
     if (known.length > 0) {
       const { transactionalId, groupId, producerId, producerEpoch } = request;

@@ -9,6 +9,8 @@ import type { BrokerServices } from '../../services/broker-services.js';
 
 interface RequestTopic {
   readonly name: string;
+  /** From TxnOffsetCommit v6 (KIP-1319) the topic is named by id; answered back as given. */
+  readonly topicId?: string;
   readonly partitions: readonly { readonly partitionIndex: number; readonly committedOffset: number; readonly committedLeaderEpoch: number; readonly committedMetadata: string | null }[];
 }
 
@@ -21,17 +23,18 @@ export class PartitionErrors {
   }
 
   /** The response's topics: every partition of the request, with its error (UNKNOWN_SERVER_ERROR if none was recorded: a bug). */
-  answer(topics: readonly RequestTopic[]): { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] {
+  answer(topics: readonly RequestTopic[]): { name: string; topicId?: string; partitions: { partitionIndex: number; errorCode: number }[] }[] {
     return topics.map((t) => ({
       name: t.name,
+      ...(t.topicId !== undefined ? { topicId: t.topicId } : {}),
       partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: this.byKey.get(`${t.name}\u0000${p.partitionIndex}`) ?? ErrorCode.UNKNOWN_SERVER_ERROR })),
     }));
   }
 }
 
 /** Every partition of the request answered with one error (authorization failures). */
-export function failAll(topics: readonly RequestTopic[], errorCode: number): { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] {
-  return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) }));
+export function failAll(topics: readonly RequestTopic[], errorCode: number): { name: string; topicId?: string; partitions: { partitionIndex: number; errorCode: number }[] }[] {
+  return topics.map((t) => ({ name: t.name, ...(t.topicId !== undefined ? { topicId: t.topicId } : {}), partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) }));
 }
 
 /**
