@@ -28,6 +28,7 @@
 // elsewhere answer NOT_COORDINATOR. Loaded groups' members get one session to heartbeat.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { VerificationGuard } from '../partition/producer-state.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { TopicService } from '../partition/topic-service.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
@@ -135,6 +136,8 @@ export interface TxnOffsetCommitParams extends TxnProducer {
   readonly memberId: string;
   readonly groupInstanceId: string | null;
   readonly topics: OffsetCommitRequest['topics'];
+  /** The guard the offsets partition's verification was made under (KIP-890), if any. */
+  readonly verificationGuard?: VerificationGuard;
 }
 
 export interface GroupListing {
@@ -1008,7 +1011,7 @@ export class GroupCoordinator {
     }
     const invalid = this.validateOffsetCommit(group, p.generationId, p.memberId, p.groupInstanceId, true);
     if (invalid !== null) return all(invalid);
-    return this.manager.storeTxnOffsets(group, { producerId: p.producerId, producerEpoch: p.producerEpoch }, p.topics);
+    return this.manager.storeTxnOffsets(group, { producerId: p.producerId, producerEpoch: p.producerEpoch }, p.topics, p.verificationGuard);
   }
 
   /**

@@ -38,6 +38,7 @@ import {
 import { GROUP_METADATA_TOPIC_NAME, partitionForGroup, type AppendResult, type OffsetsTopicStore } from './offsets-topic.js';
 import { decodeRecordBatches, encodeRecordBatch, type ConsumedBatch, type EncodeOptions, type ProducerRecord } from '../client/record-batch.js';
 import { coordinatorErrorOf } from '../partition/internal-topic-store.js';
+import type { VerificationGuard } from '../partition/producer-state.js';
 
 /** Kafka's offset.metadata.max.bytes default: longer commit metadata gets OFFSET_METADATA_TOO_LARGE. */
 export const OFFSET_METADATA_MAX_BYTES = 4096;
@@ -313,10 +314,12 @@ export class GroupMetadataManager {
    * Kafka's storeOffsets for a TxnOffsetCommit: the offsets are the producer's pending ones
    * while the batch (transactional, with the producer's id and epoch, baseSequence 0 as
    * Kafka's coordinators write it) is appended, and stay pending after it until the
-   * transaction's marker. A failed append drops them (the client retries). Commit timestamp
+   * transaction's marker. A failed append drops them (the client retries); so does a guard
+   * (KIP-890) no longer the producer's, the transaction having ended since it was verified
+   * (INVALID_TXN_STATE). Commit timestamp
    * now; no expire timestamp (TxnOffsetCommit has no retention time).
    */
-  async storeTxnOffsets(group: GroupMetadata, producer: TxnProducer, topics: OffsetCommitRequest['topics']): Promise<TopicPartitionError[]> {
+  async storeTxnOffsets(group: GroupMetadata, producer: TxnProducer, topics: OffsetCommitRequest['topics'], verificationGuard?: VerificationGuard): Promise<TopicPartitionError[]> {
     const nowMs = this.now();
     const results: TopicPartitionError[] = [];
     const accepted: { topic: string; partition: number; value: CommittedOffset }[] = [];
@@ -335,7 +338,7 @@ export class GroupMetadataManager {
     const entries = group.prepareTxnOffsetCommit(producer.producerId, accepted);
     this.addProducerGroup(producer.producerId, group.groupId);
     const appended = await this.trackAppend(
-      this.appendBatch(group.groupId, records, { producer: { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0 }, isTransactional: true }),
+      this.appendBatch(group.groupId, records, { producer: { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0 }, isTransactional: true }, verificationGuard),
     );
     const errorCode = mapOffsetCommitError(appended.errorCode);
     accepted.forEach((a, i) => {
@@ -479,11 +482,11 @@ export class GroupMetadataManager {
   }
 
   /** Appends records for a group to its partition as one batch; the raw Kafka error code and the batch's base offset. */
-  private async appendBatch(groupId: string, records: readonly ProducerRecord[], options: Omit<EncodeOptions, 'timestampMs'> = {}): Promise<AppendResult> {
+  private async appendBatch(groupId: string, records: readonly ProducerRecord[], options: Omit<EncodeOptions, 'timestampMs'> = {}, verificationGuard?: VerificationGuard): Promise<AppendResult> {
     if (this.ensureOffsetsTopic() !== null) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, baseOffset: -1 };
     const batch = encodeRecordBatch(records, { ...options, timestampMs: this.now() });
     try {
-      return await this.store.append(this.partitionFor(groupId), batch);
+      return await this.store.append(this.partitionFor(groupId), batch, verificationGuard);
     } catch (err) {
       this.logger.error({ err, group: groupId }, 'append to the offsets topic failed');
       return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: null, baseOffset: -1 };

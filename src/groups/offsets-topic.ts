@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
+import type { VerificationGuard } from '../partition/producer-state.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { LeadershipRole, TopicService } from '../partition/topic-service.js';
 import { InternalTopicStore, type AppendOutcome, type AppendResult, type InternalTopicCluster, type PartitionChunk } from '../partition/internal-topic-store.js';
@@ -63,9 +64,10 @@ export interface OffsetsTopicStore {
    * Appends one batch with acks=all (-1): it resolves once the ISR has the batch, so that a
    * commit the client was told of survives the loss of the leader. Kafka error codes in the
    * outcome, never a throw; the batch's base offset orders a commit against later ones (a
-   * transaction's offsets lose to a plain commit written after them).
+   * transaction's offsets lose to a plain commit written after them). `verificationGuard`: a
+   * transactional batch verified under it (KIP-890), refused if the transaction ended since.
    */
-  append(partition: number, batch: Buffer): Promise<AppendResult>;
+  append(partition: number, batch: Buffer, verificationGuard?: VerificationGuard): Promise<AppendResult>;
   /** Reads from `offset` up to the log end, at most about maxBytes (whole first batch always). */
   read(partition: number, offset: number, maxBytes: number): Promise<PartitionChunk>;
 }

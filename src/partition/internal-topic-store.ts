@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 import { ErrorCode } from '../protocol/errors.js';
+import type { VerificationGuard } from './producer-state.js';
 import type { ReplicaManager } from './replica-manager.js';
 import type { LeadershipRole, TopicService } from './topic-service.js';
 
@@ -140,9 +141,11 @@ export class InternalTopicStore {
   /**
    * Appends one batch as the coordinator with acks=-1 within the topic's append timeout
    * (REQUEST_TIMED_OUT after it); Kafka error codes in the result, never a throw.
+   * `verificationGuard`: a transactional batch verified with the transaction coordinator
+   * under it (KIP-890), refused if the transaction ended since.
    */
-  async append(partition: number, batch: Buffer): Promise<AppendResult> {
-    const r = await this.replicas.appendToPartition(this.settings.name, partition, batch, -1, true, this.settings.appendTimeoutMs);
+  async append(partition: number, batch: Buffer, verificationGuard?: VerificationGuard): Promise<AppendResult> {
+    const r = await this.replicas.appendToPartition(this.settings.name, partition, batch, -1, true, this.settings.appendTimeoutMs, undefined, verificationGuard);
     return { errorCode: r.errorCode, errorMessage: r.errorMessage, baseOffset: r.errorCode === ErrorCode.NONE ? r.baseOffset : -1 };
   }
 

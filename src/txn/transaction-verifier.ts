@@ -233,19 +233,25 @@ export async function verifyTransactionalProduce(
  * INVALID_PRODUCER_EPOCH even when no marker ever reached the offsets partition (its topic did
  * not exist when the fence aborted the transaction). Coordinator errors become
  * COORDINATOR_NOT_AVAILABLE (Kafka's group coordinator normalizes NOT_ENOUGH_REPLICAS to it),
- * which clients retry. Answers the error for every partition of the request, or NONE.
+ * which clients retry. Answers the error for every partition of the request, or NONE with
+ * the guard (taken on the offsets partition this broker leads, before asking) that the
+ * offsets' append must be made under: an abort marker written between the verification and
+ * the append clears it, and the append is refused instead of opening a transaction the
+ * coordinator has already ended, as Kafka's group coordinator appends with its guard.
  */
 export async function verifyTxnOffsetCommit(
   services: ProduceVerificationServices & { readonly transactions: { offsetsPartitionOf(groupId: string): TopicPartitionKey } },
   r: { readonly transactionalId: string; readonly groupId: string; readonly producerId: number; readonly producerEpoch: number; readonly apiVersion: number },
-): Promise<number> {
+): Promise<{ errorCode: number; guard?: VerificationGuard }> {
   const verifier = services.transactions.verifier;
-  if (verifier === null) return ErrorCode.NONE;
+  if (verifier === null) return { errorCode: ErrorCode.NONE };
   const tv2 = r.apiVersion >= 5 && services.config.values['transaction.version'] >= 2;
-  if (!tv2 && !verifier.enabled) return ErrorCode.NONE;
+  if (!tv2 && !verifier.enabled) return { errorCode: ErrorCode.NONE };
   const partition = services.transactions.offsetsPartitionOf(r.groupId);
+  const leader = services.topics.leaderReplica(partition.topic, partition.partition).partition;
+  const guard = leader?.producerState.startVerification(r.producerId, r.producerEpoch);
   const results = await verifier.verify({ transactionalId: r.transactionalId, producerId: r.producerId, producerEpoch: r.producerEpoch, partitions: [partition], addPartitions: tv2, abortableSupported: r.apiVersion >= 4 });
   const result = results.get(tpKey(partition));
-  if (!result || result.errorCode === ErrorCode.NONE) return ErrorCode.NONE;
-  return result.retriable ? ErrorCode.COORDINATOR_NOT_AVAILABLE : result.errorCode;
+  if (!result || result.errorCode === ErrorCode.NONE) return guard === undefined ? { errorCode: ErrorCode.NONE } : { errorCode: ErrorCode.NONE, guard };
+  return { errorCode: result.retriable ? ErrorCode.COORDINATOR_NOT_AVAILABLE : result.errorCode };
 }

@@ -122,7 +122,7 @@ export const SAMPLES: Samples = {
   [ApiKey.AddOffsetsToTxn]: (v, i) => ({ transactionalId: `fuzz-txn-${i % 4}`, producerId: 1, producerEpoch: 0, groupId: `fuzz-group-${i}` }),
   [ApiKey.EndTxn]: (v, i) => ({ transactionalId: `fuzz-txn-${i % 4}`, producerId: 1, producerEpoch: 0, committed: i % 2 === 0 }),
   [ApiKey.DescribeTransactions]: (v, i) => ({ transactionalIds: [`fuzz-txn-${i % 4}`, ''] }),
-  [ApiKey.ListTransactions]: (v, i) => ({ stateFilters: i % 2 === 0 ? [] : ['Ongoing', 'NoSuchState'], producerIdFilters: i % 3 === 0 ? [1] : [], durationFilter: v >= 1 ? -1 : undefined }),
+  [ApiKey.ListTransactions]: (v, i) => ({ stateFilters: i % 2 === 0 ? [] : ['Ongoing', 'NoSuchState'], producerIdFilters: i % 3 === 0 ? [1] : [], durationFilter: v >= 1 ? -1 : undefined, transactionalIdPattern: v >= 2 ? ['fuzz-.*', '[', null][i % 3] : undefined }),
   [ApiKey.OffsetForLeaderEpoch]: (v, i) => ({ replicaId: -1, topics: [{ topic: FUZZ_TOPIC, partitions: [{ partition: i % FUZZ_PARTITIONS, currentLeaderEpoch: v >= 2 ? -1 : undefined, leaderEpoch: 0 }] }] }),
   // A producer id of its own per iteration (its commits are transactional batches of that
   // producer on __consumer_offsets); odd iterations name the context's member (v3+, KIP-447).

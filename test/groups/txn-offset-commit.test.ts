@@ -99,10 +99,37 @@ describe('TxnOffsetCommit on the wire', { timeout: 120_000 }, () => {
   const NONE = ErrorCode.NONE;
   const UNSTABLE = ErrorCode.UNSTABLE_OFFSET_COMMIT;
 
-  it('ApiVersions advertises TxnOffsetCommit v0-5', async () => {
+  it('ApiVersions advertises TxnOffsetCommit v0-6', async () => {
     const r = await c.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'txn', clientSoftwareVersion: '1' });
     const range = r.apiKeys.find((a) => a.apiKey === ApiKey.TxnOffsetCommit);
-    assert.deepEqual([range?.minVersion, range?.maxVersion], [0, 5]);
+    assert.deepEqual([range?.minVersion, range?.maxVersion], [0, 6]);
+  });
+
+  it('offsets verified under a guard that an ABORT marker cleared since are refused (KIP-890 VerificationGuard)', async () => {
+    // The race the guard closes: the coordinator verified the offsets partition, then the
+    // transaction was aborted (its marker reached the partition), then the offsets' append ran.
+    const producer = await newProducer();
+    const partition = offsetsPartition();
+    const state = embedded.broker.topics.leaderReplica(GROUP_METADATA_TOPIC_NAME, partition).partition!.producerState;
+    const stale = state.startVerification(producer.producerId, producer.producerEpoch);
+    await writeMarker(embedded.broker, partition, producer.producerId, producer.producerEpoch, false);
+    const commit = (verificationGuard: typeof stale) =>
+      embedded.broker.groups.commitTransactionalOffsets({
+        transactionalId: 'tx',
+        groupId: 'guarded-group',
+        ...producer,
+        generationId: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: 77, leaderEpoch: 0, commitTimestampMs: -1, metadata: null }] }],
+        verificationGuard,
+      });
+    assert.deepEqual((await commit(stale)).map((r) => r.errorCode), [ErrorCode.INVALID_TXN_STATE]);
+    const fetched = await c.request(ApiKey.OffsetFetch, 7, { groupId: 'guarded-group', topics: [{ name: TOPIC, partitionIndexes: [0] }], requireStable: true });
+    assert.deepEqual(fetched.topics[0]!.partitions.map((p) => [p.committedOffset, p.errorCode]), [[-1, NONE]], 'nothing pending, nothing committed');
+    // A guard taken after the marker (a new verification) lets the next transaction's offsets in.
+    const fresh = state.startVerification(producer.producerId, producer.producerEpoch);
+    assert.deepEqual((await commit(fresh)).map((r) => r.errorCode), [NONE]);
   });
 
   it('offsets are UNSTABLE_OFFSET_COMMIT until the COMMIT marker, then committed; an ABORT leaves them', async () => {

@@ -13,7 +13,8 @@
 //   offsets partition must be in the producer's ongoing transaction at its epoch (version 1)
 //   or is added to it (version 2): a fenced producer answers INVALID_PRODUCER_EPOCH, a partition
 //   not in the transaction INVALID_TXN_STATE / TRANSACTION_ABORTABLE, a coordinator moving or
-//   busy COORDINATOR_NOT_AVAILABLE.
+//   busy COORDINATOR_NOT_AVAILABLE. The offsets are appended under the guard taken before
+//   verifying (Kafka's VerificationGuard): a transaction that ended in between refuses them.
 // The offsets are written to the group's __consumer_offsets partition as a transactional
 // batch of the producer and stay pending (OffsetFetch does not answer them; with
 // requireStable it answers UNSTABLE_OFFSET_COMMIT) until the transaction's marker is written
@@ -34,6 +35,7 @@ import { failAll, knownPartitions, PartitionErrors } from './offset-commit-parti
 import { AclOperation, ResourceType, authorize } from './authorize.js';
 import { verifyTxnOffsetCommit } from '../../txn/transaction-verifier.js';
 import { nameTopicsById } from './topic-ids.js';
+import type { VerificationGuard } from '../../partition/producer-state.js';
 
 export const txnOffsetCommitHandler = defineHandler({
   apiKey: ApiKey.TxnOffsetCommit,
@@ -50,13 +52,13 @@ export const txnOffsetCommitHandler = defineHandler({
     if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return { topics: failAll(request.topics, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) };
     if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { topics: failAll(request.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED) };
     const known = knownPartitions(services, topics, v >= 2, errors, (topic) => authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic));
-    let verified: number = ErrorCode.NONE;
+    let verified: { errorCode: number; guard?: VerificationGuard } = { errorCode: ErrorCode.NONE };
     if (known.length > 0) {
       const { transactionalId, groupId, producerId, producerEpoch } = request;
       verified = await verifyTxnOffsetCommit(services, { transactionalId, groupId, producerId, producerEpoch, apiVersion: v });
-      if (verified !== ErrorCode.NONE) for (const t of known) for (const p of t.partitions) errors.set(t.topic, p.partition, verified);
+      if (verified.errorCode !== ErrorCode.NONE) for (const t of known) for (const p of t.partitions) errors.set(t.topic, p.partition, verified.errorCode);
     }
-    if (known.length > 0 && verified === ErrorCode.NONE) {
+    if (known.length > 0 && verified.errorCode === ErrorCode.NONE) {
       const results = await services.groups.commitTransactionalOffsets({
         transactionalId: request.transactionalId,
         groupId: request.groupId,
@@ -66,6 +68,7 @@ export const txnOffsetCommitHandler = defineHandler({
         memberId: v >= 3 ? request.memberId : '',
         groupInstanceId: v >= 3 ? request.groupInstanceId : null,
         topics: known,
+        ...(verified.guard !== undefined ? { verificationGuard: verified.guard } : {}),
       });
       for (const r of results) {
         const errorCode = v < 2 && r.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? ErrorCode.COORDINATOR_NOT_AVAILABLE : r.errorCode;
