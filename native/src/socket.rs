@@ -87,6 +87,7 @@ pub fn set_buffer_sizes(fd: RawFd, send_bytes: i32, receive_bytes: i32) -> Resul
 /// connection. Probed on a fresh unconnected TCP socket: setting `TCP_ULP` to `tls` fails with
 /// `ENOENT` when the kernel has no such ULP (nor a module to load), and with another error
 /// (`ENOTCONN`) when it has one but the socket is not connected yet.
+#[cfg(target_os = "linux")]
 #[must_use]
 pub fn kernel_tls_available() -> bool {
     const TCP_ULP: libc::c_int = 31;
@@ -109,6 +110,13 @@ pub fn kernel_tls_available() -> bool {
         )
     };
     rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ENOENT)
+}
+
+/// Kernel TLS with `sendfile` is Linux's; elsewhere TLS listeners always encrypt in the process.
+#[cfg(not(target_os = "linux"))]
+#[must_use]
+pub fn kernel_tls_available() -> bool {
+    false
 }
 
 #[cfg(test)]

@@ -160,10 +160,7 @@ impl FileSlice {
     ) -> Result<SendStep> {
         let in_fd = self.file.as_raw_fd();
         let count = ((end - *offset) as usize).min(SENDFILE_CHUNK_BYTES_MAX);
-        // SAFETY: `socket_fd` is an integer the kernel validates (EBADF otherwise), `in_fd`
-        // is open for as long as `self.file` (an `Arc` we hold) lives, and `offset` is a
-        // valid, exclusively borrowed `off_t` the kernel updates in place.
-        let sent = unsafe { libc::sendfile(socket_fd, in_fd, std::ptr::from_mut(offset), count) };
+        let sent = sendfile_at(socket_fd, in_fd, offset, count);
         if sent > 0 {
             return Ok(SendStep::Progress);
         }
@@ -230,6 +227,39 @@ fn wait_writable(fd: RawFd, timeout: Duration) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// One `sendfile(2)` of at most `count` bytes of `in_fd` from `*offset` to `socket_fd`,
+/// advancing `*offset` by what was sent. Returns the bytes sent, 0 at the end of the file, or
+/// -1 with `errno` set (Linux's convention, whatever the system).
+#[cfg(target_os = "linux")]
+fn sendfile_at(socket_fd: RawFd, in_fd: RawFd, offset: &mut libc::off_t, count: usize) -> isize {
+    // SAFETY: `socket_fd` is an integer the kernel validates (EBADF otherwise), `in_fd` is
+    // open for as long as the caller's `File` lives, and `offset` is a valid, exclusively
+    // borrowed `off_t` the kernel updates in place.
+    unsafe { libc::sendfile(socket_fd, in_fd, std::ptr::from_mut(offset), count) }
+}
+
+/// macOS's `sendfile(2)` takes the file first and reports the bytes sent in `len`, also when
+/// it fails with `EAGAIN` after a partial send, which counts as progress here (the next call
+/// then meets the full socket).
+#[cfg(target_os = "macos")]
+fn sendfile_at(socket_fd: RawFd, in_fd: RawFd, offset: &mut libc::off_t, count: usize) -> isize {
+    let mut len = libc::off_t::try_from(count).unwrap_or(libc::off_t::MAX);
+    // SAFETY: both descriptors are validated by the kernel (`in_fd` is open for as long as the
+    // caller's `File` lives); `len` is a live, exclusively borrowed `off_t` the kernel
+    // overwrites with the bytes sent; no header/trailer vector is passed.
+    let rc =
+        unsafe { libc::sendfile(in_fd, socket_fd, *offset, &mut len, std::ptr::null_mut(), 0) };
+    if len > 0 {
+        *offset += len;
+        return isize::try_from(len).unwrap_or(isize::MAX);
+    }
+    if rc == 0 {
+        0
+    } else {
+        -1
+    }
 }
 
 #[cfg(test)]

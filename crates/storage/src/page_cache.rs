@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 static CACHESTAT_AVAILABLE: AtomicBool = AtomicBool::new(true);
 
 /// `struct cachestat_range` from `<linux/mman.h>`.
+#[cfg(target_os = "linux")]
 #[repr(C)]
 struct CachestatRange {
     off: u64,
@@ -18,6 +19,7 @@ struct CachestatRange {
 }
 
 /// `struct cachestat` from `<linux/mman.h>`: page counts over the range.
+#[cfg(target_os = "linux")]
 #[repr(C)]
 #[expect(clippy::struct_field_names, reason = "the kernel's field names")]
 #[derive(Default)]

@@ -1224,11 +1224,17 @@ impl ChunkReader {
 /// Opens a segment's log file with `O_NOATIME`: reads (fetches, sendfile on the event loop)
 /// then never dirty the inode for its access time, which on the active segment would be every
 /// first read after an append under `relatime`. The kernel allows the flag only to the file's
-/// owner: elsewhere the file opens without it.
+/// owner: elsewhere the file opens without it. Linux only; other systems open it plainly.
+#[cfg(target_os = "linux")]
 fn open_without_atime(options: &mut OpenOptions, path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     match options.clone().custom_flags(libc::O_NOATIME).open(path) {
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => options.open(path),
         opened => opened,
     }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_without_atime(options: &mut OpenOptions, path: &Path) -> std::io::Result<File> {
+    options.open(path)
 }

@@ -27,13 +27,20 @@ impl Drop for Cork {
     }
 }
 
+/// Linux's `TCP_CORK`; the BSDs and macOS call the same hold-partial-segments option
+/// `TCP_NOPUSH`.
+#[cfg(target_os = "linux")]
+const TCP_HOLD_PARTIAL_SEGMENTS: libc::c_int = libc::TCP_CORK;
+#[cfg(not(target_os = "linux"))]
+const TCP_HOLD_PARTIAL_SEGMENTS: libc::c_int = libc::TCP_NOPUSH;
+
 fn set_cork(fd: RawFd, on: libc::c_int) -> bool {
     // SAFETY: `on` is a live c_int and we pass its exact size; the kernel validates `fd`.
     let rc = unsafe {
         libc::setsockopt(
             fd,
             libc::IPPROTO_TCP,
-            libc::TCP_CORK,
+            TCP_HOLD_PARTIAL_SEGMENTS,
             std::ptr::from_ref(&on).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
