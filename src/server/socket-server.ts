@@ -79,6 +79,11 @@ export class SocketServer {
     this.shared = { memoryPool: new RequestMemoryPool(serverLimits.queuedMaxRequestBytes), mutes: { queuedMaxRequests: 0, responsePending: 0 } };
   }
 
+  /** max.connections, max.connections.per.ip and its overrides changed dynamically: the next accept uses them. */
+  reconfigureConnectionLimits(limits: Parameters<ConnectionQuotas['reconfigure']>[0]): void {
+    this.quotas.reconfigure(limits);
+  }
+
   get limitStats(): LimitStats {
     const pool = this.shared.memoryPool;
     let muted = 0;
