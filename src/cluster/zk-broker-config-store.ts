@@ -52,9 +52,8 @@ export class ZkBrokerConfigStore implements BrokerConfigStore {
 
   async watch(onChange: (entity: string, configs: Record<string, string>) => void): Promise<void> {
     await this.zk.mkdirp(CONFIG_CHANGES_PATH);
-    // What is there now was written before this broker read the entities: only newer ones count.
-    const existing = (await this.zk.getChildren(CONFIG_CHANGES_PATH)) ?? [];
-    this.lastExecuted = Math.max(-1, ...existing.filter((c) => c.startsWith(CONFIG_CHANGE_PREFIX)).map(sequenceOf));
+    // As Kafka's listener: the notifications already there are processed too (reading an entity
+    // again is harmless), so that none written between the start-up read and this watch is lost.
     this.subscription = this.zk.watchChildren(CONFIG_CHANGES_PATH, (children) => {
       const fresh = (children ?? []).filter((c) => c.startsWith(CONFIG_CHANGE_PREFIX)).sort((a, b) => sequenceOf(a) - sequenceOf(b));
       this.processing = this.processing.then(() => this.process(fresh, onChange)).catch((err: unknown) => this.logger.error({ err }, 'could not process config change notifications'));
