@@ -8,6 +8,7 @@ import type { Listener } from '../config/listeners.js';
 import { LocalMetadataStore } from '../cluster/local-metadata-store.js';
 import { LocalBrokerConfigStore } from '../cluster/broker-config-store.js';
 import { DynamicBrokerConfig } from '../config/dynamic-broker-config.js';
+import { checkListenerStores, listenerSslSettings } from '../security/tls/listener-tls.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 // The ZooKeeper client and the admin server (fastify, Swagger UI) are loaded only when
 // configured, after the Kafka listeners: importing them costs ~60 ms and ~350 ms of start-up.
@@ -210,6 +211,17 @@ export class Broker {
       if (changed.has('max.connections') || changed.has('max.connections.per.ip') || changed.has('max.connections.per.ip.overrides')) {
         broker.socketServer.reconfigureConnectionLimits({ maxConnections: c.values['max.connections'], maxConnectionsPerIp: c.values['max.connections.per.ip'], perIpOverrides: c.perIpOverrides });
       }
+    });
+    // The TLS listeners' key and trust stores (listener.name.<l>.ssl.*): checked before a change
+    // is stored, loaded for new connections once it is.
+    dynamicConfig.addValidator((candidate) => {
+      for (const l of candidate.listeners) {
+        if (l.securityProtocol !== 'SSL' && l.securityProtocol !== 'SASL_SSL') continue;
+        if (JSON.stringify(listenerSslSettings(candidate, l.name)) !== JSON.stringify(listenerSslSettings(config, l.name))) checkListenerStores(candidate, l);
+      }
+    });
+    dynamicConfig.onReconfigure((_c, changed) => {
+      if ([...changed].some((k) => k.startsWith('listener.name.'))) broker.socketServer.reconfigureTls();
     });
     await broker.socketServer.start();
     const servingMs = Math.round(performance.now() - started);

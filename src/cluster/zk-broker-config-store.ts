@@ -13,6 +13,12 @@ export class ZkBrokerConfigStore implements BrokerConfigStore {
   /** The sequence number of the last notification processed (-1: none yet). */
   private lastExecuted = -1;
   private processing: Promise<void> = Promise.resolve();
+  /**
+   * Kafka keeps a password config in ZooKeeper only encrypted with password.encoder.secret;
+   * Tidelog has no encoder, so it keeps none there (a per-listener key store with the same
+   * password as the static one can still change its location).
+   */
+  readonly refusesPasswords = 'Password encoder secret not configured';
 
   constructor(
     private readonly zk: ZkClient,

@@ -3,7 +3,8 @@
 // (DYNAMIC_BROKER_CONFIG) or "" for every broker (DYNAMIC_DEFAULT_BROKER_CONFIG), and described
 // with their synonyms in Kafka's order. This module owns:
 // - which keys are dynamic: Kafka's dynamic keys that Tidelog has an equivalent for and applies
-//   at once (DYNAMIC_BROKER_KEYS); any other key is refused as Kafka refuses a non-dynamic one
+//   at once (DYNAMIC_BROKER_KEYS, and the listener's key and trust stores DYNAMIC_SSL_KEYS, per
+//   listener and per broker only); any other key is refused as Kafka refuses a non-dynamic one
 //   (INVALID_REQUEST, "Cannot update these configs dynamically: Set(...)");
 // - precedence: per-broker over cluster default over server.properties over Kafka's default,
 //   synonyms of an overridden key dropped (DynamicBrokerConfig.overrideProps), then the whole
@@ -63,8 +64,48 @@ export const DYNAMIC_BROKER_KEYS: ReadonlySet<string> = new Set([
   'replica.alter.log.dirs.io.max.bytes.per.second',
 ]);
 
-/** Kafka's DynamicBrokerConfig.brokerConfigSynonyms: the keys that set the same thing, highest precedence first. */
+/**
+ * Kafka's SslConfigs.RECONFIGURABLE_CONFIGS: the key and trust stores, dynamic per listener only
+ * (`listener.name.<listener>.ssl.keystore.location`, ...) and per broker only: new connections of
+ * that listener use the new stores at once (security/tls/listener-tls.ts).
+ */
+export const DYNAMIC_SSL_KEYS: ReadonlySet<string> = new Set([
+  'ssl.keystore.type',
+  'ssl.keystore.location',
+  'ssl.keystore.password',
+  'ssl.key.password',
+  'ssl.keystore.key',
+  'ssl.keystore.certificate.chain',
+  'ssl.truststore.type',
+  'ssl.truststore.location',
+  'ssl.truststore.password',
+  'ssl.truststore.certificates',
+]);
+
+/** Kafka's ListenerConfigRegex: `listener.name.<listener>.<base key>`. */
+const LISTENER_KEY_RE = /^listener\.name\.([^.]*)\.(.*)$/;
+
+/** The base key of a per-listener key (`ssl.keystore.location` of `listener.name.ssl.ssl.keystore.location`), or null. */
+export function listenerBaseKey(name: string): string | null {
+  return LISTENER_KEY_RE.exec(name)?.[2] ?? null;
+}
+
+/** Whether `name` may be set dynamically (Kafka's dynamic keys Tidelog applies). */
+export function isDynamicBrokerKey(name: string): boolean {
+  if (DYNAMIC_BROKER_KEYS.has(name)) return brokerConfigKey(name) !== undefined;
+  const base = listenerBaseKey(name);
+  return base !== null && DYNAMIC_SSL_KEYS.has(base);
+}
+
+/** The definition that types a key: its own, or the base key's for a per-listener key. */
+function keyDef(name: string) {
+  return brokerConfigKey(name) ?? brokerConfigKey(listenerBaseKey(name) ?? '');
+}
+
+/** Kafka's DynamicBrokerConfig.brokerConfigSynonyms (matchListenerOverride): the keys that set the same thing, highest precedence first. */
 export function brokerConfigSynonyms(name: string): string[] {
+  const base = listenerBaseKey(name);
+  if (base !== null) return [name, base];
   switch (name) {
     case 'log.roll.ms':
     case 'log.roll.hours':
@@ -90,6 +131,8 @@ export interface BrokerConfigStore {
   write(entity: string, configs: Readonly<Record<string, string>>): Promise<void>;
   /** Calls back when an entity's configs change (written by any broker, this one included). */
   watch(onChange: (entity: string, configs: Record<string, string>) => void): Promise<void>;
+  /** Set when password keys cannot be kept here: the reason, as Kafka words it. */
+  readonly refusesPasswords?: string;
   close(): void;
 }
 
@@ -146,6 +189,7 @@ export class DynamicBrokerConfig {
   private defaults: Record<string, string> = {};
   private readonly staticProps: ReadonlyMap<string, string>;
   private readonly reconfigurables: Reconfigurable[] = [];
+  private readonly validators: ((candidate: BrokerConfig) => void)[] = [];
 
   private constructor(
     private readonly live: BrokerConfig,
@@ -171,6 +215,14 @@ export class DynamicBrokerConfig {
     this.reconfigurables.push(reconfigurable);
   }
 
+  /**
+   * Registers a check of a candidate configuration before a change is stored (Kafka's
+   * Reconfigurable.validateReconfiguration): throws ConfigError to refuse it, naming the key.
+   */
+  addValidator(validate: (candidate: BrokerConfig) => void): void {
+    this.validators.push(validate);
+  }
+
   /** The live configuration (the same object the rest of the broker holds). */
   get config(): BrokerConfig {
     return this.live;
@@ -191,9 +243,13 @@ export class DynamicBrokerConfig {
   private fromPersistent(entity: string, stored: Readonly<Record<string, string>>): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(stored)) {
-      const key = brokerConfigKey(k);
-      if (!DYNAMIC_BROKER_KEYS.has(k) || !key) {
+      const key = keyDef(k);
+      if (!isDynamicBrokerKey(k) || !key) {
         this.logger.error({ entity, key: k }, 'Non-dynamic configs will be ignored');
+        continue;
+      }
+      if (entity === DEFAULT_BROKER_ENTITY && listenerBaseKey(k) !== null) {
+        this.logger.error({ entity, key: k }, 'Per-broker configs defined at default cluster level will be ignored');
         continue;
       }
       try {
@@ -211,7 +267,8 @@ export class DynamicBrokerConfig {
     const props = new Map(this.staticProps);
     for (const layer of [defaults, perBroker]) {
       for (const [k, v] of Object.entries(layer)) {
-        for (const s of brokerConfigSynonyms(k)) props.delete(s);
+        // Kafka's overrideProps: matchListenerOverride off, so a base key used by other listeners stays.
+        for (const s of listenerBaseKey(k) !== null ? [k] : brokerConfigSynonyms(k)) props.delete(s);
         props.set(k, v);
       }
     }
@@ -241,6 +298,14 @@ export class DynamicBrokerConfig {
     const overrides = live.perIpOverrides as Map<string, number>;
     overrides.clear();
     for (const [a, n] of next.perIpOverrides) overrides.set(a, n);
+    // Per-listener keys (the TLS stores): the names of those that changed, then the new map.
+    const listenerKeys = (c: BrokerConfig) => new Map([...c.listenerOverrides].flatMap(([l, m]) => [...m].map(([k, v]) => [`listener.name.${l.toLowerCase()}.${k}`, v] as const)));
+    const before = listenerKeys(live);
+    const after = listenerKeys(next);
+    for (const k of new Set([...before.keys(), ...after.keys()])) if (before.get(k) !== after.get(k)) changed.add(k);
+    const perListener = live.listenerOverrides as Map<string, ReadonlyMap<string, string>>;
+    perListener.clear();
+    for (const [l, m] of next.listenerOverrides) perListener.set(l, m);
     if (changed.size === 0) return;
     this.logger.info({ changed: [...changed] }, 'applied dynamic broker configs');
     for (const r of this.reconfigurables) {
@@ -310,10 +375,27 @@ export class DynamicBrokerConfig {
   private async commit(resourceName: string, entity: string, next: Record<string, string>, validateOnly: boolean): Promise<AlterResult> {
     const perBroker = entity !== DEFAULT_BROKER_ENTITY;
     try {
-      const nonDynamic = Object.keys(next).filter((k) => !DYNAMIC_BROKER_KEYS.has(k) || !brokerConfigKey(k));
+      // Kafka's validateConfigs, in its order.
+      const keys = Object.keys(next);
+      const withoutPrefix = keys.filter((k) => DYNAMIC_SSL_KEYS.has(k));
+      const nonDynamic = keys.filter((k) => !isDynamicBrokerKey(k) && !DYNAMIC_SSL_KEYS.has(k));
       if (nonDynamic.length > 0) throw new InvalidDynamicConfig(`Cannot update these configs dynamically: ${scalaSet(nonDynamic)}`);
-      for (const [k, v] of Object.entries(next)) parseConfigValue(brokerConfigKey(k)!, v);
-      buildBrokerConfig(perBroker ? this.merged(this.defaults, next) : this.merged(next, this.perBroker));
+      if (withoutPrefix.length > 0) throw new InvalidDynamicConfig(`These security configs can be dynamically updated only per-listener using the listener prefix: ${scalaSet(withoutPrefix)}`);
+      for (const [k, v] of Object.entries(next)) {
+        try {
+          parseConfigValue(keyDef(k)!, v);
+        } catch (err) {
+          // A per-listener key's error names the whole key.
+          if (err instanceof ConfigError && err.key !== k) throw new ConfigError(k, err.value, err.reason);
+          throw err;
+        }
+      }
+      const perBrokerOnly = keys.filter((k) => listenerBaseKey(k) !== null);
+      if (!perBroker && perBrokerOnly.length > 0) throw new InvalidDynamicConfig(`Cannot update these configs at default cluster level, broker id must be specified: ${scalaSet(perBrokerOnly)}`);
+      const passwords = keys.filter((k) => keyDef(k)?.type === 'password');
+      if (passwords.length > 0 && this.store.refusesPasswords) throw new InvalidDynamicConfig(this.store.refusesPasswords);
+      const candidate = buildBrokerConfig(perBroker ? this.merged(this.defaults, next) : this.merged(next, this.perBroker));
+      for (const validate of this.validators) validate(candidate);
     } catch (err) {
       if (!(err instanceof ConfigError) && !(err instanceof InvalidDynamicConfig)) throw err;
       return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Invalid config value for resource ConfigResource(type=BROKER, name='${resourceName}'): ${err.message}` };
@@ -353,7 +435,7 @@ export class DynamicBrokerConfig {
   }
 
   private entry(name: string, value: string | null, perBrokerView: boolean): DynamicConfigEntry {
-    const key = brokerConfigKey(name);
+    const key = keyDef(name);
     const type = key?.type ?? 'string';
     const sensitive = type === 'password';
     const synonyms = this.synonyms(name, sensitive, perBrokerView);
@@ -361,7 +443,7 @@ export class DynamicBrokerConfig {
       name,
       value: sensitive ? null : value,
       source: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
-      readOnly: !brokerConfigSynonyms(name).some((n) => DYNAMIC_BROKER_KEYS.has(n)),
+      readOnly: !brokerConfigSynonyms(name).some((n) => isDynamicBrokerKey(n)),
       sensitive,
       synonyms,
       type,
@@ -381,6 +463,10 @@ export class DynamicBrokerConfig {
     }
     const values = this.live.values as unknown as Record<string, ConfigValue>;
     const entries = brokerConfigKeys.map((k) => this.entry(k.name, configValueText(values[k.name] as ConfigValue), true));
+    // Per-listener keys set anywhere (Kafka lists the originals too), with their current value.
+    const perListener = new Set([...this.staticProps.keys(), ...Object.keys(this.defaults), ...Object.keys(this.perBroker)].filter((k) => listenerBaseKey(k) !== null));
+    const effective = this.merged(this.defaults, this.perBroker);
+    for (const k of [...perListener].sort()) entries.push(this.entry(k, effective.get(k) ?? null, true));
     return { errorCode: ErrorCode.NONE, errorMessage: null, entries };
   }
 }
