@@ -29,7 +29,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { SessionPartitionRequest } from '../../partition/fetch-sessions.js';
 import type { FetchPartitionResult, LeaderThrottle } from '../../partition/replica-manager.js';
 import type { Partition } from '../../partition/partition.js';
-import { isThrottledReplica } from '../../cluster/replication-throttle.js';
+import { isThrottledReplica, LEADER_THROTTLED_RATE, UNLIMITED_BYTES_PER_SEC } from '../../cluster/replication-throttle.js';
 import { defineHandler } from './handler.js';
 import { AclOperation, ResourceType, authorize, authorizeCluster } from './authorize.js';
 
@@ -92,7 +92,9 @@ export const fetchHandler = defineHandler({
     const allowed = context.reads.filter((r) => mayRead(r.topic));
     const quota = services.cluster.throttles.leaderQuota;
     const throttledFor = (p: Partition, follower: number): boolean => !p.isr.includes(follower) && isThrottledReplica(p.config.leaderThrottledReplicas, p.index, services.brokerId);
-    const leaderThrottle: LeaderThrottle | undefined = replicaId >= 0 ? { shouldThrottle: (p, follower) => throttledFor(p, follower) && quota.isExceeded(Date.now()) } : undefined;
+    // Nothing to check or record on the replication path while no leader rate is set (the default).
+    const leaderThrottle: LeaderThrottle | undefined =
+      replicaId >= 0 && services.cluster.throttles.rate(LEADER_THROTTLED_RATE) < UNLIMITED_BYTES_PER_SEC ? { shouldThrottle: (p, follower) => quota.isExceeded(Date.now()) && throttledFor(p, follower) } : undefined;
     const fetched = await services.replicas.fetch(allowed, {
       maxWaitMs: request.maxWaitMs,
       minBytes: request.minBytes,
