@@ -188,6 +188,8 @@ export class DynamicBrokerConfig {
   private perBroker: Record<string, string> = {};
   private defaults: Record<string, string> = {};
   private readonly staticProps: ReadonlyMap<string, string>;
+  /** The configuration of server.properties and --override alone. */
+  readonly staticConfig: BrokerConfig;
   private readonly reconfigurables: Reconfigurable[] = [];
   private readonly validators: ((candidate: BrokerConfig) => void)[] = [];
 
@@ -197,6 +199,13 @@ export class DynamicBrokerConfig {
     private readonly logger: Logger,
   ) {
     this.staticProps = staticBrokerProps(live);
+    this.staticConfig = buildBrokerConfig(this.staticProps);
+  }
+
+  /** The dynamic synonyms of a broker key (per broker, then the default), for a topic config's description. */
+  dynamicSynonyms(brokerKey: string): DynamicConfigSynonym[] {
+    const key = keyDef(brokerKey);
+    return this.synonyms(brokerKey, key?.type === 'password', true).filter((s) => s.source === ConfigSource.DYNAMIC_BROKER_CONFIG || s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
   }
 
   /** Reads this broker's and the default entity, applies them, then follows changes. */

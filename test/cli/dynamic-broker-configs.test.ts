@@ -169,6 +169,11 @@ describe('dynamic broker configs on a single node', { timeout: 300_000 }, () => 
     assert.equal(r.code, 0, r.stderr);
     await waitFor('old segments of aged deleted', async () => (await logStartOffset('aged')) > 0, { timeoutMs: 30_000, intervalMs: 100 });
     assert.equal(await logStartOffset('kept'), 0, 'a topic with its own retention.ms keeps its segments');
+    // The topics' descriptions name the dynamic default among their synonyms.
+    const aged = await configs(['--describe', '--all', '--entity-type', 'topics', '--entity-name', 'aged']);
+    assert.match(aged.stdout, /\n {2}retention\.ms=1 sensitive=false synonyms=\{DYNAMIC_DEFAULT_BROKER_CONFIG:log\.retention\.ms=1, DEFAULT_CONFIG:log\.retention\.ms=360000000\}\n/);
+    const kept = await configs(['--describe', '--all', '--entity-type', 'topics', '--entity-name', 'kept']);
+    assert.match(kept.stdout, /\n {2}retention\.ms=-1 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention\.ms=-1, DYNAMIC_DEFAULT_BROKER_CONFIG:log\.retention\.ms=1, DEFAULT_CONFIG:log\.retention\.ms=360000000\}\n/);
     const back = await configs(['--alter', '--entity-type', 'brokers', '--entity-default', '--delete-config', 'log.retention.ms']);
     assert.equal(back.code, 0, back.stderr);
   });

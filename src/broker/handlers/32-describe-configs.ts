@@ -31,7 +31,7 @@ export const describeConfigsHandler = defineHandler({
       if (res.resourceType === ResourceType.TOPIC) {
         const topic = services.topics.getTopic(res.resourceName);
         if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist`, configs: [] };
-        const configs = describeTopicConfig(services.config, topic.configs)
+        const configs = describeTopicConfig(services.config, topic.configs, services.dynamicConfig)
           .filter((e) => keep(e.name))
           .map((e) => ({
             name: e.name,
