@@ -192,6 +192,8 @@ export class DynamicBrokerConfig {
   readonly staticConfig: BrokerConfig;
   private readonly reconfigurables: Reconfigurable[] = [];
   private readonly validators: ((candidate: BrokerConfig) => void)[] = [];
+  /** The alter in progress (alters are serialized so that none is lost to a concurrent one). */
+  private changes: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly live: BrokerConfig,
@@ -338,8 +340,19 @@ export class DynamicBrokerConfig {
     return { ...(entity === DEFAULT_BROKER_ENTITY ? this.defaults : this.perBroker) };
   }
 
+  /** One change at a time on this broker: each starts from what the previous one stored. */
+  private serialized(change: () => Promise<AlterResult>): Promise<AlterResult> {
+    const result = this.changes.then(change);
+    this.changes = result.catch(() => undefined);
+    return result;
+  }
+
   /** IncrementalAlterConfigs on a BROKER resource (KIP-339 operations on the stored entity). */
-  async incrementalAlter(resourceName: string, ops: readonly AlterConfigOp[], validateOnly: boolean): Promise<AlterResult> {
+  incrementalAlter(resourceName: string, ops: readonly AlterConfigOp[], validateOnly: boolean): Promise<AlterResult> {
+    return this.serialized(() => this.incrementalAlterNow(resourceName, ops, validateOnly));
+  }
+
+  private async incrementalAlterNow(resourceName: string, ops: readonly AlterConfigOp[], validateOnly: boolean): Promise<AlterResult> {
     const target = this.entityOf(resourceName);
     if ('errorCode' in target) return target;
     const next = this.current(target.entity);
@@ -372,12 +385,14 @@ export class DynamicBrokerConfig {
   }
 
   /** AlterConfigs on a BROKER resource: the entity's dynamic configs become exactly `configs`. */
-  async replace(resourceName: string, configs: Readonly<Record<string, string | null>>, validateOnly: boolean): Promise<AlterResult> {
-    const target = this.entityOf(resourceName);
-    if ('errorCode' in target) return target;
-    const next: Record<string, string> = {};
-    for (const [k, v] of Object.entries(configs)) if (v !== null) next[k] = v;
-    return this.commit(resourceName, target.entity, next, validateOnly);
+  replace(resourceName: string, configs: Readonly<Record<string, string | null>>, validateOnly: boolean): Promise<AlterResult> {
+    return this.serialized(async () => {
+      const target = this.entityOf(resourceName);
+      if ('errorCode' in target) return target;
+      const next: Record<string, string> = {};
+      for (const [k, v] of Object.entries(configs)) if (v !== null) next[k] = v;
+      return this.commit(resourceName, target.entity, next, validateOnly);
+    });
   }
 
   /** Kafka's DynamicBrokerConfig.validateConfigs and validate, then the store, then the live config. */

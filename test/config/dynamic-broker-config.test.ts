@@ -86,6 +86,22 @@ describe('DynamicBrokerConfig', () => {
     assert.equal(config.values['max.connections'], 2147483647);
   });
 
+  it('concurrent alters of one entity all land (each starts from what the previous one stored)', async () => {
+    const { dynamic, store } = await setup({});
+    const results = await Promise.all(['max.connections', 'max.connections.per.ip', 'message.max.bytes'].map((name) => dynamic.incrementalAlter('1', [{ name, op: SET, value: '1000' }], false)));
+    assert.deepEqual(results.map((r) => r.errorCode), [0, 0, 0]);
+    assert.deepEqual(store.entities.get('1'), { 'max.connections': '1000', 'max.connections.per.ip': '1000', 'message.max.bytes': '1000' });
+  });
+
+  it('a store that cannot keep passwords (ZooKeeper without an encoder) refuses password keys, as Kafka', async () => {
+    const config = buildBrokerConfig(new Map([['broker.id', '1']]));
+    const store = Object.assign(new MemoryStore(), { refusesPasswords: 'Password encoder secret not configured' });
+    const dynamic = await DynamicBrokerConfig.load(config, store, silentLogger());
+    const r = await dynamic.incrementalAlter('1', [{ name: 'listener.name.ssl.ssl.keystore.password', op: SET, value: 'secret' }], false);
+    assert.deepEqual(r, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Invalid config value for resource ConfigResource(type=BROKER, name='1'): Password encoder secret not configured" });
+    assert.equal(store.writes, 0);
+  });
+
   it('refuses with Kafka\'s errors and messages, storing nothing', async () => {
     const { dynamic, store } = await setup({});
     const refused = async (name: string, ops: { name: string; op: number; value: string | null }[]) => dynamic.incrementalAlter(name, ops, false);
