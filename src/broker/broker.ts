@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
 import { LocalMetadataStore } from '../cluster/local-metadata-store.js';
+import { LocalBrokerConfigStore } from '../cluster/broker-config-store.js';
+import { DynamicBrokerConfig } from '../config/dynamic-broker-config.js';
+import { checkListenerStores, listenerSslSettings } from '../security/tls/listener-tls.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 // The ZooKeeper client and the admin server (fastify, Swagger UI) are loaded only when
 // configured, after the Kafka listeners: importing them costs ~60 ms and ~350 ms of start-up.
@@ -75,6 +78,8 @@ export class Broker {
   /** SASL sessions and the SCRAM credentials (security/sasl). */
   sasl!: SaslAuthenticator;
   private closeUserConfigs: (() => void) | null = null;
+  /** Dynamic broker configs; loaded in open() before the logs. */
+  dynamicConfig!: DynamicBrokerConfig;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -88,7 +93,7 @@ export class Broker {
     this.producerIds = new ProducerIdManager(metadata);
     this.fetchSessions = new FetchSessionCache(config.values['max.incremental.fetch.session.cache.slots']);
     this.cluster = cluster;
-    this.clusterView = cluster ? new ZkClusterView(cluster) : new SingleNodeClusterView(config.brokerId, config.values['broker.rack'], () => this.advertisedListeners());
+    this.clusterView = cluster ? new ZkClusterView(cluster) : new SingleNodeClusterView(config.brokerId, config.values['broker.rack'], () => this.advertisedListeners(), config);
   }
 
   get brokerId(): number {
@@ -119,6 +124,9 @@ export class Broker {
     const logs = new LogManager(config, logger);
     const cluster = config.values['zookeeper.connect'] ? await (await import('../cluster/zk-cluster.js')).ZkCluster.connect(config, logger) : null;
     const metadata = cluster ? cluster.metadata : new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
+    // Dynamic broker configs are applied before any log opens, so the logs start with the
+    // defaults the cluster set (Kafka reads them from ZooKeeper before the LogManager starts).
+    const dynamicConfig = await DynamicBrokerConfig.load(config, cluster ? new (await import('../cluster/zk-broker-config-store.js')).ZkBrokerConfigStore(cluster.zk, logger) : new LocalBrokerConfigStore(metadata as LocalMetadataStore), logger);
     const topics = new TopicService(config, metadata, logs, logger, cluster);
     const started = performance.now();
     // A single node serves each partition as soon as its log is open: the listeners open once
@@ -130,6 +138,9 @@ export class Broker {
     await (cluster ? loading.done : loading.internalReady);
     const broker = new Broker(config, logger, metadata, logs, topics, new ReplicaManager(topics, logger, config.values['produce.purgatory.max.appends'], config.values['fetch.purgatory.max.requests']), cluster);
     broker.dirLocks = dirLocks;
+    broker.dynamicConfig = dynamicConfig;
+    // Topic defaults: every partition's effective config again (topics with their own override keep it).
+    dynamicConfig.onReconfigure(() => topics.refreshConfigs());
     broker.loading = loading.done.catch(() => {});
     if (cluster) {
       const { ZkUserConfigs } = await import('../security/sasl/zk-user-configs.js');
@@ -195,6 +206,23 @@ export class Broker {
       logger,
       config,
     );
+    // Connection limits (Kafka's SocketServer reconfigurable).
+    dynamicConfig.onReconfigure((c, changed) => {
+      if (changed.has('max.connections') || changed.has('max.connections.per.ip') || changed.has('max.connections.per.ip.overrides')) {
+        broker.socketServer.reconfigureConnectionLimits({ maxConnections: c.values['max.connections'], maxConnectionsPerIp: c.values['max.connections.per.ip'], perIpOverrides: c.perIpOverrides });
+      }
+    });
+    // The TLS listeners' key and trust stores (listener.name.<l>.ssl.*): checked before a change
+    // is stored, loaded for new connections once it is.
+    dynamicConfig.addValidator((candidate) => {
+      for (const l of candidate.listeners) {
+        if (l.securityProtocol !== 'SSL' && l.securityProtocol !== 'SASL_SSL') continue;
+        if (JSON.stringify(listenerSslSettings(candidate, l.name)) !== JSON.stringify(listenerSslSettings(config, l.name))) checkListenerStores(candidate, l);
+      }
+    });
+    dynamicConfig.onReconfigure((_c, changed) => {
+      if ([...changed].some((k) => k.startsWith('listener.name.'))) broker.socketServer.reconfigureTls();
+    });
     await broker.socketServer.start();
     const servingMs = Math.round(performance.now() - started);
     try {
@@ -249,6 +277,7 @@ export class Broker {
     const broker = this;
     return {
       config: this.config,
+      dynamicConfig: this.dynamicConfig,
       logger: this.logger,
       brokerId: this.brokerId,
       get clusterId() {
@@ -326,6 +355,7 @@ export class Broker {
     // stopping broker): a follower that kept catching up would be taken back into the ISR by
     // its leader right after the controller removed it.
     await this.replication?.stop();
+    this.dynamicConfig?.close();
     // Then the cluster, while the listeners still answer: a controlled shutdown first moves the
     // leadership of this broker's partitions (clients in flight get NOT_LEADER_OR_FOLLOWER and
     // find the new leader), then the controller role moves at once, not after the session timeout.

@@ -614,9 +614,17 @@ export class KafkaClient {
     return { errorCode: r.errorCode, errorMessage: r.errorMessage };
   }
 
+  /**
+   * Where a config request goes, as Kafka's admin client sends it: a broker resource with an id
+   * to that broker (only it answers for its own configs), anything else to the controller.
+   */
+  private configResourceBroker(resourceType: number, resourceName: string): Promise<BrokerConnection> {
+    return resourceType === RESOURCE_BROKER && /^\d+$/.test(resourceName) ? this.broker(Number(resourceName)) : this.controller();
+  }
+
   /** DescribeConfigs of one resource; keys null = all. */
   async describeConfigs(resourceType: number, resourceName: string, keys: readonly string[] | null = null): Promise<{ errorCode: number; errorMessage: string | null; configs: ConfigEntry[] }> {
-    const conn = await this.controller();
+    const conn = await this.configResourceBroker(resourceType, resourceName);
     const v = conn.version(ApiKey.DescribeConfigs, 1, 4, 'DescribeConfigs');
     const res = await conn.send(ApiKey.DescribeConfigs, v, { resources: [{ resourceType, resourceName, configurationKeys: keys === null ? null : [...keys] }], includeSynonyms: true, includeDocumentation: false });
     const r = res.results[0]!;
@@ -637,7 +645,7 @@ export class KafkaClient {
 
   /** IncrementalAlterConfigs: set and delete keys of one resource. */
   async alterConfigs(resourceType: number, resourceName: string, set: Readonly<Record<string, string>>, del: readonly string[]): Promise<{ errorCode: number; errorMessage: string | null }> {
-    const conn = await this.controller();
+    const conn = await this.configResourceBroker(resourceType, resourceName);
     const v = conn.version(ApiKey.IncrementalAlterConfigs, 0, 1, 'IncrementalAlterConfigs');
     const res = await conn.send(ApiKey.IncrementalAlterConfigs, v, {
       resources: [

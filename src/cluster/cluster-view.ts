@@ -8,7 +8,8 @@ import type { Listener } from '../config/listeners.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ElectionResult, OngoingReassignment, ReassignmentRequest, ReassignmentResult, TopicPartitionRef } from './controller.js';
 import type { ZkCluster } from './zk-cluster.js';
-import { LocalBrokerThrottles, type BrokerThrottles } from './replication-throttle.js';
+import { ConfigThrottles, type BrokerThrottles } from './replication-throttle.js';
+import type { BrokerConfig } from '../config/broker-config.js';
 
 export interface ClusterEndpoint {
   readonly listenerName: string;
@@ -85,8 +86,9 @@ export class SingleNodeClusterView implements ClusterView {
     private readonly rack: string | null,
     /** The advertised listeners with bound ports (known once the listeners are bound). */
     private readonly endpoints: () => readonly Listener[],
+    config: BrokerConfig,
   ) {
-    this.throttles = new LocalBrokerThrottles(brokerId);
+    this.throttles = new ConfigThrottles(config);
   }
 
   controllerId(): number {

@@ -23,6 +23,11 @@ interface StoredState {
    * Absent in files written before SASL existed.
    */
   users?: Record<string, Record<string, string>>;
+  /**
+   * Dynamic broker configs (Kafka's /config/brokers/<id> and /config/brokers/<default> on a
+   * single node), by entity. Absent in files written before dynamic broker configs existed.
+   */
+  brokerConfigs?: Record<string, Record<string, string>>;
 }
 
 /** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters). */
@@ -154,6 +159,20 @@ export class LocalMetadataStore implements MetadataStore {
     this.state.users = users;
     this.persist();
     this.userMap = new Map(Object.entries(users));
+  }
+
+  /** The dynamic broker configs of an entity ('<default>' or a broker id). */
+  brokerEntityConfigs(entity: string): Record<string, string> {
+    return { ...(this.state.brokerConfigs?.[entity] ?? {}) };
+  }
+
+  /** Replaces an entity's dynamic broker configs (empty: removed), persisted before it returns. */
+  setBrokerEntityConfigs(entity: string, configs: Readonly<Record<string, string>>): void {
+    const all = { ...(this.state.brokerConfigs ?? {}) };
+    if (Object.keys(configs).length === 0) delete all[entity];
+    else all[entity] = { ...configs };
+    this.state.brokerConfigs = all;
+    this.persist();
   }
 
   allocateProducerIdBlock(size: number): number {

@@ -19,7 +19,7 @@ import type { PartitionAssignment } from './metadata-store.js';
 import { assignReplicasToBrokers, type AssignmentResult } from './replica-assignment.js';
 import { ZkClient } from './zk-client.js';
 import { ZkMetadataStore } from './zk-metadata-store.js';
-import { ZkBrokerThrottles } from './replication-throttle.js';
+import { ConfigThrottles } from './replication-throttle.js';
 
 /** How often a controlled shutdown looks at the watched partition states. */
 const CONTROLLED_SHUTDOWN_POLL_MS = 50;
@@ -33,8 +33,8 @@ export class ZkCluster {
   private registered = false;
   private election: ControllerElection | null = null;
   readonly controller: ClusterController;
-  /** Dynamic replication throttles (/config/brokers/<id>, /config/brokers/<default>). */
-  readonly throttles: ZkBrokerThrottles;
+  /** The replication throttle rates (dynamic broker configs, kept current in the configuration). */
+  readonly throttles: ConfigThrottles;
 
   private constructor(
     readonly zk: ZkClient,
@@ -43,7 +43,7 @@ export class ZkCluster {
     private readonly logger: Logger,
   ) {
     this.controller = new ClusterController(zk, metadata, config, logger);
-    this.throttles = new ZkBrokerThrottles(zk, config.brokerId, logger);
+    this.throttles = new ConfigThrottles(config);
   }
 
   static async connect(config: BrokerConfig, logger: Logger): Promise<ZkCluster> {
@@ -111,7 +111,6 @@ export class ZkCluster {
       this.logger.warn({ err }, 'could not leave the cluster cleanly; the session timeout will');
     } finally {
       this.metadata.close();
-      this.throttles.close();
       this.zk.close();
     }
   }

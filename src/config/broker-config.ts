@@ -170,6 +170,11 @@ export const brokerConfigKeys = [
   intKey('replica.fetch.response.max.bytes', 10485760, { min: 0 }),
   intKey('replica.socket.timeout.ms', 30000),
   longKey('replica.high.watermark.checkpoint.interval.ms', 5000, { min: 1 }),
+  // KIP-73's replication throttles: dynamic broker configs (Kafka's DynamicConfig.Broker, default
+  // Long.MAX_VALUE: no limit); set with kafka-configs.sh / kafka-reassign-partitions.sh --throttle.
+  longKey('leader.replication.throttled.rate', LONG_MAX, { min: 0, doc: "Bytes per second a leader sends to the replicas named in its topics' leader.replication.throttled.replicas while they are out of the ISR." }),
+  longKey('follower.replication.throttled.rate', LONG_MAX, { min: 0, doc: "Bytes per second a follower fetches for the replicas named in its topics' follower.replication.throttled.replicas while they are out of the ISR." }),
+  longKey('replica.alter.log.dirs.io.max.bytes.per.second', LONG_MAX, { min: 0, doc: 'Accepted as Kafka does; Tidelog does not move replicas between log dirs.' }),
   stringKey('broker.rack', null),
   stringKey('admin.listener', 'http://127.0.0.1:9644', { pattern: /^(https?:\/\/[^:/]+:\d+|)$/, describe: 'Value must be a URL like http://127.0.0.1:9644, or empty to disable the admin API' }),
   listKey('admin.authentication', [], {
@@ -251,8 +256,22 @@ export function suggestBrokerConfigKey(unknown: string): string | undefined {
   return nearestKey(unknown, keysByName.keys());
 }
 
+/** The raw key/value strings each configuration was built from (its static configs, for dynamic-broker-config.ts). */
+const rawOf = new WeakMap<BrokerConfig, ReadonlyMap<string, string>>();
+
+/** The key/value strings `config` was built from (server.properties and --override), as written. */
+export function staticBrokerProps(config: BrokerConfig): ReadonlyMap<string, string> {
+  return rawOf.get(config) ?? new Map();
+}
+
 /** Builds the configuration from raw key/value strings; throws ConfigError on a bad value. */
 export function buildBrokerConfig(raw: ReadonlyMap<string, string>): BrokerConfig {
+  const config = buildBrokerConfigOnce(raw);
+  rawOf.set(config, new Map(raw));
+  return config;
+}
+
+function buildBrokerConfigOnce(raw: ReadonlyMap<string, string>): BrokerConfig {
   const values: Record<string, ConfigValue> = {};
   const explicit = new Set<string>();
   const unknownKeys: string[] = [];

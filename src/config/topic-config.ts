@@ -101,14 +101,25 @@ function show(v: ConfigValue): string | null {
   return configValueText(v);
 }
 
+/**
+ * The broker's dynamic configs, as a topic's DescribeConfigs shows them (dynamic-broker-config.ts):
+ * the dynamic synonyms of a broker key (per broker, then the cluster default), and the
+ * configuration without them (for the static and default synonyms).
+ */
+export interface DynamicBrokerSynonyms {
+  dynamicSynonyms(brokerKey: string): { name: string; value: string | null; source: number }[];
+  readonly staticConfig: BrokerConfig;
+}
+
 /** The effective topic config, each key with its value and where it came from. */
-export function describeTopicConfig(broker: BrokerConfig, overrides: Readonly<Record<string, string>>): TopicConfigEntry[] {
+export function describeTopicConfig(broker: BrokerConfig, overrides: Readonly<Record<string, string>>, dynamic?: DynamicBrokerSynonyms): TopicConfigEntry[] {
   return defs.map((d) => {
     const name = d.key.name;
     const synonyms: { name: string; value: string | null; source: number }[] = [];
     const override = overrides[name];
     if (override !== undefined) synonyms.push({ name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-    const brokerValue = show(d.fromBroker(broker));
+    if (d.synonym && dynamic) synonyms.push(...dynamic.dynamicSynonyms(d.synonym));
+    const brokerValue = show(d.fromBroker(dynamic?.staticConfig ?? broker));
     if (d.synonym && broker.explicit.has(d.synonym)) synonyms.push({ name: d.synonym, value: brokerValue, source: ConfigSource.STATIC_BROKER_CONFIG });
     synonyms.push({ name: d.synonym ?? name, value: brokerValue, source: ConfigSource.DEFAULT_CONFIG });
     const top = synonyms[0]!;

@@ -74,6 +74,18 @@ export interface FetchParams {
   readonly minOneMessage: boolean;
   /** The follower's broker id for a replica fetch; -1 (or absent) for consumers. */
   readonly replicaId?: number;
+  /** The leader side of the replication throttle (KIP-73), for a follower's fetch. */
+  readonly leaderThrottle?: LeaderThrottle;
+}
+
+/**
+ * Kafka's ReplicaManager.shouldLeaderThrottle: a partition read for a follower is answered with
+ * no records while `shouldThrottle` says so (the partition is throttled on this leader, the
+ * follower is out of the ISR, and the leader quota is used up). The follower's fetch offset is
+ * still recorded, and the high watermark still returned.
+ */
+export interface LeaderThrottle {
+  shouldThrottle(partition: Partition, replicaId: number): boolean;
 }
 
 /** Produce requests without a timeout of their own (the coordinator's appends) wait this long for acks=-1. */
@@ -253,6 +265,12 @@ export class ReplicaManager {
         partition.recordFollowerFetch(replicaId, req.fetchOffset, Date.now());
         this.onFollowerFetch?.(partition);
       }
+    }
+    if (replicaId >= 0 && params.leaderThrottle?.shouldThrottle(partition, replicaId)) {
+      out.highWatermark = partition.highWatermark;
+      out.lastStableOffset = partition.lastStableOffset;
+      out.logStartOffset = partition.logStartOffset;
+      return out;
     }
     try {
       const read = partition.read(req.fetchOffset, Math.max(0, maxBytes), params.isolation, minOneMessage);

@@ -294,6 +294,23 @@ export class TopicService {
     }
   }
 
+  /**
+   * The broker defaults changed (a dynamic broker config, Kafka's DynamicLogConfig.reconfigure):
+   * every partition takes its topic's effective config again; a topic's own overrides still win.
+   */
+  refreshConfigs(): void {
+    for (const t of this.metadata.listTopics()) {
+      let effective: EffectiveTopicConfig;
+      try {
+        effective = this.topicConfig(t);
+      } catch (err) {
+        this.logger.error({ err, topic: t.name }, 'could not compute the config of a topic');
+        continue;
+      }
+      for (const p of this.partitionsOf(t.name)) if (p && JSON.stringify(p.config) !== JSON.stringify(effective)) p.updateConfig(effective);
+    }
+  }
+
   topicConfig(t: TopicMetadata): EffectiveTopicConfig {
     return effectiveTopicConfig(this.config, t.configs);
   }

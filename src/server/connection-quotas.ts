@@ -37,8 +37,19 @@ export class ConnectionQuotas {
 
   private readonly overrides = new Map<string, number>();
 
-  constructor(private readonly config: ConnectionQuotaConfig) {
+  constructor(private config: ConnectionQuotaConfig) {
     for (const [address, limit] of config.perIpOverrides) this.overrides.set(normalizeAddress(address), limit);
+  }
+
+  /**
+   * New limits from a dynamic broker config change (Kafka's ConnectionQuotas.updateMaxConnections
+   * and updateIpConnectionRateQuota): they apply to the next connection accepted; connections
+   * already open stay, as in Kafka.
+   */
+  reconfigure(limits: Pick<ConnectionQuotaConfig, 'maxConnections' | 'maxConnectionsPerIp' | 'perIpOverrides'>): void {
+    this.config = { ...this.config, ...limits };
+    this.overrides.clear();
+    for (const [address, limit] of limits.perIpOverrides) this.overrides.set(normalizeAddress(address), limit);
   }
 
   get count(): number {

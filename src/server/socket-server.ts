@@ -79,6 +79,16 @@ export class SocketServer {
     this.shared = { memoryPool: new RequestMemoryPool(serverLimits.queuedMaxRequestBytes), mutes: { queuedMaxRequests: 0, responsePending: 0 } };
   }
 
+  /** A listener's TLS stores changed dynamically: each TLS listener loads its stores again from the configuration. */
+  reconfigureTls(): void {
+    for (const t of this.tls.values()) t.reconfigure();
+  }
+
+  /** max.connections, max.connections.per.ip and its overrides changed dynamically: the next accept uses them. */
+  reconfigureConnectionLimits(limits: Parameters<ConnectionQuotas['reconfigure']>[0]): void {
+    this.quotas.reconfigure(limits);
+  }
+
   get limitStats(): LimitStats {
     const pool = this.shared.memoryPool;
     let muted = 0;

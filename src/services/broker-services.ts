@@ -7,6 +7,7 @@ import type { BrokerMetrics } from '../metrics/broker-metrics.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import type { DynamicBrokerConfig } from '../config/dynamic-broker-config.js';
 import type { Listener } from '../config/listeners.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import type { LogManager } from '../partition/log-manager.js';
@@ -20,6 +21,8 @@ import type { SaslAuthenticator } from '../security/sasl/sasl-authenticator.js';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
+  /** Dynamic broker configs (AlterConfigs/DescribeConfigs on BROKER resources); they update `config` in place. */
+  readonly dynamicConfig: DynamicBrokerConfig;
   readonly logger: Logger;
   readonly brokerId: number;
   readonly clusterId: string;

@@ -12,7 +12,7 @@ import {
   reassignTo,
   targetReplicas,
 } from '../../src/cluster/reassignment.js';
-import { invalidThrottleChange, isThrottledReplica, ReplicationQuota, UNLIMITED_BYTES_PER_SEC } from '../../src/cluster/replication-throttle.js';
+import { isThrottledReplica, ReplicationQuota, UNLIMITED_BYTES_PER_SEC } from '../../src/cluster/replication-throttle.js';
 import { decodeLegacyReassignments, decodeTopicAssignment, encodeLegacyReassignments, encodeTopicAssignment, type LeaderAndIsr } from '../../src/cluster/zk-data.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 
@@ -123,14 +123,6 @@ describe('replication throttles', () => {
     assert.ok(isThrottledReplica(['0:1', '0:3'], 0, 3));
     assert.ok(!isThrottledReplica(['0:1', '1:3'], 0, 3));
     assert.ok(!isThrottledReplica([], 0, 3));
-  });
-
-  it('only the throttle keys are dynamic broker configs, with long values', () => {
-    assert.equal(invalidThrottleChange('1', { 'follower.replication.throttled.rate': '1000' }, []), null);
-    assert.equal(invalidThrottleChange('', {}, ['leader.replication.throttled.rate']), null);
-    assert.equal(invalidThrottleChange('1', { 'log.retention.ms': '1' }, [])?.errorCode, ErrorCode.INVALID_REQUEST);
-    assert.equal(invalidThrottleChange('1', { 'follower.replication.throttled.rate': 'fast' }, [])?.errorCode, ErrorCode.INVALID_CONFIG);
-    assert.equal(invalidThrottleChange('x', {}, [])?.errorCode, ErrorCode.INVALID_REQUEST);
   });
 
   it('the quota holds a rate on average: exceeded while in debt, for as long as the debt takes to repay', () => {

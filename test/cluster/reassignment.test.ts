@@ -263,7 +263,9 @@ describe('partition reassignment on three brokers', { timeout: 300_000 }, () => 
     // Lift the throttle; the new follower catches up and the new controller completes the move.
     const client = await KafkaClient.connect({ bootstrap: cluster.livePorts().map((p) => `127.0.0.1:${p}`) });
     try {
-      for (const id of [1, 2, 3]) {
+      // Each broker's own dynamic configs are altered on that broker (as Kafka's admin client
+      // sends them): the live ones; one still down keeps its throttle until it is back.
+      for (const id of (await client.metadata([])).brokers.map((b) => b.nodeId)) {
         const r = await client.alterConfigs(RESOURCE_BROKER, String(id), {}, ['leader.replication.throttled.rate', 'follower.replication.throttled.rate']);
         assert.equal(r.errorCode, ErrorCode.NONE, r.errorMessage ?? '');
       }

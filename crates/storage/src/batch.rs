@@ -252,8 +252,9 @@ pub(crate) struct AppendSummary {
 /// Validates every batch of `buf` without changing it (Kafka's `analyzeAndValidateRecords`
 /// plus `LogValidator.validateBatch`), filling `metas` with one entry per batch.
 ///
-/// Checks, per batch: header present and in bounds, magic 2, size within
-/// `max_message_bytes`, CRC-32C; for `Origin::Client`, `recordsCount >= 1` and
+/// Checks, per batch: header present and in bounds, magic 2, CRC-32C; for `Origin::Client`,
+/// size within `max_message_bytes` (a follower copies what its leader accepted whatever its
+/// own limit: Kafka's `appendAsFollower` ignores the record size), `recordsCount >= 1` and
 /// `lastOffsetDelta == recordsCount - 1`; for `Origin::Replication`, offsets increase.
 pub(crate) fn validate_batches(
     buf: &[u8],
@@ -287,7 +288,7 @@ pub(crate) fn validate_batches(
         let rest = &buf[position..];
         let header = RecordBatchHeader::parse(rest).map_err(|e| at_position(e, position))?;
         let size = header.size_bytes();
-        if size > u64::from(config.max_message_bytes) {
+        if origin == Origin::Client && size > u64::from(config.max_message_bytes) {
             return Err(StorageError::MessageTooLarge(format!(
                 "batch at byte {position} is {size} bytes, above max_message_bytes {}",
                 config.max_message_bytes

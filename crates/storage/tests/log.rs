@@ -59,6 +59,19 @@ fn malformed_requests_map_to_kafka_errors() {
         log.append(&mut big, 0, 0).unwrap_err().kafka_error_name(),
         "MESSAGE_TOO_LARGE"
     );
+    // A follower copies what its leader accepted, whatever its own limit (Kafka's
+    // appendAsFollower ignores the record size): a lower message.max.bytes on one broker must
+    // not stop its replication.
+    let replica_dir = tempfile::tempdir().unwrap();
+    let mut replica = open(
+        replica_dir.path(),
+        LogConfig {
+            max_message_bytes: 200,
+            ..small_config()
+        },
+    );
+    let copied = replica.append_as_follower(&big).unwrap();
+    assert_eq!(copied.last_offset, 0, "{copied:?}");
     // UNSUPPORTED_FOR_MESSAGE_FORMAT: magic 1 (v1 message: offset, size, crc, magic at 16).
     let mut v1 = batch(1, 10, 0, b'x');
     v1[16] = 1;

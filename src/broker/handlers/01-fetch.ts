@@ -18,11 +18,18 @@
 // Authorization (KafkaApis.handleFetchRequest): a follower (replicaId >= 0) needs CLUSTER_ACTION
 // on the cluster, a consumer READ on each topic; refused partitions answer
 // TOPIC_AUTHORIZATION_FAILED and are never read. One check per topic, none without an authorizer.
+// A follower's fetch is subject to the leader side of the replication throttle (KIP-73,
+// KafkaApis/ReplicaManager.shouldLeaderThrottle): a partition whose
+// leader.replication.throttled.replicas names this broker's replica, read for a follower out of
+// the ISR, gets no records while the leader quota (leader.replication.throttled.rate) is used up;
+// the bytes sent for such partitions are recorded against it once the response is built.
 import { ApiKey } from '../../protocol/generated/index.js';
 import type { FetchableTopicResponseInput, PartitionDataInput } from '../../protocol/generated/fetch-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { SessionPartitionRequest } from '../../partition/fetch-sessions.js';
-import type { FetchPartitionResult } from '../../partition/replica-manager.js';
+import type { FetchPartitionResult, LeaderThrottle } from '../../partition/replica-manager.js';
+import type { Partition } from '../../partition/partition.js';
+import { isThrottledReplica, LEADER_THROTTLED_RATE, UNLIMITED_BYTES_PER_SEC } from '../../cluster/replication-throttle.js';
 import { defineHandler } from './handler.js';
 import { AclOperation, ResourceType, authorize, authorizeCluster } from './authorize.js';
 
@@ -83,6 +90,11 @@ export const fetchHandler = defineHandler({
       return ok;
     };
     const allowed = context.reads.filter((r) => mayRead(r.topic));
+    const quota = services.cluster.throttles.leaderQuota;
+    const throttledFor = (p: Partition, follower: number): boolean => !p.isr.includes(follower) && isThrottledReplica(p.config.leaderThrottledReplicas, p.index, services.brokerId);
+    // Nothing to check or record on the replication path while no leader rate is set (the default).
+    const leaderThrottle: LeaderThrottle | undefined =
+      replicaId >= 0 && services.cluster.throttles.rate(LEADER_THROTTLED_RATE) < UNLIMITED_BYTES_PER_SEC ? { shouldThrottle: (p, follower) => quota.isExceeded(Date.now()) && throttledFor(p, follower) } : undefined;
     const fetched = await services.replicas.fetch(allowed, {
       maxWaitMs: request.maxWaitMs,
       minBytes: request.minBytes,
@@ -90,7 +102,19 @@ export const fetchHandler = defineHandler({
       isolation,
       minOneMessage: true,
       replicaId,
+      ...(leaderThrottle ? { leaderThrottle } : {}),
     }, ctx);
+    if (leaderThrottle) {
+      // KafkaApis.sizeOfThrottledPartitions: what this response sends of throttled partitions.
+      let throttledBytes = 0;
+      allowed.forEach((read, i) => {
+        const size = fetched[i]!.records?.byteLength ?? 0;
+        if (size === 0) return;
+        const p = services.topics.partition(read.topic, read.partition);
+        if (p && throttledFor(p, replicaId)) throttledBytes += size;
+      });
+      if (throttledBytes > 0) quota.record(throttledBytes, Date.now());
+    }
     let next = 0;
     const results = allowed.length === context.reads.length ? fetched : context.reads.map((r) => (mayRead(r.topic) ? fetched[next++]! : refused()));
     const { sessionId, include } = context.answer(results);

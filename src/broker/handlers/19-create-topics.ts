@@ -55,7 +55,7 @@ export const createTopicsHandler = defineHandler({
         errorMessage: null,
         numPartitions: created.partitions.length,
         replicationFactor: created.partitions[0]?.replicas.length ?? 1,
-        configs: !describable ? null : describeTopicConfig(services.config, created.configs).map((e) => ({ name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.source, isSensitive: e.sensitive })),
+        configs: !describable ? null : describeTopicConfig(services.config, created.configs, services.dynamicConfig).map((e) => ({ name: e.name, value: e.value, readOnly: e.readOnly, configSource: e.source, isSensitive: e.sensitive })),
       };
     }));
     return { topics };

@@ -1,7 +1,9 @@
 // DescribeConfigs: v0-4
 // Topic resources: every topic config with its effective value and source (topic override,
-// static broker config, default); broker resources (name = this broker's id, or "" for the
-// cluster default): every broker key Tidelog reads. v1+: synonyms on request (includeSynonyms),
+// static broker config, default); broker resources (name = this broker's id: every broker key
+// with its current value; "" : the cluster-wide dynamic defaults that are set), sources
+// DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG
+// and synonyms in Kafka's order (dynamic-broker-config.ts). v1+: synonyms on request (includeSynonyms),
 // configSource instead of isDefault. v3+: configType and documentation (includeDocumentation).
 // v4+: flexible. Unknown topic: UNKNOWN_TOPIC_OR_PARTITION; other broker id or resource type:
 // INVALID_REQUEST. configurationKeys filters the keys returned.
@@ -9,7 +11,7 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import type { DescribeConfigsResultInput } from '../../protocol/generated/describe-configs-response.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { describeTopicConfig } from '../../config/topic-config.js';
-import { describeBrokerConfig } from '../../config/broker-config.js';
+import { ConfigSource } from '../../config/topic-config.js';
 import { AclOperation, configTypeCode, refuseUnauthorizedConfig, ResourceType } from './config-resources.js';
 import { defineHandler } from './handler.js';
 
@@ -29,7 +31,7 @@ export const describeConfigsHandler = defineHandler({
       if (res.resourceType === ResourceType.TOPIC) {
         const topic = services.topics.getTopic(res.resourceName);
         if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist`, configs: [] };
-        const configs = describeTopicConfig(services.config, topic.configs)
+        const configs = describeTopicConfig(services.config, topic.configs, services.dynamicConfig)
           .filter((e) => keep(e.name))
           .map((e) => ({
             name: e.name,
@@ -45,19 +47,20 @@ export const describeConfigsHandler = defineHandler({
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
       }
       if (res.resourceType === ResourceType.BROKER) {
-        if (res.resourceName !== '' && res.resourceName !== String(services.brokerId)) {
-          return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${services.brokerId} or empty string, but received ${res.resourceName}`, configs: [] };
-        }
-        const configs = describeBrokerConfig(services.config)
+        // This broker's id: every key, its current value, and the synonyms by source (dynamic
+        // per-broker, dynamic default, static, Kafka's default); "": the dynamic defaults set.
+        const described = services.dynamicConfig.describe(res.resourceName);
+        if (described.errorCode !== ErrorCode.NONE) return { ...base, errorCode: described.errorCode, errorMessage: described.errorMessage, configs: [] };
+        const configs = described.entries
           .filter((e) => keep(e.name))
           .map((e) => ({
             name: e.name,
             value: e.value,
-            readOnly: true,
-            isDefault: apiVersion === 0 && e.source === 5,
+            readOnly: e.readOnly,
+            isDefault: apiVersion === 0 && e.source === ConfigSource.DEFAULT_CONFIG,
             configSource: e.source,
-            isSensitive: e.type === 'password',
-            synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source: e.source }] : [],
+            isSensitive: e.sensitive,
+            synonyms: request.includeSynonyms ? e.synonyms : [],
             configType: configTypeCode(e.type),
             documentation: request.includeDocumentation ? e.doc : null,
           }));

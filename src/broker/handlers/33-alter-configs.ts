@@ -1,11 +1,12 @@
 // AlterConfigs: v0-2
 // Replaces a topic's whole set of config overrides (keys not named go back to their
 // defaults), after validating every key and value (INVALID_CONFIG naming the key).
-// validateOnly honoured. v2+: flexible. Broker configs are static here (no dynamic broker
-// config yet): INVALID_REQUEST.
+// validateOnly honoured. v2+: flexible. A BROKER resource (this broker's id, or "" for the
+// cluster default) replaces that entity's dynamic broker configs (dynamic-broker-config.ts);
+// a key that is not dynamic: INVALID_REQUEST naming it. Other resource types: INVALID_REQUEST.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { AclOperation, refuseNonTopicAlter, refuseUnauthorizedConfig } from './config-resources.js';
+import { AclOperation, refuseNonTopicAlter, refuseUnauthorizedConfig, ResourceType } from './config-resources.js';
 import { defineHandler } from './handler.js';
 
 export const alterConfigsHandler = defineHandler({
@@ -19,6 +20,10 @@ export const alterConfigsHandler = defineHandler({
       // ALTER_CONFIGS on the topic or the cluster (KafkaApis.handleAlterConfigsRequest).
       const denied = refuseUnauthorizedConfig(ctx, AclOperation.ALTER_CONFIGS, res.resourceType, res.resourceName);
       if (denied) return { ...base, ...denied };
+      if (res.resourceType === ResourceType.BROKER) {
+        const r = await services.dynamicConfig.replace(res.resourceName, Object.fromEntries(res.configs.map((c) => [c.name, c.value])), request.validateOnly);
+        return { ...base, ...r };
+      }
       const refused = refuseNonTopicAlter(res.resourceType);
       if (refused) return { ...base, ...refused };
       const configs: Record<string, string> = {};

@@ -1,14 +1,15 @@
 // IncrementalAlterConfigs: v0-1
 // Per-key operations on a topic's overrides (KIP-339): SET (0), DELETE (1, back to the
 // default), APPEND (2) and SUBTRACT (3) for list keys (cleanup.policy). Everything is validated
-// before anything changes. validateOnly honoured. v1+: flexible. Broker configs: only the
-// replication throttles (leader/follower.replication.throttled.rate, KIP-73) are dynamic, for a
-// broker id or "" (every broker); any other broker key: INVALID_REQUEST.
+// before anything changes. validateOnly honoured. v1+: flexible. BROKER resources (this broker's
+// id, or "" for the cluster default): the operations on that entity's dynamic broker configs
+// (dynamic-broker-config.ts: Kafka's dynamic keys Tidelog applies at once, e.g. log.retention.ms,
+// message.max.bytes, max.connections, the replication throttles); any other key: INVALID_REQUEST
+// "Cannot update these configs dynamically"; a bad value: INVALID_REQUEST naming the key.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { effectiveTopicConfig, isTopicConfig } from '../../config/topic-config.js';
 import { AclOperation, refuseNonTopicAlter, refuseUnauthorizedConfig, ResourceType } from './config-resources.js';
-import { BROKER_THROTTLE_KEYS } from '../../cluster/replication-throttle.js';
 import { defineHandler } from './handler.js';
 
 const SET = 0;
@@ -28,13 +29,9 @@ export const incrementalAlterConfigsHandler = defineHandler({
       // ALTER_CONFIGS on the topic or the cluster (KafkaApis.handleIncrementalAlterConfigsRequest).
       const denied = refuseUnauthorizedConfig(ctx, AclOperation.ALTER_CONFIGS, res.resourceType, res.resourceName);
       if (denied) return { ...base, ...denied };
-      if (res.resourceType === ResourceType.BROKER && res.configs.every((c) => BROKER_THROTTLE_KEYS.includes(c.name))) {
-        // The replication throttles are the dynamic broker configs served (replication-throttle.ts).
-        if (res.configs.some((c) => c.configOperation !== SET && c.configOperation !== DELETE)) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'Config value append/subtract is not allowed for the replication throttles' };
-        const set = Object.fromEntries(res.configs.filter((c) => c.configOperation === SET).map((c) => [c.name, c.value ?? '']));
-        const del = res.configs.filter((c) => c.configOperation === DELETE).map((c) => c.name);
-        const r = await services.cluster.throttles.alter(res.resourceName, set, del, request.validateOnly);
-        return { ...base, errorCode: r.errorCode, errorMessage: r.errorMessage };
+      if (res.resourceType === ResourceType.BROKER) {
+        const r = await services.dynamicConfig.incrementalAlter(res.resourceName, res.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })), request.validateOnly);
+        return { ...base, ...r };
       }
       const refused = refuseNonTopicAlter(res.resourceType);
       if (refused) return { ...base, ...refused };

@@ -48,11 +48,11 @@ export function configTypeCode(type: string): number {
 }
 
 /**
- * AlterConfigs and IncrementalAlterConfigs change topic configs only: broker configs are
- * static (server.properties) until dynamic broker configs exist. The error for any other
- * resource, or null for a topic.
+ * AlterConfigs and IncrementalAlterConfigs change topic and broker configs (the latter in the
+ * handlers, through dynamic-broker-config.ts). The error for any other resource (broker
+ * loggers, groups, client metrics), or null for a topic.
  */
 export function refuseNonTopicAlter(resourceType: number): { errorCode: number; errorMessage: string } | null {
   if (resourceType === ResourceType.TOPIC) return null;
-  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are read from server.properties' };
+  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resourceType}: only topic and broker configs can be altered` };
 }

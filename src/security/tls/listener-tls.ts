@@ -3,7 +3,8 @@
 // SocketServer accepts (it never listens itself: sockets are handed to it as Node's
 // 'connection' event), ssl.client.auth, the handshake bound (ssl.handshake.timeout.ms), the
 // client certificate's principal, and reloading the key and trust stores when their files
-// change (new connections get the new certificate; open ones keep theirs).
+// change or a dynamic listener.name.<l>.ssl.* config points elsewhere (new connections get the
+// new certificate; open ones keep theirs).
 import { createHash } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import type net from 'node:net';
@@ -132,17 +133,31 @@ export class ListenerTls {
   /** Reads the listener's stores; throws ConfigError naming the key when they cannot serve TLS. */
   static create(config: BrokerConfig, listener: Listener, logger: Logger): ListenerTls {
     const keyName = keyNameFor(config, listener.name);
-    const stores = loadSslStores(listenerSslSettings(config, listener.name), keyName);
-    if (!stores.hasKeystore) throw new ConfigError(keyName('ssl.keystore.location'), '', `listener ${listener.name} (${listener.securityProtocol}) needs a key store: set ssl.keystore.location (or ssl.keystore.key and ssl.keystore.certificate.chain)`);
+    const stores = checkListenerStores(config, listener);
     const clientAuth = listenerClientAuth(config, listener);
     const mapper = SslPrincipalMapper.fromRules(listenerConfigValue(config, listener.name, 'ssl.principal.mapping.rules') ?? 'DEFAULT', keyName('ssl.principal.mapping.rules'));
-    // Fail at start-up, not at the first client, when the key and certificate do not match or a password is wrong.
-    try {
-      tls.createSecureContext(stores.options);
-    } catch (err) {
-      throw new ConfigError(keyName('ssl.keystore.location'), listenerConfigValue(config, listener.name, 'ssl.keystore.location') ?? '(inline PEM)', `cannot use the key store: ${(err as Error).message}`);
-    }
     return new ListenerTls(config, listener, clientAuth, mapper, stores, logger);
+  }
+
+  /**
+   * The listener's key and trust stores changed in the configuration (a dynamic
+   * listener.name.<l>.ssl.* config, checked before it was stored): new connections use the new
+   * stores, open ones keep theirs, and the new files are the ones watched. A failure keeps the
+   * current stores.
+   */
+  reconfigure(): void {
+    try {
+      const stores = checkListenerStores(this.config, this.listener);
+      this.server.setSecureContext({ ...stores.options });
+      const intervalMs = listenerConfigValue(this.config, this.listener.name, 'ssl.store.check.interval.ms');
+      for (const f of this.watched) unwatchFile(f, this.onFileChange);
+      this.watched = stores.files;
+      this.digest = storesDigest(stores.files);
+      for (const f of this.watched) watchFile(f, { persistent: false, interval: intervalMs }, this.onFileChange);
+      this.logger.info({ listener: this.listener.name, files: this.watched }, 'TLS key and trust stores reconfigured: new connections use them');
+    } catch (err) {
+      this.logger.warn({ listener: this.listener.name, err: (err as Error).message }, 'TLS stores reconfigured but cannot be loaded; keeping the current ones');
+    }
   }
 
   /** Runs the TLS handshake on an accepted TCP socket; `callbacks.secure` once it is done and accepted. */
@@ -213,6 +228,23 @@ export class ListenerTls {
     this.pending.clear();
     for (const { raw } of pending) raw.destroy();
   }
+}
+
+/**
+ * Loads a TLS listener's stores from `config` and checks they can serve (a key store, a key
+ * matching its certificate, the right passwords); throws ConfigError naming the key. At start-up,
+ * and for a dynamic change before it is stored (Kafka's SslFactory.validateReconfiguration).
+ */
+export function checkListenerStores(config: BrokerConfig, listener: Listener): LoadedStores {
+  const keyName = keyNameFor(config, listener.name);
+  const stores = loadSslStores(listenerSslSettings(config, listener.name), keyName);
+  if (!stores.hasKeystore) throw new ConfigError(keyName('ssl.keystore.location'), '', `listener ${listener.name} (${listener.securityProtocol}) needs a key store: set ssl.keystore.location (or ssl.keystore.key and ssl.keystore.certificate.chain)`);
+  try {
+    tls.createSecureContext(stores.options);
+  } catch (err) {
+    throw new ConfigError(keyName('ssl.keystore.location'), listenerConfigValue(config, listener.name, 'ssl.keystore.location') ?? '(inline PEM)', `cannot use the key store: ${(err as Error).message}`);
+  }
+  return stores;
 }
 
 function socketKey(s: net.Socket): string {
