@@ -106,7 +106,16 @@ public final class Kip848Members {
         } catch (WakeupException e) {
           throw e;
         } catch (Exception e) {
-          Out.emit("commit-failed", "chain", Out.chain(e));
+          List<Map<String, Object>> ranges = new ArrayList<>();
+          for (Map.Entry<TopicPartition, Long> f : first.entrySet()) {
+            Map<String, Object> range = new HashMap<>();
+            range.put("topic", f.getKey().topic());
+            range.put("partition", f.getKey().partition());
+            range.put("from", f.getValue());
+            range.put("to", next.get(f.getKey()).offset());
+            ranges.add(range);
+          }
+          Out.emit("commit-failed", "ranges", ranges, "chain", Out.chain(e));
           for (Map.Entry<TopicPartition, Long> f : first.entrySet()) {
             if (consumer.assignment().contains(f.getKey())) consumer.seek(f.getKey(), f.getValue());
           }
