@@ -62,7 +62,7 @@ export interface ConsumerCoordinatorHost {
   addGroup(group: GroupMetadata): GroupMetadata;
   /** Appends the records to the group's partition; the (mapped) Kafka error code. */
   append(groupId: string, records: readonly ConsumerRecord[]): Promise<number>;
-  /** Every topic (internal ones included; regexes skip them). */
+  /** Every topic, internal ones included (a regex may match them, as in Kafka). */
   listTopics(): readonly TopicView[];
   readonly isActive: boolean;
 }
@@ -114,8 +114,6 @@ export interface DescribedConsumerGroup {
     memberType: number;
   }[];
 }
-
-const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
 
 function error(errorCode: number, errorMessage: string | null, memberId: string | null = null): HeartbeatResult {
   return { errorCode, errorMessage, memberId, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
@@ -398,13 +396,17 @@ export class ConsumerCoordinator {
     member.rebalanceTimer = null;
   }
 
-  /** Kafka's refreshRegularExpressions: each regex in use resolved against the current topics; records for those that changed. */
+  /**
+   * Kafka's refreshRegularExpressions: each regex in use resolved against the current topics
+   * (the whole name must match; internal topics are not skipped, as in Kafka); records for
+   * those that changed.
+   */
   private refreshRegexes(group: ConsumerGroup, topics: readonly TopicView[]): ConsumerRecord[] {
     const records: ConsumerRecord[] = [];
     const inUse = group.regexesInUse();
     for (const regex of inUse) {
       const re = compileTopicRegex(regex);
-      const matched = re === null ? [] : topics.filter((t) => !INTERNAL_TOPICS.has(t.name) && re.test(t.name)).map((t) => t.name).sort();
+      const matched = re === null ? [] : topics.filter((t) => re.test(t.name)).map((t) => t.name).sort();
       const known = group.resolvedRegexes.get(regex);
       if (known && known.topics.join('\u0000') === matched.join('\u0000')) continue;
       const resolved = { topics: matched, version: (known?.version ?? 0) + 1, timestampMs: this.now() };
@@ -506,23 +508,32 @@ export class ConsumerCoordinator {
   }
 
   /**
-   * Kafka's ConsumerGroup.validateOffsetCommit: a commit without a member epoch (-1) only into
-   * an empty group; otherwise from a known member at its current epoch (STALE_MEMBER_EPOCH).
-   * OffsetCommit below v9 cannot carry a member epoch: UNSUPPORTED_VERSION for members.
+   * Kafka 4.4's ConsumerGroup.validateOffsetCommit: a commit without a member epoch (-1) only
+   * into an empty group (or a transactional one without a member); otherwise from a known
+   * member (UNKNOWN_MEMBER_ID), with OffsetCommit v9+ (UNSUPPORTED_VERSION), not newer than its
+   * epoch (STALE_MEMBER_EPOCH). An older epoch is checked per partition (KIP-1251): the member
+   * must hold the partition (assigned or pending revocation) since an epoch not newer than the
+   * commit's. Returns a group-level error, or a per-partition check (null: no check).
    */
-  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, apiVersion: number, isTransactional: boolean): number | null {
+  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, apiVersion: number, isTransactional: boolean): number | ((topic: string, partition: number) => number) | null {
     if (memberEpoch < 0 && group.members.size === 0) return null;
+    if (isTransactional && memberEpoch < 0 && memberId === '') return null;
     const member = group.members.get(memberId);
     if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (!isTransactional && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
-    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
-    return null;
+    if (memberEpoch === member.memberEpoch) return null;
+    if (memberEpoch > member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    const ids = new Map(this.host.listTopics().map((t) => [t.name, t.topicId]));
+    return (topic, partition) => {
+      const epoch = member.assignmentEpochs.get(`${ids.get(topic) ?? ''}:${partition}`);
+      return epoch === undefined || memberEpoch < epoch ? ErrorCode.STALE_MEMBER_EPOCH : ErrorCode.NONE;
+    };
   }
 
-  /** Kafka's ConsumerGroup.validateOffsetFetch: an admin fetch (epoch -1) always; a member's at its epoch. */
+  /** Kafka's ConsumerGroup.validateOffsetFetch: an admin fetch (no member id, epoch -1) always; a member's at its epoch. */
   validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): number | null {
-    if (memberEpoch < 0 || memberId === null) return null;
-    const member = group.members.get(memberId);
+    if (memberId === null && memberEpoch < 0) return null;
+    const member = group.members.get(memberId ?? '');
     if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
     return null;

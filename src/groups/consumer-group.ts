@@ -47,6 +47,12 @@ export class ConsumerGroupMember {
   state: MemberStateValue = MemberState.STABLE;
   assigned: Assignment = new Map();
   pendingRevocation: Assignment = new Map();
+  /**
+   * "topicId:partition" → the member epoch at which the partition was assigned to this member
+   * (Kafka 4.3's assignment epochs, KIP-1251): a commit with an older member epoch is accepted
+   * for a partition the member still holds since that epoch (assigned or pending revocation).
+   */
+  assignmentEpochs = new Map<string, number>();
   /** Timers (the coordinator's): session expiry, and the revocation deadline while UNREVOKED_PARTITIONS. */
   sessionTimer: NodeJS.Timeout | null = null;
   rebalanceTimer: NodeJS.Timeout | null = null;
@@ -59,6 +65,7 @@ export class ConsumerGroupMember {
     Object.assign(m, { ...this, memberId, sessionTimer: null, rebalanceTimer: null });
     m.assigned = cloneAssignment(this.assigned);
     m.pendingRevocation = cloneAssignment(this.pendingRevocation);
+    m.assignmentEpochs = new Map(this.assignmentEpochs);
     return m;
   }
 }
@@ -205,6 +212,7 @@ export class ConsumerGroup {
       next.assigned = assigned;
       next.pendingRevocation = pendingRevocation;
       setEpoch(next, memberEpoch);
+      next.assignmentEpochs = keepEpochs(member.assignmentEpochs, [assigned, pendingRevocation], new Map(), next.memberEpoch);
       return next;
     }
     for (const [t, ps] of pendingAssignment) assigned.set(t, [...(assigned.get(t) ?? []), ...ps].sort((a, b) => a - b));
@@ -212,8 +220,24 @@ export class ConsumerGroup {
     next.assigned = assigned;
     next.pendingRevocation = new Map();
     setEpoch(next, this.assignmentEpoch);
+    next.assignmentEpochs = keepEpochs(member.assignmentEpochs, [assigned], pendingAssignment, next.memberEpoch);
     return next;
   }
+}
+
+/** Assignment epochs of the partitions the member holds next: kept ones keep theirs, new ones get `epoch`. */
+function keepEpochs(before: ReadonlyMap<string, number>, holds: readonly Assignment[], added: Assignment, epoch: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const a of holds) {
+    for (const [t, ps] of a) {
+      for (const p of ps) {
+        const k = `${t}:${p}`;
+        const isNew = added.get(t)?.includes(p) ?? false;
+        out.set(k, !isNew && before.has(k) ? before.get(k)! : epoch);
+      }
+    }
+  }
+  return out;
 }
 
 function setEpoch(m: ConsumerGroupMember, epoch: number): void {

@@ -79,6 +79,11 @@ function topicPartitions(a: Assignment): { topicId: string; partitions: number[]
   return [...a].filter(([, ps]) => ps.length > 0).map(([topicId, partitions]) => ({ topicId, partitions }));
 }
 
+/** With AssignmentEpochs (tagged field 0, Kafka 4.3+), one per partition. */
+function withEpochs(a: Assignment, epochs: ReadonlyMap<string, number>, fallback: number): { topicId: string; partitions: number[]; assignmentEpochs: number[] }[] {
+  return topicPartitions(a).map((tp) => ({ ...tp, assignmentEpochs: tp.partitions.map((p) => epochs.get(`${tp.topicId}:${p}`) ?? fallback) }));
+}
+
 export function groupEpochRecord(groupId: string, epoch: number): ConsumerRecord {
   return { key: key(ConsumerRecordType.GROUP_METADATA, { groupId }), value: value((w) => dataCodecs.ConsumerGroupMetadataValue.encode(w, 0, { epoch })) };
 }
@@ -123,8 +128,8 @@ export function currentAssignmentRecord(groupId: string, m: ConsumerGroupMember)
         memberEpoch: m.memberEpoch,
         previousMemberEpoch: m.previousMemberEpoch,
         state: m.state,
-        assignedPartitions: topicPartitions(m.assigned),
-        partitionsPendingRevocation: topicPartitions(m.pendingRevocation),
+        assignedPartitions: withEpochs(m.assigned, m.assignmentEpochs, m.memberEpoch),
+        partitionsPendingRevocation: withEpochs(m.pendingRevocation, m.assignmentEpochs, m.memberEpoch),
       }),
     ),
   };
@@ -268,6 +273,9 @@ export function rebuildConsumerGroup(groupId: string, replay: ConsumerGroupRepla
       m.state = current.state as MemberStateValue;
       m.assigned = new Map(current.assignedPartitions.map((tp) => [tp.topicId, [...tp.partitions].sort((a, b) => a - b)]));
       m.pendingRevocation = new Map(current.partitionsPendingRevocation.map((tp) => [tp.topicId, [...tp.partitions].sort((a, b) => a - b)]));
+      for (const tp of [...current.assignedPartitions, ...current.partitionsPendingRevocation]) {
+        tp.partitions.forEach((p, i) => m.assignmentEpochs.set(`${tp.topicId}:${p}`, tp.assignmentEpochs?.[i] ?? current.memberEpoch));
+      }
     }
     group.updateMember(m, undefined);
     const target = replay.targets.get(memberId);

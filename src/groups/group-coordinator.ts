@@ -1029,8 +1029,19 @@ export class GroupCoordinator {
       group = this.manager.addGroup(new GroupMetadata(p.groupId, 'Empty', this.now));
     }
     if (group.consumer) {
-      const refused = this.consumer.validateOffsetCommit(group.consumer, p.memberId, p.generationId, p.apiVersion ?? 9, false);
-      return refused !== null ? all(refused) : this.manager.storeOffsets(group, p);
+      const check = this.consumer.validateOffsetCommit(group.consumer, p.memberId, p.generationId, p.apiVersion ?? 9, false);
+      if (typeof check === 'number') return all(check);
+      if (check === null) return this.manager.storeOffsets(group, p);
+      // An older member epoch: each partition on its own (KIP-1251).
+      const refused: TopicPartitionError[] = [];
+      const topics = p.topics
+        .map((t) => ({ ...t, partitions: t.partitions.filter((x) => {
+          const errorCode = check(t.topic, x.partition);
+          if (errorCode !== ErrorCode.NONE) refused.push({ topic: t.topic, partition: x.partition, errorCode });
+          return errorCode === ErrorCode.NONE;
+        }) }))
+        .filter((t) => t.partitions.length > 0);
+      return [...refused, ...(topics.length > 0 ? await this.manager.storeOffsets(group, { ...p, topics }) : [])];
     }
     const invalid = this.validateOffsetCommit(group, p.generationId, p.memberId, p.groupInstanceId);
     if (invalid !== null) return all(invalid);
@@ -1067,8 +1078,13 @@ export class GroupCoordinator {
       if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
       group = this.manager.addGroup(new GroupMetadata(p.groupId, 'Empty', this.now));
     }
+    const check = group.consumer ? this.consumer.validateOffsetCommit(group.consumer, p.memberId, p.generationId, 5, true) : null;
     const invalid = group.consumer
-      ? this.consumer.validateOffsetCommit(group.consumer, p.memberId, p.generationId, 5, true)
+      ? typeof check === 'number'
+        ? check
+        : typeof check === 'function' && p.topics.some((t) => t.partitions.some((x) => check(t.topic, x.partition) !== ErrorCode.NONE))
+          ? ErrorCode.STALE_MEMBER_EPOCH
+          : null
       : this.validateOffsetCommit(group, p.generationId, p.memberId, p.groupInstanceId, true);
     if (invalid !== null) return all(invalid);
     return this.manager.storeTxnOffsets(group, { producerId: p.producerId, producerEpoch: p.producerEpoch }, p.topics);
@@ -1121,9 +1137,6 @@ export class GroupCoordinator {
       // OffsetFetch v9+ from a member of a consumer group (KIP-848): at its current epoch.
       const refused = this.consumer.validateOffsetFetch(consumer, member.memberId, member.memberEpoch);
       if (refused !== null) return { errorCode: refused, topics: [] };
-    } else if (member.memberEpoch >= 0 && member.memberId !== null) {
-      // Kafka answers a member epoch for a group that is not a consumer group with UNKNOWN_MEMBER_ID.
-      return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, topics: [] };
     }
     return this.manager.getOffsets(groupId, topics, requireStable);
   }

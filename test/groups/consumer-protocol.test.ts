@@ -87,6 +87,12 @@ describe('ConsumerGroupHeartbeat', () => {
     const got = await c.consumerGroupHeartbeat(owned('m2', 2, []));
     assert.deepEqual(parts(got), [0, 1, 2, 3].filter((p) => !kept.includes(p)));
     await c.consumerGroupHeartbeat(owned('m2', 2, parts(got)!));
+    // KIP-1251: m1 (now at epoch 2) may still commit with epoch 1 for a partition it has held
+    // since epoch 1, not for one it gave up.
+    const commit = (partition: number) =>
+      c.commitOffsets({ apiVersion: 9, groupId: 'g', generationId: 1, memberId: 'm1', groupInstanceId: null, retentionTimeMs: -1, topics: [{ topic: 't1', partitions: [{ partition, offset: 1, leaderEpoch: -1, metadata: '', commitTimestampMs: -1 }] }] });
+    assert.equal((await commit(kept[0]!))[0]!.errorCode, ErrorCode.NONE);
+    assert.equal((await commit(parts(got)![0]!))[0]!.errorCode, ErrorCode.STALE_MEMBER_EPOCH);
     const d = c.consumerGroupDescribe('g');
     assert.equal(d.groupState, 'Stable');
     assert.equal(d.groupEpoch, 2);
