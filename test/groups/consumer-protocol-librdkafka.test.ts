@@ -1,0 +1,36 @@
+// librdkafka (confluent-kafka 2.16.1) with group.protocol=consumer (KIP-848) against one
+// Tidelog broker: two consumers of one group read every record of a 6-partition topic and
+// both hold partitions; ConsumerGroupDescribe (consumer-protocol groups only) shows them.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ensurePythonKafka, runPython } from '../clients/transactions-target.js';
+import { requestOnce } from '../cluster/three-brokers.js';
+import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
+
+describe('librdkafka on the KIP-848 consumer group protocol', { timeout: 300_000 }, () => {
+  let broker: BrokerProcess;
+  let python: string;
+
+  before(async () => {
+    python = await ensurePythonKafka();
+    broker = await startBrokerProcess({ overrides: { 'num.partitions': 6 } });
+  });
+
+  after(async () => {
+    await broker?.stop();
+    if (broker) removeDir(broker.dataDir);
+  });
+
+  it('two consumers share the partitions and read every record', async () => {
+    const r = await runPython(python, 'kip848_consumer.py', [broker.bootstrap, 'rdk-848', 'rdk-848-group', '2000'], 180_000);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { read: number[]; distinct: number; assignment: string[][] };
+    assert.equal(out.distinct, 2000, r.stdout);
+    assert.ok(out.assignment.every((a) => a.length > 0), r.stdout);
+    assert.equal(out.assignment.flat().length, 6, r.stdout);
+    const described = await requestOnce(broker.port, ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['rdk-848-group'], includeAuthorizedOperations: false }, 'ConsumerGroupDescribe');
+    assert.equal(described.groups[0]!.errorCode, 0);
+    assert.equal(described.groups[0]!.groupEpoch > 0, true);
+  });
+});
