@@ -114,6 +114,33 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.equal(c.consumerGroupDescribe('g').groupState, 'Empty');
   });
 
+  it('a static member leaving for a while keeps its partitions for its next incarnation', async () => {
+    const c = await coordinator();
+    const first = await c.consumerGroupHeartbeat(hb({ memberId: 's1', instanceId: 'instance-1' }));
+    await c.consumerGroupHeartbeat(owned('s1', 1, parts(first)!));
+    const other = await c.consumerGroupHeartbeat(hb({ memberId: 'd1' }));
+    assert.equal(other.memberEpoch, 2);
+    // The owner learns to revoke and acknowledges: the dynamic member gets its share.
+    const revoke = await c.consumerGroupHeartbeat(hb({ memberId: 's1', instanceId: 'instance-1', memberEpoch: 1, rebalanceTimeoutMs: -1, subscribedTopicNames: null, topicPartitions: [{ topicId: T1, partitions: [0, 1, 2, 3] }] }));
+    const kept = parts(revoke)!;
+    await c.consumerGroupHeartbeat(owned('s1', 1, kept));
+    // A second incarnation while the first is still in the group: refused.
+    const clash = await c.consumerGroupHeartbeat(hb({ memberId: 's2', instanceId: 'instance-1' }));
+    assert.equal(clash.errorCode, ErrorCode.UNRELEASED_INSTANCE_ID);
+    // The first leaves for a while (epoch -2): no rebalance, it keeps its partitions.
+    const left = await c.consumerGroupHeartbeat(hb({ memberId: 's1', instanceId: 'instance-1', memberEpoch: -2, rebalanceTimeoutMs: -1, subscribedTopicNames: null, topicPartitions: null }));
+    assert.equal(left.memberEpoch, -2);
+    assert.equal(c.consumerGroupDescribe('g').groupEpoch, 2);
+    // Its restart takes over the same partitions under a new member id, at the same group epoch.
+    const back = await c.consumerGroupHeartbeat(hb({ memberId: 's2', instanceId: 'instance-1' }));
+    assert.equal(back.errorCode, ErrorCode.NONE);
+    assert.deepEqual(parts(back), kept);
+    assert.equal(back.memberEpoch, 2);
+    const d = c.consumerGroupDescribe('g');
+    assert.equal(d.groupEpoch, 2);
+    assert.deepEqual(d.members.map((m) => m.memberId).sort(), ['d1', 's2']);
+  });
+
   it('refuses regular expressions RE2/J does not accept', async () => {
     const c = await coordinator();
     for (const regex of ['(?=t)t1', 't(1', '(a)\\1']) {
