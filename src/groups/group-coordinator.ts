@@ -171,6 +171,11 @@ export interface GroupListing {
 
 export interface GroupDescription {
   readonly errorCode: number;
+  /**
+   * DescribeGroups v6 (KIP-1043): a group that is not there, or not a classic group, answers
+   * GROUP_ID_NOT_FOUND with this message; older versions answer Dead with no error.
+   */
+  readonly notFound?: string;
   readonly groupId: string;
   /** '' when the group could not be described (an error). */
   readonly state: GroupState | '';
@@ -1173,7 +1178,10 @@ export class GroupCoordinator {
     const group = this.manager.getGroup(groupId);
     // A consumer group is not a classic group: up to DescribeGroups v5 Kafka describes it as
     // Dead (v6's GROUP_ID_NOT_FOUND "is not a classic group" becomes NONE for older versions).
-    if (!group || group.is('Dead') || group.consumer) return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    if (!group || group.is('Dead') || group.consumer) {
+      const notFound = group?.consumer ? `Group ${groupId} is not a classic group.` : `Group ${groupId} not found.`;
+      return { errorCode: ErrorCode.NONE, notFound, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    }
     const stable = group.is('Stable') && group.protocolName !== null;
     const protocol = group.protocolName ?? '';
     return {

@@ -1,9 +1,11 @@
 // librdkafka (confluent-kafka 2.16.1) with group.protocol=consumer (KIP-848) against one
 // Tidelog broker: two consumers of one group read every record of a 6-partition topic and
-// both hold partitions; ConsumerGroupDescribe (consumer-protocol groups only) shows them.
+// both hold partitions; ConsumerGroupDescribe (consumer-protocol groups only) shows them, and
+// DescribeGroups (classic groups) answers for it as Kafka 4.4 does (v6 and v5).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { ensurePythonKafka, runPython } from '../clients/transactions-target.js';
 import { requestOnce } from '../cluster/three-brokers.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
@@ -32,5 +34,12 @@ describe('librdkafka on the KIP-848 consumer group protocol', { timeout: 300_000
     const described = await requestOnce(broker.port, ApiKey.ConsumerGroupDescribe, 1, { groupIds: ['rdk-848-group'], includeAuthorizedOperations: false }, 'ConsumerGroupDescribe');
     assert.equal(described.groups[0]!.errorCode, 0);
     assert.equal(described.groups[0]!.groupEpoch > 0, true);
+    // DescribeGroups is for classic groups: v6 says so (KIP-1043), v5 answers Dead.
+    const v6 = await requestOnce(broker.port, ApiKey.DescribeGroups, 6, { groups: ['rdk-848-group'], includeAuthorizedOperations: false }, 'DescribeGroups v6');
+    assert.equal(v6.groups[0]!.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+    assert.equal(v6.groups[0]!.errorMessage, 'Group rdk-848-group is not a classic group.');
+    const v5 = await requestOnce(broker.port, ApiKey.DescribeGroups, 5, { groups: ['rdk-848-group'], includeAuthorizedOperations: false }, 'DescribeGroups v5');
+    assert.equal(v5.groups[0]!.errorCode, ErrorCode.NONE);
+    assert.equal(v5.groups[0]!.groupState, 'Dead');
   });
 });

@@ -200,6 +200,8 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.equal(join.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     assert.equal(c.heartbeat('new', 'm1', null, 1), ErrorCode.UNKNOWN_MEMBER_ID);
     assert.equal(c.describeGroup('new').state, 'Dead');
+    assert.equal(c.describeGroup('new').notFound, 'Group new is not a classic group.');
+    assert.equal(c.describeGroup('none').notFound, 'Group none not found.');
     // A live classic group is not upgraded.
     const classic = c.joinGroup(joinParams({ groupId: 'old' }));
     assert.equal((await classic).errorCode, ErrorCode.NONE);
