@@ -9,7 +9,11 @@
 // consumer-protocol rebalance waits for the members' heartbeats; classic members rejoin on
 // their heartbeat.interval.ms 3000).
 //
-//   npm run build:ts && node dist/bench/rebalance.js [--members 10,50] [--rounds 3] [--brokers tidelog,kafka] [--protocols classic,consumer]
+// --heartbeat-ms N sets both protocols' heartbeat interval to N (the brokers'
+// group.consumer.heartbeat.interval.ms and its minimum; the classic clients'
+// heartbeat.interval.ms), so that the protocols' own costs show rather than the defaults'.
+//
+//   npm run build:ts && node dist/bench/rebalance.js [--members 10,50] [--rounds 3] [--brokers tidelog,kafka] [--protocols classic,consumer] [--heartbeat-ms N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +42,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       brokers: { type: 'string', default: 'tidelog,kafka' },
       protocols: { type: 'string', default: 'classic,consumer' },
+      'heartbeat-ms': { type: 'string' },
     },
   });
   const sizes = values.members.split(',').map(Number);
@@ -45,15 +50,17 @@ async function main(): Promise<void> {
   const libs = await ensureKafkaLibs();
   const programs = await compileJava(libs, ['Out.java', 'Kip848RebalanceBench.java']);
   const rows: Row[] = [];
+  const heartbeatMs = values['heartbeat-ms'];
+  const config: Record<string, string> = heartbeatMs === undefined ? {} : { 'group.consumer.heartbeat.interval.ms': heartbeatMs, 'group.consumer.min.heartbeat.interval.ms': heartbeatMs };
   for (const kind of values.brokers.split(',') as BrokerKind[]) {
     const dir = mkdtempSync(path.join(os.tmpdir(), `tidelog-rebalance-${kind}-`));
     let broker: RunningBroker | null = null;
     try {
-      broker = kind === 'tidelog' ? await startTidelog({ dataDir: path.join(dir, 'data'), logFile: path.join(dir, 'broker.log') }) : await startKafka({ libs, dir, logFile: path.join(dir, 'broker.log') });
+      broker = kind === 'tidelog' ? await startTidelog({ dataDir: path.join(dir, 'data'), logFile: path.join(dir, 'broker.log'), config }) : await startKafka({ libs, dir, logFile: path.join(dir, 'broker.log'), config });
       for (const protocol of values.protocols.split(',')) {
         for (const n of sizes) {
           const name = `${protocol}-${n}`;
-          const r = await runJava(programs, 'Kip848RebalanceBench', [broker.bootstrap, `g-${name}`, `t-${name}`, String(n), protocol, String(rounds)], 900_000);
+          const r = await runJava(programs, 'Kip848RebalanceBench', [broker.bootstrap, `g-${name}`, `t-${name}`, String(n), protocol, String(rounds), ...(heartbeatMs === undefined ? [] : [heartbeatMs])], 900_000);
           const failed = r.events.find((e) => e.event === 'error');
           if (r.code !== 0 || failed) throw new Error(`${kind} ${name}: exit ${r.code} ${JSON.stringify(failed)}\n${r.stderr.split('\n').slice(-10).join('\n')}`);
           const row: Row = {

@@ -6,7 +6,7 @@
 // non-empty and cover every partition. The extra member then leaves (close()) and the group
 // settles again before the next round.
 //
-//   <bootstrap> <group> <topic> <members> <classic|consumer> <rounds>
+//   <bootstrap> <group> <topic> <members> <classic|consumer> <rounds> [<classic heartbeat.interval.ms>]
 // Prints {"event":"round","round":i,"rebalanceMs":...} per round and {"event":"done"}.
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,6 +108,7 @@ public final class Kip848RebalanceBench {
       p.put("bootstrap.servers", bootstrap);
       p.put("group.id", group);
       p.put("group.protocol", protocol);
+      if (args.length > 6 && protocol.equals("classic")) p.put("heartbeat.interval.ms", args[6]);
       p.put("key.deserializer", ByteArrayDeserializer.class.getName());
       p.put("value.deserializer", ByteArrayDeserializer.class.getName());
       List<Member> members = new ArrayList<>();
