@@ -19,6 +19,11 @@
 // UNSTABLE_OFFSET_COMMIT with requireStable) until ReplicaManager reports the producer's
 // marker on the group's __consumer_offsets partition (onTxnMarkerWritten).
 //
+// The consumer group protocol (KIP-848: ConsumerGroupHeartbeat, ConsumerGroupDescribe) is
+// ConsumerCoordinator's (consumer-coordinator.ts); its groups share the group map and the
+// offsets with classic ones (a GroupMetadata whose `consumer` is set), and the classic APIs
+// here answer for them as Kafka does (INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID, Dead).
+//
 // Which groups this broker serves: those whose __consumer_offsets partition it leads. On a
 // single node that is every partition, read back at start-up. In a cluster (Kafka's
 // onElection/onResignation) a partition this broker becomes leader of is read back, its
@@ -1204,7 +1209,8 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- ConsumerGroupHeartbeat, ConsumerGroupDescribe (KIP-848)
 
   async consumerGroupHeartbeat(p: HeartbeatParams): Promise<HeartbeatResult> {
-    const status = this.validateGroupStatus(p.groupId, 'heartbeat') ?? this.ensureOffsetsTopic();
+    // An empty group id is the request's fault (INVALID_REQUEST, ConsumerCoordinator's checks), not INVALID_GROUP_ID.
+    const status = p.groupId === '' ? null : (this.validateGroupStatus(p.groupId, 'heartbeat') ?? this.ensureOffsetsTopic());
     if (status !== null) return { errorCode: status, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
     const before = this.manager.getGroup(p.groupId);
     const classic = before !== undefined && before.consumer === null && before.generationId > 0;

@@ -106,6 +106,7 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.equal((await c.consumerGroupHeartbeat(owned('m1', 5, []))).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
     assert.equal((await c.consumerGroupHeartbeat(owned('nobody', 1, []))).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
     assert.equal((await c.consumerGroupHeartbeat(hb({ memberId: '' }))).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal((await c.consumerGroupHeartbeat(hb({ groupId: '' }))).errorMessage, "GroupId can't be empty.");
     assert.equal((await c.consumerGroupHeartbeat(hb({ memberId: 'm3', rebalanceTimeoutMs: -1 }))).errorCode, ErrorCode.INVALID_REQUEST);
     assert.equal((await c.consumerGroupHeartbeat(hb({ memberId: 'm3', serverAssignor: 'sticky' }))).errorCode, ErrorCode.UNSUPPORTED_ASSIGNOR);
     const leave = await c.consumerGroupHeartbeat(hb({ memberId: 'm1', memberEpoch: -1 }));
