@@ -24,6 +24,7 @@ import {
   LEAVE_GROUP_MEMBER_EPOCH,
   LEAVE_GROUP_STATIC_MEMBER_EPOCH,
   MemberState,
+  metadataHashOf,
   ownedIsSubset,
   sameAssignment,
 } from './consumer-group.js';
@@ -282,7 +283,8 @@ export class ConsumerCoordinator {
     if (bump) {
       group.groupEpoch++;
       group.metadataSignature = signature;
-      records.push(groupEpochRecord(group.groupId, group.groupEpoch));
+      group.metadataHash = metadataHashOf(signature);
+      records.push(groupEpochRecord(group.groupId, group.groupEpoch, group.metadataHash));
     }
     if (group.groupEpoch > group.assignmentEpoch) records.push(...this.updateTargetAssignment(group, topics));
 
@@ -350,10 +352,11 @@ export class ConsumerCoordinator {
     group.removeMember(member.memberId);
     const records = memberTombstones(group.groupId, member.memberId);
     group.groupEpoch++;
-    records.push(groupEpochRecord(group.groupId, group.groupEpoch));
     const topics = this.host.listTopics();
-    records.push(...this.refreshRegexes(group, topics));
+    const regexRecords = this.refreshRegexes(group, topics);
     group.metadataSignature = this.metadataSignature(group, topics);
+    group.metadataHash = metadataHashOf(group.metadataSignature);
+    records.push(groupEpochRecord(group.groupId, group.groupEpoch, group.metadataHash), ...regexRecords);
     records.push(...this.updateTargetAssignment(group, topics));
     return records;
   }
@@ -465,6 +468,10 @@ export class ConsumerCoordinator {
 
   /** A group read back from __consumer_offsets: members get one session to heartbeat. */
   onLoaded(group: ConsumerGroup): void {
+    // The topics as the last group epoch saw them (same hash): no new epoch on the members'
+    // first heartbeats; otherwise the first heartbeat moves the epoch, as a metadata change does.
+    const signature = this.metadataSignature(group, this.host.listTopics());
+    if (metadataHashOf(signature) === group.metadataHash) group.metadataSignature = signature;
     for (const m of group.members.values()) this.scheduleTimers(group, m, m);
   }
 

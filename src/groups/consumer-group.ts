@@ -15,6 +15,7 @@
 //
 // Pure state: no timers, no I/O. The coordinator (group-coordinator.ts) owns the timers and
 // writes the records (consumer-records.ts) after each change. JS thread only.
+import { createHash } from 'node:crypto';
 import type { Assignment } from './consumer-assignors.js';
 
 /** Kafka's MemberState byte values (ConsumerGroupCurrentMemberAssignmentValue.State). */
@@ -84,6 +85,12 @@ export class ConsumerGroup {
   readonly resolvedRegexes = new Map<string, { topics: string[]; version: number; timestampMs: number }>();
   /** The subscribed topics' "name:id:partitions" signature of the last target assignment. */
   metadataSignature = '';
+  /**
+   * ConsumerGroupMetadataValue.MetadataHash (KIP-1101): a hash of metadataSignature, written
+   * with each group epoch, so that a coordinator loading the group knows whether the topics
+   * changed meanwhile (Tidelog's hash, not Kafka's: a Kafka broker would rebalance once).
+   */
+  metadataHash = 0;
   dead = false;
 
   constructor(readonly groupId: string) {}
@@ -290,4 +297,9 @@ export function compileTopicRegex(regex: string): RegExp | null {
   } catch {
     return null;
   }
+}
+
+/** The metadata hash of a signature: 48 bits of its SHA-256 (a safe integer for the int64 field). */
+export function metadataHashOf(signature: string): number {
+  return createHash('sha256').update(signature).digest().readUIntBE(0, 6);
 }

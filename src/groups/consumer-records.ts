@@ -84,8 +84,8 @@ function withEpochs(a: Assignment, epochs: ReadonlyMap<string, number>, fallback
   return topicPartitions(a).map((tp) => ({ ...tp, assignmentEpochs: tp.partitions.map((p) => epochs.get(`${tp.topicId}:${p}`) ?? fallback) }));
 }
 
-export function groupEpochRecord(groupId: string, epoch: number): ConsumerRecord {
-  return { key: key(ConsumerRecordType.GROUP_METADATA, { groupId }), value: value((w) => dataCodecs.ConsumerGroupMetadataValue.encode(w, 0, { epoch })) };
+export function groupEpochRecord(groupId: string, epoch: number, metadataHash: number): ConsumerRecord {
+  return { key: key(ConsumerRecordType.GROUP_METADATA, { groupId }), value: value((w) => dataCodecs.ConsumerGroupMetadataValue.encode(w, 0, { epoch, metadataHash })) };
 }
 
 export function memberSubscriptionRecord(groupId: string, m: ConsumerGroupMember): ConsumerRecord {
@@ -202,6 +202,7 @@ export function decodeConsumerKey(type: number, r: Reader): ConsumerRecordKey {
 /** What one group's consumer records say, as replayed in log order (the last record of a key wins). */
 export class ConsumerGroupReplay {
   groupEpoch: number | null = null;
+  metadataHash = 0;
   assignmentEpoch: number | null = null;
   readonly subscriptions = new Map<string, ConsumerGroupMemberMetadataValue>();
   readonly targets = new Map<string, Assignment>();
@@ -213,7 +214,13 @@ export class ConsumerGroupReplay {
     if (r !== null) r.readInt16();
     switch (k.type) {
       case ConsumerRecordType.GROUP_METADATA:
-        this.groupEpoch = r === null ? null : dataCodecs.ConsumerGroupMetadataValue.decode(r, 0).epoch;
+        if (r === null) {
+          this.groupEpoch = null;
+        } else {
+          const v = dataCodecs.ConsumerGroupMetadataValue.decode(r, 0);
+          this.groupEpoch = v.epoch;
+          this.metadataHash = v.metadataHash;
+        }
         return;
       case ConsumerRecordType.PARTITION_METADATA:
         return;
@@ -254,6 +261,7 @@ export function rebuildConsumerGroup(groupId: string, replay: ConsumerGroupRepla
   if (!replay.exists) return null;
   const group = new ConsumerGroup(groupId);
   group.groupEpoch = replay.groupEpoch!;
+  group.metadataHash = replay.metadataHash;
   group.assignmentEpoch = replay.assignmentEpoch ?? 0;
   for (const [regex, v] of replay.regexes) group.resolvedRegexes.set(regex, { topics: [...v.topics].sort(), version: v.version, timestampMs: v.timestamp });
   for (const [memberId, sub] of replay.subscriptions) {

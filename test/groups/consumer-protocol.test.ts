@@ -191,7 +191,15 @@ describe('ConsumerGroupHeartbeat', () => {
     // The members carry on at their epochs with the new coordinator.
     const next = await reloaded.consumerGroupHeartbeat(owned('m2', 2, []));
     assert.equal(next.errorCode, ErrorCode.NONE);
-    assert.equal(reloaded.listGroups([], ['consumer']).groups[0]!.groupId, 'g');
+    // The topics did not change (the stored metadata hash matches): no new group epoch.
+    assert.equal(reloaded.consumerGroupDescribe('g').groupEpoch, before.groupEpoch);
+    // A topic created while the group was not loaded anywhere moves the epoch on the first heartbeat.
+    await reloaded.shutdown();
+    topics = [...topics, { name: 't2', topicId: T2, numPartitions: 2 }];
+    const third = await coordinator(store);
+    await third.consumerGroupHeartbeat(owned('m2', 2, []));
+    assert.equal(third.consumerGroupDescribe('g').groupEpoch, before.groupEpoch + 1);
+    assert.equal(third.listGroups([], ['consumer']).groups[0]!.groupId, 'g');
   });
 
   it('keeps classic and consumer groups apart as Kafka does', async () => {
