@@ -14,7 +14,8 @@ const HELP = `Usage: tidelog consumer-groups --bootstrap-server HOST:PORT ACTION
 List, describe, reset and delete consumer groups (as kafka-consumer-groups.sh).
 
 Actions (exactly one):
-  --list                        Group ids (with --state: and their states)
+  --list                        Group ids (with --state: and their states; with --type: and
+                                their types, Classic or Consumer (KIP-848))
   --describe --group ID         Per partition: CURRENT-OFFSET, LOG-END-OFFSET, LAG and the member
                                 (--members: one line per member, --verbose adds its ASSIGNMENT;
                                 --state: the group's state)
@@ -49,6 +50,7 @@ const OPTIONS = {
   verbose: { type: 'boolean' },
   'delete-offsets': { type: 'boolean' },
   state: { type: 'boolean' },
+  type: { type: 'boolean' },
   offsets: { type: 'boolean' },
   topic: { type: 'string', multiple: true },
   'all-topics': { type: 'boolean' },
@@ -78,7 +80,10 @@ export async function runConsumerGroups(args: string[]): Promise<number> {
     switch (action) {
       case 'list': {
         const listed = await client.listGroups();
-        if (v.state) await out(`${kafkaTable([{ min: 25 }, { min: 20, padLast: true }], ['GROUP', 'STATE'], listed.map((g) => [g.groupId, g.state]))}\n`);
+        const typeName = (t: string) => (t === '' ? '' : t[0]!.toUpperCase() + t.slice(1));
+        if (v.state && v.type) await out(`${kafkaTable([{ min: 25 }, { min: 20 }, { min: 20, padLast: true }], ['GROUP', 'TYPE', 'STATE'], listed.map((g) => [g.groupId, typeName(g.groupType), g.state]))}\n`);
+        else if (v.type) await out(`${kafkaTable([{ min: 25 }, { min: 20, padLast: true }], ['GROUP', 'TYPE'], listed.map((g) => [g.groupId, typeName(g.groupType)]))}\n`);
+        else if (v.state) await out(`${kafkaTable([{ min: 25 }, { min: 20, padLast: true }], ['GROUP', 'STATE'], listed.map((g) => [g.groupId, g.state]))}\n`);
         else await out(listed.map((g) => `${g.groupId}\n`).join(''));
         return 0;
       }
@@ -130,7 +135,7 @@ async function describe(client: KafkaClient, groupId: string, view: 'offsets' | 
     const rows = members.map((m) => {
       const row: (string | number)[] = [groupId, m.memberId, m.clientHost, m.clientId, m.assignment.reduce((n, a) => n + a.partitions.length, 0)];
       // Kafka 4's --verbose: epochs and target assignment are the new consumer protocol's ('-' for a classic group).
-      if (verbose) row.push('-', assignmentText(m.assignment), '-', '-');
+      if (verbose) row.push(m.memberEpoch ?? '-', assignmentText(m.assignment), d.assignmentEpoch ?? '-', m.targetAssignment ? assignmentText(m.targetAssignment) : '-');
       return row;
     });
     const columns = [{ min: 15 }, { min: 15 }, { min: 15 }, { min: 15 }, { min: 15, padLast: true }];

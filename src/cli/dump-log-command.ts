@@ -21,6 +21,7 @@ import { CONSUMER_PROTOCOL_TYPE } from '../client/consumer-protocol.js';
 import { dataCodecs } from '../protocol/generated/index.js';
 import { Reader } from '../protocol/primitives/index.js';
 import { decodeGroupMetadataValue, decodeOffsetCommitValue, decodeOffsetsKey } from '../groups/offsets-records.js';
+import { decodeConsumerKey, isConsumerRecordType } from '../groups/consumer-records.js';
 import { out, parseFlags } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 
@@ -33,7 +34,8 @@ Options:
   --files LIST              Comma-separated files to dump (required)
   --print-data-log          Print each record's key and payload (implies --deep-iteration)
   --deep-iteration          Print each record, not only each batch
-  --offsets-decoder         Decode the records of __consumer_offsets (offset commits and group metadata)
+  --offsets-decoder         Decode the records of __consumer_offsets (offset commits, group metadata,
+                            and the KIP-848 consumer group records)
   --skip-record-metadata    With --print-data-log: print keys and payloads without the record's metadata
   --key-decoder-class C     Accepted for Kafka's scripts; keys are printed as UTF-8
   --value-decoder-class C   Accepted for Kafka's scripts; payloads are printed as UTF-8
@@ -275,6 +277,7 @@ function offsetsText(record: ConsumedRecord): [string | null, string | null] {
   if (!record.key) return ['NO KEY', null];
   try {
     const keyVersion = record.key.readInt16BE(0);
+    if (isConsumerRecordType(keyVersion)) return consumerGroupRecordText(keyVersion, record.key, record.value);
     const key = decodeOffsetsKey(record.key);
     const keyJson = key.kind === 'offset' ? { group: key.group, topic: key.topic, partition: key.partition } : { group: key.group };
     const keyText = JSON.stringify({ type: String(keyVersion), data: keyJson });
@@ -311,6 +314,31 @@ function offsetsText(record: ConsumedRecord): [string | null, string | null] {
   } catch (err) {
     return [`unknown::${(err as Error).message}`, null];
   }
+}
+
+/** A KIP-848 consumer group record (types 3-8, 16): its key and value structs as JSON (uuids as text). */
+function consumerGroupRecordText(type: number, keyBytes: Buffer, valueBytes: Buffer | null): [string, string] {
+  const r = new Reader(keyBytes);
+  r.readInt16();
+  const k = decodeConsumerKey(type, r);
+  const keyData: Record<string, string> = { groupId: k.groupId };
+  if (k.memberId !== '') keyData.memberId = k.memberId;
+  if (k.regularExpression !== '') keyData.regularExpression = k.regularExpression;
+  const keyText = JSON.stringify({ type: String(type), data: keyData });
+  if (!valueBytes) return [keyText, '<DELETE>'];
+  const names: Record<number, keyof typeof dataCodecs> = {
+    3: 'ConsumerGroupMetadataValue',
+    4: 'ConsumerGroupPartitionMetadataValue',
+    5: 'ConsumerGroupMemberMetadataValue',
+    6: 'ConsumerGroupTargetAssignmentMetadataValue',
+    7: 'ConsumerGroupTargetAssignmentMemberValue',
+    8: 'ConsumerGroupCurrentMemberAssignmentValue',
+    16: 'ConsumerGroupRegularExpressionValue',
+  };
+  const vr = new Reader(valueBytes);
+  const version = vr.readInt16();
+  const data = dataCodecs[names[type]!].decode(vr, version);
+  return [keyText, JSON.stringify({ version: String(version), data })];
 }
 
 /** A consumer-protocol subscription as Kafka's JSON converter writes it: the fields of its version (bytes as base64). */

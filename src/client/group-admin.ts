@@ -14,6 +14,9 @@ export interface GroupMember {
   readonly clientHost: string;
   /** Decoded assignment of a consumer group member (Stable state); empty otherwise. */
   readonly assignment: readonly { readonly topic: string; readonly partitions: readonly number[] }[];
+  /** Consumer-protocol groups (KIP-848): the member's epoch and target assignment; null for classic groups. */
+  readonly memberEpoch: number | null;
+  readonly targetAssignment: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null;
 }
 
 export interface GroupOffsetRow {
@@ -33,8 +36,14 @@ export interface GroupDescription {
   /** Empty, PreparingRebalance, CompletingRebalance, Stable, or Dead for a group that does not exist. */
   readonly state: string;
   readonly protocolType: string;
+  /** The selected protocol (classic) or the server-side assignor (consumer). */
   readonly protocol: string;
   readonly members: readonly GroupMember[];
+  /** 'classic' (JoinGroup/SyncGroup) or 'consumer' (KIP-848). */
+  readonly groupType: 'classic' | 'consumer';
+  /** Consumer groups: the group epoch and the target assignment's epoch; null for classic groups. */
+  readonly groupEpoch: number | null;
+  readonly assignmentEpoch: number | null;
 }
 
 /** What a reset moves a partition to; out-of-range results go to the nearest end, as Kafka's tool. */
@@ -61,12 +70,37 @@ export class GroupAdmin {
   constructor(private readonly client: KafkaClient) {}
 
   /** Every group of every broker, by id. */
-  listGroups(): Promise<{ groupId: string; protocolType: string; state: string }[]> {
+  listGroups(): Promise<{ groupId: string; protocolType: string; state: string; groupType: string }[]> {
     return this.client.listGroups();
   }
 
   /** A group's state and members; a KafkaClientError carries the coordinator's error code. */
   async describe(groupId: string): Promise<GroupDescription> {
+    // As Kafka's Admin: ConsumerGroupDescribe first; GROUP_ID_NOT_FOUND (a classic group, or
+    // none) falls back to DescribeGroups.
+    const c = await this.client.consumerGroupDescribe(groupId);
+    if (c !== null && c.errorCode !== ErrorCode.GROUP_ID_NOT_FOUND) {
+      if (c.errorCode !== ErrorCode.NONE) throw new KafkaClientError(`cannot describe group '${groupId}': ${errorName(c.errorCode)}`, c.errorCode);
+      const named = (a: { topicPartitions: { topicName: string; partitions: number[] }[] }) => a.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions].sort((x, y) => x - y) }));
+      return {
+        groupId,
+        state: c.groupState,
+        protocolType: CONSUMER_PROTOCOL_TYPE,
+        protocol: c.assignorName,
+        groupType: 'consumer',
+        groupEpoch: c.groupEpoch,
+        assignmentEpoch: c.assignmentEpoch,
+        members: c.members.map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.instanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          assignment: named(m.assignment),
+          memberEpoch: m.memberEpoch,
+          targetAssignment: named(m.targetAssignment),
+        })),
+      };
+    }
     const d = await this.client.describeGroup(groupId);
     if (d.errorCode !== ErrorCode.NONE) throw new KafkaClientError(`cannot describe group '${groupId}': ${errorName(d.errorCode)}`, d.errorCode);
     const members = d.members.map((m) => ({
@@ -75,8 +109,10 @@ export class GroupAdmin {
       clientId: m.clientId,
       clientHost: m.clientHost,
       assignment: d.protocolType === CONSUMER_PROTOCOL_TYPE ? (decodeAssignment(m.memberAssignment) ?? []).map((a) => ({ topic: a.topic, partitions: [...a.partitions] })) : [],
+      memberEpoch: null,
+      targetAssignment: null,
     }));
-    return { groupId: d.groupId, state: d.groupState, protocolType: d.protocolType, protocol: d.protocolData, members };
+    return { groupId: d.groupId, state: d.groupState, protocolType: d.protocolType, protocol: d.protocolData, members, groupType: 'classic', groupEpoch: null, assignmentEpoch: null };
   }
 
   /** Committed offsets (>= 0 only): topic -> partition -> offset. */

@@ -681,15 +681,16 @@ export class KafkaClient {
   }
 
   /** ListGroups on every broker. */
-  async listGroups(): Promise<{ groupId: string; protocolType: string; state: string }[]> {
+  /** Every group of every broker; groupType (ListGroups v5, KIP-848) is 'classic' from brokers without it. */
+  async listGroups(): Promise<{ groupId: string; protocolType: string; state: string; groupType: string }[]> {
     await this.metadata([]);
-    const out: { groupId: string; protocolType: string; state: string }[] = [];
+    const out: { groupId: string; protocolType: string; state: string; groupType: string }[] = [];
     for (const b of this.brokers.values()) {
       const conn = await this.broker(b.nodeId);
-      const v = conn.version(ApiKey.ListGroups, 0, 4, 'ListGroups');
-      const res = await conn.send(ApiKey.ListGroups, v, { statesFilter: [] });
+      const v = conn.version(ApiKey.ListGroups, 0, 5, 'ListGroups');
+      const res = await conn.send(ApiKey.ListGroups, v, { statesFilter: [], typesFilter: [] });
       if (res.errorCode !== ErrorCode.NONE) throw new KafkaClientError(`${conn.address} answered ListGroups with ${errorName(res.errorCode)}`, res.errorCode);
-      for (const g of res.groups) out.push({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState });
+      for (const g of res.groups) out.push({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState, groupType: v >= 5 ? g.groupType.toLowerCase() : 'classic' });
     }
     return out.sort((a, b) => a.groupId.localeCompare(b.groupId));
   }
@@ -698,6 +699,22 @@ export class KafkaClient {
     const conn = await this.coordinator(groupId);
     const v = conn.version(ApiKey.DescribeGroups, 0, 5, 'DescribeGroups');
     const res = await conn.send(ApiKey.DescribeGroups, v, { groups: [groupId], includeAuthorizedOperations: false });
+    return res.groups[0]!;
+  }
+
+  /**
+   * ConsumerGroupDescribe (KIP-848) at the group's coordinator: the group, or null when the
+   * coordinator does not serve the API (then only classic groups exist there).
+   */
+  async consumerGroupDescribe(groupId: string): Promise<Response<typeof ApiKey.ConsumerGroupDescribe>['groups'][number] | null> {
+    const conn = await this.coordinator(groupId);
+    let v: number;
+    try {
+      v = conn.version(ApiKey.ConsumerGroupDescribe, 0, 1, 'ConsumerGroupDescribe');
+    } catch {
+      return null;
+    }
+    const res = await conn.send(ApiKey.ConsumerGroupDescribe, v, { groupIds: [groupId], includeAuthorizedOperations: false });
     return res.groups[0]!;
   }
 

@@ -131,6 +131,17 @@ export const brokerConfigKeys = [
   intKey('group.min.session.timeout.ms', 6000),
   intKey('group.max.session.timeout.ms', 1800000),
   intKey('group.max.size', 2147483647, { min: 1 }),
+  // KIP-848, the consumer group protocol (src/groups/consumer-*.ts): Kafka 4.4's keys and defaults.
+  listKey('group.coordinator.rebalance.protocols', ['classic', 'consumer'], { item: z.enum(['classic', 'consumer', 'share', 'streams']), doc: 'The group protocols served; without consumer, ConsumerGroupHeartbeat is not advertised.' }),
+  intKey('group.consumer.session.timeout.ms', 45000, { min: 1 }),
+  intKey('group.consumer.min.session.timeout.ms', 45000, { min: 1 }),
+  intKey('group.consumer.max.session.timeout.ms', 60000, { min: 1 }),
+  intKey('group.consumer.heartbeat.interval.ms', 5000, { min: 1 }),
+  intKey('group.consumer.min.heartbeat.interval.ms', 5000, { min: 1 }),
+  intKey('group.consumer.max.heartbeat.interval.ms', 15000, { min: 1 }),
+  intKey('group.consumer.max.size', 2147483647, { min: 1 }),
+  listKey('group.consumer.assignors', ['uniform', 'range'], { nonEmpty: true, doc: 'Server-side assignors (uniform, range, or Kafka class names); the first is the default.' }),
+  stringKey('group.consumer.migration.policy', 'bidirectional', { oneOf: ['disabled', 'upgrade', 'downgrade', 'bidirectional'], doc: 'Conversions between classic and consumer groups; Tidelog converts empty groups only.' }),
   intKey('transaction.state.log.replication.factor', 3, { min: 1 }),
   intKey('transaction.state.log.min.isr', 2, { min: 1 }),
   intKey('transaction.state.log.num.partitions', 50, { min: 1 }),
@@ -332,6 +343,16 @@ function buildBrokerConfigOnce(raw: ReadonlyMap<string, string>): BrokerConfig {
   }
   if (v['group.min.session.timeout.ms'] > v['group.max.session.timeout.ms']) {
     throw new ConfigError('group.min.session.timeout.ms', String(v['group.min.session.timeout.ms']), 'must not exceed group.max.session.timeout.ms');
+  }
+  for (const [key, min, max] of [
+    ['group.consumer.session.timeout.ms', 'group.consumer.min.session.timeout.ms', 'group.consumer.max.session.timeout.ms'],
+    ['group.consumer.heartbeat.interval.ms', 'group.consumer.min.heartbeat.interval.ms', 'group.consumer.max.heartbeat.interval.ms'],
+  ] as const) {
+    if (v[key] < v[min]) throw new ConfigError(key, String(v[key]), `must be greater than or equal to ${min}`);
+    if (v[key] > v[max]) throw new ConfigError(key, String(v[key]), `must be less than or equal to ${max}`);
+  }
+  if (v['group.consumer.heartbeat.interval.ms'] >= v['group.consumer.session.timeout.ms']) {
+    throw new ConfigError('group.consumer.heartbeat.interval.ms', String(v['group.consumer.heartbeat.interval.ms']), 'must be less than group.consumer.session.timeout.ms');
   }
   return {
     values: v,

@@ -19,6 +19,11 @@
 // UNSTABLE_OFFSET_COMMIT with requireStable) until ReplicaManager reports the producer's
 // marker on the group's __consumer_offsets partition (onTxnMarkerWritten).
 //
+// The consumer group protocol (KIP-848: ConsumerGroupHeartbeat, ConsumerGroupDescribe) is
+// ConsumerCoordinator's (consumer-coordinator.ts); its groups share the group map and the
+// offsets with classic ones (a GroupMetadata whose `consumer` is set), and the classic APIs
+// here answer for them as Kafka does (INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID, Dead).
+//
 // Which groups this broker serves: those whose __consumer_offsets partition it leads. On a
 // single node that is every partition, read back at start-up. In a cluster (Kafka's
 // onElection/onResignation) a partition this broker becomes leader of is read back, its
@@ -35,7 +40,7 @@ import type { ClusterView } from '../cluster/cluster-view.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { GroupMetadata, joinError, syncError, type GroupState } from './group-metadata.js';
+import { CONSUMER_PROTOCOL_TYPE, GroupMetadata, joinError, syncError, type GroupState } from './group-metadata.js';
 import {
   GroupMetadataManager,
   type OffsetCommitRequest,
@@ -45,6 +50,9 @@ import {
   type TxnProducer,
 } from './group-metadata-manager.js';
 import { MemberMetadata, type JoinCallback, type JoinGroupResult, type Protocol, type SyncCallback, type SyncGroupResult } from './member-metadata.js';
+import { ConsumerCoordinator, type ConsumerCoordinatorConfig, type DescribedConsumerGroup, type HeartbeatParams, type HeartbeatResult, type TopicView } from './consumer-coordinator.js';
+import { groupTombstones as consumerGroupTombstones } from './consumer-records.js';
+import { groupMetadataKey } from './offsets-records.js';
 import { GROUP_METADATA_TOPIC_NAME, LogOffsetsTopicStore, type LeadershipRole, type OffsetsTopicStore } from './offsets-topic.js';
 
 export type { JoinGroupResult, SyncGroupResult, Protocol } from './member-metadata.js';
@@ -54,8 +62,9 @@ export { OFFSET_METADATA_MAX_BYTES } from './group-metadata-manager.js';
 
 /** Kafka's GroupCoordinator.NewMemberJoinTimeoutMs: a new member's parked JoinGroup expires after this. */
 export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
-/** The group type of every group this coordinator serves (ListGroups v5). */
+/** The group types this coordinator serves (ListGroups v5). */
 export const CLASSIC_GROUP_TYPE = 'classic';
+export const CONSUMER_GROUP_TYPE = 'consumer';
 
 export interface GroupCoordinatorConfig {
   readonly groupMinSessionTimeoutMs: number;
@@ -65,7 +74,18 @@ export interface GroupCoordinatorConfig {
   readonly offsetsTopicNumPartitions: number;
   readonly offsetsRetentionMs: number;
   readonly offsetsRetentionCheckIntervalMs: number;
+  /** KIP-848 (group.consumer.*); Kafka's defaults when absent. */
+  readonly consumer?: ConsumerCoordinatorConfig;
 }
+
+/** Kafka 4.4's defaults of the group.consumer.* keys. */
+export const DEFAULT_CONSUMER_CONFIG: ConsumerCoordinatorConfig = {
+  sessionTimeoutMs: 45_000,
+  heartbeatIntervalMs: 5_000,
+  maxSize: 2147483647,
+  assignors: ['uniform', 'range'],
+  migrationPolicy: 'bidirectional',
+};
 
 export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
   const v = config.values;
@@ -77,6 +97,13 @@ export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorCo
     offsetsTopicNumPartitions: v['offsets.topic.num.partitions'],
     offsetsRetentionMs: v['offsets.retention.minutes'] * 60_000,
     offsetsRetentionCheckIntervalMs: v['offsets.retention.check.interval.ms'],
+    consumer: {
+      sessionTimeoutMs: v['group.consumer.session.timeout.ms'],
+      heartbeatIntervalMs: v['group.consumer.heartbeat.interval.ms'],
+      maxSize: v['group.consumer.max.size'],
+      assignors: v['group.consumer.assignors'],
+      migrationPolicy: v['group.consumer.migration.policy'] ?? 'bidirectional',
+    },
   };
 }
 
@@ -140,15 +167,23 @@ export interface TxnOffsetCommitParams extends TxnProducer {
   readonly verificationGuard?: VerificationGuard;
 }
 
+export type { HeartbeatParams as ConsumerGroupHeartbeatParams, HeartbeatResult as ConsumerGroupHeartbeatResult, DescribedConsumerGroup } from './consumer-coordinator.js';
+
 export interface GroupListing {
   readonly groupId: string;
   readonly protocolType: string;
-  readonly state: GroupState;
+  /** A classic state, or a consumer group's (Empty, Assigning, Reconciling, Stable, Dead). */
+  readonly state: string;
   readonly groupType: string;
 }
 
 export interface GroupDescription {
   readonly errorCode: number;
+  /**
+   * DescribeGroups v6 (KIP-1043): a group that is not there, or not a classic group, answers
+   * GROUP_ID_NOT_FOUND with this message; older versions answer Dead with no error.
+   */
+  readonly notFound?: string;
   readonly groupId: string;
   /** '' when the group could not be described (an error). */
   readonly state: GroupState | '';
@@ -185,15 +220,34 @@ export class GroupCoordinator {
   private stopped = false;
   private expirationTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
+  /** The consumer group protocol (KIP-848). */
+  readonly consumer: ConsumerCoordinator;
 
   constructor(
     readonly config: GroupCoordinatorConfig,
     private readonly store: OffsetsTopicStore,
     private readonly logger: Logger,
-    options: { now?: () => number } = {},
+    options: { now?: () => number; topics?: () => readonly TopicView[] } = {},
   ) {
     this.now = options.now ?? (() => Date.now());
     this.manager = new GroupMetadataManager(store, config.offsetsTopicNumPartitions, logger, this.now);
+    const listTopics = options.topics ?? (() => []);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    this.consumer = new ConsumerCoordinator(
+      config.consumer ?? DEFAULT_CONSUMER_CONFIG,
+      {
+        getGroup: (groupId) => this.manager.getGroup(groupId),
+        addGroup: (group) => this.manager.addGroup(group),
+        append: (groupId, records) => this.manager.appendGroupRecords(groupId, records),
+        listTopics,
+        get isActive() {
+          return self.active;
+        },
+      },
+      logger,
+      this.now,
+    );
   }
 
   /**
@@ -205,7 +259,8 @@ export class GroupCoordinator {
     const { config, logger, cluster: view } = deps;
     const cluster = { clustered: view.clustered, liveBrokerIds: () => view.liveBrokers().map((b) => b.id) };
     const store = new LogOffsetsTopicStore(config, deps.topics, deps.replicas, deps.metadata, cluster, logger);
-    const coordinator = new GroupCoordinator(groupCoordinatorConfig(config), store, logger.child({ component: 'group-coordinator' }));
+    const topics = (): TopicView[] => deps.topics.listTopics().map((t) => ({ name: t.name, topicId: t.topicId, numPartitions: t.partitions.length }));
+    const coordinator = new GroupCoordinator(groupCoordinatorConfig(config), store, logger.child({ component: 'group-coordinator' }), { topics });
     if (view.clustered) {
       deps.metadata.onChange?.((change) => {
         if (change.kind === 'topicDeleted') coordinator.manager.track(coordinator.onTopicDeleted(change.name));
@@ -288,6 +343,7 @@ export class GroupCoordinator {
 
   /** Kafka's onGroupLoaded: members get one session to heartbeat; an over-full group rebalances. */
   private onGroupLoaded(group: GroupMetadata): void {
+    if (group.consumer) return this.consumer.onLoaded(group.consumer);
     for (const m of group.members.values()) this.scheduleHeartbeatExpiration(group, m, m.sessionTimeoutMs);
     if (group.size > this.config.groupMaxSize) this.prepareRebalance(group, `loaded group is over capacity (${this.config.groupMaxSize})`);
   }
@@ -309,6 +365,7 @@ export class GroupCoordinator {
 
   /** Kafka's onGroupUnloaded: answers what is parked and clears the group's timers. */
   private unload(group: GroupMetadata): void {
+    if (group.consumer) this.consumer.unload(group.consumer);
     const previous = group.state;
     this.clearGroupTimers(group);
     if (previous === 'PreparingRebalance') {
@@ -412,6 +469,16 @@ export class GroupCoordinator {
     // The group is created when a member without an id joins; a member id for a group that
     // does not exist is stale.
     let group = this.manager.getGroup(p.groupId);
+    if (group?.consumer) {
+      // A consumer group (KIP-848): an empty one becomes a classic group again (Kafka's
+      // downgrade of an empty group); classic members do not join a live one here.
+      if (group.consumer.members.size > 0) return respond(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      const records = consumerGroupTombstones(group.consumer);
+      group.consumer.dead = true;
+      group.consumer = null;
+      this.logger.info({ group: p.groupId }, 'converted an empty consumer group to a classic group');
+      this.manager.track(this.manager.appendGroupRecords(p.groupId, records));
+    }
     if (!group) {
       if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
       group = this.manager.addGroup(new GroupMetadata(p.groupId, 'Empty', this.now));
@@ -733,7 +800,7 @@ export class GroupCoordinator {
     const status = this.validateGroupStatus(p.groupId, 'sync');
     if (status !== null) return respond(syncError(status));
     const group = this.manager.getGroup(p.groupId);
-    if (!group) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    if (!group || group.consumer) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     if (group.is('Dead')) return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
     const invalid =
       this.validateCurrentMember(group, p.memberId, p.groupInstanceId) ??
@@ -856,7 +923,7 @@ export class GroupCoordinator {
     const status = this.validateGroupStatus(groupId, 'heartbeat');
     if (status !== null) return status;
     const group = this.manager.getGroup(groupId);
-    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (!group || group.consumer) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const invalid = this.validateCurrentMember(group, memberId, groupInstanceId) ?? (generationId !== group.generationId ? ErrorCode.ILLEGAL_GENERATION : null);
     if (invalid !== null) return invalid;
@@ -935,7 +1002,7 @@ export class GroupCoordinator {
     const status = this.validateGroupStatus(groupId, 'leave');
     if (status !== null) return { errorCode: status, members: [] };
     const group = this.manager.getGroup(groupId);
-    if (!group) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => memberResult(m, ErrorCode.UNKNOWN_MEMBER_ID)) };
+    if (!group || group.consumer) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => memberResult(m, ErrorCode.UNKNOWN_MEMBER_ID)) };
     if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const members = leaving.map((m) => {
       const reason = `removing member on LeaveGroup; client reason: ${m.reason ?? 'not provided'}`;
@@ -974,6 +1041,21 @@ export class GroupCoordinator {
       if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
       group = this.manager.addGroup(new GroupMetadata(p.groupId, 'Empty', this.now));
     }
+    if (group.consumer) {
+      const check = this.consumer.validateOffsetCommit(group.consumer, p.memberId, p.generationId, p.apiVersion ?? 9, false);
+      if (typeof check === 'number') return all(check);
+      if (check === null) return this.manager.storeOffsets(group, p);
+      // An older member epoch: each partition on its own (KIP-1251).
+      const refused: TopicPartitionError[] = [];
+      const topics = p.topics
+        .map((t) => ({ ...t, partitions: t.partitions.filter((x) => {
+          const errorCode = check(t.topic, x.partition);
+          if (errorCode !== ErrorCode.NONE) refused.push({ topic: t.topic, partition: x.partition, errorCode });
+          return errorCode === ErrorCode.NONE;
+        }) }))
+        .filter((t) => t.partitions.length > 0);
+      return [...refused, ...(topics.length > 0 ? await this.manager.storeOffsets(group, { ...p, topics }) : [])];
+    }
     const invalid = this.validateOffsetCommit(group, p.generationId, p.memberId, p.groupInstanceId);
     if (invalid !== null) return all(invalid);
     switch (group.state) {
@@ -1009,7 +1091,14 @@ export class GroupCoordinator {
       if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
       group = this.manager.addGroup(new GroupMetadata(p.groupId, 'Empty', this.now));
     }
-    const invalid = this.validateOffsetCommit(group, p.generationId, p.memberId, p.groupInstanceId, true);
+    const check = group.consumer ? this.consumer.validateOffsetCommit(group.consumer, p.memberId, p.generationId, 5, true) : null;
+    const invalid = group.consumer
+      ? typeof check === 'number'
+        ? check
+        : typeof check === 'function' && p.topics.some((t) => t.partitions.some((x) => check(t.topic, x.partition) !== ErrorCode.NONE))
+          ? ErrorCode.STALE_MEMBER_EPOCH
+          : null
+      : this.validateOffsetCommit(group, p.generationId, p.memberId, p.groupInstanceId, true);
     if (invalid !== null) return all(invalid);
     return this.manager.storeTxnOffsets(group, { producerId: p.producerId, producerEpoch: p.producerEpoch }, p.topics, p.verificationGuard);
   }
@@ -1053,9 +1142,15 @@ export class GroupCoordinator {
    * partitions means every committed offset. Partitions without one answer offset -1.
    * requireStable: a partition with a commit in flight answers UNSTABLE_OFFSET_COMMIT.
    */
-  fetchOffsets(groupId: string, topics: readonly { topic: string; partitions: readonly number[] }[] | null, requireStable: boolean): OffsetFetchResult {
+  fetchOffsets(groupId: string, topics: readonly { topic: string; partitions: readonly number[] }[] | null, requireStable: boolean, member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 }): OffsetFetchResult {
     const status = this.validateGroupStatus(groupId, 'fetch');
     if (status !== null) return { errorCode: status, topics: [] };
+    const consumer = this.manager.getGroup(groupId)?.consumer;
+    if (consumer) {
+      // OffsetFetch v9+ from a member of a consumer group (KIP-848): at its current epoch.
+      const refused = this.consumer.validateOffsetFetch(consumer, member.memberId, member.memberEpoch);
+      if (refused !== null) return { errorCode: refused, topics: [] };
+    }
     return this.manager.getOffsets(groupId, topics, requireStable);
   }
 
@@ -1067,10 +1162,18 @@ export class GroupCoordinator {
     const errorCode = this.manager.isLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
     const states = new Set(statesFilter.map((s) => s.toLowerCase()));
     const types = new Set(typesFilter.map((s) => s.toLowerCase()));
-    if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return { errorCode, groups: [] };
     const groups: GroupListing[] = [];
     for (const g of this.manager.currentGroups()) {
       if (g.is('Dead')) continue;
+      if (g.consumer) {
+        const state = g.consumer.state;
+        if (state === 'Dead') continue;
+        if (types.size > 0 && !types.has(CONSUMER_GROUP_TYPE)) continue;
+        if (states.size > 0 && !states.has(state.toLowerCase())) continue;
+        groups.push({ groupId: g.groupId, protocolType: CONSUMER_PROTOCOL_TYPE, state, groupType: CONSUMER_GROUP_TYPE });
+        continue;
+      }
+      if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) continue;
       if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
       groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, groupType: CLASSIC_GROUP_TYPE });
     }
@@ -1081,7 +1184,12 @@ export class GroupCoordinator {
     const status = this.validateGroupStatus(groupId, 'describe');
     if (status !== null) return { errorCode: status, groupId, state: '', protocolType: '', protocolData: '', members: [] };
     const group = this.manager.getGroup(groupId);
-    if (!group || group.is('Dead')) return { errorCode: ErrorCode.NONE, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    // A consumer group is not a classic group: up to DescribeGroups v5 Kafka describes it as
+    // Dead (v6's GROUP_ID_NOT_FOUND "is not a classic group" becomes NONE for older versions).
+    if (!group || group.is('Dead') || group.consumer) {
+      const notFound = group?.consumer ? `Group ${groupId} is not a classic group.` : `Group ${groupId} not found.`;
+      return { errorCode: ErrorCode.NONE, notFound, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    }
     const stable = group.is('Stable') && group.protocolName !== null;
     const protocol = group.protocolName ?? '';
     return {
@@ -1101,6 +1209,26 @@ export class GroupCoordinator {
     };
   }
 
+  // ---------------------------------------------------------------- ConsumerGroupHeartbeat, ConsumerGroupDescribe (KIP-848)
+
+  async consumerGroupHeartbeat(p: HeartbeatParams): Promise<HeartbeatResult> {
+    // An empty group id is the request's fault (INVALID_REQUEST, ConsumerCoordinator's checks), not INVALID_GROUP_ID.
+    const status = p.groupId === '' ? null : (this.validateGroupStatus(p.groupId, 'heartbeat') ?? this.ensureOffsetsTopic());
+    if (status !== null) return { errorCode: status, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+    const before = this.manager.getGroup(p.groupId);
+    const classic = before !== undefined && before.consumer === null && before.generationId > 0;
+    const result = await this.consumer.heartbeat(p);
+    // An empty classic group that became a consumer group: its classic metadata goes.
+    if (classic && this.manager.getGroup(p.groupId)?.consumer) this.manager.track(this.manager.appendGroupRecords(p.groupId, [{ key: groupMetadataKey(p.groupId), value: null }]));
+    return result;
+  }
+
+  consumerGroupDescribe(groupId: string): DescribedConsumerGroup {
+    const status = this.validateGroupStatus(groupId, 'describe');
+    if (status !== null) return { errorCode: status, errorMessage: null, groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [] };
+    return this.consumer.describe(groupId, this.manager.getGroup(groupId));
+  }
+
   // ---------------------------------------------------------------- DeleteGroups, OffsetDelete
 
   async deleteGroups(groupIds: readonly string[]): Promise<Map<string, number>> {
@@ -1113,8 +1241,8 @@ export class GroupCoordinator {
         continue;
       }
       const group = this.manager.getGroup(groupId);
-      if (!group || group.is('Dead')) errors.set(groupId, ErrorCode.GROUP_ID_NOT_FOUND);
-      else if (group.is('Empty')) {
+      if (!group || group.is('Dead') || group.consumer?.dead) errors.set(groupId, ErrorCode.GROUP_ID_NOT_FOUND);
+      else if (group.hasNoMembers) {
         group.transitionTo('Dead');
         eligible.push(group);
       } else errors.set(groupId, ErrorCode.NON_EMPTY_GROUP);
@@ -1135,13 +1263,14 @@ export class GroupCoordinator {
     if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] };
     const results: TopicPartitionError[] = [];
     let eligible: TopicPartition[];
-    if (group.is('Empty')) {
+    if (group.hasNoMembers) {
       eligible = [...partitions];
-    } else if (group.isConsumerGroup) {
+    } else if (group.isConsumerGroup || group.consumer) {
       // Offsets of topics the group consumes stay: deleting them would rewind its members.
       eligible = [];
+      const consumerTopics = group.consumer?.subscribedTopicNames();
       for (const tp of partitions) {
-        if (group.isSubscribedToTopic(tp.topic)) results.push({ ...tp, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC });
+        if (consumerTopics ? consumerTopics.has(tp.topic) : group.isSubscribedToTopic(tp.topic)) results.push({ ...tp, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC });
         else eligible.push(tp);
       }
     } else {

@@ -37,6 +37,8 @@ import {
 } from './offsets-records.js';
 import { GROUP_METADATA_TOPIC_NAME, partitionForGroup, type AppendResult, type OffsetsTopicStore } from './offsets-topic.js';
 import { decodeRecordBatches, encodeRecordBatch, type ConsumedBatch, type EncodeOptions, type ProducerRecord } from '../client/record-batch.js';
+import { ConsumerGroupReplay, decodeConsumerKey, groupTombstones as consumerGroupTombstones, isConsumerRecordType, rebuildConsumerGroup } from './consumer-records.js';
+import { Reader } from '../protocol/primitives/index.js';
 import { coordinatorErrorOf } from '../partition/internal-topic-store.js';
 import type { VerificationGuard } from '../partition/producer-state.js';
 
@@ -76,6 +78,8 @@ export const ControlRecordType = { ABORT: 0, COMMIT: 1 } as const;
 
 /** The offsets of one OffsetCommit request. */
 export interface OffsetCommitRequest {
+  /** The OffsetCommit version (consumer groups need v9+ from their members); absent: not checked. */
+  readonly apiVersion?: number;
   /** OffsetCommit v2-4 retention time; -1 for the broker's retention. */
   readonly retentionTimeMs: number;
   readonly topics: readonly { topic: string; partitions: readonly OffsetCommitPartition[] }[];
@@ -425,7 +429,7 @@ export class GroupMetadataManager {
     const appends: Promise<void>[] = [];
     for (const group of groups) {
       const removed = select(group);
-      if (group.is('Empty') && !group.hasOffsets()) {
+      if (group.hasNoMembers && !group.hasOffsets()) {
         this.logger.info({ group: group.groupId, generation: group.generationId }, 'group transitioned to Dead');
         group.transitionTo('Dead');
       }
@@ -437,6 +441,10 @@ export class GroupMetadataManager {
         }
         // A group that only stored offsets (generation 0) never wrote metadata.
         if (group.generationId > 0) tombstones.push({ key: groupMetadataKey(group.groupId), value: null });
+        if (group.consumer !== null) {
+          group.consumer.dead = true;
+          tombstones.push(...consumerGroupTombstones(group.consumer));
+        }
       }
       removedCount += removed.length;
       if (tombstones.length === 0) continue;
@@ -474,6 +482,11 @@ export class GroupMetadataManager {
     });
     const errorCode = await this.trackAppend(this.append(group.groupId, [{ key: groupMetadataKey(group.groupId), value }]));
     return mapStoreGroupError(errorCode);
+  }
+
+  /** Appends a consumer group's records (KIP-848) as one batch; the error code as storeGroup maps it. */
+  async appendGroupRecords(groupId: string, records: readonly ProducerRecord[]): Promise<number> {
+    return mapStoreGroupError(await this.trackAppend(this.append(groupId, records)));
   }
 
   /** Appends records for a group to its partition; the raw Kafka error code. */
@@ -526,6 +539,8 @@ export class GroupMetadataManager {
     /** producerId → group → topic/partition key → offset. */
     const pending = new Map<number, Map<string, Map<string, LoadedOffset>>>();
     const groupValues = new Map<string, GroupMetadataValue>();
+    /** KIP-848 consumer groups, replayed record by record. */
+    const consumerReplays = new Map<string, ConsumerGroupReplay>();
     const name = `${GROUP_METADATA_TOPIC_NAME}-${partition}`;
     let position = this.store.logStartOffset(partition);
     let records = 0;
@@ -567,6 +582,16 @@ export class GroupMetadataManager {
           let key;
           try {
             if (record.key === null) throw new Error('a record without a key');
+            const type = record.key.length >= 2 ? record.key.readInt16BE(0) : -1;
+            if (isConsumerRecordType(type)) {
+              const r = new Reader(record.key);
+              r.readInt16();
+              const k = decodeConsumerKey(type, r);
+              let replay = consumerReplays.get(k.groupId);
+              if (!replay) consumerReplays.set(k.groupId, (replay = new ConsumerGroupReplay()));
+              replay.apply(k, record.value);
+              continue;
+            }
             key = decodeOffsetsKey(record.key);
           } catch (err) {
             this.logger.warn({ partition, offset: record.offset, err: (err as Error).message }, 'skipping an unreadable offsets topic key');
@@ -618,6 +643,17 @@ export class GroupMetadataManager {
       }
     }
     const loaded: GroupMetadata[] = [];
+    for (const [groupId, replay] of consumerReplays) {
+      const consumer = rebuildConsumerGroup(groupId, replay);
+      if (consumer === null) continue;
+      // A consumer group replaces a classic group of the same id written before it (a conversion).
+      groupValues.delete(groupId);
+      const group = this.loadGroup(groupId, null, offsets.get(groupId), pendingByGroup.get(groupId));
+      group.consumer = consumer;
+      loaded.push(group);
+      offsets.delete(groupId);
+      pendingByGroup.delete(groupId);
+    }
     for (const [groupId, value] of groupValues) loaded.push(this.loadGroup(groupId, value, offsets.get(groupId), pendingByGroup.get(groupId)));
     // Groups that only store offsets (or only have offsets of open transactions) have no metadata record.
     const offsetOnly = new Set([...[...offsets].filter(([, byTp]) => byTp.size > 0).map(([groupId]) => groupId), ...pendingByGroup.keys()]);

@@ -19,6 +19,7 @@
 //   CompletingRebalance ← PreparingRebalance     (waiting for the leader's assignment)
 //   Stable              ← CompletingRebalance
 //   Dead                ← any                    (deleted or expired; final)
+import type { ConsumerGroup } from './consumer-group.js';
 import { dataCodecs } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { Reader } from '../protocol/primitives/index.js';
@@ -84,6 +85,12 @@ export class GroupMetadata {
   /** Topics the members subscribe to, when the group uses the consumer protocol and they could be read. */
   subscribedTopics: Set<string> | null = null;
 
+  /**
+   * Set when the group uses the consumer group protocol (KIP-848, consumer-group.ts): the
+   * classic fields stay unused (state Empty) and this holds members, epochs and assignments.
+   */
+  consumer: ConsumerGroup | null = null;
+
   /** The rebalance in progress (Kafka's DelayedJoin / InitialDelayedJoin); the coordinator owns it. */
   joinTimer: NodeJS.Timeout | null = null;
   /** True while the pending join is the initial delayed join, which only completes on its timer. */
@@ -124,6 +131,11 @@ export class GroupMetadata {
 
   isLeader(memberId: string): boolean {
     return this.leaderId === memberId;
+  }
+
+  /** Empty as far as deletion and expiration go: no classic members, no consumer-protocol members. */
+  get hasNoMembers(): boolean {
+    return this.is('Empty') && (this.consumer === null || this.consumer.members.size === 0);
   }
 
   get isConsumerGroup(): boolean {
@@ -601,7 +613,11 @@ export class GroupMetadata {
   removeExpiredOffsets(nowMs: number, retentionMs: number): { topic: string; partition: number }[] {
     let base: ((o: CommittedOffset) => number) | null = null;
     let subscribed: ReadonlySet<string> = new Set();
-    if (this.protocolType !== null && this.is('Empty')) {
+    if (this.consumer !== null) {
+      // Kafka's ConsumerGroup: offsets of topics the members subscribe to stay.
+      base = (o) => o.commitTimestampMs;
+      subscribed = this.consumer.subscribedTopicNames();
+    } else if (this.protocolType !== null && this.is('Empty')) {
       const emptySince = this.currentStateTimestampMs;
       base = (o) => emptySince ?? o.commitTimestampMs;
     } else if (this.protocolType === CONSUMER_PROTOCOL_TYPE && this.subscribedTopics !== null && this.is('Stable')) {

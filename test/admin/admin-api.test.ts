@@ -149,7 +149,7 @@ describe('admin API', { timeout: 180_000 }, () => {
     await waitFor('the consumer reads every message', () => consumed >= MESSAGES);
 
     const listed = GroupListSchema.parse((await http.get('/v1/groups')).json);
-    assert.deepEqual(listed.groups, [{ groupId: GROUP, state: 'Stable', protocolType: 'consumer' }]);
+    assert.deepEqual(listed.groups, [{ groupId: GROUP, state: 'Stable', protocolType: 'consumer', groupType: 'classic' }]);
 
     let group = GroupDetailSchema.parse((await http.get(`/v1/groups/${GROUP}`)).json);
     await waitFor('lag 0 on every partition', async () => {

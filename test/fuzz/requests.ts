@@ -122,6 +122,20 @@ export const SAMPLES: Samples = {
   [ApiKey.AddOffsetsToTxn]: (v, i) => ({ transactionalId: `fuzz-txn-${i % 4}`, producerId: 1, producerEpoch: 0, groupId: `fuzz-group-${i}` }),
   [ApiKey.EndTxn]: (v, i) => ({ transactionalId: `fuzz-txn-${i % 4}`, producerId: 1, producerEpoch: 0, committed: i % 2 === 0 }),
   [ApiKey.DescribeTransactions]: (v, i) => ({ transactionalIds: [`fuzz-txn-${i % 4}`, ''] }),
+  // KIP-848: joins (epoch 0), heartbeats at unknown epochs, leaves, regexes (some invalid).
+  [ApiKey.ConsumerGroupHeartbeat]: (v, i) => ({
+    groupId: `fuzz-848-${i % 3}`,
+    memberId: `fuzz-member-${i % 5}`,
+    memberEpoch: [0, 0, 1, -1, 7][i % 5],
+    instanceId: i % 4 === 0 ? `fuzz-instance-${i % 2}` : null,
+    rackId: null,
+    rebalanceTimeoutMs: i % 5 < 2 ? 30_000 : -1,
+    subscribedTopicNames: i % 2 === 0 ? [FUZZ_TOPIC] : null,
+    subscribedTopicRegex: v >= 1 && i % 2 === 1 ? (i % 3 === 0 ? '(?=x)' : 'fuzz.*') : null,
+    serverAssignor: i % 7 === 0 ? 'range' : null,
+    topicPartitions: i % 5 < 2 ? [] : [{ topicId: '00000000-0000-0000-0000-000000000001', partitions: [0] }],
+  }),
+  [ApiKey.ConsumerGroupDescribe]: (v, i) => ({ groupIds: [`fuzz-848-${i % 3}`, `fuzz-group-${i % 2}`, ''], includeAuthorizedOperations: i % 2 === 0 }),
   [ApiKey.ListTransactions]: (v, i) => ({ stateFilters: i % 2 === 0 ? [] : ['Ongoing', 'NoSuchState'], producerIdFilters: i % 3 === 0 ? [1] : [], durationFilter: v >= 1 ? -1 : undefined, transactionalIdPattern: v >= 2 ? ['fuzz-.*', '[', null][i % 3] : undefined }),
   [ApiKey.OffsetForLeaderEpoch]: (v, i) => ({ replicaId: -1, topics: [{ topic: FUZZ_TOPIC, partitions: [{ partition: i % FUZZ_PARTITIONS, currentLeaderEpoch: v >= 2 ? -1 : undefined, leaderEpoch: 0 }] }] }),
   // A producer id of its own per iteration (its commits are transactional batches of that

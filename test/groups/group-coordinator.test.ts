@@ -586,7 +586,7 @@ describe('group coordinator', () => {
     assert.equal(d.members[0]!.memberId, leader!.memberId);
     assert.equal(d.members[0]!.clientHost, '/127.0.0.1');
     assert.equal(d.members[0]!.assignment.toString(), `assignment-of-${leader!.memberId}`);
-    assert.deepEqual(c.describeGroup('missing'), { errorCode: ErrorCode.NONE, groupId: 'missing', state: 'Dead', protocolType: '', protocolData: '', members: [] });
+    assert.deepEqual(c.describeGroup('missing'), { errorCode: ErrorCode.NONE, notFound: 'Group missing not found.', groupId: 'missing', state: 'Dead', protocolType: '', protocolData: '', members: [] });
   });
 
   it('shutdown answers parked JoinGroup requests with NOT_COORDINATOR and then refuses requests', async () => {

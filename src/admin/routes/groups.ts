@@ -17,8 +17,9 @@ const GroupIdParam = z.object({ id: z.string().describe('Group id') });
 
 export const GroupSummarySchema = z.object({
   groupId: z.string(),
-  state: z.string().describe('Empty, PreparingRebalance, CompletingRebalance, Stable'),
+  state: z.string().describe('Classic groups: Empty, PreparingRebalance, CompletingRebalance, Stable; consumer groups (KIP-848): Empty, Assigning, Reconciling, Stable'),
   protocolType: z.string().describe("'consumer' for consumer groups; '' for groups that only store offsets"),
+  groupType: z.string().describe("'classic' (JoinGroup/SyncGroup) or 'consumer' (the KIP-848 consumer group protocol)"),
 });
 export const GroupListSchema = z.object({ groups: z.array(GroupSummarySchema) });
 
@@ -28,6 +29,8 @@ export const MemberSchema = z.object({
   clientId: z.string(),
   clientHost: z.string(),
   assignment: z.array(z.object({ topic: z.string(), partitions: z.array(z.number().int()) })).describe('Assigned partitions (consumer groups, Stable state)'),
+  memberEpoch: z.number().int().nullable().describe('KIP-848 groups: the member epoch; null for classic groups'),
+  targetAssignment: z.array(z.object({ topic: z.string(), partitions: z.array(z.number().int()) })).nullable().describe('KIP-848 groups: the partitions the member is reconciling towards; null for classic groups'),
 });
 
 export const GroupOffsetSchema = z.object({
@@ -43,7 +46,10 @@ export const GroupDetailSchema = z.object({
   groupId: z.string(),
   state: z.string(),
   protocolType: z.string(),
-  protocol: z.string().describe('The assignor chosen for the current generation (Stable groups), else empty'),
+  protocol: z.string().describe('The assignor chosen for the current generation (Stable classic groups), or the server-side assignor of a consumer group (uniform, range)'),
+  groupType: z.string().describe("'classic' or 'consumer' (KIP-848)"),
+  groupEpoch: z.number().int().nullable().describe('KIP-848 groups: the group epoch; null for classic groups'),
+  assignmentEpoch: z.number().int().nullable().describe('KIP-848 groups: the epoch of the target assignment; null for classic groups'),
   members: z.array(MemberSchema),
   offsets: z.array(GroupOffsetSchema),
 });
@@ -127,7 +133,18 @@ export function groupRoutes(ctx: AdminContext): AdminRoute[] {
             lag: o.lag,
             memberId: o.member?.memberId ?? null,
           }));
-          return { groupId: d.groupId, state: d.state, protocolType: d.protocolType, protocol: d.protocol, members: d.members.map((m) => ({ ...m, assignment: m.assignment.map((a) => ({ topic: a.topic, partitions: [...a.partitions] })) })), offsets };
+          const copy = (a: readonly { topic: string; partitions: readonly number[] }[]) => a.map((x) => ({ topic: x.topic, partitions: [...x.partitions] }));
+          return {
+            groupId: d.groupId,
+            state: d.state,
+            protocolType: d.protocolType,
+            protocol: d.protocol,
+            groupType: d.groupType,
+            groupEpoch: d.groupEpoch,
+            assignmentEpoch: d.assignmentEpoch,
+            members: d.members.map((m) => ({ ...m, assignment: copy(m.assignment), targetAssignment: m.targetAssignment ? copy(m.targetAssignment) : null })),
+            offsets,
+          };
         }),
     }),
     defineRoute({

@@ -3,7 +3,9 @@
 //   gives the commit its own expire timestamp (written as OffsetCommitValue v1).
 // v3+: throttleTimeMs. v5+: no retention time. v6+: committedLeaderEpoch.
 // v7+: groupInstanceId (KIP-345 fencing). v8+: flexible. v9: the generation field is named
-//   generationIdOrMemberEpoch (KIP-848); for classic groups it is the generation.
+//   generationIdOrMemberEpoch (KIP-848); for classic groups it is the generation, for
+//   consumer-protocol groups the member epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID; a member
+//   committing below v9 gets UNSUPPORTED_VERSION, as Kafka).
 // A commit with generation -1 and no member id (a "simple" consumer, or offsets stored by a
 // tool) is allowed for a group without members, and creates the group if needed. Partitions
 // of unknown topics get UNKNOWN_TOPIC_OR_PARTITION; metadata over 4096 bytes
@@ -29,6 +31,7 @@ export const offsetCommitHandler = defineHandler({
     const known = knownPartitions(services, request.topics, v >= 6, errors, (topic) => authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic));
     if (known.length > 0) {
       const results = await services.groups.commitOffsets({
+        apiVersion: v,
         groupId: request.groupId,
         generationId: request.generationIdOrMemberEpoch,
         memberId: request.memberId,

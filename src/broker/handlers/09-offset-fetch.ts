@@ -5,7 +5,9 @@
 // v7+: requireStable (KIP-447): a partition whose commit is still being written answers
 //   UNSTABLE_OFFSET_COMMIT, which the client retries.
 // v8+: several groups per request, each with its own error (KIP-709).
-// v9: memberId/memberEpoch (KIP-848) are for consumer-protocol groups; classic groups ignore them.
+// v9: memberId/memberEpoch (KIP-848): a member of a consumer-protocol group must be known
+//   (UNKNOWN_MEMBER_ID) and at its current epoch (STALE_MEMBER_EPOCH); epoch -1 (admin) always
+//   reads. A member epoch for a classic group answers UNKNOWN_MEMBER_ID, as Kafka.
 // Offsets are answered whatever the group's state; a partition without a committed offset
 // (or an unknown group or topic) answers offset -1 with empty metadata and no error.
 import { ApiKey } from '../../protocol/generated/index.js';
@@ -19,7 +21,7 @@ import { AclOperation, ResourceType, authorize } from './authorize.js';
  * (GROUP_AUTHORIZATION_FAILED); topics the principal may not DESCRIBE answer
  * TOPIC_AUTHORIZATION_FAILED per partition when named, and are left out of "all topics".
  */
-function fetch(ctx: RequestContext, groups: GroupCoordinator, groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null, requireStable: boolean): OffsetFetchResult {
+function fetch(ctx: RequestContext, groups: GroupCoordinator, groupId: string, topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null, requireStable: boolean, member?: { memberId: string | null; memberEpoch: number }): OffsetFetchResult {
   if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
   const visible = (topic: string) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic);
   const allowed = topics === null ? null : topics.filter((t) => visible(t.name));
@@ -27,6 +29,7 @@ function fetch(ctx: RequestContext, groups: GroupCoordinator, groupId: string, t
     groupId,
     allowed === null ? null : allowed.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })),
     requireStable,
+    member,
   );
   if (r.errorCode !== ErrorCode.NONE || ctx.services.authorizer === null) return r;
   const denied = (topics ?? [])
@@ -52,7 +55,7 @@ export const offsetFetchHandler = defineHandler({
     if (v >= 8) {
       return {
         groups: request.groups.map((g) => {
-          const r = fetch(ctx, groups, g.groupId, g.topics, request.requireStable);
+          const r = fetch(ctx, groups, g.groupId, g.topics, request.requireStable, v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined);
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.errorCode === ErrorCode.NONE ? partitionsOut(r) : [] };
         }),
       };

@@ -24,7 +24,9 @@ export function apiVersionsHandler(listApis: () => { apiKey: number; minVersion:
     minVersion: 0,
     maxVersion: 4,
     handle(request, ctx) {
-      const apiKeys = listApis();
+      // KIP-848's APIs only while the consumer protocol is on (group.coordinator.rebalance.protocols).
+      const consumerProtocol = ctx.services.config.values['group.coordinator.rebalance.protocols'].includes('consumer');
+      const apiKeys = consumerProtocol ? listApis() : listApis().filter((k) => k.apiKey !== ApiKey.ConsumerGroupHeartbeat && k.apiKey !== ApiKey.ConsumerGroupDescribe);
       if (ctx.apiVersion >= 3 && (!SOFTWARE_RE.test(request.clientSoftwareName) || !SOFTWARE_RE.test(request.clientSoftwareVersion))) {
         return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys };
       }

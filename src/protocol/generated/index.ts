@@ -187,6 +187,20 @@ import { decodeLeaderChangeMessage, encodeLeaderChangeMessage, type LeaderChange
 import { decodeSnapshotFooterRecord, encodeSnapshotFooterRecord, type SnapshotFooterRecord, type SnapshotFooterRecordInput } from './snapshot-footer-record.js';
 import { decodeSnapshotHeaderRecord, encodeSnapshotHeaderRecord, type SnapshotHeaderRecord, type SnapshotHeaderRecordInput } from './snapshot-header-record.js';
 import { decodeVotersRecord, encodeVotersRecord, type VotersRecord, type VotersRecordInput } from './voters-record.js';
+import { decodeConsumerGroupCurrentMemberAssignmentKey, encodeConsumerGroupCurrentMemberAssignmentKey, type ConsumerGroupCurrentMemberAssignmentKey, type ConsumerGroupCurrentMemberAssignmentKeyInput } from './consumer-group-current-member-assignment-key.js';
+import { decodeConsumerGroupCurrentMemberAssignmentValue, encodeConsumerGroupCurrentMemberAssignmentValue, type ConsumerGroupCurrentMemberAssignmentValue, type ConsumerGroupCurrentMemberAssignmentValueInput } from './consumer-group-current-member-assignment-value.js';
+import { decodeConsumerGroupMemberMetadataKey, encodeConsumerGroupMemberMetadataKey, type ConsumerGroupMemberMetadataKey, type ConsumerGroupMemberMetadataKeyInput } from './consumer-group-member-metadata-key.js';
+import { decodeConsumerGroupMemberMetadataValue, encodeConsumerGroupMemberMetadataValue, type ConsumerGroupMemberMetadataValue, type ConsumerGroupMemberMetadataValueInput } from './consumer-group-member-metadata-value.js';
+import { decodeConsumerGroupMetadataKey, encodeConsumerGroupMetadataKey, type ConsumerGroupMetadataKey, type ConsumerGroupMetadataKeyInput } from './consumer-group-metadata-key.js';
+import { decodeConsumerGroupMetadataValue, encodeConsumerGroupMetadataValue, type ConsumerGroupMetadataValue, type ConsumerGroupMetadataValueInput } from './consumer-group-metadata-value.js';
+import { decodeConsumerGroupPartitionMetadataKey, encodeConsumerGroupPartitionMetadataKey, type ConsumerGroupPartitionMetadataKey, type ConsumerGroupPartitionMetadataKeyInput } from './consumer-group-partition-metadata-key.js';
+import { decodeConsumerGroupPartitionMetadataValue, encodeConsumerGroupPartitionMetadataValue, type ConsumerGroupPartitionMetadataValue, type ConsumerGroupPartitionMetadataValueInput } from './consumer-group-partition-metadata-value.js';
+import { decodeConsumerGroupRegularExpressionKey, encodeConsumerGroupRegularExpressionKey, type ConsumerGroupRegularExpressionKey, type ConsumerGroupRegularExpressionKeyInput } from './consumer-group-regular-expression-key.js';
+import { decodeConsumerGroupRegularExpressionValue, encodeConsumerGroupRegularExpressionValue, type ConsumerGroupRegularExpressionValue, type ConsumerGroupRegularExpressionValueInput } from './consumer-group-regular-expression-value.js';
+import { decodeConsumerGroupTargetAssignmentMemberKey, encodeConsumerGroupTargetAssignmentMemberKey, type ConsumerGroupTargetAssignmentMemberKey, type ConsumerGroupTargetAssignmentMemberKeyInput } from './consumer-group-target-assignment-member-key.js';
+import { decodeConsumerGroupTargetAssignmentMemberValue, encodeConsumerGroupTargetAssignmentMemberValue, type ConsumerGroupTargetAssignmentMemberValue, type ConsumerGroupTargetAssignmentMemberValueInput } from './consumer-group-target-assignment-member-value.js';
+import { decodeConsumerGroupTargetAssignmentMetadataKey, encodeConsumerGroupTargetAssignmentMetadataKey, type ConsumerGroupTargetAssignmentMetadataKey, type ConsumerGroupTargetAssignmentMetadataKeyInput } from './consumer-group-target-assignment-metadata-key.js';
+import { decodeConsumerGroupTargetAssignmentMetadataValue, encodeConsumerGroupTargetAssignmentMetadataValue, type ConsumerGroupTargetAssignmentMetadataValue, type ConsumerGroupTargetAssignmentMetadataValueInput } from './consumer-group-target-assignment-metadata-value.js';
 import { decodeGroupMetadataKey, encodeGroupMetadataKey, type GroupMetadataKey, type GroupMetadataKeyInput } from './group-metadata-key.js';
 import { decodeGroupMetadataValue, encodeGroupMetadataValue, type GroupMetadataValue, type GroupMetadataValueInput } from './group-metadata-value.js';
 import { decodeOffsetCommitKey, encodeOffsetCommitKey, type OffsetCommitKey, type OffsetCommitKeyInput } from './offset-commit-key.js';
@@ -380,6 +394,20 @@ export { decodeLeaderChangeMessage, defaultLeaderChangeMessage, encodeLeaderChan
 export { decodeSnapshotFooterRecord, defaultSnapshotFooterRecord, encodeSnapshotFooterRecord, type SnapshotFooterRecord, type SnapshotFooterRecordInput } from './snapshot-footer-record.js';
 export { decodeSnapshotHeaderRecord, defaultSnapshotHeaderRecord, encodeSnapshotHeaderRecord, type SnapshotHeaderRecord, type SnapshotHeaderRecordInput } from './snapshot-header-record.js';
 export { decodeVotersRecord, defaultVotersRecord, encodeVotersRecord, type VotersRecord, type VotersRecordInput } from './voters-record.js';
+export { decodeConsumerGroupCurrentMemberAssignmentKey, defaultConsumerGroupCurrentMemberAssignmentKey, encodeConsumerGroupCurrentMemberAssignmentKey, type ConsumerGroupCurrentMemberAssignmentKey, type ConsumerGroupCurrentMemberAssignmentKeyInput } from './consumer-group-current-member-assignment-key.js';
+export { decodeConsumerGroupCurrentMemberAssignmentValue, defaultConsumerGroupCurrentMemberAssignmentValue, encodeConsumerGroupCurrentMemberAssignmentValue, type ConsumerGroupCurrentMemberAssignmentValue, type ConsumerGroupCurrentMemberAssignmentValueInput } from './consumer-group-current-member-assignment-value.js';
+export { decodeConsumerGroupMemberMetadataKey, defaultConsumerGroupMemberMetadataKey, encodeConsumerGroupMemberMetadataKey, type ConsumerGroupMemberMetadataKey, type ConsumerGroupMemberMetadataKeyInput } from './consumer-group-member-metadata-key.js';
+export { decodeConsumerGroupMemberMetadataValue, defaultConsumerGroupMemberMetadataValue, encodeConsumerGroupMemberMetadataValue, type ConsumerGroupMemberMetadataValue, type ConsumerGroupMemberMetadataValueInput } from './consumer-group-member-metadata-value.js';
+export { decodeConsumerGroupMetadataKey, defaultConsumerGroupMetadataKey, encodeConsumerGroupMetadataKey, type ConsumerGroupMetadataKey, type ConsumerGroupMetadataKeyInput } from './consumer-group-metadata-key.js';
+export { decodeConsumerGroupMetadataValue, defaultConsumerGroupMetadataValue, encodeConsumerGroupMetadataValue, type ConsumerGroupMetadataValue, type ConsumerGroupMetadataValueInput } from './consumer-group-metadata-value.js';
+export { decodeConsumerGroupPartitionMetadataKey, defaultConsumerGroupPartitionMetadataKey, encodeConsumerGroupPartitionMetadataKey, type ConsumerGroupPartitionMetadataKey, type ConsumerGroupPartitionMetadataKeyInput } from './consumer-group-partition-metadata-key.js';
+export { decodeConsumerGroupPartitionMetadataValue, defaultConsumerGroupPartitionMetadataValue, encodeConsumerGroupPartitionMetadataValue, type ConsumerGroupPartitionMetadataValue, type ConsumerGroupPartitionMetadataValueInput } from './consumer-group-partition-metadata-value.js';
+export { decodeConsumerGroupRegularExpressionKey, defaultConsumerGroupRegularExpressionKey, encodeConsumerGroupRegularExpressionKey, type ConsumerGroupRegularExpressionKey, type ConsumerGroupRegularExpressionKeyInput } from './consumer-group-regular-expression-key.js';
+export { decodeConsumerGroupRegularExpressionValue, defaultConsumerGroupRegularExpressionValue, encodeConsumerGroupRegularExpressionValue, type ConsumerGroupRegularExpressionValue, type ConsumerGroupRegularExpressionValueInput } from './consumer-group-regular-expression-value.js';
+export { decodeConsumerGroupTargetAssignmentMemberKey, defaultConsumerGroupTargetAssignmentMemberKey, encodeConsumerGroupTargetAssignmentMemberKey, type ConsumerGroupTargetAssignmentMemberKey, type ConsumerGroupTargetAssignmentMemberKeyInput } from './consumer-group-target-assignment-member-key.js';
+export { decodeConsumerGroupTargetAssignmentMemberValue, defaultConsumerGroupTargetAssignmentMemberValue, encodeConsumerGroupTargetAssignmentMemberValue, type ConsumerGroupTargetAssignmentMemberValue, type ConsumerGroupTargetAssignmentMemberValueInput } from './consumer-group-target-assignment-member-value.js';
+export { decodeConsumerGroupTargetAssignmentMetadataKey, defaultConsumerGroupTargetAssignmentMetadataKey, encodeConsumerGroupTargetAssignmentMetadataKey, type ConsumerGroupTargetAssignmentMetadataKey, type ConsumerGroupTargetAssignmentMetadataKeyInput } from './consumer-group-target-assignment-metadata-key.js';
+export { decodeConsumerGroupTargetAssignmentMetadataValue, defaultConsumerGroupTargetAssignmentMetadataValue, encodeConsumerGroupTargetAssignmentMetadataValue, type ConsumerGroupTargetAssignmentMetadataValue, type ConsumerGroupTargetAssignmentMetadataValueInput } from './consumer-group-target-assignment-metadata-value.js';
 export { decodeGroupMetadataKey, defaultGroupMetadataKey, encodeGroupMetadataKey, type GroupMetadataKey, type GroupMetadataKeyInput } from './group-metadata-key.js';
 export { decodeGroupMetadataValue, defaultGroupMetadataValue, encodeGroupMetadataValue, type GroupMetadataValue, type GroupMetadataValueInput } from './group-metadata-value.js';
 export { decodeOffsetCommitKey, defaultOffsetCommitKey, encodeOffsetCommitKey, type OffsetCommitKey, type OffsetCommitKeyInput } from './offset-commit-key.js';
@@ -825,11 +853,11 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
     apiKey: 15,
     name: 'DescribeGroups',
     minVersion: 0,
-    maxVersion: 5,
+    maxVersion: 6,
     flexibleFrom: 5,
     deprecatedVersions: null,
     latestVersionUnstable: false,
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
     encodeRequest: encodeDescribeGroupsRequest,
     decodeRequest: decodeDescribeGroupsRequest,
     encodeResponse: encodeDescribeGroupsResponse,
@@ -1570,8 +1598,8 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
     maxVersion: 1,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
-    listeners: ['zkBroker', 'broker'],
+    latestVersionUnstable: false,
+    listeners: ['broker'],
     encodeRequest: encodeConsumerGroupHeartbeatRequest,
     decodeRequest: decodeConsumerGroupHeartbeatRequest,
     encodeResponse: encodeConsumerGroupHeartbeatResponse,
@@ -1581,11 +1609,11 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
     apiKey: 69,
     name: 'ConsumerGroupDescribe',
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleFrom: 0,
     deprecatedVersions: null,
     latestVersionUnstable: false,
-    listeners: ['zkBroker', 'broker'],
+    listeners: ['broker'],
     encodeRequest: encodeConsumerGroupDescribeRequest,
     decodeRequest: decodeConsumerGroupDescribeRequest,
     encodeResponse: encodeConsumerGroupDescribeResponse,
@@ -1904,6 +1932,20 @@ export interface DataTypes {
   SnapshotFooterRecord: { value: SnapshotFooterRecord; input: SnapshotFooterRecordInput };
   SnapshotHeaderRecord: { value: SnapshotHeaderRecord; input: SnapshotHeaderRecordInput };
   VotersRecord: { value: VotersRecord; input: VotersRecordInput };
+  ConsumerGroupCurrentMemberAssignmentKey: { value: ConsumerGroupCurrentMemberAssignmentKey; input: ConsumerGroupCurrentMemberAssignmentKeyInput };
+  ConsumerGroupCurrentMemberAssignmentValue: { value: ConsumerGroupCurrentMemberAssignmentValue; input: ConsumerGroupCurrentMemberAssignmentValueInput };
+  ConsumerGroupMemberMetadataKey: { value: ConsumerGroupMemberMetadataKey; input: ConsumerGroupMemberMetadataKeyInput };
+  ConsumerGroupMemberMetadataValue: { value: ConsumerGroupMemberMetadataValue; input: ConsumerGroupMemberMetadataValueInput };
+  ConsumerGroupMetadataKey: { value: ConsumerGroupMetadataKey; input: ConsumerGroupMetadataKeyInput };
+  ConsumerGroupMetadataValue: { value: ConsumerGroupMetadataValue; input: ConsumerGroupMetadataValueInput };
+  ConsumerGroupPartitionMetadataKey: { value: ConsumerGroupPartitionMetadataKey; input: ConsumerGroupPartitionMetadataKeyInput };
+  ConsumerGroupPartitionMetadataValue: { value: ConsumerGroupPartitionMetadataValue; input: ConsumerGroupPartitionMetadataValueInput };
+  ConsumerGroupRegularExpressionKey: { value: ConsumerGroupRegularExpressionKey; input: ConsumerGroupRegularExpressionKeyInput };
+  ConsumerGroupRegularExpressionValue: { value: ConsumerGroupRegularExpressionValue; input: ConsumerGroupRegularExpressionValueInput };
+  ConsumerGroupTargetAssignmentMemberKey: { value: ConsumerGroupTargetAssignmentMemberKey; input: ConsumerGroupTargetAssignmentMemberKeyInput };
+  ConsumerGroupTargetAssignmentMemberValue: { value: ConsumerGroupTargetAssignmentMemberValue; input: ConsumerGroupTargetAssignmentMemberValueInput };
+  ConsumerGroupTargetAssignmentMetadataKey: { value: ConsumerGroupTargetAssignmentMetadataKey; input: ConsumerGroupTargetAssignmentMetadataKeyInput };
+  ConsumerGroupTargetAssignmentMetadataValue: { value: ConsumerGroupTargetAssignmentMetadataValue; input: ConsumerGroupTargetAssignmentMetadataValueInput };
   GroupMetadataKey: { value: GroupMetadataKey; input: GroupMetadataKeyInput };
   GroupMetadataValue: { value: GroupMetadataValue; input: GroupMetadataValueInput };
   OffsetCommitKey: { value: OffsetCommitKey; input: OffsetCommitKeyInput };
@@ -1977,6 +2019,118 @@ export const dataCodecs: { readonly [K in keyof DataTypes]: DataCodec<DataTypes[
     flexibleFrom: 0,
     encode: encodeVotersRecord,
     decode: decodeVotersRecord,
+  },
+  ConsumerGroupCurrentMemberAssignmentKey: {
+    name: 'ConsumerGroupCurrentMemberAssignmentKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeConsumerGroupCurrentMemberAssignmentKey,
+    decode: decodeConsumerGroupCurrentMemberAssignmentKey,
+  },
+  ConsumerGroupCurrentMemberAssignmentValue: {
+    name: 'ConsumerGroupCurrentMemberAssignmentValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeConsumerGroupCurrentMemberAssignmentValue,
+    decode: decodeConsumerGroupCurrentMemberAssignmentValue,
+  },
+  ConsumerGroupMemberMetadataKey: {
+    name: 'ConsumerGroupMemberMetadataKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeConsumerGroupMemberMetadataKey,
+    decode: decodeConsumerGroupMemberMetadataKey,
+  },
+  ConsumerGroupMemberMetadataValue: {
+    name: 'ConsumerGroupMemberMetadataValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeConsumerGroupMemberMetadataValue,
+    decode: decodeConsumerGroupMemberMetadataValue,
+  },
+  ConsumerGroupMetadataKey: {
+    name: 'ConsumerGroupMetadataKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeConsumerGroupMetadataKey,
+    decode: decodeConsumerGroupMetadataKey,
+  },
+  ConsumerGroupMetadataValue: {
+    name: 'ConsumerGroupMetadataValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeConsumerGroupMetadataValue,
+    decode: decodeConsumerGroupMetadataValue,
+  },
+  ConsumerGroupPartitionMetadataKey: {
+    name: 'ConsumerGroupPartitionMetadataKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeConsumerGroupPartitionMetadataKey,
+    decode: decodeConsumerGroupPartitionMetadataKey,
+  },
+  ConsumerGroupPartitionMetadataValue: {
+    name: 'ConsumerGroupPartitionMetadataValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeConsumerGroupPartitionMetadataValue,
+    decode: decodeConsumerGroupPartitionMetadataValue,
+  },
+  ConsumerGroupRegularExpressionKey: {
+    name: 'ConsumerGroupRegularExpressionKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeConsumerGroupRegularExpressionKey,
+    decode: decodeConsumerGroupRegularExpressionKey,
+  },
+  ConsumerGroupRegularExpressionValue: {
+    name: 'ConsumerGroupRegularExpressionValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeConsumerGroupRegularExpressionValue,
+    decode: decodeConsumerGroupRegularExpressionValue,
+  },
+  ConsumerGroupTargetAssignmentMemberKey: {
+    name: 'ConsumerGroupTargetAssignmentMemberKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeConsumerGroupTargetAssignmentMemberKey,
+    decode: decodeConsumerGroupTargetAssignmentMemberKey,
+  },
+  ConsumerGroupTargetAssignmentMemberValue: {
+    name: 'ConsumerGroupTargetAssignmentMemberValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeConsumerGroupTargetAssignmentMemberValue,
+    decode: decodeConsumerGroupTargetAssignmentMemberValue,
+  },
+  ConsumerGroupTargetAssignmentMetadataKey: {
+    name: 'ConsumerGroupTargetAssignmentMetadataKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeConsumerGroupTargetAssignmentMetadataKey,
+    decode: decodeConsumerGroupTargetAssignmentMetadataKey,
+  },
+  ConsumerGroupTargetAssignmentMetadataValue: {
+    name: 'ConsumerGroupTargetAssignmentMetadataValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeConsumerGroupTargetAssignmentMetadataValue,
+    decode: decodeConsumerGroupTargetAssignmentMetadataValue,
   },
   GroupMetadataKey: {
     name: 'GroupMetadataKey',
