@@ -207,7 +207,7 @@ export class Broker {
     if (cluster) {
       // Registered once the listeners are bound, with their real ports (Kafka's order).
       try {
-        await cluster.start(() => broker.advertisedListeners());
+        await cluster.start(() => broker.advertisedListeners(), interBrokerListenerName(config));
       } catch (err) {
         await broker.shutdown();
         throw err;
