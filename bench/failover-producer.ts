@@ -12,6 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { KafkaConnection } from '../src/client/kafka-connection.js';
+import { ApiKey } from '../src/protocol/generated/index.js';
+import { recordBatch } from '../test/helpers/batch.js';
 import { classPath, javaBin, repoRoot, type KafkaLibs } from './kafka-dist.js';
 import { runProcess } from './run-process.js';
 
@@ -156,4 +159,52 @@ export function verifyAcknowledged(acks: readonly Ack[], consumed: Map<number, M
     }
   }
   return { acknowledged: acks.length, consumed: count, lost, duplicates };
+}
+
+/**
+ * A tight probe beside the Java producer: from `sinceMs` on, asks any live broker's Metadata
+ * (v9) for the leader of `partition` every few milliseconds and sends it one record (Produce
+ * v9, acks=-1, value "probe:<n>") until one is acknowledged; resolves with the time of that
+ * acknowledgement (Date.now()) and the broker that gave it. So the figure is the cluster's, not
+ * the Java client's backoffs (retry.backoff.ms, reconnect.backoff.ms, metadata refresh).
+ */
+export async function probeFirstAck(ports: () => number[], topic: string, partition: number, timeoutMs: number, excludeLeader = -1): Promise<{ atMs: number; leader: number; attempts: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let attempts = 0;
+  const once = async <T>(port: number, fn: (c: KafkaConnection) => Promise<T>): Promise<T | null> => {
+    let c: KafkaConnection | null = null;
+    try {
+      c = await KafkaConnection.connect('127.0.0.1', port, 'failover-probe', 500);
+      const conn = c;
+      return await Promise.race([fn(conn), new Promise<null>((r) => setTimeout(() => r(null), 6_000))]);
+    } catch {
+      return null;
+    } finally {
+      c?.close();
+    }
+  };
+  while (Date.now() < deadline) {
+    let leaderPort = -1;
+    let leader = -1;
+    for (const port of ports()) {
+      const md = await once(port, (c) => c.request(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }));
+      const p = md?.topics[0]?.partitions.find((x) => x.partitionIndex === partition);
+      if (!md || !p || p.leaderId < 0 || p.leaderId === excludeLeader) continue;
+      const b = md.brokers.find((x) => x.nodeId === p.leaderId);
+      if (!b) continue;
+      leader = p.leaderId;
+      leaderPort = b.port;
+      break;
+    }
+    if (leaderPort > 0) {
+      attempts++;
+      const r = await once(leaderPort, (c) =>
+        c.request(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5_000, topicData: [{ name: topic, partitionData: [{ index: partition, records: recordBatch([{ value: `probe:${attempts}` }]) }] }] }),
+      );
+      const code = r?.responses[0]?.partitionResponses[0]?.errorCode;
+      if (code === 0) return { atMs: Date.now(), leader, attempts };
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`no acknowledged acks=-1 probe on ${topic}-${partition} within ${timeoutMs} ms`);
 }

@@ -42,6 +42,8 @@ import { ScramCredentialStore, verifyScramPassword } from '../security/sasl/cred
  * are not buffered, so this bounds headers and small responses only.
  */
 export const PENDING_RESPONSE_MAX_BYTES = 1024 * 1024;
+/** After taking a partition's leadership, the followers' parked fetches are answered again this much later (see Broker.open). */
+const LEADER_WAKE_AGAIN_MS = 50;
 
 export class Broker {
   readonly startedAtMs = Date.now();
@@ -144,6 +146,19 @@ export class Broker {
       const { ReplicationManager } = await import('../replication/replication-manager.js');
       broker.replication = new ReplicationManager(config, topics, broker.replicas, cluster, logger);
       broker.replication.start();
+      // Failover: a new leader answers its followers' parked fetches so that they fetch its new
+      // partitions now; again a moment later for a follower that learnt of the change after it
+      // (both read the same state znode within milliseconds).
+      let wakeAgain: NodeJS.Timeout | null = null;
+      topics.onLeadershipChange((_p, role) => {
+        if (role !== 'leader') return;
+        broker.replicas.wakeReplicaFetches();
+        wakeAgain ??= setTimeout(() => {
+          wakeAgain = null;
+          broker.replicas.wakeReplicaFetches();
+        }, LEADER_WAKE_AGAIN_MS);
+        wakeAgain.unref();
+      });
     }
     broker.groups = GroupCoordinator.forBroker({ config, logger, topics, replicas: broker.replicas, metadata, cluster: broker.clusterView });
     // A transaction's marker on a __consumer_offsets partition commits or drops the offsets

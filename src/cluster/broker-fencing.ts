@@ -37,7 +37,7 @@ import { decodeController, ZkPaths } from './zk-data.js';
 /** Consecutive refused connects that prove nothing listens any more. */
 export const REFUSALS_TO_FENCE = 2;
 /** Between two connects after a refusal. */
-const REFUSAL_RETRY_MS = 50;
+const REFUSAL_RETRY_MS = 20;
 /** A connect that neither succeeds nor is refused in this long is no evidence. */
 const CONNECT_TIMEOUT_MS = 2_000;
 /** After an inconclusive failure (timeout, unreachable), or an idle close, before connecting again. */

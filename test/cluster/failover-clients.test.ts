@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { ensureKafkaLibs } from '../../bench/kafka-dist.js';
-import { compileFailoverProducer, FailoverProducerRun, readTopic, verifyAcknowledged, type CompiledProducer } from '../../bench/failover-producer.js';
+import { compileFailoverProducer, FailoverProducerRun, probeFirstAck, readTopic, verifyAcknowledged, type CompiledProducer } from '../../bench/failover-producer.js';
 import { BROKER_IDS, ThreeBrokerCluster, type MetadataView } from './three-brokers.js';
 import { zookeeperInstalled } from './zookeeper.js';
 import { waitFor } from '../helpers/wait.js';
@@ -45,6 +45,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function printFigures(t: TestContext, title: string, rows: readonly (readonly [string, string | number])[]): void {
   t.diagnostic(`---- ${title} ----`);
   for (const [k, v] of rows) t.diagnostic(`  ${`${k}:`.padEnd(48)} ${v}`);
+}
+
+/** The earliest log line at or after sinceMs of any broker whose message starts with msg (and contains `also`), as ms after sinceMs. */
+function logMsAfter(cluster: ThreeBrokerCluster, sinceMs: number, msg: string, also = ''): number | null {
+  let first: number | null = null;
+  for (const b of cluster.brokers.values()) {
+    for (const l of b.logLines) {
+      if (!l.includes(`"msg":"${msg}`) || !l.includes(also)) continue;
+      const time = (JSON.parse(l) as { time?: number }).time;
+      if (typeof time === 'number' && time >= sinceMs && (first === null || time < first)) first = time;
+    }
+  }
+  return first === null ? null : first - sinceMs;
 }
 
 function leadersOf(view: MetadataView): string {
@@ -125,15 +138,23 @@ describe('failover under the Java producer (idempotent, acks=all, RF 3, min.insy
       await producer.waitForAcks(0, ALL, FIRST_ACKS_TIMEOUT_MS, 'a first acknowledgement on every partition');
       await sleep(PHASE_MS);
       const killedAtMs = await cluster.kill(victim);
+      // A tight acks=-1 probe of its own beside the Java producer (whose backoffs add to it).
+      const probes = Promise.all(moved.map((p) => probeFirstAck(() => cluster.livePorts(), topic, p, NEW_LEADER_TIMEOUT_MS, victim)));
       // The first acknowledgement on each moved partition after the kill is the new leader's:
       // the killed broker can answer nothing after it.
       await producer.waitForAcks(killedAtMs, moved, NEW_LEADER_TIMEOUT_MS, `an acknowledged acks=all send on [${moved.join(',')}] after the kill`);
       const firsts = moved.map((p) => producer.firstAckSince(killedAtMs, p)!.atMs - killedAtMs);
       rows.push(['SIGKILL -> first acknowledged send, per moved partition', moved.map((p, i) => `p${p}: ${firsts[i]} ms`).join(', ')]);
+      const probed = await probes;
+      rows.push(['SIGKILL -> first acknowledged probe (Produce v9, acks=-1)', moved.map((p, i) => `p${p}: ${probed[i]!.atMs - killedAtMs} ms on broker ${probed[i]!.leader}`).join(', ')]);
       const during = await cluster.metadata(topic);
       rows.push(['leaders with the broker down', leadersOf(during)]);
       const fencedBy = BROKER_IDS.filter((id) => id !== victim && cluster.brokers.get(id)!.logLines.some((l) => l.includes('"msg":"broker fenced')));
       rows.push(['fenced by', fencedBy.length > 0 ? `broker(s) ${fencedBy.join(', ')}` : 'nobody (the session timeout did it)']);
+      rows.push([
+        'where the time went (ms after the kill)',
+        `fenced ${logMsAfter(cluster, killedAtMs, 'broker fenced')}, leader elected ${logMsAfter(cluster, killedAtMs, 'elected partition leader')}, new leader acting ${logMsAfter(cluster, killedAtMs, 'partition leadership changed', '"role":"leader"')}, first ack ${Math.min(...firsts)}`,
+      ]);
       assert.ok(fencedBy.length > 0, 'a survivor fenced the killed broker (its listener refused connections)');
       for (const p of during.partitions) assert.notEqual(p.leader, victim, `partition ${p.partition} is led by a survivor`);
       await sleep(PHASE_MS);
