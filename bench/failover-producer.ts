@@ -22,7 +22,10 @@ export interface Ack {
   readonly partition: number;
   readonly offset: number;
   readonly sequence: number;
+  /** When the acknowledgement arrived (Date.now() of the producer's JVM). */
   readonly atMs: number;
+  /** When send() was called for it. */
+  readonly sentAtMs: number;
 }
 
 export interface FailedSend {
@@ -79,7 +82,7 @@ export class FailoverProducerRun {
 
   private onLine(l: string): void {
     const f = l.split(' ');
-    if (f[0] === 'a') this.acks.push({ partition: Number(f[1]), offset: Number(f[2]), sequence: Number(f[3]), atMs: Number(f[4]) });
+    if (f[0] === 'a') this.acks.push({ partition: Number(f[1]), offset: Number(f[2]), sequence: Number(f[3]), atMs: Number(f[4]), sentAtMs: Number(f[5]) });
     else if (f[0] === 'f') this.failures.push({ partition: Number(f[1]), sequence: Number(f[2]), atMs: Number(f[3]), error: f.slice(4).join(' ') });
     else if (f[0] === 'done') this.summary = { sent: Number(f[1]), acked: Number(f[2]), failed: Number(f[3]) };
   }
@@ -88,12 +91,18 @@ export class FailoverProducerRun {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** The first acknowledgement of `partition` at or after `sinceMs`. */
+  /**
+   * The first acknowledgement of a record of `partition` sent at or after `sinceMs` (after a
+   * kill: a send the dead broker cannot have answered; an answer already on its way when the
+   * kill came does not count).
+   */
   firstAckSince(sinceMs: number, partition: number): Ack | undefined {
-    return this.acks.find((a) => a.partition === partition && a.atMs >= sinceMs);
+    let first: Ack | undefined;
+    for (const a of this.acks) if (a.partition === partition && a.sentAtMs >= sinceMs && (first === undefined || a.atMs < first.atMs)) first = a;
+    return first;
   }
 
-  /** Resolves once every partition in `partitions` has an ack at or after `sinceMs` (rejects after timeoutMs). */
+  /** Resolves once every partition in `partitions` has an ack of a record sent at or after `sinceMs` (rejects after timeoutMs). */
   async waitForAcks(sinceMs: number, partitions: readonly number[], timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!partitions.every((p) => this.firstAckSince(sinceMs, p) !== undefined)) {

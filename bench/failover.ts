@@ -74,12 +74,19 @@ function bootstrap(c: Cluster): string {
   return [...c.nodes.values()].map((n) => `127.0.0.1:${n.port}`).join(',');
 }
 
+// Every broker still running when this process exits is killed (a run interrupted half-way).
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
 /** Spawns, logs to a file, resolves once a line matching `ready` appeared. */
 function spawnNode(bin: string, argv: string[], logFile: string, ready: RegExp): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
   const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
   const log = createWriteStream(logFile, { flags: 'a' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  process.once('exit', () => child.kill('SIGKILL'));
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${logFile}: not ready in ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     let done = false;

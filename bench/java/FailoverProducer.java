@@ -5,7 +5,7 @@
 //
 // Each record's value is "<partition>:<sequence>" (sequence per partition, from 0). Every
 // outcome is one line on standard output, as the callback reports it:
-//   a <partition> <offset> <sequence> <epoch ms>        acknowledged
+//   a <partition> <offset> <sequence> <epoch ms> <sent epoch ms>   acknowledged
 //   f <partition> <sequence> <epoch ms> <exception>     failed (the send's callback had an error)
 // and at the end "done <sent> <acked> <failed>". Nothing else goes to standard output (Kafka's
 // logging has no binding: silent).
@@ -75,11 +75,12 @@ public final class FailoverProducer {
         int p = (int) (sent % partitions);
         long seq = next[p]++;
         sent++;
+        long sentAt = System.currentTimeMillis();
         producer.send(new ProducerRecord<>(topic, p, null, p + ":" + seq), (md, e) -> {
           long now = System.currentTimeMillis();
           if (e == null) {
             acked.incrementAndGet();
-            line("a " + md.partition() + " " + md.offset() + " " + seq + " " + now);
+            line("a " + md.partition() + " " + md.offset() + " " + seq + " " + now + " " + sentAt);
           } else {
             failed.incrementAndGet();
             line("f " + p + " " + seq + " " + now + " " + e.getClass().getName() + ": " + String.valueOf(e.getMessage()).replace('\n', ' '));

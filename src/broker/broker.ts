@@ -2,6 +2,7 @@
 // store, log manager, topics, the replica manager, the socket server and the request router.
 // Start-up opens (and if needed recovers) every log before the listeners accept clients;
 // shutdown stops accepting, finishes in-flight requests, then flushes and closes the logs.
+import { performance as nodePerformance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
@@ -42,6 +43,17 @@ import { ScramCredentialStore, verifyScramPassword } from '../security/sasl/cred
  * are not buffered, so this bounds headers and small responses only.
  */
 export const PENDING_RESPONSE_MAX_BYTES = 1024 * 1024;
+/**
+ * Where start-up went: ms since the process started (performance.now()) at Node's bootstrap
+ * end and at each `tidelog:` mark (main.ts, broker-command.ts, Broker.open), for the
+ * 'broker started' line and bench/startup.ts.
+ */
+function startupMarks(): Record<string, number> {
+  const out: Record<string, number> = { nodeBootstrap: Math.round(nodePerformance.nodeTiming.bootstrapComplete) };
+  for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('tidelog:')) out[m.name.slice(8)] = Math.round(m.startTime);
+  return out;
+}
+
 /** After taking a partition's leadership, the followers' parked fetches are answered again this much later (see Broker.open). */
 const LEADER_WAKE_AGAIN_MS = 50;
 
@@ -119,6 +131,7 @@ export class Broker {
     // Checked before anything opens: a bad SASL setting stops start-up naming its key.
     const saslSettings = saslSettingsOf(config);
     const logs = new LogManager(config, logger);
+    performance.mark('tidelog:broker-open');
     const cluster = config.values['zookeeper.connect'] ? await (await import('../cluster/zk-cluster.js')).ZkCluster.connect(config, logger) : null;
     const metadata = cluster ? cluster.metadata : new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
     const topics = new TopicService(config, metadata, logs, logger, cluster);
@@ -166,6 +179,7 @@ export class Broker {
     broker.replicas.onTxnMarkerWritten = (topic, partition, producerId, commit) => {
       if (topic === GROUP_METADATA_TOPIC_NAME) broker.groups.onTxnMarkerWritten(partition, producerId, commit);
     };
+    performance.mark('tidelog:logs-open');
     await broker.groups.startup();
     broker.transactions = TransactionCoordinator.forBroker({
       config,
@@ -210,7 +224,9 @@ export class Broker {
       logger,
       config,
     );
+    performance.mark('tidelog:coordinators-ready');
     await broker.socketServer.start();
+    performance.mark('tidelog:listening');
     const servingMs = Math.round(performance.now() - started);
     try {
       await loading.done;
@@ -228,18 +244,21 @@ export class Broker {
         throw err;
       }
     }
+    performance.mark('tidelog:logs-startup');
     const adminListener = config.values['admin.listener'];
     if (adminListener) {
       try {
         const { AdminServer } = await import('../admin/server.js');
         // HTTP Basic on the admin API checks the SCRAM users the SASL listeners authenticate.
         broker.admin = await AdminServer.start(broker.services, adminListener, logger, (user, password) => verifyScramPassword(broker.sasl.credentials, user, password));
+        performance.mark('tidelog:admin-listening');
       } catch (err) {
         await broker.shutdown();
         throw err;
       }
     }
-    logger.info({ brokerId: config.brokerId, clusterId: metadata.clusterId, topics: metadata.listTopics().length, servingMs, logsOpenMs: Math.round(performance.now() - started) }, 'broker started');
+    performance.mark('tidelog:started');
+    logger.info({ brokerId: config.brokerId, clusterId: metadata.clusterId, topics: metadata.listTopics().length, servingMs, logsOpenMs: Math.round(performance.now() - started), startupMs: startupMarks() }, 'broker started');
     return broker;
   }
 

@@ -144,7 +144,7 @@ describe('failover under the Java producer (idempotent, acks=all, RF 3, min.insy
       // the killed broker can answer nothing after it.
       await producer.waitForAcks(killedAtMs, moved, NEW_LEADER_TIMEOUT_MS, `an acknowledged acks=all send on [${moved.join(',')}] after the kill`);
       const firsts = moved.map((p) => producer.firstAckSince(killedAtMs, p)!.atMs - killedAtMs);
-      rows.push(['SIGKILL -> first acknowledged send, per moved partition', moved.map((p, i) => `p${p}: ${firsts[i]} ms`).join(', ')]);
+      rows.push(['SIGKILL -> first ack of a send made after it', moved.map((p, i) => `p${p}: ${firsts[i]} ms`).join(', ')]);
       const probed = await probes;
       rows.push(['SIGKILL -> first acknowledged probe (Produce v9, acks=-1)', moved.map((p, i) => `p${p}: ${probed[i]!.atMs - killedAtMs} ms on broker ${probed[i]!.leader}`).join(', ')]);
       const during = await cluster.metadata(topic);
