@@ -14,7 +14,8 @@
 // in the leader's fetch path) is accepted and stored but not enforced.
 import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/errors.js';
-import { isZkError, type Subscription, type ZkClient } from './zk-client.js';
+import type { Subscription, ZkClient } from './zk-client.js';
+import { isZkError } from './zk-error.js';
 
 export const LEADER_THROTTLED_RATE = 'leader.replication.throttled.rate';
 export const FOLLOWER_THROTTLED_RATE = 'follower.replication.throttled.rate';
