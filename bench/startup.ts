@@ -43,7 +43,9 @@ async function once(node: string, nodeFlags: readonly string[], config: Record<s
   const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners: `PLAINTEXT://127.0.0.1:${port}`, 'admin.listener': 'http://127.0.0.1:0', 'log.dirs': dir, ...config };
   const argv = [...nodeFlags, path.join('dist', 'src', 'cli', 'main.js'), 'broker', '--config', path.join('config', 'server.properties'), ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
   const startedMs = performance.now();
-  const child = spawn(node, argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const base = { ...process.env };
+  delete base.NODE_COMPILE_CACHE;
+  const child = spawn(node, argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...base, ...env } });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let marks: Record<string, number> = {};
   const startedLine = new Promise<void>((resolve) => {
@@ -94,7 +96,8 @@ async function main(): Promise<void> {
     for (let r = 0; r < o.runs; r++) {
       for (const v of o.variants) {
         const config: Record<string, string> = v === 'no-admin' ? { 'admin.listener': '' } : {};
-        const env: Record<string, string> = { ...o.env, NODE_COMPILE_CACHE: cacheDir, ...(v === 'no-compile-cache' ? { TIDELOG_COMPILE_CACHE: '0' } : {}) };
+        // Node 22 also turns the cache on by itself when NODE_COMPILE_CACHE is set: the variant without it must not set it.
+        const env: Record<string, string> = { ...o.env, ...(v === 'no-compile-cache' ? { TIDELOG_COMPILE_CACHE: '0', NODE_DISABLE_COMPILE_CACHE: '1' } : { NODE_COMPILE_CACHE: cacheDir }) };
         const run = await once(o.node, o.nodeFlags, config, env);
         runs.get(v)!.push(run);
         console.log(JSON.stringify({ variant: v, round: r, wallMs: Math.round(run.wallMs), cpuMs: Math.round(run.cpuMs), marks: run.marks }));

@@ -22,7 +22,7 @@ import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../groups/offsets-topic.js';
 import { TransactionCoordinator } from '../txn/transaction-coordinator.js';
-import type { AdminServer } from '../admin/server.js';
+import type { LazyAdminServer } from '../admin/lazy-admin-server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
 import { interBrokerListenerName } from '../security/inter-broker.js';
@@ -73,7 +73,7 @@ export class Broker {
   /** Prometheus metrics (the router times every request here); served by the admin API. */
   readonly metrics: BrokerMetrics = new BrokerMetrics(this);
   /** The HTTP admin API (admin.listener), or null when disabled. */
-  private admin: AdminServer | null = null;
+  private admin: LazyAdminServer | null = null;
   /** Membership, controller election and metadata in ZooKeeper; null on a single node (no zookeeper.connect). */
   private cluster: ZkCluster | null = null;
   /** Replica fetchers and the ISR of the partitions this broker leads; null on a single node. */
@@ -248,9 +248,11 @@ export class Broker {
     const adminListener = config.values['admin.listener'];
     if (adminListener) {
       try {
-        const { AdminServer } = await import('../admin/server.js');
+        // Bound now; its modules (fastify, routes, console) load on the first request or a
+        // second after start-up, off the path of the first produce (lazy-admin-server.ts).
+        const { LazyAdminServer } = await import('../admin/lazy-admin-server.js');
         // HTTP Basic on the admin API checks the SCRAM users the SASL listeners authenticate.
-        broker.admin = await AdminServer.start(broker.services, adminListener, logger, (user, password) => verifyScramPassword(broker.sasl.credentials, user, password));
+        broker.admin = await LazyAdminServer.start(broker.services, adminListener, logger, (user, password) => verifyScramPassword(broker.sasl.credentials, user, password));
         performance.mark('tidelog:admin-listening');
       } catch (err) {
         await broker.shutdown();
