@@ -10,7 +10,11 @@
 // machine where wall time is not).
 //
 //   node dist/bench/startup.js [--runs 10] [--variants default,no-compile-cache,no-admin] [--node /path/to/node]
-//        [--node-flags "..."] [--env K=V]...
+//        [--node-flags "..."] [--env K=V]... [--nice -15]
+//
+// --nice N starts the broker under `nice -n N` (root may give a negative value): on a machine
+// shared with other work, the broker then gets a core when it wants one, which measures its
+// own start-up rather than the queue for the CPU (say so with the figures).
 //
 // Variants: default (as npm run bench starts it; on Node 22.1+ with V8's compile cache, which
 // main.ts turns on, in a directory of this run's own so the first run fills it), no-compile-cache
@@ -37,7 +41,7 @@ const median = (xs: readonly number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function once(node: string, nodeFlags: readonly string[], config: Record<string, string>, env: Record<string, string>): Promise<Run> {
+async function once(node: string, nodeFlags: readonly string[], config: Record<string, string>, env: Record<string, string>, nice: number | null): Promise<Run> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-bench-startup-'));
   const port = await freePort();
   const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners: `PLAINTEXT://127.0.0.1:${port}`, 'admin.listener': 'http://127.0.0.1:0', 'log.dirs': dir, ...config };
@@ -45,7 +49,8 @@ async function once(node: string, nodeFlags: readonly string[], config: Record<s
   const startedMs = performance.now();
   const base = { ...process.env };
   delete base.NODE_COMPILE_CACHE;
-  const child = spawn(node, argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...base, ...env } });
+  const [bin, args] = nice === null ? [node, argv] : ['nice', ['-n', String(nice), node, ...argv]];
+  const child = spawn(bin, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...base, ...env } });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let marks: Record<string, number> = {};
   const startedLine = new Promise<void>((resolve) => {
@@ -68,12 +73,13 @@ async function once(node: string, nodeFlags: readonly string[], config: Record<s
 }
 
 function parseArgs(argv: readonly string[]) {
-  const o = { runs: 10, variants: ['default', 'no-compile-cache', 'no-admin'], node: process.execPath, nodeFlags: [] as string[], env: {} as Record<string, string> };
+  const o = { runs: 10, variants: ['default', 'no-compile-cache', 'no-admin'], node: process.execPath, nodeFlags: [] as string[], env: {} as Record<string, string>, nice: null as number | null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--variants') o.variants = (argv[++i] ?? '').split(',');
     else if (a === '--node') o.node = argv[++i] ?? o.node;
+    else if (a === '--nice') o.nice = Number(argv[++i]);
     else if (a === '--node-flags') o.nodeFlags = (argv[++i] ?? '').split(' ').filter(Boolean);
     else if (a === '--env') {
       const [k, ...v] = (argv[++i] ?? '').split('=');
@@ -87,7 +93,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const { execFileSync } = await import('node:child_process');
   const nodeVersion = execFileSync(o.node, ['--version'], { encoding: 'utf8' }).trim();
-  console.log(JSON.stringify({ node: `${o.node} ${nodeVersion}`, cpus: os.cpus().length, loadavg: os.loadavg().map((x) => Number(x.toFixed(2))), runs: o.runs, variants: o.variants }));
+  console.log(JSON.stringify({ node: `${o.node} ${nodeVersion}`, nice: o.nice, cpus: os.cpus().length, loadavg: os.loadavg().map((x) => Number(x.toFixed(2))), runs: o.runs, variants: o.variants }));
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-compile-cache-'));
   const table: string[] = [];
   try {
@@ -98,7 +104,7 @@ async function main(): Promise<void> {
         const config: Record<string, string> = v === 'no-admin' ? { 'admin.listener': '' } : {};
         // Node 22 also turns the cache on by itself when NODE_COMPILE_CACHE is set: the variant without it must not set it.
         const env: Record<string, string> = { ...o.env, ...(v === 'no-compile-cache' ? { TIDELOG_COMPILE_CACHE: '0', NODE_DISABLE_COMPILE_CACHE: '1' } : { NODE_COMPILE_CACHE: cacheDir }) };
-        const run = await once(o.node, o.nodeFlags, config, env);
+        const run = await once(o.node, o.nodeFlags, config, env, o.nice);
         runs.get(v)!.push(run);
         console.log(JSON.stringify({ variant: v, round: r, wallMs: Math.round(run.wallMs), cpuMs: Math.round(run.cpuMs), marks: run.marks }));
       }
