@@ -7,7 +7,8 @@
 // to the inter-broker listener of every other registered broker (nothing is sent on it). When
 // the process behind a listener dies, its kernel closes that connection at once; this broker
 // then connects again: a refusal (ECONNREFUSED: nothing listens on the registered port any
-// more), twice in a row REFUSALS_TO_FENCE apart, is the evidence. It then deletes the dead
+// more), twice in a row REFUSAL_RETRY_MS apart, after this broker had reached that endpoint
+// under the same registration, is the evidence. It then deletes the dead
 // broker's /brokers/ids/<id> (only if the znode is still owned by the ZooKeeper session that
 // registered the endpoint it probed, with the znode version as compare-and-set) and the
 // /controller it may hold (same owner check). The controller, this broker or another, sees the
@@ -52,6 +53,8 @@ interface Peer {
   socket: net.Socket | null;
   timer: NodeJS.Timeout | null;
   refusals: number;
+  /** A connection to this registration's endpoint succeeded once: the address is right and reachable from here. */
+  reached: boolean;
   closed: boolean;
   fencing: boolean;
 }
@@ -106,7 +109,7 @@ export class BrokerFencing {
       if (this.peers.has(id) || b.session === undefined) continue;
       const e = this.endpointOf(b);
       if (!e) continue;
-      const peer: Peer = { id, host: e.host, port: e.port, session: b.session, socket: null, timer: null, refusals: 0, closed: false, fencing: false };
+      const peer: Peer = { id, host: e.host, port: e.port, session: b.session, socket: null, timer: null, refusals: 0, reached: false, closed: false, fencing: false };
       this.peers.set(id, peer);
       this.connect(peer);
     }
@@ -141,6 +144,7 @@ export class BrokerFencing {
     socket.setTimeout(CONNECT_TIMEOUT_MS);
     socket.once('connect', () => {
       established = true;
+      p.reached = true;
       p.refusals = 0;
       socket.setTimeout(0);
       socket.setNoDelay(true);
@@ -161,7 +165,9 @@ export class BrokerFencing {
         this.connect(p);
         return;
       }
-      if (outcome === 'refused') {
+      // Refused by an endpoint never reached from here (a wrong advertised address, a
+      // firewall that rejects) is no evidence that a process went away.
+      if (outcome === 'refused' && p.reached) {
         p.refusals++;
         if (p.refusals >= REFUSALS_TO_FENCE) void this.fence(p);
         else this.later(p, REFUSAL_RETRY_MS);
