@@ -154,8 +154,9 @@ export class BrokerFencing {
       outcome = 'other';
       socket.destroy();
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      outcome = err.code === 'ECONNREFUSED' ? 'refused' : 'other';
+    // `on`, not `once`: a second 'error' without a listener would throw.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      outcome ??= err.code === 'ECONNREFUSED' ? 'refused' : 'other';
     });
     socket.once('close', () => {
       if (p.socket === socket) p.socket = null;
