@@ -96,7 +96,8 @@ describe('broker fencing rules', { timeout: 120_000, skip: zookeeperInstalled() 
     await waitFor('broker 3 seen and reached', async () => new Promise<boolean>((r) => server.getConnections((_e, n) => r(n > 0))), { timeoutMs: 10_000, intervalMs: 20 });
     await closeServer(server);
     await waitFor('broker 3 fenced', async () => (await registered(3)) === null, { timeoutMs: 10_000, intervalMs: 10 });
-    assert.equal(await self.getData(ZkPaths.controller), null, '/controller of the fenced session deleted');
+    // The registration goes first, then /controller (the same fencing, one ZooKeeper write later).
+    await waitFor('/controller of the fenced session deleted', async () => (await self.getData(ZkPaths.controller)) === null && fencing.fenced.some((f) => f.brokerId === 3), { timeoutMs: 10_000, intervalMs: 10 });
     const event = fencing.fenced.find((f) => f.brokerId === 3);
     assert.ok(event?.registrationDeleted && event.controllerDeleted, JSON.stringify(fencing.fenced));
     zk.close();
