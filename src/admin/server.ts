@@ -13,6 +13,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { parseAdminListener } from './admin-listener.js';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -45,20 +48,16 @@ import { clusterOpsRoutes } from './routes/cluster-ops.js';
 export const ADMIN_BODY_MAX_BYTES = 1024 * 1024;
 /** How long a request may take before fastify answers 503 itself (a reset waits for an append). */
 const ADMIN_REQUEST_TIMEOUT_MS = 60_000;
-const LISTENER_RE = /^(https?):\/\/([^:/]+|\[[^\]]+\]):(\d+)$/;
+export { parseAdminListener, type AdminListener } from './admin-listener.js';
 
-export interface AdminListener {
-  readonly https: boolean;
-  readonly host: string;
-  readonly port: number;
-}
-
-export function parseAdminListener(value: string): AdminListener {
-  const m = LISTENER_RE.exec(value);
-  if (!m) throw new ConfigError('admin.listener', value, 'Value must be a URL like http://127.0.0.1:9644, or empty to disable the admin API');
-  const port = Number(m[3]);
-  if (port > 65535) throw new ConfigError('admin.listener', value, `port ${port} is out of range`);
-  return { https: m[1] === 'https', host: m[2]!.replace(/^\[|\]$/g, ''), port };
+/**
+ * A server bound already (lazy-admin-server.ts binds admin.listener at start-up and loads this
+ * module on the first request): the app attaches to it instead of listening, and hands its
+ * request handler to `setHandler`.
+ */
+export interface BoundAdminServer {
+  readonly server: HttpServer | HttpsServer;
+  setHandler(handler: (req: IncomingMessage, res: ServerResponse) => void): void;
 }
 
 /** Every route of the admin API, in the order the OpenAPI document lists them. */
@@ -120,7 +119,7 @@ export class AdminServer {
    * `passwordCheck` verifies HTTP Basic credentials (admin.authentication=basic) against the
    * SCRAM users; null when the broker has none to check against.
    */
-  static async start(services: BrokerServices, listener: string, logger: Logger, passwordCheck: PasswordCheck | null = null): Promise<AdminServer> {
+  static async start(services: BrokerServices, listener: string, logger: Logger, passwordCheck: PasswordCheck | null = null, attachTo: BoundAdminServer | null = null): Promise<AdminServer> {
     const { https, host, port } = parseAdminListener(listener);
     const tls = adminTls(services.config, https);
     const authenticator = new AdminAuthenticator(services.config, passwordCheck, logger);
@@ -156,6 +155,14 @@ export class AdminServer {
       // A client certificate is asked for (mtls) but not required at the TLS level: Basic and
       // public routes work without one; AdminAuthenticator decides.
       ...(tls ? { https: { ...tls.options, requestCert: tls.requestCert, rejectUnauthorized: false } } : {}),
+      ...(attachTo
+        ? {
+            serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+              attachTo.setHandler(handler);
+              return attachTo.server;
+            },
+          }
+        : {}),
     } as never) as unknown as FastifyInstance;
     for (const route of routes) apiRoutes.add(`${route.method} ${route.url}`);
     // JSON only: without fastify's text/plain parser a text body is a 415, not a string to validate.
@@ -228,7 +235,8 @@ export class AdminServer {
     registerConsole(app);
 
     try {
-      await app.listen({ host, port });
+      if (attachTo) await app.ready();
+      else await app.listen({ host, port });
     } catch (err) {
       await app.close().catch(() => {});
       clusterClient.close();
@@ -237,6 +245,8 @@ export class AdminServer {
     }
     const bound = (app.server.address() as AddressInfo).port;
     const server = new AdminServer(app, host, bound, https, logger, clusterClient);
+    // Attached: the lazy server said where it listens when it bound.
+    if (attachTo) return server;
     const authentication = authenticator.required ? [...authenticator.methods].join(',') : 'none';
     const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
     // Says where it listens and how it lets people in: loopback only unless admin.listener says otherwise.

@@ -2,6 +2,7 @@
 // store, log manager, topics, the replica manager, the socket server and the request router.
 // Start-up opens (and if needed recovers) every log before the listeners accept clients;
 // shutdown stops accepting, finishes in-flight requests, then flushes and closes the logs.
+import { performance as nodePerformance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
@@ -24,7 +25,7 @@ import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../groups/offsets-topic.js';
 import { TransactionCoordinator } from '../txn/transaction-coordinator.js';
-import type { AdminServer } from '../admin/server.js';
+import type { LazyAdminServer } from '../admin/lazy-admin-server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { SingleNodeClusterView, ZkClusterView, type ClusterView } from '../cluster/cluster-view.js';
 import { interBrokerListenerName } from '../security/inter-broker.js';
@@ -45,6 +46,19 @@ import { ScramCredentialStore, verifyScramPassword } from '../security/sasl/cred
  * are not buffered, so this bounds headers and small responses only.
  */
 export const PENDING_RESPONSE_MAX_BYTES = 1024 * 1024;
+/**
+ * Where start-up went: ms since the process started (performance.now()) at Node's bootstrap
+ * end and at each `tidelog:` mark (main.ts, broker-command.ts, Broker.open), for the
+ * 'broker started' line and bench/startup.ts.
+ */
+function startupMarks(): Record<string, number> {
+  const out: Record<string, number> = { nodeBootstrap: Math.round(nodePerformance.nodeTiming.bootstrapComplete) };
+  for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('tidelog:')) out[m.name.slice(8)] = Math.round(m.startTime);
+  return out;
+}
+
+/** After taking a partition's leadership, the followers' parked fetches are answered again this much later (see Broker.open). */
+const LEADER_WAKE_AGAIN_MS = 50;
 
 export class Broker {
   readonly startedAtMs = Date.now();
@@ -62,7 +76,7 @@ export class Broker {
   /** Prometheus metrics (the router times every request here); served by the admin API. */
   readonly metrics: BrokerMetrics = new BrokerMetrics(this);
   /** The HTTP admin API (admin.listener), or null when disabled. */
-  private admin: AdminServer | null = null;
+  private admin: LazyAdminServer | null = null;
   /** Membership, controller election and metadata in ZooKeeper; null on a single node (no zookeeper.connect). */
   private cluster: ZkCluster | null = null;
   /** Replica fetchers and the ISR of the partitions this broker leads; null on a single node. */
@@ -122,6 +136,7 @@ export class Broker {
     // Checked before anything opens: a bad SASL setting stops start-up naming its key.
     const saslSettings = saslSettingsOf(config);
     const logs = new LogManager(config, logger);
+    performance.mark('tidelog:broker-open');
     const cluster = config.values['zookeeper.connect'] ? await (await import('../cluster/zk-cluster.js')).ZkCluster.connect(config, logger) : null;
     const metadata = cluster ? cluster.metadata : new LocalMetadataStore(config.logDirs, config.brokerId, config.values['cluster.id']);
     // Dynamic broker configs are applied before any log opens, so the logs start with the
@@ -155,6 +170,19 @@ export class Broker {
       const { ReplicationManager } = await import('../replication/replication-manager.js');
       broker.replication = new ReplicationManager(config, topics, broker.replicas, cluster, logger);
       broker.replication.start();
+      // Failover: a new leader answers its followers' parked fetches so that they fetch its new
+      // partitions now; again a moment later for a follower that learnt of the change after it
+      // (both read the same state znode within milliseconds).
+      let wakeAgain: NodeJS.Timeout | null = null;
+      topics.onLeadershipChange((_p, role) => {
+        if (role !== 'leader') return;
+        broker.replicas.wakeReplicaFetches();
+        wakeAgain ??= setTimeout(() => {
+          wakeAgain = null;
+          broker.replicas.wakeReplicaFetches();
+        }, LEADER_WAKE_AGAIN_MS);
+        wakeAgain.unref();
+      });
     }
     broker.groups = GroupCoordinator.forBroker({ config, logger, topics, replicas: broker.replicas, metadata, cluster: broker.clusterView });
     // A transaction's marker on a __consumer_offsets partition commits or drops the offsets
@@ -162,6 +190,7 @@ export class Broker {
     broker.replicas.onTxnMarkerWritten = (topic, partition, producerId, commit) => {
       if (topic === GROUP_METADATA_TOPIC_NAME) broker.groups.onTxnMarkerWritten(partition, producerId, commit);
     };
+    performance.mark('tidelog:logs-open');
     await broker.groups.startup();
     broker.transactions = TransactionCoordinator.forBroker({
       config,
@@ -223,7 +252,9 @@ export class Broker {
     dynamicConfig.onReconfigure((_c, changed) => {
       if ([...changed].some((k) => k.startsWith('listener.name.'))) broker.socketServer.reconfigureTls();
     });
+    performance.mark('tidelog:coordinators-ready');
     await broker.socketServer.start();
+    performance.mark('tidelog:listening');
     const servingMs = Math.round(performance.now() - started);
     try {
       await loading.done;
@@ -235,24 +266,29 @@ export class Broker {
     if (cluster) {
       // Registered once the listeners are bound, with their real ports (Kafka's order).
       try {
-        await cluster.start(() => broker.advertisedListeners());
+        await cluster.start(() => broker.advertisedListeners(), interBrokerListenerName(config));
       } catch (err) {
         await broker.shutdown();
         throw err;
       }
     }
+    performance.mark('tidelog:logs-startup');
     const adminListener = config.values['admin.listener'];
     if (adminListener) {
       try {
-        const { AdminServer } = await import('../admin/server.js');
+        // Bound now; its modules (fastify, routes, console) load on the first request or a
+        // second after start-up, off the path of the first produce (lazy-admin-server.ts).
+        const { LazyAdminServer } = await import('../admin/lazy-admin-server.js');
         // HTTP Basic on the admin API checks the SCRAM users the SASL listeners authenticate.
-        broker.admin = await AdminServer.start(broker.services, adminListener, logger, (user, password) => verifyScramPassword(broker.sasl.credentials, user, password));
+        broker.admin = await LazyAdminServer.start(broker.services, adminListener, logger, (user, password) => verifyScramPassword(broker.sasl.credentials, user, password));
+        performance.mark('tidelog:admin-listening');
       } catch (err) {
         await broker.shutdown();
         throw err;
       }
     }
-    logger.info({ brokerId: config.brokerId, clusterId: metadata.clusterId, topics: metadata.listTopics().length, servingMs, logsOpenMs: Math.round(performance.now() - started) }, 'broker started');
+    performance.mark('tidelog:started');
+    logger.info({ brokerId: config.brokerId, clusterId: metadata.clusterId, topics: metadata.listTopics().length, servingMs, logsOpenMs: Math.round(performance.now() - started), startupMs: startupMarks() }, 'broker started');
     return broker;
   }
 

@@ -58,7 +58,9 @@ export async function runBroker(args: string[]): Promise<number> {
   }
   let config;
   try {
+    performance.mark('tidelog:command-loaded');
     config = loadBrokerConfig(file, overrides);
+    performance.mark('tidelog:config-loaded');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') throw new UsageError(`cannot read the configuration file ${file}: ${e.code}`);
@@ -84,6 +86,7 @@ export async function runBroker(args: string[]): Promise<number> {
   // slow consumer's sendfile cannot starve appends. Must be set before the pool starts.
   process.env.UV_THREADPOOL_SIZE ??= '16';
   const { Broker } = await import('../broker/broker.js');
+  performance.mark('tidelog:broker-loaded');
   const timeoutMs = config.values['shutdown.timeout.ms'];
   const exit = async (code: number) => {
     await drain(LOG_DRAIN_MS);

@@ -34,6 +34,8 @@ export interface LiveBroker {
   readonly id: number;
   readonly rack: string | null;
   readonly endpoints: readonly { readonly listenerName: string; readonly host: string; readonly port: number }[];
+  /** The ZooKeeper session (hex) that owns the registration; a restarted broker has a new one. Cluster only. */
+  readonly session?: string;
 }
 
 /** What changed in the store when someone else (another broker, the controller) wrote it. */

@@ -14,6 +14,9 @@ import { EventEmitter } from 'node:events';
 import zookeeper from 'node-zookeeper-client';
 import type { Client, Event, Stat } from 'node-zookeeper-client';
 import type { Logger } from 'pino';
+import { isZkError, ZkError } from './zk-error.js';
+
+export { isZkError, ZkError } from './zk-error.js';
 
 export type CreateMode = 'persistent' | 'ephemeral' | 'persistent_sequential' | 'ephemeral_sequential';
 
@@ -31,27 +34,11 @@ const CODE_NAMES = new Map<number, string>(
     .map(([name, code]) => [code, name]),
 );
 
-/** A ZooKeeper error: `code` is ZooKeeper's name for it (NODE_EXISTS, NO_NODE, BAD_VERSION, ...). */
-export class ZkError extends Error {
-  constructor(
-    readonly code: string,
-    readonly path: string,
-    message?: string,
-  ) {
-    super(message ?? `ZooKeeper ${code} at ${path}`);
-    this.name = 'ZkError';
-  }
-}
-
 function toZkError(err: unknown, path: string): ZkError {
   if (err instanceof ZkError) return err;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'number') return new ZkError(CODE_NAMES.get(code) ?? `ERROR_${code}`, path);
   return new ZkError('SYSTEM_ERROR', path, `ZooKeeper error at ${path}: ${(err as Error).message ?? String(err)}`);
-}
-
-export function isZkError(err: unknown, code: string): boolean {
-  return err instanceof ZkError && err.code === code;
 }
 
 export interface ZnodeData {

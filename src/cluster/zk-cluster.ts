@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Listener } from '../config/listeners.js';
+import { BrokerFencing } from './broker-fencing.js';
 import { BrokerRegistration } from './broker-registration.js';
 import { ClusterController } from './controller.js';
 import { ControllerElection } from './controller-election.js';
@@ -32,6 +33,8 @@ export class ZkCluster {
   /** Set once /brokers/ids/<id> was created: a broker refused at registration has nothing to hand over. */
   private registered = false;
   private election: ControllerElection | null = null;
+  /** Removes the registration of a broker whose listener refuses connections (broker.fencing.enable). */
+  private fencing: BrokerFencing | null = null;
   readonly controller: ClusterController;
   /** The replication throttle rates (dynamic broker configs, kept current in the configuration). */
   readonly throttles: ConfigThrottles;
@@ -76,13 +79,25 @@ export class ZkCluster {
     }
   }
 
-  /** Registers the broker (its bound endpoints) and joins the controller election. */
-  async start(endpoints: () => Listener[]): Promise<void> {
+  /**
+   * Registers the broker (its bound endpoints), joins the controller election, and starts
+   * watching the other brokers' inter-broker listeners (`interBrokerListener`) for fencing.
+   */
+  async start(endpoints: () => Listener[], interBrokerListener: string): Promise<void> {
     this.registration = new BrokerRegistration(this.zk, this.config.brokerId, endpoints, this.config.values['broker.rack'], this.logger);
     await this.registration.register();
     this.registered = true;
     this.election = new ControllerElection(this.zk, this.config.brokerId, this.controller, this.logger);
     await this.election.start();
+    if (this.config.values['broker.fencing.enable']) {
+      this.fencing = new BrokerFencing(this.zk, this.metadata, this.config.brokerId, interBrokerListener, this.logger);
+      this.fencing.start();
+    }
+  }
+
+  /** Brokers this broker fenced (broker.fencing.enable), oldest first. */
+  get fencedBrokers(): readonly { brokerId: number; atMs: number }[] {
+    return this.fencing?.fenced ?? [];
   }
 
   /** The controller's broker id; -1 while there is none. */
@@ -103,6 +118,8 @@ export class ZkCluster {
   }
 
   async stop(): Promise<void> {
+    // This broker's own listeners close after this; it must not take part in fencing then.
+    this.fencing?.stop();
     try {
       if (this.registration && this.registered && this.config.values['controlled.shutdown.enable']) await this.controlledShutdown(this.registration);
       await this.election?.stop();

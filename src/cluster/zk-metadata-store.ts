@@ -124,7 +124,7 @@ export class ZkMetadataStore implements MetadataStore {
       const node = await this.zk.getData(ZkPaths.brokerId(id));
       if (!node) continue;
       const info = decodeBrokerRegistration(id, node.data);
-      out.push({ id, rack: info.rack, endpoints: info.endpoints.map((e) => ({ listenerName: e.listenerName, host: e.host, port: e.port })) });
+      out.push({ id, rack: info.rack, endpoints: info.endpoints.map((e) => ({ listenerName: e.listenerName, host: e.host, port: e.port })), session: node.ephemeralOwner });
     }
     out.sort((a, b) => a.id - b.id);
     this.brokers = out;

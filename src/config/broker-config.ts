@@ -164,6 +164,10 @@ export const brokerConfigKeys = [
   intKey('zookeeper.session.timeout.ms', 18000, { min: 1 }),
   intKey('zookeeper.connection.timeout.ms', 18000, { min: 1 }),
   boolKey('controlled.shutdown.enable', true),
+  // Tidelog's own (src/cluster/broker-fencing.ts): Kafka's ZooKeeper mode waited for the session timeout.
+  boolKey('broker.fencing.enable', true, {
+    doc: "Each broker keeps an idle connection to every other registered broker's inter-broker listener; when it closes and connecting is refused twice in a row (no process listens there any more), the broker removes that broker's /brokers/ids registration (and its /controller) so that new leaders are elected at once instead of after zookeeper.session.timeout.ms. A broker that is frozen or unreachable is not refused and still waits for the session timeout.",
+  }),
   intKey('controlled.shutdown.max.retries', 3, { min: 0, doc: 'With controlled.shutdown.retry.backoff.ms, bounds how long a stopping broker waits for its leadership to move.' }),
   longKey('controlled.shutdown.retry.backoff.ms', 5000, { min: 0 }),
   // Tidelog's own (Kafka has no bound): the process ends this long after the first SIGTERM or

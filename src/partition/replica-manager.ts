@@ -133,6 +133,8 @@ export class ReplicaManager {
   private fetchesParked = 0;
   /** Consumers' fetches answered at once because fetch.purgatory.max.requests were parked. */
   fetchesNotParked = 0;
+  /** Followers' fetches parked here (failover: wakeReplicaFetches). */
+  private readonly replicaFetchWakers = new Set<() => void>();
 
   /**
    * @param maxAppendsInFlight produce.purgatory.max.appends
@@ -379,7 +381,7 @@ export class ReplicaManager {
     const parkedAt = wait ? performance.now() : 0;
     try {
       for (;;) {
-        const woke = await waitForAny(partitions, deadline - Date.now());
+        const woke = await waitForAny(partitions, deadline - Date.now(), bounded ? null : this.replicaFetchWakers);
         const again = this.readAll(requests, params, false);
         if (!woke || again.bytes >= params.minBytes || again.anyError || Date.now() >= deadline) return again.results;
       }
@@ -389,13 +391,23 @@ export class ReplicaManager {
     }
   }
 
+  /**
+   * Failover (src/cluster/README.md): answers the followers' parked fetches now. Called when
+   * this broker starts leading a partition, so that a follower's next fetch can name it at
+   * once rather than after its fetch in flight waited out replica.fetch.wait.max.ms (the new
+   * leader's first acks=-1 produce waits for that follower).
+   */
+  wakeReplicaFetches(): void {
+    for (const wake of [...this.replicaFetchWakers]) wake();
+  }
+
   get fetchesParkedCount(): number {
     return this.fetchesParked;
   }
 }
 
-/** Resolves true when any partition grows, false after timeoutMs. */
-function waitForAny(partitions: readonly Partition[], timeoutMs: number): Promise<boolean> {
+/** Resolves true when any partition grows, false after timeoutMs or when woken through `wakers` (a follower's fetch). */
+function waitForAny(partitions: readonly Partition[], timeoutMs: number, wakers: Set<() => void> | null): Promise<boolean> {
   if (timeoutMs <= 0) return Promise.resolve(false);
   return new Promise((resolve) => {
     const removers: (() => void)[] = [];
@@ -406,5 +418,10 @@ function waitForAny(partitions: readonly Partition[], timeoutMs: number): Promis
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
     for (const p of partitions) removers.push(p.onData(() => finish(true)));
+    if (wakers) {
+      const wake = () => finish(false);
+      wakers.add(wake);
+      removers.push(() => wakers.delete(wake));
+    }
   });
 }
