@@ -15,6 +15,7 @@
 //
 // Pure state: no timers, no I/O. The coordinator (group-coordinator.ts) owns the timers and
 // writes the records (consumer-records.ts) after each change. JS thread only.
+import { compileRe2jPattern, InvalidPatternError } from '../protocol/re2j-pattern.js';
 import { createHash } from 'node:crypto';
 import type { Assignment } from './consumer-assignors.js';
 
@@ -286,16 +287,17 @@ export function ownedIsSubset(owned: readonly { topicId: string; partitions: rea
 }
 
 /**
- * KIP-848's regular expressions are RE2/J's; JavaScript's RegExp serves their common subset.
- * Lookarounds and backreferences (not in RE2) are refused, as RE2/J refuses them. The pattern
- * must match the whole topic name (Kafka's Matcher.matches()). Returns null for an invalid one.
+ * KIP-848's regular expressions are RE2/J's (protocol/re2j-pattern.ts, shared with
+ * ListTransactions' pattern): the pattern must match the whole topic name (Kafka's
+ * Matcher.matches()). Returns null for one RE2/J refuses (lookaround, backreferences) or that
+ * is not valid.
  */
 export function compileTopicRegex(regex: string): RegExp | null {
-  if (/\(\?<?[=!]|\\[1-9]|\\k</.test(regex)) return null;
   try {
-    return new RegExp(`^(?:${regex})$`, 'u');
-  } catch {
-    return null;
+    return compileRe2jPattern(regex);
+  } catch (err) {
+    if (err instanceof InvalidPatternError) return null;
+    throw err;
   }
 }
 
