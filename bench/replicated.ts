@@ -103,7 +103,7 @@ export async function startTidelogCluster(o: ClusterOptions): Promise<RunningBro
     throw err;
   }
   writeFileSync(`${o.logPrefix}-zookeeper.log`, zk.output.join(''));
-  return asCluster(members, { pid: () => zk.pid, stop: () => zk.close() }, t0, `ZooKeeper ${zk.connect}; 3 × ${members[0]!.command}`);
+  return asCluster(members, { pid: () => zk.pid, stop: () => zk.stop() }, t0, `ZooKeeper ${zk.connect}; 3 × ${members[0]!.command}`);
 }
 
 function properties(props: Readonly<Record<string, string>>): string {
