@@ -414,7 +414,9 @@ async function main(): Promise<void> {
             opts.pin ? `taskset: brokers, ZooKeeper and the controller on CPUs ${opts.pin.brokers}; the harness and so every load generator on CPUs ${opts.pin.tools}` : 'no taskset pinning: brokers, ZooKeeper/controller and load generators share both CPUs (with the other work on the machine)',
           ]
         : []),
-      'both brokers: 1 GiB segments, no fsync per message (log.flush.* defaults), group.initial.rebalance.delay.ms=0, replication factor 1, data directories in the temp filesystem above; Kafka 4 in KRaft combined mode (broker and controller in one JVM) with -Xmx1G -Xms1G',
+      opts.replicated
+        ? 'all brokers: 1 GiB segments, no fsync per message (log.flush.* defaults), group.initial.rebalance.delay.ms=0, data directories in the temp filesystem above; "start-up" in the brokers table is the whole cluster\'s: spawning ZooKeeper or the controller until all three brokers answer Metadata and list each other (Kafka\'s four storage formats before it)'
+        : 'both brokers: 1 GiB segments, no fsync per message (log.flush.* defaults), group.initial.rebalance.delay.ms=0, replication factor 1, data directories in the temp filesystem above; Kafka 4 in KRaft combined mode (broker and controller in one JVM) with -Xmx1G -Xms1G',
       'load generators run on the same 2 cores as the broker under test; "other load" is the CPU the rest of the machine (other engineers\' builds and tests) used during each measured phase',
       'broker CPU s/GiB: user + system seconds of the broker process (all threads) during the phase, per GiB of record values moved',
       ...(saslSsl
