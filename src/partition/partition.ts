@@ -94,6 +94,8 @@ export class Partition {
    * the whole state object) each time the produce, fetch and replication paths look at it.
    */
   private leo = -1;
+  /** Bumped whenever `leo` is forgotten, so an append that finishes off the thread after a truncation does not bring back its stale end. */
+  private leoGeneration = 0;
   private closed = false;
   /** Idempotent producers' sequence state (KIP-98). */
   readonly producerState = new ProducerStateManager();
@@ -164,6 +166,17 @@ export class Partition {
     return this.leo;
   }
 
+  private forgetLogEndOffset(): void {
+    this.leo = -1;
+    this.leoGeneration++;
+  }
+
+  /** After an append off the thread: its end, unless the log was truncated or changed meanwhile. */
+  private appended(generation: number, logEndOffset: number): void {
+    if (generation === this.leoGeneration) this.leo = logEndOffset;
+    else this.forgetLogEndOffset();
+  }
+
   get highWatermark(): number {
     return this.hw;
   }
@@ -231,14 +244,15 @@ export class Partition {
       }
       try {
         const sync = next.records.length < SYNC_APPEND_MAX_BYTES && this.config.flushMessages >= NEVER;
+        const generation = this.leoGeneration;
         const result = sync ? this.log.appendSync(next.records, next.leaderEpoch, Date.now()) : await this.log.append(next.records, next.leaderEpoch, Date.now());
-        this.leo = result.logEndOffset;
+        this.appended(generation, result.logEndOffset);
         if (producer) this.producerState.update(producer, result.firstOffset);
         this.producerStore.applied(result.logEndOffset);
         this.onLogEndOffsetAdvanced(result.logEndOffset);
         next.resolve(result);
       } catch (err) {
-        this.leo = -1;
+        this.forgetLogEndOffset();
         next.reject(err);
       }
     }
@@ -264,7 +278,7 @@ export class Partition {
       try {
         result = await this.log.appendAsCoordinator(batch, pending.leaderEpoch, nowMs);
       } finally {
-        this.leo = -1;
+        this.forgetLogEndOffset();
       }
       const completed = this.producerState.completeTxn({ ...marker, offset: result.firstOffset, timestampMs: nowMs });
       this.writeTxnIndexEntry(completed);
@@ -427,13 +441,15 @@ export class Partition {
       () => undefined,
       () => undefined,
     );
+    const generation = this.leoGeneration;
     let result;
     try {
       result = await appending;
-    } finally {
-      this.leo = -1;
+    } catch (err) {
+      this.forgetLogEndOffset();
+      throw err;
     }
-    this.leo = result.logEndOffset;
+    this.appended(generation, result.logEndOffset);
     for (const batch of fetchedProducerBatches(records)) {
       if (batch.kind === 'marker') this.writeTxnIndexEntry(this.producerState.completeTxn(batch.marker));
       else this.producerState.update(batch.info, batch.baseOffset);
@@ -490,13 +506,13 @@ export class Partition {
 
   /** DeleteRecords: raises the log start offset (never above the high watermark). */
   deleteRecordsBefore(offset: number): void {
-    this.leo = -1;
+    this.forgetLogEndOffset();
     this.log.deleteRecordsBefore(offset);
   }
 
   /** Follower truncation (by leader epoch): everything from `offset` on goes. */
   truncateTo(offset: number): void {
-    this.leo = -1;
+    this.forgetLogEndOffset();
     this.log.truncateTo(offset);
     this.producerStore.truncated(this.logEndOffset);
     if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
@@ -511,7 +527,7 @@ export class Partition {
   /** Deletes segments past retention; returns how many went. */
   applyRetention(nowMs: number): number {
     if (!this.config.cleanupPolicy.includes('delete')) return 0;
-    this.leo = -1;
+    this.forgetLogEndOffset();
     return this.log.deleteOldSegments(nowMs, this.config.retentionMs, this.config.retentionBytes);
   }
 
@@ -585,7 +601,7 @@ export class Partition {
     } catch (err) {
       snapshotError = err as Error;
     }
-    this.leo = -1;
+    this.forgetLogEndOffset();
     this.log.close();
     return snapshotError;
   }
