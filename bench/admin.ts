@@ -41,11 +41,11 @@ async function withConnection<T>(ep: Endpoint, fn: (c: KafkaConnection) => Promi
   }
 }
 
-/** CreateTopics v7, replication factor 1; an existing topic is fine. */
-export async function createTopic(ep: Endpoint, name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+/** CreateTopics v7 (replication factor 1 unless given); an existing topic is fine. */
+export async function createTopic(ep: Endpoint, name: string, partitions: number, configs: Record<string, string> = {}, replicationFactor = 1): Promise<void> {
   const response = await withConnection(ep, (c) =>
     c.request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions: partitions, replicationFactor: 1, configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })) }],
+      topics: [{ name, numPartitions: partitions, replicationFactor, configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })) }],
       timeoutMs: REQUEST_TIMEOUT_MS,
     }),
   );
@@ -55,17 +55,41 @@ export async function createTopic(ep: Endpoint, name: string, partitions: number
   }
 }
 
-/** The sum over partitions of the log end offsets (ListOffsets v7, timestamp -1 = latest). */
-export async function endOffsetSum(ep: Endpoint, topic: string, partitions: number): Promise<number> {
-  const response = await withConnection(ep, (c) =>
-    c.request(ApiKey.ListOffsets, 7, {
-      replicaId: -1,
-      topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1 })) }],
-    }),
-  );
+/** One broker, or every broker of a cluster (then each partition is answered by its leader). */
+export type Endpoints = Endpoint | readonly Endpoint[];
+
+function listOf(eps: Endpoints): readonly Endpoint[] {
+  return Array.isArray(eps) ? eps : [eps as Endpoint];
+}
+
+/**
+ * ListOffsets v7 (timestamp -1 = latest) of every partition of `topic`, asked of each broker:
+ * per partition the error code and offset of the broker that answered it without error (its
+ * leader), or the first broker's error when none did.
+ */
+async function latestOffsets(eps: Endpoints, topic: string, partitions: number): Promise<{ errorCode: number; offset: number }[]> {
+  const result = Array.from({ length: partitions }, () => ({ errorCode: -2, offset: -1 }));
+  for (const ep of listOf(eps)) {
+    const response = await withConnection(ep, (c) =>
+      c.request(ApiKey.ListOffsets, 7, {
+        replicaId: -1,
+        topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1 })) }],
+      }),
+    );
+    for (const p of response.topics[0]?.partitions ?? []) {
+      const r = result[p.partitionIndex];
+      if (r && (r.errorCode === -2 || (r.errorCode !== 0 && p.errorCode === 0))) result[p.partitionIndex] = { errorCode: p.errorCode, offset: p.offset };
+    }
+    if (result.every((r) => r.errorCode === 0)) break;
+  }
+  return result;
+}
+
+/** The sum over partitions of the log end offsets (ListOffsets v7, timestamp -1 = latest), each from its leader. */
+export async function endOffsetSum(eps: Endpoints, topic: string, partitions: number): Promise<number> {
   let sum = 0;
-  for (const p of response.topics[0]?.partitions ?? []) {
-    if (p.errorCode !== 0) throw new Error(`ListOffsets ${topic}-${p.partitionIndex}: error code ${p.errorCode}`);
+  for (const [i, p] of (await latestOffsets(eps, topic, partitions)).entries()) {
+    if (p.errorCode !== 0) throw new Error(`ListOffsets ${topic}-${i}: error code ${p.errorCode}`);
     sum += p.offset;
   }
   return sum;
@@ -81,18 +105,12 @@ const NO_LEADER_YET = new Set([6, 5, 3]);
  * before its broker knows the new partitions' leaders, and answers NOT_LEADER_OR_FOLLOWER
  * meanwhile (Tidelog's are ready when CreateTopics returns).
  */
-export async function awaitLeaders(ep: Endpoint, topic: string, partitions: number, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
+export async function awaitLeaders(eps: Endpoints, topic: string, partitions: number, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const response = await withConnection(ep, (c) =>
-      c.request(ApiKey.ListOffsets, 7, {
-        replicaId: -1,
-        topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, timestamp: -1 })) }],
-      }),
-    );
-    const codes = (response.topics[0]?.partitions ?? []).map((p) => p.errorCode);
+    const codes = (await latestOffsets(eps, topic, partitions)).map((p) => p.errorCode);
     if (codes.length === partitions && codes.every((c) => c === 0)) return;
-    const unexpected = codes.find((c) => c !== 0 && !NO_LEADER_YET.has(c));
+    const unexpected = codes.find((c) => c !== 0 && c !== -2 && !NO_LEADER_YET.has(c));
     if (unexpected !== undefined) throw new Error(`ListOffsets ${topic}: error code ${unexpected}`);
     if (performance.now() > deadline) throw new Error(`${topic}: no leader for every partition after ${timeoutMs} ms (error codes ${codes.join(', ')})`);
     await sleep(20);
@@ -125,4 +143,36 @@ export async function firstProduce(ep: Endpoint, topic: string, deadlineMs: numb
     await sleep(pollMs);
   }
   throw new Error(`no produce acknowledged before the deadline; last: ${lastError}`);
+}
+
+/** Polls until the broker answers Metadata (a cluster member before its cluster is whole); resolves with performance.now(). */
+export async function answersRequests(ep: Endpoint, deadlineMs: number, pollMs = 50): Promise<number> {
+  let lastError = 'not tried';
+  while (performance.now() < deadlineMs) {
+    try {
+      await withConnection(ep, (c) => c.request(ApiKey.Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }));
+      return performance.now();
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    await sleep(pollMs);
+  }
+  throw new Error(`no Metadata answer before the deadline; last: ${lastError}`);
+}
+
+/** Polls until Metadata from `ep` lists `brokers` brokers. */
+export async function awaitBrokers(ep: Endpoint, brokers: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let seen = 0;
+  while (performance.now() < deadline) {
+    try {
+      const r = await withConnection(ep, (c) => c.request(ApiKey.Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }));
+      seen = r.brokers.length;
+      if (seen >= brokers) return;
+    } catch {
+      // not yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${ep.host}:${ep.port} lists ${seen} brokers after ${timeoutMs} ms, not ${brokers}`);
 }

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { firstProduce } from './admin.js';
+import { answersRequests, firstProduce } from './admin.js';
 import { classPath, javaBin, KAFKA_JVM_PERFORMANCE_OPTS, KAFKA_MAIN, repoRoot, runKafkaClass, type KafkaLibs } from './kafka-dist.js';
 import { saslSslBrokerConfig, type SaslSsl } from './security.js';
 
@@ -65,6 +65,14 @@ export interface RunningBroker {
   /** The command line, with the Kafka class path abbreviated. */
   readonly command: string;
   readonly logFile: string;
+  /**
+   * A cluster (bench/replicated.ts): its broker processes, whose CPU the harness sums (absent:
+   * `pid` alone), the helper processes beside them (ZooKeeper, Kafka's controller), whose CPU
+   * is not the brokers', and every broker's listener (admin requests go to partition leaders).
+   */
+  readonly pids?: readonly number[];
+  readonly auxPids?: readonly number[];
+  readonly endpoints?: readonly { host: string; port: number }[];
   alive(): boolean;
   /** SIGTERM, wait for a clean exit (SIGKILL after a minute). */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stopMs: number }>;
@@ -82,14 +90,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-function printable(argv: readonly string[], libs?: KafkaLibs): string {
+export function printable(argv: readonly string[], libs?: KafkaLibs): string {
   return argv
     .map((a) => (libs ? a.replace(libs.dir, '$KAFKA_LIBS') : a))
     .map((a) => (/[\s*'"$]/.test(a) ? `'${a}'` : a))
     .join(' ');
 }
 
-async function launch(kind: BrokerKind, bin: string, argv: string[], opts: { host: string; port: number; saslSslPort?: number; dataDir: string; logFile: string; command: string; formatMs?: number }): Promise<RunningBroker> {
+/** A cluster member: ready once it answers a Kafka request (a produce needs the whole cluster). */
+export const ANSWERS_REQUESTS = 'answers-requests';
+
+export async function launch(kind: BrokerKind, bin: string, argv: string[], opts: { host: string; port: number; saslSslPort?: number; dataDir: string; logFile: string; command: string; formatMs?: number; ready?: typeof ANSWERS_REQUESTS }): Promise<RunningBroker> {
   const log = createWriteStream(opts.logFile);
   const startedMs = performance.now();
   const child: ChildProcess = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
@@ -110,7 +121,8 @@ async function launch(kind: BrokerKind, bin: string, argv: string[], opts: { hos
   });
   let ackedMs: number;
   try {
-    ackedMs = await Promise.race([firstProduce(ep, 'bench-startup-probe', startedMs + START_TIMEOUT_MS), died]);
+    const probe = opts.ready === ANSWERS_REQUESTS ? answersRequests(ep, startedMs + START_TIMEOUT_MS) : firstProduce(ep, 'bench-startup-probe', startedMs + START_TIMEOUT_MS);
+    ackedMs = await Promise.race([probe, died]);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -154,6 +166,8 @@ export interface TidelogOptions {
   readonly config?: Readonly<Record<string, string>>;
   /** Also a SASL_SSL listener with these settings. */
   readonly saslSsl?: SaslSsl;
+  /** A cluster member: started once it answers requests (not a produce). */
+  readonly ready?: typeof ANSWERS_REQUESTS;
 }
 
 export async function startTidelog(options: TidelogOptions): Promise<RunningBroker> {
@@ -175,7 +189,7 @@ export async function startTidelog(options: TidelogOptions): Promise<RunningBrok
     path.join('config', 'server.properties'),
     ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`]),
   ];
-  return launch('tidelog', process.execPath, argv, { host, port, ...(saslSslPort !== undefined ? { saslSslPort } : {}), dataDir: options.dataDir, logFile: options.logFile, command: printable(['node', ...argv]) });
+  return launch('tidelog', process.execPath, argv, { host, port, ...(saslSslPort !== undefined ? { saslSslPort } : {}), dataDir: options.dataDir, logFile: options.logFile, command: printable(['node', ...argv]), ...(options.ready ? { ready: options.ready } : {}) });
 }
 
 export interface KafkaOptions {
@@ -223,7 +237,7 @@ export function kafkaServerProperties(dataDir: string, host: string, port: numbe
 }
 
 /** INFO to stdout, as Kafka's config/log4j2.yaml does for the server (the harness keeps it in a file). */
-const KAFKA_LOG4J2 = `status = warn
+export const KAFKA_LOG4J2 = `status = warn
 appender.stdout.type = Console
 appender.stdout.name = STDOUT
 appender.stdout.layout.type = PatternLayout
@@ -233,7 +247,7 @@ rootLogger.appenderRef.stdout.ref = STDOUT
 `;
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
-function clusterId(): string {
+export function clusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;

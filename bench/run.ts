@@ -20,6 +20,13 @@
 //   --node-flags "..."   extra Node flags for the Tidelog broker
 //   --out FILE           also write the Markdown report to FILE
 //   --keep               keep the data directories
+//   --replicated         three-broker clusters instead of one broker each (bench/replicated.ts):
+//                        Tidelog on ZooKeeper, Kafka in KRaft with one controller; topics with
+//                        replication factor 3 and min.insync.replicas=2; by default the
+//                        scenarios produce-100b, produce-100b-acks-all, produce-100b-3-producers,
+//                        consume-100b and e2e-latency; broker CPU summed over the three
+//   --pin "B:G"          with --replicated: brokers (and ZooKeeper/controller) on CPUs B, load
+//                        generators on CPUs G (taskset lists, e.g. --pin 0:1); unpinned otherwise
 //
 // Each round starts both brokers fresh (empty data directories in the same temp
 // filesystem), warms each up, then runs every scenario against one broker and then the
@@ -39,9 +46,11 @@ import { ensureKafkaLibs, repoRoot, requireJava, type KafkaLibs } from './kafka-
 import { busiestProcesses, cpuSeconds, cpuTimes, describeMachine, loadAverage, machineBusySeconds, memory, selfAndReapedChildrenSeconds } from './proc-stats.js';
 import { renderReport, type BrokerRun, type Measurement } from './report.js';
 import { ALL_SCENARIOS, FULL, QUICK, SCENARIOS, warmUp, warmUpSaslSsl, type Scenario, type ScenarioContext, type Volumes } from './scenarios.js';
+import { REPLICATED_CONFIG, REPLICATION_FACTOR, MIN_INSYNC_REPLICAS, startKafkaCluster, startTidelogCluster } from './replicated.js';
 import { makeSaslSsl, negotiatedTls, SASL_SSL_USER, type SaslSsl } from './security.js';
 
 const GiB = 1024 * 1024 * 1024;
+const REPLICATION = { factor: REPLICATION_FACTOR, minInsyncReplicas: MIN_INSYNC_REPLICAS };
 
 interface Options {
   readonly quick: boolean;
@@ -52,6 +61,8 @@ interface Options {
   readonly nodeFlags: readonly string[];
   readonly out: string | undefined;
   readonly keep: boolean;
+  readonly replicated: boolean;
+  readonly pin: { readonly brokers: string; readonly tools: string } | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -66,6 +77,8 @@ function parseOptions(argv: string[]): Options {
       'node-flags': { type: 'string', default: '' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      replicated: { type: 'boolean', default: false },
+      pin: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -80,7 +93,7 @@ function parseOptions(argv: string[]): Options {
     brokers = [values.only];
   }
   if (values.profile) brokers = ['tidelog'];
-  let scenarios: Scenario[] = [...SCENARIOS];
+  let scenarios: Scenario[] = values.replicated ? SCENARIOS.filter((s) => REPLICATED_SCENARIO_IDS.includes(s.id)) : [...SCENARIOS];
   if (values.scenarios !== undefined) {
     const ids = values.scenarios.split(',').map((s) => s.trim());
     const unknown = ids.filter((id) => !ALL_SCENARIOS.some((s) => s.id === id));
@@ -98,7 +111,30 @@ function parseOptions(argv: string[]): Options {
     nodeFlags: values['node-flags'].split(/\s+/).filter((f) => f !== ''),
     out: values.out,
     keep: values.keep,
+    replicated: values.replicated,
+    pin: parsePin(values.pin),
   };
+}
+
+/** The default scenarios of --replicated: LinkedIn's, those a cluster changes. */
+const REPLICATED_SCENARIO_IDS = ['produce-100b', 'produce-100b-acks-all', 'produce-100b-3-producers', 'consume-100b', 'e2e-latency'];
+
+function parsePin(value: string | undefined): Options['pin'] {
+  if (value === undefined) return undefined;
+  const m = /^([\d,-]+):([\d,-]+)$/.exec(value);
+  if (!m) throw new Error(`--pin takes BROKER_CPUS:TOOL_CPUS (taskset lists, e.g. 0:1), not ${value}`);
+  return { brokers: m[1]!, tools: m[2]! };
+}
+
+/** Moves every thread of `pid` to `cpus` (taskset -a -p). */
+function pinProcess(pid: number, cpus: string): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid}: ${r.stderr}`);
+}
+
+/** The broker processes of `b` (a cluster's three, or the one). */
+function brokerPids(b: RunningBroker): readonly number[] {
+  return b.pids ?? [b.pid];
 }
 
 /** This file's source (for --help: its header comment). */
@@ -153,8 +189,19 @@ interface Phase<T> {
  * the machine used beyond those is the other engineers' load, in cores.
  */
 async function measured<T>(broker: RunningBroker, idle: readonly RunningBroker[], fn: () => Promise<T>): Promise<Phase<T>> {
-  const b0 = cpuTimes(broker.pid);
-  const i0 = idle.map((b) => (b.alive() ? cpuSeconds(b.pid) : 0));
+  const pids = brokerPids(broker);
+  // The idle broker(s), and ZooKeeper / Kafka's controller: ours, but not the brokers' work.
+  const idlePids = [...idle.flatMap((b) => (b.alive() ? [...brokerPids(b), ...(b.auxPids ?? [])] : [])), ...(broker.auxPids ?? [])];
+  const sumTimes = (): { userSec: number; systemSec: number } => pids.map(cpuTimes).reduce((a, t) => ({ userSec: a.userSec + t.userSec, systemSec: a.systemSec + t.systemSec }), { userSec: 0, systemSec: 0 });
+  const alive = (pid: number): number => {
+    try {
+      return cpuSeconds(pid);
+    } catch {
+      return 0;
+    }
+  };
+  const b0 = sumTimes();
+  const i0 = idlePids.map(alive);
   const m0 = machineBusySeconds();
   const s0 = selfAndReapedChildrenSeconds();
   const t0 = performance.now();
@@ -162,10 +209,10 @@ async function measured<T>(broker: RunningBroker, idle: readonly RunningBroker[]
   const result = await fn();
   const to = Number(process.hrtime.bigint() / 1000n);
   const phaseMs = performance.now() - t0;
-  const b1 = cpuTimes(broker.pid);
+  const b1 = sumTimes();
   const brokerSystemSec = b1.systemSec - b0.systemSec;
   const brokerCpuSec = b1.userSec - b0.userSec + brokerSystemSec;
-  const idleCpu = idle.reduce((a, b, i) => a + (b.alive() ? cpuSeconds(b.pid) - i0[i]! : 0), 0);
+  const idleCpu = idlePids.reduce((a, pid, i) => a + Math.max(0, alive(pid) - i0[i]!), 0);
   const ours = brokerCpuSec + idleCpu + (selfAndReapedChildrenSeconds() - s0);
   const other = Math.max(0, machineBusySeconds() - m0 - ours);
   return { result, monotonicUs: { from, to }, brokerCpuSec, brokerSystemSec, phaseMs, otherLoadCores: other / (phaseMs / 1000) };
@@ -185,11 +232,15 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
 
   const machine = describeMachine(runDir);
-  log(`tidelog bench: ${opts.quick ? 'quick' : 'full'} mode, ${opts.rounds} round(s), brokers ${opts.brokers.join(', ')}, scenarios ${opts.scenarios.map((s) => s.id).join(', ')}`);
+  log(`tidelog bench: ${opts.replicated ? 'replicated (3 brokers each), ' : ''}${opts.quick ? 'quick' : 'full'} mode, ${opts.rounds} round(s), brokers ${opts.brokers.join(', ')}, scenarios ${opts.scenarios.map((s) => s.id).join(', ')}`);
   log(`run directory ${runDir}`);
   log(`machine: nproc ${machine.nproc} (${machine.cpuModel}), ${machine.memTotal}, ${machine.kernel}, node ${machine.node}`);
   log(`df -hT: ${machine.df}`);
   log(`first touch of fresh memory: ${machine.firstTouchSecPerGiB.toFixed(2)} s of system time per GiB`);
+  if (opts.pin) {
+    pinProcess(process.pid, opts.pin.tools);
+    log(`taskset: this harness and its load generators on CPUs ${opts.pin.tools}, brokers on ${opts.pin.brokers}`);
+  }
   const javaVersion = requireJava();
   const libs: KafkaLibs = await ensureKafkaLibs();
   if (libs.fetchMs > 0) log(`fetched Kafka ${libs.version} in ${(libs.fetchMs / 1000).toFixed(1)} s`);
@@ -222,10 +273,15 @@ async function main(): Promise<void> {
 
   const start = async (kind: BrokerKind, round: number, dataDir: string, extraFlags: readonly string[] = []): Promise<RunningBroker> => {
     const logFile = path.join(runDir, `${kind}-round-${round}-${Date.now()}.log`);
-    const b =
-      kind === 'tidelog'
+    const logPrefix = logFile.replace(/\.log$/, '');
+    const b = opts.replicated
+      ? kind === 'tidelog'
+        ? await startTidelogCluster({ dir: dataDir, logPrefix, nodeFlags: [...opts.nodeFlags, ...extraFlags] })
+        : await startKafkaCluster({ dir: dataDir, logPrefix, libs })
+      : kind === 'tidelog'
         ? await startTidelog({ dataDir, logFile, nodeFlags: [...opts.nodeFlags, ...extraFlags], ...(saslSsl ? { saslSsl } : {}) })
         : await startKafka({ libs, dir: dataDir, logFile, ...(saslSsl ? { saslSsl } : {}) });
+    if (opts.pin) for (const pid of [...brokerPids(b), ...(b.auxPids ?? [])]) pinProcess(pid, opts.pin.brokers);
     bootstraps.add(b.bootstrap);
     let secured = '';
     if (saslSsl && b.saslSslBootstrap !== undefined) {
@@ -233,6 +289,7 @@ async function main(): Promise<void> {
       tlsSeen.add(`${kind}: ${tls}`);
       secured = ` (SASL_SSL ${b.saslSslBootstrap}: ${tls})`;
     }
+    if (b.pids) log(`  ${kind} cluster: broker pids ${b.pids.join(', ')}, ${kind === 'tidelog' ? 'ZooKeeper' : 'controller'} pid ${(b.auxPids ?? []).join(', ')}, bootstrap ${b.bootstrap}`);
     log(`  ${kind} started in ${b.startupMs.toFixed(0)} ms${b.formatMs !== undefined ? ` (after a ${b.formatMs.toFixed(0)} ms storage format)` : ''}: pid ${b.pid}, ${b.bootstrap}${secured}, log ${logFile}`);
     return b;
   };
@@ -250,7 +307,7 @@ async function main(): Promise<void> {
     for (const kind of order) {
       const b = running.get(kind)!;
       const t = performance.now();
-      await warmUp({ libs, broker: b, volumes, round, kcatFile });
+      await warmUp({ libs, broker: b, volumes, round, kcatFile, ...(opts.replicated ? { replication: REPLICATION } : {}) });
       log(`  ${kind} warmed up (${volumes.warmupRecords} records produced and consumed) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       if (saslSsl) {
         const t2 = performance.now();
@@ -280,7 +337,7 @@ async function main(): Promise<void> {
           running.set(kind, broker);
         }
         const idle = [...running.values()].filter((b) => b !== broker);
-        const ctx: ScenarioContext = { libs, broker, volumes, round, kcatFile, ...(saslSsl ? { saslSsl } : {}) };
+        const ctx: ScenarioContext = { libs, broker, volumes, round, kcatFile, ...(saslSsl ? { saslSsl } : {}), ...(opts.replicated ? { replication: REPLICATION } : {}) };
         try {
           if (scenario.prepare) await scenario.prepare(ctx);
           const phase = await measured(broker, idle, () => scenario.run(ctx));
@@ -323,7 +380,8 @@ async function main(): Promise<void> {
 
     for (const kind of order) {
       const b = running.get(kind)!;
-      const mem = b.alive() ? memory(b.pid) : { rssBytes: NaN, peakRssBytes: NaN };
+      // A cluster: summed over its three brokers.
+      const mem = b.alive() ? brokerPids(b).map(memory).reduce((a, m) => ({ rssBytes: a.rssBytes + m.rssBytes, peakRssBytes: a.peakRssBytes + m.peakRssBytes })) : { rssBytes: NaN, peakRssBytes: NaN };
       const stopped = await b.stop();
       // The JVM exits 143 (128 + SIGTERM) after its shutdown hooks, Kafka's clean shutdown included.
       const exit = stopped.signal ?? (kind === 'kafka' && stopped.code === 143 ? '143 (SIGTERM, after the shutdown hooks)' : String(stopped.code));
@@ -350,7 +408,15 @@ async function main(): Promise<void> {
       `volumes: ${Object.entries(volumes)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
-      'both brokers: 1 GiB segments, no fsync per message (log.flush.* defaults), group.initial.rebalance.delay.ms=0, replication factor 1, data directories in the temp filesystem above; Kafka 4 in KRaft combined mode (broker and controller in one JVM) with -Xmx1G -Xms1G',
+      ...(opts.replicated
+        ? [
+            `replicated: each side is a cluster of three brokers on this machine, each with its own data directory and ports; Tidelog on a ZooKeeper (Debian's package, standalone), Kafka in KRaft with one controller process (a quorum of one) beside three broker processes (-Xmx1G -Xms1G each); topics with replication factor 3 and min.insync.replicas=2, the internal topics too (${Object.entries(REPLICATED_CONFIG).map(([k, v]) => `${k}=${v}`).join(', ')}); the load generators bootstrap from all three; broker CPU s/GiB sums the three brokers' user + system time (ZooKeeper's and the controller's are not in it: they count with the idle side's as ours, not other load); RSS figures are the three brokers' sum`,
+            opts.pin ? `taskset: brokers, ZooKeeper and the controller on CPUs ${opts.pin.brokers}; the harness and so every load generator on CPUs ${opts.pin.tools}` : 'no taskset pinning: brokers, ZooKeeper/controller and load generators share both CPUs (with the other work on the machine)',
+          ]
+        : []),
+      opts.replicated
+        ? 'all brokers: 1 GiB segments, no fsync per message (log.flush.* defaults), group.initial.rebalance.delay.ms=0, data directories in the temp filesystem above; "start-up" in the brokers table is the whole cluster\'s: spawning ZooKeeper or the controller until all three brokers answer Metadata and list each other (Kafka\'s four storage formats before it)'
+        : 'both brokers: 1 GiB segments, no fsync per message (log.flush.* defaults), group.initial.rebalance.delay.ms=0, replication factor 1, data directories in the temp filesystem above; Kafka 4 in KRaft combined mode (broker and controller in one JVM) with -Xmx1G -Xms1G',
       'load generators run on the same 2 cores as the broker under test; "other load" is the CPU the rest of the machine (other engineers\' builds and tests) used during each measured phase',
       'broker CPU s/GiB: user + system seconds of the broker process (all threads) during the phase, per GiB of record values moved',
       ...(saslSsl

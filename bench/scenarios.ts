@@ -12,7 +12,7 @@
 // SASL PLAIN, bench/security.ts); the harness's own requests stay on PLAINTEXT.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { awaitLeaders, createTopic, endOffsetSum, type Endpoint } from './admin.js';
+import { awaitLeaders, createTopic, endOffsetSum, type Endpoints } from './admin.js';
 import type { RunningBroker } from './brokers.js';
 import type { KafkaLibs } from './kafka-dist.js';
 import { consumerPerformance, endToEndLatency, kcatConsume, kcatProduce, producerPerformance, type ToolRun } from './load-tools.js';
@@ -75,6 +75,8 @@ export interface ScenarioContext {
   readonly kcatFile: string;
   /** The SASL_SSL settings, when the brokers were started with that listener. */
   readonly saslSsl?: SaslSsl;
+  /** A cluster (--replicated): topics get this replication factor and min.insync.replicas. */
+  readonly replication?: { readonly factor: number; readonly minInsyncReplicas: number };
 }
 
 export interface Latency {
@@ -124,8 +126,22 @@ function combinedLoad(loads: readonly (GeneratorLoad | null)[]): GeneratorLoad |
   return { cores: all.reduce((a, l) => a + l.cores, 0), busiestThread: busiest.busiestThread, busiestThreadShare: busiest.busiestThreadShare };
 }
 
-function ep(b: RunningBroker): Endpoint {
-  return { host: b.host, port: b.port };
+/** The broker, or every broker of a cluster (admin requests that need a partition's leader ask each). */
+function ep(b: RunningBroker): Endpoints {
+  return b.endpoints ?? { host: b.host, port: b.port };
+}
+
+/**
+ * Creates a scenario's topic: on a single broker with replication factor 1; on a cluster
+ * (ctx.replication) with its replication factor and min.insync.replicas, then waits until
+ * every partition has a leader (Kafka's CreateTopics answers before its brokers know them).
+ */
+async function benchTopic(ctx: ScenarioContext, topic: string, partitions: number): Promise<void> {
+  const r = ctx.replication;
+  const first = { host: ctx.broker.host, port: ctx.broker.port };
+  if (!r) return createTopic(first, topic, partitions);
+  await createTopic(first, topic, partitions, { 'min.insync.replicas': String(r.minInsyncReplicas) }, r.factor);
+  await awaitLeaders(ep(ctx.broker), topic, partitions, 60_000);
 }
 
 /** Where a load generator connects: the PLAINTEXT listener, or the SASL_SSL one with its settings. */
@@ -142,10 +158,19 @@ function clientOf({ broker, saslSsl }: ScenarioContext, secured: boolean): Clien
 
 const SASL_SSL_TITLE = ', over SASL_SSL (TLS, SASL PLAIN)';
 
+/** How long a cluster's followers may take to bring the high watermark up to what acks=1 acknowledged. */
+const REPLICATION_CATCH_UP_MS = 30_000;
+
 async function expectEndOffset(b: RunningBroker, topic: string, partitions: number, sent: number): Promise<string> {
-  const end = await endOffsetSum(ep(b), topic, partitions);
-  if (end !== sent) throw new Error(`${topic}: log end offset ${end}, but ${sent} records were sent`);
-  return `end offset ${end} = sent`;
+  // ListOffsets latest is the high watermark: on a cluster, after an acks=1 run, it reaches the
+  // last record once the followers have it.
+  const deadline = performance.now() + (b.endpoints ? REPLICATION_CATCH_UP_MS : 0);
+  for (;;) {
+    const end = await endOffsetSum(ep(b), topic, partitions);
+    if (end === sent) return `end offset ${end} = sent`;
+    if (end > sent || performance.now() >= deadline) throw new Error(`${topic}: log end offset ${end}, but ${sent} records were sent`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function oneProducer(id: string, title: string, topic: string, records: (v: Volumes) => number, recordSize: number, acks: string, secured = false): Scenario {
@@ -156,7 +181,7 @@ function oneProducer(id: string, title: string, topic: string, records: (v: Volu
     saslSsl: secured,
     async run(ctx) {
       const { libs, broker, volumes } = ctx;
-      await createTopic(ep(broker), topic, 1);
+      await benchTopic(ctx, topic, 1);
       const n = records(volumes);
       const r = await producerPerformance(libs, { ...clientOf(ctx, secured), topic, records: n, recordSize, throughput: -1, acks });
       const check = await expectEndOffset(broker, topic, 1, n);
@@ -191,9 +216,10 @@ const PRODUCE_TRANSACTIONAL: Scenario = {
   id: 'produce-100b-transactional',
   title: `1 transactional producer, 100 B records, a commit every ${TRANSACTION_DURATION_MS} ms (acks=all)`,
   kind: 'throughput',
-  async run({ libs, broker, volumes, round }) {
+  async run(ctx) {
+    const { libs, broker, volumes, round } = ctx;
     const topic = 'p100-txn';
-    await createTopic(ep(broker), topic, 1);
+    await benchTopic(ctx, topic, 1);
     const n = volumes.recordsTransactional;
     const r = await producerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize: 100, throughput: -1, acks: '-1', transaction: { id: `bench-txn-${round}`, durationMs: TRANSACTION_DURATION_MS } });
     const read = await kcatConsume({ bootstrap: broker.bootstrap, topic, isolation: 'read_committed' });
@@ -216,10 +242,11 @@ const PRODUCE_3: Scenario = {
   id: 'produce-100b-3-producers',
   title: '3 producers at once, 100 B records, acks=1, 3 partitions',
   kind: 'throughput',
-  async run({ libs, broker, volumes }) {
+  async run(ctx) {
+    const { libs, broker, volumes } = ctx;
     const topic = 'p100-3x';
     const partitions = 3;
-    await createTopic(ep(broker), topic, partitions);
+    await benchTopic(ctx, topic, partitions);
     const n = volumes.recordsPerProducerOf3;
     const runs = await Promise.all([0, 1, 2].map(() => producerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize: 100, throughput: -1, acks: '1' })));
     const check = await expectEndOffset(broker, topic, partitions, 3 * n);
@@ -273,7 +300,7 @@ function kcatProducer(id: string, title: string, topic: string, secured = false)
     saslSsl: secured,
     async run(ctx) {
       const { broker, volumes, kcatFile } = ctx;
-      await createTopic(ep(broker), topic, 1);
+      await benchTopic(ctx, topic, 1);
       const n = volumes.kcatRecords;
       const r = await kcatProduce({ ...clientOf(ctx, secured), topic, file: kcatFile, records: n, acks: '1' });
       const check = await expectEndOffset(broker, topic, 1, n);
@@ -311,8 +338,9 @@ const SAME_BATCHES_NOTE = 'the topic was written first, unmeasured, by kcat -P -
  * brokers store the same batches, and the reads compare the fetch paths alone. Written once
  * per broker and round, by whichever scenario reading it runs first.
  */
-async function writeSameBatchesTopic({ broker, volumes, kcatFile }: ScenarioContext): Promise<void> {
-  await createTopic(ep(broker), SAME_BATCHES_TOPIC, 1);
+async function writeSameBatchesTopic(ctx: ScenarioContext): Promise<void> {
+  const { broker, volumes, kcatFile } = ctx;
+  await benchTopic(ctx, SAME_BATCHES_TOPIC, 1);
   await awaitLeaders(ep(broker), SAME_BATCHES_TOPIC, 1);
   if ((await endOffsetSum(ep(broker), SAME_BATCHES_TOPIC, 1)) === 0) {
     await kcatProduce({ bootstrap: broker.bootstrap, topic: SAME_BATCHES_TOPIC, file: kcatFile, records: volumes.kcatRecords, acks: '1', extraArgs: ['-X', 'linger.ms=200'] });
@@ -360,9 +388,10 @@ const PRODUCE_LATENCY: Scenario = {
   id: 'produce-latency',
   title: 'produce latency at a fixed rate below saturation (100 B, acks=1)',
   kind: 'latency',
-  async run({ libs, broker, volumes }) {
+  async run(ctx) {
+    const { libs, broker, volumes } = ctx;
     const topic = 'lat';
-    await createTopic(ep(broker), topic, 1);
+    await benchTopic(ctx, topic, 1);
     const n = volumes.latencyRate * volumes.latencySeconds;
     const r = await producerPerformance(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize: 100, throughput: volumes.latencyRate, acks: '1' });
     const check = await expectEndOffset(broker, topic, 1, n);
@@ -383,9 +412,10 @@ const E2E_LATENCY: Scenario = {
   id: 'e2e-latency',
   title: 'end-to-end latency, one record in flight (EndToEndLatency, 100 B, acks=1)',
   kind: 'latency',
-  async run({ libs, broker, volumes }) {
+  async run(ctx) {
+    const { libs, broker, volumes } = ctx;
     const topic = 'e2e';
-    await createTopic(ep(broker), topic, 1);
+    await benchTopic(ctx, topic, 1);
     const n = volumes.e2eRecords;
     const r = await endToEndLatency(libs, { bootstrap: broker.bootstrap, topic, records: n, recordSize: 100, acks: '1' });
     const check = await expectEndOffset(broker, topic, 1, n);
@@ -428,7 +458,8 @@ export const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, ...SASL_SSL_SCE
 /** Unmeasured: a produce and a read of the warm-up topic so both brokers' JITs have run. */
 export async function warmUp(ctx: ScenarioContext): Promise<ToolRun[]> {
   const topic = 'warmup';
-  await createTopic(ep(ctx.broker), topic, 1);
+  // On a cluster, one partition led by each broker: all three run the leader's and the followers' code.
+  await benchTopic(ctx, topic, ctx.replication ? 3 : 1);
   const n = ctx.volumes.warmupRecords;
   const p = await producerPerformance(ctx.libs, { bootstrap: ctx.broker.bootstrap, topic, records: n, recordSize: 100, throughput: -1, acks: '1' });
   const c = await consumerPerformance(ctx.libs, { bootstrap: ctx.broker.bootstrap, topic, records: n, group: `bench-warmup-${ctx.round}` });
@@ -438,7 +469,7 @@ export async function warmUp(ctx: ScenarioContext): Promise<ToolRun[]> {
 /** Unmeasured, the same over SASL_SSL: the TLS and SASL code of both brokers runs before the secured scenarios do. */
 export async function warmUpSaslSsl(ctx: ScenarioContext): Promise<ToolRun[]> {
   const topic = 'warmup-sasl-ssl';
-  await createTopic(ep(ctx.broker), topic, 1);
+  await benchTopic(ctx, topic, 1);
   const n = ctx.volumes.warmupRecords;
   const client = clientOf(ctx, true);
   const p = await producerPerformance(ctx.libs, { ...client, topic, records: n, recordSize: 100, throughput: -1, acks: '1' });

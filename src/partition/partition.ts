@@ -88,6 +88,14 @@ export class Partition {
   private followerAppend: Promise<void> = Promise.resolve();
   private readonly appendQueue: PendingAppend[] = [];
   private appending = false;
+  /**
+   * The log end offset as of the last append or truncation (-1: ask the log). The log changes
+   * only through this class, on this thread, so this saves a call into the addon (which builds
+   * the whole state object) each time the produce, fetch and replication paths look at it.
+   */
+  private leo = -1;
+  /** Bumped whenever `leo` is forgotten, so an append that finishes off the thread after a truncation does not bring back its stale end. */
+  private leoGeneration = 0;
   private closed = false;
   /** Idempotent producers' sequence state (KIP-98). */
   readonly producerState = new ProducerStateManager();
@@ -154,7 +162,19 @@ export class Partition {
   }
 
   get logEndOffset(): number {
-    return this.log.state().logEndOffset;
+    if (this.leo < 0) this.leo = this.log.state().logEndOffset;
+    return this.leo;
+  }
+
+  private forgetLogEndOffset(): void {
+    this.leo = -1;
+    this.leoGeneration++;
+  }
+
+  /** After an append off the thread: its end, unless the log was truncated or changed meanwhile. */
+  private appended(generation: number, logEndOffset: number): void {
+    if (generation === this.leoGeneration) this.leo = logEndOffset;
+    else this.forgetLogEndOffset();
   }
 
   get highWatermark(): number {
@@ -224,12 +244,15 @@ export class Partition {
       }
       try {
         const sync = next.records.length < SYNC_APPEND_MAX_BYTES && this.config.flushMessages >= NEVER;
+        const generation = this.leoGeneration;
         const result = sync ? this.log.appendSync(next.records, next.leaderEpoch, Date.now()) : await this.log.append(next.records, next.leaderEpoch, Date.now());
+        this.appended(generation, result.logEndOffset);
         if (producer) this.producerState.update(producer, result.firstOffset);
         this.producerStore.applied(result.logEndOffset);
         this.onLogEndOffsetAdvanced(result.logEndOffset);
         next.resolve(result);
       } catch (err) {
+        this.forgetLogEndOffset();
         next.reject(err);
       }
     }
@@ -251,7 +274,12 @@ export class Partition {
     try {
       const nowMs = Date.now();
       const batch = buildEndTxnMarkerBatch({ ...marker, baseOffset: this.logEndOffset, partitionLeaderEpoch: pending.leaderEpoch, timestampMs: nowMs }, (b) => native.crc32c(b));
-      const result = await this.log.appendAsCoordinator(batch, pending.leaderEpoch, nowMs);
+      let result;
+      try {
+        result = await this.log.appendAsCoordinator(batch, pending.leaderEpoch, nowMs);
+      } finally {
+        this.forgetLogEndOffset();
+      }
       const completed = this.producerState.completeTxn({ ...marker, offset: result.firstOffset, timestampMs: nowMs });
       this.writeTxnIndexEntry(completed);
       this.producerStore.applied(result.logEndOffset);
@@ -413,7 +441,15 @@ export class Partition {
       () => undefined,
       () => undefined,
     );
-    const result = await appending;
+    const generation = this.leoGeneration;
+    let result;
+    try {
+      result = await appending;
+    } catch (err) {
+      this.forgetLogEndOffset();
+      throw err;
+    }
+    this.appended(generation, result.logEndOffset);
     for (const batch of fetchedProducerBatches(records)) {
       if (batch.kind === 'marker') this.writeTxnIndexEntry(this.producerState.completeTxn(batch.marker));
       else this.producerState.update(batch.info, batch.baseOffset);
@@ -439,14 +475,16 @@ export class Partition {
    */
   read(fetchOffset: number, maxBytes: number, isolation: Isolation, minOneMessage: boolean): PartitionReadResult {
     const state = this.log.state();
+    // What this thread has seen appended (an append off the thread may have gone further).
+    const logEndOffset = this.logEndOffset;
     const lastStableOffset = this.lastStableOffset;
-    const maxOffset = isolation === 'replica' ? state.logEndOffset : isolation === 'read_committed' ? lastStableOffset : this.hw;
+    const maxOffset = isolation === 'replica' ? logEndOffset : isolation === 'read_committed' ? lastStableOffset : this.hw;
     const slice = this.log.read(fetchOffset, maxBytes, maxOffset, minOneMessage);
     let abortedTransactions: { producerId: number; firstOffset: number }[] | null = null;
     if (isolation === 'read_committed') {
       abortedTransactions = slice ? this.log.abortedTxns(fetchOffset, slice.lastOffset + 1).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset })) : [];
     }
-    return { slice, highWatermark: this.hw, lastStableOffset, abortedTransactions, logStartOffset: state.logStartOffset, logEndOffset: state.logEndOffset };
+    return { slice, highWatermark: this.hw, lastStableOffset, abortedTransactions, logStartOffset: state.logStartOffset, logEndOffset };
   }
 
   /** The producers this replica knows, as DescribeProducers answers. */
@@ -468,11 +506,13 @@ export class Partition {
 
   /** DeleteRecords: raises the log start offset (never above the high watermark). */
   deleteRecordsBefore(offset: number): void {
+    this.forgetLogEndOffset();
     this.log.deleteRecordsBefore(offset);
   }
 
   /** Follower truncation (by leader epoch): everything from `offset` on goes. */
   truncateTo(offset: number): void {
+    this.forgetLogEndOffset();
     this.log.truncateTo(offset);
     this.producerStore.truncated(this.logEndOffset);
     if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
@@ -487,6 +527,7 @@ export class Partition {
   /** Deletes segments past retention; returns how many went. */
   applyRetention(nowMs: number): number {
     if (!this.config.cleanupPolicy.includes('delete')) return 0;
+    this.forgetLogEndOffset();
     return this.log.deleteOldSegments(nowMs, this.config.retentionMs, this.config.retentionBytes);
   }
 
@@ -560,6 +601,7 @@ export class Partition {
     } catch (err) {
       snapshotError = err as Error;
     }
+    this.forgetLogEndOffset();
     this.log.close();
     return snapshotError;
   }

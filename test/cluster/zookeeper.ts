@@ -23,6 +23,8 @@ export interface ZooKeeperServer {
   /** The server's stdout and stderr (the JVM's; ZooKeeper itself logs nothing without a binding). */
   readonly output: string[];
   readonly running: boolean;
+  /** The server's process id while it runs (the benchmarks count its CPU apart from the brokers'). */
+  readonly pid: number | undefined;
   /** SIGTERM and wait for the JVM to exit. */
   stop(): Promise<void>;
   /** SIGKILL and wait. */
@@ -151,6 +153,9 @@ export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promi
     output,
     get running() {
       return child !== null;
+    },
+    get pid() {
+      return (child as ChildProcess | null)?.pid;
     },
     stop: () => terminate('SIGTERM'),
     kill: () => terminate('SIGKILL'),
