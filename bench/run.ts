@@ -35,8 +35,7 @@
 // (/proc/<pid>/stat) and the machine's (/proc/stat), so it can say how much CPU the rest of
 // the machine used meanwhile ("other load"). Kafka's jars come from scripts/fetch-kafka.sh.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,6 +47,7 @@ import { renderReport, type BrokerRun, type Measurement } from './report.js';
 import { ALL_SCENARIOS, FULL, QUICK, SCENARIOS, warmUp, warmUpSaslSsl, type Scenario, type ScenarioContext, type Volumes } from './scenarios.js';
 import { REPLICATED_CONFIG, REPLICATION_FACTOR, MIN_INSYNC_REPLICAS, startKafkaCluster, startTidelogCluster } from './replicated.js';
 import { makeSaslSsl, negotiatedTls, SASL_SSL_USER, type SaslSsl } from './security.js';
+import { writeKcatFile } from './kcat-file.js';
 
 const GiB = 1024 * 1024 * 1024;
 const REPLICATION = { factor: REPLICATION_FACTOR, minInsyncReplicas: MIN_INSYNC_REPLICAS };
@@ -152,26 +152,6 @@ function versionOf(cmd: string, args: string[], pattern: RegExp): string {
   return pattern.exec(text)?.[1] ?? (r.error ? `not found (${r.error.message})` : text.split('\n')[0]!.trim());
 }
 
-/** `records` lines of `size` random letters (the record values kcat sends). */
-async function writeKcatFile(file: string, records: number, size: number): Promise<void> {
-  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  const pool = Buffer.alloc(1 << 20);
-  for (let i = 0; i < pool.length; i++) pool[i] = letters.charCodeAt(Math.floor(Math.random() * letters.length));
-  const out = createWriteStream(file);
-  const perChunk = 10_000;
-  for (let done = 0; done < records; done += perChunk) {
-    const n = Math.min(perChunk, records - done);
-    const chunk = Buffer.alloc(n * (size + 1));
-    for (let i = 0; i < n; i++) {
-      const from = Math.floor(Math.random() * (pool.length - size));
-      pool.copy(chunk, i * (size + 1), from, from + size);
-      chunk[i * (size + 1) + size] = 0x0a;
-    }
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
 
 interface Phase<T> {
   readonly result: T;

@@ -33,6 +33,14 @@ export declare class BindingFileSlice {
    * near the log end.
    */
   trySendTo(fd: number, head: Uint8Array, tail: Uint8Array): number
+  /**
+   * Copies the slice's bytes from byte `skip` on into `dest` from `destOffset` (as many as
+   * fit) on the calling thread, only if they are all in the page cache (cachestat): the
+   * TLS listeners' path, which encrypts records in user space and reads them into a
+   * buffer it reuses. Returns the bytes copied; 0 when they are not cached (the caller
+   * then reads with `toBuffer`, off the loop) or none are left from `skip`.
+   */
+  tryReadInto(dest: Buffer, destOffset: number, skip: number): number
   /** Copies the slice into a new Buffer with pread (the path when sendfile cannot be used). */
   toBuffer(): Promise<Buffer>
 }

@@ -358,6 +358,28 @@ impl BindingFileSlice {
             .map_err(|e| js_error(*env, &e))
     }
 
+    /// Copies the slice's bytes from byte `skip` on into `dest` from `destOffset` (as many as
+    /// fit) on the calling thread, only if they are all in the page cache (cachestat): the
+    /// TLS listeners' path, which encrypts records in user space and reads them into a
+    /// buffer it reuses. Returns the bytes copied; 0 when they are not cached (the caller
+    /// then reads with `toBuffer`, off the loop) or none are left from `skip`.
+    #[napi]
+    pub fn try_read_into(
+        &self,
+        env: &Env,
+        mut dest: BufferSlice,
+        dest_offset: u32,
+        skip: u32,
+    ) -> napi::Result<u32> {
+        let dest: &mut [u8] = &mut dest;
+        let from = (dest_offset as usize).min(dest.len());
+        // The slice borrows the JS Buffer's memory for the duration of the call.
+        guard(|| self.inner.read_cached_into(skip, &mut dest[from..]))
+            // At most the slice's size (u32).
+            .map(|n| n as u32)
+            .map_err(|e| js_error(*env, &e))
+    }
+
     /// Copies the slice into a new Buffer with pread (the path when sendfile cannot be used).
     #[napi(ts_return_type = "Promise<Buffer>")]
     pub fn to_buffer(&self) -> AsyncTask<StorageTask<Vec<u8>, Buffer>> {

@@ -102,6 +102,7 @@ function fileRange(slice: BindingFileSlice): FileRange & { readonly firstOffset:
     lastOffset: slice.lastOffset,
     trySendTo: (fd, head, tail) => slice.trySendTo(fd, head, tail),
     sendTo: (fd, skip) => slice.sendTo(fd, skip),
+    tryReadInto: (dest, destOffset, skip) => slice.tryReadInto(dest, destOffset, skip),
     toBuffer: () => slice.toBuffer(),
   };
 }

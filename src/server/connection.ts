@@ -8,15 +8,16 @@
 // thread while they are in the page cache, corked with the response bytes around them).
 // Sets the socket's buffer sizes (socket.send/receive.buffer.bytes), and shuts it down on
 // close so a send still running on the thread pool ends too. A bad frame closes this
-// connection only. Over TLS the record bytes are read into memory and written through the
-// TLS socket (Kafka too gives up zero-copy on SSL listeners): sendfile would put plaintext
-// on an encrypted connection.
+// connection only. Over TLS the record bytes are read into a reused buffer and written
+// through the TLS socket in full chunks (tls-response-writer.ts; Kafka too gives up zero-copy
+// on SSL listeners): sendfile would put plaintext on an encrypted connection.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Listener } from '../config/listeners.js';
 import { native } from '../native.js';
 import { FrameBufferPool } from './frame-buffer-pool.js';
+import { writeTlsResponse } from './tls-response-writer.js';
 import type { RequestMemoryPool } from './request-memory-pool.js';
 import type { Answer, ConnectionInfo, FileRange, RequestHandler, ResponsePart } from './types.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/principal.js';
@@ -334,6 +335,12 @@ export class Connection implements ConnectionInfo {
    * sendAround.
    */
   private async writeParts(parts: readonly ResponsePart[]): Promise<void> {
+    if (this.socket instanceof TLSSocket && parts.some((p) => !Buffer.isBuffer(p))) {
+      // No sendfile over TLS: the records are read into a reused buffer and encrypted by
+      // Node, in full chunks (tls-response-writer.ts).
+      await writeTlsResponse(this.socket, parts);
+      return;
+    }
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const next = parts[i + 1];
@@ -522,7 +529,7 @@ export function applySocketBufferSizes(socket: Socket, limits: ConnectionLimits,
 /**
  * The OS file descriptor of a plaintext TCP socket, or -1 where Node does not expose one and
  * always for a TLS socket: bytes written to its fd would bypass the encryption, so responses
- * there go through FileRange.toBuffer() and socket.write.
+ * there go through writeTlsResponse.
  */
 function socketFd(socket: Socket): number {
   if (socket instanceof TLSSocket) return -1;

@@ -1,6 +1,7 @@
 // The contract between the network layer and whoever answers requests: a request is one
 // frame (without its 4-byte size); an answer is the framed response as parts, where a part is
-// either bytes or a file range sent with sendfile (record bytes of a fetch).
+// either bytes or a file range sent with sendfile (record bytes of a fetch), or read into a
+// reused buffer and encrypted on a TLS socket.
 import type { Socket } from 'node:net';
 import type { Listener } from '../config/listeners.js';
 import type { KafkaPrincipal } from '../security/principal.js';
@@ -19,7 +20,13 @@ export interface FileRange {
    * while the socket is full); resolves with the bytes this call sent.
    */
   sendTo(fd: number, skip: number): Promise<number>;
-  /** Reads the range into memory: the fallback where a socket has no usable fd. */
+  /**
+   * Copies the range's bytes from byte `skip` on into `dest` from `destOffset` (as many as
+   * fit) on the calling thread, only when they are all in the page cache; returns the bytes
+   * copied, 0 when they are not cached (then read them with toBuffer). The TLS path.
+   */
+  tryReadInto(dest: Buffer, destOffset: number, skip: number): number;
+  /** Reads the range into a new buffer, off the event loop. */
   toBuffer(): Promise<Buffer>;
 }
 

@@ -2,19 +2,25 @@
 // that is not the controller and leads only some partitions: every partition's leader and
 // offsets, reads and produces on partitions other brokers lead, another broker's configs,
 // every broker's log dirs, a group's lag, an election; the page shows the same; the group's
-// reset and deletion and the topic's deletion, after which every broker answers 404.
+// reset and deletion and the topic's deletion, after which every broker answers 404. Then the
+// whole browser flow of the single-node test (flow.ts, the same steps): create a replicated
+// topic from the form, produce to and browse a partition another broker leads, watch a group's
+// lag rise and fall and reset it from the page, delete the topic; every broker then answers 404.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
-import puppeteer from 'puppeteer-core';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { ThreeBrokerCluster } from '../cluster/three-brokers.js';
 import { waitFor } from '../helpers/wait.js';
 import { AdminHttp } from '../admin/http.js';
+import { ConsoleFlow } from './flow.js';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p): p is string => p !== undefined && existsSync(p));
 const TOPIC = 'cluster-console';
 const GROUP = 'cluster-console-readers';
+const FLOW_TOPIC = 'cluster-browser-orders';
+const FLOW_GROUP = 'cluster-browser-readers';
 
 interface Partition { partition: number; leader: number; isr: number[]; replicas: number[]; highWatermark: number; logStartOffset: number }
 
@@ -122,5 +128,56 @@ describe('web console on a three-broker cluster, through a broker that is not th
       const answers = await Promise.all([...cluster.brokers.values()].map(async (b) => (await fetch(`${b.adminUrl}/v1/topics/${TOPIC}/partitions/0/messages`)).status));
       return answers.every((s) => s === 404);
     }, { timeoutMs: 30_000, intervalMs: 200 });
+  });
+
+  describe('the browser flow of the single-node test, through the same broker', { skip: CHROMIUM ? false : 'no chromium installed' }, () => {
+    let browser: Browser;
+    let admin: Admin;
+    let flow: ConsoleFlow;
+    /** Partitions of the flow's topic that another broker leads (the first one gets the produced message). */
+    let ledElsewhere: number[] = [];
+
+    before(async () => {
+      const bootstrap = cluster.livePorts().map((p) => `127.0.0.1:${p}`).join(',');
+      admin = new Kafka({ clientId: 'cluster-console-flow', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      browser = await puppeteer.launch({ executablePath: CHROMIUM!, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(`${http.baseUrl}/console#/topics`, { waitUntil: 'load' });
+      flow = new ConsoleFlow({ page, http, bootstrap, admin, topic: FLOW_TOPIC, group: FLOW_GROUP, partitions: 3, replicationFactor: 2, screenshotsDir: null });
+    });
+
+    after(async () => {
+      await admin?.disconnect().catch(() => {});
+      await browser?.close().catch(() => {});
+    });
+
+    it('creates a replicated topic from the form; every partition gets a leader and a full ISR', async () => {
+      await flow.createTopic();
+      let partitions: Awaited<ReturnType<ConsoleFlow['partitions']>> = [];
+      await waitFor('every partition of the new topic has a leader and two replicas in sync', async () => {
+        partitions = await flow.partitions();
+        return partitions.length === 3 && partitions.every((p) => p.leader > 0 && p.replicas.length === 2 && p.isr.length === 2);
+      }, { timeoutMs: 30_000, intervalMs: 200 });
+      ledElsewhere = partitions.filter((p) => p.leader !== brokerId).map((p) => p.partition);
+      assert.ok(ledElsewhere.length > 0, `some partition is led by another broker than ${brokerId}: leaders ${partitions.map((p) => p.leader).join(', ')}`);
+    });
+
+    it('produces from the page to a partition another broker leads and browses it', async () => {
+      await flow.produceAndBrowse(ledElsewhere[0]!);
+    });
+
+    it("shows the group's lag rise and fall, and resets its offsets from the page", async () => {
+      await flow.lagRiseAndFall(ledElsewhere.at(-1)!);
+    });
+
+    it('deletes the topic from the page; then every broker answers 404', async () => {
+      await flow.deleteTopic();
+      await waitFor('the topic is gone on every broker', async () => {
+        const answers = await Promise.all([...cluster.brokers.values()].map(async (b) => (await fetch(`${b.adminUrl}/v1/topics/${FLOW_TOPIC}`)).status));
+        return answers.every((s) => s === 404);
+      }, { timeoutMs: 30_000, intervalMs: 200 });
+    });
   });
 });

@@ -179,6 +179,44 @@ test('sendTo streams a slice to a real TCP socket with sendfile', { timeout: 20_
   log.close();
 });
 
+test('tryReadInto copies a cached slice into a reused buffer from an offset, in pieces from skip', async () => {
+  const dir = tempDir();
+  const log = native.BindingLog.open(dir, { ...config, segmentBytes: 64 * 1024 * 1024 }, 0);
+  for (let i = 0; i < 16; i++) await log.append(batchOf(8, 1000, 0x41 + i), 0, Date.now());
+  const slice = log.read(0, 64 * 1024 * 1024, Number.MAX_SAFE_INTEGER, true);
+  assert.ok(slice);
+  const expected = await slice.toBuffer(); // also brings every page into the page cache
+  const [major = 0, minor = 0] = os.release().split('.').map(Number);
+  const kernelHasCachestat = major > 6 || (major === 6 && minor >= 5);
+  const dest = Buffer.alloc(40_000, 0xee);
+  const first = slice.tryReadInto(dest, 100, 0);
+  if (!kernelHasCachestat) {
+    // Nothing can tell that the pages are cached: nothing is read on the loop.
+    assert.equal(first, 0);
+    log.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  // From byte 100 of the buffer to its end; the bytes before are left alone.
+  assert.equal(first, dest.length - 100);
+  assert.deepEqual(dest.subarray(100), expected.subarray(0, first));
+  assert.ok(dest.subarray(0, 100).every((b) => b === 0xee));
+  // The rest, piece by piece, from where the last piece ended; then nothing is left.
+  const got = [expected.subarray(0, first)];
+  let skip = first;
+  while (skip < expected.length) {
+    const n = slice.tryReadInto(dest, 0, skip);
+    assert.ok(n > 0 && n <= dest.length, `read ${n} from ${skip}`);
+    got.push(Buffer.from(dest.subarray(0, n)));
+    skip += n;
+  }
+  assert.deepEqual(Buffer.concat(got), expected);
+  assert.equal(slice.tryReadInto(dest, 0, expected.length), 0);
+  assert.equal(slice.tryReadInto(dest, dest.length, 0), 0, 'no room left in the buffer');
+  log.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('errors carry the Kafka error name as code and the numeric kafkaErrorCode', async () => {
   const dir = tempDir();
   const log = native.BindingLog.open(dir, { ...config, maxMessageBytes: 1000 }, 0);

@@ -36,6 +36,9 @@ function rangeStoppingAt(records: Buffer, sendHere: number, calls: string[]): Fi
       calls.push(`pool from ${skip}`);
       return rest.length;
     },
+    tryReadInto() {
+      throw new Error('a plaintext socket never reads records into memory');
+    },
     async toBuffer() {
       return records;
     },

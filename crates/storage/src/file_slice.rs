@@ -54,6 +54,29 @@ impl FileSlice {
         Ok(buf)
     }
 
+    /// Copies the slice's bytes from byte `skip` on into `dest` (as many as fit) with one
+    /// `pread`, for a caller on an event loop: nothing unless every page of those bytes is in
+    /// the page cache (`cachestat`, as [`Self::send_cached_nonblocking`]), so the call does not
+    /// wait for the disk. Returns the bytes copied (0: not cached, or nothing left from
+    /// `skip`). The TLS path: records are encrypted in user space, so they are read into a
+    /// buffer the caller reuses for every response rather than into a new one each time.
+    pub fn read_cached_into(&self, skip: u32, dest: &mut [u8]) -> Result<usize> {
+        let skip = skip.min(self.size);
+        let len = ((self.size - skip) as usize).min(dest.len());
+        if len == 0 {
+            return Ok(0);
+        }
+        let from = u64::from(self.position) + u64::from(skip);
+        if !page_cache::all_cached(self.file.as_raw_fd(), from, len as u64) {
+            return Ok(0);
+        }
+        let dest = &mut dest[..len];
+        self.file
+            .read_exact_at(dest, from)
+            .map_err(|e| StorageError::storage("pread file slice", e))?;
+        Ok(len)
+    }
+
     /// Sends the slice to `socket_fd` with `sendfile(2)`, from the page cache to the
     /// socket without passing through user space. Works with non-blocking sockets (Node's):
     /// on `EAGAIN` it waits with `poll(2)` for `POLLOUT`, failing with `RequestTimedOut` if
@@ -456,6 +479,36 @@ mod tests {
         drop(out);
         expected.extend_from_slice(&data);
         assert_eq!(reader.join().unwrap(), expected);
+    }
+
+    #[test]
+    fn cached_read_copies_what_fits_from_skip() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 247) as u8).collect();
+        let (tmp, slice) = slice_of(&data, 500, 90_000);
+        slice.read_to_vec().unwrap(); // in the page cache
+        let mut dest = vec![0u8; 40_000];
+        let first = slice.read_cached_into(0, &mut dest).unwrap();
+        if !slice.is_cached() {
+            // The kernel cannot tell (no cachestat): nothing is read on this path.
+            assert_eq!(first, 0);
+            return;
+        }
+        assert_eq!(first, 40_000);
+        assert_eq!(dest, &data[500..40_500]);
+        // The last 10 000 bytes, into a larger buffer: only what is left.
+        let mut rest = vec![0u8; 65_536];
+        assert_eq!(slice.read_cached_into(80_000, &mut rest).unwrap(), 10_000);
+        assert_eq!(&rest[..10_000], &data[80_500..90_500]);
+        assert_eq!(slice.read_cached_into(90_000, &mut rest).unwrap(), 0);
+        // Evicted: nothing is read.
+        tmp.as_file().sync_all().unwrap();
+        // SAFETY: plain syscall on a valid fd.
+        let rc =
+            unsafe { libc::posix_fadvise(slice.file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        assert_eq!(rc, 0);
+        if !slice.is_cached() {
+            assert_eq!(slice.read_cached_into(0, &mut dest).unwrap(), 0);
+        }
     }
 
     #[test]
