@@ -10,6 +10,7 @@ import { effectiveTopicConfig, isTopicConfig } from '../../config/topic-config.j
 import { AclOperation, refuseNonTopicAlter, refuseUnauthorizedConfig, ResourceType } from './config-resources.js';
 import { BROKER_THROTTLE_KEYS } from '../../cluster/replication-throttle.js';
 import { defineHandler } from './handler.js';
+import { GROUP_CONFIG_RESOURCE, alterGroupConfigs } from './share-group-configs.js';
 
 const SET = 0;
 const DELETE = 1;
@@ -28,6 +29,8 @@ export const incrementalAlterConfigsHandler = defineHandler({
       // ALTER_CONFIGS on the topic or the cluster (KafkaApis.handleIncrementalAlterConfigsRequest).
       const denied = refuseUnauthorizedConfig(ctx, AclOperation.ALTER_CONFIGS, res.resourceType, res.resourceName);
       if (denied) return { ...base, ...denied };
+      // Share groups (#19 part 2): group configs, ConfigResource.Type.GROUP (share-group-configs.ts).
+      if (res.resourceType === GROUP_CONFIG_RESOURCE) return { ...base, ...alterGroupConfigs(ctx, res.resourceName, res.configs, request.validateOnly) };
       if (res.resourceType === ResourceType.BROKER && res.configs.every((c) => BROKER_THROTTLE_KEYS.includes(c.name))) {
         // The replication throttles are the dynamic broker configs served (replication-throttle.ts).
         if (res.configs.some((c) => c.configOperation !== SET && c.configOperation !== DELETE)) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'Config value append/subtract is not allowed for the replication throttles' };
