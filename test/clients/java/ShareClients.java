@@ -10,7 +10,7 @@
 //       delivery and ACCEPTed after, "release-always" RELEASEd every time, the rest ACCEPTed.
 //   ShareClients hold <bootstrap> <topic> <group> <count> <accept>
 //       1 partition, count records; one member ACCEPTs the first `accept` offsets it gets,
-//       commits, and halts without acknowledging the rest (they stay acquired).
+//       commits, prints "held" and waits to be killed, holding the rest (they stay acquired).
 //   ShareClients drain <bootstrap> <topic> <group> <count>
 //       one member ACCEPTs whatever it gets until `count` records or 20 s without a record.
 import java.time.Duration;
@@ -194,8 +194,9 @@ public final class ShareClients {
       if (records.count() > 0) c.commitSync();
       if (got < count && records.count() > 0) throw new IllegalStateException("the first poll returned " + got + " of " + count + " records");
     }
-    Out.emit("done");
-    // Halt without closing: the records not acknowledged stay acquired by this member.
+    // Stay alive, holding the rest: the test kills the broker (and then this process) now.
+    Out.emit("held", "count", got);
+    Thread.sleep(120_000);
     Runtime.getRuntime().halt(0);
   }
 
