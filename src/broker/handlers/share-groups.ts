@@ -16,3 +16,30 @@ export function refuseShareGroup(ctx: RequestContext, groupId: string): { errorC
   if (ctx.services.groups.group(groupId) !== undefined) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a share group.` };
   return null;
 }
+
+/**
+ * The share groups this broker coordinates, for ListGroups (type "share", protocol type
+ * "share", state Empty or Stable), filtered as Kafka filters: states and types without regard
+ * to case, an empty filter matching all.
+ */
+export function listShareGroups(ctx: RequestContext, statesFilter: readonly string[], typesFilter: readonly string[]): { groupId: string; protocolType: string; state: string; groupType: string }[] {
+  if (typesFilter.length > 0 && !typesFilter.some((t) => t.toLowerCase() === 'share')) return [];
+  const states = new Set(statesFilter.map((s) => s.toLowerCase()));
+  const share = ctx.services.share;
+  return share
+    .groupIds()
+    .filter((id) => ctx.services.groups.findGroupCoordinator(id).nodeId === ctx.services.brokerId && ctx.services.groups.group(id) === undefined)
+    .map((groupId) => ({ groupId, protocolType: 'share', state: share.groupState(groupId), groupType: 'share' }))
+    .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()));
+}
+
+/** Deletes the named groups that are share groups (DeleteGroups); the others are not in the result. */
+export async function deleteShareGroups(ctx: RequestContext, groupIds: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const id of groupIds) {
+    if (!ctx.services.share.isShareGroup(id) || ctx.services.groups.group(id) !== undefined) continue;
+    const refused = refuseShareGroup(ctx, id);
+    out.set(id, refused ? refused.errorCode : await ctx.services.share.deleteGroup(id));
+  }
+  return out;
+}
