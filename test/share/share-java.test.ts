@@ -16,15 +16,10 @@ import { after, before, describe, it } from 'node:test';
 import { classPath, ensureKafkaLibs, javaBin } from '../../bench/kafka-dist.js';
 import { removeDir, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
 import { compileJava, runJava, type JavaPrograms, type ProgramRun } from '../clients/transactions-target.js';
+import { SHARE_BROKER_OVERRIDES } from './share-fixtures.js';
 
 const RUN_TIMEOUT_MS = 150_000;
 
-export const SHARE_BROKER_OVERRIDES = {
-  'share.coordinator.state.topic.replication.factor': 1,
-  'share.coordinator.state.topic.min.isr': 1,
-  'share.coordinator.state.topic.num.partitions': 3,
-  'offsets.topic.num.partitions': 3,
-};
 
 interface Read {
   readonly member: number;
