@@ -10,6 +10,7 @@ import { KafkaClientError, type KafkaClient } from '../client/kafka-client.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 import { parseDatetime } from './consumer-groups-command.js';
+import { describeShareGroup, listShareGroups, shareGroupOffsets } from '../client/share-group-admin.js';
 
 const HELP = `Usage: tidelog share-groups --bootstrap-server HOST:PORT ACTION [options]
 
@@ -108,36 +109,18 @@ export async function runShareGroups(args: string[]): Promise<number> {
   }
 }
 
-/** ListGroups v5 with typesFilter ["share"] on every broker. */
-async function listShareGroups(client: KafkaClient): Promise<{ groupId: string; state: string }[]> {
-  await client.metadata([]);
-  const outList: { groupId: string; state: string }[] = [];
-  for (const b of client.knownBrokers()) {
-    const conn = await client.broker(b.nodeId);
-    const v = conn.version(ApiKey.ListGroups, 5, 5, 'ListGroups');
-    const res = await conn.send(ApiKey.ListGroups, v, { statesFilter: [], typesFilter: ['share'] });
-    if (res.errorCode !== ErrorCode.NONE) throw new CliError(`${conn.address} answered ListGroups with ${errorName(res.errorCode)}`);
-    for (const g of res.groups) outList.push({ groupId: g.groupId, state: g.groupState });
-  }
-  return outList.sort((a, b) => a.groupId.localeCompare(b.groupId));
-}
-
 async function describeGroup(client: KafkaClient, groupId: string) {
-  const conn = await client.coordinator(groupId);
-  const res = await conn.send(ApiKey.ShareGroupDescribe, conn.version(ApiKey.ShareGroupDescribe, 1, 1, 'ShareGroupDescribe'), { groupIds: [groupId], includeAuthorizedOperations: false });
-  const g = res.groups[0]!;
-  if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) throw new CliError(`Group ${groupId} not found.`);
-  if (g.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe share group '${groupId}': ${errorName(g.errorCode)}`);
-  return { conn, g };
+  try {
+    const { conn, group } = await describeShareGroup(client, groupId);
+    return { conn, g: group };
+  } catch (err) {
+    if (err instanceof KafkaClientError && err.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) throw new CliError(`Group ${groupId} not found.`);
+    if (err instanceof KafkaClientError && err.errorCode !== undefined) throw new CliError(`cannot describe share group '${groupId}': ${errorName(err.errorCode)}`);
+    throw err;
+  }
 }
 
-async function groupOffsets(client: KafkaClient, groupId: string) {
-  const conn = await client.coordinator(groupId);
-  const res = await conn.send(ApiKey.DescribeShareGroupOffsets, conn.version(ApiKey.DescribeShareGroupOffsets, 0, 1, 'DescribeShareGroupOffsets'), { groups: [{ groupId, topics: null }] });
-  const g = res.groups[0]!;
-  if (g.errorCode !== ErrorCode.NONE) throw new CliError(`cannot describe offsets of share group '${groupId}': ${errorName(g.errorCode)}`);
-  return g.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topicName, partition: p.partitionIndex, startOffset: p.startOffset, leaderEpoch: p.leaderEpoch, lag: p.lag })));
-}
+const groupOffsets = shareGroupOffsets;
 
 /** Kafka's printf rows: each column padded to max(min, widest cell); the last one not padded. */
 function table(mins: readonly number[], rows: readonly (readonly (string | number)[])[]): string {
@@ -168,7 +151,7 @@ async function describe(client: KafkaClient, groupId: string, view: 'offsets' | 
     await out(`\n${table([15, 15, 15, 15, 12, ...(verbose ? [13] : []), 0], [header, ...rows])}\n`);
     return;
   }
-  const offsets = (await groupOffsets(client, groupId)).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  const offsets = await groupOffsets(client, groupId);
   if (offsets.length === 0) {
     await out(`\nShare group '${groupId}' has no offset information.\n`);
     return;

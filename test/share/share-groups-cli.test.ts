@@ -91,6 +91,19 @@ describe('tidelog share-groups and Kafka 4.4 kafka-share-groups print the same',
     assert.match(d.stdout, new RegExp(`${live} +held-${id} +0 +5 +5\\n`));
   });
 
+  it('the HTTP admin API lists and describes share groups', async () => {
+    const list = (await (await fetch(`${broker.adminUrl}/v1/share-groups`)).json()) as { groups: { groupId: string; state: string }[] };
+    assert.deepEqual(list.groups.find((g) => g.groupId === live), { groupId: live, state: 'Stable' });
+    const res = await fetch(`${broker.adminUrl}/v1/share-groups/${live}`);
+    assert.equal(res.status, 200);
+    const d = (await res.json()) as { state: string; assignor: string; members: { clientId: string; assignment: unknown }[]; offsets: unknown[] };
+    assert.equal(d.state, 'Stable');
+    assert.equal(d.assignor, 'simple');
+    assert.deepEqual(d.members.map((m) => [m.clientId, m.assignment]), [['share-hold', [{ topic: `held-${id}`, partitions: [0] }]]]);
+    assert.deepEqual(d.offsets, [{ topic: `held-${id}`, partition: 0, startOffset: 5, lag: 5 }]);
+    assert.equal((await fetch(`${broker.adminUrl}/v1/share-groups/no-such-group`)).status, 404);
+  });
+
   it('--reset-offsets: the plan, then --execute, as Kafka prints and applies them', async () => {
     const plan = ['--reset-offsets', '--group', groupA, '--topic', topic, '--to-earliest', '--dry-run'];
     const { ours, theirs } = await both(plan);
