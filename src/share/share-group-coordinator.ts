@@ -169,6 +169,9 @@ export class ShareGroupCoordinator {
       return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: req.memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
     }
     let member = group?.members.get(req.memberId);
+    // One heartbeat moves the group epoch at most once (Kafka bumps it when the member, its
+    // subscription or the subscribed topics' metadata changed).
+    let changed = false;
     if (req.memberEpoch === 0) {
       if (!group) {
         group = { groupId: req.groupId, groupEpoch: 0, assignmentEpoch: 0, members: new Map(), metadataKey: '' };
@@ -180,7 +183,7 @@ export class ShareGroupCoordinator {
         }
         member = { memberId: req.memberId, memberEpoch: 0, clientId: req.clientId, clientHost: req.clientHost, rackId: req.rackId, subscribedTopicNames: [], assignment: new Map(), sentAssignmentKey: null, timer: null };
         group.members.set(req.memberId, member);
-        group.groupEpoch++;
+        changed = true;
       }
       member.sentAssignmentKey = null;
     } else {
@@ -194,14 +197,15 @@ export class ShareGroupCoordinator {
       const next = [...new Set(req.subscribedTopicNames)].sort();
       if (next.join('\u0000') !== member.subscribedTopicNames.join('\u0000')) {
         member.subscribedTopicNames = next;
-        group.groupEpoch++;
+        changed = true;
       }
     }
     const metadataKey = this.subscriptionMetadataKey(group);
     if (metadataKey !== group.metadataKey) {
       group.metadataKey = metadataKey;
-      group.groupEpoch++;
+      changed = true;
     }
+    if (changed) group.groupEpoch++;
     if (group.assignmentEpoch < group.groupEpoch) this.assign(group);
     member.memberEpoch = group.assignmentEpoch;
     this.touch(group, member, s.sessionTimeoutMs);
