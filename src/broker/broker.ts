@@ -167,7 +167,7 @@ export class Broker {
       offsetsPartitionFor: (groupId) => broker.groups.partitionFor(groupId),
     });
     await broker.transactions.startup();
-    broker.share = new ShareService({ config, logger, topics, replicas: broker.replicas, metadata, cluster: { clustered: broker.clusterView.clustered, liveBrokerIds: () => broker.clusterView.liveBrokers().map((b) => b.id) } });
+    broker.share = new ShareService({ config, logger, topics, replicas: broker.replicas, metadata, cluster: { clustered: broker.clusterView.clustered, liveBrokerIds: () => broker.clusterView.liveBrokers().map((b) => b.id) }, clusterView: broker.clusterView });
     await broker.share.startup();
     if (config.values['authorizer.class.name'] !== '') {
       // ACLs from ZooKeeper (Kafka's /kafka-acl layout) in a cluster, the data dir on a single

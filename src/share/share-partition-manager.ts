@@ -18,7 +18,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { Partition } from '../partition/partition.js';
 import type { TopicService } from '../partition/topic-service.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { AcknowledgeType, SharePartition, type AcquiredRange } from './share-partition.js';
+import { AcknowledgeType, SharePartition, type AcquiredRange, type PersistedShareState } from './share-partition.js';
 import type { ShareStateStore } from './share-state-store.js';
 import type { SharePartitionKey } from './share-state-records.js';
 
@@ -198,13 +198,15 @@ export class SharePartitionManager {
   private async load(groupId: string, topicId: string, topic: string, p: Partition): Promise<SharePartition | number> {
     const key: SharePartitionKey = { groupId, topicId, partition: p.index };
     const settings = () => this.settingsOf(groupId);
-    let stored = this.store.get(key);
+    const leaderEpoch = Math.max(0, p.leaderEpoch);
+    const read = await this.store.readState(key, leaderEpoch);
+    if (read.errorCode !== ErrorCode.NONE) return read.errorCode;
+    let stored: PersistedShareState | null = read.state;
     if (!stored) {
       const startOffset = settings().autoOffsetReset === 'earliest' ? p.logStartOffset : p.highWatermark;
-      const state = { stateEpoch: 0, startOffset, stateBatches: [] };
-      const errorCode = await this.store.write(key, state, Math.max(0, p.leaderEpoch), 0);
+      stored = { stateEpoch: 0, startOffset, stateBatches: [] };
+      const errorCode = await this.store.write(key, stored, leaderEpoch, 0);
       if (errorCode !== ErrorCode.NONE) return errorCode;
-      stored = this.store.get(key)!;
     }
     const sp = new SharePartition(groupId, topicId, topic, p.index, stored, () => settings().deliveryCountLimit);
     if (sp.startOffset < p.logStartOffset) sp.resetStartOffset(p.logStartOffset);

@@ -11,6 +11,8 @@ import type { TopicService } from '../partition/topic-service.js';
 import { ShareGroupCoordinator } from './share-group-coordinator.js';
 import { SharePartitionManager } from './share-partition-manager.js';
 import { ShareStateStore } from './share-state-store.js';
+import type { ClusterView } from '../cluster/cluster-view.js';
+import { InterBrokerConnections } from '../txn/inter-broker-connections.js';
 
 export interface ShareServiceDeps {
   readonly config: BrokerConfig;
@@ -19,16 +21,20 @@ export interface ShareServiceDeps {
   readonly replicas: ReplicaManager;
   readonly metadata: MetadataStore;
   readonly cluster: InternalTopicCluster;
+  /** The cluster, to reach share coordinators on other brokers. */
+  readonly clusterView: ClusterView;
 }
 
 export class ShareService {
   readonly store: ShareStateStore;
   readonly coordinator: ShareGroupCoordinator;
   readonly partitions: SharePartitionManager;
+  private readonly connections: InterBrokerConnections | null;
 
   constructor(private readonly deps: ShareServiceDeps) {
     const logger = deps.logger.child({ component: 'share' });
-    this.store = new ShareStateStore(deps.config, deps.topics, deps.replicas, deps.metadata, deps.cluster, logger);
+    this.connections = deps.clusterView.clustered ? new InterBrokerConnections(deps.config, deps.clusterView, 'share-state') : null;
+    this.store = new ShareStateStore(deps.config, deps.topics, deps.replicas, deps.metadata, deps.cluster, logger, this.connections);
     this.coordinator = new ShareGroupCoordinator(deps.config, deps.topics, logger, (groupId, memberId) => this.partitions.memberLeft(groupId, memberId));
     this.partitions = new SharePartitionManager(deps.config, deps.topics, this.store, (groupId) => this.coordinator.settings(groupId), logger);
   }
@@ -167,5 +173,6 @@ export class ShareService {
   shutdown(): void {
     this.coordinator.shutdown();
     this.partitions.shutdown();
+    this.connections?.close();
   }
 }

@@ -11,10 +11,13 @@
 // share.coordinator.state.topic.* (compact, min.insync.replicas from
 // share.coordinator.state.topic.min.isr).
 //
-// Scope: this broker persists through the partitions of __share_group_state it leads (all of
-// them on a single node). The inter-broker Read/Write/InitializeShareGroupState RPCs that let a
-// share-partition leader persist through a coordinator on another broker are not built yet:
-// in a cluster a write to a partition this broker does not lead answers NOT_COORDINATOR.
+// In a cluster the share coordinator of a share-partition is the leader of its
+// __share_group_state partition: a share-partition leader on another broker reads and writes
+// through it with ReadShareGroupState / WriteShareGroupState (Kafka's DefaultStatePersister;
+// a write carries the whole in-flight window and start offset, which the coordinator merges
+// as Kafka's ShareCoordinatorShard does, so the result is the same snapshot). This broker
+// caches the partitions it leads: loaded when it becomes their leader, dropped when it
+// stops.
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { MetadataStore } from '../cluster/metadata-store.js';
@@ -26,6 +29,8 @@ import { decodeRecordBatches, encodeRecordBatch } from '../client/record-batch.j
 import { javaStringHashCode } from '../groups/offsets-topic.js';
 import { applyShareUpdate, decodeShareRecord, shareSnapshotKey, shareSnapshotValue, type SharePartitionKey, type StoredShareState } from './share-state-records.js';
 import type { PersistedShareState } from './share-partition.js';
+import type { InterBrokerConnections } from '../txn/inter-broker-connections.js';
+import { ApiKey } from '../protocol/generated/index.js';
 
 export const SHARE_GROUP_STATE_TOPIC_NAME = '__share_group_state';
 const LOAD_BUFFER_BYTES = 5 * 1024 * 1024;
@@ -42,7 +47,16 @@ function keyString(k: SharePartitionKey): string {
 export class ShareStateStore extends InternalTopicStore {
   private readonly states = new Map<string, { key: SharePartitionKey; state: StoredShareState }>();
 
-  constructor(config: BrokerConfig, topics: TopicService, replicas: ReplicaManager, metadata: MetadataStore, cluster: InternalTopicCluster, private readonly log: Logger) {
+  constructor(
+    config: BrokerConfig,
+    topics: TopicService,
+    replicas: ReplicaManager,
+    metadata: MetadataStore,
+    cluster: InternalTopicCluster,
+    private readonly log: Logger,
+    /** To the share coordinators on other brokers (null on a single node). */
+    private readonly connections: InterBrokerConnections | null = null,
+  ) {
     const v = config.values;
     super(
       {
@@ -74,11 +88,23 @@ export class ShareStateStore extends InternalTopicStore {
     return (h === -2147483648 ? 0 : Math.abs(h)) % partitionCount;
   }
 
-  /** Reads every partition of the topic this broker leads into the cache (start-up). */
+  /** Reads every partition of the topic this broker leads into the cache (start-up), and follows leadership from then on. */
   async load(): Promise<void> {
+    if (this.clustered) {
+      this.onLeadershipChange((p, role) => {
+        if (role === 'leader') void this.loadPartition(p).catch((err: unknown) => this.log.warn({ err, partition: p }, 'loading share group state failed'));
+        else this.dropPartition(p);
+      });
+    }
     const count = this.partitionCount();
     if (count === null) return;
     for (let p = 0; p < count; p++) if (this.isLocal(p)) await this.loadPartition(p);
+  }
+
+  private dropPartition(partition: number): void {
+    const count = this.partitionCount();
+    if (count === null) return;
+    for (const [k, e] of this.states) if (this.partitionOf(e.key, count) === partition) this.states.delete(k);
   }
 
   private async loadPartition(partition: number): Promise<void> {
@@ -124,15 +150,79 @@ export class ShareStateStore extends InternalTopicStore {
     return [...this.states.values()].filter((e) => groupId === undefined || e.key.groupId === groupId);
   }
 
+  /**
+   * The state of a share-partition wherever its coordinator is: this broker's cache when it
+   * leads the state partition, else ReadShareGroupState to the leader. state null: never
+   * initialized.
+   */
+  async readState(k: SharePartitionKey, leaderEpoch: number): Promise<{ errorCode: number; state: StoredShareState | null }> {
+    const created = this.create();
+    if (created.errorCode !== ErrorCode.NONE) return { errorCode: created.errorCode, state: null };
+    const partition = this.partitionOf(k, this.partitionCount()!);
+    if (this.isLocal(partition)) return { errorCode: ErrorCode.NONE, state: this.get(k) };
+    const leader = this.leaderOf(partition);
+    if (leader < 0 || !this.connections) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, state: null };
+    try {
+      const conn = await this.connections.get(leader);
+      const res = await conn.send(ApiKey.ReadShareGroupState, 0, { groupId: k.groupId, topics: [{ topicId: k.topicId, partitions: [{ partition: k.partition, leaderEpoch }] }] });
+      const r = res.results[0]?.partitions[0];
+      if (!r) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, state: null };
+      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, state: null };
+      if (r.startOffset < 0) return { errorCode: ErrorCode.NONE, state: null };
+      const now = Date.now();
+      return { errorCode: ErrorCode.NONE, state: { stateEpoch: r.stateEpoch, startOffset: r.startOffset, stateBatches: r.stateBatches, leaderEpoch, snapshotEpoch: 0, createTimestampMs: now, writeTimestampMs: now, deliveryCompleteCount: -1 } };
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, leader }, 'ReadShareGroupState failed');
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, state: null };
+    }
+  }
+
   /** Writes a snapshot of a share-partition; a Kafka error code (NONE once the ISR has it). */
   async write(k: SharePartitionKey, state: PersistedShareState, leaderEpoch: number, deliveryCompleteCount: number): Promise<number> {
     const created = this.create();
     if (created.errorCode !== ErrorCode.NONE) return created.errorCode;
     const count = this.partitionCount()!;
     const partition = this.partitionOf(k, count);
+    if (!this.isLocal(partition)) return this.writeRemote(partition, k, state, leaderEpoch, deliveryCompleteCount);
+    return this.writeLocal(k, state, leaderEpoch, deliveryCompleteCount);
+  }
+
+  private async writeRemote(partition: number, k: SharePartitionKey, state: PersistedShareState, leaderEpoch: number, deliveryCompleteCount: number): Promise<number> {
+    const leader = this.leaderOf(partition);
+    if (leader < 0 || !this.connections) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    try {
+      const conn = await this.connections.get(leader);
+      const res = await conn.send(ApiKey.WriteShareGroupState, conn.version(ApiKey.WriteShareGroupState, 0, 1, 'WriteShareGroupState'), {
+        groupId: k.groupId,
+        topics: [{ topicId: k.topicId, partitions: [{ partition: k.partition, stateEpoch: state.stateEpoch, leaderEpoch, startOffset: state.startOffset, deliveryCompleteCount, stateBatches: [...state.stateBatches] }] }],
+      });
+      return res.results[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, leader }, 'WriteShareGroupState failed');
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  /** Whether this broker is the share coordinator of the share-partition (it leads its state partition). */
+  isCoordinatorOf(k: SharePartitionKey): boolean {
+    const count = this.partitionCount();
+    return count !== null && this.isLocal(this.partitionOf(k, count));
+  }
+
+  /**
+   * Writes a snapshot as the share coordinator (this broker leads the state partition): a
+   * write merged over what is stored (Kafka's merge: batches from the start offset on replace
+   * the offsets they cover), appended with acks=-1.
+   */
+  async writeLocal(k: SharePartitionKey, state: PersistedShareState, leaderEpoch: number, deliveryCompleteCount: number): Promise<number> {
+    const count = this.partitionCount();
+    if (count === null) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const partition = this.partitionOf(k, count);
     if (!this.isLocal(partition)) return ErrorCode.NOT_COORDINATOR;
     const now = Date.now();
     const old = this.states.get(keyString(k))?.state;
+    // A share-partition leader that lost its leadership may not overwrite its successor's state.
+    if (old && leaderEpoch < old.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
     const stored: StoredShareState = {
       ...state,
       leaderEpoch,

@@ -50,6 +50,8 @@ import { shareGroupHeartbeatHandler } from './76-share-group-heartbeat.js';
 import { shareGroupDescribeHandler } from './77-share-group-describe.js';
 import { shareFetchHandler } from './78-share-fetch.js';
 import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
+import { readShareGroupStateHandler } from './84-read-share-group-state.js';
+import { writeShareGroupStateHandler } from './85-write-share-group-state.js';
 import { describeShareGroupOffsetsHandler } from './90-describe-share-group-offsets.js';
 import { alterShareGroupOffsetsHandler } from './91-alter-share-group-offsets.js';
 import { deleteShareGroupOffsetsHandler } from './92-delete-share-group-offsets.js';
@@ -104,6 +106,8 @@ const served: AnyApiHandler[] = [
   shareGroupDescribeHandler,
   shareFetchHandler,
   shareAcknowledgeHandler,
+  readShareGroupStateHandler,
+  writeShareGroupStateHandler,
   describeShareGroupOffsetsHandler,
   alterShareGroupOffsetsHandler,
   deleteShareGroupOffsetsHandler,

@@ -196,7 +196,7 @@ public final class ShareClients {
     }
     // Stay alive, holding the rest: the test kills the broker (and then this process) now.
     Out.emit("held", "count", got);
-    Thread.sleep(120_000);
+    Thread.sleep(600_000);
     Runtime.getRuntime().halt(0);
   }
 
