@@ -5,7 +5,7 @@
 // unless --execute), delete groups (DeleteGroups) and a group's offsets of some topics
 // (DeleteShareGroupOffsets). Output as Kafka's tool prints it.
 import { ApiKey } from '../protocol/generated/index.js';
-import { ErrorCode, errorName } from '../protocol/errors.js';
+import { ErrorCode, errorName, isRetriable } from '../protocol/errors.js';
 import { KafkaClientError, type KafkaClient } from '../client/kafka-client.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, intFlag, out, parseFlags } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
@@ -212,7 +212,12 @@ async function resetOffsets(client: KafkaClient, groupId: string, v: Flags): Pro
   if (v.execute) {
     const conn = await client.coordinator(groupId);
     const topics = [...byTopic.keys()].map((topicName) => ({ topicName, partitions: plan.filter((p) => p.topic === topicName).map((p) => ({ partitionIndex: p.partition, startOffset: p.offset })) }));
-    const res = await conn.send(ApiKey.AlterShareGroupOffsets, conn.version(ApiKey.AlterShareGroupOffsets, 0, 0, 'AlterShareGroupOffsets'), { groupId, topics });
+    // Retriable errors (the state topic being created, a coordinator moving) are retried, as Kafka's Admin does.
+    let res = await conn.send(ApiKey.AlterShareGroupOffsets, conn.version(ApiKey.AlterShareGroupOffsets, 0, 0, 'AlterShareGroupOffsets'), { groupId, topics });
+    for (let attempt = 0; attempt < 20 && res.errorCode === ErrorCode.NONE && res.responses.some((t) => t.partitions.some((p) => isRetriable(p.errorCode))); attempt++) {
+      await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+      res = await (await client.coordinator(groupId)).send(ApiKey.AlterShareGroupOffsets, 0, { groupId, topics });
+    }
     if (res.errorCode === ErrorCode.NON_EMPTY_GROUP) throw new CliError(`Share group '${groupId}' is not empty.`);
     if (res.errorCode !== ErrorCode.NONE) throw new CliError(`cannot reset offsets of share group '${groupId}': ${errorName(res.errorCode)}`);
     const failed = res.responses.flatMap((t) => t.partitions.map((p) => ({ t: t.topicName, ...p }))).find((p) => p.errorCode !== ErrorCode.NONE);

@@ -11,6 +11,8 @@
 //   ShareClients hold <bootstrap> <topic> <group> <count> <accept>
 //       1 partition, count records; one member ACCEPTs the first `accept` offsets it gets,
 //       commits, prints "held" and waits to be killed, holding the rest (they stay acquired).
+//   ShareClients hold-existing <bootstrap> <topic> <group> <count> <accept>
+//       the same on a topic that exists with its records and a group whose offsets are set.
 //   ShareClients drain <bootstrap> <topic> <group> <count>
 //       one member ACCEPTs whatever it gets until `count` records or 20 s without a record.
 import java.time.Duration;
@@ -49,7 +51,8 @@ public final class ShareClients {
       switch (scenario) {
         case "three" -> three(bootstrap, topic, group, Integer.parseInt(args[4]));
         case "reject-release" -> rejectRelease(bootstrap, topic, group);
-        case "hold" -> hold(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+        case "hold" -> hold(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]), true);
+        case "hold-existing" -> hold(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]), false);
         case "drain" -> drain(bootstrap, topic, group, Integer.parseInt(args[4]));
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
@@ -171,11 +174,13 @@ public final class ShareClients {
     Out.emit("summary", "deliveries", deliveries);
   }
 
-  static void hold(String bootstrap, String topic, String group, int count, int accept) throws Exception {
-    setup(bootstrap, topic, group, 1);
-    List<String> values = new ArrayList<>();
-    for (int i = 0; i < count; i++) values.add("h" + i);
-    produce(bootstrap, topic, values, 1);
+  static void hold(String bootstrap, String topic, String group, int count, int accept, boolean create) throws Exception {
+    if (create) {
+      setup(bootstrap, topic, group, 1);
+      List<String> values = new ArrayList<>();
+      for (int i = 0; i < count; i++) values.add("h" + i);
+      produce(bootstrap, topic, values, 1);
+    }
     KafkaShareConsumer<String, String> c = consumer(bootstrap, group, "share-hold");
     c.subscribe(List.of(topic));
     long deadline = System.currentTimeMillis() + 60_000;
