@@ -54,6 +54,8 @@ interface ShareSession {
 }
 
 const NO_RECORDS = Buffer.alloc(0);
+/** The most log bytes one share-partition reads for one ShareFetch (the first batch is whole regardless, KIP-74). */
+const SHARE_READ_BYTES_MAX = 4 * 1024 * 1024;
 
 export function tpKey(topicId: string, partition: number): string {
   return `${topicId}:${partition}`;
@@ -263,21 +265,26 @@ export class SharePartitionManager {
     if (typeof leader === 'number') return { errorCode: leader, records: NO_RECORDS, acquired: [] };
     const p = leader.p;
     if (sp.startOffset < p.logStartOffset) sp.resetStartOffset(p.logStartOffset);
+    // Kafka's in-flight limit (SharePartition.maxInFlightRecords): offsets at or past
+    // startOffset + group.share.partition.max.record.locks are not acquired until the start
+    // moves, which also bounds every scan of the window.
     const maxLocks = this.config.values['group.share.partition.max.record.locks'];
-    const room = Math.min(maxRecords, maxLocks - sp.acquiredCount());
-    if (room <= 0) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
+    const windowEnd = sp.startOffset + maxLocks - 1;
     const from = sp.nextFetchOffset();
+    if (from > windowEnd) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
     if (from >= p.highWatermark) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
     let read;
     try {
-      read = p.read(from, Math.max(1, maxBytes), 'read_uncommitted', true);
+      // At most SHARE_READ_BYTES_MAX per partition and fetch: the read starts at the lowest
+      // available offset, and what lies past the window cannot be acquired anyway.
+      read = p.read(from, Math.max(1, Math.min(maxBytes, SHARE_READ_BYTES_MAX)), 'read_uncommitted', true);
     } catch (err) {
       this.logger.warn({ err, topic: leader.topic, partition: tp.partition }, 'share fetch read failed');
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: NO_RECORDS, acquired: [] };
     }
     if (!read.slice) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
-    const lastOffset = Math.min(read.slice.lastOffset, p.highWatermark - 1);
-    const { ranges, acquisition } = sp.acquire(memberId, from, lastOffset, room);
+    const lastOffset = Math.min(read.slice.lastOffset, p.highWatermark - 1, windowEnd);
+    const { ranges, acquisition } = sp.acquire(memberId, from, lastOffset, maxRecords);
     if (ranges.length === 0) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
     this.startLock(sp, acquisition);
     const records = await read.slice.toBuffer();
