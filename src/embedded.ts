@@ -49,6 +49,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
     ['offsets.topic.replication.factor', '1'],
     ['transaction.state.log.replication.factor', '1'],
     ['transaction.state.log.min.isr', '1'],
+    ['share.coordinator.state.topic.replication.factor', '1'],
+    ['share.coordinator.state.topic.min.isr', '1'],
     // Kafka waits 3 s for more members before a new group's first rebalance; a test has them.
     ['group.initial.rebalance.delay.ms', '0'],
     // An ephemeral admin port (not 9644), so that brokers of parallel test files never collide.

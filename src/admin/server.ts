@@ -39,6 +39,7 @@ import { Counter } from 'prom-client';
 import { clusterRoutes } from './routes/cluster.js';
 import { topicRoutes } from './routes/topics.js';
 import { groupRoutes } from './routes/groups.js';
+import { shareGroupRoutes } from './routes/share-groups.js';
 import { operationRoutes } from './routes/operations.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { messageRoutes } from './routes/messages.js';
@@ -62,7 +63,7 @@ export interface BoundAdminServer {
 
 /** Every route of the admin API, in the order the OpenAPI document lists them. */
 export function adminRoutes(ctx: AdminContext, document: () => unknown): AdminRoute[] {
-  return [...clusterRoutes(ctx), ...topicRoutes(ctx), ...messageRoutes(ctx), ...groupRoutes(ctx), ...transactionRoutes(ctx), ...clusterOpsRoutes(ctx), ...operationRoutes(ctx, document)];
+  return [...clusterRoutes(ctx), ...topicRoutes(ctx), ...messageRoutes(ctx), ...groupRoutes(ctx), ...shareGroupRoutes(ctx), ...transactionRoutes(ctx), ...clusterOpsRoutes(ctx), ...operationRoutes(ctx, document)];
 }
 
 function packageVersion(): string {

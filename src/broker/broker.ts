@@ -24,6 +24,7 @@ import { TopicService, type TopicResult } from '../partition/topic-service.js';
 import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../groups/offsets-topic.js';
+import { ShareService } from '../share/share-service.js';
 import { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { LazyAdminServer } from '../admin/lazy-admin-server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
@@ -71,6 +72,7 @@ export class Broker {
   private dirLocks: LogDirLocks | null = null;
   /** The classic consumer-group coordinator; constructed and loaded in start(). */
   groups!: GroupCoordinator;
+  share!: ShareService;
   /** The transaction coordinator; constructed and loaded in start(), after the group coordinator. */
   transactions!: TransactionCoordinator;
   /** Prometheus metrics (the router times every request here); served by the admin API. */
@@ -205,6 +207,8 @@ export class Broker {
       offsetsPartitionFor: (groupId) => broker.groups.partitionFor(groupId),
     });
     await broker.transactions.startup();
+    broker.share = new ShareService({ config, logger, topics, replicas: broker.replicas, metadata, cluster: { clustered: broker.clusterView.clustered, liveBrokerIds: () => broker.clusterView.liveBrokers().map((b) => b.id) }, clusterView: broker.clusterView });
+    await broker.share.startup();
     if (config.values['authorizer.class.name'] !== '') {
       // ACLs from ZooKeeper (Kafka's /kafka-acl layout) in a cluster, the data dir on a single
       // node; loaded before the listeners open, so no request is ever served unauthorized.
@@ -327,6 +331,7 @@ export class Broker {
       replicas: this.replicas,
       fetchSessions: this.fetchSessions,
       groups: this.groups,
+      share: this.share,
       producerIds: this.producerIds,
       transactions: this.transactions,
       metrics: this.metrics,
@@ -400,6 +405,7 @@ export class Broker {
     await this.socketServer.shutdown();
     // As Kafka: requests stop first, then the coordinator (timers, parked requests, appends in flight).
     await this.transactions?.shutdown();
+    this.share?.shutdown();
     await this.groups.shutdown();
     // Logs still opening (a stop during start-up recovery) are closed with the others.
     await this.loading;

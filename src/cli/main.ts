@@ -28,6 +28,7 @@ Commands:
   console-producer   Send lines of standard input as records
   console-consumer   Print records of a topic
   consumer-groups    List, describe (with lag), reset offsets of and delete consumer groups
+  share-groups       List, describe, reset offsets of and delete share groups (KIP-932)
   configs            Describe and alter topic configs
   producer-perf      Measure produce throughput and latency
   consumer-perf      Measure consume throughput
@@ -52,6 +53,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'console-producer': async () => (await import('./console-producer.js')).runConsoleProducer,
   'console-consumer': async () => (await import('./console-consumer.js')).runConsoleConsumer,
   'consumer-groups': async () => (await import('./consumer-groups-command.js')).runConsumerGroups,
+  'share-groups': async () => (await import('./share-groups-command.js')).runShareGroups,
   configs: async () => (await import('./configs-command.js')).runConfigs,
   'producer-perf': async () => (await import('./producer-perf.js')).runProducerPerf,
   'consumer-perf': async () => (await import('./consumer-perf.js')).runConsumerPerf,

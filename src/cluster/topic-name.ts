@@ -17,8 +17,8 @@ export function invalidTopicNameReason(name: string): string | null {
   return null;
 }
 
-/** The group coordinator's offsets and the transaction coordinator's state (once it exists). */
-export const INTERNAL_TOPICS: readonly string[] = ['__consumer_offsets', '__transaction_state'];
+/** The group coordinator's offsets, the transaction coordinator's state and the share coordinator's (KIP-932), as Kafka's Topic.INTERNAL_TOPICS. */
+export const INTERNAL_TOPICS: readonly string[] = ['__consumer_offsets', '__transaction_state', '__share_group_state'];
 
 export function isInternalTopic(name: string): boolean {
   return INTERNAL_TOPICS.includes(name);

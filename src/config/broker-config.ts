@@ -24,6 +24,7 @@ import { nearestKey } from './nearest-key.js';
 import { parseListeners, type Listener } from './listeners.js';
 import { sslConfigKeys } from './ssl-keys.js';
 import { saslConfigKeys } from './sasl-keys.js';
+import { shareConfigKeys } from './share-keys.js';
 import { authorizerConfigKeys } from './authorizer-keys.js';
 
 const HOUR_MS = 3_600_000;
@@ -205,6 +206,7 @@ export const brokerConfigKeys = [
   stringKey('cluster.id', null, { doc: 'Cluster id; generated and stored in meta.properties when unset.' }),
   ...sslConfigKeys,
   ...saslConfigKeys,
+  ...shareConfigKeys,
   ...authorizerConfigKeys,
 ] as const satisfies readonly ConfigKey[];
 

@@ -148,6 +148,10 @@ const TABLE = [
   [127, 'VOTER_NOT_FOUND', false, 'The voter is not part of the set of voters.'],
   [128, 'INVALID_REGULAR_EXPRESSION', false, 'The regular expression is not valid.'],
   [129, 'REBOOTSTRAP_REQUIRED', false, 'Client metadata is stale. The client should rebootstrap to obtain new metadata.'],
+  [130, 'STREAMS_INVALID_TOPOLOGY', false, 'The supplied topology is invalid.'],
+  [131, 'STREAMS_INVALID_TOPOLOGY_EPOCH', false, 'The supplied topology epoch is invalid.'],
+  [132, 'STREAMS_TOPOLOGY_FENCED', false, 'The supplied topology epoch is outdated.'],
+  [133, 'SHARE_SESSION_LIMIT_REACHED', true, 'The limit of share sessions has been reached.'],
 ] as const;
 
 type Entry = (typeof TABLE)[number];

@@ -16,6 +16,7 @@ import type { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { FetchSessionCache } from '../partition/fetch-sessions.js';
 import type { TopicResult, TopicService } from '../partition/topic-service.js';
+import type { ShareService } from '../share/share-service.js';
 import type { AclAuthorizer } from '../security/acl/authorizer.js';
 import type { SaslAuthenticator } from '../security/sasl/sasl-authenticator.js';
 
@@ -38,6 +39,8 @@ export interface BrokerServices {
   /** Incremental fetch sessions (KIP-227) of consumers and followers. */
   readonly fetchSessions: FetchSessionCache;
   readonly groups: GroupCoordinator;
+  /** Share groups (KIP-932): membership, share-partitions this broker leads, __share_group_state. */
+  readonly share: ShareService;
   readonly producerIds: ProducerIdManager;
   /** The transaction coordinator: transactional ids whose __transaction_state partition this broker leads. */
   readonly transactions: TransactionCoordinator;

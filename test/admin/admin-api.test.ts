@@ -11,6 +11,8 @@ import { ClusterSchema, BrokersSchema } from '../../src/admin/routes/cluster.js'
 import { TopicDetailSchema, TopicListSchema, TopicConfigsSchema } from '../../src/admin/routes/topics.js';
 import { GroupDetailSchema, GroupListSchema, ResetOffsetsSchema } from '../../src/admin/routes/groups.js';
 import { ReadySchema } from '../../src/admin/routes/operations.js';
+import { ShareGroupDetailSchema, ShareGroupListSchema } from '../../src/admin/routes/share-groups.js';
+import { tidelog } from '../cli/run.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { AdminHttp, type HttpResult } from './http.js';
@@ -217,6 +219,19 @@ describe('admin API', { timeout: 180_000 }, () => {
     assert.equal(GroupDetailSchema.parse((await http.get('/v1/groups/fresh-group')).json).state, 'Empty');
   });
 
+  it('lists and describes share groups (one given start offsets by AlterShareGroupOffsets)', async () => {
+    // `tidelog share-groups --reset-offsets --execute` on a group that does not exist yet creates its state.
+    const reset = await tidelog(['share-groups', '--bootstrap-server', broker.bootstrap, '--reset-offsets', '--group', 'admin-share', '--topic', TOPIC, '--to-earliest', '--execute']);
+    assert.equal(reset.code, 0, reset.stderr);
+    const listed = ShareGroupListSchema.parse((await http.get('/v1/share-groups')).json);
+    assert.deepEqual(listed.groups, [{ groupId: 'admin-share', state: 'Empty' }]);
+    const d = ShareGroupDetailSchema.parse((await http.get('/v1/share-groups/admin-share')).json);
+    assert.equal(d.state, 'Empty');
+    assert.deepEqual(d.members, []);
+    assert.ok(d.offsets.length > 0 && d.offsets.every((o) => o.topic === TOPIC && o.startOffset === 0));
+    assertError(await http.get('/v1/share-groups/no-such-share-group'), 404, 'TIDELOG_ERR_GROUP_NOT_FOUND');
+  });
+
   it('deletes an Empty group; unknown groups are 404', async () => {
     assert.equal((await http.delete(`/v1/groups/${GROUP}`)).status, 204);
     assertError(await http.get(`/v1/groups/${GROUP}`), 404, 'TIDELOG_ERR_GROUP_NOT_FOUND');
@@ -354,7 +369,7 @@ describe('admin API', { timeout: 180_000 }, () => {
       }
     }
     assert.deepEqual(missing, [], 'routes without a successful request in this suite');
-    assert.equal(routes, 28, `${routes} routes`);
+    assert.equal(routes, 30, `${routes} routes`);
   });
 });
 

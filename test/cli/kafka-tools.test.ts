@@ -162,8 +162,9 @@ describe('tidelog get-offsets, delete-records, leader-election, log-dirs, broker
     const [ours, theirs] = await Promise.all([tidelog(['broker-api-versions', ...B]), kafkaTool(KAFKA_TOOL.brokerApiVersions, [])]);
     assert.equal(ours.code, 0, ours.stderr);
     assert.equal(theirs.code, 0, theirs.stderr);
-    const oursLines = ours.stdout.trimEnd().split('\n');
-    const theirLines = theirs.stdout.trimEnd().split('\n');
+    // Without the separating commas: Kafka knows API keys past the last one Tidelog's codecs know, so its last line differs there.
+    const oursLines = ours.stdout.trimEnd().split('\n').map((l) => l.replace(/,$/, ''));
+    const theirLines = theirs.stdout.trimEnd().split('\n').map((l) => l.replace(/,$/, ''));
     assert.equal(oursLines[0], `${broker.bootstrap} (id: 0 rack: null isFenced: false) -> (`);
     assert.equal(oursLines[0], theirLines[0]);
     assert.equal(oursLines.at(-1), ')');

@@ -181,6 +181,35 @@ export const SAMPLES: Samples = {
     deletions: i % 3 === 0 ? [{ name: `fuzz-user-${i}`, mechanism: 2 }] : [],
     upsertions: [{ name: `fuzz-user-${i}`, mechanism: 1 + (i % 2), iterations: 4096, salt: Buffer.from(`salt-${i}`), saltedPassword: Buffer.alloc(i % 2 === 0 ? 32 : 64, i) }],
   }),
+  // Share groups (KIP-932): a share group per iteration pair; acknowledgements of records never acquired.
+  [ApiKey.ShareGroupHeartbeat]: (v, i) => ({ groupId: `fuzz-share-${i % 2}`, memberId: `fuzz-share-member-${i}`, memberEpoch: i % 3 === 0 ? 0 : i % 3 === 1 ? -1 : 5, rackId: null, subscribedTopicNames: i % 3 === 0 ? [FUZZ_TOPIC] : null }),
+  [ApiKey.ShareGroupDescribe]: (v, i) => ({ groupIds: [`fuzz-share-${i % 2}`, 'absent'], includeAuthorizedOperations: i % 2 === 0 }),
+  [ApiKey.ShareFetch]: (v, i) => ({
+    groupId: `fuzz-share-${i % 2}`,
+    memberId: `fuzz-share-member-${i}`,
+    shareSessionEpoch: i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : -1,
+    maxWaitMs: 0,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    maxRecords: 10,
+    batchSize: 10,
+    topics: [{ topicId: TOPIC_ID, partitions: [{ partitionIndex: i % FUZZ_PARTITIONS, acknowledgementBatches: i % 3 === 0 ? [] : [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [1] }] }] }],
+    forgottenTopicsData: [],
+  }),
+  [ApiKey.ShareAcknowledge]: (v, i) => ({
+    groupId: `fuzz-share-${i % 2}`,
+    memberId: `fuzz-share-member-${i}`,
+    shareSessionEpoch: i % 2,
+    topics: [{ topicId: TOPIC_ID, partitions: [{ partitionIndex: i % FUZZ_PARTITIONS, acknowledgementBatches: [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [1 + (i % 3)] }] }] }],
+  }),
+  [ApiKey.ReadShareGroupState]: (v, i) => ({ groupId: `fuzz-share-${i % 2}`, topics: [{ topicId: TOPIC_ID, partitions: [{ partition: i % FUZZ_PARTITIONS, leaderEpoch: 0 }] }] }),
+  [ApiKey.WriteShareGroupState]: (v, i) => ({
+    groupId: `fuzz-share-w-${i % 2}`,
+    topics: [{ topicId: TOPIC_ID, partitions: [{ partition: i % FUZZ_PARTITIONS, stateEpoch: 0, leaderEpoch: 0, startOffset: i, deliveryCompleteCount: 0, stateBatches: [{ firstOffset: i, lastOffset: i + 1, deliveryState: 0, deliveryCount: 1 }] }] }],
+  }),
+  [ApiKey.DescribeShareGroupOffsets]: (v, i) => ({ groups: [{ groupId: `fuzz-share-${i % 2}`, topics: i % 2 === 0 ? null : [{ topicName: FUZZ_TOPIC, partitions: [0, 99] }] }] }),
+  [ApiKey.AlterShareGroupOffsets]: (v, i) => ({ groupId: `fuzz-share-a-${i % 2}`, topics: [{ topicName: i % 3 === 0 ? 'absent' : FUZZ_TOPIC, partitions: [{ partitionIndex: i % FUZZ_PARTITIONS, startOffset: i }] }] }),
+  [ApiKey.DeleteShareGroupOffsets]: (v, i) => ({ groupId: `fuzz-share-a-${i % 2}`, topics: [{ topicName: FUZZ_TOPIC }, { topicName: 'absent' }] }),
   [ApiKey.DescribeClientQuotas]: (v, i) => ({ components: [{ entityType: i % 2 === 0 ? 'user' : 'client-id', matchType: i % 3, match: i % 3 === 0 ? `u-${i}` : null }], strict: i % 2 === 0 }),
 };
 

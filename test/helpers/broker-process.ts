@@ -43,6 +43,9 @@ export async function startBrokerProcess(options: StartOptions = {}): Promise<Br
     // One broker: the transaction coordinator's topic must fit on it too (as src/embedded.ts).
     'transaction.state.log.replication.factor': 1,
     'transaction.state.log.min.isr': 1,
+    // And the share coordinator's (KIP-932 share groups).
+    'share.coordinator.state.topic.replication.factor': 1,
+    'share.coordinator.state.topic.min.isr': 1,
     // An ephemeral admin port, so that brokers of different tests never collide on 9644.
     'admin.listener': 'http://127.0.0.1:0',
     ...options.overrides,

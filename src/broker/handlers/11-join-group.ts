@@ -27,6 +27,10 @@ export const joinGroupHandler = defineHandler({
     if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
       return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: v >= 7 ? null : '', leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
     }
+    // Share groups (#19 part 2): an id that names a share group is no classic group (Kafka's "Group %s is not a classic group.").
+    if (ctx.services.share.isShareGroup(request.groupId)) {
+      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, generationId: -1, protocolType: null, protocolName: v >= 7 ? null : '', leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
+    }
     const result = await ctx.services.groups.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,

@@ -4,6 +4,7 @@
 // here is "classic".
 import { ApiKey } from '../../protocol/generated/index.js';
 import { defineHandler } from './handler.js';
+import { listShareGroups } from './share-groups.js';
 import { AclOperation, ResourceType, authorize, authorizeCluster } from './authorize.js';
 
 export const listGroupsHandler = defineHandler({
@@ -16,7 +17,10 @@ export const listGroupsHandler = defineHandler({
     // DESCRIBE on the cluster lists every group; otherwise those the principal may DESCRIBE
     // (KafkaApis.handleListGroupsRequest).
     const all = authorizeCluster(ctx, AclOperation.DESCRIBE, false);
-    const groups = all ? r.groups : r.groups.filter((g) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId, false));
+    // Share groups (#19 part 2, src/share): listed with type "share" beside the others.
+    const listed: { groupId: string; protocolType: string; state: string; groupType: string }[] = [...r.groups];
+    if (r.errorCode === 0) listed.push(...listShareGroups(ctx, v >= 4 ? request.statesFilter : [], v >= 5 ? request.typesFilter : []));
+    const groups = all ? listed : listed.filter((g) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId, false));
     return {
       errorCode: r.errorCode,
       groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),

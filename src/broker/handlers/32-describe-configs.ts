@@ -13,6 +13,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { describeTopicConfig } from '../../config/topic-config.js';
 import { ConfigSource } from '../../config/topic-config.js';
 import { AclOperation, configTypeCode, refuseUnauthorizedConfig, ResourceType } from './config-resources.js';
+import { GROUP_CONFIG_RESOURCE, describeGroupConfigs } from './share-group-configs.js';
 import { defineHandler } from './handler.js';
 
 export const describeConfigsHandler = defineHandler({
@@ -28,6 +29,8 @@ export const describeConfigsHandler = defineHandler({
       // DESCRIBE_CONFIGS on the topic or the cluster, before anything about the resource is told.
       const denied = refuseUnauthorizedConfig(ctx, AclOperation.DESCRIBE_CONFIGS, res.resourceType, res.resourceName);
       if (denied) return { ...base, ...denied, configs: [] };
+      // Share groups (#19 part 2): group configs, ConfigResource.Type.GROUP (share-group-configs.ts).
+      if (res.resourceType === GROUP_CONFIG_RESOURCE) return { ...base, ...describeGroupConfigs(ctx, res.resourceName, keep) };
       if (res.resourceType === ResourceType.TOPIC) {
         const topic = services.topics.getTopic(res.resourceName);
         if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist`, configs: [] };

@@ -11,6 +11,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { effectiveTopicConfig, isTopicConfig } from '../../config/topic-config.js';
 import { AclOperation, refuseNonTopicAlter, refuseUnauthorizedConfig, ResourceType } from './config-resources.js';
 import { defineHandler } from './handler.js';
+import { GROUP_CONFIG_RESOURCE, alterGroupConfigs } from './share-group-configs.js';
 
 const SET = 0;
 const DELETE = 1;
@@ -29,6 +30,8 @@ export const incrementalAlterConfigsHandler = defineHandler({
       // ALTER_CONFIGS on the topic or the cluster (KafkaApis.handleIncrementalAlterConfigsRequest).
       const denied = refuseUnauthorizedConfig(ctx, AclOperation.ALTER_CONFIGS, res.resourceType, res.resourceName);
       if (denied) return { ...base, ...denied };
+      // Share groups (#19 part 2): group configs, ConfigResource.Type.GROUP (share-group-configs.ts).
+      if (res.resourceType === GROUP_CONFIG_RESOURCE) return { ...base, ...alterGroupConfigs(ctx, res.resourceName, res.configs, request.validateOnly) };
       if (res.resourceType === ResourceType.BROKER) {
         const r = await services.dynamicConfig.incrementalAlter(res.resourceName, res.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })), request.validateOnly);
         return { ...base, ...r };

@@ -8,7 +8,8 @@
 // (group.consumer.heartbeat.interval.ms) and the assignment when it changed or was asked for
 // in full. Served only when group.coordinator.rebalance.protocols lists `consumer` (otherwise
 // left out of ApiVersions and refused with UNSUPPORTED_VERSION, as Kafka).
-// The answer is sent after the group's records are appended to __consumer_offsets.
+// The answer is sent after the group's records are appended to __consumer_offsets. An id that
+// names a share group answers GROUP_ID_NOT_FOUND.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';
@@ -28,6 +29,8 @@ export const consumerGroupHeartbeatHandler = defineHandler({
     if (request.subscribedTopicNames !== null && request.subscribedTopicNames.some((t) => !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t))) {
       return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     }
+    // One id is one kind of group: a share group's id is no consumer group (Kafka's "Group %s is not a consumer group.").
+    if (ctx.services.share.isShareGroup(request.groupId)) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${request.groupId} is not a consumer group.`);
     const r = await ctx.services.groups.consumerGroupHeartbeat({
       apiVersion: ctx.apiVersion,
       groupId: request.groupId,

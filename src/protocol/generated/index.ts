@@ -179,6 +179,12 @@ import { decodeDeleteShareGroupStateRequest, encodeDeleteShareGroupStateRequest,
 import { decodeDeleteShareGroupStateResponse, encodeDeleteShareGroupStateResponse, type DeleteShareGroupStateResponse, type DeleteShareGroupStateResponseInput } from './delete-share-group-state-response.js';
 import { decodeReadShareGroupStateSummaryRequest, encodeReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryRequestInput } from './read-share-group-state-summary-request.js';
 import { decodeReadShareGroupStateSummaryResponse, encodeReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryResponseInput } from './read-share-group-state-summary-response.js';
+import { decodeDescribeShareGroupOffsetsRequest, encodeDescribeShareGroupOffsetsRequest, type DescribeShareGroupOffsetsRequest, type DescribeShareGroupOffsetsRequestInput } from './describe-share-group-offsets-request.js';
+import { decodeDescribeShareGroupOffsetsResponse, encodeDescribeShareGroupOffsetsResponse, type DescribeShareGroupOffsetsResponse, type DescribeShareGroupOffsetsResponseInput } from './describe-share-group-offsets-response.js';
+import { decodeAlterShareGroupOffsetsRequest, encodeAlterShareGroupOffsetsRequest, type AlterShareGroupOffsetsRequest, type AlterShareGroupOffsetsRequestInput } from './alter-share-group-offsets-request.js';
+import { decodeAlterShareGroupOffsetsResponse, encodeAlterShareGroupOffsetsResponse, type AlterShareGroupOffsetsResponse, type AlterShareGroupOffsetsResponseInput } from './alter-share-group-offsets-response.js';
+import { decodeDeleteShareGroupOffsetsRequest, encodeDeleteShareGroupOffsetsRequest, type DeleteShareGroupOffsetsRequest, type DeleteShareGroupOffsetsRequestInput } from './delete-share-group-offsets-request.js';
+import { decodeDeleteShareGroupOffsetsResponse, encodeDeleteShareGroupOffsetsResponse, type DeleteShareGroupOffsetsResponse, type DeleteShareGroupOffsetsResponseInput } from './delete-share-group-offsets-response.js';
 import { decodeConsumerProtocolAssignment, encodeConsumerProtocolAssignment, type ConsumerProtocolAssignment, type ConsumerProtocolAssignmentInput } from './consumer-protocol-assignment.js';
 import { decodeConsumerProtocolSubscription, encodeConsumerProtocolSubscription, type ConsumerProtocolSubscription, type ConsumerProtocolSubscriptionInput } from './consumer-protocol-subscription.js';
 import { decodeDefaultPrincipalData, encodeDefaultPrincipalData, type DefaultPrincipalData, type DefaultPrincipalDataInput } from './default-principal-data.js';
@@ -205,6 +211,10 @@ import { decodeGroupMetadataKey, encodeGroupMetadataKey, type GroupMetadataKey, 
 import { decodeGroupMetadataValue, encodeGroupMetadataValue, type GroupMetadataValue, type GroupMetadataValueInput } from './group-metadata-value.js';
 import { decodeOffsetCommitKey, encodeOffsetCommitKey, type OffsetCommitKey, type OffsetCommitKeyInput } from './offset-commit-key.js';
 import { decodeOffsetCommitValue, encodeOffsetCommitValue, type OffsetCommitValue, type OffsetCommitValueInput } from './offset-commit-value.js';
+import { decodeShareSnapshotKey, encodeShareSnapshotKey, type ShareSnapshotKey, type ShareSnapshotKeyInput } from './share-snapshot-key.js';
+import { decodeShareSnapshotValue, encodeShareSnapshotValue, type ShareSnapshotValue, type ShareSnapshotValueInput } from './share-snapshot-value.js';
+import { decodeShareUpdateKey, encodeShareUpdateKey, type ShareUpdateKey, type ShareUpdateKeyInput } from './share-update-key.js';
+import { decodeShareUpdateValue, encodeShareUpdateValue, type ShareUpdateValue, type ShareUpdateValueInput } from './share-update-value.js';
 import { decodeTransactionLogKey, encodeTransactionLogKey, type TransactionLogKey, type TransactionLogKeyInput } from './transaction-log-key.js';
 import { decodeTransactionLogValue, encodeTransactionLogValue, type TransactionLogValue, type TransactionLogValueInput } from './transaction-log-value.js';
 
@@ -386,6 +396,12 @@ export { decodeDeleteShareGroupStateRequest, defaultDeleteShareGroupStateRequest
 export { decodeDeleteShareGroupStateResponse, defaultDeleteShareGroupStateResponse, encodeDeleteShareGroupStateResponse, type DeleteShareGroupStateResponse, type DeleteShareGroupStateResponseInput } from './delete-share-group-state-response.js';
 export { decodeReadShareGroupStateSummaryRequest, defaultReadShareGroupStateSummaryRequest, encodeReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryRequest, type ReadShareGroupStateSummaryRequestInput } from './read-share-group-state-summary-request.js';
 export { decodeReadShareGroupStateSummaryResponse, defaultReadShareGroupStateSummaryResponse, encodeReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryResponse, type ReadShareGroupStateSummaryResponseInput } from './read-share-group-state-summary-response.js';
+export { decodeDescribeShareGroupOffsetsRequest, defaultDescribeShareGroupOffsetsRequest, encodeDescribeShareGroupOffsetsRequest, type DescribeShareGroupOffsetsRequest, type DescribeShareGroupOffsetsRequestInput } from './describe-share-group-offsets-request.js';
+export { decodeDescribeShareGroupOffsetsResponse, defaultDescribeShareGroupOffsetsResponse, encodeDescribeShareGroupOffsetsResponse, type DescribeShareGroupOffsetsResponse, type DescribeShareGroupOffsetsResponseInput } from './describe-share-group-offsets-response.js';
+export { decodeAlterShareGroupOffsetsRequest, defaultAlterShareGroupOffsetsRequest, encodeAlterShareGroupOffsetsRequest, type AlterShareGroupOffsetsRequest, type AlterShareGroupOffsetsRequestInput } from './alter-share-group-offsets-request.js';
+export { decodeAlterShareGroupOffsetsResponse, defaultAlterShareGroupOffsetsResponse, encodeAlterShareGroupOffsetsResponse, type AlterShareGroupOffsetsResponse, type AlterShareGroupOffsetsResponseInput } from './alter-share-group-offsets-response.js';
+export { decodeDeleteShareGroupOffsetsRequest, defaultDeleteShareGroupOffsetsRequest, encodeDeleteShareGroupOffsetsRequest, type DeleteShareGroupOffsetsRequest, type DeleteShareGroupOffsetsRequestInput } from './delete-share-group-offsets-request.js';
+export { decodeDeleteShareGroupOffsetsResponse, defaultDeleteShareGroupOffsetsResponse, encodeDeleteShareGroupOffsetsResponse, type DeleteShareGroupOffsetsResponse, type DeleteShareGroupOffsetsResponseInput } from './delete-share-group-offsets-response.js';
 export { decodeConsumerProtocolAssignment, defaultConsumerProtocolAssignment, encodeConsumerProtocolAssignment, type ConsumerProtocolAssignment, type ConsumerProtocolAssignmentInput } from './consumer-protocol-assignment.js';
 export { decodeConsumerProtocolSubscription, defaultConsumerProtocolSubscription, encodeConsumerProtocolSubscription, type ConsumerProtocolSubscription, type ConsumerProtocolSubscriptionInput } from './consumer-protocol-subscription.js';
 export { decodeDefaultPrincipalData, defaultDefaultPrincipalData, encodeDefaultPrincipalData, type DefaultPrincipalData, type DefaultPrincipalDataInput } from './default-principal-data.js';
@@ -412,6 +428,10 @@ export { decodeGroupMetadataKey, defaultGroupMetadataKey, encodeGroupMetadataKey
 export { decodeGroupMetadataValue, defaultGroupMetadataValue, encodeGroupMetadataValue, type GroupMetadataValue, type GroupMetadataValueInput } from './group-metadata-value.js';
 export { decodeOffsetCommitKey, defaultOffsetCommitKey, encodeOffsetCommitKey, type OffsetCommitKey, type OffsetCommitKeyInput } from './offset-commit-key.js';
 export { decodeOffsetCommitValue, defaultOffsetCommitValue, encodeOffsetCommitValue, type OffsetCommitValue, type OffsetCommitValueInput } from './offset-commit-value.js';
+export { decodeShareSnapshotKey, defaultShareSnapshotKey, encodeShareSnapshotKey, type ShareSnapshotKey, type ShareSnapshotKeyInput } from './share-snapshot-key.js';
+export { decodeShareSnapshotValue, defaultShareSnapshotValue, encodeShareSnapshotValue, type ShareSnapshotValue, type ShareSnapshotValueInput } from './share-snapshot-value.js';
+export { decodeShareUpdateKey, defaultShareUpdateKey, encodeShareUpdateKey, type ShareUpdateKey, type ShareUpdateKeyInput } from './share-update-key.js';
+export { decodeShareUpdateValue, defaultShareUpdateValue, encodeShareUpdateValue, type ShareUpdateValue, type ShareUpdateValueInput } from './share-update-value.js';
 export { decodeTransactionLogKey, defaultTransactionLogKey, encodeTransactionLogKey, type TransactionLogKey, type TransactionLogKeyInput } from './transaction-log-key.js';
 export { decodeTransactionLogValue, defaultTransactionLogValue, encodeTransactionLogValue, type TransactionLogValue, type TransactionLogValueInput } from './transaction-log-value.js';
 
@@ -535,6 +555,9 @@ export const ApiKey = {
   WriteShareGroupState: 85,
   DeleteShareGroupState: 86,
   ReadShareGroupStateSummary: 87,
+  DescribeShareGroupOffsets: 90,
+  AlterShareGroupOffsets: 91,
+  DeleteShareGroupOffsets: 92,
 } as const;
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
 
@@ -628,6 +651,9 @@ export interface ApiTypes {
   85: { request: WriteShareGroupStateRequest; requestInput: WriteShareGroupStateRequestInput; response: WriteShareGroupStateResponse; responseInput: WriteShareGroupStateResponseInput };
   86: { request: DeleteShareGroupStateRequest; requestInput: DeleteShareGroupStateRequestInput; response: DeleteShareGroupStateResponse; responseInput: DeleteShareGroupStateResponseInput };
   87: { request: ReadShareGroupStateSummaryRequest; requestInput: ReadShareGroupStateSummaryRequestInput; response: ReadShareGroupStateSummaryResponse; responseInput: ReadShareGroupStateSummaryResponseInput };
+  90: { request: DescribeShareGroupOffsetsRequest; requestInput: DescribeShareGroupOffsetsRequestInput; response: DescribeShareGroupOffsetsResponse; responseInput: DescribeShareGroupOffsetsResponseInput };
+  91: { request: AlterShareGroupOffsetsRequest; requestInput: AlterShareGroupOffsetsRequestInput; response: AlterShareGroupOffsetsResponse; responseInput: AlterShareGroupOffsetsResponseInput };
+  92: { request: DeleteShareGroupOffsetsRequest; requestInput: DeleteShareGroupOffsetsRequestInput; response: DeleteShareGroupOffsetsResponse; responseInput: DeleteShareGroupOffsetsResponseInput };
 }
 
 export type ApiCodecOf<K extends ApiKey> = ApiCodec<
@@ -1706,11 +1732,11 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
   76: {
     apiKey: 76,
     name: 'ShareGroupHeartbeat',
-    minVersion: 0,
-    maxVersion: 0,
+    minVersion: 1,
+    maxVersion: 1,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     listeners: ['broker'],
     encodeRequest: encodeShareGroupHeartbeatRequest,
     decodeRequest: decodeShareGroupHeartbeatRequest,
@@ -1720,11 +1746,11 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
   77: {
     apiKey: 77,
     name: 'ShareGroupDescribe',
-    minVersion: 0,
-    maxVersion: 0,
+    minVersion: 1,
+    maxVersion: 1,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     listeners: ['broker'],
     encodeRequest: encodeShareGroupDescribeRequest,
     decodeRequest: decodeShareGroupDescribeRequest,
@@ -1734,11 +1760,11 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
   78: {
     apiKey: 78,
     name: 'ShareFetch',
-    minVersion: 0,
-    maxVersion: 0,
+    minVersion: 1,
+    maxVersion: 2,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     listeners: ['broker'],
     encodeRequest: encodeShareFetchRequest,
     decodeRequest: decodeShareFetchRequest,
@@ -1748,11 +1774,11 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
   79: {
     apiKey: 79,
     name: 'ShareAcknowledge',
-    minVersion: 0,
-    maxVersion: 0,
+    minVersion: 1,
+    maxVersion: 2,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     listeners: ['broker'],
     encodeRequest: encodeShareAcknowledgeRequest,
     decodeRequest: decodeShareAcknowledgeRequest,
@@ -1808,7 +1834,7 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
     maxVersion: 0,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     listeners: ['broker'],
     encodeRequest: encodeInitializeShareGroupStateRequest,
     decodeRequest: decodeInitializeShareGroupStateRequest,
@@ -1822,7 +1848,7 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
     maxVersion: 0,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     listeners: ['broker'],
     encodeRequest: encodeReadShareGroupStateRequest,
     decodeRequest: decodeReadShareGroupStateRequest,
@@ -1833,10 +1859,10 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
     apiKey: 85,
     name: 'WriteShareGroupState',
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     listeners: ['broker'],
     encodeRequest: encodeWriteShareGroupStateRequest,
     decodeRequest: decodeWriteShareGroupStateRequest,
@@ -1850,7 +1876,7 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
     maxVersion: 0,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     listeners: ['broker'],
     encodeRequest: encodeDeleteShareGroupStateRequest,
     decodeRequest: decodeDeleteShareGroupStateRequest,
@@ -1861,15 +1887,57 @@ export const apiKeys: { readonly [K in ApiKey]: ApiCodecOf<K> } = {
     apiKey: 87,
     name: 'ReadShareGroupStateSummary',
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleFrom: 0,
     deprecatedVersions: null,
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
     listeners: ['broker'],
     encodeRequest: encodeReadShareGroupStateSummaryRequest,
     decodeRequest: decodeReadShareGroupStateSummaryRequest,
     encodeResponse: encodeReadShareGroupStateSummaryResponse,
     decodeResponse: decodeReadShareGroupStateSummaryResponse,
+  },
+  90: {
+    apiKey: 90,
+    name: 'DescribeShareGroupOffsets',
+    minVersion: 0,
+    maxVersion: 1,
+    flexibleFrom: 0,
+    deprecatedVersions: null,
+    latestVersionUnstable: false,
+    listeners: ['broker'],
+    encodeRequest: encodeDescribeShareGroupOffsetsRequest,
+    decodeRequest: decodeDescribeShareGroupOffsetsRequest,
+    encodeResponse: encodeDescribeShareGroupOffsetsResponse,
+    decodeResponse: decodeDescribeShareGroupOffsetsResponse,
+  },
+  91: {
+    apiKey: 91,
+    name: 'AlterShareGroupOffsets',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    deprecatedVersions: null,
+    latestVersionUnstable: false,
+    listeners: ['broker'],
+    encodeRequest: encodeAlterShareGroupOffsetsRequest,
+    decodeRequest: decodeAlterShareGroupOffsetsRequest,
+    encodeResponse: encodeAlterShareGroupOffsetsResponse,
+    decodeResponse: decodeAlterShareGroupOffsetsResponse,
+  },
+  92: {
+    apiKey: 92,
+    name: 'DeleteShareGroupOffsets',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    deprecatedVersions: null,
+    latestVersionUnstable: false,
+    listeners: ['broker'],
+    encodeRequest: encodeDeleteShareGroupOffsetsRequest,
+    decodeRequest: decodeDeleteShareGroupOffsetsRequest,
+    encodeResponse: encodeDeleteShareGroupOffsetsResponse,
+    decodeResponse: decodeDeleteShareGroupOffsetsResponse,
   },
 };
 
@@ -1950,6 +2018,10 @@ export interface DataTypes {
   GroupMetadataValue: { value: GroupMetadataValue; input: GroupMetadataValueInput };
   OffsetCommitKey: { value: OffsetCommitKey; input: OffsetCommitKeyInput };
   OffsetCommitValue: { value: OffsetCommitValue; input: OffsetCommitValueInput };
+  ShareSnapshotKey: { value: ShareSnapshotKey; input: ShareSnapshotKeyInput };
+  ShareSnapshotValue: { value: ShareSnapshotValue; input: ShareSnapshotValueInput };
+  ShareUpdateKey: { value: ShareUpdateKey; input: ShareUpdateKeyInput };
+  ShareUpdateValue: { value: ShareUpdateValue; input: ShareUpdateValueInput };
   TransactionLogKey: { value: TransactionLogKey; input: TransactionLogKeyInput };
   TransactionLogValue: { value: TransactionLogValue; input: TransactionLogValueInput };
 }
@@ -2163,6 +2235,38 @@ export const dataCodecs: { readonly [K in keyof DataTypes]: DataCodec<DataTypes[
     flexibleFrom: 4,
     encode: encodeOffsetCommitValue,
     decode: decodeOffsetCommitValue,
+  },
+  ShareSnapshotKey: {
+    name: 'ShareSnapshotKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeShareSnapshotKey,
+    decode: decodeShareSnapshotKey,
+  },
+  ShareSnapshotValue: {
+    name: 'ShareSnapshotValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeShareSnapshotValue,
+    decode: decodeShareSnapshotValue,
+  },
+  ShareUpdateKey: {
+    name: 'ShareUpdateKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeShareUpdateKey,
+    decode: decodeShareUpdateKey,
+  },
+  ShareUpdateValue: {
+    name: 'ShareUpdateValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeShareUpdateValue,
+    decode: decodeShareUpdateValue,
   },
   TransactionLogKey: {
     name: 'TransactionLogKey',

@@ -105,11 +105,11 @@ export interface PartitionResult {
   errorCode: number;
   /** The error message, or null if there was no error. (versions 0+; nullable 0+; default null) */
   errorMessage: string | null;
-  /** The state epoch for this share-partition. (versions 0+) */
+  /** The state epoch of the share-partition. (versions 0+) */
   stateEpoch: number;
   /** The share-partition start offset, which can be -1 if it is not yet initialized. (versions 0+; int64, exact below 2^53) */
   startOffset: number;
-  /** (versions 0+) */
+  /** The state batches for this share-partition. (versions 0+) */
   stateBatches: StateBatch[];
 }
 
@@ -178,11 +178,11 @@ function decodePartitionResultV0(r: Reader, version: number): PartitionResult {
 }
 
 export interface StateBatch {
-  /** The base offset of this state batch. (versions 0+; int64, exact below 2^53) */
+  /** The first offset of this state batch. (versions 0+; int64, exact below 2^53) */
   firstOffset: number;
   /** The last offset of this state batch. (versions 0+; int64, exact below 2^53) */
   lastOffset: number;
-  /** The state - 0:Available,2:Acked,4:Archived. (versions 0+) */
+  /** The delivery state - 0:Available,2:Acked,4:Archived. (versions 0+) */
   deliveryState: number;
   /** The delivery count. (versions 0+) */
   deliveryCount: number;
