@@ -22,6 +22,9 @@
 // with clientTransactionVersion 2, from TransactionVerifier) and every EndTxn bumps the epoch
 // (endTxn answers the new producer id and epoch; the markers carry the bumped epoch), as
 // Kafka 4.x's endTransaction for TV2, retries of an end recognised by the epoch one below.
+// Unlike version 1, a pending transition is checked before the producer id and epoch: while an
+// end's markers are written every EndTxn answers CONCURRENT_TRANSACTIONS (the client retries),
+// also one at the bumped epoch the end was answered.
 //
 // Kafka errors are returned as codes. A TransactionStateError thrown from the state machine
 // means a coordinator bug; handlers turn it into UNKNOWN_SERVER_ERROR.
