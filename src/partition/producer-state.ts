@@ -114,6 +114,8 @@ export interface MarkerInfo {
 export interface VerificationGuard {
   readonly producerId: number;
   readonly epoch: number;
+  /** Taken for a transaction version 2 client (Kafka's VerificationStateEntry.supportsEpochBump). */
+  supportsEpochBump?: boolean;
 }
 
 export type SequenceCheck = { readonly kind: 'append' } | { readonly kind: 'duplicate'; readonly firstOffset: number } | { readonly kind: 'error'; readonly errorCode: number; readonly message: string };
@@ -162,10 +164,13 @@ export class ProducerStateManager {
    * Kafka's maybeCreateVerificationStateEntry: the guard a verification of this producer's
    * transactional batch is made under (the one in place, if any at the same epoch).
    */
-  startVerification(producerId: number, epoch: number): VerificationGuard {
+  startVerification(producerId: number, epoch: number, supportsEpochBump = false): VerificationGuard {
     const existing = this.verifications.get(producerId);
-    if (existing && existing.epoch === epoch) return existing;
-    const guard: VerificationGuard = { producerId, epoch };
+    if (existing && existing.epoch === epoch) {
+      if (supportsEpochBump) existing.supportsEpochBump = true;
+      return existing;
+    }
+    const guard: VerificationGuard = { producerId, epoch, supportsEpochBump };
     this.verifications.set(producerId, guard);
     return guard;
   }
@@ -180,6 +185,12 @@ export class ProducerStateManager {
     const entry = this.producers.get(info.producerId);
     if (guard !== undefined && info.isTransactional && (entry === undefined || entry.currentTxnFirstOffset === NO_OFFSET) && this.verifications.get(info.producerId) !== guard) {
       return { kind: 'error', errorCode: ErrorCode.INVALID_TXN_STATE, message: `The transaction of producer ${info.producerId} ended after its batch was verified` };
+    }
+    // Kafka's checkSequence: while a transaction version 2 producer's batch is verified, a batch
+    // of its that is not the first of its epoch here (sequence 0) cannot come first: an earlier
+    // one was refused or is still on its way (e.g. waiting for the coordinator).
+    if (origin === 'client' && info.firstSequence !== 0 && (entry === undefined || entry.batches.length === 0) && this.verifications.get(info.producerId)?.supportsEpochBump === true) {
+      return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `Out of order sequence number for producer ${info.producerId}: ${info.firstSequence} (expected 0, the first batch verified at epoch ${info.producerEpoch})` };
     }
     if (!entry) return { kind: 'append' };
     if (info.producerEpoch < entry.epoch) {
@@ -204,9 +215,11 @@ export class ProducerStateManager {
     }
     const duplicate = entry.batches.find((b) => b.firstSequence === info.firstSequence && b.lastSequence === info.lastSequence);
     if (duplicate) return { kind: 'duplicate', firstOffset: duplicate.firstOffset };
+    // No batch metadata at this epoch (a marker bumped the epoch, transaction version 2): the
+    // epoch's first batch is sequence 0 (Kafka's inSequence(NO_SEQUENCE, firstSeq)).
     const last = entry.batches[entry.batches.length - 1];
     const expected = last ? (last.lastSequence + 1) % (INT32_MAX + 1) : 0;
-    if (last && info.firstSequence !== expected) {
+    if (info.firstSequence !== expected) {
       return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `Out of order sequence number for producer ${info.producerId}: ${info.firstSequence} (expected ${expected})` };
     }
     return { kind: 'append' };

@@ -22,6 +22,9 @@
 // with clientTransactionVersion 2, from TransactionVerifier) and every EndTxn bumps the epoch
 // (endTxn answers the new producer id and epoch; the markers carry the bumped epoch), as
 // Kafka 4.x's endTransaction for TV2, retries of an end recognised by the epoch one below.
+// Unlike version 1, a pending transition is checked before the producer id and epoch: while an
+// end's markers are written every EndTxn answers CONCURRENT_TRANSACTIONS (the client retries),
+// also one at the bumped epoch the end was answered.
 //
 // Kafka errors are returned as codes. A TransactionStateError thrown from the state machine
 // means a coordinator bug; handlers turn it into UNKNOWN_SERVER_ERROR.
@@ -430,9 +433,13 @@ export class TransactionCoordinator {
     else if (m.state === S.PrepareCommit || m.state === S.PrepareAbort) isValidEpoch = retryOnEpochBump;
     else if (m.state === S.CompleteCommit || m.state === S.CompleteAbort) isValidEpoch = isRetry || producerEpoch === m.producerEpoch;
     else isValidEpoch = producerEpoch === m.producerEpoch;
+    // Kafka checks a pending transition first (unlike version 1): while the markers of an end are
+    // written (pending CompleteCommit/CompleteAbort, the bumped epoch already in the metadata) every
+    // EndTxn, also one at the bumped epoch it was answered, is CONCURRENT_TRANSACTIONS and retried;
+    // so is one that uses a next producer id still only pending.
+    if (m.pendingTransitionInProgress && !isEpochFence) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     if (m.producerId !== producerId && !retryOnOverflow) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     if (!isValidEpoch) return fail(ErrorCode.PRODUCER_FENCED);
-    if (m.pendingTransitionInProgress && !isEpochFence) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     const current = (): EndTxnResult => ({ errorCode: ErrorCode.NONE, producerId: m.producerId, producerEpoch: m.producerEpoch });
     let next: typeof S.PrepareCommit | typeof S.PrepareAbort;
     let noPartitionAdded = false;
@@ -452,10 +459,11 @@ export class TransactionCoordinator {
         next = S.PrepareAbort;
         noPartitionAdded = true;
         break;
+      // Only a retry (the epoch below) gets here: the same end is still being completed.
       case S.PrepareCommit:
+        return fail(commit ? ErrorCode.CONCURRENT_TRANSACTIONS : this.invalidState(transactionalId, m.state, commit));
       case S.PrepareAbort:
-        // Kafka's TV2 answers CONCURRENT_TRANSACTIONS to both ends while markers are written.
-        return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+        return fail(!commit ? ErrorCode.CONCURRENT_TRANSACTIONS : this.invalidState(transactionalId, m.state, commit));
       case S.Empty:
         if (commit) return fail(this.invalidState(transactionalId, m.state, commit));
         next = S.PrepareAbort;

@@ -214,7 +214,7 @@ export async function verifyTransactionalProduce(
       }
       producer = { producerId: info.producerId, producerEpoch: info.producerEpoch };
       pending.push({ topic: t.name, partition: p.index });
-      guards.set(tpKey({ topic: t.name, partition: p.index }), partition.producerState.startVerification(info.producerId, info.producerEpoch));
+      guards.set(tpKey({ topic: t.name, partition: p.index }), partition.producerState.startVerification(info.producerId, info.producerEpoch, tv2));
     }
   }
   if (producer === null || pending.length === 0) return answer;

@@ -3,10 +3,12 @@
 //      topic; ConsumerGroupDescribe (which only answers for consumer-protocol groups) shows both
 //      members with partitions, so kgo took its KIP-848 path (it uses it only when the broker
 //      advertises ConsumerGroupHeartbeat v1).
-//   2. franz-go's own integration tests that exercise KIP-848 quickly (pkg/kgo, run with
-//      KGO_SEEDS): TestGroupSimple (classic and 848) and Test848RegexBrokerResolves. The longer
-//      ones (TestGroupETL, TestTxnEtl with their 848 cases, ~40-50 s each) pass too; see
-//      README's KIP-848 section for the command.
+//   2. franz-go's own integration tests (pkg/kgo, run with KGO_SEEDS): TestGroupSimple (classic
+//      and 848), Test848RegexBrokerResolves, and TestTxnEtl (~30-40 s: six transactional
+//      consume-produce chains, classic and 848, under transaction version 2: EndTxn while the
+//      previous end's markers are written, pipelined Produce requests waiting for the
+//      coordinator's implicit add). TestGroupETL (~40-50 s) passes too but is not run here;
+//      see README's KIP-848 section for the command.
 // Skipped when Go is not installed.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -27,7 +29,7 @@ function goInstalled(): boolean {
 const SKIP = goInstalled() ? false : 'Go is not installed';
 const PROGRAM_DIR = path.join(repoRoot, 'test', 'clients', 'go', 'kip848');
 
-describe('franz-go on the KIP-848 consumer group protocol', { timeout: 300_000, skip: SKIP }, () => {
+describe('franz-go on the KIP-848 consumer group protocol', { timeout: 600_000, skip: SKIP }, () => {
   let broker: BrokerProcess;
 
   before(async () => {
@@ -50,16 +52,19 @@ describe('franz-go on the KIP-848 consumer group protocol', { timeout: 300_000, 
     assert.equal(summary.assignor, 'uniform');
   });
 
-  it("franz-go's own KIP-848 integration tests pass (TestGroupSimple, Test848RegexBrokerResolves)", async () => {
+  it("franz-go's own integration tests pass (TestGroupSimple, Test848RegexBrokerResolves, TestTxnEtl)", async () => {
     const r = await runProcess(
       'env',
-      [`KGO_SEEDS=${broker.bootstrap}`, 'KGO_TEST_RF=1', 'go', 'test', '-C', PROGRAM_DIR, 'github.com/twmb/franz-go/pkg/kgo', '-run', '^(TestGroupSimple|Test848RegexBrokerResolves)$', '-count=1', '-v'],
+      [`KGO_SEEDS=${broker.bootstrap}`, 'KGO_TEST_RF=1', 'go', 'test', '-C', PROGRAM_DIR, 'github.com/twmb/franz-go/pkg/kgo', '-run', '^(TestGroupSimple|Test848RegexBrokerResolves|TestTxnEtl)$', '-count=1', '-v'],
       undefined,
-      240_000,
+      300_000,
     );
     assert.equal(r.code, 0, `${r.stdout.split('\n').slice(-30).join('\n')}\n${r.stderr.split('\n').slice(-10).join('\n')}`);
     assert.match(r.stdout, /--- PASS: TestGroupSimple\/848/);
     assert.match(r.stdout, /--- PASS: Test848RegexBrokerResolves/);
+    assert.match(r.stdout, /--- PASS: TestTxnEtl \(/);
+    assert.match(r.stdout, /--- PASS: TestTxnEtl\/sticky\/848 /);
+    assert.match(r.stdout, /--- PASS: TestTxnEtl\/sticky\/848\/static /);
     assert.doesNotMatch(r.stdout, /--- SKIP/);
   });
 });

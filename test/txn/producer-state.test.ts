@@ -217,3 +217,30 @@ describe('ProducerStateManager verification guards (KIP-890)', () => {
     assert.deepEqual(state.check(txnBatch(7, 2), 'replication', late), { kind: 'append' });
   });
 });
+
+describe('ProducerStateManager sequences at an epoch a marker bumped (transaction version 2)', () => {
+  const outOfOrder = (c: ReturnType<ProducerStateManager['check']>) => c.kind === 'error' && c.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+
+  it("after a marker at the next epoch the epoch's first batch is sequence 0 (Kafka's inSequence(NO_SEQUENCE, seq)); a later one cannot come first", () => {
+    const state = new ProducerStateManager();
+    state.update(txnBatch(7, 0, 4), 10);
+    state.update(txnBatch(7, 1, 4), 11);
+    // The commit's marker carries the bumped epoch 5: no batch of epoch 5 yet.
+    state.completeTxn(marker(7, 12, true, 0, 5));
+    // The second batch of epoch 5 arriving first (the first one was refused, to be retried): refused too.
+    assert.ok(outOfOrder(state.check(txnBatch(7, 3, 5), 'client')));
+    assert.deepEqual(state.check(txnBatch(7, 0, 5), 'client'), { kind: 'append' });
+    state.update(txnBatch(7, 0, 5), 13);
+    assert.deepEqual(state.check(txnBatch(7, 1, 5), 'client'), { kind: 'append' });
+  });
+
+  it('while a version-2 batch of a producer new to the partition is verified, only sequence 0 can come first', () => {
+    const state = new ProducerStateManager();
+    const guard = state.startVerification(8, 0, true);
+    assert.ok(outOfOrder(state.check(txnBatch(8, 5), 'client', guard)));
+    assert.deepEqual(state.check(txnBatch(8, 0), 'client', guard), { kind: 'append' });
+    // Version 1 (no epoch bump) keeps what it did: a producer unknown here may start anywhere.
+    const v1 = new ProducerStateManager();
+    assert.deepEqual(v1.check(txnBatch(8, 5), 'client', v1.startVerification(8, 0)), { kind: 'append' });
+  });
+});

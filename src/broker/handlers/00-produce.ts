@@ -44,6 +44,17 @@ import { defineHandler, NO_RESPONSE } from './handler.js';
 import { nameTopicsById } from './topic-ids.js';
 import { AclOperation, ResourceType, authorize } from './authorize.js';
 import { BatchHeader, batchSize } from '../../records/batch-header.js';
+import type { ConnectionInfo } from '../../server/types.js';
+
+/**
+ * Per connection: settles once the connection's latest Produce has queued its appends. Kafka
+ * reads a connection's next request only after answering the previous one, so one producer's
+ * batches reach a partition in the order sent; Tidelog handles a connection's requests side by
+ * side, and a Produce waiting for the transaction coordinator (KIP-890 verification, the
+ * implicit add of transaction version 2) must not let a later Produce of the same producer
+ * append the next sequence first (OUT_OF_ORDER_SEQUENCE_NUMBER, fatal to the producer).
+ */
+const produceTurns = new WeakMap<ConnectionInfo, Promise<void>>();
 
 export const produceHandler = defineHandler({
   apiKey: ApiKey.Produce,
@@ -75,31 +86,44 @@ export const produceHandler = defineHandler({
     ) {
       responses = refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
     } else {
-      const verification = await verifyTransactionalProduce(ctx.services, request.transactionalId, ctx.apiVersion, topics);
-      responses = await Promise.all(
-        topics.map(async (t) => ({
-          name: t.name,
-          topicId: t.topicId,
-          partitionResponses: !authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, t.name)
-            ? t.partitionData.map((p) => ({ index: p.index, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }))
-            : await Promise.all(
-            t.partitionData.map(async (p) => {
-              if (ctx.apiVersion >= 3 && holdsMoreThanOneBatch(p.records)) {
-                const errorMessage = `Produce requests with version ${ctx.apiVersion} are only allowed to contain exactly one record batch per partition`;
-                return { index: p.index, errorCode: ErrorCode.INVALID_RECORD, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-              }
-              if (ctx.apiVersion < 7 && isZstdBatch(p.records)) {
-                const errorMessage = `Produce requests with version ${ctx.apiVersion} are not allowed to use ZStandard compression`;
-                return { index: p.index, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-              }
-              const key = tpKey({ topic: t.name, partition: p.index });
-              const refusedCode = verification.refused.get(key);
-              if (refusedCode !== undefined) return { index: p.index, errorCode: refusedCode, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-              return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs, ctx, verification.guards.get(key))) };
-            }),
-          ),
-        })),
-      );
+      // This connection's appends go to the partitions in request order (see produceTurns):
+      // verify, wait for the previous Produce to have queued its appends, queue ours (the
+      // appendToPartition calls below queue synchronously), then let the next one go.
+      const previous = produceTurns.get(ctx.connection);
+      let done!: () => void;
+      produceTurns.set(ctx.connection, new Promise<void>((resolve) => (done = resolve)));
+      let appended: Promise<TopicProduceResponseInput[]>;
+      try {
+        const verification = await verifyTransactionalProduce(ctx.services, request.transactionalId, ctx.apiVersion, topics);
+        if (previous !== undefined) await previous;
+        appended = Promise.all(
+          topics.map(async (t) => ({
+            name: t.name,
+            topicId: t.topicId,
+            partitionResponses: !authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, t.name)
+              ? t.partitionData.map((p) => ({ index: p.index, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }))
+              : await Promise.all(
+              t.partitionData.map(async (p) => {
+                if (ctx.apiVersion >= 3 && holdsMoreThanOneBatch(p.records)) {
+                  const errorMessage = `Produce requests with version ${ctx.apiVersion} are only allowed to contain exactly one record batch per partition`;
+                  return { index: p.index, errorCode: ErrorCode.INVALID_RECORD, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+                }
+                if (ctx.apiVersion < 7 && isZstdBatch(p.records)) {
+                  const errorMessage = `Produce requests with version ${ctx.apiVersion} are not allowed to use ZStandard compression`;
+                  return { index: p.index, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+                }
+                const key = tpKey({ topic: t.name, partition: p.index });
+                const refusedCode = verification.refused.get(key);
+                if (refusedCode !== undefined) return { index: p.index, errorCode: refusedCode, errorMessage: null, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+                return { index: p.index, ...(await replicas.appendToPartition(t.name, p.index, p.records, acks, false, request.timeoutMs, ctx, verification.guards.get(key))) };
+              }),
+            ),
+          })),
+        );
+      } finally {
+        done();
+      }
+      responses = await appended;
     }
     if (acks === 0) return NO_RESPONSE;
     if (unknownTopicIds.length === 0) return { responses };
