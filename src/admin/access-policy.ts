@@ -66,6 +66,8 @@ export const ROUTE_ACCESS: ReadonlyMap<string, RouteAccess> = new Map<string, Ro
   ['GET /v1/groups/:id', group('DESCRIBE')],
   ['DELETE /v1/groups/:id', group('DELETE')],
   ['POST /v1/groups/:id/offsets/reset', group('READ')],
+  ['GET /v1/share-groups', cluster('DESCRIBE')],
+  ['GET /v1/share-groups/:id', group('DESCRIBE')],
   ['GET /v1/transactions', cluster('DESCRIBE')],
   ['GET /v1/transactions/hanging', cluster('DESCRIBE')],
   ['GET /v1/transactions/:id', { operation: 'DESCRIBE', resource: 'TRANSACTIONAL_ID', name: param('id') }],

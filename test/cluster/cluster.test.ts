@@ -124,7 +124,10 @@ describe('a three-broker cluster on ZooKeeper', { timeout: 240_000 }, () => {
     }
     let first: string | null = null;
     for (const b of brokers.values()) {
-      await waitFor(`leaders of rf3 on broker ${b.port}`, async () => (await metadata(b, ['rf3'])).topics.get('rf3')?.every((p) => p.errorCode === ErrorCode.NONE) ?? false);
+      await waitFor(`leaders of rf3 on broker ${b.port}`, async () => {
+        const ps = (await metadata(b, ['rf3'])).topics.get('rf3');
+        return ps !== undefined && ps.length === 3 && ps.every((p) => p.errorCode === ErrorCode.NONE);
+      });
       const partitions = (await metadata(b, ['rf3'])).topics.get('rf3')!;
       assert.equal(partitions.length, 3);
       for (const p of partitions) {

@@ -29,7 +29,9 @@ export function describeTopic(ctx: RequestContext, t: TopicMetadata, includeOper
   const services: BrokerServices = ctx.services;
   const live = new Set(services.cluster.liveBrokers().map((b) => b.id));
   return {
-    errorCode: ErrorCode.NONE,
+    // A topic seen before its partitions (a clustered broker learns them from ZooKeeper a
+    // moment later) is not ready: clients retry LEADER_NOT_AVAILABLE, never a topic of none.
+    errorCode: t.partitions.length === 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
     name: t.name,
     topicId: t.topicId,
     isInternal: isInternalTopic(t.name),
