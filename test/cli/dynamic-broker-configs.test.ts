@@ -52,6 +52,25 @@ function apiVersionsAnswered(port: number): Promise<boolean> {
   });
 }
 
+/** A new connection that the broker answered an ApiVersions v0 on, left open; null when refused. */
+function answeredConnection(port: number): Promise<net.Socket | null> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      const frame = Buffer.alloc(14);
+      frame.writeInt32BE(10, 0);
+      frame.writeInt16BE(18, 4); // ApiVersions v0, correlation id 1, null client id
+      frame.writeInt16BE(0, 6);
+      frame.writeInt32BE(1, 8);
+      frame.writeInt16BE(-1, 12);
+      socket.write(frame);
+    });
+    socket.once('data', () => resolve(socket));
+    socket.once('error', () => undefined);
+    socket.once('close', () => resolve(null));
+  });
+}
+
 describe('dynamic broker configs on a single node', { timeout: 300_000 }, () => {
   let broker: BrokerProcess;
   let libs: KafkaLibs;
@@ -192,18 +211,19 @@ describe('dynamic broker configs on a single node', { timeout: 300_000 }, () => 
   it('max.connections refuses a connection over the limit at once; deleting it lets connections in again', async () => {
     const r = await configs(['--alter', '--entity-type', 'brokers', '--entity-default', '--add-config', 'max.connections=1']);
     assert.equal(r.code, 0, r.stderr);
-    // The tool's own connection goes away when it exits; then one connection fits, a second does not.
-    const held = await new Promise<net.Socket>((resolve, reject) => {
-      void waitFor('a single connection admitted', async () => apiVersionsAnswered(broker.port), { timeoutMs: 20_000 }).then(() => {
-        const s = net.connect(broker.port, '127.0.0.1', () => resolve(s));
-        s.once('error', reject);
-      }, reject);
-    });
+    // The tool's own connection goes away when it exits; then one connection fits, a second does
+    // not. `held` is a connection the broker answered and keeps open (a probe's slot is freed only
+    // once the broker saw it close, so a first try may be refused: then it tries again).
+    let held: net.Socket | null = null;
+    await waitFor('a single connection admitted and held', async () => {
+      held = await answeredConnection(broker.port);
+      return held !== null;
+    }, { timeoutMs: 20_000, intervalMs: 200 });
     try {
-      // `held` is open (and admitted, or closed by the broker: then a fresh one is): the next is refused.
+      // `held` is open and admitted: the next one is refused.
       await waitFor('the connection over max.connections refused', async () => !(await apiVersionsAnswered(broker.port)), { timeoutMs: 20_000 });
     } finally {
-      held.destroy();
+      held!.destroy();
     }
     // Lift it (the CLI needs a connection of its own: wait for `held` to be released first).
     await waitFor('max.connections deleted', async () => (await configs(['--alter', '--entity-type', 'brokers', '--entity-default', '--delete-config', 'max.connections'])).code === 0, { timeoutMs: 20_000, intervalMs: 200 });
