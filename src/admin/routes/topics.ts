@@ -46,7 +46,7 @@ export const PartitionSchema = z.object({
   isr: z.array(z.number().int()).describe('In-sync replicas'),
   logStartOffset: z.number().int(),
   logEndOffset: z.number().int().describe('-1 for a partition this broker holds no replica of'),
-  highWatermark: z.number().int().describe('Consumers read up to here'),
+  highWatermark: z.number().int().describe("Consumers read up to here: the leader's, also of a partition this broker follows (its own when the leader does not answer); -1 when unknown"),
   sizeBytes: z.number().int().describe("Bytes on disk (all segments); of a partition this broker holds no replica of, the leader's; -1 when unknown"),
   segments: z.number().int(),
 });
@@ -139,7 +139,13 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
     const remote = t.partitions
       .filter((a) => !topics().partition(t.name, a.partition))
       .map((a) => ({ partition: a.partition, replicas: a.replicas, leadership: ctx.services.cluster.partitionLeadership(t.name, a.partition, () => null) }));
-    const remoteStates = await remoteState(t.name, remote.map((r) => ({ partition: r.partition, leader: r.leadership?.leader ?? -1 })));
+    // A follower's high watermark trails its leader's by up to a fetch: what consumers can
+    // read (and the log start) of partitions this broker follows come from their leaders too.
+    const followed = t.partitions.flatMap((a) => {
+      const p = topics().partition(t.name, a.partition);
+      return p && !p.isLeader && p.leaderId >= 0 ? [{ partition: a.partition, leader: p.leaderId }] : [];
+    });
+    const remoteStates = await remoteState(t.name, [...remote.map((r) => ({ partition: r.partition, leader: r.leadership?.leader ?? -1 })), ...followed]);
     return {
       name: t.name,
       topicId: t.topicId,
@@ -165,15 +171,16 @@ export function topicRoutes(ctx: AdminContext): AdminRoute[] {
           };
         }
         const s = p.state();
+        const atLeader = remoteStates.get(a.partition);
         return {
           partition: a.partition,
           leader: p.leaderId,
           leaderEpoch: p.leaderEpoch,
           replicas: [...p.replicas],
           isr: [...p.isr],
-          logStartOffset: s.logStartOffset,
+          logStartOffset: atLeader && atLeader.logStartOffset >= 0 ? atLeader.logStartOffset : s.logStartOffset,
           logEndOffset: s.logEndOffset,
-          highWatermark: p.highWatermark,
+          highWatermark: atLeader && atLeader.highWatermark >= 0 ? atLeader.highWatermark : p.highWatermark,
           sizeBytes: s.sizeBytes,
           segments: s.segmentCount,
         };
