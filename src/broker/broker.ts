@@ -349,6 +349,11 @@ export class Broker {
   }
 
   /** The network limits reached so far (max.connections*, queued.max.*), for /metrics; null before start. */
+  /** Brokers this broker fenced, and times it was fenced itself while alive (none on a single node). */
+  get fencing(): { fencedBrokers: number; timesFenced: number } {
+    return { fencedBrokers: this.cluster?.fencedBrokers.length ?? 0, timesFenced: this.cluster?.timesFenced ?? 0 };
+  }
+
   /** ISR shrinks and expansions made as leader (none on a single node). */
   get isrChanges(): { shrinks: number; expands: number } {
     return this.replication?.isrChanges ?? { shrinks: 0, expands: 0 };

@@ -44,6 +44,8 @@ export async function getOrCreateClusterId(zk: ZkClient, configured: string | nu
 const REREGISTER_INTERVAL_MS = 1_000;
 
 export class BrokerRegistration {
+  /** Times another broker removed this broker's registration while its session lived (it was fenced and registered again). */
+  fencedCount = 0;
   private registered = false;
   private own: Subscription | null = null;
   private lastRegisteredMs = 0;
@@ -76,6 +78,7 @@ export class BrokerRegistration {
 
   /** Our znode went while our session lives: another broker fenced us. Register again. */
   private reregisterSoon(): void {
+    this.fencedCount++;
     const delayMs = Math.max(0, this.lastRegisteredMs + REREGISTER_INTERVAL_MS - Date.now());
     this.reregisterTimer = setTimeout(() => {
       this.reregisterTimer = null;

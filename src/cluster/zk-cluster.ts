@@ -95,6 +95,11 @@ export class ZkCluster {
     }
   }
 
+  /** Times another broker fenced this one while it lived (its registration removed, then made again). */
+  get timesFenced(): number {
+    return this.registration?.fencedCount ?? 0;
+  }
+
   /** Brokers this broker fenced (broker.fencing.enable), oldest first. */
   get fencedBrokers(): readonly { brokerId: number; atMs: number }[] {
     return this.fencing?.fenced ?? [];

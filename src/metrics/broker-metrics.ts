@@ -39,6 +39,8 @@ export interface MetricsSource {
   };
   /** ISR changes this broker made as leader (Kafka IsrShrinksPerSec, IsrExpandsPerSec). */
   readonly isrChanges?: { readonly shrinks: number; readonly expands: number };
+  /** Dead brokers this broker fenced, and times another broker fenced this one while it lived. */
+  readonly fencing?: { readonly fencedBrokers: number; readonly timesFenced: number };
   /** What start-up recovery cut off since the process started (LogManager.recoveryTotals). */
   readonly logs: { readonly recoveryTotals: { readonly truncations: number; readonly droppedBytes: number; readonly droppedRecords: number } };
   /** Committed offsets of the groups this broker coordinates. */
@@ -208,6 +210,24 @@ export class BrokerMetrics {
       registers,
       collect() {
         this.set((self.source.transactions?.manager.loadStats.maxMs ?? 0) / 1000);
+      },
+    });
+    new Counter({
+      name: 'tidelog_brokers_fenced_total',
+      help: 'Brokers this broker fenced (broker.fencing.enable): their inter-broker listener refused connections, so their registration was removed before the ZooKeeper session timeout.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.source.fencing?.fencedBrokers ?? 0);
+      },
+    });
+    new Counter({
+      name: 'tidelog_fenced_while_alive_total',
+      help: 'Times this broker\'s registration was removed while its session lived (another broker fenced it: its listener had refused connections); it then registered again.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.source.fencing?.timesFenced ?? 0);
       },
     });
     new Gauge({

@@ -7,6 +7,7 @@
 //      registers again on the same session and comes back into Metadata;
 //   3. SIGKILL of the controller: a survivor fences it, deleting both /brokers/ids/<id> and
 //      /controller, so another controller is elected without the session timeout.
+// Both show in /metrics: tidelog_fenced_while_alive_total and tidelog_brokers_fenced_total.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/logger.js';
@@ -28,12 +29,20 @@ describe('broker fencing acts only when a broker process is gone', { timeout: 24
 
   before(async () => {
     // Kafka's default session timeout: only fencing can act within these tests' waits.
-    cluster = await ThreeBrokerCluster.start({ chroot: CHROOT, overrides: { 'zookeeper.session.timeout.ms': 18_000, 'auto.leader.rebalance.enable': false } });
+    cluster = await ThreeBrokerCluster.start({ chroot: CHROOT, overrides: { 'zookeeper.session.timeout.ms': 18_000, 'auto.leader.rebalance.enable': false, 'admin.listener': 'http://127.0.0.1:0' } });
     await cluster.createTopic(TOPIC, 3, 3, { 'min.insync.replicas': '2' });
   });
   after(async () => {
     await cluster?.close();
   });
+
+  /** A counter's value in a broker's /metrics (Prometheus text). */
+  const metric = async (brokerId: number, name: string): Promise<number> => {
+    const text = await (await fetch(`${cluster.brokers.get(brokerId)!.adminUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    assert.ok(line, `${name} in /metrics of broker ${brokerId}`);
+    return Number(line.split(' ')[1]);
+  };
 
   const fencedLines = () => [...cluster.brokers.values()].flatMap((b) => b.logLines.filter((l) => l.includes('"msg":"broker fenced')));
 
@@ -69,6 +78,7 @@ describe('broker fencing acts only when a broker process is gone', { timeout: 24
     }
     await waitFor('every broker lists all three again', async () => (await cluster.metadataFromAll(null).catch(() => null))?.every((v) => v.brokers.size === 3) === true, { timeoutMs: 30_000, intervalMs: 100 });
     assert.ok(cluster.brokers.get(victim)!.logLines.some((l) => l.includes('registering again')), 'the broker says it registered again');
+    assert.equal(await metric(victim, 'tidelog_fenced_while_alive_total'), 1, 'its metric counts the time it was fenced');
     await cluster.waitForFullIsr(TOPIC, 60_000);
   });
 
@@ -86,6 +96,8 @@ describe('broker fencing acts only when a broker process is gone', { timeout: 24
     const lines = fencedLines().filter((l) => l.includes(`"brokerId":${victim},`));
     assert.ok(lines.some((l) => l.includes('"controllerDeleted":true')), `a survivor deleted the dead controller's /controller:\n${lines.join('\n')}`);
     t.diagnostic(`controller ${victim} killed: another controller seen ${electedMs} ms later (session timeout 18 s)`);
+    const counted = await Promise.all([...cluster.brokers.keys()].filter((id) => id !== victim).map((id) => metric(id, 'tidelog_brokers_fenced_total')));
+    assert.ok(counted.reduce((a, b) => a + b, 0) >= 1, `a survivor counts the fencing in tidelog_brokers_fenced_total: ${counted.join(', ')}`);
     await cluster.restartBroker(victim);
     await cluster.waitForFullIsr(TOPIC, 60_000);
   });
