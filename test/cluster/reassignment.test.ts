@@ -259,7 +259,12 @@ describe('partition reassignment on three brokers', { timeout: 300_000 }, () => 
     // A target replica must come back before the move can complete; broker 1 (only in the
     // original replicas) comes back after it, to find its log stray and delete it at start-up.
     const restartFirst = controller !== 1;
-    if (restartFirst) await cluster.restartBroker(controller);
+    if (restartFirst) {
+      await cluster.restartBroker(controller);
+      // Its throttle is lifted through its own connection: every broker must list it first
+      // (the client routes a broker's configs by the metadata it gets).
+      await waitFor(`every broker lists broker ${controller} again`, async () => (await cluster.metadataFromAll(null).catch(() => null))?.every((v) => v.brokers.has(controller)) === true, { timeoutMs: 30_000, intervalMs: 100 });
+    }
     // Lift the throttle; the new follower catches up and the new controller completes the move.
     const client = await KafkaClient.connect({ bootstrap: cluster.livePorts().map((p) => `127.0.0.1:${p}`) });
     try {
