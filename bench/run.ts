@@ -335,6 +335,7 @@ async function main(): Promise<void> {
             systemSecPerGiB: phase.brokerSystemSec / (o.bytes / GiB),
             phaseMs: phase.phaseMs,
             otherLoadCores: phase.otherLoadCores,
+            idleSideCores: phase.idleSideCores,
           };
           measurements.push(m);
           const lat = o.latency ? `, latency avg ${o.latency.avgMs.toFixed(2)} p50 ${o.latency.p50Ms} p99 ${o.latency.p99Ms} p99.9 ${o.latency.p999Ms} ms` : '';
