@@ -97,13 +97,47 @@ export interface ConsumerResult {
   readonly mibPerSec: number;
   readonly rebalanceMs: number;
   readonly fetchMs: number;
+  /** What the consumer's fetches looked like (--print-metrics), to compare brokers by mechanism rather than rate. */
+  readonly fetches: ConsumerFetchMetrics | null;
   readonly run: ToolRun;
+}
+
+/** ConsumerPerformance --print-metrics: the consumer-fetch-manager-metrics the comparison needs (whole run). */
+export interface ConsumerFetchMetrics {
+  /** fetch-total: Fetch requests answered. */
+  readonly fetchTotal: number;
+  /** fetch-size-avg: bytes per fetch response (record bytes of all partitions). */
+  readonly fetchSizeAvgBytes: number;
+  readonly recordsPerRequestAvg: number;
+  /** fetch-latency-avg / -max: request sent to response read, as the client saw it. */
+  readonly fetchLatencyAvgMs: number;
+  readonly fetchLatencyMaxMs: number;
+}
+
+/** One metric of --print-metrics' table ("group:name:{client-id=...}   : value"): the client's, not a topic's or a node's. */
+function printedMetric(stdout: string, group: string, name: string): number {
+  const m = new RegExp(`^${group}:${name}:\\{client-id=[^,}]*\\}\\s*:\\s*(\\S+)`, 'm').exec(stdout);
+  return m ? Number(m[1]) : NaN;
+}
+
+function fetchMetrics(stdout: string): ConsumerFetchMetrics | null {
+  const g = 'consumer-fetch-manager-metrics';
+  const fetchTotal = printedMetric(stdout, g, 'fetch-total');
+  if (Number.isNaN(fetchTotal)) return null;
+  return {
+    fetchTotal,
+    fetchSizeAvgBytes: printedMetric(stdout, g, 'fetch-size-avg'),
+    recordsPerRequestAvg: printedMetric(stdout, g, 'records-per-request-avg'),
+    fetchLatencyAvgMs: printedMetric(stdout, g, 'fetch-latency-avg'),
+    fetchLatencyMaxMs: printedMetric(stdout, g, 'fetch-latency-max'),
+  };
 }
 
 /** org.apache.kafka.tools.ConsumerPerformance (kafka-consumer-perf-test.sh): a consumer group reading from the earliest offset. */
 export async function consumerPerformance(libs: KafkaLibs, o: { bootstrap: string; topic: string; records: number; group: string; security?: SaslSsl }): Promise<ConsumerResult> {
   const security = o.security ? ['--command-config', o.security.clientConfig] : [];
-  const args = ['--bootstrap-server', o.bootstrap, '--topic', o.topic, '--num-records', String(o.records), '--group', o.group, '--timeout', '60000', ...security];
+  // --print-metrics prints the client's metrics once it has stopped, outside the timed part.
+  const args = ['--bootstrap-server', o.bootstrap, '--topic', o.topic, '--num-records', String(o.records), '--group', o.group, '--timeout', '60000', '--print-metrics', ...security];
   const { stdout, run } = await runTool(libs, KAFKA_MAIN.consumerPerformance, args);
   // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
   const lines = stdout.trim().split('\n');
@@ -117,6 +151,7 @@ export async function consumerPerformance(libs: KafkaLibs, o: { bootstrap: strin
     fetchMs: Number(row[7]),
     mibPerSec: Number(row[8]),
     recordsPerSec: Number(row[9]),
+    fetches: fetchMetrics(stdout),
     run,
   };
 }

@@ -19,6 +19,11 @@ export interface Measurement {
   readonly phaseMs: number;
   /** CPU the rest of the machine used during the phase, in cores (see run.ts). */
   readonly otherLoadCores: number;
+  /**
+   * CPU of the idle side during the phase, in cores: the broker or cluster not measured (it
+   * shares the machine) and the measured cluster's ZooKeeper or controller.
+   */
+  readonly idleSideCores?: number;
 }
 
 export interface BrokerRun {
@@ -190,13 +195,13 @@ export function renderReport(info: RunInfo, scenarios: readonly Scenario[], meas
 
   // Every run.
   out.push('### Every run', '');
-  out.push('| scenario | broker | round | records/s | MiB/s | latency avg / p99 ms | broker CPU s | CPU s/GiB (system) | phase s | other load (cores) | generator cores / busiest thread | check |');
+  out.push('| scenario | broker | round | records/s | MiB/s | latency avg / p99 ms | broker CPU s | CPU s/GiB (system) | phase s | other load / idle side (cores) | generator cores / busiest thread | check |');
   out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const s of scenarios) {
     for (const m of measurements.filter((x) => x.scenario === s.id).sort((a, b) => a.round - b.round || a.broker.localeCompare(b.broker))) {
       const o = m.outcome;
       out.push(
-        `| ${s.id} | ${NAMES[m.broker]} | ${m.round} | ${o ? num(o.recordsPerSec) : '–'} | ${o ? num(o.mibPerSec, 1) : '–'} | ${o?.latency ? `${num(o.latency.avgMs, 2)} / ${num(o.latency.p99Ms)}` : ''} | ${num(m.brokerCpuSec, 1)} | ${num(m.cpuSecPerGiB ?? NaN, 1)} (${num(m.systemSecPerGiB ?? NaN, 1)}) | ${num(m.phaseMs / 1000, 1)} | ${num(m.otherLoadCores, 2)} | ${o?.generator ? `${num(o.generator.cores, 2)} / ${num(o.generator.busiestThreadShare * 100)} %` : ''} | ${o ? o.check : `FAILED: ${m.error?.split('\n')[0]}`}${o?.notes ? `; ${o.notes}` : ''} |`,
+        `| ${s.id} | ${NAMES[m.broker]} | ${m.round} | ${o ? num(o.recordsPerSec) : '–'} | ${o ? num(o.mibPerSec, 1) : '–'} | ${o?.latency ? `${num(o.latency.avgMs, 2)} / ${num(o.latency.p99Ms)}` : ''} | ${num(m.brokerCpuSec, 1)} | ${num(m.cpuSecPerGiB ?? NaN, 1)} (${num(m.systemSecPerGiB ?? NaN, 1)}) | ${num(m.phaseMs / 1000, 1)} | ${num(m.otherLoadCores, 2)}${m.idleSideCores !== undefined ? ` / ${num(m.idleSideCores, 2)}` : ''} | ${o?.generator ? `${num(o.generator.cores, 2)} / ${num(o.generator.busiestThreadShare * 100)} %` : ''} | ${o ? o.check : `FAILED: ${m.error?.split('\n')[0]}`}${o?.notes ? `; ${o.notes}` : ''} |`,
       );
     }
   }

@@ -161,6 +161,8 @@ interface Phase<T> {
   readonly brokerSystemSec: number;
   readonly phaseMs: number;
   readonly otherLoadCores: number;
+  /** CPU of the idle side (the other broker or cluster) and of this side's ZooKeeper / controller, in cores. */
+  readonly idleSideCores: number;
 }
 
 /**
@@ -195,7 +197,7 @@ async function measured<T>(broker: RunningBroker, idle: readonly RunningBroker[]
   const idleCpu = idlePids.reduce((a, pid, i) => a + Math.max(0, alive(pid) - i0[i]!), 0);
   const ours = brokerCpuSec + idleCpu + (selfAndReapedChildrenSeconds() - s0);
   const other = Math.max(0, machineBusySeconds() - m0 - ours);
-  return { result, monotonicUs: { from, to }, brokerCpuSec, brokerSystemSec, phaseMs, otherLoadCores: other / (phaseMs / 1000) };
+  return { result, monotonicUs: { from, to }, brokerCpuSec, brokerSystemSec, phaseMs, otherLoadCores: other / (phaseMs / 1000), idleSideCores: idleCpu / (phaseMs / 1000) };
 }
 
 async function main(): Promise<void> {
@@ -333,11 +335,12 @@ async function main(): Promise<void> {
             systemSecPerGiB: phase.brokerSystemSec / (o.bytes / GiB),
             phaseMs: phase.phaseMs,
             otherLoadCores: phase.otherLoadCores,
+            idleSideCores: phase.idleSideCores,
           };
           measurements.push(m);
           const lat = o.latency ? `, latency avg ${o.latency.avgMs.toFixed(2)} p50 ${o.latency.p50Ms} p99 ${o.latency.p99Ms} p99.9 ${o.latency.p999Ms} ms` : '';
           log(
-            `  ${scenario.id} ${kind}: ${Math.round(o.recordsPerSec).toLocaleString('en-US')} records/s, ${o.mibPerSec.toFixed(1)} MiB/s${lat}; broker CPU ${m.brokerCpuSec.toFixed(1)} s (${m.cpuSecPerGiB!.toFixed(1)} s/GiB, of which system ${m.systemSecPerGiB!.toFixed(1)}); ${o.check}; other load ${m.otherLoadCores.toFixed(2)} cores`,
+            `  ${scenario.id} ${kind}: ${Math.round(o.recordsPerSec).toLocaleString('en-US')} records/s, ${o.mibPerSec.toFixed(1)} MiB/s${lat}; broker CPU ${m.brokerCpuSec.toFixed(1)} s (${m.cpuSecPerGiB!.toFixed(1)} s/GiB, of which system ${m.systemSecPerGiB!.toFixed(1)}); ${o.check}; other load ${m.otherLoadCores.toFixed(2)} cores; idle side ${phase.idleSideCores.toFixed(2)} cores${o.notes ? `; ${o.notes}` : ''}`,
           );
           for (const c of o.commands) log(`    $ ${c}`);
         } catch (err) {

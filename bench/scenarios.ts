@@ -15,7 +15,7 @@ import os from 'node:os';
 import { awaitLeaders, createTopic, endOffsetSum, type Endpoints } from './admin.js';
 import type { RunningBroker } from './brokers.js';
 import type { KafkaLibs } from './kafka-dist.js';
-import { consumerPerformance, endToEndLatency, kcatConsume, kcatProduce, producerPerformance, type ToolRun } from './load-tools.js';
+import { consumerPerformance, endToEndLatency, kcatConsume, kcatProduce, producerPerformance, type ConsumerFetchMetrics, type ToolRun } from './load-tools.js';
 import type { GeneratorLoad } from './proc-stats.js';
 import type { SaslSsl } from './security.js';
 
@@ -264,6 +264,12 @@ const PRODUCE_3: Scenario = {
   },
 };
 
+/** The consumer's fetches as it counted them: the same data read in the same number and size of fetches is the same mechanism. */
+function fetchNote(f: ConsumerFetchMetrics | null): string {
+  if (!f) return '';
+  return `; ${f.fetchTotal} fetches of ${Math.round(f.fetchSizeAvgBytes)} B and ${Math.round(f.recordsPerRequestAvg)} records on average, fetch latency avg ${f.fetchLatencyAvgMs.toFixed(1)} max ${f.fetchLatencyMaxMs} ms`;
+}
+
 function oneConsumer(id: string, title: string, topic: string, writtenBy: string, secured = false): Scenario {
   return {
     id,
@@ -284,7 +290,7 @@ function oneConsumer(id: string, title: string, topic: string, writtenBy: string
         check: `consumed ${r.records} = end offset`,
         commands: [r.run.command],
         generator: r.run.load,
-        notes: `group join ${r.rebalanceMs} ms (excluded from the rate), fetch ${r.fetchMs} ms`,
+        notes: `group join ${r.rebalanceMs} ms (excluded from the rate), fetch ${r.fetchMs} ms${fetchNote(r.fetches)}`,
       };
     },
   };
