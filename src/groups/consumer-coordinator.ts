@@ -6,8 +6,14 @@
 //
 // A consumer group lives in the same map as classic groups (GroupMetadataManager), as a
 // GroupMetadata whose `consumer` field holds the ConsumerGroup; its offsets are stored and
-// expired as a classic group's are. GroupCoordinator routes to this class and keeps the
-// classic APIs off consumer groups (INCONSISTENT_GROUP_PROTOCOL, GROUP_ID_NOT_FOUND, as Kafka).
+// expired as a classic group's are. GroupCoordinator routes to this class.
+//
+// Online migration (Kafka 4.4's, group.consumer.migration.policy; classic-conversion.ts): a
+// joining ConsumerGroupHeartbeat upgrades a live classic group; its members stay as members
+// that speak the classic protocol (`classic` set), served by classicJoin/classicSync/
+// classicHeartbeat/classicLeave from the target assignment; when the last consumer-protocol
+// member leaves or is fenced and the rest are classic, the group goes back to a classic group
+// (the host installs it and rebalances).
 //
 // Every state change runs on the JS thread; timers re-check what they find. A failed append
 // answers the heartbeat with the mapped error (NOT_COORDINATOR etc.); the in-memory state is

@@ -21,8 +21,10 @@
 //
 // The consumer group protocol (KIP-848: ConsumerGroupHeartbeat, ConsumerGroupDescribe) is
 // ConsumerCoordinator's (consumer-coordinator.ts); its groups share the group map and the
-// offsets with classic ones (a GroupMetadata whose `consumer` is set), and the classic APIs
-// here answer for them as Kafka does (INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID, Dead).
+// offsets with classic ones (a GroupMetadata whose `consumer` is set). JoinGroup, SyncGroup,
+// Heartbeat and LeaveGroup to a consumer group with members go to ConsumerCoordinator, which
+// serves classic members inside it (the online migration of KIP-848); DescribeGroups answers
+// Dead for it, as Kafka.
 //
 // Which groups this broker serves: those whose __consumer_offsets partition it leads. On a
 // single node that is every partition, read back at start-up. In a cluster (Kafka's
