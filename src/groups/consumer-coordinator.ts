@@ -82,10 +82,10 @@ export interface ConsumerCoordinatorHost {
   retireClassicGroup(group: GroupMetadata): void;
   /**
    * A downgrade: makes `group` a Stable classic group of these members at this generation, each
-   * with assignmentOf(member, selected protocol), and starts a rebalance. The GroupMetadata
-   * record to write.
+   * with assignmentOf(member, selected protocol), and starts a rebalance if asked. The
+   * GroupMetadata record to write.
    */
-  installClassicGroup(group: GroupMetadata, members: readonly MemberMetadata[], generationId: number, assignmentOf: (member: MemberMetadata, protocol: string) => Buffer): ConsumerRecord;
+  installClassicGroup(group: GroupMetadata, members: readonly MemberMetadata[], generationId: number, assignmentOf: (member: MemberMetadata, protocol: string) => Buffer, rebalance: boolean): ConsumerRecord;
 }
 
 /** A JoinGroup from a classic member (GroupCoordinator's JoinGroupParams). */
@@ -344,10 +344,11 @@ export class ConsumerCoordinator {
 
   /** The static member restarted: the new member id takes over its assignment and epoch (Kafka's replaceStaticMember). */
   private replaceStaticMember(group: ConsumerGroup, owner: ConsumerGroupMember, memberId: string, records: ConsumerRecord[]): ConsumerGroupMember {
+    // The target first: removing the member drops it.
+    const target = group.target.get(owner.memberId);
     this.clearTimers(owner);
     group.removeMember(owner.memberId);
     records.push(...memberTombstones(group.groupId, owner.memberId));
-    const target = group.target.get(owner.memberId);
     const member = owner.copyAs(memberId);
     member.memberEpoch = member.previousMemberEpoch >= 0 && owner.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH ? member.previousMemberEpoch : owner.memberEpoch;
     group.updateMember(member, undefined);
@@ -640,11 +641,12 @@ export class ConsumerCoordinator {
   }
 
   /**
-   * Kafka's convertToClassicGroup (a member leaving): the consumer group's records are deleted
-   * and the remaining classic members become a Stable classic group at generation = the group
-   * epoch, each with its target assignment; the host starts a rebalance. The records to write.
+   * Kafka's convertToClassicGroup: the consumer group's records are deleted and the remaining
+   * classic members become a Stable classic group at generation = the group epoch, each with
+   * its target assignment; the host starts a rebalance (always when a member left; after a
+   * static replacement only if the subscription changed). The records to write.
    */
-  private convertToClassicGroup(holder: GroupMetadata, group: ConsumerGroup, leaving: ReadonlySet<string>): ConsumerRecord[] {
+  private convertToClassicGroup(holder: GroupMetadata, group: ConsumerGroup, leaving: ReadonlySet<string>, rebalance = true): ConsumerRecord[] {
     const records: ConsumerRecord[] = [];
     for (const m of group.members.values()) {
       this.clearTimers(m);
@@ -655,7 +657,7 @@ export class ConsumerCoordinator {
     const members = classicMembersOf(group, leaving);
     group.dead = true;
     holder.consumer = null;
-    records.push(this.host.installClassicGroup(holder, members, group.groupEpoch, (m, protocol) => assignmentFor(group, m, protocol, names)));
+    records.push(this.host.installClassicGroup(holder, members, group.groupEpoch, (m, protocol) => assignmentFor(group, m, protocol, names), rebalance));
     this.logger.info({ group: group.groupId, generation: group.groupEpoch, members: members.length }, 'converted the consumer group to a classic group');
     return records;
   }
@@ -680,6 +682,8 @@ export class ConsumerCoordinator {
     let member = group.members.get(memberId);
     let previous = member;
     let bump = false;
+    /** The static member this one replaces (a restart under the same group.instance.id). */
+    let replaced: ConsumerGroupMember | undefined;
     if (p.groupInstanceId === null) {
       if (member && member.classic === null) return joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
     } else {
@@ -687,6 +691,7 @@ export class ConsumerCoordinator {
       const owner = ownerId !== undefined ? group.members.get(ownerId) : undefined;
       if (isUnknown) {
         if (owner) {
+          replaced = owner;
           member = this.replaceStaticMember(group, owner, memberId, records);
           previous = undefined;
         }
@@ -730,6 +735,14 @@ export class ConsumerCoordinator {
     reconciled.joinTimer = null;
     this.scheduleSession(group, reconciled);
     this.scheduleSyncTimeout(group, reconciled);
+
+    // Kafka's step 4: the last consumer-protocol member was a static member this classic one
+    // replaced: the group goes back to a classic group (validateOnlineDowngradeWithReplacedMember),
+    // rebalancing only if the subscription changed.
+    const holder = this.host.getGroup(group.groupId);
+    if (replaced !== undefined && replaced.classic === null && holder?.consumer === group && this.canDowngrade(group, new Set())) {
+      records.push(...this.convertToClassicGroup(holder, group, new Set(), topicsChanged));
+    }
 
     const errorCode = records.length > 0 ? await this.host.append(group.groupId, records) : ErrorCode.NONE;
     if (errorCode !== ErrorCode.NONE) return joinError(p.memberId, errorCode);

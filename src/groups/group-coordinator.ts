@@ -249,7 +249,7 @@ export class GroupCoordinator {
         },
         classicGroupMaxSize: config.groupMaxSize,
         retireClassicGroup: (group) => this.retireClassicGroup(group),
-        installClassicGroup: (group, members, generationId, assignmentOf) => this.installClassicGroup(group, members, generationId, assignmentOf),
+        installClassicGroup: (group, members, generationId, assignmentOf, rebalance) => this.installClassicGroup(group, members, generationId, assignmentOf, rebalance),
       },
       logger,
       this.now,
@@ -406,9 +406,10 @@ export class GroupCoordinator {
   /**
    * A downgrade from a consumer group (Kafka's ClassicGroup.fromConsumerGroup and the rest of
    * convertToClassicGroup): a Stable group of the remaining members at the consumer group's
-   * epoch, their sessions running, then a rebalance. The GroupMetadata record to write.
+   * epoch, their sessions running, then a rebalance (unless a static member replaced another
+   * with the same subscription). The GroupMetadata record to write.
    */
-  private installClassicGroup(group: GroupMetadata, members: readonly MemberMetadata[], generationId: number, assignmentOf: (member: MemberMetadata, protocol: string) => Buffer): { key: Buffer; value: Buffer | null } {
+  private installClassicGroup(group: GroupMetadata, members: readonly MemberMetadata[], generationId: number, assignmentOf: (member: MemberMetadata, protocol: string) => Buffer, rebalance: boolean): { key: Buffer; value: Buffer | null } {
     group.resetForMigration('Stable', generationId, CONSUMER_PROTOCOL_TYPE);
     for (const m of members) group.add(m, null);
     const protocol = group.selectProtocol();
@@ -421,7 +422,7 @@ export class GroupCoordinator {
     }
     const record = { key: groupMetadataKey(group.groupId), value: groupMetadataRecord(group, assignment).value ?? null };
     for (const m of members) this.scheduleHeartbeatExpiration(group, m, m.sessionTimeoutMs);
-    this.prepareRebalance(group, `Downgrade group ${group.groupId} from consumer to classic for member leaving.`);
+    if (rebalance) this.prepareRebalance(group, `Downgrade group ${group.groupId} from consumer to classic.`);
     return record;
   }
 

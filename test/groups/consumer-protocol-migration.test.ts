@@ -210,6 +210,27 @@ describe('online migration between the classic and consumer protocols', () => {
     assert.equal(groupType(third), 'classic');
   });
 
+  it('downgrades when the last consumer-protocol member, a static one, is replaced by a classic member of the same instance', async () => {
+    const store = new MemoryOffsetsStore();
+    const c = await coordinator(store);
+    await classicGroup(c);
+    assert.equal((await c.consumerGroupHeartbeat(hb({ memberId: 'c1', instanceId: 'i1' }))).errorCode, ErrorCode.NONE);
+    const target = c.consumerGroupDescribe('g').members.find((m) => m.memberId === 'c1')!.targetAssignment.topicPartitions.flatMap((tp) => tp.partitions).sort();
+    assert.ok(target.length > 0);
+    // The instance restarts with group.protocol=classic and the same subscription: no rebalance.
+    const j = await c.joinGroup(joinParams({ groupInstanceId: 'i1', protocols: [{ name: 'range', metadata: subscription(['t1']) }] }));
+    assert.equal(j.errorCode, ErrorCode.NONE);
+    assert.equal(j.generationId, 2);
+    assert.equal(groupType(c), 'classic');
+    assert.equal(c.group('g')!.state, 'Stable');
+    assert.equal(c.group('g')!.generationId, 2);
+    const s = await c.syncGroup({ groupId: 'g', generationId: 2, memberId: j.memberId, groupInstanceId: 'i1', protocolType: 'consumer', protocolName: 'range', assignments: [] });
+    assert.equal(s.errorCode, ErrorCode.NONE);
+    assert.deepEqual(decodeAssignment(s.assignment)!.topics.flatMap((t) => t.partitions).sort(), target, 'the replaced member\'s target');
+    await c.shutdown();
+    assert.equal(groupType(await coordinator(store)), 'classic', 'the records say so too');
+  });
+
   it('refuses the upgrade as Kafka does', async () => {
     const disabled = await coordinator(new MemoryOffsetsStore(), 'downgrade');
     await classicGroup(disabled);
