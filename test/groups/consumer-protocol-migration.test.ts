@@ -55,11 +55,11 @@ function assignment(partitions: number[], userData: Buffer | null = null): Buffe
   return w.finish();
 }
 
-const classicJoin = (memberId = '') => joinParams({ memberId, protocols: [{ name: 'range', metadata: subscription(['t1']) }] });
+const classicJoin = (memberId = '', rebalanceTimeoutMs = 10_000) => joinParams({ memberId, rebalanceTimeoutMs, protocols: [{ name: 'range', metadata: subscription(['t1']) }] });
 
 /** A Stable classic group of two members owning t1-0,1 and t1-2,3 (generation 1). */
-async function classicGroup(c: GroupCoordinator, userData: Buffer | null = null): Promise<[JoinGroupResult, JoinGroupResult]> {
-  const [a, b] = await Promise.all([c.joinGroup(classicJoin()), c.joinGroup(classicJoin())]);
+async function classicGroup(c: GroupCoordinator, userData: Buffer | null = null, rebalanceTimeoutMs = 10_000): Promise<[JoinGroupResult, JoinGroupResult]> {
+  const [a, b] = await Promise.all([c.joinGroup(classicJoin('', rebalanceTimeoutMs)), c.joinGroup(classicJoin('', rebalanceTimeoutMs))]);
   const leader = a!.memberId === a!.leader ? a! : b!;
   const follower = leader === a ? b! : a!;
   const followerSync = c.syncGroup({ groupId: 'g', generationId: 1, memberId: follower.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] });
@@ -229,6 +229,26 @@ describe('online migration between the classic and consumer protocols', () => {
     assert.deepEqual(decodeAssignment(s.assignment)!.topics.flatMap((t) => t.partitions).sort(), target, 'the replaced member\'s target');
     await c.shutdown();
     assert.equal(groupType(await coordinator(store)), 'classic', 'the records say so too');
+  });
+
+  it('removes a classic member that does not rejoin within its rebalance timeout (Kafka\'s join timeout)', async () => {
+    const c = await coordinator();
+    const [a, b] = await classicGroup(c, null, 200);
+    assert.equal((await c.consumerGroupHeartbeat(hb({}))).errorCode, ErrorCode.NONE);
+    // Both are told to rejoin; only b does.
+    assert.equal(c.heartbeat('g', a.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
+    assert.equal(c.heartbeat('g', b.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
+    const j = await c.joinGroup(classicJoin(b.memberId, 200));
+    assert.equal((await c.syncGroup({ groupId: 'g', generationId: j.generationId, memberId: b.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] })).errorCode, ErrorCode.NONE);
+    const members = () => c.consumerGroupDescribe('g').members.map((m) => m.memberId).sort();
+    // a keeps heartbeating (its session stays alive) but never rejoins.
+    for (let i = 0; i < 500 && members().includes(a.memberId); i++) {
+      assert.equal(c.heartbeat('g', a.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(members(), [b.memberId, 'c1'].sort(), 'a was fenced; b, which sent SyncGroup, stays');
+    assert.equal(c.heartbeat('g', a.memberId, null, 1), ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(groupType(c), 'consumer');
   });
 
   it('refuses the upgrade as Kafka does', async () => {
