@@ -251,6 +251,46 @@ describe('online migration between the classic and consumer protocols', () => {
     assert.equal(groupType(c), 'consumer');
   });
 
+  it('a cooperative classic member keeps its partitions until it has revoked those that move', async () => {
+    const c = await coordinator();
+    const [leader, follower] = await classicGroup(c);
+    assert.equal((await c.consumerGroupHeartbeat(hb({}))).errorCode, ErrorCode.NONE);
+    // Three members for four partitions: one of the two classic members gives a partition up.
+    const targetOf = (id: string) => c.consumerGroupDescribe('g').members.find((m) => m.memberId === id)!.targetAssignment.topicPartitions.flatMap((tp) => tp.partitions).sort();
+    const [a, ownedByA] = targetOf(leader.memberId).length < 2 ? [leader, [0, 1]] : [follower, [2, 3]];
+    const cooperative = (memberId: string, owned: number[]) => {
+      const w = new Writer();
+      w.writeInt16(1);
+      dataCodecs.ConsumerProtocolSubscription.encode(w, 1, { topics: ['t1'], userData: null, ownedPartitions: [{ topic: 't1', partitions: owned }] });
+      return joinParams({ memberId, protocols: [{ name: 'range', metadata: w.finish() }] });
+    };
+    const moving = ownedByA.filter((p) => !targetOf(a.memberId).includes(p));
+    assert.equal(moving.length, 1);
+    // a rejoins still owning its two partitions: it stays at epoch 1 with the one to revoke left out.
+    assert.equal(c.heartbeat('g', a.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
+    const j1 = await c.joinGroup(cooperative(a.memberId, ownedByA));
+    assert.equal(j1.generationId, 1);
+    const s1 = await c.syncGroup({ groupId: 'g', generationId: 1, memberId: a.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+    assert.equal(s1.errorCode, ErrorCode.NONE, 'revoking: no REBALANCE_IN_PROGRESS from SyncGroup');
+    const kept = decodeAssignment(s1.assignment)!.topics.flatMap((t) => t.partitions);
+    assert.ok(moving.every((p) => !kept.includes(p)));
+    // The partitions a must revoke are not handed over while it may still hold them.
+    const c1Target = c.consumerGroupDescribe('g').members.find((m) => m.memberId === 'c1')!.targetAssignment.topicPartitions.flatMap((tp) => tp.partitions);
+    const toC1 = moving.filter((p) => c1Target.includes(p));
+    assert.deepEqual(toC1, moving, 'the partition a gives up goes to c1');
+    const c1Parts = async () => (await c.consumerGroupHeartbeat(hb({ memberEpoch: 2, rebalanceTimeoutMs: -1, subscribedTopicNames: null, topicPartitions: null }))).assignment?.topicPartitions.flatMap((tp) => tp.partitions) ?? [];
+    const before = await c1Parts();
+    assert.ok(toC1.every((p) => !before.includes(p)), `c1 got ${before.join(',')} while a revokes ${moving.join(',')}`);
+    assert.equal(c.heartbeat('g', a.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS, 'rejoin once revoked');
+    // a rejoins without them: it moves to the group epoch and they are free.
+    const j2 = await c.joinGroup(cooperative(a.memberId, kept));
+    assert.equal(j2.generationId, 2);
+    assert.ok(moving.every((p) => !owners(c).get(a.memberId)!.includes(p)));
+    const after = c.consumerGroupDescribe('g').members.find((m) => m.memberId === 'c1')!.assignment.topicPartitions.flatMap((tp) => tp.partitions);
+    const afterHeartbeat = [...after, ...(await c1Parts())];
+    assert.ok(toC1.every((p) => afterHeartbeat.includes(p)), `c1 gets ${toC1.join(',')} once a revoked them`);
+  });
+
   it('refuses the upgrade as Kafka does', async () => {
     const disabled = await coordinator(new MemoryOffsetsStore(), 'downgrade');
     await classicGroup(disabled);
