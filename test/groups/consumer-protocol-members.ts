@@ -63,8 +63,11 @@ export async function compileMembers(libs: Parameters<typeof compileJava>[0]): P
   return compileJava(libs, ['Out.java', 'Kip848Members.java']);
 }
 
-/** A member of `group`; `protocol` is its group.protocol (consumer, or classic for JoinGroup/SyncGroup). */
-export function startMember(programs: JavaPrograms, bootstrap: string, group: string, subscription: string, clientId: string, protocol: 'consumer' | 'classic' = 'consumer'): JavaMember {
+/**
+ * A member of `group`; `protocol` is its group.protocol (consumer, or classic for
+ * JoinGroup/SyncGroup; classic-cooperative: classic with the CooperativeStickyAssignor).
+ */
+export function startMember(programs: JavaPrograms, bootstrap: string, group: string, subscription: string, clientId: string, protocol: 'consumer' | 'classic' | 'classic-cooperative' = 'consumer'): JavaMember {
   const jvm = ['-Xmx128M', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${programs.log4jConfig}`, '-cp', `${programs.classes}${path.delimiter}${classPath(programs.libs)}`];
   const child = spawn(javaBin(), [...jvm, 'Kip848Members', 'consume', bootstrap, group, subscription, clientId, protocol], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new JavaMember(clientId, child);

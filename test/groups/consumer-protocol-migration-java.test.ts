@@ -1,5 +1,7 @@
 // The online upgrade and downgrade of a group (KIP-848) with Apache Kafka's Java client 4.4
-// against one Tidelog broker: three members with group.protocol=classic read a six-partition
+// against one Tidelog broker, once with the classic client's default assignors (range: eager
+// rebalances) and once with CooperativeStickyAssignor (incremental ones, the members report
+// their owned partitions): three members with group.protocol=classic read a six-partition
 // topic under a steady producer; they are rolled one by one to group.protocol=consumer (the
 // first consumer-protocol member converts the live classic group; the classic members carry on
 // inside the consumer group until they are replaced), then rolled back to classic (the last
@@ -22,6 +24,7 @@ import { compileMembers, countValues, produce, startMember, waitFor, type JavaMe
 
 const GROUP = 'migrating';
 const TOPIC = 'migration';
+type Classic = 'classic' | 'classic-cooperative';
 const PARTITIONS = 6;
 const FIRST_BATCH = 600;
 const STEADY = 3000;
@@ -56,18 +59,18 @@ describe('online migration between the classic and consumer protocols with the J
     if (broker) removeDir(broker.dataDir);
   });
 
-  async function groupType(): Promise<string | undefined> {
+  async function groupType(group: string): Promise<string | undefined> {
     const r = await admin.request(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter: [] });
-    return r.groups.find((g) => g.groupId === GROUP)?.groupType;
+    return r.groups.find((g) => g.groupId === group)?.groupType;
   }
 
   /** The broker's view: member → owned partitions (empty while a classic group rebalances). */
-  async function owners(): Promise<{ type: string | undefined; byMember: Map<string, number[]>; memberTypes: number[] }> {
-    const type = await groupType();
+  async function owners(group: string): Promise<{ type: string | undefined; byMember: Map<string, number[]>; memberTypes: number[] }> {
+    const type = await groupType(group);
     const byMember = new Map<string, number[]>();
     const memberTypes: number[] = [];
     if (type === 'consumer') {
-      const d = (await admin.request(ApiKey.ConsumerGroupDescribe, 1, { groupIds: [GROUP], includeAuthorizedOperations: false })).groups[0]!;
+      const d = (await admin.request(ApiKey.ConsumerGroupDescribe, 1, { groupIds: [group], includeAuthorizedOperations: false })).groups[0]!;
       if (d.errorCode === ErrorCode.NONE) {
         for (const m of d.members) {
           byMember.set(m.memberId, m.assignment.topicPartitions.flatMap((tp) => tp.partitions));
@@ -75,7 +78,7 @@ describe('online migration between the classic and consumer protocols with the J
         }
       }
     } else if (type === 'classic') {
-      const d = (await admin.request(ApiKey.DescribeGroups, 5, { groups: [GROUP], includeAuthorizedOperations: false })).groups[0]!;
+      const d = (await admin.request(ApiKey.DescribeGroups, 5, { groups: [group], includeAuthorizedOperations: false })).groups[0]!;
       if (d.groupState === 'Stable') {
         for (const m of d.members) byMember.set(m.memberId, (decodeAssignment(m.memberAssignment)?.topics ?? []).flatMap((t) => t.partitions));
       }
@@ -83,19 +86,27 @@ describe('online migration between the classic and consumer protocols with the J
     return { type, byMember, memberTypes };
   }
 
-  it('rolls a group of classic consumers to the consumer protocol and back under a steady producer', async () => {
+  for (const classic of ['classic', 'classic-cooperative'] as const) {
+    it(`rolls a group of ${classic === 'classic' ? 'classic (eager)' : 'classic cooperative-sticky'} consumers to the consumer protocol and back under a steady producer`, () => roll(classic));
+  }
+
+  async function roll(classic: Classic): Promise<void> {
+    const group = `${GROUP}-${classic}`;
+    const topic = `${TOPIC}-${classic}`;
+    /** This roll's members (every member is also in `members`, for the cleanup). */
+    const mine: JavaMember[] = [];
     const summary = () => {
       const counts = read();
       const missing = Array.from({ length: FIRST_BATCH + STEADY }, (_, i) => `v${i}`).filter((v) => !counts.has(v));
-      return `read ${counts.size} distinct values; missing ${missing.length}: ${missing.slice(0, 20).join(',')}; per member: ${members.map((m) => `${m.name}=${m.values().length}`).join(' ')}`;
+      return `read ${counts.size} distinct values; missing ${missing.length}: ${missing.slice(0, 20).join(',')}; per member: ${mine.map((m) => `${m.name}=${m.values().length}`).join(' ')}`;
     };
-    const explain = () => `${summary()}\n${members.map((m) => m.describe()).join('\n')}\n--- broker ---\n${broker.logLines.slice(-25).join('\n')}`;
+    const explain = () => `${summary()}\n${mine.map((m) => m.describe()).join('\n')}\n--- broker ---\n${broker.logLines.slice(-25).join('\n')}`;
     const overlaps: string[] = [];
     const typesSeen: string[] = [];
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const view = await owners();
+        const view = await owners(group);
         if (view.type !== undefined && typesSeen[typesSeen.length - 1] !== view.type) typesSeen.push(view.type);
         const seen = new Map<number, string>();
         for (const [member, ps] of view.byMember) {
@@ -108,11 +119,12 @@ describe('online migration between the classic and consumer protocols with the J
       }
     })();
 
-    await produce(programs, broker.bootstrap, TOPIC, 0, FIRST_BATCH);
+    await produce(programs, broker.bootstrap, topic, 0, FIRST_BATCH);
     const live = new Map<string, JavaMember>();
-    const start = (name: string, protocol: 'classic' | 'consumer') => {
-      const m = startMember(programs, broker.bootstrap, GROUP, TOPIC, name, protocol);
+    const start = (name: string, protocol: Classic | 'consumer') => {
+      const m = startMember(programs, broker.bootstrap, group, topic, name, protocol);
       members.push(m);
+      mine.push(m);
       live.set(name, m);
       return m;
     };
@@ -122,23 +134,23 @@ describe('online migration between the classic and consumer protocols with the J
     };
     // Consumed = printed after its commit, or in a poll whose commit a SIGTERM interrupted.
     const read = () => {
-      const counts = countValues(members);
-      for (const m of members) for (const v of m.interruptedValues()) counts.set(v, (counts.get(v) ?? 0) + 1);
+      const counts = countValues(mine);
+      for (const m of mine) for (const v of m.interruptedValues()) counts.set(v, (counts.get(v) ?? 0) + 1);
       return counts;
     };
     const allAssigned = () => [...live.values()].every((m) => m.assignment().length > 0) && [...live.values()].reduce((n, m) => n + m.assignment().length, 0) === PARTITIONS;
 
-    for (const name of ['classic-1', 'classic-2', 'classic-3']) start(name, 'classic');
+    for (const name of ['classic-1', 'classic-2', 'classic-3']) start(name, classic);
     await waitFor('three classic members reading the first batch', () => read().size >= FIRST_BATCH && allAssigned(), explain);
-    assert.equal(await groupType(), 'classic');
+    assert.equal(await groupType(group), 'classic');
 
     // A steady producer throughout both rolls.
-    const producing = produce(programs, broker.bootstrap, TOPIC, FIRST_BATCH, STEADY, RATE_PER_SECOND);
+    const producing = produce(programs, broker.bootstrap, topic, FIRST_BATCH, STEADY, RATE_PER_SECOND);
 
     // Upgrade: each classic member is replaced by a consumer-protocol one.
     const steps: { step: string; type: string | undefined; memberTypes: number[] }[] = [];
     const record = async (step: string) => {
-      const view = await owners();
+      const view = await owners(group);
       steps.push({ step, type: view.type, memberTypes: [...view.memberTypes].sort() });
     };
     for (const i of [1, 2, 3]) {
@@ -150,7 +162,7 @@ describe('online migration between the classic and consumer protocols with the J
     // Downgrade: each consumer-protocol member is replaced by a classic one.
     for (const i of [1, 2, 3]) {
       await stop(`consumer-${i}`);
-      const m = start(`classic-again-${i}`, 'classic');
+      const m = start(`classic-again-${i}`, classic);
       await waitFor(`classic-again-${i} to get partitions`, () => m.assignment().length > 0 && allAssigned(), explain);
       await record(`classic-again-${i} replaced consumer-${i}`);
     }
@@ -160,9 +172,9 @@ describe('online migration between the classic and consumer protocols with the J
 
     // The committed offsets reach the log end on every partition (each poll is committed
     // before it is printed, and every record was printed).
-    const ends = await admin.request(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: TOPIC, partitions: Array.from({ length: PARTITIONS }, (_, partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1 })) }] });
-    const committed = await admin.request(ApiKey.OffsetFetch, 7, { groupId: GROUP, topics: null, requireStable: false });
-    const committedBy = new Map(committed.topics.find((t) => t.name === TOPIC)!.partitions.map((p) => [p.partitionIndex, p.committedOffset]));
+    const ends = await admin.request(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: Array.from({ length: PARTITIONS }, (_, partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1 })) }] });
+    const committed = await admin.request(ApiKey.OffsetFetch, 7, { groupId: group, topics: null, requireStable: false });
+    const committedBy = new Map(committed.topics.find((t) => t.name === topic)!.partitions.map((p) => [p.partitionIndex, p.committedOffset]));
     for (const p of ends.topics[0]!.partitions) assert.equal(committedBy.get(p.partitionIndex), p.offset, `partition ${p.partitionIndex}: ${explain()}`);
 
     sampling = false;
@@ -184,7 +196,7 @@ describe('online migration between the classic and consumer protocols with the J
       { step: 'classic-again-3 replaced consumer-3', type: 'classic', memberTypes: [] },
     ], explain());
     assert.deepEqual(typesSeen, ['classic', 'consumer', 'classic'], `the group type as sampled: ${typesSeen.join(' → ')}`);
-    assert.ok(broker.logLines.some((l) => l.includes('converted the classic group to a consumer group')), 'upgraded online');
-    assert.ok(broker.logLines.some((l) => l.includes('converted the consumer group to a classic group')), 'downgraded online');
-  });
+    assert.ok(broker.logLines.some((l) => l.includes('converted the classic group to a consumer group') && l.includes(group)), 'upgraded online');
+    assert.ok(broker.logLines.some((l) => l.includes('converted the consumer group to a classic group') && l.includes(group)), 'downgraded online');
+  }
 });

@@ -2,7 +2,8 @@
 // and the producer that feeds them. One JSON object per line on standard output (Out.emit).
 //
 //   consume <bootstrap> <group> <topic | regex:RE2J> <clientId> [<group.protocol>]
-//     group.protocol is consumer (the default) or classic.
+//     group.protocol is consumer (the default) or classic; classic-cooperative is classic with
+//     the CooperativeStickyAssignor alone (incremental rebalances instead of eager ones).
 //     Reads until SIGTERM (then closes: the member leaves the group) or SIGKILL. Each poll's
 //     records are committed (commitSync) and only then printed, so the printed records are
 //     exactly those this member consumed and committed: a record printed by two members was
@@ -55,7 +56,12 @@ public final class Kip848Members {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("group.id", group);
-    p.put("group.protocol", protocol);
+    if (protocol.equals("classic-cooperative")) {
+      p.put("group.protocol", "classic");
+      p.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    } else {
+      p.put("group.protocol", protocol);
+    }
     p.put("client.id", clientId);
     p.put("enable.auto.commit", "false");
     p.put("auto.offset.reset", "earliest");
