@@ -142,7 +142,7 @@ export const brokerConfigKeys = [
   intKey('group.consumer.max.heartbeat.interval.ms', 15000, { min: 1 }),
   intKey('group.consumer.max.size', 2147483647, { min: 1 }),
   listKey('group.consumer.assignors', ['uniform', 'range'], { nonEmpty: true, doc: 'Server-side assignors (uniform, range, or Kafka class names); the first is the default.' }),
-  stringKey('group.consumer.migration.policy', 'bidirectional', { oneOf: ['disabled', 'upgrade', 'downgrade', 'bidirectional'], doc: 'Conversions between classic and consumer groups; Tidelog converts empty groups only.' }),
+  stringKey('group.consumer.migration.policy', 'bidirectional', { oneOf: ['disabled', 'upgrade', 'downgrade', 'bidirectional'], doc: 'Online conversions of a group with members between the classic and consumer protocols (KIP-848): upgrade, downgrade, both (bidirectional) or none (disabled).' }),
   intKey('transaction.state.log.replication.factor', 3, { min: 1 }),
   intKey('transaction.state.log.min.isr', 2, { min: 1 }),
   intKey('transaction.state.log.num.partitions', 50, { min: 1 }),

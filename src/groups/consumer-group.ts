@@ -35,7 +35,19 @@ export const CONSUMER_GROUP_STATES: readonly ConsumerGroupState[] = ['Empty', 'A
 export const LEAVE_GROUP_MEMBER_EPOCH = -1;
 export const LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
 
+/**
+ * A member that speaks the classic protocol inside a consumer group (Kafka's
+ * ConsumerGroupMemberMetadataValue.ClassicMemberMetadata): its session timeout and the
+ * protocols of its JoinGroup (name and ConsumerProtocolSubscription bytes), in its order.
+ */
+export interface ClassicMemberMetadata {
+  readonly sessionTimeoutMs: number;
+  readonly supportedProtocols: readonly { readonly name: string; readonly metadata: Buffer }[];
+}
+
 export class ConsumerGroupMember {
+  /** Set for a member using the classic protocol (JoinGroup/SyncGroup/Heartbeat); null for ConsumerGroupHeartbeat. */
+  classic: ClassicMemberMetadata | null = null;
   instanceId: string | null = null;
   rackId: string | null = null;
   clientId = '';
@@ -58,13 +70,24 @@ export class ConsumerGroupMember {
   /** Timers (the coordinator's): session expiry, and the revocation deadline while UNREVOKED_PARTITIONS. */
   sessionTimer: NodeJS.Timeout | null = null;
   rebalanceTimer: NodeJS.Timeout | null = null;
+  /** A classic member told to rejoin must send JoinGroup within its rebalance timeout (Kafka's join timeout). */
+  joinTimer: NodeJS.Timeout | null = null;
+  /** A classic member that joined must send SyncGroup within its rebalance timeout (Kafka's sync timeout). */
+  syncTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly memberId: string) {}
 
-  /** A copy with the same subscription and reconciliation state (for a static member taking over). */
+  get usesClassicProtocol(): boolean {
+    return this.classic !== null;
+  }
+
+  /**
+   * A copy with the same subscription, reconciliation state and timers (the copy replaces this
+   * member; a static member taking over gets a member whose timers were cleared first).
+   */
   copyAs(memberId: string): ConsumerGroupMember {
     const m = new ConsumerGroupMember(memberId);
-    Object.assign(m, { ...this, memberId, sessionTimer: null, rebalanceTimer: null });
+    Object.assign(m, { ...this, memberId });
     m.assigned = cloneAssignment(this.assigned);
     m.pendingRevocation = cloneAssignment(this.pendingRevocation);
     m.assignmentEpochs = new Map(this.assignmentEpochs);
@@ -134,6 +157,41 @@ export class ConsumerGroup {
     const r = new Set<string>();
     for (const m of this.members.values()) if (m.subscribedTopicRegex !== null) r.add(m.subscribedTopicRegex);
     return r;
+  }
+
+  numClassicMembers(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.classic !== null) n++;
+    return n;
+  }
+
+  /** Kafka's allMembersUseClassicProtocolExcept: every member but those leaving speaks the classic protocol. */
+  allMembersUseClassicProtocolExcept(leaving: ReadonlySet<string>): boolean {
+    for (const m of this.members.values()) if (!leaving.has(m.memberId) && m.classic === null) return false;
+    return true;
+  }
+
+  /**
+   * Kafka's ConsumerGroup.supportsClassicProtocols: a classic member may join if it speaks the
+   * consumer protocol type and (unless the group is empty) one of its protocols is supported
+   * by every classic member already there.
+   */
+  supportsClassicProtocols(protocolType: string, protocols: ReadonlySet<string>): boolean {
+    if (protocolType !== 'consumer') return false;
+    const classic = [...this.members.values()].filter((m) => m.classic !== null);
+    if (this.members.size === 0 || classic.length === 0) return protocols.size > 0;
+    for (const name of protocols) if (classic.every((m) => m.classic!.supportedProtocols.some((p) => p.name === name))) return true;
+    return false;
+  }
+
+  /** Kafka's waitingOnUnreleasedPartition: a target partition of the member is still owned by another. */
+  waitingOnUnreleasedPartition(m: ConsumerGroupMember): boolean {
+    if (m.state !== MemberState.UNRELEASED_PARTITIONS) return false;
+    for (const [t, ps] of this.target.get(m.memberId) ?? new Map<string, number[]>()) {
+      const assigned = m.assigned.get(t) ?? [];
+      for (const p of ps) if (!assigned.includes(p) && this.partitionEpoch(t, p) !== -1) return true;
+    }
+    return false;
   }
 
   /** Adds or replaces a member, keeping the partition epochs in step with its assignment. */

@@ -4,7 +4,8 @@
 //   key   = int16 record type + the key struct (version 0)
 //           3 ConsumerGroupMetadata            (group epoch)
 //           4 ConsumerGroupPartitionMetadata   (read and ignored: replaced by the metadata hash in 4.1)
-//           5 ConsumerGroupMemberMetadata      (a member's subscription)
+//           5 ConsumerGroupMemberMetadata      (a member's subscription; ClassicMemberMetadata,
+//                                              tag 0, for a member speaking the classic protocol)
 //           6 ConsumerGroupTargetAssignmentMetadata (assignment epoch)
 //           7 ConsumerGroupTargetAssignmentMember   (a member's target)
 //           8 ConsumerGroupCurrentMemberAssignment  (a member's epoch, state, owned partitions)
@@ -101,6 +102,7 @@ export function memberSubscriptionRecord(groupId: string, m: ConsumerGroupMember
         subscribedTopicRegex: m.subscribedTopicRegex,
         rebalanceTimeoutMs: m.rebalanceTimeoutMs,
         serverAssignor: m.serverAssignor,
+        classicMemberMetadata: m.classic === null ? null : { sessionTimeoutMs: m.classic.sessionTimeoutMs, supportedProtocols: m.classic.supportedProtocols.map((p) => ({ name: p.name, metadata: p.metadata })) },
       }),
     ),
   };
@@ -274,6 +276,8 @@ export function rebuildConsumerGroup(groupId: string, replay: ConsumerGroupRepla
     m.subscribedTopicRegex = sub.subscribedTopicRegex;
     m.rebalanceTimeoutMs = sub.rebalanceTimeoutMs;
     m.serverAssignor = sub.serverAssignor;
+    const classic = sub.classicMemberMetadata;
+    if (classic !== null) m.classic = { sessionTimeoutMs: classic.sessionTimeoutMs, supportedProtocols: classic.supportedProtocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })) };
     const current = replay.current.get(memberId);
     if (current) {
       m.memberEpoch = current.memberEpoch;

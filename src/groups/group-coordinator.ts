@@ -21,8 +21,10 @@
 //
 // The consumer group protocol (KIP-848: ConsumerGroupHeartbeat, ConsumerGroupDescribe) is
 // ConsumerCoordinator's (consumer-coordinator.ts); its groups share the group map and the
-// offsets with classic ones (a GroupMetadata whose `consumer` is set), and the classic APIs
-// here answer for them as Kafka does (INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID, Dead).
+// offsets with classic ones (a GroupMetadata whose `consumer` is set). JoinGroup, SyncGroup,
+// Heartbeat and LeaveGroup to a consumer group with members go to ConsumerCoordinator, which
+// serves classic members inside it (the online migration of KIP-848); DescribeGroups answers
+// Dead for it, as Kafka.
 //
 // Which groups this broker serves: those whose __consumer_offsets partition it leads. On a
 // single node that is every partition, read back at start-up. In a cluster (Kafka's
@@ -43,6 +45,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { CONSUMER_PROTOCOL_TYPE, GroupMetadata, joinError, syncError, type GroupState } from './group-metadata.js';
 import {
   GroupMetadataManager,
+  groupMetadataRecord,
   type OffsetCommitRequest,
   type OffsetFetchResult,
   type TopicPartition,
@@ -244,6 +247,9 @@ export class GroupCoordinator {
         get isActive() {
           return self.active;
         },
+        classicGroupMaxSize: config.groupMaxSize,
+        retireClassicGroup: (group) => this.retireClassicGroup(group),
+        installClassicGroup: (group, members, generationId, assignmentOf, rebalance) => this.installClassicGroup(group, members, generationId, assignmentOf, rebalance),
       },
       logger,
       this.now,
@@ -386,6 +392,40 @@ export class GroupCoordinator {
     group.pendingMembers.clear();
   }
 
+  /** Before an upgrade to a consumer group (KIP-848): Kafka's completeAllJoinFutures/completeAllSyncFutures(REBALANCE_IN_PROGRESS). */
+  private retireClassicGroup(group: GroupMetadata): void {
+    for (const m of group.members.values()) {
+      group.maybeInvokeJoinCallback(m, joinError(m.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
+      group.maybeInvokeSyncCallback(m, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+    }
+    this.clearGroupTimers(group);
+    group.joinIsInitialDelay = false;
+    group.resetForMigration('Empty', 0, null);
+  }
+
+  /**
+   * A downgrade from a consumer group (Kafka's ClassicGroup.fromConsumerGroup and the rest of
+   * convertToClassicGroup): a Stable group of the remaining members at the consumer group's
+   * epoch, their sessions running, then a rebalance (unless a static member replaced another
+   * with the same subscription). The GroupMetadata record to write.
+   */
+  private installClassicGroup(group: GroupMetadata, members: readonly MemberMetadata[], generationId: number, assignmentOf: (member: MemberMetadata, protocol: string) => Buffer, rebalance: boolean): { key: Buffer; value: Buffer | null } {
+    group.resetForMigration('Stable', generationId, CONSUMER_PROTOCOL_TYPE);
+    for (const m of members) group.add(m, null);
+    const protocol = group.selectProtocol();
+    group.protocolName = protocol;
+    group.subscribedTopics = group.computeSubscribedTopics();
+    const assignment = new Map<string, Buffer>();
+    for (const m of members) {
+      m.assignment = assignmentOf(m, protocol);
+      assignment.set(m.memberId, m.assignment);
+    }
+    const record = { key: groupMetadataKey(group.groupId), value: groupMetadataRecord(group, assignment).value ?? null };
+    for (const m of members) this.scheduleHeartbeatExpiration(group, m, m.sessionTimeoutMs);
+    if (rebalance) this.prepareRebalance(group, `Downgrade group ${group.groupId} from consumer to classic.`);
+    return record;
+  }
+
   get isActive(): boolean {
     return this.active;
   }
@@ -470,9 +510,16 @@ export class GroupCoordinator {
     // does not exist is stale.
     let group = this.manager.getGroup(p.groupId);
     if (group?.consumer) {
-      // A consumer group (KIP-848): an empty one becomes a classic group again (Kafka's
-      // downgrade of an empty group); classic members do not join a live one here.
-      if (group.consumer.members.size > 0) return respond(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      // A consumer group (KIP-848): a classic member joins a live one as a member of it (Kafka's
+      // classicGroupJoinToConsumerGroup); an empty one becomes a classic group again (Kafka's
+      // downgrade of an empty group).
+      if (group.consumer.members.size > 0) {
+        this.consumer.classicJoin(group.consumer, p).then(respond, (err: unknown) => {
+          this.logger.error({ err, group: p.groupId }, 'JoinGroup to a consumer group failed');
+          respond(joinError(p.memberId, ErrorCode.UNKNOWN_SERVER_ERROR));
+        });
+        return;
+      }
       const records = consumerGroupTombstones(group.consumer);
       group.consumer.dead = true;
       group.consumer = null;
@@ -800,7 +847,9 @@ export class GroupCoordinator {
     const status = this.validateGroupStatus(p.groupId, 'sync');
     if (status !== null) return respond(syncError(status));
     const group = this.manager.getGroup(p.groupId);
-    if (!group || group.consumer) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    if (!group) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    // A classic member of a consumer group (Kafka's classicGroupSyncToConsumerGroup).
+    if (group.consumer) return respond(this.consumer.classicSync(group.consumer, p));
     if (group.is('Dead')) return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
     const invalid =
       this.validateCurrentMember(group, p.memberId, p.groupInstanceId) ??
@@ -923,7 +972,8 @@ export class GroupCoordinator {
     const status = this.validateGroupStatus(groupId, 'heartbeat');
     if (status !== null) return status;
     const group = this.manager.getGroup(groupId);
-    if (!group || group.consumer) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.consumer) return this.consumer.classicHeartbeat(group.consumer, memberId, groupInstanceId, generationId);
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const invalid = this.validateCurrentMember(group, memberId, groupInstanceId) ?? (generationId !== group.generationId ? ErrorCode.ILLEGAL_GENERATION : null);
     if (invalid !== null) return invalid;
@@ -1002,7 +1052,22 @@ export class GroupCoordinator {
     const status = this.validateGroupStatus(groupId, 'leave');
     if (status !== null) return { errorCode: status, members: [] };
     const group = this.manager.getGroup(groupId);
-    if (!group || group.consumer) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => memberResult(m, ErrorCode.UNKNOWN_MEMBER_ID)) };
+    if (!group) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => memberResult(m, ErrorCode.UNKNOWN_MEMBER_ID)) };
+    if (group.consumer) {
+      // Classic members of a consumer group (Kafka's classicGroupLeaveToConsumerGroup). The
+      // answer does not wait for the records (this API answers synchronously, as a classic
+      // group's leave writes nothing); a failed append is logged and a new coordinator would
+      // fence the members by their sessions.
+      const left = this.consumer.classicLeave(group.consumer, leaving);
+      if (left.records.length > 0) {
+        this.manager.track(
+          this.manager.appendGroupRecords(groupId, left.records).then((errorCode) => {
+            if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: groupId, errorCode }, 'could not write the leave of classic members of a consumer group');
+          }),
+        );
+      }
+      return { errorCode: ErrorCode.NONE, members: left.members };
+    }
     if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const members = leaving.map((m) => {
       const reason = `removing member on LeaveGroup; client reason: ${m.reason ?? 'not provided'}`;
@@ -1215,12 +1280,7 @@ export class GroupCoordinator {
     // An empty group id is the request's fault (INVALID_REQUEST, ConsumerCoordinator's checks), not INVALID_GROUP_ID.
     const status = p.groupId === '' ? null : (this.validateGroupStatus(p.groupId, 'heartbeat') ?? this.ensureOffsetsTopic());
     if (status !== null) return { errorCode: status, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
-    const before = this.manager.getGroup(p.groupId);
-    const classic = before !== undefined && before.consumer === null && before.generationId > 0;
-    const result = await this.consumer.heartbeat(p);
-    // An empty classic group that became a consumer group: its classic metadata goes.
-    if (classic && this.manager.getGroup(p.groupId)?.consumer) this.manager.track(this.manager.appendGroupRecords(p.groupId, [{ key: groupMetadataKey(p.groupId), value: null }]));
-    return result;
+    return this.consumer.heartbeat(p);
   }
 
   consumerGroupDescribe(groupId: string): DescribedConsumerGroup {

@@ -462,25 +462,7 @@ export class GroupMetadataManager {
 
   /** Kafka's storeGroup: the group's metadata with the given assignment, one record. */
   async storeGroup(group: GroupMetadata, assignment: ReadonlyMap<string, Buffer>): Promise<number> {
-    const protocol = group.protocolName;
-    const value = groupMetadataValue({
-      protocolType: group.protocolType ?? '',
-      generation: group.generationId,
-      protocol,
-      leader: group.leaderId,
-      currentStateTimestamp: group.currentStateTimestampMs ?? -1,
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeout: m.rebalanceTimeoutMs,
-        sessionTimeout: m.sessionTimeoutMs,
-        subscription: protocol !== null ? m.metadata(protocol) : EMPTY,
-        assignment: assignment.get(m.memberId) ?? EMPTY,
-      })),
-    });
-    const errorCode = await this.trackAppend(this.append(group.groupId, [{ key: groupMetadataKey(group.groupId), value }]));
+    const errorCode = await this.trackAppend(this.append(group.groupId, [groupMetadataRecord(group, assignment)]));
     return mapStoreGroupError(errorCode);
   }
 
@@ -745,4 +727,27 @@ function mapOffsetCommitError(errorCode: number): number {
     default:
       return mapStoreGroupError(errorCode);
   }
+}
+
+/** The GroupMetadata record of a classic group with the given assignment (Kafka's newGroupMetadataRecord). */
+export function groupMetadataRecord(group: GroupMetadata, assignment: ReadonlyMap<string, Buffer>): ProducerRecord {
+  const protocol = group.protocolName;
+  const value = groupMetadataValue({
+    protocolType: group.protocolType ?? '',
+    generation: group.generationId,
+    protocol,
+    leader: group.leaderId,
+    currentStateTimestamp: group.currentStateTimestampMs ?? -1,
+    members: [...group.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      rebalanceTimeout: m.rebalanceTimeoutMs,
+      sessionTimeout: m.sessionTimeoutMs,
+      subscription: protocol !== null ? m.metadata(protocol) : EMPTY,
+      assignment: assignment.get(m.memberId) ?? EMPTY,
+    })),
+  });
+  return { key: groupMetadataKey(group.groupId), value };
 }

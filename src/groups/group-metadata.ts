@@ -158,6 +158,26 @@ export class GroupMetadata {
     this.currentStateTimestampMs = this.now();
   }
 
+  /**
+   * An online migration (KIP-848) replaces the group object in Kafka; here the same object
+   * (which holds the offsets) drops its classic members and starts over in `state`. The
+   * members' timers and parked requests are the coordinator's to settle first.
+   */
+  resetForMigration(state: 'Empty' | 'Stable', generationId: number, protocolType: string | null): void {
+    for (const id of [...this.members.keys()]) this.remove(id);
+    for (const t of this.pendingMembers.values()) clearTimeout(t);
+    this.pendingMembers.clear();
+    this.pendingSyncMembers.clear();
+    this.generationId = generationId;
+    this.protocolType = protocolType;
+    this.protocolName = null;
+    this.leaderId = null;
+    this.subscribedTopics = null;
+    this.newMemberAdded = false;
+    this.stateValue = state;
+    this.currentStateTimestampMs = this.now();
+  }
+
   add(member: MemberMetadata, callback: ((r: JoinGroupResult) => void) | null): void {
     if (member.groupInstanceId !== null) {
       if (this.staticMembers.has(member.groupInstanceId)) throw new Error(`static member ${member.groupInstanceId} is already a member of group ${this.groupId}`);

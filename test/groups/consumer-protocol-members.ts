@@ -33,6 +33,11 @@ export class JavaMember {
     return this.events.filter((e) => e.event === 'record').map((e) => String(e.value));
   }
 
+  /** Values of a poll whose commit SIGTERM interrupted: consumed, committed or not. */
+  interruptedValues(): string[] {
+    return this.events.filter((e) => e.event === 'commit-interrupted').flatMap((e) => (e.values as string[]).map(String));
+  }
+
   /** The member's current assignment as its last onPartitionsAssigned saw it. */
   assignment(): string[] {
     const last = [...this.events].reverse().find((e) => e.event === 'assigned');
@@ -58,9 +63,13 @@ export async function compileMembers(libs: Parameters<typeof compileJava>[0]): P
   return compileJava(libs, ['Out.java', 'Kip848Members.java']);
 }
 
-export function startMember(programs: JavaPrograms, bootstrap: string, group: string, subscription: string, clientId: string): JavaMember {
+/**
+ * A member of `group`; `protocol` is its group.protocol (consumer, or classic for
+ * JoinGroup/SyncGroup; classic-cooperative: classic with the CooperativeStickyAssignor).
+ */
+export function startMember(programs: JavaPrograms, bootstrap: string, group: string, subscription: string, clientId: string, protocol: 'consumer' | 'classic' | 'classic-cooperative' = 'consumer'): JavaMember {
   const jvm = ['-Xmx128M', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${programs.log4jConfig}`, '-cp', `${programs.classes}${path.delimiter}${classPath(programs.libs)}`];
-  const child = spawn(javaBin(), [...jvm, 'Kip848Members', 'consume', bootstrap, group, subscription, clientId], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(javaBin(), [...jvm, 'Kip848Members', 'consume', bootstrap, group, subscription, clientId, protocol], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new JavaMember(clientId, child);
 }
 

@@ -205,18 +205,20 @@ describe('ConsumerGroupHeartbeat', () => {
   it('keeps classic and consumer groups apart as Kafka does', async () => {
     const c = await coordinator();
     await c.consumerGroupHeartbeat(hb({ groupId: 'new' }));
-    const join = await c.joinGroup(joinParams({ groupId: 'new' }));
+    // A classic member joins a consumer group only with the consumer protocol type (Kafka's supportsClassicProtocols).
+    const join = await c.joinGroup(joinParams({ groupId: 'new', protocolType: 'connect' }));
     assert.equal(join.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     assert.equal(c.heartbeat('new', 'm1', null, 1), ErrorCode.UNKNOWN_MEMBER_ID);
     assert.equal(c.describeGroup('new').state, 'Dead');
     assert.equal(c.describeGroup('new').notFound, 'Group new is not a classic group.');
     assert.equal(c.describeGroup('none').notFound, 'Group none not found.');
-    // A live classic group is not upgraded.
-    const classic = c.joinGroup(joinParams({ groupId: 'old' }));
+    // A live classic group of another protocol type is not upgraded.
+    const classic = c.joinGroup(joinParams({ groupId: 'old', protocolType: 'connect' }));
     assert.equal((await classic).errorCode, ErrorCode.NONE);
     const refused = await c.consumerGroupHeartbeat(hb({ groupId: 'old' }));
     assert.equal(refused.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
-    assert.equal(refused.errorMessage, 'Group old is not a consumer group.');
+    assert.equal(refused.errorMessage, 'Cannot upgrade classic group old to consumer group because the group does not use the consumer embedded protocol.');
+    assert.equal((await c.consumerGroupHeartbeat(hb({ groupId: 'old', memberEpoch: 1 }))).errorMessage, 'Group old is not a consumer group.');
     assert.equal(c.consumerGroupDescribe('old').errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
     assert.equal(c.consumerGroupDescribe('none').errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
     const listed = c.listGroups([], []).groups.map((g) => [g.groupId, g.groupType]).sort();

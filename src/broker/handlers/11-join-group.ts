@@ -11,6 +11,8 @@
 // The request parks until the rebalance completes (every known member rejoined, the
 // rebalance timeout passed, or the initial delay of a new group elapsed); the leader's
 // response carries every member's metadata for the selected protocol.
+// A consumer group (KIP-848) with members takes the member as a classic member of it: no
+// leader, the broker's target assignment decides (ConsumerCoordinator.classicJoin).
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';

@@ -3,7 +3,8 @@
 // gets FENCED_INSTANCE_ID). v4+: flexible.
 // Keeps the member's session alive. While the group prepares a rebalance the answer is
 // REBALANCE_IN_PROGRESS (the member must rejoin); an old generation gets ILLEGAL_GENERATION
-// and an unknown member UNKNOWN_MEMBER_ID.
+// and an unknown member UNKNOWN_MEMBER_ID. A classic member of a consumer group (KIP-848) is
+// told REBALANCE_IN_PROGRESS when it must rejoin to revoke or to get partitions.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';

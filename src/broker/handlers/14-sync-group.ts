@@ -6,6 +6,8 @@
 // written to __consumer_offsets, then every member waiting in SyncGroup gets its own
 // assignment. Members the leader left out get an empty one. A follower's SyncGroup parks
 // until then; after the group is Stable it is answered at once.
+// A classic member of a consumer group (KIP-848) gets its part of the broker's target
+// assignment at once, or REBALANCE_IN_PROGRESS when it must rejoin first.
 import { ApiKey } from '../../protocol/generated/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { defineHandler } from './handler.js';

@@ -1,12 +1,16 @@
 // Members of a KIP-848 consumer group (group.protocol=consumer) for test/groups/consumer-protocol-java.test.ts,
 // and the producer that feeds them. One JSON object per line on standard output (Out.emit).
 //
-//   consume <bootstrap> <group> <topic | regex:RE2J> <clientId>
+//   consume <bootstrap> <group> <topic | regex:RE2J> <clientId> [<group.protocol>]
+//     group.protocol is consumer (the default) or classic; classic-cooperative is classic with
+//     the CooperativeStickyAssignor alone (incremental rebalances instead of eager ones).
 //     Reads until SIGTERM (then closes: the member leaves the group) or SIGKILL. Each poll's
 //     records are committed (commitSync) and only then printed, so the printed records are
 //     exactly those this member consumed and committed: a record printed by two members was
 //     read twice, one printed by none was missed. A failed commit prints nothing and rewinds
 //     the partitions it still owns, so the records are read again (by it or the new owner).
+//     A commit interrupted by SIGTERM (it may or may not have landed) prints the poll's values
+//     as one "commit-interrupted" line instead.
 //   produce <bootstrap> <topic> <first> <count> [<ratePerSecond>]
 //     Writes values "v<first>".."v<first+count-1>" (acks=all, idempotent) and exits.
 import java.time.Duration;
@@ -34,7 +38,7 @@ public final class Kip848Members {
 
   public static void main(String[] args) throws Exception {
     try {
-      if (args[0].equals("consume")) consume(args[1], args[2], args[3], args[4]);
+      if (args[0].equals("consume")) consume(args[1], args[2], args[3], args[4], args.length > 5 ? args[5] : "consumer");
       else produce(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args.length > 5 ? Integer.parseInt(args[5]) : 0);
     } catch (Throwable t) {
       Out.emit("error", "chain", Out.chain(t));
@@ -48,11 +52,16 @@ public final class Kip848Members {
     return out;
   }
 
-  static void consume(String bootstrap, String group, String subscription, String clientId) throws Exception {
+  static void consume(String bootstrap, String group, String subscription, String clientId, String protocol) throws Exception {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("group.id", group);
-    p.put("group.protocol", "consumer");
+    if (protocol.equals("classic-cooperative")) {
+      p.put("group.protocol", "classic");
+      p.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    } else {
+      p.put("group.protocol", protocol);
+    }
     p.put("client.id", clientId);
     p.put("enable.auto.commit", "false");
     p.put("auto.offset.reset", "earliest");
@@ -104,6 +113,10 @@ public final class Kip848Members {
         try {
           consumer.commitSync(next, Out.BLOCK);
         } catch (WakeupException e) {
+          // SIGTERM during the commit: it may have landed; the records were consumed either way.
+          List<String> values = new ArrayList<>();
+          for (ConsumerRecord<String, String> r : records) values.add(r.value());
+          Out.emit("commit-interrupted", "values", values);
           throw e;
         } catch (Exception e) {
           List<Map<String, Object>> ranges = new ArrayList<>();
