@@ -15,6 +15,12 @@
 //       the same on a topic that exists with its records and a group whose offsets are set.
 //   ShareClients drain <bootstrap> <topic> <group> <count>
 //       one member ACCEPTs whatever it gets until `count` records or 20 s without a record.
+//   ShareClients members <bootstrap> <topic> <group> <n>
+//       n members (threads, client ids member-0..) reading until the process is killed, for the cluster failover test: a record "v<i>" is
+//       REJECTed when i % 50 == 7, RELEASEd every time when i % 50 == 19, RELEASEd on its first
+//       delivery when i % 50 == 31, ACCEPTed otherwise. Prints every delivery ("read") before
+//       acknowledging it, then commitSync's answer per delivery ("ack", ok true/false): a
+//       delivery whose "ack" is ok was acknowledged by the share-partition leader.
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -54,6 +60,7 @@ public final class ShareClients {
         case "hold" -> hold(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]), true);
         case "hold-existing" -> hold(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]), false);
         case "drain" -> drain(bootstrap, topic, group, Integer.parseInt(args[4]));
+        case "members" -> members(bootstrap, topic, group, Integer.parseInt(args[4]));
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
     });
@@ -229,6 +236,74 @@ public final class ShareClients {
           emitRead(0, r, "ACCEPT");
         }
         if (records.count() > 0) c.commitSync();
+      }
+    }
+  }
+
+  /** The acknowledgement the failover test expects for record "v<i>" at its delivery count. */
+  static AcknowledgeType ackFor(String value, int deliveryCount) {
+    int i = Integer.parseInt(value.substring(1));
+    return switch (i % 50) {
+      case 7 -> AcknowledgeType.REJECT;
+      case 19 -> AcknowledgeType.RELEASE;
+      case 31 -> deliveryCount == 1 ? AcknowledgeType.RELEASE : AcknowledgeType.ACCEPT;
+      default -> AcknowledgeType.ACCEPT;
+    };
+  }
+
+  static void members(String bootstrap, String topic, String group, int n) throws Exception {
+    List<Thread> threads = new ArrayList<>();
+    for (int m = 0; m < n; m++) {
+      String clientId = "member-" + m;
+      Thread t = new Thread(() -> {
+        try {
+          member(bootstrap, topic, group, clientId);
+        } catch (Throwable e) {
+          Out.emit("error", "member", clientId, "chain", Out.chain(e));
+        }
+      });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) t.join();
+  }
+
+  static void member(String bootstrap, String topic, String group, String clientId) throws Exception {
+    try (KafkaShareConsumer<String, String> c = consumer(bootstrap, group, clientId)) {
+      c.subscribe(List.of(topic));
+      Out.emit("started", "clientId", clientId);
+      while (true) {
+        ConsumerRecords<String, String> records;
+        try {
+          records = c.poll(Duration.ofMillis(500));
+        } catch (org.apache.kafka.common.KafkaException e) {
+          Out.emit("poll-failed", "chain", Out.chain(e));
+          continue;
+        }
+        if (records.isEmpty()) continue;
+        List<ConsumerRecord<String, String>> polled = new ArrayList<>();
+        for (ConsumerRecord<String, String> r : records) {
+          int count = r.deliveryCount().map(Short::intValue).orElse(-1);
+          AcknowledgeType type = ackFor(r.value(), count);
+          Out.emit("read", "member", clientId, "partition", r.partition(), "offset", r.offset(), "value", r.value(), "deliveryCount", count, "ack", type.name());
+          c.acknowledge(r, type);
+          polled.add(r);
+        }
+        Map<org.apache.kafka.common.TopicIdPartition, java.util.Optional<org.apache.kafka.common.KafkaException>> result;
+        String failure = null;
+        try {
+          result = c.commitSync();
+        } catch (org.apache.kafka.common.KafkaException e) {
+          result = Map.of();
+          failure = String.valueOf(Out.chain(e));
+        }
+        for (ConsumerRecord<String, String> r : polled) {
+          java.util.Optional<org.apache.kafka.common.KafkaException> outcome = null;
+          for (var e : result.entrySet()) if (e.getKey().partition() == r.partition() && e.getKey().topic().equals(r.topic())) outcome = e.getValue();
+          boolean ok = failure == null && outcome != null && outcome.isEmpty();
+          String why = failure != null ? failure : outcome == null ? "no result for the partition" : outcome.map(Throwable::toString).orElse(null);
+          Out.emit("ack", "member", clientId, "partition", r.partition(), "offset", r.offset(), "value", r.value(), "deliveryCount", r.deliveryCount().map(Short::intValue).orElse(-1), "ok", ok, "error", why);
+        }
       }
     }
   }
