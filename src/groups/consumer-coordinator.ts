@@ -122,6 +122,8 @@ function error(errorCode: number, errorMessage: string | null, memberId: string 
 
 export class ConsumerCoordinator {
   private readonly assignors: ConsumerAssignor[];
+  /** A group's consumer.session.timeout.ms / consumer.heartbeat.interval.ms group configs when set (the broker sets this: config/group-configs.ts). */
+  groupConfigOf: (groupId: string) => { sessionTimeoutMs: number; heartbeatIntervalMs: number } | null = () => null;
 
   constructor(
     readonly config: ConsumerCoordinatorConfig,
@@ -310,7 +312,7 @@ export class ConsumerCoordinator {
       errorMessage: null,
       memberId,
       memberEpoch: reconciled.memberEpoch,
-      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      heartbeatIntervalMs: this.groupConfigOf(group.groupId)?.heartbeatIntervalMs ?? this.config.heartbeatIntervalMs,
       assignment: withAssignment ? { topicPartitions: [...reconciled.assigned].filter(([, ps]) => ps.length > 0).map(([topicId, partitions]) => ({ topicId, partitions })) } : null,
     };
   }
@@ -374,7 +376,7 @@ export class ConsumerCoordinator {
   /** Session timer (group.consumer.session.timeout.ms), and the revocation deadline (the member's rebalance timeout). */
   private scheduleTimers(group: ConsumerGroup, member: ConsumerGroupMember, before: ConsumerGroupMember): void {
     if (member.sessionTimer) clearTimeout(member.sessionTimer);
-    member.sessionTimer = setTimeout(() => this.fence(group, member.memberId, 'session timeout expired'), this.config.sessionTimeoutMs);
+    member.sessionTimer = setTimeout(() => this.fence(group, member.memberId, 'session timeout expired'), this.groupConfigOf(group.groupId)?.sessionTimeoutMs ?? this.config.sessionTimeoutMs);
     member.sessionTimer.unref?.();
     const revoking = member.state === MemberState.UNREVOKED_PARTITIONS;
     const startedRevoking = revoking && (before.state !== MemberState.UNREVOKED_PARTITIONS || before.memberEpoch !== member.memberEpoch || member.rebalanceTimer === null);

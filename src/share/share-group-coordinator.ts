@@ -12,12 +12,15 @@
 // coordinator move members rejoin (their heartbeat gets UNKNOWN_MEMBER_ID, the client rejoins
 // with epoch 0 at once), while what they consumed is in __share_group_state.
 //
-// Group configs (Kafka's GroupConfig): share.auto.offset.reset (latest | earliest, default
-// latest), share.record.lock.duration.ms, share.session.timeout.ms,
-// share.heartbeat.interval.ms, share.delivery.count.limit; set with IncrementalAlterConfigs on a
-// GROUP config resource, kept in memory by this broker.
+// Group configs (Kafka's GroupConfig, config/group-configs.ts, the same on every broker):
+// share.auto.offset.reset (latest | earliest, default latest), share.isolation.level,
+// share.record.lock.duration.ms, share.session.timeout.ms, share.heartbeat.interval.ms,
+// share.delivery.count.limit, read when needed (a change applies from the next heartbeat or
+// acquisition).
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { effectiveInt } from '../config/group-config.js';
+import type { GroupConfigs } from '../config/group-configs.js';
 import type { TopicService } from '../partition/topic-service.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ShareGroupSettings } from './share-partition-manager.js';
@@ -63,26 +66,16 @@ export interface ShareHeartbeatResponse {
   assignment: { topicPartitions: { topicId: string; partitions: number[] }[] } | null;
 }
 
-/** Kafka's GroupConfig keys of share groups, with the broker key that gives each its default. */
-export const SHARE_GROUP_CONFIG_KEYS = {
-  'share.auto.offset.reset': null,
-  'share.record.lock.duration.ms': 'group.share.record.lock.duration.ms',
-  'share.session.timeout.ms': 'group.share.session.timeout.ms',
-  'share.heartbeat.interval.ms': 'group.share.heartbeat.interval.ms',
-  'share.delivery.count.limit': 'group.share.delivery.count.limit',
-  'share.isolation.level': null,
-} as const;
-export type ShareGroupConfigKey = keyof typeof SHARE_GROUP_CONFIG_KEYS;
-
 export class ShareGroupCoordinator {
   private readonly groups = new Map<string, ShareGroup>();
-  private readonly configs = new Map<string, Map<string, string>>();
   private closed = false;
 
   constructor(
     private readonly config: BrokerConfig,
     private readonly topics: TopicService,
     private readonly logger: Logger,
+    /** The groups' configs, the same on every broker (config/group-configs.ts). */
+    private readonly groupConfigs: Pick<GroupConfigs, 'groupConfig'>,
     /** Called when a member leaves or is fenced, so that the records it holds are released. */
     private readonly onMemberLeft: (groupId: string, memberId: string) => void,
   ) {}
@@ -97,56 +90,16 @@ export class ShareGroupCoordinator {
 
   // ---------------------------------------------------------------- group configs
 
-  groupConfig(groupId: string): ReadonlyMap<string, string> {
-    return this.configs.get(groupId) ?? new Map();
-  }
-
-  /** Validates a group config change (Kafka's GroupConfig.validate); an error message or null. */
-  validateGroupConfig(name: string, value: string | null): string | null {
-    if (!(name in SHARE_GROUP_CONFIG_KEYS) && !name.startsWith('consumer.') && !name.startsWith('streams.')) return `Unknown group config name: ${name}`;
-    if (value === null) return null;
-    const v = this.config.values;
-    const range = (min: number, max: number): string | null => {
-      const n = Number(value);
-      return Number.isInteger(n) && n >= min && n <= max ? null : `Invalid value ${value} for configuration ${name}: Value must be between ${min} and ${max}`;
-    };
-    switch (name) {
-      case 'share.auto.offset.reset':
-        return value === 'latest' || value === 'earliest' || value.startsWith('by_duration:') ? null : `Invalid value ${value} for configuration share.auto.offset.reset: String must be one of: latest, earliest`;
-      case 'share.isolation.level':
-        return value === 'read_uncommitted' || value === 'read_committed' ? null : `Invalid value ${value} for configuration share.isolation.level`;
-      case 'share.record.lock.duration.ms':
-        return range(v['group.share.min.record.lock.duration.ms'], v['group.share.max.record.lock.duration.ms']);
-      case 'share.session.timeout.ms':
-        return range(v['group.share.min.session.timeout.ms'], v['group.share.max.session.timeout.ms']);
-      case 'share.heartbeat.interval.ms':
-        return range(v['group.share.min.heartbeat.interval.ms'], v['group.share.max.heartbeat.interval.ms']);
-      case 'share.delivery.count.limit':
-        return range(2, 10);
-      default:
-        return null;
-    }
-  }
-
-  /** Sets (value) or deletes (null) one group config; validated before. */
-  setGroupConfig(groupId: string, name: string, value: string | null): void {
-    let m = this.configs.get(groupId);
-    if (!m) this.configs.set(groupId, (m = new Map()));
-    if (value === null) m.delete(name);
-    else m.set(name, value);
-  }
-
   /** The effective share settings of a group: its configs over the broker's group.share.* defaults. */
   settings(groupId: string): ShareGroupSettings & { sessionTimeoutMs: number; heartbeatIntervalMs: number } {
-    const c = this.configs.get(groupId);
-    const v = this.config.values;
-    const num = (k: string, def: number): number => (c?.has(k) ? Number(c.get(k)) : def);
+    const c = this.groupConfigs.groupConfig(groupId);
     return {
-      autoOffsetReset: c?.get('share.auto.offset.reset') === 'earliest' ? 'earliest' : 'latest',
-      recordLockDurationMs: num('share.record.lock.duration.ms', v['group.share.record.lock.duration.ms']),
-      deliveryCountLimit: num('share.delivery.count.limit', v['group.share.delivery.count.limit']),
-      sessionTimeoutMs: num('share.session.timeout.ms', v['group.share.session.timeout.ms']),
-      heartbeatIntervalMs: num('share.heartbeat.interval.ms', v['group.share.heartbeat.interval.ms']),
+      autoOffsetReset: c.get('share.auto.offset.reset') === 'earliest' ? 'earliest' : 'latest',
+      isolationLevel: c.get('share.isolation.level') === 'read_committed' ? 'read_committed' : 'read_uncommitted',
+      recordLockDurationMs: effectiveInt(c, 'share.record.lock.duration.ms', this.config),
+      deliveryCountLimit: effectiveInt(c, 'share.delivery.count.limit', this.config),
+      sessionTimeoutMs: effectiveInt(c, 'share.session.timeout.ms', this.config),
+      heartbeatIntervalMs: effectiveInt(c, 'share.heartbeat.interval.ms', this.config),
     };
   }
 
@@ -289,7 +242,6 @@ export class ShareGroupCoordinator {
     const group = this.groups.get(groupId);
     if (group && group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
     this.groups.delete(groupId);
-    this.configs.delete(groupId);
     return ErrorCode.NONE;
   }
 

@@ -22,8 +22,13 @@ import { AcknowledgeType, SharePartition, type AcquiredRange, type PersistedShar
 import type { ShareStateStore } from './share-state-store.js';
 import type { SharePartitionKey } from './share-state-records.js';
 
+/** The share coordinator's transient errors (Kafka's persister retries them). */
+const COORDINATOR_UNAVAILABLE: ReadonlySet<number> = new Set([ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NOT_COORDINATOR]);
+
 export interface ShareGroupSettings {
   readonly autoOffsetReset: 'latest' | 'earliest';
+  /** share.isolation.level: read_committed acquires up to the last stable offset and skips aborted transactions. */
+  readonly isolationLevel: 'read_uncommitted' | 'read_committed';
   readonly recordLockDurationMs: number;
   readonly deliveryCountLimit: number;
 }
@@ -260,6 +265,12 @@ export class SharePartitionManager {
    */
   async fetch(groupId: string, memberId: string, tp: TopicIdPartition, maxRecords: number, maxBytes: number): Promise<FetchedSharePartition> {
     const sp = await this.sharePartition(groupId, tp.topicId, tp.partition);
+    // The share coordinator not reachable yet (__share_group_state being created, its leader
+    // moving): the share-partition is not initialized, and the fetch answers no records for it
+    // and no error, to be tried again on the next poll (Kafka's persister retries these errors
+    // itself and SharePartitionManager completes a not-yet-initialized partition empty; the
+    // Java client treats COORDINATOR_NOT_AVAILABLE in ShareFetch as fatal).
+    if (typeof sp === 'number' && COORDINATOR_UNAVAILABLE.has(sp)) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
     if (typeof sp === 'number') return { errorCode: sp, records: NO_RECORDS, acquired: [] };
     const leader = this.leaderPartition(tp.topicId, tp.partition);
     if (typeof leader === 'number') return { errorCode: leader, records: NO_RECORDS, acquired: [] };

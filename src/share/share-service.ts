@@ -1,5 +1,6 @@
 // ShareService: share groups (KIP-932) on this broker, one object for the handlers and the
-// admin API. It owns the share-group coordinator (membership, assignment, group configs),
+// admin API. It owns the share-group coordinator (membership, assignment), holds the group
+// configs (config/group-configs.ts, served through the share and config handlers),
 // the share-partition leader's manager (in-flight records, sessions, locks) and the share
 // coordinator's store of __share_group_state.
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import { ShareGroupCoordinator } from './share-group-coordinator.js';
 import { SharePartitionManager } from './share-partition-manager.js';
 import { ShareStateStore } from './share-state-store.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
+import type { GroupConfigs } from '../config/group-configs.js';
 import { InterBrokerConnections } from '../txn/inter-broker-connections.js';
 
 export interface ShareServiceDeps {
@@ -23,19 +25,23 @@ export interface ShareServiceDeps {
   readonly cluster: InternalTopicCluster;
   /** The cluster, to reach share coordinators on other brokers. */
   readonly clusterView: ClusterView;
+  /** Every group's configs, the same on every broker. */
+  readonly groupConfigs: GroupConfigs;
 }
 
 export class ShareService {
   readonly store: ShareStateStore;
   readonly coordinator: ShareGroupCoordinator;
   readonly partitions: SharePartitionManager;
+  readonly groupConfigs: GroupConfigs;
   private readonly connections: InterBrokerConnections | null;
 
   constructor(private readonly deps: ShareServiceDeps) {
     const logger = deps.logger.child({ component: 'share' });
     this.connections = deps.clusterView.clustered ? new InterBrokerConnections(deps.config, deps.clusterView, 'share-state') : null;
     this.store = new ShareStateStore(deps.config, deps.topics, deps.replicas, deps.metadata, deps.cluster, logger, this.connections);
-    this.coordinator = new ShareGroupCoordinator(deps.config, deps.topics, logger, (groupId, memberId) => this.partitions.memberLeft(groupId, memberId));
+    this.groupConfigs = deps.groupConfigs;
+    this.coordinator = new ShareGroupCoordinator(deps.config, deps.topics, logger, deps.groupConfigs, (groupId, memberId) => this.partitions.memberLeft(groupId, memberId));
     this.partitions = new SharePartitionManager(deps.config, deps.topics, this.store, (groupId) => this.coordinator.settings(groupId), logger);
   }
 
@@ -72,6 +78,7 @@ export class ShareService {
       if (r !== 0) return r;
     }
     this.partitions.forgetGroup(groupId);
+    await this.groupConfigs.deleteGroup(groupId);
     return 0;
   }
 
