@@ -195,6 +195,10 @@ export class Broker {
     const groupConfigs = await GroupConfigs.load(config, cluster ? new (await import('../cluster/zk-group-config-store.js')).ZkGroupConfigStore(cluster.zk, logger) : new LocalGroupConfigStore(metadata as LocalMetadataStore), logger);
     broker.closeGroupConfigs = () => groupConfigs.close();
     broker.groups.consumer.groupConfigOf = (groupId) => consumerGroupSettings(groupConfigs.groupConfig(groupId), config);
+    broker.share = new ShareService({ config, logger, topics, replicas: broker.replicas, metadata, cluster: { clustered: broker.clusterView.clustered, liveBrokerIds: () => broker.clusterView.liveBrokers().map((b) => b.id) }, clusterView: broker.clusterView, groupConfigs, groupLog: { append: (groupId, records) => broker.groups.appendShareGroupRecords(groupId, records), partitionFor: (groupId) => broker.groups.partitionFor(groupId) } });
+    // Share-group membership lives in __consumer_offsets: the share coordinator replays a partition's records when it is loaded.
+    broker.groups.shareGroupsLoaded = (partition, records) => broker.share.coordinator.loadPartition(partition, records);
+    broker.groups.shareGroupsUnloaded = (partition) => broker.share.coordinator.unloadPartition(partition);
     // A transaction's marker on a __consumer_offsets partition commits or drops the offsets
     // the transaction committed there (TxnOffsetCommit), once the ISR has it.
     broker.replicas.onTxnMarkerWritten = (topic, partition, producerId, commit) => {
@@ -215,7 +219,6 @@ export class Broker {
       offsetsPartitionFor: (groupId) => broker.groups.partitionFor(groupId),
     });
     await broker.transactions.startup();
-    broker.share = new ShareService({ config, logger, topics, replicas: broker.replicas, metadata, cluster: { clustered: broker.clusterView.clustered, liveBrokerIds: () => broker.clusterView.liveBrokers().map((b) => b.id) }, clusterView: broker.clusterView, groupConfigs });
     await broker.share.startup();
     if (config.values['authorizer.class.name'] !== '') {
       // ACLs from ZooKeeper (Kafka's /kafka-acl layout) in a cluster, the data dir on a single

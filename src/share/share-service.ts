@@ -9,7 +9,7 @@ import type { MetadataStore } from '../cluster/metadata-store.js';
 import type { InternalTopicCluster } from '../partition/internal-topic-store.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import type { TopicService } from '../partition/topic-service.js';
-import { ShareGroupCoordinator } from './share-group-coordinator.js';
+import { ShareGroupCoordinator, type ShareGroupRecordLog } from './share-group-coordinator.js';
 import { SharePartitionManager } from './share-partition-manager.js';
 import { ShareStateStore } from './share-state-store.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
@@ -27,6 +27,8 @@ export interface ShareServiceDeps {
   readonly clusterView: ClusterView;
   /** Every group's configs, the same on every broker. */
   readonly groupConfigs: GroupConfigs;
+  /** The group coordinator's __consumer_offsets, where share-group membership is written. */
+  readonly groupLog: ShareGroupRecordLog | null;
 }
 
 export class ShareService {
@@ -41,7 +43,7 @@ export class ShareService {
     this.connections = deps.clusterView.clustered ? new InterBrokerConnections(deps.config, deps.clusterView, 'share-state') : null;
     this.store = new ShareStateStore(deps.config, deps.topics, deps.replicas, deps.metadata, deps.cluster, logger, this.connections);
     this.groupConfigs = deps.groupConfigs;
-    this.coordinator = new ShareGroupCoordinator(deps.config, deps.topics, logger, deps.groupConfigs, (groupId, memberId) => this.partitions.memberLeft(groupId, memberId));
+    this.coordinator = new ShareGroupCoordinator(deps.config, deps.topics, logger, deps.groupConfigs, (groupId, memberId) => this.partitions.memberLeft(groupId, memberId), deps.groupLog);
     this.partitions = new SharePartitionManager(deps.config, deps.topics, this.store, (groupId) => this.coordinator.settings(groupId), logger);
   }
 
@@ -71,7 +73,7 @@ export class ShareService {
 
   /** Deletes an empty share group and its share-partition state (DeleteGroups). */
   async deleteGroup(groupId: string): Promise<number> {
-    const errorCode = this.coordinator.deleteGroup(groupId);
+    const errorCode = await this.coordinator.deleteGroup(groupId);
     if (errorCode !== 0) return errorCode;
     for (const e of this.store.entries(groupId)) {
       const r = await this.store.delete(e.key);
