@@ -14,6 +14,7 @@
 // group's share.auto.offset.reset (latest: the high watermark; earliest: the log start) and
 // writes that state, so that a restart does not move it.
 import type { Logger } from 'pino';
+import { abortedOffsetRanges, splitAcquired } from './share-isolation.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Partition } from '../partition/partition.js';
 import type { TopicService } from '../partition/topic-service.js';
@@ -276,6 +277,9 @@ export class SharePartitionManager {
     if (typeof leader === 'number') return { errorCode: leader, records: NO_RECORDS, acquired: [] };
     const p = leader.p;
     if (sp.startOffset < p.logStartOffset) sp.resetStartOffset(p.logStartOffset);
+    // share.isolation.level: read_committed acquires up to the last stable offset only.
+    const committed = this.settingsOf(groupId).isolationLevel === 'read_committed';
+    const readableEnd = committed ? p.lastStableOffset : p.highWatermark;
     // Kafka's in-flight limit (SharePartition.maxInFlightRecords): offsets at or past
     // startOffset + group.share.partition.max.record.locks are not acquired until the start
     // moves, which also bounds every scan of the window.
@@ -283,23 +287,31 @@ export class SharePartitionManager {
     const windowEnd = sp.startOffset + maxLocks - 1;
     const from = sp.nextFetchOffset();
     if (from > windowEnd) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
-    if (from >= p.highWatermark) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
+    if (from >= readableEnd) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
     let read;
     try {
       // At most SHARE_READ_BYTES_MAX per partition and fetch: the read starts at the lowest
       // available offset, and what lies past the window cannot be acquired anyway.
-      read = p.read(from, Math.max(1, Math.min(maxBytes, SHARE_READ_BYTES_MAX)), 'read_uncommitted', true);
+      read = p.read(from, Math.max(1, Math.min(maxBytes, SHARE_READ_BYTES_MAX)), committed ? 'read_committed' : 'read_uncommitted', true);
     } catch (err) {
       this.logger.warn({ err, topic: leader.topic, partition: tp.partition }, 'share fetch read failed');
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: NO_RECORDS, acquired: [] };
     }
     if (!read.slice) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
-    const lastOffset = Math.min(read.slice.lastOffset, p.highWatermark - 1, windowEnd);
+    const lastOffset = Math.min(read.slice.lastOffset, readableEnd - 1, windowEnd);
     const { ranges, acquisition } = sp.acquire(memberId, from, lastOffset, maxRecords);
     if (ranges.length === 0) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
     this.startLock(sp, acquisition);
     const records = await read.slice.toBuffer();
-    return { errorCode: ErrorCode.NONE, records, acquired: ranges };
+    if (!committed || !read.abortedTransactions || read.abortedTransactions.length === 0) return { errorCode: ErrorCode.NONE, records, acquired: ranges };
+    // Records of aborted transactions are archived at once and not delivered (Kafka's
+    // filterAbortedTransactionalAcquiredRecords); the archive is persisted before the answer.
+    const { kept, removed } = splitAcquired(ranges, abortedOffsetRanges(records, read.abortedTransactions));
+    if (removed.length === 0) return { errorCode: ErrorCode.NONE, records, acquired: ranges };
+    for (const r of removed) sp.acknowledge(memberId, r.firstOffset, r.lastOffset, [AcknowledgeType.REJECT]);
+    const persisted = await this.persist(sp);
+    if (persisted !== ErrorCode.NONE) this.logger.warn({ group: groupId, topic: leader.topic, partition: tp.partition, errorCode: persisted }, 'could not persist the archive of aborted records');
+    return { errorCode: ErrorCode.NONE, records: kept.length > 0 ? records : NO_RECORDS, acquired: kept };
   }
 
   /**
