@@ -88,6 +88,23 @@ export class ShareStateStore extends InternalTopicStore {
     return (h === -2147483648 ? 0 : Math.abs(h)) % partitionCount;
   }
 
+  /**
+   * FindCoordinator with key type SHARE (2): the share coordinator of the key
+   * "<group>:<topic id, Kafka's base64>:<partition>" (Kafka's SharePartitionKey), the leader of
+   * its __share_group_state partition; the topic is created on the first lookup. INVALID_REQUEST
+   * for a key that is not of that form.
+   */
+  findCoordinator(key: string): { errorCode: number; errorMessage: string | null; nodeId: number } {
+    const m = /^(.+):([A-Za-z0-9_-]{22}):(\d+)$/.exec(key);
+    if (!m || Number(m[3]) > 2147483647) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Share coordinator key must be of the form groupId:topicId:partition, not ${key}`, nodeId: -1 };
+    const created = this.create();
+    if (created.errorCode !== ErrorCode.NONE) return { errorCode: created.errorCode, errorMessage: created.errorMessage, nodeId: -1 };
+    const h = javaStringHashCode(key);
+    const leader = this.leaderOf((h === -2147483648 ? 0 : Math.abs(h)) % this.partitionCount()!);
+    if (leader < 0) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, nodeId: -1 };
+    return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: leader };
+  }
+
   /** Reads every partition of the topic this broker leads into the cache (start-up), and follows leadership from then on. */
   async load(): Promise<void> {
     if (this.clustered) {

@@ -144,6 +144,10 @@ describe('share group through a GROUP coordinator kill (three brokers, real ZooK
     assert.notEqual(group, '', `no group id fits the placement ${JSON.stringify(where)}`);
     const found = await requestOnce(cluster.livePorts()[0]!, ApiKey.FindCoordinator, 3, { key: group, keyType: 0 }, 'FindCoordinator');
     assert.equal(found.nodeId, killed, 'the computed group coordinator is the one FindCoordinator names');
+    // FindCoordinator key type 2 (SHARE) names the same share coordinators the test computed.
+    const stateKeys = Array.from({ length: PARTITIONS }, (_, p) => `${group}:${kafkaUuidString(where.topicId)}:${p}`);
+    const shareFound = await requestOnce(cluster.livePorts()[0]!, ApiKey.FindCoordinator, 6, { keyType: 2, coordinatorKeys: stateKeys }, 'FindCoordinator SHARE');
+    assert.deepEqual(shareFound.coordinators.map((c) => c.nodeId), stateKeys.map((k) => where.state[absHash(k) % STATE_PARTITIONS]));
     const reset = await tidelog(['share-groups', '--bootstrap-server', bootstrap(), '--reset-offsets', '--group', group, '--topic', TOPIC, '--to-earliest', '--execute']);
     assert.equal(reset.code, 0, reset.stderr);
 
