@@ -337,6 +337,15 @@ export class ShareGroupCoordinator {
     return records;
   }
 
+  /** Creates an empty group, written to __consumer_offsets (AlterShareGroupOffsets on an id no group has yet, as Kafka's getOrMaybeCreatePersistedShareGroup). */
+  async createEmptyGroup(groupId: string): Promise<number> {
+    if (this.groups.has(groupId)) return ErrorCode.NONE;
+    const written = await this.write(groupId, [shareGroupEpochRecord(groupId, 0)]);
+    if (written !== ErrorCode.NONE) return written;
+    if (!this.groups.has(groupId)) this.groups.set(groupId, { groupId, groupEpoch: 0, assignmentEpoch: 0, members: new Map(), metadataKey: '' });
+    return ErrorCode.NONE;
+  }
+
   /** Removes an empty group (DeleteGroups); NON_EMPTY_GROUP while it has members. */
   async deleteGroup(groupId: string): Promise<number> {
     const group = this.groups.get(groupId);

@@ -86,15 +86,32 @@ export class ShareService {
 
   /**
    * The start offset of each share-partition of the group (DescribeShareGroupOffsets), from the
-   * leader's live state when this broker serves it, else the stored state, with Kafka's lag
-   * (KIP-1226: high watermark - start offset - records already delivered past the start).
-   * `topics` null: every topic the group has state for. -1 for partitions never initialized.
+   * leader's live state when this broker serves it, else the share coordinator's (this broker's
+   * cache, or ReadShareGroupStateSummary to the share coordinator on another broker), with
+   * Kafka's lag (KIP-1226: high watermark - start offset - records already delivered past the
+   * start). `topics` null: every topic the group has state for: in a cluster, every topic is
+   * asked about (the share coordinators hold the state; Kafka keeps the list of initialized
+   * topics in ShareGroupStatePartitionMetadata, which Tidelog does not write). -1 for
+   * partitions never initialized.
    */
-  describeOffsets(groupId: string, topics: readonly { topicName: string; partitions: readonly number[] }[] | null): { topicName: string; topicId: string; partitions: { partitionIndex: number; startOffset: number; leaderEpoch: number; lag: number; errorCode: number }[] }[] {
-    const entries = this.store.entries(groupId);
+  async describeOffsets(groupId: string, topics: readonly { topicName: string; partitions: readonly number[] }[] | null): Promise<{ topicName: string; topicId: string; partitions: { partitionIndex: number; startOffset: number; leaderEpoch: number; lag: number; errorCode: number }[] }[]> {
     const live = new Map(this.partitions.servedPartitions(groupId).map((sp) => [`${sp.topicId}:${sp.partition}`, sp]));
-    const wanted = topics ?? this.topicsOf(groupId).map((t) => ({ topicName: t.name, partitions: t.partitions }));
-    return wanted.map((t) => {
+    const everyTopic = topics === null && this.deps.clusterView.clustered;
+    const wanted =
+      topics ??
+      (everyTopic
+        ? this.deps.topics
+            .listTopics()
+            .filter((t) => !t.name.startsWith('__'))
+            .map((t) => ({ topicName: t.name, partitions: t.partitions.map((p) => p.partition) }))
+        : this.topicsOf(groupId).map((t) => ({ topicName: t.name, partitions: t.partitions })));
+    const asked: { topicId: string; partition: number }[] = [];
+    for (const t of wanted) {
+      const meta = this.deps.topics.getTopic(t.topicName);
+      if (meta) for (const partition of t.partitions) if (!live.has(`${meta.topicId}:${partition}`)) asked.push({ topicId: meta.topicId, partition });
+    }
+    const summaries = await this.store.readSummaries(groupId, asked);
+    const described = wanted.map((t) => {
       const meta = this.deps.topics.getTopic(t.topicName);
       const topicId = meta?.topicId ?? '00000000-0000-0000-0000-000000000000';
       return {
@@ -103,16 +120,24 @@ export class ShareService {
         partitions: t.partitions.map((partitionIndex) => {
           if (!meta) return { partitionIndex, startOffset: -1, leaderEpoch: -1, lag: -1, errorCode: 3 };
           const sp = live.get(`${topicId}:${partitionIndex}`);
-          const stored = entries.find((e) => e.key.topicId === topicId && e.key.partition === partitionIndex)?.state;
+          const stored = summaries.get(`${topicId}:${partitionIndex}`);
+          if (typeof stored === 'number') return { partitionIndex, startOffset: -1, leaderEpoch: -1, lag: -1, errorCode: stored };
           if (!sp && !stored) return { partitionIndex, startOffset: -1, leaderEpoch: -1, lag: -1, errorCode: 0 };
           const startOffset = sp ? sp.startOffset : stored!.startOffset;
           const complete = sp ? sp.deliveryCompleteCount() : Math.max(0, stored!.deliveryCompleteCount);
-          const hw = this.deps.topics.partition(t.topicName, partitionIndex)?.highWatermark;
+          const hw = this.highWatermark(t.topicName, partitionIndex);
           const lag = hw === undefined ? -1 : Math.max(0, hw - startOffset - complete);
           return { partitionIndex, startOffset, leaderEpoch: stored?.leaderEpoch ?? 0, lag, errorCode: 0 };
         }),
       };
     });
+    // Every topic asked about: only those the group has state for.
+    return everyTopic ? described.filter((t) => t.partitions.some((p) => p.startOffset >= 0)).map((t) => ({ ...t, partitions: t.partitions.filter((p) => p.startOffset >= 0) })) : described;
+  }
+
+  /** A partition's high watermark as this broker knows it (a follower's trails its leader's by a fetch). */
+  private highWatermark(topic: string, partition: number): number | undefined {
+    return this.deps.topics.partition(topic, partition)?.highWatermark;
   }
 
   /** The topics (by name) the group has share-partition state for, with their partitions. */
@@ -137,6 +162,10 @@ export class ShareService {
    */
   async alterOffsets(groupId: string, topics: readonly { topicName: string; partitions: readonly { partitionIndex: number; startOffset: number }[] }[]): Promise<{ errorCode: number; errorMessage: string | null; responses: { topicName: string; topicId: string; partitions: { partitionIndex: number; errorCode: number; errorMessage: string | null }[] }[] }> {
     if (this.groupState(groupId) === 'Stable') return { errorCode: 68, errorMessage: `The group ${groupId} is not empty.`, responses: [] };
+    // The group exists at its coordinator from now on (listed and described there even when its
+    // share-partition state lives with share coordinators on other brokers).
+    const created = await this.coordinator.createEmptyGroup(groupId);
+    if (created !== 0) return { errorCode: created, errorMessage: null, responses: [] };
     const responses = [];
     for (const t of topics) {
       const meta = this.deps.topics.getTopic(t.topicName);
@@ -160,6 +189,10 @@ export class ShareService {
   /** Deletes the share-partition state of topics of an empty group (DeleteShareGroupOffsets). */
   async deleteOffsets(groupId: string, topicNames: readonly string[]): Promise<{ errorCode: number; errorMessage: string | null; responses: { topicName: string; topicId: string; errorCode: number; errorMessage: string | null }[] }> {
     if (this.groupState(groupId) === 'Stable') return { errorCode: 68, errorMessage: `The group ${groupId} is not empty.`, responses: [] };
+    // The group exists at its coordinator from now on (listed and described there even when its
+    // share-partition state lives with share coordinators on other brokers).
+    const created = await this.coordinator.createEmptyGroup(groupId);
+    if (created !== 0) return { errorCode: created, errorMessage: null, responses: [] };
     const responses = [];
     for (const name of topicNames) {
       const meta = this.deps.topics.getTopic(name);

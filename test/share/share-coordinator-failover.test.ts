@@ -20,7 +20,9 @@
 //   - a record delivered more often than its acknowledgements ask for (a duplicate) had as
 //     many unconfirmed deliveries: duplicates come only from records in flight at the kill;
 //   - no record is delivered past the delivery limit;
-//   - all three members read after the kill (they rejoined at the new coordinator).
+//   - all three members read after the kill (they rejoined at the new coordinator);
+//   - the new coordinator describes the group's offsets (ReadShareGroupStateSummary to the
+//     share coordinators on other brokers): every partition finished, no lag.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -252,6 +254,19 @@ describe('share group through a GROUP coordinator kill (three brokers, real ZooK
     assert.deepEqual(problems.slice(0, 20), [], explain());
     // The members rejoined the new coordinator and kept their partitions: all three read after the kill.
     assert.deepEqual([...new Set(deliveries.slice(deliveredAtKill).map((d) => d.member))].sort(), ['member-0', 'member-1', 'member-2'], explain());
+    // The new coordinator describes the group's offsets from every share coordinator
+    // (ReadShareGroupStateSummary to the other brokers): every record is finished, so each
+    // partition's start offset is its end and nothing lags; `share-groups --list` (ListGroups
+    // to every broker) lists the group.
+    const coordinatorPort = cluster.brokers.get(newCoordinator)!.port;
+    await waitFor('the group offsets at the end of every partition', async () => {
+      const r = await requestOnce(coordinatorPort, ApiKey.DescribeShareGroupOffsets, 1, { groups: [{ groupId: group, topics: null }] }, 'DescribeShareGroupOffsets');
+      const parts = r.groups[0]?.topics.find((t) => t.topicName === TOPIC)?.partitions ?? [];
+      return parts.length === PARTITIONS && parts.every((p) => p.errorCode === 0 && p.lag === 0) && parts.reduce((n, p) => n + p.startOffset, 0) === RECORDS;
+    }, { timeoutMs: 30_000, intervalMs: 500 });
+    const listed = await tidelog(['share-groups', '--bootstrap-server', bootstrap(), '--list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(listed.stdout.split('\n').includes(group), listed.stdout);
     // What the kill cost, for the report (not a threshold).
     console.log(`share coordinator failover: group ${group}, killed broker ${killed} (new coordinator ${newCoordinator}), ${deliveries.length} deliveries of ${RECORDS} records, ${unconfirmed} unconfirmed acknowledgements, ${duplicates} duplicate deliveries`);
   });
