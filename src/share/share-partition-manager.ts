@@ -80,6 +80,8 @@ export type SessionOutcome = { errorCode: number; errorMessage: string | null; s
 
 export class SharePartitionManager {
   private readonly partitions = new Map<string, SharePartition>();
+  /** Cached share-partitions whose state epoch is to be checked against the store before their next use (a new share session). */
+  private readonly revalidate = new Set<string>();
   private readonly loading = new Map<string, Promise<SharePartition | number>>();
   private readonly sessions = new Map<string, ShareSession>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -112,6 +114,14 @@ export class SharePartitionManager {
       }
       const session: ShareSession = { groupId, memberId, epoch: 1, partitions: new Map(), connectionId: connection.id };
       for (const tp of added) session.partitions.set(tpKey(tp.topicId, tp.partition), tp);
+      // A share-partition cached with nothing in flight may have had its offsets altered through
+      // its share coordinator meanwhile (AlterShareGroupOffsets while the group was empty): its
+      // state epoch is checked against the store before this session's first fetch of it.
+      for (const tp of added) {
+        const k = spKey(groupId, tp.topicId, tp.partition);
+        const cached = this.partitions.get(k);
+        if (cached && cached.acquiredCount() === 0) this.revalidate.add(k);
+      }
       this.sessions.set(key, session);
       connection.socket.once('close', () => {
         if (this.sessions.get(key) === session) this.closeSession(session);
@@ -193,7 +203,15 @@ export class SharePartitionManager {
       if (found) this.partitions.delete(k);
       return leader;
     }
-    if (found) return found;
+    if (found && this.revalidate.delete(k)) {
+      const read = await this.store.readState({ groupId, topicId, partition }, Math.max(0, leader.p.leaderEpoch));
+      if (read.errorCode === ErrorCode.NONE && read.state && read.state.stateEpoch !== found.stateEpoch && this.partitions.get(k) === found && found.acquiredCount() === 0) {
+        this.logger.info({ group: groupId, topic: leader.topic, partition, stateEpoch: read.state.stateEpoch }, 'share-partition state altered through its share coordinator; reloading it');
+        this.partitions.delete(k);
+      }
+    }
+    const current = this.partitions.get(k);
+    if (current) return current;
     let pending = this.loading.get(k);
     if (!pending) {
       pending = this.load(groupId, topicId, leader.topic, leader.p);

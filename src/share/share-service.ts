@@ -176,7 +176,13 @@ export class ShareService {
           continue;
         }
         const key = { groupId, topicId: meta.topicId, partition: p.partitionIndex };
-        const old = this.store.get(key);
+        // The state as its share coordinator has it (here or on another broker): the new state
+        // epoch follows it, and its leader epoch is kept (a lower one would be fenced).
+        const old = (await this.store.readSummaries(groupId, [{ topicId: meta.topicId, partition: p.partitionIndex }])).get(`${meta.topicId}:${p.partitionIndex}`) ?? null;
+        if (typeof old === 'number') {
+          partitions.push({ partitionIndex: p.partitionIndex, errorCode: old, errorMessage: null });
+          continue;
+        }
         const errorCode = await this.store.write(key, { stateEpoch: (old?.stateEpoch ?? -1) + 1, startOffset: p.startOffset, stateBatches: [] }, old?.leaderEpoch ?? 0, 0);
         partitions.push({ partitionIndex: p.partitionIndex, errorCode, errorMessage: null });
       }

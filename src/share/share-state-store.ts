@@ -36,6 +36,7 @@ export const SHARE_GROUP_STATE_TOPIC_NAME = '__share_group_state';
 
 /** What ReadShareGroupStateSummary tells of a share-partition. */
 export interface ShareStateSummary {
+  readonly stateEpoch: number;
   readonly startOffset: number;
   readonly leaderEpoch: number;
   /** -1 when unknown (a state written before KIP-1226's field). */
@@ -222,7 +223,7 @@ export class ShareStateStore extends InternalTopicStore {
       const statePartition = this.partitionOf(k, count);
       if (this.isLocal(statePartition)) {
         const s = this.get(k);
-        out.set(`${p.topicId}:${p.partition}`, s ? { startOffset: s.startOffset, leaderEpoch: s.leaderEpoch, deliveryCompleteCount: s.deliveryCompleteCount } : null);
+        out.set(`${p.topicId}:${p.partition}`, s ? { stateEpoch: s.stateEpoch, startOffset: s.startOffset, leaderEpoch: s.leaderEpoch, deliveryCompleteCount: s.deliveryCompleteCount } : null);
         continue;
       }
       const leader = this.leaderOf(statePartition);
@@ -244,7 +245,7 @@ export class ShareStateStore extends InternalTopicStore {
           });
           for (const t of res.results) {
             for (const r of t.partitions) {
-              out.set(`${t.topicId}:${r.partition}`, r.errorCode !== ErrorCode.NONE ? r.errorCode : r.startOffset < 0 ? null : { startOffset: r.startOffset, leaderEpoch: r.leaderEpoch, deliveryCompleteCount: r.deliveryCompleteCount });
+              out.set(`${t.topicId}:${r.partition}`, r.errorCode !== ErrorCode.NONE ? r.errorCode : r.startOffset < 0 ? null : { stateEpoch: r.stateEpoch, startOffset: r.startOffset, leaderEpoch: r.leaderEpoch, deliveryCompleteCount: r.deliveryCompleteCount });
             }
           }
         } catch (err) {
