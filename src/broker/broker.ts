@@ -25,6 +25,9 @@ import { ProducerIdManager } from '../txn/producer-id-manager.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../groups/offsets-topic.js';
 import { ShareService } from '../share/share-service.js';
+import { GroupConfigs } from '../config/group-configs.js';
+import { consumerGroupSettings } from '../config/group-config.js';
+import { LocalGroupConfigStore } from '../cluster/group-config-store.js';
 import { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 import type { LazyAdminServer } from '../admin/lazy-admin-server.js';
 import { BrokerMetrics } from '../metrics/broker-metrics.js';
@@ -94,6 +97,7 @@ export class Broker {
   /** SASL sessions and the SCRAM credentials (security/sasl). */
   sasl!: SaslAuthenticator;
   private closeUserConfigs: (() => void) | null = null;
+  private closeGroupConfigs: () => void = () => {};
   /** Dynamic broker configs; loaded in open() before the logs. */
   dynamicConfig!: DynamicBrokerConfig;
 
@@ -187,6 +191,14 @@ export class Broker {
       });
     }
     broker.groups = GroupCoordinator.forBroker({ config, logger, topics, replicas: broker.replicas, metadata, cluster: broker.clusterView });
+    // Group configs (GROUP config resource), the same on every broker: ZooKeeper or the metadata file.
+    const groupConfigs = await GroupConfigs.load(config, cluster ? new (await import('../cluster/zk-group-config-store.js')).ZkGroupConfigStore(cluster.zk, logger) : new LocalGroupConfigStore(metadata as LocalMetadataStore), logger);
+    broker.closeGroupConfigs = () => groupConfigs.close();
+    broker.groups.consumer.groupConfigOf = (groupId) => consumerGroupSettings(groupConfigs.groupConfig(groupId), config);
+    broker.share = new ShareService({ config, logger, topics, replicas: broker.replicas, metadata, cluster: { clustered: broker.clusterView.clustered, liveBrokerIds: () => broker.clusterView.liveBrokers().map((b) => b.id) }, clusterView: broker.clusterView, groupConfigs, groupLog: { append: (groupId, records) => broker.groups.appendShareGroupRecords(groupId, records), partitionFor: (groupId) => broker.groups.partitionFor(groupId) } });
+    // Share-group membership lives in __consumer_offsets: the share coordinator replays a partition's records when it is loaded.
+    broker.groups.shareGroupsLoaded = (partition, records) => broker.share.coordinator.loadPartition(partition, records);
+    broker.groups.shareGroupsUnloaded = (partition) => broker.share.coordinator.unloadPartition(partition);
     // A transaction's marker on a __consumer_offsets partition commits or drops the offsets
     // the transaction committed there (TxnOffsetCommit), once the ISR has it.
     broker.replicas.onTxnMarkerWritten = (topic, partition, producerId, commit) => {
@@ -207,7 +219,6 @@ export class Broker {
       offsetsPartitionFor: (groupId) => broker.groups.partitionFor(groupId),
     });
     await broker.transactions.startup();
-    broker.share = new ShareService({ config, logger, topics, replicas: broker.replicas, metadata, cluster: { clustered: broker.clusterView.clustered, liveBrokerIds: () => broker.clusterView.liveBrokers().map((b) => b.id) }, clusterView: broker.clusterView });
     await broker.share.startup();
     if (config.values['authorizer.class.name'] !== '') {
       // ACLs from ZooKeeper (Kafka's /kafka-acl layout) in a cluster, the data dir on a single
@@ -402,6 +413,7 @@ export class Broker {
     // its leader right after the controller removed it.
     await this.replication?.stop();
     this.dynamicConfig?.close();
+    this.closeGroupConfigs();
     // Then the cluster, while the listeners still answer: a controlled shutdown first moves the
     // leadership of this broker's partitions (clients in flight get NOT_LEADER_OR_FOLLOWER and
     // find the new leader), then the controller role moves at once, not after the session timeout.

@@ -28,6 +28,8 @@ interface StoredState {
    * single node), by entity. Absent in files written before dynamic broker configs existed.
    */
   brokerConfigs?: Record<string, Record<string, string>>;
+  /** Group configs (Kafka's GROUP config resource), by group id. Absent in files written before them. */
+  groupConfigs?: Record<string, Record<string, string>>;
 }
 
 /** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters). */
@@ -172,6 +174,20 @@ export class LocalMetadataStore implements MetadataStore {
     if (Object.keys(configs).length === 0) delete all[entity];
     else all[entity] = { ...configs };
     this.state.brokerConfigs = all;
+    this.persist();
+  }
+
+  /** Every group's configs (src/config/group-configs.ts). */
+  groupConfigs(): Record<string, Record<string, string>> {
+    return { ...(this.state.groupConfigs ?? {}) };
+  }
+
+  /** Replaces a group's configs (empty: removed), persisted before it returns. */
+  setGroupConfigs(groupId: string, configs: Readonly<Record<string, string>>): void {
+    const all = { ...(this.state.groupConfigs ?? {}) };
+    if (Object.keys(configs).length === 0) delete all[groupId];
+    else all[groupId] = { ...configs };
+    this.state.groupConfigs = all;
     this.persist();
   }
 

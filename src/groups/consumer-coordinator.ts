@@ -176,6 +176,8 @@ function error(errorCode: number, errorMessage: string | null, memberId: string 
 
 export class ConsumerCoordinator {
   private readonly assignors: ConsumerAssignor[];
+  /** A group's consumer.session.timeout.ms / consumer.heartbeat.interval.ms group configs when set (the broker sets this: config/group-configs.ts). */
+  groupConfigOf: (groupId: string) => { sessionTimeoutMs: number; heartbeatIntervalMs: number } | null = () => null;
 
   constructor(
     readonly config: ConsumerCoordinatorConfig,
@@ -337,7 +339,7 @@ export class ConsumerCoordinator {
       errorMessage: null,
       memberId,
       memberEpoch: reconciled.memberEpoch,
-      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      heartbeatIntervalMs: this.groupConfigOf(group.groupId)?.heartbeatIntervalMs ?? this.config.heartbeatIntervalMs,
       assignment: withAssignment ? { topicPartitions: [...reconciled.assigned].filter(([, ps]) => ps.length > 0).map(([topicId, partitions]) => ({ topicId, partitions })) } : null,
     };
   }
@@ -486,7 +488,7 @@ export class ConsumerCoordinator {
 
   private scheduleSession(group: ConsumerGroup, member: ConsumerGroupMember): void {
     if (member.sessionTimer) clearTimeout(member.sessionTimer);
-    member.sessionTimer = setTimeout(() => this.fence(group, member.memberId, 'session timeout expired'), member.classic?.sessionTimeoutMs ?? this.config.sessionTimeoutMs);
+    member.sessionTimer = setTimeout(() => this.fence(group, member.memberId, 'session timeout expired'), member.classic?.sessionTimeoutMs ?? this.groupConfigOf(group.groupId)?.sessionTimeoutMs ?? this.config.sessionTimeoutMs);
     member.sessionTimer.unref?.();
   }
 

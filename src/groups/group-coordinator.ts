@@ -333,6 +333,8 @@ export class GroupCoordinator {
     }
     const added = this.manager.finishLoading(partition, epoch, loaded);
     for (const group of added) this.onGroupLoaded(group);
+    this.shareGroupsLoaded(partition, this.manager.loadedShareRecords.get(partition) ?? []);
+    this.manager.loadedShareRecords.delete(partition);
     if (this.store.clustered) this.logger.info({ partition: name, groups: added.length, loadMs: this.now() - started }, 'finished loading offsets and group metadata');
     return added.length;
   }
@@ -342,6 +344,7 @@ export class GroupCoordinator {
    * are unloaded at once; what is parked answers NOT_COORDINATOR.
    */
   onResignation(partition: number, role: LeadershipRole = 'follower'): void {
+    this.shareGroupsUnloaded(partition);
     const serving = this.manager.isPartitionOwned(partition);
     const removed = this.manager.removeGroupsForPartition(partition, (group) => this.unload(group));
     if (serving || removed > 0) this.logger.info({ partition: `${GROUP_METADATA_TOPIC_NAME}-${partition}`, role, groups: removed }, 'resigned as coordinator of an offsets topic partition; unloaded its groups');
@@ -431,6 +434,20 @@ export class GroupCoordinator {
   }
 
   /** The __consumer_offsets partition that owns the group. */
+  /** Share groups (src/share, KIP-932): their records read from a partition just loaded, and a partition resigned. Set by the broker. */
+  shareGroupsLoaded: (partition: number, records: readonly { key: Buffer; value: Buffer | null }[]) => void = () => {};
+  shareGroupsUnloaded: (partition: number) => void = () => {};
+
+  /** Appends a share group's records to its partition (acks=-1); a Kafka error code. */
+  appendShareGroupRecords(groupId: string, records: readonly { key: Buffer; value: Buffer | null }[]): Promise<number> {
+    return this.manager.appendGroupRecords(groupId, records);
+  }
+
+  /** Whether the group's partition is loading (COORDINATOR_LOAD_IN_PROGRESS). */
+  isGroupLoading(groupId: string): boolean {
+    return this.manager.isGroupLoading(groupId);
+  }
+
   partitionFor(groupId: string): number {
     return this.manager.partitionFor(groupId);
   }

@@ -105,6 +105,8 @@ export class GroupMetadataManager {
   private readonly ownedPartitions = new Set<number>();
   /** Partitions being read back; their groups answer COORDINATOR_LOAD_IN_PROGRESS. */
   private readonly loadingPartitions = new Set<number>();
+  /** Share-group records (types 10-15) read by the last load of each partition, for the share-group coordinator (src/share). */
+  readonly loadedShareRecords = new Map<number, { key: Buffer; value: Buffer | null }[]>();
   /** Bumped on every election and resignation of a partition (see the header). */
   private readonly partitionEpochs = new Map<number, number>();
   /**
@@ -523,6 +525,8 @@ export class GroupMetadataManager {
     const groupValues = new Map<string, GroupMetadataValue>();
     /** KIP-848 consumer groups, replayed record by record. */
     const consumerReplays = new Map<string, ConsumerGroupReplay>();
+    const shareRecords: { key: Buffer; value: Buffer | null }[] = [];
+    this.loadedShareRecords.set(partition, shareRecords);
     const name = `${GROUP_METADATA_TOPIC_NAME}-${partition}`;
     let position = this.store.logStartOffset(partition);
     let records = 0;
@@ -565,6 +569,10 @@ export class GroupMetadataManager {
           try {
             if (record.key === null) throw new Error('a record without a key');
             const type = record.key.length >= 2 ? record.key.readInt16BE(0) : -1;
+            if (type >= 10 && type <= 15) {
+              shareRecords.push({ key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value) });
+              continue;
+            }
             if (isConsumerRecordType(type)) {
               const r = new Reader(record.key);
               r.readInt16();

@@ -8,19 +8,44 @@
 // partition. ShareGroupDescribe, listings and deletion read the same state, plus the groups
 // that only have share-partition state (their members gone, or before a restart).
 //
-// Membership is in memory (Kafka writes it to __consumer_offsets): after a restart or a
-// coordinator move members rejoin (their heartbeat gets UNKNOWN_MEMBER_ID, the client rejoins
-// with epoch 0 at once), while what they consumed is in __share_group_state.
+// Membership is written to the group's __consumer_offsets partition in Kafka 4.4's ShareGroup*
+// records (share-group-records.ts) before the heartbeat is answered: the group epoch, each
+// member's subscription, target and current assignment and epoch, tombstones when a member
+// leaves. A broker that becomes the partition's leader (a failover, a restart) replays them
+// (loadPartition) and the members carry on with their epochs; one that resigns drops its
+// groups (unloadPartition).
 //
-// Group configs (Kafka's GroupConfig): share.auto.offset.reset (latest | earliest, default
-// latest), share.record.lock.duration.ms, share.session.timeout.ms,
-// share.heartbeat.interval.ms, share.delivery.count.limit; set with IncrementalAlterConfigs on a
-// GROUP config resource, kept in memory by this broker.
+// Group configs (Kafka's GroupConfig, config/group-configs.ts, the same on every broker):
+// share.auto.offset.reset (latest | earliest, default latest), share.isolation.level,
+// share.record.lock.duration.ms, share.session.timeout.ms, share.heartbeat.interval.ms,
+// share.delivery.count.limit, read when needed (a change applies from the next heartbeat or
+// acquisition).
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { effectiveInt } from '../config/group-config.js';
+import type { GroupConfigs } from '../config/group-configs.js';
 import type { TopicService } from '../partition/topic-service.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ShareGroupSettings } from './share-partition-manager.js';
+import {
+  ShareGroupReplay,
+  shareCurrentAssignmentRecord,
+  shareGroupEpochRecord,
+  shareGroupTombstones,
+  shareMemberSubscriptionRecord,
+  shareMemberTombstones,
+  shareTargetAssignmentEpochRecord,
+  shareTargetAssignmentMemberRecord,
+  type ShareGroupRecord,
+} from './share-group-records.js';
+
+/** Where the coordinator writes its records: the group's __consumer_offsets partition (GroupCoordinator). */
+export interface ShareGroupRecordLog {
+  /** Appends (acks=-1); a Kafka error code. */
+  append(groupId: string, records: readonly ShareGroupRecord[]): Promise<number>;
+  /** The __consumer_offsets partition of a group. */
+  partitionFor(groupId: string): number;
+}
 
 export interface ShareMember {
   readonly memberId: string;
@@ -63,29 +88,65 @@ export interface ShareHeartbeatResponse {
   assignment: { topicPartitions: { topicId: string; partitions: number[] }[] } | null;
 }
 
-/** Kafka's GroupConfig keys of share groups, with the broker key that gives each its default. */
-export const SHARE_GROUP_CONFIG_KEYS = {
-  'share.auto.offset.reset': null,
-  'share.record.lock.duration.ms': 'group.share.record.lock.duration.ms',
-  'share.session.timeout.ms': 'group.share.session.timeout.ms',
-  'share.heartbeat.interval.ms': 'group.share.heartbeat.interval.ms',
-  'share.delivery.count.limit': 'group.share.delivery.count.limit',
-  'share.isolation.level': null,
-} as const;
-export type ShareGroupConfigKey = keyof typeof SHARE_GROUP_CONFIG_KEYS;
-
 export class ShareGroupCoordinator {
   private readonly groups = new Map<string, ShareGroup>();
-  private readonly configs = new Map<string, Map<string, string>>();
   private closed = false;
 
   constructor(
     private readonly config: BrokerConfig,
     private readonly topics: TopicService,
     private readonly logger: Logger,
+    /** The groups' configs, the same on every broker (config/group-configs.ts). */
+    private readonly groupConfigs: Pick<GroupConfigs, 'groupConfig'>,
     /** Called when a member leaves or is fenced, so that the records it holds are released. */
     private readonly onMemberLeft: (groupId: string, memberId: string) => void,
+    /** null: membership in memory only (unit tests). */
+    private readonly log: ShareGroupRecordLog | null = null,
   ) {}
+
+  // ---------------------------------------------------------------- __consumer_offsets
+
+  /** Rebuilds the groups of a __consumer_offsets partition this broker now leads from their records. */
+  loadPartition(partition: number, records: readonly { key: Buffer; value: Buffer | null }[]): void {
+    const replay = new ShareGroupReplay();
+    for (const r of records) {
+      try {
+        replay.apply(r.key, r.value);
+      } catch (err) {
+        this.logger.warn({ partition, err: (err as Error).message }, 'skipping an unreadable share group record');
+      }
+    }
+    for (const g of replay.result()) {
+      const old = this.groups.get(g.groupId);
+      if (old) for (const m of old.members.values()) if (m.timer) clearTimeout(m.timer);
+      const group: ShareGroup = { groupId: g.groupId, groupEpoch: g.groupEpoch, assignmentEpoch: g.assignmentEpoch, members: new Map(), metadataKey: '' };
+      for (const m of g.members.values()) {
+        group.members.set(m.memberId, { memberId: m.memberId, memberEpoch: m.memberEpoch, clientId: m.clientId, clientHost: m.clientHost, rackId: m.rackId, subscribedTopicNames: m.subscribedTopicNames, assignment: m.assignment, sentAssignmentKey: assignmentKey(m.current), timer: null });
+      }
+      group.metadataKey = this.subscriptionMetadataKey(group);
+      this.groups.set(g.groupId, group);
+      // As Kafka's onLoaded: every member gets one session timeout to heartbeat.
+      const s = this.settings(g.groupId);
+      for (const m of group.members.values()) this.touch(group, m, s.sessionTimeoutMs);
+    }
+    const loaded = replay.result().length;
+    if (loaded > 0) this.logger.info({ partition, groups: loaded }, 'loaded share groups');
+  }
+
+  /** Drops the groups of a partition this broker no longer leads (their members go to the new coordinator). */
+  unloadPartition(partition: number): void {
+    if (!this.log) return;
+    for (const [id, g] of this.groups) {
+      if (this.log.partitionFor(id) !== partition) continue;
+      for (const m of g.members.values()) if (m.timer) clearTimeout(m.timer);
+      this.groups.delete(id);
+    }
+  }
+
+  private async write(groupId: string, records: readonly ShareGroupRecord[]): Promise<number> {
+    if (!this.log || records.length === 0) return ErrorCode.NONE;
+    return this.log.append(groupId, records);
+  }
 
   group(groupId: string): ShareGroup | undefined {
     return this.groups.get(groupId);
@@ -97,62 +158,22 @@ export class ShareGroupCoordinator {
 
   // ---------------------------------------------------------------- group configs
 
-  groupConfig(groupId: string): ReadonlyMap<string, string> {
-    return this.configs.get(groupId) ?? new Map();
-  }
-
-  /** Validates a group config change (Kafka's GroupConfig.validate); an error message or null. */
-  validateGroupConfig(name: string, value: string | null): string | null {
-    if (!(name in SHARE_GROUP_CONFIG_KEYS) && !name.startsWith('consumer.') && !name.startsWith('streams.')) return `Unknown group config name: ${name}`;
-    if (value === null) return null;
-    const v = this.config.values;
-    const range = (min: number, max: number): string | null => {
-      const n = Number(value);
-      return Number.isInteger(n) && n >= min && n <= max ? null : `Invalid value ${value} for configuration ${name}: Value must be between ${min} and ${max}`;
-    };
-    switch (name) {
-      case 'share.auto.offset.reset':
-        return value === 'latest' || value === 'earliest' || value.startsWith('by_duration:') ? null : `Invalid value ${value} for configuration share.auto.offset.reset: String must be one of: latest, earliest`;
-      case 'share.isolation.level':
-        return value === 'read_uncommitted' || value === 'read_committed' ? null : `Invalid value ${value} for configuration share.isolation.level`;
-      case 'share.record.lock.duration.ms':
-        return range(v['group.share.min.record.lock.duration.ms'], v['group.share.max.record.lock.duration.ms']);
-      case 'share.session.timeout.ms':
-        return range(v['group.share.min.session.timeout.ms'], v['group.share.max.session.timeout.ms']);
-      case 'share.heartbeat.interval.ms':
-        return range(v['group.share.min.heartbeat.interval.ms'], v['group.share.max.heartbeat.interval.ms']);
-      case 'share.delivery.count.limit':
-        return range(2, 10);
-      default:
-        return null;
-    }
-  }
-
-  /** Sets (value) or deletes (null) one group config; validated before. */
-  setGroupConfig(groupId: string, name: string, value: string | null): void {
-    let m = this.configs.get(groupId);
-    if (!m) this.configs.set(groupId, (m = new Map()));
-    if (value === null) m.delete(name);
-    else m.set(name, value);
-  }
-
   /** The effective share settings of a group: its configs over the broker's group.share.* defaults. */
   settings(groupId: string): ShareGroupSettings & { sessionTimeoutMs: number; heartbeatIntervalMs: number } {
-    const c = this.configs.get(groupId);
-    const v = this.config.values;
-    const num = (k: string, def: number): number => (c?.has(k) ? Number(c.get(k)) : def);
+    const c = this.groupConfigs.groupConfig(groupId);
     return {
-      autoOffsetReset: c?.get('share.auto.offset.reset') === 'earliest' ? 'earliest' : 'latest',
-      recordLockDurationMs: num('share.record.lock.duration.ms', v['group.share.record.lock.duration.ms']),
-      deliveryCountLimit: num('share.delivery.count.limit', v['group.share.delivery.count.limit']),
-      sessionTimeoutMs: num('share.session.timeout.ms', v['group.share.session.timeout.ms']),
-      heartbeatIntervalMs: num('share.heartbeat.interval.ms', v['group.share.heartbeat.interval.ms']),
+      autoOffsetReset: c.get('share.auto.offset.reset') === 'earliest' ? 'earliest' : 'latest',
+      isolationLevel: c.get('share.isolation.level') === 'read_committed' ? 'read_committed' : 'read_uncommitted',
+      recordLockDurationMs: effectiveInt(c, 'share.record.lock.duration.ms', this.config),
+      deliveryCountLimit: effectiveInt(c, 'share.delivery.count.limit', this.config),
+      sessionTimeoutMs: effectiveInt(c, 'share.session.timeout.ms', this.config),
+      heartbeatIntervalMs: effectiveInt(c, 'share.heartbeat.interval.ms', this.config),
     };
   }
 
   // ---------------------------------------------------------------- heartbeat
 
-  heartbeat(req: ShareHeartbeatRequest): ShareHeartbeatResponse {
+  async heartbeat(req: ShareHeartbeatRequest): Promise<ShareHeartbeatResponse> {
     const s = this.settings(req.groupId);
     const fail = (errorCode: number, errorMessage: string | null): ShareHeartbeatResponse => ({ errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
     if (req.groupId === '') return fail(ErrorCode.INVALID_REQUEST, 'GroupId can\'t be empty.');
@@ -165,10 +186,13 @@ export class ShareGroupCoordinator {
     if (req.memberEpoch === -1) {
       const member = group?.members.get(req.memberId);
       if (!group || !member) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not a member of group ${req.groupId}.`);
-      this.removeMember(group, member);
+      const written = await this.write(group.groupId, this.removeMember(group, member));
+      if (written !== ErrorCode.NONE) return fail(written, null);
       return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: req.memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
     }
     let member = group?.members.get(req.memberId);
+    const records: ShareGroupRecord[] = [];
+    let subscriptionChanged = false;
     // One heartbeat moves the group epoch at most once (Kafka bumps it when the member, its
     // subscription or the subscribed topics' metadata changed).
     let changed = false;
@@ -184,6 +208,7 @@ export class ShareGroupCoordinator {
         member = { memberId: req.memberId, memberEpoch: 0, clientId: req.clientId, clientHost: req.clientHost, rackId: req.rackId, subscribedTopicNames: [], assignment: new Map(), sentAssignmentKey: null, timer: null };
         group.members.set(req.memberId, member);
         changed = true;
+        subscriptionChanged = true;
       }
       member.sentAssignmentKey = null;
     } else {
@@ -192,12 +217,16 @@ export class ShareGroupCoordinator {
         return fail(ErrorCode.FENCED_MEMBER_EPOCH, `The share group member has a smaller member epoch (${req.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`);
       }
     }
-    if (req.rackId !== null) member.rackId = req.rackId;
+    if (req.rackId !== null && req.rackId !== member.rackId) {
+      member.rackId = req.rackId;
+      subscriptionChanged = true;
+    }
     if (req.subscribedTopicNames !== null) {
       const next = [...new Set(req.subscribedTopicNames)].sort();
       if (next.join('\u0000') !== member.subscribedTopicNames.join('\u0000')) {
         member.subscribedTopicNames = next;
         changed = true;
+        subscriptionChanged = true;
       }
     }
     const metadataKey = this.subscriptionMetadataKey(group);
@@ -205,10 +234,22 @@ export class ShareGroupCoordinator {
       group.metadataKey = metadataKey;
       changed = true;
     }
-    if (changed) group.groupEpoch++;
-    if (group.assignmentEpoch < group.groupEpoch) this.assign(group);
+    if (subscriptionChanged) records.push(shareMemberSubscriptionRecord(group.groupId, member));
+    if (changed) {
+      group.groupEpoch++;
+      records.push(shareGroupEpochRecord(group.groupId, group.groupEpoch));
+    }
+    if (group.assignmentEpoch < group.groupEpoch) records.push(...this.assign(group));
+    if (member.memberEpoch !== group.assignmentEpoch || member.sentAssignmentKey === null) {
+      records.push(shareCurrentAssignmentRecord(group.groupId, member.memberId, group.assignmentEpoch, member.memberEpoch, member.assignment));
+    }
     member.memberEpoch = group.assignmentEpoch;
     this.touch(group, member, s.sessionTimeoutMs);
+    const written = await this.write(group.groupId, records);
+    if (written !== ErrorCode.NONE) {
+      member.sentAssignmentKey = null;
+      return fail(written, null);
+    }
     const key = assignmentKey(member.assignment);
     let assignment: ShareHeartbeatResponse['assignment'] = null;
     if (member.sentAssignmentKey !== key) {
@@ -235,8 +276,9 @@ export class ShareGroupCoordinator {
    * round-robin over the members subscribed to it; with more members than partitions every
    * member still gets one, so several members share a partition.
    */
-  private assign(group: ShareGroup): void {
+  private assign(group: ShareGroup): ShareGroupRecord[] {
     const members = [...group.members.values()].sort((a, b) => a.memberId.localeCompare(b.memberId));
+    const before = new Map(members.map((m) => [m.memberId, assignmentKey(m.assignment)]));
     for (const m of members) m.assignment = new Map();
     const names = new Set<string>();
     for (const m of members) for (const t of m.subscribedTopicNames) names.add(t);
@@ -261,6 +303,9 @@ export class ShareGroupCoordinator {
     }
     for (const m of members) for (const list of m.assignment.values()) list.sort((a, b) => a - b);
     group.assignmentEpoch = group.groupEpoch;
+    const records = members.filter((m) => before.get(m.memberId) !== assignmentKey(m.assignment)).map((m) => shareTargetAssignmentMemberRecord(group.groupId, m.memberId, m.assignment));
+    records.push(shareTargetAssignmentEpochRecord(group.groupId, group.assignmentEpoch, Date.now()));
+    return records;
   }
 
   private touch(group: ShareGroup, member: ShareMember, sessionTimeoutMs: number): void {
@@ -270,26 +315,46 @@ export class ShareGroupCoordinator {
       member.timer = null;
       if (group.members.get(member.memberId) !== member) return;
       this.logger.info({ group: group.groupId, member: member.memberId }, 'share group member session expired');
-      this.removeMember(group, member);
+      void this.write(group.groupId, this.removeMember(group, member)).then((errorCode) => {
+        if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: group.groupId, member: member.memberId, errorCode }, 'could not write the removal of an expired share group member');
+      });
     }, sessionTimeoutMs);
     member.timer.unref();
   }
 
-  private removeMember(group: ShareGroup, member: ShareMember): void {
+  /** Removes a member; the records that say so (its tombstones, the new group epoch and assignment). */
+  private removeMember(group: ShareGroup, member: ShareMember): ShareGroupRecord[] {
     if (member.timer) clearTimeout(member.timer);
     group.members.delete(member.memberId);
     group.groupEpoch++;
-    if (group.members.size > 0) this.assign(group);
-    else group.assignmentEpoch = group.groupEpoch;
+    const records = [...shareMemberTombstones(group.groupId, member.memberId), shareGroupEpochRecord(group.groupId, group.groupEpoch)];
+    if (group.members.size > 0) records.push(...this.assign(group));
+    else {
+      group.assignmentEpoch = group.groupEpoch;
+      records.push(shareTargetAssignmentEpochRecord(group.groupId, group.assignmentEpoch, Date.now()));
+    }
     this.onMemberLeft(group.groupId, member.memberId);
+    return records;
+  }
+
+  /** Creates an empty group, written to __consumer_offsets (AlterShareGroupOffsets on an id no group has yet, as Kafka's getOrMaybeCreatePersistedShareGroup). */
+  async createEmptyGroup(groupId: string): Promise<number> {
+    if (this.groups.has(groupId)) return ErrorCode.NONE;
+    const written = await this.write(groupId, [shareGroupEpochRecord(groupId, 0)]);
+    if (written !== ErrorCode.NONE) return written;
+    if (!this.groups.has(groupId)) this.groups.set(groupId, { groupId, groupEpoch: 0, assignmentEpoch: 0, members: new Map(), metadataKey: '' });
+    return ErrorCode.NONE;
   }
 
   /** Removes an empty group (DeleteGroups); NON_EMPTY_GROUP while it has members. */
-  deleteGroup(groupId: string): number {
+  async deleteGroup(groupId: string): Promise<number> {
     const group = this.groups.get(groupId);
     if (group && group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    if (group) {
+      const written = await this.write(groupId, shareGroupTombstones(groupId));
+      if (written !== ErrorCode.NONE) return written;
+    }
     this.groups.delete(groupId);
-    this.configs.delete(groupId);
     return ErrorCode.NONE;
   }
 

@@ -14,6 +14,7 @@
 // group's share.auto.offset.reset (latest: the high watermark; earliest: the log start) and
 // writes that state, so that a restart does not move it.
 import type { Logger } from 'pino';
+import { abortedOffsetRanges, splitAcquired } from './share-isolation.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Partition } from '../partition/partition.js';
 import type { TopicService } from '../partition/topic-service.js';
@@ -22,8 +23,13 @@ import { AcknowledgeType, SharePartition, type AcquiredRange, type PersistedShar
 import type { ShareStateStore } from './share-state-store.js';
 import type { SharePartitionKey } from './share-state-records.js';
 
+/** The share coordinator's transient errors (Kafka's persister retries them). */
+const COORDINATOR_UNAVAILABLE: ReadonlySet<number> = new Set([ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NOT_COORDINATOR]);
+
 export interface ShareGroupSettings {
   readonly autoOffsetReset: 'latest' | 'earliest';
+  /** share.isolation.level: read_committed acquires up to the last stable offset and skips aborted transactions. */
+  readonly isolationLevel: 'read_uncommitted' | 'read_committed';
   readonly recordLockDurationMs: number;
   readonly deliveryCountLimit: number;
 }
@@ -74,6 +80,8 @@ export type SessionOutcome = { errorCode: number; errorMessage: string | null; s
 
 export class SharePartitionManager {
   private readonly partitions = new Map<string, SharePartition>();
+  /** Cached share-partitions whose state epoch is to be checked against the store before their next use (a new share session). */
+  private readonly revalidate = new Set<string>();
   private readonly loading = new Map<string, Promise<SharePartition | number>>();
   private readonly sessions = new Map<string, ShareSession>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -106,6 +114,14 @@ export class SharePartitionManager {
       }
       const session: ShareSession = { groupId, memberId, epoch: 1, partitions: new Map(), connectionId: connection.id };
       for (const tp of added) session.partitions.set(tpKey(tp.topicId, tp.partition), tp);
+      // A share-partition cached with nothing in flight may have had its offsets altered through
+      // its share coordinator meanwhile (AlterShareGroupOffsets while the group was empty): its
+      // state epoch is checked against the store before this session's first fetch of it.
+      for (const tp of added) {
+        const k = spKey(groupId, tp.topicId, tp.partition);
+        const cached = this.partitions.get(k);
+        if (cached && cached.acquiredCount() === 0) this.revalidate.add(k);
+      }
       this.sessions.set(key, session);
       connection.socket.once('close', () => {
         if (this.sessions.get(key) === session) this.closeSession(session);
@@ -187,7 +203,15 @@ export class SharePartitionManager {
       if (found) this.partitions.delete(k);
       return leader;
     }
-    if (found) return found;
+    if (found && this.revalidate.delete(k)) {
+      const read = await this.store.readState({ groupId, topicId, partition }, Math.max(0, leader.p.leaderEpoch));
+      if (read.errorCode === ErrorCode.NONE && read.state && read.state.stateEpoch !== found.stateEpoch && this.partitions.get(k) === found && found.acquiredCount() === 0) {
+        this.logger.info({ group: groupId, topic: leader.topic, partition, stateEpoch: read.state.stateEpoch }, 'share-partition state altered through its share coordinator; reloading it');
+        this.partitions.delete(k);
+      }
+    }
+    const current = this.partitions.get(k);
+    if (current) return current;
     let pending = this.loading.get(k);
     if (!pending) {
       pending = this.load(groupId, topicId, leader.topic, leader.p);
@@ -260,11 +284,20 @@ export class SharePartitionManager {
    */
   async fetch(groupId: string, memberId: string, tp: TopicIdPartition, maxRecords: number, maxBytes: number): Promise<FetchedSharePartition> {
     const sp = await this.sharePartition(groupId, tp.topicId, tp.partition);
+    // The share coordinator not reachable yet (__share_group_state being created, its leader
+    // moving): the share-partition is not initialized, and the fetch answers no records for it
+    // and no error, to be tried again on the next poll (Kafka's persister retries these errors
+    // itself and SharePartitionManager completes a not-yet-initialized partition empty; the
+    // Java client treats COORDINATOR_NOT_AVAILABLE in ShareFetch as fatal).
+    if (typeof sp === 'number' && COORDINATOR_UNAVAILABLE.has(sp)) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
     if (typeof sp === 'number') return { errorCode: sp, records: NO_RECORDS, acquired: [] };
     const leader = this.leaderPartition(tp.topicId, tp.partition);
     if (typeof leader === 'number') return { errorCode: leader, records: NO_RECORDS, acquired: [] };
     const p = leader.p;
     if (sp.startOffset < p.logStartOffset) sp.resetStartOffset(p.logStartOffset);
+    // share.isolation.level: read_committed acquires up to the last stable offset only.
+    const committed = this.settingsOf(groupId).isolationLevel === 'read_committed';
+    const readableEnd = committed ? p.lastStableOffset : p.highWatermark;
     // Kafka's in-flight limit (SharePartition.maxInFlightRecords): offsets at or past
     // startOffset + group.share.partition.max.record.locks are not acquired until the start
     // moves, which also bounds every scan of the window.
@@ -272,23 +305,31 @@ export class SharePartitionManager {
     const windowEnd = sp.startOffset + maxLocks - 1;
     const from = sp.nextFetchOffset();
     if (from > windowEnd) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
-    if (from >= p.highWatermark) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
+    if (from >= readableEnd) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
     let read;
     try {
       // At most SHARE_READ_BYTES_MAX per partition and fetch: the read starts at the lowest
       // available offset, and what lies past the window cannot be acquired anyway.
-      read = p.read(from, Math.max(1, Math.min(maxBytes, SHARE_READ_BYTES_MAX)), 'read_uncommitted', true);
+      read = p.read(from, Math.max(1, Math.min(maxBytes, SHARE_READ_BYTES_MAX)), committed ? 'read_committed' : 'read_uncommitted', true);
     } catch (err) {
       this.logger.warn({ err, topic: leader.topic, partition: tp.partition }, 'share fetch read failed');
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: NO_RECORDS, acquired: [] };
     }
     if (!read.slice) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
-    const lastOffset = Math.min(read.slice.lastOffset, p.highWatermark - 1, windowEnd);
+    const lastOffset = Math.min(read.slice.lastOffset, readableEnd - 1, windowEnd);
     const { ranges, acquisition } = sp.acquire(memberId, from, lastOffset, maxRecords);
     if (ranges.length === 0) return { errorCode: ErrorCode.NONE, records: NO_RECORDS, acquired: [] };
     this.startLock(sp, acquisition);
     const records = await read.slice.toBuffer();
-    return { errorCode: ErrorCode.NONE, records, acquired: ranges };
+    if (!committed || !read.abortedTransactions || read.abortedTransactions.length === 0) return { errorCode: ErrorCode.NONE, records, acquired: ranges };
+    // Records of aborted transactions are archived at once and not delivered (Kafka's
+    // filterAbortedTransactionalAcquiredRecords); the archive is persisted before the answer.
+    const { kept, removed } = splitAcquired(ranges, abortedOffsetRanges(records, read.abortedTransactions));
+    if (removed.length === 0) return { errorCode: ErrorCode.NONE, records, acquired: ranges };
+    for (const r of removed) sp.acknowledge(memberId, r.firstOffset, r.lastOffset, [AcknowledgeType.REJECT]);
+    const persisted = await this.persist(sp);
+    if (persisted !== ErrorCode.NONE) this.logger.warn({ group: groupId, topic: leader.topic, partition: tp.partition, errorCode: persisted }, 'could not persist the archive of aborted records');
+    return { errorCode: ErrorCode.NONE, records: kept.length > 0 ? records : NO_RECORDS, acquired: kept };
   }
 
   /**

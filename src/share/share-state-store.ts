@@ -33,6 +33,15 @@ import type { InterBrokerConnections } from '../txn/inter-broker-connections.js'
 import { ApiKey } from '../protocol/generated/index.js';
 
 export const SHARE_GROUP_STATE_TOPIC_NAME = '__share_group_state';
+
+/** What ReadShareGroupStateSummary tells of a share-partition. */
+export interface ShareStateSummary {
+  readonly stateEpoch: number;
+  readonly startOffset: number;
+  readonly leaderEpoch: number;
+  /** -1 when unknown (a state written before KIP-1226's field). */
+  readonly deliveryCompleteCount: number;
+}
 const LOAD_BUFFER_BYTES = 5 * 1024 * 1024;
 
 /** Kafka's Uuid.toString: URL-safe base64 of the 16 bytes, no padding. */
@@ -86,6 +95,23 @@ export class ShareStateStore extends InternalTopicStore {
   partitionOf(k: SharePartitionKey, partitionCount: number): number {
     const h = javaStringHashCode(`${k.groupId}:${kafkaUuidString(k.topicId)}:${k.partition}`);
     return (h === -2147483648 ? 0 : Math.abs(h)) % partitionCount;
+  }
+
+  /**
+   * FindCoordinator with key type SHARE (2): the share coordinator of the key
+   * "<group>:<topic id, Kafka's base64>:<partition>" (Kafka's SharePartitionKey), the leader of
+   * its __share_group_state partition; the topic is created on the first lookup. INVALID_REQUEST
+   * for a key that is not of that form.
+   */
+  findCoordinator(key: string): { errorCode: number; errorMessage: string | null; nodeId: number } {
+    const m = /^(.+):([A-Za-z0-9_-]{22}):(\d+)$/.exec(key);
+    if (!m || Number(m[3]) > 2147483647) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Share coordinator key must be of the form groupId:topicId:partition, not ${key}`, nodeId: -1 };
+    const created = this.create();
+    if (created.errorCode !== ErrorCode.NONE) return { errorCode: created.errorCode, errorMessage: created.errorMessage, nodeId: -1 };
+    const h = javaStringHashCode(key);
+    const leader = this.leaderOf((h === -2147483648 ? 0 : Math.abs(h)) % this.partitionCount()!);
+    if (leader < 0) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, nodeId: -1 };
+    return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: leader };
   }
 
   /** Reads every partition of the topic this broker leads into the cache (start-up), and follows leadership from then on. */
@@ -175,6 +201,60 @@ export class ShareStateStore extends InternalTopicStore {
       this.log.warn({ err: (err as Error).message, leader }, 'ReadShareGroupState failed');
       return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, state: null };
     }
+  }
+
+  /**
+   * Summaries of share-partitions of one group wherever their coordinators are (Kafka's
+   * Persister.readSummary): this broker's cache for the ones it coordinates, one
+   * ReadShareGroupStateSummary per other share coordinator for the rest. Each key → its summary,
+   * null when never initialized, or an error code.
+   */
+  async readSummaries(groupId: string, partitions: readonly { topicId: string; partition: number }[]): Promise<Map<string, ShareStateSummary | null | number>> {
+    const out = new Map<string, ShareStateSummary | null | number>();
+    const created = this.create();
+    if (created.errorCode !== ErrorCode.NONE) {
+      for (const p of partitions) out.set(`${p.topicId}:${p.partition}`, created.errorCode);
+      return out;
+    }
+    const count = this.partitionCount()!;
+    const remote = new Map<number, { topicId: string; partition: number }[]>();
+    for (const p of partitions) {
+      const k = { groupId, topicId: p.topicId, partition: p.partition };
+      const statePartition = this.partitionOf(k, count);
+      if (this.isLocal(statePartition)) {
+        const s = this.get(k);
+        out.set(`${p.topicId}:${p.partition}`, s ? { stateEpoch: s.stateEpoch, startOffset: s.startOffset, leaderEpoch: s.leaderEpoch, deliveryCompleteCount: s.deliveryCompleteCount } : null);
+        continue;
+      }
+      const leader = this.leaderOf(statePartition);
+      if (leader < 0 || !this.connections) {
+        out.set(`${p.topicId}:${p.partition}`, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        continue;
+      }
+      remote.set(leader, [...(remote.get(leader) ?? []), p]);
+    }
+    await Promise.all(
+      [...remote].map(async ([leader, ps]) => {
+        const byTopic = new Map<string, number[]>();
+        for (const p of ps) byTopic.set(p.topicId, [...(byTopic.get(p.topicId) ?? []), p.partition]);
+        try {
+          const conn = await this.connections!.get(leader);
+          const res = await conn.send(ApiKey.ReadShareGroupStateSummary, conn.version(ApiKey.ReadShareGroupStateSummary, 0, 1, 'ReadShareGroupStateSummary'), {
+            groupId,
+            topics: [...byTopic].map(([topicId, parts]) => ({ topicId, partitions: parts.map((partition) => ({ partition, leaderEpoch: -1 })) })),
+          });
+          for (const t of res.results) {
+            for (const r of t.partitions) {
+              out.set(`${t.topicId}:${r.partition}`, r.errorCode !== ErrorCode.NONE ? r.errorCode : r.startOffset < 0 ? null : { stateEpoch: r.stateEpoch, startOffset: r.startOffset, leaderEpoch: r.leaderEpoch, deliveryCompleteCount: r.deliveryCompleteCount });
+            }
+          }
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message, leader }, 'ReadShareGroupStateSummary failed');
+          for (const p of ps) out.set(`${p.topicId}:${p.partition}`, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        }
+      }),
+    );
+    return out;
   }
 
   /** Writes a snapshot of a share-partition; a Kafka error code (NONE once the ISR has it). */

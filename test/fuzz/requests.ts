@@ -203,6 +203,7 @@ export const SAMPLES: Samples = {
     topics: [{ topicId: TOPIC_ID, partitions: [{ partitionIndex: i % FUZZ_PARTITIONS, acknowledgementBatches: [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [1 + (i % 3)] }] }] }],
   }),
   [ApiKey.ReadShareGroupState]: (v, i) => ({ groupId: `fuzz-share-${i % 2}`, topics: [{ topicId: TOPIC_ID, partitions: [{ partition: i % FUZZ_PARTITIONS, leaderEpoch: 0 }] }] }),
+  [ApiKey.ReadShareGroupStateSummary]: (v, i) => ({ groupId: `fuzz-share-${i % 2}`, topics: [{ topicId: TOPIC_ID, partitions: [{ partition: i % FUZZ_PARTITIONS, leaderEpoch: 0 }] }] }),
   [ApiKey.WriteShareGroupState]: (v, i) => ({
     groupId: `fuzz-share-w-${i % 2}`,
     topics: [{ topicId: TOPIC_ID, partitions: [{ partition: i % FUZZ_PARTITIONS, stateEpoch: 0, leaderEpoch: 0, startOffset: i, deliveryCompleteCount: 0, stateBatches: [{ firstOffset: i, lastOffset: i + 1, deliveryState: 0, deliveryCount: 1 }] }] }],

@@ -2,7 +2,8 @@
 // the partition a member holds records of is killed with SIGKILL; the records it acknowledged
 // are not delivered again and those it held are, from the new leader, which reads the state
 // from the share coordinator (the leader of the state's __share_group_state partition, over
-// ReadShareGroupState / WriteShareGroupState when that is another broker).
+// ReadShareGroupState / WriteShareGroupState when that is another broker). Then the group's
+// offsets are reset to the earliest and every record is delivered again.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { compileJava, runJava, type JavaPrograms } from '../clients/transactions
 import { tidelog } from '../cli/run.js';
 import { ThreeBrokerCluster } from '../cluster/three-brokers.js';
 import { zookeeperInstalled } from '../cluster/zookeeper.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOPIC = 'share-jobs';
 const GROUP = 'share-workers';
@@ -85,5 +87,17 @@ describe('share groups through a share-partition leader kill (three brokers, rea
     const after = run.events.filter((e) => e.event === 'read') as unknown as { offset: number; deliveryCount: number }[];
     assert.deepEqual(after.map((r) => r.offset), [5, 6, 7, 8, 9], `killed broker ${leader}; read after: ${JSON.stringify(after)}`);
     assert.ok(after.every((r) => r.deliveryCount === 2));
+
+    // The group empty again (the killed holder's session expired), its offsets reset to the
+    // earliest through its coordinator: the share coordinator's state moves to a new state
+    // epoch (keeping the leader epoch the new leader wrote, which a lower one would be fenced
+    // by), and the share-partition leader, which still caches the old window, checks the state
+    // epoch when a new session opens: every record is delivered again, once.
+    await waitFor('the reset of the empty group', async () => (await tidelog(['share-groups', '--bootstrap-server', bootstrap(), '--reset-offsets', '--group', GROUP, '--topic', TOPIC, '--to-earliest', '--execute'])).code === 0, { timeoutMs: 60_000, intervalMs: 1_000 });
+    const again = await runJava(programs, 'ShareClients', ['drain', bootstrap(), TOPIC, GROUP, '10'], 180_000);
+    assert.equal(again.code, 0, `${again.stdout.slice(-2000)}\n${again.stderr.split('\n').slice(-20).join('\n')}`);
+    const reread = again.events.filter((e) => e.event === 'read') as unknown as { offset: number; deliveryCount: number }[];
+    assert.deepEqual(reread.map((r) => r.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], `after the reset: ${JSON.stringify(reread)}`);
+    assert.ok(reread.every((r) => r.deliveryCount === 1));
   });
 });

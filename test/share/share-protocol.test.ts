@@ -7,7 +7,8 @@
 //     session SHARE_SESSION_NOT_FOUND, ShareAcknowledge cannot open one, acknowledgements in
 //     an initial ShareFetch are INVALID_REQUEST, a foreign member's acknowledgement is
 //     INVALID_RECORD_STATE;
-//   - one group id is a share group or a classic group, not both (GROUP_ID_NOT_FOUND).
+//   - one group id is a share group or a classic group, not both (GROUP_ID_NOT_FOUND);
+//   - FindCoordinator key type 2 (SHARE) finds a share-partition's share coordinator.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
@@ -16,6 +17,7 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
 import { waitFor } from '../helpers/wait.js';
+import { kafkaUuidString } from '../../src/share/share-state-store.js';
 import { SHARE_BROKER_OVERRIDES } from './share-fixtures.js';
 
 const TOPIC = 'share-proto';
@@ -112,5 +114,13 @@ describe('share groups over the wire', { timeout: 120_000 }, () => {
     const hb = await heartbeat(a, 'classic-g', 'm', 0);
     assert.equal(hb.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
     assert.match(hb.errorMessage ?? '', /is not a share group/);
+  });
+
+  it('FindCoordinator key type 2 (SHARE, v6): the share coordinator of "<group>:<topic id>:<partition>"', async () => {
+    const key = `g-lock:${kafkaUuidString(topicId)}:0`;
+    const found = await a.request(ApiKey.FindCoordinator, 6, { keyType: 2, coordinatorKeys: [key, 'not-a-share-key'] });
+    assert.deepEqual(found.coordinators.map((c) => [c.key, c.errorCode, c.port]), [[key, ErrorCode.NONE, broker.port], ['not-a-share-key', ErrorCode.INVALID_REQUEST, -1]]);
+    const v5 = await a.request(ApiKey.FindCoordinator, 5, { keyType: 2, coordinatorKeys: [key] });
+    assert.equal(v5.coordinators[0]!.errorCode, ErrorCode.INVALID_REQUEST, 'key type 2 needs v6');
   });
 });

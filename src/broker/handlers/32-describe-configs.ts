@@ -30,7 +30,7 @@ export const describeConfigsHandler = defineHandler({
       const denied = refuseUnauthorizedConfig(ctx, AclOperation.DESCRIBE_CONFIGS, res.resourceType, res.resourceName);
       if (denied) return { ...base, ...denied, configs: [] };
       // Share groups (#19 part 2): group configs, ConfigResource.Type.GROUP (share-group-configs.ts).
-      if (res.resourceType === GROUP_CONFIG_RESOURCE) return { ...base, ...describeGroupConfigs(ctx, res.resourceName, keep) };
+      if (res.resourceType === GROUP_CONFIG_RESOURCE) return { ...base, ...describeGroupConfigs(ctx, res.resourceName, keep, request.includeDocumentation) };
       if (res.resourceType === ResourceType.TOPIC) {
         const topic = services.topics.getTopic(res.resourceName);
         if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist`, configs: [] };

@@ -31,7 +31,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
       const denied = refuseUnauthorizedConfig(ctx, AclOperation.ALTER_CONFIGS, res.resourceType, res.resourceName);
       if (denied) return { ...base, ...denied };
       // Share groups (#19 part 2): group configs, ConfigResource.Type.GROUP (share-group-configs.ts).
-      if (res.resourceType === GROUP_CONFIG_RESOURCE) return { ...base, ...alterGroupConfigs(ctx, res.resourceName, res.configs, request.validateOnly) };
+      if (res.resourceType === GROUP_CONFIG_RESOURCE) return { ...base, ...(await alterGroupConfigs(ctx, res.resourceName, res.configs, request.validateOnly)) };
       if (res.resourceType === ResourceType.BROKER) {
         const r = await services.dynamicConfig.incrementalAlter(res.resourceName, res.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })), request.validateOnly);
         return { ...base, ...r };

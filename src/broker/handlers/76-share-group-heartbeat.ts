@@ -14,7 +14,7 @@ export const shareGroupHeartbeatHandler = defineHandler({
   apiKey: ApiKey.ShareGroupHeartbeat,
   minVersion: 1,
   maxVersion: 1,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const fail = (errorCode: number, message: string | null) => ({ errorCode, errorMessage: message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
     if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage(ErrorCode.GROUP_AUTHORIZATION_FAILED));
     for (const t of request.subscribedTopicNames ?? []) {
@@ -22,7 +22,7 @@ export const shareGroupHeartbeatHandler = defineHandler({
     }
     const refused = refuseShareGroup(ctx, request.groupId);
     if (refused) return fail(refused.errorCode, refused.errorMessage);
-    return ctx.services.share.coordinator.heartbeat({
+    return await ctx.services.share.coordinator.heartbeat({
       groupId: request.groupId,
       memberId: request.memberId,
       memberEpoch: request.memberEpoch,

@@ -14,20 +14,19 @@ export const describeShareGroupOffsetsHandler = defineHandler({
   apiKey: ApiKey.DescribeShareGroupOffsets,
   minVersion: 0,
   maxVersion: 1,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const share = ctx.services.share;
     return {
-      groups: request.groups.map((g) => {
+      groups: await Promise.all(request.groups.map(async (g) => {
         if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)) return { groupId: g.groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: errorMessage(ErrorCode.GROUP_AUTHORIZATION_FAILED), topics: [] };
         const refused = refuseShareGroup(ctx, g.groupId);
         if (refused) return { groupId: g.groupId, ...refused, topics: [] };
         if (!share.isShareGroup(g.groupId)) return { groupId: g.groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${g.groupId} not found.`, topics: [] };
-        const topics = share
-          .describeOffsets(g.groupId, g.topics)
+        const topics = (await share.describeOffsets(g.groupId, g.topics))
           .filter((t) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.topicName))
           .map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ ...p, errorMessage: p.errorCode === ErrorCode.NONE ? null : errorMessage(p.errorCode) })) }));
         return { groupId: g.groupId, errorCode: ErrorCode.NONE, errorMessage: null, topics };
-      }),
+      })),
     };
   },
 });

@@ -54,6 +54,7 @@ import { shareFetchHandler } from './78-share-fetch.js';
 import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
 import { readShareGroupStateHandler } from './84-read-share-group-state.js';
 import { writeShareGroupStateHandler } from './85-write-share-group-state.js';
+import { readShareGroupStateSummaryHandler } from './87-read-share-group-state-summary.js';
 import { describeShareGroupOffsetsHandler } from './90-describe-share-group-offsets.js';
 import { alterShareGroupOffsetsHandler } from './91-alter-share-group-offsets.js';
 import { deleteShareGroupOffsetsHandler } from './92-delete-share-group-offsets.js';
@@ -112,6 +113,7 @@ const served: AnyApiHandler[] = [
   shareAcknowledgeHandler,
   readShareGroupStateHandler,
   writeShareGroupStateHandler,
+  readShareGroupStateSummaryHandler,
   describeShareGroupOffsetsHandler,
   alterShareGroupOffsetsHandler,
   deleteShareGroupOffsetsHandler,

@@ -1,4 +1,5 @@
-// What the share-group handlers (76-79, 90-92) share: whether this broker coordinates a group,
+// What the share-group handlers (76-79, 90-92) share: whether this broker coordinates a group
+// (and has loaded its partition),
 // and the rule that one group id is either a share group or a classic/consumer group.
 import { ErrorCode } from '../../protocol/errors.js';
 import type { RequestContext } from './handler.js';
@@ -13,6 +14,7 @@ export function refuseShareGroup(ctx: RequestContext, groupId: string): { errorC
   const found = ctx.services.groups.findGroupCoordinator(groupId);
   if (found.errorCode !== ErrorCode.NONE) return { errorCode: found.errorCode, errorMessage: `The coordinator is not available.` };
   if (found.nodeId !== ctx.services.brokerId) return { errorCode: ErrorCode.NOT_COORDINATOR, errorMessage: `This is not the correct coordinator.` };
+  if (ctx.services.groups.isGroupLoading(groupId)) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, errorMessage: 'The coordinator is loading and hence can\'t process requests.' };
   if (ctx.services.groups.group(groupId) !== undefined) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a share group.` };
   return null;
 }

@@ -211,6 +211,18 @@ import { decodeGroupMetadataKey, encodeGroupMetadataKey, type GroupMetadataKey, 
 import { decodeGroupMetadataValue, encodeGroupMetadataValue, type GroupMetadataValue, type GroupMetadataValueInput } from './group-metadata-value.js';
 import { decodeOffsetCommitKey, encodeOffsetCommitKey, type OffsetCommitKey, type OffsetCommitKeyInput } from './offset-commit-key.js';
 import { decodeOffsetCommitValue, encodeOffsetCommitValue, type OffsetCommitValue, type OffsetCommitValueInput } from './offset-commit-value.js';
+import { decodeShareGroupCurrentMemberAssignmentKey, encodeShareGroupCurrentMemberAssignmentKey, type ShareGroupCurrentMemberAssignmentKey, type ShareGroupCurrentMemberAssignmentKeyInput } from './share-group-current-member-assignment-key.js';
+import { decodeShareGroupCurrentMemberAssignmentValue, encodeShareGroupCurrentMemberAssignmentValue, type ShareGroupCurrentMemberAssignmentValue, type ShareGroupCurrentMemberAssignmentValueInput } from './share-group-current-member-assignment-value.js';
+import { decodeShareGroupMemberMetadataKey, encodeShareGroupMemberMetadataKey, type ShareGroupMemberMetadataKey, type ShareGroupMemberMetadataKeyInput } from './share-group-member-metadata-key.js';
+import { decodeShareGroupMemberMetadataValue, encodeShareGroupMemberMetadataValue, type ShareGroupMemberMetadataValue, type ShareGroupMemberMetadataValueInput } from './share-group-member-metadata-value.js';
+import { decodeShareGroupMetadataKey, encodeShareGroupMetadataKey, type ShareGroupMetadataKey, type ShareGroupMetadataKeyInput } from './share-group-metadata-key.js';
+import { decodeShareGroupMetadataValue, encodeShareGroupMetadataValue, type ShareGroupMetadataValue, type ShareGroupMetadataValueInput } from './share-group-metadata-value.js';
+import { decodeShareGroupStatePartitionMetadataKey, encodeShareGroupStatePartitionMetadataKey, type ShareGroupStatePartitionMetadataKey, type ShareGroupStatePartitionMetadataKeyInput } from './share-group-state-partition-metadata-key.js';
+import { decodeShareGroupStatePartitionMetadataValue, encodeShareGroupStatePartitionMetadataValue, type ShareGroupStatePartitionMetadataValue, type ShareGroupStatePartitionMetadataValueInput } from './share-group-state-partition-metadata-value.js';
+import { decodeShareGroupTargetAssignmentMemberKey, encodeShareGroupTargetAssignmentMemberKey, type ShareGroupTargetAssignmentMemberKey, type ShareGroupTargetAssignmentMemberKeyInput } from './share-group-target-assignment-member-key.js';
+import { decodeShareGroupTargetAssignmentMemberValue, encodeShareGroupTargetAssignmentMemberValue, type ShareGroupTargetAssignmentMemberValue, type ShareGroupTargetAssignmentMemberValueInput } from './share-group-target-assignment-member-value.js';
+import { decodeShareGroupTargetAssignmentMetadataKey, encodeShareGroupTargetAssignmentMetadataKey, type ShareGroupTargetAssignmentMetadataKey, type ShareGroupTargetAssignmentMetadataKeyInput } from './share-group-target-assignment-metadata-key.js';
+import { decodeShareGroupTargetAssignmentMetadataValue, encodeShareGroupTargetAssignmentMetadataValue, type ShareGroupTargetAssignmentMetadataValue, type ShareGroupTargetAssignmentMetadataValueInput } from './share-group-target-assignment-metadata-value.js';
 import { decodeShareSnapshotKey, encodeShareSnapshotKey, type ShareSnapshotKey, type ShareSnapshotKeyInput } from './share-snapshot-key.js';
 import { decodeShareSnapshotValue, encodeShareSnapshotValue, type ShareSnapshotValue, type ShareSnapshotValueInput } from './share-snapshot-value.js';
 import { decodeShareUpdateKey, encodeShareUpdateKey, type ShareUpdateKey, type ShareUpdateKeyInput } from './share-update-key.js';
@@ -428,6 +440,18 @@ export { decodeGroupMetadataKey, defaultGroupMetadataKey, encodeGroupMetadataKey
 export { decodeGroupMetadataValue, defaultGroupMetadataValue, encodeGroupMetadataValue, type GroupMetadataValue, type GroupMetadataValueInput } from './group-metadata-value.js';
 export { decodeOffsetCommitKey, defaultOffsetCommitKey, encodeOffsetCommitKey, type OffsetCommitKey, type OffsetCommitKeyInput } from './offset-commit-key.js';
 export { decodeOffsetCommitValue, defaultOffsetCommitValue, encodeOffsetCommitValue, type OffsetCommitValue, type OffsetCommitValueInput } from './offset-commit-value.js';
+export { decodeShareGroupCurrentMemberAssignmentKey, defaultShareGroupCurrentMemberAssignmentKey, encodeShareGroupCurrentMemberAssignmentKey, type ShareGroupCurrentMemberAssignmentKey, type ShareGroupCurrentMemberAssignmentKeyInput } from './share-group-current-member-assignment-key.js';
+export { decodeShareGroupCurrentMemberAssignmentValue, defaultShareGroupCurrentMemberAssignmentValue, encodeShareGroupCurrentMemberAssignmentValue, type ShareGroupCurrentMemberAssignmentValue, type ShareGroupCurrentMemberAssignmentValueInput } from './share-group-current-member-assignment-value.js';
+export { decodeShareGroupMemberMetadataKey, defaultShareGroupMemberMetadataKey, encodeShareGroupMemberMetadataKey, type ShareGroupMemberMetadataKey, type ShareGroupMemberMetadataKeyInput } from './share-group-member-metadata-key.js';
+export { decodeShareGroupMemberMetadataValue, defaultShareGroupMemberMetadataValue, encodeShareGroupMemberMetadataValue, type ShareGroupMemberMetadataValue, type ShareGroupMemberMetadataValueInput } from './share-group-member-metadata-value.js';
+export { decodeShareGroupMetadataKey, defaultShareGroupMetadataKey, encodeShareGroupMetadataKey, type ShareGroupMetadataKey, type ShareGroupMetadataKeyInput } from './share-group-metadata-key.js';
+export { decodeShareGroupMetadataValue, defaultShareGroupMetadataValue, encodeShareGroupMetadataValue, type ShareGroupMetadataValue, type ShareGroupMetadataValueInput } from './share-group-metadata-value.js';
+export { decodeShareGroupStatePartitionMetadataKey, defaultShareGroupStatePartitionMetadataKey, encodeShareGroupStatePartitionMetadataKey, type ShareGroupStatePartitionMetadataKey, type ShareGroupStatePartitionMetadataKeyInput } from './share-group-state-partition-metadata-key.js';
+export { decodeShareGroupStatePartitionMetadataValue, defaultShareGroupStatePartitionMetadataValue, encodeShareGroupStatePartitionMetadataValue, type ShareGroupStatePartitionMetadataValue, type ShareGroupStatePartitionMetadataValueInput } from './share-group-state-partition-metadata-value.js';
+export { decodeShareGroupTargetAssignmentMemberKey, defaultShareGroupTargetAssignmentMemberKey, encodeShareGroupTargetAssignmentMemberKey, type ShareGroupTargetAssignmentMemberKey, type ShareGroupTargetAssignmentMemberKeyInput } from './share-group-target-assignment-member-key.js';
+export { decodeShareGroupTargetAssignmentMemberValue, defaultShareGroupTargetAssignmentMemberValue, encodeShareGroupTargetAssignmentMemberValue, type ShareGroupTargetAssignmentMemberValue, type ShareGroupTargetAssignmentMemberValueInput } from './share-group-target-assignment-member-value.js';
+export { decodeShareGroupTargetAssignmentMetadataKey, defaultShareGroupTargetAssignmentMetadataKey, encodeShareGroupTargetAssignmentMetadataKey, type ShareGroupTargetAssignmentMetadataKey, type ShareGroupTargetAssignmentMetadataKeyInput } from './share-group-target-assignment-metadata-key.js';
+export { decodeShareGroupTargetAssignmentMetadataValue, defaultShareGroupTargetAssignmentMetadataValue, encodeShareGroupTargetAssignmentMetadataValue, type ShareGroupTargetAssignmentMetadataValue, type ShareGroupTargetAssignmentMetadataValueInput } from './share-group-target-assignment-metadata-value.js';
 export { decodeShareSnapshotKey, defaultShareSnapshotKey, encodeShareSnapshotKey, type ShareSnapshotKey, type ShareSnapshotKeyInput } from './share-snapshot-key.js';
 export { decodeShareSnapshotValue, defaultShareSnapshotValue, encodeShareSnapshotValue, type ShareSnapshotValue, type ShareSnapshotValueInput } from './share-snapshot-value.js';
 export { decodeShareUpdateKey, defaultShareUpdateKey, encodeShareUpdateKey, type ShareUpdateKey, type ShareUpdateKeyInput } from './share-update-key.js';
@@ -2018,6 +2042,18 @@ export interface DataTypes {
   GroupMetadataValue: { value: GroupMetadataValue; input: GroupMetadataValueInput };
   OffsetCommitKey: { value: OffsetCommitKey; input: OffsetCommitKeyInput };
   OffsetCommitValue: { value: OffsetCommitValue; input: OffsetCommitValueInput };
+  ShareGroupCurrentMemberAssignmentKey: { value: ShareGroupCurrentMemberAssignmentKey; input: ShareGroupCurrentMemberAssignmentKeyInput };
+  ShareGroupCurrentMemberAssignmentValue: { value: ShareGroupCurrentMemberAssignmentValue; input: ShareGroupCurrentMemberAssignmentValueInput };
+  ShareGroupMemberMetadataKey: { value: ShareGroupMemberMetadataKey; input: ShareGroupMemberMetadataKeyInput };
+  ShareGroupMemberMetadataValue: { value: ShareGroupMemberMetadataValue; input: ShareGroupMemberMetadataValueInput };
+  ShareGroupMetadataKey: { value: ShareGroupMetadataKey; input: ShareGroupMetadataKeyInput };
+  ShareGroupMetadataValue: { value: ShareGroupMetadataValue; input: ShareGroupMetadataValueInput };
+  ShareGroupStatePartitionMetadataKey: { value: ShareGroupStatePartitionMetadataKey; input: ShareGroupStatePartitionMetadataKeyInput };
+  ShareGroupStatePartitionMetadataValue: { value: ShareGroupStatePartitionMetadataValue; input: ShareGroupStatePartitionMetadataValueInput };
+  ShareGroupTargetAssignmentMemberKey: { value: ShareGroupTargetAssignmentMemberKey; input: ShareGroupTargetAssignmentMemberKeyInput };
+  ShareGroupTargetAssignmentMemberValue: { value: ShareGroupTargetAssignmentMemberValue; input: ShareGroupTargetAssignmentMemberValueInput };
+  ShareGroupTargetAssignmentMetadataKey: { value: ShareGroupTargetAssignmentMetadataKey; input: ShareGroupTargetAssignmentMetadataKeyInput };
+  ShareGroupTargetAssignmentMetadataValue: { value: ShareGroupTargetAssignmentMetadataValue; input: ShareGroupTargetAssignmentMetadataValueInput };
   ShareSnapshotKey: { value: ShareSnapshotKey; input: ShareSnapshotKeyInput };
   ShareSnapshotValue: { value: ShareSnapshotValue; input: ShareSnapshotValueInput };
   ShareUpdateKey: { value: ShareUpdateKey; input: ShareUpdateKeyInput };
@@ -2235,6 +2271,102 @@ export const dataCodecs: { readonly [K in keyof DataTypes]: DataCodec<DataTypes[
     flexibleFrom: 4,
     encode: encodeOffsetCommitValue,
     decode: decodeOffsetCommitValue,
+  },
+  ShareGroupCurrentMemberAssignmentKey: {
+    name: 'ShareGroupCurrentMemberAssignmentKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeShareGroupCurrentMemberAssignmentKey,
+    decode: decodeShareGroupCurrentMemberAssignmentKey,
+  },
+  ShareGroupCurrentMemberAssignmentValue: {
+    name: 'ShareGroupCurrentMemberAssignmentValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeShareGroupCurrentMemberAssignmentValue,
+    decode: decodeShareGroupCurrentMemberAssignmentValue,
+  },
+  ShareGroupMemberMetadataKey: {
+    name: 'ShareGroupMemberMetadataKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeShareGroupMemberMetadataKey,
+    decode: decodeShareGroupMemberMetadataKey,
+  },
+  ShareGroupMemberMetadataValue: {
+    name: 'ShareGroupMemberMetadataValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeShareGroupMemberMetadataValue,
+    decode: decodeShareGroupMemberMetadataValue,
+  },
+  ShareGroupMetadataKey: {
+    name: 'ShareGroupMetadataKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeShareGroupMetadataKey,
+    decode: decodeShareGroupMetadataKey,
+  },
+  ShareGroupMetadataValue: {
+    name: 'ShareGroupMetadataValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeShareGroupMetadataValue,
+    decode: decodeShareGroupMetadataValue,
+  },
+  ShareGroupStatePartitionMetadataKey: {
+    name: 'ShareGroupStatePartitionMetadataKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeShareGroupStatePartitionMetadataKey,
+    decode: decodeShareGroupStatePartitionMetadataKey,
+  },
+  ShareGroupStatePartitionMetadataValue: {
+    name: 'ShareGroupStatePartitionMetadataValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeShareGroupStatePartitionMetadataValue,
+    decode: decodeShareGroupStatePartitionMetadataValue,
+  },
+  ShareGroupTargetAssignmentMemberKey: {
+    name: 'ShareGroupTargetAssignmentMemberKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeShareGroupTargetAssignmentMemberKey,
+    decode: decodeShareGroupTargetAssignmentMemberKey,
+  },
+  ShareGroupTargetAssignmentMemberValue: {
+    name: 'ShareGroupTargetAssignmentMemberValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeShareGroupTargetAssignmentMemberValue,
+    decode: decodeShareGroupTargetAssignmentMemberValue,
+  },
+  ShareGroupTargetAssignmentMetadataKey: {
+    name: 'ShareGroupTargetAssignmentMetadataKey',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: null,
+    encode: encodeShareGroupTargetAssignmentMetadataKey,
+    decode: decodeShareGroupTargetAssignmentMetadataKey,
+  },
+  ShareGroupTargetAssignmentMetadataValue: {
+    name: 'ShareGroupTargetAssignmentMetadataValue',
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleFrom: 0,
+    encode: encodeShareGroupTargetAssignmentMetadataValue,
+    decode: decodeShareGroupTargetAssignmentMetadataValue,
   },
   ShareSnapshotKey: {
     name: 'ShareSnapshotKey',

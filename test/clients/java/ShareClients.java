@@ -15,6 +15,17 @@
 //       the same on a topic that exists with its records and a group whose offsets are set.
 //   ShareClients drain <bootstrap> <topic> <group> <count>
 //       one member ACCEPTs whatever it gets until `count` records or 20 s without a record.
+//   ShareClients transactions <bootstrap> <topic> <group> <isolation>
+//       1 partition; share.isolation.level=<isolation>; a transactional producer commits c0,c1,
+//       aborts a0,a1 and leaves o0 in an open transaction, then a plain producer writes n0; one
+//       member ACCEPTs what it gets for 4 s (phase "open"), the transaction commits, and it
+//       reads until o0 and n0 came or 20 s passed, then 2 s more (phase "after").
+//   ShareClients members <bootstrap> <topic> <group> <n>
+//       n members (threads, client ids member-0..) reading until the process is killed, for the cluster failover test: a record "v<i>" is
+//       REJECTed when i % 50 == 7, RELEASEd every time when i % 50 == 19, RELEASEd on its first
+//       delivery when i % 50 == 31, ACCEPTed otherwise. Prints every delivery ("read") before
+//       acknowledging it, then commitSync's answer per delivery ("ack", ok true/false): a
+//       delivery whose "ack" is ok was acknowledged by the share-partition leader.
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -54,6 +65,8 @@ public final class ShareClients {
         case "hold" -> hold(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]), true);
         case "hold-existing" -> hold(bootstrap, topic, group, Integer.parseInt(args[4]), Integer.parseInt(args[5]), false);
         case "drain" -> drain(bootstrap, topic, group, Integer.parseInt(args[4]));
+        case "transactions" -> transactions(bootstrap, topic, group, args[4]);
+        case "members" -> members(bootstrap, topic, group, Integer.parseInt(args[4]));
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
     });
@@ -230,6 +243,132 @@ public final class ShareClients {
         }
         if (records.count() > 0) c.commitSync();
       }
+    }
+  }
+
+  /** The acknowledgement the failover test expects for record "v<i>" at its delivery count. */
+  static AcknowledgeType ackFor(String value, int deliveryCount) {
+    int i = Integer.parseInt(value.substring(1));
+    return switch (i % 50) {
+      case 7 -> AcknowledgeType.REJECT;
+      case 19 -> AcknowledgeType.RELEASE;
+      case 31 -> deliveryCount == 1 ? AcknowledgeType.RELEASE : AcknowledgeType.ACCEPT;
+      default -> AcknowledgeType.ACCEPT;
+    };
+  }
+
+  static void members(String bootstrap, String topic, String group, int n) throws Exception {
+    List<Thread> threads = new ArrayList<>();
+    for (int m = 0; m < n; m++) {
+      String clientId = "member-" + m;
+      Thread t = new Thread(() -> {
+        try {
+          member(bootstrap, topic, group, clientId);
+        } catch (Throwable e) {
+          Out.emit("error", "member", clientId, "chain", Out.chain(e));
+        }
+      });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) t.join();
+  }
+
+  static void member(String bootstrap, String topic, String group, String clientId) throws Exception {
+    try (KafkaShareConsumer<String, String> c = consumer(bootstrap, group, clientId)) {
+      c.subscribe(List.of(topic));
+      Out.emit("started", "clientId", clientId);
+      while (true) {
+        ConsumerRecords<String, String> records;
+        try {
+          records = c.poll(Duration.ofMillis(500));
+        } catch (org.apache.kafka.common.KafkaException e) {
+          Out.emit("poll-failed", "chain", Out.chain(e));
+          continue;
+        }
+        if (records.isEmpty()) continue;
+        List<ConsumerRecord<String, String>> polled = new ArrayList<>();
+        for (ConsumerRecord<String, String> r : records) {
+          int count = r.deliveryCount().map(Short::intValue).orElse(-1);
+          AcknowledgeType type = ackFor(r.value(), count);
+          Out.emit("read", "member", clientId, "partition", r.partition(), "offset", r.offset(), "value", r.value(), "deliveryCount", count, "ack", type.name());
+          c.acknowledge(r, type);
+          polled.add(r);
+        }
+        Map<org.apache.kafka.common.TopicIdPartition, java.util.Optional<org.apache.kafka.common.KafkaException>> result;
+        String failure = null;
+        try {
+          result = c.commitSync();
+        } catch (org.apache.kafka.common.KafkaException e) {
+          result = Map.of();
+          failure = String.valueOf(Out.chain(e));
+        }
+        for (ConsumerRecord<String, String> r : polled) {
+          java.util.Optional<org.apache.kafka.common.KafkaException> outcome = null;
+          for (var e : result.entrySet()) if (e.getKey().partition() == r.partition() && e.getKey().topic().equals(r.topic())) outcome = e.getValue();
+          boolean ok = failure == null && outcome != null && outcome.isEmpty();
+          String why = failure != null ? failure : outcome == null ? "no result for the partition" : outcome.map(Throwable::toString).orElse(null);
+          Out.emit("ack", "member", clientId, "partition", r.partition(), "offset", r.offset(), "value", r.value(), "deliveryCount", r.deliveryCount().map(Short::intValue).orElse(-1), "ok", ok, "error", why);
+        }
+      }
+    }
+  }
+
+  static void transactions(String bootstrap, String topic, String group, String isolation) throws Exception {
+    Topics.create(bootstrap, topic, 1);
+    try (Admin admin = Topics.admin(bootstrap)) {
+      ConfigResource r = new ConfigResource(ConfigResource.Type.GROUP, group);
+      admin.incrementalAlterConfigs(Map.of(r, List.of(
+          new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET),
+          new AlterConfigOp(new ConfigEntry("share.isolation.level", isolation), AlterConfigOp.OpType.SET)))).all().get();
+    }
+    Properties tp = new Properties();
+    tp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    tp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    tp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    tp.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Out.BLOCK_MS);
+    tp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, topic + "-txn");
+    Properties plain = new Properties();
+    plain.putAll(tp);
+    plain.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+    try (KafkaProducer<String, String> txn = new KafkaProducer<>(tp); KafkaProducer<String, String> producer = new KafkaProducer<>(plain);
+        KafkaShareConsumer<String, String> c = consumer(bootstrap, group, "share-txn")) {
+      txn.initTransactions();
+      txn.beginTransaction();
+      txn.send(new ProducerRecord<>(topic, 0, "k", "c0"));
+      txn.send(new ProducerRecord<>(topic, 0, "k", "c1"));
+      txn.commitTransaction();
+      txn.beginTransaction();
+      txn.send(new ProducerRecord<>(topic, 0, "k", "a0"));
+      txn.send(new ProducerRecord<>(topic, 0, "k", "a1"));
+      // Written to the log before the abort (an abort drops the batches not sent yet).
+      txn.flush();
+      txn.abortTransaction();
+      txn.beginTransaction();
+      txn.send(new ProducerRecord<>(topic, 0, "k", "o0")).get();
+      producer.send(new ProducerRecord<>(topic, 0, "k", "n0")).get();
+      Out.emit("produced");
+      c.subscribe(List.of(topic));
+      Set<String> got = new HashSet<>();
+      pollFor(c, 4_000, "open", got, Set.of());
+      txn.commitTransaction();
+      Out.emit("committed");
+      pollFor(c, 20_000, "after", got, Set.of("o0", "n0"));
+      pollFor(c, 2_000, "after", got, Set.of());
+    }
+  }
+
+  /** Polls (ACCEPTing every record) for up to ms, or until every value of `until` was read (when not empty). */
+  static void pollFor(KafkaShareConsumer<String, String> c, long ms, String phase, Set<String> got, Set<String> until) {
+    long end = System.currentTimeMillis() + ms;
+    while (System.currentTimeMillis() < end && (until.isEmpty() || !got.containsAll(until))) {
+      ConsumerRecords<String, String> records = c.poll(Duration.ofMillis(300));
+      for (ConsumerRecord<String, String> r : records) {
+        c.acknowledge(r, AcknowledgeType.ACCEPT);
+        got.add(r.value());
+        Out.emit("read", "phase", phase, "offset", r.offset(), "value", r.value(), "deliveryCount", r.deliveryCount().map(Short::intValue).orElse(-1));
+      }
+      if (records.count() > 0) c.commitSync();
     }
   }
 }
