@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { servedApis, supportedApiVersions } from '../../src/broker/handlers/index.js';
 import { getApi } from '../../src/protocol/generated/index.js';
 
-const handlersDir = path.join(import.meta.dirname, '..', '..', 'src', 'broker', 'handlers');
+// This file runs as dist/test/broker/handler-registry.test.js: the compiled handlers are in dist/src/broker/handlers.
+const handlersDir = fileURLToPath(new URL('../../src/broker/handlers/', import.meta.url));
 
 describe('the handler registry', () => {
   it("lists each API once, with the versions its handler declares, within Kafka's", async () => {
