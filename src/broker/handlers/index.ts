@@ -1,7 +1,7 @@
 // The handler registry: every API this broker serves, the versions ApiVersions advertises,
 // and how to load its handler. A handler's module (and with it its codecs and whatever only
 // it imports) is imported on the API's first request (RequestRouter), so that a broker
-// starting up loads what its first requests need, not 60 handlers (issue #20). The versions
+// starting up loads what its first requests need, not all 57 handlers (issue #20). The versions
 // here repeat each handler's own minVersion/maxVersion so that ApiVersions can answer without
 // loading them; test/broker/handler-registry.test.ts checks that they agree.
 import { ApiKey } from '../../protocol/generated/index.js';
