@@ -10,7 +10,11 @@
 // machine where wall time is not).
 //
 //   node dist/bench/startup.js [--runs 10] [--variants default,no-compile-cache,no-admin] [--node /path/to/node]
-//        [--node-flags "..."] [--env K=V]... [--nice -15]
+//        [--node-flags "..."] [--env K=V]... [--nice -15] [--checkouts /path/a,/path/b]
+//
+// --checkouts runs the brokers of several built checkouts (each with its own dist/, e.g. a
+// `git worktree` of the commit before a change), one run of each per round, so that a
+// machine shared with other work loads them alike; the rows say which checkout. Default: this one.
 //
 // --nice N starts the broker under `nice -n N` (root may give a negative value): on a machine
 // shared with other work, the broker then gets a core when it wants one, which measures its
@@ -41,7 +45,7 @@ const median = (xs: readonly number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function once(node: string, nodeFlags: readonly string[], config: Record<string, string>, env: Record<string, string>, nice: number | null): Promise<Run> {
+async function once(checkout: string, node: string, nodeFlags: readonly string[], config: Record<string, string>, env: Record<string, string>, nice: number | null): Promise<Run> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-bench-startup-'));
   const port = await freePort();
   const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners: `PLAINTEXT://127.0.0.1:${port}`, 'admin.listener': 'http://127.0.0.1:0', 'log.dirs': dir, ...config };
@@ -50,7 +54,7 @@ async function once(node: string, nodeFlags: readonly string[], config: Record<s
   const base = { ...process.env };
   delete base.NODE_COMPILE_CACHE;
   const [bin, args] = nice === null ? [node, argv] : ['nice', ['-n', String(nice), node, ...argv]];
-  const child = spawn(bin, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...base, ...env } });
+  const child = spawn(bin, args, { cwd: checkout, stdio: ['ignore', 'pipe', 'inherit'], env: { ...base, ...env } });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let marks: Record<string, number> = {};
   const startedLine = new Promise<void>((resolve) => {
@@ -73,13 +77,14 @@ async function once(node: string, nodeFlags: readonly string[], config: Record<s
 }
 
 function parseArgs(argv: readonly string[]) {
-  const o = { runs: 10, variants: ['default', 'no-compile-cache', 'no-admin'], node: process.execPath, nodeFlags: [] as string[], env: {} as Record<string, string>, nice: null as number | null };
+  const o = { runs: 10, variants: ['default', 'no-compile-cache', 'no-admin'], node: process.execPath, nodeFlags: [] as string[], env: {} as Record<string, string>, nice: null as number | null, checkouts: [repoRoot] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--variants') o.variants = (argv[++i] ?? '').split(',');
     else if (a === '--node') o.node = argv[++i] ?? o.node;
     else if (a === '--nice') o.nice = Number(argv[++i]);
+    else if (a === '--checkouts') o.checkouts = (argv[++i] ?? '').split(',').map((c) => path.resolve(c));
     else if (a === '--node-flags') o.nodeFlags = (argv[++i] ?? '').split(' ').filter(Boolean);
     else if (a === '--env') {
       const [k, ...v] = (argv[++i] ?? '').split('=');
@@ -93,20 +98,23 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const { execFileSync } = await import('node:child_process');
   const nodeVersion = execFileSync(o.node, ['--version'], { encoding: 'utf8' }).trim();
-  console.log(JSON.stringify({ node: `${o.node} ${nodeVersion}`, nice: o.nice, cpus: os.cpus().length, loadavg: os.loadavg().map((x) => Number(x.toFixed(2))), runs: o.runs, variants: o.variants }));
+  console.log(JSON.stringify({ node: `${o.node} ${nodeVersion}`, nice: o.nice, cpus: os.cpus().length, loadavg: os.loadavg().map((x) => Number(x.toFixed(2))), runs: o.runs, variants: o.variants, checkouts: o.checkouts }));
+  const label = (v: string, checkout: string) => (o.checkouts.length > 1 ? `${v} @ ${checkout}` : v);
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-compile-cache-'));
   const table: string[] = [];
   try {
     // Interleaved: one run of each variant per round, so that the machine's load hits all alike.
-    const runs = new Map<string, Run[]>(o.variants.map((v) => [v, []]));
+    const runs = new Map<string, Run[]>(o.variants.flatMap((v) => o.checkouts.map((c) => [label(v, c), []] as const)));
     for (let r = 0; r < o.runs; r++) {
-      for (const v of o.variants) {
+      // Every other round in reverse order, so that neither goes first each time.
+      const pairs = o.variants.flatMap((v) => o.checkouts.map((c) => [v, c] as const));
+      for (const [v, checkout] of r % 2 === 0 ? pairs : pairs.reverse()) {
         const config: Record<string, string> = v === 'no-admin' ? { 'admin.listener': '' } : {};
         // Node 22 also turns the cache on by itself when NODE_COMPILE_CACHE is set: the variant without it must not set it.
         const env: Record<string, string> = { ...o.env, ...(v === 'no-compile-cache' ? { TIDELOG_COMPILE_CACHE: '0', NODE_DISABLE_COMPILE_CACHE: '1' } : { NODE_COMPILE_CACHE: cacheDir }) };
-        const run = await once(o.node, o.nodeFlags, config, env, o.nice);
-        runs.get(v)!.push(run);
-        console.log(JSON.stringify({ variant: v, round: r, wallMs: Math.round(run.wallMs), cpuMs: Math.round(run.cpuMs), marks: run.marks }));
+        const run = await once(checkout, o.node, o.nodeFlags, config, env, o.nice);
+        runs.get(label(v, checkout))!.push(run);
+        console.log(JSON.stringify({ variant: label(v, checkout), round: r, wallMs: Math.round(run.wallMs), cpuMs: Math.round(run.cpuMs), marks: run.marks }));
       }
     }
     const markNames = [...new Set([...runs.values()].flatMap((rs) => rs.flatMap((x) => Object.keys(x.marks))))];

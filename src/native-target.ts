@@ -2,8 +2,8 @@
 // (linux-x64-gnu, linux-arm64-gnu, darwin-arm64, ...) and the files tried in order. A packed
 // package ships native/tidelog.<platform>.node for each platform built (build:ts copies the
 // latest native/tidelog.node to this platform's name); a source checkout, or an install that
-// built from source, has native/tidelog.node. Used by the loader (native.ts)
-// and by the pack and install scripts, so all three agree on the names.
+// built from source, has native/tidelog.node (tried first, native.ts). Used by the loader
+// (native.ts) and by the pack and install scripts, so all three agree on the names.
 import path from 'node:path';
 
 /** The napi-rs name of this platform, e.g. 'linux-x64-gnu'. */
@@ -27,12 +27,4 @@ export function prebuiltAddonPath(packageRoot: string, platform = platformName()
 /** The binary built from source (npm run build:native, or the install fallback). */
 export function builtAddonPath(packageRoot: string): string {
   return path.join(packageRoot, 'native', 'tidelog.node');
-}
-
-/**
- * Where the loader looks, in order: a binary built here (a source checkout's latest
- * `npm run build:native`, or the install's build from source), then this platform's prebuilt one.
- */
-export function addonCandidates(packageRoot: string): string[] {
-  return [builtAddonPath(packageRoot), prebuiltAddonPath(packageRoot)];
 }

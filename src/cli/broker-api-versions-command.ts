@@ -7,7 +7,7 @@
 //   )
 // "usable" is the highest version both the broker and this tool's codecs speak; an API that
 // clients send to brokers and the broker does not serve is UNSUPPORTED.
-import { apiKeys, type AnyApiCodec } from '../protocol/generated/index.js';
+import { apiKeys, type ApiInfo } from '../protocol/generated/index.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectClient, out, parseFlags } from './common.js';
 
 const HELP = `Usage: tidelog broker-api-versions --bootstrap-server HOST:PORT
@@ -44,7 +44,7 @@ export async function runBrokerApiVersions(args: string[]): Promise<number> {
 
 /** Kafka's NodeApiVersions.toString(true): every served API and every client API, by key. */
 export function formatVersions(served: ReadonlyMap<number, { min: number; max: number }>): string {
-  const codecs = Object.values(apiKeys) as AnyApiCodec[];
+  const codecs = Object.values(apiKeys) as ApiInfo[];
   const known = new Map(codecs.map((c) => [c.apiKey, c]));
   const lines = new Map<number, string>();
   for (const [key, range] of served) {

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Writer } from '../protocol/primitives/index.js';
-import { getApi, type ApiKey, type ApiTypes } from '../protocol/generated/index.js';
+import { getApi, loadApiCodec, loadedApiCodec, type ApiKey, type ApiTypes } from '../protocol/generated/index.js';
 import { decodeResponse, encodeRequest } from '../protocol/framing.js';
 import { PLAINTEXT_SECURITY, type ClientSecurity } from './client-security.js';
 import { clientTlsOptions, usesTls } from './client-tls.js';
@@ -88,6 +88,8 @@ export class KafkaConnection {
   private readonly pending: Pending[] = [];
   private nextCorrelationId = 1;
   private closedError: Error | null = null;
+  /** Settles when the codecs being loaded for requests sent meanwhile are in; null when nothing loads. */
+  private loadingCodecs: Promise<void> | null = null;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -192,10 +194,27 @@ export class KafkaConnection {
     return this.closedError !== null;
   }
 
-  /** Sends a request; resolves with the decoded response body (or undefined for Produce acks=0 when `expectResponse` is false). */
+  /**
+   * Sends a request; resolves with the decoded response body (or undefined for Produce acks=0
+   * when `expectResponse` is false). The first request of an API loads its codecs first
+   * (loadApiCodec); requests made meanwhile wait behind it, so they go out in call order.
+   */
   request<K extends ApiKey>(apiKey: K, apiVersion: number, body: ApiTypes[K]['requestInput'], expectResponse = true): Promise<ApiTypes[K]['response']> {
-    const api = getApi(apiKey);
-    if (!api) return Promise.reject(new Error(`unknown api key ${apiKey}`));
+    if (!getApi(apiKey)) return Promise.reject(new Error(`unknown api key ${apiKey}`));
+    if (loadedApiCodec(apiKey) !== undefined && this.loadingCodecs === null) return this.send(apiKey, apiVersion, body, expectResponse);
+    const loaded = (this.loadingCodecs ?? Promise.resolve()).then(() => loadApiCodec(apiKey));
+    const settled = loaded.then(
+      () => {},
+      () => {},
+    );
+    this.loadingCodecs = settled;
+    void settled.then(() => {
+      if (this.loadingCodecs === settled) this.loadingCodecs = null;
+    });
+    return loaded.then(() => this.send(apiKey, apiVersion, body, expectResponse));
+  }
+
+  private send<K extends ApiKey>(apiKey: K, apiVersion: number, body: ApiTypes[K]['requestInput'], expectResponse: boolean): Promise<ApiTypes[K]['response']> {
     if (this.closedError) return Promise.reject(this.closedError);
     const correlationId = this.nextCorrelationId++;
     const frame = encodeRequest(apiKey, apiVersion, correlationId, this.clientId, body, this.writer);

@@ -3,7 +3,7 @@
 // authorizer.class.name takes Kafka's class names for its ACL authorizer (the ZooKeeper-era
 // AclAuthorizer and KRaft's StandardAuthorizer): both mean this broker's ACL authorizer, which
 // stores ACLs in ZooKeeper with zookeeper.connect and in the data dir on a single node.
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { boolKey, type ConfigKey } from './config-def.js';
 
 /** The authorizer class names this broker implements (Kafka's own ACL authorizers). */

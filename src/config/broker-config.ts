@@ -2,7 +2,7 @@
 // ConfigDef keys. Loading order (as Kafka's kafka-server-start.sh): the properties file, then
 // --override key=value. A bad value stops start-up naming the key; an unknown key warns.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import {
   boolKey,
   ConfigError,

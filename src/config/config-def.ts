@@ -1,7 +1,13 @@
 // ConfigDef: the typed definition of a configuration key (after Kafka's ConfigDef): name,
 // type, default, valid values (a zod schema), and how a string from a .properties file, an
 // --override or an AlterConfigs request becomes a typed value, with Kafka-style messages.
-import { z } from 'zod';
+//
+// The broker's start-up path (config, producer state snapshots) uses zod's Zod 3 API
+// ('zod/v3', part of the zod 4 package): it loads 10 modules where zod 4's root loads 95,
+// ~12 ms of CPU instead of ~48 ms before the broker can start (issue #20, BENCHMARKS.md
+// "Start-up"). Only its basic schemas and safeParse are used here and the messages are our
+// own, so nothing differs; the admin API (loaded after start-up) keeps zod 4.
+import { z } from 'zod/v3';
 
 export type ConfigType = 'boolean' | 'string' | 'int' | 'short' | 'long' | 'double' | 'list' | 'password';
 

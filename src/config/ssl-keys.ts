@@ -2,7 +2,7 @@
 // listener as listener.name.<listener>.ssl.*. Spread into brokerConfigKeys. What each value
 // means when a context is built (and which combinations are refused) is in ssl-stores.ts;
 // here only the types, the defaults and the values each key may take.
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { intKey, listKey, stringKey, type ConfigKey } from './config-def.js';
 
 /**

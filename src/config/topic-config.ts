@@ -1,7 +1,7 @@
 // Per-topic configuration (Kafka's LogConfig): topic key names, their broker-level synonyms
 // (the defaults a topic inherits), validation, and the effective values with their sources
 // for DescribeConfigs.
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import type { BrokerConfig } from './broker-config.js';
 import { boolKey, ConfigError, configValueText, type ConfigKey, type ConfigValue, doubleKey, intKey, listKey, longKey, parseConfigValue, stringKey } from './config-def.js';
 

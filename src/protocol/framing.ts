@@ -12,16 +12,22 @@
 // Unknown api keys and unsupported versions are reported as data by decodeRequest() (the
 // header is still parsed so the broker can answer ApiVersions with UNSUPPORTED_VERSION, as
 // Kafka does, or close the connection); only malformed bytes throw ProtocolDecodeError.
+//
+// The body codecs are loaded per API (loadApiCodec in generated/index.ts): these functions are
+// synchronous and use an API's codecs once they are loaded; before that they throw (a bug of
+// the caller: the broker's router and the client load an API's codecs on its first request,
+// tools and tests call loadAllApiCodecs()).
 
 import {
-  apiKeys,
   decodeRequestHeader as decodeRequestHeaderFields,
   decodeResponseHeader as decodeResponseHeaderFields,
   encodeRequestHeader as encodeRequestHeaderFields,
   getApi,
+  loadedApiCodec,
   requestHeaderVersion,
   responseHeaderVersion,
   type AnyApiCodec,
+  type ApiInfo,
   type ApiKey,
   type ApiTypes,
 } from './generated/index.js';
@@ -39,7 +45,7 @@ export interface RequestHeaderInfo {
   /** Offset of the body within the frame. */
   readonly bodyOffset: number;
   /** The API for apiKey, or undefined when the key is unknown. */
-  readonly api: AnyApiCodec | undefined;
+  readonly api: ApiInfo | undefined;
   /** apiKey is known and apiVersion is one of its valid versions. */
   readonly versionSupported: boolean;
 }
@@ -102,7 +108,7 @@ export function decodeRequest(frame: Buffer): DecodedRequest {
   if (api === undefined) return { ok: false, reason: 'unknown-api-key', apiKey: header.apiKey, header };
   if (!header.versionSupported) return { ok: false, reason: 'unsupported-version', apiKey: header.apiKey, header };
   const r = new Reader(frame, header.bodyOffset);
-  const body = api.decodeRequest(r, header.apiVersion);
+  const body = codecOf(api).decodeRequest(r, header.apiVersion);
   r.expectEnd(`${api.name} request v${header.apiVersion}`);
   // The table entry for header.apiKey decoded the body, so apiKey and body match.
   return { ok: true, apiKey: header.apiKey as ApiKey, header, body } as DecodedRequest;
@@ -111,13 +117,20 @@ export function decodeRequest(frame: Buffer): DecodedRequest {
 /** The writer used when the caller passes none. Safe to share: encoding is synchronous and the output is copied out. */
 const sharedWriter = new Writer();
 
+/** The loaded codecs of an API; throws if loadApiCodec has not resolved for it (a caller's bug). */
+function codecOf(api: ApiInfo): AnyApiCodec {
+  const codec = loadedApiCodec(api.apiKey);
+  if (codec === undefined) throw new Error(`the ${api.name} codecs are not loaded: await loadApiCodec(${api.apiKey}) first`);
+  return codec;
+}
+
 function apiFor(apiKey: number, apiVersion: number, what: string): AnyApiCodec {
   const api = getApi(apiKey);
   if (api === undefined) throw new ProtocolEncodeError(`cannot encode a ${what} for unknown api key ${apiKey}`);
   if (apiVersion < api.minVersion || apiVersion > api.maxVersion) {
     throw new ProtocolEncodeError(`cannot encode a ${api.name} ${what} at unsupported version ${apiVersion}`);
   }
-  return api;
+  return codecOf(api);
 }
 
 /**
@@ -138,7 +151,7 @@ export function encodeResponse<K extends ApiKey>(
   w.writeInt32(correlationId);
   if (responseHeaderVersion(apiKey, apiVersion) >= 1) w.writeEmptyTaggedFields();
   try {
-    // apiKeys[apiKey] encodes exactly ApiTypes[apiKey]['responseInput'].
+    // apiKey's codecs encode exactly ApiTypes[apiKey]['responseInput'].
     api.encodeResponse(w, apiVersion, body as never);
     w.setInt32At(0, w.length - 4);
   } catch (err) {
@@ -186,7 +199,7 @@ export function encodeRequest<K extends ApiKey>(
       correlationId,
       clientId,
     });
-    // apiKeys[apiKey] encodes exactly ApiTypes[apiKey]['requestInput'].
+    // apiKey's codecs encode exactly ApiTypes[apiKey]['requestInput'].
     api.encodeRequest(w, apiVersion, body as never);
     w.setInt32At(0, w.length - 4);
     return w.finish();
@@ -211,7 +224,7 @@ export function decodeResponse<K extends ApiKey>(
   apiVersion: number,
   frame: Buffer,
 ): { correlationId: number; body: ApiTypes[K]['response'] } {
-  const api = apiKeys[apiKey] as AnyApiCodec;
+  const api = codecOf(getApi(apiKey)!);
   const r = new Reader(frame);
   const header = decodeResponseHeaderFields(r, responseHeaderVersion(apiKey, apiVersion));
   const body = api.decodeResponse(r, apiVersion) as ApiTypes[K]['response'];

@@ -1,5 +1,6 @@
 // Tidelog's Kafka wire protocol: primitives (Writer, Reader, RecordsSource), the generated
-// message codecs and API table, request/response framing, and Kafka's error codes.
+// API table (with loadApiCodec; each request's and response's codecs are in its own generated
+// module), request/response framing, and Kafka's error codes.
 //
 // Handlers usually need three things:
 //   import { decodeRequest, encodeResponse, ApiKey, ErrorCode } from './index.js';

@@ -1,10 +1,10 @@
 // One Kafka connection per other broker, over the inter-broker listener with this broker's own
 // security (TLS settings, SASL credentials): what the transaction coordinator's marker sender
 // and the partition leader's transaction verifier use to reach other brokers. A connection
-// that closed or failed is opened again on the next use.
+// that closed or failed is opened again on the next use. The client's modules load with the
+// first connection (a single node never opens one), off the broker's start-up.
 import type { ClientSecurity } from '../client/client-security.js';
-import { BrokerConnection } from '../client/kafka-client.js';
-import { CONNECT_TIMEOUT_MS } from '../client/kafka-connection.js';
+import type { BrokerConnection } from '../client/kafka-client.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { interBrokerListenerName, interBrokerSecurity } from '../security/inter-broker.js';
@@ -38,7 +38,10 @@ export class InterBrokerConnections {
     if (!broker || broker.endpoints.length === 0) return Promise.reject(new Error(`broker ${brokerId} is not alive`));
     const name = interBrokerListenerName(this.config);
     const e = broker.endpoints.find((x) => x.listenerName === name) ?? broker.endpoints.find((x) => x.listenerName === 'PLAINTEXT') ?? broker.endpoints[0]!;
-    const conn = BrokerConnection.open(e.host, e.port, `broker-${this.config.brokerId}-${this.purpose}`, CONNECT_TIMEOUT_MS, this.config.values['request.timeout.ms'], this.security);
+    const clientId = `broker-${this.config.brokerId}-${this.purpose}`;
+    const conn = Promise.all([import('../client/kafka-client.js'), import('../client/kafka-connection.js')]).then(([{ BrokerConnection }, { CONNECT_TIMEOUT_MS }]) =>
+      BrokerConnection.open(e.host, e.port, clientId, CONNECT_TIMEOUT_MS, this.config.values['request.timeout.ms'], this.security),
+    );
     this.connections.set(brokerId, conn);
     conn.catch(() => this.connections.delete(brokerId));
     return conn;

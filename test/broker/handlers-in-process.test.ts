@@ -11,12 +11,15 @@ import { RequestRouter } from '../../src/broker/request-router.js';
 import { buildBrokerConfig } from '../../src/config/broker-config.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { decodeResponse, encodeRequest } from '../../src/protocol/framing.js';
-import { ApiKey, type ApiTypes } from '../../src/protocol/generated/index.js';
+import { ApiKey, type ApiTypes, loadAllApiCodecs } from '../../src/protocol/generated/index.js';
 import { ANONYMOUS } from '../../src/security/principal.js';
 import type { ConnectionInfo, ResponsePart } from '../../src/server/types.js';
 import { recordBatch } from '../helpers/batch.js';
 import { removeDir, tempDir } from '../helpers/broker-process.js';
 import { waitFor } from '../helpers/wait.js';
+
+// The framing functions used here are synchronous: every API's codecs first.
+await loadAllApiCodecs();
 
 describe('handlers in process, over the broker services', () => {
   const dir = tempDir('tidelog-handlers-');

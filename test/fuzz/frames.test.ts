@@ -21,7 +21,7 @@ import { KafkaClient } from '../../src/client/kafka-client.js';
 import { supportedApiVersions } from '../../src/broker/handlers/index.js';
 import { decodeRequestHeader, decodeResponse } from '../../src/protocol/framing.js';
 import { Reader } from '../../src/protocol/primitives/index.js';
-import { ApiKey, getApi } from '../../src/protocol/generated/index.js';
+import { ApiKey, getApi, loadAllApiCodecs, loadedApiCodec } from '../../src/protocol/generated/index.js';
 import { ErrorCode, errorName } from '../../src/protocol/errors.js';
 import { recordBatch } from '../helpers/batch.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
@@ -31,6 +31,8 @@ import { mutate, mutateBatch, mutateFields, type Mutated } from './mutate.js';
 import { deriveSeed, Prng } from './prng.js';
 import { encodeFrame, FUZZ_PARTITIONS, FUZZ_TOPIC, sampleRequest, validFrame } from './requests.js';
 import { exchange, type Exchange } from './wire.js';
+
+await loadAllApiCodecs();
 
 const SEED = Number(process.env.TIDELOG_FUZZ_SEED ?? 20261203);
 const ITERATIONS = Number(process.env.TIDELOG_FUZZ_ITERATIONS ?? 100);
@@ -82,7 +84,7 @@ function readable(s: Sent): boolean {
     const frame = s.frame.subarray(4);
     const header = decodeRequestHeader(frame);
     if (!header.api || !header.versionSupported) return false;
-    header.api.decodeRequest(new Reader(frame, header.bodyOffset), header.apiVersion);
+    loadedApiCodec(header.apiKey)!.decodeRequest(new Reader(frame, header.bodyOffset), header.apiVersion);
     return true;
   } catch {
     return false;

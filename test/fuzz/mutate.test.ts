@@ -3,11 +3,14 @@
 // mutations change the batch behind a right CRC (mostly).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ApiKey, loadAllApiCodecs } from '../../src/protocol/generated/index.js';
 import { crc32c, recordBatch } from '../helpers/batch.js';
 import { MUTATIONS, mutate, mutateBatch, mutateFields } from './mutate.js';
 import { deriveSeed, Prng } from './prng.js';
 import { sampleRequest, validFrame } from './requests.js';
+
+// validFrame encodes synchronously: every API's codecs first.
+await loadAllApiCodecs();
 
 describe('fuzz mutations', () => {
   it('the PRNG gives the same stream for the same seed and another for another', () => {

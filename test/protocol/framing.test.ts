@@ -7,14 +7,13 @@ import { test } from 'node:test';
 
 import {
   ApiKey,
-  decodeApiVersionsResponse,
   decodeRequest,
   decodeRequestHeader,
   decodeResponse,
-  encodeApiVersionsResponse,
   encodeRequest,
   encodeResponse,
   encodeResponseBuffer,
+  loadAllApiCodecs,
   ProtocolDecodeError,
   ProtocolEncodeError,
   Reader,
@@ -25,6 +24,9 @@ import {
   ZERO_UUID,
   type RecordsSource,
 } from '../../src/protocol/index.js';
+import { decodeApiVersionsResponse, encodeApiVersionsResponse } from '../../src/protocol/generated/api-versions-response.js';
+
+await loadAllApiCodecs();
 
 /** Concatenates hex fragments (comments in the call sites say what each is). */
 const bytes = (...parts: Array<string | Buffer>): Buffer =>

@@ -7,6 +7,10 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 
 import { ApiKey, decodeRequest, encodeRequest, encodeResponseBuffer } from '../../src/protocol/index.js';
+import { loadAllApiCodecs } from '../../src/protocol/generated/index.js';
+
+// The framing functions used here are synchronous: every API's codecs first.
+await loadAllApiCodecs();
 
 const require = createRequire(import.meta.url);
 

@@ -13,13 +13,16 @@ import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { PLAINTEXT_SECURITY, type ClientSecurity } from '../../src/client/client-security.js';
 import { SaslAuthenticationError } from '../../src/client/sasl-client.js';
 import { encodeRequest } from '../../src/protocol/framing.js';
-import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ApiKey, loadAllApiCodecs } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { removeDir, startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
 import { waitFor } from '../helpers/wait.js';
 import { tidelog } from '../cli/run.js';
 import { ADMIN, createScramUser, kcatSasl, saslOverrides, writeClientProperties, type Mechanism } from './sasl-broker.js';
+
+// The framing functions used here are synchronous: every API's codecs first.
+await loadAllApiCodecs();
 
 const MAX_RECEIVE_BYTES = 4096;
 const REAUTH_MS = 2000;

@@ -8,11 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
-import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ApiKey, loadAllApiCodecs } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { encodeRequest } from '../../src/protocol/framing.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { connectRaw, scrapeMetric } from '../helpers/limits.js';
+
+// The framing functions used here are synchronous: every API's codecs first.
+await loadAllApiCodecs();
 
 const MAX_CONNECTIONS = 1000;
 const ATTEMPTS = 5000;

@@ -11,8 +11,11 @@ import { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/client/record-batch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { decodeResponse, encodeRequest } from '../../src/protocol/framing.js';
-import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ApiKey, loadAllApiCodecs } from '../../src/protocol/generated/index.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
+
+// The framing functions used here are synchronous: every API's codecs first.
+await loadAllApiCodecs();
 
 const TOPIC = 'frames';
 /** Batch sizes around the pool's edges (4 KiB, 8 MiB classes) and the 256 KiB read buffer. */

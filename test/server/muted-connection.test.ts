@@ -4,11 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
-import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ApiKey, loadAllApiCodecs } from '../../src/protocol/generated/index.js';
 import { encodeRequest } from '../../src/protocol/framing.js';
 import { recordBatch } from '../helpers/batch.js';
 import { removeDir, type BrokerProcess } from '../helpers/broker-process.js';
 import { scrapeMetric, startBrokerWithTopic } from '../helpers/limits.js';
+
+// The framing functions used here are synchronous: every API's codecs first.
+await loadAllApiCodecs();
 
 const QUEUED_MAX_REQUESTS = 50;
 const REQUESTS = 500;

@@ -21,13 +21,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaConnection } from '../../src/client/kafka-connection.js';
-import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ApiKey, loadAllApiCodecs } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { encodeRequest } from '../../src/protocol/framing.js';
 import { PENDING_RESPONSE_MAX_BYTES } from '../../src/broker/broker.js';
 import { READ_BUFFER_BYTES } from '../../src/server/socket-server.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
 import { connectRaw, percentile, residentBytes, scrapeMetric, type RawClient } from '../helpers/limits.js';
+
+// The framing functions used here are synchronous: every API's codecs first.
+await loadAllApiCodecs();
 
 const MiB = 1024 * 1024;
 const NON_READERS = 20;

@@ -7,8 +7,11 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { encodeRequest } from '../../src/protocol/framing.js';
-import { ApiKey } from '../../src/protocol/generated/index.js';
+import { ApiKey, loadAllApiCodecs } from '../../src/protocol/generated/index.js';
 import { removeDir, startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.js';
+
+// The framing functions used here are synchronous: every API's codecs first.
+await loadAllApiCodecs();
 
 interface SocketBuffers {
   receive: number;

@@ -13,11 +13,14 @@ import { buildBrokerConfig } from '../../src/config/broker-config.js';
 import type { ClusterView } from '../../src/cluster/cluster-view.js';
 import { silentLogger } from '../../src/logger.js';
 import { decodeRequest, encodeResponseBuffer } from '../../src/protocol/framing.js';
-import { ApiKey, type WriteTxnMarkersRequest } from '../../src/protocol/generated/index.js';
+import { ApiKey, type WriteTxnMarkersRequest, loadAllApiCodecs } from '../../src/protocol/generated/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ClientTxnMarkerSender, TransactionCoordinator } from '../../src/txn/transaction-coordinator.js';
 import { TransactionMarkerChannel } from '../../src/txn/transaction-marker-channel.js';
 import { MemoryTransactionStateStore } from './memory-transaction-state-store.js';
+
+// The framing functions used here are synchronous: every API's codecs first.
+await loadAllApiCodecs();
 
 const OTHER_BROKER = 2;
 
