@@ -1,6 +1,6 @@
 // The two brokers under test, started the way their users start them and configured alike:
 //
-// - Tidelog: `node [flags] dist/src/cli/main.js broker --config config/server.properties
+// - Tidelog: `node [flags] dist/bundle/tidelog.mjs broker --config config/server.properties
 //   --override key=value ...` (extra Node flags, e.g. --cpu-prof, for profiling).
 // - Apache Kafka: one JVM in KRaft combined mode (broker and controller), storage formatted
 //   with kafka.tools.StorageTool --standalone, started as kafka-server-start.sh does
@@ -183,7 +183,7 @@ export async function startTidelog(options: TidelogOptions): Promise<RunningBrok
   const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners, ...security, 'admin.listener': `http://${host}:0`, 'log.dirs': options.dataDir, ...options.config };
   const argv = [
     ...(options.nodeFlags ?? []),
-    path.join('dist', 'src', 'cli', 'main.js'),
+    path.join('dist', 'bundle', 'tidelog.mjs'),
     'broker',
     '--config',
     path.join('config', 'server.properties'),

@@ -124,7 +124,7 @@ async function tidelogCluster(dir: string, zk: ZooKeeperServer, chroot: string, 
         'offsets.topic.replication.factor': '3',
         ...config,
       };
-      const argv = [path.join('dist', 'src', 'cli', 'main.js'), 'broker', '--config', path.join('config', 'server.properties'), ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
+      const argv = [path.join('dist', 'bundle', 'tidelog.mjs'), 'broker', '--config', path.join('config', 'server.properties'), ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
       const r = await spawnNode(process.execPath, argv, path.join(dir, `broker-${id}.log`), /"msg":"broker started"/);
       n.child = r.child;
       n.exited = r.exited;

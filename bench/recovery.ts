@@ -23,7 +23,7 @@ import { ApiKey } from '../src/protocol/generated/index.js';
 import { recordBatch } from '../test/helpers/batch.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+const cliPath = path.join(repoRoot, 'dist', 'bundle', 'tidelog.mjs');
 const PARTITIONS_PER_TOPIC = 10;
 /** Topics per CreateTopics request and partitions per Produce request. */
 const TOPICS_PER_REQUEST = 100;

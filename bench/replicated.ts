@@ -3,7 +3,7 @@
 // Machines)": three brokers on this machine, each with its own data directory and ports.
 //
 // - Tidelog: a ZooKeeper (Debian's package, test/cluster/zookeeper.ts) and three brokers
-//   (`node dist/src/cli/main.js broker` as bench/brokers.ts starts one, with broker.id and
+//   (`node dist/bundle/tidelog.mjs broker` as bench/brokers.ts starts one, with broker.id and
 //   zookeeper.connect).
 // - Apache Kafka 4.4: KRaft (Kafka 4 has no ZooKeeper mode): one controller process (a
 //   quorum of one voter, formatted --standalone) and three broker processes

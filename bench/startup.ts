@@ -1,5 +1,5 @@
 // Start-up benchmark (issue #20): process spawned to first acknowledged produce, the figure
-// `npm run bench` reports per round (bench/brokers.ts: `node dist/src/cli/main.js broker
+// `npm run bench` reports per round (bench/brokers.ts: `node dist/bundle/tidelog.mjs broker
 // --config config/server.properties` with the harness's settings and the admin API on an
 // ephemeral port; the probe creates a topic and produces one record, retried every 10 ms),
 // here repeated --runs times (10) on a fresh data directory each, with medians and a
@@ -9,7 +9,7 @@
 // broker's CPU time (user + system) spent by the first acknowledgement (robust to a loaded
 // machine where wall time is not).
 //
-//   node dist/bench/startup.js [--runs 10] [--variants default,no-compile-cache,no-admin] [--node /path/to/node]
+//   node dist/bench/startup.js [--runs 10] [--variants default,unbundled,no-compile-cache,no-admin] [--node /path/to/node]
 //        [--node-flags "..."] [--env K=V]... [--nice -15] [--checkouts /path/a,/path/b]
 //
 // --checkouts runs the brokers of several built checkouts (each with its own dist/, e.g. a
@@ -20,8 +20,9 @@
 // shared with other work, the broker then gets a core when it wants one, which measures its
 // own start-up rather than the queue for the CPU (say so with the figures).
 //
-// Variants: default (as npm run bench starts it; on Node 22.1+ with V8's compile cache, which
-// main.ts turns on, in a directory of this run's own so the first run fills it), no-compile-cache
+// Variants: default (as npm run bench starts it: the bundled command, dist/bundle/tidelog.mjs; on
+// Node 22.1+ with V8's compile cache, which main.ts turns on, in a directory of this run's own so
+// the first run fills it), unbundled (tsc's output, dist/src/cli/main.js), no-compile-cache
 // (TIDELOG_COMPILE_CACHE=0: main.ts skips it; on older Node the same as default), no-admin
 // (admin.listener empty).
 import { spawn } from 'node:child_process';
@@ -45,11 +46,11 @@ const median = (xs: readonly number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function once(checkout: string, node: string, nodeFlags: readonly string[], config: Record<string, string>, env: Record<string, string>, nice: number | null): Promise<Run> {
+async function once(checkout: string, entry: string, node: string, nodeFlags: readonly string[], config: Record<string, string>, env: Record<string, string>, nice: number | null): Promise<Run> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tidelog-bench-startup-'));
   const port = await freePort();
   const overrides: Record<string, string> = { ...COMMON_CONFIG, listeners: `PLAINTEXT://127.0.0.1:${port}`, 'admin.listener': 'http://127.0.0.1:0', 'log.dirs': dir, ...config };
-  const argv = [...nodeFlags, path.join('dist', 'src', 'cli', 'main.js'), 'broker', '--config', path.join('config', 'server.properties'), ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
+  const argv = [...nodeFlags, entry, 'broker', '--config', path.join('config', 'server.properties'), ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])];
   const startedMs = performance.now();
   const base = { ...process.env };
   delete base.NODE_COMPILE_CACHE;
@@ -77,7 +78,7 @@ async function once(checkout: string, node: string, nodeFlags: readonly string[]
 }
 
 function parseArgs(argv: readonly string[]) {
-  const o = { runs: 10, variants: ['default', 'no-compile-cache', 'no-admin'], node: process.execPath, nodeFlags: [] as string[], env: {} as Record<string, string>, nice: null as number | null, checkouts: [repoRoot] };
+  const o = { runs: 10, variants: ['default', 'unbundled', 'no-compile-cache', 'no-admin'], node: process.execPath, nodeFlags: [] as string[], env: {} as Record<string, string>, nice: null as number | null, checkouts: [repoRoot] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
@@ -112,7 +113,8 @@ async function main(): Promise<void> {
         const config: Record<string, string> = v === 'no-admin' ? { 'admin.listener': '' } : {};
         // Node 22 also turns the cache on by itself when NODE_COMPILE_CACHE is set: the variant without it must not set it.
         const env: Record<string, string> = { ...o.env, ...(v === 'no-compile-cache' ? { TIDELOG_COMPILE_CACHE: '0', NODE_DISABLE_COMPILE_CACHE: '1' } : { NODE_COMPILE_CACHE: cacheDir }) };
-        const run = await once(checkout, o.node, o.nodeFlags, config, env, o.nice);
+        const entry = v === 'unbundled' ? path.join('dist', 'src', 'cli', 'main.js') : path.join('dist', 'bundle', 'tidelog.mjs');
+        const run = await once(checkout, entry, o.node, o.nodeFlags, config, env, o.nice);
         runs.get(label(v, checkout))!.push(run);
         console.log(JSON.stringify({ variant: label(v, checkout), round: r, wallMs: Math.round(run.wallMs), cpuMs: Math.round(run.cpuMs), marks: run.marks }));
       }

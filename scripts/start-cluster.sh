@@ -57,7 +57,7 @@ echo "ZooKeeper on 127.0.0.1:$zk_port (log: $data/zookeeper.log)"
 for i in 1 2 3; do
   port=$((kafka_port_base + i - 1))
   admin_port=$((admin_port_base + i - 1))
-  node dist/src/cli/main.js broker --config "config/cluster/server-$i.properties" \
+  node dist/bundle/tidelog.mjs broker --config "config/cluster/server-$i.properties" \
     --override "zookeeper.connect=127.0.0.1:$zk_port/tidelog" \
     --override "listeners=PLAINTEXT://127.0.0.1:$port" \
     --override "admin.listener=http://127.0.0.1:$admin_port" >"$data/broker-$i.log" 2>&1 &

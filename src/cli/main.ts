@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function version(): Promise<string> {
   const { readFileSync } = await import('node:fs');
-  const { packageRoot } = await import('./package-root.js');
+  const { packageRoot } = await import('../package-root.js');
   return (JSON.parse(readFileSync(`${packageRoot}/package.json`, 'utf8')) as { version: string }).version;
 }
 

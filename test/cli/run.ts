@@ -1,4 +1,4 @@
-// Runs the `tidelog` CLI as a subprocess (node dist/src/cli/main.js ...), as a user would.
+// Runs the `tidelog` CLI as a subprocess (node dist/bundle/tidelog.mjs ..., the package's bin), as a user would.
 import { cliPath } from '../helpers/broker-process.js';
 import { runProcess, type ProcessResult } from '../../bench/run-process.js';
 

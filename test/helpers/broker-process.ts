@@ -1,4 +1,5 @@
-// Starts a real broker as a child process (`node dist/src/cli/main.js broker`) on an
+// Starts a real broker as a child process (`node dist/bundle/tidelog.mjs broker`, the bundled
+// command that `npm start` and the package's bin run) on an
 // ephemeral port with its own data directory, and reads the bound port from its log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+export const cliPath = path.join(repoRoot, 'dist', 'bundle', 'tidelog.mjs');
 
 export interface BrokerProcess {
   readonly child: ChildProcess;

@@ -28,7 +28,7 @@ describe('the npm package', { timeout: 300_000 }, () => {
       const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
       const files = info.files.map((f) => f.path);
       assert.ok(files.includes(`native/tidelog.${platformName()}.node`), 'the prebuilt addon of this platform');
-      assert.ok(files.includes('dist/src/cli/main.js') && files.includes('dist/src/index.d.ts') && files.includes('config/server.properties'));
+      assert.ok(files.includes('dist/bundle/tidelog.mjs') && files.includes('dist/src/index.d.ts') && files.includes('config/server.properties'));
       assert.ok(files.includes('crates/storage/src/log.rs') && files.includes('scripts/addon-install.mjs'), 'the Rust sources, to build on other platforms');
       assert.deepEqual(files.filter((f) => /^(dist\/)?(test|bench)\//.test(f) || f.endsWith('.test.js')), [], 'no tests or benchmarks');
 
@@ -45,17 +45,24 @@ describe('the npm package', { timeout: 300_000 }, () => {
       assert.equal(version.stdout.trim(), JSON.parse(spawnSync('node', ['-p', 'JSON.stringify(require("./package.json").version)'], { cwd: repoRoot, encoding: 'utf8' }).stdout));
 
       // npx tidelog broker, on an ephemeral port (read from its log), then kcat through it.
-      const broker = spawn('npx', ['tidelog', 'broker', '--config', 'node_modules/tidelog/config/server.properties', '--override', `log.dirs=${path.join(work, 'data')}`, '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', 'admin.listener='], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const broker = spawn('npx', ['tidelog', 'broker', '--config', 'node_modules/tidelog/config/server.properties', '--override', `log.dirs=${path.join(work, 'data')}`, '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', 'admin.listener=http://127.0.0.1:0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
       try {
-        const port = await new Promise<number>((resolve, reject) => {
+        const [port, adminUrl] = await new Promise<[number, string]>((resolve, reject) => {
           let out = '';
           broker.stdout!.on('data', (chunk: Buffer) => {
             out += chunk.toString();
-            const m = /"port":(\d+),"msg":"listening"/.exec(out);
-            if (m) resolve(Number(m[1]));
+            const kafka = /"port":(\d+),"msg":"listening"/.exec(out);
+            const admin = /"url":"([^"]+)"[^}]*"msg":"admin listening"/.exec(out);
+            if (kafka && admin) resolve([Number(kafka[1]), admin[1]!]);
           });
           broker.once('exit', (code) => reject(new Error(`broker exited with ${code}: ${out}`)));
         });
+        // The bin is the bundle (dist/bundle/): its admin API loads fastify from the install's node_modules, the console from dist/console/.
+        const cluster = (await (await fetch(`${adminUrl}/v1/cluster`)).json()) as { brokers: unknown[] };
+        assert.equal(cluster.brokers.length, 1);
+        const page = await fetch(`${adminUrl}/console`);
+        assert.equal(page.status, 200);
+        assert.match(await page.text(), /<script[^>]+console\.[0-9a-f]+\.js/);
         const produced = await kcat(['-b', `127.0.0.1:${port}`, '-t', 'packed', '-P'], 'one\ntwo\n');
         assert.equal(produced.code, 0, produced.stderr);
         const consumed = await kcat(['-b', `127.0.0.1:${port}`, '-t', 'packed', '-C', '-e', '-q']);
