@@ -1064,24 +1064,25 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- LeaveGroup
 
-  leaveGroup(groupId: string, leaving: readonly LeaveMember[]): LeaveGroupResult {
+  /** Resolves at once for a classic group (its leave writes nothing), after the records for classic members of a consumer group. */
+  async leaveGroup(groupId: string, leaving: readonly LeaveMember[]): Promise<LeaveGroupResult> {
     const memberResult = (m: LeaveMember, errorCode: number) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
     const status = this.validateGroupStatus(groupId, 'leave');
     if (status !== null) return { errorCode: status, members: [] };
     const group = this.manager.getGroup(groupId);
     if (!group) return { errorCode: ErrorCode.NONE, members: leaving.map((m) => memberResult(m, ErrorCode.UNKNOWN_MEMBER_ID)) };
     if (group.consumer) {
-      // Classic members of a consumer group (Kafka's classicGroupLeaveToConsumerGroup). The
-      // answer does not wait for the records (this API answers synchronously, as a classic
-      // group's leave writes nothing); a failed append is logged and a new coordinator would
-      // fence the members by their sessions.
+      // Classic members of a consumer group (Kafka's classicGroupLeaveToConsumerGroup): the
+      // answer waits for the records, as Kafka's does; when they cannot be written the
+      // request fails with the coordinator's error (the client retries it, or a new
+      // coordinator fences the members by their sessions).
       const left = this.consumer.classicLeave(group.consumer, leaving);
       if (left.records.length > 0) {
-        this.manager.track(
-          this.manager.appendGroupRecords(groupId, left.records).then((errorCode) => {
-            if (errorCode !== ErrorCode.NONE) this.logger.warn({ group: groupId, errorCode }, 'could not write the leave of classic members of a consumer group');
-          }),
-        );
+        const errorCode = await this.manager.appendGroupRecords(groupId, left.records);
+        if (errorCode !== ErrorCode.NONE) {
+          this.logger.warn({ group: groupId, errorCode }, 'could not write the leave of classic members of a consumer group');
+          return { errorCode, members: [] };
+        }
       }
       return { errorCode: ErrorCode.NONE, members: left.members };
     }

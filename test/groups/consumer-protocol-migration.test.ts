@@ -308,7 +308,8 @@ describe('online migration between the classic and consumer protocols', () => {
   });
 
   it('keeps a group of classic members a consumer group when the downgrade is disabled', async () => {
-    const c = await coordinator(new MemoryOffsetsStore(), 'upgrade');
+    const store = new MemoryOffsetsStore();
+    const c = await coordinator(store, 'upgrade');
     const [a] = await classicGroup(c);
     assert.equal((await c.consumerGroupHeartbeat(hb({}))).errorCode, ErrorCode.NONE);
     assert.equal((await c.consumerGroupHeartbeat(hb({ memberEpoch: -1 }))).errorCode, ErrorCode.NONE);
@@ -316,9 +317,30 @@ describe('online migration between the classic and consumer protocols', () => {
     // The group epoch moved (3) past the classic members' epoch: they rejoin and stay classic members.
     assert.equal(c.heartbeat('g', a.memberId, null, 1), ErrorCode.REBALANCE_IN_PROGRESS);
     assert.equal((await rejoin(c, a.memberId)).generationId, 3);
-    // A classic member's LeaveGroup removes it from the consumer group.
-    const left = c.leaveGroup('g', [{ memberId: a.memberId, groupInstanceId: null, reason: null }]);
+    // A classic member's LeaveGroup removes it from the consumer group, answered once its records are written.
+    store.holdAppends = true;
+    let answered = false;
+    const leaving = c.leaveGroup('g', [{ memberId: a.memberId, groupInstanceId: null, reason: null }]).then((r) => ((answered = true), r));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(answered, false, 'no answer while the records are in flight');
+    const written = store.records().length;
+    store.holdAppends = false;
+    store.release();
+    const left = await leaving;
     assert.equal(left.members[0]!.errorCode, ErrorCode.NONE);
+    assert.ok(store.records().length > written, 'the leave is in the log when it is answered');
     assert.equal(c.consumerGroupDescribe('g').members.length, 1);
+  });
+
+  it("fails a classic member's LeaveGroup with the coordinator's error when its records cannot be written", async () => {
+    const store = new MemoryOffsetsStore();
+    const c = await coordinator(store, 'upgrade');
+    const [a] = await classicGroup(c);
+    assert.equal((await c.consumerGroupHeartbeat(hb({}))).errorCode, ErrorCode.NONE);
+    assert.equal(groupType(c), 'consumer');
+    store.failAppendsWith = ErrorCode.NOT_ENOUGH_REPLICAS;
+    const left = await c.leaveGroup('g', [{ memberId: a.memberId, groupInstanceId: null, reason: null }]);
+    assert.equal(left.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    assert.deepEqual(left.members, []);
   });
 });

@@ -70,7 +70,7 @@ describe('group coordinator in a cluster', () => {
     assert.equal((await c.joinGroup(joinParams({ groupId: 'g' }))).errorCode, ErrorCode.NOT_COORDINATOR);
     assert.equal((await c.syncGroup({ groupId: 'g', generationId: 1, memberId: 'm', groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] })).errorCode, ErrorCode.NOT_COORDINATOR);
     assert.equal(c.heartbeat('g', 'm', null, 1), ErrorCode.NOT_COORDINATOR);
-    assert.equal(c.leaveGroup('g', [{ memberId: 'm', groupInstanceId: null, reason: null }]).errorCode, ErrorCode.NOT_COORDINATOR);
+    assert.equal((await c.leaveGroup('g', [{ memberId: 'm', groupInstanceId: null, reason: null }])).errorCode, ErrorCode.NOT_COORDINATOR);
     assert.equal((await commit(c, 'g', null, 1))[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
     assert.equal(committed(c, 'g').errorCode, ErrorCode.NOT_COORDINATOR);
     assert.equal(c.describeGroup('g').errorCode, ErrorCode.NOT_COORDINATOR);

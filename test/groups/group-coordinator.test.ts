@@ -271,7 +271,7 @@ describe('group coordinator', () => {
   it('LeaveGroup removes members (by member id or, KIP-345, by instance id) and rebalances', async () => {
     const { coordinator: c } = await startCoordinator();
     const [leader, follower] = await stableGroup(c, 2);
-    const left = c.leaveGroup('g', [
+    const left = await c.leaveGroup('g', [
       { memberId: follower!.memberId, groupInstanceId: null, reason: 'closing' },
       { memberId: 'nobody', groupInstanceId: null, reason: null },
     ]);
@@ -280,16 +280,16 @@ describe('group coordinator', () => {
     assert.equal(c.group('g')!.state, 'PreparingRebalance');
     const r = await c.joinGroup(joinParams({ memberId: leader!.memberId }));
     assert.equal(r.generationId, 2);
-    assert.equal(c.leaveGroup('g', [{ memberId: leader!.memberId, groupInstanceId: null, reason: null }]).members[0]!.errorCode, ErrorCode.NONE);
+    assert.equal((await c.leaveGroup('g', [{ memberId: leader!.memberId, groupInstanceId: null, reason: null }])).members[0]!.errorCode, ErrorCode.NONE);
     assert.equal(c.group('g')!.state, 'Empty', 'the last member left: the rebalance completes at once with no members');
     assert.equal(c.group('g')!.generationId, 3);
-    assert.deepEqual(c.leaveGroup('nogroup', [{ memberId: 'x', groupInstanceId: null, reason: null }]).members.map((m) => m.errorCode), [ErrorCode.UNKNOWN_MEMBER_ID]);
+    assert.deepEqual((await c.leaveGroup('nogroup', [{ memberId: 'x', groupInstanceId: null, reason: null }])).members.map((m) => m.errorCode), [ErrorCode.UNKNOWN_MEMBER_ID]);
 
     // Static member removed by its instance id alone.
     const s = join(c, { groupId: 's', groupInstanceId: 'instance-1' });
     mock.timers.tick(0);
     assert.equal((await s.promise).errorCode, ErrorCode.NONE);
-    assert.equal(c.leaveGroup('s', [{ memberId: '', groupInstanceId: 'instance-1', reason: null }]).members[0]!.errorCode, ErrorCode.NONE);
+    assert.equal((await c.leaveGroup('s', [{ memberId: '', groupInstanceId: 'instance-1', reason: null }])).members[0]!.errorCode, ErrorCode.NONE);
     assert.equal(c.group('s')!.size, 0);
   });
 
@@ -485,7 +485,7 @@ describe('group coordinator', () => {
     mock.timers.tick(120_000 - 1); // a long-lived member keeps committed offsets of its subscribed topic
     c.heartbeat('g', leader!.memberId, null, 1);
     assert.equal(await c.expireOffsetsNow(), 0);
-    c.leaveGroup('g', [{ memberId: leader!.memberId, groupInstanceId: null, reason: null }]);
+    await c.leaveGroup('g', [{ memberId: leader!.memberId, groupInstanceId: null, reason: null }]);
     mock.timers.tick(0);
     await settle();
     assert.equal(c.group('g')!.state, 'Empty');

@@ -13,12 +13,12 @@ export const leaveGroupHandler = defineHandler({
   apiKey: ApiKey.LeaveGroup,
   minVersion: 0,
   maxVersion: 5,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const v = ctx.apiVersion;
     // READ on the group (KafkaApis.handleLeaveGroupRequest).
     if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return v >= 3 ? { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] } : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     const leaving = v >= 3 ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: v >= 5 ? m.reason : null })) : [{ memberId: request.memberId, groupInstanceId: null, reason: null }];
-    const result = ctx.services.groups.leaveGroup(request.groupId, leaving);
+    const result = await ctx.services.groups.leaveGroup(request.groupId, leaving);
     if (v >= 3) return { errorCode: result.errorCode, members: result.members };
     // Kafka's LeaveGroupResponse for v0-2: the first member error becomes the top-level one.
     const memberError = result.members.find((m) => m.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE;
