@@ -227,11 +227,11 @@ export class ConsumerCoordinator {
     let holder = this.host.getGroup(p.groupId);
     if (holder && holder.consumer === null) {
       // A classic group (Kafka's getOrMaybeCreateConsumerGroup): only a joining member (epoch 0)
-      // converts it. An empty one becomes a consumer group (its offsets stay); one with members
-      // is upgraded online when the policy and its members allow it (validateOnlineUpgrade).
+      // converts it. An empty one becomes a consumer group whatever the migration policy (its
+      // metadata deleted, its offsets kept: maybeDeleteEmptyClassicGroup); one with members is
+      // upgraded online when the policy and its members allow it (validateOnlineUpgrade).
       if (p.memberEpoch !== 0) return error(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
       if (holder.is('Empty')) {
-        if (holder.generationId > 0 && !this.upgradeEnabled) return error(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
         const hadMetadata = holder.generationId > 0;
         holder.consumer = new ConsumerGroup(p.groupId);
         this.logger.info({ group: p.groupId }, 'converted an empty classic group to a consumer group');

@@ -11,6 +11,7 @@ import { dataCodecs } from '../../src/protocol/generated/index.js';
 import { Reader, Writer } from '../../src/protocol/primitives/index.js';
 import { GroupCoordinator, type ConsumerGroupHeartbeatParams, type JoinGroupResult } from '../../src/groups/group-coordinator.js';
 import { decodeAssignment } from '../../src/groups/classic-conversion.js';
+import { decodeOffsetsKey } from '../../src/groups/offsets-records.js';
 import { MemoryOffsetsStore } from './memory-offsets-store.js';
 import { TEST_CONFIG, joinParams, subscription } from './helpers.js';
 
@@ -305,6 +306,23 @@ describe('online migration between the classic and consumer protocols', () => {
     assert.equal(rc.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
     assert.match(rc.errorMessage!, /because an unsupported custom assignor is in use/);
     assert.equal(groupType(custom), 'classic');
+  });
+
+  it('converts an empty classic group with a history whatever the migration policy, as Kafka does', async () => {
+    const store = new MemoryOffsetsStore();
+    const c = await coordinator(store, 'disabled');
+    const [a, b] = await classicGroup(c);
+    await c.leaveGroup('g', [
+      { memberId: a.memberId, groupInstanceId: null, reason: null },
+      { memberId: b.memberId, groupInstanceId: null, reason: null },
+    ]);
+    assert.equal(c.group('g')!.state, 'Empty');
+    assert.ok(c.group('g')!.generationId > 0, 'the classic group has a history');
+    const r = await c.consumerGroupHeartbeat(hb({}));
+    assert.equal(r.errorCode, ErrorCode.NONE);
+    assert.equal(groupType(c), 'consumer');
+    const tombstones = store.records().filter((x) => x.value === null).map((x) => decodeOffsetsKey(x.key!));
+    assert.deepEqual(tombstones, [{ kind: 'group', group: 'g' }], 'the classic group metadata is deleted');
   });
 
   it('keeps a group of classic members a consumer group when the downgrade is disabled', async () => {
