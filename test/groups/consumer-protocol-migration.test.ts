@@ -13,7 +13,7 @@ import { GroupCoordinator, type ConsumerGroupHeartbeatParams, type JoinGroupResu
 import { decodeAssignment } from '../../src/groups/classic-conversion.js';
 import { decodeOffsetsKey } from '../../src/groups/offsets-records.js';
 import { MemoryOffsetsStore } from './memory-offsets-store.js';
-import { TEST_CONFIG, joinParams, subscription } from './helpers.js';
+import { TEST_CONFIG, consumerHeartbeat, joinParams, subscription } from './helpers.js';
 
 const T1 = '11111111-1111-1111-1111-111111111111';
 const topics = [{ name: 't1', topicId: T1, numPartitions: 4 }];
@@ -30,24 +30,7 @@ afterEach(async () => {
   for (const c of running.splice(0)) await c.shutdown();
 });
 
-function hb(overrides: Partial<ConsumerGroupHeartbeatParams>): ConsumerGroupHeartbeatParams {
-  return {
-    apiVersion: 1,
-    groupId: 'g',
-    memberId: 'c1',
-    memberEpoch: 0,
-    instanceId: null,
-    rackId: null,
-    rebalanceTimeoutMs: 30_000,
-    subscribedTopicNames: ['t1'],
-    subscribedTopicRegex: null,
-    serverAssignor: null,
-    topicPartitions: [],
-    clientId: 'client',
-    clientHost: '/127.0.0.1',
-    ...overrides,
-  };
-}
+const hb = (overrides: Partial<ConsumerGroupHeartbeatParams>): ConsumerGroupHeartbeatParams => consumerHeartbeat({ memberId: 'c1', ...overrides });
 
 function assignment(partitions: number[], userData: Buffer | null = null): Buffer {
   const w = new Writer();

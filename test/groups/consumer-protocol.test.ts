@@ -10,7 +10,7 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { GroupCoordinator, type ConsumerGroupHeartbeatParams } from '../../src/groups/group-coordinator.js';
 import { rangeAssignor, uniformAssignor } from '../../src/groups/consumer-assignors.js';
 import { MemoryOffsetsStore } from './memory-offsets-store.js';
-import { TEST_CONFIG, joinParams } from './helpers.js';
+import { TEST_CONFIG, consumerHeartbeat, joinParams } from './helpers.js';
 
 const T1 = '11111111-1111-1111-1111-111111111111';
 const T2 = '22222222-2222-2222-2222-222222222222';
@@ -24,24 +24,7 @@ async function coordinator(store = new MemoryOffsetsStore()): Promise<GroupCoord
   return c;
 }
 
-function hb(overrides: Partial<ConsumerGroupHeartbeatParams>): ConsumerGroupHeartbeatParams {
-  return {
-    apiVersion: 1,
-    groupId: 'g',
-    memberId: 'm1',
-    memberEpoch: 0,
-    instanceId: null,
-    rackId: null,
-    rebalanceTimeoutMs: 30_000,
-    subscribedTopicNames: ['t1'],
-    subscribedTopicRegex: null,
-    serverAssignor: null,
-    topicPartitions: [],
-    clientId: 'client',
-    clientHost: '/127.0.0.1',
-    ...overrides,
-  };
-}
+const hb = consumerHeartbeat;
 
 /** A heartbeat that reports what the member owns (after it applied its last assignment). */
 function owned(memberId: string, memberEpoch: number, partitions: number[]): ConsumerGroupHeartbeatParams {

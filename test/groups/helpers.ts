@@ -3,7 +3,7 @@
 import { silentLogger } from '../../src/logger.js';
 import { dataCodecs } from '../../src/protocol/generated/index.js';
 import { Writer } from '../../src/protocol/primitives/index.js';
-import { GroupCoordinator, type GroupCoordinatorConfig, type JoinGroupParams } from '../../src/groups/group-coordinator.js';
+import { GroupCoordinator, type ConsumerGroupHeartbeatParams, type GroupCoordinatorConfig, type JoinGroupParams } from '../../src/groups/group-coordinator.js';
 import { MemoryOffsetsStore } from './memory-offsets-store.js';
 
 export const TEST_CONFIG: GroupCoordinatorConfig = {
@@ -61,4 +61,24 @@ export function watch<T>(promise: Promise<T>): { readonly done: boolean; readonl
     state.value = v;
   });
   return state;
+}
+
+/** A ConsumerGroupHeartbeat (KIP-848) of member m1 joining group g subscribed to t1, with overrides. */
+export function consumerHeartbeat(overrides: Partial<ConsumerGroupHeartbeatParams>): ConsumerGroupHeartbeatParams {
+  return {
+    apiVersion: 1,
+    groupId: 'g',
+    memberId: 'm1',
+    memberEpoch: 0,
+    instanceId: null,
+    rackId: null,
+    rebalanceTimeoutMs: 30_000,
+    subscribedTopicNames: ['t1'],
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    topicPartitions: [],
+    clientId: 'client',
+    clientHost: '/127.0.0.1',
+    ...overrides,
+  };
 }
