@@ -6,9 +6,8 @@
 //   change notification, a persistent sequential znode /config/changes/config_change_<seq>
 //   holding {"version":2,"entity_path":"groups/<sanitized group id>"}. Every broker follows
 //   /config/changes and reads a group again when a notification newer than the last it
-//   processed names it; a broker that starts reads every /config/groups child itself. Purging
-//   old notifications is left to the dynamic broker config listener (zk-broker-config-store.ts),
-//   which follows the same znode. (zk-group-config-store.ts, loaded only with zookeeper.connect.)
+//   processed names it; a broker that starts reads every /config/groups child itself.
+//   (zk-group-config-store.ts and zk-config-changes.ts, loaded only with zookeeper.connect.)
 import type { Logger } from 'pino';
 import type { GroupConfigStore } from '../config/group-configs.js';
 import type { LocalMetadataStore } from './local-metadata-store.js';
