@@ -12,7 +12,8 @@ import { alterUserScramCredentials, describeUserScramCredentials, type ScramDele
 import { ZkClient } from '../cluster/zk-client.js';
 import { silentLogger } from '../logger.js';
 import { credentialFromString, credentialToString, newScramCredential, scramMechanism, SCRAM_DEFAULT_ITERATIONS, SCRAM_MAX_ITERATIONS } from '../security/sasl/scram.js';
-import { desanitizeUser, readUserConfigFromZk, USERS_PATH, writeUserConfigToZk } from '../security/sasl/zk-user-configs.js';
+import { desanitize } from '../cluster/sanitizer.js';
+import { readUserConfigFromZk, USERS_PATH, writeUserConfigToZk } from '../security/sasl/zk-user-configs.js';
 import { kafkaError, out, parseKeyValues } from './common.js';
 import { CliError, UsageError } from './usage-error.js';
 
@@ -102,7 +103,7 @@ export async function runUsersOverZooKeeper(connect: string, flags: UsersFlags):
   }
   try {
     if (flags.describe) {
-      const names = flags.entityName !== undefined ? [flags.entityName] : ((await zk.getChildren(USERS_PATH)) ?? []).map(desanitizeUser).sort();
+      const names = flags.entityName !== undefined ? [flags.entityName] : ((await zk.getChildren(USERS_PATH)) ?? []).map(desanitize).sort();
       let text = '';
       for (const user of names) {
         const configs = await readUserConfigFromZk(zk, user);

@@ -11,15 +11,7 @@
 import type { Logger } from 'pino';
 import type { GroupConfigStore } from '../config/group-configs.js';
 import type { LocalMetadataStore } from './local-metadata-store.js';
-
-/** Kafka's Sanitizer.sanitize (a znode name for any group id): URL encoding, "*" as %2A, " " as %20. */
-export function sanitize(name: string): string {
-  return encodeURIComponent(name).replace(/[!'()~*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-export function desanitize(name: string): string {
-  return decodeURIComponent(name);
-}
+import { desanitize, sanitize } from './sanitizer.js';
 
 export const GROUP_CONFIGS_PATH = '/config/groups';
 export const groupConfigPath = (groupId: string) => `${GROUP_CONFIGS_PATH}/${sanitize(groupId)}`;

@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import type { GroupConfigStore } from '../config/group-configs.js';
 import { decodeEntityConfig } from './broker-config-store.js';
-import { desanitize, GROUP_CONFIGS_PATH, groupConfigPath, groupOfNotification, sanitize } from './group-config-store.js';
+import { GROUP_CONFIGS_PATH, groupConfigPath, groupOfNotification } from './group-config-store.js';
+import { desanitize, sanitize } from './sanitizer.js';
 import { ConfigChangeFollower, writeEntityConfig } from './zk-config-changes.js';
 import type { ZkClient } from './zk-client.js';
 

@@ -22,7 +22,7 @@ import {
   SCRAM_SHA_512,
   ScramServerExchange,
 } from '../../src/security/sasl/scram.js';
-import { desanitizeUser, sanitizeUser } from '../../src/security/sasl/zk-user-configs.js';
+import { desanitize, sanitize } from '../../src/cluster/sanitizer.js';
 
 const PLAIN_JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-pw";';
 
@@ -111,9 +111,9 @@ describe('PLAIN (RFC 4616) on the broker', () => {
 
 describe('ZooKeeper user names', () => {
   it("sanitizes as Kafka's Sanitizer (URL-encoding, * as %2A)", () => {
-    assert.equal(sanitizeUser('alice'), 'alice');
-    assert.equal(sanitizeUser('CN=a b,O=*'), 'CN%3Da%20b%2CO%3D%2A');
-    assert.equal(desanitizeUser(sanitizeUser('ü*(x)~')), 'ü*(x)~');
+    assert.equal(sanitize('alice'), 'alice');
+    assert.equal(sanitize('CN=a b,O=*'), 'CN%3Da%20b%2CO%3D%2A');
+    assert.equal(desanitize(sanitize('ü*(x)~')), 'ü*(x)~');
   });
 });
 

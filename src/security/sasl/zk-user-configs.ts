@@ -9,28 +9,13 @@
 // ZkNodeChangeNotificationListener, each broker deletes notifications older than 15 minutes
 // after processing new ones (a broker that was away longer reads every user again on start).
 import type { Logger } from 'pino';
+import { CONFIG_CHANGE_EXPIRATION_MS as CHANGE_EXPIRATION_MS, CONFIG_CHANGE_PREFIX as CHANGE_PREFIX, CONFIG_CHANGES_PATH as CHANGES_PATH } from '../../cluster/broker-config-store.js';
+import { desanitize, sanitize } from '../../cluster/sanitizer.js';
 import { isZkError, type Subscription, type ZkClient } from '../../cluster/zk-client.js';
+import { writeEntityConfig } from '../../cluster/zk-config-changes.js';
 import type { UserConfigBackend } from './credential-store.js';
 
 export const USERS_PATH = '/config/users';
-export const CHANGES_PATH = '/config/changes';
-const CHANGE_PREFIX = 'config_change_';
-/** Kafka's changeExpirationMs: notifications older than this are deleted. */
-const CHANGE_EXPIRATION_MS = 15 * 60_000;
-
-/** Kafka's Sanitizer.sanitize: java.net.URLEncoder, with "*" as %2A and " " as %20. */
-export function sanitizeUser(name: string): string {
-  return encodeURIComponent(name).replace(/[!'()~*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-export function desanitizeUser(name: string): string {
-  return decodeURIComponent(name);
-}
-
-export function encodeUserConfig(configs: Readonly<Record<string, string>>): Buffer {
-  return Buffer.from(JSON.stringify({ version: 1, config: configs }));
-}
-
 export function decodeUserConfig(path: string, data: Buffer): Record<string, string> {
   if (data.length === 0) return {};
   const o = JSON.parse(data.toString('utf8')) as { config?: unknown };
@@ -42,21 +27,12 @@ export function decodeUserConfig(path: string, data: Buffer): Record<string, str
 
 /** Writes one user's configs and the change notification (also used by `tidelog configs --zookeeper`). */
 export async function writeUserConfigToZk(zk: ZkClient, user: string, configs: Readonly<Record<string, string>>): Promise<void> {
-  const path = `${USERS_PATH}/${sanitizeUser(user)}`;
-  await zk.mkdirp(USERS_PATH);
-  await zk.mkdirp(CHANGES_PATH);
-  try {
-    await zk.setData(path, encodeUserConfig(configs), -1);
-  } catch (err) {
-    if (!isZkError(err, 'NO_NODE')) throw err;
-    await zk.create(path, encodeUserConfig(configs));
-  }
-  await zk.create(`${CHANGES_PATH}/${CHANGE_PREFIX}`, Buffer.from(JSON.stringify({ version: 2, entity_path: `users/${sanitizeUser(user)}` })), 'persistent_sequential');
+  await writeEntityConfig(zk, 'users', sanitize(user), configs);
 }
 
 /** Reads one user's configs from ZooKeeper ({} when absent). */
 export async function readUserConfigFromZk(zk: ZkClient, user: string): Promise<Record<string, string>> {
-  const path = `${USERS_PATH}/${sanitizeUser(user)}`;
+  const path = `${USERS_PATH}/${sanitize(user)}`;
   const node = await zk.getData(path);
   return node ? decodeUserConfig(path, node.data) : {};
 }
@@ -144,7 +120,7 @@ export class ZkUserConfigs implements UserConfigBackend {
   private async readUser(sanitized: string): Promise<void> {
     const path = `${USERS_PATH}/${sanitized}`;
     const node = await this.zk.getData(path);
-    const user = desanitizeUser(sanitized);
+    const user = desanitize(sanitized);
     if (!node) {
       this.users.delete(user);
       return;
