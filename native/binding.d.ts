@@ -80,6 +80,11 @@ export declare class BindingLog {
   /** Follower append keeping the batches' offsets, off the JS thread. */
   appendAsFollower(batches: Buffer): Promise<BindingAppendResult>
   /**
+   * `appendAsFollower` on the JS thread: a follower's small appends (a fetch carrying a
+   * batch or two, as a caught-up follower's do) cost less without the thread-pool hop.
+   */
+  appendAsFollowerSync(batches: Buffer): BindingAppendResult
+  /**
    * Finds whole batches from `offset` (index lookup and a few header reads; no data is
    * copied). `null` at the end of the log or at `maxOffset` (exclusive). Throws
    * `OFFSET_OUT_OF_RANGE` outside [logStartOffset, logEndOffset].

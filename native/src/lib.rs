@@ -719,6 +719,22 @@ impl BindingLog {
         self.append_task(AppendOrigin::Client, batches, None, 0)
     }
 
+    /// `appendAsFollower` on the JS thread: a follower's small appends (a fetch carrying a
+    /// batch or two, as a caught-up follower's do) cost less without the thread-pool hop.
+    #[napi]
+    pub fn append_as_follower_sync(
+        &self,
+        env: &Env,
+        mut batches: BufferSlice<'_>,
+    ) -> napi::Result<BindingAppendResult> {
+        // BufferSlice borrows the JS memory for the duration of the call (no napi reference).
+        let bytes: &mut [u8] = &mut batches;
+        self.log
+            .with_log(|log| log.append_as_follower(bytes))
+            .map(Into::into)
+            .map_err(|e| js_error(*env, &e))
+    }
+
     /// Finds whole batches from `offset` (index lookup and a few header reads; no data is
     /// copied). `null` at the end of the log or at `maxOffset` (exclusive). Throws
     /// `OFFSET_OUT_OF_RANGE` outside [logStartOffset, logEndOffset].

@@ -11,6 +11,7 @@ import { decodeResponse, encodeRequest } from '../protocol/framing.js';
 import { PLAINTEXT_SECURITY, type ClientSecurity } from './client-security.js';
 import { clientTlsOptions, usesTls } from './client-tls.js';
 import { authenticateSasl } from './sasl-client.js';
+import type { FrameBufferPool } from '../server/frame-buffer-pool.js';
 
 /** Default bound on a TCP connect. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -21,6 +22,15 @@ interface Pending {
   readonly correlationId: number;
   readonly resolve: (body: unknown) => void;
   readonly reject: (err: Error) => void;
+  /** requestHoldingFrame: resolve with the body and the release of its frame. */
+  readonly holdsFrame?: boolean;
+}
+
+/** A response whose views (e.g. `records`) point into a pooled frame until release(). */
+export interface HeldResponse<T> {
+  readonly body: T;
+  /** Gives the frame back to the pool: no view of the body's buffers may be used after. */
+  release(): void;
 }
 
 /**
@@ -41,10 +51,14 @@ export class FrameReader {
   private readonly header = Buffer.alloc(4);
   private headerFill = 0;
   private frame: Buffer | null = null;
+  /** The pool buffer `frame` is a view of, when it came from `pool` as a pooled one. */
+  private pooled: Buffer | null = null;
   private fill = 0;
+  /** Where frames come from when set (KafkaConnection.poolResponseFrames); Buffer.allocUnsafe otherwise. */
+  pool: FrameBufferPool | null = null;
 
   constructor(
-    private readonly onFrame: (frame: Buffer) => void,
+    private readonly onFrame: (frame: Buffer, pooled: Buffer | null) => void,
     private readonly onError: (err: Error) => void,
   ) {}
 
@@ -67,7 +81,13 @@ export class FrameReader {
           size = this.header.readInt32BE(0);
         }
         if (size < 0) return this.onError(new Error(`invalid frame size ${size}`));
-        this.frame = Buffer.allocUnsafe(size);
+        if (this.pool) {
+          const taken = this.pool.take(size);
+          this.frame = taken.buffer.length === size ? taken.buffer : taken.buffer.subarray(0, size);
+          this.pooled = taken.pooled ? taken.buffer : null;
+        } else {
+          this.frame = Buffer.allocUnsafe(size);
+        }
         this.fill = 0;
       }
       const n = Math.min(this.frame.length - this.fill, length - pos);
@@ -76,8 +96,10 @@ export class FrameReader {
       pos += n;
       if (this.fill === this.frame.length) {
         const frame = this.frame;
+        const pooled = this.pooled;
         this.frame = null;
-        this.onFrame(frame);
+        this.pooled = null;
+        this.onFrame(frame, pooled);
       }
     }
   }
@@ -85,6 +107,7 @@ export class FrameReader {
 
 export class KafkaConnection {
   private readonly writer = new Writer();
+  private readonly frames: FrameReader;
   private readonly pending: Pending[] = [];
   private nextCorrelationId = 1;
   private closedError: Error | null = null;
@@ -97,13 +120,14 @@ export class KafkaConnection {
     reader: { current: FrameReader | null },
   ) {
     reader.current = new FrameReader(
-      (frame) => this.onFrame(frame),
+      (frame, pooled) => this.onFrame(frame, pooled),
       (err) => {
         this.fail(err);
         socket.destroy();
       },
     );
     const frames = reader.current;
+    this.frames = frames;
     // Plaintext sockets read into SHARED_READ_BUFFER (onread, no 'data' events); TLS ones emit 'data'.
     socket.on('data', (chunk: Buffer) => frames.push(chunk));
     socket.on('error', (err) => this.fail(err));
@@ -201,7 +225,14 @@ export class KafkaConnection {
    */
   request<K extends ApiKey>(apiKey: K, apiVersion: number, body: ApiTypes[K]['requestInput'], expectResponse = true): Promise<ApiTypes[K]['response']> {
     if (!getApi(apiKey)) return Promise.reject(new Error(`unknown api key ${apiKey}`));
-    if (loadedApiCodec(apiKey) !== undefined && this.loadingCodecs === null) return this.send(apiKey, apiVersion, body, expectResponse);
+    const loading = this.codecsLoaded(apiKey);
+    if (loading === null) return this.send(apiKey, apiVersion, body, expectResponse, false) as Promise<ApiTypes[K]['response']>;
+    return loading.then(() => this.send(apiKey, apiVersion, body, expectResponse, false)) as Promise<ApiTypes[K]['response']>;
+  }
+
+  /** null when `apiKey`'s codecs are in and nothing loads; else when they are (after what loads before them). */
+  private codecsLoaded(apiKey: ApiKey): Promise<unknown> | null {
+    if (loadedApiCodec(apiKey) !== undefined && this.loadingCodecs === null) return null;
     const loaded = (this.loadingCodecs ?? Promise.resolve()).then(() => loadApiCodec(apiKey));
     const settled = loaded.then(
       () => {},
@@ -211,20 +242,39 @@ export class KafkaConnection {
     void settled.then(() => {
       if (this.loadingCodecs === settled) this.loadingCodecs = null;
     });
-    return loaded.then(() => this.send(apiKey, apiVersion, body, expectResponse));
+    return loaded;
   }
 
-  private send<K extends ApiKey>(apiKey: K, apiVersion: number, body: ApiTypes[K]['requestInput'], expectResponse: boolean): Promise<ApiTypes[K]['response']> {
+  private send<K extends ApiKey>(apiKey: K, apiVersion: number, body: ApiTypes[K]['requestInput'], expectResponse: boolean, holdsFrame: boolean): Promise<unknown> {
     if (this.closedError) return Promise.reject(this.closedError);
     const correlationId = this.nextCorrelationId++;
     const frame = encodeRequest(apiKey, apiVersion, correlationId, this.clientId, body, this.writer);
     return new Promise((resolve, reject) => {
-      if (expectResponse) this.pending.push({ apiKey, apiVersion, correlationId, resolve: resolve as (b: unknown) => void, reject });
+      if (expectResponse) this.pending.push({ apiKey, apiVersion, correlationId, resolve, reject, holdsFrame });
       this.socket.write(frame, (err) => {
         if (err) reject(err);
         else if (!expectResponse) resolve(undefined as never);
       });
     });
+  }
+
+  /**
+   * Response frames from now on come from `pool` (a replica fetcher's: a fresh buffer per
+   * fetch response is external memory to V8, which answers a few hundred MiB/s of it with
+   * major collections). Only responses of requestHoldingFrame go back to it.
+   */
+  poolResponseFrames(pool: FrameBufferPool): void {
+    this.frames.pool = pool;
+  }
+
+  /**
+   * request(), for a caller that gives the response's frame back with release() once done
+   * with every view into it (a pooled frame is reused for a later response).
+   */
+  async requestHoldingFrame<K extends ApiKey>(apiKey: K, apiVersion: number, body: ApiTypes[K]['requestInput']): Promise<HeldResponse<ApiTypes[K]['response']>> {
+    if (!getApi(apiKey)) throw new Error(`unknown api key ${apiKey}`);
+    await this.codecsLoaded(apiKey);
+    return (await this.send(apiKey, apiVersion, body, true, true)) as HeldResponse<ApiTypes[K]['response']>;
   }
 
   /** Writes raw bytes (for tests of malformed input). */
@@ -244,13 +294,22 @@ export class KafkaConnection {
     });
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(frame: Buffer, pooled: Buffer | null): void {
     const p = this.pending.shift();
     if (!p) return this.fail(new Error('response without a request'));
     try {
       const { correlationId, body } = decodeResponse(p.apiKey as ApiKey, p.apiVersion, frame);
       if (correlationId !== p.correlationId) throw new Error(`correlation id ${correlationId}, expected ${p.correlationId}`);
-      p.resolve(body);
+      if (!p.holdsFrame) return p.resolve(body);
+      const pool = this.frames.pool;
+      let held = pooled;
+      p.resolve({
+        body,
+        release: () => {
+          if (held && pool) pool.give(held);
+          held = null;
+        },
+      } satisfies HeldResponse<unknown>);
     } catch (err) {
       p.reject(err as Error);
     }

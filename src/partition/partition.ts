@@ -172,6 +172,11 @@ export class Partition {
   }
 
   /** After an append off the thread: its end, unless the log was truncated or changed meanwhile. */
+  /** Whether an append of `bytes` runs on the JS thread (see SYNC_APPEND_MAX_BYTES). */
+  private appendsOnThread(bytes: number): boolean {
+    return bytes < SYNC_APPEND_MAX_BYTES && this.config.flushMessages >= NEVER;
+  }
+
   private appended(generation: number, logEndOffset: number): void {
     if (generation === this.leoGeneration) this.leo = logEndOffset;
     else this.forgetLogEndOffset();
@@ -243,7 +248,7 @@ export class Partition {
         }
       }
       try {
-        const sync = next.records.length < SYNC_APPEND_MAX_BYTES && this.config.flushMessages >= NEVER;
+        const sync = this.appendsOnThread(next.records.length);
         const generation = this.leoGeneration;
         const result = sync ? this.log.appendSync(next.records, next.leaderEpoch, Date.now()) : await this.log.append(next.records, next.leaderEpoch, Date.now());
         this.appended(generation, result.logEndOffset);
@@ -436,18 +441,29 @@ export class Partition {
    * which retries are duplicates. Called by one replica fetcher at a time.
    */
   async appendAsFollower(records: Buffer): Promise<BindingAppendResult> {
-    const appending = this.log.appendAsFollower(records);
-    this.followerAppend = appending.then(
-      () => undefined,
-      () => undefined,
-    );
     const generation = this.leoGeneration;
-    let result;
-    try {
-      result = await appending;
-    } catch (err) {
-      this.forgetLogEndOffset();
-      throw err;
+    let result: BindingAppendResult;
+    if (this.appendsOnThread(records.length)) {
+      // As the leader's appendSync: a caught-up follower's fetch carries a batch or two, and the
+      // thread-pool hop (a wake-up of a pool thread and then of this one) costs more than the write.
+      try {
+        result = this.log.appendAsFollowerSync(records);
+      } catch (err) {
+        this.forgetLogEndOffset();
+        throw err;
+      }
+    } else {
+      const appending = this.log.appendAsFollower(records);
+      this.followerAppend = appending.then(
+        () => undefined,
+        () => undefined,
+      );
+      try {
+        result = await appending;
+      } catch (err) {
+        this.forgetLogEndOffset();
+        throw err;
+      }
     }
     this.appended(generation, result.logEndOffset);
     for (const batch of fetchedProducerBatches(records)) {

@@ -17,12 +17,19 @@ import type { ClientSecurity } from '../client/client-security.js';
 import type { Partition } from '../partition/partition.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/index.js';
+import type { FetchResponse } from '../protocol/generated/fetch-response.js';
 import { lastOffsetOf, wholeBatches } from '../records/batch-header.js';
 import type { ReplicationQuota } from '../cluster/replication-throttle.js';
+import { FrameBufferPool } from '../server/frame-buffer-pool.js';
 
 /** Fetch v12: topic names, replica id in the header fields, current leader epochs, flexible. */
 const FETCH_VERSION = 12;
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4;
+/** Response frames this small come from Node's slab allocator; these large are not kept. */
+const RESPONSE_FRAME_POOLED_MIN_BYTES = 4 * 1024;
+const RESPONSE_FRAME_POOLED_MAX_BYTES = 16 * 1024 * 1024;
+/** Free response buffers a fetcher keeps between fetches. */
+const RESPONSE_FRAMES_KEPT_BYTES = 32 * 1024 * 1024;
 
 export interface ReplicaFetcherConfig {
   readonly brokerId: number;
@@ -67,6 +74,12 @@ export class ReplicaFetcher {
   private lastErrorLogMs = 0;
   /** The fetch session with this leader, over the current connection. */
   private readonly session = new FetchSessionHandler();
+  /**
+   * Where fetch responses are read into, reused once their batches are appended: a caught-up
+   * follower gets a response per producer batch or two, and a fresh buffer for each is external
+   * memory V8 answers with major collections (BENCHMARKS.md, "Replicated").
+   */
+  private readonly responseFrames = new FrameBufferPool(RESPONSE_FRAMES_KEPT_BYTES, RESPONSE_FRAME_POOLED_MIN_BYTES, RESPONSE_FRAME_POOLED_MAX_BYTES);
 
   constructor(
     readonly leaderId: number,
@@ -151,6 +164,7 @@ export class ReplicaFetcher {
     // A new connection starts a new session (the full fetch ends the old one on the leader).
     this.session.reset();
     this.connection = await KafkaConnection.connect(endpoint.host, endpoint.port, this.config.clientId, this.config.socketTimeoutMs, undefined, this.config.security);
+    this.connection.poolResponseFrames(this.responseFrames);
     return this.connection;
   }
 
@@ -237,9 +251,9 @@ export class ReplicaFetcher {
     for (const p of session.send) sendByTopic.set(p.topic, [...(sendByTopic.get(p.topic) ?? []), p]);
     const forgetByTopic = new Map<string, number[]>();
     for (const f of session.forget) forgetByTopic.set(f.topic, [...(forgetByTopic.get(f.topic) ?? []), f.partition]);
-    let response;
+    let held;
     try {
-      response = await conn.request(ApiKey.Fetch, FETCH_VERSION, {
+      held = await conn.requestHoldingFrame(ApiKey.Fetch, FETCH_VERSION, {
         replicaId: this.config.brokerId,
         maxWaitMs: this.config.maxWaitMs,
         minBytes: this.config.minBytes,
@@ -264,6 +278,15 @@ export class ReplicaFetcher {
       this.session.reset();
       throw err;
     }
+    try {
+      await this.applyResponse(session, byTopic, held.body);
+    } finally {
+      // Every view of the frame (the records appended) is done with.
+      held.release();
+    }
+  }
+
+  private async applyResponse(session: ReturnType<FetchSessionHandler['build']>, byTopic: Map<string, FetchState[]>, response: FetchResponse): Promise<void> {
     if (!this.session.handleResponse(session, response.errorCode, response.sessionId)) {
       if (response.errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND || response.errorCode === ErrorCode.INVALID_FETCH_SESSION_EPOCH) {
         // The leader evicted or restarted the session: the next fetch is full again.
