@@ -11,7 +11,8 @@
 // Names follow Prometheus conventions (units last, _total for counters) with Kafka's
 // BrokerTopicMetrics and RequestMetrics in mind: bytes_in/bytes_out/messages_in per topic,
 // request latency per API, purgatory sizes as in DelayedOperationPurgatory.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { ApiHistogram } from './api-histogram.js';
 import { ApiKey, getApi } from '../protocol/generated/index.js';
 import type { RequestTimes } from '../server/types.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
@@ -112,19 +113,31 @@ export function countErrorCodes(body: unknown, onError: (code: number) => void, 
   }
 }
 
-/** One histogram of the request time split, with its per-API children cached by API key. */
+/** One histogram of the request time split and the part of a request's times it observes. */
 interface SplitHistogram {
-  readonly histogram: Histogram<'api'>;
-  readonly byKey: (ReturnType<Histogram<'api'>['labels']> | undefined)[];
+  readonly histogram: ApiHistogram;
   readonly of: (t: RequestTimes) => number;
+}
+
+/**
+ * The slot of frames that are not requests (raw SASL tokens after SaslHandshake v0): they share
+ * one `api` label, "unknown", so that their first bytes do not make up label values.
+ */
+const UNKNOWN_API_SLOT = 1 << 12;
+
+/** Bytes and records of one topic counted since the last scrape (added to the counters then). */
+interface TopicFlow {
+  bytesIn: number;
+  recordsIn: number;
+  bytesOut: number;
+  recordsOut: number;
 }
 
 const NO_WAIT = { remoteMs: 0 } as const;
 
 export class BrokerMetrics {
   readonly registry = new Registry();
-  private readonly latency: Histogram<'api'>;
-  private readonly latencyByKey: (ReturnType<Histogram<'api'>['labels']> | undefined)[] = [];
+  private readonly latency: ApiHistogram;
   /** Kafka's RequestMetrics time split, per API: queue, response queue, send, total (the handler's part is `latency`). */
   private readonly localTime: SplitHistogram;
   private readonly remoteTime: SplitHistogram;
@@ -136,20 +149,21 @@ export class BrokerMetrics {
   private readonly errors: Counter<'api' | 'error'>;
   /** Topics with a per-topic counter, so that deleted topics' series can be removed. */
   private readonly countedTopics = new Set<string>();
+  /**
+   * Per-topic counts of the request path, moved into the prom-client counters when they are read:
+   * a Counter.inc with labels hashes them into a string on every call.
+   */
+  private readonly topicFlows = new Map<string, TopicFlow>();
   private produceWaiting = 0;
   private fetchWaiting = 0;
 
   constructor(private readonly source: MetricsSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.latency = new Histogram({
-      name: 'tidelog_request_duration_seconds',
-      help: 'Time from a decoded request to its response body, per Kafka API (the rate of _count is the request rate).',
-      labelNames: ['api'],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    });
-    const split = (name: string, help: string, of: (t: RequestTimes) => number): SplitHistogram => ({ histogram: new Histogram({ name, help, labelNames: ['api'], buckets: LATENCY_BUCKETS_SECONDS, registers }), byKey: [], of });
+    const apiName = (key: number): string => (key === UNKNOWN_API_SLOT ? 'unknown' : (getApi(key)?.name ?? String(key)));
+    const histogram = (name: string, help: string): ApiHistogram => new ApiHistogram(name, help, LATENCY_BUCKETS_SECONDS, apiName, this.registry);
+    this.latency = histogram('tidelog_request_duration_seconds', 'Time from a decoded request to its response body, per Kafka API (the rate of _count is the request rate).');
+    const split = (name: string, help: string, of: (t: RequestTimes) => number): SplitHistogram => ({ histogram: histogram(name, help), of });
     this.localTime = split('tidelog_request_local_time_seconds', "The handler's own time per Kafka API (Kafka LocalTimeMs): tidelog_request_duration_seconds without the purgatory wait.", () => 0);
     this.remoteTime = split('tidelog_request_remote_time_seconds', 'Time a request waited in a purgatory per Kafka API (Kafka RemoteTimeMs): an acks=-1 produce for the ISR, a long-poll fetch for data or MaxWaitMs; 0 for the rest.', () => 0);
     this.timeSplit = [
@@ -158,11 +172,12 @@ export class BrokerMetrics {
       split('tidelog_response_send_time_seconds', "Time to hand a response's bytes to the socket, per Kafka API (Kafka ResponseSendTimeMs): sendfile of fetched records included; bytes the kernel buffers count as sent.", (t) => t.sendMs),
       split('tidelog_request_total_time_seconds', 'Time from a request frame being read to its response being sent, per Kafka API (Kafka TotalTimeMs): queue + handler (tidelog_request_duration_seconds) + response queue + send.', (t) => t.queueMs + t.handlerMs + t.responseQueueMs + t.sendMs),
     ];
-    this.bytesIn = new Counter({ name: 'tidelog_topic_bytes_in_total', help: 'Record batch bytes appended by producers, per topic (Kafka BytesInPerSec).', labelNames: ['topic'], registers });
-    this.recordsIn = new Counter({ name: 'tidelog_topic_records_in_total', help: 'Records appended by producers, per topic (Kafka MessagesInPerSec).', labelNames: ['topic'], registers });
-    this.recordsOut = new Counter({ name: 'tidelog_topic_records_out_total', help: 'Records sent to consumers and replicas, per topic: the offsets the fetched batches span (whole batches, so a fetch from the middle of a batch counts the batch; compacted gaps count as records).', labelNames: ['topic'], registers });
+    const flush = (): void => this.flushTopicFlows();
+    this.bytesIn = new Counter({ name: 'tidelog_topic_bytes_in_total', help: 'Record batch bytes appended by producers, per topic (Kafka BytesInPerSec).', labelNames: ['topic'], registers, collect: flush });
+    this.recordsIn = new Counter({ name: 'tidelog_topic_records_in_total', help: 'Records appended by producers, per topic (Kafka MessagesInPerSec).', labelNames: ['topic'], registers, collect: flush });
+    this.recordsOut = new Counter({ name: 'tidelog_topic_records_out_total', help: 'Records sent to consumers and replicas, per topic: the offsets the fetched batches span (whole batches, so a fetch from the middle of a batch counts the batch; compacted gaps count as records).', labelNames: ['topic'], registers, collect: flush });
     this.errors = new Counter({ name: 'tidelog_request_errors_total', help: 'Error codes in responses, per Kafka API and error (Kafka RequestMetrics ErrorsPerSec; NONE not counted): each partition, topic or group that answered an error counts once.', labelNames: ['api', 'error'], registers });
-    this.bytesOut = new Counter({ name: 'tidelog_topic_bytes_out_total', help: 'Record batch bytes sent to consumers and replicas, per topic (Kafka BytesOutPerSec).', labelNames: ['topic'], registers });
+    this.bytesOut = new Counter({ name: 'tidelog_topic_bytes_out_total', help: 'Record batch bytes sent to consumers and replicas, per topic (Kafka BytesOutPerSec).', labelNames: ['topic'], registers, collect: flush });
     const self = this;
     new Gauge({
       name: 'tidelog_transactions',
@@ -548,6 +563,7 @@ export class BrokerMetrics {
       if (known.has(topic)) continue;
       for (const counter of [this.bytesIn, this.recordsIn, this.bytesOut, this.recordsOut]) counter.remove({ topic });
       this.countedTopics.delete(topic);
+      this.topicFlows.delete(topic);
     }
   }
 
@@ -557,13 +573,7 @@ export class BrokerMetrics {
   }
 
   private observeSplit(s: SplitHistogram, apiKey: number, ms: number): void {
-    // Frames that are not requests (raw SASL tokens after SaslHandshake v0) share one label:
-    // their first bytes must not make up label values.
-    const api = getApi(apiKey);
-    const key = api ? apiKey : -1;
-    let child = s.byKey[key];
-    if (!child) child = s.byKey[key] = s.histogram.labels(api?.name ?? 'unknown');
-    child.observe(Math.max(0, ms) / 1000);
+    s.histogram.observe(getApi(apiKey) ? apiKey : UNKNOWN_API_SLOT, Math.max(0, ms) / 1000);
   }
 
   /**
@@ -597,10 +607,8 @@ export class BrokerMetrics {
       if (apiKey === ApiKey.Produce) this.produceWaiting--;
       else if (apiKey === ApiKey.Fetch) this.fetchWaiting--;
     }
-    let child = this.latencyByKey[apiKey];
-    if (!child) child = this.latencyByKey[apiKey] = this.latency.labels(getApi(apiKey)?.name ?? String(apiKey));
     const handlerMs = performance.now() - startedMs;
-    child.observe(handlerMs / 1000);
+    this.latency.observe(getApi(apiKey) ? apiKey : UNKNOWN_API_SLOT, handlerMs / 1000);
     const remoteMs = Math.min(wait.remoteMs, handlerMs);
     this.observeSplit(this.localTime, apiKey, handlerMs - remoteMs);
     this.observeSplit(this.remoteTime, apiKey, remoteMs);
@@ -623,9 +631,9 @@ export class BrokerMetrics {
         records += countRecords(p.records);
       });
       if (bytes > 0) {
-        this.countedTopics.add(t.name);
-        this.bytesIn.inc({ topic: t.name }, bytes);
-        this.recordsIn.inc({ topic: t.name }, records);
+        const flow = this.topicFlow(t.name);
+        flow.bytesIn += bytes;
+        flow.recordsIn += records;
       }
     });
   }
@@ -643,9 +651,31 @@ export class BrokerMetrics {
       if (bytes === 0) continue;
       const name = t.topic ? t.topic : t.topicId ? this.source.topics.getTopicById(t.topicId)?.name : undefined;
       if (!name) continue;
-      this.countedTopics.add(name);
-      this.bytesOut.inc({ topic: name }, bytes);
-      this.recordsOut.inc({ topic: name }, records);
+      const flow = this.topicFlow(name);
+      flow.bytesOut += bytes;
+      flow.recordsOut += records;
+    }
+  }
+
+  private topicFlow(topic: string): TopicFlow {
+    let flow = this.topicFlows.get(topic);
+    if (!flow) {
+      flow = { bytesIn: 0, recordsIn: 0, bytesOut: 0, recordsOut: 0 };
+      this.topicFlows.set(topic, flow);
+      this.countedTopics.add(topic);
+    }
+    return flow;
+  }
+
+  /** Moves the request path's per-topic counts into the counters (each counter's collect, before it is read). */
+  private flushTopicFlows(): void {
+    for (const [topic, flow] of this.topicFlows) {
+      const labels = { topic };
+      if (flow.bytesIn > 0) this.bytesIn.inc(labels, flow.bytesIn);
+      if (flow.recordsIn > 0) this.recordsIn.inc(labels, flow.recordsIn);
+      if (flow.bytesOut > 0) this.bytesOut.inc(labels, flow.bytesOut);
+      if (flow.recordsOut > 0) this.recordsOut.inc(labels, flow.recordsOut);
+      flow.bytesIn = flow.recordsIn = flow.bytesOut = flow.recordsOut = 0;
     }
   }
 
