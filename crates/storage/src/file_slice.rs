@@ -21,6 +21,12 @@ pub const SENDFILE_CHUNK_BYTES_MAX: usize = 0x7fff_f000;
 /// as fast as the broker sends (a local follower) cannot hold the loop for a whole 50 MiB
 /// fetch. A consumer's default partition limit (1 MiB) fits.
 pub const EVENT_LOOP_SEND_BYTES_MAX: u32 = 2 * 1024 * 1024;
+/// Slices up to this size go out copied on Linux ([`FileSlice::send_cached_nonblocking`]): one
+/// `preadv2(RWF_NOWAIT)` into a reused buffer and one `sendmsg` of head, bytes and tail, in
+/// place of cork, send, `sendfile`, send and uncork. A caught-up follower's or consumer's fetch
+/// carries a batch or two; for those the splice behind `sendfile` and the two `setsockopt`
+/// calls cost more than copying a few pages (BENCHMARKS.md, "Replicated").
+pub const COPIED_SEND_BYTES_MAX: u32 = 64 * 1024;
 
 /// Whole record batches of one segment, `size` bytes from `position` (Kafka's
 /// `FileRecords.slice`).
@@ -137,7 +143,16 @@ impl FileSlice {
         head: &[u8],
         tail: &[u8],
     ) -> Result<u64> {
-        if self.size == 0 || !self.is_cached() {
+        if self.size == 0 {
+            return Ok(0);
+        }
+        #[cfg(target_os = "linux")]
+        if self.size <= COPIED_SEND_BYTES_MAX {
+            if let Some(sent) = self.send_copied_nonblocking(socket_fd, head, tail)? {
+                return Ok(sent);
+            }
+        }
+        if !self.is_cached() {
             return Ok(0);
         }
         let _cork = Cork::new(socket_fd);
@@ -160,6 +175,31 @@ impl FileSlice {
         }
         let tail_sent = send_nonblocking(socket_fd, tail)?;
         Ok((head.len() + tail_sent) as u64 + u64::from(self.size))
+    }
+
+    /// The copied path of [`Self::send_cached_nonblocking`] for a slice of at most
+    /// [`COPIED_SEND_BYTES_MAX`]: `None` when a page of it is not in the page cache (the
+    /// read would wait for the disk; the caller then decides as for a large slice), else the
+    /// bytes sent, counting `head` first.
+    #[cfg(target_os = "linux")]
+    fn send_copied_nonblocking(
+        &self,
+        socket_fd: RawFd,
+        head: &[u8],
+        tail: &[u8],
+    ) -> Result<Option<u64>> {
+        thread_local! {
+            static COPY: std::cell::RefCell<Vec<u8>> =
+                std::cell::RefCell::new(vec![0; COPIED_SEND_BYTES_MAX as usize]);
+        }
+        COPY.with(|copy| {
+            let mut copy = copy.borrow_mut();
+            let data = &mut copy[..self.size as usize];
+            if !read_cached_nowait(self.file.as_raw_fd(), data, u64::from(self.position))? {
+                return Ok(None);
+            }
+            send_vectored_nonblocking(socket_fd, &[head, data, tail]).map(|n| Some(n as u64))
+        })
     }
 
     /// Whether every page the slice spans is in the page cache, by `cachestat(2)` (Linux
@@ -261,6 +301,82 @@ fn sendfile_at(socket_fd: RawFd, in_fd: RawFd, offset: &mut libc::off_t, count: 
     // open for as long as the caller's `File` lives, and `offset` is a valid, exclusively
     // borrowed `off_t` the kernel updates in place.
     unsafe { libc::sendfile(socket_fd, in_fd, std::ptr::from_mut(offset), count) }
+}
+
+/// Fills `dest` from `position` of `fd` with one `preadv2(RWF_NOWAIT)`: true when every byte
+/// came from the page cache, false when some would have to wait for the disk (`EAGAIN`, or a
+/// short read: the kernel stops at the first page it lacks, and starts reading it in) or the
+/// file system does not offer the flag (`EOPNOTSUPP`).
+#[cfg(target_os = "linux")]
+fn read_cached_nowait(fd: RawFd, dest: &mut [u8], position: u64) -> Result<bool> {
+    let Ok(offset) = libc::off_t::try_from(position) else {
+        return Ok(false);
+    };
+    let iov = libc::iovec { iov_base: dest.as_mut_ptr().cast(), iov_len: dest.len() };
+    loop {
+        // SAFETY: `iov` describes `dest`, a live, exclusively borrowed buffer of `iov_len`
+        // bytes the kernel may write; one iovec is passed; the kernel validates `fd`.
+        let n = unsafe { libc::preadv2(fd, &iov, 1, offset, libc::RWF_NOWAIT) };
+        if n >= 0 {
+            // A short read (0 too: the file ends before the slice, which the other path reports).
+            return Ok(n as usize == dest.len());
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => {}
+            Some(libc::EAGAIN | libc::EOPNOTSUPP | libc::EINVAL) => return Ok(false),
+            _ => return Err(StorageError::storage("preadv2 file slice", err)),
+        }
+    }
+}
+
+/// `sendmsg` of `parts` in order on a non-blocking socket until all are sent or the socket's
+/// buffer is full; returns the bytes sent.
+#[cfg(target_os = "linux")]
+fn send_vectored_nonblocking(fd: RawFd, parts: &[&[u8]; 3]) -> Result<usize> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut sent = 0usize;
+    while sent < total {
+        // The iovecs of what is left: skip whole parts already sent, then start mid-part.
+        let mut iov = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; 3];
+        let mut count = 0;
+        let mut skip = sent;
+        for part in parts {
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            let rest = &part[skip..];
+            skip = 0;
+            iov[count] = libc::iovec { iov_base: rest.as_ptr().cast_mut().cast(), iov_len: rest.len() };
+            count += 1;
+        }
+        // SAFETY: a zeroed msghdr is valid (no name, no control data); `msg_iov` points at
+        // `count` iovecs, each describing a live slice of `parts` the kernel only reads.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = iov.as_mut_ptr();
+        msg.msg_iovlen = count;
+        // SAFETY: `msg` is initialised above; the kernel validates `fd`. MSG_NOSIGNAL: a closed
+        // peer is an EPIPE error, not a signal.
+        let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+        if n >= 0 {
+            // 0 <= n <= the bytes described, a usize.
+            sent += n as usize;
+            continue;
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => {}
+            Some(libc::EAGAIN) => break,
+            _ => {
+                return Err(StorageError::Network {
+                    context: format!("sendmsg to fd {fd} with {} bytes left", total - sent),
+                    source: err,
+                })
+            }
+        }
+    }
+    Ok(sent)
 }
 
 /// macOS's `sendfile(2)` takes the file first and reports the bytes sent in `len`, also when
@@ -387,6 +503,86 @@ mod tests {
             return;
         }
         drop(out);
+        assert_eq!(reader.join().unwrap(), expected);
+    }
+
+    #[test]
+    fn small_cached_send_is_copied_in_order() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 247) as u8).collect();
+        let (_tmp, slice) = slice_of(&data, 1000, 20_000);
+        assert!(slice.size <= COPIED_SEND_BYTES_MAX);
+        // (An evicted one is not tested here: RWF_NOWAIT starts the read-ahead, which on a fast
+        // disk can finish before the kernel checks the page, and the read then succeeds.)
+        slice.read_to_vec().unwrap();
+        let (out, reader) = sender_and_reader();
+        let sent = slice
+            .send_cached_nonblocking(out.as_raw_fd(), b"HEAD", b"TAIL!")
+            .unwrap();
+        let mut expected = b"HEAD".to_vec();
+        expected.extend_from_slice(&data[1000..21_000]);
+        expected.extend_from_slice(b"TAIL!");
+        assert_eq!(sent, expected.len() as u64);
+        drop(out);
+        assert_eq!(reader.join().unwrap(), expected);
+    }
+
+    #[test]
+    fn small_copied_send_into_a_full_socket_leaves_the_rest_in_order() {
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i % 233) as u8).collect();
+        let (_tmp, slice) = slice_of(&data, 0, COPIED_SEND_BYTES_MAX);
+        slice.read_to_vec().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        out.set_nonblocking(true).unwrap();
+        // Fill the socket until it takes nothing more; then the copied send takes nothing.
+        let filler = vec![7u8; 64 * 1024];
+        let mut queued = 0usize;
+        loop {
+            match out.write(&filler) {
+                Ok(n) => queued += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(
+            slice
+                .send_cached_nonblocking(out.as_raw_fd(), b"HEAD", b"TAIL")
+                .unwrap(),
+            0
+        );
+        // Room for part of it: read some of the filler, then send what fits.
+        let mut drained = vec![0u8; queued.min(100_000)];
+        peer.read_exact(&mut drained).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let first = slice
+            .send_cached_nonblocking(out.as_raw_fd(), b"HEAD", b"TAIL")
+            .unwrap();
+        let total = 4 + u64::from(slice.size) + 4;
+        assert!(first <= total, "sent {first}");
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            peer.read_to_end(&mut got).unwrap();
+            got
+        });
+        // The rest in order, as the broker's connection sends it.
+        out.set_nonblocking(false).unwrap();
+        if first < 4 {
+            out.write_all(&b"HEAD"[first as usize..]).unwrap();
+        }
+        let skip = u32::try_from(first.saturating_sub(4).min(u64::from(slice.size))).unwrap();
+        if skip < slice.size {
+            slice
+                .send_to_fd_from(out.as_raw_fd(), skip, Duration::from_secs(10))
+                .unwrap();
+        }
+        let tail_sent = first.saturating_sub(4 + u64::from(slice.size)) as usize;
+        out.write_all(&b"TAIL"[tail_sent..]).unwrap();
+        drop(out);
+        let mut expected = vec![7u8; queued - drained.len()];
+        expected.extend_from_slice(b"HEAD");
+        expected.extend_from_slice(&data[..COPIED_SEND_BYTES_MAX as usize]);
+        expected.extend_from_slice(b"TAIL");
         assert_eq!(reader.join().unwrap(), expected);
     }
 
