@@ -147,6 +147,11 @@ export declare class BindingLog {
    * or `close()` stopped it (keep the old checkpoint then). Rejects on damage or I/O errors.
    */
   clean(options: BindingCleanOptions): Promise<BindingCleanResult>
+  /**
+   * The log start offset alone: `state()` builds an eight-field object, and the fetch path
+   * asks for this one number several times per request.
+   */
+  logStartOffset(): number
   state(): BindingLogState
   /**
    * Stops a running `clean` and waits for it (it stops within one batch), then flushes,

@@ -980,6 +980,15 @@ impl BindingLog {
         ))
     }
 
+    /// The log start offset alone: `state()` builds an eight-field object, and the fetch path
+    /// asks for this one number several times per request.
+    #[napi]
+    pub fn log_start_offset(&self, env: &Env) -> napi::Result<i64> {
+        self.log
+            .with_log(|log| Ok(log.log_start_offset()))
+            .map_err(|e| js_error(*env, &e))
+    }
+
     #[napi]
     pub fn state(&self, env: &Env) -> napi::Result<BindingLogState> {
         self.log

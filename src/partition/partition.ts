@@ -158,7 +158,7 @@ export class Partition {
   }
 
   get logStartOffset(): number {
-    return this.log.state().logStartOffset;
+    return this.log.logStartOffset();
   }
 
   get logEndOffset(): number {
@@ -376,7 +376,7 @@ export class Partition {
 
   /** Restores the high watermark from replication-offset-checkpoint at start-up (never past the log end). */
   restoreHighWatermark(offset: number): void {
-    this.hw = Math.max(this.log.state().logStartOffset, Math.min(offset, this.logEndOffset));
+    this.hw = Math.max(this.log.logStartOffset(), Math.min(offset, this.logEndOffset));
     this.producerState.onHighWatermarkUpdated(this.hw);
   }
 
@@ -388,7 +388,7 @@ export class Partition {
   get lastStableOffset(): number {
     const firstUnstable = this.producerState.firstUnstableOffset(this.hw);
     if (firstUnstable === null) return this.hw;
-    return Math.min(Math.max(firstUnstable, this.log.state().logStartOffset), this.hw);
+    return Math.min(Math.max(firstUnstable, this.log.logStartOffset()), this.hw);
   }
 
   private setHighWatermark(offset: number): void {
@@ -490,7 +490,6 @@ export class Partition {
    * Kafka's collectAbortedTransactions), the log end for replicas.
    */
   read(fetchOffset: number, maxBytes: number, isolation: Isolation, minOneMessage: boolean): PartitionReadResult {
-    const state = this.log.state();
     // What this thread has seen appended (an append off the thread may have gone further).
     const logEndOffset = this.logEndOffset;
     const lastStableOffset = this.lastStableOffset;
@@ -500,7 +499,7 @@ export class Partition {
     if (isolation === 'read_committed') {
       abortedTransactions = slice ? this.log.abortedTxns(fetchOffset, slice.lastOffset + 1).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset })) : [];
     }
-    return { slice, highWatermark: this.hw, lastStableOffset, abortedTransactions, logStartOffset: state.logStartOffset, logEndOffset };
+    return { slice, highWatermark: this.hw, lastStableOffset, abortedTransactions, logStartOffset: this.log.logStartOffset(), logEndOffset };
   }
 
   /** The producers this replica knows, as DescribeProducers answers. */
