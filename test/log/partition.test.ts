@@ -104,4 +104,31 @@ describe('Partition', () => {
     assert.equal(follower.logEndOffset, 3, 'truncated at the batch boundary');
     assert.equal(follower.highWatermark, 3, 'truncation brings the high watermark down to the log end');
   });
+  it('appends as follower on the JS thread below 1 MiB and on the thread pool above, with the same result', async () => {
+    const leader = partition();
+    // Batches of ~100 KiB: 12 of them make a fetch past 1 MiB, the size where appends leave the JS thread.
+    const value = 'x'.repeat(1000);
+    for (let i = 0; i < 12; i++) await leader.appendAsLeader(recordBatch(Array.from({ length: 100 }, () => ({ value }))));
+    const small = leader.read(0, 1, 'replica', true);
+    const large = leader.read(0, 64 << 20, 'replica', true);
+    assert.ok(small.slice && large.slice);
+    const smallBytes = await small.slice.toBuffer();
+    const largeBytes = await large.slice.toBuffer();
+    assert.ok(smallBytes.length < 1 << 20 && largeBytes.length >= 1 << 20, `${smallBytes.length} and ${largeBytes.length} bytes`);
+    for (const bytes of [smallBytes, largeBytes]) {
+      const follower = partition();
+      follower.becomeFollower(1, 1, [0, 1], [0, 1]);
+      assert.equal(follower.logEndOffset, 0);
+      const appending = follower.appendAsFollower(bytes);
+      const records = bytes === smallBytes ? 100 : 1200;
+      // The small append is done when the call returns; the large one once the pool thread has run.
+      assert.equal(follower.logEndOffset, bytes === smallBytes ? records : 0);
+      const result = await appending;
+      await follower.followerAppendSettled();
+      assert.equal(result.logEndOffset, records);
+      assert.equal(follower.logEndOffset, records);
+      const back = follower.read(0, 64 << 20, 'replica', true);
+      assert.deepEqual(await back.slice!.toBuffer(), bytes, "the follower holds the leader's bytes");
+    }
+  });
 });
