@@ -11,7 +11,7 @@ import { decodeResponse, encodeRequest } from '../protocol/framing.js';
 import { PLAINTEXT_SECURITY, type ClientSecurity } from './client-security.js';
 import { clientTlsOptions, usesTls } from './client-tls.js';
 import { authenticateSasl } from './sasl-client.js';
-import type { FrameBufferPool } from '../server/frame-buffer-pool.js';
+import type { FrameBufferPool } from '../frame-buffer-pool.js';
 
 /** Default bound on a TCP connect. */
 export const CONNECT_TIMEOUT_MS = 10_000;

@@ -20,7 +20,7 @@ import { ApiKey } from '../protocol/generated/index.js';
 import type { FetchResponse } from '../protocol/generated/fetch-response.js';
 import { lastOffsetOf, wholeBatches } from '../records/batch-header.js';
 import type { ReplicationQuota } from '../cluster/replication-throttle.js';
-import { FrameBufferPool } from '../server/frame-buffer-pool.js';
+import { FrameBufferPool } from '../frame-buffer-pool.js';
 
 /** Fetch v12: topic names, replica id in the header fields, current leader epochs, flexible. */
 const FETCH_VERSION = 12;

@@ -16,7 +16,7 @@ import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Listener } from '../config/listeners.js';
 import { native } from '../native.js';
-import { FrameBufferPool } from './frame-buffer-pool.js';
+import { FrameBufferPool } from '../frame-buffer-pool.js';
 import { writeTlsResponse } from './tls-response-writer.js';
 import type { RequestMemoryPool } from './request-memory-pool.js';
 import type { Answer, ConnectionInfo, FileRange, RequestHandler, ResponsePart } from './types.js';

@@ -18,7 +18,7 @@
 // memory pressure, ~1 MiB per fetch) and the page faults and zeroing of fresh memory well
 // ahead of AES-GCM.
 import type { Socket } from 'node:net';
-import { FrameBufferPool } from './frame-buffer-pool.js';
+import { FrameBufferPool } from '../frame-buffer-pool.js';
 import type { FileRange, ResponsePart } from './types.js';
 
 /**

@@ -7,7 +7,7 @@ import { FrameReader, KafkaConnection } from '../../src/client/kafka-connection.
 import { ApiKey } from '../../src/protocol/generated/index.js';
 import { removeDir, startBrokerProcess } from '../helpers/broker-process.js';
 import { recordBatch } from '../helpers/batch.js';
-import { FrameBufferPool } from '../../src/server/frame-buffer-pool.js';
+import { FrameBufferPool } from '../../src/frame-buffer-pool.js';
 
 function framed(payloads: Buffer[]): Buffer {
   return Buffer.concat(payloads.flatMap((p) => [Buffer.from([p.length >>> 24, (p.length >>> 16) & 255, (p.length >>> 8) & 255, p.length & 255]), p]));

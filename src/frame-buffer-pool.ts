@@ -1,5 +1,6 @@
-// FrameBufferPool: the memory request frames are assembled in, reused across requests and
-// connections so that produce traffic does not allocate a fresh buffer per request.
+// FrameBufferPool: the memory frames are assembled in, reused so that traffic does not allocate
+// a fresh buffer per frame: request frames of the broker's connections, response frames of a
+// replica fetcher's (given back once their batches are appended).
 // A fresh buffer per request (and per socket read) is external memory to V8, and every
 // ~64 MiB of it made V8 run a full mark-compact: under kcat's 1 MB produce requests, one
 // every 70-100 ms (BENCHMARKS.md, "Garbage collection under large produce requests").
