@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Result, StorageError};
 use crate::page_cache;
-use crate::slice_send::{send_nonblocking, Cork};
+use crate::slice_send::{send_nonblocking, send_parts_nonblocking, Cork};
 
 /// How long [`FileSlice::send_to_fd`] waits for a non-blocking socket to become writable
 /// before giving up.
@@ -198,7 +198,7 @@ impl FileSlice {
             if !read_cached_nowait(self.file.as_raw_fd(), data, u64::from(self.position))? {
                 return Ok(None);
             }
-            send_vectored_nonblocking(socket_fd, &[head, data, tail]).map(|n| Some(n as u64))
+            send_parts_nonblocking(socket_fd, &[head, data, tail]).map(|n| Some(n as u64))
         })
     }
 
@@ -312,7 +312,10 @@ fn read_cached_nowait(fd: RawFd, dest: &mut [u8], position: u64) -> Result<bool>
     let Ok(offset) = libc::off_t::try_from(position) else {
         return Ok(false);
     };
-    let iov = libc::iovec { iov_base: dest.as_mut_ptr().cast(), iov_len: dest.len() };
+    let iov = libc::iovec {
+        iov_base: dest.as_mut_ptr().cast(),
+        iov_len: dest.len(),
+    };
     loop {
         // SAFETY: `iov` describes `dest`, a live, exclusively borrowed buffer of `iov_len`
         // bytes the kernel may write; one iovec is passed; the kernel validates `fd`.
@@ -328,55 +331,6 @@ fn read_cached_nowait(fd: RawFd, dest: &mut [u8], position: u64) -> Result<bool>
             _ => return Err(StorageError::storage("preadv2 file slice", err)),
         }
     }
-}
-
-/// `sendmsg` of `parts` in order on a non-blocking socket until all are sent or the socket's
-/// buffer is full; returns the bytes sent.
-#[cfg(target_os = "linux")]
-fn send_vectored_nonblocking(fd: RawFd, parts: &[&[u8]; 3]) -> Result<usize> {
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    let mut sent = 0usize;
-    while sent < total {
-        // The iovecs of what is left: skip whole parts already sent, then start mid-part.
-        let mut iov = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; 3];
-        let mut count = 0;
-        let mut skip = sent;
-        for part in parts {
-            if skip >= part.len() {
-                skip -= part.len();
-                continue;
-            }
-            let rest = &part[skip..];
-            skip = 0;
-            iov[count] = libc::iovec { iov_base: rest.as_ptr().cast_mut().cast(), iov_len: rest.len() };
-            count += 1;
-        }
-        // SAFETY: a zeroed msghdr is valid (no name, no control data); `msg_iov` points at
-        // `count` iovecs, each describing a live slice of `parts` the kernel only reads.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_iov = iov.as_mut_ptr();
-        msg.msg_iovlen = count;
-        // SAFETY: `msg` is initialised above; the kernel validates `fd`. MSG_NOSIGNAL: a closed
-        // peer is an EPIPE error, not a signal.
-        let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
-        if n >= 0 {
-            // 0 <= n <= the bytes described, a usize.
-            sent += n as usize;
-            continue;
-        }
-        let err = io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINTR) => {}
-            Some(libc::EAGAIN) => break,
-            _ => {
-                return Err(StorageError::Network {
-                    context: format!("sendmsg to fd {fd} with {} bytes left", total - sent),
-                    source: err,
-                })
-            }
-        }
-    }
-    Ok(sent)
 }
 
 /// macOS's `sendfile(2)` takes the file first and reports the bytes sent in `len`, also when

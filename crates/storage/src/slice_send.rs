@@ -51,21 +51,50 @@ fn set_cork(fd: RawFd, on: libc::c_int) -> bool {
 /// `send(2)` of `bytes` with `MSG_DONTWAIT` until all are sent or the socket is full;
 /// returns the bytes sent.
 pub(crate) fn send_nonblocking(fd: RawFd, bytes: &[u8]) -> Result<usize> {
-    let mut sent = 0;
-    while sent < bytes.len() {
-        let rest = &bytes[sent..];
-        // SAFETY: `rest` is a live, initialised slice of `rest.len()` bytes; the kernel
-        // validates `fd`. MSG_NOSIGNAL: a closed peer is an EPIPE error, not a signal.
-        let n = unsafe {
-            libc::send(
-                fd,
-                rest.as_ptr().cast(),
-                rest.len(),
-                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-            )
-        };
+    send_parts_nonblocking(fd, &[bytes])
+}
+
+/// Most parts [`send_parts_nonblocking`] takes: a response's head, records and tail.
+const PARTS_MAX: usize = 3;
+
+/// `sendmsg(2)` of `parts` in order, one call for all of them, with `MSG_DONTWAIT` until all
+/// are sent or the socket is full; returns the bytes sent. At most [`PARTS_MAX`] parts.
+pub(crate) fn send_parts_nonblocking(fd: RawFd, parts: &[&[u8]]) -> Result<usize> {
+    assert!(parts.len() <= PARTS_MAX, "at most {PARTS_MAX} parts");
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut sent = 0usize;
+    while sent < total {
+        // The iovecs of what is left: whole parts already sent are skipped, then one may start mid-way.
+        let mut iov = [libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        }; PARTS_MAX];
+        let mut count = 0;
+        let mut skip = sent;
+        for part in parts {
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            let rest = &part[skip..];
+            skip = 0;
+            iov[count] = libc::iovec {
+                iov_base: rest.as_ptr().cast_mut().cast(),
+                iov_len: rest.len(),
+            };
+            count += 1;
+        }
+        // SAFETY: a zeroed msghdr is valid (no address, no control data).
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = iov.as_mut_ptr();
+        // `count` <= PARTS_MAX; the field's integer type differs between platforms.
+        msg.msg_iovlen = count as _;
+        // SAFETY: `msg` points at `count` iovecs, each describing a live slice of `parts` that the
+        // kernel only reads; the kernel validates `fd`. MSG_NOSIGNAL: a closed peer is an EPIPE
+        // error, not a signal.
+        let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
         if n >= 0 {
-            // n <= rest.len(), which is a usize.
+            // 0 <= n <= the bytes described, a usize.
             sent += n as usize;
             continue;
         }
@@ -75,7 +104,7 @@ pub(crate) fn send_nonblocking(fd: RawFd, bytes: &[u8]) -> Result<usize> {
             Some(libc::EAGAIN) => break,
             _ => {
                 return Err(StorageError::Network {
-                    context: format!("send to fd {fd} with {} bytes left", rest.len()),
+                    context: format!("send to fd {fd} with {} bytes left", total - sent),
                     source: err,
                 })
             }
