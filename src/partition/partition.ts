@@ -40,7 +40,8 @@ export interface StorageError extends Error {
  * appendAsFollowerSync) when they cannot fsync: the thread-pool hop costs 17-20 us per call,
  * more than the whole append of a 16 KiB batch (BENCHMARKS.md, Storage: sync 76-83 % of the
  * write ceiling from 16 KiB to 64 KiB, async 31-42 %; Replicated: with pooled fetch frames, a
- * follower's CPU per GiB 30 % lower under acks=all). Larger appends, and appends that may fsync (flush.messages set), go off the thread.
+ * follower's CPU per GiB 30 % lower under acks=all). Larger appends, and appends that may
+ * fsync (flush.messages set), go off the thread.
  */
 const SYNC_APPEND_MAX_BYTES = 1024 * 1024;
 const NEVER = Number.MAX_SAFE_INTEGER;
@@ -172,12 +173,12 @@ export class Partition {
     this.leoGeneration++;
   }
 
-  /** After an append off the thread: its end, unless the log was truncated or changed meanwhile. */
   /** Whether an append of `bytes` runs on the JS thread (see SYNC_APPEND_MAX_BYTES). */
   private appendsOnThread(bytes: number): boolean {
     return bytes < SYNC_APPEND_MAX_BYTES && this.config.flushMessages >= NEVER;
   }
 
+  /** After an append off the thread: its end, unless the log was truncated or changed meanwhile. */
   private appended(generation: number, logEndOffset: number): void {
     if (generation === this.leoGeneration) this.leo = logEndOffset;
     else this.forgetLogEndOffset();
