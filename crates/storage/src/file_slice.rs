@@ -377,12 +377,18 @@ mod tests {
         )
     }
 
-    /// A non-blocking sending socket, and a thread that reads its peer to the end.
-    fn sender_and_reader() -> (TcpStream, std::thread::JoinHandle<Vec<u8>>) {
+    /// A connected pair over loopback: the sending end non-blocking (as Node's sockets are), and its peer.
+    fn nonblocking_sender() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (mut peer, _) = listener.accept().unwrap();
+        let (peer, _) = listener.accept().unwrap();
         out.set_nonblocking(true).unwrap();
+        (out, peer)
+    }
+
+    /// A non-blocking sending socket, and a thread that reads its peer to the end.
+    fn sender_and_reader() -> (TcpStream, std::thread::JoinHandle<Vec<u8>>) {
+        let (out, mut peer) = nonblocking_sender();
         let reader = std::thread::spawn(move || {
             let mut got = Vec::new();
             peer.read_to_end(&mut got).unwrap();
@@ -439,45 +445,30 @@ mod tests {
     #[test]
     fn cached_send_carries_head_slice_and_tail_in_order() {
         let data: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
-        let (_tmp, slice) = slice_of(&data, 1000, 200_000);
-        slice.read_to_vec().unwrap(); // in the page cache
-        let (out, reader) = sender_and_reader();
-        let sent = slice
-            .send_cached_nonblocking(out.as_raw_fd(), b"HEAD", b"TAIL!")
-            .unwrap();
-        let mut expected = b"HEAD".to_vec();
-        expected.extend_from_slice(&data[1000..201_000]);
-        expected.extend_from_slice(b"TAIL!");
-        if slice.is_cached() {
-            // 200 kB fit an idle loopback socket's buffers: all of it went out here.
-            assert_eq!(sent, expected.len() as u64);
-        } else {
-            // The kernel cannot tell (no cachestat): nothing is sent on this path.
-            assert_eq!(sent, 0);
-            return;
+        // 20 kB goes out copied (preadv2 + sendmsg), 200 kB corked with sendfile.
+        for size in [20_000u32, 200_000] {
+            let (_tmp, slice) = slice_of(&data, 1000, size);
+            slice.read_to_vec().unwrap(); // in the page cache
+            let (out, reader) = sender_and_reader();
+            let sent = slice
+                .send_cached_nonblocking(out.as_raw_fd(), b"HEAD", b"TAIL!")
+                .unwrap();
+            let mut expected = b"HEAD".to_vec();
+            expected.extend_from_slice(&data[1000..1000 + size as usize]);
+            expected.extend_from_slice(b"TAIL!");
+            if size <= COPIED_SEND_BYTES_MAX || slice.is_cached() {
+                // Both fit an idle loopback socket's buffers: all of it went out here. (An
+                // evicted small slice is not tested: RWF_NOWAIT starts the read-ahead, which on
+                // a fast disk can finish before the kernel checks the page, and the read succeeds.)
+                assert_eq!(sent, expected.len() as u64, "{size} bytes");
+            } else {
+                // The kernel cannot tell (no cachestat): nothing is sent on the sendfile path.
+                assert_eq!(sent, 0);
+                continue;
+            }
+            drop(out);
+            assert_eq!(reader.join().unwrap(), expected, "{size} bytes");
         }
-        drop(out);
-        assert_eq!(reader.join().unwrap(), expected);
-    }
-
-    #[test]
-    fn small_cached_send_is_copied_in_order() {
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 247) as u8).collect();
-        let (_tmp, slice) = slice_of(&data, 1000, 20_000);
-        assert!(slice.size <= COPIED_SEND_BYTES_MAX);
-        // (An evicted one is not tested here: RWF_NOWAIT starts the read-ahead, which on a fast
-        // disk can finish before the kernel checks the page, and the read then succeeds.)
-        slice.read_to_vec().unwrap();
-        let (out, reader) = sender_and_reader();
-        let sent = slice
-            .send_cached_nonblocking(out.as_raw_fd(), b"HEAD", b"TAIL!")
-            .unwrap();
-        let mut expected = b"HEAD".to_vec();
-        expected.extend_from_slice(&data[1000..21_000]);
-        expected.extend_from_slice(b"TAIL!");
-        assert_eq!(sent, expected.len() as u64);
-        drop(out);
-        assert_eq!(reader.join().unwrap(), expected);
     }
 
     #[test]
@@ -485,10 +476,7 @@ mod tests {
         let data: Vec<u8> = (0..70_000u32).map(|i| (i % 233) as u8).collect();
         let (_tmp, slice) = slice_of(&data, 0, COPIED_SEND_BYTES_MAX);
         slice.read_to_vec().unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (mut peer, _) = listener.accept().unwrap();
-        out.set_nonblocking(true).unwrap();
+        let (mut out, mut peer) = nonblocking_sender();
         // Fill the socket until it takes nothing more; then the copied send takes nothing.
         let filler = vec![7u8; 64 * 1024];
         let mut queued = 0usize;
@@ -544,10 +532,7 @@ mod tests {
     fn cached_send_stops_when_the_socket_is_full_and_the_rest_follows() {
         let data: Vec<u8> = (0..32 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
         let (tmp, slice) = slice_of(&data, 0, data.len() as u32);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (mut peer, _) = listener.accept().unwrap();
-        out.set_nonblocking(true).unwrap();
+        let (out, mut peer) = nonblocking_sender();
 
         // Evicted from the page cache: nothing is sent on the calling thread.
         tmp.as_file().sync_all().unwrap();
@@ -665,10 +650,7 @@ mod tests {
     fn stalled_reader_times_out() {
         let data = vec![7u8; 32 * 1024 * 1024];
         let (_tmp, slice) = slice_of(&data, 0, data.len() as u32);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let out = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (_peer, _) = listener.accept().unwrap(); // never reads
-        out.set_nonblocking(true).unwrap();
+        let (out, _peer) = nonblocking_sender(); // the peer never reads
         let err = slice
             .send_to_fd_from(out.as_raw_fd(), 0, Duration::from_millis(200))
             .unwrap_err();
