@@ -1,8 +1,9 @@
 // Offset checkpoint files in Kafka's text format (OffsetCheckpointFile): a version line (0),
 // a count line, then "topic partition offset" lines. Used for recovery-point-offset-checkpoint,
 // replication-offset-checkpoint and log-start-offset-checkpoint in each log dir. Written to a
-// temporary file, fsynced and renamed, so a crash leaves either the old or the new file.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// temporary file, fsynced and renamed, so a crash leaves either the old or the new file;
+// OffsetCheckpointWriter skips rewriting a file with what it already holds.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 
 export type TopicPartitionKey = string; // `${topic}-${partition}`, as the partition dir name
 
@@ -34,10 +35,35 @@ export function readOffsetCheckpoint(file: string): Map<TopicPartitionKey, numbe
   return out;
 }
 
-export function writeOffsetCheckpoint(file: string, entries: Iterable<[topic: string, partition: number, offset: number]>): void {
+type CheckpointEntries = Iterable<[topic: string, partition: number, offset: number]>;
+
+function offsetCheckpointText(entries: CheckpointEntries): string {
   const lines: string[] = [];
   for (const [topic, partition, offset] of entries) lines.push(`${topic} ${partition} ${offset}`);
-  writeFileAtomically(file, `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`);
+  return `0\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
+}
+
+export function writeOffsetCheckpoint(file: string, entries: CheckpointEntries): void {
+  writeFileAtomically(file, offsetCheckpointText(entries));
+}
+
+/**
+ * Writes the checkpoint files of one owner (a LogManager's log dirs), skipping a write whose
+ * text is what this writer last put in that file, while the file is still there: an idle
+ * broker's periodic checkpoints then neither write nor fsync (Kafka rewrites them every
+ * interval). Only the owner may write these files, or a skipped write could leave another's.
+ */
+export class OffsetCheckpointWriter {
+  private readonly lastWritten = new Map<string, string>();
+
+  /** Returns whether the file was written (false: it already held exactly this). */
+  write(file: string, entries: CheckpointEntries): boolean {
+    const text = offsetCheckpointText(entries);
+    if (this.lastWritten.get(file) === text && existsSync(file)) return false;
+    writeFileAtomically(file, text);
+    this.lastWritten.set(file, text);
+    return true;
+  }
 }
 
 /** Writes `text` to `file` through a fsynced temporary file and a rename: a crash leaves the old file or the new one. */

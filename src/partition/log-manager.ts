@@ -3,17 +3,18 @@
 // on the thread pool, num.recovery.threads.per.data.dir per dir at a time (Kafka's loadLogs),
 // logs at WARN and counts what start-up recovery cut off, keeps each dir's
 // recovery-point-offset-checkpoint and replication-offset-checkpoint (the high watermarks,
-// which a replicated partition restores at start-up), and schedules flush (flush.ms),
-// retention (log.retention.check.interval.ms), checkpointing (with the producer state
-// snapshots) and the expiry of idle producer ids. Deleted partitions are renamed to
-// `<topic>-<partition>.<id>-delete` first and removed after, as Kafka does.
+// which a replicated partition restores at start-up), each rewritten only when it changed,
+// and schedules flush (flush.ms), retention (log.retention.check.interval.ms),
+// checkpointing (with the producer state snapshots) and the expiry of idle producer ids.
+// Deleted partitions are renamed to `<topic>-<partition>.<id>-delete` first and removed
+// after, as Kafka does.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { EffectiveTopicConfig } from '../config/topic-config.js';
-import { readOffsetCheckpoint, tpKey, writeOffsetCheckpoint } from './checkpoint.js';
+import { OffsetCheckpointWriter, readOffsetCheckpoint, tpKey } from './checkpoint.js';
 import { PartitionRegistry } from './partition-registry.js';
 import { openLog, openLogAsync, Partition } from './partition.js';
 import type { BindingLog } from '../native.js';
@@ -39,6 +40,8 @@ export class LogManager {
   private readonly recoveryPoints = new Map<string, Map<string, number>>();
   private readonly logStartOffsets = new Map<string, Map<string, number>>();
   private readonly highWatermarks = new Map<string, Map<string, number>>();
+  /** Writes the dirs' checkpoint files, each only when what it would hold changed. */
+  private readonly checkpoints = new OffsetCheckpointWriter();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -288,15 +291,15 @@ export class LogManager {
   checkpointHighWatermarks(): void {
     for (const dir of this.config.logDirs) {
       const inDir = [...this.registry.all()].filter((p) => path.dirname(p.dir) === dir);
-      writeOffsetCheckpoint(path.join(dir, HIGH_WATERMARK_CHECKPOINT), inDir.map((p) => [p.topic, p.index, p.highWatermark]));
+      this.checkpoints.write(path.join(dir, HIGH_WATERMARK_CHECKPOINT), inDir.map((p) => [p.topic, p.index, p.highWatermark]));
     }
   }
 
   private writeCheckpoints(entries: readonly { p: Partition; recoveryPoint: number; logStartOffset: number }[]): void {
     for (const dir of this.config.logDirs) {
       const inDir = entries.filter((e) => path.dirname(e.p.dir) === dir);
-      writeOffsetCheckpoint(path.join(dir, RECOVERY_CHECKPOINT), inDir.map((e) => [e.p.topic, e.p.index, e.recoveryPoint]));
-      writeOffsetCheckpoint(path.join(dir, LOG_START_CHECKPOINT), inDir.map((e) => [e.p.topic, e.p.index, e.logStartOffset]));
+      this.checkpoints.write(path.join(dir, RECOVERY_CHECKPOINT), inDir.map((e) => [e.p.topic, e.p.index, e.recoveryPoint]));
+      this.checkpoints.write(path.join(dir, LOG_START_CHECKPOINT), inDir.map((e) => [e.p.topic, e.p.index, e.logStartOffset]));
     }
   }
 
