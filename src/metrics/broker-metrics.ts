@@ -67,12 +67,12 @@ export interface MetricsSource {
   };
 }
 
-/** Latency buckets in seconds: 0.5 ms to 30 s (a long-poll fetch waits up to its MaxWaitMs). */
 /**
  * How often the event loop lag histogram (nodejs_eventloop_lag_*) samples: a timer of this
  * period. Stalls longer than it are all seen; shorter ones are sampled.
  */
 export const EVENT_LOOP_LAG_SAMPLE_MS = 100;
+/** Latency buckets in seconds: 0.5 ms to 30 s (a long-poll fetch waits up to its MaxWaitMs). */
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 interface ProduceRequestView {
