@@ -11,12 +11,17 @@
 // from offset 0 to the end); once: each process's CPU with both clusters idle for 10 s.
 //
 //   node dist/bench/replicated-consume.js [--rounds 3] [--records 1000000] [--only tidelog|kafka]
-//                                         [--consumer-property k=v ...] [--pin B:G]
+//                                         [--consumer-property k=v ...] [--pin B:G] [--idle-before-read S]
+//
+// --idle-before-read S waits S seconds before each read. Each read line starts with how much
+// of the topic's segment files each broker has in the page cache (fincore): on a machine
+// that hands idle page cache back to its host (this one pages out file pages not touched for
+// about a minute, bench/page-cache.ts), a read after a pause reads from the disk.
 //
 // --pin B:G as run.ts's: every broker, ZooKeeper and the controller on CPUs B, this process
 // and so the consumers on CPUs G.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +31,7 @@ import { awaitLeaders, createTopic, endOffsetSum } from './admin.js';
 import type { BrokerKind, RunningBroker } from './brokers.js';
 import { ensureKafkaLibs, KAFKA_MAIN, runKafkaClass, type KafkaLibs } from './kafka-dist.js';
 import { producerPerformance } from './load-tools.js';
+import { describeResidency, residency, topicSegmentFiles } from './page-cache.js';
 import { cpuSeconds } from './proc-stats.js';
 import { MIN_INSYNC_REPLICAS, REPLICATION_FACTOR, startKafkaCluster, startTidelogCluster } from './replicated.js';
 
@@ -37,12 +43,14 @@ const { values } = parseArgs({
     'consumer-property': { type: 'string', multiple: true, default: [] },
     keep: { type: 'boolean', default: false },
     pin: { type: 'string' },
+    'idle-before-read': { type: 'string', default: '0' },
   },
 });
 const TOPIC = 'p100';
 const rounds = Number(values.rounds);
 const records = Number(values.records);
 const kinds: BrokerKind[] = values.only ? [values.only as BrokerKind] : ['tidelog', 'kafka'];
+const idleBeforeReadMs = Number(values['idle-before-read']) * 1000;
 
 /** The consumer metrics compared (consumer-fetch-manager-metrics and the connection's). */
 const METRICS = [
@@ -152,6 +160,14 @@ async function batchLayout(b: RunningBroker): Promise<string> {
   }
 }
 
+/** Per broker directory under `clusterDir`: how much of the topic's segment files is in the page cache. */
+function cachedPerBroker(clusterDir: string): string {
+  return readdirSync(clusterDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && e.name.startsWith('broker-'))
+    .map((e) => `${e.name} ${describeResidency(residency(topicSegmentFiles(path.join(clusterDir, e.name), TOPIC)))}`)
+    .join(', ');
+}
+
 function taskset(pid: number, cpus: string): void {
   const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`taskset ${cpus} ${pid}: ${r.stderr}`);
@@ -215,8 +231,10 @@ try {
       const b = clusters.get(kind)!;
       const group = `bench-consumer-${round}`;
       const idlePids = [...clusters.values()].flatMap((c) => (c === b ? [...(c.auxPids ?? [])] : [...(c.pids ?? [c.pid]), ...(c.auxPids ?? [])]));
+      if (idleBeforeReadMs > 0) await new Promise((r) => setTimeout(r, idleBeforeReadMs));
+      const cached = cachedPerBroker(path.join(dir, kind));
       const line = await consume(libs, b, group, idlePids);
-      process.stdout.write(`round ${round} ${kind}: ${line}\n    ${(await layout(b, group)).split('\n    ').pop()}\n    raw reads (this process, Fetch v12): ${await batchLayout(b)}\n`);
+      process.stdout.write(`round ${round} ${kind}: ${cached}; ${line}\n    ${(await layout(b, group)).split('\n    ').pop()}\n    raw reads (this process, Fetch v12): ${await batchLayout(b)}\n`);
     }
   }
 } finally {

@@ -37,8 +37,11 @@ export const REPLICATED_CONFIG: Readonly<Record<string, string>> = {
 
 const host = '127.0.0.1';
 
-/** One RunningBroker standing for the cluster: stop() stops the brokers, then ZooKeeper or the controller. */
-function asCluster(members: readonly RunningBroker[], aux: { pid: () => number | undefined; stop: () => Promise<void> }, startedMs: number, command: string, formatMs?: number): RunningBroker {
+/**
+ * One RunningBroker standing for the cluster: stop() stops the brokers, then ZooKeeper or the
+ * controller; its dataDir is `dir`, which holds every broker's data directory.
+ */
+function asCluster(dir: string, members: readonly RunningBroker[], aux: { pid: () => number | undefined; stop: () => Promise<void> }, startedMs: number, command: string, formatMs?: number): RunningBroker {
   const first = members[0]!;
   return {
     kind: first.kind,
@@ -46,7 +49,7 @@ function asCluster(members: readonly RunningBroker[], aux: { pid: () => number |
     host: first.host,
     port: first.port,
     bootstrap: members.map((m) => m.bootstrap).join(','),
-    dataDir: path.dirname(first.dataDir),
+    dataDir: dir,
     startupMs: performance.now() - startedMs,
     ...(formatMs !== undefined ? { formatMs } : {}),
     command,
@@ -103,7 +106,7 @@ export async function startTidelogCluster(o: ClusterOptions): Promise<RunningBro
     throw err;
   }
   writeFileSync(`${o.logPrefix}-zookeeper.log`, zk.output.join(''));
-  return asCluster(members, { pid: () => zk.pid, stop: () => zk.stop() }, t0, `ZooKeeper ${zk.connect}; 3 × ${members[0]!.command}`);
+  return asCluster(o.dir, members, { pid: () => zk.pid, stop: () => zk.stop() }, t0, `ZooKeeper ${zk.connect}; 3 × ${members[0]!.command}`);
 }
 
 function properties(props: Readonly<Record<string, string>>): string {
@@ -203,5 +206,5 @@ export async function startKafkaCluster(o: ClusterOptions & { libs: KafkaLibs })
     await stopController();
     throw err;
   }
-  return asCluster(members, { pid: () => (controller.exitCode === null ? controller.pid : undefined), stop: stopController }, t0, `controller: ${printable(['java', ...jvm(controllerConfig)], o.libs)}; 3 brokers: ${members[0]!.command}`, formatMs);
+  return asCluster(o.dir, members, { pid: () => (controller.exitCode === null ? controller.pid : undefined), stop: stopController }, t0, `controller: ${printable(['java', ...jvm(controllerConfig)], o.libs)}; 3 brokers: ${members[0]!.command}`, formatMs);
 }

@@ -117,7 +117,7 @@ function parseOptions(argv: string[]): Options {
 }
 
 /** The default scenarios of --replicated: LinkedIn's, those a cluster changes. */
-const REPLICATED_SCENARIO_IDS = ['produce-100b', 'produce-100b-acks-all', 'produce-100b-3-producers', 'consume-100b', 'e2e-latency'];
+const REPLICATED_SCENARIO_IDS = ['produce-100b', 'produce-100b-acks-all', 'produce-100b-3-producers', 'consume-100b', 'consume-100b-from-disk', 'e2e-latency'];
 
 function parsePin(value: string | undefined): Options['pin'] {
   if (value === undefined) return undefined;

@@ -16,6 +16,7 @@ import { awaitLeaders, createTopic, endOffsetSum, type Endpoints } from './admin
 import type { RunningBroker } from './brokers.js';
 import type { KafkaLibs } from './kafka-dist.js';
 import { consumerPerformance, endToEndLatency, kcatConsume, kcatProduce, producerPerformance, type ConsumerFetchMetrics, type ToolRun } from './load-tools.js';
+import { describeResidency, evictFiles, residency, topicSegmentFiles, warmFiles } from './page-cache.js';
 import type { GeneratorLoad } from './proc-stats.js';
 import type { SaslSsl } from './security.js';
 
@@ -270,17 +271,35 @@ function fetchNote(f: ConsumerFetchMetrics | null): string {
   return `; ${f.fetchTotal} fetches of ${Math.round(f.fetchSizeAvgBytes)} B and ${Math.round(f.recordsPerRequestAvg)} records on average, fetch latency avg ${f.fetchLatencyAvgMs.toFixed(1)} max ${f.fetchLatencyMaxMs} ms`;
 }
 
-function oneConsumer(id: string, title: string, topic: string, writtenBy: string, secured = false): Scenario {
+/**
+ * Where the consumer's data is when it starts reading: `'memory'`, every page of the topic's
+ * segment files read just before (a consumer that keeps up reads from the page cache), or
+ * `'disk'`, none of them (a consumer far behind). Set in the scenario's unmeasured prepare
+ * step for both brokers alike, so it does not depend on how long ago the data was written
+ * (bench/page-cache.ts).
+ */
+type ReadFrom = 'memory' | 'disk';
+
+function oneConsumer(id: string, title: string, topic: string, writtenBy: string, secured = false, readFrom: ReadFrom = 'memory'): Scenario {
+  /** The page cache as the read starts, for the notes. */
+  let cacheAtStart = '';
   return {
     id,
     title,
     kind: 'throughput',
     saslSsl: secured,
+    prepare(ctx) {
+      const files = topicSegmentFiles(ctx.broker.dataDir, topic);
+      if (readFrom === 'memory') warmFiles(files);
+      else evictFiles(files);
+      cacheAtStart = describeResidency(residency(files));
+      return Promise.resolve();
+    },
     async run(ctx) {
       const { libs, broker, round } = ctx;
       const end = await endOffsetSum(ep(broker), topic, 1);
       if (end === 0) throw new Error(`${topic} is empty: run ${writtenBy} first`);
-      const r = await consumerPerformance(libs, { ...clientOf(ctx, secured), topic, records: end, group: `bench-consumer${secured ? '-sasl-ssl' : ''}-${round}` });
+      const r = await consumerPerformance(libs, { ...clientOf(ctx, secured), topic, records: end, group: `bench-${id}-${round}` });
       if (r.records !== end) throw new Error(`ConsumerPerformance consumed ${r.records} records of ${end}`);
       return {
         records: r.records,
@@ -290,13 +309,14 @@ function oneConsumer(id: string, title: string, topic: string, writtenBy: string
         check: `consumed ${r.records} = end offset`,
         commands: [r.run.command],
         generator: r.run.load,
-        notes: `group join ${r.rebalanceMs} ms (excluded from the rate), fetch ${r.fetchMs} ms${fetchNote(r.fetches)}`,
+        notes: `at the start its segment files (all replicas) had ${cacheAtStart}; group join ${r.rebalanceMs} ms (excluded from the rate), fetch ${r.fetchMs} ms${fetchNote(r.fetches)}`,
       };
     },
   };
 }
 
-const CONSUME_100: Scenario = oneConsumer('consume-100b', '1 consumer (group) reading the 100 B topic from the start', 'p100', 'produce-100b');
+const CONSUME_100: Scenario = oneConsumer('consume-100b', '1 consumer (group) reading the 100 B topic from the start, from the page cache', 'p100', 'produce-100b');
+const CONSUME_100_FROM_DISK: Scenario = oneConsumer('consume-100b-from-disk', '1 consumer (group) reading the 100 B topic from the start, from the disk (its files evicted from the page cache first)', 'p100', 'produce-100b', false, 'disk');
 
 function kcatProducer(id: string, title: string, topic: string, secured = false): Scenario {
   return {
@@ -439,7 +459,7 @@ const E2E_LATENCY: Scenario = {
 };
 
 /** In the order they run: the consumers read what the producers before them wrote. */
-export const SCENARIOS: readonly Scenario[] = [PRODUCE_100, PRODUCE_1K, PRODUCE_ACKS_ALL, PRODUCE_TRANSACTIONAL, PRODUCE_3, CONSUME_100, KCAT_PRODUCE, KCAT_CONSUME, KCAT_CONSUME_SAME_BATCHES, KCAT_CONSUME_ONE_CORE, PRODUCE_LATENCY, E2E_LATENCY];
+export const SCENARIOS: readonly Scenario[] = [PRODUCE_100, PRODUCE_1K, PRODUCE_ACKS_ALL, PRODUCE_TRANSACTIONAL, PRODUCE_3, CONSUME_100, CONSUME_100_FROM_DISK, KCAT_PRODUCE, KCAT_CONSUME, KCAT_CONSUME_SAME_BATCHES, KCAT_CONSUME_ONE_CORE, PRODUCE_LATENCY, E2E_LATENCY];
 
 /**
  * The same producers and consumers with the load generators on the SASL_SSL listener, on
@@ -447,7 +467,7 @@ export const SCENARIOS: readonly Scenario[] = [PRODUCE_100, PRODUCE_1K, PRODUCE_
  */
 export const SASL_SSL_SCENARIOS: readonly Scenario[] = [
   oneProducer('produce-100b-sasl-ssl', `1 producer, 100 B records, acks=1${SASL_SSL_TITLE}`, 'p100-sasl-ssl', (v) => v.records100, 100, '1', true),
-  oneConsumer('consume-100b-sasl-ssl', `1 consumer (group) reading the 100 B topic from the start${SASL_SSL_TITLE}`, 'p100-sasl-ssl', 'produce-100b-sasl-ssl', true),
+  oneConsumer('consume-100b-sasl-ssl', `1 consumer (group) reading the 100 B topic from the start, from the page cache${SASL_SSL_TITLE}`, 'p100-sasl-ssl', 'produce-100b-sasl-ssl', true),
   kcatProducer('kcat-produce-100b-sasl-ssl', `kcat (librdkafka) producer, 100 B records, acks=1${SASL_SSL_TITLE}`, 'kcat100-sasl-ssl', true),
   {
     id: 'kcat-consume-100b-sasl-ssl',
