@@ -24,13 +24,20 @@
 //                        Tidelog on ZooKeeper, Kafka in KRaft with one controller; topics with
 //                        replication factor 3 and min.insync.replicas=2; by default the
 //                        scenarios produce-100b, produce-100b-acks-all, produce-100b-3-producers,
-//                        consume-100b and e2e-latency; broker CPU summed over the three
+//                        consume-100b, consume-100b-from-disk and e2e-latency; broker CPU summed
+//                        over the three; one cluster at a time (below)
 //   --pin "B:G"          with --replicated: brokers (and ZooKeeper/controller) on CPUs B, load
 //                        generators on CPUs G (taskset lists, e.g. --pin 0:1); unpinned otherwise
+//   --side-by-side       with --replicated: both clusters run for the whole round, as single
+//                        brokers do (the idle one's CPU is then in every phase of the other)
 //
 // Each round starts both brokers fresh (empty data directories in the same temp
 // filesystem), warms each up, then runs every scenario against one broker and then the
-// other, the order alternating by scenario and by round. A scenario's measured phase is
+// other, the order alternating by scenario and by round. With --replicated, a round runs
+// one cluster (started, warmed up, every scenario, stopped) and then the other, which goes
+// first alternating by round: an idle Kafka cluster (four JVMs) uses 0.05-0.25 of a core,
+// and with it beside them Tidelog's consumer phases used half as much CPU again (BENCHMARKS.md,
+// "One cluster at a time"). A scenario's measured phase is
 // the load generator's run; around it the harness samples the broker's CPU time
 // (/proc/<pid>/stat) and the machine's (/proc/stat), so it can say how much CPU the rest of
 // the machine used meanwhile ("other load"). Kafka's jars come from scripts/fetch-kafka.sh.
@@ -63,6 +70,8 @@ interface Options {
   readonly keep: boolean;
   readonly replicated: boolean;
   readonly pin: { readonly brokers: string; readonly tools: string } | undefined;
+  /** Both brokers (clusters) run for the whole round; else, with --replicated, one cluster at a time. */
+  readonly sideBySide: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -79,6 +88,7 @@ function parseOptions(argv: string[]): Options {
       keep: { type: 'boolean', default: false },
       replicated: { type: 'boolean', default: false },
       pin: { type: 'string' },
+      'side-by-side': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -113,6 +123,7 @@ function parseOptions(argv: string[]): Options {
     keep: values.keep,
     replicated: values.replicated,
     pin: parsePin(values.pin),
+    sideBySide: !values.replicated || values['side-by-side'],
   };
 }
 
@@ -280,96 +291,100 @@ async function main(): Promise<void> {
     const roundDir = path.join(runDir, `round-${round}`);
     const order = round % 2 === 1 ? opts.brokers : [...opts.brokers].reverse();
     log(`\nround ${round}/${opts.rounds}`);
-    const running = new Map<BrokerKind, RunningBroker>();
-    const dataDirOf = (kind: BrokerKind): string => path.join(roundDir, kind);
-    for (const kind of order) running.set(kind, await start(kind, round, dataDirOf(kind)));
+    // Side by side: one group of both; else one cluster after the other, in the round's order.
+    const groups: (readonly BrokerKind[])[] = opts.sideBySide ? [order] : order.map((k) => [k]);
+    for (const group of groups) {
+      const running = new Map<BrokerKind, RunningBroker>();
+      const dataDirOf = (kind: BrokerKind): string => path.join(roundDir, kind);
+      for (const kind of group) running.set(kind, await start(kind, round, dataDirOf(kind)));
 
-    // Also in profile mode: it creates __consumer_offsets, which would otherwise be the
-    // first consumer scenario's cost (the profiled broker itself restarts cold).
-    for (const kind of order) {
-      const b = running.get(kind)!;
-      const t = performance.now();
-      await warmUp({ libs, broker: b, volumes, round, kcatFile, ...(opts.replicated ? { replication: REPLICATION } : {}) });
-      log(`  ${kind} warmed up (${volumes.warmupRecords} records produced and consumed) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-      if (saslSsl) {
-        const t2 = performance.now();
-        await warmUpSaslSsl({ libs, broker: b, volumes, round, kcatFile, saslSsl });
-        log(`  ${kind} warmed up over SASL_SSL (${volumes.warmupRecords} records produced and consumed) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+      // Also in profile mode: it creates __consumer_offsets, which would otherwise be the
+      // first consumer scenario's cost (the profiled broker itself restarts cold).
+      for (const kind of group) {
+        const b = running.get(kind)!;
+        const t = performance.now();
+        await warmUp({ libs, broker: b, volumes, round, kcatFile, ...(opts.replicated ? { replication: REPLICATION } : {}) });
+        log(`  ${kind} warmed up (${volumes.warmupRecords} records produced and consumed) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        if (saslSsl) {
+          const t2 = performance.now();
+          await warmUpSaslSsl({ libs, broker: b, volumes, round, kcatFile, saslSsl });
+          log(`  ${kind} warmed up over SASL_SSL (${volumes.warmupRecords} records produced and consumed) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+        }
       }
-    }
 
-    for (const [i, scenario] of opts.scenarios.entries()) {
-      // `order` already flips every round; flipping by scenario too gives each scenario a
-      // different first broker in consecutive rounds. (Flipping by i + round as well, as this
-      // did before, cancelled the round's flip: every scenario always ran the same broker first.)
-      const scenarioOrder = i % 2 === 0 ? order : [...order].reverse();
-      for (const kind of scenarioOrder) {
-        let broker = running.get(kind)!;
-        if (!broker.alive()) {
-          measurements.push({ scenario: scenario.id, broker: kind, round, error: 'broker not running', brokerCpuSec: NaN, phaseMs: 0, otherLoadCores: NaN });
-          continue;
-        }
-        let profileDir: string | undefined;
-        let window: { from: number; to: number } | undefined;
-        if (opts.profile) {
-          // Restart on the same data under the profiler, so the profile holds this scenario only.
-          await broker.stop();
-          profileDir = path.join(runDir, 'profiles', `round-${round}-${scenario.id}`);
-          broker = await start(kind, round, dataDirOf(kind), ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
-          running.set(kind, broker);
-        }
-        const idle = [...running.values()].filter((b) => b !== broker);
-        const ctx: ScenarioContext = { libs, broker, volumes, round, kcatFile, ...(saslSsl ? { saslSsl } : {}), ...(opts.replicated ? { replication: REPLICATION } : {}) };
-        try {
-          if (scenario.prepare) await scenario.prepare(ctx);
-          const phase = await measured(broker, idle, () => scenario.run(ctx));
-          window = phase.monotonicUs;
-          const o = phase.result;
-          const m: Measurement = {
-            scenario: scenario.id,
-            broker: kind,
-            round,
-            outcome: o,
-            brokerCpuSec: phase.brokerCpuSec,
-            cpuSecPerGiB: phase.brokerCpuSec / (o.bytes / GiB),
-            systemSecPerGiB: phase.brokerSystemSec / (o.bytes / GiB),
-            phaseMs: phase.phaseMs,
-            otherLoadCores: phase.otherLoadCores,
-            idleSideCores: phase.idleSideCores,
-          };
-          measurements.push(m);
-          const lat = o.latency ? `, latency avg ${o.latency.avgMs.toFixed(2)} p50 ${o.latency.p50Ms} p99 ${o.latency.p99Ms} p99.9 ${o.latency.p999Ms} ms` : '';
-          log(
-            `  ${scenario.id} ${kind}: ${Math.round(o.recordsPerSec).toLocaleString('en-US')} records/s, ${o.mibPerSec.toFixed(1)} MiB/s${lat}; broker CPU ${m.brokerCpuSec.toFixed(1)} s (${m.cpuSecPerGiB!.toFixed(1)} s/GiB, of which system ${m.systemSecPerGiB!.toFixed(1)}); ${o.check}; other load ${m.otherLoadCores.toFixed(2)} cores; idle side ${phase.idleSideCores.toFixed(2)} cores${o.notes ? `; ${o.notes}` : ''}`,
-          );
-          for (const c of o.commands) log(`    $ ${c}`);
-        } catch (err) {
-          const message = (err as Error).message;
-          measurements.push({ scenario: scenario.id, broker: kind, round, error: message, brokerCpuSec: NaN, phaseMs: 0, otherLoadCores: NaN });
-          log(`  ${scenario.id} ${kind}: FAILED: ${message}`);
-        }
-        if (profileDir !== undefined) {
-          await broker.stop();
-          for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) {
-            const summary = formatProfileSummary(summariseCpuProfile(path.join(profileDir, f), repoRoot, 20, window));
-            profiles.push(`#### ${scenario.id} (round ${round})\n\n${summary}\n`);
-            log(summary);
+      for (const [i, scenario] of opts.scenarios.entries()) {
+        // `order` already flips every round; flipping by scenario too gives each scenario a
+        // different first broker in consecutive rounds. (Flipping by i + round as well, as this
+        // did before, cancelled the round's flip: every scenario always ran the same broker first.)
+        const scenarioOrder = (i % 2 === 0 ? order : [...order].reverse()).filter((k) => group.includes(k));
+        for (const kind of scenarioOrder) {
+          let broker = running.get(kind)!;
+          if (!broker.alive()) {
+            measurements.push({ scenario: scenario.id, broker: kind, round, error: 'broker not running', brokerCpuSec: NaN, phaseMs: 0, otherLoadCores: NaN });
+            continue;
           }
-          broker = await start(kind, round, dataDirOf(kind));
-          running.set(kind, broker);
+          let profileDir: string | undefined;
+          let window: { from: number; to: number } | undefined;
+          if (opts.profile) {
+            // Restart on the same data under the profiler, so the profile holds this scenario only.
+            await broker.stop();
+            profileDir = path.join(runDir, 'profiles', `round-${round}-${scenario.id}`);
+            broker = await start(kind, round, dataDirOf(kind), ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+            running.set(kind, broker);
+          }
+          const idle = [...running.values()].filter((b) => b !== broker);
+          const ctx: ScenarioContext = { libs, broker, volumes, round, kcatFile, ...(saslSsl ? { saslSsl } : {}), ...(opts.replicated ? { replication: REPLICATION } : {}) };
+          try {
+            if (scenario.prepare) await scenario.prepare(ctx);
+            const phase = await measured(broker, idle, () => scenario.run(ctx));
+            window = phase.monotonicUs;
+            const o = phase.result;
+            const m: Measurement = {
+              scenario: scenario.id,
+              broker: kind,
+              round,
+              outcome: o,
+              brokerCpuSec: phase.brokerCpuSec,
+              cpuSecPerGiB: phase.brokerCpuSec / (o.bytes / GiB),
+              systemSecPerGiB: phase.brokerSystemSec / (o.bytes / GiB),
+              phaseMs: phase.phaseMs,
+              otherLoadCores: phase.otherLoadCores,
+              idleSideCores: phase.idleSideCores,
+            };
+            measurements.push(m);
+            const lat = o.latency ? `, latency avg ${o.latency.avgMs.toFixed(2)} p50 ${o.latency.p50Ms} p99 ${o.latency.p99Ms} p99.9 ${o.latency.p999Ms} ms` : '';
+            log(
+              `  ${scenario.id} ${kind}: ${Math.round(o.recordsPerSec).toLocaleString('en-US')} records/s, ${o.mibPerSec.toFixed(1)} MiB/s${lat}; broker CPU ${m.brokerCpuSec.toFixed(1)} s (${m.cpuSecPerGiB!.toFixed(1)} s/GiB, of which system ${m.systemSecPerGiB!.toFixed(1)}); ${o.check}; other load ${m.otherLoadCores.toFixed(2)} cores; idle side ${phase.idleSideCores.toFixed(2)} cores${o.notes ? `; ${o.notes}` : ''}`,
+            );
+            for (const c of o.commands) log(`    $ ${c}`);
+          } catch (err) {
+            const message = (err as Error).message;
+            measurements.push({ scenario: scenario.id, broker: kind, round, error: message, brokerCpuSec: NaN, phaseMs: 0, otherLoadCores: NaN });
+            log(`  ${scenario.id} ${kind}: FAILED: ${message}`);
+          }
+          if (profileDir !== undefined) {
+            await broker.stop();
+            for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile'))) {
+              const summary = formatProfileSummary(summariseCpuProfile(path.join(profileDir, f), repoRoot, 20, window));
+              profiles.push(`#### ${scenario.id} (round ${round})\n\n${summary}\n`);
+              log(summary);
+            }
+            broker = await start(kind, round, dataDirOf(kind));
+            running.set(kind, broker);
+          }
         }
       }
-    }
 
-    for (const kind of order) {
-      const b = running.get(kind)!;
-      // A cluster: summed over its three brokers.
-      const mem = b.alive() ? brokerPids(b).map(memory).reduce((a, m) => ({ rssBytes: a.rssBytes + m.rssBytes, peakRssBytes: a.peakRssBytes + m.peakRssBytes })) : { rssBytes: NaN, peakRssBytes: NaN };
-      const stopped = await b.stop();
-      // The JVM exits 143 (128 + SIGTERM) after its shutdown hooks, Kafka's clean shutdown included.
-      const exit = stopped.signal ?? (kind === 'kafka' && stopped.code === 143 ? '143 (SIGTERM, after the shutdown hooks)' : String(stopped.code));
-      brokerRuns.push({ broker: kind, round, startupMs: b.startupMs, ...(b.formatMs !== undefined ? { formatMs: b.formatMs } : {}), rssBytes: mem.rssBytes, peakRssBytes: mem.peakRssBytes, stopMs: stopped.stopMs, exit, command: b.command });
-      log(`  ${kind}: RSS ${(mem.rssBytes / 2 ** 20).toFixed(0)} MiB (peak ${(mem.peakRssBytes / 2 ** 20).toFixed(0)} MiB) after the round; stopped in ${stopped.stopMs.toFixed(0)} ms, exit ${exit}`);
+      for (const kind of group) {
+        const b = running.get(kind)!;
+        // A cluster: summed over its three brokers.
+        const mem = b.alive() ? brokerPids(b).map(memory).reduce((a, m) => ({ rssBytes: a.rssBytes + m.rssBytes, peakRssBytes: a.peakRssBytes + m.peakRssBytes })) : { rssBytes: NaN, peakRssBytes: NaN };
+        const stopped = await b.stop();
+        // The JVM exits 143 (128 + SIGTERM) after its shutdown hooks, Kafka's clean shutdown included.
+        const exit = stopped.signal ?? (kind === 'kafka' && stopped.code === 143 ? '143 (SIGTERM, after the shutdown hooks)' : String(stopped.code));
+        brokerRuns.push({ broker: kind, round, startupMs: b.startupMs, ...(b.formatMs !== undefined ? { formatMs: b.formatMs } : {}), rssBytes: mem.rssBytes, peakRssBytes: mem.peakRssBytes, stopMs: stopped.stopMs, exit, command: b.command });
+        log(`  ${kind}: RSS ${(mem.rssBytes / 2 ** 20).toFixed(0)} MiB (peak ${(mem.peakRssBytes / 2 ** 20).toFixed(0)} MiB) after the round; stopped in ${stopped.stopMs.toFixed(0)} ms, exit ${exit}`);
+      }
     }
     if (!opts.keep) rmSync(roundDir, { recursive: true, force: true });
   }
@@ -395,6 +410,9 @@ async function main(): Promise<void> {
         ? [
             `replicated: each side is a cluster of three brokers on this machine, each with its own data directory and ports; Tidelog on a ZooKeeper (Debian's package, standalone), Kafka in KRaft with one controller process (a quorum of one) beside three broker processes (-Xmx1G -Xms1G each); topics with replication factor 3 and min.insync.replicas=2, the internal topics too (${Object.entries(REPLICATED_CONFIG).map(([k, v]) => `${k}=${v}`).join(', ')}); the load generators bootstrap from all three; broker CPU s/GiB sums the three brokers' user + system time (ZooKeeper's and the controller's are not in it: they count with the idle side's as ours, not other load); RSS figures are the three brokers' sum`,
             opts.pin ? `taskset: brokers, ZooKeeper and the controller on CPUs ${opts.pin.brokers}; the harness and so every load generator on CPUs ${opts.pin.tools}` : 'no taskset pinning: brokers, ZooKeeper/controller and load generators share both CPUs (with the other work on the machine)',
+            opts.sideBySide
+              ? 'side by side (--side-by-side): both clusters ran for the whole round, so the idle one\'s CPU is in every phase of the other ("idle side")'
+              : 'one cluster at a time: each round started, warmed up, measured and stopped one cluster and then the other (which went first alternated by round), so no phase shares the machine with the other cluster',
           ]
         : []),
       opts.replicated
