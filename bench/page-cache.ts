@@ -2,7 +2,8 @@
 // measures: a read served from memory and a read from the disk cost a broker different CPU,
 // and which one a scenario measures must not depend on how long ago the data was written.
 // This machine hands page cache back to its host: a DAMON scheme pages out file pages that
-// were not touched for about a minute (BENCHMARKS.md, "The page cache on this machine").
+// were not touched for about a minute (BENCHMARKS.md, "The consumer: the page cache and the
+// idle cluster").
 //
 // Works on the brokers' data directories from the outside, the same way for both brokers:
 // reads the files to warm them, `sync` and `dd iflag=nocache` (POSIX_FADV_DONTNEED) to evict
