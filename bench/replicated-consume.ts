@@ -51,6 +51,7 @@ const rounds = Number(values.rounds);
 const records = Number(values.records);
 const kinds: BrokerKind[] = values.only ? [values.only as BrokerKind] : ['tidelog', 'kafka'];
 const idleBeforeReadMs = Number(values['idle-before-read']) * 1000;
+if (!Number.isFinite(idleBeforeReadMs) || idleBeforeReadMs < 0) throw new Error(`--idle-before-read takes a number of seconds (0 or more), not ${values['idle-before-read']}`);
 
 /** The consumer metrics compared (consumer-fetch-manager-metrics and the connection's). */
 const METRICS = [
