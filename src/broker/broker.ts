@@ -426,7 +426,7 @@ export class Broker {
     await this.groups.shutdown();
     // Logs still opening (a stop during start-up recovery) are closed with the others.
     await this.loading;
-    this.logs.shutdown();
+    await this.logs.shutdown();
     this.authorizer?.close();
     this.dirLocks?.release();
   }

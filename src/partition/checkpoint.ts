@@ -1,9 +1,10 @@
 // Offset checkpoint files in Kafka's text format (OffsetCheckpointFile): a version line (0),
 // a count line, then "topic partition offset" lines. Used for recovery-point-offset-checkpoint,
 // replication-offset-checkpoint and log-start-offset-checkpoint in each log dir. Written to a
-// temporary file, fsynced and renamed, so a crash leaves either the old or the new file;
-// OffsetCheckpointWriter skips rewriting a file with what it already holds.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// temporary file, fsynced and renamed (../atomic-file.ts), so a crash leaves either the old or
+// the new file; OffsetCheckpointWriter skips rewriting a file with what it already holds.
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomically, writeFileAtomicallyInBackground } from '../atomic-file.js';
 
 export type TopicPartitionKey = string; // `${topic}-${partition}`, as the partition dir name
 
@@ -49,32 +50,43 @@ export function writeOffsetCheckpoint(file: string, entries: CheckpointEntries):
 
 /**
  * Writes the checkpoint files of one owner (a LogManager's log dirs), skipping a write whose
- * text is what this writer last put in that file, while the file is still there: an idle
- * broker's periodic checkpoints then neither write nor fsync (Kafka rewrites them every
+ * text is what this writer last asked that file to hold, while the file is still there: an
+ * idle broker's periodic checkpoints then neither write nor fsync (Kafka rewrites them every
  * interval). Only the owner may write these files, or a skipped write could leave another's.
  */
 export class OffsetCheckpointWriter {
-  private readonly lastWritten = new Map<string, string>();
+  /** Per file, the text of the last write asked for: the file holds it, or will once a background write lands. */
+  private readonly lastAsked = new Map<string, string>();
 
-  /** Returns whether the file was written (false: it already held exactly this). */
+  /** Writes now, on the calling thread. Returns whether the file was written (false: it already held exactly this). */
   write(file: string, entries: CheckpointEntries): boolean {
     const text = offsetCheckpointText(entries);
-    if (this.lastWritten.get(file) === text && existsSync(file)) return false;
+    if (this.unchanged(file, text)) return false;
+    this.lastAsked.delete(file);
     writeFileAtomically(file, text);
-    this.lastWritten.set(file, text);
+    this.lastAsked.set(file, text);
     return true;
   }
-}
 
-/** Writes `text` to `file` through a fsynced temporary file and a rename: a crash leaves the old file or the new one. */
-export function writeFileAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+  /**
+   * Writes with the fsync off the event loop (writeFileAtomicallyInBackground); the entries
+   * are read now. Resolves whether this text landed (false: unchanged, or a newer write came
+   * first); rejects on an I/O error.
+   */
+  async writeInBackground(file: string, entries: CheckpointEntries): Promise<boolean> {
+    const text = offsetCheckpointText(entries);
+    if (this.unchanged(file, text)) return false;
+    this.lastAsked.set(file, text);
+    try {
+      return await writeFileAtomicallyInBackground(file, text);
+    } catch (err) {
+      // What the file holds is unknown now: the next write goes through whatever it asks for.
+      if (this.lastAsked.get(file) === text) this.lastAsked.delete(file);
+      throw err;
+    }
   }
-  renameSync(tmp, file);
+
+  private unchanged(file: string, text: string): boolean {
+    return this.lastAsked.get(file) === text && existsSync(file);
+  }
 }

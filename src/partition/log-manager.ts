@@ -5,13 +5,15 @@
 // recovery-point-offset-checkpoint and replication-offset-checkpoint (the high watermarks,
 // which a replicated partition restores at start-up), each rewritten only when it changed,
 // and schedules flush (flush.ms), retention (log.retention.check.interval.ms),
-// checkpointing (with the producer state snapshots) and the expiry of idle producer ids.
+// checkpointing (with the producer state snapshots; the periodic writes fsync off the event
+// loop, ../atomic-file.ts) and the expiry of idle producer ids.
 // Deleted partitions are renamed to `<topic>-<partition>.<id>-delete` first and removed
 // after, as Kafka does.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { backgroundWritesSettled } from '../atomic-file.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { EffectiveTopicConfig } from '../config/topic-config.js';
 import { OffsetCheckpointWriter, readOffsetCheckpoint, tpKey } from './checkpoint.js';
@@ -28,6 +30,21 @@ const LOG_START_CHECKPOINT = 'log-start-offset-checkpoint';
 const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
 const PARTITION_DIR_RE = /^(.+)-(\d+)$/;
 
+/** A partition's offsets for the recovery point and log start checkpoints. */
+interface RecoveryEntry {
+  readonly p: Partition;
+  readonly recoveryPoint: number;
+  readonly logStartOffset: number;
+}
+
+function recoveryPointEntries(entries: readonly RecoveryEntry[]): [string, number, number][] {
+  return entries.map((e) => [e.p.topic, e.p.index, e.recoveryPoint]);
+}
+
+function logStartEntries(entries: readonly RecoveryEntry[]): [string, number, number][] {
+  return entries.map((e) => [e.p.topic, e.p.index, e.logStartOffset]);
+}
+
 export interface FoundPartition {
   readonly topic: string;
   readonly partition: number;
@@ -38,6 +55,8 @@ export class LogManager {
   /** The partitions this broker holds (LogManager adds and removes them; TopicService marks them ready). */
   readonly registry = new PartitionRegistry();
   private readonly recoveryPoints = new Map<string, Map<string, number>>();
+  /** Set when shutdown begins: periodic checkpoints still running write nothing more. */
+  private stopping = false;
   private readonly logStartOffsets = new Map<string, Map<string, number>>();
   private readonly highWatermarks = new Map<string, Map<string, number>>();
   /** Writes the dirs' checkpoint files, each only when what it would hold changed. */
@@ -252,19 +271,26 @@ export class LogManager {
   /**
    * Writes each log dir's recovery-point-offset-checkpoint and log-start-offset-checkpoint
    * from the logs' current state, and each partition's producer state snapshot where it is
-   * out of date (so that a start after a crash replays only what came since).
+   * out of date (so that a start after a crash replays only what came since). The files are
+   * written one at a time with the fsync on the thread pool: requests are served meanwhile.
+   * Rejects if a checkpoint file could not be written; a snapshot that could not is logged.
    */
-  checkpointRecoveryPoints(): void {
-    this.writeProducerSnapshots();
-    this.writeCheckpoints([...this.registry.all()].map((p) => ({ p, recoveryPoint: p.state().recoveryPoint, logStartOffset: p.logStartOffset })));
+  async checkpointRecoveryPoints(): Promise<void> {
+    await this.writeProducerSnapshots();
+    // After a shutdown began, the logs are closed and its own checkpoints are the last word.
+    if (this.stopping) return;
+    await this.writeCheckpointsInBackground([...this.registry.all()].map((p) => ({ p, recoveryPoint: p.state().recoveryPoint, logStartOffset: p.logStartOffset })));
   }
 
-  private writeProducerSnapshots(): void {
-    for (const p of this.registry.all()) {
+  private async writeProducerSnapshots(): Promise<void> {
+    for (const p of [...this.registry.all()]) {
+      if (this.stopping) return;
+      if (p.isClosed) continue;
       try {
-        p.producerStore.writeSnapshot();
+        await p.producerStore.writeSnapshotInBackground();
       } catch (err) {
-        this.logger.warn({ topic: p.topic, partition: p.index, err: (err as Error).message }, 'producer state snapshot not written');
+        // A partition closed or deleted meanwhile is no loss.
+        if (!p.isClosed) this.logger.warn({ topic: p.topic, partition: p.index, err: (err as Error).message }, 'producer state snapshot not written');
       }
     }
   }
@@ -287,19 +313,31 @@ export class LogManager {
     return undefined;
   }
 
-  /** Writes each log dir's replication-offset-checkpoint from the partitions' high watermarks. */
-  checkpointHighWatermarks(): void {
+  /** Writes each log dir's replication-offset-checkpoint from the partitions' high watermarks (now), with the fsync on the thread pool. */
+  async checkpointHighWatermarks(): Promise<void> {
+    if (this.stopping) return;
+    const writes = this.config.logDirs.map((dir) => this.checkpoints.writeInBackground(path.join(dir, HIGH_WATERMARK_CHECKPOINT), this.highWatermarkEntries(dir)));
+    await Promise.all(writes);
+  }
+
+  private highWatermarkEntries(dir: string): [string, number, number][] {
+    return [...this.registry.all()].filter((p) => path.dirname(p.dir) === dir).map((p) => [p.topic, p.index, p.highWatermark]);
+  }
+
+  private writeCheckpoints(entries: readonly RecoveryEntry[]): void {
     for (const dir of this.config.logDirs) {
-      const inDir = [...this.registry.all()].filter((p) => path.dirname(p.dir) === dir);
-      this.checkpoints.write(path.join(dir, HIGH_WATERMARK_CHECKPOINT), inDir.map((p) => [p.topic, p.index, p.highWatermark]));
+      const inDir = entries.filter((e) => path.dirname(e.p.dir) === dir);
+      this.checkpoints.write(path.join(dir, RECOVERY_CHECKPOINT), recoveryPointEntries(inDir));
+      this.checkpoints.write(path.join(dir, LOG_START_CHECKPOINT), logStartEntries(inDir));
     }
   }
 
-  private writeCheckpoints(entries: readonly { p: Partition; recoveryPoint: number; logStartOffset: number }[]): void {
+  private async writeCheckpointsInBackground(entries: readonly RecoveryEntry[]): Promise<void> {
     for (const dir of this.config.logDirs) {
+      if (this.stopping) return;
       const inDir = entries.filter((e) => path.dirname(e.p.dir) === dir);
-      this.checkpoints.write(path.join(dir, RECOVERY_CHECKPOINT), inDir.map((e) => [e.p.topic, e.p.index, e.recoveryPoint]));
-      this.checkpoints.write(path.join(dir, LOG_START_CHECKPOINT), inDir.map((e) => [e.p.topic, e.p.index, e.logStartOffset]));
+      await this.checkpoints.writeInBackground(path.join(dir, RECOVERY_CHECKPOINT), recoveryPointEntries(inDir));
+      await this.checkpoints.writeInBackground(path.join(dir, LOG_START_CHECKPOINT), logStartEntries(inDir));
     }
   }
 
@@ -308,8 +346,17 @@ export class LogManager {
     const v = this.config.values;
     const every = (ms: number, fn: () => void | Promise<void>) => {
       if (ms <= 0 || ms >= 2 ** 31) return;
+      // A run still going when the next is due (slow disk, many partitions): that tick is skipped.
+      let running = false;
       const t = setInterval(() => {
-        Promise.resolve(fn()).catch((err: unknown) => this.logger.error({ err }, 'log manager task failed'));
+        if (running) return;
+        running = true;
+        Promise.resolve()
+          .then(fn)
+          .catch((err: unknown) => this.logger.error({ err }, 'log manager task failed'))
+          .finally(() => {
+            running = false;
+          });
       }, ms);
       t.unref();
       this.timers.push(t);
@@ -362,21 +409,30 @@ export class LogManager {
     return deleted;
   }
 
-  /** Clean shutdown: close every log (flush, trim indexes), then checkpoint recovery points. */
-  shutdown(): void {
+  /**
+   * Clean shutdown: close every log (flush, trim indexes), then checkpoint recovery points.
+   * Periodic checkpoint writes still running finish first; what follows writes on the
+   * calling thread.
+   */
+  async shutdown(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
     // Closing a log below also stops its running clean and waits for it (BindingLog.close).
     void this.logCleaner?.shutdown();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await backgroundWritesSettled();
     // close() flushes everything, so each log's recovery point becomes its log end offset; the
     // checkpoint is written only after the flush, so it never claims more than is on disk.
     const entries = [...this.registry.all()].map((p) => ({ p, recoveryPoint: p.logEndOffset, logStartOffset: p.logStartOffset }));
-    this.checkpointHighWatermarks();
+    for (const dir of this.config.logDirs) this.checkpoints.write(path.join(dir, HIGH_WATERMARK_CHECKPOINT), this.highWatermarkEntries(dir));
     for (const p of this.registry.all()) {
       const snapshotError = p.close();
       if (snapshotError) this.logger.warn({ topic: p.topic, partition: p.index, err: snapshotError.message }, 'producer state snapshot not written');
     }
     this.writeCheckpoints(entries);
     this.registry.clear();
+    // A periodic write that began before and was overtaken: gone before the caller deletes anything.
+    await backgroundWritesSettled();
   }
 }

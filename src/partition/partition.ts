@@ -615,6 +615,7 @@ export class Partition {
     let snapshotError: Error | null = null;
     try {
       if (options.writeProducerSnapshot ?? true) this.producerStore.writeSnapshot();
+      else this.producerStore.abandonSnapshotWrites();
     } catch (err) {
       snapshotError = err as Error;
     }

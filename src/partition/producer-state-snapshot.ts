@@ -7,13 +7,14 @@
 // transaction (-1: none), so the last stable offset survives a restart. Version 1 (before
 // transactions: no coordinatorEpoch nor currentTxnFirstOffset) is still read, as producers
 // without a transaction. Written through a fsynced
-// temporary file and a rename, so a crash leaves the old snapshot or the new one (the log
-// opens and deletes a leftover `.tmp`). When they are written and read: ProducerStateStore.
+// temporary file and a rename (../atomic-file.ts), so a crash leaves the old snapshot or the
+// new one (the log opens and deletes a leftover `.tmp`). When they are written and read:
+// ProducerStateStore.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 // zod's Zod 3 API, as the config: fewer modules to load at start-up (config/config-def.ts).
 import { z } from 'zod/v3';
-import { writeFileAtomically } from './checkpoint.js';
+import { supersedeWrites, writeFileAtomically, writeFileAtomicallyInBackground } from '../atomic-file.js';
 import type { ProducerSnapshotEntry } from './producer-state.js';
 
 export const PRODUCER_STATE_SNAPSHOT_FILE = 'producer-state.json';
@@ -54,11 +55,27 @@ export interface ProducerStateSnapshot {
 /** What `readProducerStateSnapshot` found: a snapshot, none, or a file it could not use (and deleted). */
 export type ReadSnapshot = { readonly snapshot: ProducerStateSnapshot } | { readonly snapshot: null; readonly unusable?: string };
 
-export function writeProducerStateSnapshot(dir: string, snapshot: ProducerStateSnapshot): void {
-  writeFileAtomically(path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE), JSON.stringify({ version: PRODUCER_STATE_SNAPSHOT_VERSION, offset: snapshot.offset, producers: snapshot.producers }));
+function snapshotText(snapshot: ProducerStateSnapshot): string {
+  return JSON.stringify({ version: PRODUCER_STATE_SNAPSHOT_VERSION, offset: snapshot.offset, producers: snapshot.producers });
 }
 
+export function writeProducerStateSnapshot(dir: string, snapshot: ProducerStateSnapshot): void {
+  writeFileAtomically(path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE), snapshotText(snapshot));
+}
+
+/** As writeProducerStateSnapshot, with the fsync off the event loop: resolves whether it landed (false: a newer write or a delete came first). */
+export function writeProducerStateSnapshotInBackground(dir: string, snapshot: ProducerStateSnapshot): Promise<boolean> {
+  return writeFileAtomicallyInBackground(path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE), snapshotText(snapshot));
+}
+
+/** Background snapshot writes in `dir` pending or running now will not land. */
+export function supersedeProducerStateSnapshotWrites(dir: string): void {
+  supersedeWrites(path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE));
+}
+
+/** Deletes the snapshot; a background write of it still running will not land. */
 export function deleteProducerStateSnapshot(dir: string): void {
+  supersedeProducerStateSnapshotWrites(dir);
   rmSync(path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE), { force: true });
 }
 

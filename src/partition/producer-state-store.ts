@@ -1,7 +1,8 @@
 // ProducerStateStore: keeps one partition's producer state (ProducerStateManager)
 // across restarts. It knows up to which offset the state has seen every batch, writes that
 // point and the state as a snapshot (producer-state-snapshot.ts) when the partition closes
-// and at every recovery-point checkpoint, and when the partition opens restores the snapshot
+// and at every recovery-point checkpoint (there with the fsync off the event loop; a restore,
+// a truncation or a close makes such a write still running not land), and when the partition opens restores the snapshot
 // and replays the batch headers after it. With no usable snapshot (a first start, a damaged
 // file, one past the log end after lost writes) it replays the last two segments: Kafka
 // would read the whole log then; Tidelog bounds the start-up work and forgets producers whose
@@ -15,7 +16,14 @@
 // one already there), since a crash may have come between the marker's append and its entry.
 import type { BindingLog } from '../native.js';
 import { BATCHES_RETAINED_PER_PRODUCER, type ProducerStateManager } from './producer-state.js';
-import { deleteProducerStateSnapshot, PRODUCER_STATE_SNAPSHOT_FILE, readProducerStateSnapshot, writeProducerStateSnapshot } from './producer-state-snapshot.js';
+import {
+  deleteProducerStateSnapshot,
+  PRODUCER_STATE_SNAPSHOT_FILE,
+  readProducerStateSnapshot,
+  supersedeProducerStateSnapshotWrites,
+  writeProducerStateSnapshot,
+  writeProducerStateSnapshotInBackground,
+} from './producer-state-snapshot.js';
 
 const CONTROL_ABORT = 0;
 const CONTROL_COMMIT = 1;
@@ -53,6 +61,8 @@ export class ProducerStateStore {
     this.expirationMs = expirationMs;
     this.onDisk = null;
     this.state.restore([]);
+    // A background snapshot write still running holds the state being thrown away.
+    supersedeProducerStateSnapshotWrites(this.dir);
     try {
       const read = readProducerStateSnapshot(this.dir);
       let unusable = 'unusable' in read ? read.unusable : undefined;
@@ -95,6 +105,7 @@ export class ProducerStateStore {
    * keep what they changed, such as an epoch bump a deposed leader accepted.
    */
   truncated(logEndOffset: number): ProducerStateRestore {
+    // restore() also stops a background write still running, which may be past the new end.
     if (this.onDisk && this.onDisk.offset > logEndOffset) deleteProducerStateSnapshot(this.dir);
     return this.restore(Date.now(), this.expirationMs);
   }
@@ -104,10 +115,36 @@ export class ProducerStateStore {
     return this.state.removeExpired(nowMs, expirationMs);
   }
 
-  /** Writes a snapshot unless the one on disk is already current. Throws on I/O errors. */
+  private snapshotCurrent(): boolean {
+    return this.onDisk !== null && this.onDisk.offset === this.appliedUpTo && this.onDisk.changes === this.state.changes;
+  }
+
+  /** Writes a snapshot now unless the one on disk is already current; a background write still running will not land. Throws on I/O errors. */
   writeSnapshot(): void {
-    if (this.onDisk && this.onDisk.offset === this.appliedUpTo && this.onDisk.changes === this.state.changes) return;
+    if (this.snapshotCurrent()) {
+      supersedeProducerStateSnapshotWrites(this.dir);
+      return;
+    }
     writeProducerStateSnapshot(this.dir, { offset: this.appliedUpTo, producers: this.state.snapshot() });
     this.onDisk = { offset: this.appliedUpTo, changes: this.state.changes };
+  }
+
+  /**
+   * Writes a snapshot of the state as it is now, with the fsync off the event loop, unless
+   * the one on disk is already current (the periodic checkpoint). Resolves whether it landed
+   * (false: current already, or a newer write, a restore or a close came first); rejects on
+   * an I/O error.
+   */
+  async writeSnapshotInBackground(): Promise<boolean> {
+    if (this.snapshotCurrent()) return false;
+    const written = { offset: this.appliedUpTo, changes: this.state.changes };
+    const landed = await writeProducerStateSnapshotInBackground(this.dir, { offset: written.offset, producers: this.state.snapshot() });
+    if (landed) this.onDisk = written;
+    return landed;
+  }
+
+  /** Closing without a snapshot (the partition is being deleted): a background write still running will not land. */
+  abandonSnapshotWrites(): void {
+    supersedeProducerStateSnapshotWrites(this.dir);
   }
 }

@@ -45,6 +45,29 @@ describe('OffsetCheckpointWriter', () => {
   });
 });
 
+describe('OffsetCheckpointWriter in the background', () => {
+  const dir = tempDir('tidelog-checkpoint-writer-bg-');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('skips what it last asked for, and lands the newest text when writes overlap', async () => {
+    const file = path.join(dir, 'replication-offset-checkpoint');
+    const writer = new OffsetCheckpointWriter();
+    assert.equal(await writer.writeInBackground(file, [['t', 0, 5]]), true);
+    assert.equal(await writer.writeInBackground(file, [['t', 0, 5]]), false, 'unchanged: not rewritten');
+    // 6 is asked while nothing runs, then 5 again before 6 landed: 5 is not "unchanged" then.
+    const six = writer.writeInBackground(file, [['t', 0, 6]]);
+    const fiveAgain = writer.writeInBackground(file, [['t', 0, 5]]);
+    assert.deepEqual(await Promise.all([six, fiveAgain]), [true, true]);
+    assert.deepEqual([...readOffsetCheckpoint(file)], [['t-0', 5]]);
+    // A synchronous write after a background one it overtakes.
+    const seven = writer.writeInBackground(file, [['t', 0, 7]]);
+    assert.equal(writer.write(file, [['t', 0, 8]]), true);
+    assert.equal(await seven, false, 'overtaken by the synchronous write');
+    assert.deepEqual([...readOffsetCheckpoint(file)], [['t-0', 8]]);
+    assert.equal(await writer.writeInBackground(file, [['t', 0, 8]]), false, 'the synchronous text counts as asked');
+  });
+});
+
 describe("a broker's periodic checkpoints", { timeout: 60_000 }, () => {
   it('leave the files alone while nothing changes and rewrite them after a produce', async () => {
     const broker = await startBroker({ config: { 'offsets.topic.num.partitions': 1 } });
@@ -53,12 +76,12 @@ describe("a broker's periodic checkpoints", { timeout: 60_000 }, () => {
       assert.equal((await topics.createTopic('idle', 2, 1, {})).errorCode, ErrorCode.NONE);
       const hwFile = path.join(broker.dataDir, 'replication-offset-checkpoint');
       const recoveryFile = path.join(broker.dataDir, 'recovery-point-offset-checkpoint');
-      logs.checkpointHighWatermarks();
-      logs.checkpointRecoveryPoints();
+      await logs.checkpointHighWatermarks();
+      await logs.checkpointRecoveryPoints();
       const before = { hw: inode(hwFile), recovery: inode(recoveryFile) };
 
-      logs.checkpointHighWatermarks();
-      logs.checkpointRecoveryPoints();
+      await logs.checkpointHighWatermarks();
+      await logs.checkpointRecoveryPoints();
       assert.deepEqual({ hw: inode(hwFile), recovery: inode(recoveryFile) }, before, 'idle: neither file is rewritten');
 
       const c = await KafkaConnection.connect(broker.host, broker.port);
@@ -68,7 +91,7 @@ describe("a broker's periodic checkpoints", { timeout: 60_000 }, () => {
       } finally {
         c.close();
       }
-      logs.checkpointHighWatermarks();
+      await logs.checkpointHighWatermarks();
       assert.notEqual(inode(hwFile), before.hw, 'the high watermark moved: rewritten');
       assert.equal(readOffsetCheckpoint(hwFile).get('idle-1'), 2);
     } finally {

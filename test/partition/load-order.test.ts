@@ -50,7 +50,7 @@ describe('loading the partitions at start-up', { timeout: 60_000 }, () => {
       assert.equal(ready('audit'), 4);
       assert.equal(topics.leaderReplica('orders', 3).errorCode, ErrorCode.NONE);
     } finally {
-      logs.shutdown();
+      await logs.shutdown();
     }
   });
 });

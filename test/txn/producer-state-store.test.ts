@@ -1,13 +1,15 @@
 // ProducerStateStore on a real log (the addon's BindingLog in a temporary directory): a
 // follower's truncation rebuilds the state as of the new log end, undoing what the truncated
-// batches did (an epoch bump), and deletes a snapshot that covered them.
+// batches did (an epoch bump), and deletes a snapshot that covered them; a snapshot still
+// being written in the background (the periodic checkpoint's) when the log is truncated or
+// the partition closes without a snapshot does not land.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { native, type BindingLogConfig } from '../../src/native.js';
 import { ProducerStateManager, readProducerInfo } from '../../src/partition/producer-state.js';
-import { PRODUCER_STATE_SNAPSHOT_FILE } from '../../src/partition/producer-state-snapshot.js';
+import { PRODUCER_STATE_SNAPSHOT_FILE, readProducerStateSnapshot } from '../../src/partition/producer-state-snapshot.js';
 import { ProducerStateStore } from '../../src/partition/producer-state-store.js';
 import { recordBatch } from '../helpers/batch.js';
 import { removeDir, tempDir } from '../helpers/broker-process.js';
@@ -58,6 +60,49 @@ describe('ProducerStateStore', () => {
       assert.deepEqual(rebuilt, { fromSnapshot: false, batchesRead: 2, producers: 1 });
       assert.deepEqual(state.check(epoch0(2)), { kind: 'append' }, 'epoch 0 goes on where it was');
       assert.deepEqual(state.check(epoch0(1)), { kind: 'duplicate', firstOffset: 1 });
+    } finally {
+      log.close();
+    }
+  });
+
+  it('a background snapshot write does not land after a truncation or a close without a snapshot', async () => {
+    dir = tempDir();
+    const log = native.BindingLog.open(dir, CONFIG, 0);
+    try {
+      const state = new ProducerStateManager();
+      const store = new ProducerStateStore(dir, state, log);
+      store.restore(Date.now(), DAY_MS);
+      const append = (producerEpoch: number, baseSequence: number) => {
+        const batch = recordBatch([{ value: `e${producerEpoch}s${baseSequence}` }], Date.now(), { producerId: 7, producerEpoch, baseSequence });
+        const info = readProducerInfo(batch)!;
+        const result = log.appendSync(batch, 0, Date.now());
+        state.update(info, result.firstOffset);
+        store.applied(result.logEndOffset);
+        return result.firstOffset;
+      };
+      const file = path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE);
+      append(0, 0);
+      assert.equal(await store.writeSnapshotInBackground(), true);
+      assert.equal(readProducerStateSnapshot(dir).snapshot?.offset, 1);
+      assert.equal(await store.writeSnapshotInBackground(), false, 'current already: not rewritten');
+
+      // The periodic write of the state at offset 3 is running when the log is cut back to 1.
+      append(0, 1);
+      const cutAt = append(1, 0);
+      const running = store.writeSnapshotInBackground();
+      log.truncateTo(cutAt - 1);
+      store.truncated(cutAt - 1);
+      assert.equal(await running, false);
+      assert.equal(readProducerStateSnapshot(dir).snapshot?.offset, 1, 'the snapshot past the new end never landed');
+      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(PRODUCER_STATE_SNAPSHOT_FILE)), [PRODUCER_STATE_SNAPSHOT_FILE], 'no temporary file left');
+
+      // Closing without a snapshot (a deleted partition) stops one running too.
+      append(1, 0);
+      const dropped = store.writeSnapshotInBackground();
+      store.abandonSnapshotWrites();
+      assert.equal(await dropped, false);
+      assert.equal(readProducerStateSnapshot(dir).snapshot?.offset, 1);
+      assert.ok(existsSync(file));
     } finally {
       log.close();
     }
