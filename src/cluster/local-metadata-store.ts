@@ -3,8 +3,9 @@
 // leaves the old or the new state, never half of one). Each log dir also gets Kafka's
 // meta.properties (version, broker.id, cluster.id) so the directory is recognisable.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomically } from '../atomic-file.js';
 import type { MetadataStore, PartitionAssignment, TopicMetadata } from './metadata-store.js';
 import { parseProperties } from '../config/properties.js';
 
@@ -35,18 +36,6 @@ interface StoredState {
 /** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters). */
 export function newClusterId(): string {
   return randomBytes(16).toString('base64url');
-}
-
-function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
 }
 
 export class LocalMetadataStore implements MetadataStore {
@@ -87,7 +76,7 @@ export class LocalMetadataStore implements MetadataStore {
       if (storedBroker && Number(storedBroker) !== brokerId) throw new Error(`${file} belongs to broker.id ${storedBroker}, but broker.id is ${brokerId}`);
       return;
     }
-    writeFileAtomic(file, `#\n#${new Date().toString()}\nversion=0\nbroker.id=${brokerId}\ncluster.id=${this.clusterId}\n`);
+    writeFileAtomically(file, `#\n#${new Date().toString()}\nversion=0\nbroker.id=${brokerId}\ncluster.id=${this.clusterId}\n`);
   }
 
   private index(t: TopicMetadata): void {
@@ -96,7 +85,7 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   private persist(): void {
-    writeFileAtomic(this.file, `${JSON.stringify(this.state, null, 1)}\n`);
+    writeFileAtomically(this.file, `${JSON.stringify(this.state, null, 1)}\n`);
   }
 
   listTopics(): readonly TopicMetadata[] {

@@ -2,8 +2,9 @@
 // resource pattern with Kafka's ACL JSON (acl-json.ts). Written to a temp file, fsynced and
 // renamed, so a crash leaves the old or the new file, never a torn one. Only this broker
 // writes it, so there are no change notifications.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomically } from '../../atomic-file.js';
 import { PatternType, parsePatternType, parseResourceType, patternKey, patternTypeName, resourceTypeCamel, type AccessControlEntry, type ResourcePattern } from '../../protocol/acl.js';
 import { decodeAcls, encodeAcls } from './acl-json.js';
 import type { AclStore } from './acl-store.js';
@@ -75,14 +76,6 @@ export class LocalAclStore implements AclStore {
       name: pattern.name,
       acls: (JSON.parse(encodeAcls(entries)) as { acls: unknown }).acls,
     }));
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, `${JSON.stringify({ version: 1, resources }, null, 1)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
+    writeFileAtomically(this.file, `${JSON.stringify({ version: 1, resources }, null, 1)}\n`);
   }
 }
