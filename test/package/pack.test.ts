@@ -5,6 +5,7 @@
 // works from the consumer's code.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +46,12 @@ describe('the npm package', { timeout: 300_000 }, () => {
       assert.equal(version.stdout.trim(), JSON.parse(spawnSync('node', ['-p', 'JSON.stringify(require("./package.json").version)'], { cwd: repoRoot, encoding: 'utf8' }).stdout));
 
       // npx tidelog broker, on an ephemeral port (read from its log), then kcat through it.
-      const broker = spawn('npx', ['tidelog', 'broker', '--config', 'node_modules/tidelog/config/server.properties', '--override', `log.dirs=${path.join(work, 'data')}`, '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', 'admin.listener=http://127.0.0.1:0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // In a process group of its own: npx does not always pass SIGTERM on to the broker it
+      // started, so the whole group is signalled, and the test waits for every process of it
+      // (the broker holds the pipes until it exits).
+      const broker = spawn('npx', ['tidelog', 'broker', '--config', 'node_modules/tidelog/config/server.properties', '--override', `log.dirs=${path.join(work, 'data')}`, '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', 'admin.listener=http://127.0.0.1:0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      broker.stderr!.resume();
+      const pipesClosed = Promise.all([once(broker.stdout!, 'close'), once(broker.stderr!, 'close')]);
       try {
         const [port, adminUrl] = await new Promise<[number, string]>((resolve, reject) => {
           let out = '';
@@ -68,8 +74,8 @@ describe('the npm package', { timeout: 300_000 }, () => {
         const consumed = await kcat(['-b', `127.0.0.1:${port}`, '-t', 'packed', '-C', '-e', '-q']);
         assert.deepEqual(consumed.stdout.trim().split('\n'), ['one', 'two']);
       } finally {
-        broker.kill('SIGTERM');
-        await new Promise((resolve) => broker.once('exit', resolve));
+        process.kill(-broker.pid!, 'SIGTERM');
+        await pipesClosed;
       }
 
       // The embedded broker from the consumer's own code.
