@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { native, type BindingLogConfig } from '../../src/native.js';
+import { native, type BindingLog, type BindingLogConfig } from '../../src/native.js';
 import { ProducerStateManager, readProducerInfo } from '../../src/partition/producer-state.js';
 import { PRODUCER_STATE_SNAPSHOT_FILE, readProducerStateSnapshot } from '../../src/partition/producer-state-snapshot.js';
 import { ProducerStateStore } from '../../src/partition/producer-state-store.js';
@@ -25,6 +25,18 @@ const CONFIG: BindingLogConfig = {
 };
 const DAY_MS = 86_400_000;
 
+/** The leader's path for one producer: append a batch, then record it in the state; returns its first offset. */
+function leaderAppend(log: BindingLog, state: ProducerStateManager, store: ProducerStateStore, producerId: number) {
+  return (producerEpoch: number, baseSequence: number): number => {
+    const batch = recordBatch([{ value: `e${producerEpoch}s${baseSequence}` }], Date.now(), { producerId, producerEpoch, baseSequence });
+    const info = readProducerInfo(batch)!;
+    const result = log.appendSync(batch, 0, Date.now());
+    state.update(info, result.firstOffset);
+    store.applied(result.logEndOffset);
+    return result.firstOffset;
+  };
+}
+
 describe('ProducerStateStore', () => {
   let dir = '';
   afterEach(() => removeDir(dir));
@@ -36,15 +48,7 @@ describe('ProducerStateStore', () => {
       const state = new ProducerStateManager();
       const store = new ProducerStateStore(dir, state, log);
       assert.deepEqual(store.restore(Date.now(), DAY_MS), { fromSnapshot: false, batchesRead: 0, producers: 0 });
-      // The leader's path: append, then record it in the state.
-      const append = (producerEpoch: number, baseSequence: number) => {
-        const batch = recordBatch([{ value: `e${producerEpoch}s${baseSequence}` }], Date.now(), { producerId: 42, producerEpoch, baseSequence });
-        const info = readProducerInfo(batch)!;
-        const result = log.appendSync(batch, 0, Date.now());
-        state.update(info, result.firstOffset);
-        store.applied(result.logEndOffset);
-        return result.firstOffset;
-      };
+      const append = leaderAppend(log, state, store, 42);
       append(0, 0);
       append(0, 1);
       const bumpedAt = append(1, 0);
@@ -72,14 +76,7 @@ describe('ProducerStateStore', () => {
       const state = new ProducerStateManager();
       const store = new ProducerStateStore(dir, state, log);
       store.restore(Date.now(), DAY_MS);
-      const append = (producerEpoch: number, baseSequence: number) => {
-        const batch = recordBatch([{ value: `e${producerEpoch}s${baseSequence}` }], Date.now(), { producerId: 7, producerEpoch, baseSequence });
-        const info = readProducerInfo(batch)!;
-        const result = log.appendSync(batch, 0, Date.now());
-        state.update(info, result.firstOffset);
-        store.applied(result.logEndOffset);
-        return result.firstOffset;
-      };
+      const append = leaderAppend(log, state, store, 7);
       const file = path.join(dir, PRODUCER_STATE_SNAPSHOT_FILE);
       append(0, 0);
       assert.equal(await store.writeSnapshotInBackground(), true);
