@@ -6,8 +6,8 @@
 //   read back at once).
 // - writeFileAtomicallyInBackground: open, write, fsync and close on the libuv thread pool,
 //   only the rename on the event loop, for the periodic writes of a busy broker (an fsync is
-//   0.4-2 ms here and a broker with 500 partitions wrote 500 producer snapshots every minute,
-//   which held every request for 220-290 ms).
+//   0.4-2 ms here; 500 producer snapshots written on the loop held every request for about
+//   175 ms, in the background for 2.5 ms at most: bench/checkpoint-stall.ts).
 // This module owns the order of the writes to one path (the path is the key; the file
 // system is one per process): background writes of a file run one at a time, and one asked
 // for while another runs waits; a newer one replaces it (the older promise resolves false).

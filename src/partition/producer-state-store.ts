@@ -1,13 +1,13 @@
 // ProducerStateStore: keeps one partition's producer state (ProducerStateManager)
 // across restarts. It knows up to which offset the state has seen every batch, writes that
 // point and the state as a snapshot (producer-state-snapshot.ts) when the partition closes
-// and at every recovery-point checkpoint (there with the fsync off the event loop; a restore,
-// a truncation or a close makes such a write still running not land), and when the partition opens restores the snapshot
-// and replays the batch headers after it. With no usable snapshot (a first start, a damaged
-// file, one past the log end after lost writes) it replays the last two segments: Kafka
-// would read the whole log then; Tidelog bounds the start-up work and forgets producers whose
-// last batch is older. A follower's truncation rebuilds the state the same way. It also drops
-// producers idle for producer.id.expiration.ms.
+// and at every recovery-point checkpoint (there with the fsync off the event loop; a
+// restore, a truncation or a close makes such a write still running not land), and when the
+// partition opens restores the snapshot and replays the batch headers after it. With no
+// usable snapshot (a first start, a damaged file, one past the log end after lost writes) it
+// replays the last two segments: Kafka would read the whole log then; Tidelog bounds the
+// start-up work and forgets producers whose last batch is older. A follower's truncation
+// rebuilds the state the same way. It also drops producers idle for producer.id.expiration.ms.
 // Transactions: the snapshot keeps each producer's open transaction, and the replay applies
 // transaction markers (control batches) too (the log reports every marker and every batch
 // that starts a transaction, whatever the window of five batches per producer), so the open
