@@ -156,6 +156,8 @@ export interface Machine {
   readonly memTotal: string;
   readonly df: string;
   readonly kernel: string;
+  /** TCP's congestion control and the loopback device's queueing discipline (tcpSettings). */
+  readonly tcp: string;
   readonly node: string;
   readonly loadAverage: string;
   /** firstTouchSystemSecPerGiB() when the run started. */
@@ -172,10 +174,40 @@ export function describeMachine(tmpDir: string): Machine {
     memTotal: `${(memTotalKiB / 1024 / 1024).toFixed(1)} GiB`,
     df: run('df', ['-hT', tmpDir]).split('\n').pop() ?? '',
     kernel: `${os.type()} ${os.release()}`,
+    tcp: tcpSettings(),
     node: process.version,
     loadAverage: loadAverage(),
     firstTouchSecPerGiB: firstTouchSystemSecPerGiB(),
   };
+}
+
+/**
+ * The machine's TCP congestion control and the loopback device's qdisc. BBR without the fq
+ * qdisc paces in the kernel: a high-resolution timer per TSO packet, whose interrupt and
+ * softirq are charged to the process then on the CPU, mostly the sending broker. On a virtual
+ * machine each timer costs an exit to the host, so a broker's system time per GiB sent then
+ * moves with BBR's bandwidth estimate of each connection (BENCHMARKS.md, "BBR's pacing").
+ */
+export function tcpSettings(): string {
+  let congestionControl = 'unknown';
+  try {
+    congestionControl = readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
+  } catch {
+    // Not Linux, or no /proc: say unknown.
+  }
+  const qdisc = /qdisc (\S+)/.exec(run('tc', ['qdisc', 'show', 'dev', 'lo']))?.[1] ?? 'unknown';
+  return `congestion control ${congestionControl}, loopback qdisc ${qdisc}`;
+}
+
+/**
+ * Local timer interrupts so far, all CPUs (/proc/interrupts' LOC line, x86): the scheduler's
+ * ticks plus every high-resolution timer that fired, TCP's pacing timers among them. NaN
+ * where the line is missing.
+ */
+export function localTimerInterrupts(): number {
+  const line = /^\s*LOC:((?:\s+\d+)+)/m.exec(readFileSync('/proc/interrupts', 'utf8'));
+  if (!line) return NaN;
+  return line[1]!.trim().split(/\s+/).reduce((sum, n) => sum + Number(n), 0);
 }
 
 export function loadAverage(): string {

@@ -24,6 +24,8 @@ export interface Measurement {
    * shares the machine) and the measured cluster's ZooKeeper or controller.
    */
   readonly idleSideCores?: number;
+  /** Local timer interrupts of the whole machine per GiB the scenario moved (TCP pacing shows here). */
+  readonly timerInterruptsPerGiB?: number;
 }
 
 export interface BrokerRun {
@@ -95,6 +97,7 @@ export function renderReport(info: RunInfo, scenarios: readonly Scenario[], meas
   out.push(`Run of ${info.startedAt} to ${info.finishedAt}: ${info.mode} mode, ${info.rounds} round(s), medians over the rounds.`, '');
   out.push('Machine:', '');
   out.push(`- nproc ${info.machine.nproc} (${info.machine.cpuModel}), ${info.machine.memTotal} memory, ${info.machine.kernel}`);
+  out.push(`- TCP: ${info.machine.tcp}`);
   out.push(`- temp filesystem (both brokers' data): \`${info.machine.df}\``);
   out.push(`- first touch of fresh memory: ${num(info.machine.firstTouchSecPerGiB, 2)} s of system time per GiB (a page a broker adds to the page cache costs about this on a machine that hands freed memory back to its host)`);
   for (const [k, v] of Object.entries(info.versions)) out.push(`- ${k}: ${v}`);
@@ -195,17 +198,17 @@ export function renderReport(info: RunInfo, scenarios: readonly Scenario[], meas
 
   // Every run.
   out.push('### Every run', '');
-  out.push('| scenario | broker | round | records/s | MiB/s | latency avg / p99 ms | broker CPU s | CPU s/GiB (system) | phase s | other load / idle side (cores) | generator cores / busiest thread | check |');
-  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  out.push('| scenario | broker | round | records/s | MiB/s | latency avg / p99 ms | broker CPU s | CPU s/GiB (system) | timer interrupts per GiB | phase s | other load / idle side (cores) | generator cores / busiest thread | check |');
+  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const s of scenarios) {
     for (const m of measurements.filter((x) => x.scenario === s.id).sort((a, b) => a.round - b.round || a.broker.localeCompare(b.broker))) {
       const o = m.outcome;
       out.push(
-        `| ${s.id} | ${NAMES[m.broker]} | ${m.round} | ${o ? num(o.recordsPerSec) : '–'} | ${o ? num(o.mibPerSec, 1) : '–'} | ${o?.latency ? `${num(o.latency.avgMs, 2)} / ${num(o.latency.p99Ms)}` : ''} | ${num(m.brokerCpuSec, 1)} | ${num(m.cpuSecPerGiB ?? NaN, 1)} (${num(m.systemSecPerGiB ?? NaN, 1)}) | ${num(m.phaseMs / 1000, 1)} | ${num(m.otherLoadCores, 2)}${m.idleSideCores !== undefined ? ` / ${num(m.idleSideCores, 2)}` : ''} | ${o?.generator ? `${num(o.generator.cores, 2)} / ${num(o.generator.busiestThreadShare * 100)} %` : ''} | ${o ? o.check : `FAILED: ${m.error?.split('\n')[0]}`}${o?.notes ? `; ${o.notes}` : ''} |`,
+        `| ${s.id} | ${NAMES[m.broker]} | ${m.round} | ${o ? num(o.recordsPerSec) : '–'} | ${o ? num(o.mibPerSec, 1) : '–'} | ${o?.latency ? `${num(o.latency.avgMs, 2)} / ${num(o.latency.p99Ms)}` : ''} | ${num(m.brokerCpuSec, 1)} | ${num(m.cpuSecPerGiB ?? NaN, 1)} (${num(m.systemSecPerGiB ?? NaN, 1)}) | ${num(m.timerInterruptsPerGiB ?? NaN)} | ${num(m.phaseMs / 1000, 1)} | ${num(m.otherLoadCores, 2)}${m.idleSideCores !== undefined ? ` / ${num(m.idleSideCores, 2)}` : ''} | ${o?.generator ? `${num(o.generator.cores, 2)} / ${num(o.generator.busiestThreadShare * 100)} %` : ''} | ${o ? o.check : `FAILED: ${m.error?.split('\n')[0]}`}${o?.notes ? `; ${o.notes}` : ''} |`,
       );
     }
   }
-  for (const r of brokerRuns) out.push(`| (broker) | ${NAMES[r.broker]} | ${r.round} | start-up ${num(r.startupMs)} ms | | | | | | | | RSS ${num(r.rssBytes / MiB)} MiB, peak ${num(r.peakRssBytes / MiB)} MiB, exit ${r.exit} |`);
+  for (const r of brokerRuns) out.push(`| (broker) | ${NAMES[r.broker]} | ${r.round} | start-up ${num(r.startupMs)} ms | | | | | | | | | RSS ${num(r.rssBytes / MiB)} MiB, peak ${num(r.peakRssBytes / MiB)} MiB, exit ${r.exit} |`);
   out.push('');
 
   // Commands.

@@ -49,7 +49,7 @@ import { parseArgs } from 'node:util';
 import { startKafka, startTidelog, type BrokerKind, type RunningBroker } from './brokers.js';
 import { formatProfileSummary, summariseCpuProfile } from './cpu-profile.js';
 import { ensureKafkaLibs, repoRoot, requireJava, type KafkaLibs } from './kafka-dist.js';
-import { busiestProcesses, cpuSeconds, cpuTimes, describeMachine, loadAverage, machineBusySeconds, memory, selfAndReapedChildrenSeconds } from './proc-stats.js';
+import { busiestProcesses, cpuSeconds, cpuTimes, describeMachine, loadAverage, localTimerInterrupts, machineBusySeconds, memory, selfAndReapedChildrenSeconds } from './proc-stats.js';
 import { renderReport, type BrokerRun, type Measurement } from './report.js';
 import { ALL_SCENARIOS, FULL, QUICK, SCENARIOS, warmUp, warmUpSaslSsl, type Scenario, type ScenarioContext, type Volumes } from './scenarios.js';
 import { REPLICATED_CONFIG, REPLICATION_FACTOR, MIN_INSYNC_REPLICAS, startKafkaCluster, startTidelogCluster } from './replicated.js';
@@ -174,6 +174,8 @@ interface Phase<T> {
   readonly otherLoadCores: number;
   /** CPU of the idle side (the other broker or cluster) and of this side's ZooKeeper / controller, in cores. */
   readonly idleSideCores: number;
+  /** Local timer interrupts of the whole machine during the phase (localTimerInterrupts). */
+  readonly timerInterrupts: number;
 }
 
 /**
@@ -197,18 +199,20 @@ async function measured<T>(broker: RunningBroker, idle: readonly RunningBroker[]
   const i0 = idlePids.map(alive);
   const m0 = machineBusySeconds();
   const s0 = selfAndReapedChildrenSeconds();
+  const l0 = localTimerInterrupts();
   const t0 = performance.now();
   const from = Number(process.hrtime.bigint() / 1000n);
   const result = await fn();
   const to = Number(process.hrtime.bigint() / 1000n);
   const phaseMs = performance.now() - t0;
+  const timerInterrupts = localTimerInterrupts() - l0;
   const b1 = sumTimes();
   const brokerSystemSec = b1.systemSec - b0.systemSec;
   const brokerCpuSec = b1.userSec - b0.userSec + brokerSystemSec;
   const idleCpu = idlePids.reduce((a, pid, i) => a + Math.max(0, alive(pid) - i0[i]!), 0);
   const ours = brokerCpuSec + idleCpu + (selfAndReapedChildrenSeconds() - s0);
   const other = Math.max(0, machineBusySeconds() - m0 - ours);
-  return { result, monotonicUs: { from, to }, brokerCpuSec, brokerSystemSec, phaseMs, otherLoadCores: other / (phaseMs / 1000), idleSideCores: idleCpu / (phaseMs / 1000) };
+  return { result, monotonicUs: { from, to }, brokerCpuSec, brokerSystemSec, phaseMs, otherLoadCores: other / (phaseMs / 1000), idleSideCores: idleCpu / (phaseMs / 1000), timerInterrupts };
 }
 
 async function main(): Promise<void> {
@@ -350,11 +354,12 @@ async function main(): Promise<void> {
               phaseMs: phase.phaseMs,
               otherLoadCores: phase.otherLoadCores,
               idleSideCores: phase.idleSideCores,
+              timerInterruptsPerGiB: phase.timerInterrupts / (o.bytes / GiB),
             };
             measurements.push(m);
             const lat = o.latency ? `, latency avg ${o.latency.avgMs.toFixed(2)} p50 ${o.latency.p50Ms} p99 ${o.latency.p99Ms} p99.9 ${o.latency.p999Ms} ms` : '';
             log(
-              `  ${scenario.id} ${kind}: ${Math.round(o.recordsPerSec).toLocaleString('en-US')} records/s, ${o.mibPerSec.toFixed(1)} MiB/s${lat}; broker CPU ${m.brokerCpuSec.toFixed(1)} s (${m.cpuSecPerGiB!.toFixed(1)} s/GiB, of which system ${m.systemSecPerGiB!.toFixed(1)}); ${o.check}; other load ${m.otherLoadCores.toFixed(2)} cores; idle side ${phase.idleSideCores.toFixed(2)} cores${o.notes ? `; ${o.notes}` : ''}`,
+              `  ${scenario.id} ${kind}: ${Math.round(o.recordsPerSec).toLocaleString('en-US')} records/s, ${o.mibPerSec.toFixed(1)} MiB/s${lat}; broker CPU ${m.brokerCpuSec.toFixed(1)} s (${m.cpuSecPerGiB!.toFixed(1)} s/GiB, of which system ${m.systemSecPerGiB!.toFixed(1)}); ${o.check}; other load ${m.otherLoadCores.toFixed(2)} cores; idle side ${phase.idleSideCores.toFixed(2)} cores; ${Math.round(m.timerInterruptsPerGiB!)} timer interrupts/GiB${o.notes ? `; ${o.notes}` : ''}`,
             );
             for (const c of o.commands) log(`    $ ${c}`);
           } catch (err) {
