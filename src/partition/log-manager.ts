@@ -8,7 +8,8 @@
 // checkpointing (with the producer state snapshots; the periodic writes fsync off the event
 // loop, ../atomic-file.ts) and the expiry of idle producer ids.
 // Deleted partitions are renamed to `<topic>-<partition>.<id>-delete` first and removed
-// after, as Kafka does.
+// after, as Kafka does; at start-up such leftovers of a crash go, and so do checkpoint
+// writes' temporary files.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -72,7 +73,7 @@ export class LogManager {
       this.recoveryPoints.set(dir, readOffsetCheckpoint(path.join(dir, RECOVERY_CHECKPOINT)));
       this.logStartOffsets.set(dir, readOffsetCheckpoint(path.join(dir, LOG_START_CHECKPOINT)));
       this.highWatermarks.set(dir, readOffsetCheckpoint(path.join(dir, HIGH_WATERMARK_CHECKPOINT)));
-      this.removeDeletedDirs(dir);
+      this.removeLeftovers(dir);
     }
   }
 
@@ -262,9 +263,16 @@ export class LogManager {
     rmSync(renamed, { recursive: true, force: true });
   }
 
-  private removeDeletedDirs(logDir: string): void {
-    for (const name of readdirSync(logDir)) {
-      if (name.endsWith('-delete')) rmSync(path.join(logDir, name), { recursive: true, force: true });
+  /**
+   * What a crash can leave at a log dir's top: partitions renamed for deletion and not yet
+   * removed, and the temporary files of checkpoint writes that never reached their rename
+   * (`.tmp`, `.background.tmp`: ../atomic-file.ts). The dir is locked, so nothing of another
+   * process's is removed.
+   */
+  private removeLeftovers(logDir: string): void {
+    for (const entry of readdirSync(logDir, { withFileTypes: true })) {
+      const leftover = (entry.isDirectory() && entry.name.endsWith('-delete')) || (entry.isFile() && entry.name.endsWith('.tmp'));
+      if (leftover) rmSync(path.join(logDir, entry.name), { recursive: true, force: true });
     }
   }
 
@@ -324,20 +332,25 @@ export class LogManager {
     return [...this.registry.all()].filter((p) => path.dirname(p.dir) === dir).map((p) => [p.topic, p.index, p.highWatermark]);
   }
 
-  private writeCheckpoints(entries: readonly RecoveryEntry[]): void {
-    for (const dir of this.config.logDirs) {
+  /** Each log dir's recovery-point and log-start checkpoint files with what they are to hold. */
+  private recoveryCheckpointFiles(entries: readonly RecoveryEntry[]): { file: string; entries: [string, number, number][] }[] {
+    return this.config.logDirs.flatMap((dir) => {
       const inDir = entries.filter((e) => path.dirname(e.p.dir) === dir);
-      this.checkpoints.write(path.join(dir, RECOVERY_CHECKPOINT), recoveryPointEntries(inDir));
-      this.checkpoints.write(path.join(dir, LOG_START_CHECKPOINT), logStartEntries(inDir));
-    }
+      return [
+        { file: path.join(dir, RECOVERY_CHECKPOINT), entries: recoveryPointEntries(inDir) },
+        { file: path.join(dir, LOG_START_CHECKPOINT), entries: logStartEntries(inDir) },
+      ];
+    });
+  }
+
+  private writeCheckpoints(entries: readonly RecoveryEntry[]): void {
+    for (const f of this.recoveryCheckpointFiles(entries)) this.checkpoints.write(f.file, f.entries);
   }
 
   private async writeCheckpointsInBackground(entries: readonly RecoveryEntry[]): Promise<void> {
-    for (const dir of this.config.logDirs) {
+    for (const f of this.recoveryCheckpointFiles(entries)) {
       if (this.stopping) return;
-      const inDir = entries.filter((e) => path.dirname(e.p.dir) === dir);
-      await this.checkpoints.writeInBackground(path.join(dir, RECOVERY_CHECKPOINT), recoveryPointEntries(inDir));
-      await this.checkpoints.writeInBackground(path.join(dir, LOG_START_CHECKPOINT), logStartEntries(inDir));
+      await this.checkpoints.writeInBackground(f.file, f.entries);
     }
   }
 
