@@ -18,7 +18,9 @@
 // fetch.purgatory.max.requests; one more is answered at once with what there is (a fetch may
 // always return less than MinBytes) and counted. Followers' fetches are not bounded: there
 // are few of them, and replication must not stall.
-// Errors are Kafka codes in the results; nothing here throws on bad input.
+// Errors are Kafka codes in the results; nothing here throws on bad input. An append the
+// disk refused (KAFKA_STORAGE_ERROR: a full disk, an I/O error; the log is cut back to where it
+// was) is logged at ERROR once per partition per 10 s with the count of those not logged.
 import type { Logger } from 'pino';
 import type { BindingFileSlice } from '../native.js';
 import type { Isolation, Partition } from './partition.js';
@@ -29,6 +31,10 @@ import type { FileRange } from '../server/types.js';
 import type { TopicService } from './topic-service.js';
 import type { TxnMarkerEntry, TxnMarkerResult } from './txn-markers.js';
 import type { VerificationGuard } from './producer-state.js';
+import { LogThrottle } from '../log-throttle.js';
+
+/** How often a partition's failing appends are logged while they keep failing. */
+const STORAGE_ERROR_LOG_INTERVAL_MS = 10_000;
 
 /** Kafka's GROUP_METADATA_TOPIC_NAME: markers written there complete transactional offset commits. */
 const OFFSETS_TOPIC = '__consumer_offsets';
@@ -136,6 +142,8 @@ export class ReplicaManager {
   fetchesNotParked = 0;
   /** Followers' fetches parked here (failover: wakeReplicaFetches). */
   private readonly replicaFetchWakers = new Set<() => void>();
+  /** One ERROR line per partition per interval for appends the disk refused. */
+  private readonly storageErrorLog = new LogThrottle(STORAGE_ERROR_LOG_INTERVAL_MS);
 
   /**
    * @param maxAppendsInFlight produce.purgatory.max.appends
@@ -237,10 +245,15 @@ export class ReplicaManager {
       const { code, message } = errorMessageOf(err);
       result.errorCode = code;
       result.errorMessage = message;
-      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.logger.error({ err, topic, partition: partitionIndex }, 'append failed');
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.logStorageError(err, topic, partitionIndex, 'append failed');
     }
     this.appendsInFlight--;
     return result;
+  }
+
+  private logStorageError(err: unknown, topic: string, partition: number, msg: string): void {
+    const notLogged = this.storageErrorLog.admit(`${topic}-${partition}`);
+    if (notLogged !== undefined) this.logger.error({ err, topic, partition, notLoggedSinceLast: notLogged }, msg);
   }
 
   private readOne(req: FetchPartitionRequest, maxBytes: number, params: FetchParams, minOneMessage: boolean, recordFollower: boolean): FetchPartitionResult {
@@ -339,7 +352,7 @@ export class ReplicaManager {
       return ErrorCode.NONE;
     } catch (err) {
       const { code } = errorMessageOf(err);
-      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.logger.error({ err, topic, partition: partitionIndex }, 'transaction marker append failed');
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.logStorageError(err, topic, partitionIndex, 'transaction marker append failed');
       return code;
     }
   }
