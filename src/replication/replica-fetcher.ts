@@ -21,6 +21,7 @@ import type { FetchResponse } from '../protocol/generated/fetch-response.js';
 import { lastOffsetOf, wholeBatches } from '../records/batch-header.js';
 import type { ReplicationQuota } from '../cluster/replication-throttle.js';
 import { FrameBufferPool } from '../frame-buffer-pool.js';
+import { LogThrottle } from '../log-throttle.js';
 
 /** Fetch v12: topic names, replica id in the header fields, current leader epochs, flexible. */
 const FETCH_VERSION = 12;
@@ -71,7 +72,8 @@ export class ReplicaFetcher {
   private stopped = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
-  private lastErrorLogMs = 0;
+  /** Repeated failures (the leader out of reach, a partition's appends refused by the disk): a line per 10 s each. */
+  private readonly errorLog = new LogThrottle(10_000);
   /** The fetch session with this leader, over the current connection. */
   private readonly session = new FetchSessionHandler();
   /**
@@ -148,10 +150,8 @@ export class ReplicaFetcher {
         this.connection?.close();
         this.connection = null;
         if (this.stopped) break;
-        if (Date.now() - this.lastErrorLogMs > 10_000) {
-          this.lastErrorLogMs = Date.now();
-          this.logger.warn({ leader: this.leaderId, err: (err as Error).message }, 'replica fetcher cannot reach the leader; retrying');
-        }
+        const notLogged = this.errorLog.admit('leader');
+        if (notLogged !== undefined) this.logger.warn({ leader: this.leaderId, err: (err as Error).message, notLoggedSinceLast: notLogged }, 'replica fetcher cannot reach the leader; retrying');
         await this.sleep(this.config.backoffMs);
       }
     }
@@ -329,7 +329,8 @@ export class ReplicaFetcher {
         try {
           await p.appendAsFollower(batches);
         } catch (err) {
-          this.logger.error({ err, topic: p.topic, partition: p.index }, 'follower append failed');
+          const notLogged = this.errorLog.admit(`${p.topic}-${p.index}`);
+          if (notLogged !== undefined) this.logger.error({ err, topic: p.topic, partition: p.index, notLoggedSinceLast: notLogged }, 'follower append failed');
           this.backOff(s);
           return;
         }
