@@ -1,6 +1,7 @@
 // A log dir whose filesystem is full: producers are answered KAFKA_STORAGE_ERROR ("Disk error
 // when trying to access log file on disk") and lose nothing that was acknowledged; the broker
-// keeps serving reads; the failures are logged once per partition per 10 s, not per request;
+// keeps serving reads; the failures are logged once per partition per 10 s, not per request,
+// and each is counted in /metrics;
 // once there is room again appends go on from the same offset, and a restart finds the same
 // log. The log dir is a real tmpfs of 3 MiB mounted for the test (root only, as the machines
 // the tests run on are); kcat is the client.
@@ -10,6 +11,7 @@ import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { startBrokerProcess, tempDir, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/kcat.js';
+import { scrapeMetric } from '../helpers/limits.js';
 
 const TOPIC = 'full';
 
@@ -49,7 +51,7 @@ describe('a full log dir', { timeout: 120_000 }, () => {
     const refused = mountTmpfs(dir, '3m');
     if (refused !== null) return t.skip(`cannot mount a tmpfs here: ${refused}`);
     mounted = true;
-    const overrides = { 'log.segment.bytes': 1048576, 'admin.listener': '' };
+    const overrides = { 'log.segment.bytes': 1048576 };
     broker = await startBrokerProcess({ dataDir: dir, overrides });
 
     // 5 MB into 3 MiB, each message sent once: some are refused.
@@ -71,6 +73,8 @@ describe('a full log dir', { timeout: 120_000 }, () => {
     const logged = broker.logLines.filter((l) => l.includes('"msg":"append failed"'));
     assert.ok(logged.length >= 1 && logged.length <= 2, `${logged.length} lines for a few hundred refused appends within 10 s: ${logged.map((l) => l.slice(0, 200)).join('\n')}`);
     assert.match(logged[0]!, /No space left on device/);
+    const counted = await scrapeMetric(broker.adminUrl!, 'tidelog_request_errors_total', { api: 'Produce', error: 'KAFKA_STORAGE_ERROR' });
+    assert.ok(counted > 10 * logged.length, `every refused append counted in /metrics: ${counted}`);
 
     // Room again: appends go on from the next offset.
     assert.equal(mountTmpfs(dir, '16m', true), null);
