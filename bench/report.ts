@@ -98,6 +98,9 @@ export function renderReport(info: RunInfo, scenarios: readonly Scenario[], meas
   out.push('Machine:', '');
   out.push(`- nproc ${info.machine.nproc} (${info.machine.cpuModel}), ${info.machine.memTotal} memory, ${info.machine.kernel}`);
   out.push(`- TCP: ${info.machine.tcp}`);
+  if (info.machine.tcp.includes('congestion control bbr') && !info.machine.tcp.includes('qdisc fq')) {
+    out.push("  (BBR without fq: the kernel paces each connection with a timer per packet, charged to the sending broker; the timer interrupts per GiB in \"Every run\" show when it did. BENCHMARKS.md, \"BBR's pacing\")");
+  }
   out.push(`- temp filesystem (both brokers' data): \`${info.machine.df}\``);
   out.push(`- first touch of fresh memory: ${num(info.machine.firstTouchSecPerGiB, 2)} s of system time per GiB (a page a broker adds to the page cache costs about this on a machine that hands freed memory back to its host)`);
   for (const [k, v] of Object.entries(info.versions)) out.push(`- ${k}: ${v}`);
